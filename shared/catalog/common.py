@@ -1,0 +1,18 @@
+"""Field types shared by the catalog."""
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Sex = Literal["male", "female"]
+Demobilised = Literal["none", "army", "police"]
+OrgKind = Literal["province", "direct", "grassroots_committee", "grassroots_cell", "branch", "cell"]
+MEMBER_HOLDING_KINDS = ("grassroots_cell", "cell")
+RemovalGround = Literal["abandoned_activity", "unpaid_dues", "card_returned", "no_progress",
+                        "standards_violated_two_years", "political_standard", "failed_probation"]
+ExemptionGround = Literal["old_age", "illness", "treatment_far_away", "abroad_alone", "mobile_work",
+                          "awaiting_retirement", "maternity"]
+Rating = Literal["excellent", "good", "complete", "not_complete"]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+Text = Annotated[str, Field(max_length=4000)]

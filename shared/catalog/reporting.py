@@ -1,0 +1,20 @@
+"""Events of the reporting service: targets set by Đề án 02/03-ĐA/TU and yearly registrations."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.catalog.common import Id
+from shared.events import EventData, event_type
+
+Indicator = Literal["orgs_disciplined", "members_disciplined", "members_removed", "members_resigned"]
+Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{4})?$")]
+
+
+@event_type("target.registered")
+class TargetRegistered(EventData):
+    org_unit_id: Id
+    period: Period
+    indicator: Indicator
+    value: int = Field(ge=0)

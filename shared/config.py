@@ -1,0 +1,48 @@
+"""Settings from the environment (prefix ``DANGVIEN_``); one model for every process.
+
+``.env.example`` lists exactly these fields.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("members", "meetings", "discipline", "reporting")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DANGVIEN_", extra="ignore")
+
+    #: AMQP broker; ``memory://`` in embedded mode.
+    amqp_uri: str = "memory://"
+    #: folder for SQLite stores, read models and the admin token in embedded mode.
+    data_dir: Path = Path(".dangvien")
+    #: event store URLs per service; empty means ``sqlite:///<data_dir>/<service>.events.db``.
+    store_members: str = ""
+    store_meetings: str = ""
+    store_discipline: str = ""
+    store_reporting: str = ""
+    #: read model database of each service; empty means ``sqlite:///<data_dir>/<service>.read.db``.
+    readmodel_members: str = ""
+    readmodel_meetings: str = ""
+    readmodel_discipline: str = ""
+    readmodel_reporting: str = ""
+    #: gateway HTTP address.
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    #: how often the relay looks at the log when nothing woke it (seconds).
+    relay_poll_seconds: float = 0.2
+    #: "json" in production, "console" on a terminal.
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    def store_url(self, service: str) -> str:
+        return getattr(self, f"store_{service}") or f"sqlite:///{self.data_dir.resolve()}/{service}.events.db"
+
+    def readmodel_url(self, service: str) -> str:
+        return getattr(self, f"readmodel_{service}") or f"sqlite:///{self.data_dir.resolve()}/{service}.read.db"
+
+
+def load(**overrides) -> Settings:
+    return Settings(**overrides)

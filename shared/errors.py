@@ -1,0 +1,55 @@
+"""Named rule failures, with the message in Vietnamese and English and the field at fault.
+
+Domain functions raise them; service entrypoints turn them into a result the gateway maps to
+``application/problem+json``.
+"""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command broke a rule. ``code`` is stable for machines; messages are for people."""
+
+    status = 422
+
+    def __init__(self, code: str, message_vi: str, message_en: str, field: str | None = None, **details):
+        super().__init__(f"{code}: {message_en}")
+        self.code, self.message_vi, self.message_en, self.field = code, message_vi, message_en, field
+        self.details = details
+
+    def to_dict(self) -> dict:
+        out = {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en,
+               "field": self.field, "status": self.status}
+        if self.details:
+            out["details"] = self.details
+        return out
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def invalid(field: str, message_vi: str, message_en: str, code: str = "invalid_input") -> DomainError:
+    return DomainError(code, message_vi, message_en, field=field)
+
+
+def from_validation_error(exc, prefix: str = "") -> DomainError:
+    """Turn a pydantic ValidationError into a DomainError naming the first field at fault."""
+    errs = exc.errors()
+    first = errs[0] if errs else {"loc": (), "msg": str(exc), "type": "value_error"}
+    field = ".".join(str(p) for p in (prefix.split(".") if prefix else []) + list(first["loc"]) if p != "")
+    kind = first.get("type", "")
+    if kind == "missing":
+        vi = f"Thiếu trường bắt buộc «{field}»"
+        en = f"Missing required field '{field}'"
+    elif kind == "extra_forbidden":
+        vi = f"Trường «{field}» không được phép"
+        en = f"Field '{field}' is not allowed"
+    else:
+        vi = f"Giá trị của «{field}» không hợp lệ: {first['msg']}"
+        en = f"Invalid value for '{field}': {first['msg']}"
+    return DomainError("invalid_input", vi, en, field=field or None,
+                       errors=[{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in errs])

@@ -1,0 +1,196 @@
+"""The event envelope, the catalog registry, upcasting, canonical JSON and hashing.
+
+Every store and the bus carry the same envelope (DESIGN.md §2). Payload models live in
+``shared.catalog`` and register themselves here with ``@event_type("member.admitted")``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any, Callable, ClassVar, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GENESIS_HASH = "0" * 64
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d1a52-4a0e-4c83-9a51-0d8b7a8a2d10")
+
+
+class EventData(BaseModel):
+    """Base of every payload model: frozen, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    TYPE: ClassVar[str] = ""
+    SCHEMA_VERSION: ClassVar[int] = 1
+    #: payload fields holding personal data (Decree 13/2023): sealed per subject in the store.
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+
+
+_CATALOG: dict[str, type[EventData]] = {}
+_UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {}
+
+
+def event_type(name: str, version: int = 1):
+    """Class decorator registering a payload model under its published type name."""
+
+    def register(cls: type[EventData]) -> type[EventData]:
+        if name in _CATALOG and _CATALOG[name] is not cls:
+            raise ValueError(f"event type {name} registered twice")
+        cls.TYPE = name
+        cls.SCHEMA_VERSION = version
+        _CATALOG[name] = cls
+        return cls
+
+    return register
+
+
+def upcaster(name: str, from_version: int):
+    """Register a function turning payload ``from_version`` into ``from_version + 1``."""
+
+    def register(fn: Callable[[dict], dict]):
+        _UPCASTERS[(name, from_version)] = fn
+        return fn
+
+    return register
+
+
+def catalog() -> dict[str, type[EventData]]:
+    import shared.catalog  # noqa: F401  (registers every published type)
+
+    return dict(_CATALOG)
+
+
+def model_for(type_name: str) -> type[EventData]:
+    types = catalog()
+    if type_name not in types:
+        raise KeyError(type_name)
+    return types[type_name]
+
+
+def upcast(type_name: str, version: int, data: dict) -> tuple[int, dict]:
+    """Bring a stored payload up to the current schema version of its type."""
+    current = catalog()[type_name].SCHEMA_VERSION if type_name in _CATALOG else version
+    while version < current:
+        data = _UPCASTERS[(type_name, version)](data)
+        version += 1
+    return version, data
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept (hashes depend on it)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def _default(value: Any):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def derived_event_id(*parts: Any) -> str:
+    """A stable id from content, so a retried command or re-imported line writes nothing new."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, canonical_json(list(parts))))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class NewEvent(BaseModel):
+    """What a service asks the store to append; the store fills stream position, clocks, hashes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    data: dict
+    occurred_on: dt.date
+    org_unit_id: str | None = None
+    event_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: int = 1
+    actor: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    recorded_at: dt.datetime | None = None  # None: the store stamps "now"
+
+    @classmethod
+    def of(cls, payload: EventData, occurred_on: dt.date, org_unit_id: str | None = None, **meta) -> "NewEvent":
+        return cls(
+            type=payload.TYPE,
+            schema_version=payload.SCHEMA_VERSION,
+            data=payload.model_dump(mode="json"),
+            occurred_on=occurred_on,
+            org_unit_id=org_unit_id,
+            **meta,
+        )
+
+
+class Envelope(BaseModel):
+    """A stored event, identical in every store and on the bus (DESIGN.md §2)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    type: str
+    schema_version: int
+    stream: str
+    stream_version: int
+    position: int
+    occurred_on: dt.date
+    recorded_at: dt.datetime
+    org_unit_id: str | None = None
+    actor: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    data: dict
+    hash: str
+    prev_hash: str
+    source: str | None = None  # producing service; set by the relay, not hashed
+
+    def payload(self) -> EventData:
+        """The typed payload, upcast to the current schema version."""
+        _, data = upcast(self.type, self.schema_version, self.data)
+        return model_for(self.type).model_validate(data)
+
+    def to_message(self) -> dict:
+        return json.loads(canonical_json(self.model_dump(mode="json")))
+
+
+HASHED_FIELDS = (
+    "event_id", "type", "schema_version", "stream", "stream_version", "occurred_on",
+    "recorded_at", "org_unit_id", "actor", "correlation_id", "causation_id", "data", "prev_hash",
+)
+
+
+def format_recorded_at(value: dt.datetime) -> str:
+    """One text form for the recording clock in every store (microseconds, UTC, 'Z')."""
+    value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(fields: dict) -> str:
+    """sha-256 over the canonical JSON of the hashed fields (prev_hash included: a chain)."""
+    body = {}
+    for name in HASHED_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, dt.datetime):
+            value = format_recorded_at(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        body[name] = value
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def verify_chain(events: Iterable[Envelope]) -> Envelope | None:
+    """Return the first event of a stream whose hash or link is wrong, or None when intact."""
+    prev = GENESIS_HASH
+    for env in events:
+        fields = env.model_dump()
+        if env.prev_hash != prev or event_hash(fields) != env.hash:
+            return env
+        prev = env.hash
+    return None

@@ -1,0 +1,25 @@
+"""Event store port and adapters. ``open_store(url)`` picks the adapter from the URL scheme:
+
+- ``sqlite:///path/to/file.db`` (embedded default)
+- ``postgresql://user@host:5432/db`` (psycopg 3)
+- ``kurrentdb://host:2113?tls=false`` or ``esdb://...`` (KurrentDB / EventStoreDB)
+"""
+from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore, EventStoreError,
+                                    PartialRetryError)
+
+
+def open_store(url: str) -> EventStore:
+    if url.startswith("sqlite:///"):
+        from shared.eventstore.sqlite import SQLiteEventStore
+        return SQLiteEventStore(url[len("sqlite:///"):])
+    if url.startswith(("postgresql://", "postgres://")):
+        from shared.eventstore.postgres import PostgresEventStore
+        return PostgresEventStore(url)
+    if url.startswith(("kurrentdb://", "esdb://", "kurrentdb+discover://", "esdb+discover://")):
+        from shared.eventstore.kurrentdb import KurrentDBEventStore
+        return KurrentDBEventStore(url)
+    raise ValueError(f"unknown event store URL scheme: {url.split(':', 1)[0]}")
+
+
+__all__ = ["ANY", "NO_STREAM", "ConcurrencyError", "EventStore", "EventStoreError",
+           "PartialRetryError", "open_store"]

@@ -1,0 +1,116 @@
+"""The event store port: one interface, three adapters (SQLite, PostgreSQL, KurrentDB).
+
+Positions are global, 1-based and increasing; SQLite and PostgreSQL give them without gaps.
+Stream versions are 0-based. ``expected_version`` is the version the caller last saw:
+``NO_STREAM`` (-1) for a new stream, ``ANY`` to skip the check.
+Appending an event whose ``event_id`` is already stored is a no-op (retries are safe).
+"""
+from __future__ import annotations
+
+import abc
+import threading
+from typing import Iterator, Sequence
+
+from shared.events import Envelope, NewEvent
+
+NO_STREAM = -1
+ANY = -2
+
+
+class EventStoreError(Exception):
+    pass
+
+
+class ConcurrencyError(EventStoreError):
+    """Someone appended to the stream after the caller read it."""
+
+    def __init__(self, stream: str, expected: int, actual: int):
+        super().__init__(f"stream {stream}: expected version {expected}, found {actual}")
+        self.stream, self.expected, self.actual = stream, expected, actual
+
+
+class PartialRetryError(EventStoreError):
+    """A batch mixes already stored event ids with new ones: not a clean retry."""
+
+
+class EventStore(abc.ABC):
+    """Port. Adapters implement the abstract methods; the rest is shared behaviour."""
+
+    url: str = ""
+
+    def __init__(self) -> None:
+        self._appended = threading.Condition()
+
+    # -- writing ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
+        """Append to several streams; atomic where the engine allows (SQL adapters)."""
+
+    def append(self, stream: str, events: Sequence[NewEvent], expected_version: int = ANY) -> list[Envelope]:
+        return self.append_batch([(stream, events, expected_version)])
+
+    # -- reading ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
+        ...
+
+    @abc.abstractmethod
+    def read_all(self, from_position: int = 1, limit: int | None = None,
+                 to_position: int | None = None) -> Iterator[Envelope]:
+        """Events with ``from_position <= position [<= to_position]`` in position order."""
+
+    @abc.abstractmethod
+    def head_position(self) -> int:
+        """The highest stored position (0 when empty)."""
+
+    @abc.abstractmethod
+    def stream_version(self, stream: str) -> int:
+        """The last version of the stream, NO_STREAM when it has none."""
+
+    @abc.abstractmethod
+    def stream_names(self) -> Iterator[str]:
+        ...
+
+    @abc.abstractmethod
+    def find_event(self, event_id: str) -> Envelope | None:
+        ...
+
+    # -- checkpoints (relay) ---------------------------------------------------------
+    @abc.abstractmethod
+    def get_checkpoint(self, name: str) -> int:
+        ...
+
+    @abc.abstractmethod
+    def set_checkpoint(self, name: str, position: int) -> None:
+        ...
+
+    # -- waiting ---------------------------------------------------------------------
+    def _notify_appended(self) -> None:
+        with self._appended:
+            self._appended.notify_all()
+
+    def wait_for_append(self, after_position: int, timeout: float) -> bool:
+        """Block until the log passes ``after_position`` or the timeout ends.
+
+        Appends in this process wake waiters at once; others are seen by polling.
+        """
+        if self.head_position() > after_position:
+            return True
+        with self._appended:
+            self._appended.wait(timeout)
+        return self.head_position() > after_position
+
+    def subscribe(self, from_position: int = 1, poll: float = 0.2, stop=None) -> Iterator[Envelope]:
+        """Endless iterator over the log from a position (catch-up, then live)."""
+        position = from_position
+        while stop is None or not stop():
+            got = False
+            for env in self.read_all(position, limit=1000):
+                got = True
+                position = env.position + 1
+                yield env
+            if not got:
+                self.wait_for_append(position - 1, poll)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,115 @@
+"""Dated rule parameters (DOMAIN.md §8): one table, each row valid from a date.
+
+Every fact is judged by the rule in force on its business date (``rules_on(date)``), so a
+replay gives the answer that was right at the time. Values marked [I] are our inference and
+may be overridden per deployment by adding rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+D = dt.date
+
+#: (parameter, valid_from, value, source)
+RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
+    # admission (Charter art. 4; QĐ 24 → QĐ 294 from 1/7/2025)
+    ("admission_min_age_months", D(1900, 1, 1), 18 * 12, "Điều lệ Đảng, Điều 1"),
+    ("admission_max_age_months", D(1900, 1, 1), 60 * 12, "QĐ 24-QĐ/TW / QĐ 294-QĐ/TW"),
+    ("admission_decision_working_days", D(1900, 1, 1), 60, "QĐ 24 / QĐ 294"),
+    ("admission_decision_extension_working_days", D(1900, 1, 1), 30, "QĐ 24 / QĐ 294"),
+    ("admission_ceremony_working_days", D(1900, 1, 1), 30, "HD 01-HD/TW"),
+    ("introducer_known_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 4"),
+    # probation
+    ("probation_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 5"),
+    ("recognition_working_days", D(1900, 1, 1), 30, "Điều lệ Đảng, Điều 5"),
+    # transfers and exemptions
+    ("transfer_papers_working_days", D(1900, 1, 1), 30, "QĐ 24 / QĐ 294"),
+    ("temporary_transfer_min_months", D(1900, 1, 1), 3, "QĐ 24 / QĐ 294"),
+    ("temporary_transfer_max_months", D(1900, 1, 1), 12, "QĐ 24 / QĐ 294"),
+    ("temporary_study_max_months", D(1900, 1, 1), 24, "QĐ 24 / QĐ 294"),
+    ("exemption_max_months_other_grounds", D(1900, 1, 1), 12, "QĐ 24 / QĐ 294"),
+    ("abroad_transfer_months", D(1900, 1, 1), 12, "QĐ 24 / QĐ 294"),
+    # categories [I]
+    ("young_member_max_age", D(1900, 1, 1), 30, "[I] Đoàn TNCS age"),
+    # rating (QĐ 124 → QĐ 366 from 9/2025)
+    ("rating_scale", D(1900, 1, 1), "levels", "QĐ 124-QĐ/TW"),
+    ("rating_scale", D(2025, 9, 1), "points100", "QĐ 366-QĐ/TW"),
+    ("rating_points_thresholds", D(2025, 9, 1), {"excellent": 90, "good": 70, "complete": 50}, "QĐ 366"),
+    ("rating_excellent_quota_of_good", D(1900, 1, 1), 0.20, "QĐ 124 / QĐ 366"),
+    ("rating_min_months_since_admission", D(1900, 1, 1), 6, "QĐ 124 / QĐ 366"),
+    # removal / re-admission
+    ("removal_unexcused_months_in_year", D(1900, 1, 1), 3, "Điều lệ Đảng, Điều 8"),
+    ("readmission_min_months", D(1900, 1, 1), 36, "QĐ 24 / QĐ 294"),
+    # meetings (HD 12-HD/BTCTW 2018; HD 42 from 10/2025)
+    ("meeting_attendance_min_rate", D(1900, 1, 1), 0.85, "HD 12-HD/BTCTW"),
+    ("meeting_max_consecutive_absences", D(1900, 1, 1), 3, "HD 12-HD/BTCTW"),
+    ("meeting_min_minutes_regular", D(1900, 1, 1), 0, "HD 12-HD/BTCTW"),
+    ("meeting_min_minutes_regular", D(2025, 10, 1), 90, "HD 42-HD/BTCTW"),
+    ("meeting_min_minutes_combined", D(2025, 10, 1), 120, "HD 42-HD/BTCTW"),
+    ("meetings_regular_per_year", D(1900, 1, 1), 12, "KL 18-KL/TW"),
+    ("meetings_thematic_per_year", D(1900, 1, 1), 4, "KL 18-KL/TW"),
+    # dues (QĐ 342 → QĐ 01-QĐ/TW from 1/2/2026)
+    ("dues_rule", D(1900, 1, 1), "QĐ 342-QĐ/TW", "QĐ 342"),
+    ("dues_rule", D(2026, 2, 1), "QĐ 01-QĐ/TW", "QĐ 01"),
+    ("dues_reduction_rates", D(1900, 1, 1), (30, 50, 70), "QĐ 342 / QĐ 01"),
+    ("dues_reduction_max_months", D(1900, 1, 1), 12, "QĐ 342 / QĐ 01"),
+    ("dues_exempt_party_age_years", D(1900, 1, 1), 50, "QĐ 342 / QĐ 01"),
+    # discipline (QĐ 22 → QĐ 296; QĐ 69 amended by QĐ 264 in 2/2025)
+    ("limitation_years_member", D(1900, 1, 1),
+     {"reprimand": 5, "warning": 10, "dismissal": 10, "expulsion": None}, "QĐ 69 / QĐ 264"),
+    ("limitation_years_org_unit", D(1900, 1, 1),
+     {"reprimand": 5, "warning": 10, "dissolution": None}, "QĐ 69 / QĐ 264"),
+    ("discipline_effect_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 39"),
+    ("dismissal_bar_months", D(1900, 1, 1), 12, "QĐ 69 / QĐ 264"),
+    ("appeal_months", D(1900, 1, 1), 1, "Điều lệ Đảng, Điều 37"),
+    ("discipline_rules", D(1900, 1, 1), "QĐ 22-QĐ/TW", "QĐ 22"),
+    ("discipline_rules", D(2025, 7, 1), "QĐ 296-QĐ/TW", "QĐ 296"),
+    # evaluation (D7)
+    ("org_not_complete_disciplined_share", D(1900, 1, 1), 0.20, "QĐ 124 / QĐ 366"),
+]
+
+#: terms (nhiệm kỳ), DOMAIN.md §11
+TERMS: dict[str, tuple[dt.date, dt.date]] = {
+    "2010-2015": (D(2010, 10, 1), D(2015, 9, 30)),
+    "2015-2020": (D(2015, 10, 1), D(2020, 9, 30)),
+    "2020-2025": (D(2020, 10, 1), D(2025, 9, 30)),
+    "2025-2030": (D(2025, 10, 1), D(2030, 9, 30)),
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The parameters in force on one date, with where each came from."""
+
+    on: dt.date
+    values: MappingProxyType
+    sources: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __getattr__(self, name: str):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "")
+
+
+def rules_on(day: dt.date, table: list = RULE_TABLE) -> Rules:
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    since: dict[str, dt.date] = {}
+    for name, valid_from, value, source in table:
+        if valid_from <= day and (name not in since or valid_from >= since[name]):
+            values[name], sources[name], since[name] = value, source, valid_from
+    return Rules(day, MappingProxyType(values), MappingProxyType(sources))
+
+
+def term_of(day: dt.date) -> str | None:
+    for name, (start, end) in TERMS.items():
+        if start <= day <= end:
+            return name
+    return None
