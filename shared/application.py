@@ -30,6 +30,21 @@ class Context:
     def child(self, **changes) -> "Context":
         return replace(self, **changes)
 
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "Context":
+        d = dict(d or {})
+        if isinstance(d.get("today"), str):
+            d["today"] = dt.date.fromisoformat(d["today"])
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and v is not None}
+        return cls(**known)
+
+
+def event_id_for(ctx: Context, index: int) -> str:
+    """The first event of a command carries the command id itself; later ones derive from it."""
+    if not ctx.command_id:
+        return str(uuid.uuid4())
+    return ctx.command_id if index == 0 else derived_event_id(ctx.command_id, index)
+
 
 @dataclass(frozen=True)
 class Decided:
@@ -45,7 +60,7 @@ def to_new_events(decided: Sequence[Decided], ctx: Context, stream: str) -> list
     out = []
     for i, d in enumerate(decided):
         target = d.stream or stream
-        event_id = derived_event_id(ctx.command_id, i) if ctx.command_id else str(uuid.uuid4())
+        event_id = event_id_for(ctx, i)
         out.append((target, NewEvent.of(d.payload, d.occurred_on, d.org_unit_id, event_id=event_id,
                                         actor=ctx.actor, correlation_id=ctx.correlation_id,
                                         causation_id=ctx.causation_id)))
@@ -56,11 +71,11 @@ def already_done(store: EventStore, ctx: Context) -> list[Envelope] | None:
     """Events stored by an earlier attempt of this very command, if any."""
     if not ctx.command_id:
         return None
-    first = store.find_event(derived_event_id(ctx.command_id, 0))
+    first = store.find_event(event_id_for(ctx, 0))
     if first is None:
         return None
     found, i = [first], 1
-    while (nxt := store.find_event(derived_event_id(ctx.command_id, i))) is not None:
+    while (nxt := store.find_event(event_id_for(ctx, i))) is not None:
         found.append(nxt)
         i += 1
     return found

@@ -1,0 +1,1 @@
+"""dangvien — the command line and process runners of the party member management system."""

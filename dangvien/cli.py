@@ -1,0 +1,169 @@
+"""``dangvien`` — run the system and talk to it.
+
+``up`` and ``serve`` run services (eventlet-patched processes); every other command is an HTTP
+client of the gateway.
+"""
+from __future__ import annotations
+
+import sys
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+if len(sys.argv) > 1 and sys.argv[1] in ("up", "serve"):
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from dangvien.client import ApiError, Client
+
+app = typer.Typer(help="Quản lý đảng viên (party member management) — dangvien", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+import_app = typer.Typer(help="Nhập dữ liệu (import)", no_args_is_help=True)
+report_app = typer.Typer(help="Báo cáo (reports)", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
+console = Console()
+err = Console(stderr=True)
+
+UrlOpt = typer.Option(None, "--url", help="Gateway URL (default DANGVIEN_URL or http://127.0.0.1:8000)")
+
+
+def fail(exc: Exception, code: int = 1):
+    if isinstance(exc, ApiError):
+        err.print(f"[bold red]Lỗi / Error[/] {exc}")
+        for e in exc.body.get("errors", [])[:200]:
+            where = f"dòng/line {e['line']}: " if "line" in e else ""
+            field = f" [{e['field']}]" if e.get("field") else ""
+            err.print(f"  {where}{e.get('message_vi', '')} — {e.get('message_en', '')}{field}")
+    else:
+        err.print(f"[bold red]Lỗi / Error[/] {exc}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư mục dữ liệu (data folder)"),
+       port: int = typer.Option(8000, "--port"),
+       host: str = typer.Option("127.0.0.1", "--host"),
+       demo: bool = typer.Option(False, "--demo", help="Nạp dữ liệu mẫu (load demo data)")):
+    """Chạy toàn bộ hệ thống trong một tiến trình (embedded: in-memory bus, SQLite)."""
+    from dangvien import runner
+    from shared.config import Settings
+
+    os.environ["DANGVIEN_DATA_DIR"] = str(data_dir)
+    settings = Settings(amqp_uri="memory://", data_dir=data_dir, http_host=host, http_port=port,
+                        log_format=os.environ.get("DANGVIEN_LOG_FORMAT", "console"),
+                        log_level=os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    names = runner.available_services()
+    svc = runner.start(names, settings)
+    url = f"http://{host}:{port}"
+    console.print(f"[green]dangvien đang chạy / running[/]: {', '.join(names)}")
+    if demo:
+        from dangvien import demo as demo_data
+        text = demo_data.jsonl()
+        console.print(f"Nạp dữ liệu mẫu / loading demo data ({text.count(chr(10))} sự kiện / events)…")
+        try:
+            result = Client(url).post("/api/v1/imports", content=text.encode("utf-8"),
+                                      headers={"Content-Type": "application/x-ndjson"})
+            console.print(f"Đã ghi / written: {result.get('written', 0)} sự kiện mới / new events")
+        except ApiError as exc:
+            fail(exc)
+    console.print(f"Mở / open: [bold]{url}[/]   (Ctrl+C để dừng / to stop)")
+    sys.stdout.flush()
+    runner.run_until_signalled(svc)
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help="members | meetings | discipline | reporting | gateway")):
+    """Chạy một dịch vụ (distributed: RabbitMQ, PostgreSQL/KurrentDB), cấu hình từ DANGVIEN_*."""
+    from dangvien import runner
+    from shared.config import Settings
+
+    if service not in runner.SERVICE_MODULES:
+        err.print(f"[red]Dịch vụ không xác định / unknown service[/]: {service}")
+        raise typer.Exit(2)
+    svc = runner.start([service], Settings())
+    console.print(f"{service} started")
+    sys.stdout.flush()
+    runner.run_until_signalled(svc)
+
+
+@import_app.command("events")
+def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+                  url: Optional[str] = UrlOpt):
+    """Nhập sự kiện từ tệp JSONL (tất cả hoặc không gì cả / all or nothing)."""
+    text = file.read_text(encoding="utf-8")
+    total = sum(1 for line in text.splitlines() if line.strip())
+    client = Client(url)
+    try:
+        job = client.post("/api/v1/imports/jobs")["job"]
+    except ApiError as exc:
+        fail(exc)
+    outcome: dict = {}
+
+    def send():
+        try:
+            outcome["result"] = client.post("/api/v1/imports", content=text.encode("utf-8"), job=job,
+                                            headers={"Content-Type": "application/x-ndjson"})
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=send, daemon=True)
+    worker.start()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("Đang kiểm tra / validating", total=total)
+        watcher = Client(url)
+        while worker.is_alive():
+            try:
+                state = watcher.get(f"/api/v1/imports/jobs/{job}")
+                progress.update(task, completed=state.get("done", 0), description=f"{state.get('phase', '')}")
+            except ApiError:
+                pass
+            worker.join(0.3)
+    if "error" in outcome:
+        fail(outcome["error"])
+    result = outcome["result"]
+    console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
+
+
+@report_app.command("headcount")
+def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã tổ chức (org unit id)"),
+                     format: str = typer.Option("table", "--format", help="json | table"),
+                     url: Optional[str] = UrlOpt):
+    """Số đảng viên theo tổ chức, cộng dồn cấp dưới (headcount with subtree roll-up)."""
+    try:
+        rows = Client(url).get("/api/v1/reports/headcount", org=org)
+    except ApiError as exc:
+        fail(exc)
+    if format == "json":
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(title="Số lượng đảng viên / Headcount")
+    table.add_column("Tổ chức đảng / Unit")
+    table.add_column("Trực tiếp / Own", justify="right")
+    table.add_column("Tổng / Total", justify="right")
+    for r in rows:
+        table.add_row("  " * r["depth"] + r["name"], str(r["own"]), str(r["total"]))
+    console.print(table)
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Start services with nameko's runner: all in one process (embedded) or one per process."""
+from __future__ import annotations
+
+import importlib
+import signal
+
+from shared.config import Settings
+
+SERVICE_MODULES = {
+    "members": ("services.members.service", "MembersService"),
+    "meetings": ("services.meetings.service", "MeetingsService"),
+    "discipline": ("services.discipline.service", "DisciplineService"),
+    "reporting": ("services.reporting.service", "ReportingService"),
+    "gateway": ("services.gateway.service", "GatewayService"),
+}
+
+
+def available_services() -> list[str]:
+    """Services whose module exists in this build (the project grows service by service)."""
+    out = []
+    for name, (module, cls) in SERVICE_MODULES.items():
+        try:
+            getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            continue
+        out.append(name)
+    return out
+
+
+def service_class(name: str):
+    module, cls = SERVICE_MODULES[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def nameko_config(settings: Settings) -> dict:
+    from dangvien import memory_shim
+    return {
+        "AMQP_URI": settings.amqp_uri,
+        "WEB_SERVER_ADDRESS": f"{settings.http_host}:{settings.http_port}",
+        "SERIALIZER": "json",
+        "TRANSPORT_OPTIONS": memory_shim.transport_options(settings.amqp_uri),
+        "max_workers": 10,
+        "DANGVIEN_SETTINGS": settings,
+    }
+
+
+def start(names: list[str], settings: Settings):
+    """Start the named services in this process; return the nameko ServiceRunner."""
+    from nameko.runners import ServiceRunner
+
+    from dangvien import memory_shim
+    from shared import logging as slog
+    memory_shim.apply()
+    slog.configure(settings.log_format, settings.log_level)
+    import logging
+    logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://
+    runner = ServiceRunner(nameko_config(settings))
+    for name in names:
+        runner.add_service(service_class(name))
+    runner.start()
+    return runner
+
+
+def run_until_signalled(runner) -> None:
+    import eventlet
+
+    stopping = eventlet.event.Event()
+
+    def on_signal(signum, frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    stopping.wait()
+    runner.stop()  # graceful: in-flight workers finish first

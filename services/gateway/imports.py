@@ -1,0 +1,93 @@
+"""The import job: JSONL → owning services, validate everything, then commit in order and wait
+until every projection has caught up (DESIGN.md §2 "Import")."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Callable
+
+from shared.catalog import IMPORT_ORDER, owner_of
+from shared.importing import parse_jsonl
+
+Call = Callable[..., dict]  # call(service, method, *args) -> the service's answer
+
+
+class ImportJobs:
+    """Progress of running and finished imports, readable while they run."""
+
+    def __init__(self):
+        self._jobs: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    def new(self, total: int) -> str:
+        job_id = uuid.uuid4().hex
+        with self._lock:
+            self._jobs[job_id] = {"id": job_id, "phase": "parsing", "done": 0, "total": total, "state": "running"}
+        return job_id
+
+    def update(self, job_id: str, **changes) -> None:
+        with self._lock:
+            self._jobs[job_id].update(changes)
+
+    def get(self, job_id: str) -> dict | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return dict(job) if job else None
+
+
+def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: dict,
+               projecting: tuple[str, ...] = ("reporting",), timeout: float = 600.0) -> dict:
+    lines, errors = parse_jsonl(text)
+    jobs.update(job_id, total=len(lines) + len(errors), phase="validating")
+    if not errors:
+        for line in lines:
+            try:
+                owner_of(line["type"])
+            except KeyError:
+                errors.append({"line": line["line"], "code": "no_owner", "field": "type",
+                               "message_vi": f"Chưa có dịch vụ nhận loại «{line['type']}»",
+                               "message_en": f"No service takes type '{line['type']}' yet"})
+    owners = [s for s in IMPORT_ORDER if any(owner_of(l["type"]) == s for l in lines)] if not errors else []
+    for service in owners:
+        answer = call(service, "import_lines", lines, context, False)
+        errors.extend(answer.get("errors", []))
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        result = {"ok": False, "errors": errors, "written": 0}
+        jobs.update(job_id, phase="refused", state="failed", result=result)
+        return result
+    written = 0
+    heads: dict[str, int] = {}
+    for service in owners:
+        jobs.update(job_id, phase=f"writing:{service}")
+        answer = call(service, "import_lines", lines, context, True)
+        if not answer.get("ok"):
+            result = {"ok": False, "errors": answer.get("errors", []), "written": written}
+            jobs.update(job_id, phase="refused", state="failed", result=result)
+            return result
+        written += answer.get("written", 0)
+        heads[service] = answer.get("head", 0)
+        jobs.update(job_id, done=sum(1 for l in lines if owner_of(l["type"]) in heads))
+        wait_caught_up(call, heads, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
+    result = {"ok": True, "lines": len(lines), "written": written, "heads": heads}
+    jobs.update(job_id, phase="done", state="done", done=len(lines), result=result)
+    return result
+
+
+def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...], timeout: float,
+                   phase: Callable[[str], None] = lambda p: None) -> None:
+    """Block until every projecting service has applied each source up to its head."""
+    deadline = time.monotonic() + timeout
+    for service in projecting:
+        while True:
+            answer = call(service, "positions")
+            positions = answer.get("result", {}) if answer.get("ok") else {}
+            behind = {s: h for s, h in heads.items() if s in positions and positions[s] < h}
+            if not behind:
+                break
+            phase(f"projecting:{service}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service} did not catch up with {behind}")
+            call(service, "catch_up")
+            time.sleep(0.05)

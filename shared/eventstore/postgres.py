@@ -1,0 +1,213 @@
+"""PostgreSQL adapter (psycopg 3): the same rows, hashes and guarantees as the SQLite adapter.
+
+Global positions come from a one-row counter, ``log_head``. An append locks that row first
+and bumps it in the same transaction, so appenders queue on it: positions are gap-free, follow
+commit order (a reader never sees n+1 while n is uncommitted), and a rolled-back append gives
+its numbers back. ``data`` is kept as the canonical JSON *text*: JSONB would reorder keys and
+whitespace, and the hash chain is computed over that exact text.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from typing import Iterator, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import waiting
+
+from shared.events import Envelope, NewEvent
+from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
+from shared.eventstore.records import COLUMNS, chain, envelope, row_params
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position BIGINT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    stream_version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    occurred_on DATE NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    org_unit_id TEXT,
+    actor TEXT,
+    correlation_id TEXT,
+    causation_id TEXT,
+    data TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream, stream_version);
+CREATE TABLE IF NOT EXISTS log_head (
+    one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+    position BIGINT NOT NULL
+);
+INSERT INTO log_head (one, position) VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL);
+"""
+
+SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM events"
+INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+PAGE = 2000
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class _GreenConnection(psycopg.Connection):
+    """psycopg waits in C (``wait_c``), which blocks eventlet's hub for the whole query.
+
+    psycopg only notices gevent's patching, so under eventlet we wait with ``select.select``,
+    which eventlet has made cooperative: other green threads run while the server works.
+    """
+
+    def wait(self, gen, interval=0.1, timeout=None):
+        return waiting.wait_select(gen, self.pgconn.socket, interval=interval, timeout=timeout)
+
+
+def _eventlet_patched() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("select")
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """Take our own ``schema`` query parameter out of the URL (libpq rejects unknown ones)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+class PostgresEventStore(EventStore):
+    def __init__(self, url: str, schema: str | None = None):
+        super().__init__()
+        self.url = url
+        self._conninfo, url_schema = split_url(url)
+        self.schema = schema or url_schema or "public"
+        if not _SCHEMA_NAME.match(self.schema):
+            raise ValueError(f"invalid schema name: {self.schema!r}")
+        self._lock = threading.RLock()
+        self._db: psycopg.Connection | None = None
+        with self._lock:
+            self._create_schema(self._connection())
+
+    # -- connection ------------------------------------------------------------------
+    def _connection(self) -> psycopg.Connection:
+        """The store's one connection, reopened if the server dropped it. Caller holds the lock."""
+        if self._db is None or self._db.closed:
+            cls = _GreenConnection if _eventlet_patched() else psycopg.Connection
+            # Autocommit: a read is one statement and needs no transaction (none left idle
+            # holding a snapshot); appends open an explicit one with ``transaction()``.
+            self._db = cls.connect(self._conninfo, autocommit=True,
+                                   options=f"-c search_path={self.schema}")
+        return self._db
+
+    def _create_schema(self, db: psycopg.Connection) -> None:
+        with db.transaction():
+            # Two processes starting at once would race on CREATE ... IF NOT EXISTS (it is not
+            # atomic against the catalog); the advisory lock makes them take turns.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dangvien-eventstore:{self.schema}",))
+            db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
+
+    # -- writing ---------------------------------------------------------------------
+    def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
+        batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
+        if not batches:
+            return []
+        with self._lock:
+            db = self._connection()
+            with db.transaction():  # rolls back on any exception, ConcurrencyError included
+                out = self._append_locked(db.cursor(), batches)
+        self._notify_appended()
+        return out
+
+    def _append_locked(self, cur: psycopg.Cursor, batches) -> list[Envelope]:
+        # Lock the counter first: from here on we are the only appender, so the version and
+        # event_id checks below cannot be overtaken before we commit.
+        head = cur.execute("SELECT position FROM log_head FOR UPDATE").fetchone()[0]
+        position = head + 1
+        out: list[Envelope] = []
+        for stream, events, expected in batches:
+            ids = [e.event_id for e in events]
+            stored = cur.execute(f"{SELECT} WHERE event_id = ANY(%s) ORDER BY position", (ids,)).fetchall()
+            if stored:
+                if len(stored) != len(ids):
+                    raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
+                out.extend(envelope(r) for r in stored)
+                continue
+            last = cur.execute(
+                "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1",
+                (stream,)).fetchone()
+            version, last_hash = (last[0], last[1]) if last else (-1, None)
+            if expected != ANY and expected != version:
+                raise ConcurrencyError(stream, expected, version)
+            rows = chain(stream, events, version, last_hash, position)
+            cur.executemany(INSERT, [row_params(r) for r in rows])
+            position += len(rows)
+            out.extend(envelope(row_params(r)) for r in rows)
+        if position - 1 != head:
+            cur.execute("UPDATE log_head SET position = %s", (position - 1,))
+        return out
+
+    # -- reading ---------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple = ()) -> list:
+        with self._lock:
+            return self._connection().execute(sql, params).fetchall()
+
+    def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
+        rows = self._query(f"{SELECT} WHERE stream = %s AND stream_version >= %s ORDER BY stream_version",
+                           (stream, from_version))
+        return [envelope(r) for r in rows]
+
+    def read_all(self, from_position: int = 1, limit: int | None = None,
+                 to_position: int | None = None) -> Iterator[Envelope]:
+        # Paged so that neither side holds the whole log; the lock is released between pages.
+        upper = to_position if to_position is not None else 2 ** 62
+        position, left = from_position, limit
+        while left is None or left > 0:
+            n = PAGE if left is None else min(PAGE, left)
+            rows = self._query(f"{SELECT} WHERE position >= %s AND position <= %s ORDER BY position LIMIT %s",
+                               (position, upper, n))
+            for r in rows:
+                yield envelope(r)
+            if len(rows) < n:
+                return
+            position = rows[-1][0] + 1
+            if left is not None:
+                left -= len(rows)
+
+    def head_position(self) -> int:
+        # The counter only moves on commit and has no gaps, so it is the committed maximum.
+        return self._query("SELECT position FROM log_head")[0][0]
+
+    def stream_version(self, stream: str) -> int:
+        row = self._query("SELECT MAX(stream_version) FROM events WHERE stream = %s", (stream,))[0][0]
+        return -1 if row is None else row
+
+    def stream_names(self) -> Iterator[str]:
+        for (name,) in self._query("SELECT DISTINCT stream FROM events ORDER BY stream"):
+            yield name
+
+    def find_event(self, event_id: str) -> Envelope | None:
+        rows = self._query(f"{SELECT} WHERE event_id = %s", (event_id,))
+        return envelope(rows[0]) if rows else None
+
+    # -- checkpoints -----------------------------------------------------------------
+    def get_checkpoint(self, name: str) -> int:
+        rows = self._query("SELECT position FROM checkpoints WHERE name = %s", (name,))
+        return rows[0][0] if rows else 0
+
+    def set_checkpoint(self, name: str, position: int) -> None:
+        with self._lock:
+            self._connection().execute(
+                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (name, position))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()

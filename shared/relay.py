@@ -1,0 +1,101 @@
+"""The relay: tails a service's event log from a stored checkpoint and publishes each event on
+the bus, then moves the checkpoint. At-least-once: a crash between publish and checkpoint
+re-publishes, and consumers skip what they have seen (``shared.projection``).
+
+Messages go to the topic exchange ``<service>.events`` (the one nameko's ``event_handler``
+listens on) with routing key = event type, persistent, with publisher confirms on AMQP.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Callable
+
+from kombu import Connection, Exchange, Producer
+
+from shared.eventstore import EventStore
+
+CHECKPOINT = "relay"
+
+
+def event_exchange(service: str) -> Exchange:
+    return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
+
+
+def _fault(point: str) -> None:
+    """Test hook: ``DANGVIEN_FAULT=relay:<point>`` kills this process at that point (kill -9)."""
+    if os.environ.get("DANGVIEN_FAULT") == f"relay:{point}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Relay:
+    def __init__(self, store: EventStore, service: str, amqp_uri: str, batch: int = 500,
+                 on_published: Callable[[int], None] | None = None,
+                 transform: Callable[[dict], dict] | None = None):
+        self.store, self.service, self.amqp_uri, self.batch = store, service, amqp_uri, batch
+        #: e.g. the members service unseals personal fields for authorised feed consumers
+        self.transform = transform
+        self.exchange = event_exchange(service)
+        self.on_published = on_published
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+
+    def _producer_ready(self) -> Producer:
+        if self._producer is None:
+            options = {"confirm_publish": True} if self.amqp_uri.startswith(("amqp", "pyamqp")) else {}
+            self._conn = Connection(self.amqp_uri, transport_options=options)
+            channel = self._conn.channel()
+            self.exchange(channel).declare()
+            self._producer = Producer(channel, exchange=self.exchange, serializer="json")
+        return self._producer
+
+    def reset(self) -> None:
+        """Drop the connection after a broker error; the next call reconnects."""
+        try:
+            if self._conn is not None:
+                self._conn.release()
+        finally:
+            self._conn, self._producer = None, None
+
+    @property
+    def checkpoint(self) -> int:
+        return self.store.get_checkpoint(CHECKPOINT)
+
+    def lag(self) -> int:
+        return self.store.head_position() - self.checkpoint
+
+    def run_once(self) -> int:
+        """Publish what follows the checkpoint (one batch); return how many were published."""
+        start = self.checkpoint + 1
+        events = list(self.store.read_all(start, limit=self.batch))
+        if not events:
+            return 0
+        producer = self._producer_ready()
+        for env in events:
+            _fault("before_publish")
+            body = env.to_message()
+            body["source"] = self.service
+            if self.transform:
+                body = self.transform(body)
+            producer.publish(body, routing_key=env.type, delivery_mode=2, retry=True,
+                             headers={"dangvien.position": env.position, "dangvien.source": self.service},
+                             message_id=env.event_id)
+            _fault("after_publish")
+        self.store.set_checkpoint(CHECKPOINT, events[-1].position)
+        if self.on_published:
+            self.on_published(len(events))
+        return len(events)
+
+    def run_forever(self, should_stop: Callable[[], bool], poll: float = 0.2,
+                    on_error: Callable[[Exception], None] | None = None) -> None:
+        import time
+        while not should_stop():
+            try:
+                if self.run_once():
+                    continue
+                self.store.wait_for_append(self.checkpoint, poll)
+            except Exception as exc:  # broker or store down: keep trying, nothing is lost
+                if on_error:
+                    on_error(exc)
+                self.reset()
+                time.sleep(min(poll * 5, 2.0))

@@ -1,0 +1,234 @@
+"""nameko glue shared by the services: stores as dependencies, the relay as an extension, and
+command entrypoints that answer rule failures as data instead of tracebacks.
+
+Kept apart from domain code: only ``service.py`` modules import this.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+import structlog
+from nameko.extensions import DependencyProvider
+from pydantic import BaseModel, ValidationError
+
+from shared.config import Settings
+from shared.errors import DomainError, from_validation_error
+from shared.events import Envelope
+from shared.eventstore import EventStore, open_store
+from shared.readmodel import ReadModelDB
+from shared.relay import Relay
+
+_stores: dict[str, EventStore] = {}
+_readmodels: dict[str, ReadModelDB] = {}
+_guard = threading.Lock()
+
+log = structlog.get_logger()
+
+
+def store_at(url: str) -> EventStore:
+    """One store object per URL per process (embedded mode runs every service in one process)."""
+    with _guard:
+        if url not in _stores:
+            _stores[url] = open_store(url)
+        return _stores[url]
+
+
+def readmodel_at(url: str) -> ReadModelDB:
+    with _guard:
+        if url not in _readmodels:
+            _readmodels[url] = ReadModelDB(url)
+        return _readmodels[url]
+
+
+def close_all() -> None:
+    with _guard:
+        for s in list(_stores.values()) + list(_readmodels.values()):
+            try:
+                s.close()
+            except Exception:
+                pass
+        _stores.clear()
+        _readmodels.clear()
+
+
+def settings_of(config: dict) -> Settings:
+    s = config.get("DANGVIEN_SETTINGS")
+    return s if isinstance(s, Settings) else Settings()
+
+
+class EventStoreProvider(DependencyProvider):
+    """The service's own event store (``DANGVIEN_STORE_<SERVICE>``)."""
+
+    def __init__(self, service: str):
+        self.service = service
+
+    def setup(self):
+        self.store = store_at(settings_of(self.container.config).store_url(self.service))
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+class SourceStoresProvider(DependencyProvider):
+    """Read access to other services' stores, for filling gaps in projections."""
+
+    def __init__(self, *services: str):
+        self.services = services
+
+    def setup(self):
+        settings = settings_of(self.container.config)
+        self.stores = {s: store_at(settings.store_url(s)) for s in self.services}
+
+    def get_dependency(self, worker_ctx):
+        return self.stores
+
+
+class ReadModelProvider(DependencyProvider):
+    def __init__(self, service: str):
+        self.service = service
+
+    def setup(self):
+        self.db = readmodel_at(settings_of(self.container.config).readmodel_url(self.service))
+
+    def get_dependency(self, worker_ctx):
+        return self.db
+
+
+class RelayProvider(DependencyProvider):
+    """Runs the relay of this service's store in a managed thread while the container runs."""
+
+    def __init__(self, service: str, transform: Callable[[dict], dict] | None = None):
+        self.service, self.transform = service, transform
+        self._stopping = False
+
+    def setup(self):
+        settings = settings_of(self.container.config)
+        self.relay = Relay(store_at(settings.store_url(self.service)), self.service,
+                           self.container.config["AMQP_URI"], transform=self.transform)
+        self.poll = settings.relay_poll_seconds
+
+    def start(self):
+        self._stopping = False
+        self.container.spawn_managed_thread(self._run)
+
+    def _run(self):
+        self.relay.run_forever(lambda: self._stopping, poll=self.poll,
+                               on_error=lambda e: log.warning("relay_error", service=self.service,
+                                                              error=type(e).__name__))
+
+    def stop(self):
+        self._stopping = True
+
+    def kill(self):
+        self._stopping = True
+
+    def get_dependency(self, worker_ctx):
+        return self.relay
+
+
+def _result(events: list[Envelope], extra: dict | None = None) -> dict:
+    out = {"ok": True, "events": [e.to_message() for e in events]}
+    if extra:
+        out.update(extra)
+    return out
+
+
+def command(model: type[BaseModel]):
+    """Wrap an RPC method: validate the payload into ``model``, answer rule failures as data.
+
+    The method receives ``(self, cmd, ctx_dict)`` and returns a list of envelopes (or a dict).
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def entry(self, payload: dict, context: dict | None = None):
+            try:
+                cmd = model.model_validate(payload)
+            except ValidationError as exc:
+                return {"ok": False, "error": from_validation_error(exc).to_dict()}
+            try:
+                out = fn(self, cmd, context or {})
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict()}
+            if isinstance(out, dict):
+                return {"ok": True, **out}
+            return _result(out)
+
+        return entry
+
+    return wrap
+
+
+def query(fn):
+    """Wrap a read RPC the same way (rule failures such as 'not found' come back as data)."""
+
+    @functools.wraps(fn)
+    def entry(self, *args: Any, **kwargs: Any):
+        try:
+            return {"ok": True, "result": fn(self, *args, **kwargs)}
+        except DomainError as exc:
+            return {"ok": False, "error": exc.to_dict()}
+        except ValidationError as exc:
+            return {"ok": False, "error": from_validation_error(exc).to_dict()}
+
+    return entry
+
+
+class ProjectionsProvider(DependencyProvider):
+    """Runs a service's projections: catch up from the source stores on start, then apply what
+    the bus delivers; a periodic catch-up is the safety net for a doorbell that never rang."""
+
+    def __init__(self, service: str, projections: Callable[[], list], sweep_seconds: float = 5.0):
+        self.service, self.make, self.sweep_seconds = service, projections, sweep_seconds
+        self._stopping = False
+
+    def setup(self):
+        from shared.projection import ProjectionRunner
+        settings = settings_of(self.container.config)
+        db = readmodel_at(settings.readmodel_url(self.service))
+        self.db = db
+        projections = self.make()
+        sources = {s for p in projections for s in p.sources}
+        self.stores = {s: store_at(settings.store_url(s)) for s in sources}
+        self.runners = [ProjectionRunner(db, p, self.stores) for p in projections]
+
+    def start(self):
+        self._stopping = False
+        self.catch_up()
+        self.container.spawn_managed_thread(self._sweep)
+
+    def _sweep(self):
+        import eventlet
+        while not self._stopping:
+            eventlet.sleep(self.sweep_seconds)
+            try:
+                self.catch_up()
+            except Exception as exc:
+                log.warning("projection_sweep_failed", service=self.service, error=type(exc).__name__)
+
+    def stop(self):
+        self._stopping = True
+
+    kill = stop
+
+    def catch_up(self) -> int:
+        return sum(r.catch_up(s) for r in self.runners for s in r.projection.sources)
+
+    def handle(self, source: str, message: dict) -> None:
+        for r in self.runners:
+            if source in r.projection.sources:
+                r.handle(source, message)
+
+    def positions(self) -> dict[str, int]:
+        """The lowest checkpoint of each source over this service's projections."""
+        out: dict[str, int] = {}
+        for r in self.runners:
+            for s in r.projection.sources:
+                cp = r.checkpoint(s)
+                out[s] = min(out.get(s, cp), cp)
+        return out
+
+    def get_dependency(self, worker_ctx):
+        return self
