@@ -109,7 +109,7 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
     total = sum(1 for line in text.splitlines() if line.strip())
     client = Client(url)
     try:
-        job = client.post("/api/v1/imports/jobs")["job"]
+        job = client.post("/api/v1/import-jobs")["job"]
     except ApiError as exc:
         fail(exc)
     outcome: dict = {}
@@ -129,7 +129,7 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
         watcher = Client(url)
         while worker.is_alive():
             try:
-                state = watcher.get(f"/api/v1/imports/jobs/{job}")
+                state = watcher.get(f"/api/v1/import-jobs/{job}")
                 progress.update(task, completed=state.get("done", 0), description=f"{state.get('phase', '')}")
             except ApiError:
                 pass
@@ -146,7 +146,7 @@ def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã 
                      url: Optional[str] = UrlOpt):
     """Số đảng viên theo tổ chức, cộng dồn cấp dưới (headcount with subtree roll-up)."""
     try:
-        rows = Client(url).get("/api/v1/reports/headcount", org=org)
+        rows = Client(url).get("/api/v1/reporting/headcount", org_unit_id=org)
     except ApiError as exc:
         fail(exc)
     if format == "json":

@@ -161,19 +161,24 @@ def command(model: type[BaseModel]):
     return wrap
 
 
-def query(fn):
-    """Wrap a read RPC the same way (rule failures such as 'not found' come back as data)."""
+def query(model: type[BaseModel] | None = None):
+    """Wrap a read RPC: validate its parameters into ``model``; failures such as 'not found' come
+    back as data. The method receives ``(self, q, context)``."""
 
-    @functools.wraps(fn)
-    def entry(self, *args: Any, **kwargs: Any):
-        try:
-            return {"ok": True, "result": fn(self, *args, **kwargs)}
-        except DomainError as exc:
-            return {"ok": False, "error": exc.to_dict()}
-        except ValidationError as exc:
-            return {"ok": False, "error": from_validation_error(exc).to_dict()}
+    def wrap(fn):
+        @functools.wraps(fn)
+        def entry(self, params: dict | None = None, context: dict | None = None):
+            try:
+                q = model.model_validate(params or {}) if model else (params or {})
+                return {"ok": True, "result": fn(self, q, context or {})}
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict()}
+            except ValidationError as exc:
+                return {"ok": False, "error": from_validation_error(exc).to_dict()}
 
-    return entry
+        return entry
+
+    return wrap
 
 
 class ProjectionsProvider(DependencyProvider):

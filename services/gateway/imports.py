@@ -81,7 +81,7 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
     deadline = time.monotonic() + timeout
     for service in projecting:
         while True:
-            answer = call(service, "positions")
+            answer = call(service, "positions", {}, {})
             positions = answer.get("result", {}) if answer.get("ok") else {}
             behind = {s: h for s, h in heads.items() if s in positions and positions[s] < h}
             if not behind:
@@ -89,5 +89,5 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
             phase(f"projecting:{service}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{service} did not catch up with {behind}")
-            call(service, "catch_up")
+            call(service, "catch_up", {}, {})
             time.sleep(0.05)

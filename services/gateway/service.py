@@ -1,12 +1,18 @@
-"""The gateway (nameko HTTP): one API for people and provincial systems. Entry points only."""
+"""The gateway (nameko HTTP): one API for people and provincial systems. Entry points only.
+
+Commands and queries are routed generically from the shared contracts:
+``POST /api/v1/<service>/<command>`` and ``GET /api/v1/<service>/<query>``.
+"""
 from __future__ import annotations
 
+import functools
 import uuid
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 
+from shared.contracts import commands_of, queries_of
 from shared.errors import DomainError
 from shared.events import derived_event_id
 
@@ -15,6 +21,7 @@ from services.gateway.http import json_response, problem, problem_from_exc, read
 
 SERVICE = "gateway"
 API = "/api/v1"
+BACKENDS = ("members", "meetings", "discipline", "reporting")
 
 
 class Jobs(DependencyProvider):
@@ -36,7 +43,6 @@ def context_of(request, endpoint: str) -> dict:
 
 def guarded(fn):
     """Bad input becomes problem+json, never a 500 with a traceback."""
-    import functools
 
     @functools.wraps(fn)
     def entry(self, request, *args, **kwargs):
@@ -46,6 +52,20 @@ def guarded(fn):
             return problem_from_exc(exc)
 
     return entry
+
+
+def unknown_endpoint(service: str, name: str):
+    return problem(404, "unknown_endpoint", f"Không có chức năng «{service}/{name}»",
+                   f"No endpoint '{service}/{name}'")
+
+
+def query_params(request) -> dict:
+    """Query string → dict; repeated keys become lists."""
+    out = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values if len(values) > 1 else values[0]
+    return out
 
 
 class GatewayService:
@@ -64,27 +84,27 @@ class GatewayService:
     def healthz(self, request):
         return json_response({"status": "ok"})
 
-    @http("POST", f"{API}/org-units")
+    @http("POST", f"{API}/<service>/<name>")
     @guarded
-    def create_org_unit(self, request):
-        return rpc_answer(self.members.create_org_unit(read_json(request), context_of(request, "org-units")), 201)
+    def command(self, request, service, name):
+        if service not in BACKENDS or name not in commands_of(service):
+            return unknown_endpoint(service, name)
+        answer = self._call(service, name, read_json(request), context_of(request, f"{service}/{name}"))
+        return rpc_answer(answer, 201)
 
-    @http("POST", f"{API}/members")
+    @http("GET", f"{API}/<service>/<name>")
     @guarded
-    def admit_member(self, request):
-        return rpc_answer(self.members.admit_member(read_json(request), context_of(request, "members")), 201)
-
-    @http("GET", f"{API}/reports/headcount")
-    @guarded
-    def headcount(self, request):
-        return rpc_answer(self.reporting.headcount(request.args.get("org") or None))
+    def query(self, request, service, name):
+        if service not in BACKENDS or name not in queries_of(service):
+            return unknown_endpoint(service, name)
+        return rpc_answer(self._call(service, name, query_params(request), context_of(request, "query")))
 
     @http("POST", f"{API}/imports")
     @guarded
     def start_import(self, request):
         text = request.get_data(as_text=True)
-        job_id = request.args.get("job") or self.jobs.new(0)
-        if self.jobs.get(job_id) is None:
+        job_id = request.args.get("job")
+        if not job_id or self.jobs.get(job_id) is None:
             job_id = self.jobs.new(0)
         result = imports.run_import(text, self._call, self.jobs, job_id, context_of(request, "imports"))
         if not result["ok"]:
@@ -92,11 +112,11 @@ class GatewayService:
                            "The import file was refused; nothing was written", errors=result["errors"], job=job_id)
         return json_response({**result, "job": job_id}, 201)
 
-    @http("POST", f"{API}/imports/jobs")
+    @http("POST", f"{API}/import-jobs")
     def new_import_job(self, request):
         return json_response({"job": self.jobs.new(0)}, 201)
 
-    @http("GET", f"{API}/imports/jobs/<job_id>")
+    @http("GET", f"{API}/import-jobs/<job_id>")
     def import_job(self, request, job_id):
         job = self.jobs.get(job_id)
         if job is None:

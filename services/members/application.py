@@ -7,7 +7,7 @@ from shared.eventstore import EventStore
 from shared.rules import rules_on
 
 from services.members import domain
-from services.members.commands import AdmitMember, CreateOrgUnit
+from shared.contracts.members import AdmitMember, CreateOrgUnit
 
 
 def org_stream(org_unit_id: str) -> str:

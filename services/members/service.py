@@ -8,7 +8,7 @@ from shared.importing import run_import
 from shared.runtime import EventStoreProvider, RelayProvider, command, query
 
 from services.members import application as app
-from services.members.commands import AdmitMember, CreateOrgUnit
+from shared.contracts.members import AdmitMember, CreateOrgUnit
 
 SERVICE = "members"
 
@@ -34,6 +34,6 @@ class MembersService:
         return run_import(self.store, app.IMPORTERS, lines, Context.from_dict(context), commit=commit)
 
     @rpc
-    @query
-    def head_position(self):
+    @query()
+    def head_position(self, q, context):
         return self.store.head_position()

@@ -1,17 +1,10 @@
-"""Commands of the members service (payloads of its RPCs, HTTP endpoints and import lines)."""
+"""Commands and queries of the members service (RPCs, HTTP endpoints and import lines)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict
-
 from shared.catalog.common import Demobilised, Id, Name, OrgKind, Sex
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    #: business date: the day the decision took effect
-    occurred_on: dt.date
+from shared.contracts import Command, Spec
 
 
 class CreateOrgUnit(Command):
@@ -30,3 +23,11 @@ class AdmitMember(Command):
     demobilised: Demobilised = "none"
     #: decision allowing admission past the age limit (số quyết định đặc biệt), if any
     special_age_decision: str | None = None
+
+
+COMMANDS = {
+    "create_org_unit": Spec(CreateOrgUnit, "Thành lập tổ chức đảng", "Create a party organisation",
+                            roles=("administrator",), scope_fields=("parent_id", "org_unit_id")),
+    "admit_member": Spec(AdmitMember, "Kết nạp đảng viên", "Admit a member"),
+}
+QUERIES: dict = {}
