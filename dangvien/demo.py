@@ -62,9 +62,29 @@ def members(cells: list[str], per_cell: int, rng: random.Random, start: dt.date)
     return out
 
 
-def jsonl(per_cell: int = 6, seed: int = 2020) -> str:
+def world(per_cell: int = 6, seed: int = 2020) -> dict:
+    """The demo's organisation tree and members, as lines plus what other areas build on."""
     rng = random.Random(seed)
     start = dt.date(2015, 10, 1)
     tree, cells = org_tree(start)
-    lines = tree + members(cells, per_cell, rng, start)
+    people = members(cells, per_cell, rng, start)
+    return {"start": start, "cells": cells, "lines": tree + people,
+            "members": [l["data"] | {"admitted_on": l["occurred_on"]} for l in people]}
+
+
+#: other areas' demo lines, each module with ``lines(world) -> list[dict]`` (meetings, discipline...)
+AREA_MODULES = ("dangvien.demo_meetings", "dangvien.demo_discipline", "dangvien.demo_reporting")
+
+
+def jsonl(per_cell: int = 6, seed: int = 2020) -> str:
+    import importlib
+    w = world(per_cell, seed)
+    lines = list(w["lines"])
+    for name in AREA_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        lines.extend(module.lines(w))
+    lines.sort(key=lambda l: l["occurred_on"])  # stable: within a day, file order is kept
     return "".join(json.dumps(l, ensure_ascii=False) + "\n" for l in lines)
