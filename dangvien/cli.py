@@ -161,6 +161,25 @@ def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã 
     console.print(table)
 
 
+#: other command groups, each module with ``register(app, report_app)``
+EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo")
+
+
+def _load_extensions() -> None:
+    import importlib
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app, report_app)
+
+
+_load_extensions()
+
+
 def main():
     app()
 
