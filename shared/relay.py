@@ -25,6 +25,8 @@ def event_exchange(service: str) -> Exchange:
 def _fault(point: str) -> None:
     """Test hook: ``DANGVIEN_FAULT=relay:<point>`` kills this process at that point (kill -9)."""
     if os.environ.get("DANGVIEN_FAULT") == f"relay:{point}":
+        import time
+        time.sleep(0.5)  # let the command's answer leave first, as a real crash would usually allow
         os.kill(os.getpid(), signal.SIGKILL)
 
 
