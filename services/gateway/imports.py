@@ -37,7 +37,8 @@ class ImportJobs:
 
 
 def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: dict,
-               projecting: tuple[str, ...] = ("reporting",), timeout: float = 600.0) -> dict:
+               projecting: tuple[str, ...] = ("members", "meetings", "discipline", "reporting"),
+               timeout: float = 600.0) -> dict:
     lines, errors = parse_jsonl(text)
     jobs.update(job_id, total=len(lines) + len(errors), phase="validating")
     if not errors:
@@ -81,7 +82,13 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
     deadline = time.monotonic() + timeout
     for service in projecting:
         while True:
-            answer = call(service, "positions", {}, {})
+            try:
+                answer = call(service, "positions", {}, {})
+            except Exception as exc:
+                # a service that is not running, or keeps no projections, has nothing to wait for
+                if _is_absent(exc):
+                    break
+                raise
             positions = answer.get("result", {}) if answer.get("ok") else {}
             behind = {s: h for s, h in heads.items() if s in positions and positions[s] < h}
             if not behind:
@@ -89,5 +96,14 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
             phase(f"projecting:{service}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{service} did not catch up with {behind}")
-            call(service, "catch_up", {}, {})
+            try:
+                call(service, "catch_up", {}, {})
+            except Exception as exc:
+                if not _is_absent(exc):
+                    raise
             time.sleep(0.05)
+
+
+def _is_absent(exc: Exception) -> bool:
+    from nameko.exceptions import MethodNotFound, UnknownService
+    return isinstance(exc, (MethodNotFound, UnknownService)) or getattr(exc, "code", "") == "service_unavailable"

@@ -1,55 +1,104 @@
 """The gateway (nameko HTTP): one API for people and provincial systems. Entry points only.
 
 Commands and queries are routed generically from the shared contracts:
-``POST /api/v1/<service>/<command>`` and ``GET /api/v1/<service>/<query>``.
+``POST /api/v1/<service>/<command>`` and ``GET /api/v1/<service>/<query>``; every call is
+authenticated (bearer token), authorised by role and org scope (``access``), and reads of
+personal data are written to the access log (``audit``).
 """
 from __future__ import annotations
 
 import functools
+import mimetypes
 import uuid
+from pathlib import Path
 
+import structlog
+from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
 from shared.errors import DomainError
 from shared.events import derived_event_id
+from shared.readmodel import ReadModelDB
+from shared.runtime import settings_of
 
-from services.gateway import imports
+from services.gateway import access, exports, imports, openapi
+from services.gateway.audit import AccessLog, personal_subjects
+from services.gateway.auth import UserStore, db_url, ensure_admin_token
 from services.gateway.http import json_response, problem, problem_from_exc, read_json, rpc_answer
 
 SERVICE = "gateway"
 API = "/api/v1"
 BACKENDS = ("members", "meetings", "discipline", "reporting")
+STATIC = Path(__file__).parent / "static"
+
+log = structlog.get_logger().bind(service=SERVICE)
 
 
-class Jobs(DependencyProvider):
+class Unavailable(DomainError):
+    status = 503
+
+
+class Gateway(DependencyProvider):
+    """The gateway's own state: users, the access log, import jobs (one DB, ``gateway.db``)."""
+
     def setup(self):
+        settings = settings_of(self.container.config)
+        self.db = ReadModelDB(db_url(settings.data_dir))
+        self.users = UserStore(self.db)
+        self.access_log = AccessLog(self.db)
         self.jobs = imports.ImportJobs()
+        self.backends = running_backends(settings.amqp_uri)
+        if settings.amqp_uri.startswith("memory://"):
+            # embedded mode on a workstation: the local CLI finds this token by itself
+            ensure_admin_token(self.users, settings.data_dir)
+
+    def stop(self):
+        self.db.close()
 
     def get_dependency(self, worker_ctx):
-        return self.jobs
+        return self
 
 
-def context_of(request, endpoint: str) -> dict:
-    actor = "anonymous"
+def running_backends(amqp_uri: str) -> tuple[str, ...]:
+    """The services a call can reach. On RabbitMQ an absent service raises UnknownService (the
+    publish is mandatory); kombu's memory transport drops such a message and the caller waits
+    forever, so in embedded mode only the services built into this process count."""
+    if not amqp_uri.startswith("memory://"):
+        return BACKENDS
+    import importlib.util
+    return tuple(s for s in BACKENDS if importlib.util.find_spec(f"services.{s}.service") is not None)
+
+
+def context_of(request, user, endpoint: str) -> dict:
+    actor = user.name if user else "anonymous"
     ctx = {"actor": actor, "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid.uuid4())}
     key = request.headers.get("Idempotency-Key")
     if key:
+        # per user: two clerks who happen to pick the same key do not collide
         ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
     return ctx
 
 
 def guarded(fn):
-    """Bad input becomes problem+json, never a 500 with a traceback."""
+    """Bad input becomes problem+json, never a 500 with a traceback; each request logged by
+    endpoint and status only (never a body: bodies carry personal data)."""
 
     @functools.wraps(fn)
     def entry(self, request, *args, **kwargs):
         try:
-            return fn(self, request, *args, **kwargs)
+            response = fn(self, request, *args, **kwargs)
         except DomainError as exc:
-            return problem_from_exc(exc)
+            response = problem_from_exc(exc)
+        except RemoteError as exc:
+            log.error("backend_failed", path=request.path, error=exc.exc_type)
+            response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
+                               "Internal error, please try again later")
+        log.info("http", method=request.method, path=request.path, status=response.status_code)
+        return response
 
     return entry
 
@@ -60,12 +109,24 @@ def unknown_endpoint(service: str, name: str):
 
 
 def query_params(request) -> dict:
-    """Query string → dict; repeated keys become lists."""
+    """Query string → dict; repeated keys become lists; ``reason`` is the gateway's, not the service's."""
     out = {}
     for key in request.args:
+        if key == "reason":
+            continue
         values = request.args.getlist(key)
         out[key] = values if len(values) > 1 else values[0]
     return out
+
+
+def reason_of(request) -> str | None:
+    reason = request.args.get("reason") or request.headers.get("X-Reason")
+    return reason[:500] if reason else None
+
+
+def bearer(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
 class GatewayService:
@@ -75,21 +136,122 @@ class GatewayService:
     meetings = RpcProxy("meetings")
     discipline = RpcProxy("discipline")
     reporting = RpcProxy("reporting")
-    jobs = Jobs()
+    gw = Gateway()
 
+    # -- plumbing -------------------------------------------------------------------------------
     def _call(self, service: str, method: str, *args):
-        return getattr(getattr(self, service), method)(*args)
+        try:
+            if service not in self.gw.backends:
+                raise UnknownService(service)
+            return getattr(getattr(self, service), method)(*args)
+        except UnknownService:
+            raise Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy",
+                              f"Service '{service}' is not running") from None
 
+    def _user(self, request):
+        user = self.gw.users.authenticate(bearer(request))
+        if user is None:
+            raise access.unauthorized()
+        return user
+
+    def _resolver(self) -> access.Resolver:
+        """Ask members (unit_ancestors, get_member); before those exist, reporting's headcount tree."""
+        cache: dict = {}
+
+        def tree() -> dict:
+            if "tree" not in cache:
+                answer = self._call("reporting", "headcount", {}, {"actor": "gateway"})
+                cache["tree"] = {r["org_unit_id"]: r.get("parent_id") for r in answer.get("result", [])} \
+                    if answer.get("ok") else {}
+            return cache["tree"]
+
+        def ancestors(unit_id: str):
+            try:
+                answer = self._call("members", "unit_ancestors", {"org_unit_id": unit_id}, {"actor": "gateway"})
+                return list(answer["result"]) if answer.get("ok") else None
+            except (MethodNotFound, Unavailable, UnknownService):
+                parents = tree()
+                if unit_id not in parents:
+                    return None
+                out, seen, cur = [], set(), parents[unit_id]
+                while cur and cur not in seen:
+                    seen.add(cur)
+                    out.append(cur)
+                    cur = parents.get(cur)
+                return out
+
+        def member_unit(member_id: str):
+            try:
+                answer = self._call("members", "get_member", {"member_id": member_id}, {"actor": "gateway"})
+            except (MethodNotFound, Unavailable, UnknownService):
+                return None  # cannot place the member: a scoped user is refused (fail closed)
+            result = answer.get("result") if answer.get("ok") else None
+            return result.get("org_unit_id") if isinstance(result, dict) else None
+
+        return access.Resolver(ancestors, member_unit)
+
+    def _run_query(self, request, service: str, name: str):
+        """Authorise and run one query; return (user, params sent, the service's answer)."""
+        spec = queries_of(service).get(name) if service in BACKENDS else None
+        if spec is None:
+            raise DomainError("unknown_endpoint", f"Không có chức năng «{service}/{name}»",
+                              f"No endpoint '{service}/{name}'")
+        user = self._user(request)
+        params = access.authorise(user, spec, query_params(request), self._resolver(), is_query=True)
+        answer = self._call(service, name, params, context_of(request, user, f"{service}/{name}"))
+        return user, params, answer
+
+    # -- pages ----------------------------------------------------------------------------------
     @http("GET", "/healthz")
     def healthz(self, request):
         return json_response({"status": "ok"})
 
+    @http("GET", "/")
+    def dashboard(self, request):
+        return self._static("index.html")
+
+    @http("GET", "/static/<name>")
+    def static(self, request, name):
+        return self._static(name)
+
+    def _static(self, name: str):
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC.resolve() or not path.is_file():
+            return problem(404, "not_found", "Không tìm thấy", "Not found")
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return Response(path.read_bytes(), mimetype=mime, headers={"Cache-Control": "no-cache"})
+
+    @http("GET", "/openapi.json")
+    def openapi_json(self, request):
+        return json_response(openapi.build(BACKENDS))
+
+    @http("GET", "/docs")
+    def docs(self, request):
+        return self._static("docs.html")
+
+    # -- API ------------------------------------------------------------------------------------
+    @http("GET", f"{API}/me")
+    @guarded
+    def me(self, request):
+        user = self._user(request)
+        allowed = {}
+        for service in BACKENDS:
+            for kind, specs in (("commands", commands_of(service)), ("queries", queries_of(service))):
+                names = [n for n, s in specs.items() if access.role_allowed(user, s.roles)]
+                if names:
+                    allowed.setdefault(service, {})[kind] = names
+        return json_response({**user.to_dict(), "endpoints": allowed})
+
     @http("POST", f"{API}/<service>/<name>")
     @guarded
     def command(self, request, service, name):
-        if service not in BACKENDS or name not in commands_of(service):
+        spec = commands_of(service).get(name) if service in BACKENDS else None
+        if spec is None:
             return unknown_endpoint(service, name)
-        answer = self._call(service, name, read_json(request), context_of(request, f"{service}/{name}"))
+        user = self._user(request)
+        payload = read_json(request)
+        payload = access.authorise(user, spec, payload, self._resolver(), is_query=False)
+        answer = self._call(service, name, payload, context_of(request, user, f"{service}/{name}"))
         return rpc_answer(answer, 201)
 
     @http("GET", f"{API}/<service>/<name>")
@@ -97,28 +259,87 @@ class GatewayService:
     def query(self, request, service, name):
         if service not in BACKENDS or name not in queries_of(service):
             return unknown_endpoint(service, name)
-        return rpc_answer(self._call(service, name, query_params(request), context_of(request, "query")))
+        user, params, answer = self._run_query(request, service, name)
+        if answer.get("ok"):
+            subjects = personal_subjects(answer.get("result"))
+            if subjects is not None:
+                self.gw.access_log.record(user.name, user.role, "read", f"{service}/{name}", params,
+                                          reason_of(request), subjects, len(subjects))
+        return rpc_answer(answer)
+
+    @http("GET", f"{API}/exports/<service>/<name>")
+    @guarded
+    def export(self, request, service, name):
+        fmt = request.args.get("format", "xlsx")
+        if fmt not in exports.FORMATS:
+            raise DomainError("invalid_input", "Định dạng phải là xlsx hoặc csv", "Format must be xlsx or csv",
+                              field="format")
+        # the format is the gateway's parameter, not the report's
+        request.args = request.args.copy()
+        request.args.pop("format", None)
+        user, params, answer = self._run_query(request, service, name)
+        if not answer.get("ok"):
+            return rpc_answer(answer)
+        result = answer.get("result")
+        rows = exports.rows_of(result)
+        subjects = personal_subjects(result) or []
+        # every export is recorded, personal or not (DOMAIN.md §9: exports are scoped and recorded)
+        self.gw.access_log.record(user.name, user.role, "export", f"{service}/{name}", {**params, "format": fmt},
+                                  reason_of(request), subjects, len(rows))
+        body = exports.render(result, fmt, name)
+        filename = f"{service}-{name}.{fmt}"
+        return Response(body, mimetype=exports.FORMATS[fmt].split(";")[0],
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @http("GET", f"{API}/audit/access")
+    @guarded
+    def audit_access(self, request):
+        user = self._user(request)
+        if user.role != "administrator" or user.scope is not None:
+            raise access.forbidden_role(user.role)
+        try:
+            limit = int(request.args.get("limit", "200"))
+        except ValueError:
+            raise DomainError("invalid_input", "«limit» phải là số nguyên", "'limit' must be an integer",
+                              field="limit") from None
+        if not 1 <= limit <= 1000:
+            raise DomainError("invalid_input", "«limit» phải từ 1 đến 1000", "'limit' must be 1..1000", field="limit")
+        return json_response(self.gw.access_log.search(request.args.get("actor"), request.args.get("member_id"),
+                                                       limit))
+
+    def _import_admin(self, request):
+        user = self._user(request)
+        # an import file spans the whole tree: only a province-wide administrator may load one
+        if user.role != "administrator" or user.scope is not None:
+            raise access.forbidden_role(user.role)
+        return user
 
     @http("POST", f"{API}/imports")
     @guarded
     def start_import(self, request):
+        user = self._import_admin(request)
         text = request.get_data(as_text=True)
         job_id = request.args.get("job")
-        if not job_id or self.jobs.get(job_id) is None:
-            job_id = self.jobs.new(0)
-        result = imports.run_import(text, self._call, self.jobs, job_id, context_of(request, "imports"))
+        if not job_id or self.gw.jobs.get(job_id) is None:
+            job_id = self.gw.jobs.new(0)
+        result = imports.run_import(text, self._call, self.gw.jobs, job_id, context_of(request, user, "imports"),
+                                    projecting=BACKENDS)
         if not result["ok"]:
             return problem(422, "import_refused", "Tệp nhập bị từ chối, không có dữ liệu nào được ghi",
                            "The import file was refused; nothing was written", errors=result["errors"], job=job_id)
         return json_response({**result, "job": job_id}, 201)
 
     @http("POST", f"{API}/import-jobs")
+    @guarded
     def new_import_job(self, request):
-        return json_response({"job": self.jobs.new(0)}, 201)
+        self._import_admin(request)
+        return json_response({"job": self.gw.jobs.new(0)}, 201)
 
     @http("GET", f"{API}/import-jobs/<job_id>")
+    @guarded
     def import_job(self, request, job_id):
-        job = self.jobs.get(job_id)
+        self._user(request)
+        job = self.gw.jobs.get(job_id)
         if job is None:
             return problem(404, "job_not_found", "Không tìm thấy lượt nhập", "Import job not found")
         return json_response(job)
