@@ -1,0 +1,230 @@
+"""The facts projection: every source's events → the bitemporal fact tables of ``schema``.
+
+One projection over all four sources (members, meetings, discipline, reporting), so a replay
+and the live doorbell write exactly the same rows (the checksum compares them). Types this
+module does not know are kept only as references to the member they name (for the audit trail)
+— other services add types over time, and an unknown type must never stop the projection.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from shared.events import Envelope, format_recorded_at
+from shared.projection import Projection
+from shared.readmodel import Tx
+
+from services.reporting import schema, tree
+
+#: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
+EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
+         "member.resigned": "resigned", "member.expelled": "expelled"}
+#: non-personal payload fields a member fact keeps for breakdowns (names, birth dates stay out)
+DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
+                 "points")
+
+
+def recorded(env: Envelope) -> str:
+    return format_recorded_at(env.recorded_at)
+
+
+def iso_date(value) -> str | None:
+    """A payload date if it is one (personal fields may arrive sealed: then unknown)."""
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+class FactsProjection(Projection):
+    sources = ("members", "discipline", "meetings", "reporting")
+    types = None  # all: unknown types still feed the audit trail
+
+    def __init__(self, prefix: str = "g1_"):
+        self.prefix = prefix
+        self.name = f"{prefix}facts"
+
+    def ddl(self) -> str:
+        return schema.ddl(self.prefix)
+
+    def t(self, table: str) -> str:
+        return f"{self.prefix}{table}"
+
+    # ------------------------------------------------------------------------------------------
+    def apply(self, tx: Tx, e: Envelope) -> None:
+        family = e.type.split(".", 1)[0]
+        handler = {"org_unit": self._org_unit, "member": self._member, "discipline": self._discipline,
+                   "meeting": self._meeting, "dues": self._dues, "target": self._target}.get(family)
+        if handler is None or not handler(tx, e):
+            self._reference(tx, e)
+
+    def _reference(self, tx: Tx, e: Envelope) -> None:
+        d = e.data
+        member = d.get("member_id") or (d.get("subject_id") if d.get("subject_kind") == "member" else None)
+        if member:
+            tx.execute(f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) VALUES (?, ?, ?) "
+                       "ON CONFLICT (member_id, event_id) DO NOTHING", (member, e.event_id, family_owner(e)))
+
+    # -- organisation tree ------------------------------------------------------------------
+    def _org_unit(self, tx: Tx, e: Envelope) -> bool:
+        d, units = e.data, self.t("units")
+        if e.type == "org_unit.created":
+            tx.execute(f"INSERT INTO {units} (org_unit_id, name, kind, parent_id, created_on, recorded_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id) DO NOTHING",
+                       (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(),
+                        recorded(e)))
+            tree.attach(tx, self.prefix, d["org_unit_id"], d.get("parent_id"))
+        elif e.type == "org_unit.renamed":
+            tx.execute(f"UPDATE {units} SET name = ? WHERE org_unit_id = ?", (d["name"], d["org_unit_id"]))
+        elif e.type == "org_unit.moved":
+            tx.execute(f"UPDATE {units} SET parent_id = ? WHERE org_unit_id = ?", (d["parent_id"], d["org_unit_id"]))
+            tree.move(tx, self.prefix, d["org_unit_id"], d["parent_id"])
+        elif e.type == "org_unit.merged":
+            # reports on the current structure count the merged unit's history under its successor
+            tx.execute(f"UPDATE {units} SET merged_into = ?, merged_on = ?, parent_id = ? WHERE org_unit_id = ?",
+                       (d["into_org_unit_id"], e.occurred_on.isoformat(), d["into_org_unit_id"], d["org_unit_id"]))
+            tree.move(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"])
+        elif e.type == "org_unit.dissolved":
+            tx.execute(f"UPDATE {units} SET dissolved_on = ? WHERE org_unit_id = ?",
+                       (e.occurred_on.isoformat(), d["org_unit_id"]))
+        else:
+            return False
+        return True
+
+    # -- members ----------------------------------------------------------------------------
+    def current_unit(self, tx: Tx, member_id: str) -> str | None:
+        row = tx.execute(f"SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? ORDER BY seq DESC LIMIT 1",
+                         (member_id,)).fetchone()
+        return row[0] if row else None
+
+    def _open_stint(self, tx: Tx, member_id: str):
+        return tx.execute(f"SELECT seq, org_unit_id FROM {self.t('stints')} WHERE member_id = ? AND to_on IS NULL "
+                          "ORDER BY seq DESC LIMIT 1", (member_id,)).fetchone()
+
+    def _close(self, tx: Tx, member_id: str, e: Envelope, kind: str, to_unit: str | None = None) -> str | None:
+        row = self._open_stint(tx, member_id)
+        if row is None:
+            return None
+        tx.execute(f"UPDATE {self.t('stints')} SET to_on = ?, to_kind = ?, to_unit = ?, to_rec = ? "
+                   "WHERE member_id = ? AND seq = ?", (e.occurred_on.isoformat(), kind, to_unit, recorded(e),
+                                                      member_id, row[0]))
+        return row[1]
+
+    def _open(self, tx: Tx, member_id: str, unit: str, e: Envelope, kind: str, from_unit: str | None = None):
+        seq = tx.scalar(f"SELECT MAX(seq) FROM {self.t('stints')} WHERE member_id = ?", (member_id,), default=-1) + 1
+        tx.execute(f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, "
+                   "from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)))
+
+    def _member(self, tx: Tx, e: Envelope) -> bool:
+        d = e.data
+        member = d.get("member_id")
+        if not member:
+            return False
+        if tx.scalar(f"SELECT 1 FROM {self.t('member_facts')} WHERE event_id = ?", (e.event_id,)):
+            return True  # the same fact delivered under two names never counts twice
+        unit = d.get("org_unit_id") or e.org_unit_id
+        if e.type in ("member.admitted", "member.transferred_in"):
+            admitted_on = e.occurred_on.isoformat() if e.type == "member.admitted" else None
+            tx.execute(f"INSERT INTO {self.t('members')} (member_id, sex, birth_date, demobilised, admitted_on) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET sex = excluded.sex, "
+                       "birth_date = excluded.birth_date, demobilised = excluded.demobilised, "
+                       "admitted_on = COALESCE(excluded.admitted_on, " + self.t("members") + ".admitted_on)",
+                       (member, d.get("sex"), iso_date(d.get("birth_date")), d.get("demobilised", "none"), admitted_on))
+            self._close(tx, member, e, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
+            self._open(tx, member, d["org_unit_id"], e, e.type.split(".")[1])
+        elif e.type == "member.transferred" and d.get("kind", "official") == "official":
+            # temporary transfers do not change the home unit's headcount (DOMAIN.md §3)
+            self._close(tx, member, e, "moved", d["to_org_unit_id"])
+            self._open(tx, member, d["to_org_unit_id"], e, "moved", d.get("from_org_unit_id"))
+            unit = d["to_org_unit_id"]
+        elif e.type in EXITS:
+            unit = self._close(tx, member, e, EXITS[e.type]) or self.current_unit(tx, member) or unit
+        elif e.type == "member.recognized_official":
+            tx.execute(f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
+                       (e.occurred_on.isoformat(), member))
+        if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
+            unit = self.current_unit(tx, member) or unit
+        detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
+        tx.execute(f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, occurred_on, recorded_at, "
+                   "org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
+                    json.dumps(detail, sort_keys=True, default=str), e.actor))
+        return True
+
+    # -- discipline -------------------------------------------------------------------------
+    def _discipline(self, tx: Tx, e: Envelope) -> bool:
+        d, cases = e.data, self.t("cases")
+        if e.type == "discipline.applied":
+            if d["subject_kind"] == "org_unit":
+                unit = d["subject_id"]
+            else:
+                unit = self.current_unit(tx, d["subject_id"]) or e.org_unit_id
+            tx.execute(f"INSERT INTO {cases} (case_id, event_id, subject_kind, subject_id, org_unit_id, form, "
+                       "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (case_id) DO NOTHING",
+                       (d["case_id"], e.event_id, d["subject_kind"], d["subject_id"], unit, d["form"],
+                        e.occurred_on.isoformat(), iso_date(d.get("violation_on")), recorded(e)))
+        elif e.type == "discipline.changed":
+            # a changed decision keeps the case (and its date); only the form differs
+            tx.execute(f"UPDATE {cases} SET form = ? WHERE case_id = ?", (d["form"], d["case_id"]))
+        elif e.type == "discipline.annulled":
+            tx.execute(f"UPDATE {cases} SET annulled_on = ?, annulled_rec = ? WHERE case_id = ?",
+                       (e.occurred_on.isoformat(), recorded(e), d["case_id"]))
+        else:
+            return False
+        if e.type != "discipline.applied":
+            subject = tx.execute(f"SELECT subject_kind, subject_id FROM {cases} WHERE case_id = ?",
+                                 (d["case_id"],)).fetchone()
+            if subject and subject[0] == "member":
+                tx.execute(f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) VALUES (?, ?, ?) "
+                           "ON CONFLICT (member_id, event_id) DO NOTHING", (subject[1], e.event_id, "discipline"))
+            return True
+        return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)
+
+    # -- meetings and dues ------------------------------------------------------------------
+    def _meeting(self, tx: Tx, e: Envelope) -> bool:
+        d = e.data
+        if e.type == "meeting.held":
+            counts = {"present": 0, "excused": 0, "unexcused": 0}
+            for a in d.get("attendance", []):
+                counts[a["status"]] = counts.get(a["status"], 0) + 1
+            tx.execute(f"INSERT INTO {self.t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
+                       "recorded_at, duration, expected, present, excused, unexcused) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id) DO NOTHING",
+                       (d["meeting_id"], e.event_id, d["org_unit_id"], d["kind"], e.occurred_on.isoformat(),
+                        recorded(e), d.get("duration_minutes"), len(d.get("attendance", [])), counts["present"],
+                        counts["excused"], counts["unexcused"]))
+            return True
+        if e.type == "meeting.missed":
+            tx.execute(f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
+                       "recorded_at, excused, event_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (meeting_id, member_id) DO NOTHING",
+                       (d["meeting_id"], d["member_id"], d["org_unit_id"], e.occurred_on.isoformat(), recorded(e),
+                        1 if d.get("excused") else 0, e.event_id))
+            return True
+        return False
+
+    def _dues(self, tx: Tx, e: Envelope) -> bool:
+        d = e.data
+        if e.type != "dues.recorded":
+            return False
+        tx.execute(f"INSERT INTO {self.t('dues')} (member_id, month, recorded_at, status, occurred_on, event_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, month, recorded_at) DO NOTHING",
+                   (d["member_id"], d["month"], recorded(e), d["status"], e.occurred_on.isoformat(), e.event_id))
+        self._reference(tx, e)
+        return True
+
+    def _target(self, tx: Tx, e: Envelope) -> bool:
+        d = e.data
+        if e.type != "target.registered":
+            return False
+        tx.execute(f"INSERT INTO {self.t('targets')} (org_unit_id, period, indicator, recorded_at, value, event_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id, period, indicator, recorded_at) DO NOTHING",
+                   (d["org_unit_id"], d["period"], d["indicator"], recorded(e), d["value"], e.event_id))
+        return True
+
+
+def family_owner(e: Envelope) -> str:
+    from shared.catalog import OWNERS
+    return OWNERS.get(e.type.split(".", 1)[0], "unknown")

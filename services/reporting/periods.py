@@ -1,0 +1,133 @@
+"""Pure report arithmetic: periods (year, term, dates), the two clocks, change percentages.
+
+No I/O. Errors name the parameter at fault, in Vietnamese and English (DOMAIN.md §7, §11).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from shared.errors import DomainError
+from shared.events import format_recorded_at
+from shared.rules import TERMS
+
+#: "known at the end of time": no filter on the recording clock
+ALL_KNOWN = "9999-12-31T23:59:59.999999Z"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A business period: a calendar year, a term (nhiệm kỳ) or an explicit date range."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    kind: str  # year | term | dates
+
+    def label_vi(self) -> str:
+        words = {"year": "Năm", "term": "Nhiệm kỳ", "dates": "Từ"}
+        if self.kind == "dates":
+            return f"Từ {vn_date(self.start)} đến {vn_date(self.end)}"
+        return f"{words[self.kind]} {self.name} ({vn_date(self.start)} – {vn_date(self.end)})"
+
+    def capped(self, as_of: dt.date) -> "Period":
+        """The part of the period already lived on ``as_of`` (later facts are not yet true)."""
+        return Period(self.name, self.start, min(self.end, as_of), self.kind)
+
+
+def vn_date(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def unknown_period(field: str, value: str) -> DomainError:
+    return DomainError("unknown_period",
+                       f"Kỳ báo cáo «{value}» không hợp lệ: dùng năm (2021) hoặc nhiệm kỳ đã cấu hình "
+                       f"({', '.join(TERMS)})",
+                       f"Unknown period '{value}': use a year (2021) or a configured term ({', '.join(TERMS)})",
+                       field=field)
+
+
+def parse_period(text: str, field: str = "term") -> Period:
+    text = str(text).strip()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return Period(text, dt.date(year, 1, 1), dt.date(year, 12, 31), "year")
+    if text in TERMS:
+        start, end = TERMS[text]
+        return Period(text, start, end, "term")
+    raise unknown_period(field, text)
+
+
+def dates_period(start: dt.date, end: dt.date) -> Period:
+    if end < start:
+        raise DomainError("period_reversed",
+                          f"Ngày kết thúc {vn_date(end)} đứng trước ngày bắt đầu {vn_date(start)}",
+                          f"End date {end.isoformat()} is before start date {start.isoformat()}", field="to")
+    return Period(f"{start.isoformat()}..{end.isoformat()}", start, end, "dates")
+
+
+def previous(period: Period) -> Period:
+    """The comparison period by default: the year or term just before, or as many days before."""
+    if period.kind == "year":
+        return parse_period(str(period.start.year - 1))
+    if period.kind == "term":
+        for name, (start, end) in TERMS.items():
+            if end == period.start - dt.timedelta(days=1):
+                return Period(name, start, end, "term")
+        a, b = (int(x) for x in period.name.split("-"))
+        span = b - a
+        return Period(f"{a - span}-{a}", dt.date(period.start.year - span, period.start.month, period.start.day),
+                      period.start - dt.timedelta(days=1), "term")
+    days = (period.end - period.start).days + 1
+    return dates_period(period.start - dt.timedelta(days=days), period.start - dt.timedelta(days=1))
+
+
+def choose_period(term: str | None, year: int | None, start: dt.date | None, end: dt.date | None,
+                  default: dt.date) -> Period:
+    """One period from the query's parameters; the year of ``default`` when none is given."""
+    if term:
+        return parse_period(term, "term")
+    if year:
+        return parse_period(str(year), "year")
+    if start or end:
+        return dates_period(start or dt.date(default.year, 1, 1), end or default)
+    return parse_period(str(default.year), "year")
+
+
+def known_at_key(known_at: dt.datetime | None) -> str:
+    """The recording-clock bound as stored (UTC text), so SQL compares strings in time order."""
+    if known_at is None:
+        return ALL_KNOWN
+    if known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=dt.timezone.utc)
+    return format_recorded_at(known_at)
+
+
+def change_pct(current: int, prev: int) -> float | None:
+    """(current − previous) / previous × 100, half away from zero to 2 decimals; None when previous is 0."""
+    if not prev:
+        return None
+    value = (Decimal(current) - Decimal(prev)) / Decimal(prev) * 100
+    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def age_years(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def add_working_days(day: dt.date, n: int) -> dt.date:
+    """Monday–Friday working days (public holidays are not in the rule table yet) [I]."""
+    while n > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    import calendar
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

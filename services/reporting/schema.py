@@ -1,0 +1,80 @@
+"""The reporting read model: bitemporal FACT tables, not current-state counters.
+
+Every row keeps both clocks — ``occurred_on`` (business date) and ``recorded_at`` (when the
+system learnt it) — so each report filters by SQL for "as of a business date" and "as known at a
+recording time" (DESIGN.md §2, two clocks). Tables carry a generation prefix (``g1_``, ``g2_`` …):
+a replay builds the next generation beside the live one and then switches over (``generations``).
+
+Sizes (DOMAIN.md §10): ~6M absences per province term, so absences and meetings are indexed on
+(org_unit_id, occurred_on) and reports aggregate in SQL. Subtree filtering joins a closure table
+(ancestor, descendant) of the current structure, in which a merged unit sits under its successor
+so its history rolls up there.
+"""
+from __future__ import annotations
+
+TABLES = ("units", "closure", "members", "stints", "member_facts", "cases", "meetings", "absences",
+          "dues", "targets", "member_refs")
+
+#: the column order of each table's canonical dump (checksum), i.e. its primary key first
+ORDER_BY = {
+    "units": "org_unit_id", "closure": "ancestor, descendant", "members": "member_id",
+    "stints": "member_id, seq", "member_facts": "event_id", "cases": "case_id",
+    "meetings": "meeting_id", "absences": "meeting_id, member_id", "dues": "member_id, month, recorded_at",
+    "targets": "org_unit_id, period, indicator, recorded_at", "member_refs": "member_id, event_id",
+}
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {p}units (
+    org_unit_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, parent_id TEXT,
+    created_on TEXT, recorded_at TEXT, merged_into TEXT, merged_on TEXT, dissolved_on TEXT);
+CREATE TABLE IF NOT EXISTS {p}closure (
+    ancestor TEXT NOT NULL, descendant TEXT NOT NULL, depth INTEGER NOT NULL,
+    PRIMARY KEY (ancestor, descendant));
+CREATE INDEX IF NOT EXISTS {p}closure_desc ON {p}closure (descendant);
+CREATE TABLE IF NOT EXISTS {p}members (
+    member_id TEXT PRIMARY KEY, sex TEXT, birth_date TEXT, demobilised TEXT, admitted_on TEXT,
+    official_on TEXT);
+CREATE TABLE IF NOT EXISTS {p}stints (
+    member_id TEXT NOT NULL, seq INTEGER NOT NULL, org_unit_id TEXT NOT NULL,
+    from_on TEXT NOT NULL, from_kind TEXT NOT NULL, from_unit TEXT, from_rec TEXT NOT NULL,
+    to_on TEXT, to_kind TEXT, to_unit TEXT, to_rec TEXT,
+    PRIMARY KEY (member_id, seq));
+CREATE INDEX IF NOT EXISTS {p}stints_unit ON {p}stints (org_unit_id, from_on);
+CREATE TABLE IF NOT EXISTS {p}member_facts (
+    event_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, type TEXT NOT NULL, occurred_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, org_unit_id TEXT, detail TEXT, actor TEXT);
+CREATE INDEX IF NOT EXISTS {p}member_facts_type ON {p}member_facts (type, occurred_on);
+CREATE INDEX IF NOT EXISTS {p}member_facts_member ON {p}member_facts (member_id, occurred_on);
+CREATE TABLE IF NOT EXISTS {p}cases (
+    case_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL,
+    org_unit_id TEXT, form TEXT NOT NULL, decided_on TEXT NOT NULL, violation_on TEXT,
+    recorded_at TEXT NOT NULL, annulled_on TEXT, annulled_rec TEXT);
+CREATE INDEX IF NOT EXISTS {p}cases_date ON {p}cases (decided_on);
+CREATE TABLE IF NOT EXISTS {p}meetings (
+    meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, org_unit_id TEXT NOT NULL, kind TEXT NOT NULL,
+    held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, duration INTEGER, expected INTEGER,
+    present INTEGER, excused INTEGER, unexcused INTEGER);
+CREATE INDEX IF NOT EXISTS {p}meetings_unit ON {p}meetings (org_unit_id, held_on);
+CREATE TABLE IF NOT EXISTS {p}absences (
+    meeting_id TEXT NOT NULL, member_id TEXT NOT NULL, org_unit_id TEXT NOT NULL,
+    occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, excused INTEGER NOT NULL, event_id TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, member_id));
+CREATE INDEX IF NOT EXISTS {p}absences_unit ON {p}absences (org_unit_id, occurred_on);
+CREATE INDEX IF NOT EXISTS {p}absences_member ON {p}absences (member_id, occurred_on);
+CREATE TABLE IF NOT EXISTS {p}dues (
+    member_id TEXT NOT NULL, month TEXT NOT NULL, recorded_at TEXT NOT NULL, status TEXT NOT NULL,
+    occurred_on TEXT NOT NULL, event_id TEXT NOT NULL,
+    PRIMARY KEY (member_id, month, recorded_at));
+CREATE TABLE IF NOT EXISTS {p}targets (
+    org_unit_id TEXT NOT NULL, period TEXT NOT NULL, indicator TEXT NOT NULL, recorded_at TEXT NOT NULL,
+    value INTEGER NOT NULL, event_id TEXT NOT NULL,
+    PRIMARY KEY (org_unit_id, period, indicator, recorded_at));
+CREATE TABLE IF NOT EXISTS {p}member_refs (
+    member_id TEXT NOT NULL, event_id TEXT NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (member_id, event_id));
+CREATE TABLE IF NOT EXISTS rp_generation (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL)
+"""
+
+
+def ddl(prefix: str) -> str:
+    return DDL.replace("{p}", prefix)

@@ -1,0 +1,52 @@
+"""The term/year table of the directive's footnote 1 (DOMAIN.md §7.1, D0).
+
+Counting rules: distinct organisations / members with at least one decision dated in the period
+that is not annulled as known at the knowledge time (a changed decision keeps its case); removals,
+resignations, expulsions and admissions by their decision date.
+"""
+from __future__ import annotations
+
+from services.reporting.periods import Period, change_pct
+from services.reporting.view import View
+
+INDICATORS = ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned",
+              "members_expelled", "members_admitted")
+LABELS_VI = {
+    "orgs_disciplined": "Tổ chức đảng bị xử lý kỷ luật",
+    "members_disciplined": "Đảng viên bị xử lý kỷ luật",
+    "members_removed": "Đảng viên bị xóa tên",
+    "members_resigned": "Đảng viên xin ra khỏi Đảng",
+    "members_expelled": "Đảng viên bị khai trừ",
+    "members_admitted": "Đảng viên được kết nạp",
+}
+MEMBER_FACT = {"members_removed": "member.removed", "members_resigned": "member.resigned",
+               "members_expelled": "member.expelled", "members_admitted": "member.admitted"}
+
+
+def count(v: View, indicator: str, org: str | None, period: Period) -> int:
+    """One indicator for a subtree and period, as of ``v.as_of`` and as known at ``v.known``."""
+    p = period.capped(v.as_of)
+    if p.end < p.start:
+        return 0
+    if indicator in ("orgs_disciplined", "members_disciplined"):
+        kind = "org_unit" if indicator == "orgs_disciplined" else "member"
+        cond, params = v.subtree("org_unit_id", org)
+        return v.scalar(
+            f"SELECT COUNT(DISTINCT subject_id) FROM {v.t('cases')} WHERE subject_kind = ? "
+            "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) "
+            f"AND {cond}", [kind, p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params])
+    cond, params = v.subtree("org_unit_id", org)
+    return v.scalar(
+        f"SELECT COUNT(DISTINCT member_id) FROM {v.t('member_facts')} WHERE type = ? "
+        f"AND occurred_on BETWEEN ? AND ? AND recorded_at <= ? AND {cond}",
+        [MEMBER_FACT[indicator], p.start.isoformat(), p.end.isoformat(), v.known, *params])
+
+
+def term_table(v: View, org: str | None, period: Period, compare: Period) -> dict:
+    rows = []
+    for ind in INDICATORS:
+        cur, prev = count(v, ind, org, period), count(v, ind, org, compare)
+        rows.append({"indicator": ind, "label_vi": LABELS_VI[ind], "value": cur, "previous": prev,
+                     "change_pct": change_pct(cur, prev)})
+    return {**v.meta("term", org, period=period.name, period_vi=period.label_vi(), compare=compare.name,
+                     compare_vi=compare.label_vi()), "rows": rows}

@@ -1,0 +1,75 @@
+"""Build event histories for reporting tests by appending straight to real SQLite stores."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from shared.eventstore import ANY, open_store
+from shared.events import NewEvent
+from shared.readmodel import ReadModelDB
+
+from services.reporting.generations import Generations
+from services.reporting.view import View
+
+SOURCES = ("members", "discipline", "meetings", "reporting")
+
+
+def stream_of(type_: str, data: dict) -> str:
+    family = type_.split(".")[0]
+    if family == "org_unit":
+        return f"org_unit-{data['org_unit_id']}"
+    if family == "member":
+        return f"member-{data['member_id']}"
+    if family == "discipline":
+        return f"case-{data['case_id']}"
+    if family == "meeting":
+        return f"meeting-{data['meeting_id']}"
+    if family == "dues":
+        return f"dues-{data['member_id']}"
+    return f"target-{data['org_unit_id']}"
+
+
+OWNER = {"org_unit": "members", "member": "members", "discipline": "discipline", "meeting": "meetings",
+         "dues": "meetings", "target": "reporting"}
+
+
+class History:
+    """Four SQLite stores and a reporting read model in a folder; events are buffered then written."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.stores = {s: open_store(f"sqlite:///{folder}/{s}.events.db") for s in SOURCES}
+        self.pending: dict[str, list[tuple[str, NewEvent]]] = {s: [] for s in SOURCES}
+        self._gens: Generations | None = None
+        self.db: ReadModelDB | None = None
+
+    def add(self, type_: str, on: dt.date | str, data: dict, org_unit_id: str | None = None,
+            recorded_at: dt.datetime | None = None, actor: str = "test") -> None:
+        on = dt.date.fromisoformat(on) if isinstance(on, str) else on
+        ev = NewEvent(type=type_, data=data, occurred_on=on, org_unit_id=org_unit_id, actor=actor,
+                      recorded_at=recorded_at)
+        self.pending[OWNER[type_.split(".")[0]]].append((stream_of(type_, data), ev))
+
+    def flush(self) -> None:
+        for source, items in self.pending.items():
+            if items:
+                self.stores[source].append_batch([(s, [e], ANY) for s, e in items])
+            items.clear()
+
+    def generations(self) -> Generations:
+        self.flush()
+        if self._gens is None:
+            self.db = ReadModelDB(f"sqlite:///{self.folder}/reporting.read.db")
+            self._gens = Generations(self.db, self.stores)
+        self._gens.catch_up()
+        return self._gens
+
+    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
+        g = self.generations()
+        return View.of(self.db, g.prefix, as_of or dt.date(2030, 1, 1), known_at)
+
+    def close(self) -> None:
+        for s in self.stores.values():
+            s.close()
+        if self.db:
+            self.db.close()
