@@ -59,6 +59,7 @@ class Resolver:
 
 
 def is_member_field(field: str) -> bool:
+    # ``subject_id`` (discipline) is a member or a unit according to ``subject_kind``
     return field == "member_id" or field.endswith("_member_id")
 
 
@@ -83,8 +84,12 @@ def scope_target(spec: Spec, payload: dict) -> tuple[str, str] | None:
 def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_query: bool) -> dict:
     """Raise Forbidden when the call reaches outside the user's subtree; return the payload to send
     (for a query without a scope field, the user's scope is added so the answer is cut to it)."""
-    if user.scope is None or not spec.scope_fields:
+    if user.scope is None:
         return payload
+    if not spec.scope_fields:
+        # the endpoint names no unit or member (e.g. by case id): it cannot be placed in the
+        # tree, so only province-wide users may call it (fail closed)
+        raise forbidden_scope(None)
     target = scope_target(spec, payload)
     if target is None:
         fields = spec.model.model_fields
@@ -93,7 +98,7 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
         # a command or query that names no unit cannot be placed: only province-wide users
         raise forbidden_scope(spec.scope_fields[0])
     field, value = target
-    if is_member_field(field):
+    if is_member_field(field) or (field == "subject_id" and payload.get("subject_kind", "member") == "member"):
         unit = resolver.member_unit(value)
         if unit is None or not unit_in_scope(user.scope, unit, resolver):
             raise forbidden_scope(field)

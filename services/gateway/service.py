@@ -52,8 +52,10 @@ class Gateway(DependencyProvider):
         self.access_log = AccessLog(self.db)
         self.jobs = imports.ImportJobs()
         self.backends = running_backends(settings.amqp_uri)
-        if settings.amqp_uri.startswith("memory://"):
-            # embedded mode on a workstation: the local CLI finds this token by itself
+        if settings.amqp_uri.startswith("memory://") or not self.users.all():
+            # embedded mode on a workstation: the local CLI finds this token by itself; a
+            # distributed gateway does the same once, on its very first start (bootstrap, like an
+            # initial admin password), and from then on users are managed with `dangvien user`
             ensure_admin_token(self.users, settings.data_dir)
 
     def stop(self):
@@ -93,6 +95,10 @@ def guarded(fn):
             response = fn(self, request, *args, **kwargs)
         except DomainError as exc:
             response = problem_from_exc(exc)
+        except MethodNotFound:
+            # the contract names an endpoint its service does not implement yet
+            response = problem(501, "not_implemented", "Chức năng này chưa được triển khai",
+                               "This endpoint is not implemented yet")
         except RemoteError as exc:
             log.error("backend_failed", path=request.path, error=exc.exc_type)
             response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",

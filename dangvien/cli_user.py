@@ -1,0 +1,72 @@
+"""``dangvien user add|token|list`` — manage the gateway's users on the host.
+
+Managing users is an administrator's task on the machine that holds the gateway's database, so
+these commands open that database directly (``--data-dir`` or ``DANGVIEN_GATEWAY_DB``) instead of
+going through the API. The clear token is printed once and never stored.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+user_app = typer.Typer(help="Người dùng và ứng dụng (users and API clients)", no_args_is_help=True)
+
+DataDirOpt = typer.Option(None, "--data-dir",
+                          help="Thư mục dữ liệu của gateway (data folder; default DANGVIEN_DATA_DIR or .dangvien)")
+
+
+def _store(data_dir: Optional[Path]):
+    from services.gateway.auth import UserStore, db_url
+    from shared.readmodel import ReadModelDB
+
+    folder = data_dir or Path(os.environ.get("DANGVIEN_DATA_DIR", ".dangvien"))
+    return UserStore(ReadModelDB(db_url(folder)))
+
+
+def _fail(vi: str, en: str) -> None:
+    typer.echo(f"Lỗi / Error: {vi} — {en}", err=True)
+    raise typer.Exit(2)
+
+
+@user_app.command("add")
+def add(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
+        role: str = typer.Option(..., "--role", help="viewer | clerk | inspector | administrator"),
+        scope: Optional[str] = typer.Option(None, "--scope",
+                                            help="Mã tổ chức đảng được phân quyền (org unit id); bỏ trống = toàn tỉnh"),
+        client: bool = typer.Option(False, "--client", help="Ứng dụng của hệ thống khác (an API client)"),
+        data_dir: Optional[Path] = DataDirOpt):
+    """Tạo người dùng (hoặc đổi vai trò/phạm vi) và in mã truy cập mới (create a user; prints a new token)."""
+    from shared.contracts import ROLES
+
+    if role not in ROLES:
+        _fail(f"vai trò phải là một trong {', '.join(ROLES)}", f"role must be one of {', '.join(ROLES)}")
+    try:
+        token = _store(data_dir).add(name, role, scope, kind="client" if client else "person")
+    except ValueError:
+        _fail("tên đăng nhập chỉ gồm chữ, số và . _ - @ (tối đa 64 ký tự)",
+              "the name may hold letters, digits and . _ - @ (at most 64 characters)")
+    typer.echo(token)
+
+
+@user_app.command("token")
+def token(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
+          data_dir: Optional[Path] = DataDirOpt):
+    """Cấp mã truy cập mới; mã cũ hết hiệu lực (issue a new token; the old one stops working)."""
+    try:
+        typer.echo(_store(data_dir).rotate(name))
+    except KeyError:
+        _fail(f"không có người dùng «{name}»", f"no user '{name}'")
+
+
+@user_app.command("list")
+def list_users(data_dir: Optional[Path] = DataDirOpt):
+    """Danh sách người dùng (list users; tokens are never shown)."""
+    for u in _store(data_dir).all():
+        typer.echo(f"{u.name}\t{u.role}\t{u.scope or '(toàn tỉnh / province)'}\t{u.kind}")
+
+
+def register(app, report_app) -> None:
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,132 @@
+"""Role and scope decisions of the gateway, on a small tree, without services."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from shared.contracts import Query, Spec
+from shared.readmodel import ReadModelDB
+
+from services.gateway import access, exports
+from services.gateway.audit import AccessLog, personal_subjects
+from services.gateway.auth import User, UserStore, ensure_admin_token, hash_token
+
+PARENT = {"TN": None, "D1": "TN", "D1-C1": "D1", "D2": "TN", "D2-C1": "D2"}
+MEMBERS = {"M1": "D1-C1", "M2": "D2-C1"}
+
+
+def ancestors(unit):
+    if unit not in PARENT:
+        return None
+    out, cur = [], PARENT[unit]
+    while cur:
+        out.append(cur)
+        cur = PARENT[cur]
+    return out
+
+
+RESOLVER = access.Resolver(ancestors, MEMBERS.get)
+
+
+class UnitQuery(Query):
+    org_unit_id: str | None = None
+
+
+class MemberQuery(Query):
+    member_id: str
+
+
+UNIT_Q = Spec(UnitQuery, "q", "q", roles=("viewer", "clerk"))
+MEMBER_Q = Spec(MemberQuery, "m", "m", roles=("viewer",), scope_fields=("member_id",))
+ADMIT = Spec(UnitQuery, "c", "c", roles=("clerk", "administrator"))
+BY_CASE = Spec(UnitQuery, "c", "c", roles=("inspector",), scope_fields=())
+
+
+def test_a_district_user_reaches_its_subtree_and_nothing_else():
+    clerk = User("c", "clerk", "D1")
+    assert access.authorise(clerk, ADMIT, {"org_unit_id": "D1-C1"}, RESOLVER, False) == {"org_unit_id": "D1-C1"}
+    with pytest.raises(access.Forbidden) as other:
+        access.authorise(clerk, ADMIT, {"org_unit_id": "D2-C1"}, RESOLVER, False)
+    with pytest.raises(access.Forbidden) as ghost:
+        access.authorise(clerk, ADMIT, {"org_unit_id": "NOPE"}, RESOLVER, False)
+    # the refusal does not tell whether the unit exists
+    assert other.value.to_dict() == ghost.value.to_dict()
+    with pytest.raises(access.Forbidden):
+        access.authorise(clerk, ADMIT, {"org_unit_id": "TN"}, RESOLVER, False)  # the parent is outside
+
+
+def test_members_are_placed_by_their_unit():
+    viewer = User("v", "viewer", "D1")
+    assert access.authorise(viewer, MEMBER_Q, {"member_id": "M1"}, RESOLVER, True)
+    for member in ("M2", "NOPE"):
+        with pytest.raises(access.Forbidden):
+            access.authorise(viewer, MEMBER_Q, {"member_id": member}, RESOLVER, True)
+
+
+def test_a_query_without_a_unit_is_cut_to_the_scope():
+    viewer = User("v", "viewer", "D1")
+    assert access.authorise(viewer, UNIT_Q, {}, RESOLVER, True) == {"org_unit_id": "D1"}
+    province = User("p", "viewer", None)
+    assert access.authorise(province, UNIT_Q, {}, RESOLVER, True) == {}
+
+
+def test_roles_follow_the_contract_and_the_administrator_may_do_everything():
+    with pytest.raises(access.Forbidden) as refused:
+        access.authorise(User("v", "viewer", None), ADMIT, {"org_unit_id": "D1"}, RESOLVER, False)
+    assert refused.value.code == "forbidden_role" and refused.value.status == 403
+    # UNIT_Q does not list the administrator, who may still call it
+    assert access.authorise(User("a", "administrator", "D1"), UNIT_Q, {}, RESOLVER, True) == {"org_unit_id": "D1"}
+    with pytest.raises(access.Unauthorized):
+        access.authorise(None, UNIT_Q, {}, RESOLVER, True)
+
+
+def test_endpoints_that_name_no_unit_are_for_province_wide_users_only():
+    with pytest.raises(access.Forbidden):
+        access.authorise(User("i", "inspector", "D1"), BY_CASE, {}, RESOLVER, False)
+    assert access.authorise(User("i", "inspector", None), BY_CASE, {}, RESOLVER, False) == {}
+
+
+def test_tokens_are_stored_hashed_and_the_admin_token_is_private(tmp_path):
+    db = ReadModelDB(f"sqlite:///{tmp_path}/gateway.db")
+    users = UserStore(db)
+    token = users.add("clerk1", "clerk", "D1")
+    stored = db.query("SELECT token_hash FROM gw_users WHERE name = 'clerk1'")[0][0]
+    assert token not in stored and stored == hash_token(token)
+    assert users.authenticate(token) == User("clerk1", "clerk", "D1")
+    new = users.rotate("clerk1")
+    assert users.authenticate(token) is None and users.authenticate(new).name == "clerk1"
+
+    path = ensure_admin_token(users, tmp_path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    admin = users.authenticate(path.read_text().strip())
+    assert admin.role == "administrator" and admin.scope is None
+    assert ensure_admin_token(users, tmp_path).read_text() == path.read_text()  # kept across restarts
+
+
+def test_the_access_log_keeps_ids_not_personal_fields(tmp_path):
+    log = AccessLog(ReadModelDB(f"sqlite:///{tmp_path}/gateway.db"))
+    result = {"member_id": "M1", "full_name": "Võ Thị Lan", "birth_date": "1990-01-01"}
+    subjects = personal_subjects(result)
+    assert subjects == ["M1"]
+    assert personal_subjects([{"org_unit_id": "D1", "total": 3}]) is None
+    log.record("clerk1", "clerk", "read", "members/get_member", {"member_id": "M1"}, "xét kết nạp", subjects, 1)
+    [entry] = log.search(member_id="M1")
+    assert (entry["actor"], entry["reason"], entry["subjects"]) == ("clerk1", "xét kết nạp", ["M1"])
+    assert "Võ Thị Lan" not in str(log.db.query("SELECT * FROM gw_access_log"))
+
+
+def test_exports_show_dates_as_dd_mm_yyyy_and_open_in_a_spreadsheet(tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+    rows = [{"member_id": "M1", "full_name": "Võ Thị Lan", "admitted_on": "2021-05-03"},
+            {"member_id": "M2", "full_name": "=HYPERLINK(\"x\")", "admitted_on": "2021-06-01"}]
+    sheet = load_workbook(io.BytesIO(exports.render(rows, "xlsx", "members"))).active
+    values = list(sheet.values)
+    assert values[0] == ("member_id", "full_name", "admitted_on")
+    assert values[1] == ("M1", "Võ Thị Lan", "03/05/2021")
+    assert not str(values[2][1]).startswith("=")
+    text = exports.render({"rows": rows}, "csv", "members").decode("utf-8-sig")
+    assert "03/05/2021" in text and "Võ Thị Lan" in text
