@@ -53,6 +53,8 @@ def changes_of(type_: str, data: dict, occurred_on: dt.date, seq: int) -> list[C
     if type_ in MEMBER_STATUS:
         return [Change("member", data["member_id"], occurred_on, seq, MEMBER_STATUS[type_], data.get("org_unit_id"))]
     if type_ == "member.transferred":
+        if data.get("kind") == "temporary":
+            return []  # a temporary transfer leaves the member's official unit (and discipline) where it was
         return [Change("member", data["member_id"], occurred_on, seq, None, data["to_org_unit_id"])]
     if type_ in UNIT_STATUS:
         return [Change("org_unit", data["org_unit_id"], occurred_on, seq, UNIT_STATUS[type_], data.get("parent_id"))]
