@@ -51,12 +51,18 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("meeting_min_minutes_combined", D(2025, 10, 1), 120, "HD 42-HD/BTCTW"),
     ("meetings_regular_per_year", D(1900, 1, 1), 12, "KL 18-KL/TW"),
     ("meetings_thematic_per_year", D(1900, 1, 1), 4, "KL 18-KL/TW"),
+    ("meeting_min_minutes_combined", D(1900, 1, 1), 0, "HD 12-HD/BTCTW"),
+    # early warning (D0): unexcused absences / unpaid dues months per calendar year that raise a
+    # warning; reaching removal_unexcused_months_in_year is removal ground (a) [I]
+    ("absence_warning_counts", D(1900, 1, 1), (1, 2), "[I] Điều lệ Đảng, Điều 8; Chỉ thị (D0)"),
     # dues (QĐ 342 → QĐ 01-QĐ/TW from 1/2/2026)
     ("dues_rule", D(1900, 1, 1), "QĐ 342-QĐ/TW", "QĐ 342"),
     ("dues_rule", D(2026, 2, 1), "QĐ 01-QĐ/TW", "QĐ 01"),
     ("dues_reduction_rates", D(1900, 1, 1), (30, 50, 70), "QĐ 342 / QĐ 01"),
     ("dues_reduction_max_months", D(1900, 1, 1), 12, "QĐ 342 / QĐ 01"),
     ("dues_exempt_party_age_years", D(1900, 1, 1), 50, "QĐ 342 / QĐ 01"),
+    ("dues_exemption_grounds", D(1900, 1, 1),
+     ("party_age_50", "social_pension", "poor_household", "serious_illness"), "QĐ 342 / QĐ 01"),
     # discipline (QĐ 22 → QĐ 296; QĐ 69 amended by QĐ 264 in 2/2025)
     ("limitation_years_member", D(1900, 1, 1),
      {"reprimand": 5, "warning": 10, "dismissal": 10, "expulsion": None}, "QĐ 69 / QĐ 264"),
@@ -67,8 +73,15 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("appeal_months", D(1900, 1, 1), 1, "Điều lệ Đảng, Điều 37"),
     ("discipline_rules", D(1900, 1, 1), "QĐ 22-QĐ/TW", "QĐ 22"),
     ("discipline_rules", D(2025, 7, 1), "QĐ 296-QĐ/TW", "QĐ 296"),
+    # members service (services/members)
+    ("exemption_open_ended_grounds", D(1900, 1, 1), ("old_age", "illness"), "QĐ 24 / QĐ 294"),
+    ("readmission_barred_exits", D(1900, 1, 1), ("removed:abandoned_activity", "resigned"), "QĐ 24 / QĐ 294"),
+    ("new_member_class_within_months", D(1900, 1, 1), 12, "HD 01-HD/TW"),
     # evaluation (D7)
     ("org_not_complete_disciplined_share", D(1900, 1, 1), 0.20, "QĐ 124 / QĐ 366"),
+    # reporting (DOMAIN.md §7.6, §7.8) [I]
+    ("report_new_member_years", D(1900, 1, 1), 3, "[I] Chỉ thị: đảng viên mới kết nạp"),
+    ("report_late_entry_days", D(1900, 1, 1), 30, "[I] ghi nhận muộn"),
 ]
 
 #: terms (nhiệm kỳ), DOMAIN.md §11

@@ -1,0 +1,120 @@
+"""Pure rules for party dues (đảng phí) per member per month (QĐ 342-QĐ/TW; QĐ 01-QĐ/TW from
+1/2/2026): paid / unpaid / exempt (on a listed ground) / reduced (30, 50, 70 % for at most 12
+months). Judged by the rules in force on the first day of the month the dues are for.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Mapping
+
+from shared.application import Decided
+from shared.catalog.meetings import DuesRecorded
+from shared.errors import DomainError, NotFound
+from shared.rules import Rules
+
+from services.meetings import member_year as my
+from services.meetings.domain import fmt
+from services.meetings.roster import Timeline
+
+GROUND_VI = {"party_age_50": "tuổi đảng từ 50 năm trở lên", "social_pension": "hưởng trợ cấp xã hội",
+             "poor_household": "hộ nghèo", "serious_illness": "ốm đau nặng"}
+
+
+def month_vi(month: str) -> str:
+    y, m = month.split("-")
+    return f"{m}/{y}"
+
+
+def add_months(month: str, n: int) -> str:
+    y, m = map(int, month.split("-"))
+    k = y * 12 + m - 1 + n
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
+def party_age_years(admitted_on: dt.date, on: dt.date) -> int:
+    years = on.year - admitted_on.year
+    return years - 1 if (on.month, on.day) < (admitted_on.month, admitted_on.day) else years
+
+
+def cell_for_month(t: Timeline, month: str) -> str | None:
+    """The cell the member belongs to for that month: at its last day, else the last stint in it."""
+    start = my.month_start(month)
+    end = my.next_month(start)
+    last = t.stint_on(end - dt.timedelta(days=1))
+    if last:
+        return last.org_unit_id
+    overlapping = [s for s in t.stints if s.start < end and (s.end is None or s.end > start)]
+    return overlapping[-1].org_unit_id if overlapping else None
+
+
+def reduced_run(months: Mapping[str, my.DuesMonth], month: str) -> int:
+    """Length of the run of consecutive reduced months through ``month`` (counted as reduced)."""
+    n, before = 1, add_months(month, -1)
+    while months.get(before) and months[before].status == "reduced":
+        n, before = n + 1, add_months(before, -1)
+    after = add_months(month, 1)
+    while months.get(after) and months[after].status == "reduced":
+        n, after = n + 1, add_months(after, 1)
+    return n
+
+
+def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, cmd, today: dt.date,
+                rules: Rules) -> list[Decided]:
+    """``years``: the member's year records for the month's year and the years either side."""
+    year = int(cmd.month[:4])
+    if timeline is None:
+        raise NotFound("member_not_found", f"Không tìm thấy đảng viên «{cmd.member_id}»",
+                       f"Member '{cmd.member_id}' not found", field="member_id")
+    cell = cell_for_month(timeline, cmd.month)
+    if cell is None:
+        raise DomainError("not_on_roster_in_month",
+                          f"Đảng viên «{cmd.member_id}» không sinh hoạt tại chi bộ nào trong tháng {month_vi(cmd.month)}",
+                          f"Member '{cmd.member_id}' belonged to no cell in {month_vi(cmd.month)}", field="month")
+    if cmd.status != "paid" and cmd.month > f"{today.year:04d}-{today.month:02d}":
+        raise DomainError("dues_month_in_future",
+                          f"Tháng {month_vi(cmd.month)} chưa đến (hôm nay {fmt(today)}); chỉ ghi nhận đóng trước",
+                          f"{month_vi(cmd.month)} has not come yet (today {fmt(today)}); only advance payment can be recorded",
+                          field="month")
+    if cmd.status == "reduced":
+        if cmd.reduction_pct not in rules.dues_reduction_rates:
+            rates = ", ".join(f"{r} %" for r in rules.dues_reduction_rates)
+            raise DomainError("reduction_rate_invalid", f"Mức giảm đảng phí phải là một trong: {rates}",
+                              f"The dues reduction must be one of: {rates}", field="reduction_pct")
+    elif cmd.reduction_pct is not None:
+        raise DomainError("reduction_without_reduced", "Chỉ ghi mức giảm khi trạng thái là «giảm»",
+                          "A reduction rate is only given with status 'reduced'", field="reduction_pct")
+    if cmd.status == "exempt":
+        if cmd.exemption_ground not in rules.dues_exemption_grounds:
+            raise DomainError("exemption_ground_required",
+                              "Miễn đảng phí phải ghi căn cứ: " + ", ".join(GROUND_VI.values()),
+                              "An exemption from dues needs its ground: " + ", ".join(GROUND_VI),
+                              field="exemption_ground")
+        if cmd.exemption_ground == "party_age_50" and timeline.admitted_on is not None:
+            age = party_age_years(timeline.admitted_on, my.next_month(my.month_start(cmd.month)) - dt.timedelta(days=1))
+            if age < rules.dues_exempt_party_age_years:
+                raise DomainError("party_age_too_low",
+                                  f"Tuổi đảng {age} năm (kết nạp {fmt(timeline.admitted_on)}) chưa đủ "
+                                  f"{rules.dues_exempt_party_age_years} năm để được miễn đảng phí",
+                                  f"Party age {age} years (admitted {fmt(timeline.admitted_on)}) is under the "
+                                  f"{rules.dues_exempt_party_age_years} years that exempt from dues",
+                                  field="exemption_ground")
+    elif cmd.exemption_ground is not None:
+        raise DomainError("ground_without_exempt", "Chỉ ghi căn cứ miễn khi trạng thái là «miễn»",
+                          "An exemption ground is only given with status 'exempt'", field="exemption_ground")
+    months = {m: d for y in (year - 1, year, year + 1) for m, d in years.get(y, my.MemberYear()).dues.items()}
+    if cmd.status == "reduced" and reduced_run(months, cmd.month) > rules.dues_reduction_max_months:
+        raise DomainError("reduction_too_long",
+                          f"Giảm đảng phí quá {rules.dues_reduction_max_months} tháng liên tục (tháng {month_vi(cmd.month)})",
+                          f"Dues reduced for more than {rules.dues_reduction_max_months} months in a row "
+                          f"({month_vi(cmd.month)})", field="month")
+    new = my.DuesMonth(cmd.status, cmd.reduction_pct, cmd.exemption_ground)
+    this_year = years.get(year, my.MemberYear())
+    if this_year.dues.get(cmd.month) == new:
+        return []  # already recorded so: nothing new
+    stream = my.year_stream(cmd.member_id, year)
+    payload = DuesRecorded(member_id=cmd.member_id, month=cmd.month, status=cmd.status,
+                           reduction_pct=cmd.reduction_pct, exemption_ground=cmd.exemption_ground)
+    after = my.MemberYear(this_year.unexcused, this_year.excused, {**this_year.dues, cmd.month: new}, this_year.raised)
+    return [Decided(payload, cmd.occurred_on, cell, stream=stream)] + [
+        Decided(w, cmd.occurred_on, cell, stream=stream)
+        for w in my.warnings_due(after, cmd.member_id, year, "unpaid_dues", rules)]

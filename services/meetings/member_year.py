@@ -1,0 +1,87 @@
+"""A member's record for one calendar year (stream ``absences-<member_id>-<year>``): meetings
+missed, dues per month and the early warnings already raised (D0 "detect in time").
+
+Keeping all three in one stream lets a command count and warn in one consistent step: the
+warning at 1, 2 and 3 is decided together with the absence or unpaid month that reaches it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from shared.catalog.meetings import AttendanceWarningRaised
+from shared.events import Envelope
+from shared.rules import Rules
+
+
+def year_stream(member_id: str, year: int) -> str:
+    return f"absences-{member_id}-{year}"
+
+
+@dataclass(frozen=True)
+class DuesMonth:
+    status: str
+    reduction_pct: int | None = None
+    exemption_ground: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberYear:
+    unexcused: frozenset[str] = frozenset()  # meeting ids
+    excused: frozenset[str] = frozenset()
+    dues: dict[str, DuesMonth] = field(default_factory=dict)  # "YYYY-MM" -> latest record
+    raised: frozenset[tuple[str, int]] = frozenset()  # (kind, count)
+
+    @property
+    def unpaid_months(self) -> list[str]:
+        return sorted(m for m, d in self.dues.items() if d.status == "unpaid")
+
+    def count(self, kind: str) -> int:
+        return len(self.unexcused) if kind == "absence" else len(self.unpaid_months)
+
+
+def evolve(state: MemberYear, e: Envelope) -> MemberYear:
+    d = e.data
+    if e.type == "meeting.missed":
+        if d["excused"]:
+            return replace(state, excused=state.excused | {d["meeting_id"]})
+        return replace(state, unexcused=state.unexcused | {d["meeting_id"]})
+    if e.type == "dues.recorded":
+        month = DuesMonth(d["status"], d.get("reduction_pct"), d.get("exemption_ground"))
+        return replace(state, dues={**state.dues, d["month"]: month})
+    if e.type == "attendance.warning_raised":
+        return replace(state, raised=state.raised | {(d["kind"], d["count"])})
+    return state
+
+
+def fold(events: list[Envelope]) -> MemberYear:
+    state = MemberYear()
+    for e in events:
+        state = evolve(state, e)
+    return state
+
+
+def warnings_due(state: MemberYear, member_id: str, year: int, kind: str, rules: Rules) -> list[AttendanceWarningRaised]:
+    """Warnings for each threshold the count has reached and that was not raised before.
+
+    Thresholds: ``absence_warning_counts`` (1, 2) warn; ``removal_unexcused_months_in_year`` (3)
+    is removal ground (a) of Charter art. 8. A count that later falls (a month paid late) and
+    rises again does not warn twice for the same threshold.
+    """
+    removal = rules.removal_unexcused_months_in_year
+    count = state.count(kind)
+    out = []
+    for k in sorted(set(rules.absence_warning_counts) | {removal}):
+        if count >= k and (kind, k) not in state.raised:
+            out.append(AttendanceWarningRaised(member_id=member_id, year=year, kind=kind, count=k,
+                                               level="removal_ground" if k >= removal else "warning"))
+    return out
+
+
+def month_start(month: str) -> dt.date:
+    y, m = month.split("-")
+    return dt.date(int(y), int(m), 1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -1,0 +1,129 @@
+"""The meetings service (nameko): cell meetings, attendance, dues, meeting quality and early
+warnings (DOMAIN.md §4; D0, D4, D7). Entry points only."""
+from __future__ import annotations
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+
+from shared.application import Context
+from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,
+                                       RosterQuery, ScheduleMeeting, WarningsQuery)
+from shared.errors import NotFound
+from shared.importing import run_import
+from shared.runtime import EventStoreProvider, ProjectionsProvider, RelayProvider, command, query
+
+from services.meetings import application as app, quality, views
+from services.meetings.projections import RosterOverlay, RosterProjection, SqlRoster
+
+SERVICE = "meetings"
+
+
+def projections():
+    return [RosterProjection(), views.MeetingsViewProjection()]
+
+
+class MeetingsService:
+    name = SERVICE
+
+    store = EventStoreProvider(SERVICE)
+    relay = RelayProvider(SERVICE)
+    projections = ProjectionsProvider(SERVICE, projections)
+
+    def _roster(self) -> SqlRoster:
+        # a command judges against the latest roster: the bus may not have rung yet
+        self.projections.catch_up()
+        return SqlRoster(self.projections.db)
+
+    def _written(self, events):
+        self.projections.catch_up()  # so the caller's next query sees what it just recorded
+        return events
+
+    # -- reactions: the roster follows the members service -----------------------------
+    @event_handler("members", "#")
+    def on_members_event(self, message):
+        self.projections.handle("members", message)
+
+    @event_handler("meetings", "#")
+    def on_own_event(self, message):
+        self.projections.handle("meetings", message)
+
+    # -- commands ------------------------------------------------------------------------
+    @rpc
+    @command(ScheduleMeeting)
+    def schedule_meeting(self, cmd, context):
+        return self._written(app.schedule_meeting(self.store, self._roster(), cmd, Context.from_dict(context)))
+
+    @rpc
+    @command(RecordMeeting)
+    def record_meeting(self, cmd, context):
+        return self._written(app.record_meeting(self.store, self._roster(), cmd, Context.from_dict(context)))
+
+    @rpc
+    @command(RecordDues)
+    def record_dues(self, cmd, context):
+        return self._written(app.record_dues(self.store, self._roster(), cmd, Context.from_dict(context)))
+
+    @rpc
+    def import_lines(self, lines, context=None, commit=True):
+        overlay = RosterOverlay(self._roster())
+        return run_import(self.store, app.importers(overlay), lines, Context.from_dict(context), commit=commit,
+                          observe=overlay.observe)
+
+    # -- queries -------------------------------------------------------------------------
+    @rpc
+    @query(RosterQuery)
+    def roster(self, q, context):
+        roster = SqlRoster(self.projections.db)
+        if roster.unit(q.org_unit_id) is None:
+            raise _unit_not_found(q.org_unit_id)
+        return [{"member_id": e.member_id, "temporary": e.temporary, "exempt": e.exempt,
+                 "working_away": e.working_away, "expected": e.expected} for e in roster.on(q.org_unit_id, q.on)]
+
+    @rpc
+    @query(MeetingQuery)
+    def meeting(self, q, context):
+        found = views.meeting(self.projections.db, q.meeting_id)
+        if found is None:
+            raise NotFound("meeting_not_found", f"Không tìm thấy buổi sinh hoạt «{q.meeting_id}»",
+                           f"Meeting '{q.meeting_id}' not found", field="meeting_id")
+        return found
+
+    @rpc
+    @query(CellYearQuery)
+    def cell_quality(self, q, context):
+        if SqlRoster(self.projections.db).unit(q.org_unit_id) is None:
+            raise _unit_not_found(q.org_unit_id)
+        today = Context.from_dict(context).today
+        return quality.cell_year(q.org_unit_id, q.year, views.cell_meetings(self.projections.db, q.org_unit_id, q.year),
+                                 today)
+
+    @rpc
+    @query(AbsencesQuery)
+    def absences(self, q, context):
+        return views.absences(self.projections.db, q.year, q.member_id, q.org_unit_id)
+
+    @rpc
+    @query(WarningsQuery)
+    def warnings(self, q, context):
+        return views.warnings(self.projections.db, q.year, q.org_unit_id)
+
+    @rpc
+    @query()
+    def head_position(self, q, context):
+        return self.store.head_position()
+
+    @rpc
+    @query()
+    def positions(self, q, context):
+        """How far the projections have read each source (for 'caught up' checks)."""
+        return self.projections.positions()
+
+    @rpc
+    @query()
+    def catch_up(self, q, context):
+        return self.projections.catch_up()
+
+
+def _unit_not_found(org_unit_id: str) -> NotFound:
+    return NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org_unit_id}»",
+                    f"Party organisation '{org_unit_id}' not found", field="org_unit_id")
