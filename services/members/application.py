@@ -1,13 +1,34 @@
-"""Use cases of the members service: load streams, call the domain, append."""
+"""Use cases of the members service: load streams, call the domain, append.
+
+Every use case is ``(store, cmd, ctx, deps)``; ``deps`` carries the key vault and the small
+indexes (``services.members.index``). Each reads O(1) streams (a unit check walks at most the
+tree's depth).
+"""
 from __future__ import annotations
 
-from shared.application import Context, execute
+import datetime as dt
+from dataclasses import dataclass, replace
+from functools import partial
+
+from shared.application import Context, Decided, execute
+from shared.catalog.members import RECORD_PERSONAL
+from shared.contracts import members as c
+from shared.errors import DomainError
 from shared.events import Envelope
 from shared.eventstore import EventStore
+from shared.personal import ShreddedError, Vault
 from shared.rules import rules_on
 
-from services.members import domain
-from shared.contracts.members import AdmitMember, CreateOrgUnit
+from services.members import candidates, domain, lifecycle, rating
+from services.members.domain import GRASSROOTS_KINDS
+from services.members.index import DisciplineIndex, MembersIndex
+
+
+@dataclass
+class Deps:
+    vault: Vault
+    index: MembersIndex
+    discipline: DisciplineIndex
 
 
 def org_stream(org_unit_id: str) -> str:
@@ -18,27 +39,405 @@ def member_stream(member_id: str) -> str:
     return f"member-{member_id}"
 
 
-def load_unit(store: EventStore, org_unit_id: str | None) -> domain.OrgUnit | None:
+def candidate_stream(candidate_id: str) -> str:
+    return f"candidate-{candidate_id}"
+
+
+def rating_stream(grassroots_id: str, year: int) -> str:
+    return f"rating-{grassroots_id}-{year}"
+
+
+def load_unit(store: EventStore, org_unit_id: str | None, on: dt.date | None = None) -> domain.OrgUnit | None:
     if org_unit_id is None:
         return None
-    return domain.fold_org_unit(store.read_stream(org_stream(org_unit_id)))
+    return domain.fold_org_unit(store.read_stream(org_stream(org_unit_id)), on)
 
 
-def create_org_unit(store: EventStore, cmd: CreateOrgUnit, ctx: Context) -> list[Envelope]:
+def load_member(store: EventStore, member_id: str) -> domain.Member:
+    return domain.fold_member(store.read_stream(member_stream(member_id)))
+
+
+def ancestors(store: EventStore, org_unit_id: str, on: dt.date | None = None) -> list[domain.OrgUnit]:
+    """The unit and its ancestors up to the root, as of ``on`` (depth ≤ 5 stream reads)."""
+    out: list[domain.OrgUnit] = []
+    uid = org_unit_id
+    while uid and len(out) < 10:
+        unit = load_unit(store, uid, on)
+        if not unit.exists:
+            break
+        out.append(unit)
+        uid = unit.parent_id
+    return out
+
+
+def grassroots_of(store: EventStore, org_unit_id: str, on: dt.date) -> str:
+    for unit in ancestors(store, org_unit_id, on):
+        if unit.kind in GRASSROOTS_KINDS:
+            return unit.org_unit_id
+    raise DomainError("no_grassroots", f"Không xác định được tổ chức cơ sở của «{org_unit_id}»",
+                      f"No grassroots organisation above '{org_unit_id}'", field="member_id")
+
+
+# --- personal data ---------------------------------------------------------------------------------
+
+def sealed_fields(deps: Deps, subject: str, cmd, fields) -> dict:
+    try:
+        return {f: deps.vault.seal(subject, getattr(cmd, f)) for f in fields if getattr(cmd, f, None) is not None}
+    except ShreddedError:
+        raise DomainError("personal_data_shredded", "Dữ liệu cá nhân của người này đã bị xóa theo yêu cầu",
+                          "This person's personal data was shredded", field="member_id") from None
+
+
+def card_stream(deps: Deps, number: str) -> str:
+    return f"card-{deps.vault.keyed_hash(number)}"
+
+
+def card_holder(store: EventStore, deps: Deps, number: str | None) -> str | None:
+    if not number:
+        return None
+    events = store.read_stream(card_stream(deps, number))
+    return events[0].data["member_id"] if events else None
+
+
+def with_card(decided: list[Decided], deps: Deps, number: str | None, holder: str | None) -> list[Decided]:
+    """Point the card reservation at its keyed stream; none when the member already holds the card."""
+    out = []
+    for d in decided:
+        if d.stream == "card:":
+            if holder is None and number:
+                out.append(replace(d, stream=card_stream(deps, number)))
+            continue
+        out.append(d)
+    return out
+
+
+# --- organisation tree -------------------------------------------------------------------------------
+
+def create_org_unit(store, cmd: c.CreateOrgUnit, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
     parent = load_unit(store, cmd.parent_id)
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit,
                    lambda unit: domain.create_org_unit(unit, parent, cmd), ctx)
 
 
-def admit_member(store: EventStore, cmd: AdmitMember, ctx: Context) -> list[Envelope]:
+def rename_org_unit(store, cmd: c.RenameOrgUnit, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit,
+                   lambda unit: domain.rename_org_unit(unit, cmd), ctx)
+
+
+def move_org_unit(store, cmd: c.MoveOrgUnit, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    chain = ancestors(store, cmd.parent_id)
+    parent = chain[0] if chain else None
+    above = [u.org_unit_id for u in chain]
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit,
+                   lambda unit: domain.move_org_unit(unit, parent, above, cmd), ctx)
+
+
+def merge_org_unit(store, cmd: c.MergeOrgUnit, ctx: Context, deps: Deps) -> list[Envelope]:
+    successor = load_unit(store, cmd.into_org_unit_id)
+    children = deps.index.children(store, cmd.org_unit_id)
+    roster = deps.index.roster(store, cmd.org_unit_id)
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit,
+                   lambda unit: domain.merge_org_unit(unit, successor, children, roster, cmd), ctx)
+
+
+def dissolve_org_unit(store, cmd: c.DissolveOrgUnit, ctx: Context, deps: Deps) -> list[Envelope]:
+    children = deps.index.children(store, cmd.org_unit_id)
+    roster = deps.index.roster(store, cmd.org_unit_id)
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit,
+                   lambda unit: domain.dissolve_org_unit(unit, children, roster, cmd), ctx)
+
+
+def assign_cell_overseer(store, cmd: c.AssignCellOverseer, ctx: Context, deps: Deps | None = None):
+    from shared.catalog.members import CellOverseerAssigned
+    overseer = load_member(store, cmd.member_id)
+
+    def decide(unit):
+        domain.require_member_holding(domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
+        domain.require_active_member(overseer, cmd.member_id)
+        return [Decided(CellOverseerAssigned(org_unit_id=cmd.org_unit_id, member_id=cmd.member_id,
+                                             attends_meetings=cmd.attends_meetings), cmd.occurred_on, cmd.org_unit_id)]
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
+
+
+def hold_dialogue(store, cmd: c.HoldDialogue, ctx: Context, deps: Deps | None = None):
+    from shared.catalog.members import DialogueHeld
+
+    def decide(unit):
+        domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
+        if cmd.occurred_on.year != cmd.year:
+            raise DomainError("wrong_year", f"Cuộc gặp mặt năm {cmd.year} phải diễn ra trong năm đó",
+                              f"The {cmd.year} meeting must take place in that year", field="year")
+        return [Decided(DialogueHeld(org_unit_id=cmd.org_unit_id, year=cmd.year, member_ids=cmd.member_ids),
+                        cmd.occurred_on, cmd.org_unit_id)]
+    return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
+
+
+# --- candidates ------------------------------------------------------------------------------------
+
+def register_candidate(store, cmd: c.RegisterCandidate, ctx: Context, deps: Deps) -> list[Envelope]:
+    unit = load_unit(store, cmd.org_unit_id)
+    introducer = load_member(store, cmd.introduced_by_member_id) if cmd.introduced_by_member_id else None
+    name = sealed_fields(deps, f"candidate:{cmd.candidate_id}", cmd, ("full_name",))["full_name"]
+    return execute(store, candidate_stream(cmd.candidate_id), candidates.fold_candidate,
+                   lambda cand: candidates.register_candidate(cand, unit, introducer, cmd, name), ctx)
+
+
+def _candidate_step(decide):
+    def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+        rules = rules_on(cmd.occurred_on)
+        return execute(store, candidate_stream(cmd.candidate_id), candidates.fold_candidate,
+                       lambda cand: decide(cand, cmd, rules), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+complete_awareness_class = _candidate_step(lambda cand, cmd, rules: candidates.complete_awareness_class(cand, cmd))
+verify_background = _candidate_step(lambda cand, cmd, rules: candidates.verify_background(cand, cmd))
+pass_cell_resolution = _candidate_step(candidates.pass_cell_resolution)
+decide_admission = _candidate_step(candidates.decide_admission)
+
+
+# --- members ---------------------------------------------------------------------------------------
+
+def admit_member(store, cmd: c.AdmitMember, ctx: Context, deps: Deps) -> list[Envelope]:
     unit = load_unit(store, cmd.org_unit_id)
     rules = rules_on(cmd.occurred_on)
+    resolution_on = special = None
+    if cmd.candidate_id:
+        cand = candidates.fold_candidate(store.read_stream(candidate_stream(cmd.candidate_id)))
+        candidates.check_candidate_for_admission(cand, cmd)
+        resolution_on, special = cand.resolution_on, cand.special_age_decision
+    holder = card_holder(store, deps, cmd.card_number)
+    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name",) + RECORD_PERSONAL)
+
+    def decide(member):
+        out = lifecycle.admit_member(member, unit, cmd, rules, sealed, holder, resolution_on, special)
+        return with_card(out, deps, cmd.card_number, holder)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member, decide, ctx)
+
+
+def transfer_in(store, cmd: c.TransferIn, ctx: Context, deps: Deps) -> list[Envelope]:
+    unit = load_unit(store, cmd.org_unit_id)
+    holder = card_holder(store, deps, cmd.card_number)
+    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name",) + RECORD_PERSONAL)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda member: domain.admit_member(member, unit, cmd, rules), ctx)
+                   lambda m: with_card(lifecycle.transfer_in(m, unit, cmd, sealed, holder), deps, cmd.card_number,
+                                       holder), ctx)
 
 
-#: import: catalog type -> (command model, use case)
+def update_member_record(store, cmd: c.UpdateMemberRecord, ctx: Context, deps: Deps) -> list[Envelope]:
+    holder = card_holder(store, deps, cmd.card_number)
+    member = load_member(store, cmd.member_id)
+    if member.shredded:
+        sealed = {}
+    else:
+        sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name",) + RECORD_PERSONAL)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: with_card(lifecycle.update_record(m, cmd, sealed, holder), deps, cmd.card_number,
+                                       holder), ctx)
+
+
+def _member_step(decide, needs_rules: bool = False):
+    """A command on one member's stream whose decision needs nothing else."""
+    def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+        rules = rules_on(cmd.occurred_on)
+        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                       (lambda m: decide(m, cmd, rules)) if needs_rules else (lambda m: decide(m, cmd)), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+complete_new_member_class = _member_step(lifecycle.complete_new_member_class)
+recognize_official = _member_step(lifecycle.recognize_official, needs_rules=True)
+end_temporary_transfer = _member_step(lifecycle.end_temporary_transfer)
+present_transfer_papers = _member_step(lifecycle.present_papers)
+transfer_out = _member_step(lifecycle.transfer_out)
+start_working_away = _member_step(lifecycle.start_working_away)
+end_working_away = _member_step(lifecycle.end_working_away)
+start_abroad = _member_step(lifecycle.start_abroad, needs_rules=True)
+end_abroad = _member_step(lifecycle.end_abroad)
+end_exemption = _member_step(lifecycle.end_exemption)
+record_liaison_feedback = _member_step(lifecycle.record_liaison_feedback)
+assign_task = _member_step(lifecycle.assign_task)
+make_commitment = _member_step(lifecycle.make_commitment)
+plan_remediation = _member_step(lifecycle.plan_remediation)
+complete_remediation = _member_step(lifecycle.complete_remediation)
+grant_loan = _member_step(lifecycle.grant_loan)
+repay_loan = _member_step(lifecycle.repay_loan)
+remove_member = _member_step(lifecycle.remove)
+record_death = _member_step(lifecycle.record_death)
+
+
+def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    target = load_unit(store, cmd.to_org_unit_id)
+    rules = rules_on(cmd.occurred_on)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.transfer(m, target, cmd, rules), ctx)
+
+
+def introduce_liaison(store, cmd: c.IntroduceLiaison, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    residence = load_unit(store, cmd.residence_org_unit_id)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.introduce_liaison(m, residence, cmd), ctx)
+
+
+def exempt_member(store, cmd: c.ExemptMember, ctx: Context, deps: Deps) -> list[Envelope]:
+    rules = rules_on(cmd.occurred_on)
+    reason = sealed_fields(deps, cmd.member_id, cmd, ("health_reason",)).get("health_reason")
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.exempt(m, cmd, rules, reason), ctx)
+
+
+def resign_member(store, cmd: c.ResignMember, ctx: Context, deps: Deps) -> list[Envelope]:
+    open_cases = deps.discipline.open_cases(cmd.member_id)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.resign(m, open_cases, cmd), ctx)
+
+
+def expel_member(store, cmd: c.ExpelMember, ctx: Context, deps: Deps | None = None,
+                 reaction: bool = False) -> list[Envelope]:
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.expel(m, cmd, reaction), ctx)
+
+
+def on_discipline_applied(store, message: dict, deps: Deps | None = None) -> list[Envelope]:
+    """Reaction: ``discipline.applied`` with form expulsion against a member → ``member.expelled``.
+
+    The command id derives from the discipline event id, so a redelivered event writes nothing."""
+    from shared.events import derived_event_id
+    d = message.get("data") or {}
+    if message.get("type") != "discipline.applied" or d.get("form") != "expulsion" \
+            or d.get("subject_kind") != "member":
+        return []
+    cmd = c.ExpelMember(member_id=d["subject_id"], case_id=d["case_id"],
+                        occurred_on=dt.date.fromisoformat(str(message["occurred_on"])))
+    ctx = Context(actor="discipline", correlation_id=message.get("correlation_id") or message["event_id"],
+                  causation_id=message["event_id"], command_id=derived_event_id("reaction", message["event_id"]))
+    return expel_member(store, cmd, ctx, deps, reaction=True)
+
+
+def rate_member(store, cmd: c.RateMember, ctx: Context, deps: Deps) -> list[Envelope]:
+    rules = rules_on(cmd.occurred_on)
+    member = load_member(store, cmd.member_id)
+    domain.require_active_member(member, cmd.member_id)
+    grassroots = grassroots_of(store, member.org_unit_id, cmd.occurred_on)
+    cases = deps.discipline.cases_in_year(cmd.member_id, cmd.year)
+    return execute(store, rating_stream(grassroots, cmd.year), rating.fold_ratings,
+                   lambda ratings: rating.rate(member, ratings, cases, cmd, rules, grassroots), ctx)
+
+
+def shred_member(store, cmd: c.ShredMember, ctx: Context, deps: Deps) -> list[Envelope]:
+    """Delete the key first: if the append then fails, the data is already unreadable (the safe
+    side for an erasure request) and a retry appends the event."""
+    deps.vault.shred(cmd.member_id)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member, lambda m: lifecycle.shred(m, cmd), ctx)
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+PERSONAL_OUT = ("full_name",) + RECORD_PERSONAL
+
+
+def get_member(store, member_id: str, deps: Deps) -> dict:
+    events = store.read_stream(member_stream(member_id))
+    m = domain.fold_member(events)
+    if not m.exists:
+        raise domain.member_not_found(member_id)
+    rules = rules_on(dt.date.today())
+    record = deps.vault.unseal_fields(member_id, m.record, PERSONAL_OUT)
+    categories = []
+    if m.demobilised != "none":
+        categories.append(f"demobilised_{m.demobilised}")
+    if m.working_away:
+        categories.append("working_away")
+    if m.abroad:
+        categories.append("abroad")
+    if m.exemption:
+        categories.append("exempt")
+    if m.host_unit_id:
+        categories.append("temporary")
+    if m.birth_date and domain.age_in_months(m.birth_date, dt.date.today()) // 12 <= rules.young_member_max_age:
+        categories.append("young")
+    return {"member_id": m.member_id, "org_unit_id": m.org_unit_id, "host_org_unit_id": m.host_unit_id,
+            "status": m.status, "admitted_on": m.admitted_on, "birth_date": m.birth_date, "sex": m.sex,
+            "demobilised": m.demobilised, "categories": categories,
+            "exemption": {"ground": m.exemption[0], "until": m.exemption[1]} if m.exemption else None,
+            "left_on": m.left_on, "left_how": m.left_how, "personal_data_shredded": m.shredded,
+            **{k: record.get(k) for k in PERSONAL_OUT + ("education", "political_theory", "occupation")}}
+
+
+def unit_ancestors(store, org_unit_id: str, on: dt.date | None) -> list[str]:
+    chain = ancestors(store, org_unit_id, on)
+    if not chain:
+        raise domain.unit_not_found(org_unit_id, "org_unit_id")
+    return [u.org_unit_id for u in chain]
+
+
+#: import: catalog type -> (command model, use case(store, cmd, ctx, deps))
 IMPORTERS = {
-    "org_unit.created": (CreateOrgUnit, create_org_unit),
-    "member.admitted": (AdmitMember, admit_member),
+    "org_unit.created": (c.CreateOrgUnit, create_org_unit),
+    "org_unit.renamed": (c.RenameOrgUnit, rename_org_unit),
+    "org_unit.moved": (c.MoveOrgUnit, move_org_unit),
+    "org_unit.merged": (c.MergeOrgUnit, merge_org_unit),
+    "org_unit.dissolved": (c.DissolveOrgUnit, dissolve_org_unit),
+    "org_unit.cell_overseer_assigned": (c.AssignCellOverseer, assign_cell_overseer),
+    "org_unit.dialogue_held": (c.HoldDialogue, hold_dialogue),
+    "candidate.registered": (c.RegisterCandidate, register_candidate),
+    "candidate.awareness_class_completed": (c.CompleteAwarenessClass, complete_awareness_class),
+    "candidate.background_verified": (c.VerifyBackground, verify_background),
+    "candidate.cell_resolution_passed": (c.PassCellResolution, pass_cell_resolution),
+    "candidate.admission_decided": (c.DecideAdmission, decide_admission),
+    "member.admitted": (c.AdmitMember, admit_member),
+    "member.record_updated": (c.UpdateMemberRecord, update_member_record),
+    "member.new_member_class_completed": (c.CompleteNewMemberClass, complete_new_member_class),
+    "member.recognized_official": (c.RecognizeOfficial, recognize_official),
+    "member.transferred": (c.TransferMember, transfer_member),
+    "member.temporary_transfer_ended": (c.EndTemporaryTransfer, end_temporary_transfer),
+    "member.transfer_papers_presented": (c.PresentTransferPapers, present_transfer_papers),
+    "member.transferred_out": (c.TransferOut, transfer_out),
+    "member.transferred_in": (c.TransferIn, transfer_in),
+    "member.working_away_started": (c.StartWorkingAway, start_working_away),
+    "member.working_away_ended": (c.EndWorkingAway, end_working_away),
+    "member.abroad_started": (c.StartAbroad, start_abroad),
+    "member.abroad_ended": (c.EndAbroad, end_abroad),
+    "member.exempted": (c.ExemptMember, exempt_member),
+    "member.exemption_ended": (c.EndExemption, end_exemption),
+    "member.liaison_introduced": (c.IntroduceLiaison, introduce_liaison),
+    "member.liaison_feedback_recorded": (c.RecordLiaisonFeedback, record_liaison_feedback),
+    "member.task_assigned": (c.AssignTask, assign_task),
+    "member.commitment_made": (c.MakeCommitment, make_commitment),
+    "member.remediation_planned": (c.PlanRemediation, plan_remediation),
+    "member.remediation_completed": (c.CompleteRemediation, complete_remediation),
+    "member.loan_granted": (c.GrantLoan, grant_loan),
+    "member.loan_repaid": (c.RepayLoan, repay_loan),
+    "member.rated": (c.RateMember, rate_member),
+    "member.removed": (c.RemoveMember, remove_member),
+    "member.resigned": (c.ResignMember, resign_member),
+    "member.expelled": (c.ExpelMember, expel_member),
+    "member.died": (c.RecordDeath, record_death),
 }
+
+#: command name (contract) → use case
+USE_CASES = {
+    "create_org_unit": create_org_unit, "rename_org_unit": rename_org_unit, "move_org_unit": move_org_unit,
+    "merge_org_unit": merge_org_unit, "dissolve_org_unit": dissolve_org_unit,
+    "assign_cell_overseer": assign_cell_overseer, "hold_dialogue": hold_dialogue,
+    "register_candidate": register_candidate, "complete_awareness_class": complete_awareness_class,
+    "verify_background": verify_background, "pass_cell_resolution": pass_cell_resolution,
+    "decide_admission": decide_admission, "admit_member": admit_member,
+    "update_member_record": update_member_record, "complete_new_member_class": complete_new_member_class,
+    "recognize_official": recognize_official, "transfer_member": transfer_member,
+    "end_temporary_transfer": end_temporary_transfer, "present_transfer_papers": present_transfer_papers,
+    "transfer_out": transfer_out, "transfer_in": transfer_in, "start_working_away": start_working_away,
+    "end_working_away": end_working_away, "start_abroad": start_abroad, "end_abroad": end_abroad,
+    "exempt_member": exempt_member, "end_exemption": end_exemption, "introduce_liaison": introduce_liaison,
+    "record_liaison_feedback": record_liaison_feedback, "assign_task": assign_task,
+    "make_commitment": make_commitment, "plan_remediation": plan_remediation,
+    "complete_remediation": complete_remediation, "grant_loan": grant_loan, "repay_loan": repay_loan,
+    "rate_member": rate_member, "remove_member": remove_member, "resign_member": resign_member,
+    "expel_member": expel_member, "record_death": record_death, "shred_member": shred_member,
+}
+
+
+def bound_importers(deps: Deps) -> dict:
+    return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}

@@ -1,21 +1,25 @@
-"""Pure rules of the members service: fold events into state, decide what a command produces.
+"""Pure rules of the members service: the organisation tree and the member's state.
 
 No I/O here. Rule failures are DomainErrors with Vietnamese and English text (DOMAIN.md §2–3).
+The lifecycle rules live beside this module: ``candidates``, ``lifecycle``, ``rating``.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from shared.application import Decided
 from shared.catalog.common import MEMBER_HOLDING_KINDS
-from shared.catalog.members import MemberAdmitted, OrgUnitCreated
+from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDissolved, OrgUnitMerged,
+                                    OrgUnitMoved, OrgUnitRenamed)
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
-from shared.rules import Rules
+
+from services.members.calendar import add_months, months_between, vn
 
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
            "grassroots_cell": "Chi bộ cơ sở", "branch": "Đảng bộ bộ phận", "cell": "Chi bộ trực thuộc"}
+GRASSROOTS_KINDS = ("grassroots_committee", "grassroots_cell")
 
 #: which kinds a unit of each kind may sit under (DOMAIN.md §2)
 ALLOWED_PARENTS = {
@@ -28,6 +32,8 @@ ALLOWED_PARENTS = {
 }
 
 
+# --- organisation units --------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class OrgUnit:
     org_unit_id: str | None = None
@@ -35,30 +41,160 @@ class OrgUnit:
     kind: str = ""
     parent_id: str | None = None
     active: bool = False
+    created_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    successor_id: str | None = None
 
     @property
     def exists(self) -> bool:
         return self.org_unit_id is not None
 
+    @property
+    def holds_members(self) -> bool:
+        return self.kind in MEMBER_HOLDING_KINDS
+
 
 def evolve_org_unit(state: OrgUnit, event: Envelope) -> OrgUnit:
     d = event.data
     if event.type == "org_unit.created":
-        return OrgUnit(d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), True)
+        return OrgUnit(d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), True, event.occurred_on)
     if event.type == "org_unit.renamed":
         return replace(state, name=d["name"])
     if event.type == "org_unit.moved":
         return replace(state, parent_id=d["parent_id"])
-    if event.type in ("org_unit.merged", "org_unit.dissolved"):
-        return replace(state, active=False)
+    if event.type == "org_unit.merged":
+        return replace(state, active=False, closed_on=event.occurred_on, successor_id=d["into_org_unit_id"])
+    if event.type == "org_unit.dissolved":
+        return replace(state, active=False, closed_on=event.occurred_on)
     return state
 
 
-def fold_org_unit(events: list[Envelope]) -> OrgUnit:
+def fold_org_unit(events: list[Envelope], on: dt.date | None = None) -> OrgUnit:
+    """The unit's state; ``on``: as of that business date (later facts ignored)."""
     state = OrgUnit()
     for e in events:
-        state = evolve_org_unit(state, e)
+        if on is None or e.occurred_on <= on:
+            state = evolve_org_unit(state, e)
     return state
+
+
+def unit_not_found(org_unit_id: str, field: str) -> NotFound:
+    return NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org_unit_id}»",
+                    f"Party organisation '{org_unit_id}' not found", field=field)
+
+
+def require_active_unit(unit: OrgUnit | None, org_unit_id: str, field: str) -> OrgUnit:
+    if unit is None or not unit.exists:
+        raise unit_not_found(org_unit_id, field)
+    if not unit.active:
+        raise DomainError("org_unit_inactive",
+                          f"Tổ chức đảng «{org_unit_id}» đã giải thể hoặc hợp nhất từ ngày {vn(unit.closed_on)}",
+                          f"Party organisation '{org_unit_id}' was dissolved or merged on {vn(unit.closed_on)}",
+                          field=field)
+    return unit
+
+
+def require_member_holding(unit: OrgUnit, field: str) -> None:
+    if not unit.holds_members:
+        raise DomainError("org_unit_holds_no_members",
+                          f"{KIND_VI[unit.kind]} «{unit.name}» không trực tiếp quản lý đảng viên; hãy chọn một chi bộ",
+                          f"A '{unit.kind}' does not hold members directly; choose a cell", field=field)
+
+
+def check_parent(kind: str, parent: OrgUnit | None, parent_id: str | None) -> None:
+    allowed = ALLOWED_PARENTS[kind]
+    if parent_id is None:
+        if None not in allowed:
+            raise DomainError("parent_required", f"{KIND_VI[kind]} phải thuộc một tổ chức cấp trên",
+                              f"A unit of kind '{kind}' needs a parent", field="parent_id")
+        return
+    if parent is None or not parent.exists:
+        raise unit_not_found(parent_id, "parent_id")
+    if not parent.active:
+        raise DomainError("parent_inactive", f"Tổ chức cấp trên «{parent_id}» đã giải thể hoặc hợp nhất",
+                          f"Parent '{parent_id}' was dissolved or merged", field="parent_id")
+    if parent.kind not in allowed:
+        raise DomainError("parent_kind_not_allowed", f"{KIND_VI[kind]} không thể trực thuộc {KIND_VI[parent.kind]}",
+                          f"A unit of kind '{kind}' cannot sit under a '{parent.kind}'", field="parent_id")
+
+
+def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd) -> list[Decided]:
+    if unit.exists:
+        raise Conflict("org_unit_exists", f"Tổ chức đảng «{cmd.org_unit_id}» đã tồn tại",
+                       f"Party organisation '{cmd.org_unit_id}' already exists", field="org_unit_id")
+    check_parent(cmd.kind, parent, cmd.parent_id)
+    payload = OrgUnitCreated(org_unit_id=cmd.org_unit_id, name=cmd.name, kind=cmd.kind, parent_id=cmd.parent_id)
+    return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
+
+
+def rename_org_unit(unit: OrgUnit, cmd) -> list[Decided]:
+    require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
+    if unit.name == cmd.name:
+        return []
+    return [Decided(OrgUnitRenamed(org_unit_id=cmd.org_unit_id, name=cmd.name), cmd.occurred_on, cmd.org_unit_id)]
+
+
+def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[str], cmd) -> list[Decided]:
+    """``parent_ancestors``: the new parent's ancestor ids (a unit cannot go under its own subtree)."""
+    require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
+    check_parent(unit.kind, parent, cmd.parent_id)
+    if cmd.org_unit_id == cmd.parent_id or cmd.org_unit_id in parent_ancestors:
+        raise DomainError("move_into_own_subtree",
+                          f"Không thể chuyển «{unit.name}» vào trong chính tổ chức cấp dưới của nó",
+                          f"A unit cannot move under its own subtree", field="parent_id")
+    if unit.parent_id == cmd.parent_id:
+        return []
+    return [Decided(OrgUnitMoved(org_unit_id=cmd.org_unit_id, parent_id=cmd.parent_id), cmd.occurred_on,
+                    cmd.parent_id)]
+
+
+def _no_children(unit: OrgUnit, children: list[str], verb_vi: str, verb_en: str) -> None:
+    if children:
+        raise DomainError("org_unit_has_sub_units",
+                          f"Không thể {verb_vi} «{unit.name}» khi còn {len(children)} tổ chức trực thuộc; "
+                          f"hãy chuyển hoặc hợp nhất các tổ chức này trước",
+                          f"Cannot {verb_en} '{unit.org_unit_id}' while it has {len(children)} sub-units; "
+                          f"move or merge them first", field="org_unit_id", sub_units=children[:20])
+
+
+def merge_org_unit(unit: OrgUnit, successor: OrgUnit | None, children: list[str], roster: list[str],
+                   cmd) -> list[Decided]:
+    """Hợp nhất: one ``member.transferred`` (official) per member of the absorbed unit, then the merge."""
+    require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
+    if cmd.into_org_unit_id == cmd.org_unit_id:
+        raise DomainError("merge_into_itself", "Không thể hợp nhất một tổ chức vào chính nó",
+                          "A unit cannot merge into itself", field="into_org_unit_id")
+    require_active_unit(successor, cmd.into_org_unit_id, "into_org_unit_id")
+    _no_children(unit, children, "hợp nhất", "merge")
+    if roster and not successor.holds_members:
+        raise DomainError("successor_holds_no_members",
+                          f"«{successor.name}» không trực tiếp quản lý đảng viên nên không thể nhận "
+                          f"{len(roster)} đảng viên của «{unit.name}»",
+                          f"'{cmd.into_org_unit_id}' holds no members, so it cannot take the "
+                          f"{len(roster)} members of '{cmd.org_unit_id}'", field="into_org_unit_id")
+    out = [Decided(MemberTransferred(member_id=m, from_org_unit_id=cmd.org_unit_id,
+                                     to_org_unit_id=cmd.into_org_unit_id, kind="official", purpose="merge"),
+                   cmd.occurred_on, cmd.into_org_unit_id, stream=f"member-{m}") for m in sorted(roster)]
+    out.append(Decided(OrgUnitMerged(org_unit_id=cmd.org_unit_id, into_org_unit_id=cmd.into_org_unit_id),
+                       cmd.occurred_on, cmd.org_unit_id))
+    return out
+
+
+def dissolve_org_unit(unit: OrgUnit, children: list[str], roster: list[str], cmd) -> list[Decided]:
+    require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
+    _no_children(unit, children, "giải thể", "dissolve")
+    if roster:
+        raise DomainError("org_unit_has_members",
+                          f"Không thể giải thể «{unit.name}» khi còn {len(roster)} đảng viên; hãy chuyển sinh hoạt "
+                          f"cho họ trước", f"Cannot dissolve '{cmd.org_unit_id}' while it holds {len(roster)} "
+                          f"members; transfer them first", field="org_unit_id")
+    return [Decided(OrgUnitDissolved(org_unit_id=cmd.org_unit_id, reason=cmd.reason), cmd.occurred_on,
+                    cmd.org_unit_id)]
+
+
+# --- members -------------------------------------------------------------------------------------
+
+LEFT = "left"
 
 
 @dataclass(frozen=True)
@@ -66,24 +202,104 @@ class Member:
     member_id: str | None = None
     org_unit_id: str | None = None
     status: str = "none"  # none | probationary | official | left
+    admitted_on: dt.date | None = None
+    birth_date: dt.date | None = None
+    sex: str | None = None
+    demobilised: str = "none"
+    #: host cell during a temporary transfer (the home unit keeps the member)
+    host_unit_id: str | None = None
+    temporary_until: dt.date | None = None
+    papers_due_unit: str | None = None
+    left_on: dt.date | None = None
+    left_how: str | None = None  # removed:<ground> | resigned | expelled | died | transferred_out
+    admissions: int = 0
+    readmitted: bool = False
+    class_done: bool = False
+    exemption: tuple | None = None  # (ground, until)
+    working_away: bool = False
+    abroad: bool = False
+    #: the sealed / clear attributes of the record, as last stored
+    record: dict = field(default_factory=dict)
+    shredded: bool = False
+    loans: frozenset = frozenset()
+    remediation_open: frozenset = frozenset()
 
     @property
     def exists(self) -> bool:
         return self.member_id is not None
 
+    @property
+    def active(self) -> bool:
+        return self.status in ("probationary", "official")
+
+    def probation_end(self, probation_months: int) -> dt.date | None:
+        return add_months(self.admitted_on, probation_months) if self.admitted_on else None
+
+
+RECORD_KEYS = ("full_name", "card_number", "background_file_number", "citizen_id", "ethnicity", "religion",
+               "education", "political_theory", "occupation", "demobilised")
+
+
+def _record_of(d: dict) -> dict:
+    return {k: d[k] for k in RECORD_KEYS if d.get(k) is not None}
+
 
 def evolve_member(state: Member, event: Envelope) -> Member:
-    d = event.data
-    if event.type in ("member.admitted", "member.transferred_in"):
-        return Member(d["member_id"], d["org_unit_id"], "probationary" if event.type == "member.admitted"
-                      else "official")
-    if event.type == "member.recognized_official":
+    d, t, on = event.data, event.type, event.occurred_on
+    if t == "member.admitted":
+        return Member(d["member_id"], d["org_unit_id"], "probationary", on, dt.date.fromisoformat(str(d["birth_date"])),
+                      d["sex"], d.get("demobilised", "none"), admissions=state.admissions + 1,
+                      readmitted=state.admissions > 0, left_on=state.left_on, left_how=state.left_how,
+                      record={**state.record, **_record_of(d)}, shredded=state.shredded)
+    if t == "member.transferred_in":
+        admitted = d.get("admitted_on")
+        return Member(d["member_id"], d["org_unit_id"], d.get("status", "official"),
+                      dt.date.fromisoformat(admitted) if admitted else None,
+                      dt.date.fromisoformat(str(d["birth_date"])), d["sex"], d.get("demobilised", "none"),
+                      papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
+                      record={**state.record, **_record_of(d)}, shredded=state.shredded)
+    if t == "member.record_updated":
+        rec = {**state.record, **_record_of(d)}
+        return replace(state, record=rec, demobilised=d.get("demobilised") or state.demobilised)
+    if t == "member.personal_data_shredded":
+        return replace(state, shredded=True)
+    if t == "member.new_member_class_completed":
+        return replace(state, class_done=True)
+    if t == "member.recognized_official":
         return replace(state, status="official")
-    if event.type == "member.transferred":
-        return replace(state, org_unit_id=d["to_org_unit_id"])
-    if event.type in ("member.removed", "member.resigned", "member.expelled", "member.died",
-                      "member.transferred_out"):
-        return replace(state, status="left")
+    if t == "member.transferred":
+        if d["kind"] == "temporary":
+            return replace(state, host_unit_id=d["to_org_unit_id"],
+                           temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None)
+        due = None if d.get("purpose") == "merge" else d["to_org_unit_id"]
+        return replace(state, org_unit_id=d["to_org_unit_id"], host_unit_id=None, temporary_until=None,
+                       papers_due_unit=due)
+    if t == "member.temporary_transfer_ended":
+        return replace(state, host_unit_id=None, temporary_until=None)
+    if t == "member.transfer_papers_presented":
+        return replace(state, papers_due_unit=None)
+    if t == "member.exempted":
+        return replace(state, exemption=(d["ground"], d.get("until")))
+    if t == "member.exemption_ended":
+        return replace(state, exemption=None)
+    if t in ("member.working_away_started", "member.working_away_ended"):
+        return replace(state, working_away=t.endswith("started"))
+    if t in ("member.abroad_started", "member.abroad_ended"):
+        return replace(state, abroad=t.endswith("started"))
+    if t == "member.loan_granted":
+        return replace(state, loans=state.loans | {d["loan_id"]})
+    if t == "member.loan_repaid":
+        return replace(state, loans=state.loans - {d["loan_id"]})
+    if t == "member.remediation_planned":
+        return replace(state, remediation_open=state.remediation_open | {d["year"]})
+    if t == "member.remediation_completed":
+        return replace(state, remediation_open=state.remediation_open - {d["year"]})
+    if t in ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out"):
+        how = t.split(".", 1)[1]
+        if t == "member.removed":
+            how = f"removed:{d['ground']}"
+        return replace(state, status=LEFT, left_on=on, left_how=how, host_unit_id=None, exemption=None,
+                       papers_due_unit=None)
     return state
 
 
@@ -94,64 +310,40 @@ def fold_member(events: list[Envelope]) -> Member:
     return state
 
 
-def unit_not_found(org_unit_id: str, field: str) -> NotFound:
-    return NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org_unit_id}»",
-                    f"Party organisation '{org_unit_id}' not found", field=field)
+def member_not_found(member_id: str) -> NotFound:
+    return NotFound("member_not_found", f"Không tìm thấy đảng viên «{member_id}»",
+                    f"Member '{member_id}' not found", field="member_id")
 
 
-def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd) -> list[Decided]:
-    if unit.exists:
-        raise Conflict("org_unit_exists", f"Tổ chức đảng «{cmd.org_unit_id}» đã tồn tại",
-                       f"Party organisation '{cmd.org_unit_id}' already exists", field="org_unit_id")
-    allowed = ALLOWED_PARENTS[cmd.kind]
-    if cmd.parent_id is None:
-        if None not in allowed:
-            raise DomainError("parent_required", f"{KIND_VI[cmd.kind]} phải thuộc một tổ chức cấp trên",
-                              f"A unit of kind '{cmd.kind}' needs a parent", field="parent_id")
-    else:
-        if parent is None or not parent.exists:
-            raise unit_not_found(cmd.parent_id, "parent_id")
-        if not parent.active:
-            raise DomainError("parent_inactive", f"Tổ chức cấp trên «{cmd.parent_id}» đã giải thể hoặc hợp nhất",
-                              f"Parent '{cmd.parent_id}' was dissolved or merged", field="parent_id")
-        if parent.kind not in allowed:
-            raise DomainError(
-                "parent_kind_not_allowed",
-                f"{KIND_VI[cmd.kind]} không thể trực thuộc {KIND_VI[parent.kind]}",
-                f"A unit of kind '{cmd.kind}' cannot sit under a '{parent.kind}'", field="parent_id")
-    payload = OrgUnitCreated(org_unit_id=cmd.org_unit_id, name=cmd.name, kind=cmd.kind, parent_id=cmd.parent_id)
-    return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
+def require_active_member(member: Member, member_id: str) -> Member:
+    """The member exists and is still on the rolls."""
+    if not member.exists:
+        raise member_not_found(member_id)
+    if not member.active:
+        how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),
+               "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
+                                                                   "was transferred out of the province")}
+        vi, en = how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
+        raise DomainError("member_not_active", f"Đảng viên «{member_id}» {vi} ngày {vn(member.left_on)}",
+                          f"Member '{member_id}' {en} on {vn(member.left_on)}", field="member_id")
+    return member
 
 
 def age_in_months(birth: dt.date, on: dt.date) -> int:
-    months = (on.year - birth.year) * 12 + on.month - birth.month
-    return months - 1 if on.day < birth.day else months
+    return months_between(birth, on)
 
 
-def admit_member(member: Member, unit: OrgUnit, cmd, rules: Rules) -> list[Decided]:
-    if member.exists:
-        raise Conflict("member_exists", f"Đảng viên «{cmd.member_id}» đã có trong danh sách",
-                       f"Member '{cmd.member_id}' already exists", field="member_id")
-    if not unit.exists:
-        raise unit_not_found(cmd.org_unit_id, "org_unit_id")
-    if not unit.active:
-        raise DomainError("org_unit_inactive", f"Tổ chức đảng «{cmd.org_unit_id}» đã giải thể hoặc hợp nhất",
-                          f"Party organisation '{cmd.org_unit_id}' was dissolved or merged", field="org_unit_id")
-    if unit.kind not in MEMBER_HOLDING_KINDS:
-        raise DomainError("org_unit_holds_no_members",
-                          f"{KIND_VI[unit.kind]} «{unit.name}» không trực tiếp quản lý đảng viên; hãy chọn một chi bộ",
-                          f"A '{unit.kind}' does not hold members directly; choose a cell", field="org_unit_id")
-    months = age_in_months(cmd.birth_date, cmd.occurred_on)
+def check_admission_age(birth: dt.date, on: dt.date, special_decision: str | None, rules) -> None:
+    """Age 18–60 counted in months on the day the cell considers the person (over 60: special decision)."""
+    months = age_in_months(birth, on)
     if months < rules.admission_min_age_months:
-        raise DomainError("too_young", f"Người được kết nạp phải đủ 18 tuổi (hiện {months // 12} tuổi {months % 12} tháng)",
-                          f"A new member must be at least 18 (is {months // 12} years {months % 12} months)",
-                          field="birth_date")
-    if months > rules.admission_max_age_months and not cmd.special_age_decision:
+        raise DomainError("too_young", f"Người được kết nạp phải đủ 18 tuổi vào ngày {vn(on)} "
+                          f"(khi đó {months // 12} tuổi {months % 12} tháng)",
+                          f"A new member must be at least 18 on {vn(on)} (was {months // 12} years "
+                          f"{months % 12} months)", field="birth_date")
+    if months > rules.admission_max_age_months and not special_decision:
         raise DomainError(
-            "too_old", f"Người trên 60 tuổi ({months // 12} tuổi {months % 12} tháng) chỉ được kết nạp khi có "
-            f"quyết định đặc biệt của cấp có thẩm quyền ({rules.source('admission_max_age_months')})",
-            f"Admission over 60 ({months // 12} years {months % 12} months) needs a special decision",
+            "too_old", f"Người trên 60 tuổi ({months // 12} tuổi {months % 12} tháng vào ngày {vn(on)}) chỉ được "
+            f"kết nạp khi có quyết định đặc biệt của cấp có thẩm quyền ({rules.source('admission_max_age_months')})",
+            f"Admission over 60 ({months // 12} years {months % 12} months on {vn(on)}) needs a special decision",
             field="special_age_decision")
-    payload = MemberAdmitted(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, full_name=cmd.full_name,
-                             birth_date=cmd.birth_date, sex=cmd.sex, demobilised=cmd.demobilised)
-    return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]

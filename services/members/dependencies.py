@@ -1,0 +1,30 @@
+"""Adapters of the members service: the personal-data key vault and the wiring of its indexes."""
+from __future__ import annotations
+
+import os
+
+from nameko.extensions import DependencyProvider
+
+from shared.personal import Vault
+from shared.runtime import readmodel_at, settings_of
+
+
+def vault_url(readmodel_url: str) -> str:
+    """Keys sit apart from the rebuildable read model: ``members.keys.db`` beside it on SQLite; on
+    PostgreSQL the ``personal_keys`` table of the same database (never dropped by a rebuild).
+    ``DANGVIEN_VAULT_MEMBERS`` overrides."""
+    explicit = os.environ.get("DANGVIEN_VAULT_MEMBERS")
+    if explicit:
+        return explicit
+    if readmodel_url.startswith("sqlite:///") and readmodel_url.endswith(".read.db"):
+        return readmodel_url[: -len(".read.db")] + ".keys.db"
+    return readmodel_url
+
+
+class VaultProvider(DependencyProvider):
+    def setup(self):
+        url = vault_url(settings_of(self.container.config).readmodel_url("members"))
+        self.vault = Vault(readmodel_at(url))
+
+    def get_dependency(self, worker_ctx):
+        return self.vault

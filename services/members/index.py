@@ -1,0 +1,280 @@
+"""The members service's small read models, for checks that span aggregates and for queries.
+
+* ``MembersIndex`` — of the service's own events: the tree's history (as-of queries), which units
+  are active under which parent, which members are in which unit, and open time limits.
+* ``DisciplineIndex`` — of the discipline service's events: cases per member and year (to cap the
+  yearly rating) and open cases (to refuse a resignation).
+
+On the import path the buffered store is the truth: ``pending_events`` lets a check see what
+earlier lines of the same file decided, and ``DisciplineOverlay`` sees discipline lines of the
+file (via ``run_import``'s ``observe``) before they are committed by the discipline service.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from shared.events import Envelope
+from shared.projection import Projection
+from shared.readmodel import ReadModelDB, Tx
+from shared.rules import rules_on
+
+from services.members.calendar import add_months, add_working_days
+
+LEAVING = ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out")
+
+
+def pending_events(store) -> list[Envelope]:
+    """Events appended to a BufferedStore and not yet committed, in order (empty for a real store).
+    [kernel] uses the buffer's private index until BufferedStore exposes one."""
+    by_stream = getattr(store, "_by_stream", None) or {}
+    return sorted((e for evs in by_stream.values() for e in evs), key=lambda e: e.position)
+
+
+class MembersIndexProjection(Projection):
+    name = "members_index"
+    sources = ("members",)
+
+    def ddl(self) -> str:
+        return """
+        CREATE TABLE IF NOT EXISTS mb_unit_events (position BIGINT PRIMARY KEY, org_unit_id TEXT NOT NULL,
+            occurred_on TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS mb_units (org_unit_id TEXT PRIMARY KEY, parent_id TEXT, kind TEXT,
+            active INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mb_members (member_id TEXT PRIMARY KEY, org_unit_id TEXT, active INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mb_deadlines (item TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
+            org_unit_id TEXT, due_on TEXT NOT NULL, closed INTEGER NOT NULL)
+        """
+
+    def apply(self, tx: Tx, e: Envelope) -> None:
+        d, t = e.data, e.type
+        if t.startswith("org_unit."):
+            tx.execute("INSERT INTO mb_unit_events (position, org_unit_id, occurred_on, type, data) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (position) DO NOTHING",
+                       (e.position, d["org_unit_id"], e.occurred_on.isoformat(), t, json.dumps(d, ensure_ascii=False)))
+        for sql, params in unit_and_roster_changes(e):
+            tx.execute(sql, params)
+        for item, change in deadline_changes(e):
+            if change is None:
+                tx.execute("UPDATE mb_deadlines SET closed = 1 WHERE item = ?", (item,))
+            elif change == "close_subject":
+                tx.execute("UPDATE mb_deadlines SET closed = 1 WHERE subject_id = ?", (item,))
+            else:
+                kind, subject, unit, due = change
+                tx.execute("INSERT INTO mb_deadlines (item, kind, subject_id, org_unit_id, due_on, closed) "
+                           "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, "
+                           "closed = 0", (item, kind, subject, unit, due.isoformat()))
+
+
+def unit_and_roster_changes(e: Envelope) -> list[tuple[str, tuple]]:
+    d, t = e.data, e.type
+    if t == "org_unit.created":
+        return [("INSERT INTO mb_units (org_unit_id, parent_id, kind, active) VALUES (?, ?, ?, 1) "
+                 "ON CONFLICT (org_unit_id) DO NOTHING", (d["org_unit_id"], d.get("parent_id"), d["kind"]))]
+    if t == "org_unit.moved":
+        return [("UPDATE mb_units SET parent_id = ? WHERE org_unit_id = ?", (d["parent_id"], d["org_unit_id"]))]
+    if t in ("org_unit.merged", "org_unit.dissolved"):
+        return [("UPDATE mb_units SET active = 0 WHERE org_unit_id = ?", (d["org_unit_id"],))]
+    if t in ("member.admitted", "member.transferred_in"):
+        return [("INSERT INTO mb_members (member_id, org_unit_id, active) VALUES (?, ?, 1) ON CONFLICT (member_id) "
+                 "DO UPDATE SET org_unit_id = excluded.org_unit_id, active = 1", (d["member_id"], d["org_unit_id"]))]
+    if t == "member.transferred" and d["kind"] == "official":
+        return [("UPDATE mb_members SET org_unit_id = ? WHERE member_id = ?", (d["to_org_unit_id"], d["member_id"]))]
+    if t in LEAVING:
+        return [("UPDATE mb_members SET active = 0 WHERE member_id = ?", (d["member_id"],))]
+    return []
+
+
+def deadline_changes(e: Envelope) -> list[tuple[str, object]]:
+    """Time limits of DOMAIN.md §3 that an event opens (item → (kind, subject, unit, due)) or closes."""
+    d, t, on = e.data, e.type, e.occurred_on
+    r = rules_on(on)
+    m = d.get("member_id")
+    if t == "candidate.cell_resolution_passed":
+        return [(f"decision:{d['candidate_id']}", ("admission_decision", d["candidate_id"], e.org_unit_id,
+                                                   add_working_days(on, r.admission_decision_working_days)))]
+    if t == "candidate.admission_decided":
+        return [(f"decision:{d['candidate_id']}", None),
+                (f"ceremony:{d['candidate_id']}", ("admission_ceremony", d["member_id"], e.org_unit_id,
+                                                   add_working_days(on, r.admission_ceremony_working_days)))]
+    if t == "member.admitted":
+        end = add_months(on, r.probation_months)
+        out = [(f"recognition:{m}", ("recognition", m, d["org_unit_id"],
+                                     add_working_days(end, r.recognition_working_days))),
+               (f"class:{m}", ("new_member_class", m, d["org_unit_id"],
+                               add_months(on, r.new_member_class_within_months)))]
+        if d.get("candidate_id"):
+            out.append((f"ceremony:{d['candidate_id']}", None))
+        return out
+    if t == "member.recognized_official":
+        return [(f"recognition:{m}", None)]
+    if t == "member.new_member_class_completed":
+        return [(f"class:{m}", None)]
+    if (t == "member.transferred" and d["kind"] == "official" and d.get("purpose") != "merge") \
+            or t == "member.transferred_in":
+        unit = d.get("to_org_unit_id") or d.get("org_unit_id")
+        return [(f"papers:{m}", ("transfer_papers", m, unit, add_working_days(on, r.transfer_papers_working_days)))]
+    if t == "member.transfer_papers_presented":
+        return [(f"papers:{m}", None)]
+    if t == "member.exempted":
+        return [(f"exemption:{m}", ("exemption_end", m, e.org_unit_id, dt.date.fromisoformat(d["until"])))] \
+            if d.get("until") else [(f"exemption:{m}", None)]
+    if t == "member.exemption_ended":
+        return [(f"exemption:{m}", None)]
+    if t == "member.working_away_started" and d.get("expected_return"):
+        return [(f"away:{m}", ("working_away_return", m, e.org_unit_id, dt.date.fromisoformat(d["expected_return"])))]
+    if t == "member.working_away_ended":
+        return [(f"away:{m}", None)]
+    if t == "member.remediation_planned":
+        return [(f"remediation:{m}:{d['year']}", ("remediation", m, e.org_unit_id, dt.date.fromisoformat(d["due_on"])))]
+    if t == "member.remediation_completed":
+        return [(f"remediation:{m}:{d['year']}", None)]
+    if t == "member.loan_granted" and d.get("due_on"):
+        return [(f"loan:{m}:{d['loan_id']}", ("loan_repayment", m, e.org_unit_id, dt.date.fromisoformat(d["due_on"])))]
+    if t == "member.loan_repaid":
+        return [(f"loan:{m}:{d['loan_id']}", None)]
+    if t in LEAVING:
+        return [(m, "close_subject")]
+    return []
+
+
+class MembersIndex:
+    """Checks and queries over the index; ``refresh`` catches the projection up with the store."""
+
+    def __init__(self, db: ReadModelDB, refresh=lambda: 0):
+        self.db, self.refresh = db, refresh
+
+    def roster(self, store, org_unit_id: str) -> list[str]:
+        """Members whose official activity is in the unit now (committed + pending import lines)."""
+        self.refresh()
+        units = {r[0]: r[1] for r in self.db.query(
+            "SELECT member_id, org_unit_id FROM mb_members WHERE org_unit_id = ? AND active = 1", (org_unit_id,))}
+        for e in pending_events(store):
+            d = e.data
+            if e.type in ("member.admitted", "member.transferred_in"):
+                units[d["member_id"]] = d["org_unit_id"]
+            elif e.type == "member.transferred" and d["kind"] == "official":
+                units[d["member_id"]] = d["to_org_unit_id"]
+            elif e.type in LEAVING:
+                units.pop(d["member_id"], None)
+        return sorted(m for m, u in units.items() if u == org_unit_id)
+
+    def children(self, store, org_unit_id: str) -> list[str]:
+        """Active units directly under the unit now (committed + pending import lines)."""
+        self.refresh()
+        parent = {r[0]: r[1] for r in self.db.query(
+            "SELECT org_unit_id, parent_id FROM mb_units WHERE parent_id = ? AND active = 1", (org_unit_id,))}
+        for e in pending_events(store):
+            d = e.data
+            if e.type in ("org_unit.created", "org_unit.moved"):
+                parent[d["org_unit_id"]] = d.get("parent_id")
+            elif e.type in ("org_unit.merged", "org_unit.dissolved"):
+                parent.pop(d["org_unit_id"], None)
+        return sorted(u for u, p in parent.items() if p == org_unit_id)
+
+    def unit_history(self) -> list[tuple[str, dt.date, str, dict]]:
+        self.refresh()
+        return [(r[0], dt.date.fromisoformat(r[1]), r[2], json.loads(r[3])) for r in self.db.query(
+            "SELECT org_unit_id, occurred_on, type, data FROM mb_unit_events ORDER BY position")]
+
+    def members_of(self, org_unit_id: str) -> list[str]:
+        self.refresh()
+        return [r[0] for r in self.db.query(
+            "SELECT member_id FROM mb_members WHERE org_unit_id = ? AND active = 1 ORDER BY member_id", (org_unit_id,))]
+
+    def overdue(self, on: dt.date) -> list[dict]:
+        self.refresh()
+        rows = self.db.query("SELECT item, kind, subject_id, org_unit_id, due_on FROM mb_deadlines "
+                             "WHERE closed = 0 AND due_on < ? ORDER BY due_on, item", (on.isoformat(),))
+        return [{"item": r[0], "kind": r[1], "subject_id": r[2], "org_unit_id": r[3], "due_on": r[4],
+                 "days_overdue": (on - dt.date.fromisoformat(r[4])).days} for r in rows]
+
+
+# --- discipline -----------------------------------------------------------------------------------
+
+#: types that close a case without a decision [I]: the discipline engineer may add more; unknown
+#: types are ignored
+CASE_CLOSING = ("discipline.applied", "discipline.case_closed", "discipline.case_dismissed")
+
+
+class DisciplineIndexProjection(Projection):
+    name = "members_discipline"
+    sources = ("discipline",)
+
+    def ddl(self) -> str:
+        return """
+        CREATE TABLE IF NOT EXISTS mb_discipline (case_id TEXT PRIMARY KEY, member_id TEXT NOT NULL,
+            year INTEGER NOT NULL, form TEXT NOT NULL, annulled INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mb_open_cases (case_id TEXT PRIMARY KEY, member_id TEXT NOT NULL,
+            open INTEGER NOT NULL)
+        """
+
+    def apply(self, tx: Tx, e: Envelope) -> None:
+        for sql, params in discipline_changes(e):
+            tx.execute(sql, params)
+
+
+def discipline_changes(e: Envelope) -> list[tuple[str, tuple]]:
+    d, t = e.data, e.type
+    member_subject = d.get("subject_kind", "member") == "member" and d.get("subject_id")
+    out = []
+    if t == "discipline.case_opened" and member_subject:
+        out.append(("INSERT INTO mb_open_cases (case_id, member_id, open) VALUES (?, ?, 1) "
+                    "ON CONFLICT (case_id) DO NOTHING", (d["case_id"], d["subject_id"])))
+    if t in CASE_CLOSING and d.get("case_id"):
+        out.append(("UPDATE mb_open_cases SET open = 0 WHERE case_id = ?", (d["case_id"],)))
+    if t == "discipline.applied" and member_subject:
+        out.append(("INSERT INTO mb_discipline (case_id, member_id, year, form, annulled) VALUES (?, ?, ?, ?, 0) "
+                    "ON CONFLICT (case_id) DO NOTHING", (d["case_id"], d["subject_id"], e.occurred_on.year, d["form"])))
+    elif t == "discipline.changed":
+        out.append(("UPDATE mb_discipline SET form = ? WHERE case_id = ?", (d["form"], d["case_id"])))
+    elif t == "discipline.annulled":
+        out.append(("UPDATE mb_discipline SET annulled = 1 WHERE case_id = ?", (d["case_id"],)))
+    return out
+
+
+class DisciplineOverlay:
+    """Discipline lines seen earlier in an import file (not yet committed by their service)."""
+
+    def __init__(self):
+        self.applied: dict[str, tuple[str, int]] = {}  # case → (member, year)
+        self.annulled: set[str] = set()
+        self.opened: dict[str, str] = {}
+        self.closed: set[str] = set()
+
+    def observe(self, line: dict) -> None:
+        d, t = line.get("data", {}), line.get("type")
+        member = d.get("subject_kind", "member") == "member" and d.get("subject_id")
+        if t == "discipline.applied" and member:
+            self.applied[d["case_id"]] = (d["subject_id"], int(str(line["occurred_on"])[:4]))
+        if t == "discipline.case_opened" and member:
+            self.opened[d["case_id"]] = d["subject_id"]
+        if t in CASE_CLOSING and d.get("case_id"):
+            self.closed.add(d["case_id"])
+        if t == "discipline.annulled":
+            self.annulled.add(d.get("case_id"))
+
+
+class DisciplineIndex:
+    def __init__(self, db: ReadModelDB, overlay: DisciplineOverlay | None = None):
+        self.db, self.overlay = db, overlay
+
+    def with_overlay(self, overlay: DisciplineOverlay) -> "DisciplineIndex":
+        return DisciplineIndex(self.db, overlay)
+
+    def cases_in_year(self, member_id: str, year: int) -> list[str]:
+        """Non-annulled discipline decisions against the member dated in the year."""
+        cases = {r[0] for r in self.db.query(
+            "SELECT case_id FROM mb_discipline WHERE member_id = ? AND year = ? AND annulled = 0", (member_id, year))}
+        if self.overlay:
+            cases |= {c for c, (m, y) in self.overlay.applied.items() if m == member_id and y == year}
+            cases -= self.overlay.annulled
+        return sorted(cases)
+
+    def open_cases(self, member_id: str) -> list[str]:
+        cases = {r[0] for r in self.db.query(
+            "SELECT case_id FROM mb_open_cases WHERE member_id = ? AND open = 1", (member_id,))}
+        if self.overlay:
+            cases |= {c for c, m in self.overlay.opened.items() if m == member_id}
+            cases -= self.overlay.closed
+        return sorted(cases)

@@ -1,0 +1,343 @@
+"""The member lifecycle (DOMAIN.md §3; D1–D3, D5): admission, probation, movement, status, exits. Pure.
+
+Personal values arrive already sealed (``sealed`` dicts) from the application layer, which owns
+the key vault; these functions only decide.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.application import Decided
+from shared.catalog import members as ev
+from shared.errors import Conflict, DomainError
+from shared.events import EventData
+
+from services.members.calendar import add_months, months_between, vn
+from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, member_not_found,
+                                     require_active_member, require_active_unit, require_member_holding)
+
+
+def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = None) -> list[Decided]:
+    return [Decided(payload, on, unit or member.org_unit_id)]
+
+
+def check_card(card_holder: str | None, member_id: str) -> None:
+    if card_holder and card_holder != member_id:
+        raise Conflict("card_number_taken", "Số thẻ đảng viên này đã cấp cho một đảng viên khác",
+                       "This card number already belongs to another member", field="card_number")
+
+
+def check_readmission(member: Member, on: dt.date, rules) -> None:
+    """Kết nạp lại: at least 36 months after leaving, once, never after abandoning activity or resigning."""
+    if member.active:
+        raise Conflict("member_exists", f"Đảng viên «{member.member_id}» đã có trong danh sách",
+                       f"Member '{member.member_id}' already exists", field="member_id")
+    if member.left_how in rules.readmission_barred_exits or member.readmitted:
+        raise DomainError("readmission_not_allowed",
+                          "Không được kết nạp lại: đảng viên đã bỏ sinh hoạt, xin ra khỏi Đảng hoặc đã được kết nạp lại một lần",
+                          "Re-admission is not allowed: the member abandoned activity, resigned, or was already "
+                          "re-admitted once", field="member_id")
+    earliest = add_months(member.left_on, rules.readmission_min_months)
+    if on < earliest:
+        raise DomainError("readmission_too_soon",
+                          f"Chỉ được kết nạp lại sau {rules.readmission_min_months} tháng kể từ ngày ra khỏi Đảng "
+                          f"({vn(member.left_on)}), tức từ ngày {vn(earliest)}",
+                          f"Re-admission only {rules.readmission_min_months} months after leaving "
+                          f"({vn(member.left_on)}), i.e. from {vn(earliest)}", field="occurred_on")
+
+
+def admit_member(member: Member, unit: OrgUnit | None, cmd, rules, sealed: dict, card_holder: str | None,
+                 resolution_on: dt.date | None = None, special_decision: str | None = None) -> list[Decided]:
+    """``resolution_on``: the candidate's cell resolution, on which age is judged (else the admission date)."""
+    if member.exists:
+        check_readmission(member, cmd.occurred_on, rules)
+    require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
+    check_admission_age(cmd.birth_date, resolution_on or cmd.occurred_on,
+                        cmd.special_age_decision or special_decision, rules)
+    check_card(card_holder, cmd.member_id)
+    payload = ev.MemberAdmitted(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, birth_date=cmd.birth_date,
+                                sex=cmd.sex, demobilised=cmd.demobilised, candidate_id=cmd.candidate_id,
+                                special_age_decision=cmd.special_age_decision, education=cmd.education,
+                                political_theory=cmd.political_theory, occupation=cmd.occupation, **sealed)
+    out = [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
+    if cmd.card_number:
+        out.append(card_reservation(cmd, rules))
+    return out
+
+
+def card_reservation(cmd, rules) -> Decided:
+    """Placeholder stream; the application sets the keyed card stream (see application.card_stream)."""
+    return Decided(ev.MemberCardReserved(member_id=cmd.member_id), cmd.occurred_on, None, stream="card:")
+
+
+def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
+    if member.active:
+        raise Conflict("member_exists", f"Đảng viên «{cmd.member_id}» đã có trong danh sách",
+                       f"Member '{cmd.member_id}' already exists", field="member_id")
+    require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
+    check_card(card_holder, cmd.member_id)
+    payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, birth_date=cmd.birth_date,
+                                     sex=cmd.sex, demobilised=cmd.demobilised, origin=cmd.origin, status=cmd.status,
+                                     admitted_on=cmd.admitted_on, **sealed)
+    out = [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
+    if cmd.card_number:
+        out.append(card_reservation(cmd, None))
+    return out
+
+
+def update_record(member: Member, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if member.shredded:
+        raise DomainError("personal_data_shredded", "Dữ liệu cá nhân của đảng viên này đã bị xóa theo yêu cầu",
+                          "This member's personal data was shredded", field="member_id")
+    check_card(card_holder, cmd.member_id)
+    clear = {k: getattr(cmd, k) for k in ("education", "political_theory", "occupation", "demobilised")
+             if getattr(cmd, k) is not None}
+    if not sealed and not clear:
+        return []
+    out = _one(ev.MemberRecordUpdated(member_id=cmd.member_id, **clear, **sealed), member, cmd.occurred_on)
+    if cmd.card_number:
+        out.append(card_reservation(cmd, None))
+    return out
+
+
+def complete_new_member_class(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if member.class_done:
+        return []
+    return _one(ev.MemberNewMemberClassCompleted(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def recognize_official(member: Member, cmd, rules) -> list[Decided]:
+    """Công nhận chính thức: after the 12 months' probation, dated from its end even when late."""
+    require_active_member(member, cmd.member_id)
+    if member.status != "probationary":
+        raise Conflict("not_probationary", f"Đảng viên «{cmd.member_id}» không phải đảng viên dự bị",
+                       f"Member '{cmd.member_id}' is not a probationary member", field="member_id")
+    decided = cmd.decided_on or cmd.occurred_on
+    end = member.probation_end(rules.probation_months)
+    if decided < end:
+        served = months_between(member.admitted_on, decided)
+        raise DomainError("probation_not_over",
+                          f"Chưa hết {rules.probation_months} tháng dự bị (mới {served} tháng, kết nạp ngày "
+                          f"{vn(member.admitted_on)}); chỉ xét công nhận chính thức từ ngày {vn(end)}",
+                          f"Probation of {rules.probation_months} months is not over (only {served} months since "
+                          f"{vn(member.admitted_on)}); recognition is possible from {vn(end)}", field="occurred_on")
+    return _one(ev.MemberRecognizedOfficial(member_id=cmd.member_id, decided_on=decided), member, end)
+
+
+def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided]:
+    """Chuyển sinh hoạt trong tỉnh: official (papers within 30 working days) or temporary (3–12 months;
+    study up to 24)."""
+    require_active_member(member, cmd.member_id)
+    if cmd.from_org_unit_id and cmd.from_org_unit_id != member.org_unit_id:
+        raise DomainError("wrong_from_unit", f"Đảng viên đang sinh hoạt tại «{member.org_unit_id}», "
+                          f"không phải «{cmd.from_org_unit_id}»", f"The member is in '{member.org_unit_id}', "
+                          f"not '{cmd.from_org_unit_id}'", field="from_org_unit_id")
+    require_member_holding(require_active_unit(target, cmd.to_org_unit_id, "to_org_unit_id"), "to_org_unit_id")
+    if cmd.to_org_unit_id == member.org_unit_id:
+        raise DomainError("same_unit", "Đảng viên đã sinh hoạt tại chi bộ này", "The member is already in this unit",
+                          field="to_org_unit_id")
+    if cmd.kind == "temporary":
+        if member.host_unit_id:
+            raise Conflict("already_temporary", "Đảng viên đang sinh hoạt tạm thời nơi khác",
+                           "The member is already on a temporary transfer", field="member_id")
+        max_m = rules.temporary_study_max_months if cmd.purpose == "study" else rules.temporary_transfer_max_months
+        if cmd.until is None:
+            raise DomainError("until_required", "Sinh hoạt tạm thời phải có thời hạn", "A temporary transfer needs "
+                              "an end date", field="until")
+        months = months_between(cmd.occurred_on, cmd.until)
+        if months < rules.temporary_transfer_min_months or cmd.until > add_months(cmd.occurred_on, max_m):
+            raise DomainError("temporary_transfer_length",
+                              f"Thời hạn sinh hoạt tạm thời phải từ {rules.temporary_transfer_min_months} đến "
+                              f"{max_m} tháng (đến {vn(cmd.until)} là {months} tháng)",
+                              f"A temporary transfer lasts {rules.temporary_transfer_min_months} to {max_m} months "
+                              f"(until {vn(cmd.until)} is {months} months)", field="until")
+    payload = ev.MemberTransferred(member_id=cmd.member_id, from_org_unit_id=member.org_unit_id,
+                                   to_org_unit_id=cmd.to_org_unit_id, kind=cmd.kind, until=cmd.until,
+                                   purpose=cmd.purpose)
+    return [Decided(payload, cmd.occurred_on, cmd.to_org_unit_id)]
+
+
+def end_temporary_transfer(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if not member.host_unit_id:
+        raise DomainError("not_temporary", "Đảng viên không sinh hoạt tạm thời", "The member is not on a temporary "
+                          "transfer", field="member_id")
+    return _one(ev.MemberTemporaryTransferEnded(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def present_papers(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if not member.papers_due_unit:
+        return []
+    return _one(ev.MemberTransferPapersPresented(member_id=cmd.member_id, org_unit_id=member.papers_due_unit),
+                member, cmd.occurred_on)
+
+
+def transfer_out(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
+
+
+def start_working_away(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if member.working_away:
+        raise Conflict("already_working_away", "Đảng viên đang đi làm ăn xa", "The member is already working away",
+                       field="member_id")
+    return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=cmd.contact,
+                                            expected_return=cmd.expected_return), member, cmd.occurred_on)
+
+
+def end_working_away(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if not member.working_away:
+        return []
+    return _one(ev.MemberWorkingAwayEnded(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def start_abroad(member: Member, cmd, rules) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
+    if cmd.expected_return and cmd.expected_return >= limit:
+        raise DomainError("abroad_needs_transfer",
+                          f"Ra nước ngoài từ {rules.abroad_transfer_months} tháng trở lên phải chuyển sinh hoạt đảng "
+                          f"ra nước ngoài", f"Going abroad for {rules.abroad_transfer_months} months or more "
+                          f"requires a transfer abroad", field="expected_return")
+    if member.abroad:
+        return []
+    return _one(ev.MemberAbroadStarted(member_id=cmd.member_id, country=cmd.country,
+                                       expected_return=cmd.expected_return), member, cmd.occurred_on)
+
+
+def end_abroad(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if not member.abroad:
+        return []
+    return _one(ev.MemberAbroadEnded(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def exempt(member: Member, cmd, rules, sealed_reason: str | None) -> list[Decided]:
+    """Miễn sinh hoạt: old age/illness without end date; other grounds at most 12 months."""
+    require_active_member(member, cmd.member_id)
+    if cmd.ground not in rules.exemption_open_ended_grounds:
+        max_m = rules.exemption_max_months_other_grounds
+        if cmd.until is None or cmd.until > add_months(cmd.occurred_on, max_m):
+            length = f"đến {vn(cmd.until)}" if cmd.until else "không thời hạn"
+            raise DomainError("exemption_too_long",
+                              f"Miễn sinh hoạt vì lý do «{cmd.ground}» tối đa {max_m} tháng "
+                              f"(chậm nhất đến {vn(add_months(cmd.occurred_on, max_m))}); đề nghị {length}",
+                              f"An exemption on the ground '{cmd.ground}' lasts at most {max_m} months "
+                              f"(until {vn(add_months(cmd.occurred_on, max_m))} at the latest)", field="until")
+    if cmd.until and cmd.until <= cmd.occurred_on:
+        raise DomainError("until_before_start", "Ngày kết thúc phải sau ngày bắt đầu", "The end must follow the start",
+                          field="until")
+    return _one(ev.MemberExempted(member_id=cmd.member_id, ground=cmd.ground, until=cmd.until,
+                                  decided_by=cmd.decided_by, health_reason=sealed_reason), member, cmd.occurred_on)
+
+
+def end_exemption(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if not member.exemption:
+        return []
+    return _one(ev.MemberExemptionEnded(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def introduce_liaison(member: Member, residence: OrgUnit | None, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    require_active_unit(residence, cmd.residence_org_unit_id, "residence_org_unit_id")
+    return _one(ev.MemberLiaisonIntroduced(member_id=cmd.member_id, residence_org_unit_id=cmd.residence_org_unit_id),
+                member, cmd.occurred_on)
+
+
+def record_liaison_feedback(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year, feedback=cmd.feedback),
+                member, cmd.occurred_on)
+
+
+def assign_task(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberTaskAssigned(member_id=cmd.member_id, task=cmd.task, due_on=cmd.due_on), member,
+                cmd.occurred_on)
+
+
+def make_commitment(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberCommitmentMade(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
+
+
+def plan_remediation(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if cmd.due_on <= cmd.occurred_on:
+        raise DomainError("due_before_plan", "Hạn khắc phục phải sau ngày lập kế hoạch",
+                          "The remediation due date must follow the plan", field="due_on")
+    return _one(ev.MemberRemediationPlanned(member_id=cmd.member_id, year=cmd.year, due_on=cmd.due_on,
+                                            items=cmd.items), member, cmd.occurred_on)
+
+
+def complete_remediation(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if cmd.year not in member.remediation_open:
+        return []
+    return _one(ev.MemberRemediationCompleted(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
+
+
+def grant_loan(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    if cmd.loan_id in member.loans:
+        return []
+    return _one(ev.MemberLoanGranted(member_id=cmd.member_id, loan_id=cmd.loan_id, amount_vnd=cmd.amount_vnd,
+                                     due_on=cmd.due_on), member, cmd.occurred_on)
+
+
+def repay_loan(member: Member, cmd) -> list[Decided]:
+    if not member.exists:
+        raise member_not_found(cmd.member_id)
+    if cmd.loan_id not in member.loans:
+        raise DomainError("loan_not_found", f"Không có khoản vay «{cmd.loan_id}» đang mở",
+                          f"No open loan '{cmd.loan_id}'", field="loan_id")
+    return _one(ev.MemberLoanRepaid(member_id=cmd.member_id, loan_id=cmd.loan_id), member, cmd.occurred_on)
+
+
+# --- exits ---------------------------------------------------------------------------------------
+
+def remove(member: Member, cmd) -> list[Decided]:
+    """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
+    require_active_member(member, cmd.member_id)
+    if cmd.ground == "failed_probation" and member.status != "probationary":
+        raise DomainError("not_probationary", "Chỉ xóa tên vì không đủ tư cách dự bị đối với đảng viên dự bị",
+                          "Removal for failed probation applies to probationary members only", field="ground")
+    return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
+
+
+def resign(member: Member, open_cases: list[str], cmd) -> list[Decided]:
+    """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
+    require_active_member(member, cmd.member_id)
+    if open_cases:
+        raise DomainError("discipline_case_open",
+                          "Không giải quyết cho ra khỏi Đảng khi đảng viên đang bị xem xét kỷ luật; phải xử lý kỷ luật trước",
+                          "Resignation is refused while a discipline case is open against the member",
+                          field="member_id", cases=open_cases)
+    return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def expel(member: Member, cmd, reaction: bool = False) -> list[Decided]:
+    """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
+    if reaction and (not member.exists or member.status == LEFT):
+        return []
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
+
+
+def record_death(member: Member, cmd) -> list[Decided]:
+    require_active_member(member, cmd.member_id)
+    return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def shred(member: Member, cmd) -> list[Decided]:
+    if not member.exists:
+        raise member_not_found(cmd.member_id)
+    if member.shredded:
+        return []
+    return _one(ev.MemberPersonalDataShredded(member_id=cmd.member_id), member, cmd.occurred_on)

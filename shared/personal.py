@@ -1,0 +1,119 @@
+"""Per-subject key vault: personal fields are sealed before they reach the event store.
+
+Decree 13/2023/NĐ-CP asks that a person's data can be erased; events are never rewritten. So
+each member (or candidate) gets a random key, their personal fields are encrypted with it
+(Fernet: AES-128-CBC + HMAC-SHA256), and the ciphertext is what the store keeps and the relay
+publishes. Shredding deletes the key: the sealed values stay in the events (hash chains still
+verify) but can no longer be opened.
+
+The keys are *not* a read model: they cannot be rebuilt from events. They live in their own table
+``personal_keys`` (by default in their own SQLite file next to the read model), which a
+projection rebuild never drops. Keys and values never go to logs.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from typing import Iterable, Mapping
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from shared.readmodel import ReadModelDB
+
+PREFIX = "sealed:v1:"
+PEPPER_SUBJECT = "__pepper__"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS personal_keys (subject TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS personal_shredded (subject TEXT PRIMARY KEY)
+"""
+
+
+def is_sealed(value) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+class Vault:
+    def __init__(self, db: ReadModelDB):
+        self.db = db
+        self._cache: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        db.executescript(DDL)
+
+    # -- keys -------------------------------------------------------------------------------
+    def _key(self, subject: str, create: bool) -> bytes | None:
+        with self._lock:
+            if subject in self._cache:
+                return self._cache[subject]
+        rows = self.db.query("SELECT key FROM personal_keys WHERE subject = ?", (subject,))
+        if not rows and create:
+            if self.is_shredded(subject):
+                return None
+            with self.db.transaction() as tx:
+                tx.execute("INSERT INTO personal_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO NOTHING",
+                           (subject, Fernet.generate_key().decode()))
+            rows = self.db.query("SELECT key FROM personal_keys WHERE subject = ?", (subject,))
+        if not rows:
+            return None
+        key = rows[0][0].encode()
+        with self._lock:
+            self._cache[subject] = key
+        return key
+
+    def is_shredded(self, subject: str) -> bool:
+        return bool(self.db.query("SELECT 1 FROM personal_shredded WHERE subject = ?", (subject,)))
+
+    def shred(self, subject: str) -> None:
+        """Delete the subject's key for good (idempotent)."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM personal_keys WHERE subject = ?", (subject,))
+            tx.execute("INSERT INTO personal_shredded (subject) VALUES (?) ON CONFLICT (subject) DO NOTHING",
+                       (subject,))
+        with self._lock:
+            self._cache.pop(subject, None)
+
+    # -- values -----------------------------------------------------------------------------
+    def seal(self, subject: str, value: str | None) -> str | None:
+        if value is None or is_sealed(value):
+            return value
+        key = self._key(subject, create=True)
+        if key is None:
+            raise ShreddedError(subject)
+        return PREFIX + Fernet(key).encrypt(str(value).encode("utf-8")).decode("ascii")
+
+    def unseal(self, subject: str, value: str | None) -> str | None:
+        """The clear value; None when the subject was shredded. Clear (legacy) values pass through."""
+        if not is_sealed(value):
+            return value
+        key = self._key(subject, create=False)
+        if key is None:
+            return None
+        try:
+            return Fernet(key).decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
+        except InvalidToken:
+            return None
+
+    def seal_fields(self, subject: str, data: Mapping, fields: Iterable[str]) -> dict:
+        out = dict(data)
+        for f in fields:
+            if out.get(f) is not None:
+                out[f] = self.seal(subject, out[f])
+        return out
+
+    def unseal_fields(self, subject: str, data: Mapping, fields: Iterable[str]) -> dict:
+        out = dict(data)
+        for f in fields:
+            if f in out:
+                out[f] = self.unseal(subject, out[f])
+        return out
+
+    def keyed_hash(self, value: str) -> str:
+        """A stable, non-reversible name for a value (e.g. a card number's reservation stream):
+        HMAC with a secret pepper, since an 8-digit number's plain hash is trivially reversed."""
+        pepper = self._key(PEPPER_SUBJECT, create=True)
+        return hmac.new(pepper, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+class ShreddedError(Exception):
+    """Personal data of a shredded subject cannot be written again."""
