@@ -1,47 +1,240 @@
-"""The reporting service (nameko): projects every service's events into the directive's reports."""
+"""The reporting service (nameko): projects every service's events into the directive's reports.
+Entry points only; the SQL lives in one module per report."""
 from __future__ import annotations
 
+import datetime as dt
+
 from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from shared.contracts.reporting import HeadcountQuery
-from shared.errors import NotFound
-from shared.runtime import ProjectionsProvider, query
+from shared.application import Context
+from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
+                                        ReportQuery)
+from shared.errors import Conflict, NotFound
+from shared.importing import run_import
+from shared.runtime import (EventStoreProvider, RelayProvider, command, log, query, readmodel_at,
+                            settings_of, store_at)
 
-from services.reporting.headcount import HeadcountProjection, headcount
+from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
+                                term, warnings)
+from services.reporting.generations import SOURCE_ORDER, Generations
+from services.reporting.periods import Period, choose_period, parse_period, previous
+from services.reporting.view import View
 
 SERVICE = "reporting"
 
 
-def projections():
-    return [HeadcountProjection()]
+class ReadModels(DependencyProvider):
+    """The reporting read model generations: catch up on start, apply the bus, sweep, replay."""
+
+    def __init__(self, sweep_seconds: float = 5.0):
+        self.sweep_seconds = sweep_seconds
+        self._stopping = False
+        self._replaying = False
+
+    def setup(self):
+        import eventlet
+        settings = settings_of(self.container.config)
+        self.db = readmodel_at(settings.readmodel_url(SERVICE))
+        self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
+        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0))
+
+    def start(self):
+        self._stopping = False
+        self.generations.catch_up()
+        self.container.spawn_managed_thread(self._sweep)
+
+    def _sweep(self):
+        import eventlet
+        while not self._stopping:
+            eventlet.sleep(self.sweep_seconds)
+            try:
+                self.generations.catch_up()
+            except Exception as exc:  # the next sweep or delivery retries
+                log.warning("projection_sweep_failed", service=SERVICE, error=type(exc).__name__)
+
+    def stop(self):
+        self._stopping = True
+
+    kill = stop
+
+    def start_replay(self) -> dict:
+        if self._replaying:
+            raise Conflict("replay_running", "Đang dựng lại số liệu, hãy chờ lượt hiện tại xong",
+                           "A replay is already running")
+        self._replaying = True
+        self.generations.progress = {"state": "starting", "done": 0, "total": 0}
+
+        def run():
+            try:
+                self.generations.replay()
+            except Exception as exc:
+                log.warning("replay_failed", service=SERVICE, error=type(exc).__name__)
+                self.generations.progress = {**self.generations.progress, "state": "failed",
+                                             "error": type(exc).__name__}
+            finally:
+                self._replaying = False
+
+        self.container.spawn_managed_thread(run)
+        return dict(self.generations.progress)
+
+    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
+        return View.of(self.db, self.generations.prefix, as_of, known_at)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def period_of(q: ReportQuery, v: View) -> Period:
+    return choose_period(q.term, q.year, q.from_, q.to, v.as_of)
+
+
+def compare_of(q: ReportQuery, period: Period) -> Period:
+    return parse_period(q.compare, "compare") if q.compare else previous(period)
 
 
 class ReportingService:
     name = SERVICE
 
-    projections = ProjectionsProvider(SERVICE, projections)
+    store = EventStoreProvider(SERVICE)
+    relay = RelayProvider(SERVICE)
+    models = ReadModels()
 
+    # -- the doorbell --------------------------------------------------------------------------
     @event_handler("members", "#")
     def on_members_event(self, message):
-        self.projections.handle("members", message)
+        self.models.generations.handle("members", message)
 
+    @event_handler("meetings", "#")
+    def on_meetings_event(self, message):
+        self.models.generations.handle("meetings", message)
+
+    @event_handler("discipline", "#")
+    def on_discipline_event(self, message):
+        self.models.generations.handle("discipline", message)
+
+    @event_handler("reporting", "#")
+    def on_reporting_event(self, message):
+        self.models.generations.handle("reporting", message)
+
+    # -- targets -------------------------------------------------------------------------------
+    def _unit_known(self, extra: set | None = None):
+        def known(org_unit_id: str) -> bool:
+            if extra and org_unit_id in extra:
+                return True
+            try:
+                self.models.view().unit(org_unit_id)
+                return True
+            except NotFound:
+                return False
+        return known
+
+    @rpc
+    @command(RegisterTarget)
+    def register_target(self, cmd, context):
+        return application.register_target(self.store, cmd, Context.from_dict(context), self._unit_known())
+
+    @rpc
+    def import_lines(self, lines, context=None, commit=True):
+        created: set[str] = set()  # units created earlier in the same file count as known
+
+        def observe(line):
+            if line["type"] == "org_unit.created":
+                created.add(line["data"].get("org_unit_id"))
+
+        return run_import(self.store, application.importers(self._unit_known(created)), lines,
+                          Context.from_dict(context), commit=commit, observe=observe)
+
+    # -- reports -------------------------------------------------------------------------------
     @rpc
     @query(HeadcountQuery)
     def headcount(self, q, context):
-        rows = headcount(self.projections.db, q.org_unit_id)
+        v = self.models.view(q.as_of, q.known_at)
+        rows = movement.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
-            raise NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{q.org_unit_id}»",
-                           f"Party organisation '{q.org_unit_id}' not found", field="org_unit_id")
+            v.unit(q.org_unit_id)  # raises the named 'not found'
         return rows
 
     @rpc
+    @query(ReportQuery)
+    def term(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        period = period_of(q, v)
+        return term.term_table(v, q.org_unit_id, period, compare_of(q, period))
+
+    @rpc
+    @query(ReportQuery)
+    def movement(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        return movement.movement(v, q.org_unit_id, period_of(q, v))
+
+    @rpc
+    @query(ReportQuery)
+    def warnings(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        v.unit(q.org_unit_id)
+        return warnings.warnings(v, q.org_unit_id, q.year)
+
+    @rpc
+    @query(ReportQuery)
+    def evaluation(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        period = period_of(q, v)
+        return evaluation.evaluation(v, q.org_unit_id, period, compare_of(q, period))
+
+    @rpc
+    @query(ReportQuery)
+    def meetings(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
+
+    @rpc
+    @query(ReportQuery)
+    def causes(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        return causes.causes(v, q.org_unit_id, period_of(q, v))
+
+    @rpc
+    @query(ReportQuery)
+    def anomalies(self, q, context):
+        v = self.models.view(q.as_of, q.known_at)
+        return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
+
+    # -- replay and audit ----------------------------------------------------------------------
+    @rpc
+    @command(NoParams)
+    def replay(self, cmd, context):
+        return {"progress": self.models.start_replay()}
+
+    @rpc
+    @query(NoParams)
+    def replay_status(self, q, context):
+        return dict(self.models.generations.progress)
+
+    @rpc
+    @query(NoParams)
+    def checksum(self, q, context):
+        g = self.models.generations
+        return {"checksum": g.checksum(), "generation": g.prefix.strip("g_"), "positions": g.positions()}
+
+    @rpc
+    @query(AuditTrailQuery)
+    def audit_trail(self, q, context):
+        return audit.trail(self.models.view(), self.models.stores, q.member_id)
+
+    @rpc
+    @query(NoParams)
+    def audit_verify(self, q, context):
+        return audit.verify(self.models.stores)
+
+    # -- for the import job's "caught up" wait -------------------------------------------------
+    @rpc
     @query()
     def positions(self, q, context):
-        """How far the projections have read each source (for 'caught up' checks)."""
-        return self.projections.positions()
+        return self.models.generations.positions()
 
     @rpc
     @query()
     def catch_up(self, q, context):
-        return self.projections.catch_up()
+        return self.models.generations.catch_up()

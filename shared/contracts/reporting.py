@@ -1,17 +1,85 @@
-"""Queries of the reporting service."""
+"""Queries and commands of the reporting service.
+
+Every report takes the two clocks: ``as_of`` (business date; default today) and ``known_at``
+(only facts recorded by then; default: everything known), and a period given by ``term``,
+``year`` or ``from``/``to``, with ``compare`` for the comparison period (default: the one before).
+"""
 from __future__ import annotations
 
+import datetime as dt
+
+from pydantic import ConfigDict, Field
+
 from shared.catalog.common import Id
-from shared.contracts import Query, Spec
+from shared.catalog.reporting import Indicator, Period
+from shared.contracts import Command, Query, Spec
+
+READERS = ("viewer", "clerk", "inspector", "administrator")
 
 
 class HeadcountQuery(Query):
     org_unit_id: Id | None = None
+    as_of: dt.date | None = None
+    known_at: dt.datetime | None = None
+
+
+class ReportQuery(Query):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    org_unit_id: Id | None = None
+    #: business date the report is drawn on (ngày số liệu); default today
+    as_of: dt.date | None = None
+    #: only facts recorded by this time (thời điểm ghi nhận); default everything
+    known_at: dt.datetime | None = None
+    term: Period | None = None
+    compare: Period | None = None
+    year: int | None = Field(None, ge=1930, le=2200)
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+
+
+class AuditTrailQuery(Query):
+    member_id: Id
+
+
+class NoParams(Query):
+    pass
+
+
+class RegisterTarget(Command):
+    """Chỉ tiêu (Đề án 02/03-ĐA/TU, đăng ký "trong sạch, vững mạnh"): a maximum for a unit and period."""
+
+    org_unit_id: Id
+    period: Period
+    indicator: Indicator
+    value: int = Field(ge=0)
+
+
+def _report(name_vi: str, name_en: str) -> Spec:
+    return Spec(ReportQuery, name_vi, name_en, roles=READERS)
 
 
 QUERIES = {
     "headcount": Spec(HeadcountQuery, "Số lượng đảng viên theo tổ chức (cộng dồn cấp dưới)",
-                      "Headcount per org unit with subtree roll-up", roles=("viewer", "clerk", "inspector",
-                                                                            "administrator")),
+                      "Headcount per org unit with subtree roll-up", roles=READERS),
+    "term": _report("Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị)", "Term/year table (footnote 1)"),
+    "movement": _report("Biến động đảng viên (Biểu 1)", "Membership movement (form 1)"),
+    "warnings": _report("Danh sách cảnh báo sớm", "Early-warning lists"),
+    "evaluation": _report("Tiêu chí đánh giá: thực hiện so với chỉ tiêu", "Evaluation criteria: actual vs target"),
+    "meetings": _report("Chất lượng sinh hoạt chi bộ", "Cell meeting quality"),
+    "causes": _report("Nguyên nhân theo đối tượng đảng viên và tuổi đảng", "Causes by member category and party age"),
+    "anomalies": _report("Bất thường cần kiểm tra", "Audit anomalies"),
+    "replay_status": Spec(NoParams, "Tiến độ dựng lại số liệu", "Replay progress", roles=READERS, scope_fields=()),
+    "checksum": Spec(NoParams, "Mã kiểm tra của số liệu báo cáo", "Read model checksum", roles=READERS,
+                     scope_fields=()),
+    "audit_trail": Spec(AuditTrailQuery, "Lịch sử mọi dữ kiện về một đảng viên", "Every fact about a member",
+                        roles=("inspector", "administrator"), scope_fields=("member_id",)),
+    "audit_verify": Spec(NoParams, "Kiểm tra chuỗi băm của mọi luồng sự kiện", "Verify every stream's hash chain",
+                         roles=("inspector", "administrator"), scope_fields=()),
 }
-COMMANDS: dict = {}
+COMMANDS = {
+    "register_target": Spec(RegisterTarget, "Đăng ký chỉ tiêu", "Register a target",
+                            roles=("administrator", "clerk")),
+    "replay": Spec(NoParams, "Dựng lại toàn bộ số liệu báo cáo từ kho sự kiện",
+                   "Rebuild every read model from the event stores", roles=("administrator",), scope_fields=()),
+}

@@ -1,0 +1,177 @@
+"""CLI: the directive's reports, replay and audit — all over HTTP to the gateway.
+
+Files (csv/xlsx) are built here from the JSON the gateway returned, with
+``services.reporting.exports`` (pure functions; the CLI is not a service).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dangvien.client import ApiError, Client
+
+console = Console()
+err = Console(stderr=True)
+
+API = "/api/v1/reporting"
+
+
+def _fail(exc: Exception):
+    from dangvien.cli import fail
+    fail(exc)
+
+
+def _options():
+    return dict(
+        org=typer.Option(None, "--org", help="Mã tổ chức đảng (org unit id); mặc định toàn tỉnh"),
+        as_of=typer.Option(None, "--as-of", help="Số liệu đến ngày YYYY-MM-DD (business date)"),
+        known_at=typer.Option(None, "--known-at", help="Chỉ dữ kiện ghi nhận đến thời điểm (ISO timestamp)"),
+        format=typer.Option("table", "--format", help="json | table | csv | xlsx"),
+        output=typer.Option(None, "--output", "-o", help="Tệp kết quả cho csv/xlsx"),
+        url=typer.Option(None, "--url", help="Gateway URL"),
+    )
+
+
+def fetch(name: str, url: str | None, **params) -> dict:
+    try:
+        return Client(url).get(f"{API}/{name}", **params)
+    except ApiError as exc:
+        _fail(exc)
+
+
+def show(report: dict, fmt: str, output: Path | None) -> None:
+    from services.reporting import exports
+
+    if fmt == "json":
+        console.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    if fmt in ("csv", "xlsx"):
+        body = exports.to_csv(report) if fmt == "csv" else exports.to_xlsx(report)
+        target = output or Path(f"{report.get('report', 'report')}.{fmt}")
+        target.write_bytes(body)
+        console.print(f"Đã ghi / written: {target} ({len(body)} bytes)")
+        return
+    if fmt != "table":
+        err.print(f"[red]Định dạng không hợp lệ / unknown format[/]: {fmt} (json | table | csv | xlsx)")
+        raise typer.Exit(2)
+    head, body = exports.table(report)
+    lines = exports.title_lines(report)
+    t = Table(title=lines[0], caption=lines[1])
+    for i, h in enumerate(head):
+        t.add_column(h, justify="left" if i == 0 else "right")
+    for row in body:
+        t.add_row(*["—" if v is None else (f"{v:+.2f}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(t)
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    o = _options()
+
+    @report_app.command("term")
+    def report_term(term: str = typer.Option(..., "--term", help="Nhiệm kỳ (2015-2020) hoặc năm (2021)"),
+                    compare: Optional[str] = typer.Option(None, "--compare", help="Kỳ so sánh (mặc định: kỳ trước)"),
+                    org: Optional[str] = o["org"], as_of: Optional[str] = o["as_of"],
+                    known_at: Optional[str] = o["known_at"], format: str = o["format"],
+                    output: Optional[Path] = o["output"], url: Optional[str] = o["url"]):
+        """Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị) với tỷ lệ tăng/giảm."""
+        show(fetch("term", url, term=term, compare=compare, org_unit_id=org, as_of=as_of, known_at=known_at),
+             format, output)
+
+    def period_report(name: str, doc: str):
+        def command(term: Optional[str] = typer.Option(None, "--term", help="Nhiệm kỳ, vd. 2020-2025"),
+                    year: Optional[int] = typer.Option(None, "--year", help="Năm"),
+                    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày YYYY-MM-DD"),
+                    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày YYYY-MM-DD"),
+                    compare: Optional[str] = typer.Option(None, "--compare", help="Kỳ so sánh"),
+                    org: Optional[str] = o["org"], as_of: Optional[str] = o["as_of"],
+                    known_at: Optional[str] = o["known_at"], format: str = o["format"],
+                    output: Optional[Path] = o["output"], url: Optional[str] = o["url"]):
+            params = {"term": term, "year": year, "from": from_, "to": to, "org_unit_id": org, "as_of": as_of,
+                      "known_at": known_at}
+            if compare and name == "evaluation":
+                params["compare"] = compare
+            show(fetch(name, url, **params), format, output)
+        command.__doc__ = doc
+        report_app.command(name)(command)
+
+    period_report("movement", "Biến động đảng viên (Biểu 1): đầu kỳ, tăng, giảm, cuối kỳ — khớp từng đơn vị.")
+    period_report("warnings", "Danh sách cảnh báo sớm: vắng họp, nợ đảng phí, quá hạn công nhận...")
+    period_report("evaluation", "Tiêu chí đánh giá: thực hiện so với chỉ tiêu, tăng/giảm so với kỳ trước.")
+    period_report("meetings", "Chất lượng sinh hoạt chi bộ (HD 12-HD/BTCTW).")
+    period_report("causes", "Nguyên nhân: xóa tên, xin ra, khai trừ, kỷ luật theo đối tượng và tuổi đảng.")
+    period_report("anomalies", "Bất thường cần kiểm tra: xóa tên thiếu căn cứ, ghi nhận muộn, quá thời hiệu.")
+
+    @app.command("replay")
+    def replay(url: Optional[str] = typer.Option(None, "--url", help="Gateway URL"),
+               wait: bool = typer.Option(True, "--wait/--no-wait", help="Chờ xong và hiện tiến độ")):
+        """Dựng lại toàn bộ số liệu báo cáo từ kho sự kiện, rồi chuyển sang bản mới (không dừng truy vấn)."""
+        client = Client(url)
+        try:
+            client.post(f"{API}/replay", json_body={})
+        except ApiError as exc:
+            _fail(exc)
+        if not wait:
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err) as progress:
+            task = progress.add_task("Đang dựng lại / replaying", total=None)
+            while True:
+                state = client.get(f"{API}/replay_status")
+                progress.update(task, completed=state.get("done", 0), total=state.get("total") or None)
+                if state.get("state") in ("done", "failed"):
+                    break
+                time.sleep(0.3)
+        if state["state"] == "failed":
+            err.print(f"[red]Dựng lại thất bại / replay failed[/]: {state.get('error')}")
+            raise typer.Exit(1)
+        console.print(f"Xong / done: {state['done']:,} sự kiện / events, {state.get('events_per_second', 0):,.0f} "
+                      f"sự kiện/giây, thế hệ / generation {state['generation']}")
+        console.print(f"Mã kiểm tra / checksum: {state.get('checksum')}")
+
+    audit_app = typer.Typer(help="Kiểm tra (audit)", no_args_is_help=True)
+    app.add_typer(audit_app, name="audit")
+
+    @audit_app.command("trail")
+    def audit_trail(kind: str = typer.Argument(..., help="member"), subject: str = typer.Argument(...),
+                    format: str = typer.Option("table", "--format", help="json | table"),
+                    url: Optional[str] = typer.Option(None, "--url")):
+        """Mọi dữ kiện về một đảng viên, với cả hai mốc thời gian, người ghi và nguồn."""
+        if kind != "member":
+            err.print("[red]Chỉ hỗ trợ / only supported[/]: audit trail member ID")
+            raise typer.Exit(2)
+        out = fetch("audit_trail", url, member_id=subject)
+        if format == "json":
+            console.print_json(json.dumps(out, ensure_ascii=False))
+            return
+        t = Table(title=f"Lịch sử dữ kiện — đảng viên {subject}")
+        for h in ("Ngày hiệu lực", "Ghi nhận lúc", "Sự kiện", "Nguồn", "Người ghi", "Tổ chức"):
+            t.add_column(h)
+        for r in out["rows"]:
+            t.add_row(r["occurred_on_vi"], r["recorded_at"], r["type"], r["source"], r["actor"] or "",
+                      r["org_unit_id"] or "")
+        console.print(t)
+
+    @audit_app.command("verify")
+    def audit_verify(format: str = typer.Option("table", "--format", help="json | table"),
+                     url: Optional[str] = typer.Option(None, "--url")):
+        """Kiểm tra chuỗi băm của mọi luồng sự kiện; chỉ ra sự kiện hỏng đầu tiên của mỗi luồng."""
+        out = fetch("audit_verify", url)
+        if format == "json":
+            console.print_json(json.dumps(out, ensure_ascii=False))
+        else:
+            t = Table(title="Kiểm tra chuỗi băm / hash chains")
+            for h in ("Nguồn", "Số luồng", "Số sự kiện", "Luồng hỏng / sự kiện hỏng đầu tiên"):
+                t.add_column(h)
+            for s in out["sources"]:
+                broken = "; ".join(f"{b['stream']} #{b['stream_version']} ({b['event_id']})" for b in s["broken"])
+                t.add_row(s["source"], str(s["streams"]), str(s["events"]), broken or "nguyên vẹn / intact")
+            console.print(t)
+        if not out["ok"]:
+            raise typer.Exit(1)

@@ -1,0 +1,59 @@
+"""Audit anomalies (DOMAIN.md §7.8): removals not backed by recorded facts, late entries, and
+decisions past their statute of limitations — each judged by the rules dated on the fact's day."""
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.rules import rules_on
+
+from services.reporting.periods import Period, vn_date
+from services.reporting.view import View
+
+
+def anomalies(v: View, org: str | None, period: Period) -> dict:
+    p = period.capped(v.as_of)
+    a, b = p.start.isoformat(), p.end.isoformat()
+    cond, params = v.subtree("org_unit_id", org)
+    rows: list[dict] = []
+    for member, on, unit, detail in v.q(
+            f"SELECT member_id, occurred_on, org_unit_id, detail FROM {v.t('member_facts')} WHERE type = "
+            f"'member.removed' AND occurred_on BETWEEN ? AND ? AND recorded_at <= ? AND {cond} "
+            "AND (detail LIKE '%abandoned_activity%' OR detail LIKE '%unpaid_dues%')", [a, b, v.known, *params]):
+        day = dt.date.fromisoformat(on)
+        limit = rules_on(day).removal_unexcused_months_in_year
+        if "abandoned_activity" in detail:
+            n = v.scalar(f"SELECT COUNT(*) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
+                         "AND occurred_on BETWEEN ? AND ? AND recorded_at <= ?",
+                         (member, f"{day.year}-01-01", on, v.known))
+        else:
+            n = v.scalar(f"SELECT COUNT(DISTINCT month) FROM {v.t('dues')} WHERE member_id = ? AND status = 'unpaid' "
+                         "AND month BETWEEN ? AND ? AND recorded_at <= ?",
+                         (member, f"{day.year}-01", on[:7], v.known))
+        if n < limit:
+            rows.append({"anomaly": "removal_unbacked", "subject_id": member, "org_unit_id": unit,
+                         "occurred_on": vn_date(day), "value": n, "limit": limit,
+                         "label_vi": f"Xóa tên với {n} tháng vi phạm được ghi nhận (cần {limit})"})
+    late = []
+    for table, date_col, id_col in (("member_facts", "occurred_on", "member_id"), ("cases", "decided_on", "subject_id")):
+        late += v.q(f"SELECT {id_col}, {date_col}, recorded_at, org_unit_id FROM {v.t(table)} WHERE {date_col} "
+                    f"BETWEEN ? AND ? AND recorded_at <= ? AND {cond}", [a, b, v.known, *params])
+    for subject, on, rec, unit in late:
+        day = dt.date.fromisoformat(on)
+        lag = (dt.date.fromisoformat(rec[:10]) - day).days
+        if lag > rules_on(day).report_late_entry_days:
+            rows.append({"anomaly": "late_entry", "subject_id": subject, "org_unit_id": unit,
+                         "occurred_on": vn_date(day), "value": lag, "limit": rules_on(day).report_late_entry_days,
+                         "label_vi": f"Ghi nhận muộn {lag} ngày"})
+    for case, kind, subject, form, decided, violated, unit in v.q(
+            f"SELECT case_id, subject_kind, subject_id, form, decided_on, violation_on, org_unit_id FROM {v.t('cases')} "
+            f"WHERE decided_on BETWEEN ? AND ? AND recorded_at <= ? AND violation_on IS NOT NULL AND {cond}",
+            [a, b, v.known, *params]):
+        day = dt.date.fromisoformat(decided)
+        rules = rules_on(day)
+        years = (rules.limitation_years_member if kind == "member" else rules.limitation_years_org_unit).get(form)
+        violated_on = dt.date.fromisoformat(violated)
+        if years is not None and day > violated_on.replace(year=violated_on.year + years) - dt.timedelta(days=0):
+            rows.append({"anomaly": "past_limitation", "subject_id": subject, "org_unit_id": unit,
+                         "occurred_on": vn_date(day), "value": (day - violated_on).days // 365, "limit": years,
+                         "label_vi": f"Quyết định {case} quá thời hiệu {years} năm"})
+    return {**v.meta("anomalies", org, period=period.name, period_vi=period.label_vi()), "rows": rows}

@@ -1,0 +1,68 @@
+"""Audit (DOMAIN.md §7.8, §9; D7): a member's trail across every source, and hash-chain checks.
+
+Both read the event stores themselves — the record — not the read model; the read model only
+says which events name the member, so the trail does not scan millions of attendance facts.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from shared.events import Envelope, model_for, verify_chain
+from shared.eventstore import EventStore
+
+from services.reporting.periods import vn_date
+from services.reporting.view import View
+
+
+def _public(env: Envelope) -> dict:
+    """The payload without personal fields (names, birth dates stay in the members service)."""
+    try:
+        personal = set(model_for(env.type).PERSONAL)
+    except KeyError:
+        personal = {"full_name", "birth_date"}
+    return {k: v for k, v in env.data.items() if k not in personal}
+
+
+def trail(v: View, stores: Mapping[str, EventStore], member_id: str) -> dict:
+    refs: set[tuple[str, str]] = set()
+    for (event_id,) in v.q(f"SELECT event_id FROM {v.t('member_facts')} WHERE member_id = ?", (member_id,)):
+        refs.add(("members", event_id))
+    for event_id, source in v.q(f"SELECT event_id, source FROM {v.t('member_refs')} WHERE member_id = ?", (member_id,)):
+        refs.add((source, event_id))
+    for (event_id,) in v.q(f"SELECT event_id FROM {v.t('absences')} WHERE member_id = ?", (member_id,)):
+        refs.add(("meetings", event_id))
+    found: dict[str, tuple[str, Envelope]] = {}
+    if "members" in stores:  # the member's own stream, even events the read model has not seen yet
+        for env in stores["members"].read_stream(f"member-{member_id}"):
+            found[env.event_id] = ("members", env)
+    for source, event_id in refs:
+        if event_id not in found and source in stores:
+            env = stores[source].find_event(event_id)
+            if env is not None:
+                found[event_id] = (source, env)
+    rows = [{"source": source, "type": env.type, "event_id": env.event_id, "stream": env.stream,
+             "position": env.position, "occurred_on": env.occurred_on.isoformat(),
+             "occurred_on_vi": vn_date(env.occurred_on), "recorded_at": env.recorded_at.isoformat(),
+             "actor": env.actor, "org_unit_id": env.org_unit_id, "data": _public(env)}
+            for source, env in found.values()]
+    rows.sort(key=lambda r: (r["occurred_on"], r["recorded_at"], r["source"], r["position"]))
+    return {"member_id": member_id, "rows": rows}
+
+
+def verify(stores: Mapping[str, EventStore]) -> dict:
+    """Every stream of every source store; the first broken event of each broken stream."""
+    out = {"ok": True, "sources": []}
+    for source, store in stores.items():
+        streams = events = 0
+        broken = []
+        for name in store.stream_names():
+            history = store.read_stream(name)
+            streams += 1
+            events += len(history)
+            bad = verify_chain(history)
+            if bad is not None:
+                broken.append({"stream": name, "event_id": bad.event_id, "stream_version": bad.stream_version,
+                               "position": bad.position, "type": bad.type})
+        out["sources"].append({"source": source, "streams": streams, "events": events, "broken": broken})
+        out["ok"] = out["ok"] and not broken
+    return out

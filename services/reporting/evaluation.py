@@ -1,0 +1,61 @@
+"""Evaluation criteria (D4, D7; DOMAIN.md §6, §7.7): actual vs target per unit and period, change
+vs the previous period, and the organisation rating rule (not complete when its leadership was
+disciplined or more than the dated share of its sub-units were)."""
+from __future__ import annotations
+
+from shared.rules import rules_on
+
+from services.reporting import term
+from services.reporting.periods import Period, change_pct, previous
+from services.reporting.view import View
+
+TARGETED = ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned")
+
+
+def met(actual: int, target: int | None) -> bool | None:
+    """A target is a maximum (Đề án 02/03-ĐA/TU limit or reduce); no target → not judged."""
+    return None if target is None else actual <= target
+
+
+def target_of(v: View, org: str | None, period: Period, indicator: str) -> int | None:
+    """The latest registration known at the knowledge time."""
+    rows = v.q(f"SELECT value FROM {v.t('targets')} WHERE org_unit_id = ? AND period = ? AND indicator = ? "
+               "AND recorded_at <= ? ORDER BY recorded_at DESC LIMIT 1", (org, period.name, indicator, v.known))
+    return rows[0][0] if rows else None
+
+
+def org_disciplined(v: View, org: str, period: Period) -> bool:
+    p = period.capped(v.as_of)
+    return bool(v.scalar(f"SELECT COUNT(*) FROM {v.t('cases')} WHERE subject_kind = 'org_unit' AND subject_id = ? "
+                         "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND "
+                         "(annulled_rec IS NULL OR annulled_rec > ?)",
+                         (org, p.start.isoformat(), p.end.isoformat(), v.known, v.known)))
+
+
+def rating_rule(v: View, org: str, period: Period) -> dict:
+    subs = v.children(org)
+    hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period))
+    share = hit / len(subs) if subs else 0.0
+    limit = rules_on(period.capped(v.as_of).end).org_not_complete_disciplined_share
+    leadership = org_disciplined(v, org, period)
+    return {"sub_units": len(subs), "sub_units_disciplined": hit, "share_pct": round(share * 100, 2),
+            "leadership_disciplined": leadership,
+            "not_complete": leadership or share > limit}
+
+
+def evaluation(v: View, org: str | None, period: Period, compare: Period | None = None) -> dict:
+    compare = compare or previous(period)
+    units = ([v.unit(org)] if org else []) + v.children(org)
+    rows, ratings = [], []
+    for u in units:
+        uid = u["org_unit_id"]
+        for ind in TARGETED:
+            actual = term.count(v, ind, uid, period)
+            prev = term.count(v, ind, uid, compare)
+            target = target_of(v, uid, period, ind)
+            rows.append({"org_unit_id": uid, "name": u["name"], "indicator": ind,
+                         "label_vi": term.LABELS_VI[ind], "actual": actual, "target": target,
+                         "met": met(actual, target), "previous": prev, "change_pct": change_pct(actual, prev)})
+        ratings.append({"org_unit_id": uid, "name": u["name"], **rating_rule(v, uid, period)})
+    return {**v.meta("evaluation", org, period=period.name, period_vi=period.label_vi(), compare=compare.name),
+            "rows": rows, "ratings": ratings}

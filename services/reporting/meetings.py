@@ -1,0 +1,46 @@
+"""Meeting quality per cell (DOMAIN.md §4, §7.5; HD 12-HD/BTCTW; D4).
+
+A regular meeting meets the standard when attendance is above the dated minimum rate and nobody
+was absent without reason. (The "absent more than 3 in a row" criterion needs per-member series
+and is not counted here yet.)
+"""
+from __future__ import annotations
+
+from shared.rules import rules_on
+
+from services.reporting.periods import Period
+from services.reporting.view import MEMBER_HOLDING, View
+
+
+def months_in(p: Period) -> int:
+    return (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
+
+
+def meeting_quality(v: View, org: str | None, period: Period) -> dict:
+    p = period.capped(v.as_of)
+    rules = rules_on(p.end)
+    months = months_in(p) if p.end >= p.start else 0
+    expected_regular = round(rules.meetings_regular_per_year * months / 12)
+    expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
+    cond, params = v.subtree("u.org_unit_id", org)
+    m = v.t("meetings")
+    rows = v.q(
+        f"SELECT u.org_unit_id, u.name, u.kind, "
+        "SUM(CASE WHEN m.kind = 'regular' THEN 1 ELSE 0 END), SUM(CASE WHEN m.kind = 'thematic' THEN 1 ELSE 0 END), "
+        "SUM(m.expected), SUM(m.present), SUM(m.unexcused), "
+        "SUM(CASE WHEN m.kind = 'regular' AND m.expected > 0 AND m.unexcused = 0 "
+        "AND m.present > ? * m.expected THEN 1 ELSE 0 END) "
+        f"FROM {v.t('units')} u LEFT JOIN {m} m ON m.org_unit_id = u.org_unit_id AND m.held_on BETWEEN ? AND ? "
+        f"AND m.recorded_at <= ? WHERE u.kind IN (?, ?) AND {cond} GROUP BY u.org_unit_id, u.name, u.kind "
+        "ORDER BY u.name, u.org_unit_id",
+        [rules.meeting_attendance_min_rate, p.start.isoformat(), p.end.isoformat(), v.known, *MEMBER_HOLDING, *params])
+    out = []
+    for uid, name, kind, regular, thematic, expected, present, unexcused, standard in rows:
+        expected, present = int(expected or 0), int(present or 0)
+        out.append({"org_unit_id": uid, "name": name, "kind": kind,
+                    "regular_held": int(regular or 0), "regular_expected": expected_regular,
+                    "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,
+                    "attendance_rate": round(present / expected * 100, 2) if expected else None,
+                    "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0)})
+    return {**v.meta("meetings", org, period=period.name, period_vi=period.label_vi(),
+                     standard_source=rules.source("meeting_attendance_min_rate")), "rows": out}

@@ -1,0 +1,124 @@
+"""Early-warning lists (DOMAIN.md §4 "detect in time", §7.4; D0).
+
+Rows name members by id and unit only — never by name (personal data stays in the members
+service). Limits come from the rule table in force on the date judged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from shared.rules import rules_on
+
+from services.reporting.periods import add_months, add_working_days, vn_date
+from services.reporting.view import View
+
+LISTS_VI = {
+    "unexcused_absences": "Vắng sinh hoạt không lý do trong năm",
+    "unpaid_dues": "Tháng chưa đóng đảng phí trong năm",
+    "recognition_overdue": "Quá hạn xét công nhận đảng viên chính thức",
+    "exemption_overdue": "Hết hạn miễn sinh hoạt chưa kết thúc",
+    "not_complete_twice": "Hai năm liền không hoàn thành nhiệm vụ",
+}
+
+
+def level(count: int, limit: int) -> str:
+    """1 and 2 are warnings; the removal limit (3) reaches ground (a) of Charter art. 8."""
+    return "removal_ground" if count >= limit else "warning"
+
+
+def _active(v: View) -> str:
+    s = v.t("stints")
+    return (f"SELECT member_id, org_unit_id FROM {s} WHERE from_on <= ? AND from_rec <= ? "
+            "AND NOT (to_on IS NOT NULL AND to_on <= ? AND to_rec <= ?)")
+
+
+def warnings(v: View, org: str | None, year: int | None = None) -> dict:
+    year = year or v.as_of.year
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), v.as_of)
+    rules = rules_on(end)
+    limit = rules.removal_unexcused_months_in_year
+    units = dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')}"))
+    rows: list[dict] = []
+    cond, params = v.subtree("a.org_unit_id", org)
+    for member, unit, n in v.q(
+            f"SELECT a.member_id, a.org_unit_id, COUNT(*) FROM {v.t('absences')} a WHERE a.excused = 0 "
+            f"AND a.occurred_on BETWEEN ? AND ? AND a.recorded_at <= ? AND {cond} GROUP BY a.member_id, a.org_unit_id",
+            [start.isoformat(), end.isoformat(), v.known, *params]):
+        rows.append({"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
+                     "level": level(n, limit)})
+    active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
+    in_scope = _scope(v, org)
+    d = v.t("dues")
+    for member, n in v.q(
+            f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? "
+            f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
+            "AND x.month = d.month AND x.recorded_at <= ?) AND d.status = 'unpaid' GROUP BY d.member_id",
+            (f"{year}-01", f"{year}-{end.month:02d}", v.known, v.known)):
+        unit = active.get(member)
+        if unit and in_scope(unit):
+            rows.append({"list": "unpaid_dues", "member_id": member, "org_unit_id": unit, "value": n,
+                         "level": level(n, limit)})
+    rows += _recognition_overdue(v, active, in_scope, end)
+    rows += _facts_lists(v, active, in_scope, year, end)
+    for r in rows:
+        r["unit_name"] = units.get(r["org_unit_id"], r["org_unit_id"])
+        r["label_vi"] = LISTS_VI[r["list"]]
+    rows.sort(key=lambda r: (r["list"], r["org_unit_id"] or "", r["member_id"]))
+    return {**v.meta("warnings", org, year=year), "rows": rows}
+
+
+def _scope(v: View, org: str | None):
+    if not org:
+        return lambda unit: True
+    inside = {r[0] for r in v.q(f"SELECT descendant FROM {v.t('closure')} WHERE ancestor = ?", (org,))}
+    return lambda unit: unit in inside
+
+
+def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[dict]:
+    """Probationary members whose recognition is past probation + the working days allowed."""
+    out = []
+    mf = v.t("member_facts")
+    for member, admitted in v.q(
+            f"SELECT member_id, occurred_on FROM {mf} f WHERE type = 'member.admitted' AND recorded_at <= ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {mf} r WHERE r.member_id = f.member_id AND r.recorded_at <= ? "
+            "AND r.type = 'member.recognized_official')", (v.known, v.known)):
+        unit = active.get(member)
+        if not unit or not in_scope(unit):
+            continue
+        admitted_on = dt.date.fromisoformat(admitted)
+        rules = rules_on(admitted_on)
+        due = add_working_days(add_months(admitted_on, rules.probation_months), rules.recognition_working_days)
+        if due < on:
+            out.append({"list": "recognition_overdue", "member_id": member, "org_unit_id": unit,
+                        "value": (on - due).days, "level": "overdue", "since": vn_date(due)})
+    return out
+
+
+def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> list[dict]:
+    out = []
+    mf = v.t("member_facts")
+    ratings: dict[str, dict[int, str]] = {}
+    for member, detail in v.q(f"SELECT member_id, detail FROM {mf} WHERE type = 'member.rated' AND recorded_at <= ? "
+                              "ORDER BY recorded_at", (v.known,)):
+        d = json.loads(detail or "{}")
+        if "year" in d and "rating" in d:
+            ratings.setdefault(member, {})[int(d["year"])] = d["rating"]
+    for member, years in ratings.items():
+        unit = active.get(member)
+        last = [y for y in (year - 1, year) if y in years]
+        if unit and in_scope(unit) and len(last) == 2 and all(years[y] == "not_complete" for y in last):
+            out.append({"list": "not_complete_twice", "member_id": member, "org_unit_id": unit, "value": 2,
+                        "level": "screening"})
+    ended: dict[str, str] = dict(v.q(f"SELECT member_id, MAX(occurred_on) FROM {mf} WHERE type = "
+                                     "'member.exemption_ended' AND recorded_at <= ? GROUP BY member_id", (v.known,)))
+    for member, started, detail in v.q(f"SELECT member_id, occurred_on, detail FROM {mf} WHERE type = "
+                                       "'member.exempted' AND recorded_at <= ? AND occurred_on <= ?",
+                                       (v.known, on.isoformat())):
+        until = json.loads(detail or "{}").get("until")
+        unit = active.get(member)
+        if until and until < on.isoformat() and not (ended.get(member, "") >= started) and unit and in_scope(unit):
+            out.append({"list": "exemption_overdue", "member_id": member, "org_unit_id": unit,
+                        "value": (on - dt.date.fromisoformat(until)).days, "level": "overdue",
+                        "since": vn_date(dt.date.fromisoformat(until))})
+    return out
