@@ -1,4 +1,5 @@
-"""Demo data as an import file: a small Tây Ninh with districts, communes, cells and members.
+"""Demo data as an import file: a small Tây Ninh with districts, communes, cells and members, and
+the restructuring of 1/7/2025 (district level abolished; Long An merged into Tây Ninh).
 
 Deterministic (seeded), so loading it twice writes nothing new.
 """
@@ -22,13 +23,18 @@ def line(type_: str, occurred_on: dt.date, data: dict) -> dict:
     return {"type": type_, "occurred_on": occurred_on.isoformat(), "data": data}
 
 
-def org_tree(start: dt.date) -> tuple[list[dict], list[str]]:
-    lines = [line("org_unit.created", start, {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"})]
+RESTRUCTURED_ON = dt.date(2025, 7, 1)
+LA_DISTRICTS = ["Huyện Đức Hòa"]
+
+
+def org_tree(start: dt.date, province: str = "TN", name: str = "Đảng bộ tỉnh Tây Ninh",
+             districts: list[str] = DISTRICTS) -> tuple[list[dict], list[str]]:
+    lines = [line("org_unit.created", start, {"org_unit_id": province, "name": name, "kind": "province"})]
     cells: list[str] = []
-    for i, district in enumerate(DISTRICTS, 1):
-        d_id = f"TN-D{i}"
+    for i, district in enumerate(districts, 1):
+        d_id = f"{province}-D{i}"
         lines.append(line("org_unit.created", start, {"org_unit_id": d_id, "name": f"Đảng bộ {district}",
-                                                      "kind": "direct", "parent_id": "TN"}))
+                                                      "kind": "direct", "parent_id": province}))
         for j, commune in enumerate(COMMUNES, 1):
             g_id = f"{d_id}-G{j}"
             lines.append(line("org_unit.created", start, {"org_unit_id": g_id, "name": f"Đảng bộ {commune}",
@@ -62,13 +68,65 @@ def members(cells: list[str], per_cell: int, rng: random.Random, start: dt.date)
     return out
 
 
+def probation(people: list[dict], until: dt.date) -> list[dict]:
+    """New-member class and recognition as official (decided a few days after the 12 months)."""
+    out = []
+    for p in people:
+        admitted = dt.date.fromisoformat(p["occurred_on"])
+        end = _add_months(admitted, 12)
+        m = p["data"]["member_id"]
+        out.append(line("member.new_member_class_completed", admitted + dt.timedelta(days=60), {"member_id": m}))
+        if end + dt.timedelta(days=10) <= until:
+            out.append(line("member.recognized_official", end,
+                            {"member_id": m, "decided_on": (end + dt.timedelta(days=10)).isoformat()}))
+    return out
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    import calendar
+    total = day.year * 12 + day.month - 1 + months
+    y, mth = divmod(total, 12)
+    return dt.date(y, mth + 1, min(day.day, calendar.monthrange(y, mth + 1)[1]))
+
+
+def restructuring(units: list[dict], on: dt.date = RESTRUCTURED_ON) -> tuple[list[dict], dict[str, str]]:
+    """1/7/2025: every district committee is abolished — its grassroots committees move directly
+    under the province — and Long An's committees join Tây Ninh, whose former Long An province
+    committee then merges into Tây Ninh's. In Long An, the third cell of each commune merges into
+    the second (its members are transferred by the merge). Returns lines and {merged cell: successor}."""
+    out: list[dict] = []
+    merged: dict[str, str] = {}
+    grassroots = [u for u in units if u["kind"] == "grassroots_committee"]
+    for g in grassroots:
+        g_id = g["org_unit_id"]
+        if g_id.startswith("LA-"):
+            old, new = f"{g_id}-C3", f"{g_id}-C2"
+            out.append(line("org_unit.merged", on, {"org_unit_id": old, "into_org_unit_id": new}))
+            merged[old] = new
+        out.append(line("org_unit.moved", on, {"org_unit_id": g_id, "parent_id": "TN"}))
+    for d in (u for u in units if u["kind"] == "direct"):
+        out.append(line("org_unit.dissolved", on, {"org_unit_id": d["org_unit_id"], "reason": "administrative"}))
+    out.append(line("org_unit.merged", on, {"org_unit_id": "LA", "into_org_unit_id": "TN"}))
+    out.append(line("org_unit.renamed", on, {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh (sau hợp nhất)"}))
+    return out, merged
+
+
 def world(per_cell: int = 6, seed: int = 2020) -> dict:
-    """The demo's organisation tree and members, as lines plus what other areas build on."""
+    """The demo's organisation tree and members, as lines plus what other areas build on.
+
+    ``cells``: cells active today (meetings can be held there); ``merged_cells``: cells closed by the
+    1/7/2025 merge, mapped to their successor (their members moved there that day)."""
     rng = random.Random(seed)
     start = dt.date(2015, 10, 1)
     tree, cells = org_tree(start)
-    people = members(cells, per_cell, rng, start)
-    return {"start": start, "cells": cells, "lines": tree + people,
+    la_tree, la_cells = org_tree(start, "LA", "Đảng bộ tỉnh Long An", LA_DISTRICTS)
+    people = members(cells + la_cells, per_cell, rng, start)
+    units = [l["data"] for l in tree + la_tree]
+    restructure, merged = restructuring(units)
+    history = probation(people, dt.date(2025, 12, 31))
+    return {"start": start, "cells": [c for c in cells + la_cells if c not in merged], "merged_cells": merged,
+            "restructured_on": RESTRUCTURED_ON,
+            "lines": tree + la_tree + people + history + restructure,
             "members": [l["data"] | {"admitted_on": l["occurred_on"]} for l in people]}
 
 
