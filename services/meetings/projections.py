@@ -181,6 +181,7 @@ class RosterOverlay:
         self._n = 0
         self._timelines: dict[str, r.Timeline] = {}
         self._merges: dict | None = None
+        self._by_cell: dict[str, set[str]] = {}  # cell -> members whose overlay facts name it
 
     def observe(self, line: dict) -> None:
         self._n += 1
@@ -194,6 +195,9 @@ class RosterOverlay:
                 self._merges, self._timelines = None, {}
             elif (f := r.fact_from(line_command_id(line), self.LINE_SEQ + self._n, t, line["occurred_on"], data)):
                 self.extra.setdefault(f.member_id, []).append(f)
+                for c in (f.data.get("org_unit_id"), f.data.get("to_org_unit_id")):
+                    if c:
+                        self._by_cell.setdefault(c, set()).add(f.member_id)
                 self._timelines.pop(f.member_id, None)
         except (KeyError, ValueError, TypeError):
             pass  # a malformed line is refused by its owner; it changes no roster
@@ -226,7 +230,5 @@ class RosterOverlay:
             return self.base.on(cell, day)
         merges = self.merges()
         cells = {cell} | {c for c in merges if r.resolve(c, dt.date.max, merges) == cell}
-        candidates = self.base.candidates(cells) | {m for m, fs in self.extra.items()
-                                                   if any(f.data.get("org_unit_id") in cells or
-                                                          f.data.get("to_org_unit_id") in cells for f in fs)}
+        candidates = self.base.candidates(cells).union(*(self._by_cell.get(c, ()) for c in cells))
         return r.roster_on(self._timeline_of(sorted(candidates)).values(), cell, day)
