@@ -9,6 +9,7 @@ from typing import Mapping
 
 from shared.events import Envelope, model_for, verify_chain
 from shared.eventstore import EventStore
+from shared.logging import PERSONAL_KEYS
 
 from services.reporting.periods import vn_date
 from services.reporting.view import View
@@ -16,10 +17,11 @@ from services.reporting.view import View
 
 def _public(env: Envelope) -> dict:
     """The payload without personal fields (names, birth dates stay in the members service)."""
+    personal = set(PERSONAL_KEYS)
     try:
-        personal = set(model_for(env.type).PERSONAL)
+        personal |= set(model_for(env.type).PERSONAL)
     except KeyError:
-        personal = {"full_name", "birth_date"}
+        pass
     return {k: v for k, v in env.data.items() if k not in personal}
 
 

@@ -26,11 +26,14 @@ def stream_of(type_: str, data: dict) -> str:
         return f"meeting-{data['meeting_id']}"
     if family == "dues":
         return f"dues-{data['member_id']}"
-    return f"target-{data['org_unit_id']}"
+    if family == "target":
+        return f"target-{data['org_unit_id']}"
+    return f"{family}-{data.get('member_id') or data.get('case_id') or data.get('org_unit_id') or 'misc'}"
 
 
-OWNER = {"org_unit": "members", "member": "members", "discipline": "discipline", "meeting": "meetings",
-         "dues": "meetings", "target": "reporting"}
+def owner(type_: str) -> str:
+    from shared.catalog import OWNERS
+    return OWNERS[type_.split(".")[0]]
 
 
 class History:
@@ -48,13 +51,18 @@ class History:
         on = dt.date.fromisoformat(on) if isinstance(on, str) else on
         ev = NewEvent(type=type_, data=data, occurred_on=on, org_unit_id=org_unit_id, actor=actor,
                       recorded_at=recorded_at)
-        self.pending[OWNER[type_.split(".")[0]]].append((stream_of(type_, data), ev))
+        self.pending[owner(type_)].append((stream_of(type_, data), ev))
 
     def flush(self) -> None:
         for source, items in self.pending.items():
             if items:
                 self.stores[source].append_batch([(s, [e], ANY) for s, e in items])
             items.clear()
+
+    def add_lines(self, lines: list[dict]) -> None:
+        """Import-file lines (demo data) as stored events."""
+        for line in lines:
+            self.add(line["type"], line["occurred_on"], line["data"], org_unit_id=line.get("org_unit_id"))
 
     def generations(self) -> Generations:
         self.flush()

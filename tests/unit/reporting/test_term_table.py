@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from services.reporting.periods import parse_period
 from services.reporting.term import term_table
+from tests.unit.reporting.history import History
 
 D = dt.date
 
@@ -93,9 +96,18 @@ def footnote_history(h) -> None:
         h.add("member.resigned", on, {"member_id": mid})
 
 
-def test_footnote_term_2015_2020_against_2010_2015(history):
-    footnote_history(history)
-    v = history.view()
+@pytest.fixture(scope="module")
+def footnote(tmp_path_factory):
+    """Built once for the module: ~5,000 events."""
+    h = History(tmp_path_factory.mktemp("footnote"))
+    footnote_history(h)
+    h.generations()
+    yield h
+    h.close()
+
+
+def test_footnote_term_2015_2020_against_2010_2015(footnote):
+    v = footnote.view()
     out = term_table(v, None, parse_period("2015-2020"), parse_period("2010-2015"))
     got = {r["indicator"]: (r["value"], r["previous"], r["change_pct"]) for r in out["rows"]}
     assert got["orgs_disciplined"] == (23, 11, 109.09)
@@ -104,9 +116,8 @@ def test_footnote_term_2015_2020_against_2010_2015(history):
     assert got["members_resigned"] == (238, 120, 98.33)
 
 
-def test_footnote_for_the_province_subtree_equals_the_whole(history):
-    footnote_history(history)
-    v = history.view()
+def test_footnote_for_the_province_subtree_equals_the_whole(footnote):
+    v = footnote.view()
     whole = term_table(v, None, parse_period("2015-2020"), parse_period("2010-2015"))["rows"]
     tn = term_table(v, "TN", parse_period("2015-2020"), parse_period("2010-2015"))["rows"]
     assert whole == tn
