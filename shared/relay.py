@@ -7,8 +7,11 @@ listens on) with routing key = event type, persistent, with publisher confirms o
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+
+import amqp
 from typing import Callable
 
 from kombu import Connection, Exchange, Producer
@@ -30,6 +33,48 @@ def _fault(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class NotConfirmed(Exception):
+    """The broker refused (nacked) or did not confirm a message in time."""
+
+
+class _BatchConfirms:
+    """Publisher confirms, waited for once per batch instead of once per message.
+
+    Waiting for each message's ack costs a broker round trip and disk sync per event (~100/s);
+    publishing a batch and then waiting until the broker has acked the last delivery tag keeps
+    the same guarantee — nothing is checkpointed until the broker holds it — at batch speed.
+    """
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.acked = 0
+        self.published = 0
+        self.nacked = False
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+
+    def _on_ack(self, tag, multiple):
+        self.acked = max(self.acked, tag)
+
+    def _on_nack(self, tag, multiple):
+        self.nacked = True
+
+    def wait_all(self, connection, count: int, timeout: float = 30.0) -> None:
+        import time
+        self.published += count
+        deadline = time.monotonic() + timeout
+        while self.acked < self.published and not self.nacked:
+            if time.monotonic() > deadline:
+                raise NotConfirmed(f"broker confirmed {self.acked} of {self.published}")
+            try:
+                connection.drain_events(timeout=1)
+            except TimeoutError:
+                continue
+        if self.nacked:
+            raise NotConfirmed("broker nacked a message")
+
+
 class Relay:
     def __init__(self, store: EventStore, service: str, amqp_uri: str, batch: int = 500,
                  on_published: Callable[[int], None] | None = None,
@@ -41,13 +86,14 @@ class Relay:
         self.on_published = on_published
         self._conn: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: _BatchConfirms | None = None
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
-            options = {"confirm_publish": True} if self.amqp_uri.startswith(("amqp", "pyamqp")) else {}
-            self._conn = Connection(self.amqp_uri, transport_options=options)
+            self._conn = Connection(self.amqp_uri)
             channel = self._conn.channel()
             self.exchange(channel).declare()
+            self._confirms = _BatchConfirms(channel) if self.amqp_uri.startswith(("amqp", "pyamqp")) else None
             self._producer = Producer(channel, exchange=self.exchange, serializer="json")
         return self._producer
 
@@ -56,6 +102,8 @@ class Relay:
         try:
             if self._conn is not None:
                 self._conn.release()
+        except Exception:
+            pass
         finally:
             self._conn, self._producer = None, None
 
@@ -67,7 +115,10 @@ class Relay:
         return self.store.head_position() - self.checkpoint
 
     def run_once(self) -> int:
-        """Publish what follows the checkpoint (one batch); return how many were published."""
+        """Publish what follows the checkpoint (one batch); return how many were published.
+
+        The checkpoint moves only after the broker confirmed every message of the batch.
+        """
         start = self.checkpoint + 1
         events = list(self.store.read_all(start, limit=self.batch))
         if not events:
@@ -75,14 +126,24 @@ class Relay:
         producer = self._producer_ready()
         for env in events:
             _fault("before_publish")
-            body = env.to_message()
+            body = env.model_dump(mode="json")
             body["source"] = self.service
             if self.transform:
                 body = self.transform(body)
-            producer.publish(body, routing_key=env.type, delivery_mode=2, retry=True,
-                             headers={"dangvien.position": env.position, "dangvien.source": self.service},
-                             message_id=env.event_id)
+            headers = {"dangvien.position": env.position, "dangvien.source": self.service}
+            if self._confirms is not None:
+                # straight onto the AMQP channel: kombu's per-message overhead is most of the cost
+                self._confirms.channel.basic_publish(
+                    amqp.Message(json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                 content_type="application/json", content_encoding="utf-8",
+                                 delivery_mode=2, message_id=env.event_id, application_headers=headers),
+                    exchange=self.exchange.name, routing_key=env.type)
+            else:
+                producer.publish(body, routing_key=env.type, delivery_mode=2, headers=headers,
+                                 message_id=env.event_id)
             _fault("after_publish")
+        if self._confirms is not None:
+            self._confirms.wait_all(self._conn, len(events))
         self.store.set_checkpoint(CHECKPOINT, events[-1].position)
         if self.on_published:
             self.on_published(len(events))

@@ -4,49 +4,59 @@ import datetime as dt
 import pytest
 
 from services.members import application as app
-from shared.application import Context
-from shared.contracts.members import AdmitMember, CreateOrgUnit
+from shared.application import Context, Decided, execute
+from shared.catalog.members import OrgUnitRenamed
 from shared.errors import DomainError
 from shared.importing import parse_jsonl, run_import
 
 D = dt.date(2020, 1, 1)
 
 
-def tree(store):
-    ctx = Context()
-    app.create_org_unit(store, CreateOrgUnit(occurred_on=D, org_unit_id="TN", name="Tỉnh ủy", kind="province"), ctx)
-    app.create_org_unit(store, CreateOrgUnit(occurred_on=D, org_unit_id="D1", name="Huyện ủy", kind="direct",
-                                             parent_id="TN"), ctx)
-    app.create_org_unit(store, CreateOrgUnit(occurred_on=D, org_unit_id="G1", name="Đảng ủy xã",
-                                             kind="grassroots_committee", parent_id="D1"), ctx)
-    app.create_org_unit(store, CreateOrgUnit(occurred_on=D, org_unit_id="C1", name="Chi bộ Ấp 1", kind="cell",
-                                             parent_id="G1"), ctx)
+def decide_rename(state, name):
+    """A toy aggregate: a unit can be renamed, not to the name it already has."""
+    if state == name:
+        raise DomainError("same_name", "Tên mới trùng tên cũ", "The new name is the current name", field="name")
+    return [Decided(OrgUnitRenamed(org_unit_id="U1", name=name), D, "U1")]
 
 
-def admit(member_id="M1", **kw):
-    data = dict(occurred_on=D, member_id=member_id, org_unit_id="C1", full_name="Nguyễn Văn An",
-                birth_date=dt.date(1990, 5, 1), sex="male")
-    data.update(kw)
-    return AdmitMember(**data)
+def fold(events):
+    return events[-1].data["name"] if events else None
+
+
+def rename(store, name, ctx):
+    return execute(store, "org_unit-U1", fold, lambda state: decide_rename(state, name), ctx)
 
 
 def test_a_retried_command_writes_nothing_twice(store):
-    tree(store)
     ctx = Context(command_id="req-42")
-    first = app.admit_member(store, admit(), ctx)
+    first = rename(store, "Chi bộ Ấp 1", ctx)
     head = store.head_position()
-    again = app.admit_member(store, admit(), ctx)
+    again = rename(store, "Chi bộ Ấp 1", ctx)  # would break the rule if it ran again
     assert [e.event_id for e in again] == [e.event_id for e in first]
     assert store.head_position() == head
 
 
 def test_a_rule_failure_writes_nothing(store):
-    tree(store)
+    rename(store, "Chi bộ Ấp 1", Context())
     head = store.head_position()
     with pytest.raises(DomainError) as err:
-        app.admit_member(store, admit(birth_date=dt.date(1958, 1, 1)), Context())
-    assert err.value.code == "too_old" and "60" in err.value.message_vi
+        rename(store, "Chi bộ Ấp 1", Context())
+    assert err.value.code == "same_name" and err.value.field == "name"
     assert store.head_position() == head
+
+
+def test_a_concurrent_append_is_retried_once_against_the_new_state(store):
+    calls = []
+
+    def decide(state):
+        calls.append(state)
+        if len(calls) == 1:  # someone else renames between our read and our append
+            rename(store, "Tên khác", Context())
+        return decide_rename(state, "Chi bộ mới")
+
+    execute(store, "org_unit-U1", fold, decide, Context())
+    assert calls == [None, "Tên khác"]
+    assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["Tên khác", "Chi bộ mới"]
 
 
 LINES = [

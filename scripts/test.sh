@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the locked dependencies into .venv and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
+.venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+set +e
+.venv/bin/python -m pytest "$@"
+code=$?
+set -e
+if [ $code -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi
+exit $code
