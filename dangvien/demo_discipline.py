@@ -48,9 +48,23 @@ def _recognitions(world: dict) -> dict[str, dt.date]:
             for l in world["lines"] if l["type"] == "member.recognized_official"}
 
 
+EXITS = ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out")
+
+
+def _ends(world: dict, types: tuple[str, ...], key: str) -> dict[str, dt.date]:
+    """When members left, or units closed, in the world's own lines (a subject must exist on the day)."""
+    out: dict[str, dt.date] = {}
+    for l in world["lines"]:
+        if l["type"] in types:
+            out.setdefault(l["data"][key], dt.date.fromisoformat(l["occurred_on"]))
+    return out
+
+
 def plan(world: dict, seed: int = 37) -> list[dict]:
     """The cases, as plain dicts (also used by ``expulsions`` for other areas' demo data)."""
     rng = random.Random(seed)
+    left = _ends(world, EXITS, "member_id")
+    closed = _ends(world, ("org_unit.merged", "org_unit.dissolved"), "org_unit_id")
     members = sorted(world["members"], key=lambda m: m["member_id"])
     cases: list[dict] = []
     taken: set[str] = set()
@@ -59,8 +73,10 @@ def plan(world: dict, seed: int = 37) -> list[dict]:
         count = max(3, round(len(members) * share))
         for _ in range(count):
             decided = _day(rng, first, last)
-            # a member admitted at least a year and a half before, not already disciplined
-            pool = [m for m in members if m["member_id"] not in taken
+            # a member admitted at least a year and a half before, not already disciplined; members
+            # and cells that leave or close in the world's lines are left alone, so no later line
+            # of theirs meets an expelled member
+            pool = [m for m in members if m["member_id"] not in taken and m["member_id"] not in left
                     and dt.date.fromisoformat(m["admitted_on"]) + dt.timedelta(days=550) < decided]
             if not pool:
                 continue
@@ -78,7 +94,10 @@ def plan(world: dict, seed: int = 37) -> list[dict]:
         for _ in range(max(1, round(count * ORG_PER_MEMBER_CASE))):
             n += 1
             decided = _day(rng, first, last)
-            cell = rng.choice(world["cells"])
+            cells = [c for c in world["cells"] if c not in closed]
+            if not cells:
+                continue
+            cell = rng.choice(cells)
             cases.append({"case_id": f"KL-{term[:4]}-{n:04d}", "subject_kind": "org_unit", "subject_id": cell,
                           "org_unit_id": cell, "form": rng.choice(["reprimand", "warning"]),
                           "violation_on": decided - dt.timedelta(days=rng.randrange(90, 500)), "decided_on": decided,
