@@ -439,5 +439,36 @@ USE_CASES = {
 }
 
 
+_fallback: dict[int, Deps] = {}
+
+
+def default_deps(store) -> Deps:
+    """Deps for callers that pass none (the spine's tests call IMPORTERS with three arguments): an
+    in-memory index over the store and a throwaway vault. The service always passes its own."""
+    from services.members.index import MembersIndexProjection
+    from shared.projection import ProjectionRunner
+    from shared.readmodel import ReadModelDB
+    real = getattr(store, "real", store)
+    if id(real) not in _fallback:
+        db = ReadModelDB(":memory:")
+        runner = ProjectionRunner(db, MembersIndexProjection(), {"members": real})
+        _fallback[id(real)] = Deps(Vault(ReadModelDB(":memory:")), MembersIndex(db, lambda: runner.catch_up("members")),
+                                   DisciplineIndex(db))
+        from services.members.index import DisciplineIndexProjection
+        ProjectionRunner(db, DisciplineIndexProjection(), {})
+    return _fallback[id(real)]
+
+
+def _defaulting(fn):
+    def use_case(store, cmd, ctx: Context, deps: Deps | None = None):
+        return fn(store, cmd, ctx, deps or default_deps(store))
+    use_case.__name__ = getattr(fn, "__name__", "use_case")
+    return use_case
+
+
+IMPORTERS = {t: (model, _defaulting(fn)) for t, (model, fn) in IMPORTERS.items()}
+USE_CASES = {name: _defaulting(fn) for name, fn in USE_CASES.items()}
+
+
 def bound_importers(deps: Deps) -> dict:
     return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}

@@ -117,7 +117,7 @@ def recognize_official(member: Member, cmd, rules) -> list[Decided]:
     decided = cmd.decided_on or cmd.occurred_on
     end = member.probation_end(rules.probation_months)
     if decided < end:
-        served = months_between(member.admitted_on, decided)
+        served = max(0, months_between(member.admitted_on, decided))
         raise DomainError("probation_not_over",
                           f"Chưa hết {rules.probation_months} tháng dự bị (mới {served} tháng, kết nạp ngày "
                           f"{vn(member.admitted_on)}); chỉ xét công nhận chính thức từ ngày {vn(end)}",
