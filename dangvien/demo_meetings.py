@@ -44,8 +44,20 @@ def timelines(world: dict) -> tuple[dict[str, r.Timeline], dict[str, r.Unit]]:
             r.apply_unit_event(units, l["type"], l["occurred_on"], l["data"])
         elif (f := r.fact_from(line_command_id(l), seq, l["type"], l["occurred_on"], l["data"])):
             facts.setdefault(f.member_id, []).append(f)
+    for n, (member, day) in enumerate(sorted(expulsions(world).items())):
+        facts.setdefault(member, []).append(r.Fact(f"expulsion:{member}", len(world["lines"]) + n, day,
+                                                   "member.expelled", member))
     merges = r.merges_of(units.values())
     return {m: r.timeline(m, fs, merges) for m, fs in facts.items()}, units
+
+
+def expulsions(world: dict) -> dict[str, dt.date]:
+    """Members the discipline demo expels (the members service then ends their membership)."""
+    try:
+        from dangvien.demo_discipline import expulsions as planned
+    except ImportError:
+        return {}
+    return planned(world)
 
 
 def drifters(world: dict, rng: random.Random) -> dict[str, dt.date]:

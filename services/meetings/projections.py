@@ -193,6 +193,13 @@ class RosterOverlay:
                     self.units[uid] = known
                 r.apply_unit_event(self.units, t, line["occurred_on"], data)
                 self._merges, self._timelines = None, {}
+            elif t == "discipline.applied" and data.get("subject_kind") == "member" and data.get("form") == "expulsion":
+                # the members service answers an expulsion with member.expelled (a reaction, so no line
+                # of the file carries it); a later meeting line must already see the member gone
+                f = r.fact_from(f"expulsion:{data['case_id']}", self.LINE_SEQ + self._n, "member.expelled",
+                                line["occurred_on"], {"member_id": data["subject_id"]})
+                self.extra.setdefault(f.member_id, []).append(f)
+                self._timelines.pop(f.member_id, None)
             elif (f := r.fact_from(line_command_id(line), self.LINE_SEQ + self._n, t, line["occurred_on"], data)):
                 self.extra.setdefault(f.member_id, []).append(f)
                 for c in (f.data.get("org_unit_id"), f.data.get("to_org_unit_id")):

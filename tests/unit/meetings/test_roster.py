@@ -126,3 +126,11 @@ def test_import_of_members_and_meetings_in_one_file(world):
     stored = [e.type for e in w.store.read_all()]
     # exactly what the live command records: the meeting, the absence, the first warning
     assert stored == ["meeting.held", "meeting.missed", "attendance.warning_raised"]
+
+
+def test_import_overlay_sees_an_expulsion_decided_earlier_in_the_file(cells):
+    overlay = RosterOverlay(cells.roster)
+    overlay.observe({"type": "discipline.applied", "occurred_on": "2025-02-01", "line": 1,
+                     "data": {"case_id": "KL-1", "subject_kind": "member", "subject_id": "M2", "form": "expulsion"}})
+    assert [e.member_id for e in overlay.on("A", D(2025, 1, 31))] == ["M1", "M2", "M3"]
+    assert [e.member_id for e in overlay.on("A", D(2025, 2, 1))] == ["M1", "M3"]
