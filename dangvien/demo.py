@@ -92,17 +92,14 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 def restructuring(units: list[dict], on: dt.date = RESTRUCTURED_ON) -> tuple[list[dict], dict[str, str]]:
     """1/7/2025: every district committee is abolished — its grassroots committees move directly
     under the province — and Long An's committees join Tây Ninh, whose former Long An province
-    committee then merges into Tây Ninh's. In Long An, the third cell of each commune merges into
-    the second (its members are transferred by the merge). Returns lines and {merged cell: successor}."""
+    committee then merges into Tây Ninh's. Cells are kept (other areas' demo meetings follow the
+    members' cells), so ``merged`` stays empty; a cell merge moving members is covered by tests.
+    Returns lines and {merged cell: successor}."""
     out: list[dict] = []
     merged: dict[str, str] = {}
     grassroots = [u for u in units if u["kind"] == "grassroots_committee"]
     for g in grassroots:
         g_id = g["org_unit_id"]
-        if g_id.startswith("LA-"):
-            old, new = f"{g_id}-C3", f"{g_id}-C2"
-            out.append(line("org_unit.merged", on, {"org_unit_id": old, "into_org_unit_id": new}))
-            merged[old] = new
         out.append(line("org_unit.moved", on, {"org_unit_id": g_id, "parent_id": "TN"}))
     for d in (u for u in units if u["kind"] == "direct"):
         out.append(line("org_unit.dissolved", on, {"org_unit_id": d["org_unit_id"], "reason": "administrative"}))
