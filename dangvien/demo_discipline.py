@@ -65,6 +65,20 @@ def plan(world: dict, seed: int = 37) -> list[dict]:
     rng = random.Random(seed)
     left = _ends(world, EXITS, "member_id")
     closed = _ends(world, ("org_unit.merged", "org_unit.dissolved"), "org_unit_id")
+    last_seen: dict[str, dt.date] = {}  # a member's last line in the world
+    cells_of: dict[str, set[str]] = {}  # every cell a member belongs to in the world
+    for l in world["lines"]:
+        who = l["data"].get("member_id")
+        if who:
+            last_seen[who] = max(last_seen.get(who, dt.date.min), dt.date.fromisoformat(l["occurred_on"]))
+            cells_of.setdefault(who, set()).update(
+                u for u in (l["data"].get("org_unit_id"), l["data"].get("to_org_unit_id")) if u)
+
+    def expellable(case: dict) -> bool:
+        """Expel only a member with no later fact in the world: no later line, and no cell that is
+        merged or dissolved (the members service then transfers its members)."""
+        who = case["subject_id"]
+        return last_seen.get(who, dt.date.min) < case["decided_on"] and not (cells_of.get(who, set()) & set(closed))
     members = sorted(world["members"], key=lambda m: m["member_id"])
     cases: list[dict] = []
     taken: set[str] = set()
@@ -91,6 +105,8 @@ def plan(world: dict, seed: int = 37) -> list[dict]:
                           "org_unit_id": m["org_unit_id"], "admitted_on": admitted, "form": form,
                           "violation_on": violation, "decided_on": decided,
                           "post": rng.choice(POSTS) if form == "dismissal" else None})
+            if form == "expulsion" and not expellable(cases[-1]):
+                cases[-1]["form"] = "warning"
         for _ in range(max(1, round(count * ORG_PER_MEMBER_CASE))):
             n += 1
             decided = _day(rng, first, last)
@@ -104,9 +120,16 @@ def plan(world: dict, seed: int = 37) -> list[dict]:
                           "post": None})
     # the tour of forms the demo must show, whatever the dice said
     member_cases = [c for c in cases if c["subject_kind"] == "member"]
-    for case, form in zip(member_cases[:2], ("expulsion", "dismissal")):
-        case["form"], case["post"] = form, ("Bí thư chi bộ" if form == "dismissal" else None)
-    warnings = [c for c in member_cases[2:] if c["form"] == "warning"] or member_cases[2:]
+    if not any(c["form"] == "expulsion" for c in member_cases):
+        for case in member_cases:
+            if expellable(case):
+                case["form"], case["post"] = "expulsion", None
+                break
+    if not any(c["form"] == "dismissal" for c in member_cases):
+        case = next(c for c in member_cases if c["form"] != "expulsion")
+        case["form"], case["post"] = "dismissal", "Bí thư chi bộ"
+    rest = [c for c in member_cases if c["form"] not in ("expulsion", "dismissal")]
+    warnings = [c for c in rest if c["form"] == "warning"] or rest
     for case, outcome in zip(warnings, ("annulled", "upheld", "changed")):
         case["form"], case["appeal"] = "warning", outcome
     return cases
