@@ -193,6 +193,8 @@ def timeline(member_id: str, facts: Iterable[Fact], merges: Mapping[str, tuple[s
             if f.type == "member.admitted":
                 admitted_on = day
         elif f.type == "member.transferred":
+            if home is None and cell is None:
+                continue  # not a member (any more) on that date: a transfer cannot bring them back
             close_stint(day)
             cell, since = d["to_org_unit_id"], day
             if d.get("kind") == "official" or home is None:

@@ -134,3 +134,11 @@ def test_import_overlay_sees_an_expulsion_decided_earlier_in_the_file(cells):
                      "data": {"case_id": "KL-1", "subject_kind": "member", "subject_id": "M2", "form": "expulsion"}})
     assert [e.member_id for e in overlay.on("A", D(2025, 1, 31))] == ["M1", "M2", "M3"]
     assert [e.member_id for e in overlay.on("A", D(2025, 2, 1))] == ["M1", "M3"]
+
+
+def test_a_transfer_dated_after_the_member_left_does_not_bring_them_back(cells):
+    w = cells
+    w.fact("member.transferred", D(2025, 7, 1), member_id="M2", from_org_unit_id="A", to_org_unit_id="B",
+           kind="official")
+    w.fact("member.expelled", D(2020, 2, 4), member_id="M2", case_id="KL-1")  # recorded later, dated earlier
+    assert "M2" not in w.expected("B", D(2025, 8, 1)) and "M2" not in w.expected("A", D(2021, 1, 1))
