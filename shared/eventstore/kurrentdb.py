@@ -11,10 +11,12 @@ Where this adapter differs from the SQL ones (DESIGN.md §2-§3):
 - positions are commit positions: unique and increasing, but with (large) gaps;
 - ``append_batch`` is *not* atomic across streams: every stream is checked (expected version,
   already stored ids) before the first write, but the writes are separate appends, so a conflict
-  that appears between them leaves the earlier streams written;
+  that appears between them leaves the earlier streams written (KurrentDB 25.1+ has an atomic
+  ``multi_append_to_stream``; not used yet, as no such server was available to test against);
 - a retried batch is recognised in its own stream only (the SQL adapters look the ids up in the
-  whole log); ``find_event`` and ``stream_names`` scan the log, as KurrentDB has no index by
-  event id: fine for tools and occasional look-ups, costly on hot paths;
+  whole log): after the expected version, or anywhere in the stream for ``ANY``, which reads it
+  whole; ``find_event`` and ``stream_names`` scan the log, as KurrentDB has no index by event
+  id: fine for tools and occasional look-ups, costly on hot paths;
 - the server already refuses to edit events; the hash chain still lets anyone check exports.
 
 Several services may share one server: ``?log=members`` in the URL (or ``log=``) stores the
@@ -145,10 +147,14 @@ class KurrentDBEventStore(EventStore):
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
         # Check every stream before writing any (no cross-stream transaction: see module doc).
-        plans = [(stream, events, expected, self._tail(stream, events, expected))
-                 for stream, events, expected in batches]
+        # A stream's later runs in the same batch are checked when written, after its first run.
+        checked: dict[str, tuple] = {}
+        for stream, events, expected in batches:
+            if stream not in checked:
+                checked[stream] = self._tail(stream, events, expected)
         out: list[Envelope] = []
-        for stream, events, expected, (stored, version, last_hash) in plans:
+        for stream, events, expected in batches:
+            stored, version, last_hash = checked.pop(stream, None) or self._tail(stream, events, expected)
             out.extend(stored if stored is not None else self._write(stream, events, expected, version, last_hash))
         if out:
             self._notify_appended()
@@ -156,7 +162,14 @@ class KurrentDBEventStore(EventStore):
 
     def _tail(self, stream: str, events: list[NewEvent], expected: int):
         """(stored envelopes of a retried batch or None, current version, last hash)."""
-        records = self._records(self._kdb_stream(stream))
+        kdb_stream = self._kdb_stream(stream)
+        if expected == ANY:
+            records = self._records(kdb_stream)  # a retry could sit anywhere in the stream
+        else:
+            records = self._records(kdb_stream, backwards=True, limit=1)
+            if records and records[0].stream_position > expected:
+                # A retry of this batch would sit right after the version it expected.
+                records = self._records(kdb_stream, stream_position=expected + 1)
         ids = {uuid.UUID(e.event_id) for e in events}
         stored = [self._envelope(r) for r in records if r.id in ids]
         if stored:
@@ -212,7 +225,7 @@ class KurrentDBEventStore(EventStore):
         # if that is not an event either, scan from the start (correct, only slower).
         start = from_position - 1 if from_position > 1 else None
         left = limit
-        while True:
+        while left is None or left > 0:
             try:
                 page = self._all_page(start, PAGE)
             except InvalidCommitPositionError:
@@ -231,7 +244,7 @@ class KurrentDBEventStore(EventStore):
                 yield env
                 if left is not None:
                     left -= 1
-                    if left <= 0:
+                    if left == 0:
                         return
             if len(page) < PAGE:
                 return

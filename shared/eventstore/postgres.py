@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position BIGINT N
 
 SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM events"
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+RESERVE = "UPDATE log_head SET position = position + %s RETURNING position - %s"
+STORED = SELECT + " WHERE event_id = ANY(%s) ORDER BY position"
+TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1"
 PAGE = 2000
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -106,9 +109,13 @@ class PostgresEventStore(EventStore):
 
     def _create_schema(self, db: psycopg.Connection) -> None:
         with db.transaction():
-            # Two processes starting at once would race on CREATE ... IF NOT EXISTS (it is not
-            # atomic against the catalog); the advisory lock makes them take turns.
+            # Two processes starting at once would race on CREATE ... IF NOT EXISTS (not atomic
+            # against the catalog): the advisory lock makes them take turns.
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"dangvien-eventstore:{self.schema}",))
+            # Once created, touch nothing: CREATE INDEX IF NOT EXISTS still locks the table and
+            # would deadlock with appenders that hold the log_head row.
+            if db.execute("SELECT to_regclass(%s)", (f"{self.schema}.checkpoints",)).fetchone()[0]:
+                return
             db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
@@ -121,36 +128,44 @@ class PostgresEventStore(EventStore):
         with self._lock:
             db = self._connection()
             with db.transaction():  # rolls back on any exception, ConcurrencyError included
-                out = self._append_locked(db.cursor(), batches)
+                out = self._append_locked(db, batches)
         self._notify_appended()
         return out
 
-    def _append_locked(self, cur: psycopg.Cursor, batches) -> list[Envelope]:
-        # Lock the counter first: from here on we are the only appender, so the version and
-        # event_id checks below cannot be overtaken before we commit.
-        head = cur.execute("SELECT position FROM log_head FOR UPDATE").fetchone()[0]
+    def _append_locked(self, db: psycopg.Connection, batches) -> list[Envelope]:
+        wanted = sum(len(events) for _, events, _ in batches)
+        # One round trip (pipeline): reserve the positions, then read each stream's tail and any
+        # already stored ids. The counter's row lock queues every other appender behind us until
+        # commit, so these reads cannot be overtaken.
+        with db.pipeline():
+            reserve = db.execute(RESERVE, (wanted, wanted))
+            lookups = [(db.execute(STORED, ([e.event_id for e in events],)), db.execute(TAIL, (stream,)))
+                       for stream, events, _ in batches]
+        head = reserve.fetchone()[0]
         position = head + 1
+        tails: dict[str, tuple[int, str]] = {}  # streams written earlier in this very batch
         out: list[Envelope] = []
-        for stream, events, expected in batches:
-            ids = [e.event_id for e in events]
-            stored = cur.execute(f"{SELECT} WHERE event_id = ANY(%s) ORDER BY position", (ids,)).fetchall()
+        params: list[tuple] = []
+        for (stream, events, expected), (stored_cur, tail_cur) in zip(batches, lookups):
+            stored = stored_cur.fetchall()
             if stored:
-                if len(stored) != len(ids):
+                if len(stored) != len(events):
                     raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
                 out.extend(envelope(r) for r in stored)
                 continue
-            last = cur.execute(
-                "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1",
-                (stream,)).fetchone()
+            last = tails.get(stream) or tail_cur.fetchone()
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
                 raise ConcurrencyError(stream, expected, version)
             rows = chain(stream, events, version, last_hash, position)
-            cur.executemany(INSERT, [row_params(r) for r in rows])
+            params += [row_params(r) for r in rows]
+            out.extend(envelope(p) for p in params[-len(rows):])
+            tails[stream] = (rows[-1]["stream_version"], rows[-1]["hash"])
             position += len(rows)
-            out.extend(envelope(row_params(r)) for r in rows)
-        if position - 1 != head:
-            cur.execute("UPDATE log_head SET position = %s", (position - 1,))
+        if params:
+            db.cursor().executemany(INSERT, params)
+        if position - 1 != head + wanted:  # some entries were retries: give their numbers back
+            db.execute("UPDATE log_head SET position = %s", (position - 1,))
         return out
 
     # -- reading ---------------------------------------------------------------------

@@ -209,26 +209,36 @@ def test_concurrent_appenders_keep_positions_and_streams_contiguous(backend, mod
     if mode == "threads":
         stores = [backend.open(), backend.open()]
         start = threading.Barrier(2)
+        errors: list[Exception] = []
 
         def run(store, name):
             start.wait()
-            appender.write(store, name, n)
+            try:
+                appender.write(store, name, n)
+            except Exception as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
 
         threads = [threading.Thread(target=run, args=(s, name)) for s, name in zip(stores, "ab")]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=120)
-        assert not any(t.is_alive() for t in threads)
+        assert not any(t.is_alive() for t in threads) and errors == []
     else:
         backend.open()  # create the schema first; the race on creation has its own test
         start_at = str(time.time() + 2.0)
         procs = [subprocess.Popen([sys.executable, str(APPENDER), backend.url, name, str(n), start_at],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for name in "ab"]
-        for p in procs:
-            out, err = p.communicate(timeout=240)
-            assert p.returncode == 0, err
+        try:
+            for p in procs:
+                _, err = p.communicate(timeout=240)
+                assert p.returncode == 0, err
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
 
     store = backend.open()
     log = list(store.read_all())
@@ -279,6 +289,14 @@ def test_append_batch_writes_several_streams(store):
     out = store.append_batch([("a", [ev(0), ev(1)], NO_STREAM), ("b", [ev(2)], NO_STREAM)])
     assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("a", 1), ("b", 0)]
     assert [e.position for e in out] == positions(store)
+
+
+def test_append_batch_with_runs_of_the_same_stream(store):
+    # The buffered import writes one entry per run of consecutive events of a stream.
+    out = store.append_batch([("a", [ev(0)], NO_STREAM), ("b", [ev(1)], NO_STREAM), ("a", [ev(2), ev(3)], 0)])
+    assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("b", 0), ("a", 1), ("a", 2)]
+    assert store.read_stream("a") == [out[0], out[2], out[3]]
+    assert verify_chain(store.read_stream("a")) is None
 
 
 def test_append_batch_with_a_conflict_in_its_second_stream_writes_nothing(store):

@@ -43,21 +43,28 @@ def test_an_append_waiting_on_the_server_lets_other_green_threads_run(pg_databas
     schema = f"g_{uuid.uuid4().hex[:12]}"
     url = f"{pg_database}?schema={schema}"
     PostgresEventStore(url).close()  # create the schema
-    with psycopg.connect(pg_database) as holder:  # a transaction holding the log's counter
-        holder.execute(f'SELECT position FROM "{schema}".log_head FOR UPDATE')
-        child = subprocess.Popen([sys.executable, "-c", CHILD, url],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while not _someone_waits_on_a_lock(pg_database):
-            assert child.poll() is None and time.monotonic() < deadline, child.stderr.read()
-            time.sleep(0.05)
-        time.sleep(0.5)
-        holder.rollback()
-    out, err = child.communicate(timeout=30)
+    child = None
+    try:
+        with psycopg.connect(pg_database) as holder:  # a transaction holding the log's counter
+            holder.execute(f'SELECT position FROM "{schema}".log_head FOR UPDATE')
+            child = subprocess.Popen([sys.executable, "-c", CHILD, url],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while not _someone_waits_on_a_lock(pg_database):
+                assert child.poll() is None and time.monotonic() < deadline, child.stderr.read()
+                time.sleep(0.05)
+            time.sleep(0.5)
+            holder.rollback()
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
     assert child.returncode == 0, err
     waited, ticks = out.split()
     assert float(waited) >= 0.5
-    assert int(ticks) >= 20, f"the hub froze: {ticks} ticks in {waited}s"
+    # A frozen hub gives exactly 0 ticks; a busy machine may slow the ticker, not stop it.
+    assert int(ticks) >= 5, f"the hub froze: {ticks} ticks in {waited}s"
 
 
 def _someone_waits_on_a_lock(db_url: str) -> bool:
