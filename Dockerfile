@@ -35,8 +35,11 @@ COPY dangvien/ dangvien/
 
 # With a lock file every dependency is already pinned and installed: install only the
 # project. Without one, let pip resolve from pyproject.toml.
+# The gateway's dashboard files are package data: fail the build if the wheel lost them
+# (pyproject.toml needs [tool.setuptools.package-data] "services.gateway" = ["static/*"]).
 RUN if [ -f requirements.lock ]; then pip install --no-deps .; else pip install .; fi \
- && dangvien --help >/dev/null
+ && cd / && dangvien --help >/dev/null \
+ && python -c "import pathlib, services.gateway as g; p = pathlib.Path(g.__file__).parent / 'static' / 'index.html'; assert p.is_file(), f'{p} missing from the installed package'"
 
 # --- runtime: slim, no compilers, no pip cache, not root ------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
