@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 
 from shared.config import Settings
@@ -52,12 +53,22 @@ def start(names: list[str], settings: Settings):
     from shared import logging as slog
     memory_shim.apply()
     slog.configure(settings.log_format, settings.log_level)
-    import logging
     logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://
+    from shared import ops
     runner = ServiceRunner(nameko_config(settings))
     for name in names:
-        runner.add_service(service_class(name))
+        cls = service_class(name)
+        if not hasattr(cls, "ops_timer"):
+            cls.ops_timer = ops.WorkerTimer()  # worker latency for /metrics, without touching services
+        runner.add_service(cls)
     runner.start()
+    if settings.metrics_port:
+        try:
+            ops.serve(runner, settings, settings.http_host if settings.amqp_uri.startswith("memory://") else "0.0.0.0",
+                      settings.metrics_port)
+        except OSError as exc:  # a second embedded instance on one host: run without ops endpoints
+            logging.getLogger("dangvien").warning("ops endpoints not started on port %s: %s",
+                                                  settings.metrics_port, exc)
     return runner
 
 

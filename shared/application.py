@@ -67,11 +67,12 @@ def to_new_events(decided: Sequence[Decided], ctx: Context, stream: str) -> list
     return out
 
 
-def already_done(store: EventStore, ctx: Context) -> list[Envelope] | None:
-    """Events stored by an earlier attempt of this very command, if any."""
+def already_done(store: EventStore, ctx: Context, stream: str | None = None) -> list[Envelope] | None:
+    """Events stored by an earlier attempt of this very command, if any (``stream``: where its
+    first event went, a hint for stores without an index by event id)."""
     if not ctx.command_id:
         return None
-    first = store.find_event(event_id_for(ctx, 0))
+    first = store.find_event(event_id_for(ctx, 0), stream)
     if first is None:
         return None
     found, i = [first], 1
@@ -84,7 +85,7 @@ def already_done(store: EventStore, ctx: Context) -> list[Envelope] | None:
 def execute(store: EventStore, stream: str, fold: Callable[[list[Envelope]], object],
             decide: Callable[[object], Sequence[Decided]], ctx: Context) -> list[Envelope]:
     """Run one command against one stream (other streams it touches are appended without a check)."""
-    done = already_done(store, ctx)
+    done = already_done(store, ctx, stream)
     if done is not None:
         return done
     for attempt in (1, 2):

@@ -70,8 +70,8 @@ class BufferedStore(EventStore):
     def stream_names(self) -> Iterator[str]:
         yield from self.real.stream_names()
 
-    def find_event(self, event_id: str) -> Envelope | None:
-        return self._by_id.get(event_id) or self.real.find_event(event_id)
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
+        return self._by_id.get(event_id) or self.real.find_event(event_id, stream)
 
     def get_checkpoint(self, name: str) -> int:
         return self.real.get_checkpoint(name)
@@ -82,6 +82,10 @@ class BufferedStore(EventStore):
     @property
     def pending(self) -> int:
         return len(self._pending)
+
+    def pending_events(self) -> list[Envelope]:
+        """What commands appended here and is not yet committed, in append order."""
+        return sorted((e for evs in self._by_stream.values() for e in evs), key=lambda e: e.position)
 
     def commit(self) -> list[Envelope]:
         """Write the buffer in order, one batch entry per run of consecutive events of a stream."""

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     #: gateway HTTP address.
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    #: port of /healthz, /readyz and /metrics of every service process (0: none).
+    metrics_port: int = 9100
+    #: the gateway's users, tokens and access log; empty means ``sqlite:///<data_dir>/gateway.db``.
+    gateway_db: str = ""
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
     #: "json" in production, "console" on a terminal.

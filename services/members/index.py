@@ -25,10 +25,9 @@ LEAVING = ("member.removed", "member.resigned", "member.expelled", "member.died"
 
 
 def pending_events(store) -> list[Envelope]:
-    """Events appended to a BufferedStore and not yet committed, in order (empty for a real store).
-    [kernel] uses the buffer's private index until BufferedStore exposes one."""
-    by_stream = getattr(store, "_by_stream", None) or {}
-    return sorted((e for evs in by_stream.values() for e in evs), key=lambda e: e.position)
+    """Events appended to a BufferedStore and not yet committed, in order (empty for a real store)."""
+    pending = getattr(store, "pending_events", None)
+    return pending() if pending else []
 
 
 class MembersIndexProjection(Projection):

@@ -275,11 +275,17 @@ class KurrentDBEventStore(EventStore):
     def stream_names(self) -> Iterator[str]:
         yield from sorted({env.stream for env in self.read_all()})
 
-    def find_event(self, event_id: str) -> Envelope | None:
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
         try:
             wanted = uuid.UUID(event_id)
         except ValueError:
             return None  # never stored: KurrentDB ids are UUIDs
+        if stream is not None:
+            # No index by event id: a command's retry looks in the stream it writes to (cheap)
+            for rec in reversed(self._records(self._kdb_stream(stream))):
+                if rec.id == wanted:
+                    return self._envelope(rec)
+            return None
         # Newest first: a retried command looks for events it stored moments ago.
         for rec in self._backwards():
             if rec.id == wanted and (env := self._envelope(rec)) is not None:

@@ -72,8 +72,9 @@ class EventStore(abc.ABC):
         ...
 
     @abc.abstractmethod
-    def find_event(self, event_id: str) -> Envelope | None:
-        ...
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
+        """The stored event with this id. ``stream`` is a hint: engines without an index by
+        event id (KurrentDB) look only there instead of scanning the log."""
 
     # -- checkpoints (relay) ---------------------------------------------------------
     @abc.abstractmethod

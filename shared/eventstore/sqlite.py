@@ -131,7 +131,7 @@ class SQLiteEventStore(EventStore):
         for (name,) in self._query("SELECT DISTINCT stream FROM events ORDER BY stream"):
             yield name
 
-    def find_event(self, event_id: str) -> Envelope | None:
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
         rows = self._query(f"{SELECT} WHERE event_id = ?", (event_id,))
         return envelope(rows[0]) if rows else None
 

@@ -1,0 +1,139 @@
+"""Operations endpoints of a service process: /healthz, /readyz, /metrics (Prometheus text).
+
+Metrics: events appended (store head), relay lag per producing store, projection lag per
+(projection, source), and RPC/HTTP worker latency per entrypoint. Nothing personal is exported:
+only counts, positions and entrypoint names.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+from nameko.extensions import DependencyProvider
+
+from shared import runtime
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Latency:
+    """A Prometheus histogram per entrypoint, kept in memory."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
+        self.sums: dict[tuple[str, str], float] = defaultdict(float)
+
+    def observe(self, service: str, entrypoint: str, seconds: float) -> None:
+        key = (service, entrypoint)
+        with self._lock:
+            row = self.counts[key]
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    row[i] += 1
+            row[-1] += 1
+            self.sums[key] += seconds
+
+    def render(self) -> list[str]:
+        out = ["# HELP dangvien_worker_seconds Time to handle one RPC, HTTP request or event.",
+               "# TYPE dangvien_worker_seconds histogram"]
+        with self._lock:
+            for (service, ep), row in sorted(self.counts.items()):
+                labels = f'service="{service}",entrypoint="{ep}"'
+                for bound, n in zip(BUCKETS, row):
+                    out.append(f'dangvien_worker_seconds_bucket{{{labels},le="{bound}"}} {n}')
+                out.append(f'dangvien_worker_seconds_bucket{{{labels},le="+Inf"}} {row[-1]}')
+                out.append(f"dangvien_worker_seconds_sum{{{labels}}} {self.sums[(service, ep)]:.6f}")
+                out.append(f"dangvien_worker_seconds_count{{{labels}}} {row[-1]}")
+        return out
+
+
+LATENCY = Latency()
+
+
+class WorkerTimer(DependencyProvider):
+    """Times every worker of the service it is attached to (added by the runner)."""
+
+    def worker_setup(self, worker_ctx):
+        worker_ctx.data["dangvien.started"] = time.perf_counter()
+
+    def worker_teardown(self, worker_ctx):
+        started = worker_ctx.data.get("dangvien.started")
+        if started is not None:
+            LATENCY.observe(worker_ctx.service_name, worker_ctx.entrypoint.method_name,
+                            time.perf_counter() - started)
+
+
+def metrics_text(settings) -> str:
+    from shared.config import SERVICES
+    stores = {svc: runtime._stores.get(settings.store_url(svc)) for svc in SERVICES}
+    stores = {svc: s for svc, s in stores.items() if s is not None}
+    lines = ["# HELP dangvien_events_appended Highest position of each service's event store.",
+             "# TYPE dangvien_events_appended gauge",
+             "# HELP dangvien_relay_lag_events Events stored but not yet published on the bus.",
+             "# TYPE dangvien_relay_lag_events gauge"]
+    for svc, store in sorted(stores.items()):
+        try:
+            head = store.head_position()
+            lag = head - store.get_checkpoint("relay")
+        except Exception:
+            continue
+        lines.append(f'dangvien_events_appended{{store="{svc}"}} {head}')
+        lines.append(f'dangvien_relay_lag_events{{store="{svc}"}} {lag}')
+    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection.",
+              "# TYPE dangvien_projection_lag_events gauge"]
+    for url, db in sorted(runtime._readmodels.items()):
+        try:
+            rows = db.query("SELECT projection, source, position FROM projection_checkpoints")
+        except Exception:
+            continue
+        for projection, source, position in rows:
+            store = stores.get(source)
+            if store is not None:
+                lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
+                             f"{max(store.head_position() - position, 0)}")
+    return "\n".join(lines + LATENCY.render()) + "\n"
+
+
+def ready(runner) -> tuple[bool, dict]:
+    """Ready when every container runs and every store answers."""
+    checks = {}
+    for container in runner.containers:
+        checks[container.service_name] = bool(getattr(container, "_being_killed", False) is False
+                                              and container.started)
+    for url, store in list(runtime._stores.items()):
+        try:
+            store.head_position()
+            checks[url.rsplit("/", 1)[-1]] = True
+        except Exception:
+            checks[url.rsplit("/", 1)[-1]] = False
+    return all(checks.values()), checks
+
+
+def serve(runner, settings, host: str, port: int):
+    """Start the ops HTTP server in a green thread; returns the listening socket."""
+    import json
+
+    import eventlet
+    from eventlet import wsgi
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            body, status, ctype = json.dumps({"status": "ok"}), "200 OK", "application/json"
+        elif path == "/readyz":
+            ok, checks = ready(runner)
+            body = json.dumps({"ready": ok, "checks": checks})
+            status, ctype = ("200 OK" if ok else "503 Service Unavailable"), "application/json"
+        elif path == "/metrics":
+            body, status, ctype = metrics_text(settings), "200 OK", "text/plain; version=0.0.4"
+        else:
+            body, status, ctype = "{}", "404 Not Found", "application/json"
+        data = body.encode("utf-8")
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+        return [data]
+
+    sock = eventlet.listen((host, port))
+    eventlet.spawn(wsgi.server, sock, app, log_output=False)
+    return sock
