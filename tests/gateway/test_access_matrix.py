@@ -159,3 +159,14 @@ def test_personal_data_never_reaches_the_log(system):
     log = system.proc.output()
     assert "Trương Thị Phạm Vi" not in log
     assert "1995-04-02" not in log
+
+
+def test_a_retried_command_with_the_same_idempotency_key_writes_nothing_new(system):
+    body = {"occurred_on": (dt.date.today() - dt.timedelta(days=2)).isoformat(), "member_id": "MX-idem",
+            "org_unit_id": OWN_CELL, "full_name": "Lê Văn Thử Lại", "birth_date": "1990-02-03", "sex": "male"}
+    key = {"Idempotency-Key": "admit-MX-idem-1"}
+    first = system.call("POST", "/api/v1/members/admit_member", "d1_clerk", body, headers=key)
+    assert first[0] == 201, first
+    before = event_count(system.data_dir)
+    again = system.call("POST", "/api/v1/members/admit_member", "d1_clerk", body, headers=key)
+    assert again == first and event_count(system.data_dir) == before
