@@ -71,6 +71,23 @@ def test_command_reaches_the_report_through_real_processes(cluster):
     assert wait_until(lambda: headcount(cluster) == 1, what="headcount 1")
 
 
+def test_each_process_reports_health_readiness_and_lag(cluster):
+    start_all(cluster)
+    http("POST", f"{cluster.url}/api/v1/members/admit_member", admission("M1"), cluster.auth)
+    wait_until(lambda: headcount(cluster) == 1, what="headcount 1")
+    members = cluster.procs["members"].ops_url
+    assert http("GET", f"{members}/healthz")[0] == 200
+    status, ready = http("GET", f"{members}/readyz")
+    assert status == 200 and ready["ready"] is True
+    import urllib.request
+    metrics = urllib.request.urlopen(f"{members}/metrics", timeout=10).read().decode()
+    assert 'dangvien_events_appended{store="members"} 4' in metrics  # three units and one admission
+    assert 'dangvien_relay_lag_events{store="members"} 0' in metrics
+    assert 'dangvien_worker_seconds_count{service="members",entrypoint="admit_member"} 1' in metrics
+    reporting = urllib.request.urlopen(f"{cluster.procs['reporting'].ops_url}/metrics", timeout=10).read().decode()
+    assert "dangvien_projection_lag_events" in reporting
+
+
 def test_relay_killed_before_publish_loses_nothing_and_duplicates_nothing(cluster):
     start_all(cluster)
     wait_until(lambda: headcount(cluster) == 0 or True)

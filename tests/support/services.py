@@ -119,7 +119,8 @@ class Process:
 
 def base_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANGVIEN_") or k == "DANGVIEN_REQUIRE_SERVICES"}
-    env.update({"DANGVIEN_LOG_FORMAT": "console", "DANGVIEN_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.update({"DANGVIEN_LOG_FORMAT": "console", "DANGVIEN_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+                "DANGVIEN_METRICS_PORT": "0"})
     env.update(extra)
     return env
 
@@ -140,7 +141,10 @@ class Cluster:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, service: str, **env: str) -> Process:
-        proc = Process(cli("serve", service), {**self.env, **env}, self.tmp / f"{service}.log")
+        ops_port = free_port()
+        proc = Process(cli("serve", service), {**self.env, "DANGVIEN_METRICS_PORT": str(ops_port), **env},
+                       self.tmp / f"{service}.log")
+        proc.ops_url = f"http://127.0.0.1:{ops_port}"
         proc.wait_for_output(f"{service} started")
         self.procs[service] = proc
         return proc
