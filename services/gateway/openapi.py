@@ -111,6 +111,9 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
                                        "content": {"application/json": {"schema": {}}}}, **COMMON_ERRORS}
             paths[f"/api/v1/{service}/{name}"] = {"get": op}
     paths.update(_fixed_paths())
+    readable = sorted({(svc, n) for svc, n, kind, _ in entries if kind == "query"})
+    if readable:
+        paths["/api/v1/exports/{service}/{name}"] = {"get": _export_op(readable)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "dangvien — API quản lý đảng viên (party member management)", "version": "1",
@@ -124,6 +127,23 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "dangvien user add / user token"}}},
     }
+
+
+def _export_op(readable: list[tuple[str, str]]) -> dict:
+    return {
+        "operationId": "gateway.export", "tags": ["gateway"],
+        "summary": "Xuất kết quả truy vấn ra XLSX/CSV (được ghi nhật ký) — export a query's rows (recorded)",
+        "description": "The query's own parameters go in the query string as for GET /api/v1/{service}/{name}.",
+        "parameters": [
+            {"name": "service", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": sorted({s for s, _ in readable})}},
+            {"name": "name", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": sorted({n for _, n in readable})}},
+            {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["xlsx", "csv"]}},
+            REASON],
+        "responses": {"200": {"description": "the file", "content": {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {}},
+            "text/csv": {"schema": {"type": "string"}}}}, **COMMON_ERRORS}}
 
 
 def _fixed_paths() -> dict:

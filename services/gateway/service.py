@@ -20,7 +20,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
-from shared.errors import DomainError
+from shared.errors import DomainError, NotFound
 from shared.events import derived_event_id
 from shared.readmodel import ReadModelDB
 from shared.runtime import settings_of
@@ -200,7 +200,7 @@ class GatewayService:
         """Authorise and run one query; return (user, params sent, the service's answer)."""
         spec = queries_of(service).get(name) if service in BACKENDS else None
         if spec is None:
-            raise DomainError("unknown_endpoint", f"Không có chức năng «{service}/{name}»",
+            raise NotFound("unknown_endpoint", f"Không có chức năng «{service}/{name}»",
                               f"No endpoint '{service}/{name}'")
         user = self._user(request)
         params = access.authorise(user, spec, query_params(request), self._resolver(), is_query=True)
