@@ -1,0 +1,66 @@
+"""Expulsion across real processes on RabbitMQ (issues 3 and 5): the discipline service decides,
+the members service ends the membership by reacting to the published event — once, even when
+the event is delivered again."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.services import Cluster, http, rabbit_vhost, wait_until
+
+pytestmark = pytest.mark.integration
+
+TREE = [
+    {"occurred_on": "2015-01-01", "org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"},
+    {"occurred_on": "2015-01-01", "org_unit_id": "D1", "name": "Đảng bộ huyện Châu Thành", "kind": "direct",
+     "parent_id": "TN"},
+    {"occurred_on": "2015-01-01", "org_unit_id": "G1", "name": "Chi bộ xã Hảo Đước", "kind": "grassroots_cell",
+     "parent_id": "D1"},
+]
+
+
+def test_expulsion_ends_the_membership_in_the_members_service(tmp_path):
+    with rabbit_vhost() as amqp:
+        cluster = Cluster(tmp_path, amqp)
+        try:
+            for svc in ("members", "discipline", "reporting", "gateway"):
+                cluster.start(svc)
+            token = (tmp_path / "data" / "admin.token").read_text().strip()
+            auth = {"Authorization": f"Bearer {token}"}
+            api = f"{cluster.url}/api/v1"
+            for unit in TREE:
+                assert http("POST", f"{api}/members/create_org_unit", unit, auth)[0] == 201
+            status, body = http("POST", f"{api}/members/transfer_in", {
+                "occurred_on": "2016-03-01", "member_id": "M1", "org_unit_id": "G1", "full_name": "Lê Văn Tám",
+                "birth_date": "1980-02-02", "sex": "male", "origin": "Đảng bộ tỉnh Long An"}, auth)
+            assert status == 201, body
+
+            # the discipline service learns of the member from the bus before it can judge the form
+            def decided():
+                s, b = http("POST", f"{api}/discipline/apply_discipline", {
+                    "occurred_on": "2020-06-01", "case_id": "K1", "subject_kind": "member", "subject_id": "M1",
+                    "form": "expulsion", "violation_on": "2019-12-01", "decided_by": "Ủy ban Kiểm tra Tỉnh ủy"},
+                    {**auth, "Idempotency-Key": "k1-expel"})
+                return s == 201 and b
+            wait_until(decided, timeout=30, what="expulsion decided")
+
+            def member():
+                s, b = http("GET", f"{api}/members/get_member?member_id=M1", headers=auth)
+                assert s == 200, b
+                return b
+            expelled = wait_until(lambda: member()["status"] == "left" and member(), timeout=30,
+                                  what="membership ended")
+            assert expelled["left_how"] == "expelled" and expelled["left_on"] == "2020-06-01"
+
+            # a retried HTTP command (same Idempotency-Key) writes nothing and triggers nothing new
+            again = http("POST", f"{api}/discipline/apply_discipline", {
+                "occurred_on": "2020-06-01", "case_id": "K1", "subject_kind": "member", "subject_id": "M1",
+                "form": "expulsion", "violation_on": "2019-12-01", "decided_by": "Ủy ban Kiểm tra Tỉnh ủy"},
+                {**auth, "Idempotency-Key": "k1-expel"})
+            assert again[0] == 201
+            from shared.eventstore import open_store
+            members_store = open_store(f"sqlite:///{tmp_path / 'data' / 'members.events.db'}")
+            expulsions = [e for e in members_store.read_stream("member-M1") if e.type == "member.expelled"]
+            members_store.close()
+            assert len(expulsions) == 1 and expulsions[0].data["case_id"] == "K1"
+        finally:
+            cluster.stop()
