@@ -56,6 +56,14 @@ class ProjectionRunner:
 
     # -- checkpoints -----------------------------------------------------------------
     def _checkpoint(self, tx: Tx, source: str) -> int:
+        """The checkpoint, locked for this transaction: replicas of a service sharing a read model
+        take turns per source, so no event is applied twice (SQLite's BEGIN IMMEDIATE already
+        serialises writers; PostgreSQL needs the row lock)."""
+        if tx.pg:
+            tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, 0) "
+                       "ON CONFLICT (projection, source) DO NOTHING", (self.projection.name, source))
+            return tx.scalar("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ? "
+                             "FOR UPDATE", (self.projection.name, source), default=0)
         return tx.scalar("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ?",
                          (self.projection.name, source), default=0)
 

@@ -21,6 +21,10 @@ class Tx:
     def __init__(self, cursor, pg: bool):
         self._cur, self._pg = cursor, pg
 
+    @property
+    def pg(self) -> bool:
+        return self._pg
+
     def _sql(self, sql: str) -> str:
         return _QMARK.sub("%s", sql) if self._pg else sql
 

@@ -154,6 +154,10 @@ class Relay:
         import time
         while not should_stop():
             try:
+                if not self.store.try_lease(CHECKPOINT):
+                    # another replica of this service relays this store; stand by
+                    time.sleep(min(poll * 10, 2.0))
+                    continue
                 if self.run_once():
                     continue
                 self.store.wait_for_append(self.checkpoint, poll)

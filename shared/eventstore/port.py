@@ -85,6 +85,15 @@ class EventStore(abc.ABC):
     def set_checkpoint(self, name: str, position: int) -> None:
         ...
 
+    # -- leases (one relay per store among replicas) ----------------------------------
+    def try_lease(self, name: str) -> bool:
+        """Take an exclusive, process-lifetime lease named ``name``; False if another holds it.
+
+        Engines without one (KurrentDB) grant it to everyone: every replica then relays, which
+        is still correct (at-least-once, consumers skip duplicates), only wasteful.
+        """
+        return True
+
     # -- waiting ---------------------------------------------------------------------
     def _notify_appended(self) -> None:
         with self._appended:

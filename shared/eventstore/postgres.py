@@ -120,6 +120,25 @@ class PostgresEventStore(EventStore):
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
 
+    # -- leases ----------------------------------------------------------------------
+    def try_lease(self, name: str) -> bool:
+        """A session advisory lock on a connection of its own: the server frees it when the
+        holder's connection dies, so another replica takes over."""
+        conn = getattr(self, "_lease_conn", None)
+        held = getattr(self, "_leases", set())
+        if conn is not None and not conn.closed and name in held:
+            return True
+        if conn is None or conn.closed:
+            cls = _GreenConnection if _eventlet_patched() else psycopg.Connection
+            conn = cls.connect(self._conninfo, autocommit=True)
+            self._lease_conn, held = conn, set()
+        got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))",
+                           (f"dangvien-lease:{self.schema}:{name}",)).fetchone()[0]
+        if got:
+            held.add(name)
+        self._leases = held
+        return bool(got)
+
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]

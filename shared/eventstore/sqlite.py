@@ -135,6 +135,25 @@ class SQLiteEventStore(EventStore):
         rows = self._query(f"{SELECT} WHERE event_id = ?", (event_id,))
         return envelope(rows[0]) if rows else None
 
+    # -- leases ----------------------------------------------------------------------
+    def try_lease(self, name: str) -> bool:
+        """An OS file lock beside the database: released by the kernel when the process dies."""
+        import fcntl
+        if self.path == ":memory:":
+            return True
+        if not hasattr(self, "_leases"):
+            self._leases = {}
+        if name in self._leases:
+            return True
+        handle = open(f"{self.path}.{name}.lease", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._leases[name] = handle
+        return True
+
     # -- checkpoints -----------------------------------------------------------------
     def get_checkpoint(self, name: str) -> int:
         rows = self._query("SELECT position FROM checkpoints WHERE name = ?", (name,))

@@ -29,3 +29,18 @@ def test_relay_publishes_in_order_and_moves_its_checkpoint(store):
     assert [k for k, _ in got] == ["org_unit.created", "member.died"]
     assert [b["position"] for _, b in got] == [1, 2]
     assert got[0][1]["source"] == "members" and got[0][1]["hash"]
+
+
+def test_only_one_replica_relays_a_store(store, tmp_path):
+    """Two processes' stores on one file: the second waits while the first holds the lease."""
+    import subprocess
+    import sys
+    assert store.try_lease("relay")
+    probe = f"from shared.eventstore.sqlite import SQLiteEventStore; print(SQLiteEventStore({store.path!r}).try_lease('relay'))"
+    other = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert other.stdout.strip() == "False"
+    store.close()
+    for h in store._leases.values():
+        h.close()  # the holder goes away (as a dead process would): the lease is free
+    again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert again.stdout.strip() == "True"
