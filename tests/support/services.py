@@ -131,6 +131,7 @@ class Cluster:
     def __init__(self, tmp: Path, amqp_uri: str, stores: dict[str, str] | None = None,
                  readmodels: dict[str, str] | None = None):
         self.tmp, self.port = tmp, free_port()
+        tmp.mkdir(parents=True, exist_ok=True)
         self.env = base_env(DANGVIEN_AMQP_URI=amqp_uri, DANGVIEN_DATA_DIR=str(tmp / "data"),
                             DANGVIEN_HTTP_PORT=str(self.port), DANGVIEN_RELAY_POLL_SECONDS="0.05")
         for svc, url in (stores or {}).items():
@@ -140,13 +141,15 @@ class Cluster:
         self.procs: dict[str, Process] = {}
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, service: str, **env: str) -> Process:
+    def start(self, service: str, replica: int = 1, **env: str) -> Process:
+        """Start one process of a service; ``replica`` > 1 starts another copy beside the first."""
         ops_port = free_port()
+        name = service if replica == 1 else f"{service}#{replica}"
         proc = Process(cli("serve", service), {**self.env, "DANGVIEN_METRICS_PORT": str(ops_port), **env},
-                       self.tmp / f"{service}.log")
+                       self.tmp / f"{name}.log")
         proc.ops_url = f"http://127.0.0.1:{ops_port}"
         proc.wait_for_output(f"{service} started")
-        self.procs[service] = proc
+        self.procs[name] = proc
         return proc
 
     def stop(self) -> None:
