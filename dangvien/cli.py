@@ -81,6 +81,11 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
             console.print(f"Đã ghi / written: {result.get('written', 0)} sự kiện mới / new events")
         except ApiError as exc:
             fail(exc)
+        from services.gateway.auth import demo_login
+        user, token = demo_login(data_dir)
+        console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
+                      f"[bold]{user}[/], mã truy cập / token: [bold]{token}[/]")
+    console.print(f"Quản trị / administrator token: {data_dir / 'admin.token'}")
     console.print(f"Mở / open: [bold]{url}[/]   (Ctrl+C để dừng / to stop)")
     sys.stdout.flush()
     runner.run_until_signalled(svc)

@@ -70,6 +70,9 @@ def dates_period(start: dt.date, end: dt.date) -> Period:
 
 def previous(period: Period) -> Period:
     """The comparison period by default: the year or term just before, or as many days before."""
+    if period.start.year <= 1900:
+        raise DomainError("no_previous_period", f"Không có kỳ so sánh trước {vn_date(period.start)}",
+                          f"No comparison period before {period.start.isoformat()}", field="compare")
     if period.kind == "year":
         return parse_period(str(period.start.year - 1))
     if period.kind == "term":

@@ -9,7 +9,7 @@ from shared.catalog.common import Id
 from shared.events import EventData, event_type
 
 Indicator = Literal["orgs_disciplined", "members_disciplined", "members_removed", "members_resigned"]
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{4})?$")]
+Period = Annotated[str, StringConstraints(pattern=r"^(19|2[01])\d{2}(-(19|2[01])\d{2})?$")]
 
 
 @event_type("target.registered")

@@ -10,7 +10,8 @@ import importlib
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
-import datetime as dt
+
+from shared.catalog.common import BusinessDate
 
 ROLES = ("viewer", "clerk", "inspector", "administrator")
 
@@ -20,7 +21,7 @@ class Command(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     #: business date: the day the decision took effect (ngày hiệu lực)
-    occurred_on: dt.date
+    occurred_on: BusinessDate
 
 
 class Query(BaseModel):

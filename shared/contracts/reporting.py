@@ -10,7 +10,7 @@ import datetime as dt
 
 from pydantic import ConfigDict, Field
 
-from shared.catalog.common import Id
+from shared.catalog.common import BusinessDate, Id
 from shared.catalog.reporting import Indicator, Period
 from shared.contracts import Command, Query, Spec
 
@@ -19,7 +19,7 @@ READERS = ("viewer", "clerk", "inspector", "administrator")
 
 class HeadcountQuery(Query):
     org_unit_id: Id | None = None
-    as_of: dt.date | None = None
+    as_of: BusinessDate | None = None
     known_at: dt.datetime | None = None
 
 
@@ -28,14 +28,14 @@ class ReportQuery(Query):
 
     org_unit_id: Id | None = None
     #: business date the report is drawn on (ngày số liệu); default today
-    as_of: dt.date | None = None
+    as_of: BusinessDate | None = None
     #: only facts recorded by this time (thời điểm ghi nhận); default everything
     known_at: dt.datetime | None = None
     term: Period | None = None
     compare: Period | None = None
     year: int | None = Field(None, ge=1930, le=2200)
-    from_: dt.date | None = Field(None, alias="from")
-    to: dt.date | None = None
+    from_: BusinessDate | None = Field(None, alias="from")
+    to: BusinessDate | None = None
 
 
 class AuditTrailQuery(Query):
