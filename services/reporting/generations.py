@@ -3,9 +3,9 @@
 The live projection writes tables prefixed with the current generation (``g1_`` …). A replay
 builds generation n+1 from the event stores — not from the bus — while queries keep reading
 generation n; when it has caught up with every store it takes the projection lock, applies the
-last few events, records the new prefix in ``rp_generation`` and switches. The old tables stay
-until the next replay starts, so a query that looked up the prefix just before the switch still
-finds its tables.
+last few events, records the new prefix in ``rp_generation`` and switches. The previous
+generation's tables stay until the replay after next, so a query that looked up the prefix just
+before a switch still finds its tables even when replays follow each other closely.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class Generations:
         """Rebuild every table from the stores into the next generation, then switch. Blocking."""
         old = self.prefix
         new = f"g{_number(old) + 1}_"
-        self._drop_all_but(old)
+        self._drop_older_than(_number(old) - 1)
         total = sum(self.stores[s].head_position() for s in self.sources)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
@@ -90,11 +90,15 @@ class Generations:
         self.progress["done"] = self.progress.get("done", 0) + n
         self.yield_now()  # let queries in between batches (eventlet)
 
-    def _drop_all_but(self, keep: str) -> None:
-        for n in range(1, _number(keep) + 2):
+    def _drop_older_than(self, keep_from: int) -> None:
+        """Drop generations before ``keep_from`` and any half-built one after the current.
+
+        The current generation and the one before it stay: a report that looked up the prefix
+        just before the last switch still finds its tables, however soon the next replay starts.
+        """
+        current = _number(self.prefix)
+        for n in list(range(1, keep_from)) + [current + 1]:
             prefix = f"g{n}_"
-            if prefix == keep:
-                continue
             with self.db.transaction() as tx:
                 for table in schema.TABLES:
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
