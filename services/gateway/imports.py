@@ -64,7 +64,11 @@ def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: di
         jobs.update(job_id, phase=f"writing:{service}")
         answer = call(service, "import_lines", lines, context, True)
         if not answer.get("ok"):
-            result = {"ok": False, "errors": answer.get("errors", []), "written": written}
+            # Validation passed for every service before anything was written, so this is rare
+            # (the state moved between validation and commit). Services before this one have
+            # committed; the file is safe to send again once fixed: their lines write nothing twice.
+            result = {"ok": False, "errors": answer.get("errors", []), "written": written,
+                      "committed_services": list(heads), "partial": bool(heads)}
             jobs.update(job_id, phase="refused", state="failed", result=result)
             return result
         written += answer.get("written", 0)

@@ -330,6 +330,14 @@ class GatewayService:
             job_id = self.gw.jobs.new(0)
         result = imports.run_import(text, self._call, self.gw.jobs, job_id, context_of(request, user, "imports"),
                                     projecting=BACKENDS)
+        if not result["ok"] and result.get("partial"):
+            done = ", ".join(result["committed_services"])
+            return problem(409, "import_partially_written",
+                           f"Tệp nhập đã được ghi một phần (dịch vụ: {done}) vì dữ liệu thay đổi giữa lúc kiểm tra "
+                           "và lúc ghi; sửa các dòng lỗi rồi gửi lại cả tệp — phần đã ghi không bị ghi lại",
+                           f"The import was partly written (services: {done}) because data changed between "
+                           "validation and writing; fix the lines and send the whole file again — what was "
+                           "written is not written twice", errors=result["errors"], job=job_id)
         if not result["ok"]:
             return problem(422, "import_refused", "Tệp nhập bị từ chối, không có dữ liệu nào được ghi",
                            "The import file was refused; nothing was written", errors=result["errors"], job=job_id)
