@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import structlog
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 from pydantic import BaseModel, ValidationError
 
 from shared.config import Settings
@@ -237,3 +238,24 @@ class ProjectionsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class ProjectingEntrypoints:
+    """RPCs the import job uses to wait for a service's projections (``positions``, ``catch_up``)
+    and the head of its own store. Mix into a service with ``store`` and ``projections``."""
+
+    @rpc
+    @query()
+    def head_position(self, q, context):
+        return self.store.head_position()
+
+    @rpc
+    @query()
+    def positions(self, q, context):
+        """How far the projections have read each source (for 'caught up' checks)."""
+        return self.projections.positions()
+
+    @rpc
+    @query()
+    def catch_up(self, q, context):
+        return self.projections.catch_up()

@@ -15,7 +15,8 @@ from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, Appl
                                          ChangeDiscipline, ConcludeInspection, ConcludeSupervision, InEffectQuery,
                                          OpenInspection, OpenSupervision, ResolveAppeal, SubjectQuery)
 from shared.importing import run_import
-from shared.runtime import EventStoreProvider, ProjectionsProvider, RelayProvider, command, query
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
+                            query)
 
 from services.discipline import application as app
 from services.discipline import domain, effect
@@ -29,7 +30,7 @@ def projections():
     return [RosterProjection(), CasesProjection()]
 
 
-class DisciplineService:
+class DisciplineService(ProjectingEntrypoints):
     name = SERVICE
 
     store = EventStoreProvider(SERVICE)
@@ -125,19 +126,3 @@ class DisciplineService:
         cases = load_cases(self.projections.db, q.subject_kind, q.subject_id)
         lapses = effect.lapse_days(cases)
         return [effect.view(c, None, lapses[c.case_id]) for c in sorted(cases, key=lambda c: c.decided_on)]
-
-    @rpc
-    @query()
-    def head_position(self, q, context):
-        return self.store.head_position()
-
-    @rpc
-    @query()
-    def positions(self, q, context):
-        """How far the projections have read each source (for 'caught up' checks)."""
-        return self.projections.positions()
-
-    @rpc
-    @query()
-    def catch_up(self, q, context):
-        return self.projections.catch_up()

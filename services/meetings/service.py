@@ -10,7 +10,8 @@ from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuer
                                        RosterQuery, ScheduleMeeting, WarningsQuery)
 from shared.errors import NotFound
 from shared.importing import run_import
-from shared.runtime import EventStoreProvider, ProjectionsProvider, RelayProvider, command, query
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
+                            query)
 
 from services.meetings import application as app, quality, views
 from services.meetings.projections import RosterOverlay, RosterProjection, SqlRoster
@@ -22,7 +23,7 @@ def projections():
     return [RosterProjection(), views.MeetingsViewProjection()]
 
 
-class MeetingsService:
+class MeetingsService(ProjectingEntrypoints):
     name = SERVICE
 
     store = EventStoreProvider(SERVICE)
@@ -107,21 +108,6 @@ class MeetingsService:
     def warnings(self, q, context):
         return views.warnings(self.projections.db, q.year, q.org_unit_id)
 
-    @rpc
-    @query()
-    def head_position(self, q, context):
-        return self.store.head_position()
-
-    @rpc
-    @query()
-    def positions(self, q, context):
-        """How far the projections have read each source (for 'caught up' checks)."""
-        return self.projections.positions()
-
-    @rpc
-    @query()
-    def catch_up(self, q, context):
-        return self.projections.catch_up()
 
 
 def _unit_not_found(org_unit_id: str) -> NotFound:
