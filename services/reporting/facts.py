@@ -21,7 +21,7 @@ EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "me
          "member.resigned": "resigned", "member.expelled": "expelled"}
 #: non-personal payload fields a member fact keeps for breakdowns (names, birth dates stay out)
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
-                 "points")
+                 "points", "expected_return")
 
 
 def recorded(env: Envelope) -> str:
@@ -146,6 +146,8 @@ class FactsProjection(Projection):
         if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
             unit = self.current_unit(tx, member) or unit
         detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
+        if e.type == "member.working_away_started":
+            detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
         tx.execute(f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, occurred_on, recorded_at, "
                    "org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,

@@ -19,6 +19,8 @@ LISTS_VI = {
     "recognition_overdue": "Quá hạn xét công nhận đảng viên chính thức",
     "exemption_overdue": "Hết hạn miễn sinh hoạt chưa kết thúc",
     "not_complete_twice": "Hai năm liền không hoàn thành nhiệm vụ",
+    "working_away_overdue": "Đi làm ăn xa quá ngày dự kiến trở về",
+    "working_away_no_contact": "Đi làm ăn xa không có thông tin liên lạc",
 }
 
 
@@ -121,4 +123,30 @@ def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> lis
             out.append({"list": "exemption_overdue", "member_id": member, "org_unit_id": unit,
                         "value": (on - dt.date.fromisoformat(until)).days, "level": "overdue",
                         "since": vn_date(dt.date.fromisoformat(until))})
+    return out + _working_away_lists(v, active, in_scope, on)
+
+
+def _working_away_lists(v: View, active: dict, in_scope, on: dt.date) -> list[dict]:
+    """Members away for work (D0, D3) with no contact, or past their expected return."""
+    mf = v.t("member_facts")
+    latest: dict[str, tuple[str, str, dict]] = {}
+    for member, type_, occurred, detail in v.q(
+            f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.working_away_started', "
+            "'member.working_away_ended') AND recorded_at <= ? AND occurred_on <= ? ORDER BY occurred_on, recorded_at",
+            (v.known, on.isoformat())):
+        latest[member] = (type_, occurred, json.loads(detail or "{}"))
+    out = []
+    for member, (type_, started, d) in latest.items():
+        unit = active.get(member)
+        if type_ != "member.working_away_started" or not unit or not in_scope(unit):
+            continue
+        due = d.get("expected_return")
+        if due and due < on.isoformat():
+            out.append({"list": "working_away_overdue", "member_id": member, "org_unit_id": unit,
+                        "value": (on - dt.date.fromisoformat(due)).days, "level": "overdue",
+                        "since": vn_date(dt.date.fromisoformat(due))})
+        if not d.get("has_contact", True):
+            out.append({"list": "working_away_no_contact", "member_id": member, "org_unit_id": unit,
+                        "value": (on - dt.date.fromisoformat(started)).days, "level": "warning",
+                        "since": vn_date(dt.date.fromisoformat(started))})
     return out
