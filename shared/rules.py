@@ -112,6 +112,31 @@ class Rules:
 
 
 def rules_on(day: dt.date, table: list = RULE_TABLE) -> Rules:
+    """The parameters in force on ``day``. Called on hot paths (every command, every report row),
+    so the default table is resolved once per period between two change dates."""
+    if table is RULE_TABLE:
+        values, sources = _epoch(day)
+        return Rules(day, values, sources)
+    return _resolve(day, table)
+
+
+_epochs: dict = {"size": -1, "dates": [], "cache": {}}
+
+
+def _epoch(day: dt.date):
+    import bisect
+    if _epochs["size"] != len(RULE_TABLE):  # rows may be added at import time
+        _epochs.update(size=len(RULE_TABLE), dates=sorted({row[1] for row in RULE_TABLE}), cache={})
+    index = bisect.bisect_right(_epochs["dates"], day)
+    cached = _epochs["cache"].get(index)
+    if cached is None:
+        anchor = _epochs["dates"][index - 1] if index else dt.date.min
+        resolved = _resolve(anchor, RULE_TABLE)
+        cached = _epochs["cache"][index] = (resolved.values, resolved.sources)
+    return cached
+
+
+def _resolve(day: dt.date, table: list) -> Rules:
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     since: dict[str, dt.date] = {}

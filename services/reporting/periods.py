@@ -121,7 +121,13 @@ def age_years(birth: dt.date, on: dt.date) -> int:
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
-    """Monday–Friday working days (public holidays are not in the rule table yet) [I]."""
+    """Monday–Friday working days (public holidays are not in the rule table yet) [I].
+
+    Whole weeks at once (reports call this for every probationary member of a province)."""
+    if n > 0 and day.weekday() >= 5:  # counting from a weekend is counting from its Friday
+        day -= dt.timedelta(days=day.weekday() - 4)
+    weeks, n = divmod(n, 5)
+    day += dt.timedelta(weeks=weeks)
     while n > 0:
         day += dt.timedelta(days=1)
         if day.weekday() < 5:

@@ -81,6 +81,7 @@ def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[d
     """Probationary members whose recognition is past probation + the working days allowed."""
     out = []
     mf = v.t("member_facts")
+    due_of: dict[str, tuple[dt.date, str]] = {}  # admissions share dates: one computation per day
     for member, admitted in v.q(
             f"SELECT member_id, occurred_on FROM {mf} f WHERE type = 'member.admitted' AND recorded_at <= ? "
             f"AND NOT EXISTS (SELECT 1 FROM {mf} r WHERE r.member_id = f.member_id AND r.recorded_at <= ? "
@@ -88,12 +89,15 @@ def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[d
         unit = active.get(member)
         if not unit or not in_scope(unit):
             continue
-        admitted_on = dt.date.fromisoformat(admitted)
-        rules = rules_on(admitted_on)
-        due = add_working_days(add_months(admitted_on, rules.probation_months), rules.recognition_working_days)
+        if admitted not in due_of:
+            admitted_on = dt.date.fromisoformat(admitted)
+            rules = rules_on(admitted_on)
+            due = add_working_days(add_months(admitted_on, rules.probation_months), rules.recognition_working_days)
+            due_of[admitted] = (due, vn_date(due))
+        due, since = due_of[admitted]
         if due < on:
             out.append({"list": "recognition_overdue", "member_id": member, "org_unit_id": unit,
-                        "value": (on - due).days, "level": "overdue", "since": vn_date(due)})
+                        "value": (on - due).days, "level": "overdue", "since": since})
     return out
 
 
