@@ -35,7 +35,7 @@ API = "/api/v1"
 BACKENDS = ("members", "meetings", "discipline", "reporting")
 STATIC = Path(__file__).parent / "static"
 
-log = structlog.get_logger().bind(service=SERVICE)
+log = structlog.get_logger(service=SERVICE)  # lazy: bound after shared.logging.configure() runs
 
 
 class Unavailable(DomainError):
