@@ -12,6 +12,7 @@ import json
 
 from shared.events import Envelope, format_recorded_at
 from shared.projection import Projection
+from shared.rules import rules_on
 from shared.readmodel import Tx
 
 from services.reporting import schema, tree
@@ -191,12 +192,18 @@ class FactsProjection(Projection):
             counts = {"present": 0, "excused": 0, "unexcused": 0}
             for a in d.get("attendance", []):
                 counts[a["status"]] = counts.get(a["status"], 0) + 1
+            expected = len(d.get("attendance", []))
+            duration_ok, standard = meeting_standard(e.occurred_on, d.get("kind"), d.get("duration_minutes"),
+                                                     bool(d.get("combined")), expected, counts)
+            attended = d.get("committee_member_attended")
             tx.execute(f"INSERT INTO {self.t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
-                       "recorded_at, duration, expected, present, excused, unexcused) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meeting_id) DO NOTHING",
+                       "recorded_at, duration, expected, present, excused, unexcused, combined, committee_attended, "
+                       "duration_ok, meets_standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (meeting_id) DO NOTHING",
                        (d["meeting_id"], e.event_id, d["org_unit_id"], d["kind"], e.occurred_on.isoformat(),
-                        recorded(e), d.get("duration_minutes"), len(d.get("attendance", [])), counts["present"],
-                        counts["excused"], counts["unexcused"]))
+                        recorded(e), d.get("duration_minutes"), expected, counts["present"],
+                        counts["excused"], counts["unexcused"], 1 if d.get("combined") else 0,
+                        None if attended is None else int(bool(attended)), duration_ok, standard))
             return True
         if e.type == "meeting.missed":
             tx.execute(f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
@@ -225,6 +232,22 @@ class FactsProjection(Projection):
                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id, period, indicator, recorded_at) DO NOTHING",
                    (d["org_unit_id"], d["period"], d["indicator"], recorded(e), d["value"], e.event_id))
         return True
+
+
+def meeting_standard(held_on: dt.date, kind: str | None, minutes: int | None, combined: bool, expected: int,
+                     counts: dict) -> tuple[int, int]:
+    """(duration meets HD 42, meeting meets the standard) by the rules dated at the meeting.
+
+    HD 12: attendance above the minimum rate and nobody absent without reason (the "more than
+    3 absences in a row" criterion is judged per member by the meetings service); HD 42 from
+    1/10/2025: at least 90 minutes, 120 when combined. Only regular meetings are judged."""
+    rules = rules_on(held_on)
+    least = rules.meeting_min_minutes_combined if combined else rules.meeting_min_minutes_regular
+    duration_ok = int((minutes or 0) >= least)
+    if kind != "regular" or not expected:
+        return duration_ok, 0
+    rate_ok = counts["present"] > rules.meeting_attendance_min_rate * expected
+    return duration_ok, int(rate_ok and counts["unexcused"] == 0 and bool(duration_ok))
 
 
 def family_owner(e: Envelope) -> str:

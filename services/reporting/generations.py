@@ -38,6 +38,7 @@ class Generations:
         rows = db.query("SELECT prefix FROM rp_generation WHERE id = 1")
         self.prefix = rows[0][0] if rows else "g1_"
         self.runner = self._runner(self.prefix)
+        schema.migrate(db, self.prefix)
         self._switch = threading.RLock()
         self.progress: dict = {"state": "idle", "generation": _number(self.prefix)}
 

@@ -1,8 +1,9 @@
 """Meeting quality per cell (DOMAIN.md §4, §7.5; HD 12-HD/BTCTW; D4).
 
-A regular meeting meets the standard when attendance is above the dated minimum rate and nobody
-was absent without reason. (The "absent more than 3 in a row" criterion needs per-member series
-and is not counted here yet.)
+Each regular meeting is judged when projected, by the rules dated at its own date: attendance
+above the minimum rate, nobody absent without reason (HD 12) and, from 1/10/2025, the minimum
+duration (HD 42). The "absent more than 3 meetings in a row" criterion is judged per member by the
+meetings service (its ``cell_quality`` query); committee-member attendance (D7) is counted here.
 """
 from __future__ import annotations
 
@@ -27,20 +28,23 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
     rows = v.q(
         f"SELECT u.org_unit_id, u.name, u.kind, "
         "SUM(CASE WHEN m.kind = 'regular' THEN 1 ELSE 0 END), SUM(CASE WHEN m.kind = 'thematic' THEN 1 ELSE 0 END), "
-        "SUM(m.expected), SUM(m.present), SUM(m.unexcused), "
-        "SUM(CASE WHEN m.kind = 'regular' AND m.expected > 0 AND m.unexcused = 0 "
-        "AND m.present > ? * m.expected THEN 1 ELSE 0 END) "
+        "SUM(m.expected), SUM(m.present), SUM(m.unexcused), SUM(m.meets_standard), "
+        "SUM(CASE WHEN m.kind = 'regular' AND m.duration_ok = 0 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.committee_attended = 1 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.committee_attended IS NOT NULL THEN 1 ELSE 0 END) "
         f"FROM {v.t('units')} u LEFT JOIN {m} m ON m.org_unit_id = u.org_unit_id AND m.held_on BETWEEN ? AND ? "
         f"AND m.recorded_at <= ? WHERE u.kind IN (?, ?) AND {cond} GROUP BY u.org_unit_id, u.name, u.kind "
         "ORDER BY u.name, u.org_unit_id",
-        [rules.meeting_attendance_min_rate, p.start.isoformat(), p.end.isoformat(), v.known, *MEMBER_HOLDING, *params])
+        [p.start.isoformat(), p.end.isoformat(), v.known, *MEMBER_HOLDING, *params])
     out = []
-    for uid, name, kind, regular, thematic, expected, present, unexcused, standard in rows:
+    for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted in rows:
         expected, present = int(expected or 0), int(present or 0)
         out.append({"org_unit_id": uid, "name": name, "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
                     "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,
                     "attendance_rate": round(present / expected * 100, 2) if expected else None,
-                    "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0)})
+                    "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0),
+                    "meetings_too_short": int(short or 0),
+                    "committee_member_attended": int(overseer or 0), "committee_member_recorded": int(noted or 0)})
     return {**v.meta("meetings", org, period=period.name, period_vi=period.label_vi(),
                      standard_source=rules.source("meeting_attendance_min_rate")), "rows": out}

@@ -53,7 +53,8 @@ CREATE INDEX IF NOT EXISTS {p}cases_date ON {p}cases (decided_on);
 CREATE TABLE IF NOT EXISTS {p}meetings (
     meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, org_unit_id TEXT NOT NULL, kind TEXT NOT NULL,
     held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, duration INTEGER, expected INTEGER,
-    present INTEGER, excused INTEGER, unexcused INTEGER);
+    present INTEGER, excused INTEGER, unexcused INTEGER, combined INTEGER, committee_attended INTEGER,
+    duration_ok INTEGER, meets_standard INTEGER);
 CREATE INDEX IF NOT EXISTS {p}meetings_unit ON {p}meetings (org_unit_id, held_on);
 CREATE TABLE IF NOT EXISTS {p}absences (
     meeting_id TEXT NOT NULL, member_id TEXT NOT NULL, org_unit_id TEXT NOT NULL,
@@ -78,3 +79,19 @@ CREATE TABLE IF NOT EXISTS rp_generation (id INTEGER PRIMARY KEY, prefix TEXT NO
 
 def ddl(prefix: str) -> str:
     return DDL.replace("{p}", prefix)
+
+
+#: columns added after a read model may already have been built: (table, column, SQL type)
+ADDED_COLUMNS = (("meetings", "combined", "INTEGER"), ("meetings", "committee_attended", "INTEGER"),
+                 ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"))
+
+
+def migrate(db, prefix: str) -> None:
+    """Add columns a read model built by an older version lacks (rows before stay NULL until the
+    next ``dangvien replay``). Each probe runs on its own, so a failing one aborts nothing."""
+    for table, column, sql_type in ADDED_COLUMNS:
+        try:
+            db.query(f"SELECT {column} FROM {prefix}{table} WHERE 1 = 0")
+        except Exception:
+            with db.transaction() as tx:
+                tx.execute(f"ALTER TABLE {prefix}{table} ADD COLUMN {column} {sql_type}")

@@ -1,0 +1,45 @@
+"""Meeting quality in the reports (D4, D7): each meeting judged by the rules dated at it."""
+import datetime as dt
+
+from services.reporting.meetings import meeting_quality
+from services.reporting.periods import parse_period
+
+
+def held(h, meeting_id, on, present, unexcused=0, minutes=90, overseer=None, kind="regular"):
+    attendance = [{"member_id": f"M{i}", "status": "present"} for i in range(present)]
+    attendance += [{"member_id": f"U{i}", "status": "unexcused"} for i in range(unexcused)]
+    attendance += [{"member_id": f"E{i}", "status": "excused", "reason": "ốm"} for i in range(20 - len(attendance))]
+    data = {"meeting_id": meeting_id, "org_unit_id": "C1", "kind": kind, "duration_minutes": minutes,
+            "attendance": attendance}
+    if overseer is not None:
+        data["committee_member_attended"] = overseer
+    h.add("meeting.held", on, data)
+
+
+def test_each_meeting_is_judged_by_the_rules_of_its_own_date(history):
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "C1", "name": "Chi bộ Ấp 1",
+                                                   "kind": "grassroots_cell", "parent_id": "TN"})
+    held(history, "A", "2025-09-10", present=18, minutes=60, overseer=True)   # before HD 42: 60 minutes is fine
+    held(history, "B", "2025-10-10", present=18, minutes=60, overseer=False)  # from HD 42: too short
+    held(history, "C", "2025-11-10", present=18, minutes=95)                  # meets it
+    held(history, "D", "2025-12-10", present=17, minutes=95)                  # 85 % is not above 85 %
+    held(history, "E", "2025-12-20", present=19, unexcused=1, minutes=95)     # someone absent without reason
+    row = meeting_quality(history.view(as_of=dt.date(2026, 1, 1)), "TN", parse_period("2025"))["rows"][0]
+    assert row["regular_held"] == 5
+    assert row["meetings_meeting_standard"] == 2  # A and C
+    assert row["meetings_too_short"] == 1         # B
+    assert (row["committee_member_attended"], row["committee_member_recorded"]) == (1, 2)
+
+
+def test_a_read_model_built_before_the_new_columns_keeps_working(tmp_path):
+    from services.reporting import schema
+    from services.reporting.generations import Generations
+    from shared.readmodel import ReadModelDB
+    db = ReadModelDB(f"sqlite:///{tmp_path}/reporting.read.db")
+    db.executescript("CREATE TABLE g1_meetings (meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, "
+                     "org_unit_id TEXT NOT NULL, kind TEXT NOT NULL, held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+                     "duration INTEGER, expected INTEGER, present INTEGER, excused INTEGER, unexcused INTEGER)")
+    Generations(db, {})
+    for _, column, _ in schema.ADDED_COLUMNS:
+        db.query(f"SELECT {column} FROM g1_meetings")  # raises if the column were missing
