@@ -82,6 +82,55 @@ def probation(people: list[dict], until: dt.date) -> list[dict]:
     return out
 
 
+#: removal grounds the demo uses, weighted: most removals are for abandoning activity (D0)
+REMOVAL_GROUNDS = (("abandoned_activity", 6), ("unpaid_dues", 2), ("no_progress", 1), ("card_returned", 1))
+PLACES = ("TP. Hồ Chí Minh", "Bình Dương", "Đồng Nai", "Long An", "Campuchia")
+
+
+def exits(people: list[dict], recognitions: dict[str, dt.date], rng: random.Random,
+          last: dt.date = dt.date(2024, 12, 31)) -> list[dict]:
+    """The directive's story (D0): removals (mostly for abandoning activity), resignations and
+    deaths, rising from one term to the next. Only official members leave, after recognition."""
+    out = []
+    for p in people:
+        m = p["data"]["member_id"]
+        recognized = recognitions.get(m)
+        if recognized is None:
+            continue
+        roll = rng.random()
+        kind = "member.removed" if roll < 0.07 else "member.resigned" if roll < 0.10 else \
+            "member.died" if roll < 0.12 else None
+        if kind is None:
+            continue
+        # later years weigh more: the numbers the directive wants to stop were rising
+        span = (last - recognized).days
+        if span < 30:
+            continue
+        on = recognized + dt.timedelta(days=int(span * (rng.random() ** 0.5)))
+        data = {"member_id": m}
+        if kind == "member.removed":
+            data["ground"] = rng.choices([g for g, _ in REMOVAL_GROUNDS], [w for _, w in REMOVAL_GROUNDS])[0]
+        out.append(line(kind, on, data))
+    return out
+
+
+def working_away(people: list[dict], gone: set[str], rng: random.Random) -> list[dict]:
+    """Members who go to work far away in 2025 (D0, D3), some with no contact left behind; the
+    meetings demo shows their absences rising."""
+    out = []
+    for p in people:
+        m = p["data"]["member_id"]
+        if m in gone or rng.random() > 0.06:
+            continue
+        start = dt.date(2025, 2, 1) + dt.timedelta(days=rng.randrange(0, 60))
+        data = {"member_id": m, "place": rng.choice(PLACES),
+                "expected_return": (start + dt.timedelta(days=rng.choice([180, 270, 330]))).isoformat()}
+        if rng.random() < 0.7:
+            data["contact"] = f"09{rng.randrange(10**7, 10**8)}"
+        out.append(line("member.working_away_started", start, data))
+    return out
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     import calendar
     total = day.year * 12 + day.month - 1 + months
@@ -121,9 +170,13 @@ def world(per_cell: int = 6, seed: int = 2020) -> dict:
     units = [l["data"] for l in tree + la_tree]
     restructure, merged = restructuring(units)
     history = probation(people, dt.date(2025, 12, 31))
+    recognitions = {l["data"]["member_id"]: dt.date.fromisoformat(l["occurred_on"])
+                    for l in history if l["type"] == "member.recognized_official"}
+    left = exits(people, recognitions, random.Random(seed + 1))
+    away = working_away(people, {l["data"]["member_id"] for l in left}, random.Random(seed + 2))
     return {"start": start, "cells": [c for c in cells + la_cells if c not in merged], "merged_cells": merged,
             "restructured_on": RESTRUCTURED_ON,
-            "lines": tree + la_tree + people + history + restructure,
+            "lines": tree + la_tree + people + history + left + restructure + away,
             "members": [l["data"] | {"admitted_on": l["occurred_on"]} for l in people]}
 
 
