@@ -18,7 +18,6 @@ if len(sys.argv) > 1 and sys.argv[1] in ("up", "serve"):
 import json
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Optional
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable
+from typing import Callable
 
 import structlog
 from nameko.extensions import DependencyProvider

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Iterator, Sequence
+from typing import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -19,7 +19,7 @@ from psycopg import waiting
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain, envelope, row_params
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -49,12 +49,10 @@ INSERT INTO log_head (one, position) VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL);
 """
 
-SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM events"
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 RESERVE = "UPDATE log_head SET position = position + %s RETURNING position - %s"
 STORED = SELECT + " WHERE event_id = ANY(%s) ORDER BY position"
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1"
-PAGE = 2000
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -83,7 +81,9 @@ def split_url(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
-class PostgresEventStore(EventStore):
+class PostgresEventStore(SqlReads, EventStore):
+    P = "%s"
+
     def __init__(self, url: str, schema: str | None = None):
         super().__init__()
         self.url = url
@@ -192,49 +192,11 @@ class PostgresEventStore(EventStore):
         with self._lock:
             return self._connection().execute(sql, params).fetchall()
 
-    def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
-        rows = self._query(f"{SELECT} WHERE stream = %s AND stream_version >= %s ORDER BY stream_version",
-                           (stream, from_version))
-        return [envelope(r) for r in rows]
-
-    def read_all(self, from_position: int = 1, limit: int | None = None,
-                 to_position: int | None = None) -> Iterator[Envelope]:
-        # Paged so that neither side holds the whole log; the lock is released between pages.
-        upper = to_position if to_position is not None else 2 ** 62
-        position, left = from_position, limit
-        while left is None or left > 0:
-            n = PAGE if left is None else min(PAGE, left)
-            rows = self._query(f"{SELECT} WHERE position >= %s AND position <= %s ORDER BY position LIMIT %s",
-                               (position, upper, n))
-            for r in rows:
-                yield envelope(r)
-            if len(rows) < n:
-                return
-            position = rows[-1][0] + 1
-            if left is not None:
-                left -= len(rows)
-
     def head_position(self) -> int:
         # The counter only moves on commit and has no gaps, so it is the committed maximum.
         return self._query("SELECT position FROM log_head")[0][0]
 
-    def stream_version(self, stream: str) -> int:
-        row = self._query("SELECT MAX(stream_version) FROM events WHERE stream = %s", (stream,))[0][0]
-        return -1 if row is None else row
-
-    def stream_names(self) -> Iterator[str]:
-        for (name,) in self._query("SELECT DISTINCT stream FROM events ORDER BY stream"):
-            yield name
-
-    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
-        rows = self._query(f"{SELECT} WHERE event_id = %s", (event_id,))
-        return envelope(rows[0]) if rows else None
-
     # -- checkpoints -----------------------------------------------------------------
-    def get_checkpoint(self, name: str) -> int:
-        rows = self._query("SELECT position FROM checkpoints WHERE name = %s", (name,))
-        return rows[0][0] if rows else 0
-
     def set_checkpoint(self, name: str, position: int) -> None:
         with self._lock:
             self._connection().execute(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from shared.events import (Envelope, GENESIS_HASH, NewEvent, canonical_json, event_hash,
                            format_recorded_at, utcnow)
@@ -48,3 +48,57 @@ def envelope(row: Sequence) -> Envelope:
     if isinstance(rec, str):
         f["recorded_at"] = dt.datetime.fromisoformat(rec.replace("Z", "+00:00"))
     return Envelope.model_validate(f)
+
+
+SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM events"
+PAGE = 2000
+
+
+class SqlReads:
+    """The reads both SQL adapters share; ``P`` is the driver's placeholder and ``_query(sql,
+    params)`` runs one statement. Paged so neither side holds the whole log at once."""
+
+    P = "?"
+
+    def _query(self, sql: str, params: tuple = ()) -> list:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.P)
+
+    def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
+        rows = self._query(self._sql(f"{SELECT} WHERE stream = ? AND stream_version >= ? ORDER BY stream_version"),
+                           (stream, from_version))
+        return [envelope(r) for r in rows]
+
+    def read_all(self, from_position: int = 1, limit: int | None = None,
+                 to_position: int | None = None) -> Iterator[Envelope]:
+        upper = to_position if to_position is not None else 2 ** 62
+        sql = self._sql(f"{SELECT} WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?")
+        position, left = from_position, limit
+        while left is None or left > 0:
+            n = PAGE if left is None else min(PAGE, left)
+            rows = self._query(sql, (position, upper, n))
+            for r in rows:
+                yield envelope(r)
+            if len(rows) < n:
+                return
+            position = rows[-1][0] + 1
+            if left is not None:
+                left -= len(rows)
+
+    def stream_version(self, stream: str) -> int:
+        row = self._query(self._sql("SELECT MAX(stream_version) FROM events WHERE stream = ?"), (stream,))[0][0]
+        return -1 if row is None else row
+
+    def stream_names(self) -> Iterator[str]:
+        for (name,) in self._query("SELECT DISTINCT stream FROM events ORDER BY stream"):
+            yield name
+
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
+        rows = self._query(self._sql(f"{SELECT} WHERE event_id = ?"), (event_id,))
+        return envelope(rows[0]) if rows else None
+
+    def get_checkpoint(self, name: str) -> int:
+        rows = self._query(self._sql("SELECT position FROM checkpoints WHERE name = ?"), (name,))
+        return rows[0][0] if rows else 0

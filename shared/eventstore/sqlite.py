@@ -7,11 +7,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain, envelope, row_params
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -35,10 +35,9 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
 """
 
-SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM events"
 
 
-class SQLiteEventStore(EventStore):
+class SQLiteEventStore(SqlReads, EventStore):
     def __init__(self, path: str | Path):
         super().__init__()
         self.path = str(path)
@@ -98,42 +97,8 @@ class SQLiteEventStore(EventStore):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
-        rows = self._query(f"{SELECT} WHERE stream = ? AND stream_version >= ? ORDER BY stream_version",
-                           (stream, from_version))
-        return [envelope(r) for r in rows]
-
-    def read_all(self, from_position: int = 1, limit: int | None = None,
-                 to_position: int | None = None) -> Iterator[Envelope]:
-        batch = 2000 if limit is None else min(limit, 2000)
-        position, left = from_position, limit
-        while left is None or left > 0:
-            n = batch if left is None else min(batch, left)
-            upper = to_position if to_position is not None else 2 ** 62
-            rows = self._query(f"{SELECT} WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?",
-                               (position, upper, n))
-            for r in rows:
-                yield envelope(r)
-            if len(rows) < n:
-                return
-            position = rows[-1][0] + 1
-            if left is not None:
-                left -= len(rows)
-
     def head_position(self) -> int:
         return self._query("SELECT COALESCE(MAX(position), 0) FROM events")[0][0]
-
-    def stream_version(self, stream: str) -> int:
-        row = self._query("SELECT MAX(stream_version) FROM events WHERE stream = ?", (stream,))[0][0]
-        return -1 if row is None else row
-
-    def stream_names(self) -> Iterator[str]:
-        for (name,) in self._query("SELECT DISTINCT stream FROM events ORDER BY stream"):
-            yield name
-
-    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
-        rows = self._query(f"{SELECT} WHERE event_id = ?", (event_id,))
-        return envelope(rows[0]) if rows else None
 
     # -- leases ----------------------------------------------------------------------
     def try_lease(self, name: str) -> bool:
@@ -155,10 +120,6 @@ class SQLiteEventStore(EventStore):
         return True
 
     # -- checkpoints -----------------------------------------------------------------
-    def get_checkpoint(self, name: str) -> int:
-        rows = self._query("SELECT position FROM checkpoints WHERE name = ?", (name,))
-        return rows[0][0] if rows else 0
-
     def set_checkpoint(self, name: str, position: int) -> None:
         with self._lock:
             self._db.execute(
