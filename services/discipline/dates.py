@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from shared.dates import vn_date
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -17,5 +18,4 @@ def add_years(day: dt.date, years: int) -> dt.date:
     return add_months(day, 12 * years)
 
 
-def vn(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else ""
+vn = vn_date  # dd/mm/yyyy, as users read dates

@@ -14,6 +14,7 @@ from shared.catalog.meetings import Attendance, MeetingHeld, MeetingMissed, Meet
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.rules import Rules
+from shared.dates import vn_date
 
 from services.meetings import member_year as my
 from services.meetings.roster import RosterEntry, Unit
@@ -21,8 +22,7 @@ from services.meetings.roster import RosterEntry, Unit
 KIND_VI = {"regular": "sinh hoạt định kỳ", "thematic": "sinh hoạt chuyên đề"}
 
 
-def fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+fmt = vn_date  # dd/mm/yyyy, as users read dates
 
 
 def meeting_stream(meeting_id: str) -> str:

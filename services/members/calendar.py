@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from shared.dates import vn_date
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -30,5 +31,4 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return months - 1 if end.day < start.day else months
 
 
-def vn(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else ""
+vn = vn_date  # dd/mm/yyyy, as users read dates

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from shared.errors import DomainError
 from shared.events import format_recorded_at
 from shared.rules import TERMS
+from shared.dates import vn_date
 
 #: "known at the end of time": no filter on the recording clock
 ALL_KNOWN = "9999-12-31T23:59:59.999999Z"
@@ -37,8 +38,6 @@ class Period:
         return Period(self.name, self.start, min(self.end, as_of), self.kind)
 
 
-def vn_date(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else ""
 
 
 def unknown_period(field: str, value: str) -> DomainError:
