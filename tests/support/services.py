@@ -74,6 +74,16 @@ def pg_database():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the test process dies, however it dies, so
+    no service process outlives a killed test run (a leftover one would take other runs' messages)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "dangvien.cli", *args]
 
@@ -86,7 +96,7 @@ class Process:
         self.args = args
         self._out = open(log, "wb")
         self.proc = subprocess.Popen(args, env=env, stdout=self._out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
