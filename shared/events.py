@@ -185,6 +185,14 @@ def event_hash(fields: dict) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
+def fold(evolve: Callable, initial, events: Iterable):
+    """A state from its history: ``evolve`` applied to each event in order, starting at ``initial``."""
+    state = initial
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
 def verify_chain(events: Iterable[Envelope]) -> Envelope | None:
     """Return the first event of a stream whose hash or link is wrong, or None when intact."""
     prev = GENESIS_HASH

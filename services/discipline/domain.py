@@ -16,6 +16,7 @@ from shared.catalog.discipline import (DisciplineAnnulled, DisciplineAppealed, D
                                        InspectionOpened, SupervisionConcluded, SupervisionOpened)
 from shared.errors import Conflict, DomainError, NotFound
 from shared.rules import Rules
+from shared.events import fold as fold_events
 
 from services.discipline.dates import add_months, add_years, vn
 from services.discipline.roster import Subject
@@ -137,10 +138,7 @@ def evolve_inquiry(state: Inquiry, e: Fact) -> Inquiry:
 
 
 def fold_inquiry(events: list[Fact]) -> Inquiry:
-    state = Inquiry()
-    for e in events:
-        state = evolve_inquiry(state, e)
-    return state
+    return fold_events(evolve_inquiry, Inquiry(), events)
 
 
 def _what(supervision: bool) -> tuple[str, str]:
@@ -252,10 +250,7 @@ def evolve_case(state: Case, e: Fact) -> Case:
 
 
 def fold_case(events: list[Fact]) -> Case:
-    state = Case()
-    for e in events:
-        state = evolve_case(state, e)
-    return state
+    return fold_events(evolve_case, Case(), events)
 
 
 def case_not_found(case_id: str) -> NotFound:

@@ -15,6 +15,7 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.rules import Rules
 from shared.dates import vn_date
+from shared.events import fold as fold_events
 
 from services.meetings import member_year as my
 from services.meetings.roster import RosterEntry, Unit
@@ -48,10 +49,7 @@ def evolve(state: Meeting, e: Envelope) -> Meeting:
 
 
 def fold(events: list[Envelope]) -> Meeting:
-    state = Meeting()
-    for e in events:
-        state = evolve(state, e)
-    return state
+    return fold_events(evolve, Meeting(), events)
 
 
 def check_cell(unit: Unit | None, org_unit_id: str, day: dt.date) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from shared.catalog.meetings import AttendanceWarningRaised
 from shared.events import Envelope
 from shared.rules import Rules
+from shared.events import fold as fold_events
 
 
 def year_stream(member_id: str, year: int) -> str:
@@ -55,10 +56,7 @@ def evolve(state: MemberYear, e: Envelope) -> MemberYear:
 
 
 def fold(events: list[Envelope]) -> MemberYear:
-    state = MemberYear()
-    for e in events:
-        state = evolve(state, e)
-    return state
+    return fold_events(evolve, MemberYear(), events)
 
 
 def warnings_due(state: MemberYear, member_id: str, year: int, kind: str, rules: Rules) -> list[AttendanceWarningRaised]:

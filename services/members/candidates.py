@@ -10,6 +10,7 @@ from shared.catalog.members import (CandidateAdmissionDecided, CandidateAwarenes
                                     CandidateRegistered)
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
+from shared.events import fold as fold_events
 
 from services.members.calendar import add_working_days, vn
 from services.members.domain import (Member, OrgUnit, check_admission_age, require_active_unit,
@@ -50,10 +51,7 @@ def evolve_candidate(state: Candidate, e: Envelope) -> Candidate:
 
 
 def fold_candidate(events: list[Envelope]) -> Candidate:
-    state = Candidate()
-    for e in events:
-        state = evolve_candidate(state, e)
-    return state
+    return fold_events(evolve_candidate, Candidate(), events)
 
 
 def candidate_not_found(candidate_id: str) -> NotFound:

@@ -14,6 +14,7 @@ from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDi
                                     OrgUnitMoved, OrgUnitRenamed)
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
+from shared.events import fold as fold_events
 
 from services.members.calendar import add_months, months_between, vn
 
@@ -71,11 +72,7 @@ def evolve_org_unit(state: OrgUnit, event: Envelope) -> OrgUnit:
 
 def fold_org_unit(events: list[Envelope], on: dt.date | None = None) -> OrgUnit:
     """The unit's state; ``on``: as of that business date (later facts ignored)."""
-    state = OrgUnit()
-    for e in events:
-        if on is None or e.occurred_on <= on:
-            state = evolve_org_unit(state, e)
-    return state
+    return fold_events(evolve_org_unit, OrgUnit(), (e for e in events if on is None or e.occurred_on <= on))
 
 
 def unit_not_found(org_unit_id: str, field: str) -> NotFound:
@@ -141,7 +138,7 @@ def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[
     if cmd.org_unit_id == cmd.parent_id or cmd.org_unit_id in parent_ancestors:
         raise DomainError("move_into_own_subtree",
                           f"Không thể chuyển «{unit.name}» vào trong chính tổ chức cấp dưới của nó",
-                          f"A unit cannot move under its own subtree", field="parent_id")
+                          "A unit cannot move under its own subtree", field="parent_id")
     if unit.parent_id == cmd.parent_id:
         return []
     return [Decided(OrgUnitMoved(org_unit_id=cmd.org_unit_id, parent_id=cmd.parent_id), cmd.occurred_on,
@@ -304,10 +301,7 @@ def evolve_member(state: Member, event: Envelope) -> Member:
 
 
 def fold_member(events: list[Envelope]) -> Member:
-    state = Member()
-    for e in events:
-        state = evolve_member(state, e)
-    return state
+    return fold_events(evolve_member, Member(), events)
 
 
 def member_not_found(member_id: str) -> NotFound:
