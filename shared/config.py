@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.partitioning import Partition
 
 SERVICES = ("members", "meetings", "discipline", "reporting")
 
@@ -35,11 +38,24 @@ class Settings(BaseSettings):
     metrics_port: int = 9100
     #: the gateway's users, tokens and access log; empty means ``sqlite:///<data_dir>/gateway.db``.
     gateway_db: str = ""
+    #: this reporting process's share of the province, "i/n": it applies the facts of the direct
+    #: units that hash to partition i of n into the shared read model ("0/1": all of them).
+    reporting_partition: str = "0/1"
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
     #: "json" in production, "console" on a terminal.
     log_format: str = "json"
     log_level: str = "INFO"
+
+    @field_validator("reporting_partition")
+    @classmethod
+    def _partition_form(cls, value: str) -> str:
+        Partition.parse(value)
+        return value.strip()
+
+    @property
+    def partition(self) -> Partition:
+        return Partition.parse(self.reporting_partition)
 
     def store_url(self, service: str) -> str:
         return getattr(self, f"store_{service}") or f"sqlite:///{self.data_dir.resolve()}/{service}.events.db"

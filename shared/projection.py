@@ -5,10 +5,19 @@ is a duplicate and is skipped; one beyond ``checkpoint + 1`` means something was
 arrived out of order), so the missing events are read from the source's store first.
 Positions are gap-free per source in SQLite and PostgreSQL; for KurrentDB, whose positions have
 gaps, the store is read from the checkpoint up to the delivered event, which is equally safe.
+
+Partitions (DESIGN.md §5: "partition projections by the direct unit"): several runners, each
+with its own checkpoint, read every event of a source and apply only those the projection
+``route``s to them, into one shared read model. A projection that names a ``streams_table``
+gets a per-stream guard: the last applied version of every stream is kept beside the rows, so
+an event is applied only when its stream's previous event has been (whichever partition applied
+it), and never twice. A runner that meets an event it may not apply yet stops there, commits
+what came before, and tries again on its next delivery or sweep (``WAITING``).
 """
 from __future__ import annotations
 
 import abc
+import enum
 import threading
 from typing import Callable, Iterable, Mapping
 
@@ -24,6 +33,20 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
 """
 
 
+#: what ``handle`` answers when the delivered event (or one before it) must wait for another partition
+WAITING = "waiting"
+
+
+class Route(enum.Enum):
+    MINE = "mine"    # this runner applies the event
+    OTHER = "other"  # another partition applies it: only the checkpoint moves past it
+    WAIT = "wait"    # cannot tell yet (what it refers to is not known here yet): stop before it
+
+
+class Conflict(Exception):
+    """Another runner applied an event of the same stream meanwhile: this batch is rolled back."""
+
+
 class Projection(abc.ABC):
     """A read model: its tables, and how each event changes them."""
 
@@ -32,6 +55,14 @@ class Projection(abc.ABC):
     sources: tuple[str, ...] = ()
     #: event types it cares about (None: all); others only move the checkpoint
     types: frozenset[str] | None = None
+    #: table of (source, stream, version) that keeps each stream in order across partitions; None: no guard
+    streams_table: str | None = None
+    #: a missing row in ``streams_table`` lets any version through (a read model built before the guard)
+    lenient_streams: bool = False
+
+    def route(self, tx: Tx, source: str, event: Envelope) -> Route:
+        """Which runner applies ``event``; one runner (the default) applies everything."""
+        return Route.MINE
 
     @abc.abstractmethod
     def ddl(self) -> str:
@@ -77,30 +108,84 @@ class ProjectionRunner:
                              (self.projection.name, source))
         return rows[0][0] if rows else 0
 
-    def _apply_all(self, tx: Tx, events: Iterable[Envelope]) -> int:
-        wanted = self.projection.types
-        n = 0
+    def _apply_all(self, tx: Tx, source: str, events: Iterable[Envelope]) -> tuple[int, Envelope | None]:
+        """Apply the events this runner owns, in order, up to the first that must wait. Returns how
+        many were passed (applied, skipped or another's) and the last of them (None if none)."""
+        wanted, projection = self.projection.types, self.projection
+        versions: dict[str, int | None] = {}
+        last, passed = None, 0
         for env in events:
-            if wanted is None or env.type in wanted:
-                self.projection.apply(tx, env)
-            n += 1
-        return n
+            route = projection.route(tx, source, env)
+            if route is Route.WAIT:
+                break
+            if route is Route.MINE:
+                step = self._stream_step(tx, source, env, versions) if projection.streams_table else "apply"
+                if step == "wait":
+                    break
+                if step == "apply":
+                    if wanted is None or env.type in wanted:
+                        projection.apply(tx, env)
+                    if projection.streams_table:
+                        self._stream_applied(tx, source, env, versions)
+            last, passed = env, passed + 1
+        return passed, last
+
+    # -- the per-stream guard ----------------------------------------------------------
+    def _stream_step(self, tx: Tx, source: str, env: Envelope, versions: dict) -> str:
+        """'apply' when the stream's previous event is applied, 'duplicate' when this one is, else 'wait'."""
+        if env.stream not in versions:
+            versions[env.stream] = tx.scalar(
+                f"SELECT version FROM {self.projection.streams_table} WHERE source = ? AND stream = ?",
+                (source, env.stream))
+        applied = versions[env.stream]
+        if applied is None:
+            if self.projection.lenient_streams:
+                return "apply"
+            applied = -1
+        if env.stream_version <= applied:
+            return "duplicate"
+        return "apply" if env.stream_version == applied + 1 else "wait"
+
+    def _stream_applied(self, tx: Tx, source: str, env: Envelope, versions: dict) -> None:
+        """Record the stream's new version; if another runner got there first, roll the batch back."""
+        table, before = self.projection.streams_table, versions.get(env.stream)
+        if before is None:
+            tx.execute(f"INSERT INTO {table} (source, stream, version) VALUES (?, ?, ?) "
+                       "ON CONFLICT (source, stream) DO NOTHING", (source, env.stream, env.stream_version))
+            if tx.rowcount != 1 and not self.projection.lenient_streams:
+                raise Conflict(env.stream)
+            if tx.rowcount != 1:  # lenient: a row written meanwhile by a newer runner; move it on
+                tx.execute(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version < ?",
+                           (env.stream_version, source, env.stream, env.stream_version))
+        else:
+            tx.execute(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?",
+                       (env.stream_version, source, env.stream, before))
+            if tx.rowcount != 1:
+                raise Conflict(env.stream)
+        versions[env.stream] = env.stream_version
 
     # -- the doorbell ----------------------------------------------------------------
     def handle(self, source: str, message: dict | Envelope) -> str:
-        """Apply one delivered event: 'applied', 'duplicate', or 'filled' (a gap was read first)."""
+        """Apply one delivered event: 'applied', 'duplicate', 'filled' (a gap was read first), or
+        WAITING (it, or an event before it, waits for another partition: the sweep retries)."""
         env = message if isinstance(message, Envelope) else Envelope.model_validate(message)
-        with self._lock, self.db.transaction() as tx:
-            seen = self._checkpoint(tx, source)
-            if env.position <= seen:
-                return "duplicate"
-            outcome = "applied"
-            if env.position > seen + 1:
-                missing = list(self.stores[source].read_all(seen + 1, to_position=env.position - 1))
-                self._apply_all(tx, missing)
-                outcome = "filled" if missing else outcome
-            self._apply_all(tx, [env])
-            self._set_checkpoint(tx, source, env.position)
+        try:
+            with self._lock, self.db.transaction() as tx:
+                seen = self._checkpoint(tx, source)
+                if env.position <= seen:
+                    return "duplicate"
+                outcome = "applied"
+                missing = []
+                if env.position > seen + 1:
+                    missing = list(self.stores[source].read_all(seen + 1, to_position=env.position - 1))
+                    outcome = "filled" if missing else outcome
+                _, last = self._apply_all(tx, source, [*missing, env])
+                if last is not None:
+                    self._set_checkpoint(tx, source, last.position)
+                if last is not env:
+                    return WAITING
+        except Conflict:
+            return WAITING
         if self.on_applied:
             self.on_applied(source, env.position)
         return outcome
@@ -110,18 +195,24 @@ class ProjectionRunner:
         total = 0
         store = self.stores[source]
         while True:
-            with self._lock, self.db.transaction() as tx:
-                seen = self._checkpoint(tx, source)
-                events = list(store.read_all(seen + 1, limit=batch))
-                if not events:
-                    return total
-                self._apply_all(tx, events)
-                self._set_checkpoint(tx, source, events[-1].position)
-            total += len(events)
-            if progress:
-                progress(len(events))
-            if self.on_applied:
-                self.on_applied(source, events[-1].position)
+            try:
+                with self._lock, self.db.transaction() as tx:
+                    seen = self._checkpoint(tx, source)
+                    events = list(store.read_all(seen + 1, limit=batch))
+                    if not events:
+                        return total
+                    done, last = self._apply_all(tx, source, events)
+                    if last is not None:
+                        self._set_checkpoint(tx, source, last.position)
+            except Conflict:
+                return total  # another partition moved a stream meanwhile: try again on the next round
+            total += done
+            if progress and done:
+                progress(done)
+            if self.on_applied and done:
+                self.on_applied(source, last.position)
+            if done < len(events):
+                return total  # waiting for another partition
 
     def catch_up_all(self) -> int:
         return sum(self.catch_up(s) for s in self.projection.sources if s in self.stores)

@@ -38,6 +38,11 @@ class Tx:
     def fetchall(self) -> list:
         return self._cur.fetchall()
 
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        return self._cur.rowcount
+
     def fetchone(self):
         return self._cur.fetchone()
 

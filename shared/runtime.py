@@ -10,6 +10,7 @@ import threading
 from typing import Callable
 
 import structlog
+from nameko.events import BROADCAST, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from pydantic import BaseModel, ValidationError
@@ -57,6 +58,27 @@ def close_all() -> None:
 def settings_of(config: dict) -> Settings:
     s = config.get("DANGVIEN_SETTINGS")
     return s if isinstance(s, Settings) else Settings()
+
+
+class PartitionEventHandler(EventHandler):
+    """An event handler that gives each partition of a partitioned projection its own durable
+    queue (``evt-members-#--reporting.on_members_event-p1of3``), so every partition sees every
+    event while the replicas of one partition still compete for its queue. Unpartitioned, it is
+    nameko's plain service-pool handler and keeps its queue name."""
+
+    def setup(self):
+        self._partition = settings_of(self.container.config).partition
+        if not self._partition.whole:
+            self.handler_type = BROADCAST  # one queue per identifier; reliable: durable, not exclusive
+        super().setup()
+
+    @property
+    def broadcast_identifier(self):
+        partition = getattr(self, "_partition", None)
+        return partition.label if partition is not None and not partition.whole else None
+
+
+partition_event_handler = PartitionEventHandler.decorator
 
 
 class EventStoreProvider(DependencyProvider):

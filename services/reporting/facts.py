@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from typing import Callable
+
 from shared.events import Envelope, format_recorded_at
-from shared.projection import Projection
+from shared.partitioning import Partition, direct_of_new_unit
+from shared.projection import Projection, Route
 from shared.rules import rules_on
 from shared.readmodel import Tx
 
@@ -41,15 +44,63 @@ class FactsProjection(Projection):
     sources = ("members", "discipline", "meetings", "reporting")
     types = None  # all: unknown types still feed the audit trail
 
-    def __init__(self, prefix: str = "g1_"):
-        self.prefix = prefix
-        self.name = f"{prefix}facts"
+    def __init__(self, prefix: str = "g1_", partition: Partition = Partition(),
+                 members_head: Callable[[], int] | None = None):
+        self.prefix, self.partition = prefix, partition
+        self.name = checkpoint_name(prefix, partition)
+        self.streams_table = f"{prefix}stream_heads"
+        self.members_head = members_head
+        self._routes: dict[str, tuple[str | None, str | None]] = {}  # unit → (parent, direct); never change
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix)
 
     def t(self, table: str) -> str:
         return f"{self.prefix}{table}"
+
+    # -- partitions -------------------------------------------------------------------------
+    def route(self, tx: Tx, source: str, e: Envelope) -> Route:
+        """Every partition notes where a new unit belongs; then the event goes to the partition of
+        its unit's direct unit. The org tree and province-level facts go to partition 0."""
+        if e.type == "org_unit.created":
+            self._note_route(tx, e.data["org_unit_id"], e.data.get("parent_id"))
+        p = self.partition
+        if p.whole:
+            return Route.MINE
+        if e.type.startswith("org_unit."):
+            return Route.MINE if p.index == 0 else Route.OTHER
+        unit = e.org_unit_id or e.data.get("org_unit_id")
+        if unit is None:
+            direct = None
+        else:
+            known = self._route_of(tx, unit)
+            if known is None and source != "members" and not self._members_read(tx):
+                return Route.WAIT  # its unit may be created further on in the members store
+            direct = known[1] if known is not None else unit
+        return Route.MINE if p.owns(direct) else Route.OTHER
+
+    def _route_of(self, tx: Tx, unit: str) -> tuple[str | None, str | None] | None:
+        if unit not in self._routes:
+            row = tx.execute(f"SELECT parent_id, direct_id FROM {self.t('routes')} WHERE org_unit_id = ?",
+                             (unit,)).fetchone()
+            if row is None:
+                return None
+            self._routes[unit] = (row[0], row[1])
+        return self._routes[unit]
+
+    def _note_route(self, tx: Tx, unit: str, parent: str | None) -> None:
+        direct = direct_of_new_unit(unit, parent, self._route_of(tx, parent) if parent else None)
+        tx.execute(f"INSERT INTO {self.t('routes')} (org_unit_id, parent_id, direct_id) VALUES (?, ?, ?) "
+                   "ON CONFLICT (org_unit_id) DO NOTHING", (unit, parent, direct))
+        self._routes.setdefault(unit, (parent, direct))
+
+    def _members_read(self, tx: Tx) -> bool:
+        """Has this partition read the members store (where units are created) to its head?"""
+        if self.members_head is None:
+            return True
+        seen = tx.scalar("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ?",
+                         (self.name, "members"), default=0)
+        return seen >= self.members_head()
 
     # ------------------------------------------------------------------------------------------
     def apply(self, tx: Tx, e: Envelope) -> None:
@@ -248,6 +299,11 @@ def meeting_standard(held_on: dt.date, kind: str | None, minutes: int | None, co
         return duration_ok, 0
     rate_ok = counts["present"] > rules.meeting_attendance_min_rate * expected
     return duration_ok, int(rate_ok and counts["unexcused"] == 0 and bool(duration_ok))
+
+
+def checkpoint_name(prefix: str, partition: Partition) -> str:
+    """``g2_facts`` for the whole, ``g2_facts.p1of3`` for a partition's own checkpoints."""
+    return f"{prefix}facts" + (f".{partition.label}" if not partition.whole else "")
 
 
 def family_owner(e: Envelope) -> str:

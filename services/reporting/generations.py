@@ -6,6 +6,12 @@ generation n; when it has caught up with every store it takes the projection loc
 last few events, records the new prefix in ``rp_generation`` and switches. The previous
 generation's tables stay until the replay after next, so a query that looked up the prefix just
 before a switch still finds its tables even when replays follow each other closely.
+
+Partitioned (``DANGVIEN_REPORTING_PARTITION=i/n``), each process applies only its direct units'
+facts, with its own checkpoints (``g2_facts.p1of3``), into the same tables; a replay is built whole
+by the process asked for it, and every partition then starts in the new generation from the
+replay's checkpoints (its stream heads make that safe for any partition). Processes follow a
+switch made by another process (``rp_generation``) on their next delivery, sweep or query.
 """
 from __future__ import annotations
 
@@ -16,11 +22,12 @@ from typing import Callable, Mapping
 
 from shared.events import canonical_json
 from shared.eventstore import EventStore
+from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
 from services.reporting import schema
-from services.reporting.facts import FactsProjection
+from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: sources in a fixed order, so a replay applies the org tree and members before what refers to them
 SOURCE_ORDER = ("members", "discipline", "meetings", "reporting")
@@ -32,18 +39,58 @@ def _number(prefix: str) -> int:
 
 class Generations:
     def __init__(self, db: ReadModelDB, stores: Mapping[str, EventStore],
-                 yield_now: Callable[[], None] = lambda: None):
-        self.db, self.stores, self.yield_now = db, dict(stores), yield_now
+                 yield_now: Callable[[], None] = lambda: None, partition: Partition = Partition()):
+        self.db, self.stores, self.yield_now, self.partition = db, dict(stores), yield_now, partition
+        self.prefix = self._stored_prefix()
+        #: a generation built before stream heads were kept: applied leniently until a replay replaces it
+        self.legacy = self.prefix if self._has(self.prefix, "units") and not self._has(self.prefix, "stream_heads") \
+            else None
         db.executescript(schema.ddl("g1_"))  # also creates rp_generation
-        rows = db.query("SELECT prefix FROM rp_generation WHERE id = 1")
-        self.prefix = rows[0][0] if rows else "g1_"
-        self.runner = self._runner(self.prefix)
         schema.migrate(db, self.prefix)
         self._switch = threading.RLock()
+        self.runner = self._runner(self.prefix)
         self.progress: dict = {"state": "idle", "generation": _number(self.prefix)}
 
+    def _stored_prefix(self) -> str:
+        try:
+            rows = self.db.query("SELECT prefix FROM rp_generation WHERE id = 1")
+        except Exception:  # a new read model
+            return "g1_"
+        return rows[0][0] if rows else "g1_"
+
+    def _has(self, prefix: str, table: str) -> bool:
+        try:
+            self.db.query(f"SELECT 1 FROM {prefix}{table} WHERE 1 = 0")
+            return True
+        except Exception:
+            return False
+
+    def _projection(self, prefix: str, partition: Partition) -> FactsProjection:
+        members = self.stores.get("members")
+        projection = FactsProjection(prefix, partition, members.head_position if members else None)
+        projection.lenient_streams = prefix == self.legacy
+        return projection
+
     def _runner(self, prefix: str) -> ProjectionRunner:
-        return ProjectionRunner(self.db, FactsProjection(prefix), self.stores)
+        """This process's runner in ``prefix``; a partition new to the generation starts from the
+        whole generation's checkpoints (a replay's), which its stream heads make safe."""
+        runner = ProjectionRunner(self.db, self._projection(prefix, self.partition), self.stores)
+        if not self.partition.whole:
+            with self.db.transaction() as tx:
+                tx.execute("INSERT INTO projection_checkpoints (projection, source, position) "
+                           "SELECT ?, source, position FROM projection_checkpoints WHERE projection = ? "
+                           "ON CONFLICT (projection, source) DO NOTHING",
+                           (runner.projection.name, checkpoint_name(prefix, Partition())))
+        return runner
+
+    def follow(self) -> str:
+        """Switch to the generation another process switched to; the current prefix."""
+        stored = self._stored_prefix()
+        if stored != self.prefix:
+            with self._switch:
+                if stored != self.prefix:
+                    self.prefix, self.runner = stored, self._runner(stored)
+        return self.prefix
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -51,15 +98,23 @@ class Generations:
 
     # -- live ----------------------------------------------------------------------------------
     def handle(self, source: str, message: dict) -> str:
+        self.follow()
         with self._switch:
             return self.runner.handle(source, message)
 
     def catch_up(self) -> int:
+        self.follow()
         with self._switch:
             return sum(self.runner.catch_up(s) for s in self.sources)
 
     def positions(self) -> dict[str, int]:
-        return {s: self.runner.checkpoint(s) for s in self.sources}
+        """How far the read model has applied each source: the least over all partitions."""
+        names = [checkpoint_name(self.prefix, p) for p in self.partition.siblings()]
+        marks = ",".join("?" * len(names))
+        rows = self.db.query(f"SELECT projection, source, position FROM projection_checkpoints "
+                             f"WHERE projection IN ({marks})", names)
+        seen = {(name, source): position for name, source, position in rows}
+        return {s: min(seen.get((n, s), 0) for n in names) for s in self.sources}
 
     # -- replay --------------------------------------------------------------------------------
     def replay(self) -> dict:
@@ -70,7 +125,7 @@ class Generations:
         total = sum(self.stores[s].head_position() for s in self.sources)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
-        runner = self._runner(new)
+        runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores)  # built whole
         for source in self.sources:
             runner.catch_up(source, batch=5000, progress=self._advance)
         with self._switch:  # the last events appended while replaying, then the switch
@@ -79,7 +134,8 @@ class Generations:
             with self.db.transaction() as tx:
                 tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
                            "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
-            self.prefix, self.runner = new, runner
+            self.prefix = new
+            self.runner = runner if self.partition.whole else self._runner(new)
         elapsed = max(time.time() - self.progress["started"], 1e-6)
         done = self.progress["done"]
         self.progress = {"state": "done", "generation": _number(new), "done": done, "total": max(total, done),
@@ -103,7 +159,8 @@ class Generations:
             with self.db.transaction() as tx:
                 for table in schema.TABLES:
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
-                tx.execute("DELETE FROM projection_checkpoints WHERE projection = ?", (f"{prefix}facts",))
+                tx.execute("DELETE FROM projection_checkpoints WHERE projection = ? OR projection LIKE ?",
+                           (f"{prefix}facts", f"{prefix}facts.%"))
 
     # -- checksum ------------------------------------------------------------------------------
     def checksum(self) -> str:

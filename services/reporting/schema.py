@@ -9,11 +9,16 @@ Sizes (DOMAIN.md §10): ~6M absences per province term, so absences and meetings
 (org_unit_id, occurred_on) and reports aggregate in SQL. Subtree filtering joins a closure table
 (ancestor, descendant) of the current structure, in which a merged unit sits under its successor
 so its history rolls up there.
+
+Partitions (``shared.partitioning``): ``routes`` fixes each unit's direct unit when it is created,
+and ``stream_heads`` keeps the last applied version of every source stream, so that processes
+applying different direct units into these same tables keep each stream in order and apply each
+event once (``shared.projection``).
 """
 from __future__ import annotations
 
 TABLES = ("units", "closure", "members", "stints", "member_facts", "cases", "meetings", "absences",
-          "dues", "targets", "member_refs")
+          "dues", "targets", "member_refs", "routes", "stream_heads")
 
 #: the column order of each table's canonical dump (checksum), i.e. its primary key first
 ORDER_BY = {
@@ -21,6 +26,7 @@ ORDER_BY = {
     "stints": "member_id, seq", "member_facts": "event_id", "cases": "case_id",
     "meetings": "meeting_id", "absences": "meeting_id, member_id", "dues": "member_id, month, recorded_at",
     "targets": "org_unit_id, period, indicator, recorded_at", "member_refs": "member_id, event_id",
+    "routes": "org_unit_id", "stream_heads": "source, stream",
 }
 
 DDL = """
@@ -73,6 +79,11 @@ CREATE TABLE IF NOT EXISTS {p}targets (
 CREATE TABLE IF NOT EXISTS {p}member_refs (
     member_id TEXT NOT NULL, event_id TEXT NOT NULL, source TEXT NOT NULL,
     PRIMARY KEY (member_id, event_id));
+CREATE TABLE IF NOT EXISTS {p}routes (
+    org_unit_id TEXT PRIMARY KEY, parent_id TEXT, direct_id TEXT);
+CREATE TABLE IF NOT EXISTS {p}stream_heads (
+    source TEXT NOT NULL, stream TEXT NOT NULL, version INTEGER NOT NULL,
+    PRIMARY KEY (source, stream));
 CREATE TABLE IF NOT EXISTS rp_generation (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL)
 """
 

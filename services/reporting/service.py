@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
@@ -13,8 +12,9 @@ from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParam
                                         ReportQuery)
 from shared.errors import Conflict, NotFound
 from shared.importing import run_import
-from shared.runtime import (EventStoreProvider, RelayProvider, command, log, query, readmodel_at,
-                            settings_of, store_at)
+from shared.projection import WAITING
+from shared.runtime import (EventStoreProvider, RelayProvider, command, log, partition_event_handler, query,
+                            readmodel_at, settings_of, store_at)
 
 from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
                                 term, warnings)
@@ -38,12 +38,29 @@ class ReadModels(DependencyProvider):
         settings = settings_of(self.container.config)
         self.db = readmodel_at(settings.readmodel_url(SERVICE))
         self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
-        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0))
+        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
+                                       partition=settings.partition)
 
     def start(self):
         self._stopping = False
         self.generations.catch_up()
         self.container.spawn_managed_thread(self._sweep)
+        if self.generations.legacy:  # built before stream heads were kept: rebuild it beside, then switch
+            log.info("replay_for_stream_heads", service=SERVICE, generation=self.generations.legacy)
+            self.start_replay()
+
+    def handle(self, source: str, message: dict) -> str:
+        """Apply a delivery; one that waits for another partition's earlier event of its stream is
+        retried here for a moment (then the sweep takes over; the store keeps it either way)."""
+        import eventlet
+        outcome = self.generations.handle(source, message)
+        for pause in (0.05, 0.1, 0.2, 0.4, 0.8):
+            if outcome != WAITING or self._stopping:
+                break
+            eventlet.sleep(pause)
+            self.generations.catch_up()
+            outcome = self.generations.handle(source, message)
+        return outcome
 
     def _sweep(self):
         import eventlet
@@ -80,7 +97,7 @@ class ReadModels(DependencyProvider):
         return dict(self.generations.progress)
 
     def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
-        return View.of(self.db, self.generations.prefix, as_of, known_at)
+        return View.of(self.db, self.generations.follow(), as_of, known_at)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -102,21 +119,21 @@ class ReportingService:
     models = ReadModels()
 
     # -- the doorbell --------------------------------------------------------------------------
-    @event_handler("members", "#")
+    @partition_event_handler("members", "#")
     def on_members_event(self, message):
-        self.models.generations.handle("members", message)
+        self.models.handle("members", message)
 
-    @event_handler("meetings", "#")
+    @partition_event_handler("meetings", "#")
     def on_meetings_event(self, message):
-        self.models.generations.handle("meetings", message)
+        self.models.handle("meetings", message)
 
-    @event_handler("discipline", "#")
+    @partition_event_handler("discipline", "#")
     def on_discipline_event(self, message):
-        self.models.generations.handle("discipline", message)
+        self.models.handle("discipline", message)
 
-    @event_handler("reporting", "#")
+    @partition_event_handler("reporting", "#")
     def on_reporting_event(self, message):
-        self.models.generations.handle("reporting", message)
+        self.models.handle("reporting", message)
 
     # -- targets -------------------------------------------------------------------------------
     def _unit_known(self, extra: set | None = None):
