@@ -694,3 +694,32 @@ def test_federation_alternative_covers_every_event_exchange():
         assert upstream["maxHops"] == 1
         uri = base64.b64decode(secrets[upstream["uriSecret"]["name"]]["data"]["uri"]).decode()
         assert urlsplit(uri).scheme == "amqps", "provincial links cross networks: TLS only"
+
+
+# -- reporting partitioned by direct unit (deploy/partitioned) ------------------------------
+def test_partitioned_reporting_covers_each_partition_once_with_its_own_scaling():
+    from shared.partitioning import Partition
+    build = render("partitioned")
+    reporting = [d for d in app_deployments(build)
+                 if container(d).get("command", []) + container(d).get("args", []) == ["dangvien", "serve", "reporting"]]
+    configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in build.by_kind("ConfigMap")}
+    partitions = {}
+    for d in reporting:
+        refs = [e["valueFrom"]["configMapKeyRef"] for e in container(d).get("env", [])
+                if e["name"] == f"{PREFIX}REPORTING_PARTITION"]
+        assert len(refs) == 1, f"{ref(d)}: partition setting"
+        partitions[d["metadata"]["name"]] = Partition.parse(configmaps[refs[0]["name"]][refs[0]["key"]])
+    assert sorted(partitions.values(), key=lambda p: p.index) == Partition(0, 2).siblings()
+    labels = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in reporting}
+    for d in reporting:
+        name = d["metadata"]["name"]
+        assert [n for n, pod in labels.items() if selects(d["spec"]["selector"], pod)] == [name], \
+            f"{name}: its selector takes other partitions' pods"
+        hpas = [h for h in build.by_kind("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == name]
+        assert len(hpas) == 1 and hpas[0]["spec"]["minReplicas"] >= 2, name
+        pdbs = [p for p in build.by_kind("PodDisruptionBudget") if selects(p["spec"]["selector"], labels[name])]
+        assert len(pdbs) == 1, f"{name}: {len(pdbs)} disruption budgets"
+    policies = build.by_kind("NetworkPolicy")
+    reaching = {name: {p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], pod)}
+                for name, pod in labels.items()}
+    assert len({frozenset(v) for v in reaching.values()}) == 1, reaching  # same network rules for every partition
