@@ -51,6 +51,10 @@ class Tx:
         return default if row is None or row[0] is None else row[0]
 
 
+#: the advisory lock that serialises schema changes of processes sharing a PostgreSQL read model
+DDL_LOCK = 0x64766444
+
+
 class ReadModelDB:
     def __init__(self, url: str):
         self.url = url
@@ -95,6 +99,8 @@ class ReadModelDB:
     def executescript(self, ddl: str) -> None:
         statements = [s.strip() for s in ddl.split(";") if s.strip()]
         with self.transaction() as tx:
+            if self.pg:  # processes starting together would race on CREATE ... IF NOT EXISTS
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (DDL_LOCK,))
             for s in statements:
                 tx.execute(s)
 
