@@ -45,7 +45,8 @@ class ReadModels(DependencyProvider):
         self._stopping = False
         self.generations.catch_up()
         self.container.spawn_managed_thread(self._sweep)
-        if self.generations.legacy:  # built before stream heads were kept: rebuild it beside, then switch
+        if self.generations.legacy and self.generations.partition.index == 0:
+            # built before stream heads were kept: partition 0 rebuilds it beside, all then switch
             log.info("replay_for_stream_heads", service=SERVICE, generation=self.generations.legacy)
             self.start_replay()
 
