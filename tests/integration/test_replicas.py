@@ -72,6 +72,8 @@ def reports_after_import(tmp_path, replicas: int, partitions: int = 1) -> dict:
             wanted = before["positions"]["members"] + len(moves)
             wait_until(lambda: http("GET", f"{cluster.url}/api/v1/reporting/checksum", headers=auth)[1]
                        ["positions"]["members"] >= wanted, timeout=60, what="reporting applied the transfers")
+            if partitions > 1:
+                assert partition_queues(amqp, partitions) == partitions  # every partition its own queue
             out = {}
             for name, params in REPORTS:
                 query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -81,6 +83,26 @@ def reports_after_import(tmp_path, replicas: int, partitions: int = 1) -> dict:
             return out
         finally:
             cluster.stop()
+
+
+def partition_queues(amqp: str, count: int) -> int:
+    """How many of the partitions' own durable queues for member events exist on the broker."""
+    from kombu import Connection
+    found = 0
+    with Connection(amqp) as conn:
+        for i in range(count):
+            channel = conn.channel()
+            try:
+                channel.queue_declare(queue=f"evt-members-#--reporting.on_members_event-p{i}of{count}", passive=True)
+                found += 1
+            except Exception:
+                pass
+            finally:
+                try:
+                    channel.close()
+                except Exception:
+                    pass
+    return found
 
 
 @pytest.fixture(scope="module")
