@@ -213,7 +213,9 @@ class FactsProjection(Projection):
             if d["subject_kind"] == "org_unit":
                 unit = d["subject_id"]
             else:
-                unit = self.current_unit(tx, d["subject_id"]) or e.org_unit_id
+                # the unit on the decision date (the discipline service knows it), not wherever the
+                # member stands when this is applied: a replay and the live bus then agree
+                unit = e.org_unit_id or self.current_unit(tx, d["subject_id"])
             tx.execute(f"INSERT INTO {cases} (case_id, event_id, subject_kind, subject_id, org_unit_id, form, "
                        "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (case_id) DO NOTHING",
