@@ -62,9 +62,9 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
     from shared.config import Settings
 
     os.environ["DANGVIEN_DATA_DIR"] = str(data_dir)
-    settings = Settings(amqp_uri="memory://", data_dir=data_dir, http_host=host, http_port=port,
-                        log_format=os.environ.get("DANGVIEN_LOG_FORMAT", "console"),
-                        log_level=os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING"))
+    settings = settings_or_exit(Settings, amqp_uri="memory://", data_dir=data_dir, http_host=host, http_port=port,
+                                log_format=os.environ.get("DANGVIEN_LOG_FORMAT", "console"),
+                                log_level=os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING"))
     data_dir.mkdir(parents=True, exist_ok=True)
     names = runner.available_services()
     svc = runner.start(names, settings)
@@ -90,6 +90,19 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
     runner.run_until_signalled(svc)
 
 
+def settings_or_exit(make, **values):
+    """The settings, or each wrong DANGVIEN_* variable named (Vietnamese and English) and exit 2."""
+    from pydantic import ValidationError
+    try:
+        return make(**values)
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "DANGVIEN_" + "_".join(str(x) for x in e["loc"]).upper()
+            reason = str(e.get("ctx", {}).get("error") or e["msg"])
+            err.print(f"[red]Cấu hình sai / invalid setting[/] {name}: {reason}")
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(service: str = typer.Argument(..., help="members | meetings | discipline | reporting | gateway")):
     """Chạy một dịch vụ (distributed: RabbitMQ, PostgreSQL/KurrentDB), cấu hình từ DANGVIEN_*."""
@@ -99,7 +112,7 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     if service not in runner.SERVICE_MODULES:
         err.print(f"[red]Dịch vụ không xác định / unknown service[/]: {service}")
         raise typer.Exit(2)
-    svc = runner.start([service], Settings())
+    svc = runner.start([service], settings_or_exit(Settings))
     console.print(f"{service} started")
     sys.stdout.flush()
     runner.run_until_signalled(svc)
