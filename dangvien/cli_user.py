@@ -26,6 +26,10 @@ def _store(data_dir: Optional[Path]):
     return UserStore(ReadModelDB(db_url(folder)))
 
 
+DaysOpt = typer.Option(None, "--days", min=1,
+                       help="Mã truy cập hết hạn sau số ngày này (token expires after this many days); bỏ trống = không hết hạn")
+
+
 def _fail(vi: str, en: str) -> None:
     typer.echo(f"Lỗi / Error: {vi} — {en}", err=True)
     raise typer.Exit(2)
@@ -37,6 +41,7 @@ def add(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
         scope: Optional[str] = typer.Option(None, "--scope",
                                             help="Mã tổ chức đảng được phân quyền (org unit id); bỏ trống = toàn tỉnh"),
         client: bool = typer.Option(False, "--client", help="Ứng dụng của hệ thống khác (an API client)"),
+        days: Optional[int] = DaysOpt,
         data_dir: Optional[Path] = DataDirOpt):
     """Tạo người dùng (hoặc đổi vai trò/phạm vi) và in mã truy cập mới (create a user; prints a new token)."""
     from shared.contracts import ROLES
@@ -44,7 +49,7 @@ def add(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
     if role not in ROLES:
         _fail(f"vai trò phải là một trong {', '.join(ROLES)}", f"role must be one of {', '.join(ROLES)}")
     try:
-        token = _store(data_dir).add(name, role, scope, kind="client" if client else "person")
+        token = _store(data_dir).add(name, role, scope, kind="client" if client else "person", days=days)
     except ValueError:
         _fail("tên đăng nhập chỉ gồm chữ, số và . _ - @ (tối đa 64 ký tự)",
               "the name may hold letters, digits and . _ - @ (at most 64 characters)")
@@ -53,10 +58,11 @@ def add(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
 
 @user_app.command("token")
 def token(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
+          days: Optional[int] = DaysOpt,
           data_dir: Optional[Path] = DataDirOpt):
     """Cấp mã truy cập mới; mã cũ hết hiệu lực (issue a new token; the old one stops working)."""
     try:
-        typer.echo(_store(data_dir).rotate(name))
+        typer.echo(_store(data_dir).rotate(name, days=days))
     except KeyError:
         _fail(f"không có người dùng «{name}»", f"no user '{name}'")
 
@@ -64,8 +70,13 @@ def token(name: str = typer.Argument(..., help="Tên đăng nhập (user name)")
 @user_app.command("list")
 def list_users(data_dir: Optional[Path] = DataDirOpt):
     """Danh sách người dùng (list users; tokens are never shown)."""
-    for u in _store(data_dir).all():
-        typer.echo(f"{u.name}\t{u.role}\t{u.scope or '(toàn tỉnh / province)'}\t{u.kind}")
+    from shared.dates import vn_date
+    store = _store(data_dir)
+    expiries = store.expiries()
+    for u in store.all():
+        until = expiries.get(u.name)
+        ends = f"hết hạn / expires {vn_date(until.date())}" if until else "không hết hạn / no expiry"
+        typer.echo(f"{u.name}\t{u.role}\t{u.scope or '(toàn tỉnh / province)'}\t{u.kind}\t{ends}")
 
 
 def register(app, report_app) -> None:

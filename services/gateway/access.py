@@ -33,6 +33,11 @@ def unauthorized() -> Unauthorized:
                         "Missing or invalid access token", field="Authorization")
 
 
+def token_expired(on: str) -> Unauthorized:
+    return Unauthorized("token_expired", f"Mã truy cập (token) đã hết hạn ngày {on}; hãy xin cấp mã mới",
+                        f"The access token expired on {on}; ask for a new one", field="Authorization")
+
+
 def forbidden_role(role: str) -> Forbidden:
     return Forbidden("forbidden_role", f"Vai trò «{role}» không được dùng chức năng này",
                      f"The role '{role}' may not use this endpoint")

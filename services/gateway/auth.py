@@ -4,7 +4,9 @@ Tokens are 256-bit random strings, so a plain sha-256 is enough to store them (a
 such as scrypt protects low-entropy passwords, not random keys) and lets a request find its
 user by one indexed lookup. The clear token is shown once, when it is made.
 
-The store lives in the gateway's own database (``<data_dir>/gateway.db`` or
+A token may carry an expiry date (``dangvien user add --days N``; API clients of other provincial
+systems typically get one); after it the token no longer opens the door and the answer says so.
+Rotating a token sets a new expiry. The store lives in the gateway's own database (``<data_dir>/gateway.db`` or
 ``DANGVIEN_GATEWAY_DB``), which the CLI also opens directly: managing users is a host task.
 """
 from __future__ import annotations
@@ -26,7 +28,8 @@ ADMIN = "admin"
 DDL = """
 CREATE TABLE IF NOT EXISTS gw_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL,
-    token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0)
+    token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT)
 """
 
 
@@ -47,6 +50,19 @@ def db_url(data_dir: Path) -> str:
     return os.environ.get("DANGVIEN_GATEWAY_DB") or f"sqlite:///{Path(data_dir).resolve()}/gateway.db"
 
 
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def expiry(days: int | None) -> str | None:
+    """The expiry of a token made now that lasts ``days`` days (None: none)."""
+    if days is None:
+        return None
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    return (now_utc() + dt.timedelta(days=days)).isoformat()
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -59,30 +75,54 @@ class UserStore:
     def __init__(self, db: ReadModelDB):
         self.db = db
         db.executescript(DDL)
+        try:  # a database made before tokens could expire
+            db.query("SELECT expires_at FROM gw_users WHERE 1 = 0")
+        except Exception:
+            with db.transaction() as tx:
+                tx.execute("ALTER TABLE gw_users ADD COLUMN expires_at TEXT")
 
-    def add(self, name: str, role: str, scope: str | None, kind: str = "person") -> str:
-        """Create (or replace the role/scope of) a user and give them a fresh token."""
+    def add(self, name: str, role: str, scope: str | None, kind: str = "person", days: int | None = None) -> str:
+        """Create (or replace the role/scope of) a user and give them a fresh token, valid for
+        ``days`` days if given."""
         if not NAME.match(name):
             raise ValueError(f"invalid user name {name!r}")
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        token = new_token()
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        token, until = new_token(), expiry(days)
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO gw_users (name, role, scope, kind, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+            tx.execute("INSERT INTO gw_users (name, role, scope, kind, token_hash, created_at, expires_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope, "
-                       "kind = excluded.kind, token_hash = excluded.token_hash, disabled = 0",
-                       (name, role, scope or None, kind, hash_token(token), now))
+                       "kind = excluded.kind, token_hash = excluded.token_hash, disabled = 0, "
+                       "expires_at = excluded.expires_at",
+                       (name, role, scope or None, kind, hash_token(token), now_utc().isoformat(), until))
         return token
 
-    def rotate(self, name: str) -> str:
-        """A new token for an existing user; the old one stops working at once."""
-        token = new_token()
+    def rotate(self, name: str, days: int | None = None) -> str:
+        """A new token for an existing user, valid for ``days`` days if given; the old one stops
+        working at once."""
+        token, until = new_token(), expiry(days)
         with self.db.transaction() as tx:
             if tx.scalar("SELECT COUNT(*) FROM gw_users WHERE name = ?", (name,), 0) == 0:
                 raise KeyError(name)
-            tx.execute("UPDATE gw_users SET token_hash = ? WHERE name = ?", (hash_token(token), name))
+            tx.execute("UPDATE gw_users SET token_hash = ?, expires_at = ? WHERE name = ?",
+                       (hash_token(token), until, name))
         return token
+
+    def expired_on(self, token: str | None) -> dt.datetime | None:
+        """When this (known, enabled) token expired, if it has."""
+        if not token:
+            return None
+        rows = self.db.query("SELECT expires_at FROM gw_users WHERE token_hash = ? AND disabled = 0",
+                             (hash_token(token),))
+        if not rows or rows[0][0] is None:
+            return None
+        until = dt.datetime.fromisoformat(rows[0][0])
+        return until if until <= now_utc() else None
+
+    def expiries(self) -> dict[str, dt.datetime | None]:
+        return {n: dt.datetime.fromisoformat(e) if e else None
+                for n, e in self.db.query("SELECT name, expires_at FROM gw_users")}
 
     def get(self, name: str) -> User | None:
         rows = self.db.query("SELECT name, role, scope, kind FROM gw_users WHERE name = ? AND disabled = 0", (name,))
@@ -91,8 +131,8 @@ class UserStore:
     def authenticate(self, token: str | None) -> User | None:
         if not token:
             return None
-        rows = self.db.query("SELECT name, role, scope, kind FROM gw_users WHERE token_hash = ? AND disabled = 0",
-                             (hash_token(token),))
+        rows = self.db.query("SELECT name, role, scope, kind FROM gw_users WHERE token_hash = ? AND disabled = 0 "
+                             "AND (expires_at IS NULL OR expires_at > ?)", (hash_token(token), now_utc().isoformat()))
         return User(*rows[0]) if rows else None
 
     def all(self) -> list[User]:

@@ -20,6 +20,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
+from shared.dates import vn_date
 from shared.errors import DomainError, NotFound
 from shared.events import derived_event_id
 from shared.readmodel import ReadModelDB
@@ -155,8 +156,12 @@ class GatewayService:
                               f"Service '{service}' is not running") from None
 
     def _user(self, request):
-        user = self.gw.users.authenticate(bearer(request))
+        token = bearer(request)
+        user = self.gw.users.authenticate(token)
         if user is None:
+            expired = self.gw.users.expired_on(token)
+            if expired is not None:
+                raise access.token_expired(vn_date(expired.date()))
             raise access.unauthorized()
         return user
 

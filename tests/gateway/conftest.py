@@ -74,8 +74,8 @@ class System:
             h["Content-Type"] = "application/json"
         return http(method, f"{self.url}{path}", body, h)
 
-    def user_add(self, name: str, role: str, scope: str | None) -> str:
-        args = ["user", "add", name, "--role", role, "--data-dir", str(self.data_dir)]
+    def user_add(self, name: str, role: str, scope: str | None, *more: str) -> str:
+        args = ["user", "add", name, "--role", role, "--data-dir", str(self.data_dir), *more]
         if scope:
             args += ["--scope", scope]
         done = subprocess.run(cli(*args), env=base_env(), capture_output=True, text=True, timeout=120)

@@ -61,6 +61,23 @@ def test_no_token_or_a_wrong_token_is_401_in_both_languages(system):
         assert body["message_vi"].startswith("Chưa đăng nhập") and "token" in body["message_en"]
 
 
+def test_an_expired_token_is_refused_saying_when_it_expired(system):
+    token = system.user_add("client_x", "viewer", None, "--client", "--days", "30")
+    system.tokens["client_x"] = token
+    status, body = system.call("GET", "/api/v1/reporting/headcount", user="client_x")
+    assert status == 200, body  # within its 30 days
+    with sqlite3.connect(system.data_dir / "gateway.db") as db:  # thirty days later
+        db.execute("UPDATE gw_users SET expires_at = ? WHERE name = 'client_x'",
+                   ((dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat(),))
+    status, body = system.call("GET", "/api/v1/reporting/headcount", user="client_x")
+    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).strftime("%d/%m/%Y")
+    assert status == 401 and body["code"] == "token_expired", body
+    assert f"hết hạn ngày {yesterday}" in body["message_vi"] and f"expired on {yesterday}" in body["message_en"], body
+    status, body = system.call("GET", "/api/v1/reporting/headcount", user=None,
+                               headers={"Authorization": "Bearer dv_not-a-token"})
+    assert status == 401 and body["code"] == "unauthorized"
+
+
 def test_no_command_reaches_outside_the_scope_and_nothing_is_written(system):
     before = event_count(system.data_dir)
     checked = 0

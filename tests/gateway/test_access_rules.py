@@ -1,6 +1,7 @@
 """Role and scope decisions of the gateway, on a small tree, without services."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 
@@ -130,3 +131,29 @@ def test_exports_show_dates_as_dd_mm_yyyy_and_open_in_a_spreadsheet(tmp_path):
     assert not str(values[2][1]).startswith("=")
     text = exports.render({"rows": rows}, "csv", "members").decode("utf-8-sig")
     assert "03/05/2021" in text and "Võ Thị Lan" in text
+
+
+def test_a_token_with_days_expires_and_rotating_sets_a_new_expiry(tmp_path):
+    db = ReadModelDB(f"sqlite:///{tmp_path}/gateway.db")
+    users = UserStore(db)
+    token = users.add("sys_a", "viewer", None, kind="client", days=30)
+    assert users.authenticate(token).name == "sys_a" and users.expired_on(token) is None
+    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).isoformat()
+    with db.transaction() as tx:
+        tx.execute("UPDATE gw_users SET expires_at = ? WHERE name = 'sys_a'", (past,))
+    assert users.authenticate(token) is None
+    assert users.expired_on(token).isoformat() == past
+    fresh = users.rotate("sys_a")  # without --days: no expiry
+    assert users.authenticate(fresh).name == "sys_a" and users.expiries()["sys_a"] is None
+    with pytest.raises(ValueError):
+        users.add("sys_b", "viewer", None, days=0)
+
+
+def test_a_user_database_from_before_expiry_is_upgraded_and_its_tokens_still_work(tmp_path):
+    db = ReadModelDB(f"sqlite:///{tmp_path}/gateway.db")
+    db.executescript("CREATE TABLE gw_users (name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL, "
+                     "token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0)")
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO gw_users VALUES ('old', 'viewer', NULL, 'person', ?, '2026-01-01', 0)",
+                   (hash_token("dv_old"),))
+    assert UserStore(db).authenticate("dv_old").name == "old"
