@@ -163,10 +163,10 @@ class FactsProjection(Projection):
         return row[1]
 
     def _open(self, tx: Tx, member_id: str, unit: str, e: Envelope, kind: str, from_unit: str | None = None):
-        seq = tx.scalar(f"SELECT MAX(seq) FROM {self.t('stints')} WHERE member_id = ?", (member_id,), default=-1) + 1
-        tx.execute(f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, "
-                   "from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)))
+        stints = self.t("stints")  # the next seq in the same statement: one round trip, not two
+        tx.execute(f"INSERT INTO {stints} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, from_rec) "
+                   f"SELECT ?, COALESCE(MAX(seq), -1) + 1, ?, ?, ?, ?, ? FROM {stints} WHERE member_id = ?",
+                   (member_id, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e), member_id))
 
     def _member(self, tx: Tx, e: Envelope) -> bool:
         d = e.data
@@ -191,18 +191,21 @@ class FactsProjection(Projection):
             self._open(tx, member, d["to_org_unit_id"], e, "moved", d.get("from_org_unit_id"))
             unit = d["to_org_unit_id"]
         elif e.type in EXITS:
-            unit = self._close(tx, member, e, EXITS[e.type]) or self.current_unit(tx, member) or unit
+            self._close(tx, member, e, EXITS[e.type])
         elif e.type == "member.recognized_official":
             tx.execute(f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
                        (e.occurred_on.isoformat(), member))
-        if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
-            unit = self.current_unit(tx, member) or unit
         detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
         if e.type == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
+        if e.type in ("member.admitted", "member.transferred_in", "member.transferred"):
+            unit_sql, unit_params = "?", (unit,)
+        else:  # the member's current unit (its last stint), read inside the insert: one round trip
+            unit_sql = f"COALESCE((SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? ORDER BY seq DESC LIMIT 1), ?)"
+            unit_params = (member, unit)
         tx.execute(f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, occurred_on, recorded_at, "
-                   "org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
+                   f"org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, {unit_sql}, ?, ?)",
+                   (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), *unit_params,
                     json.dumps(detail, sort_keys=True, default=str), e.actor))
         return True
 
