@@ -77,7 +77,8 @@ def run_partition(store_path: str, readmodel: str, partition: str, start, done) 
     done.put((partition, rounds))
 
 
-def fresh_database(admin: str) -> str:
+def fresh_database(admin: str) -> tuple[str, str]:
+    """A new empty database beside ``admin``: (its URL, its name)."""
     import psycopg
     name = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as c:

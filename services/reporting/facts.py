@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-
 from typing import Callable
 
 from shared.events import Envelope, format_recorded_at

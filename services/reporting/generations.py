@@ -48,6 +48,7 @@ class Generations:
         db.executescript(schema.ddl("g1_"))  # also creates rp_generation
         schema.migrate(db, self.prefix)
         self._switch = threading.RLock()
+        self._followed = 0.0
         self.runner = self._runner(self.prefix)
         self.progress: dict = {"state": "idle", "generation": _number(self.prefix)}
 
@@ -83,8 +84,14 @@ class Generations:
                            (runner.projection.name, checkpoint_name(prefix, Partition())))
         return runner
 
-    def follow(self) -> str:
-        """Switch to the generation another process switched to; the current prefix."""
+    def follow(self, at_most_every: float = 0.0) -> str:
+        """Switch to the generation another process switched to; the current prefix. With
+        ``at_most_every`` seconds, look at ``rp_generation`` no more often than that (deliveries:
+        a few more events applied to the previous generation, which is kept, lose nothing)."""
+        now = time.monotonic()
+        if at_most_every and now - self._followed < at_most_every:
+            return self.prefix
+        self._followed = now
         stored = self._stored_prefix()
         if stored != self.prefix:
             with self._switch:
@@ -98,7 +105,7 @@ class Generations:
 
     # -- live ----------------------------------------------------------------------------------
     def handle(self, source: str, message: dict) -> str:
-        self.follow()
+        self.follow(at_most_every=1.0)
         with self._switch:
             return self.runner.handle(source, message)
 

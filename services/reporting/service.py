@@ -52,14 +52,14 @@ class ReadModels(DependencyProvider):
 
     def handle(self, source: str, message: dict) -> str:
         """Apply a delivery; one that waits for another partition's earlier event of its stream is
-        retried here for a moment (then the sweep takes over; the store keeps it either way)."""
+        retried here for a moment (each retry reads what it missed from the store; then the sweep
+        takes over, and the store keeps the event either way)."""
         import eventlet
         outcome = self.generations.handle(source, message)
         for pause in (0.05, 0.1, 0.2, 0.4, 0.8):
             if outcome != WAITING or self._stopping:
                 break
             eventlet.sleep(pause)
-            self.generations.catch_up()
             outcome = self.generations.handle(source, message)
         return outcome
 

@@ -723,3 +723,26 @@ def test_partitioned_reporting_covers_each_partition_once_with_its_own_scaling()
     reaching = {name: {p["metadata"]["name"] for p in policies if selects(p["spec"]["podSelector"], pod)}
                 for name, pod in labels.items()}
     assert len({frozenset(v) for v in reaching.values()}) == 1, reaching  # same network rules for every partition
+
+
+def test_partition_1_is_the_base_reporting_deployment_but_for_its_partition():
+    """reporting-p1.yaml is a copy (the offline renderer has no nameSuffix/components): it must not drift."""
+    import copy
+    base = {d["kind"]: d for d in kl.load_documents(DEPLOY / "base/services/reporting.yaml")}
+    p1 = {d["kind"]: d for d in kl.load_documents(DEPLOY / "partitioned/reporting-p1.yaml")}
+    assert set(p1) == set(base)
+    label = "dangvien.vn/partition"
+    expected = copy.deepcopy(base["Deployment"])
+    expected["metadata"]["name"] = "reporting-p1"
+    for labels in (expected["spec"]["selector"]["matchLabels"], expected["spec"]["template"]["metadata"]["labels"],
+                   expected["spec"]["template"]["spec"]["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]):
+        labels[label] = "1"
+    expected["spec"]["template"]["spec"]["containers"][0]["env"].append(
+        {"name": f"{PREFIX}REPORTING_PARTITION",
+         "valueFrom": {"configMapKeyRef": {"name": "dangvien-reporting-partitions", "key": "p1"}}})
+    assert p1["Deployment"] == expected
+    assert p1["HorizontalPodAutoscaler"]["spec"] == {
+        **base["HorizontalPodAutoscaler"]["spec"],
+        "scaleTargetRef": {**base["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"], "name": "reporting-p1"}}
+    assert p1["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == {
+        **base["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"], label: "1"}
