@@ -157,6 +157,45 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
     console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
 
 
+@import_app.command("sheet")
+def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+                 kind: str = typer.Option(..., "--kind", help="members | working_away | removals"),
+                 into: str = typer.Option(..., "--into", help="Mã tổ chức nhận danh sách (org unit id)"),
+                 sheet: Optional[str] = typer.Option(None, "--sheet", help="Tên trang tính (sheet name)"),
+                 mapping: Optional[Path] = typer.Option(None, "--mapping", exists=True, dir_okay=False,
+                                                        help="Tệp YAML: trường: tiêu đề cột (field: header)"),
+                 create_units: bool = typer.Option(False, "--create-units", help="Tạo chi bộ/đảng bộ chưa có"),
+                 on: Optional[str] = typer.Option(None, "--on", help="Ngày hiệu lực của thay đổi (dd/mm/yyyy)"),
+                 dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ kiểm tra, không ghi (check only)"),
+                 url: Optional[str] = UrlOpt):
+    """Nhập danh sách từ Excel/CSV (XLSX, CSV UTF-8/Windows-1258; chữ TCVN3/VNI được chuyển Unicode)."""
+    from dangvien.sheet_report import print_sheet_result
+    if kind not in ("members", "working_away", "removals"):
+        err.print(f"[red]Loại danh sách không hợp lệ / invalid --kind[/]: {kind} (members | working_away | removals)")
+        raise typer.Exit(2)
+    mapping_json = None
+    if mapping is not None:
+        import yaml
+        try:
+            loaded = yaml.safe_load(mapping.read_text(encoding="utf-8-sig"))
+        except yaml.YAMLError as exc:
+            err.print(f"[red]Tệp ánh xạ không đọc được / unreadable mapping[/]: {exc}")
+            raise typer.Exit(2)
+        mapping_json = json.dumps(loaded.get("columns", loaded) if isinstance(loaded, dict) else loaded,
+                                  ensure_ascii=False)
+    params = {"kind": kind, "into": into, "sheet": sheet, "filename": file.name, "mapping": mapping_json,
+              "create_units": "1" if create_units else None, "on": on, "dry_run": "1" if dry_run else None}
+    try:
+        result = Client(url).post("/api/v1/imports/sheet", content=file.read_bytes(),
+                                  headers={"Content-Type": "application/octet-stream"}, **params)
+    except ApiError as exc:
+        if exc.body.get("refused") is not None or exc.body.get("columns") is not None:
+            print_sheet_result(exc.body, err)
+            raise typer.Exit(1)
+        fail(exc)
+    print_sheet_result(result, console)
+
+
 @report_app.command("headcount")
 def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã tổ chức (org unit id)"),
                      format: str = typer.Option("table", "--format", help="json | table"),

@@ -92,7 +92,9 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
         payload = {**line["data"], "occurred_on": line["occurred_on"]}
         try:
             cmd = model.model_validate(payload)
-            use_case(buffer, cmd, ctx.child(command_id=line_command_id(line)))
+            # a line may carry its provenance (e.g. the spreadsheet row it came from) as correlation
+            meta = {"correlation_id": line["correlation_id"]} if line.get("correlation_id") else {}
+            use_case(buffer, cmd, ctx.child(command_id=line_command_id(line), **meta))
         except ValidationError as exc:
             err = from_validation_error(exc, prefix="data")
             if err.field == "data.occurred_on":

@@ -40,6 +40,14 @@ def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: di
                projecting: tuple[str, ...] = ("members", "meetings", "discipline", "reporting"),
                timeout: float = 600.0) -> dict:
     lines, errors = parse_jsonl(text)
+    return run_lines(lines, errors, call, jobs, job_id, context, projecting, timeout)
+
+
+def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJobs, job_id: str, context: dict,
+              projecting: tuple[str, ...] = ("members", "meetings", "discipline", "reporting"),
+              timeout: float = 600.0, commit: bool = True) -> dict:
+    """Import lines already parsed (a JSONL file's, or a spreadsheet's): validate in every owning
+    service, then — when ``commit`` and nothing failed — write in order and wait for projections."""
     jobs.update(job_id, total=len(lines) + len(errors), phase="validating")
     if not errors:
         for line in lines:
@@ -57,6 +65,10 @@ def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: di
         errors.sort(key=lambda e: e["line"])
         result = {"ok": False, "errors": errors, "written": 0}
         jobs.update(job_id, phase="refused", state="failed", result=result)
+        return result
+    if not commit:
+        result = {"ok": True, "lines": len(lines), "written": 0, "dry_run": True}
+        jobs.update(job_id, phase="done", state="done", done=len(lines), result=result)
         return result
     written = 0
     heads: dict[str, int] = {}

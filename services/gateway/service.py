@@ -27,6 +27,7 @@ from shared.readmodel import ReadModelDB
 from shared.runtime import settings_of
 
 from services.gateway import access, exports, imports, openapi
+from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import AccessLog, personal_subjects
 from services.gateway.auth import UserStore, db_url, ensure_admin_token
 from services.gateway.http import json_response, problem, problem_from_exc, read_json, rpc_answer
@@ -347,6 +348,17 @@ class GatewayService:
             return problem(422, "import_refused", "Tệp nhập bị từ chối, không có dữ liệu nào được ghi",
                            "The import file was refused; nothing was written", errors=result["errors"], job=job_id)
         return json_response({**result, "job": job_id}, 201)
+
+    @http("POST", f"{API}/imports/sheet")
+    @guarded
+    def import_sheet(self, request):
+        """A spreadsheet list (XLSX/CSV) → its events, all or nothing (``services/gateway/sheets``)."""
+        user = self._import_admin(request)
+        status, body = sheets_api.import_sheet(request.args, request.get_data(), self._call, self.gw.jobs,
+                                               context_of(request, user, "imports/sheet"), BACKENDS)
+        if status >= 400:
+            return problem(status, body.pop("code"), body.pop("message_vi"), body.pop("message_en"), **body)
+        return json_response(body, status)
 
     @http("POST", f"{API}/import-jobs")
     @guarded

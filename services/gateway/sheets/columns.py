@@ -1,0 +1,113 @@
+"""Which column holds what: the usual Vietnamese headers of the party's lists, with or without
+diacritics and in any case, found below any merged title rows; a mapping file names the rest."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from shared.errors import DomainError
+
+
+def plain(text: str) -> str:
+    """Lower case, no diacritics (đ → d), words separated by single spaces."""
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+#: field → header texts (plain form) that name it, most specific first
+HEADERS: dict[str, tuple[str, ...]] = {
+    "full_name": ("ho va ten", "ho ten", "ho va ten dang vien", "ho ten dang vien", "ten dang vien"),
+    "birth_date": ("ngay sinh", "ngay thang nam sinh", "sinh ngay", "ngay sinh dd mm yyyy"),
+    "sex": ("gioi tinh", "nam nu", "phai"),
+    "ethnicity": ("dan toc",),
+    "religion": ("ton giao",),
+    "hometown": ("que quan", "nguyen quan"),
+    "admitted_on": ("ngay vao dang", "ngay ket nap", "ngay ket nap dang", "ngay vao dang lan dau"),
+    "official_on": ("ngay chinh thuc", "ngay cong nhan chinh thuc", "ngay vao dang chinh thuc"),
+    "card_number": ("so the dang vien", "so the", "so the dv", "so the dang"),
+    "background_file_number": ("so ly lich", "so ly lich dang vien", "so ll", "so lldv"),
+    "citizen_id": ("so cccd", "cccd", "so can cuoc cong dan", "can cuoc cong dan", "so dinh danh",
+                   "so dinh danh ca nhan"),
+    "cell": ("chi bo", "ten chi bo", "chi bo sinh hoat", "chi bo truc thuoc"),
+    "committee": ("dang bo", "dang bo co so", "ten dang bo", "dang bo truc thuoc"),
+    "education": ("trinh do van hoa", "giao duc pho thong", "van hoa"),
+    "political_theory": ("ly luan chinh tri", "trinh do ly luan chinh tri", "llct"),
+    "occupation": ("nghe nghiep", "nghe nghiep hien nay"),
+    "demobilised": ("xuat ngu", "quan nhan xuat ngu", "dang vien xuat ngu"),
+    # working away
+    "place": ("noi den", "noi lam viec", "noi di lam an xa", "noi lam an", "dia chi noi lam an", "dia chi noi den",
+              "noi di"),
+    "started_on": ("ngay di", "thoi gian di", "ngay bat dau", "tu ngay", "ngay di lam an xa"),
+    "contact": ("lien lac", "so dien thoai", "dien thoai", "thong tin lien lac"),
+    "expected_return": ("du kien ve", "ngay du kien ve", "den ngay"),
+    # removals
+    "removed_on": ("ngay xoa ten", "ngay quyet dinh xoa ten", "ngay quyet dinh"),
+    "ground": ("ly do", "ly do xoa ten", "can cu xoa ten", "truong hop"),
+    "note": ("ghi chu",),
+    "index": ("stt", "tt", "so tt", "so thu tu"),
+}
+
+#: fields each kind of list needs, and those it may have
+KINDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "members": {"required": ("full_name", "birth_date", "sex", "admitted_on"),
+                "optional": ("official_on", "card_number", "background_file_number", "citizen_id", "ethnicity",
+                             "religion", "education", "political_theory", "occupation", "demobilised", "cell",
+                             "committee", "hometown", "note", "index")},
+    "working_away": {"required": ("full_name", "place", "started_on"),
+                     "optional": ("birth_date", "card_number", "contact", "expected_return", "cell", "committee",
+                                  "note", "index", "sex")},
+    "removals": {"required": ("full_name", "removed_on", "ground"),
+                 "optional": ("birth_date", "card_number", "cell", "committee", "note", "index", "sex")},
+}
+
+FIELD_VI = {
+    "full_name": "Họ và tên", "birth_date": "Ngày sinh", "sex": "Giới tính", "admitted_on": "Ngày vào Đảng",
+    "official_on": "Ngày chính thức", "card_number": "Số thẻ đảng viên", "place": "Nơi đi làm ăn xa",
+    "started_on": "Ngày đi", "removed_on": "Ngày xóa tên", "ground": "Lý do xóa tên", "cell": "Chi bộ",
+    "committee": "Đảng bộ",
+}
+
+
+def _match(header: str) -> str | None:
+    p = plain(header)
+    if not p:
+        return None
+    for name, texts in HEADERS.items():
+        if p in texts:
+            return name
+    # "Họ và tên (1)", "Ngày vào Đảng (dd/mm/yyyy)": a known header followed by a note
+    best = None
+    for name, texts in HEADERS.items():
+        for t in texts:
+            if p.startswith(t + " ") and (best is None or len(t) > best[1]):
+                best = (name, len(t))
+    return best[0] if best else None
+
+
+def find_header(rows: list[list[object]], kind: str, mapping: dict[str, str] | None = None,
+                scan: int = 30) -> tuple[int, dict[str, int]]:
+    """(index of the header row, field → column index) for the first row naming the list's
+    required columns; title rows above it (merged cells, the unit's name) are skipped."""
+    need = KINDS[kind]["required"]
+    wanted = set(need) | set(KINDS[kind]["optional"])
+    mapped = {plain(h): f for f, h in (mapping or {}).items()}
+    best: tuple[int, dict[str, int]] | None = None
+    for r, row in enumerate(rows[:scan]):
+        cols: dict[str, int] = {}
+        for c, value in enumerate(row):
+            if value is None or not isinstance(value, str):
+                continue
+            name = mapped.get(plain(value)) or _match(value)
+            if name in wanted and name not in cols:
+                cols[name] = c
+        if all(n in cols for n in need):
+            return r, cols
+        if cols and (best is None or len(cols) > len(best[1])):
+            best = (r, cols)
+    missing = [n for n in need if best is None or n not in best[1]]
+    names_vi = ", ".join(f"«{FIELD_VI.get(n, n)}»" for n in missing)
+    raise DomainError("columns_missing", f"Không tìm thấy cột {names_vi} trong {scan} dòng đầu; đặt tên cột theo "
+                      "mẫu danh sách hoặc dùng tệp ánh xạ (--mapping)",
+                      f"Column(s) {', '.join(missing)} not found in the first {scan} rows; use the usual headers "
+                      "or a mapping file (--mapping)", field=missing[0] if missing else None)

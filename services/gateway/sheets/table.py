@@ -1,0 +1,104 @@
+"""A spreadsheet as a grid of cells with their references: XLSX (openpyxl) or CSV.
+
+CSV is read as UTF-8 (with or without BOM) or, when that fails, as Windows-1258 (the Vietnamese
+ANSI code page older Excel versions save in); the delimiter is sniffed among ``,`` ``;`` and tab.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import unicodedata
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+
+from shared.errors import DomainError
+
+
+@dataclass
+class Grid:
+    sheet: str
+    rows: list[list[object]]          # row-major, first row is spreadsheet row 1
+    notes: list[dict] = field(default_factory=list)  # what was converted on the way (said to the user)
+
+    def ref(self, row_index: int, col_index: int) -> str:
+        """``Sheet1!F27`` for 0-based indices."""
+        return f"{self.sheet}!{get_column_letter(col_index + 1)}{row_index + 1}"
+
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 300_000
+
+
+def read(content: bytes, filename: str, sheet: str | None = None) -> Grid:
+    if not content:
+        raise DomainError("empty_file", "Tệp rỗng", "The file is empty", field="file")
+    if len(content) > MAX_BYTES:
+        raise DomainError("file_too_large", f"Tệp quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
+                          f"The file is too large (at most {MAX_BYTES // 1024 // 1024} MB)", field="file")
+    if content[:2] == b"PK":
+        return _xlsx(content, sheet)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise DomainError("not_xlsx", "Tệp không phải XLSX hợp lệ", "The file is not a valid XLSX workbook",
+                          field="file")
+    return _csv(content, filename)
+
+
+def _xlsx(content: bytes, sheet: str | None) -> Grid:
+    from openpyxl import load_workbook
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        raise DomainError("not_xlsx", "Tệp không phải XLSX hợp lệ", "The file is not a valid XLSX workbook",
+                          field="file") from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            names = ", ".join(wb.sheetnames)
+            raise DomainError("sheet_not_found", f"Không có trang tính «{sheet}» (có: {names})",
+                              f"No sheet '{sheet}' (there are: {names})", field="sheet")
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows = []
+        for row in ws.iter_rows(values_only=True):
+            rows.append([_clean(v) for v in row])
+            if len(rows) > MAX_ROWS:
+                raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
+                                  f"The sheet has more than {MAX_ROWS:,} rows", field="file")
+        return Grid(ws.title, rows)
+    finally:
+        wb.close()
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value.strip())
+        return value or None
+    return value
+
+
+def _csv(content: bytes, filename: str) -> Grid:
+    notes = []
+    if content.startswith(b"\xef\xbb\xbf"):
+        text = content[3:].decode("utf-8", errors="strict")
+    else:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("cp1258", errors="strict")
+            notes.append({"code": "csv_windows_1258", "message_vi": "Tệp CSV mã Windows-1258, đã chuyển sang Unicode",
+                          "message_en": "CSV file in Windows-1258, converted to Unicode"})
+    text = unicodedata.normalize("NFC", text)
+    try:
+        dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    if len(rows) > MAX_ROWS:
+        raise DomainError("too_many_rows", f"Tệp có quá {MAX_ROWS} dòng", f"The file has more than {MAX_ROWS} rows",
+                          field="file")
+    name = filename.rsplit("/", 1)[-1] or "csv"
+    return Grid(name, rows, notes)
+
+
+def is_date(value) -> bool:
+    return isinstance(value, (dt.date, dt.datetime))
