@@ -159,7 +159,7 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
 
 @import_app.command("sheet")
 def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-                 kind: str = typer.Option(..., "--kind", help="members | working_away | removals"),
+                 kind: str = typer.Option(..., "--kind", help="members | working_away | removals | discipline"),
                  into: str = typer.Option(..., "--into", help="Mã tổ chức nhận danh sách (org unit id)"),
                  sheet: Optional[str] = typer.Option(None, "--sheet", help="Tên trang tính (sheet name)"),
                  mapping: Optional[Path] = typer.Option(None, "--mapping", exists=True, dir_okay=False,
@@ -170,8 +170,9 @@ def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, r
                  url: Optional[str] = UrlOpt):
     """Nhập danh sách từ Excel/CSV (XLSX, CSV UTF-8/Windows-1258; chữ TCVN3/VNI được chuyển Unicode)."""
     from dangvien.sheet_report import print_sheet_result
-    if kind not in ("members", "working_away", "removals"):
-        err.print(f"[red]Loại danh sách không hợp lệ / invalid --kind[/]: {kind} (members | working_away | removals)")
+    if kind not in ("members", "working_away", "removals", "discipline"):
+        err.print(f"[red]Loại danh sách không hợp lệ / invalid --kind[/]: {kind} "
+                  "(members | working_away | removals | discipline)")
         raise typer.Exit(2)
     mapping_json = None
     if mapping is not None:

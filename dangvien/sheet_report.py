@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.table import Table
 
 CHANGE_VI = {"transfer": "chuyển sinh hoạt", "record_update": "cập nhật hồ sơ", "recognized_official":
-             "công nhận chính thức", "working_away": "đi làm ăn xa", "removed": "xóa tên"}
+             "công nhận chính thức", "working_away": "đi làm ăn xa", "removed": "xóa tên", "discipline": "kỷ luật"}
 
 
 def print_sheet_result(body: dict, out: Console) -> None:

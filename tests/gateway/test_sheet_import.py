@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import sqlite3
 import subprocess
 import urllib.parse
@@ -17,7 +18,7 @@ from openpyxl import Workbook
 from services.gateway.sheets.plan import sheet_member_id, unit_id_for
 from tests.gateway.conftest import running_system
 from tests.unit.sheets.test_reading import cp1258
-from tests.support.services import base_env, cli, http
+from tests.support.services import base_env, cli, http, wait_until
 
 COMMITTEE = "TN-D1-G1"  # Đảng bộ Xã 1.1, cells "Chi bộ Ấp 1.1.1" (TN-D1-G1-C1) and "Chi bộ Ấp 1.1.2"
 NEW_CELL = "Chi bộ Ấp Mới"
@@ -231,3 +232,45 @@ def test_windows_1258_csv_with_working_away_and_removal_lists(system, tmp_path):
     assert headcount(system, COMMITTEE)[cell] == 1
     again = run_cli(system, str(removals), "--kind", "removals", "--into", COMMITTEE)
     assert again.returncode == 0 and "0 sự kiện" in again.stdout
+
+
+def term_value(system, indicator: str, year: int) -> int:
+    status, body = system.call("GET", f"/api/v1/reporting/term?org_unit_id={COMMITTEE}&year={year}")
+    assert status == 200, body
+    return {r["indicator"]: r["value"] for r in body["rows"]}[indicator]
+
+
+def test_a_yearly_discipline_list_reaches_the_term_table_once(system, tmp_path):
+    onboard = members_xlsx(tmp_path / "ds.xlsx", people_of(6), lambda i: "Chi bộ Ấp Sáu")
+    assert run_cli(system, str(onboard), "--kind", "members", "--into", COMMITTEE, "--create-units").returncode == 0
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Ky luat 2024"
+    ws["A1"] = "DANH SÁCH ĐẢNG VIÊN BỊ KỶ LUẬT NĂM 2024"
+    ws.merge_cells("A1:F1")
+    ws.append(["STT", "Họ và tên", "Số thẻ đảng viên", "Hình thức kỷ luật", "Ngày vi phạm", "Ngày quyết định"])
+    ws.append([1, "Nguyễn Văn Hùng", f"0{6}000001", "Khiển trách", "10/01/2024", "15/03/2024"])
+    ws.append([2, "Trần Thị Mai", f"0{6}000002", "Khai trừ ra khỏi Đảng", "02/02/2024", "20/04/2024"])
+    path = tmp_path / "ky-luat.xlsx"
+    wb.save(path)
+    cell = unit_id_for(COMMITTEE, None, "Chi bộ Ấp Sáu")
+    disciplined = term_value(system, "members_disciplined", 2024)
+    done = run_cli(system, str(path), "--kind", "discipline", "--into", COMMITTEE)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert term_value(system, "members_disciplined", 2024) == disciplined + 2
+    # the expulsion reaches the members service: the member leaves the rolls of her cell
+    wait_until(lambda: headcount(system, COMMITTEE)[cell] == 2, timeout=60, what="expelled member off the rolls")
+    again = run_cli(system, str(path), "--kind", "discipline", "--into", COMMITTEE)
+    assert again.returncode == 0 and "0 sự kiện" in again.stdout
+    assert term_value(system, "members_disciplined", 2024) == disciplined + 2
+
+
+def test_every_event_of_a_sheet_names_its_file_and_row(system, tmp_path):
+    path = members_xlsx(tmp_path / "nguon.xlsx", people_of(7)[:1], lambda i: "Chi bộ Ấp Bảy")
+    assert run_cli(system, str(path), "--kind", "members", "--into", COMMITTEE, "--create-units").returncode == 0
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    with contextlib.closing(sqlite3.connect(system.data_dir / "members.events.db")) as db:
+        rows = db.execute("SELECT type, correlation_id FROM events WHERE correlation_id LIKE ?",
+                          (f"sheet:{digest}:%",)).fetchall()
+    assert sorted(t for t, _ in rows) == ["member.admitted", "member.card_reserved", "member.recognized_official"]
+    assert {c for _, c in rows} == {f"sheet:{digest}:nguon.xlsx:DS dang vien!4"}

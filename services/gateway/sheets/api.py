@@ -17,7 +17,7 @@ from services.gateway.sheets import columns, table
 from services.gateway.sheets.plan import Options, file_hash, plan
 
 KINDS_VI = {"members": "danh sách đảng viên", "working_away": "danh sách đảng viên đi làm ăn xa",
-            "removals": "danh sách xóa tên"}
+            "removals": "danh sách xóa tên", "discipline": "danh sách kỷ luật"}
 
 
 class RpcSystem:
@@ -49,6 +49,10 @@ class RpcSystem:
             self._cache[member_id] = answer["result"] if answer.get("ok") else None
         return self._cache[member_id]
 
+    def case(self, case_id: str) -> dict | None:
+        answer = self.call("discipline", "case", {"case_id": case_id}, {"actor": "gateway"})
+        return answer["result"] if answer.get("ok") else None
+
     def members_of(self, org_unit_id: str) -> list[dict]:
         answer = self._ask("unit_members", {"org_unit_id": org_unit_id})
         ids = answer.get("result") or [] if answer.get("ok") else []
@@ -58,8 +62,8 @@ class RpcSystem:
 def options_of(args, content: bytes, today: dt.date) -> Options:
     kind = args.get("kind", "")
     if kind not in columns.KINDS:
-        raise DomainError("invalid_kind", f"Loại danh sách «{kind}» không hợp lệ (members, working_away, removals)",
-                          f"Unknown list kind '{kind}' (members, working_away, removals)", field="kind")
+        raise DomainError("invalid_kind", f"Loại danh sách «{kind}» không hợp lệ (members, working_away, removals, discipline)",
+                          f"Unknown list kind '{kind}' (members, working_away, removals, discipline)", field="kind")
     into = (args.get("into") or "").strip()
     if not into:
         raise DomainError("missing_field", "Thiếu tổ chức nhận danh sách («into»)",

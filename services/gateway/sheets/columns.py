@@ -44,6 +44,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
     # removals
     "removed_on": ("ngay xoa ten", "ngay quyet dinh xoa ten", "ngay quyet dinh"),
     "ground": ("ly do", "ly do xoa ten", "can cu xoa ten", "truong hop"),
+    # discipline
+    "form": ("hinh thuc ky luat", "hinh thuc", "hinh thuc xu ly", "ky luat"),
+    "decided_on": ("ngay quyet dinh", "ngay ky quyet dinh", "ngay ky luat", "ngay quyet dinh ky luat"),
+    "violation_on": ("ngay vi pham", "thoi diem vi pham", "thoi gian vi pham"),
+    "decided_by": ("cap quyet dinh", "co quan quyet dinh", "cap ky luat", "cap thi hanh ky luat"),
+    "post": ("chuc vu", "chuc vu bi cach", "chuc vu dang"),
     "note": ("ghi chu",),
     "index": ("stt", "tt", "so tt", "so thu tu"),
 }
@@ -59,26 +65,33 @@ KINDS: dict[str, dict[str, tuple[str, ...]]] = {
                                   "note", "index", "sex")},
     "removals": {"required": ("full_name", "removed_on", "ground"),
                  "optional": ("birth_date", "card_number", "cell", "committee", "note", "index", "sex")},
+    "discipline": {"required": ("full_name", "form", "decided_on", "violation_on"),
+                   "optional": ("birth_date", "card_number", "cell", "committee", "decided_by", "post", "note",
+                                "index", "sex")},
 }
 
 FIELD_VI = {
     "full_name": "Họ và tên", "birth_date": "Ngày sinh", "sex": "Giới tính", "admitted_on": "Ngày vào Đảng",
     "official_on": "Ngày chính thức", "card_number": "Số thẻ đảng viên", "place": "Nơi đi làm ăn xa",
     "started_on": "Ngày đi", "removed_on": "Ngày xóa tên", "ground": "Lý do xóa tên", "cell": "Chi bộ",
-    "committee": "Đảng bộ",
+    "committee": "Đảng bộ", "form": "Hình thức kỷ luật", "decided_on": "Ngày quyết định",
+    "violation_on": "Ngày vi phạm",
 }
 
 
-def _match(header: str) -> str | None:
+def _match(header: str, wanted=None) -> str | None:
+    """The field a header names, among ``wanted`` (one header text can mean different fields in
+    different lists: "Ngày quyết định" is the removal's date in a removals list)."""
     p = plain(header)
     if not p:
         return None
-    for name, texts in HEADERS.items():
+    candidates = {n: t for n, t in HEADERS.items() if wanted is None or n in wanted}
+    for name, texts in candidates.items():
         if p in texts:
             return name
     # "Họ và tên (1)", "Ngày vào Đảng (dd/mm/yyyy)": a known header followed by a note
     best = None
-    for name, texts in HEADERS.items():
+    for name, texts in candidates.items():
         for t in texts:
             if p.startswith(t + " ") and (best is None or len(t) > best[1]):
                 best = (name, len(t))
@@ -98,7 +111,7 @@ def find_header(rows: list[list[object]], kind: str, mapping: dict[str, str] | N
         for c, value in enumerate(row):
             if value is None or not isinstance(value, str):
                 continue
-            name = mapped.get(plain(value)) or _match(value)
+            name = mapped.get(plain(value)) or _match(value, wanted)
             if name in wanted and name not in cols:
                 cols[name] = c
         if all(n in cols for n in need):

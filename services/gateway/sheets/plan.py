@@ -29,6 +29,7 @@ class System(Protocol):
     def units(self) -> list[dict]: ...                     # the target and every unit under it
     def member(self, member_id: str) -> dict | None: ...   # a member's record, None when unknown
     def members_of(self, org_unit_id: str) -> list[dict]: ...
+    def case(self, case_id: str) -> dict | None: ...           # a discipline case, None when unknown
 
 
 @dataclass
@@ -141,6 +142,8 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
                 _member_row(opts, facts, unit_id, people, out, line_no)
             elif opts.kind == "working_away":
                 _away_row(opts, facts, unit_id, people, out, line_no, ref_row)
+            elif opts.kind == "discipline":
+                _discipline_row(opts, facts, unit_id, people, out, line_no, ref_row)
             else:
                 _removal_row(opts, facts, unit_id, people, out, line_no, ref_row)
         except _Refused as exc:
@@ -180,12 +183,15 @@ def _row_facts(opts: Options, cell: Callable, ref: Callable) -> dict:
                 raise _Refused(ref(name), "missing_value", f"Thiếu «{label}»", f"Missing '{name}'", name)
             continue
         try:
-            if name in ("birth_date", "admitted_on", "official_on", "started_on", "expected_return", "removed_on"):
+            if name in ("birth_date", "admitted_on", "official_on", "started_on", "expected_return", "removed_on",
+                        "decided_on", "violation_on"):
                 facts[name] = values.read_date(raw, opts.today if name != "expected_return" else dt.date(2199, 12, 31))
             elif name == "sex":
                 facts[name] = values.read_sex(raw)
             elif name == "ground":
                 facts[name] = values.read_ground(raw)
+            elif name == "form":
+                facts[name] = values.read_form(raw)
             elif name == "demobilised":
                 facts[name] = values.read_demobilised(raw)
             elif name == "index":
@@ -204,6 +210,9 @@ def _row_facts(opts: Options, cell: Callable, ref: Callable) -> dict:
     if facts.get("official_on") and facts.get("admitted_on") and facts["official_on"] < facts["admitted_on"]:
         raise _Refused(ref("official_on"), "official_before_admission", "Ngày chính thức trước ngày vào Đảng",
                        "Official before admission", "official_on")
+    if facts.get("violation_on") and facts.get("decided_on") and facts["violation_on"] > facts["decided_on"]:
+        raise _Refused(ref("violation_on"), "violation_after_decision", "Ngày vi phạm sau ngày quyết định kỷ luật",
+                       "The violation is dated after the decision", "violation_on")
     facts["_first_date"] = min((facts[k] for k in ("admitted_on", "started_on", "removed_on") if k in facts),
                                default=None)
     return facts
@@ -292,7 +301,7 @@ def _member_row(opts: Options, f: dict, unit_id: str, people: _People, out: Plan
         out.changes.append({"row": n, "member_id": member_id, "change": "recognized_official"})
 
 
-def _match_required(people: _People, f: dict, unit_id: str, ref_row: str) -> dict:
+def _match_required(people: _People, f: dict, unit_id: str, ref_row: str, any_status: bool = False) -> dict:
     member_id = sheet_member_id(f.get("card_number"), f["full_name"], f.get("birth_date"), unit_id)
     existing = people.find(member_id, f, unit_id)
     if existing is None:
@@ -322,6 +331,22 @@ def _removal_row(opts, f, unit_id, people, out, n, ref_row):
     out.lines.append(_line("member.removed", f["removed_on"], {"member_id": m["member_id"], "ground": f["ground"]},
                            n, m.get("org_unit_id")))
     out.changes.append({"row": n, "member_id": m["member_id"], "change": "removed", "ground": f["ground"]})
+
+
+def _discipline_row(opts, f, unit_id, people, out, n, ref_row):
+    """A decision in the yearly discipline list; its case id comes from the member, the date and the
+    form, so the same list twice records nothing new. Expulsions reach members as for a live one."""
+    m = _match_required(people, f, unit_id, ref_row, any_status=True)
+    case_id = "kl-" + hashlib.sha256(f"{m['member_id']}|{f['decided_on']}|{f['form']}".encode()).hexdigest()[:20]
+    if people.system.case(case_id) is not None:
+        return  # recorded by an earlier import of this list
+    data = {"case_id": case_id, "subject_kind": "member", "subject_id": m["member_id"], "form": f["form"],
+            "violation_on": f["violation_on"].isoformat()}
+    for k in ("decided_by", "post"):
+        if f.get(k):
+            data[k] = f[k]
+    out.lines.append(_line("discipline.applied", f["decided_on"], data, n, m.get("org_unit_id")))
+    out.changes.append({"row": n, "member_id": m["member_id"], "change": "discipline", "form": f["form"]})
 
 
 def _vn(value) -> str:

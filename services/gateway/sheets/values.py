@@ -135,3 +135,21 @@ def text(value) -> str:
     if isinstance(value, float) and value == int(value):
         value = int(value)
     return str(value).strip()
+
+
+_FORMS = (("khien trach", "reprimand"), ("canh cao", "warning"), ("cach chuc", "dismissal"),
+          ("khai tru", "expulsion"), ("giai tan", "dissolution"))
+FORM_CODES = ("reprimand", "warning", "dismissal", "expulsion", "dissolution")
+
+
+def read_form(value) -> str:
+    """Hình thức kỷ luật đảng viên (Điều lệ Đảng, Điều 35): khiển trách, cảnh cáo, cách chức, khai trừ."""
+    text = str(value).strip()
+    if text in FORM_CODES:
+        return text
+    p = plain(text)
+    for words, code in _FORMS:
+        if words in p:
+            return code
+    raise BadValue("unknown_form", f"Hình thức kỷ luật «{text}» không rõ (khiển trách, cảnh cáo, cách chức, khai trừ)",
+                   f"Unknown discipline form '{text}' (reprimand, warning, dismissal, expulsion)")
