@@ -1,0 +1,70 @@
+// Upload a spreadsheet list to POST /api/v1/imports/sheet: check first (dry run), then import.
+"use strict";
+
+const token = sessionStorage.getItem("dv_token");
+const CHANGES = {transfer: "Chuyển sinh hoạt", record_update: "Cập nhật hồ sơ", recognized_official:
+                 "Công nhận chính thức", working_away: "Đi làm ăn xa", removed: "Xóa tên", discipline: "Kỷ luật"};
+const el = id => document.getElementById(id);
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+async function loadUnits() {
+  const res = await fetch("/api/v1/members/org_tree", {headers: {Authorization: `Bearer ${token}`}});
+  if (!res.ok) return;
+  const list = el("sheet-units");
+  const walk = nodes => nodes.forEach(n => {
+    const o = document.createElement("option");
+    o.value = n.org_unit_id;
+    o.label = `${n.name} (${n.org_unit_id})`;
+    list.appendChild(o);
+    walk(n.children || []);
+  });
+  walk(await res.json());
+}
+
+function table(title, head, rows) {
+  if (!rows.length) return "";
+  return `<h3>${esc(title)}</h3><table><thead><tr>${head.map(h => `<th>${esc(h)}</th>`).join("")}</tr></thead>` +
+    `<tbody>${rows.map(r => `<tr>${r.map(c => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+}
+
+async function send(dryRun) {
+  const file = el("sheet-file").files[0];
+  if (!file || !el("sheet-into").value) {
+    el("sheet-status").textContent = "Chọn tệp và tổ chức nhận trước.";
+    return;
+  }
+  const params = new URLSearchParams({kind: el("sheet-kind").value, into: el("sheet-into").value.trim(),
+                                      filename: file.name});
+  if (el("sheet-name").value.trim()) params.set("sheet", el("sheet-name").value.trim());
+  if (el("sheet-create").checked) params.set("create_units", "1");
+  if (el("sheet-on").value.trim()) params.set("on", el("sheet-on").value.trim());
+  if (dryRun) params.set("dry_run", "1");
+  el("sheet-status").textContent = dryRun ? "Đang kiểm tra…" : "Đang nhập… (chờ các dịch vụ cập nhật số liệu)";
+  el("sheet-result").innerHTML = "";
+  const res = await fetch(`/api/v1/imports/sheet?${params}`, {method: "POST", body: await file.arrayBuffer(),
+    headers: {Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream"}});
+  const body = await res.json().catch(() => ({}));
+  el("sheet-status").textContent = body.message_vi || `Lỗi ${res.status}`;
+  el("sheet-status").className = res.ok ? "ok" : "error";
+  el("sheet-result").innerHTML =
+    (body.notes || []).map(n => `<p class="note">${esc(n.message_vi)}</p>`).join("") +
+    (body.rows !== undefined ? `<p>${body.rows} dòng; có thay đổi: ${body.accepted}; không đổi: ${body.unchanged}; ` +
+      `sự kiện: ${body.events}; đã ghi: ${body.written ?? 0}</p>` : "") +
+    table("Ô bị từ chối", ["Ô", "Lý do"], (body.refused || []).map(r => [r.cell, r.message_vi])) +
+    table("Thay đổi so với hệ thống", ["Dòng", "Đảng viên", "Thay đổi"],
+          (body.changes || []).map(c => [c.row, c.member_id, CHANGES[c.change] || c.change])) +
+    ((body.not_in_list || []).length ? `<p class="note">${body.not_in_list.length} đảng viên có trong hệ thống ` +
+      `nhưng không có trong danh sách (không ghi gì).</p>` : "");
+}
+
+if (!token) {
+  el("sheet-login").hidden = false;
+  el("sheet-panel").hidden = true;
+} else {
+  loadUnits();
+  el("sheet-check").addEventListener("click", () => send(true));
+  el("sheet-import").addEventListener("click", () => send(false));
+}

@@ -1,0 +1,49 @@
+"""The spreadsheet upload page in headless Chromium: an administrator checks a list, sees the
+refused cell, fixes the file, imports it, and the members are counted."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_dashboard import browser, wait_for  # noqa: F401  (the Chromium fixture)
+from tests.gateway.conftest import running_system
+from tests.gateway.test_sheet_import import COMMITTEE, headcount, members_xlsx, people_of
+from services.gateway.sheets.plan import unit_id_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_system(tmp_path_factory):
+    with running_system(tmp_path_factory.mktemp("upload")) as s:
+        yield s
+
+
+def test_administrator_checks_then_imports_a_list_from_the_page(own_system, browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(own_system.url + "/")
+    browser.find_element(By.ID, "token").send_keys(own_system.tokens["admin"])
+    browser.find_element(By.ID, "login-button").click()
+    wait_for(browser, "#who-name", "admin")
+    browser.find_element(By.ID, "link-sheet").click()
+    wait_for(browser, "#sheet-form")
+
+    bad = members_xlsx(tmp_path / "loi.xlsx", people_of(8), lambda i: "Chi bộ Ấp Tám", bad={"C5": "31/02/1990"})
+    browser.find_element(By.ID, "sheet-file").send_keys(str(bad))
+    Select(browser.find_element(By.ID, "sheet-kind")).select_by_value("members")
+    browser.find_element(By.ID, "sheet-into").send_keys(COMMITTEE)
+    browser.find_element(By.ID, "sheet-create").click()
+    browser.find_element(By.ID, "sheet-check").click()
+    wait_for(browser, "#sheet-status", "bị từ chối")
+    assert "DS dang vien!C5" in browser.find_element(By.ID, "sheet-result").text
+
+    good = members_xlsx(tmp_path / "dung.xlsx", people_of(8), lambda i: "Chi bộ Ấp Tám")
+    browser.find_element(By.ID, "sheet-file").send_keys(str(good))
+    browser.find_element(By.ID, "sheet-check").click()
+    wait_for(browser, "#sheet-status", "Kiểm tra danh sách đảng viên: 3 dòng có thay đổi")
+    cell = unit_id_for(COMMITTEE, None, "Chi bộ Ấp Tám")
+    assert cell not in headcount(own_system, COMMITTEE)  # the check wrote nothing, not even the cell
+    browser.find_element(By.ID, "sheet-import").click()
+    wait_for(browser, "#sheet-status", "Đã nhập danh sách đảng viên")
+    assert headcount(own_system, COMMITTEE)[cell] == 3
