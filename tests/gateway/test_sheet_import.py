@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 import subprocess
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -23,6 +24,7 @@ from tests.support.services import base_env, cli, http, wait_until
 COMMITTEE = "TN-D1-G1"  # Đảng bộ Xã 1.1, cells "Chi bộ Ấp 1.1.1" (TN-D1-G1-C1) and "Chi bộ Ấp 1.1.2"
 NEW_CELL = "Chi bộ Ấp Mới"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def serial(d: dt.date) -> int:
@@ -274,3 +276,19 @@ def test_every_event_of_a_sheet_names_its_file_and_row(system, tmp_path):
                           (f"sheet:{digest}:%",)).fetchall()
     assert sorted(t for t, _ in rows) == ["member.admitted", "member.card_reserved", "member.recognized_official"]
     assert {c for _, c in rows} == {f"sheet:{digest}:nguon.xlsx:DS dang vien!4"}
+
+
+def test_headers_the_tool_does_not_know_are_named_by_a_mapping_file(system, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Tên đầy đủ", "Sinh ngày", "Phái", "Vào Đảng ngày", "Sinh hoạt tại", "Số thẻ đảng viên"])
+    ws.append(["Bùi Thị Chín", "09/09/1999", "Nữ", "03/02/2021", "Chi bộ Ấp Chín", "09000001"])
+    path = tmp_path / "la.xlsx"
+    wb.save(path)
+    refused = run_cli(system, str(path), "--kind", "members", "--into", COMMITTEE, "--create-units")
+    assert refused.returncode == 1 and "Họ và tên" in refused.stderr
+    done = run_cli(system, str(path), "--kind", "members", "--into", COMMITTEE, "--create-units",
+                   "--mapping", str(EXAMPLES / "sheet-mapping.yaml"))
+    assert done.returncode == 0, done.stderr + done.stdout
+    status, chin = member(system, sheet_member_id("09000001", "", None, ""))
+    assert chin["full_name"] == "Bùi Thị Chín" and chin["org_unit_id"] == unit_id_for(COMMITTEE, None, "Chi bộ Ấp Chín")
