@@ -26,7 +26,7 @@ from shared.events import derived_event_id
 from shared.readmodel import ReadModelDB
 from shared.runtime import settings_of
 
-from services.gateway import access, exports, imports, openapi
+from services.gateway import access, exports, forms, imports, openapi
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import AccessLog, personal_subjects
 from services.gateway.auth import UserStore, db_url, ensure_admin_token
@@ -348,6 +348,21 @@ class GatewayService:
             return problem(422, "import_refused", "Tệp nhập bị từ chối, không có dữ liệu nào được ghi",
                            "The import file was refused; nothing was written", errors=result["errors"], job=job_id)
         return json_response({**result, "job": job_id}, 201)
+
+    @http("GET", f"{API}/forms")
+    @guarded
+    def forms_list(self, request):
+        """The entry forms the user's role may send (generated from the command contracts)."""
+        return json_response(forms.offered(self._user(request).role))
+
+    @http("GET", f"{API}/forms/<service>/<name>")
+    @guarded
+    def form(self, request, service, name):
+        self._user(request)
+        described = forms.describe(service, name) if service in BACKENDS else None
+        if described is None:
+            return unknown_endpoint(service, name)
+        return json_response(described)
 
     @http("POST", f"{API}/imports/sheet")
     @guarded

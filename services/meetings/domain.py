@@ -144,9 +144,14 @@ def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry
                           field="meeting_id")
     check_cell(unit, cmd.org_unit_id, day)
     check_attendance(roster, cmd)
+    if cmd.chaired_by is not None and cmd.chaired_by not in {a.member_id for a in cmd.attendance
+                                                              if a.status == "present"}:
+        raise DomainError("chair_not_present", f"Người chủ trì «{cmd.chaired_by}» không có mặt trong buổi họp",
+                          f"The chair '{cmd.chaired_by}' is not marked present at the meeting", field="chaired_by")
     held = MeetingHeld(meeting_id=cmd.meeting_id, org_unit_id=cmd.org_unit_id, kind=cmd.kind,
                        duration_minutes=cmd.duration_minutes, combined=cmd.combined,
                        content_summary=cmd.content_summary, committee_member_attended=cmd.committee_member_attended,
+                       chaired_by=cmd.chaired_by,
                        attendance=[Attendance(member_id=a.member_id, status=a.status, reason=a.reason)
                                    for a in cmd.attendance])
     out = [Decided(held, day, cmd.org_unit_id)]

@@ -59,6 +59,8 @@ class MeetingHeld(EventData):
     content_summary: Text | None = None
     #: cấp ủy viên phụ trách chi bộ dự họp (D7); None when not recorded
     committee_member_attended: bool | None = None
+    #: người chủ trì (the member who chaired: the secretary or a deputy); None when not recorded
+    chaired_by: Id | None = None
 
 
 @event_type("meeting.missed")

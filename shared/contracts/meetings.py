@@ -47,6 +47,8 @@ class RecordMeeting(Command):
     combined: bool = False
     content_summary: Text | None = None
     committee_member_attended: bool | None = None
+    #: người chủ trì: a member on the roster of that day
+    chaired_by: Id | None = None
 
 
 class RecordDues(Command):

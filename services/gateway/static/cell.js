@@ -1,0 +1,274 @@
+// The cell secretary's page: record a meeting (roster of that day, one tap per member) and the
+// month's dues; see the cell's warnings. Every entry goes to an outbox kept on the device
+// (localStorage) with its own Idempotency-Key, and is sent — and re-sent after a failure or while
+// offline — until the gateway accepts or refuses it. A re-send never writes twice.
+"use strict";
+
+const API = "/api/v1";
+const OUTBOX = "dv_cell_outbox";
+const REASONS = ["Ốm đau", "Đi công tác", "Việc gia đình", "Đi làm ăn xa", "Học tập", "Lý do khác"];
+const WARN_KIND = {unexcused_absences: "Vắng sinh hoạt không lý do", unpaid_dues: "Không đóng đảng phí",
+                   absence: "Vắng sinh hoạt không lý do", dues: "Không đóng đảng phí"};
+const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, roster: [], names: {},
+               attendance: {}, reasons: {}, dues: {}, sending: false};
+const $ = id => document.getElementById(id);
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+const pad = n => String(n).padStart(2, "0");
+function todayVn() { const d = new Date(); return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`; }
+function isoOf(vn) {
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec((vn || "").trim());
+  return m ? `${m[3]}-${pad(m[2])}-${pad(m[1])}` : null;
+}
+function monthIso(vn) {
+  const m = /^(\d{1,2})\/(\d{4})$/.exec((vn || "").trim());
+  return m ? `${m[2]}-${pad(m[1])}` : null;
+}
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+}
+
+async function api(path, opts = {}) {
+  const headers = {...(opts.headers || {}), Authorization: `Bearer ${state.token}`};
+  const res = await fetch(API + path, {...opts, headers});
+  const body = await res.json().catch(() => ({}));
+  return {status: res.status, ok: res.ok, body};
+}
+
+// --- outbox --------------------------------------------------------------------------------------
+function outbox() { try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; } }
+function saveOutbox(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); renderOutbox(); }
+
+function enqueue(label, path, body) {
+  const items = outbox();
+  items.push({id: uuid(), key: uuid(), label, path, body, state: "waiting", message: "", at: new Date().toISOString()});
+  saveOutbox(items);
+}
+
+async function sendAll() {
+  if (state.sending || !state.token) return;
+  state.sending = true;
+  try {
+    for (const item of outbox().filter(i => i.state === "waiting")) {
+      let result;
+      try {
+        const res = await fetch(API + item.path, {method: "POST", body: JSON.stringify(item.body),
+          headers: {Authorization: `Bearer ${state.token}`, "Content-Type": "application/json",
+                    "Idempotency-Key": item.key}});
+        const body = await res.json().catch(() => ({}));
+        if (res.ok) result = {state: "accepted", message: `Đã ghi ${Array.isArray(body) ? body.length : ""} sự kiện`};
+        else if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status === 401)
+          result = {state: "waiting", message: body.message_vi || `Lỗi ${res.status}, sẽ gửi lại`};
+        else result = {state: "refused", message: body.message_vi || `Bị từ chối (${res.status})`};
+        setNet(true);
+      } catch (e) {
+        setNet(false);
+        break;  // offline: keep everything for later, in order
+      }
+      const items = outbox();
+      const mine = items.find(i => i.id === item.id);
+      if (mine) Object.assign(mine, result);
+      saveOutbox(items);
+    }
+  } finally {
+    state.sending = false;
+  }
+}
+
+function setNet(online) {
+  $("net-state").textContent = online ? "" : "Mất kết nối: dữ liệu được giữ trên máy và sẽ tự gửi khi có mạng.";
+}
+
+const STATE_VI = {waiting: "Chờ gửi", accepted: "Đã ghi", refused: "Bị từ chối"};
+function renderOutbox() {
+  const items = outbox();
+  $("outbox-count").textContent = items.filter(i => i.state === "waiting").length;
+  $("o-list").innerHTML = items.slice().reverse().map(i =>
+    `<li class="${i.state}" data-state="${i.state}"><strong>${STATE_VI[i.state]}</strong> · ${esc(i.label)}` +
+    (i.message ? `<br><span>${esc(i.message)}</span>` : "") +
+    (i.state === "refused" ? ` <button type="button" data-drop="${i.id}">Bỏ</button>` : "") + `</li>`).join("");
+  $("o-list").querySelectorAll("[data-drop]").forEach(b => b.addEventListener("click", () =>
+    saveOutbox(outbox().filter(i => i.id !== b.dataset.drop))));
+}
+
+// --- units and roster ----------------------------------------------------------------------------
+async function loadUnits() {
+  const res = await api(`/members/org_tree${state.me.scope ? `?org_unit_id=${encodeURIComponent(state.me.scope)}` : ""}`);
+  const cells = [];
+  const walk = nodes => nodes.forEach(n => {
+    if (n.kind === "cell" || n.kind === "grassroots_cell") cells.push(n);
+    walk(n.children || []);
+  });
+  if (res.ok) walk(res.body);
+  $("cell-unit").innerHTML = cells.map(c => `<option value="${esc(c.org_unit_id)}">${esc(c.name)}</option>`).join("");
+  state.unit = cells.length ? cells[0].org_unit_id : null;
+}
+
+async function nameOf(memberId) {
+  if (state.names[memberId]) return state.names[memberId];
+  const res = await api(`/members/get_member?member_id=${encodeURIComponent(memberId)}` +
+                        `&reason=${encodeURIComponent("Điểm danh, ghi đảng phí của chi bộ")}`);
+  state.names[memberId] = res.ok && res.body.full_name ? res.body.full_name : memberId;
+  return state.names[memberId];
+}
+
+async function loadRoster() {
+  const on = isoOf($("m-date").value);
+  if (!on || !state.unit) { alert("Ngày họp phải theo dạng dd/mm/yyyy"); return; }
+  const res = await api(`/meetings/roster?org_unit_id=${encodeURIComponent(state.unit)}&on=${on}`);
+  if (!res.ok) { alert(res.body.message_vi || "Không tải được danh sách"); return; }
+  state.roster = res.body;
+  state.attendance = {};
+  state.reasons = {};
+  for (const e of state.roster) await nameOf(e.member_id);
+  renderRoster();
+  renderDues();
+}
+
+function renderRoster() {
+  const expected = state.roster.filter(e => !e.exempt);
+  $("m-chair").innerHTML = `<option value="">—</option>` + expected.map(e =>
+    `<option value="${esc(e.member_id)}">${esc(state.names[e.member_id])}</option>`).join("");
+  $("m-roster").innerHTML = state.roster.map(e => {
+    const flags = [e.temporary ? "sinh hoạt tạm thời" : "", e.working_away ? "đi làm ăn xa" : "",
+                   e.exempt ? "được miễn sinh hoạt — không điểm danh" : ""].filter(Boolean).join(", ");
+    if (e.exempt) return `<li data-member="${esc(e.member_id)}"><div class="name">${esc(state.names[e.member_id])}</div>` +
+      `<div class="flags">${esc(flags)}</div></li>`;
+    const s = state.attendance[e.member_id];
+    return `<li data-member="${esc(e.member_id)}"><div class="name">${esc(state.names[e.member_id])}</div>` +
+      (flags ? `<div class="flags">${esc(flags)}</div>` : "") +
+      `<div class="choices">` +
+      `<button type="button" data-a="present" class="${s === "present" ? "on" : ""}">Có mặt</button>` +
+      `<button type="button" data-a="excused" class="${s === "excused" ? "on warn" : ""}">Có lý do</button>` +
+      `<button type="button" data-a="unexcused" class="${s === "unexcused" ? "on bad" : ""}">Vắng</button></div>` +
+      (s === "excused" ? `<label>Lý do <select data-reason>${REASONS.map(r =>
+        `<option${state.reasons[e.member_id] === r ? " selected" : ""}>${r}</option>`).join("")}</select></label>` : "") +
+      `</li>`;
+  }).join("");
+  $("m-roster").querySelectorAll("li[data-member]").forEach(li => {
+    const id = li.dataset.member;
+    li.querySelectorAll("[data-a]").forEach(b => b.addEventListener("click", () => {
+      state.attendance[id] = b.dataset.a;
+      if (b.dataset.a === "excused" && !state.reasons[id]) state.reasons[id] = REASONS[0];
+      renderRoster();
+    }));
+    const reason = li.querySelector("[data-reason]");
+    if (reason) reason.addEventListener("change", () => { state.reasons[id] = reason.value; });
+  });
+}
+
+function saveMeeting() {
+  const on = isoOf($("m-date").value);
+  const expected = state.roster.filter(e => !e.exempt);
+  if (!on || !expected.length) { alert("Hãy tải danh sách ngày họp trước"); return; }
+  const missing = expected.filter(e => !state.attendance[e.member_id]);
+  if (missing.length) { alert(`Chưa điểm danh: ${missing.map(e => state.names[e.member_id]).join(", ")}`); return; }
+  const kind = $("m-kind").value;
+  const body = {occurred_on: on, meeting_id: `${state.unit}-${on}-${kind}`, org_unit_id: state.unit, kind,
+                duration_minutes: Number($("m-duration").value),
+                committee_member_attended: $("m-overseer").checked,
+                attendance: expected.map(e => ({member_id: e.member_id, status: state.attendance[e.member_id],
+                  ...(state.attendance[e.member_id] === "excused" ? {reason: state.reasons[e.member_id]} : {})}))};
+  if ($("m-chair").value) body.chaired_by = $("m-chair").value;
+  enqueue(`Sinh hoạt ${kind === "regular" ? "thường kỳ" : "chuyên đề"} ngày ${$("m-date").value}`,
+          "/meetings/record_meeting", body);
+  state.attendance = {};
+  renderRoster();
+  sendAll();
+}
+
+const DUES = [["paid", "Đã đóng"], ["unpaid", "Chưa đóng"], ["exempt", "Miễn"], ["reduced", "Giảm 50%"]];
+function renderDues() {
+  $("d-roster").innerHTML = state.roster.map(e => {
+    const s = state.dues[e.member_id];
+    return `<li data-member="${esc(e.member_id)}"><div class="name">${esc(state.names[e.member_id])}</div>` +
+      `<div class="choices four">${DUES.map(([v, l]) =>
+        `<button type="button" data-d="${v}" class="${s === v ? "on" + (v === "unpaid" ? " bad" : "") : ""}">${l}</button>`).join("")}` +
+      `</div></li>`;
+  }).join("");
+  $("d-roster").querySelectorAll("li[data-member]").forEach(li => li.querySelectorAll("[data-d]").forEach(b =>
+    b.addEventListener("click", () => { state.dues[li.dataset.member] = b.dataset.d; renderDues(); })));
+}
+
+function saveDues() {
+  const month = monthIso($("d-month").value);
+  if (!month) { alert("Tháng phải theo dạng mm/yyyy"); return; }
+  const chosen = Object.entries(state.dues);
+  if (!chosen.length) { alert("Chưa chọn đảng viên nào"); return; }
+  for (const [member, status] of chosen) {
+    const body = {occurred_on: isoOf(todayVn()), member_id: member, month, status};
+    if (status === "reduced") body.reduction_pct = 50;
+    enqueue(`Đảng phí tháng ${$("d-month").value}: ${state.names[member] || member} — ${DUES.find(d => d[0] === status)[1]}`,
+            "/meetings/record_dues", body);
+  }
+  state.dues = {};
+  renderDues();
+  sendAll();
+}
+
+async function loadWarnings() {
+  const year = new Date().getFullYear();
+  const res = await api(`/meetings/warnings?year=${year}&org_unit_id=${encodeURIComponent(state.unit)}`);
+  if (!res.ok) { $("w-list").textContent = res.body.message_vi || "Không tải được cảnh báo"; return; }
+  if (!res.body.length) { $("w-list").textContent = "Không có cảnh báo trong năm."; return; }
+  const rows = [];
+  for (const w of res.body) {
+    const name = await nameOf(w.member_id);
+    const act = w.kind.includes("dues")
+      ? `<button type="button" data-go="dues">Ghi đảng phí</button>`
+      : `<a href="/static/bieu-mau.html?command=remove_member&member_id=${encodeURIComponent(w.member_id)}">Lập thủ tục xóa tên</a>`;
+    rows.push(`<div class="warning-item"><strong>Mức ${esc(w.level)}</strong> · ${esc(name)} — ` +
+      `${esc(WARN_KIND[w.kind] || w.kind)} (${esc(w.count)} lần), từ ${esc(w.raised_on.split("-").reverse().join("/"))}` +
+      `<br>${w.level >= 3 ? act : ""}</div>`);
+  }
+  $("w-list").innerHTML = rows.join("");
+  $("w-list").querySelectorAll("[data-go]").forEach(b => b.addEventListener("click", () => showTab("dues")));
+}
+
+function showTab(name) {
+  document.querySelectorAll(".tab").forEach(t => { t.hidden = t.id !== `tab-${name}`; });
+  document.querySelectorAll(".tabs button").forEach(b => b.classList.toggle("active", b.dataset.tab === name));
+  if (name === "warnings") loadWarnings();
+  if (name === "outbox") renderOutbox();
+}
+
+async function start() {
+  const me = await api("/me").catch(() => null);
+  if (!me || !me.ok) {
+    if (me) sessionStorage.removeItem("dv_token");
+    $("cell-login").hidden = false;
+    return;
+  }
+  state.me = me.body;
+  $("cell-user").textContent = state.me.name;
+  $("cell-who").hidden = false;
+  $("cell-app").hidden = false;
+  $("cell-login").hidden = true;
+  await loadUnits();
+  renderOutbox();
+  sendAll();
+}
+
+$("cell-login-form").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  state.token = $("cell-token").value.trim();
+  const me = await api("/me");
+  if (!me.ok) { $("cell-login-error").textContent = me.body.message_vi || "Mã truy cập không đúng"; return; }
+  sessionStorage.setItem("dv_token", state.token);
+  start();
+});
+$("cell-logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
+$("cell-unit").addEventListener("change", () => { state.unit = $("cell-unit").value; state.roster = []; renderRoster(); renderDues(); });
+document.querySelectorAll(".tabs button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
+$("m-load").addEventListener("click", loadRoster);
+$("m-save").addEventListener("click", saveMeeting);
+$("d-save").addEventListener("click", saveDues);
+$("o-send").addEventListener("click", sendAll);
+window.addEventListener("online", sendAll);
+setInterval(sendAll, 3000);
+$("m-date").value = todayVn();
+{ const d = new Date(); $("d-month").value = `${pad(d.getMonth() + 1)}/${d.getFullYear()}`; }
+if (state.token) start(); else $("cell-login").hidden = false;

@@ -1,0 +1,141 @@
+"""Entry where the facts happen, in headless Chromium at a phone's size (390×844): a cell secretary
+records a meeting and the month's dues, loses the connection, records more, and everything arrives
+once; a clerk's form refused by a rule shows the rule's message and writes nothing."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from tests.e2e.test_dashboard import browser, wait_for  # noqa: F401  (the Chromium fixture)
+from tests.gateway.conftest import FAMILY, OWN_CELL, running_system
+from tests.support.services import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_system(tmp_path_factory):
+    with running_system(tmp_path_factory.mktemp("cell")) as s:
+        yield s
+
+
+def counts(system, service: str) -> dict[str, int]:
+    """Events per type in a service's store, read from its SQLite file."""
+    with contextlib.closing(sqlite3.connect(system.data_dir / f"{service}.events.db")) as db:
+        return dict(db.execute("SELECT type, COUNT(*) FROM events GROUP BY type").fetchall())
+
+
+def outbox_states(driver) -> list[str]:
+    return driver.execute_script("return [...document.querySelectorAll('#o-list li')].map(li => li.dataset.state)")
+
+
+def no_horizontal_scroll(driver) -> bool:
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def login(driver, system, token, page):
+    from selenium.webdriver.common.by import By
+    driver.set_window_size(390, 844)
+    driver.get(system.url + page)
+    if page != "/static/chi-bo.html":
+        driver.get(system.url + "/static/chi-bo.html")
+    wait_for(driver, "#cell-token")
+    driver.find_element(By.ID, "cell-token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#cell-login-form button").click()
+    wait_for(driver, "#cell-app")
+    if page != "/static/chi-bo.html":
+        driver.get(system.url + page)
+
+
+def test_secretary_records_a_meeting_and_dues_offline_and_each_arrives_once(own_system, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    token = own_system.user_add("bi_thu_chi_bo", "clerk", OWN_CELL)
+    login(browser, own_system, token, "/static/chi-bo.html")
+    assert no_horizontal_scroll(browser)
+    before = counts(own_system, "meetings")
+
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#m-roster li")
+    assert [r.find_element(By.CSS_SELECTOR, ".name").text for r in rows] == FAMILY
+    ids = [r.get_attribute("data-member") for r in rows]
+    for member, choice in zip(ids, ("present", "excused", "unexcused")):
+        browser.find_element(By.CSS_SELECTOR, f"#m-roster li[data-member='{member}'] [data-a='{choice}']").click()
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element(By.ID, "m-chair")).select_by_visible_text(FAMILY[0])
+    assert no_horizontal_scroll(browser)
+    browser.find_element(By.ID, "m-save").click()
+
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+    for member, choice in (("M000001", "paid"), ("M000002", "paid"), ("M000003", "unpaid")):
+        browser.find_element(By.CSS_SELECTOR, f"#d-roster li[data-member='{member}'] [data-d='{choice}']").click()
+    browser.find_element(By.ID, "d-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"] * 4, timeout=60, what="four entries accepted")
+
+    # the connection drops; the secretary records last month's dues for one member anyway
+    browser.set_network_conditions(offline=True, latency=0, download_throughput=-1, upload_throughput=-1)
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+    last = (dt.date.today().replace(day=1) - dt.timedelta(days=1))
+    month = browser.find_element(By.ID, "d-month")
+    month.clear()
+    month.send_keys(f"{last.month:02d}/{last.year}")
+    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000003'] [data-d='paid']").click()
+    browser.find_element(By.ID, "d-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_for(browser, "#net-state", "Mất kết nối")
+    assert outbox_states(browser) == ["waiting"] + ["accepted"] * 4
+    assert browser.find_element(By.ID, "outbox-count").text == "1"
+
+    browser.set_network_conditions(offline=False, latency=0, download_throughput=-1, upload_throughput=-1)
+    wait_until(lambda: outbox_states(browser) == ["accepted"] * 5, timeout=60, what="the offline entry sent")
+    after = counts(own_system, "meetings")
+    assert after.get("meeting.held", 0) - before.get("meeting.held", 0) == 1
+    assert after.get("dues.recorded", 0) - before.get("dues.recorded", 0) == 4
+    assert after.get("meeting.missed", 0) - before.get("meeting.missed", 0) == 2
+
+    # every entry sent again (as after a reply lost on the way): nothing is written twice
+    browser.execute_script("const o = JSON.parse(localStorage.getItem('dv_cell_outbox'));"
+                           "o.forEach(i => i.state = 'waiting'); localStorage.setItem('dv_cell_outbox', JSON.stringify(o));")
+    browser.find_element(By.ID, "o-send").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"] * 5, timeout=60, what="re-sent entries answered")
+    assert counts(own_system, "meetings") == after
+    with contextlib.closing(sqlite3.connect(own_system.data_dir / "meetings.events.db")) as db:
+        actors = {a for (a,) in db.execute("SELECT DISTINCT actor FROM events WHERE type IN "
+                                           "('meeting.held', 'dues.recorded') AND recorded_at >= ?",
+                                           (dt.date.today().isoformat(),))}
+    assert actors == {"bi_thu_chi_bo"}  # the audit trail names who entered it
+
+
+def test_a_clerk_form_refused_by_a_rule_shows_its_message_and_writes_nothing(own_system, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    token = own_system.user_add("can_bo_xa", "clerk", "TN-D1-G1")
+    login(browser, own_system, token, "/static/bieu-mau.html")
+    wait_for(browser, "#f-command option")
+    Select(browser.find_element(By.ID, "f-command")).select_by_value("recognize_official")
+    wait_for(browser, "#f-member_id")
+    before = counts(own_system, "members")
+    date = browser.find_element(By.ID, "f-occurred_on")
+    date.clear()
+    date.send_keys("01/06/2016")  # three months after admission: the probation is not over
+    browser.find_element(By.ID, "f-member_id").send_keys("M000002")
+    browser.find_element(By.ID, "f-send").click()
+    error = wait_for(browser, "#f-error")
+    assert "Chưa hết 12 tháng dự bị" in error.text
+    assert counts(own_system, "members") == before
+    assert no_horizontal_scroll(browser)
+
+    Select(browser.find_element(By.ID, "f-command")).select_by_value("start_working_away")
+    wait_for(browser, "#f-place")
+    browser.find_element(By.ID, "f-member_id").send_keys("M000003")
+    browser.find_element(By.ID, "f-place").send_keys("Bình Dương")
+    browser.find_element(By.ID, "f-send").click()
+    wait_for(browser, "#f-result", "Đã ghi 1 sự kiện")
+    assert counts(own_system, "members").get("member.working_away_started", 0) == \
+        before.get("member.working_away_started", 0) + 1
