@@ -59,7 +59,7 @@ async function sendAll() {
           headers: {Authorization: `Bearer ${state.token}`, "Content-Type": "application/json",
                     "Idempotency-Key": item.key}});
         const body = await res.json().catch(() => ({}));
-        if (res.ok) result = {state: "accepted", message: `Đã ghi ${Array.isArray(body) ? body.length : ""} sự kiện`};
+        if (res.ok) result = {state: "accepted", message: `Đã ghi ${(body.events || []).length} sự kiện`};
         else if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status === 401)
           result = {state: "waiting", message: body.message_vi || `Lỗi ${res.status}, sẽ gửi lại`};
         else result = {state: "refused", message: body.message_vi || `Bị từ chối (${res.status})`};

@@ -92,7 +92,7 @@ async function send() {
   const res = await api(`/${current.service}/${current.command}`, {method: "POST", body: JSON.stringify(payload()),
     headers: {"Content-Type": "application/json", "Idempotency-Key": key}});
   if (res.ok) {
-    const events = Array.isArray(res.body) ? res.body : [];
+    const events = res.body.events || [];
     $("f-result").className = "ok";
     $("f-result").innerHTML = `<p>Đã ghi ${events.length} sự kiện:</p><ul>` + events.map(e =>
       `<li>${esc(e.type)} — ${esc((e.occurred_on || "").split("-").reverse().join("/"))}</li>`).join("") + "</ul>";
