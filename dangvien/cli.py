@@ -9,6 +9,11 @@ import sys
 
 import warnings
 
+from shared.files import apply_umask
+
+# before anything is written: every file this process makes is its owner's only (shared/files.py)
+apply_umask()
+
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 if len(sys.argv) > 1 and sys.argv[1] in ("up", "serve"):
     import eventlet

@@ -51,6 +51,9 @@ def start(names: list[str], settings: Settings):
 
     from dangvien import memory_shim
     from shared import logging as slog
+    from shared.files import apply_umask, tighten
+    apply_umask()
+    tighten(settings.data_dir)  # a data folder written by an older version, or before the umask
     memory_shim.apply()
     slog.configure(settings.log_format, settings.log_level)
     logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://

@@ -9,6 +9,12 @@ verify) but can no longer be opened.
 The keys are *not* a read model: they cannot be rebuilt from events. They live in their own table
 ``personal_keys`` (by default in their own SQLite file next to the read model), which a
 projection rebuild never drops. Keys and values never go to logs.
+
+Each stored key is itself wrapped (encrypted) with a *master key* kept apart from the data
+(``shared.vaultkey``: a 0600 key file outside the data directory, or a secret in the
+environment), so a copy of the data directory alone opens nothing. On SQLite the vault runs with
+``secure_delete`` and checkpoints its write-ahead log after a shred, so a deleted key survives in
+no page of any file.
 """
 from __future__ import annotations
 
@@ -17,11 +23,13 @@ import hmac
 import threading
 from typing import Iterable, Mapping
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from shared.readmodel import ReadModelDB
 
 PREFIX = "sealed:v1:"
+#: a subject key as stored when wrapped with the master key
+WRAPPED = "wrapped:v1:"
 PEPPER_SUBJECT = "__pepper__"
 
 DDL = """
@@ -35,11 +43,47 @@ def is_sealed(value) -> bool:
 
 
 class Vault:
-    def __init__(self, db: ReadModelDB):
+    def __init__(self, db: ReadModelDB, master: "MultiFernet | None" = None):
         self.db = db
+        self.master = master
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        db.secure_delete()
         db.executescript(DDL)
+        if master is not None:
+            self._wrap_legacy()
+
+    # -- the master key -----------------------------------------------------------------------
+    def _stored(self, key: str) -> str:
+        return WRAPPED + self.master.encrypt(key.encode("ascii")).decode("ascii") if self.master else key
+
+    def _opened(self, stored: str) -> str:
+        if not stored.startswith(WRAPPED):
+            return stored  # written before keys were wrapped (wrapped on the next start)
+        if self.master is None:
+            raise MasterKeyMissing()
+        return self.master.decrypt(stored[len(WRAPPED):].encode("ascii")).decode("ascii")
+
+    def _wrap_legacy(self) -> None:
+        rows = self.db.query("SELECT subject, key FROM personal_keys WHERE key NOT LIKE 'wrapped:%'")
+        if rows:
+            with self.db.transaction() as tx:
+                for subject, key in rows:
+                    tx.execute("UPDATE personal_keys SET key = ? WHERE subject = ?", (self._stored(key), subject))
+            self.db.checkpoint()
+
+    def rewrap(self) -> int:
+        """Re-encrypt every stored key with the current (first) master key — the rotation step
+        after a new master key was put in front of the old one; returns how many were rewrapped."""
+        if self.master is None:
+            raise MasterKeyMissing()
+        rows = self.db.query("SELECT subject, key FROM personal_keys")
+        with self.db.transaction() as tx:
+            for subject, stored in rows:
+                tx.execute("UPDATE personal_keys SET key = ? WHERE subject = ?",
+                           (self._stored(self._opened(stored)), subject))
+        self.db.checkpoint()
+        return len(rows)
 
     # -- keys -------------------------------------------------------------------------------
     def _key(self, subject: str, create: bool) -> bytes | None:
@@ -52,11 +96,11 @@ class Vault:
                 return None
             with self.db.transaction() as tx:
                 tx.execute("INSERT INTO personal_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO NOTHING",
-                           (subject, Fernet.generate_key().decode()))
+                           (subject, self._stored(Fernet.generate_key().decode())))
             rows = self.db.query("SELECT key FROM personal_keys WHERE subject = ?", (subject,))
         if not rows:
             return None
-        key = rows[0][0].encode()
+        key = self._opened(rows[0][0]).encode()
         with self._lock:
             self._cache[subject] = key
         return key
@@ -72,6 +116,9 @@ class Vault:
                        (subject,))
         with self._lock:
             self._cache.pop(subject, None)
+        # the deleted key was zeroed in its page (secure_delete); now move that page out of the
+        # write-ahead log and empty the log, so no file of the vault still holds the key
+        self.db.checkpoint()
 
     # -- values -----------------------------------------------------------------------------
     def seal(self, subject: str, value: str | None) -> str | None:
@@ -113,6 +160,10 @@ class Vault:
         HMAC with a secret pepper, since an 8-digit number's plain hash is trivially reversed."""
         pepper = self._key(PEPPER_SUBJECT, create=True)
         return hmac.new(pepper, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+class MasterKeyMissing(Exception):
+    """The vault's keys are wrapped and no master key was given."""
 
 
 class ShreddedError(Exception):

@@ -104,6 +104,20 @@ class ReadModelDB:
             for s in statements:
                 tx.execute(s)
 
+    def secure_delete(self) -> None:
+        """SQLite: overwrite deleted content with zeros (for tables holding secrets)."""
+        if not self.pg:
+            with self._lock:
+                self._conn.execute("PRAGMA secure_delete=ON")
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and truncate the log to zero
+        bytes (after deleting a secret, so no old page survives in ``-wal``). PostgreSQL: nothing
+        (see docs/personal-data.md on VACUUM and backups)."""
+        if not self.pg:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

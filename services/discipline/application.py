@@ -41,6 +41,22 @@ def load_case(store: EventStore, case_id: str) -> domain.Case:
     return domain.fold_case(store.read_stream(case_stream(case_id)))
 
 
+def locate(store: EventStore, kind: str | None, ident: str | None) -> dict | None:
+    """The subject of a case, inspection or supervision (None when there is none)."""
+    if not isinstance(ident, str) or not ident:
+        return None
+    if kind == "case":
+        found = load_case(store, ident)
+    elif kind in ("inspection", "supervision"):
+        stream = inspection_stream(ident) if kind == "inspection" else supervision_stream(ident)
+        found = domain.fold_inquiry(store.read_stream(stream))
+    else:
+        return None
+    if not found.exists:
+        return None
+    return {"subject_kind": found.subject_kind, "subject_id": found.subject_id}
+
+
 def open_inspection(store: EventStore, roster: Roster, cmd: OpenInspection, ctx: Context) -> list[Envelope]:
     subject = roster.subject_on(cmd.subject_kind, cmd.subject_id, cmd.occurred_on)
     return execute(store, inspection_stream(cmd.inspection_id), domain.fold_inquiry,

@@ -92,6 +92,13 @@ class DisciplineService(ProjectingEntrypoints):
         return self._run(app.annul_discipline, cmd, context)
 
     @rpc
+    def locate(self, params, context=None):
+        """Whom a case, inspection or supervision concerns (``{"kind", "id"}`` →
+        ``{"ok": True, "result": {"subject_kind", "subject_id"} | None}``); the gateway places calls
+        by it."""
+        return {"ok": True, "result": app.locate(self.store, (params or {}).get("kind"), (params or {}).get("id"))}
+
+    @rpc
     def import_lines(self, lines, context=None, commit=True):
         roster = OverlayRoster(self.projections.db)
         return run_import(self.store, app.importers(roster), lines, Context.from_dict(context), commit=commit,

@@ -1,20 +1,25 @@
 """Who may call what, on which part of the organisation tree.
 
-Role: the endpoint's ``Spec.roles`` (the administrator may do everything). Scope: the first of the
-endpoint's ``Spec.scope_fields`` present in the payload names an org unit (or a member, whose
-unit is looked up); it is in a user's scope when the user's unit is the unit itself or one of its
-ancestors. A query with no scope field given is cut to the user's scope by adding
+Role: the endpoint's ``Spec.roles`` (the administrator may do everything). Scope: *every* field of
+the endpoint's ``Spec.scope_fields`` present in the payload (declared once in
+``shared.contracts.SCOPED_FIELDS``) names a unit, member, candidate, case, inspection,
+supervision or meeting; each is placed in the tree (a member by its unit, a case by its subject,
+...) and must lie in the user's subtree: the user's unit itself or below it. So a move across
+scopes is refused unless the user's scope covers both sides (otherwise: ``transfer_out`` by the
+sender, ``transfer_in`` by the receiver). A field naming the thing the command creates
+(``Spec.creates``) may carry a fresh id; an id that already names something elsewhere is refused
+like any other. A query with no scope field given is cut to the user's scope by adding
 ``org_unit_id``.
 
-Every scope refusal has the same body, whether the unit exists or not: a 403 must not tell a
-district clerk which units or members another district has.
+Every scope refusal has the same body, whether the thing exists or not: a 403 must not tell a
+district clerk which units, members or cases another district has.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from shared.contracts import Spec
+from shared.contracts import SCOPED_FIELDS, Spec
 from shared.errors import DomainError
 
 from services.gateway.auth import User
@@ -55,17 +60,19 @@ def role_allowed(user: User, roles: Iterable[str]) -> bool:
 
 @dataclass
 class Resolver:
-    """Looks units and members up in the services; answers None for what it cannot find."""
+    """Looks things up in the services; answers None for what it cannot find."""
 
     #: org_unit_id -> its ancestors (or None when unknown)
     ancestors: Callable[[str], list[str] | None]
     #: member_id -> the member's current org unit (or None when unknown)
     member_unit: Callable[[str], str | None]
+    #: (kind, id) -> the org units it belongs to, for every other kind (candidate, case,
+    #: inspection, supervision, meeting, a member's host unit); None when unknown
+    place: Callable[[str, str], list[str] | None] = lambda kind, ident: None
 
 
 def is_member_field(field: str) -> bool:
-    # ``subject_id`` (discipline) is a member or a unit according to ``subject_kind``
-    return field == "member_id" or field.endswith("_member_id")
+    return SCOPED_FIELDS.get(field) == "member"
 
 
 def unit_in_scope(scope: str | None, unit_id: str, resolver: Resolver) -> bool:
@@ -78,7 +85,7 @@ def unit_in_scope(scope: str | None, unit_id: str, resolver: Resolver) -> bool:
 
 
 def scope_target(spec: Spec, payload: dict) -> tuple[str, str] | None:
-    """The (field, value) that places the call in the tree: the first scope field present."""
+    """The first scope field present (kept for callers that need one place in the tree)."""
     for field in spec.scope_fields:
         value = payload.get(field)
         if isinstance(value, str) and value:
@@ -86,30 +93,65 @@ def scope_target(spec: Spec, payload: dict) -> tuple[str, str] | None:
     return None
 
 
+def references(spec: Spec, payload: dict) -> list[tuple[str, str, str]]:
+    """Every (field, kind, id) the payload names, lists and attendance rows included; a
+    ``subject_id`` is a member or a unit according to ``subject_kind``."""
+    out = []
+    for field in spec.scope_fields:
+        value = payload.get(field)
+        kind = SCOPED_FIELDS.get(field, "unit")
+        if kind == "subject":
+            kind = "unit" if payload.get("subject_kind") == "org_unit" else "member"
+        if kind == "members":
+            values = value if isinstance(value, list) else []
+            out += [(field, "member", v) for v in values if isinstance(v, str) and v]
+        elif kind == "attendance":
+            rows = value if isinstance(value, list) else []
+            out += [(field, "attendee", r.get("member_id")) for r in rows
+                    if isinstance(r, dict) and isinstance(r.get("member_id"), str) and r.get("member_id")]
+        elif isinstance(value, str) and value:
+            out.append((field, kind, value))
+    return out
+
+
+def units_of(kind: str, ident: str, resolver: Resolver) -> list[str] | None:
+    """The org units a referenced thing belongs to (None: unknown)."""
+    if kind == "unit":
+        return [ident] if ident and resolver.ancestors(ident) is not None else None
+    if kind == "member":
+        unit = resolver.member_unit(ident)
+        return [unit] if unit else None
+    if kind == "attendee":  # a member attending a cell's meeting: its own or its host cell
+        return resolver.place("member", ident)
+    return resolver.place(kind, ident)
+
+
+def in_scope(scope: str, units: list[str], resolver: Resolver) -> bool:
+    return any(unit_in_scope(scope, u, resolver) for u in units)
+
+
 def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_query: bool) -> dict:
-    """Raise Forbidden when the call reaches outside the user's subtree; return the payload to send
-    (for a query without a scope field, the user's scope is added so the answer is cut to it)."""
+    """Raise Forbidden when any field of the call names something outside the user's subtree (or
+    something that does not exist: the same answer); return the payload to send (for a query
+    without a scope field, the user's scope is added so the answer is cut to it)."""
     if user.scope is None:
         return payload
-    if not spec.scope_fields:
-        # the endpoint names no unit or member (e.g. by case id): it cannot be placed in the
-        # tree, so only province-wide users may call it (fail closed)
-        raise forbidden_scope(None)
-    target = scope_target(spec, payload)
-    if target is None:
+    refs = references(spec, payload)
+    if not refs:
         fields = spec.model.model_fields
         if is_query and "org_unit_id" in fields:
             return {**payload, "org_unit_id": user.scope}
-        # a command or query that names no unit cannot be placed: only province-wide users
-        raise forbidden_scope(spec.scope_fields[0])
-    field, value = target
-    if is_member_field(field) or (field == "subject_id" and payload.get("subject_kind", "member") == "member"):
-        unit = resolver.member_unit(value)
-        if unit is None or not unit_in_scope(user.scope, unit, resolver):
+        # an endpoint that names nothing in the tree cannot be placed: province-wide users only
+        raise forbidden_scope(spec.scope_fields[0] if spec.scope_fields else None)
+    if not any(field not in spec.creates for field, _, _ in refs):
+        # only a new id (e.g. admit_member with no unit): it must still be placed somewhere
+        raise forbidden_scope(refs[0][0])
+    for field, kind, ident in refs:
+        units = units_of(kind, ident, resolver)
+        if units is None and field in spec.creates:
+            continue  # a fresh id: what it will belong to is checked through the other fields
+        if units is None or not in_scope(user.scope, units, resolver):
             raise forbidden_scope(field)
-        return payload
-    if not unit_in_scope(user.scope, value, resolver):
-        raise forbidden_scope(field)
     return payload
 
 

@@ -29,8 +29,14 @@ DDL = """
 CREATE TABLE IF NOT EXISTS gw_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL,
     token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
-    expires_at TEXT)
+    expires_at TEXT);
+CREATE TABLE IF NOT EXISTS gw_user_audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    name TEXT NOT NULL, detail TEXT)
 """
+
+#: what ``dangvien user`` may do to a user (recorded in ``gw_user_audit`` with who did it)
+ACTIONS = ("add", "token", "disable", "enable", "revoke")
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,46 @@ class UserStore:
             tx.execute("UPDATE gw_users SET token_hash = ?, expires_at = ? WHERE name = ?",
                        (hash_token(token), until, name))
         return token
+
+    def exists(self, name: str) -> bool:
+        return bool(self.db.query("SELECT 1 FROM gw_users WHERE name = ?", (name,)))
+
+    def set_disabled(self, name: str, disabled: bool) -> None:
+        """Disable (no token of theirs opens the door) or enable a user again; their token is kept."""
+        with self.db.transaction() as tx:
+            if tx.scalar("SELECT COUNT(*) FROM gw_users WHERE name = ?", (name,), 0) == 0:
+                raise KeyError(name)
+            tx.execute("UPDATE gw_users SET disabled = ? WHERE name = ?", (1 if disabled else 0, name))
+
+    def revoke(self, name: str) -> None:
+        """Revoke the user's token for good (``user token`` issues a new one)."""
+        with self.db.transaction() as tx:
+            if tx.scalar("SELECT COUNT(*) FROM gw_users WHERE name = ?", (name,), 0) == 0:
+                raise KeyError(name)
+            tx.execute("UPDATE gw_users SET token_hash = NULL WHERE name = ?", (name,))
+
+    def status(self) -> dict[str, str]:
+        """name -> active | disabled | revoked | expired"""
+        now = now_utc().isoformat()
+        out = {}
+        for name, disabled, token_hash, until in self.db.query(
+                "SELECT name, disabled, token_hash, expires_at FROM gw_users"):
+            out[name] = ("disabled" if disabled else "revoked" if token_hash is None
+                         else "expired" if until and until <= now else "active")
+        return out
+
+    def record(self, actor: str, action: str, name: str, detail: str | None = None) -> None:
+        """An audit record of a change to a user: who did it, what, to whom, when (never a token)."""
+        if action not in ACTIONS:
+            raise ValueError(action)
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO gw_user_audit (at, actor, action, name, detail) VALUES (?, ?, ?, ?, ?)",
+                       (now_utc().isoformat(), actor, action, name, detail))
+
+    def audit(self, name: str | None = None) -> list[dict]:
+        rows = self.db.query("SELECT at, actor, action, name, detail FROM gw_user_audit "
+                             + ("WHERE name = ? " if name else "") + "ORDER BY seq", (name,) if name else ())
+        return [dict(zip(("at", "actor", "action", "name", "detail"), r)) for r in rows]
 
     def expired_on(self, token: str | None) -> dt.datetime | None:
         """When this (known, enabled) token expired, if it has."""

@@ -14,17 +14,34 @@ Call = Callable[..., dict]  # call(service, method, *args) -> the service's answ
 
 
 class ImportJobs:
-    """Progress of running and finished imports, readable while they run."""
+    """Progress of running and finished imports, readable while they run — by the user who
+    submitted the job (``owner``) and by administrators only (``readable``)."""
 
     def __init__(self):
         self._jobs: dict[str, dict] = {}
+        self._owners: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
-    def new(self, total: int) -> str:
+    def new(self, total: int, owner: str | None = None) -> str:
         job_id = uuid.uuid4().hex
         with self._lock:
             self._jobs[job_id] = {"id": job_id, "phase": "parsing", "done": 0, "total": total, "state": "running"}
+            self._owners[job_id] = owner
         return job_id
+
+    def owner(self, job_id: str) -> str | None:
+        with self._lock:
+            return self._owners.get(job_id)
+
+    def readable(self, job_id: str, user_name: str, role: str, scope: str | None) -> dict | None:
+        """The job for its submitter or a province-wide administrator; None otherwise — the same
+        answer as for a job that does not exist."""
+        job = self.get(job_id)
+        if job is None:
+            return None
+        if self.owner(job_id) == user_name or (role == "administrator" and scope is None):
+            return job
+        return None
 
     def update(self, job_id: str, **changes) -> None:
         with self._lock:

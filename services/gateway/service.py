@@ -167,7 +167,8 @@ class GatewayService:
         return user
 
     def _resolver(self) -> access.Resolver:
-        """Ask members (unit_ancestors, get_member); before those exist, reporting's headcount tree."""
+        """Ask the services where things are (members: unit_ancestors, locate; discipline and
+        meetings: locate), ids only; before unit_ancestors exists, reporting's headcount tree."""
         cache: dict = {}
 
         def tree() -> dict:
@@ -178,6 +179,12 @@ class GatewayService:
             return cache["tree"]
 
         def ancestors(unit_id: str):
+            key = ("unit", unit_id)
+            if key not in cache:
+                cache[key] = find_ancestors(unit_id)
+            return cache[key]
+
+        def find_ancestors(unit_id: str):
             try:
                 answer = self._call("members", "unit_ancestors", {"org_unit_id": unit_id}, {"actor": "gateway"})
                 return list(answer["result"]) if answer.get("ok") else None
@@ -192,15 +199,42 @@ class GatewayService:
                     cur = parents.get(cur)
                 return out
 
-        def member_unit(member_id: str):
-            try:
-                answer = self._call("members", "get_member", {"member_id": member_id}, {"actor": "gateway"})
-            except (MethodNotFound, Unavailable, UnknownService):
-                return None  # cannot place the member: a scoped user is refused (fail closed)
-            result = answer.get("result") if answer.get("ok") else None
-            return result.get("org_unit_id") if isinstance(result, dict) else None
+        def located(service: str, kind: str, ident: str):
+            key = (kind, ident)
+            if key not in cache:
+                try:
+                    answer = self._call(service, "locate", {"kind": kind, "id": ident}, {"actor": "gateway"})
+                except (MethodNotFound, Unavailable, UnknownService):
+                    answer = None  # cannot place it: a scoped user is refused (fail closed)
+                cache[key] = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
+            return cache[key]
 
-        return access.Resolver(ancestors, member_unit)
+        def member_units(member_id: str):
+            found = located("members", "member", member_id)
+            return list(found["units"]) if isinstance(found, dict) and found.get("units") else None
+
+        def member_unit(member_id: str):
+            units = member_units(member_id)
+            return units[0] if units else None
+
+        def place(kind: str, ident: str):
+            if kind == "member":
+                return member_units(ident)
+            if kind == "candidate" or kind == "meeting":
+                found = located("members" if kind == "candidate" else "meetings", kind, ident)
+                return list(found["units"]) if isinstance(found, dict) and found.get("units") else None
+            if kind in ("case", "inspection", "supervision"):
+                found = located("discipline", kind, ident)
+                if not isinstance(found, dict):
+                    return None
+                if found.get("subject_kind") == "org_unit":
+                    unit = found.get("subject_id")
+                    return [unit] if unit and ancestors(unit) is not None else None
+                unit = member_unit(found.get("subject_id") or "")
+                return [unit] if unit else None
+            return None
+
+        return access.Resolver(ancestors, member_unit, place)
 
     def _run_query(self, request, service: str, name: str):
         """Authorise and run one query; return (user, params sent, the service's answer)."""
@@ -332,8 +366,8 @@ class GatewayService:
         user = self._import_admin(request)
         text = request.get_data(as_text=True)
         job_id = request.args.get("job")
-        if not job_id or self.gw.jobs.get(job_id) is None:
-            job_id = self.gw.jobs.new(0)
+        if not job_id or self.gw.jobs.readable(job_id, user.name, user.role, user.scope) is None:
+            job_id = self.gw.jobs.new(0, user.name)
         result = imports.run_import(text, self._call, self.gw.jobs, job_id, context_of(request, user, "imports"),
                                     projecting=BACKENDS)
         if not result["ok"] and result.get("partial"):
@@ -378,14 +412,15 @@ class GatewayService:
     @http("POST", f"{API}/import-jobs")
     @guarded
     def new_import_job(self, request):
-        self._import_admin(request)
-        return json_response({"job": self.gw.jobs.new(0)}, 201)
+        user = self._import_admin(request)
+        return json_response({"job": self.gw.jobs.new(0, user.name)}, 201)
 
     @http("GET", f"{API}/import-jobs/<job_id>")
     @guarded
     def import_job(self, request, job_id):
-        self._user(request)
-        job = self.gw.jobs.get(job_id)
+        user = self._user(request)
+        # only its submitter and province-wide administrators; anyone else hears "not found"
+        job = self.gw.jobs.readable(job_id, user.name, user.role, user.scope)
         if job is None:
             return problem(404, "job_not_found", "Không tìm thấy lượt nhập", "Import job not found")
         return json_response(job)

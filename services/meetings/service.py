@@ -13,7 +13,7 @@ from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
 
-from services.meetings import application as app, quality, views
+from services.meetings import application as app, domain, quality, views
 from services.meetings.projections import RosterOverlay, RosterProjection, SqlRoster
 
 SERVICE = "meetings"
@@ -47,6 +47,17 @@ class MeetingsService(ProjectingEntrypoints):
     @event_handler("meetings", "#")
     def on_own_event(self, message):
         self.projections.handle("meetings", message)
+
+    # -- placement (for the gateway's scope check) ---------------------------------------
+    @rpc
+    def locate(self, params, context=None):
+        """The cell a meeting belongs to (``{"kind": "meeting", "id"}`` → ``{"units": [...]}`` or None)."""
+        params = params or {}
+        ident = params.get("id")
+        if params.get("kind") != "meeting" or not isinstance(ident, str) or not ident:
+            return {"ok": True, "result": None}
+        meeting = domain.fold(self.store.read_stream(domain.meeting_stream(ident)))
+        return {"ok": True, "result": {"units": [meeting.org_unit_id]} if meeting.org_unit_id else None}
 
     # -- commands ------------------------------------------------------------------------
     @rpc

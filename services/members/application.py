@@ -296,6 +296,8 @@ def resign_member(store, cmd: c.ResignMember, ctx: Context, deps: Deps) -> list[
 
 def expel_member(store, cmd: c.ExpelMember, ctx: Context, deps: Deps | None = None,
                  reaction: bool = False) -> list[Envelope]:
+    if not reaction:
+        lifecycle.check_expulsion_case(cmd, deps.discipline.decision(cmd.case_id))
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
                    lambda m: lifecycle.expel(m, cmd, reaction), ctx)
 
@@ -364,6 +366,21 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
             "exemption": {"ground": m.exemption[0], "until": m.exemption[1]} if m.exemption else None,
             "left_on": m.left_on, "left_how": m.left_how, "personal_data_shredded": m.shredded,
             **{k: record.get(k) for k in PERSONAL_OUT + ("education", "political_theory", "occupation")}}
+
+
+def locate(store, kind: str | None, ident: str | None) -> dict | None:
+    """The units a member (home, then host when temporarily elsewhere) or a candidate belongs to."""
+    if not isinstance(ident, str) or not ident:
+        return None
+    if kind == "member":
+        m = load_member(store, ident)
+        if not m.exists or not m.org_unit_id:
+            return None
+        return {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u]}
+    if kind == "candidate":
+        cand = candidates.fold_candidate(store.read_stream(candidate_stream(ident)))
+        return {"units": [cand.org_unit_id]} if cand.exists and cand.org_unit_id else None
+    return None
 
 
 def unit_ancestors(store, org_unit_id: str, on: dt.date | None) -> list[str]:

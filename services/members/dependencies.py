@@ -7,6 +7,7 @@ from nameko.extensions import DependencyProvider
 
 from shared.personal import Vault
 from shared.runtime import readmodel_at, settings_of
+from shared.vaultkey import master_key
 
 
 def vault_url(readmodel_url: str) -> str:
@@ -23,8 +24,10 @@ def vault_url(readmodel_url: str) -> str:
 
 class VaultProvider(DependencyProvider):
     def setup(self):
-        url = vault_url(settings_of(self.container.config).readmodel_url("members"))
-        self.vault = Vault(readmodel_at(url))
+        settings = settings_of(self.container.config)
+        url = vault_url(settings.readmodel_url("members"))
+        # the keys are wrapped with a master key kept outside the data directory
+        self.vault = Vault(readmodel_at(url), master_key(settings.data_dir))
 
     def get_dependency(self, worker_ctx):
         return self.vault

@@ -237,6 +237,7 @@ class DisciplineOverlay:
 
     def __init__(self):
         self.applied: dict[str, tuple[str, int]] = {}  # case → (member, year)
+        self.forms: dict[str, str] = {}  # case → its form (as applied, or as changed since)
         self.annulled: set[str] = set()
         self.opened: dict[str, str] = {}
         self.closed: set[str] = set()
@@ -246,6 +247,8 @@ class DisciplineOverlay:
         member = d.get("subject_kind", "member") == "member" and d.get("subject_id")
         if t == "discipline.applied" and member:
             self.applied[d["case_id"]] = (d["subject_id"], int(str(line["occurred_on"])[:4]))
+        if t in ("discipline.applied", "discipline.changed") and d.get("case_id") and d.get("form"):
+            self.forms[d["case_id"]] = d["form"]
         if t == "discipline.case_opened" and member:
             self.opened[d["case_id"]] = d["subject_id"]
         if t in CASE_CLOSING and d.get("case_id"):
@@ -269,6 +272,19 @@ class DisciplineIndex:
             cases |= {c for c, (m, y) in self.overlay.applied.items() if m == member_id and y == year}
             cases -= self.overlay.annulled
         return sorted(cases)
+
+    def decision(self, case_id: str) -> tuple[str, str] | None:
+        """(member, form) of a decision in force against a member, None when there is none."""
+        rows = self.db.query("SELECT member_id, form, annulled FROM mb_discipline WHERE case_id = ?", (case_id,))
+        found = (rows[0][0], rows[0][1]) if rows and not rows[0][2] else None
+        if self.overlay:
+            if case_id in self.overlay.applied:
+                found = (self.overlay.applied[case_id][0], self.overlay.forms.get(case_id, ""))
+            elif found and case_id in self.overlay.forms:
+                found = (found[0], self.overlay.forms[case_id])
+            if case_id in self.overlay.annulled:
+                found = None
+        return found
 
     def open_cases(self, member_id: str) -> list[str]:
         cases = {r[0] for r in self.db.query(

@@ -9,7 +9,7 @@ import datetime as dt
 
 from shared.application import Decided
 from shared.catalog import members as ev
-from shared.errors import Conflict, DomainError
+from shared.errors import Conflict, DomainError, NotFound
 from shared.events import EventData
 
 from services.members.calendar import add_months, months_between, vn
@@ -320,6 +320,20 @@ def resign(member: Member, open_cases: list[str], cmd) -> list[Decided]:
                           "Resignation is refused while a discipline case is open against the member",
                           field="member_id", cases=open_cases)
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
+
+
+def check_expulsion_case(cmd, decision: tuple[str, str] | None) -> None:
+    """An expulsion cites a discipline decision that exists, concerns this member and expels."""
+    if decision is None:
+        raise NotFound("case_not_found", f"Không có quyết định kỷ luật «{cmd.case_id}» đang có hiệu lực",
+                       f"No discipline decision '{cmd.case_id}' in force", field="case_id")
+    member_id, form = decision
+    if member_id != cmd.member_id:
+        raise DomainError("case_not_about_member", f"Vụ kỷ luật «{cmd.case_id}» không phải của đảng viên «{cmd.member_id}»",
+                          f"Case '{cmd.case_id}' does not concern member '{cmd.member_id}'", field="case_id")
+    if form != "expulsion":
+        raise DomainError("case_not_expulsion", f"Quyết định kỷ luật «{cmd.case_id}» không phải hình thức khai trừ",
+                          f"Decision '{cmd.case_id}' is not an expulsion", field="case_id")
 
 
 def expel(member: Member, cmd, reaction: bool = False) -> list[Decided]:

@@ -97,6 +97,13 @@ class MembersService:
 
     @rpc
     @query()
+    def locate(self, q, context):
+        """Where a member or candidate belongs (``{"kind", "id"}`` → ``{"units": [...]}`` or None):
+        ids only, never a personal field; the gateway places calls in the tree with it."""
+        return app.locate(self.store, q.get("kind"), q.get("id"))
+
+    @rpc
+    @query()
     def head_position(self, q, context):
         return self.store.head_position()
 

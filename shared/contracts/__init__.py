@@ -28,19 +28,56 @@ class Query(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: Every payload field that names something placed in the organisation tree, and what it names.
+#: Declared once, here: a contract's ``Spec.scope_fields`` is derived from its model's fields, and
+#: the gateway checks *every* one present against the caller's org scope (``services/gateway/
+#: access.py``). A contract test fails when a model has an ``*_id``/``*_ids`` field that is in
+#: neither this table nor ``UNSCOPED_FIELDS``, so a new command cannot forget one.
+SCOPED_FIELDS: dict[str, str] = {
+    "org_unit_id": "unit", "parent_id": "unit", "into_org_unit_id": "unit", "to_org_unit_id": "unit",
+    "from_org_unit_id": "unit", "residence_org_unit_id": "unit",
+    "member_id": "member", "introduced_by_member_id": "member",
+    #: a list of member ids
+    "member_ids": "members",
+    #: a list of ``{"member_id": ...}`` rows (meeting attendance)
+    "attendance": "attendance",
+    "candidate_id": "candidate", "case_id": "case", "inspection_id": "inspection",
+    "supervision_id": "supervision", "meeting_id": "meeting",
+    #: a member or an org unit, according to ``subject_kind`` (default member)
+    "subject_id": "subject",
+}
+#: ``*_id`` fields that name nothing of their own in the tree: a loan lives in its member's stream
+UNSCOPED_FIELDS = frozenset({"loan_id"})
+
+
+def scoped_fields_of(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(f for f in model.model_fields if f in SCOPED_FIELDS)
+
+
 @dataclass(frozen=True)
 class Spec:
     """One endpoint: its model, who may call it, and its Vietnamese/English summary.
 
-    ``scope_fields``: payload fields naming an org unit or a member, checked against the caller's
-    org scope by the gateway (first one present wins).
+    ``scope_fields``: every payload field naming a unit, member, candidate, case, inspection,
+    supervision or meeting (derived from the model by ``SCOPED_FIELDS``; fields given here are
+    added, never removed). The gateway checks each one present against the caller's scope.
+    ``creates``: the fields among them that name the thing the command creates (a new member id,
+    case id, ...): a fresh id passes, an id that already names something must be in scope.
     """
 
     model: type[BaseModel]
     summary_vi: str
     summary_en: str
     roles: tuple[str, ...] = ("clerk", "administrator")
-    scope_fields: tuple[str, ...] = ("org_unit_id",)
+    scope_fields: tuple[str, ...] | None = None
+    creates: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        fields = tuple(dict.fromkeys((*(self.scope_fields or ()), *scoped_fields_of(self.model))))
+        object.__setattr__(self, "scope_fields", fields)
+        unknown = set(self.creates) - set(fields)
+        if unknown:
+            raise ValueError(f"creates names fields that are not scoped: {sorted(unknown)}")
 
 
 def contracts_of(service: str):

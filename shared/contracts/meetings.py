@@ -87,22 +87,21 @@ class WarningsQuery(Query):
 
 
 COMMANDS = {
-    "schedule_meeting": Spec(ScheduleMeeting, "Lên lịch sinh hoạt chi bộ", "Schedule a cell meeting"),
+    "schedule_meeting": Spec(ScheduleMeeting, "Lên lịch sinh hoạt chi bộ", "Schedule a cell meeting",
+                             creates=("meeting_id",)),
     "record_meeting": Spec(RecordMeeting, "Ghi nhận buổi sinh hoạt chi bộ và điểm danh",
-                           "Record a cell meeting held, with attendance"),
-    "record_dues": Spec(RecordDues, "Ghi nhận đảng phí tháng", "Record a member's dues for a month",
-                        scope_fields=("member_id",)),
+                           "Record a cell meeting held, with attendance", creates=("meeting_id",)),
+    "record_dues": Spec(RecordDues, "Ghi nhận đảng phí tháng", "Record a member's dues for a month"),
 }
 QUERIES = {
     "roster": Spec(RosterQuery, "Danh sách đảng viên sinh hoạt tại chi bộ vào một ngày",
                    "Members expected at a cell's meetings on a date", roles=READERS),
     "meeting": Spec(MeetingQuery, "Buổi sinh hoạt và đánh giá chất lượng (HD 12, HD 42)",
-                    "A meeting and its quality (HD 12, HD 42)", roles=READERS, scope_fields=()),
+                    "A meeting and its quality (HD 12, HD 42)", roles=READERS),
     "cell_quality": Spec(CellYearQuery, "Chất lượng sinh hoạt chi bộ trong năm",
                          "Meeting quality of a cell over a year", roles=READERS),
     "absences": Spec(AbsencesQuery, "Số buổi vắng và tháng chưa đóng đảng phí trong năm",
-                     "Absences and unpaid dues months per member and year", roles=READERS,
-                     scope_fields=("org_unit_id", "member_id")),
+                     "Absences and unpaid dues months per member and year", roles=READERS),
     "warnings": Spec(WarningsQuery, "Cảnh báo sớm: vắng sinh hoạt, không đóng đảng phí",
                      "Early warnings: absences and unpaid dues", roles=READERS),
 }

@@ -289,17 +289,16 @@ class UnitMembers(Query):
     org_unit_id: Id
 
 
-M = ("member_id",)
 ADMIN = ("administrator",)
 
 
 def _m(model, vi, en, roles=("clerk", "administrator")):
-    return Spec(model, vi, en, roles=roles, scope_fields=M)
+    return Spec(model, vi, en, roles=roles)
 
 
 COMMANDS = {
     "create_org_unit": Spec(CreateOrgUnit, "Thành lập tổ chức đảng", "Create a party organisation",
-                            roles=ADMIN, scope_fields=("parent_id", "org_unit_id")),
+                            roles=ADMIN, creates=("org_unit_id",)),
     "rename_org_unit": Spec(RenameOrgUnit, "Đổi tên tổ chức đảng", "Rename a party organisation", roles=ADMIN),
     "move_org_unit": Spec(MoveOrgUnit, "Chuyển tổ chức đảng sang cấp trên khác", "Move a party organisation",
                           roles=ADMIN),
@@ -310,14 +309,15 @@ COMMANDS = {
                                  "Assign a committee member in charge of a cell"),
     "hold_dialogue": Spec(HoldDialogue, "Gặp mặt đảng viên xuất ngũ, đi làm ăn xa",
                           "Yearly meeting with demobilised and away-working members"),
-    "register_candidate": Spec(RegisterCandidate, "Giới thiệu quần chúng ưu tú", "Register a candidate"),
+    "register_candidate": Spec(RegisterCandidate, "Giới thiệu quần chúng ưu tú", "Register a candidate",
+                               creates=("candidate_id",)),
     "complete_awareness_class": Spec(CompleteAwarenessClass, "Hoàn thành lớp nhận thức về Đảng",
-                                     "Awareness class completed", scope_fields=()),
-    "verify_background": Spec(VerifyBackground, "Thẩm tra lý lịch", "Background verified", scope_fields=()),
+                                     "Awareness class completed"),
+    "verify_background": Spec(VerifyBackground, "Thẩm tra lý lịch", "Background verified"),
     "pass_cell_resolution": Spec(PassCellResolution, "Nghị quyết chi bộ đề nghị kết nạp",
-                                 "Cell resolution to admit", scope_fields=()),
-    "decide_admission": Spec(DecideAdmission, "Quyết định kết nạp", "Admission decided", scope_fields=()),
-    "admit_member": Spec(AdmitMember, "Kết nạp đảng viên", "Admit a member"),
+                                 "Cell resolution to admit"),
+    "decide_admission": Spec(DecideAdmission, "Quyết định kết nạp", "Admission decided", creates=("member_id",)),
+    "admit_member": Spec(AdmitMember, "Kết nạp đảng viên", "Admit a member", creates=("member_id",)),
     "update_member_record": _m(UpdateMemberRecord, "Cập nhật hồ sơ đảng viên", "Update a member record"),
     "complete_new_member_class": _m(CompleteNewMemberClass, "Hoàn thành lớp đảng viên mới",
                                     "New-member class completed"),
@@ -327,7 +327,8 @@ COMMANDS = {
     "present_transfer_papers": _m(PresentTransferPapers, "Xuất trình giấy giới thiệu sinh hoạt đảng",
                                   "Transfer papers presented"),
     "transfer_out": _m(TransferOut, "Chuyển sinh hoạt đảng ra ngoài tỉnh", "Transfer out of the province"),
-    "transfer_in": Spec(TransferIn, "Tiếp nhận đảng viên từ ngoài tỉnh", "Transfer into the province"),
+    "transfer_in": Spec(TransferIn, "Tiếp nhận đảng viên từ ngoài tỉnh", "Transfer into the province",
+                        creates=("member_id",)),
     "start_working_away": _m(StartWorkingAway, "Đảng viên đi làm ăn xa", "Member starts working away"),
     "end_working_away": _m(EndWorkingAway, "Đảng viên đi làm ăn xa trở về", "Member back from working away"),
     "start_abroad": _m(StartAbroad, "Đảng viên ra nước ngoài", "Member goes abroad"),
@@ -353,7 +354,7 @@ COMMANDS = {
 
 QUERIES = {
     "get_member": Spec(GetMember, "Hồ sơ đảng viên", "Member record", roles=("viewer", "clerk", "inspector",
-                                                                               "administrator"), scope_fields=M),
+                                                                               "administrator")),
     "unit_ancestors": Spec(UnitAncestors, "Các cấp trên của tổ chức đảng", "Ancestors of a unit",
                            roles=("viewer", "clerk", "inspector", "administrator")),
     "org_tree": Spec(OrgTree, "Cây tổ chức đảng theo ngày", "Organisation tree as of a date",

@@ -73,7 +73,7 @@ QUERIES = {
     "checksum": Spec(NoParams, "Mã kiểm tra của số liệu báo cáo", "Read model checksum", roles=READERS,
                      scope_fields=()),
     "audit_trail": Spec(AuditTrailQuery, "Lịch sử mọi dữ kiện về một đảng viên", "Every fact about a member",
-                        roles=("inspector", "administrator"), scope_fields=("member_id",)),
+                        roles=("inspector", "administrator")),
     "audit_verify": Spec(NoParams, "Kiểm tra chuỗi băm của mọi luồng sự kiện", "Verify every stream's hash chain",
                          roles=("inspector", "administrator"), scope_fields=()),
 }

@@ -1,0 +1,89 @@
+"""The master key of the personal-data key vault, kept apart from the data it protects.
+
+Where it comes from, first found wins:
+
+1. ``DANGVIEN_VAULT_KEY`` — the key(s) themselves (a secret reference in Kubernetes/compose);
+2. ``DANGVIEN_VAULT_KEY_FILE`` — a file holding them, mode 0600, outside the data directory;
+3. embedded mode on a workstation: ``$XDG_CONFIG_HOME/dangvien/vault.key`` (``~/.config/...``),
+   made on first start with mode 0600 in a 0700 folder.
+
+A key is a Fernet key (``dangvien vault new-key`` prints one). Several keys, comma- or
+line-separated, allow rotation: the first encrypts, every one decrypts. To rotate: put a new key
+in front, restart, run ``dangvien vault rewrap``, then drop the old key (docs/personal-data.md).
+
+A key file inside the data directory, or readable by group or others, is refused: a copy of the
+data directory must open nothing.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from cryptography.fernet import Fernet, MultiFernet
+
+
+class VaultKeyError(Exception):
+    """The master key is missing, misplaced or too widely readable (message: Vietnamese — English)."""
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+def parse(text: str) -> MultiFernet:
+    keys = [k.strip() for k in text.replace(",", "\n").splitlines() if k.strip() and not k.strip().startswith("#")]
+    if not keys:
+        raise VaultKeyError("khóa chủ của kho khóa trống — the vault master key is empty")
+    try:
+        return MultiFernet([Fernet(k.encode("ascii")) for k in keys])
+    except (ValueError, UnicodeEncodeError):
+        raise VaultKeyError("khóa chủ không đúng dạng Fernet (44 ký tự base64) — the vault master key is not a "
+                            "Fernet key (44 base64 characters)") from None
+
+
+def default_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "dangvien" / "vault.key"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def key_file(data_dir: Path | None) -> Path:
+    """The key file in use (the configured one, else the default), checked and made if absent."""
+    explicit = os.environ.get("DANGVIEN_VAULT_KEY_FILE")
+    path = Path(explicit).expanduser() if explicit else default_file()
+    if data_dir is not None and _inside(path, Path(data_dir)):
+        raise VaultKeyError(f"tệp khóa chủ «{path}» nằm trong thư mục dữ liệu; hãy để nó ở nơi khác — the vault "
+                            f"key file '{path}' is inside the data directory; keep it elsewhere")
+    if not path.exists():
+        if explicit:
+            raise VaultKeyError(f"không có tệp khóa chủ «{path}» — no vault key file '{path}' "
+                                "(dangvien vault new-key > FILE; chmod 600 FILE)")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(new_key() + "\n")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise VaultKeyError(f"tệp khóa chủ «{path}» có quyền {mode:o}, người khác đọc được; chạy: chmod 600 {path} "
+                            f"— the vault key file '{path}' has mode {mode:o}; run: chmod 600 {path}")
+    return path
+
+
+def master_key(data_dir: Path | None) -> MultiFernet:
+    """The master key of the vault: from the environment, a key file, or the workstation default."""
+    text = os.environ.get("DANGVIEN_VAULT_KEY")
+    if text:
+        return parse(text)
+    return parse(key_file(data_dir).read_text())
