@@ -46,8 +46,9 @@ SCOPED_FIELDS: dict[str, str] = {
     #: a member or an org unit, according to ``subject_kind`` (default member)
     "subject_id": "subject",
 }
-#: ``*_id`` fields that name nothing of their own in the tree: a loan lives in its member's stream
-UNSCOPED_FIELDS = frozenset({"loan_id"})
+#: ``*_id`` fields that name nothing in the tree: a loan lives in its member's stream; a citizen id
+#: is a personal field of the record (sealed), not a reference
+UNSCOPED_FIELDS = frozenset({"loan_id", "citizen_id"})
 
 
 def scoped_fields_of(model: type[BaseModel]) -> tuple[str, ...]:

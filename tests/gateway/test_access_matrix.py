@@ -1,7 +1,8 @@
 """Roles × scopes × endpoints against the running embedded system: nothing outside a user's scope
 is read or written, and a refusal never tells whether the thing asked for exists.
 
-Every endpoint of every contract is probed, so an endpoint added later is covered as well.
+Every endpoint of every contract is probed on every field the contract scopes
+(``shared.contracts.SCOPED_FIELDS``), so an endpoint or a field added later is covered as well.
 """
 from __future__ import annotations
 
@@ -13,26 +14,12 @@ import pytest
 
 from shared.contracts import commands_of, queries_of
 
-from tests.gateway.conftest import (GHOST_MEMBER, GHOST_UNIT, OTHER_CELL, OTHER_MEMBER, OWN_CELL, OWN_MEMBER,
-                                    USERS)
+from tests.gateway.conftest import GHOST_MEMBER, GHOST_UNIT, OTHER_CELL, OTHER_MEMBER, OWN_CELL, OWN_MEMBER, USERS
 
 pytestmark = pytest.mark.integration
 
 SERVICES = ("members", "meetings", "discipline", "reporting")
 SCOPED = [name for name, (_, scope) in USERS.items() if scope]
-
-
-def probe(spec, unit: str, member: str) -> dict:
-    """A payload that places the call at ``unit`` / ``member`` through the endpoint's scope field."""
-    payload = {"occurred_on": "2024-01-15"}
-    for field in spec.scope_fields[:1]:
-        if field == "member_id" or field.endswith("_member_id"):
-            payload[field] = member
-        elif field == "subject_id":
-            payload.update(subject_id=unit, subject_kind="org_unit")
-        else:
-            payload[field] = unit
-    return payload
 
 
 def endpoints(kind: str):
@@ -78,32 +65,220 @@ def test_an_expired_token_is_refused_saying_when_it_expired(system):
     assert status == 401 and body["code"] == "unauthorized"
 
 
-def test_no_command_reaches_outside_the_scope_and_nothing_is_written(system):
+# -- the matrix: every endpoint × every scoped field, generated from the contracts ---------------
+
+#: the scoped user probed on every endpoint (an administrator, so no role refusal hides a field)
+PROBER = "d1_admin"
+#: ids of each kind: in the prober's district, in the other district, and of nothing at all
+IDS = {
+    "unit": ("TN-D1-G2-C1", OTHER_CELL, GHOST_UNIT),
+    "member": ("M000007", OTHER_MEMBER, GHOST_MEMBER),
+    "candidate": ("QC-D1", "QC-D2", "QC-NONE"),
+    "case": ("KL-D1", "KL-D2", "KL-NONE"),
+    "inspection": ("KT-D1", "KT-D2", "KT-NONE"),
+    "supervision": ("GS-D1", "GS-D2", "GS-NONE"),
+    "meeting": ("SH-D1", "SH-D2", "SH-NONE"),
+}
+#: a date no service accepts: a control that passes the scope check is answered 422 and writes nothing
+NOT_A_DATE = "2024-13-45"
+#: parts of a problem body that name the request rather than the answer
+PER_REQUEST = ("instance", "correlation_id", "request_id", "trace_id")
+
+
+def variants(kind: str):
+    """(kind the id names, extra payload) for a field kind; a subject is a member or a unit."""
+    if kind == "subject":
+        return [("member", {"subject_kind": "member"}), ("unit", {"subject_kind": "org_unit"})]
+    if kind in ("members", "attendance"):
+        return [("member", {})]
+    return [(kind, {})]
+
+
+def put(payload: dict, field: str, kind: str, ident: str) -> dict:
+    if kind == "members":
+        payload[field] = [ident]
+    elif kind == "attendance":
+        payload[field] = [{"member_id": ident, "status": "present"}]
+    else:
+        payload[field] = ident
+    return payload
+
+
+def matrix_payloads(spec, field: str, is_command: bool):
+    """For one scoped field: (label, control, other, ghost) payloads; every other scoped field holds
+    an id inside the scope, so only ``field`` differs."""
+    from shared.contracts import SCOPED_FIELDS
+    kind = SCOPED_FIELDS[field]
+    for named, extra in variants(kind):
+        base = {"occurred_on": NOT_A_DATE} if is_command else {}
+        base.update(extra)
+        for other_field in spec.scope_fields:
+            if other_field == field:
+                continue
+            other_kind = SCOPED_FIELDS[other_field]
+            if other_kind == "subject":
+                other_kind = "unit" if base.get("subject_kind") == "org_unit" else "member"
+                base.setdefault("subject_kind", "member")
+            own = IDS["member" if other_kind in ("members", "attendance") else other_kind][0]
+            if other_field in spec.creates:
+                own = f"NEW-{other_field}"
+            put(base, other_field, SCOPED_FIELDS[other_field], own)
+        own, other, ghost = IDS[named]
+        yield (f"{field}={named}", put(dict(base), field, kind, own), put(dict(base), field, kind, other),
+               put(dict(base), field, kind, ghost))
+
+
+def answer(system, is_command: bool, path: str, payload: dict, user: str = PROBER):
+    if is_command:
+        status, body = system.call("POST", path, user, payload)
+    else:
+        status, body = get(system, path, payload, user)
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in PER_REQUEST}
+    return status, body
+
+
+@pytest.fixture(scope="module")
+def world(system):
+    """A candidate, a discipline case, an inspection, a supervision and a meeting in each district."""
+    for d, member, cell in (("D1", "M000008", "TN-D1-G2-C1"), ("D2", "M000014", OTHER_CELL)):
+        calls = [
+            ("members/register_candidate", {"candidate_id": f"QC-{d}", "org_unit_id": cell, "full_name": "Đỗ Văn Quần",
+                                            "birth_date": "2000-01-02", "sex": "male",
+                                            "introduced_by_organisation": "Đoàn xã", "occurred_on": "2024-02-01"}),
+            ("discipline/apply_discipline", {"case_id": f"KL-{d}", "subject_kind": "member", "subject_id": member,
+                                             "form": "reprimand", "violation_on": "2024-01-10",
+                                             "occurred_on": "2024-02-01"}),
+            ("discipline/open_inspection", {"inspection_id": f"KT-{d}", "kind": "regular", "body": "UBKT",
+                                            "subject_kind": "member", "subject_id": member,
+                                            "occurred_on": "2024-02-01"}),
+            ("discipline/open_supervision", {"supervision_id": f"GS-{d}", "kind": "regular", "body": "UBKT",
+                                             "subject_kind": "org_unit", "subject_id": cell,
+                                             "occurred_on": "2024-02-01"}),
+            ("meetings/schedule_meeting", {"meeting_id": f"SH-{d}", "org_unit_id": cell, "kind": "regular",
+                                           "planned_on": "2024-03-05", "occurred_on": "2024-02-01"}),
+        ]
+        for path, body in calls:
+            status, answer_ = system.call("POST", f"/api/v1/{path}", "admin", body)
+            assert status == 201, (path, answer_)
+    return IDS
+
+
+def test_every_scoped_field_of_every_endpoint_refuses_elsewhere_exactly_like_nothing(system, world):
+    """For every command and query and every field the contract scopes: an id in another district is
+    refused with the very answer an id of nothing gets; the same call with an id inside the scope
+    passes the scope check. A field naming the thing a command creates may carry a fresh id, but an
+    id that already names something in another district is refused without saying it exists."""
     before = event_count(system.data_dir)
-    checked = 0
-    for service, name, spec in endpoints("command"):
-        path = f"/api/v1/{service}/{name}"
-        for user in SCOPED:
-            s_other, b_other = system.call("POST", path, user, probe(spec, OTHER_CELL, OTHER_MEMBER))
-            s_ghost, b_ghost = system.call("POST", path, user, probe(spec, GHOST_UNIT, GHOST_MEMBER))
-            assert s_other == 403, (user, path, s_other, b_other)
-            # same answer for another district's unit and for one that does not exist
-            assert (s_ghost, b_ghost) == (s_other, b_other), (user, path)
-            checked += 1
-    assert checked >= len(SCOPED) * 2
+    probed = set()
+    for kind in ("command", "query"):
+        for service, name, spec in endpoints(kind):
+            path = f"/api/v1/{service}/{name}"
+            for field in spec.scope_fields:
+                for label, control, other, ghost in matrix_payloads(spec, field, kind == "command"):
+                    where = (path, label)
+                    s_other, b_other = answer(system, kind == "command", path, other)
+                    assert s_other == 403 and b_other["code"] == "forbidden_scope", (where, s_other, b_other)
+                    s_control, b_control = answer(system, kind == "command", path, control)
+                    assert s_control != 403, (where, "in-scope control refused", b_control)
+                    if field in spec.creates:
+                        # a fresh id is no oracle; an existing one elsewhere is refused, not "exists"
+                        assert b_other["field"] == field and "exist" not in str(b_other), (where, b_other)
+                        continue
+                    s_ghost, b_ghost = answer(system, kind == "command", path, ghost)
+                    assert (s_ghost, b_ghost) == (s_other, b_other), (where, b_other, b_ghost)
+                    probed.add((service, name, field))
+    # every scoped field of every contract was probed (creates fields apart)
+    expected = {(s, n, f) for k in ("command", "query") for s, n, spec in endpoints(k)
+                for f in spec.scope_fields if f not in spec.creates}
+    assert probed == expected
     assert event_count(system.data_dir) == before
 
 
-def test_no_query_reads_outside_the_scope(system):
-    for service, name, spec in endpoints("query"):
-        path = f"/api/v1/{service}/{name}"
-        for user in SCOPED:
-            other = get(system, path, {k: v for k, v in probe(spec, OTHER_CELL, OTHER_MEMBER).items()
-                                       if k != "occurred_on"}, user)
-            ghost = get(system, path, {k: v for k, v in probe(spec, GHOST_UNIT, GHOST_MEMBER).items()
-                                       if k != "occurred_on"}, user)
-            assert other[0] == 403, (user, path, other)
-            assert ghost == other, (user, path)
+def test_endpoints_naming_nothing_in_the_tree_are_refused_to_scoped_users(system):
+    for kind in ("command", "query"):
+        for service, name, spec in endpoints(kind):
+            if spec.scope_fields:
+                continue
+            status, body = answer(system, kind == "command", f"/api/v1/{service}/{name}",
+                                  {"occurred_on": NOT_A_DATE} if kind == "command" else {})
+            assert status == 403, (service, name, status, body)
+
+
+def test_moves_across_scopes_are_refused_and_allowed_inside(system):
+    today = dt.date.today().isoformat()
+    before = event_count(system.data_dir)
+    # into another district's cell, or naming another district as the sender: refused
+    for body in ({"member_id": "M000004", "to_org_unit_id": OTHER_CELL},
+                 {"member_id": "M000004", "to_org_unit_id": "TN-D1-G2-C2", "from_org_unit_id": OTHER_CELL}):
+        status, refused = system.call("POST", "/api/v1/members/transfer_member", "d1_clerk",
+                                      {**body, "occurred_on": today})
+        assert status == 403 and refused["code"] == "forbidden_scope", refused
+        assert "Chi bộ Ấp 2" not in str(refused)  # the other district's cell is never named
+    # a district administrator moves its own cell under, or merges it into, another district: refused
+    for path, body in (("move_org_unit", {"org_unit_id": "TN-D1-G2-C2", "parent_id": "TN-D2-G1"}),
+                       ("merge_org_unit", {"org_unit_id": "TN-D1-G2-C2", "into_org_unit_id": OTHER_CELL})):
+        status, refused = system.call("POST", f"/api/v1/members/{path}", "d1_admin", {**body, "occurred_on": today})
+        assert status == 403 and refused["code"] == "forbidden_scope", (path, refused)
+    assert event_count(system.data_dir) == before
+    # inside the district: done
+    status, done = system.call("POST", "/api/v1/members/transfer_member", "d1_clerk",
+                               {"member_id": "M000004", "to_org_unit_id": "TN-D1-G2-C2", "occurred_on": today})
+    assert status == 201, done
+    # the province-wide administrator covers both districts
+    status, done = system.call("POST", "/api/v1/members/transfer_member", "admin",
+                               {"member_id": "M000005", "to_org_unit_id": "TN-D2-G2-C2", "occurred_on": today})
+    assert status == 201, done
+
+
+def test_ids_of_another_district_are_no_oracle_for_new_records(system):
+    today = dt.date.today().isoformat()
+    person = {"full_name": "Phan Thị Mới", "birth_date": "1996-07-08", "sex": "female", "occurred_on": today}
+    for path, body in (("admit_member", {"member_id": OTHER_MEMBER, "org_unit_id": OWN_CELL, **person}),
+                       ("transfer_in", {"member_id": OTHER_MEMBER, "org_unit_id": OWN_CELL, "origin": "Tỉnh khác",
+                                        **person})):
+        status, refused = system.call("POST", f"/api/v1/members/{path}", "d1_clerk", body)
+        assert status == 403 and refused["code"] == "forbidden_scope", refused
+        assert "member_exists" not in str(refused)
+    # the introducer's status in another district is not told
+    status, refused = system.call("POST", "/api/v1/members/register_candidate", "d1_clerk", {
+        "candidate_id": "QC-X1", "org_unit_id": OWN_CELL, "introduced_by_member_id": OTHER_MEMBER, **person})
+    assert status == 403 and refused["code"] == "forbidden_scope", refused
+    # a case id taken in another district: refused the same way, never "case_exists"
+    status, refused = system.call("POST", "/api/v1/discipline/apply_discipline", "d1_inspector", {
+        "case_id": "KL-D2", "subject_kind": "member", "subject_id": OWN_MEMBER, "form": "reprimand",
+        "violation_on": "2024-01-10", "occurred_on": "2024-02-02"})
+    assert status == 403 and refused["code"] == "forbidden_scope" and "case_exists" not in str(refused), refused
+    # and an introducer inside the district works
+    status, done = system.call("POST", "/api/v1/members/register_candidate", "d1_clerk", {
+        "candidate_id": "QC-X2", "org_unit_id": OWN_CELL, "introduced_by_organisation": "Đoàn xã", **person})
+    assert status == 201, done
+
+
+def test_an_expulsion_cites_a_decision_about_that_member_that_expels(system, world):
+    base = {"member_id": "M000008", "occurred_on": dt.date.today().isoformat()}
+    # another district's case (about another member): refused like a case that does not exist
+    other = system.call("POST", "/api/v1/members/expel_member", "d1_inspector", {**base, "case_id": "KL-D2"})
+    ghost = system.call("POST", "/api/v1/members/expel_member", "d1_inspector", {**base, "case_id": "KL-NONE"})
+    assert other[0] == 403 and other == ghost, (other, ghost)
+    # province-wide: a case that does not exist, one about someone else, one that only reprimands
+    status, body = system.call("POST", "/api/v1/members/expel_member", "admin", {**base, "case_id": "KL-NONE"})
+    assert status == 404 and body["code"] == "case_not_found", body
+    status, body = system.call("POST", "/api/v1/members/expel_member", "admin", {**base, "case_id": "KL-D2"})
+    assert status == 422 and body["code"] == "case_not_about_member", body
+    status, body = system.call("POST", "/api/v1/members/expel_member", "admin", {**base, "case_id": "KL-D1"})
+    assert status == 422 and body["code"] == "case_not_expulsion", body
+
+
+def test_import_jobs_are_read_by_their_submitter_and_administrators_only(system):
+    status, made = system.call("POST", "/api/v1/import-jobs", "admin")
+    assert status == 201
+    job = made["job"]
+    assert system.call("GET", f"/api/v1/import-jobs/{job}", "admin")[0] == 200
+    for user in ("d1_admin", "prov_viewer", "d1_clerk"):
+        seen = system.call("GET", f"/api/v1/import-jobs/{job}", user)
+        nothing = system.call("GET", "/api/v1/import-jobs/no-such-job", user)
+        assert seen[0] == 404 and seen == nothing, (user, seen)
 
 
 def test_reports_are_cut_to_the_users_subtree(system):
