@@ -72,6 +72,7 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
                                 log_level=os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING"))
     data_dir.mkdir(parents=True, exist_ok=True)
     names = runner.available_services()
+    vault_key_or_exit(data_dir, names)
     svc = runner.start(names, settings)
     url = f"http://{host}:{port}"
     console.print(f"[green]dangvien đang chạy / running[/]: {', '.join(names)}")
@@ -108,6 +109,18 @@ def settings_or_exit(make, **values):
         raise typer.Exit(2)
 
 
+def vault_key_or_exit(data_dir: Path, names) -> None:
+    """A service holding the key vault needs its master key: name what is wrong and exit 2."""
+    if "members" not in names:
+        return
+    from shared.vaultkey import VaultKeyError, master_key
+    try:
+        master_key(data_dir)
+    except VaultKeyError as exc:
+        err.print(f"[red]Khóa chủ của kho khóa / vault master key[/]: {exc}")
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(service: str = typer.Argument(..., help="members | meetings | discipline | reporting | gateway")):
     """Chạy một dịch vụ (distributed: RabbitMQ, PostgreSQL/KurrentDB), cấu hình từ DANGVIEN_*."""
@@ -117,7 +130,9 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     if service not in runner.SERVICE_MODULES:
         err.print(f"[red]Dịch vụ không xác định / unknown service[/]: {service}")
         raise typer.Exit(2)
-    svc = runner.start([service], settings_or_exit(Settings))
+    settings = settings_or_exit(Settings)
+    vault_key_or_exit(settings.data_dir, [service])
+    svc = runner.start([service], settings)
     console.print(f"{service} started")
     sys.stdout.flush()
     runner.run_until_signalled(svc)
@@ -224,7 +239,8 @@ def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã 
 
 
 #: other command groups, each module with ``register(app, report_app)``
-EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo")
+EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo",
+              "dangvien.cli_vault")
 
 
 def _load_extensions() -> None:
