@@ -50,8 +50,9 @@ LABEL org.opencontainers.image.title="dangvien" \
 ARG UID=10001
 RUN groupadd --system --gid ${UID} dangvien \
  && useradd --system --uid ${UID} --gid ${UID} --home-dir /var/lib/dangvien --shell /usr/sbin/nologin dangvien \
- && mkdir -p /var/lib/dangvien \
- && chown ${UID}:${UID} /var/lib/dangvien
+ && mkdir -p /var/lib/dangvien /var/lib/dangvien-keys \
+ && chown ${UID}:${UID} /var/lib/dangvien /var/lib/dangvien-keys \
+ && chmod 700 /var/lib/dangvien /var/lib/dangvien-keys
 
 COPY --from=builder /opt/venv /opt/venv
 
@@ -64,6 +65,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     DANGVIEN_METRICS_PORT=9100 \
     DANGVIEN_LOG_FORMAT=json
 
+# Every file a process writes is its owner's only: `dangvien` sets umask 077 before anything
+# else (shared/files.py; DANGVIEN_UMASK=027 lets a group read). The vault's master key is never
+# in the data folder: /var/lib/dangvien-keys (docker-compose.yml) or a secret (deploy/).
 WORKDIR /var/lib/dangvien
 USER 10001:10001
 

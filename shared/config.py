@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     reporting_partition: str = "0/1"
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
+    #: the personal-data vault's master key file (0600, outside the data folder; shared/vaultkey.py).
+    #: Empty: ``DANGVIEN_VAULT_KEY`` if set, else ``$XDG_CONFIG_HOME/dangvien/vault.key``.
+    vault_key_file: str = ""
     #: "json" in production, "console" on a terminal.
     log_format: str = "json"
     log_level: str = "INFO"

@@ -3,7 +3,8 @@
 Where it comes from, first found wins:
 
 1. ``DANGVIEN_VAULT_KEY`` — the key(s) themselves (a secret reference in Kubernetes/compose);
-2. ``DANGVIEN_VAULT_KEY_FILE`` — a file holding them, mode 0600, outside the data directory;
+2. ``DANGVIEN_VAULT_KEY_FILE`` — a file holding them, mode 0600 (or 0640 for a group), outside
+   the data directory;
 3. embedded mode on a workstation: ``$XDG_CONFIG_HOME/dangvien/vault.key`` (``~/.config/...``),
    made on first start with mode 0600 in a 0700 folder.
 
@@ -75,7 +76,7 @@ def key_file(data_dir: Path | None) -> Path:
             with os.fdopen(fd, "w") as f:
                 f.write(new_key() + "\n")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
+    if mode & 0o037:  # 0600, 0400, or 0640/0440 for a group (a Kubernetes Secret volume with fsGroup)
         raise VaultKeyError(f"tệp khóa chủ «{path}» có quyền {mode:o}, người khác đọc được; chạy: chmod 600 {path} "
                             f"— the vault key file '{path}' has mode {mode:o}; run: chmod 600 {path}")
     return path
