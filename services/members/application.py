@@ -177,16 +177,25 @@ def hold_dialogue(store, cmd: c.HoldDialogue, ctx: Context, deps: Deps | None = 
 def register_candidate(store, cmd: c.RegisterCandidate, ctx: Context, deps: Deps) -> list[Envelope]:
     unit = load_unit(store, cmd.org_unit_id)
     introducer = load_member(store, cmd.introduced_by_member_id) if cmd.introduced_by_member_id else None
-    name = sealed_fields(deps, f"candidate:{cmd.candidate_id}", cmd, ("full_name",))["full_name"]
+    sealed = sealed_fields(deps, f"candidate:{cmd.candidate_id}", cmd, ("full_name", "birth_date"))
     return execute(store, candidate_stream(cmd.candidate_id), candidates.fold_candidate,
-                   lambda cand: candidates.register_candidate(cand, unit, introducer, cmd, name), ctx)
+                   lambda cand: candidates.register_candidate(cand, unit, introducer, cmd, sealed["full_name"],
+                                                              sealed["birth_date"]), ctx)
+
+
+def opened_candidate(cand: candidates.Candidate, deps: Deps | None) -> candidates.Candidate:
+    """The candidate with its birth date unsealed (a shredded one has none)."""
+    if not isinstance(cand.birth_date, str) or deps is None:
+        return cand
+    clear = deps.vault.unseal(f"candidate:{cand.candidate_id}", cand.birth_date)
+    return replace(cand, birth_date=dt.date.fromisoformat(clear) if clear else None)
 
 
 def _candidate_step(decide):
     def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
         rules = rules_on(cmd.occurred_on)
         return execute(store, candidate_stream(cmd.candidate_id), candidates.fold_candidate,
-                       lambda cand: decide(cand, cmd, rules), ctx)
+                       lambda cand: decide(opened_candidate(cand, deps), cmd, rules), ctx)
     use_case.__name__ = decide.__name__
     return use_case
 
@@ -208,7 +217,7 @@ def admit_member(store, cmd: c.AdmitMember, ctx: Context, deps: Deps) -> list[En
         candidates.check_candidate_for_admission(cand, cmd)
         resolution_on, special = cand.resolution_on, cand.special_age_decision
     holder = card_holder(store, deps, cmd.card_number)
-    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name",) + RECORD_PERSONAL)
+    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name", "birth_date") + RECORD_PERSONAL)
 
     def decide(member):
         out = lifecycle.admit_member(member, unit, cmd, rules, sealed, holder, resolution_on, special)
@@ -219,7 +228,7 @@ def admit_member(store, cmd: c.AdmitMember, ctx: Context, deps: Deps) -> list[En
 def transfer_in(store, cmd: c.TransferIn, ctx: Context, deps: Deps) -> list[Envelope]:
     unit = load_unit(store, cmd.org_unit_id)
     holder = card_holder(store, deps, cmd.card_number)
-    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name",) + RECORD_PERSONAL)
+    sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name", "birth_date") + RECORD_PERSONAL)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
                    lambda m: with_card(lifecycle.transfer_in(m, unit, cmd, sealed, holder), deps, cmd.card_number,
                                        holder), ctx)
@@ -347,6 +356,9 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
         raise domain.member_not_found(member_id)
     rules = rules_on(dt.date.today())
     record = deps.vault.unseal_fields(member_id, m.record, PERSONAL_OUT)
+    if isinstance(m.birth_date, str):  # sealed: open it like the other personal fields
+        clear = deps.vault.unseal(member_id, m.birth_date)
+        m = replace(m, birth_date=dt.date.fromisoformat(clear) if clear else None)
     categories = []
     if m.demobilised != "none":
         categories.append(f"demobilised_{m.demobilised}")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+
+from shared.personal import is_sealed
 from dataclasses import dataclass, replace
 
 from shared.application import Decided
@@ -35,10 +37,18 @@ class Candidate:
         return self.candidate_id is not None
 
 
+def date_or_sealed(value) -> dt.date | str | None:
+    """A birth date as stored: a clear date (events written before it was sealed) or a sealed value
+    (opened by the application with the subject's key)."""
+    if value is None or is_sealed(value):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 def evolve_candidate(state: Candidate, e: Envelope) -> Candidate:
     d = e.data
     if e.type == "candidate.registered":
-        return Candidate(d["candidate_id"], d["org_unit_id"], dt.date.fromisoformat(d["birth_date"]), e.occurred_on)
+        return Candidate(d["candidate_id"], d["org_unit_id"], date_or_sealed(d["birth_date"]), e.occurred_on)
     if e.type == "candidate.awareness_class_completed":
         return replace(state, class_on=e.occurred_on)
     if e.type == "candidate.background_verified":
@@ -60,7 +70,7 @@ def candidate_not_found(candidate_id: str) -> NotFound:
 
 
 def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member | None, cmd,
-                       sealed_name: str) -> list[Decided]:
+                       sealed_name: str, sealed_birth: str | None = None) -> list[Decided]:
     if cand.exists:
         raise Conflict("candidate_exists", f"Hồ sơ quần chúng «{cmd.candidate_id}» đã có",
                        f"Candidate '{cmd.candidate_id}' already exists", field="candidate_id")
@@ -75,7 +85,8 @@ def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member
                           f"Introducer '{cmd.introduced_by_member_id}' must be an official member",
                           field="introduced_by_member_id")
     payload = CandidateRegistered(candidate_id=cmd.candidate_id, org_unit_id=cmd.org_unit_id, full_name=sealed_name,
-                                  birth_date=cmd.birth_date, sex=cmd.sex,
+                                  birth_date=sealed_birth or cmd.birth_date, birth_year=cmd.birth_date.year,
+                                  sex=cmd.sex,
                                   introduced_by_member_id=cmd.introduced_by_member_id,
                                   introduced_by_organisation=cmd.introduced_by_organisation)
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]

@@ -15,6 +15,7 @@ from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDi
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.events import fold as fold_events
+from shared.personal import is_sealed
 
 from services.members.calendar import add_months, months_between, vn
 
@@ -241,10 +242,18 @@ def _record_of(d: dict) -> dict:
     return {k: d[k] for k in RECORD_KEYS if d.get(k) is not None}
 
 
+def date_or_sealed(value) -> dt.date | str | None:
+    """A birth date as stored: clear (written before it was sealed) or sealed (opened by the
+    application with the member's key, see application.get_member)."""
+    if value is None or is_sealed(value):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 def evolve_member(state: Member, event: Envelope) -> Member:
     d, t, on = event.data, event.type, event.occurred_on
     if t == "member.admitted":
-        return Member(d["member_id"], d["org_unit_id"], "probationary", on, dt.date.fromisoformat(str(d["birth_date"])),
+        return Member(d["member_id"], d["org_unit_id"], "probationary", on, date_or_sealed(d["birth_date"]),
                       d["sex"], d.get("demobilised", "none"), admissions=state.admissions + 1,
                       readmitted=state.admissions > 0, left_on=state.left_on, left_how=state.left_how,
                       record={**state.record, **_record_of(d)}, shredded=state.shredded)
@@ -252,7 +261,7 @@ def evolve_member(state: Member, event: Envelope) -> Member:
         admitted = d.get("admitted_on")
         return Member(d["member_id"], d["org_unit_id"], d.get("status", "official"),
                       dt.date.fromisoformat(admitted) if admitted else None,
-                      dt.date.fromisoformat(str(d["birth_date"])), d["sex"], d.get("demobilised", "none"),
+                      date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
                       papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
                       record={**state.record, **_record_of(d)}, shredded=state.shredded)
     if t == "member.record_updated":

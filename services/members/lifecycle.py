@@ -55,10 +55,11 @@ def admit_member(member: Member, unit: OrgUnit | None, cmd, rules, sealed: dict,
     check_admission_age(cmd.birth_date, resolution_on or cmd.occurred_on,
                         cmd.special_age_decision or special_decision, rules)
     check_card(card_holder, cmd.member_id)
-    payload = ev.MemberAdmitted(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, birth_date=cmd.birth_date,
+    payload = ev.MemberAdmitted(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, birth_year=cmd.birth_date.year,
                                 sex=cmd.sex, demobilised=cmd.demobilised, candidate_id=cmd.candidate_id,
                                 special_age_decision=cmd.special_age_decision, education=cmd.education,
-                                political_theory=cmd.political_theory, occupation=cmd.occupation, **sealed)
+                                political_theory=cmd.political_theory, occupation=cmd.occupation,
+                                **{"birth_date": cmd.birth_date, **sealed})
     out = [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
     if cmd.card_number:
         out.append(card_reservation(cmd, rules))
@@ -76,9 +77,10 @@ def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_ho
                        f"Member '{cmd.member_id}' already exists", field="member_id")
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
     check_card(card_holder, cmd.member_id)
-    payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id, birth_date=cmd.birth_date,
-                                     sex=cmd.sex, demobilised=cmd.demobilised, origin=cmd.origin, status=cmd.status,
-                                     admitted_on=cmd.admitted_on, **sealed)
+    payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id,
+                                     birth_year=cmd.birth_date.year, sex=cmd.sex, demobilised=cmd.demobilised,
+                                     origin=cmd.origin, status=cmd.status, admitted_on=cmd.admitted_on,
+                                     **{"birth_date": cmd.birth_date, **sealed})
     out = [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
     if cmd.card_number:
         out.append(card_reservation(cmd, None))

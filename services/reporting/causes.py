@@ -24,7 +24,8 @@ def categories(member: dict, on: dt.date, away: bool) -> list[str]:
     """Every category a member belonged to on ``on`` (a member may be young and working away)."""
     rules = rules_on(on)
     out = []
-    if member.get("birth_date") and age_years(dt.date.fromisoformat(member["birth_date"]), on) <= rules.young_member_max_age:
+    # the age reached in the year of ``on`` (the read model keeps only the year of birth)
+    if member.get("birth_year") and on.year - int(member["birth_year"]) <= rules.young_member_max_age:
         out.append("young")
     if member.get("demobilised") in ("army", "police"):
         out.append(member["demobilised"])
@@ -78,9 +79,9 @@ def _members(v: View, ids: list[str]) -> tuple[dict, dict]:
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for mid, birth, demob, admitted in v.q(f"SELECT member_id, birth_date, demobilised, admitted_on FROM "
+        for mid, birth, demob, admitted in v.q(f"SELECT member_id, birth_year, demobilised, admitted_on FROM "
                                                f"{v.t('members')} WHERE member_id IN ({marks})", chunk):
-            members[mid] = {"birth_date": birth, "demobilised": demob, "admitted_on": admitted}
+            members[mid] = {"birth_year": birth, "demobilised": demob, "admitted_on": admitted}
         for mid, kind, on in v.q(f"SELECT member_id, type, occurred_on FROM {v.t('member_facts')} WHERE member_id IN "
                                  f"({marks}) AND type IN ('member.working_away_started', 'member.working_away_ended') "
                                  "AND recorded_at <= ? ORDER BY member_id, occurred_on, recorded_at", [*chunk, v.known]):

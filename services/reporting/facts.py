@@ -31,6 +31,14 @@ def recorded(env: Envelope) -> str:
     return format_recorded_at(env.recorded_at)
 
 
+def birth_year(d: dict) -> int | None:
+    """The year of birth a payload gives: ``birth_year``, or the year of a clear (older) birth date."""
+    if isinstance(d.get("birth_year"), int):
+        return d["birth_year"]
+    clear = iso_date(d.get("birth_date"))
+    return int(clear[:4]) if clear else None
+
+
 def iso_date(value) -> str | None:
     """A payload date if it is one (personal fields may arrive sealed: then unknown)."""
     try:
@@ -177,11 +185,13 @@ class FactsProjection(Projection):
         unit = d.get("org_unit_id") or e.org_unit_id
         if e.type in ("member.admitted", "member.transferred_in"):
             admitted_on = e.occurred_on.isoformat() if e.type == "member.admitted" else None
-            tx.execute(f"INSERT INTO {self.t('members')} (member_id, sex, birth_date, demobilised, admitted_on) "
+            # only the year of birth: the reports count young members by the age reached in a year,
+            # and the birth date itself is personal (sealed in newer events, never kept here)
+            tx.execute(f"INSERT INTO {self.t('members')} (member_id, sex, birth_year, demobilised, admitted_on) "
                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET sex = excluded.sex, "
-                       "birth_date = excluded.birth_date, demobilised = excluded.demobilised, "
+                       "birth_year = excluded.birth_year, demobilised = excluded.demobilised, "
                        "admitted_on = COALESCE(excluded.admitted_on, " + self.t("members") + ".admitted_on)",
-                       (member, d.get("sex"), iso_date(d.get("birth_date")), d.get("demobilised", "none"), admitted_on))
+                       (member, d.get("sex"), birth_year(d), d.get("demobilised", "none"), admitted_on))
             self._close(tx, member, e, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
             self._open(tx, member, d["org_unit_id"], e, e.type.split(".")[1])
         elif e.type == "member.transferred" and d.get("kind", "official") == "official":

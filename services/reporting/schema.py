@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS {p}closure (
 CREATE INDEX IF NOT EXISTS {p}closure_desc ON {p}closure (descendant);
 CREATE TABLE IF NOT EXISTS {p}members (
     member_id TEXT PRIMARY KEY, sex TEXT, birth_date TEXT, demobilised TEXT, admitted_on TEXT,
-    official_on TEXT);
+    official_on TEXT, birth_year INTEGER);
 CREATE TABLE IF NOT EXISTS {p}stints (
     member_id TEXT NOT NULL, seq INTEGER NOT NULL, org_unit_id TEXT NOT NULL,
     from_on TEXT NOT NULL, from_kind TEXT NOT NULL, from_unit TEXT, from_rec TEXT NOT NULL,
@@ -93,7 +93,7 @@ def ddl(prefix: str) -> str:
 
 
 #: columns added after a read model may already have been built: (table, column, SQL type)
-ADDED_COLUMNS = (("meetings", "combined", "INTEGER"), ("meetings", "committee_attended", "INTEGER"),
+ADDED_COLUMNS = (("members", "birth_year", "INTEGER"), ("meetings", "combined", "INTEGER"), ("meetings", "committee_attended", "INTEGER"),
                  ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"))
 
 

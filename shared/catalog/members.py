@@ -4,9 +4,11 @@ Personal data (Decree 13/2023/NĐ-CP): the fields named in each model's ``PERSON
 *sealed* — encrypted with the member's (or candidate's) own key by ``shared.personal.Vault`` — so
 one person's data can be shredded by deleting the key, without rewriting history (hash chains
 still verify). A sealed value is an opaque string ``sealed:v1:<token>``; after shredding it can no
-longer be opened. ``birth_date``, ``sex`` and ``demobilised`` stay in clear: the directive's
-statistics break down by them (young members, demobilised army/police) and they do not identify a
-person on their own.
+longer be opened. ``birth_date`` is sealed too; what the statistics need of it travels in clear as
+``birth_year`` (young members are counted by the age reached in the year). ``sex`` and
+``demobilised`` stay in clear: the directive's statistics break down by them and they do not
+identify a person on their own. (Events written before birth dates were sealed carry a clear
+``birth_date`` and no ``birth_year``.)
 
 **What a merge emits** (``org_unit.merged``, hợp nhất): the members service appends, on the merge's
 business date, one ``member.transferred {kind: "official"}`` per member whose official activity was
@@ -94,12 +96,13 @@ class DialogueHeld(EventData):
 @event_type("candidate.registered")
 class CandidateRegistered(EventData):
     """Quần chúng ưu tú được giới thiệu (by an official member or a mass organisation)."""
-    PERSONAL = ("full_name",)
+    PERSONAL = ("full_name", "birth_date")
     candidate_id: Id
     org_unit_id: Id
     full_name: Sealed
-    birth_date: dt.date
+    birth_date: Sealed | dt.date
     sex: Sex
+    birth_year: int | None = None
     introduced_by_member_id: Id | None = None
     introduced_by_organisation: Name | None = None
 
@@ -136,11 +139,13 @@ class CandidateAdmissionDecided(EventData):
 @event_type("member.admitted")
 class MemberAdmitted(EventData):
     """Kết nạp đảng viên (lễ kết nạp); also a re-admission (kết nạp lại) on a member who left."""
-    PERSONAL = ("full_name",) + RECORD_PERSONAL
+    PERSONAL = ("full_name", "birth_date") + RECORD_PERSONAL
     member_id: Id
     org_unit_id: Id
     full_name: Sealed
-    birth_date: dt.date
+    birth_date: Sealed | dt.date
+    #: in clear, for the statistics (age reached in a year); the date itself is sealed
+    birth_year: int | None = None
     sex: Sex
     demobilised: Demobilised = "none"
     candidate_id: Id | None = None
@@ -236,11 +241,13 @@ class MemberTransferredOut(EventData):
 @event_type("member.transferred_in")
 class MemberTransferredIn(EventData):
     """Tiếp nhận đảng viên từ ngoài tỉnh."""
-    PERSONAL = ("full_name",) + RECORD_PERSONAL
+    PERSONAL = ("full_name", "birth_date") + RECORD_PERSONAL
     member_id: Id
     org_unit_id: Id
     full_name: Sealed
-    birth_date: dt.date
+    birth_date: Sealed | dt.date
+    #: in clear, for the statistics (age reached in a year); the date itself is sealed
+    birth_year: int | None = None
     sex: Sex
     demobilised: Demobilised = "none"
     origin: Name

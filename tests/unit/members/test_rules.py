@@ -56,9 +56,12 @@ def test_personal_fields_are_sealed_in_the_store_and_open_on_get_member(mb):
     mb.admit("M1", card_number="12345678", citizen_id="012345678901", religion="Phật giáo")
     stored = mb.store.read_stream("member-M1")[0].data
     assert "Nguyễn" not in str(stored) and "12345678" not in str(stored)
-    assert stored["birth_date"] == "1990-05-01"  # statistics need it in clear
+    # the birth date is sealed like the rest; statistics get the year of birth only
+    assert "1990-05-01" not in str(stored) and stored["birth_date"].startswith("sealed:v1:")
+    assert stored["birth_year"] == 1990
     record = __import__("services.members.application", fromlist=["x"]).get_member(mb.store, "M1", mb.deps)
     assert record["full_name"] == "Nguyễn Văn An" and record["card_number"] == "12345678"
+    assert record["birth_date"] == dt.date(1990, 5, 1)
     assert record["religion"] == "Phật giáo" and record["org_unit_id"] == "G1C1"
 
 
@@ -69,6 +72,7 @@ def test_shredding_makes_the_record_unreadable_and_history_still_verifies(mb):
     mb.run("shred_member", occurred_on=D(2024, 1, 1), member_id="M1")
     record = get_member(mb.store, "M1", mb.deps)
     assert record["full_name"] is None and record["card_number"] is None and record["personal_data_shredded"]
+    assert record["birth_date"] is None
     assert verify_chain(mb.store.read_stream("member-M1")) is None
     assert mb.types("member-M1")[-1] == "member.personal_data_shredded"
 

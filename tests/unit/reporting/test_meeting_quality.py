@@ -41,5 +41,5 @@ def test_a_read_model_built_before_the_new_columns_keeps_working(tmp_path):
                      "org_unit_id TEXT NOT NULL, kind TEXT NOT NULL, held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, "
                      "duration INTEGER, expected INTEGER, present INTEGER, excused INTEGER, unexcused INTEGER)")
     Generations(db, {})
-    for _, column, _ in schema.ADDED_COLUMNS:
-        db.query(f"SELECT {column} FROM g1_meetings")  # raises if the column were missing
+    for table, column, _ in schema.ADDED_COLUMNS:
+        db.query(f"SELECT {column} FROM g1_{table}")  # raises if the column were missing
