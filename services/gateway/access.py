@@ -96,8 +96,12 @@ def scope_target(spec: Spec, payload: dict) -> tuple[str, str] | None:
 def references(spec: Spec, payload: dict) -> list[tuple[str, str, str]]:
     """Every (field, kind, id) the payload names, lists and attendance rows included; a
     ``subject_id`` is a member or a unit according to ``subject_kind``."""
+    return references_in(spec.scope_fields, payload)
+
+
+def references_in(fields, payload: dict) -> list[tuple[str, str, str]]:
     out = []
-    for field in spec.scope_fields:
+    for field in fields:
         value = payload.get(field)
         kind = SCOPED_FIELDS.get(field, "unit")
         if kind == "subject":
@@ -153,6 +157,51 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
         if units is None or not in_scope(user.scope, units, resolver):
             raise forbidden_scope(field)
     return payload
+
+
+#: ids an import line may create besides its stream's own id (the first scoped field of its payload)
+IMPORT_NEW_IDS = {"candidate.admission_decided": ("member_id",)}
+
+
+def new_id_fields(model, type_: str | None) -> tuple[str, ...]:
+    own = next((f for f in getattr(model, "model_fields", {}) if f in SCOPED_FIELDS), None)
+    return ((own,) if own else ()) + IMPORT_NEW_IDS.get(type_ or "", ())
+
+
+def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
+    """A scoped administrator's import file: every line's every scoped field must name something in
+    the user's subtree, or something made by an earlier line of the file (whose own place was
+    checked), or — for the id the line itself creates — something new; a line naming nothing known
+    (e.g. a unit without a parent) cannot be placed. Raise
+    Forbidden (the same body for "elsewhere" and "does not exist") naming the first such field."""
+    if user.scope is None:
+        return
+    from shared.events import catalog
+    models = catalog()
+    made: set[tuple[str, str]] = set()
+    for line in lines:
+        data = line.get("data") if isinstance(line.get("data"), dict) else {}
+        new_ok = new_id_fields(models.get(line.get("type")), line.get("type"))
+        refs = references_in([f for f in data if f in SCOPED_FIELDS], data)
+        if not refs:
+            raise forbidden_scope(None)
+        placed = False
+        for field, kind, ident in refs:
+            key = ("member" if kind == "attendee" else kind, ident)
+            if key in made:
+                placed = True
+                continue
+            units = units_of(kind, ident, resolver)
+            if units is None:
+                if field in new_ok:
+                    continue  # the id this line creates: placed through the line's other fields
+                raise forbidden_scope(field)  # neither known here nor made earlier in the file
+            if not in_scope(user.scope, units, resolver):
+                raise forbidden_scope(field)
+            placed = True
+        if not placed:
+            raise forbidden_scope(refs[0][0])
+        made.update(("member" if k == "attendee" else k, i) for _, k, i in refs)
 
 
 def authorise(user: User | None, spec: Spec, payload: dict, resolver: Resolver, is_query: bool) -> dict:

@@ -270,6 +270,40 @@ def test_an_expulsion_cites_a_decision_about_that_member_that_expels(system, wor
     assert status == 422 and body["code"] == "case_not_expulsion", body
 
 
+def _jsonl(*lines) -> bytes:
+    import json
+    return "".join(json.dumps({"type": t, "occurred_on": on, "data": d}, ensure_ascii=False) + "\n"
+                   for t, on, d in lines).encode("utf-8")
+
+
+def test_a_district_administrator_imports_lines_inside_the_district_only(system):
+    cell = ("org_unit.created", "2024-01-02", {"org_unit_id": "TN-D1-G2-C9", "name": "Chi bộ Nhập", "kind": "cell",
+                                               "parent_id": "TN-D1-G2"})
+    member = ("member.admitted", "2024-01-03", {"member_id": "MI-D1-1", "org_unit_id": "TN-D1-G2-C9",
+                                                "full_name": "Lâm Văn Nhập", "birth_date": "1990-01-01",
+                                                "sex": "male"})
+    before = event_count(system.data_dir)
+    # one line reaching into another district, or to a unit that does not exist: the whole file is
+    # refused, with the same answer for both, and nothing is written
+    answers = []
+    for elsewhere in (OTHER_CELL, GHOST_UNIT):
+        moved = ("member.transferred", "2024-02-01", {"member_id": "MI-D1-1", "to_org_unit_id": elsewhere})
+        status, body = _post_raw(system, "/api/v1/imports", "d1_admin", _jsonl(cell, member, moved))
+        answers.append((status, {k: v for k, v in body.items() if k not in PER_REQUEST}))
+    assert answers[0][0] == 403 and answers[0][1]["code"] == "forbidden_scope", answers[0]
+    assert answers[0] == answers[1]
+    # another district's member id re-used for a new member: refused without saying it exists
+    status, body = _post_raw(system, "/api/v1/imports", "d1_admin", _jsonl(
+        ("member.admitted", "2024-01-03", {**member[2], "member_id": OTHER_MEMBER, "org_unit_id": OWN_CELL})))
+    assert status == 403 and "exist" not in str(body), body
+    assert event_count(system.data_dir) == before
+    # inside the district: a new cell and a member in it, placed through the cell the file made
+    status, body = _post_raw(system, "/api/v1/imports", "d1_admin", _jsonl(cell, member))
+    assert status == 201, body
+    status, job = system.call("GET", f"/api/v1/import-jobs/{body['job']}", "d1_admin")
+    assert status == 200 and job["state"] == "done"
+
+
 def test_import_jobs_are_read_by_their_submitter_and_administrators_only(system):
     status, made = system.call("POST", "/api/v1/import-jobs", "admin")
     assert status == 201
@@ -317,7 +351,7 @@ def test_roles_inside_the_scope(system):
     assert status == 201, body
 
 
-def test_only_province_administrators_import_and_read_the_access_log(system):
+def test_only_administrators_import_and_only_province_ones_read_the_access_log(system):
     line = b'{"type": "org_unit.created", "occurred_on": "2024-01-01", "data": {"org_unit_id": "IMP-1", ' \
            b'"name": "X", "kind": "cell", "parent_id": "TN-D2-G1"}}\n'
     for user in ("d1_admin", "d1_clerk", "prov_viewer"):

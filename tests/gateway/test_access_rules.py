@@ -157,3 +157,25 @@ def test_a_user_database_from_before_expiry_is_upgraded_and_its_tokens_still_wor
         tx.execute("INSERT INTO gw_users VALUES ('old', 'viewer', NULL, 'person', ?, '2026-01-01', 0)",
                    (hash_token("dv_old"),))
     assert UserStore(db).authenticate("dv_old").name == "old"
+
+
+def test_import_lines_of_a_district_administrator_are_placed_line_by_line():
+    admin = User("a", "administrator", "D1")
+
+    def line(type_, **data):
+        return {"type": type_, "occurred_on": "2024-01-01", "data": data, "line": 1}
+
+    new_cell = line("org_unit.created", org_unit_id="D1-C9", name="x", kind="cell", parent_id="D1")
+    new_member = line("member.admitted", member_id="M9", org_unit_id="D1-C9")
+    access.check_import(admin, [new_cell, new_member], RESOLVER)  # placed through the cell the file made
+    refusals = []
+    for bad in ([line("member.transferred", member_id="M1", to_org_unit_id="D2-C1")],
+                [line("member.transferred", member_id="M1", to_org_unit_id="NOPE")],
+                [line("member.admitted", member_id="M2", org_unit_id="D1-C1")],      # another district's id
+                [line("org_unit.created", org_unit_id="ROOT2", name="x", kind="cell")],  # placed nowhere
+                [new_member]):                                                      # its cell is not made
+        with pytest.raises(access.Forbidden) as refused:
+            access.check_import(admin, bad, RESOLVER)
+        refusals.append(refused.value.to_dict())
+    assert refusals[0] == refusals[1]  # elsewhere and nothing: the same answer
+    access.check_import(User("p", "administrator", None), [line("org_unit.created", org_unit_id="R")], RESOLVER)
