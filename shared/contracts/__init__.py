@@ -37,6 +37,8 @@ SCOPED_FIELDS: dict[str, str] = {
     "org_unit_id": "unit", "parent_id": "unit", "into_org_unit_id": "unit", "to_org_unit_id": "unit",
     "from_org_unit_id": "unit", "residence_org_unit_id": "unit",
     "member_id": "member", "introduced_by_member_id": "member",
+    #: the member who chaired a meeting
+    "chaired_by": "member",
     #: a list of member ids
     "member_ids": "members",
     #: a list of ``{"member_id": ...}`` rows (meeting attendance)
