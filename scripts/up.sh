@@ -2,7 +2,7 @@
 # Install the locked dependencies into .venv and start the whole system embedded, with demo data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+. scripts/python.sh
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
 .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
