@@ -54,10 +54,55 @@ PAGE = 1000
 ANY_RETRIES = 20  # appends with expected_version=ANY re-chain on the new tail this many times
 
 
+def _green() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("thread")
+
+
+_REAL_THREADS_FOR: set[str] = set()  # the modules already given real threads
+_GRPC_PACKAGES = ("grpc", "grpc_status", "kurrentdbclient")
+
+
+def _real_threads_for_grpc() -> None:
+    """Under ``eventlet.monkey_patch()``: give gRPC and the client real threads again.
+
+    gRPC's Python layer runs its streaming calls on helper threads (the channel's spin thread,
+    the request-iterator consumer) and waits for them on ``threading.Condition``. Patched, those
+    become green threads and green conditions: the spin thread then blocks its OS thread in C
+    while the waiting call, a greenlet of the same OS thread, never runs again — every call hangs.
+    Here the modules of ``grpc``, ``grpc_status`` and ``kurrentdbclient`` get the original
+    ``threading``/``time`` back (as ``eventlet.tpool`` itself uses), and every call runs in a
+    ``tpool`` OS thread (``_blocking``), so it neither blocks the hub nor waits on green objects.
+    """
+    if not _green():
+        return
+    import grpc._channel  # noqa: F401 (imported lazily by grpc at the first channel: rebind it too)
+    import grpc._plugin_wrapping  # noqa: F401
+    todo = [name for name, module in list(sys.modules.items())
+            if module is not None and name not in _REAL_THREADS_FOR and name.split(".")[0] in _GRPC_PACKAGES]
+    if not todo:
+        return
+    from eventlet import patcher
+    green_threading, real_threading = sys.modules["threading"], patcher.original("threading")
+    green_time, real_time = sys.modules["time"], patcher.original("time")
+    swap: dict[int, object] = {id(green_threading): real_threading, id(green_time): real_time}
+    for mod_green, mod_real in ((green_threading, real_threading), (green_time, real_time)):
+        for name in dir(mod_real):
+            green_value = getattr(mod_green, name, None)
+            if callable(green_value) and green_value is not getattr(mod_real, name):
+                swap[id(green_value)] = getattr(mod_real, name)
+    for name in todo:
+        module = sys.modules[name]
+        for attr, value in list(vars(module).items()):
+            if id(value) in swap:
+                setattr(module, attr, swap[id(value)])
+        _REAL_THREADS_FOR.add(name)
+
+
 def _blocking(fn: Callable, *args, **kwargs):
     """Run a gRPC call; under eventlet in a real OS thread, so green threads keep running."""
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None and patcher.is_monkey_patched("thread"):
+    if _green():
+        _real_threads_for_grpc()
         from eventlet import tpool
         return tpool.execute(fn, *args, **kwargs)
     return fn(*args, **kwargs)
