@@ -439,6 +439,17 @@ def standin(**kwargs):
         server.stop()
 
 
+@contextlib.contextmanager
+def kurrentdb_server():
+    """The KurrentDB URL for a test: ``KURRENTDB_URL`` (a real server) when set, else a stand-in."""
+    url = os.environ.get("KURRENTDB_URL")
+    if url:
+        yield url
+        return
+    with standin() as server:
+        yield server.url
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--port", type=int, default=0)
