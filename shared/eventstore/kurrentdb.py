@@ -40,6 +40,7 @@ gRPC runs its streaming calls on helper threads; under ``eventlet.monkey_patch()
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import socket
@@ -129,12 +130,32 @@ def _real_threads_for_grpc() -> None:
 
 
 def _blocking(fn: Callable, *args, **kwargs):
-    """Run a gRPC call; under eventlet in a real OS thread, so green threads keep running."""
+    """Run a gRPC call; under eventlet in a real OS thread, so green threads keep running.
+    (Already in such a thread, ``tpool.execute`` runs it in place.)"""
     if _green():
         _real_threads_for_grpc()
         from eventlet import tpool
+        tpool.QUIET = True  # a ConcurrencyError is an answer, not a crash to print
         return tpool.execute(fn, *args, **kwargs)
     return fn(*args, **kwargs)
+
+
+def _whole(method):
+    """Run a whole store operation (several gRPC calls) in one real thread: one hand-off from
+    the hub instead of one per call."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        return _blocking(method, self, *args, **kwargs)
+    return run
+
+
+def _pause(seconds: float) -> None:
+    """Sleep in the thread we are in (a real one under eventlet: never the hub's green sleep)."""
+    if _green():
+        from eventlet import patcher
+        patcher.original("time").sleep(seconds)
+    else:
+        time.sleep(seconds)
 
 
 OUR_OPTIONS = ("log", "reads", "deadline", "multi_append")
@@ -258,7 +279,7 @@ class KurrentDBEventStore(EventStore):
             except RETRYABLE:
                 if attempt == CALL_RETRIES - 1:
                     raise
-                time.sleep(min(0.2 * 2 ** attempt, 2.0))
+                _pause(min(0.2 * 2 ** attempt, 2.0))
                 self._reconnect(client, None)
         raise AssertionError("unreachable")
 
@@ -296,6 +317,12 @@ class KurrentDBEventStore(EventStore):
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
         if not batches:
             return []
+        out = self._append_batch(batches)
+        self._notify_appended()  # in the caller's (green) thread: waiters are green threads
+        return out
+
+    @_whole
+    def _append_batch(self, batches) -> list[Envelope]:
         check_ids = False
         for _ in range(ANY_RETRIES):
             try:
@@ -306,7 +333,6 @@ class KurrentDBEventStore(EventStore):
         else:
             stream = batches[0][0]
             raise ConcurrencyError(stream, batches[0][2], self.stream_version(stream))
-        self._notify_appended()
         return out
 
     def _append_once(self, batches, check_ids: bool) -> list[Envelope]:
@@ -441,6 +467,7 @@ class KurrentDBEventStore(EventStore):
         return [self._envelope(r) for r in found]
 
     # -- log ownership ---------------------------------------------------------------
+    @_whole
     def claim_log(self, service: str) -> None:
         """Record that ``service`` owns this log; refuse if another service already does."""
         stream = self._side_stream("owner", "log") if self.log else "dangvien-owner-log"
@@ -460,6 +487,7 @@ class KurrentDBEventStore(EventStore):
                 continue
 
     # -- reading ---------------------------------------------------------------------
+    @_whole
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
         records = self._records(self._kdb_stream(stream), stream_position=from_version)
         return [env for env in map(self._envelope, records) if env is not None]
@@ -507,6 +535,7 @@ class KurrentDBEventStore(EventStore):
                 return
             start, size = page[-1].commit_position, PAGE
 
+    @_whole
     def head_position(self) -> int:
         # Polled by wait_for_append: one event is enough when the log has its own prefix.
         for rec in self._backwards(first_page=1):
@@ -514,6 +543,7 @@ class KurrentDBEventStore(EventStore):
                 return rec.commit_position
         return 0
 
+    @_whole
     def count_after(self, position: int) -> int:
         """Events of the log after ``position`` (commit positions are byte offsets, not counts)."""
         n = 0
@@ -521,6 +551,7 @@ class KurrentDBEventStore(EventStore):
             n += 1
         return n
 
+    @_whole
     def stream_version(self, stream: str) -> int:
         last = self._last(self._kdb_stream(stream))
         return last.stream_position if last else -1
@@ -528,6 +559,7 @@ class KurrentDBEventStore(EventStore):
     def stream_names(self) -> Iterator[str]:
         yield from sorted({env.stream for env in self.read_all()})
 
+    @_whole
     def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
         try:
             wanted = uuid.UUID(event_id)
@@ -548,10 +580,12 @@ class KurrentDBEventStore(EventStore):
         return None
 
     # -- checkpoints -----------------------------------------------------------------
+    @_whole
     def get_checkpoint(self, name: str) -> int:
         last = self._last(self._checkpoint_stream(name))
         return json.loads(last.data)["position"] if last else 0
 
+    @_whole
     def set_checkpoint(self, name: str, position: int) -> None:
         """Moves forward only: written with the version of the value it read, so a lagging writer
         (another replica, an old relay) can never put an older position back."""
@@ -576,6 +610,7 @@ class KurrentDBEventStore(EventStore):
             self._trimmed.add(stream)
 
     # -- leases ----------------------------------------------------------------------
+    @_whole
     def try_lease(self, name: str) -> bool:
         """A lock stream: the holder writes ``until`` and renews it before it passes; another
         process takes the lease only once it passed (or was released), with the expected
@@ -613,6 +648,7 @@ class KurrentDBEventStore(EventStore):
                     pass
             self._leases.pop(name, None)
 
+    @_whole
     def close(self) -> None:
         try:
             self._release_leases()
