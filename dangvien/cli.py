@@ -97,7 +97,7 @@ def settings_or_exit(make, **values):
         return make(**values)
     except ValidationError as exc:
         for e in exc.errors():
-            name = "DANGVIEN_" + "_".join(str(x) for x in e["loc"]).upper()
+            name = "DANGVIEN_" + "_".join(str(x) for x in e["loc"]).upper() if e["loc"] else "DANGVIEN_*"
             reason = str(e.get("ctx", {}).get("error") or e["msg"])
             err.print(f"[red]Cấu hình sai / invalid setting[/] {name}: {reason}")
         raise typer.Exit(2)
