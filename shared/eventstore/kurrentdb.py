@@ -388,8 +388,9 @@ class KurrentDBEventStore(EventStore):
     def _tail(self, stream: str, events: list[NewEvent], expected: int):
         """(stored envelopes of a retried batch or None, current version, last hash)."""
         kdb_stream = self._kdb_stream(stream)
-        last = self._last(kdb_stream)
-        records = [last] if last else []
+        # newest first; for ANY, a retry of this batch would be the stream's last events
+        records = self._records(kdb_stream, backwards=True, limit=len(events) if expected == ANY else 1)
+        last = records[0] if records else None
         if last and expected != ANY and last.stream_position > expected:
             # A retry of this batch would sit right after the version it expected.
             records = self._records(kdb_stream, stream_position=expected + 1, limit=len(events))
