@@ -112,7 +112,12 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     if service not in runner.SERVICE_MODULES:
         err.print(f"[red]Dịch vụ không xác định / unknown service[/]: {service}")
         raise typer.Exit(2)
-    svc = runner.start([service], settings_or_exit(Settings))
+    from shared.eventstore import LogInUse
+    try:
+        svc = runner.start([service], settings_or_exit(Settings))
+    except LogInUse as exc:  # its store's log belongs to another service (KurrentDB)
+        err.print(f"[red]Cấu hình sai / invalid setting[/] DANGVIEN_STORE_{service.upper()}: {exc}")
+        raise typer.Exit(2)
     console.print(f"{service} started")
     sys.stdout.flush()
     runner.run_until_signalled(svc)

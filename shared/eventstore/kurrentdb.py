@@ -58,8 +58,7 @@ from kurrentdbclient.exceptions import (DeadlineExceededError, ExceptionThrownBy
                                         ServiceUnavailableError, WrongCurrentVersionError)
 
 from shared.events import Envelope, NewEvent, canonical_json
-from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore, EventStoreError,
-                                    PartialRetryError)
+from shared.eventstore.port import ANY, ConcurrencyError, EventStore, LogInUse, PartialRetryError
 from shared.eventstore.records import chain
 
 #: envelope fields kept in the KurrentDB metadata (type, stream, versions and data live elsewhere)
@@ -78,10 +77,6 @@ LEASE_SECONDS = 10.0
 DEFAULT_DEADLINE = 30.0
 COUNT_CAP = 1_000_000  # count_after stops counting here (a metric, not a scan of a huge log)
 RETRYABLE = (ServiceUnavailableError, DeadlineExceededError, NodeIsNotLeaderError, ExceptionThrownByHandlerError)
-
-
-class LogInUse(EventStoreError):
-    """Another service already owns this KurrentDB log."""
 
 
 def _green() -> bool:

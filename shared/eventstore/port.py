@@ -33,6 +33,10 @@ class PartialRetryError(EventStoreError):
     """A batch mixes already stored event ids with new ones: not a clean retry."""
 
 
+class LogInUse(EventStoreError):
+    """Another service already owns this store's log (``claim_log``)."""
+
+
 class EventStore(abc.ABC):
     """Port. Adapters implement the abstract methods; the rest is shared behaviour."""
 
