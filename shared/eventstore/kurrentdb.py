@@ -58,7 +58,7 @@ from kurrentdbclient.exceptions import (DeadlineExceededError, ExceptionThrownBy
                                         ServiceUnavailableError, WrongCurrentVersionError)
 
 from shared.events import Envelope, NewEvent, canonical_json
-from shared.eventstore.port import ANY, ConcurrencyError, EventStore, LogInUse, PartialRetryError
+from shared.eventstore.port import ANY, NO_STREAM, ConcurrencyError, EventStore, LogInUse, PartialRetryError
 from shared.eventstore.records import chain
 
 #: envelope fields kept in the KurrentDB metadata (type, stream, versions and data live elsewhere)
@@ -318,19 +318,23 @@ class KurrentDBEventStore(EventStore):
 
     @_whole
     def _append_batch(self, batches) -> list[Envelope]:
-        check_ids = False
+        careful = False
         for _ in range(ANY_RETRIES):
             try:
-                out = self._append_once(batches, check_ids)
+                out = self._append_once(batches, careful)
                 break
-            except _Retry as again:
-                check_ids = check_ids or again.ids
+            except _Retry:
+                careful = True  # the log changed under us: check every stream and id next time
         else:
             stream = batches[0][0]
             raise ConcurrencyError(stream, batches[0][2], self.stream_version(stream))
         return out
 
-    def _append_once(self, batches, check_ids: bool) -> list[Envelope]:
+    def _append_once(self, batches, careful: bool) -> list[Envelope]:
+        """One attempt. With atomic appends the server enforces expected versions and (through the
+        id markers' "no stream") unique ids, so a first attempt reads only what it needs to chain
+        hashes: nothing for a new stream. After a conflict (``careful``) every stream and id is
+        checked before writing, which tells a retried batch from a real conflict."""
         # One entry per stream (an append session takes each stream once): later runs of a stream
         # continue its first run, so their expected version must follow on (or be ANY).
         plan: dict[str, dict] = {}
@@ -347,7 +351,8 @@ class KurrentDBEventStore(EventStore):
             except ValueError:
                 raise ValueError(f"KurrentDB event ids are UUIDs, not {value!r}") from None
         stored: dict[str, Envelope] = {}
-        if check_ids or not self._multi:
+        fast = self._multi is not False and not careful  # (unknown yet: try the atomic append)
+        if not fast:
             stored = self._stored_elsewhere(ids)
             if stored and len(stored) != len(ids):
                 if not self._partial_write_leftover(plan, stored):
@@ -356,7 +361,10 @@ class KurrentDBEventStore(EventStore):
         for stream, entry in plan.items():
             if all(e.event_id in stored for e in entry["events"]):
                 continue
-            found, version, last_hash = self._tail(stream, entry["events"], entry["expected"])
+            if fast and entry["expected"] == NO_STREAM:
+                found, version, last_hash = None, -1, None  # the server refuses it if the stream exists
+            else:
+                found, version, last_hash = self._tail(stream, entry["events"], entry["expected"])
             if found is not None:
                 stored.update((env.event_id, env) for env in found)
                 continue
@@ -366,10 +374,24 @@ class KurrentDBEventStore(EventStore):
             writes.append((stream, chain(stream, entry["events"], version, last_hash, 0), version))
         if writes:
             self._write(writes, {s: plan[s]["expected"] for s, _, _ in writes})
-            for stream, rows, version in writes:
-                stored.update((env.event_id, env) for env in
-                              self._read_back(self._kdb_stream(stream), version + 1, [r["event_id"] for r in rows]))
+            stored.update(self._read_back_all(writes))
         return [stored[e.event_id] for _, events, _ in batches for e in events]
+
+    def _read_back_all(self, writes) -> dict[str, Envelope]:
+        """The envelopes just written (an append returns only the last commit position): the
+        newest page of the log holds them unless others wrote a lot meanwhile; else per stream."""
+        wanted = {r["event_id"] for _, rows, _ in writes for r in rows}
+        found = {}
+        if len(wanted) <= 5 * PAGE:
+            for rec in self._all_page(None, len(wanted) + 100, backwards=True):
+                if str(rec.id) in wanted and (env := self._envelope(rec)) is not None:
+                    found[env.event_id] = env
+        if len(found) == len(wanted):
+            return found
+        for stream, rows, version in writes:
+            found.update((env.event_id, env) for env in
+                         self._read_back(self._kdb_stream(stream), version + 1, [r["event_id"] for r in rows]))
+        return found
 
     def _partial_write_leftover(self, plan, stored) -> bool:
         """Without atomic appends, a batch cut short by a failure has whole streams stored and
