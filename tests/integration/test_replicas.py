@@ -5,13 +5,10 @@ by direct unit (each process applying only its direct units' facts into the shar
 reports the same too, with members moved between the two partitions' districts."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from dangvien import demo
 from shared.partitioning import Partition
-from tests.support.kurrentdb_standin import kurrentdb_server
 from tests.support.services import Cluster, http, pg_database, rabbit_vhost, wait_until
 
 pytestmark = pytest.mark.integration
@@ -49,16 +46,10 @@ def crossing_transfers(count: int = 2) -> list[dict]:
     return out
 
 
-def reports_after_import(tmp_path, replicas: int, partitions: int = 1, kurrentdb: str | None = None) -> dict:
-    """``kurrentdb``: the URL of one KurrentDB holding members', meetings' and discipline's logs."""
+def reports_after_import(tmp_path, replicas: int, partitions: int = 1) -> dict:
     text = demo.jsonl(per_cell=2)
     with rabbit_vhost() as amqp, pg_database() as members_db, pg_database() as reporting_db:
-        stores = {"members": members_db}
-        if kurrentdb:
-            run = uuid.uuid4().hex[:8]
-            stores = {svc: f"{kurrentdb}{'&' if '?' in kurrentdb else '?'}log={svc}{run}"
-                      for svc in ("members", "meetings", "discipline")}
-        cluster = Cluster(tmp_path, amqp, stores=stores, readmodels={"reporting": reporting_db})
+        cluster = Cluster(tmp_path, amqp, stores={"members": members_db}, readmodels={"reporting": reporting_db})
         try:
             for service in BACKENDS:
                 if service == "reporting" and partitions > 1:
@@ -130,11 +121,3 @@ def test_reporting_in_two_partitions_by_direct_unit_reports_what_one_process_doe
     moved_in = {g: single[f"movement?year=2026&org_unit_id={g}"]["rows"][0] for g in ("TN-D1-G1", "LA-D1-G1")}
     assert all(row["moved_in"] == 4 for row in moved_in.values()), moved_in  # the transfers crossed partitions
     assert split == single
-
-
-def test_two_replicas_on_one_kurrentdb_report_what_one_does_on_postgresql(tmp_path, single):
-    """Every service's events on one KurrentDB (a log each), two replicas of each service: the
-    relays share a lease on KurrentDB, projections read KurrentDB positions."""
-    with kurrentdb_server() as url:
-        double = reports_after_import(tmp_path / "kdb", replicas=2, kurrentdb=url)
-    assert double == single
