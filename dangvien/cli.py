@@ -103,7 +103,7 @@ def settings_or_exit(make, **values):
         return make(**values)
     except ValidationError as exc:
         for e in exc.errors():
-            name = "DANGVIEN_" + "_".join(str(x) for x in e["loc"]).upper()
+            name = "DANGVIEN_" + "_".join(str(x) for x in e["loc"]).upper() if e["loc"] else "DANGVIEN_*"
             reason = str(e.get("ctx", {}).get("error") or e["msg"])
             err.print(f"[red]Cấu hình sai / invalid setting[/] {name}: {reason}")
         raise typer.Exit(2)
@@ -130,9 +130,14 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     if service not in runner.SERVICE_MODULES:
         err.print(f"[red]Dịch vụ không xác định / unknown service[/]: {service}")
         raise typer.Exit(2)
+    from shared.eventstore import LogInUse
     settings = settings_or_exit(Settings)
     vault_key_or_exit(settings.data_dir, [service])
-    svc = runner.start([service], settings)
+    try:
+        svc = runner.start([service], settings)
+    except LogInUse as exc:  # its store's log belongs to another service (KurrentDB)
+        err.print(f"[red]Cấu hình sai / invalid setting[/] DANGVIEN_STORE_{service.upper()}: {exc}")
+        raise typer.Exit(2)
     console.print(f"{service} started")
     sys.stdout.flush()
     runner.run_until_signalled(svc)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.partitioning import Partition
@@ -56,6 +58,23 @@ class Settings(BaseSettings):
         Partition.parse(value)
         return value.strip()
 
+    @model_validator(mode="after")
+    def _one_log_per_service(self):
+        """Services may share one KurrentDB, never one log on it (?log=<service>): each would
+        read the others' events, share their relay checkpoint and collide on stream names."""
+        owners: dict[tuple, str] = {}
+        for service in SERVICES:
+            key = kurrentdb_log(getattr(self, f"store_{service}"))
+            if key is None:
+                continue
+            if key in owners:
+                raise ValueError(
+                    f"DANGVIEN_STORE_{owners[key].upper()} và DANGVIEN_STORE_{service.upper()} dùng chung một log "
+                    f"KurrentDB / share one KurrentDB log ({key[1] or 'no log='}): give each service its own "
+                    f"?log=<service>")
+            owners[key] = service
+        return self
+
     @property
     def partition(self) -> Partition:
         return Partition.parse(self.reporting_partition)
@@ -69,3 +88,12 @@ class Settings(BaseSettings):
 
 def load(**overrides) -> Settings:
     return Settings(**overrides)
+
+
+def kurrentdb_log(url: str) -> tuple[str, str] | None:
+    """(server, log) of a KurrentDB store URL; None for other stores."""
+    if not url.startswith(("kurrentdb", "esdb")):
+        return None
+    parts = urlsplit(url)
+    log = dict(parse_qsl(parts.query)).get("log", "")
+    return parts.hostname or "", log

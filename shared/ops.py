@@ -76,7 +76,7 @@ def metrics_text(settings) -> str:
     for svc, store in sorted(stores.items()):
         try:
             head = store.head_position()
-            lag = head - store.get_checkpoint("relay")
+            lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
         except Exception:
             continue
         lines.append(f'dangvien_events_appended{{store="{svc}"}} {head}')
@@ -92,7 +92,7 @@ def metrics_text(settings) -> str:
             store = stores.get(source)
             if store is not None:
                 lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
-                             f"{max(store.head_position() - position, 0)}")
+                             f"{store.count_after(position)}")
     return "\n".join(lines + LATENCY.render()) + "\n"
 
 

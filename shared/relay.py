@@ -112,7 +112,7 @@ class Relay:
         return self.store.get_checkpoint(CHECKPOINT)
 
     def lag(self) -> int:
-        return self.store.head_position() - self.checkpoint
+        return self.store.count_after(self.checkpoint)
 
     def run_once(self) -> int:
         """Publish what follows the checkpoint (one batch); return how many were published.

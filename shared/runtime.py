@@ -89,6 +89,7 @@ class EventStoreProvider(DependencyProvider):
 
     def setup(self):
         self.store = store_at(settings_of(self.container.config).store_url(self.service))
+        self.store.claim_log(self.service)  # refuses a log another service owns (KurrentDB)
 
     def get_dependency(self, worker_ctx):
         return self.store

@@ -129,7 +129,7 @@ class Generations:
         old = self.prefix
         new = f"g{_number(old) + 1}_"
         self._drop_older_than(_number(old) - 1)
-        total = sum(self.stores[s].head_position() for s in self.sources)
+        total = sum(self.stores[s].count_after(0) for s in self.sources)  # events (KurrentDB positions are offsets)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
         runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores)  # built whole

@@ -4,7 +4,7 @@
 - ``postgresql://user@host:5432/db`` (psycopg 3)
 - ``kurrentdb://host:2113?tls=false`` or ``esdb://...`` (KurrentDB / EventStoreDB)
 """
-from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore, EventStoreError,
+from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore, EventStoreError, LogInUse,
                                     PartialRetryError)
 
 
@@ -21,5 +21,5 @@ def open_store(url: str) -> EventStore:
     raise ValueError(f"unknown event store URL scheme: {url.split(':', 1)[0]}")
 
 
-__all__ = ["ANY", "NO_STREAM", "ConcurrencyError", "EventStore", "EventStoreError",
+__all__ = ["ANY", "NO_STREAM", "ConcurrencyError", "EventStore", "EventStoreError", "LogInUse",
            "PartialRetryError", "open_store"]

@@ -1,48 +1,64 @@
 """KurrentDB / EventStoreDB adapter (``kurrentdbclient``, gRPC).
 
 Each of our events is one KurrentDB event: same id (our ``event_id`` must be a UUID), same type,
-``data`` is the canonical JSON of the payload, and ``metadata`` carries the other envelope fields
-(the ``recorded_at`` text we chose, the hash and its link), so hashes are computed exactly as in
-the SQL adapters and never depend on the server. ``stream_version`` is the KurrentDB stream
-position and ``position`` the commit position.
+``data`` is the canonical JSON of the payload, and ``metadata`` is ``{"dangvien": "<JSON of the
+other envelope fields>"}`` (the ``recorded_at`` text we chose, the hash and its link; one string
+value because multi-stream appends accept string values only), so hashes are computed exactly as
+in the SQL adapters and never depend on the server. ``stream_version`` is the KurrentDB stream
+position and ``position`` the commit position (unique, increasing, with large gaps).
 
-Where this adapter differs from the SQL ones (DESIGN.md §2-§3):
+One KurrentDB serves a deployment; each service keeps its own **log**: ``?log=members`` in the
+URL stores the streams as ``members:<stream>`` and ``read_all`` returns only that log (filtered
+on the server). ``claim_log(service)`` records which service owns a log and refuses another.
+Our bookkeeping streams (checkpoints, leases, event ids, owner) live outside the log's prefix.
 
-- positions are commit positions: unique and increasing, but with (large) gaps;
-- ``append_batch`` is *not* atomic across streams: every stream is checked (expected version,
-  already stored ids) before the first write, but the writes are separate appends, so a conflict
-  that appears between them leaves the earlier streams written (KurrentDB 25.1+ has an atomic
-  ``multi_append_to_stream``; not used yet, as no such server was available to test against);
-- a retried batch is recognised in its own stream only (the SQL adapters look the ids up in the
-  whole log): after the expected version, or anywhere in the stream for ``ANY``, which reads it
-  whole; ``find_event`` and ``stream_names`` scan the log, as KurrentDB has no index by event
-  id: fine for tools and occasional look-ups, costly on hot paths;
-- the server already refuses to edit events; the hash chain still lets anyone check exports.
+Beside the SQL adapters (docs/kurrentdb.md):
 
-Several services may share one server: ``?log=members`` in the URL (or ``log=``) stores the
-streams as ``members:<stream>`` and ``read_all`` then returns only that log, filtered on the
-server. Without it, every non-system event that carries our metadata is part of the log.
+- **event ids are unique across the log**: every event also writes a tiny marker stream
+  ``dangvien-id-<log>:<event id>`` with "no stream" expected, naming its stream and version, so a
+  reused id anywhere is found (and ``find_event`` is two reads, not a scan);
+- **multi-stream appends are atomic** on servers with ``multi_append_to_stream`` (KurrentDB
+  25.1+): events and id markers go in one append session. On older servers (detected once, or
+  ``?multi_append=false``) every stream is checked before the first write, but the writes are
+  separate appends: a failure between them leaves the earlier streams written (a retry of the
+  same batch then completes it, as the ids already stored are recognised);
+- **the relay lease** is a lock stream written with expected versions: a holder renews it
+  before it expires (``LEASE_SECONDS``), others take it only after it expired or was released;
+- **checkpoints never move backwards**: a new value is written with the expected version of
+  the last one read, and only if it is higher;
+- **every call has a deadline** (``?deadline=<seconds>``, default 30) and is retried after a
+  reconnect when the node is unavailable, the deadline passed or the node is no longer leader
+  (then the client reconnects to the leader the node names). ``?reads=any`` lets reads of the log
+  (``read_all``, ``head_position``) be served by followers too;
+- ``count_after`` counts events (lag metrics), as positions are byte offsets;
+- credentials in a ``tls=false`` URL would be silently dropped by the client: refused.
 
-The gRPC calls block in C; under eventlet they run in ``eventlet.tpool`` so the hub keeps going.
+gRPC runs its streaming calls on helper threads; under ``eventlet.monkey_patch()`` (how
+``dangvien serve`` runs) they are given real threads back and every call runs in an
+``eventlet.tpool`` OS thread (``_real_threads_for_grpc``; docs/kurrentdb.md says why).
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+import socket
 import sys
+import time
 import uuid
 from typing import Callable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from kurrentdbclient import KurrentDBClient, StreamState
+from kurrentdbclient import KurrentDBClient, NewEvents, StreamState
 from kurrentdbclient import NewEvent as KdbEvent
 from kurrentdbclient.client import DEFAULT_EXCLUDE_FILTER
-from kurrentdbclient.exceptions import (InvalidCommitPositionError, NotFoundError,
-                                        WrongCurrentVersionError)
+from kurrentdbclient.exceptions import (DeadlineExceededError, ExceptionThrownByHandlerError, GrpcError,
+                                        InvalidCommitPositionError, NodeIsNotLeaderError, NotFoundError,
+                                        ServiceUnavailableError, WrongCurrentVersionError)
 
 from shared.events import Envelope, NewEvent, canonical_json
-from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
+from shared.eventstore.port import ANY, NO_STREAM, ConcurrencyError, EventStore, LogInUse, PartialRetryError
 from shared.eventstore.records import chain
 
 #: envelope fields kept in the KurrentDB metadata (type, stream, versions and data live elsewhere)
@@ -50,38 +66,127 @@ META_FIELDS = ("event_id", "schema_version", "occurred_on", "recorded_at", "org_
                "correlation_id", "causation_id", "hash", "prev_hash")
 MARK = "dangvien"  # metadata key telling our events from anyone else's on a shared server
 CHECKPOINT_TYPE = "dangvien.checkpoint"
+LEASE_TYPE = "dangvien.lease"
+ID_TYPE = "dangvien.event-id"
+OWNER_TYPE = "dangvien.log-owner"
+BOOKKEEPING_TYPES = (CHECKPOINT_TYPE, LEASE_TYPE, ID_TYPE, OWNER_TYPE)
 PAGE = 1000
 ANY_RETRIES = 20  # appends with expected_version=ANY re-chain on the new tail this many times
+CALL_RETRIES = 5  # a call failing on an unavailable node / passed deadline / leader change
+LEASE_SECONDS = 10.0
+DEFAULT_DEADLINE = 30.0
+COUNT_CAP = 1_000_000  # count_after stops counting here (a metric, not a scan of a huge log)
+RETRYABLE = (ServiceUnavailableError, DeadlineExceededError, NodeIsNotLeaderError, ExceptionThrownByHandlerError)
+
+
+def _green() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return patcher is not None and patcher.is_monkey_patched("thread")
+
+
+_REAL_THREADS_FOR: set[str] = set()  # the modules already given real threads
+_GRPC_PACKAGES = ("grpc", "grpc_status", "kurrentdbclient")
+
+
+def _real_threads_for_grpc() -> None:
+    """Under ``eventlet.monkey_patch()``: give gRPC and the client real threads again.
+
+    gRPC's Python layer runs its streaming calls on helper threads (the channel's spin thread,
+    the request-iterator consumer) and waits for them on ``threading.Condition``. Patched, those
+    become green threads and green conditions: the spin thread then blocks its OS thread in C
+    while the waiting call, a greenlet of the same OS thread, never runs again — every call hangs.
+    Here the modules of ``grpc``, ``grpc_status`` and ``kurrentdbclient`` get the original
+    ``threading``/``time`` back (as ``eventlet.tpool`` itself uses), and every call runs in a
+    ``tpool`` OS thread (``_blocking``), so it neither blocks the hub nor waits on green objects.
+    """
+    if not _green():
+        return
+    import grpc._channel  # noqa: F401 (imported lazily by grpc at the first channel: rebind it too)
+    import grpc._plugin_wrapping  # noqa: F401
+    todo = [name for name, module in list(sys.modules.items())
+            if module is not None and name not in _REAL_THREADS_FOR and name.split(".")[0] in _GRPC_PACKAGES]
+    if not todo:
+        return
+    from eventlet import patcher
+    green_threading, real_threading = sys.modules["threading"], patcher.original("threading")
+    green_time, real_time = sys.modules["time"], patcher.original("time")
+    swap: dict[int, object] = {id(green_threading): real_threading, id(green_time): real_time}
+    for mod_green, mod_real in ((green_threading, real_threading), (green_time, real_time)):
+        for name in dir(mod_real):
+            green_value = getattr(mod_green, name, None)
+            if callable(green_value) and green_value is not getattr(mod_real, name):
+                swap[id(green_value)] = getattr(mod_real, name)
+    for name in todo:
+        module = sys.modules[name]
+        for attr, value in list(vars(module).items()):
+            if id(value) in swap:
+                setattr(module, attr, swap[id(value)])
+        _REAL_THREADS_FOR.add(name)
 
 
 def _blocking(fn: Callable, *args, **kwargs):
-    """Run a gRPC call; under eventlet in a real OS thread, so green threads keep running."""
-    patcher = sys.modules.get("eventlet.patcher")
-    if patcher is not None and patcher.is_monkey_patched("thread"):
+    """Run a gRPC call; under eventlet in a real OS thread, so green threads keep running.
+    (Already in such a thread, ``tpool.execute`` runs it in place.)"""
+    if _green():
+        _real_threads_for_grpc()
         from eventlet import tpool
+        tpool.QUIET = True  # a ConcurrencyError is an answer, not a crash to print
         return tpool.execute(fn, *args, **kwargs)
     return fn(*args, **kwargs)
 
 
-def split_url(url: str) -> tuple[str, str | None]:
-    """Take our ``log`` query parameter out (the client refuses fields it does not know)."""
+def _whole(method):
+    """Run a whole store operation (several gRPC calls) in one real thread: one hand-off from
+    the hub instead of one per call."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        return _blocking(method, self, *args, **kwargs)
+    return run
+
+
+def _pause(seconds: float) -> None:
+    """Sleep in the thread we are in (a real one under eventlet: never the hub's green sleep)."""
+    if _green():
+        from eventlet import patcher
+        patcher.original("time").sleep(seconds)
+    else:
+        time.sleep(seconds)
+
+
+OUR_OPTIONS = ("log", "reads", "deadline", "multi_append")
+
+
+def split_url(url: str) -> tuple[str, dict[str, str]]:
+    """Take our own query parameters out (the client refuses fields it does not know)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    log = next((v for k, v in query if k == "log"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "log"])
-    return urlunsplit(parts._replace(query=rest)), log
+    ours = {k: v for k, v in query if k in OUR_OPTIONS}
+    rest = urlencode([(k, v) for k, v in query if k not in OUR_OPTIONS])
+    return urlunsplit(parts._replace(query=rest)), ours
+
+
+def refuse_dropped_credentials(conn_url: str) -> None:
+    """The client sends a user name and password only over TLS: with ``tls=false`` it drops them
+    without a word, and an insecure server would then take every call as anonymous."""
+    parts = urlsplit(conn_url)
+    options = {k.lower(): v.lower() for k, v in parse_qsl(parts.query)}
+    if (parts.username or parts.password) and options.get("tls") == "false":
+        raise ValueError(
+            "KurrentDB: thông tin đăng nhập trong URL sẽ bị bỏ khi tls=false / the URL names a user and "
+            "password but tls=false: the client would drop them silently. Use TLS, or remove the "
+            "credentials for an insecure server.")
 
 
 def to_kdb_event(fields: dict) -> KdbEvent:
     meta = {name: fields[name] for name in META_FIELDS}
-    meta[MARK] = 1
     return KdbEvent(type=fields["type"], data=canonical_json(fields["data"]).encode("utf-8"),
-                    metadata=canonical_json(meta).encode("utf-8"), id=uuid.UUID(fields["event_id"]))
+                    metadata=canonical_json({MARK: canonical_json(meta)}).encode("utf-8"),
+                    id=uuid.UUID(fields["event_id"]))
 
 
 def to_envelope(rec, stream: str) -> Envelope | None:
     """Our envelope from a recorded event, or None when the event is not one of ours."""
-    if rec.type.startswith("$") or rec.stream_name.startswith("$"):
+    if rec.type.startswith("$") or rec.stream_name.startswith("$") or rec.type in BOOKKEEPING_TYPES:
         return None
     try:
         meta = json.loads(rec.metadata)
@@ -89,27 +194,49 @@ def to_envelope(rec, stream: str) -> Envelope | None:
         return None
     if not isinstance(meta, dict) or MARK not in meta:
         return None
-    fields = {name: meta.get(name) for name in META_FIELDS}
+    if isinstance(meta[MARK], str):
+        meta = json.loads(meta[MARK])
+    fields = {name: meta.get(name) for name in META_FIELDS}  # (or the first format: fields at the top)
     fields["recorded_at"] = dt.datetime.fromisoformat(meta["recorded_at"].replace("Z", "+00:00"))
     return Envelope(type=rec.type, stream=stream, stream_version=rec.stream_position,
                     position=rec.commit_position, data=json.loads(rec.data), **fields)
+
+
+def _json_event(type_: str, data: dict) -> KdbEvent:
+    return KdbEvent(type=type_, data=canonical_json(data).encode("utf-8"))
+
+
+def _current(version: int):
+    return StreamState.NO_STREAM if version < 0 else version
 
 
 class KurrentDBEventStore(EventStore):
     def __init__(self, url: str, log: str | None = None):
         super().__init__()
         self.url = url
-        conn_url, url_log = split_url(url)
-        self.log = log or url_log
+        conn_url, ours = split_url(url)
+        refuse_dropped_credentials(conn_url)
+        self.log = log or ours.get("log")
         if self.log is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", self.log):
             raise ValueError(f"invalid log name: {self.log!r}")
+        self.deadline = float(ours.get("deadline", DEFAULT_DEADLINE))
+        if ours.get("reads", "leader") not in ("leader", "any"):
+            raise ValueError(f"reads must be leader or any, not {ours['reads']!r}")
+        #: None until the server told us whether it has multi-stream appends (25.1+)
+        self._multi: bool | None = False if ours.get("multi_append") == "false" else None
         if self.log:
             # Server-side filter on our stream prefix: system and other logs' events never travel.
             self._filter = dict(filter_include=(re.escape(self.log + ":") + ".*",), filter_by_stream_name=True)
         else:
-            self._filter = dict(filter_exclude=(*DEFAULT_EXCLUDE_FILTER, re.escape(CHECKPOINT_TYPE)))
+            self._filter = dict(filter_exclude=(*DEFAULT_EXCLUDE_FILTER, *map(re.escape, BOOKKEEPING_TYPES)))
         self._client = _blocking(KurrentDBClient, conn_url)
+        self._reader = self._client
+        if ours.get("reads") == "any":
+            sep = "&" if urlsplit(conn_url).query else "?"
+            self._reader = _blocking(KurrentDBClient, conn_url + sep + "NodePreference=random")
         self._trimmed: set[str] = set()
+        self._leases: dict[str, float] = {}  # lease name -> until (wall clock) while we hold it
+        self._holder = f"{socket.gethostname()}:{uuid.uuid4()}"
 
     # -- names -----------------------------------------------------------------------
     def _kdb_stream(self, stream: str) -> str:
@@ -118,102 +245,267 @@ class KurrentDBEventStore(EventStore):
     def _our_stream(self, kdb_stream: str) -> str:
         return kdb_stream[len(self.log) + 1:] if self.log else kdb_stream
 
+    def _side_stream(self, kind: str, name: str) -> str:
+        # Outside the log's prefix, so read_all never returns them.
+        return f"dangvien-{kind}-{self.log}:{name}" if self.log else f"dangvien-{kind}-{name}"
+
     def _checkpoint_stream(self, name: str) -> str:
-        # Outside the log's prefix, so read_all never returns checkpoints.
-        return f"dangvien-checkpoint-{self.log}:{name}" if self.log else f"dangvien-checkpoint-{name}"
+        return self._side_stream("checkpoint", name)
+
+    def _id_stream(self, event_id: str) -> str:
+        return self._side_stream("id", event_id)
 
     def _envelope(self, rec) -> Envelope | None:
-        if rec.type == CHECKPOINT_TYPE:
-            return None
         return to_envelope(rec, self._our_stream(rec.stream_name))
 
-    # -- raw reads (each one gRPC call, materialised inside _blocking) ----------------
-    def _records(self, stream: str, **kwargs) -> list:
-        def read():
+    # -- every gRPC call: deadline, reconnect, retry -------------------------------------
+    def _call(self, fn: Callable, client: KurrentDBClient | None = None):
+        """``fn(client)`` in a real thread; retried after a reconnect when the node is unavailable,
+        the deadline passed or the node is not (any more) the leader."""
+        client = client or self._client
+        for attempt in range(CALL_RETRIES):
             try:
-                return list(self._client.get_stream(stream, **kwargs))
+                return _blocking(fn, client)
+            except NodeIsNotLeaderError as exc:
+                if attempt == CALL_RETRIES - 1:
+                    raise
+                target = f"{exc.host}:{exc.port}" if exc.host and exc.port else None
+                self._reconnect(client, target)
+            except RETRYABLE:
+                if attempt == CALL_RETRIES - 1:
+                    raise
+                _pause(min(0.2 * 2 ** attempt, 2.0))
+                self._reconnect(client, None)
+        raise AssertionError("unreachable")
+
+    def _reconnect(self, client: KurrentDBClient, target: str | None) -> None:
+        try:
+            _blocking(client.reconnect, target)
+        except Exception:  # the node is still down: the next attempt reports it
+            pass
+
+    def _records(self, stream: str, reader: bool = False, **kwargs) -> list:
+        def read(client):
+            try:
+                return list(client.get_stream(stream, timeout=self.deadline, **kwargs))
             except NotFoundError:
                 return []
-        return _blocking(read)
+        return self._call(read, self._reader if reader else None)
 
     def _all_page(self, start: int | None, limit: int, backwards: bool = False) -> list:
-        def read():
-            with self._client.read_all(commit_position=start, limit=limit, backwards=backwards,
-                                       **self._filter) as response:
-                return list(response)
-        return _blocking(read)
+        def read(client):
+            with client.read_all(commit_position=start, limit=limit, backwards=backwards,
+                                 timeout=self.deadline, **self._filter) as response:
+                return list(response)  # materialised here: errors surface inside the retry
+        return self._call(read, self._reader)
+
+    def _append(self, stream: str, events: list[KdbEvent], current) -> int:
+        return self._call(lambda c: c.append_to_stream(stream, events=events, current_version=current,
+                                                       timeout=self.deadline))
+
+    def _last(self, stream: str):
+        records = self._records(stream, backwards=True, limit=1)
+        return records[0] if records else None
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
-        # Check every stream before writing any (no cross-stream transaction: see module doc).
-        # A stream's later runs in the same batch are checked when written, after its first run.
-        checked: dict[str, tuple] = {}
-        for stream, events, expected in batches:
-            if stream not in checked:
-                checked[stream] = self._tail(stream, events, expected)
-        out: list[Envelope] = []
-        for stream, events, expected in batches:
-            stored, version, last_hash = checked.pop(stream, None) or self._tail(stream, events, expected)
-            out.extend(stored if stored is not None else self._write(stream, events, expected, version, last_hash))
-        if out:
-            self._notify_appended()
+        if not batches:
+            return []
+        out = self._append_batch(batches)
+        self._notify_appended()  # in the caller's (green) thread: waiters are green threads
         return out
+
+    @_whole
+    def _append_batch(self, batches) -> list[Envelope]:
+        careful = False
+        for _ in range(ANY_RETRIES):
+            try:
+                out = self._append_once(batches, careful)
+                break
+            except _Retry:
+                careful = True  # the log changed under us: check every stream and id next time
+        else:
+            stream = batches[0][0]
+            raise ConcurrencyError(stream, batches[0][2], self.stream_version(stream))
+        return out
+
+    def _append_once(self, batches, careful: bool) -> list[Envelope]:
+        """One attempt. With atomic appends the server enforces expected versions and (through the
+        id markers' "no stream") unique ids, so a first attempt reads only what it needs to chain
+        hashes: nothing for a new stream. After a conflict (``careful``) every stream and id is
+        checked before writing, which tells a retried batch from a real conflict."""
+        # One entry per stream (an append session takes each stream once): later runs of a stream
+        # continue its first run, so their expected version must follow on (or be ANY).
+        plan: dict[str, dict] = {}
+        for stream, events, expected in batches:
+            entry = plan.setdefault(stream, {"events": [], "expected": expected, "runs": []})
+            entry["runs"].append((len(entry["events"]), expected))
+            entry["events"].extend(events)
+        ids = [e.event_id for _, events, _ in batches for e in events]
+        if len(set(ids)) != len(ids):
+            raise PartialRetryError("the batch names one event id twice")
+        for value in ids:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise ValueError(f"KurrentDB event ids are UUIDs, not {value!r}") from None
+        stored: dict[str, Envelope] = {}
+        fast = self._multi is not False and not careful  # (unknown yet: try the atomic append)
+        if not fast:
+            stored = self._stored_elsewhere(ids)
+            if stored and len(stored) != len(ids):
+                if not self._partial_write_leftover(plan, stored):
+                    raise PartialRetryError("some events of the batch are already stored")
+        writes: list[tuple[str, list[dict], int]] = []
+        for stream, entry in plan.items():
+            if all(e.event_id in stored for e in entry["events"]):
+                continue
+            if fast and entry["expected"] == NO_STREAM:
+                found, version, last_hash = None, -1, None  # the server refuses it if the stream exists
+            else:
+                found, version, last_hash = self._tail(stream, entry["events"], entry["expected"])
+            if found is not None:
+                stored.update((env.event_id, env) for env in found)
+                continue
+            for offset, expected in entry["runs"][1:]:
+                if expected != ANY and expected != version + offset:
+                    raise ConcurrencyError(stream, expected, version + offset)
+            writes.append((stream, chain(stream, entry["events"], version, last_hash, 0), version))
+        if writes:
+            self._write(writes, {s: plan[s]["expected"] for s, _, _ in writes})
+            stored.update(self._read_back_all(writes))
+        return [stored[e.event_id] for _, events, _ in batches for e in events]
+
+    def _read_back_all(self, writes) -> dict[str, Envelope]:
+        """The envelopes just written (an append returns only the last commit position): the
+        newest page of the log holds them unless others wrote a lot meanwhile; else per stream."""
+        wanted = {r["event_id"] for _, rows, _ in writes for r in rows}
+        found = {}
+        if len(wanted) <= 5 * PAGE:
+            for rec in self._all_page(None, len(wanted) + 100, backwards=True):
+                if str(rec.id) in wanted and (env := self._envelope(rec)) is not None:
+                    found[env.event_id] = env
+        if len(found) == len(wanted):
+            return found
+        for stream, rows, version in writes:
+            found.update((env.event_id, env) for env in
+                         self._read_back(self._kdb_stream(stream), version + 1, [r["event_id"] for r in rows]))
+        return found
+
+    def _partial_write_leftover(self, plan, stored) -> bool:
+        """Without atomic appends, a batch cut short by a failure has whole streams stored and
+        others not: its retry completes it. Anything else mixing stored and new ids is refused."""
+        for entry in plan.values():
+            hits = sum(e.event_id in stored for e in entry["events"])
+            if 0 < hits < len(entry["events"]):
+                return False
+        return True
 
     def _tail(self, stream: str, events: list[NewEvent], expected: int):
         """(stored envelopes of a retried batch or None, current version, last hash)."""
         kdb_stream = self._kdb_stream(stream)
-        if expected == ANY:
-            records = self._records(kdb_stream)  # a retry could sit anywhere in the stream
-        else:
-            records = self._records(kdb_stream, backwards=True, limit=1)
-            if records and records[0].stream_position > expected:
-                # A retry of this batch would sit right after the version it expected.
-                records = self._records(kdb_stream, stream_position=expected + 1)
+        # newest first; for ANY, a retry of this batch would be the stream's last events
+        records = self._records(kdb_stream, backwards=True, limit=len(events) if expected == ANY else 1)
+        last = records[0] if records else None
+        if last and expected != ANY and last.stream_position > expected:
+            # A retry of this batch would sit right after the version it expected.
+            records = self._records(kdb_stream, stream_position=expected + 1, limit=len(events))
         ids = {uuid.UUID(e.event_id) for e in events}
         stored = [self._envelope(r) for r in records if r.id in ids]
         if stored:
             if len(stored) != len(ids):
                 raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
             return stored, None, None
-        if not records:
-            version, last_hash = -1, None
-        else:
-            last = self._envelope(records[-1])
-            version, last_hash = records[-1].stream_position, last.hash if last else None
+        version = last.stream_position if last else -1
+        env = self._envelope(last) if last else None
         if expected != ANY and expected != version:
             raise ConcurrencyError(stream, expected, version)
-        return None, version, last_hash
+        return None, version, env.hash if env else None
 
-    def _write(self, stream: str, events: list[NewEvent], expected: int, version: int,
-               last_hash: str | None) -> list[Envelope]:
-        kdb_stream = self._kdb_stream(stream)
-        for _ in range(ANY_RETRIES):
-            rows = chain(stream, events, version, last_hash, 0)
-            current = StreamState.NO_STREAM if version < 0 else version
+    def _write(self, writes: list[tuple[str, list[dict], int]], expected: dict[str, int]) -> None:
+        markers = [(r["event_id"], stream, r["stream_version"]) for stream, rows, _ in writes for r in rows]
+        if self._multi is not False:
+            requests = [NewEvents(self._kdb_stream(stream), [to_kdb_event(r) for r in rows], _current(version))
+                        for stream, rows, version in writes]
+            requests += [NewEvents(self._id_stream(eid), [_json_event(ID_TYPE, {"stream": s, "version": v})],
+                                   StreamState.NO_STREAM) for eid, s, v in markers]
             try:
-                # Always the exact version, even for ANY: the hashes cover stream_version.
-                _blocking(self._client.append_to_stream, kdb_stream,
-                          events=[to_kdb_event(r) for r in rows], current_version=current)
+                self._call(lambda c: c.multi_append_to_stream(requests, timeout=self.deadline))
+                self._multi = True
+                return
+            except WrongCurrentVersionError as exc:
+                self._conflict(exc.stream_name, expected)
+            except GrpcError as exc:
+                if self._multi is None and "UNIMPLEMENTED" in str(exc):
+                    self._multi = False  # a server before 25.1: separate appends from now on
+                    raise _Retry(ids=True) from None
+                raise
+        # Separate appends (not atomic across streams, see the module doc).
+        for stream, rows, version in writes:
+            try:
+                self._append(self._kdb_stream(stream), [to_kdb_event(r) for r in rows], _current(version))
             except WrongCurrentVersionError:
-                if expected != ANY:
-                    raise ConcurrencyError(stream, expected, self.stream_version(stream)) from None
-                stored, version, last_hash = self._tail(stream, events, ANY)
-                if stored is not None:
-                    return stored  # someone else stored this very batch meanwhile
-                continue
-            return self._read_back(kdb_stream, version + 1, [r["event_id"] for r in rows])
-        raise ConcurrencyError(stream, expected, self.stream_version(stream))
+                self._conflict(self._kdb_stream(stream), expected)
+        for eid, s, v in markers:
+            self._append(self._id_stream(eid), [_json_event(ID_TYPE, {"stream": s, "version": v})], StreamState.ANY)
+
+    def _conflict(self, kdb_stream: str, expected: dict[str, int]):
+        """An append met a concurrent writer: start over. The next attempt's reads sort it out: a
+        retried batch is recognised, ANY re-chains on the new tail, an expected version that no
+        longer holds is reported; a conflict on an id marker means an id is already stored."""
+        raise _Retry(ids=kdb_stream.startswith(self._side_stream("id", "")))
+
+    def _stored_elsewhere(self, ids: list[str]) -> dict[str, Envelope]:
+        """The stored events among ``ids``, wherever they are (found by their id markers)."""
+        out = {}
+        for eid in ids:
+            env = self._by_marker(eid)
+            if env is not None:
+                out[eid] = env
+        return out
+
+    def _by_marker(self, event_id: str) -> Envelope | None:
+        marker = self._last(self._id_stream(event_id))
+        if marker is None:
+            return None
+        where = json.loads(marker.data)
+        records = self._records(self._kdb_stream(where["stream"]), stream_position=where["version"], limit=1)
+        if records and str(records[0].id) == event_id:
+            return self._envelope(records[0])
+        return None  # a marker left by a write that failed half-way: the event is not stored
 
     def _read_back(self, kdb_stream: str, first_version: int, event_ids: list[str]) -> list[Envelope]:
         """The stored envelopes: the append only returns the last commit position."""
         wanted = {uuid.UUID(i) for i in event_ids}
-        found = [r for r in self._records(kdb_stream, stream_position=first_version) if r.id in wanted]
+        found = [r for r in self._records(kdb_stream, stream_position=first_version, limit=len(wanted))
+                 if r.id in wanted]
         if len(found) != len(wanted):  # the server took them as a retry of events stored earlier
             found = [r for r in self._records(kdb_stream) if r.id in wanted]
         return [self._envelope(r) for r in found]
 
+    # -- log ownership ---------------------------------------------------------------
+    @_whole
+    def claim_log(self, service: str) -> None:
+        """Record that ``service`` owns this log; refuse if another service already does."""
+        stream = self._side_stream("owner", "log") if self.log else "dangvien-owner-log"
+        for _ in range(3):
+            first = self._records(stream, limit=1)
+            if first:
+                owner = json.loads(first[0].data)["service"]
+                if owner != service:
+                    raise LogInUse(
+                        f"KurrentDB log {self.log or '(no log= prefix)'} thuộc dịch vụ {owner} / belongs to the "
+                        f"{owner} service, not {service}: give each service its own ?log=<service>")
+                return
+            try:
+                self._append(stream, [_json_event(OWNER_TYPE, {"service": service})], StreamState.NO_STREAM)
+                return
+            except WrongCurrentVersionError:
+                continue
+
     # -- reading ---------------------------------------------------------------------
+    @_whole
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
         records = self._records(self._kdb_stream(stream), stream_position=from_version)
         return [env for env in map(self._envelope, records) if env is not None]
@@ -261,6 +553,7 @@ class KurrentDBEventStore(EventStore):
                 return
             start, size = page[-1].commit_position, PAGE
 
+    @_whole
     def head_position(self) -> int:
         # Polled by wait_for_append: one event is enough when the log has its own prefix.
         for rec in self._backwards(first_page=1):
@@ -268,43 +561,125 @@ class KurrentDBEventStore(EventStore):
                 return rec.commit_position
         return 0
 
+    @_whole
+    def count_after(self, position: int) -> int:
+        """Events of the log after ``position`` (commit positions are byte offsets, not counts)."""
+        n = 0
+        for _ in self.read_all(position + 1, limit=COUNT_CAP):
+            n += 1
+        return n
+
+    @_whole
     def stream_version(self, stream: str) -> int:
-        records = self._records(self._kdb_stream(stream), backwards=True, limit=1)
-        return records[0].stream_position if records else -1
+        last = self._last(self._kdb_stream(stream))
+        return last.stream_position if last else -1
 
     def stream_names(self) -> Iterator[str]:
         yield from sorted({env.stream for env in self.read_all()})
 
+    @_whole
     def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
         try:
             wanted = uuid.UUID(event_id)
         except ValueError:
             return None  # never stored: KurrentDB ids are UUIDs
+        env = self._by_marker(str(wanted))
+        if env is not None:
+            return env
         if stream is not None:
-            # No index by event id: a command's retry looks in the stream it writes to (cheap)
+            # Events stored before id markers existed: look in the stream the caller names
             for rec in reversed(self._records(self._kdb_stream(stream))):
                 if rec.id == wanted:
                     return self._envelope(rec)
             return None
-        # Newest first: a retried command looks for events it stored moments ago.
         for rec in self._backwards():
             if rec.id == wanted and (env := self._envelope(rec)) is not None:
                 return env
         return None
 
     # -- checkpoints -----------------------------------------------------------------
+    @_whole
     def get_checkpoint(self, name: str) -> int:
-        records = self._records(self._checkpoint_stream(name), backwards=True, limit=1)
-        return json.loads(records[0].data)["position"] if records else 0
+        last = self._last(self._checkpoint_stream(name))
+        return json.loads(last.data)["position"] if last else 0
 
+    @_whole
     def set_checkpoint(self, name: str, position: int) -> None:
+        """Moves forward only: written with the version of the value it read, so a lagging writer
+        (another replica, an old relay) can never put an older position back."""
         stream = self._checkpoint_stream(name)
-        event = KdbEvent(type=CHECKPOINT_TYPE, data=canonical_json({"position": position}).encode())
-        _blocking(self._client.append_to_stream, stream, events=[event], current_version=StreamState.ANY)
+        for _ in range(ANY_RETRIES):
+            last = self._last(stream)
+            if last is not None and json.loads(last.data)["position"] >= position:
+                return
+            try:
+                self._append(stream, [_json_event(CHECKPOINT_TYPE, {"position": position})],
+                             _current(last.stream_position if last else -1))
+            except WrongCurrentVersionError:
+                continue
+            self._trim(stream)
+            return
+        raise ConcurrencyError(stream, -2, -2)
+
+    def _trim(self, stream: str) -> None:
         if stream not in self._trimmed:
-            # Only the last checkpoint matters: let the server scavenge the older ones.
-            _blocking(self._client.set_stream_metadata, stream, metadata={"$maxCount": 10})
+            # Only the last value matters: let the server scavenge the older ones.
+            self._call(lambda c: c.set_stream_metadata(stream, metadata={"$maxCount": 10}, timeout=self.deadline))
             self._trimmed.add(stream)
 
+    # -- leases ----------------------------------------------------------------------
+    @_whole
+    def try_lease(self, name: str) -> bool:
+        """A lock stream: the holder writes ``until`` and renews it before it passes; another
+        process takes the lease only once it passed (or was released), with the expected
+        version of what it read, so two cannot take it at once."""
+        now = time.time()
+        if self._leases.get(name, 0) - now > LEASE_SECONDS / 2:
+            return True
+        stream = self._side_stream("lease", name)
+        last = self._last(stream)
+        if last is not None:
+            held = json.loads(last.data)
+            if held["holder"] not in (None, self._holder) and held["until"] > now:
+                self._leases.pop(name, None)
+                return False
+        until = now + LEASE_SECONDS
+        try:
+            self._append(stream, [_json_event(LEASE_TYPE, {"holder": self._holder, "until": until})],
+                         _current(last.stream_position if last else -1))
+        except WrongCurrentVersionError:
+            self._leases.pop(name, None)
+            return False
+        self._trim(stream)
+        self._leases[name] = until
+        return True
+
+    def _release_leases(self) -> None:
+        for name in list(self._leases):
+            stream = self._side_stream("lease", name)
+            last = self._last(stream)
+            if last is not None and json.loads(last.data)["holder"] == self._holder:
+                try:
+                    self._append(stream, [_json_event(LEASE_TYPE, {"holder": None, "until": 0})],
+                                 last.stream_position)
+                except WrongCurrentVersionError:
+                    pass
+            self._leases.pop(name, None)
+
+    @_whole
     def close(self) -> None:
+        try:
+            self._release_leases()
+        except Exception:  # the server is gone: the lease runs out by itself
+            pass
+        if self._reader is not self._client:
+            _blocking(self._reader.close)
         _blocking(self._client.close)
+
+
+class _Retry(Exception):
+    """Start the append over: the log changed under it (``ids``: one of its ids is stored)."""
+
+    def __init__(self, ids: bool = False):
+        super().__init__()
+        self.ids = ids

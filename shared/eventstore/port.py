@@ -33,6 +33,10 @@ class PartialRetryError(EventStoreError):
     """A batch mixes already stored event ids with new ones: not a clean retry."""
 
 
+class LogInUse(EventStoreError):
+    """Another service already owns this store's log (``claim_log``)."""
+
+
 class EventStore(abc.ABC):
     """Port. Adapters implement the abstract methods; the rest is shared behaviour."""
 
@@ -63,6 +67,11 @@ class EventStore(abc.ABC):
     def head_position(self) -> int:
         """The highest stored position (0 when empty)."""
 
+    def count_after(self, position: int) -> int:
+        """How many events of the log come after ``position`` (lag metrics). Gap-free positions
+        make it a subtraction; KurrentDB, whose positions are byte offsets, counts them."""
+        return max(self.head_position() - position, 0)
+
     @abc.abstractmethod
     def stream_version(self, stream: str) -> int:
         """The last version of the stream, NO_STREAM when it has none."""
@@ -87,12 +96,14 @@ class EventStore(abc.ABC):
 
     # -- leases (one relay per store among replicas) ----------------------------------
     def try_lease(self, name: str) -> bool:
-        """Take an exclusive, process-lifetime lease named ``name``; False if another holds it.
-
-        Engines without one (KurrentDB) grant it to everyone: every replica then relays, which
-        is still correct (at-least-once, consumers skip duplicates), only wasteful.
-        """
+        """Take an exclusive lease named ``name``; False if another holds it. The holder calls it
+        again now and then (KurrentDB's lease runs out unless renewed; the SQL ones last as long
+        as the holder's process)."""
         return True
+
+    def claim_log(self, service: str) -> None:
+        """Record that ``service`` owns this store's log; raise if another service does.
+        Meaningful where several services could share one server (KurrentDB)."""
 
     # -- waiting ---------------------------------------------------------------------
     def _notify_appended(self) -> None:

