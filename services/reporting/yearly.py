@@ -74,10 +74,10 @@ def footnote(v: View, org: str | None, y: Period, t: Period) -> dict:
                 previous_term=by_term[ind]["previous"], term_change=by_term[ind]["change_pct"])
             for ind in term.INDICATORS]
     cols = [col("year", f"Năm {y.name}"), col("previous_year", f"Năm {py.name}"),
-            col("year_change", f"Tăng/giảm so với năm {py.name} (%)", "change"),
-            col("term", f"Nhiệm kỳ {t.name} (đến {vn_date(t.capped(v.as_of).end)})"),
+            col("year_change", "Tăng/giảm (%)", "change"),
+            col("term", f"Nhiệm kỳ {t.name}"),
             col("previous_term", f"Nhiệm kỳ {pt.name}"),
-            col("term_change", f"Tăng/giảm so với nhiệm kỳ {pt.name} (%)", "change")]
+            col("term_change", "Tăng/giảm (%)", "change")]
     return table("Bảng 1. Chỉ tiêu theo chú thích 1 của Chỉ thị: năm và nhiệm kỳ", cols, rows)
 
 
