@@ -20,7 +20,7 @@ CUSTOM_XML_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 
 
 def xml_of(figures: dict) -> bytes:
-    body = json.dumps(figures, ensure_ascii=False, sort_keys=True)
+    body = json.dumps(figures, ensure_ascii=False)  # table order kept: diffs read in it
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<figures xmlns="{NS}">{escape(body)}</figures>').encode("utf-8")
 
@@ -43,7 +43,7 @@ def add_to_pdf(pdf: bytes, figures: dict, title: str) -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.add_attachment(ATTACHMENT, json.dumps(figures, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    writer.add_attachment(ATTACHMENT, json.dumps(figures, ensure_ascii=False).encode("utf-8"))
     writer.add_metadata({"/Title": title, "/Subject": f"digest {figures.get('digest', '')}"})
     out = io.BytesIO()
     writer.write(out)
