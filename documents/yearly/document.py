@@ -67,8 +67,10 @@ def context(figures: dict, texts: dict | None = None, today: dt.date | None = No
                 "so_ky_hieu": "…-BC/BTCTU", "co_quan_bao_cao": "Ban Tổ chức Tỉnh ủy", "dia_danh": place,
                 "quyen_han_ky": "TRƯỞNG BAN", "chuc_vu_ky": ""}
     else:
-        body = {"co_quan_cap_tren": "ĐẢNG BỘ TỈNH", "co_quan_ban_hanh": unit["name"].upper(),
-                "so_ky_hieu": "…-BC/…", "co_quan_bao_cao": f"Ban Thường vụ {unit['name']}", "dia_danh": "…",
+        province = re.sub(r"\s*\(.*?\)\s*", " ", figures.get("province") or "Đảng bộ tỉnh").strip()
+        body = {"co_quan_cap_tren": province.upper(), "co_quan_ban_hanh": unit["name"].upper(),
+                "so_ky_hieu": "…-BC/…", "co_quan_bao_cao": f"Ban Thường vụ {unit['name']}",
+                "dia_danh": _place(province),
                 "quyen_han_ky": "T/M BAN THƯỜNG VỤ", "chuc_vu_ky": "BÍ THƯ"}
     out = {**body, "nam": str(year), "nam_sau": str(year + 1), "nam_truoc": str(year - 1),
            "ngay": day, "thang": month, "nam_lap": made, "ten_don_vi": unit["name"],

@@ -45,8 +45,9 @@ def row(id_: str, label_vi: str, **values) -> dict:
 
 
 def term_for(year: int) -> Period:
-    """The term the year's first day belongs to (2025 → 2020-2025, the term of Đề án 02/03)."""
-    name = term_of(dt.date(year, 1, 1))
+    """The term the year's first day belongs to (2025 → 2020-2025, the term of Đề án 02/03), else
+    the one its last day belongs to (2010 → 2010-2015)."""
+    name = term_of(dt.date(year, 1, 1)) or term_of(dt.date(year, 12, 31))
     if name is None:
         raise DomainError("no_term_for_year", f"Năm {year} không thuộc nhiệm kỳ nào đã cấu hình ({', '.join(TERMS)})",
                           f"Year {year} is in no configured term ({', '.join(TERMS)})", field="year")
@@ -252,7 +253,9 @@ def figures(v: View, org: str | None, year: int, term_name: str | None = None) -
         "appendix": appendix_table(v, root, y, found, cells),
     }
     unit = v.unit(root)
+    roots = v.children(None)
     return {"version": VERSION, "report": "yearly",
+            "province": roots[0]["name"] if len(roots) == 1 else unit["name"],
             "params": {"org_unit_id": root, "year": year, "term": t.name, "as_of": v.as_of.isoformat(),
                        "known_at": v.known},
             "unit": {"org_unit_id": unit["org_unit_id"], "name": unit["name"], "kind": unit["kind"]},
