@@ -38,7 +38,7 @@ def _bars(ax, labels, series: list[tuple[str, list[float]]]) -> None:
                         va="bottom", fontsize=7)
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
 
 
 def _wrap(text: str, width: int = 16) -> str:

@@ -285,6 +285,11 @@ def _insert_before(p, doc, text: str, italic: bool = False, highlight: bool = Fa
 
 
 def _fill_blocks(doc, figures: dict, values: dict, texts: dict) -> None:
+    for p in doc.paragraphs:  # a template's mistake is named before any work is done
+        m = BLOCK.match(p.text)
+        if m and ((m.group(1) == "bang" and m.group(2) not in figures["tables"])
+                  or (m.group(1) == "bieu_do" and m.group(2) not in charts.CHARTS)):
+            raise unknown_placeholder(p.text)
     for p in list(doc.paragraphs):
         m = BLOCK.match(p.text)
         if not m:

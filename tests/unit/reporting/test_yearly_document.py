@@ -21,6 +21,7 @@ from services.reporting import yearly
 from services.reporting.periods import parse_period
 from services.reporting.term import term_table
 from shared.errors import DomainError
+from tests.unit.reporting.history import History
 from tests.unit.reporting.yearly_history import province
 
 AS_OF = dt.date(2025, 12, 31)
@@ -33,6 +34,15 @@ def figures_of(h, org=None, directs=2):
     f = yearly.figures(h.view(as_of=AS_OF, known_at=dt.datetime.now(dt.timezone.utc)), org, 2025)
     f["read_model"] = {"checksum": g.checksum(), "generation": "1"}
     return f
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """One province, its figures and the DOCX, shared by the read-back tests (rendering takes seconds)."""
+    h = History(tmp_path_factory.mktemp("yearly"))
+    f = figures_of(h)
+    yield h, f, doc.render(f, "docx")
+    h.close()
 
 
 def all_text(d) -> str:
@@ -52,9 +62,9 @@ def table_with(d, first_header: str, title_cell: str):
     raise AssertionError(f"no table headed {title_cell!r}")
 
 
-def test_docx_reads_back_as_a_party_report(history):
-    f = figures_of(history)
-    d = Document(io.BytesIO(doc.render(f, "docx")))
+def test_docx_reads_back_as_a_party_report(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
     header = [c.text for c in d.tables[0].rows[0].cells]
     assert header[0].splitlines() == ["TỈNH ỦY TÂY NINH", "BAN TỔ CHỨC", "*", "Số …-BC/BTCTU"]
     right = header[1].splitlines()
@@ -79,9 +89,9 @@ def test_docx_reads_back_as_a_party_report(history):
     assert "3 đảng viên bị xóa tên (tăng 200% so với năm 2024)" in text
 
 
-def test_the_footnote_table_shows_report_terms_numbers(history):
-    f = figures_of(history)
-    d = Document(io.BytesIO(doc.render(f, "docx")))
+def test_the_footnote_table_shows_report_terms_numbers(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
     v = history.view(as_of=AS_OF)
     by_year = term_table(v, "TN", parse_period("2025"), parse_period("2024"))["rows"]
     by_term = term_table(v, "TN", parse_period("2020-2025"), parse_period("2015-2020"))["rows"]
@@ -96,9 +106,9 @@ def test_the_footnote_table_shows_report_terms_numbers(history):
     assert rows["Đảng viên bị xóa tên"][:3] == ["3", "1", "+200"]
 
 
-def test_every_page_footer_carries_as_of_known_at_and_checksum(history):
-    f = figures_of(history)
-    d = Document(io.BytesIO(doc.render(f, "docx")))
+def test_every_page_footer_carries_as_of_known_at_and_checksum(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
     assert len(d.sections) == 2  # portrait body, landscape appendix
     first = "\n".join(p.text for p in d.sections[0].footer.paragraphs)
     assert f["read_model"]["checksum"] in first and f["digest"] in first
@@ -111,9 +121,8 @@ def test_every_page_footer_carries_as_of_known_at_and_checksum(history):
     assert d.styles["Normal"].font.name == "Times New Roman"
 
 
-def test_the_document_carries_its_figures(history):
-    f = figures_of(history)
-    data = doc.render(f, "docx")
+def test_the_document_carries_its_figures(made):
+    history, f, data = made
     assert embed.read(data) == f
     assert embed.diff(embed.read(data), f) == []
     with pytest.raises(DomainError) as e:
@@ -189,9 +198,9 @@ def pages_of(pdf: Path) -> int:
     return int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", str(pdf))).group(1))
 
 
-def test_pdf_renders_vietnamese_with_its_footer_on_every_page(history, tmp_path):
+def test_pdf_renders_vietnamese_with_its_footer_on_every_page(made, tmp_path):
     need_pdf_tools()
-    f = figures_of(history)
+    history, f, data = made
     pdf = tmp_path / "bao-cao.pdf"
     pdf.write_bytes(doc.render(f, "pdf"))
     n = pages_of(pdf)
