@@ -131,7 +131,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         except ApiError as exc:
             fail(exc)
         at_known, since = embed.diff(document, then), embed.diff(document, now)
-        result = {"file": str(file), "params": p, "digest": document.get("digest"),
+        edited = embed.edited(data, document)
+        result = {"file": str(file), "params": p, "digest": document.get("digest"), "edited": edited,
                   "reproduced": not at_known, "changed_at_known_at": at_known,
                   "unchanged_now": not since, "changed_now": since, "known_now_at": now["params"]["known_at"]}
         if format == "json":
@@ -155,5 +156,13 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                     for c in changes:
                         t.add_row(c["label"], _value(c["document"], c["kind"]), _value(c["now"], c["kind"]))
                     console.print(t)
-        if at_known or since:
+            if edited:
+                console.print("[bold red]SỐ IN TRONG VĂN BẢN ĐÃ BỊ SỬA TAY / printed figures were edited by hand[/]")
+                t = Table()
+                for h in ("Số liệu / figure", "In trong văn bản / printed", "Số liệu gốc / generated"):
+                    t.add_column(h, justify="left" if h.startswith("Số liệu /") else "right")
+                for c in edited:
+                    t.add_row(c["label"], c["printed"], c["embedded"])
+                console.print(t)
+        if at_known or since or edited:
             raise typer.Exit(1)

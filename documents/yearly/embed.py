@@ -103,3 +103,35 @@ def diff(document: dict, now: dict) -> list[dict]:
             out.append({"figure": key, "label": ref["label"], "kind": ref["kind"],
                         "document": old["value"] if old else None, "now": new["value"] if new else None})
     return out
+
+
+def edited(data: bytes, figures: dict) -> list[dict]:
+    """Figures whose printed value in a DOCX's tables no longer says what the embedded figures say
+    (a number changed by hand after the document was made). PDFs are not read back: empty."""
+    if data[:5] == b"%PDF-":
+        return []
+    from docx import Document
+
+    from documents import vn
+    from documents.yearly.document import visible
+
+    tables = {}
+    for t in Document(io.BytesIO(data)).tables:
+        rows = [[c.text for c in r.cells] for r in t.rows]
+        if rows and rows[0] and rows[0][0] == "TT":
+            tables[tuple(rows[0])] = rows[1:]
+    out = []
+    for key in figures.get("tables", {}):
+        cols, rows, first = visible(key, figures)
+        printed = tables.get(tuple(["TT", first] + [c["label_vi"] for c in cols]))
+        if printed is None:
+            continue  # the province's template left this table out
+        for row, cells in zip(rows, printed):
+            for c, text in zip(cols, cells[2:]):
+                want = vn.cell(row["values"].get(c["key"]), c["kind"])
+                if text.strip() != want:
+                    figure = (f"movement/{figures['unit']['org_unit_id']}/{row['id']}" if key == "movement"
+                              else f"{key}/{row['id']}/{c['key']}")
+                    out.append({"figure": figure, "label": f"{figures['tables'][key]['title_vi']} › "
+                                f"{row['label_vi']} › {c['label_vi']}", "printed": text.strip(), "embedded": want})
+    return out

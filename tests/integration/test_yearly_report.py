@@ -104,6 +104,21 @@ def test_report_then_a_late_entry_then_reproduce_names_the_changed_figures(tmp_p
             again = run(url, data, "audit", "reproduce", str(pdf), "--format", "json")
             assert again.returncode == 1 and json.loads(again.stdout)["reproduced"] is True
 
+        # a number changed by hand in Word is caught too
+        d = Document(str(report))
+        for t in d.tables:
+            if t.rows[0].cells[0].text == "TT" and t.rows[0].cells[2].text == "Năm 2025":
+                cell = next(r for r in t.rows if r.cells[1].text == "Đảng viên bị xóa tên").cells[2]
+                cell.paragraphs[0].runs[0].text = "0"
+                break
+        d.save(str(tmp_path / "sua-tay.docx"))
+        out = json.loads(run(url, data, "audit", "reproduce", str(tmp_path / "sua-tay.docx"), "--format",
+                             "json").stdout)
+        assert [(e["figure"], e["printed"], e["embedded"]) for e in out["edited"]] == [
+            ("footnote/members_removed/year", "0", "1")]
+        assert out["edited"] and json.loads(run(url, data, "audit", "reproduce", str(report), "--format",
+                                                "json").stdout)["edited"] == []
+
         stranger = tmp_path / "other.docx"
         Document().save(stranger)
         refused = run(url, data, "audit", "reproduce", str(stranger))

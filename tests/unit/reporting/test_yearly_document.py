@@ -242,3 +242,16 @@ def test_pdf_of_a_province_with_a_hundred_direct_units_stays_a_readable_length(h
     assert 5 <= n <= 25, n
     last = run("pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-")
     assert "Đảng bộ huyện Số 99" in run("pdftotext", "-layout", str(pdf), "-") and f["digest"] in last
+
+
+def test_a_number_edited_by_hand_is_named(made, tmp_path):
+    history, f, data = made
+    assert embed.edited(data, f) == []
+    d = Document(io.BytesIO(data))
+    t = next(t for t in d.tables if t.rows[0].cells[0].text == "TT" and t.rows[0].cells[2].text == "Năm 2025")
+    row = next(r for r in t.rows if r.cells[1].text == "Đảng viên bị xóa tên")
+    row.cells[2].paragraphs[0].runs[0].text = "2"
+    out = io.BytesIO()
+    d.save(out)
+    assert [(e["figure"], e["printed"], e["embedded"]) for e in embed.edited(out.getvalue(), f)] == [
+        ("footnote/members_removed/year", "2", "3")]
