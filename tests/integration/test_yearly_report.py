@@ -33,7 +33,7 @@ LATE = [line("member.removed", "2025-06-06", {"member_id": "M1", "ground": "unpa
 
 
 def run(url, data_dir, *args):
-    env = base_env(DANGVIEN_URL=url, DANGVIEN_DATA_DIR=str(data_dir))
+    env = base_env(DANGVIEN_URL=url, DANGVIEN_DATA_DIR=str(data_dir), COLUMNS="200")
     return subprocess.run(cli(*args), env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -93,10 +93,12 @@ def test_report_then_a_late_entry_then_reproduce_names_the_changed_figures(tmp_p
 
         changed = run(url, data, "audit", "reproduce", str(report))
         assert changed.returncode == 1
-        assert "figures changed" in flat(changed.stdout) and "Đảng viên bị xóa tên" in flat(changed.stdout)
+        assert "figures changed" in flat(changed.stdout), changed.stdout + changed.stderr
         out = json.loads(run(url, data, "audit", "reproduce", str(report), "--format", "json").stdout)
         assert out["reproduced"] is True and out["changed_at_known_at"] == []  # the document is what was known
         by_figure = {c["figure"]: (c["document"], c["now"]) for c in out["changed_now"]}
+        labels = {c["figure"]: c["label"] for c in out["changed_now"]}
+        assert "Đảng viên bị xóa tên" in labels["footnote/members_removed/year"]
         assert by_figure["footnote/members_removed/year"] == (1, 2)
         assert by_figure["movement/TN/removed"] == (1, 2)
         assert "footnote/members_resigned/year" not in by_figure
