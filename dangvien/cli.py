@@ -245,7 +245,7 @@ def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã 
 
 #: other command groups, each module with ``register(app, report_app)``
 EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo",
-              "dangvien.cli_vault")
+              "dangvien.cli_vault", "dangvien.cli_yearly")
 
 
 def _load_extensions() -> None:

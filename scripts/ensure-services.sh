@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure RabbitMQ, PostgreSQL and a headless Chromium are installed and running (Debian).
+# Make sure RabbitMQ, PostgreSQL, a headless Chromium and LibreOffice are installed and running (Debian).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 apt_updated=""
@@ -28,4 +28,9 @@ if ! port_open 5432; then
 fi
 # the dashboard's end-to-end test drives Debian's Chromium
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || need chromium chromium-driver
-echo "services ready: rabbitmq :5672, postgresql :5432, chromium"
+# the yearly report (D8) as PDF: LibreOffice headless renders the DOCX; Liberation Serif (metric
+# twin of Times New Roman, with Vietnamese) stands in for Times New Roman; poppler's pdftoppm and
+# pdftotext read the PDF back in the tests
+command -v soffice >/dev/null || need libreoffice-writer-nogui
+need fonts-liberation2 poppler-utils
+echo "services ready: rabbitmq :5672, postgresql :5432, chromium, libreoffice, poppler"

@@ -338,6 +338,31 @@ class GatewayService:
         return Response(body, mimetype=exports.FORMATS[fmt].split(";")[0],
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
+    @http("GET", f"{API}/documents/yearly")
+    @guarded
+    def yearly_document(self, request):
+        """The yearly report to the Standing Committee (D8) as the DOCX or PDF staff send, drawn from
+        the figures the caller may read (``reporting/yearly``); the template is the province's
+        (``DANGVIEN_YEARLY_TEMPLATE``) or the shipped one."""
+        from documents import yearly as yearly_document
+
+        fmt = request.args.get("format", "docx")
+        if fmt not in yearly_document.FORMATS:
+            raise DomainError("invalid_input", "Định dạng báo cáo năm phải là docx hoặc pdf",
+                              "The yearly report's format must be docx or pdf", field="format")
+        request.args = request.args.copy()
+        request.args.pop("format", None)
+        user, params, answer = self._run_query(request, "reporting", "yearly")
+        if not answer.get("ok"):
+            return rpc_answer(answer)
+        figures = answer["result"]
+        body = yearly_document.render(figures, fmt)
+        self.gw.access_log.record(user.name, user.role, "export", "reporting/yearly", {**params, "format": fmt},
+                                  reason_of(request), [], 1)
+        return Response(body, mimetype=yearly_document.FORMATS[fmt],
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{yearly_document.filename(figures, fmt)}"'})
+
     @http("GET", f"{API}/audit/access")
     @guarded
     def audit_access(self, request):

@@ -9,7 +9,7 @@ from nameko.rpc import rpc
 
 from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
-                                        ReportQuery)
+                                        ReportQuery, YearlyQuery)
 from shared.errors import Conflict, NotFound
 from shared.importing import run_import
 from shared.projection import WAITING
@@ -17,7 +17,7 @@ from shared.runtime import (EventStoreProvider, RelayProvider, command, log, par
                             readmodel_at, settings_of, store_at)
 
 from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
-                                term, warnings)
+                                term, warnings, yearly)
 from services.reporting.generations import SOURCE_ORDER, Generations
 from services.reporting.periods import Period, choose_period, parse_period, previous
 from services.reporting.view import View
@@ -96,6 +96,16 @@ class ReadModels(DependencyProvider):
 
         self.container.spawn_managed_thread(run)
         return dict(self.generations.progress)
+
+    def checksum(self) -> str:
+        """The read model's checksum (a full scan), computed again only when it has applied something
+        since: documents made one after another from an unchanged read model share one scan."""
+        g = self.generations
+        key = (g.prefix, tuple(sorted(g.positions().items())))
+        cached = getattr(self, "_checksum", None)
+        if cached is None or cached[0] != key:
+            cached = self._checksum = (key, g.checksum())
+        return cached[1]
 
     def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
         return View.of(self.db, self.generations.follow(), as_of, known_at)
@@ -218,6 +228,17 @@ class ReportingService:
     def anomalies(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
+
+    @rpc
+    @query(YearlyQuery)
+    def yearly(self, q, context):
+        """D8: the yearly report's figures; without ``known_at``, as known now (and that moment is kept)."""
+        known_at = q.known_at or dt.datetime.now(dt.timezone.utc)
+        v = self.models.view(q.as_of, known_at)
+        out = yearly.figures(v, q.org_unit_id, q.year, q.term)
+        g = self.models.generations
+        out["read_model"] = {"checksum": self.models.checksum(), "generation": g.prefix.strip("g_")}
+        return out
 
     # -- replay and audit ----------------------------------------------------------------------
     @rpc

@@ -38,6 +38,20 @@ class ReportQuery(Query):
     to: BusinessDate | None = None
 
 
+class YearlyQuery(Query):
+    """The yearly report to the Standing Committee (D8): every figure of the document, one view.
+
+    Without ``known_at`` the figures are drawn as known at the moment of the query, and that moment
+    is returned, so the document can name it and ``audit reproduce`` can draw them again."""
+
+    org_unit_id: Id | None = None
+    year: int = Field(ge=1930, le=2200)
+    as_of: BusinessDate | None = None
+    known_at: dt.datetime | None = None
+    #: the term compared in the footnote table and the Đề án targets; default the year's term
+    term: Period | None = None
+
+
 class AuditTrailQuery(Query):
     member_id: Id
 
@@ -69,6 +83,8 @@ QUERIES = {
     "meetings": _report("Chất lượng sinh hoạt chi bộ", "Cell meeting quality"),
     "causes": _report("Nguyên nhân theo đối tượng đảng viên và tuổi đảng", "Causes by member category and party age"),
     "anomalies": _report("Bất thường cần kiểm tra", "Audit anomalies"),
+    "yearly": Spec(YearlyQuery, "Số liệu báo cáo năm gửi Ban Thường vụ Tỉnh ủy (D8)",
+                   "Figures of the yearly report to the Standing Committee (D8)", roles=READERS),
     "replay_status": Spec(NoParams, "Tiến độ dựng lại số liệu", "Replay progress", roles=READERS, scope_fields=()),
     "checksum": Spec(NoParams, "Mã kiểm tra của số liệu báo cáo", "Read model checksum", roles=READERS,
                      scope_fields=()),

@@ -234,7 +234,34 @@ async function loadTrend() {
   }
 }
 
+// -- the yearly report to the Standing Committee (D8): the document staff send ---------------------
+async function downloadYearly(fmt) {
+  const year = $("#yearly-year").value || String(new Date().getFullYear());
+  const params = {year, format: fmt, reason: $("#reason").value};
+  if (state.unit) params.org_unit_id = state.unit;
+  const status = $("#yearly-status");
+  status.textContent = "Đang tạo văn bản…";
+  const resp = await fetch(`${API}/documents/yearly?${new URLSearchParams(params)}`,
+                           {headers: {Authorization: `Bearer ${state.token}`}});
+  if (!resp.ok) { status.textContent = (await resp.json()).message_vi; return; }
+  const url = URL.createObjectURL(await resp.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `bao-cao-nam-${year}-${state.unit || "toan-tinh"}.${fmt}`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  status.textContent = `Đã tạo ${a.download}`;
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function showYearly() {
+  $("#panel-yearly").hidden = !allowed("yearly");
+  if (!$("#yearly-year").value) $("#yearly-year").value = $("#year").value || new Date().getFullYear();
+}
+
 async function refresh() {
+  showYearly();
   await loadUnits();
   await Promise.all([
     loadReport("term", renderTerm),
@@ -276,4 +303,6 @@ $("#login-form").addEventListener("submit", ev => {
 $("#logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
 $("#term").addEventListener("change", () => { $("#year").value = ""; refresh(); });
 $("#year").addEventListener("change", refresh);
+$("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
+$("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
 if (state.token) start();

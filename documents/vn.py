@@ -1,0 +1,61 @@
+"""Numbers and dates the Vietnamese way: 1.234,5 (dot for thousands, comma for decimals), dd/mm/yyyy."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+DASH = "—"
+
+
+def number(value: int | float | None, decimals: int = 2) -> str:
+    """1234 → 1.234; 1234.5 → 1.234,5; 109.09 → 109,09 (trailing zeros dropped, half away from zero)."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        raise TypeError("a yes/no value is not a number")
+    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if d < 0 else ""
+    whole, _, frac = f"{abs(d):f}".partition(".")
+    frac = frac.rstrip("0")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return sign + ".".join(groups) + ("," + frac if frac else "")
+
+
+def change(value: float | None) -> str:
+    """A change percentage with its sign: +109,09 / -17,47 / 0; none when there is nothing to compare."""
+    if value is None:
+        return DASH
+    text = number(value)
+    return text if text.startswith("-") or text == "0" else "+" + text
+
+
+def met(value: bool | None) -> str:
+    return DASH if value is None else ("Đạt" if value else "Không đạt")
+
+
+def date(day: dt.date | str | None) -> str:
+    if not day:
+        return ""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    return day.strftime("%d/%m/%Y")
+
+
+def moment(text: str | None) -> str:
+    """A recording time (UTC) as people read it: 14:05:03 30/11/2026 (UTC)."""
+    if not text or text.startswith("9999"):
+        return "mọi dữ kiện đã ghi nhận"
+    t = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    return t.strftime("%H:%M:%S %d/%m/%Y") + " (UTC)"
+
+
+def cell(value, kind: str) -> str:
+    if kind == "change":
+        return change(value)
+    if kind == "met":
+        return met(value)
+    return number(value, 0) if isinstance(value, int) else number(value)

@@ -1,0 +1,264 @@
+"""The figures of the yearly report to the Standing Committee (D8), in one verifiable bundle.
+
+Composed from the existing report queries (term table, movement, evaluation, warnings, meeting
+quality, causes), all on one view — one business date and one recording time — so the document
+made from them can be regenerated and compared figure by figure (``dangvien audit reproduce``).
+
+Shape: ``tables`` maps a table id to ``{title_vi, columns: [{key, label_vi, kind}], rows: [{id,
+label_vi, values: {column: value}}]}``; kinds are ``int``, ``pct`` (a rate, None when there is
+no base), ``change`` (a signed percentage, None when the previous value is 0) and ``met`` (True / False / None when no target was set). ``digest`` is
+the sha-256 of the tables' canonical JSON: equal digests, equal figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+
+from shared.errors import DomainError
+from shared.rules import TERMS, term_of
+
+from services.reporting import causes, evaluation, meetings, movement, term, warnings
+from services.reporting.periods import Period, change_pct, parse_period, previous, vn_date
+from services.reporting.view import View
+
+VERSION = 1
+FORMS_VI = {"reprimand": "Khiển trách", "warning": "Cảnh cáo", "dismissal": "Cách chức",
+            "expulsion": "Khai trừ", "dissolution": "Giải tán"}
+FORMS_OF = {"org_unit": ("reprimand", "warning", "dissolution"),
+            "member": ("reprimand", "warning", "dismissal", "expulsion")}
+WARNING_LEVELS_VI = {"warning": "Cảnh báo (1–2 lần/tháng)", "removal_ground": "Đến mức xóa tên (≥ 3)",
+                     "overdue": "Quá hạn", "screening": "Đưa vào diện sàng lọc"}
+
+
+def col(key: str, label_vi: str, kind: str = "int") -> dict:
+    return {"key": key, "label_vi": label_vi, "kind": kind}
+
+
+def table(title_vi: str, columns: list[dict], rows: list[dict]) -> dict:
+    return {"title_vi": title_vi, "columns": columns, "rows": rows}
+
+
+def row(id_: str, label_vi: str, **values) -> dict:
+    return {"id": id_, "label_vi": label_vi, "values": values}
+
+
+def term_for(year: int) -> Period:
+    """The term the year's first day belongs to (2025 → 2020-2025, the term of Đề án 02/03), else
+    the one its last day belongs to (2010 → 2010-2015)."""
+    name = term_of(dt.date(year, 1, 1)) or term_of(dt.date(year, 12, 31))
+    if name is None:
+        raise DomainError("no_term_for_year", f"Năm {year} không thuộc nhiệm kỳ nào đã cấu hình ({', '.join(TERMS)})",
+                          f"Year {year} is in no configured term ({', '.join(TERMS)})", field="year")
+    return parse_period(name, "term")
+
+
+def report_root(v: View, org: str | None) -> str | None:
+    """The unit reported on: the one asked for, else the province (the single root), else all."""
+    if org:
+        v.unit(org)  # the named 'not found'
+        return org
+    roots = v.children(None)
+    return roots[0]["org_unit_id"] if len(roots) == 1 else None
+
+
+# -- the tables -----------------------------------------------------------------------------------
+
+def footnote(v: View, org: str | None, y: Period, t: Period) -> dict:
+    """Footnote 1 of the directive for the year and for the term, each against the one before."""
+    py, pt = previous(y), previous(t)
+    by_year = {r["indicator"]: r for r in term.term_table(v, org, y, py)["rows"]}
+    by_term = {r["indicator"]: r for r in term.term_table(v, org, t, pt)["rows"]}
+    rows = [row(ind, term.LABELS_VI[ind], year=by_year[ind]["value"], previous_year=by_year[ind]["previous"],
+                year_change=by_year[ind]["change_pct"], term=by_term[ind]["value"],
+                previous_term=by_term[ind]["previous"], term_change=by_term[ind]["change_pct"])
+            for ind in term.INDICATORS]
+    cols = [col("year", f"Năm {y.name}"), col("previous_year", f"Năm {py.name}"),
+            col("year_change", "Tăng/giảm (%)", "change"),
+            col("term", f"Nhiệm kỳ {t.name}"),
+            col("previous_term", f"Nhiệm kỳ {pt.name}"),
+            col("term_change", "Tăng/giảm (%)", "change")]
+    return table("Bảng 1. Chỉ tiêu theo chú thích 1 của Chỉ thị: năm và nhiệm kỳ", cols, rows)
+
+
+def movement_table(v: View, org: str | None, y: Period) -> dict:
+    report = movement.movement(v, org, y)
+    keys = ("opening", *movement.FLOWS_IN, *movement.FLOWS_OUT, "closing")
+    cols = [col(k, movement.LABELS_VI[k]) for k in keys]
+    rows = [row(r["org_unit_id"], r["name"], **{k: r[k] for k in keys}) for r in report["rows"]]
+    return table(f"Bảng 2. Biến động đảng viên năm {y.name} (Biểu 1)", cols, rows)
+
+
+def discipline_forms(v: View, org: str | None, y: Period) -> dict:
+    """Decisions dated in the year and the year before, not annulled as known, by subject and form."""
+    def counts(p: Period) -> Counter:
+        p = p.capped(v.as_of)
+        if p.end < p.start:
+            return Counter()
+        cond, params = v.subtree("org_unit_id", org)
+        return Counter({(kind, form): n for kind, form, n in v.q(
+            f"SELECT subject_kind, form, COUNT(*) FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
+            f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond} "
+            "GROUP BY subject_kind, form", [p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params])})
+    py = previous(y)
+    now, before = counts(y), counts(py)
+    rows = []
+    for kind, forms in FORMS_OF.items():
+        who = "Tổ chức đảng" if kind == "org_unit" else "Đảng viên"
+        for form in forms:
+            a, b = now[(kind, form)], before[(kind, form)]
+            rows.append(row(f"{kind}.{form}", f"{who} — {FORMS_VI[form]}", year=a, previous_year=b,
+                            change=change_pct(a, b)))
+    cols = [col("year", f"Năm {y.name}"), col("previous_year", f"Năm {py.name}"),
+            col("change", "Tăng/giảm (%)", "change")]
+    return table(f"Bảng 3. Kỷ luật tổ chức đảng và đảng viên theo hình thức, năm {y.name}", cols, rows)
+
+
+def targets_table(v: View, org: str | None, y: Period, t: Period) -> dict:
+    """Đề án 02-ĐA/TU and 03-ĐA/TU: the term's targets and the year's, actual vs target per unit."""
+    by_term = evaluation.evaluation(v, org, t, previous(t))["rows"]
+    by_year = {(r["org_unit_id"], r["indicator"]): r for r in evaluation.evaluation(v, org, y, previous(y))["rows"]}
+    rows = []
+    for r in by_term:
+        yr = by_year[(r["org_unit_id"], r["indicator"])]
+        rows.append(row(f"{r['org_unit_id']}.{r['indicator']}", f"{r['name']} — {r['label_vi']}",
+                        term_target=r["target"], term_actual=r["actual"], term_met=r["met"],
+                        year_target=yr["target"], year_actual=yr["actual"], year_met=yr["met"]))
+    cols = [col("term_target", f"Chỉ tiêu nhiệm kỳ {t.name}"), col("term_actual", "Thực hiện nhiệm kỳ"),
+            col("term_met", "Đạt / không đạt", "met"), col("year_target", f"Chỉ tiêu năm {y.name}"),
+            col("year_actual", f"Thực hiện năm {y.name}"), col("year_met", "Đạt / không đạt", "met")]
+    return table("Bảng 4. Thực hiện Đề án 02-ĐA/TU và Đề án 03-ĐA/TU so với chỉ tiêu", cols, rows)
+
+
+def warnings_table(v: View, org: str | None, year: int, found: list[dict]) -> dict:
+    members: dict[tuple[str, str], set] = {}
+    for r in found:
+        members.setdefault((r["list"], r["level"]), set()).add(r["member_id"])
+    levels = ("warning", "removal_ground", "overdue", "screening")
+    rows = [row(name, label, **{lv: len(members.get((name, lv), ())) for lv in levels})
+            for name, label in warnings.LISTS_VI.items()]
+    cols = [col(lv, WARNING_LEVELS_VI[lv]) for lv in levels]
+    return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên)", cols, rows)
+
+
+def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> dict:
+    expected = sum(r["regular_expected"] for r in cells)
+    held = sum(r["regular_held"] for r in cells)
+    thematic_expected = sum(r["thematic_expected"] for r in cells)
+    thematic = sum(r["thematic_held"] for r in cells)
+    standard = sum(r["meetings_meeting_standard"] for r in cells)
+    full = sum(1 for r in cells if r["regular_held"] >= r["regular_expected"] and r["thematic_held"]
+               >= r["thematic_expected"])
+    rates = [r["attendance_rate"] for r in cells if r["attendance_rate"] is not None]
+    overseen = sum(r["committee_member_attended"] for r in cells)
+    noted = sum(r["committee_member_recorded"] for r in cells)
+
+    def pct(a: int, b: int) -> float | None:
+        return round(a / b * 100, 2) if b else None
+
+    rows = [row("cells", "Số chi bộ", value=len(cells)),
+            row("regular_held", "Sinh hoạt thường kỳ đã tổ chức / phải tổ chức", value=held, of=expected,
+                pct=pct(held, expected)),
+            row("thematic_held", "Sinh hoạt chuyên đề đã tổ chức / phải tổ chức", value=thematic, of=thematic_expected,
+                pct=pct(thematic, thematic_expected)),
+            row("cells_full", "Chi bộ sinh hoạt đủ số buổi", value=full, of=len(cells), pct=pct(full, len(cells))),
+            row("meeting_standard", "Buổi sinh hoạt thường kỳ đạt chuẩn (HD 12-HD/BTCTW)", value=standard, of=held,
+                pct=pct(standard, held)),
+            row("attendance", "Tỷ lệ dự sinh hoạt bình quân của chi bộ (%)",
+                pct=round(sum(rates) / len(rates), 2) if rates else None),
+            row("committee_member", "Buổi có cấp ủy viên phụ trách dự", value=overseen, of=noted, pct=pct(overseen, noted))]
+    for r in rows:
+        r["values"] = {k: r["values"].get(k) for k in ("value", "of", "pct")}
+    cols = [col("value", "Số lượng"), col("of", "Trên tổng số"), col("pct", "Tỷ lệ (%)", "pct")]
+    return table(f"Bảng 6. Chất lượng sinh hoạt chi bộ năm {y.name}", cols, rows)
+
+
+def causes_table(v: View, org: str | None, y: Period) -> dict:
+    report = causes.causes(v, org, y)
+    labels = {"removed": "Xóa tên", "resigned": "Xin ra khỏi Đảng", "expelled": "Khai trừ", "disciplined": "Bị kỷ luật"}
+    rows = [row(f"{r['group']}.{r['key']}", r["label_vi"], **{o: r[o] for o in causes.OUTCOMES})
+            for r in report["rows"]]
+    return table(f"Bảng 7. Nguyên nhân: đối tượng đảng viên và tuổi đảng, năm {y.name}",
+                 [col(o, labels[o]) for o in causes.OUTCOMES], rows)
+
+
+def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells: list[dict]) -> dict:
+    """One row per unit directly under the report's unit (D7: the province knows each direct unit)."""
+    units = v.children(org) if org else v.children(None)
+    ids = [u["org_unit_id"] for u in units]
+    moved = movement.movement_of(v, ids, y)
+    direct_of: dict[str, str] = {}
+    if ids:
+        marks = ",".join("?" * len(ids))
+        for anc, desc in v.q(f"SELECT ancestor, descendant FROM {v.t('closure')} WHERE ancestor IN ({marks})", ids):
+            direct_of[desc] = anc
+    warned: dict[str, set] = {}
+    for r in found:
+        if r["org_unit_id"] in direct_of:
+            warned.setdefault(direct_of[r["org_unit_id"]], set()).add(r["member_id"])
+    present: Counter = Counter()
+    expected: Counter = Counter()
+    standard: Counter = Counter()
+    held: Counter = Counter()
+    for c in cells:
+        d = direct_of.get(c["org_unit_id"])
+        if d and c["attendance_rate"] is not None:
+            # the rate is per cell; weigh cells equally, as the meetings table does
+            present[d] += c["attendance_rate"]
+            expected[d] += 1
+        if d:
+            standard[d] += c["meetings_meeting_standard"]
+            held[d] += c["regular_held"]
+    rows = []
+    for u in units:
+        uid = u["org_unit_id"]
+        m = moved.get(uid, {})
+        rows.append(row(uid, u["name"], closing=m.get("closing", 0), admitted=m.get("admitted", 0),
+                        removed=m.get("removed", 0), resigned=m.get("resigned", 0), expelled=m.get("expelled", 0),
+                        orgs_disciplined=term.count(v, "orgs_disciplined", uid, y),
+                        members_disciplined=term.count(v, "members_disciplined", uid, y),
+                        warned=len(warned.get(uid, ())),
+                        attendance=round(present[uid] / expected[uid], 2) if expected[uid] else None,
+                        meeting_standard=round(standard[uid] / held[uid] * 100, 2) if held[uid] else None))
+    cols = [col("closing", "Đảng viên cuối kỳ"), col("admitted", "Kết nạp"), col("removed", "Xóa tên"),
+            col("resigned", "Xin ra"), col("expelled", "Khai trừ"), col("orgs_disciplined", "Tổ chức bị kỷ luật"),
+            col("members_disciplined", "Đảng viên bị kỷ luật"), col("warned", "Đảng viên có cảnh báo"),
+            col("attendance", "Tỷ lệ dự họp (%)", "pct"), col("meeting_standard", "Buổi họp đạt chuẩn (%)", "pct")]
+    return table(f"Phụ lục. Số liệu năm {y.name} của từng đơn vị trực thuộc", cols, rows)
+
+
+# -- the bundle -----------------------------------------------------------------------------------
+
+def digest(tables: dict) -> str:
+    body = json.dumps(tables, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def figures(v: View, org: str | None, year: int, term_name: str | None = None) -> dict:
+    """Every figure of the yearly report for ``org``'s subtree, as of ``v.as_of``, known at ``v.known``."""
+    y = parse_period(str(year), "year")
+    t = parse_period(term_name, "term") if term_name else term_for(year)
+    root = report_root(v, org)
+    found = warnings.warnings(v, root, year)["rows"]
+    cells = meetings.meeting_quality(v, root, y)["rows"]
+    tables = {
+        "footnote": footnote(v, root, y, t),
+        "movement": movement_table(v, root, y),
+        "discipline": discipline_forms(v, root, y),
+        "targets": targets_table(v, root, y, t),
+        "warnings": warnings_table(v, root, year, found),
+        "meetings": meetings_table(v, root, y, cells),
+        "causes": causes_table(v, root, y),
+        "appendix": appendix_table(v, root, y, found, cells),
+    }
+    unit = v.unit(root)
+    roots = v.children(None)
+    return {"version": VERSION, "report": "yearly",
+            "province": roots[0]["name"] if len(roots) == 1 else unit["name"],
+            "params": {"org_unit_id": root, "year": year, "term": t.name, "as_of": v.as_of.isoformat(),
+                       "known_at": v.known},
+            "unit": {"org_unit_id": unit["org_unit_id"], "name": unit["name"], "kind": unit["kind"]},
+            "periods": {"year": y.label_vi(), "previous_year": previous(y).label_vi(), "term": t.label_vi(),
+                        "previous_term": previous(t).label_vi()},
+            "tables": tables, "digest": digest(tables)}

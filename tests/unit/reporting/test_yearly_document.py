@@ -1,0 +1,257 @@
+"""The yearly report to the Standing Committee (D8) as the document staff send: DOCX read back with
+python-docx; PDF (LibreOffice) rendered to PNG with pdftoppm and read with pdftotext."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from documents import vn
+from documents import yearly as doc
+from documents.yearly import document as docx_writer
+from documents.yearly import embed
+from services.reporting import yearly
+from services.reporting.periods import parse_period
+from services.reporting.term import term_table
+from shared.errors import DomainError
+from tests.unit.reporting.history import History
+from tests.unit.reporting.yearly_history import province
+
+AS_OF = dt.date(2025, 12, 31)
+CHECKSUM = "c0ffee" * 10 + "beef"
+
+
+def figures_of(h, org=None, directs=2):
+    province(h, directs=directs)
+    g = h.generations()
+    f = yearly.figures(h.view(as_of=AS_OF, known_at=dt.datetime.now(dt.timezone.utc)), org, 2025)
+    f["read_model"] = {"checksum": g.checksum(), "generation": "1"}
+    return f
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """One province, its figures and the DOCX, shared by the read-back tests (rendering takes seconds)."""
+    h = History(tmp_path_factory.mktemp("yearly"))
+    f = figures_of(h)
+    yield h, f, doc.render(f, "docx")
+    h.close()
+
+
+def all_text(d) -> str:
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts += [c.text for c in row.cells]
+    for s in d.sections:
+        parts += [p.text for p in s.footer.paragraphs]
+    return "\n".join(parts)
+
+
+def table_with(d, first_header: str, title_cell: str):
+    for t in d.tables:
+        if t.rows[0].cells[0].text == first_header and any(title_cell in c.text for c in t.rows[0].cells):
+            return t
+    raise AssertionError(f"no table headed {title_cell!r}")
+
+
+def test_docx_reads_back_as_a_party_report(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
+    header = [c.text for c in d.tables[0].rows[0].cells]
+    assert header[0].splitlines() == ["TỈNH ỦY TÂY NINH", "BAN TỔ CHỨC", "*", "Số …-BC/BTCTU"]
+    right = header[1].splitlines()
+    assert right[0] == "ĐẢNG CỘNG SẢN VIỆT NAM"
+    assert re.fullmatch(r"Tây Ninh, ngày \d\d tháng (0[12]|[3-9]|1[012]) năm \d{4}", right[1])
+    body = [p.text for p in d.paragraphs]
+    assert "BÁO CÁO" in body
+    assert any(t.startswith("Kết quả thực hiện Chỉ thị") and t.endswith("năm 2025") for t in body)
+    assert "Kính gửi: Ban Thường vụ Tỉnh ủy" in body
+    headings = ["I. TÌNH HÌNH VÀ KẾT QUẢ THỰC HIỆN", "1. Tổ chức đảng, đảng viên bị kỷ luật, bị xóa tên, xin ra khỏi Đảng",
+                "2. Biến động đảng viên", "3. Kỷ luật tổ chức đảng và đảng viên theo hình thức",
+                "4. Thực hiện chỉ tiêu Đề án 02-ĐA/TU và Đề án 03-ĐA/TU", "5. Cảnh báo sớm",
+                "6. Chất lượng sinh hoạt chi bộ", "7. Phân tích nguyên nhân theo đối tượng đảng viên",
+                "II. ĐÁNH GIÁ CHUNG", "III. NHIỆM VỤ, GIẢI PHÁP NĂM 2026", "IV. KIẾN NGHỊ, ĐỀ XUẤT", "PHỤ LỤC"]
+    positions = [body.index(h) for h in headings]
+    assert positions == sorted(positions)
+    sign = "\n".join(c.text for c in d.tables[-2].rows[0].cells)
+    assert "Nơi nhận:" in sign and "TRƯỞNG BAN" in sign
+    text = all_text(d)
+    assert "{{" not in text and "}}" not in text
+    assert "Năm 2025, Đảng bộ tỉnh Tây Ninh có 1 tổ chức đảng bị xử lý kỷ luật" in text
+    assert "3 đảng viên bị xóa tên (tăng 200% so với năm 2024)" in text
+
+
+def test_the_footnote_table_shows_report_terms_numbers(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
+    v = history.view(as_of=AS_OF)
+    by_year = term_table(v, "TN", parse_period("2025"), parse_period("2024"))["rows"]
+    by_term = term_table(v, "TN", parse_period("2020-2025"), parse_period("2015-2020"))["rows"]
+    t = table_with(d, "TT", "Năm 2025")
+    assert [c.text for c in t.rows[0].cells] == ["TT", "Nội dung", "Năm 2025", "Năm 2024", "Tăng/giảm (%)",
+                                                 "Nhiệm kỳ 2020-2025", "Nhiệm kỳ 2015-2020", "Tăng/giảm (%)"]
+    rows = {r.cells[1].text: [c.text for c in r.cells[2:]] for r in t.rows[1:]}
+    for y, term in zip(by_year, by_term):
+        assert rows[y["label_vi"]] == [vn.number(y["value"]), vn.number(y["previous"]), vn.change(y["change_pct"]),
+                                       vn.number(term["value"]), vn.number(term["previous"]),
+                                       vn.change(term["change_pct"])]
+    assert rows["Đảng viên bị xóa tên"][:3] == ["3", "1", "+200"]
+
+
+def test_every_page_footer_carries_as_of_known_at_and_checksum(made):
+    history, f, data = made
+    d = Document(io.BytesIO(data))
+    assert len(d.sections) == 2  # portrait body, landscape appendix
+    first = "\n".join(p.text for p in d.sections[0].footer.paragraphs)
+    assert f["read_model"]["checksum"] in first and f["digest"] in first
+    assert "Số liệu đến ngày 31/12/2025" in first and vn.moment(f["params"]["known_at"]) in first
+    assert all(s.footer.is_linked_to_previous for s in d.sections[1:])  # same footer on the appendix's pages
+    sec = d.sections[0]  # Hướng dẫn 36-HD/VPTW: A4, margins top/bottom 20, left 30, right 15 mm
+    mm = [round(x.mm) for x in (sec.page_width, sec.page_height, sec.top_margin, sec.bottom_margin, sec.left_margin,
+                                sec.right_margin)]
+    assert mm == [210, 297, 20, 20, 30, 15]
+    assert d.styles["Normal"].font.name == "Times New Roman"
+
+
+def test_the_document_carries_its_figures(made):
+    history, f, data = made
+    assert embed.read(data) == f
+    assert embed.diff(embed.read(data), f) == []
+    with pytest.raises(DomainError) as e:
+        embed.read(b"PK not really a zip", "x.docx")
+    assert e.value.code == "not_a_yearly_report"
+
+
+def test_staff_text_and_header_words_fill_the_template(history):
+    f = figures_of(history)
+    texts = {"uu_diem": "Các cấp ủy đã quán triệt Chỉ thị.\nRà soát đảng viên đi làm ăn xa.",
+             "nguoi_ky": "Nguyễn Văn Ký", "so_ky_hieu": "125-BC/BTCTU"}
+    d = Document(io.BytesIO(doc.render(f, "docx", texts=texts)))
+    body = [p.text for p in d.paragraphs]
+    i = body.index("1. Ưu điểm")
+    assert body[i + 1:i + 3] == ["Các cấp ủy đã quán triệt Chỉ thị.", "Rà soát đảng viên đi làm ăn xa."]
+    assert "Số 125-BC/BTCTU" in d.tables[0].rows[0].cells[0].text
+    assert "Nguyễn Văn Ký" in d.tables[-2].rows[0].cells[1].text
+    # without their text, staff see where to write
+    plain = [p.text for p in Document(io.BytesIO(doc.render(f, "docx"))).paragraphs]
+    assert plain[plain.index("1. Ưu điểm") + 1].startswith("[Cán bộ soạn thảo ghi ưu điểm")
+
+
+def test_a_direct_unit_signs_for_its_standing_committee(history):
+    f = figures_of(history, org="D1")
+    d = Document(io.BytesIO(doc.render(f, "docx")))
+    left = d.tables[0].rows[0].cells[0].text.splitlines()
+    assert left[:2] == ["ĐẢNG BỘ TỈNH TÂY NINH", "ĐẢNG BỘ HUYỆN SỐ 1"]
+    sign = d.tables[-2].rows[0].cells[1].text
+    assert "T/M BAN THƯỜNG VỤ" in sign and "BÍ THƯ" in sign
+
+
+def test_a_province_template_is_used_and_a_bad_one_is_named(history, tmp_path, monkeypatch):
+    f = figures_of(history)
+    own = Document(str(docx_writer.TEMPLATE))
+    own.add_paragraph("Mẫu riêng của Tỉnh ủy: {{ten_don_vi}} năm {{nam}}")
+    path = tmp_path / "mau-tinh.docx"
+    own.save(path)
+    monkeypatch.setenv(docx_writer.TEMPLATE_ENV, str(path))
+    d = Document(io.BytesIO(doc.render(f, "docx")))
+    assert "Mẫu riêng của Tỉnh ủy: Đảng bộ tỉnh Tây Ninh năm 2025" in [p.text for p in d.paragraphs]
+    own.add_paragraph("{{bang:khong_co}}")
+    own.save(path)
+    with pytest.raises(DomainError) as e:
+        doc.render(f, "docx")
+    assert e.value.code == "unknown_placeholder" and "khong_co" in e.value.message_vi
+    (tmp_path / "hong.docx").write_bytes(b"not a docx")
+    with pytest.raises(DomainError) as e:
+        doc.render(f, "docx", template=tmp_path / "hong.docx")
+    assert e.value.code == "template_unreadable"
+    with pytest.raises(DomainError) as e:
+        doc.render(f, "docx", template=tmp_path / "none.docx")
+    assert e.value.code == "template_not_found"
+    with pytest.raises(DomainError) as e:
+        doc.render(f, "odt")
+    assert e.value.field == "format"
+
+
+# -- PDF: LibreOffice, poppler ---------------------------------------------------------------------
+
+def need_pdf_tools():
+    missing = [t for t in ("soffice", "pdftoppm", "pdftotext", "pdfinfo", "pdffonts", "fc-list") if not shutil.which(t)]
+    if missing:
+        if os.environ.get("DANGVIEN_REQUIRE_SERVICES"):
+            pytest.fail(f"missing {missing}: run scripts/ensure-services.sh")
+        pytest.skip(f"missing {missing}")
+
+
+def run(*args) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def pages_of(pdf: Path) -> int:
+    return int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", str(pdf))).group(1))
+
+
+def test_pdf_renders_vietnamese_with_its_footer_on_every_page(made, tmp_path):
+    need_pdf_tools()
+    history, f, data = made
+    pdf = tmp_path / "bao-cao.pdf"
+    pdf.write_bytes(doc.render(f, "pdf"))
+    n = pages_of(pdf)
+    assert 3 <= n <= 12
+    run("pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page"))
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == n and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    text = run("pdftotext", "-layout", str(pdf), "-")
+    for words in ("ĐẢNG CỘNG SẢN VIỆT NAM", "TỈNH ỦY TÂY NINH", "Kính gửi: Ban Thường vụ Tỉnh ủy", "BÁO CÁO",
+                  "Đảng viên bị xóa tên", "xin ra khỏi Đảng", "Nơi nhận:", "PHỤ LỤC"):
+        assert words in text, words
+    assert "\ufffd" not in text and "□" not in text
+    for i in range(1, n + 1):  # the footer on each page, the checksum whole on one line
+        page = run("pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-")
+        assert f["read_model"]["checksum"] in page and "Số liệu đến ngày 31/12/2025" in page, i
+        assert f"Trang{i}/{n}" in re.sub(r"\s+", "", page), i
+    # every font embedded, each a Times-compatible serif whose file has a glyph for every letter used
+    fonts = [line.split()[0] for line in run("pdffonts", str(pdf)).splitlines()[2:]]
+    assert fonts and all(re.search(r"(LiberationSerif|TimesNewRoman|Tinos)", name) for name in fonts), fonts
+    assert all(line.split()[-5] == "yes" for line in run("pdffonts", str(pdf)).splitlines()[2:])
+    letters = sorted({ch for ch in text if ord(ch) > 127 and ch.isalpha()})
+    assert "ộ" in letters and "ử" in letters
+    charset = " ".join(f"{ord(ch):x}" for ch in letters)
+    assert run("fc-list", f"Liberation Serif:charset={charset}", "family").strip(), letters
+    assert embed.read(pdf.read_bytes()) == f
+
+
+def test_pdf_of_a_province_with_a_hundred_direct_units_stays_a_readable_length(history, tmp_path):
+    """New Tây Ninh has 100 committees directly under the province (DOMAIN.md §10)."""
+    need_pdf_tools()
+    province(history, directs=100)
+    g = history.generations()
+    f = yearly.figures(history.view(as_of=AS_OF), None, 2025)
+    f["read_model"] = {"checksum": g.checksum(), "generation": "1"}
+    assert len(f["tables"]["appendix"]["rows"]) == 100
+    pdf = tmp_path / "bao-cao.pdf"
+    pdf.write_bytes(doc.render(f, "pdf"))
+    n = pages_of(pdf)
+    assert 5 <= n <= 25, n
+    last = run("pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-")
+    assert "Đảng bộ huyện Số 99" in run("pdftotext", "-layout", str(pdf), "-") and f["digest"] in last
+
+
+def test_a_number_edited_by_hand_is_named(made, tmp_path):
+    history, f, data = made
+    assert embed.edited(data, f) == []
+    d = Document(io.BytesIO(data))
+    t = next(t for t in d.tables if t.rows[0].cells[0].text == "TT" and t.rows[0].cells[2].text == "Năm 2025")
+    row = next(r for r in t.rows if r.cells[1].text == "Đảng viên bị xóa tên")
+    row.cells[2].paragraphs[0].runs[0].text = "2"
+    out = io.BytesIO()
+    d.save(out)
+    assert [(e["figure"], e["printed"], e["embedded"]) for e in embed.edited(out.getvalue(), f)] == [
+        ("footnote/members_removed/year", "2", "3")]

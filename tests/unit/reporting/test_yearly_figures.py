@@ -1,0 +1,109 @@
+"""The yearly report's figures (D8) are the reporting queries' own figures, on one view."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from documents.yearly import embed
+from services.reporting import yearly
+from services.reporting.periods import parse_period
+from services.reporting.term import term_table
+from shared.errors import DomainError
+from tests.unit.reporting.yearly_history import province
+
+UTC = dt.timezone.utc
+AS_OF = dt.date(2025, 12, 31)
+
+
+def values(figures: dict, table: str) -> dict:
+    return {r["id"]: r["values"] for r in figures["tables"][table]["rows"]}
+
+
+def test_footnote_table_equals_report_term_for_the_year_and_the_term(history):
+    province(history)
+    v = history.view(as_of=AS_OF)
+    f = yearly.figures(v, None, 2025)
+    assert f["params"]["org_unit_id"] == "TN" and f["params"]["term"] == "2020-2025"
+    got = values(f, "footnote")
+    by_year = term_table(v, "TN", parse_period("2025"), parse_period("2024"))["rows"]
+    by_term = term_table(v, "TN", parse_period("2020-2025"), parse_period("2015-2020"))["rows"]
+    for y, t in zip(by_year, by_term):
+        row = got[y["indicator"]]
+        assert (row["year"], row["previous_year"], row["year_change"]) == (y["value"], y["previous"], y["change_pct"])
+        assert (row["term"], row["previous_term"], row["term_change"]) == (t["value"], t["previous"], t["change_pct"])
+    assert (got["members_removed"]["year"], got["members_removed"]["previous_year"]) == (3, 1)
+    assert got["members_removed"]["year_change"] == 200.0
+    assert got["orgs_disciplined"]["year"] == 1 and got["members_disciplined"]["year"] == 2
+    assert got["members_resigned"]["previous_year"] == 0 and got["members_resigned"]["year_change"] is None
+
+
+def test_discipline_by_form_and_subject(history):
+    province(history)
+    got = values(yearly.figures(history.view(as_of=AS_OF), None, 2025), "discipline")
+    assert got["member.reprimand"]["year"] == 1
+    assert got["member.warning"]["year"] == 1
+    assert got["org_unit.warning"]["year"] == 1
+    assert got["member.expulsion"]["year"] == 0 and got["org_unit.dissolution"]["year"] == 0
+
+
+def test_targets_met_at_the_limit_and_not_met_above_it(history):
+    province(history)
+    got = values(yearly.figures(history.view(as_of=AS_OF), None, 2025), "targets")
+    assert got["D1.members_removed"] == {"term_target": 1, "term_actual": 1, "term_met": True,
+                                         "year_target": None, "year_actual": 1, "year_met": None}
+    assert got["D0.members_removed"]["term_target"] == 2
+    assert got["D0.members_removed"]["term_actual"] == 3 and got["D0.members_removed"]["term_met"] is False
+    assert got["D0.members_resigned"]["term_met"] is None  # no target registered: not judged
+
+
+def test_movement_and_appendix_per_direct_unit(history):
+    province(history)
+    f = yearly.figures(history.view(as_of=AS_OF), None, 2025)
+    move = values(f, "movement")
+    assert move["TN"]["opening"] == 7 and move["TN"]["removed"] == 3 and move["TN"]["resigned"] == 1
+    assert move["TN"]["closing"] == 3
+    appendix = values(f, "appendix")
+    assert list(appendix) == ["D0", "D1"]
+    assert appendix["D0"]["removed"] == 2 and appendix["D0"]["resigned"] == 1 and appendix["D0"]["closing"] == 0
+    assert appendix["D1"]["closing"] == 3
+    assert appendix["D0"]["orgs_disciplined"] == 1 and appendix["D1"]["members_disciplined"] == 1
+
+
+def test_a_direct_unit_reports_on_its_own_subtree(history):
+    province(history)
+    f = yearly.figures(history.view(as_of=AS_OF), "D1", 2025)
+    assert f["unit"]["name"] == "Đảng bộ huyện Số 1" and f["province"] == "Đảng bộ tỉnh Tây Ninh"
+    assert values(f, "footnote")["members_removed"]["year"] == 1
+    with pytest.raises(DomainError) as e:
+        yearly.figures(history.view(as_of=AS_OF), "NO-SUCH", 2025)
+    assert e.value.code == "org_unit_not_found"
+
+
+def test_a_year_outside_every_term_is_named(history):
+    province(history)
+    with pytest.raises(DomainError) as e:
+        yearly.figures(history.view(as_of=AS_OF), None, 2009)
+    assert e.value.code == "no_term_for_year" and e.value.field == "year"
+    with pytest.raises(DomainError):
+        yearly.figures(history.view(as_of=AS_OF), None, 2031)
+    assert yearly.figures(history.view(as_of=AS_OF), None, 2010)["params"]["term"] == "2010-2015"
+    assert yearly.figures(history.view(as_of=AS_OF), None, 2030)["params"]["term"] == "2025-2030"
+
+
+def test_a_late_entry_changes_the_figures_known_now_not_those_at_the_documents_known_at(history):
+    province(history)
+    history.generations()
+    known_at = dt.datetime.now(UTC)
+    document = yearly.figures(history.view(as_of=AS_OF, known_at=known_at), None, 2025)
+    history.add("member.removed", "2025-08-08", {"member_id": "M00101", "ground": "abandoned_activity"},
+                org_unit_id="D1-G-C", recorded_at=known_at + dt.timedelta(days=30))
+    then = yearly.figures(history.view(as_of=AS_OF, known_at=known_at), None, 2025)
+    now = yearly.figures(history.view(as_of=AS_OF), None, 2025)
+    assert then["digest"] == document["digest"] and embed.diff(document, then) == []
+    changed = {c["figure"]: c for c in embed.diff(document, now)}
+    assert now["digest"] != document["digest"]
+    removed = changed["footnote/members_removed/year"]
+    assert (removed["document"], removed["now"]) == (3, 4)
+    assert "Đảng viên bị xóa tên" in removed["label"] and "Năm 2025" in removed["label"]
+    assert "appendix/D1/removed" in changed and "appendix/D0/removed" not in changed
