@@ -73,7 +73,7 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
     data_dir.mkdir(parents=True, exist_ok=True)
     names = runner.available_services()
     vault_key_or_exit(data_dir, names)
-    svc = runner.start(names, settings)
+    svc = start_or_exit(runner, names, settings)
     url = f"http://{host}:{port}"
     console.print(f"[green]dangvien đang chạy / running[/]: {', '.join(names)}")
     if demo:
@@ -91,9 +91,22 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
         console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
                       f"[bold]{user}[/], mã truy cập / token: [bold]{token}[/]")
     console.print(f"Quản trị / administrator token: {data_dir / 'admin.token'}")
+    key_origin = "DANGVIEN_INTEGRITY_KEY" if settings.integrity_key else settings.integrity_key_path()
+    console.print(f"Khóa toàn vẹn / integrity key: {key_origin} — niêm phong / seals: {settings.seal_path()} "
+                  f"(giữ ngoài thư mục dữ liệu / kept outside the data folder)")
     console.print(f"Mở / open: [bold]{url}[/]   (Ctrl+C để dừng / to stop)")
     sys.stdout.flush()
     runner.run_until_signalled(svc)
+
+
+def start_or_exit(runner, names, settings):
+    """Start the services, or name an unusable integrity key (Vietnamese and English) and exit 2."""
+    from shared.keys import KeyError_
+    try:
+        return runner.start(names, settings)
+    except KeyError_ as exc:
+        err.print(f"[red]Khóa toàn vẹn không dùng được / integrity key unusable[/]: {exc}")
+        raise typer.Exit(2)
 
 
 def settings_or_exit(make, **values):
@@ -134,7 +147,7 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     settings = settings_or_exit(Settings)
     vault_key_or_exit(settings.data_dir, [service])
     try:
-        svc = runner.start([service], settings)
+        svc = start_or_exit(runner, [service], settings)
     except LogInUse as exc:  # its store's log belongs to another service (KurrentDB)
         err.print(f"[red]Cấu hình sai / invalid setting[/] DANGVIEN_STORE_{service.upper()}: {exc}")
         raise typer.Exit(2)
