@@ -200,7 +200,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             console.print_json(json.dumps(out, ensure_ascii=False))
         else:
             show_verification(out)
-        if not out["ok"]:
+        if not out.get("ok", out.get("intact")):
             raise typer.Exit(1)
 
     @audit_app.command("seal")
@@ -217,7 +217,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             console.print(f"{s['source']}: vị trí / position {s['head_position']:,}, {s['event_count']:,} sự kiện / "
                           f"events, khóa / key {s['key_id']}, lúc / at {s['sealed_at']}")
         console.print(f"Đã ghi / written: {output}")
-        if not out["ok"]:
+        if not out.get("intact", False):
             show_verification(out)
             raise typer.Exit(1)
 

@@ -62,14 +62,14 @@ def verify(stores: Mapping[str, EventStore], book: SealBook | None = None, seals
 def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
     """Verify every store and seal each one that is intact now (kept in the seal folder and
     returned, to be copied outside the province's servers). A failing store is not sealed."""
-    out = {"ok": True, "seals": [], "sources": []}
+    out = {"intact": True, "seals": [], "sources": []}
     for source, store in stores.items():
         verifier = StoreVerifier(source, store, seals=book.load(source, store) if book else ())
         verifier.advance()
         report = verifier.report()
         out["sources"].append(report)
         if not report["ok"]:
-            out["ok"] = False
+            out["intact"] = False
             continue
         s = verifier.seal()
         if book is not None:

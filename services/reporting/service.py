@@ -272,7 +272,9 @@ class ReportingService:
     @rpc
     @command(VerifySeals)
     def audit_verify_seals(self, cmd, context):
-        return audit.verify(self.models.stores, self.models.seal_book, list(cmd.seals))
+        out = audit.verify(self.models.stores, self.models.seal_book, list(cmd.seals))
+        out["intact"] = out.pop("ok")  # a command's "ok" is the gateway's success flag
+        return out
 
     @rpc
     @command(SealNow)
