@@ -160,8 +160,8 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
 def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
                   url: Optional[str] = UrlOpt):
     """Nhập sự kiện từ tệp JSONL (tất cả hoặc không gì cả / all or nothing)."""
-    text = file.read_text(encoding="utf-8")
-    total = sum(1 for line in text.splitlines() if line.strip())
+    raw = file.read_bytes()  # sent as is: the gateway checks the encoding and names the line
+    total = sum(1 for line in raw.split(b"\n") if line.strip())
     client = Client(url)
     try:
         job = client.post("/api/v1/import-jobs")["job"]
@@ -171,7 +171,7 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
 
     def send():
         try:
-            outcome["result"] = client.post("/api/v1/imports", content=text.encode("utf-8"), job=job,
+            outcome["result"] = client.post("/api/v1/imports", content=raw, job=job,
                                             headers={"Content-Type": "application/x-ndjson"})
         except Exception as exc:  # reported below
             outcome["error"] = exc
