@@ -38,11 +38,23 @@ def body_bytes(request, limit: int) -> bytes:
     """The request body, refused (413 problem+json) beyond ``limit`` bytes before it is read whole."""
     declared = request.content_length
     if declared is not None and declared > limit:
+        _drain(request, declared)
         raise _too_large(limit)
     data = request.stream.read(limit + 1) if declared is None else request.get_data()
     if len(data) > limit:
         raise _too_large(limit)
     return data
+
+
+def _drain(request, declared: int, cap: int = 64 << 20) -> None:
+    """Read (and drop) a refused body, up to ``cap``, so the client reads our 413 instead of a
+    connection reset."""
+    left = min(declared, cap)
+    while left > 0:
+        chunk = request.stream.read(min(left, 1 << 16))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 def _too_large(limit: int) -> InputError:
