@@ -148,8 +148,12 @@ class Envelope(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     data: dict
-    hash: str
-    prev_hash: str
+    #: "hp:<key id>:<hex>" HMAC-SHA-256 with the integrity key over every field above, the
+    #: position included ("h:..." without it, KurrentDB); 64 hex digits (plain sha-256) in events
+    #: written before keyed hashing (docs/integrity.md)
+    hash: str = Field(description="keyed hash 'hp:<key id>:<hmac-sha256 hex>' (64-hex plain sha-256 before "
+                                  "keyed hashing); see docs/integrity.md")
+    prev_hash: str = Field(description="the stream's previous event's hash (64 zeros for the first)")
     source: str | None = None  # producing service; set by the relay, not hashed
 
     def payload(self) -> EventData:
