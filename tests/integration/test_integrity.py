@@ -104,3 +104,38 @@ def test_tampered_store_is_named_everywhere_after_a_restart(tmp_path):
         assert copy.returncode == 1 and copy.stdout, copy.stderr
         members = next(s for s in json.loads(copy.stdout)["sources"] if s["source"] == "members")
         assert members["problems"][0]["check"] == "seal_truncated"
+
+
+def test_an_old_plain_hash_store_is_upgraded_by_sealing_never_rewritten(tmp_path):
+    """A members store written before keyed hashing: `dangvien up` appends one keyed
+    integrity.upgraded event, leaves every old row as it was, and verifies intact from then on."""
+    from shared.events import NewEvent, legacy_hash
+    from shared.eventstore import open_store, records
+
+    original = records.event_hash
+    records.event_hash = legacy_hash  # write the way the code did before keyed hashing
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'data' / 'members.events.db'}")
+        for line in FILE[:3]:
+            store.append(f"org_unit-{line['data']['org_unit_id']}",
+                         [NewEvent(type=line["type"], data={**line["data"], "parent_id": line["data"].get("parent_id")},
+                                   occurred_on=line["occurred_on"], org_unit_id=line["data"]["org_unit_id"])], -1)
+        store.close()
+    finally:
+        records.event_hash = original
+    with sqlite3.connect(tmp_path / "data" / "members.events.db") as db:
+        before = db.execute("SELECT position, hash, data FROM events ORDER BY position").fetchall()
+    assert all(len(h) == 64 for _, h, _ in before)
+
+    with up(tmp_path, "upgrade") as (url, ops, proc):
+        wait_until(lambda: integrity(ops).get("members", {}).get("state") == "intact", 60, what="members intact")
+        done = run_cli(url, tmp_path, "audit", "verify", "--format", "json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        members = next(s for s in json.loads(done.stdout)["sources"] if s["source"] == "members")
+        assert members["legacy_events"] == 3 and members["events"] == 4
+    with sqlite3.connect(tmp_path / "data" / "members.events.db") as db:
+        rows = db.execute("SELECT position, hash, data FROM events ORDER BY position").fetchall()
+        upgrade = db.execute("SELECT type, stream, data FROM events WHERE position = 4").fetchone()
+    assert rows[:3] == before  # history untouched
+    assert upgrade[0] == "integrity.upgraded" and upgrade[1] == "integrity"
+    assert json.loads(upgrade[2])["legacy_head_position"] == 3 and rows[3][1].startswith("hp:")
