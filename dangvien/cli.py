@@ -91,7 +91,8 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
         console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
                       f"[bold]{user}[/], mã truy cập / token: [bold]{token}[/]")
     console.print(f"Quản trị / administrator token: {data_dir / 'admin.token'}")
-    key_origin = "DANGVIEN_INTEGRITY_KEY" if settings.integrity_key else settings.integrity_key_path()
+    from_env = settings.integrity_key is not None and settings.integrity_key.get_secret_value().strip()
+    key_origin = "DANGVIEN_INTEGRITY_KEY" if from_env else settings.integrity_key_path()
     console.print(f"Khóa toàn vẹn / integrity key: {key_origin} — niêm phong / seals: {settings.seal_path()} "
                   f"(giữ ngoài thư mục dữ liệu / kept outside the data folder)")
     console.print(f"Mở / open: [bold]{url}[/]   (Ctrl+C để dừng / to stop)")
