@@ -2,7 +2,7 @@
 (plain sha-256, as stores were written until issue 12) and after (HMAC-SHA-256 with a key id,
 covering the position).
 
-    python bench/integrity.py [--events 20000] [--backends sqlite,postgres]
+    python bench/integrity.py [--events 20000] [--backends sqlite,postgres] [--rounds 3]
 
 "before" runs the very same adapters with the hash function swapped back to the plain sha-256
 one, so the difference is the hashing alone. Replay reads the log (what a read model rebuild
@@ -85,24 +85,33 @@ def verify_rate(store) -> tuple[float, bool]:
     return n / (time.perf_counter() - start), v.ok
 
 
-def run(name: str, opener, n: int) -> None:
-    for label, ctx in (("before (plain sha-256)", plain_hashes()), ("after (HMAC-SHA-256)", contextlib.nullcontext())):
-        with opener() as store:
-            with ctx:
-                one = append_rate(store, n)
-                many = batch_rate(store, n)
-                replay = read_rate(store)
-            if label.startswith("before"):
-                upgrade(store, "bench")  # verify then needs the upgrade seal, as a real old store would
-            rate, ok = verify_rate(store)
+def run(name: str, opener, n: int, rounds: int) -> None:
+    """Before and after interleaved ``rounds`` times; the best of each is printed (a shared
+    machine's noise only ever slows a run down)."""
+    best: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for label, ctx in (("before (plain sha-256)", plain_hashes), ("after (HMAC-SHA-256)", contextlib.nullcontext)):
+            with opener() as store:
+                with ctx():
+                    one = append_rate(store, n)
+                    many = batch_rate(store, n)
+                    replay = read_rate(store)
+                if label.startswith("before"):
+                    upgrade(store, "bench")  # verify then needs the upgrade seal, as a real old store would
+                rate, ok = verify_rate(store)
+                assert ok, f"{name} {label}: the store does not verify"
+            figures = [one, many, replay, rate]
+            best[label] = [max(a, b) for a, b in zip(best.get(label, figures), figures)]
+    for label, (one, many, replay, rate) in best.items():
         print(f"{name:9} {label:24} append {one:8,.0f} ev/s   batch(100) {many:8,.0f} ev/s   "
-              f"replay read {replay:9,.0f} ev/s   verify {rate:8,.0f} ev/s ({'intact' if ok else 'FAILED'})")
+              f"replay read {replay:9,.0f} ev/s   verify {rate:8,.0f} ev/s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     keys.use(keys.Keyring([keys.Key("bench", os.urandom(32))], "bench"))  # never a key file in the repo
     plain, keyed = hash_rate(100_000)
@@ -110,7 +119,7 @@ def main() -> None:
           f"({1e6 / keyed:.1f} µs) per event")
     openers = {"sqlite": sqlite_store, "postgres": postgres_store}
     for name in args.backends.split(","):
-        run(name, openers[name], args.events)
+        run(name, openers[name], args.events, args.rounds)
 
 
 if __name__ == "__main__":
