@@ -73,7 +73,7 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
     data_dir.mkdir(parents=True, exist_ok=True)
     names = runner.available_services()
     vault_key_or_exit(data_dir, names)
-    svc = runner.start(names, settings)
+    svc = start_or_exit(runner, names, settings)
     url = f"http://{host}:{port}"
     console.print(f"[green]dangvien đang chạy / running[/]: {', '.join(names)}")
     if demo:
@@ -91,9 +91,23 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
         console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
                       f"[bold]{user}[/], mã truy cập / token: [bold]{token}[/]")
     console.print(f"Quản trị / administrator token: {data_dir / 'admin.token'}")
+    from_env = settings.integrity_key is not None and settings.integrity_key.get_secret_value().strip()
+    key_origin = "DANGVIEN_INTEGRITY_KEY" if from_env else settings.integrity_key_path()
+    console.print(f"Khóa toàn vẹn / integrity key: {key_origin} — niêm phong / seals: {settings.seal_path()} "
+                  f"(giữ ngoài thư mục dữ liệu / kept outside the data folder)")
     console.print(f"Mở / open: [bold]{url}[/]   (Ctrl+C để dừng / to stop)")
     sys.stdout.flush()
     runner.run_until_signalled(svc)
+
+
+def start_or_exit(runner, names, settings):
+    """Start the services, or name an unusable integrity key (Vietnamese and English) and exit 2."""
+    from shared.keys import KeyError_
+    try:
+        return runner.start(names, settings)
+    except KeyError_ as exc:
+        err.print(f"[red]Khóa toàn vẹn không dùng được / integrity key unusable[/]: {exc}")
+        raise typer.Exit(2)
 
 
 def settings_or_exit(make, **values):
@@ -134,7 +148,7 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     settings = settings_or_exit(Settings)
     vault_key_or_exit(settings.data_dir, [service])
     try:
-        svc = runner.start([service], settings)
+        svc = start_or_exit(runner, [service], settings)
     except LogInUse as exc:  # its store's log belongs to another service (KurrentDB)
         err.print(f"[red]Cấu hình sai / invalid setting[/] DANGVIEN_STORE_{service.upper()}: {exc}")
         raise typer.Exit(2)
@@ -147,8 +161,8 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
 def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
                   url: Optional[str] = UrlOpt):
     """Nhập sự kiện từ tệp JSONL (tất cả hoặc không gì cả / all or nothing)."""
-    text = file.read_text(encoding="utf-8")
-    total = sum(1 for line in text.splitlines() if line.strip())
+    raw = file.read_bytes()  # sent as is: the gateway checks the encoding and names the line
+    total = sum(1 for line in raw.split(b"\n") if line.strip())
     client = Client(url)
     try:
         job = client.post("/api/v1/import-jobs")["job"]
@@ -158,7 +172,7 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
 
     def send():
         try:
-            outcome["result"] = client.post("/api/v1/imports", content=text.encode("utf-8"), job=job,
+            outcome["result"] = client.post("/api/v1/imports", content=raw, job=job,
                                             headers={"Content-Type": "application/x-ndjson"})
         except Exception as exc:  # reported below
             outcome["error"] = exc

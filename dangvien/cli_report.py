@@ -46,6 +46,22 @@ def fetch(name: str, url: str | None, **params) -> dict:
         _fail(exc)
 
 
+def show_verification(out: dict) -> None:
+    t = Table(title="Kiểm tra toàn vẹn / integrity verification")
+    for h in ("Nguồn / source", "Luồng / streams", "Sự kiện / events", "Niêm phong / seals",
+              "Sự kiện hỏng đầu tiên mỗi luồng / first bad event per stream"):
+        t.add_column(h)
+    for s in out["sources"]:
+        lines = [f"{b['stream']} #{b['stream_version']} vị trí/position {b['position']} ({b['event_id']}): "
+                 f"{b['message_vi']} — {b['message_en']}" for b in s["broken"]]
+        lines += [f"{p['message_vi']} — {p['message_en']}"
+                  + (f" (niêm phong/seal @ {p['seal_head']})" if p.get("seal_head") is not None else "")
+                  for p in s.get("problems", [])]
+        t.add_row(s["source"], str(s["streams"]), str(s["events"]), str(s.get("seals_checked", 0)),
+                  "\n".join(lines) or "nguyên vẹn / intact")
+    console.print(t)
+
+
 def show(report: dict, fmt: str, output: Path | None) -> None:
     from services.reporting import exports
 
@@ -63,7 +79,9 @@ def show(report: dict, fmt: str, output: Path | None) -> None:
         raise typer.Exit(2)
     head, body = exports.table(report)
     lines = exports.title_lines(report)
-    t = Table(title=lines[0], caption=lines[1])
+    t = Table(title=lines[0], caption="\n".join(lines[1:]))
+    if len(lines) > 2:
+        err.print(f"[bold red]{lines[2]}[/]")
     for i, h in enumerate(head):
         t.add_column(h, justify="left" if i == 0 else "right")
     for row in body:
@@ -160,18 +178,60 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
     @audit_app.command("verify")
     def audit_verify(format: str = typer.Option("table", "--format", help="json | table"),
+                     seals: Optional[Path] = typer.Option(None, "--seals", exists=True, dir_okay=False,
+                                                          help="Tệp niêm phong giữ bên ngoài (audit seal --output)"),
                      url: Optional[str] = typer.Option(None, "--url")):
-        """Kiểm tra chuỗi băm của mọi luồng sự kiện; chỉ ra sự kiện hỏng đầu tiên của mỗi luồng."""
-        out = fetch("audit_verify", url)
+        """Kiểm tra mọi kho sự kiện: băm có khóa, chuỗi, vị trí, thứ tự trong luồng và các dấu niêm phong;
+        chỉ ra sự kiện hỏng đầu tiên của mỗi luồng và phép kiểm tra không đạt."""
+        if seals is not None:
+            from shared.integrity import parse_seals
+            try:
+                body = {"seals": parse_seals(seals.read_text(encoding="utf-8"))}
+            except (ValueError, UnicodeDecodeError) as exc:
+                err.print(f"[red]Tệp niêm phong không đọc được / unreadable seal file[/] {seals}: {exc}")
+                raise typer.Exit(2)
+            try:
+                out = Client(url).post(f"{API}/audit_verify_seals", json_body=body)
+            except ApiError as exc:
+                _fail(exc)
+        else:
+            out = fetch("audit_verify", url)
         if format == "json":
             console.print_json(json.dumps(out, ensure_ascii=False))
         else:
-            t = Table(title="Kiểm tra chuỗi băm / hash chains")
-            for h in ("Nguồn", "Số luồng", "Số sự kiện", "Luồng hỏng / sự kiện hỏng đầu tiên"):
-                t.add_column(h)
-            for s in out["sources"]:
-                broken = "; ".join(f"{b['stream']} #{b['stream_version']} ({b['event_id']})" for b in s["broken"])
-                t.add_row(s["source"], str(s["streams"]), str(s["events"]), broken or "nguyên vẹn / intact")
-            console.print(t)
-        if not out["ok"]:
+            show_verification(out)
+        if not out.get("ok", out.get("intact")):
             raise typer.Exit(1)
+
+    @audit_app.command("seal")
+    def audit_seal(output: Path = typer.Option(..., "--output", "-o", help="Tệp niêm phong (JSON) để giữ bên ngoài"),
+                   url: Optional[str] = typer.Option(None, "--url")):
+        """Niêm phong mọi kho nguyên vẹn ngay bây giờ và ghi các dấu niêm phong ra tệp, để giữ một bản
+        ngoài máy chủ của tỉnh (Ủy ban Kiểm tra). Kho không nguyên vẹn không được niêm phong."""
+        try:
+            out = Client(url).post(f"{API}/audit_seal", json_body={})
+        except ApiError as exc:
+            _fail(exc)
+        output.write_text(json.dumps({"seals": out["seals"]}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        for s in out["seals"]:
+            console.print(f"{s['source']}: vị trí / position {s['head_position']:,}, {s['event_count']:,} sự kiện / "
+                          f"events, khóa / key {s['key_id']}, lúc / at {s['sealed_at']}")
+        console.print(f"Đã ghi / written: {output}")
+        if not out.get("intact", False):
+            show_verification(out)
+            raise typer.Exit(1)
+
+    @audit_app.command("rotate-key")
+    def audit_rotate_key(key_file: Optional[Path] = typer.Option(None, "--key-file",
+                                                                help="Mặc định / default DANGVIEN_INTEGRITY_KEY_FILE")):
+        """Thêm khóa toàn vẹn mới (dùng cho sự kiện mới); khóa cũ được giữ để kiểm tra sự kiện cũ.
+        Khởi động lại các tiến trình để dùng khóa mới."""
+        from shared import keys
+        from shared.config import Settings
+        path = key_file or Settings().integrity_key_path()
+        try:
+            new_id = keys.rotate_file(path)
+        except keys.KeyError_ as exc:
+            err.print(f"[red]Lỗi / Error[/] {exc}")
+            raise typer.Exit(2)
+        console.print(f"Khóa mới / new key: {new_id} — {path}. Khởi động lại dịch vụ / restart the services.")

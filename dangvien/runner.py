@@ -57,7 +57,8 @@ def start(names: list[str], settings: Settings):
     memory_shim.apply()
     slog.configure(settings.log_format, settings.log_level)
     logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://
-    from shared import ops
+    from shared import integrity_watch, keys, ops
+    keys.use(keys.resolve(settings))  # before any append: raises keys.KeyError_ naming the setting
     runner = ServiceRunner(nameko_config(settings))
     for name in names:
         cls = service_class(name)
@@ -65,6 +66,8 @@ def start(names: list[str], settings: Settings):
             cls.ops_timer = ops.WorkerTimer()  # worker latency for /metrics, without touching services
         runner.add_service(cls)
     runner.start()
+    from shared.config import SERVICES
+    integrity_watch.start(settings, [n for n in names if n in SERVICES])
     if settings.metrics_port:
         try:
             ops.serve(runner, settings, settings.http_host if settings.amqp_uri.startswith("memory://") else "0.0.0.0",

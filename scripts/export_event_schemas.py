@@ -50,8 +50,10 @@ def type_schema(name: str, model) -> dict:
         env["$defs"] = {**env.get("$defs", {}), **defs}
     env["title"] = name
     personal = list(model.PERSONAL)
-    env["description"] = (f"{name} — published by the '{OWNERS[name.split('.', 1)[0]]}' service on the topic "
-                          f"exchange '{OWNERS[name.split('.', 1)[0]]}.events' with routing key '{name}'."
+    owner = OWNERS.get(name.split(".", 1)[0])
+    where = (f"published by the '{owner}' service on the topic exchange '{owner}.events'" if owner else
+             "written by every service into its own store and published on its '<service>.events' exchange")
+    env["description"] = (f"{name} — {where} with routing key '{name}'."
                           + (f" Personal fields (Decree 13/2023): {', '.join(personal)}." if personal else ""))
     return env
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.partitioning import Partition
@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     #: the personal-data vault's master key file (0600, outside the data folder; shared/vaultkey.py).
     #: Empty: ``DANGVIEN_VAULT_KEY`` if set, else ``$XDG_CONFIG_HOME/dangvien/vault.key``.
     vault_key_file: str = ""
+    #: the integrity key itself, "<key id>:<hex secret>[,...]" (last one signs), e.g. from a
+    #: secret store; wins over the key file. Never stored in the data folder or a database.
+    integrity_key: SecretStr | None = None
+    #: the integrity key file (mode 0600); empty means "<data_dir>.integrity/integrity.key",
+    #: created on first use beside (never inside) the data folder.
+    integrity_key_file: str = ""
+    #: where seals (signed statements of each store's head) are kept, apart from the stores;
+    #: empty means "<data_dir>.integrity/seals".
+    seal_dir: str = ""
+    #: how often a process re-checks new events and seals a verified head (seconds; 0: never).
+    integrity_interval_seconds: float = 30.0
     #: "json" in production, "console" on a terminal.
     log_format: str = "json"
     log_level: str = "INFO"
@@ -81,6 +92,16 @@ class Settings(BaseSettings):
 
     def store_url(self, service: str) -> str:
         return getattr(self, f"store_{service}") or f"sqlite:///{self.data_dir.resolve()}/{service}.events.db"
+
+    def integrity_dir(self) -> Path:
+        return Path(f"{self.data_dir.resolve()}.integrity")
+
+    def integrity_key_path(self) -> Path:
+        return Path(self.integrity_key_file).expanduser() if self.integrity_key_file else \
+            self.integrity_dir() / "integrity.key"
+
+    def seal_path(self) -> Path:
+        return Path(self.seal_dir).expanduser() if self.seal_dir else self.integrity_dir() / "seals"
 
     def readmodel_url(self, service: str) -> str:
         return getattr(self, f"readmodel_{service}") or f"sqlite:///{self.data_dir.resolve()}/{service}.read.db"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import uuid
 from typing import Any, Callable, ClassVar, Iterable
@@ -147,8 +148,12 @@ class Envelope(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     data: dict
-    hash: str
-    prev_hash: str
+    #: "hp:<key id>:<hex>" HMAC-SHA-256 with the integrity key over every field above, the
+    #: position included ("h:..." without it, KurrentDB); 64 hex digits (plain sha-256) in events
+    #: written before keyed hashing (docs/integrity.md)
+    hash: str = Field(description="keyed hash 'hp:<key id>:<hmac-sha256 hex>' (64-hex plain sha-256 before "
+                                  "keyed hashing); see docs/integrity.md")
+    prev_hash: str = Field(description="the stream's previous event's hash (64 zeros for the first)")
     source: str | None = None  # producing service; set by the relay, not hashed
 
     def payload(self) -> EventData:
@@ -160,10 +165,17 @@ class Envelope(BaseModel):
         return json.loads(canonical_json(self.model_dump(mode="json")))
 
 
-HASHED_FIELDS = (
+#: the fields of the plain sha-256 chain of stores written before keyed hashing (verify only)
+LEGACY_FIELDS = (
     "event_id", "type", "schema_version", "stream", "stream_version", "occurred_on",
     "recorded_at", "org_unit_id", "actor", "correlation_id", "causation_id", "data", "prev_hash",
 )
+#: keyed hashes also cover the global position (SQL stores know it before the write) and the
+#: hash scheme and key id, so none of them can be changed without the key
+HASHED_FIELDS = LEGACY_FIELDS + ("position", "scheme", "key_id")
+#: "hp": HMAC-SHA-256 covering the position (SQLite, PostgreSQL); "h": without it (KurrentDB,
+#: whose commit position is assigned by the server after the write, and which cannot be edited)
+POSITIONAL, UNPOSITIONED = "hp", "h"
 
 
 def format_recorded_at(value: dt.datetime) -> str:
@@ -172,17 +184,72 @@ def format_recorded_at(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(fields: dict) -> str:
-    """sha-256 over the canonical JSON of the hashed fields (prev_hash included: a chain)."""
+def _hash_body(fields: dict, names: tuple[str, ...]) -> bytes:
     body = {}
-    for name in HASHED_FIELDS:
+    for name in names:
         value = fields.get(name)
         if isinstance(value, dt.datetime):
             value = format_recorded_at(value)
         elif isinstance(value, dt.date):
             value = value.isoformat()
         body[name] = value
-    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+    return canonical_json(body).encode("utf-8")
+
+
+def legacy_hash(fields: dict) -> str:
+    """The plain sha-256 of stores written before keyed hashing: only to verify their old events."""
+    return hashlib.sha256(_hash_body(fields, LEGACY_FIELDS)).hexdigest()
+
+
+def event_hash(fields: dict, key=None) -> str:
+    """THE hash of an event: HMAC-SHA-256 with the current integrity key, ``<scheme>:<key id>:<hex>``.
+
+    ``fields`` are the envelope fields (``prev_hash`` included: a chain); ``position`` is covered
+    when it is an int > 0 (SQL stores), left out as None otherwise (KurrentDB). ``key`` defaults to
+    this process's current key (``shared.keys``). Call it once per event.
+    """
+    if key is None:
+        from shared.keys import keyring
+        key = keyring().current
+    position = fields.get("position")
+    positional = isinstance(position, int) and position > 0
+    scheme = POSITIONAL if positional else UNPOSITIONED
+    body = _hash_body({**fields, "position": position if positional else None, "scheme": scheme,
+                       "key_id": key.id}, HASHED_FIELDS)
+    return f"{scheme}:{key.id}:{hmac.new(key.secret, body, hashlib.sha256).hexdigest()}"
+
+
+def is_legacy(hash_value: str) -> bool:
+    return ":" not in hash_value
+
+
+def check_hash(fields: dict, ring=None, positional: bool | None = None) -> str | None:
+    """Why the stored ``fields["hash"]`` is wrong, or None when it is right.
+
+    Codes: ``unkeyed`` (a plain sha-256: only valid for events sealed by the upgrade, checked by
+    the verifier), ``unknown_key``, ``unpositioned`` (a SQL store's event hashed without its
+    position), ``hash``. ``positional`` True demands the position be covered.
+    """
+    stored = fields.get("hash") or ""
+    if is_legacy(stored):
+        return "unkeyed"
+    try:
+        scheme, key_id, _ = stored.split(":", 2)
+    except ValueError:
+        return "hash"
+    if scheme not in (POSITIONAL, UNPOSITIONED):
+        return "hash"
+    if positional and scheme != POSITIONAL:
+        return "unpositioned"
+    if ring is None:
+        from shared.keys import keyring
+        ring = keyring()
+    key = ring.get(key_id)
+    if key is None:
+        return "unknown_key"
+    if scheme == UNPOSITIONED:
+        fields = {**fields, "position": None}
+    return None if hmac.compare_digest(event_hash(fields, key), stored) else "hash"
 
 
 def fold(evolve: Callable, initial, events: Iterable):
@@ -193,12 +260,15 @@ def fold(evolve: Callable, initial, events: Iterable):
     return state
 
 
-def verify_chain(events: Iterable[Envelope]) -> Envelope | None:
-    """Return the first event of a stream whose hash or link is wrong, or None when intact."""
+def verify_chain(events: Iterable[Envelope], ring=None, positional: bool | None = None) -> Envelope | None:
+    """Return the first event of a stream whose keyed hash or link is wrong, or None when intact.
+
+    Plain (unkeyed) hashes fail here; the store verifier (``shared.integrity``) accepts them only
+    for the events an upgrade seal covers.
+    """
     prev = GENESIS_HASH
     for env in events:
-        fields = env.model_dump()
-        if env.prev_hash != prev or event_hash(fields) != env.hash:
+        if env.prev_hash != prev or check_hash(env.model_dump(), ring, positional) is not None:
             return env
         prev = env.hash
     return None

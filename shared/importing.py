@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 from shared.application import Context
 from shared.buffered import BufferedStore
 from shared.errors import DomainError, from_validation_error
-from shared.events import catalog, derived_event_id
+from shared.events import canonical_json, catalog, derived_event_id, model_for
+from shared.inputcheck import BOM, InputError, loads, split_lines
 from shared.eventstore import EventStore
 
 Importer = tuple[type[BaseModel], Callable]
@@ -29,11 +30,17 @@ def parse_jsonl(text: str) -> tuple[list[dict], list[dict]]:
     """Lines of the file as dicts with their line number; errors for lines that are not even events."""
     known = catalog()
     lines, errors = [], []
-    for n, raw in enumerate(text.splitlines(), start=1):
+    seen: dict[str, tuple[int, str]] = {}  # explicit event_id -> (line, content summary)
+    if text.startswith(BOM):  # Excel and Notepad save UTF-8 with a byte order mark
+        text = text[1:]
+    for n, raw in enumerate(split_lines(text), start=1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = loads(raw)
+        except InputError as exc:
+            errors.append(line_error(n, exc.code, exc.message_vi, exc.message_en, exc.field))
+            continue
         except json.JSONDecodeError as exc:
             errors.append(line_error(n, "invalid_json", f"Dòng không phải JSON hợp lệ: {exc.msg}",
                                      f"Not valid JSON: {exc.msg}"))
@@ -67,9 +74,80 @@ def parse_jsonl(text: str) -> tuple[list[dict], list[dict]]:
             errors.append(line_error(n, "invalid_data", "«data» phải là một đối tượng JSON",
                                      "'data' must be a JSON object", "data"))
             continue
+        unit = obj.get("org_unit_id")
+        if unit is not None and "org_unit_id" in obj["data"] and obj["data"]["org_unit_id"] != unit:
+            errors.append(line_error(n, "org_unit_mismatch",
+                                     f"«org_unit_id» của dòng ({unit}) khác với «data.org_unit_id» "
+                                     f"({obj['data']['org_unit_id']})",
+                                     f"The line's 'org_unit_id' ({unit}) contradicts 'data.org_unit_id' "
+                                     f"({obj['data']['org_unit_id']})", "org_unit_id"))
+            continue
+        if "event_id" in obj:
+            eid = obj["event_id"]
+            if not isinstance(eid, str) or not eid.strip() or len(eid) > 100:
+                errors.append(line_error(n, "invalid_event_id", "«event_id» phải là một chuỗi không rỗng (tối đa 100 ký tự)",
+                                         "'event_id' must be a non-empty string (at most 100 characters)", "event_id"))
+                continue
+            content = summary(obj["type"], obj["occurred_on"], obj["data"], unit)
+            if eid in seen and seen[eid][1] != content:
+                first, before = seen[eid]
+                errors.append(line_error(
+                    n, "event_id_conflict",
+                    f"«event_id» {eid} đã dùng ở dòng {first} với nội dung khác — dòng {first}: {before}; "
+                    f"dòng {n}: {content}",
+                    f"'event_id' {eid} is already used on line {first} with different content — line {first}: "
+                    f"{before}; line {n}: {content}", "event_id"))
+                continue
+            seen.setdefault(eid, (n, content))
         obj["line"] = n
         lines.append(obj)
     return lines, errors
+
+
+def summary(type_: str, occurred_on, data: dict, org_unit_id: str | None = None, limit: int = 300) -> str:
+    """A line's or a stored event's content in one short, comparable text."""
+    text = f"{type_} {occurred_on} " + (f"[{org_unit_id}] " if org_unit_id else "") + canonical_json(data)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stored_conflict(line: dict, envelopes) -> dict | None:
+    """The error when the line's explicit ``event_id`` is already stored with other content
+    (a retried command finds its stored events and writes nothing: that must be the same fact)."""
+    eid = line.get("event_id")
+    env = next((e for e in envelopes or () if getattr(e, "event_id", None) == eid), None) if eid else None
+    if env is None:
+        return None
+    same = env.type == line["type"] and env.occurred_on.isoformat() == str(line["occurred_on"])
+    if same:
+        try:
+            mine = model_for(line["type"]).model_validate(line["data"]).model_dump(mode="json")
+            theirs = env.payload().model_dump(mode="json")
+        except (KeyError, ValidationError):
+            mine, theirs = line["data"], env.data
+        same = all(mine.get(k) == theirs.get(k) for k in line["data"])
+    if same:
+        return None
+    ours = summary(line["type"], line["occurred_on"], line["data"], line.get("org_unit_id"))
+    stored = summary(env.type, env.occurred_on.isoformat(), env.data, env.org_unit_id)
+    return line_error(line["line"], "event_id_conflict",
+                      f"«event_id» {eid} đã được lưu với nội dung khác — đã lưu: {stored}; dòng {line['line']}: {ours}",
+                      f"'event_id' {eid} is already stored with different content — stored: {stored}; "
+                      f"line {line['line']}: {ours}", "event_id")
+
+
+def unit_conflict(line: dict, envelopes) -> dict | None:
+    """The error when the line's envelope ``org_unit_id`` is not the unit its event belongs to."""
+    unit = line.get("org_unit_id")
+    if unit is None:
+        return None
+    for env in envelopes or ():
+        decided = getattr(env, "org_unit_id", None)
+        if decided is not None and decided != unit:
+            return line_error(line["line"], "org_unit_mismatch",
+                              f"«org_unit_id» của dòng ({unit}) khác với tổ chức của sự kiện ({decided})",
+                              f"The line's 'org_unit_id' ({unit}) contradicts the event's unit ({decided})",
+                              "org_unit_id")
+    return None
 
 
 def line_command_id(line: dict) -> str:
@@ -94,7 +172,10 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
             cmd = model.model_validate(payload)
             # a line may carry its provenance (e.g. the spreadsheet row it came from) as correlation
             meta = {"correlation_id": line["correlation_id"]} if line.get("correlation_id") else {}
-            use_case(buffer, cmd, ctx.child(command_id=line_command_id(line), **meta))
+            envelopes = use_case(buffer, cmd, ctx.child(command_id=line_command_id(line), **meta))
+            problem = stored_conflict(line, envelopes) or unit_conflict(line, envelopes)
+            if problem is not None:
+                errors.append(problem)
         except ValidationError as exc:
             err = from_validation_error(exc, prefix="data")
             if err.field == "data.occurred_on":

@@ -93,7 +93,24 @@ def metrics_text(settings) -> str:
             if store is not None:
                 lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
                              f"{store.count_after(position)}")
-    return "\n".join(lines + LATENCY.render()) + "\n"
+    return "\n".join(lines + integrity_metrics() + LATENCY.render()) + "\n"
+
+
+def integrity_metrics() -> list[str]:
+    from shared import integrity_watch
+    state = integrity_watch.snapshot()
+    lines = ["# HELP dangvien_integrity_ok 1 when the store verified intact, 0 when it failed (absent: checking).",
+             "# TYPE dangvien_integrity_ok gauge",
+             "# HELP dangvien_integrity_verified_events Events of the store verified by this process.",
+             "# TYPE dangvien_integrity_verified_events gauge",
+             "# HELP dangvien_integrity_problems Broken streams and store-level problems found.",
+             "# TYPE dangvien_integrity_problems gauge"]
+    for source, s in sorted(state.items()):
+        if s.get("state") in ("intact", "failed"):
+            lines.append(f'dangvien_integrity_ok{{store="{source}"}} {1 if s["state"] == "intact" else 0}')
+            lines.append(f'dangvien_integrity_problems{{store="{source}"}} {s.get("problems", 0)}')
+        lines.append(f'dangvien_integrity_verified_events{{store="{source}"}} {s.get("checked_events") or 0}')
+    return lines
 
 
 def ready(runner) -> tuple[bool, dict]:
@@ -124,7 +141,10 @@ def serve(runner, settings, host: str, port: int):
             body, status, ctype = json.dumps({"status": "ok"}), "200 OK", "application/json"
         elif path == "/readyz":
             ok, checks = ready(runner)
-            body = json.dumps({"ready": ok, "checks": checks})
+            from shared import integrity_watch
+            # the integrity state is shown, not a readiness condition: a tampered store is for
+            # people to judge (it is logged loudly and flagged on every report), not a restart loop
+            body = json.dumps({"ready": ok, "checks": checks, "integrity": integrity_watch.snapshot()})
             status, ctype = ("200 OK" if ok else "503 Service Unavailable"), "application/json"
         elif path == "/metrics":
             body, status, ctype = metrics_text(settings), "200 OK", "text/plain; version=0.0.4"

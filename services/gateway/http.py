@@ -6,6 +6,7 @@ import json
 from werkzeug.wrappers import Response
 
 from shared.errors import DomainError
+from shared.inputcheck import MAX_COMMAND_BYTES, InputError, decode_utf8, loads
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -33,9 +34,37 @@ def problem_from_exc(exc: DomainError) -> Response:
     return problem_from_error(exc.to_dict())
 
 
+def body_bytes(request, limit: int) -> bytes:
+    """The request body, refused (413 problem+json) beyond ``limit`` bytes before it is read whole."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        _drain(request, declared)
+        raise _too_large(limit)
+    data = request.stream.read(limit + 1) if declared is None else request.get_data()
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+def _drain(request, declared: int, cap: int = 64 << 20) -> None:
+    """Read (and drop) a refused body, up to ``cap``, so the client reads our 413 instead of a
+    connection reset."""
+    left = min(declared, cap)
+    while left > 0:
+        chunk = request.stream.read(min(left, 1 << 16))
+        if not chunk:
+            return
+        left -= len(chunk)
+
+
+def _too_large(limit: int) -> InputError:
+    return InputError("too_large", f"Nội dung quá lớn (tối đa {limit:,} byte)", f"Body too large (at most {limit:,} bytes)")
+
+
 def read_json(request) -> dict:
+    """A command's JSON body: strict UTF-8, no control characters, at most MAX_DEPTH deep."""
     try:
-        body = json.loads(request.get_data(as_text=True) or "null")
+        body = loads(decode_utf8(body_bytes(request, MAX_COMMAND_BYTES)) or "null")
     except json.JSONDecodeError as exc:
         raise DomainError("invalid_json", f"Nội dung không phải JSON hợp lệ: {exc.msg}",
                           f"Body is not valid JSON: {exc.msg}") from None
@@ -50,3 +79,83 @@ def rpc_answer(answer: dict, status: int = 200) -> Response:
         body = {k: v for k, v in answer.items() if k != "ok"}
         return json_response(body.get("result", body), status=status)
     return problem_from_error(answer["error"])
+
+
+_STATUS_WORDS = {404: ("Không có địa chỉ này", "Not found"),
+                 405: ("Phương thức HTTP không được hỗ trợ ở địa chỉ này", "HTTP method not allowed here"),
+                 413: ("Nội dung quá lớn", "Body too large"),
+                 414: ("Địa chỉ (URL) quá dài", "URL too long"),
+                 431: ("Tiêu đề HTTP quá lớn", "HTTP headers too large")}
+
+
+def problem_bytes(status: int, code: str, reason: str) -> bytes:
+    """A whole raw HTTP/1.0 problem+json response, for answers written before any app runs."""
+    vi, en = _STATUS_WORDS[status]
+    body = json.dumps({"type": f"https://dangvien.example/problems/{code}", "title": en, "status": status,
+                       "code": code, "detail": f"{vi} — {en}", "message_vi": vi, "message_en": en},
+                      ensure_ascii=False).encode("utf-8")
+    return (f"HTTP/1.0 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1") + body
+
+
+def install_problem_answers() -> None:
+    """Every non-2xx answer of the HTTP server is problem+json: werkzeug's routing errors (404,
+    405 with its Allow header) and eventlet's refusals of oversized request lines and headers
+    (which it writes itself, empty, before any application code runs). Idempotent."""
+    from eventlet import wsgi
+    from nameko.web import server
+    from werkzeug.exceptions import HTTPException
+
+    if getattr(server.WsgiApp, "_dangvien_problems", False):
+        return
+    original_call = server.WsgiApp.__call__
+
+    def routed(self, environ, start_response):
+        from werkzeug.wrappers import Request
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            adapter.match()
+        except HTTPException as exc:
+            code = exc.code or 500
+            words = _STATUS_WORDS.get(code, (exc.name, exc.name))
+            response = problem(code, {404: "not_found", 405: "method_not_allowed"}.get(code, "http_error"), *words)
+            if code == 405 and getattr(exc, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response(environ, start_response)
+        except Exception:
+            pass
+        return original_call(self, environ, start_response)
+
+    server.WsgiApp.__call__ = routed
+    server.WsgiApp._dangvien_problems = True
+
+    rewrites = {
+        wsgi.RESPONSE_414: problem_bytes(414, "url_too_long", "Request URI Too Long"),
+        b"HTTP/1.0 400 Header Line Too Long\r\nConnection: close\r\nContent-length: 0\r\n\r\n":
+            problem_bytes(431, "header_too_large", "Request Header Fields Too Large"),
+        b"HTTP/1.0 400 Headers Too Large\r\nConnection: close\r\nContent-length: 0\r\n\r\n":
+            problem_bytes(431, "headers_too_large", "Request Header Fields Too Large"),
+    }
+    protocol = server.HttpOnlyProtocol
+    original_handle = protocol.handle_one_request
+
+    class _Writer:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def write(self, data):
+            return self._inner.write(rewrites.get(bytes(data), data) if len(data) < 200 else data)
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+    def handle_one_request(self):
+        inner = self.wfile
+        self.wfile = _Writer(inner)
+        try:
+            return original_handle(self)
+        finally:
+            if isinstance(self.wfile, _Writer):
+                self.wfile = inner
+
+    protocol.handle_one_request = handle_one_request

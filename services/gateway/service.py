@@ -31,7 +31,9 @@ from services.gateway import access, exports, forms, imports, openapi
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import AccessLog, personal_subjects
 from services.gateway.auth import UserStore, db_url, ensure_admin_token
-from services.gateway.http import json_response, problem, problem_from_exc, read_json, rpc_answer
+from services.gateway.http import (body_bytes, install_problem_answers, json_response, problem, problem_from_exc,
+                                   read_json, rpc_answer)
+from shared.inputcheck import MAX_IMPORT_BYTES, InputError, decode_utf8
 
 SERVICE = "gateway"
 API = "/api/v1"
@@ -39,6 +41,7 @@ BACKENDS = ("members", "meetings", "discipline", "reporting")
 STATIC = Path(__file__).parent / "static"
 
 log = structlog.get_logger(service=SERVICE)  # lazy: bound after shared.logging.configure() runs
+install_problem_answers()  # 404/405 and oversized headers answer problem+json too
 
 
 class Unavailable(DomainError):
@@ -102,8 +105,15 @@ def guarded(fn):
             # the contract names an endpoint its service does not implement yet
             response = problem(501, "not_implemented", "Chức năng này chưa được triển khai",
                                "This endpoint is not implemented yet")
+        except InputError as exc:
+            response = problem(413 if exc.code == "too_large" else 400, exc.code, exc.message_vi, exc.message_en,
+                               exc.field)
         except RemoteError as exc:
             log.error("backend_failed", path=request.path, error=exc.exc_type)
+            response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
+                               "Internal error, please try again later")
+        except Exception as exc:  # never a traceback or text/plain: problem+json, logged by type only
+            log.error("gateway_failed", path=request.path, error=type(exc).__name__)
             response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
                                "Internal error, please try again later")
         log.info("http", method=request.method, path=request.path, status=response.status_code)
@@ -390,7 +400,14 @@ class GatewayService:
     @guarded
     def start_import(self, request):
         user = self._import_admin(request)
-        text = request.get_data(as_text=True)
+        raw = body_bytes(request, MAX_IMPORT_BYTES)
+        try:
+            text = decode_utf8(raw)
+        except InputError as exc:
+            line = {"line": exc.line, "code": exc.code,
+                    "message_vi": exc.message_vi, "message_en": exc.message_en, "field": None}
+            return problem(422, "import_refused", "Tệp nhập bị từ chối, không có dữ liệu nào được ghi",
+                           "The import file was refused; nothing was written", errors=[line])
         if user.scope is not None:
             lines, _ = parse_jsonl(text)
             access.check_import(user, lines, self._resolver())

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from shared.events import Envelope, model_for, verify_chain
+from shared.events import Envelope, model_for
+from shared.integrity import SealBook, StoreVerifier, verify_stores
 from shared.eventstore import EventStore
 from shared.logging import PERSONAL_KEYS
 
@@ -51,20 +52,42 @@ def trail(v: View, stores: Mapping[str, EventStore], member_id: str) -> dict:
     return {"member_id": member_id, "rows": rows}
 
 
-def verify(stores: Mapping[str, EventStore]) -> dict:
-    """Every stream of every source store; the first broken event of each broken stream."""
-    out = {"ok": True, "sources": []}
+def verify(stores: Mapping[str, EventStore], book: SealBook | None = None, seals: list[dict] | None = None) -> dict:
+    """Every store whole (positions, stream versions, links, keyed hashes) and against every seal
+    (the seal folder's and any external copy given); the first broken event of each broken stream
+    and each store-level problem, named with the failed check in Vietnamese and English."""
+    return verify_stores(stores, book=book, seals=seals)
+
+
+def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
+    """Verify every store and seal each one that is intact now (kept in the seal folder and
+    returned, to be copied outside the province's servers). A failing store is not sealed."""
+    out = {"intact": True, "seals": [], "sources": []}
     for source, store in stores.items():
-        streams = events = 0
-        broken = []
-        for name in store.stream_names():
-            history = store.read_stream(name)
-            streams += 1
-            events += len(history)
-            bad = verify_chain(history)
-            if bad is not None:
-                broken.append({"stream": name, "event_id": bad.event_id, "stream_version": bad.stream_version,
-                               "position": bad.position, "type": bad.type})
-        out["sources"].append({"source": source, "streams": streams, "events": events, "broken": broken})
-        out["ok"] = out["ok"] and not broken
+        verifier = StoreVerifier(source, store, seals=book.load(source, store) if book else ())
+        verifier.advance()
+        report = verifier.report()
+        out["sources"].append(report)
+        if not report["ok"]:
+            out["intact"] = False
+            continue
+        s = verifier.seal()
+        if book is not None:
+            book.add(s)
+        out["seals"].append(s)
     return out
+
+
+def integrity_header() -> dict | None:
+    """The warning every report carries while a source store fails verification (None: all intact
+    or still being checked)."""
+    from shared import integrity_watch
+    failing = integrity_watch.failing()
+    if not failing:
+        return None
+    names = ", ".join(failing)
+    return {"intact": False, "failing_sources": failing,
+            "message_vi": f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa "
+                          "(xem dangvien audit verify)",
+            "message_en": f"WARNING: event store {names} fails integrity verification — figures may have been "
+                          "tampered with (see dangvien audit verify)"}

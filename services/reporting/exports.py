@@ -66,8 +66,12 @@ def title_lines(report: dict) -> list[str]:
         period += f" — so với {report['compare_vi']}"
     known = report.get("known_at")
     known_vi = f"ghi nhận đến {known}" if known else "mọi dữ kiện đã ghi nhận"
-    return [f"{TITLES_VI.get(name, name)} — {report.get('unit_name', '')}",
-            f"{period} — số liệu đến ngày {report.get('as_of_vi', '')}, {known_vi}"]
+    lines = [f"{TITLES_VI.get(name, name)} — {report.get('unit_name', '')}",
+             f"{period} — số liệu đến ngày {report.get('as_of_vi', '')}, {known_vi}"]
+    flag = report.get("integrity")
+    if isinstance(flag, dict) and flag.get("intact") is False:
+        lines.append(f"{flag.get('message_vi', '')} / {flag.get('message_en', '')}")
+    return lines
 
 
 def table(report: dict) -> tuple[list[str], list[list[Any]]]:

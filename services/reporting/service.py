@@ -9,9 +9,10 @@ from nameko.rpc import rpc
 
 from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
-                                        ReportQuery, YearlyQuery)
+                                        ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import Conflict, NotFound
 from shared.importing import run_import
+from shared.integrity import SealBook
 from shared.projection import WAITING
 from shared.runtime import (EventStoreProvider, RelayProvider, command, log, partition_event_handler, query,
                             readmodel_at, settings_of, store_at)
@@ -36,6 +37,7 @@ class ReadModels(DependencyProvider):
     def setup(self):
         import eventlet
         settings = settings_of(self.container.config)
+        self.seal_book = SealBook(settings.seal_path())
         self.db = readmodel_at(settings.readmodel_url(SERVICE))
         self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
         self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
@@ -114,6 +116,20 @@ class ReadModels(DependencyProvider):
         return self
 
 
+def integrity_flagged(fn):
+    """A report computed while a source store fails verification says so in its header."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(self, q, context):
+        report = fn(self, q, context)
+        flag = audit.integrity_header()
+        if flag is not None and isinstance(report, dict):
+            report = {**report, "integrity": flag}
+        return report
+    return wrapper
+
+
 def period_of(q: ReportQuery, v: View) -> Period:
     return choose_period(q.term, q.year, q.from_, q.to, v.as_of)
 
@@ -186,6 +202,7 @@ class ReportingService:
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def term(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         period = period_of(q, v)
@@ -193,12 +210,14 @@ class ReportingService:
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def movement(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         return movement.movement(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def warnings(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         v.unit(q.org_unit_id)
@@ -206,6 +225,7 @@ class ReportingService:
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def evaluation(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         period = period_of(q, v)
@@ -213,18 +233,21 @@ class ReportingService:
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def meetings(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def causes(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         return causes.causes(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
+    @integrity_flagged
     def anomalies(self, q, context):
         v = self.models.view(q.as_of, q.known_at)
         return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
@@ -265,7 +288,19 @@ class ReportingService:
     @rpc
     @query(NoParams)
     def audit_verify(self, q, context):
-        return audit.verify(self.models.stores)
+        return audit.verify(self.models.stores, self.models.seal_book)
+
+    @rpc
+    @command(VerifySeals)
+    def audit_verify_seals(self, cmd, context):
+        out = audit.verify(self.models.stores, self.models.seal_book, list(cmd.seals))
+        out["intact"] = out.pop("ok")  # a command's "ok" is the gateway's success flag
+        return out
+
+    @rpc
+    @command(SealNow)
+    def audit_seal(self, cmd, context):
+        return audit.seal(self.models.stores, self.models.seal_book)
 
     # -- for the import job's "caught up" wait -------------------------------------------------
     @rpc

@@ -2,7 +2,7 @@
 
 Each module registers its payload models; ``docs/events/`` holds their exported JSON Schemas.
 """
-from shared.catalog import discipline, meetings, members, reporting  # noqa: F401
+from shared.catalog import discipline, integrity, meetings, members, reporting  # noqa: F401
 
 #: which service owns (writes) each event type, by the type's prefix
 OWNERS = {

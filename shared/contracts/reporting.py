@@ -60,6 +60,19 @@ class NoParams(Query):
     pass
 
 
+class SealNow(Command):
+    """Seal every intact store now; the answer carries the seals, to be kept outside the servers."""
+
+    occurred_on: BusinessDate = Field(default_factory=dt.date.today)
+
+
+class VerifySeals(Command):
+    """Verify every store also against seals kept elsewhere (``dangvien audit seal --output``)."""
+
+    occurred_on: BusinessDate = Field(default_factory=dt.date.today)
+    seals: list[dict] = Field(max_length=100_000)
+
+
 class RegisterTarget(Command):
     """Chỉ tiêu (Đề án 02/03-ĐA/TU, đăng ký "trong sạch, vững mạnh"): a maximum for a unit and period."""
 
@@ -90,12 +103,19 @@ QUERIES = {
                      scope_fields=()),
     "audit_trail": Spec(AuditTrailQuery, "Lịch sử mọi dữ kiện về một đảng viên", "Every fact about a member",
                         roles=("inspector", "administrator")),
-    "audit_verify": Spec(NoParams, "Kiểm tra chuỗi băm của mọi luồng sự kiện", "Verify every stream's hash chain",
+    "audit_verify": Spec(NoParams, "Kiểm tra tính toàn vẹn mọi kho sự kiện (băm có khóa, chuỗi, vị trí, niêm phong)",
+                         "Verify every event store (keyed hashes, chains, positions, seals)",
                          roles=("inspector", "administrator"), scope_fields=()),
 }
 COMMANDS = {
     "register_target": Spec(RegisterTarget, "Đăng ký chỉ tiêu", "Register a target",
                             roles=("administrator", "clerk")),
+    "audit_seal": Spec(SealNow, "Niêm phong mọi kho sự kiện nguyên vẹn (để giữ bản sao bên ngoài)",
+                       "Seal every intact event store (keep the copy outside the servers)",
+                       roles=("inspector", "administrator"), scope_fields=()),
+    "audit_verify_seals": Spec(VerifySeals, "Kiểm tra mọi kho sự kiện với các dấu niêm phong giữ bên ngoài",
+                               "Verify every event store against seals kept elsewhere",
+                               roles=("inspector", "administrator"), scope_fields=()),
     "replay": Spec(NoParams, "Dựng lại toàn bộ số liệu báo cáo từ kho sự kiện",
                    "Rebuild every read model from the event stores", roles=("administrator",), scope_fields=()),
 }

@@ -41,6 +41,8 @@ class EventStore(abc.ABC):
     """Port. Adapters implement the abstract methods; the rest is shared behaviour."""
 
     url: str = ""
+    #: True when positions are 1, 2, 3, ... without gaps (SQL adapters): the verifier demands it
+    positions_gapless: bool = False
 
     def __init__(self) -> None:
         self._appended = threading.Condition()

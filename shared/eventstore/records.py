@@ -15,7 +15,10 @@ COLUMNS = ("position", "event_id", "stream", "stream_version", "type", "schema_v
 
 def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
           first_position: int) -> list[dict]:
-    """Fields of each new event with its stream version, global position and hash link."""
+    """Fields of each new event with its stream version, global position and keyed hash link.
+
+    ``first_position`` 0 means the engine assigns positions after the write (KurrentDB): the
+    hash then leaves the position out."""
     now = utcnow()
     prev = last_hash or GENESIS_HASH
     rows = []
@@ -28,6 +31,7 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
             "org_unit_id": ev.org_unit_id, "actor": ev.actor,
             "correlation_id": ev.correlation_id, "causation_id": ev.causation_id,
             "data": ev.data, "prev_hash": prev,
+            "position": first_position + i if first_position > 0 else None,
         }
         fields["hash"] = event_hash(fields)
         fields["position"] = first_position + i
@@ -59,6 +63,8 @@ class SqlReads:
     params)`` runs one statement. Paged so neither side holds the whole log at once."""
 
     P = "?"
+    #: positions are 1, 2, 3, ... without gaps, and known before the write (so they are hashed)
+    positions_gapless = True
 
     def _query(self, sql: str, params: tuple = ()) -> list:
         raise NotImplementedError

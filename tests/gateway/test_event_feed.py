@@ -54,7 +54,8 @@ def test_an_external_consumer_receives_the_documented_event(tmp_path):
     assert event["data"] == {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province",
                              "parent_id": None}
     assert event["occurred_on"] == "2025-07-01" and event["actor"] == "admin"
-    assert len(event["hash"]) == 64 and event["stream_version"] == 0
+    scheme, key_id, digest = event["hash"].split(":")  # keyed: "hp:<key id>:<hmac-sha256 hex>"
+    assert scheme == "hp" and key_id and len(digest) == 64 and event["stream_version"] == 0
 
 
 def test_the_published_schemas_are_up_to_date():

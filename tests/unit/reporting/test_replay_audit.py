@@ -107,7 +107,9 @@ def test_audit_verify_names_the_edited_event_in_sqlite(history):
     members = next(s for s in out["sources"] if s["source"] == "members")
     assert not out["ok"]
     assert members["broken"] == [{"stream": "member-M1", "event_id": victim.event_id, "stream_version": 1,
-                                  "position": victim.position, "type": "member.rated"}]
+                                  "position": victim.position, "type": "member.rated", "check": "hash",
+                                  "message_vi": "Băm có khóa không khớp: nội dung sự kiện đã bị sửa hoặc giả mạo",
+                                  "message_en": "keyed hash does not match: the event was edited or forged"}]
 
 
 def test_audit_verify_names_the_edited_event_in_postgresql():

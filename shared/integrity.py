@@ -1,0 +1,362 @@
+"""Verifying a whole event store, sealing its head, and upgrading plain-hash stores.
+
+One pass over the log in position order checks, for every event:
+
+- ``position``: SQL stores' global positions are contiguous from 1 (KurrentDB's only increase);
+- ``version``: each stream's versions are contiguous from 0;
+- ``link``: each event's ``prev_hash`` is the hash of the stream's previous event;
+- ``hash``: the keyed hash (``shared.events.check_hash``), with the key id it names;
+
+and against every **seal** (a signed statement of head position, event count and last hash, kept
+outside the store): the event at the sealed position must still carry the sealed hash after
+exactly the sealed number of events, and the log must reach every sealed head. So deleting the
+last events, a whole stream or the whole store, reordering and position edits are all caught.
+
+Stores written before keyed hashing keep their plain sha-256 events: an ``integrity.upgraded``
+event (keyed) fixes them by a digest, so they can be verified but no longer recomputed unnoticed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from shared.events import (GENESIS_HASH, Envelope, NewEvent, canonical_json, check_hash, derived_event_id,
+                           is_legacy, legacy_hash, utcnow)
+
+UPGRADE_TYPE = "integrity.upgraded"
+UPGRADE_STREAM = "integrity"
+
+#: every failed check, Vietnamese first, English beside
+CHECKS: dict[str, tuple[str, str]] = {
+    "hash": ("Băm có khóa không khớp: nội dung sự kiện đã bị sửa hoặc giả mạo",
+             "keyed hash does not match: the event was edited or forged"),
+    "link": ("Liên kết chuỗi (prev_hash) sai: sự kiện trước đó trong luồng đã bị xóa, chèn hoặc sửa",
+             "chain link (prev_hash) broken: the stream's previous event was deleted, inserted or changed"),
+    "version": ("Số thứ tự trong luồng không liên tục từ 0: có sự kiện bị xóa hoặc chuyển luồng",
+                "stream versions are not contiguous from 0: an event was deleted or moved"),
+    "position": ("Vị trí toàn cục không liên tục: có sự kiện bị xóa hoặc vị trí bị sửa",
+                 "global positions are not contiguous: an event was deleted or a position edited"),
+    "unkeyed": ("Băm sha-256 không khóa ở nơi phải có băm có khóa (ai cũng tính lại được)",
+                "plain unkeyed sha-256 where a keyed hash is required (anyone can recompute it)"),
+    "unknown_key": ("Băm dùng một khóa không có trong vòng khóa", "hashed with a key that is not in the key ring"),
+    "unpositioned": ("Băm không bao gồm vị trí toàn cục (kho SQL phải có)",
+                     "hash does not cover the global position (required in SQL stores)"),
+    "upgrade_mismatch": ("Lịch sử trước nâng cấp khác với bản niêm phong khi nâng cấp",
+                         "the history before the upgrade differs from what the upgrade sealed"),
+    "not_upgraded": ("Kho còn băm sha-256 không khóa và chưa được niêm phong nâng cấp",
+                     "the store has plain sha-256 hashes and was never sealed by an upgrade"),
+    "seal_forged": ("Chữ ký của dấu niêm phong sai (dấu bị sửa hoặc giả)",
+                    "a seal's signature is wrong (the seal was edited or forged)"),
+    "seal_unknown_key": ("Dấu niêm phong ký bằng khóa không có trong vòng khóa",
+                         "a seal is signed with a key that is not in the key ring"),
+    "seal_truncated": ("Kho ngắn hơn dấu niêm phong: các sự kiện cuối, một luồng hoặc cả kho đã bị xóa",
+                       "the log is shorter than a seal: its last events, a stream or the whole store were deleted"),
+    "seal_mismatch": ("Sự kiện ở vị trí đã niêm phong khác với dấu niêm phong (bị xóa, sửa hoặc sắp xếp lại)",
+                      "the log at a sealed position differs from the seal (events deleted, edited or reordered)"),
+}
+
+
+def problem(check: str, env: Envelope | None = None, **extra) -> dict:
+    vi, en = CHECKS[check]
+    out = {"check": check, "message_vi": vi, "message_en": en}
+    if env is not None:
+        out.update(stream=env.stream, event_id=env.event_id, position=env.position,
+                   stream_version=env.stream_version, type=env.type)
+    out.update(extra)
+    return out
+
+
+def store_id(store) -> str:
+    """A stable name for a store in seals: its URL without credentials."""
+    from urllib.parse import urlsplit, urlunsplit
+    url = getattr(store, "url", "") or ""
+    parts = urlsplit(url)
+    if parts.password or parts.username:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        url = urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+# -- seals ---------------------------------------------------------------------------------------
+SEAL_FIELDS = ("kind", "source", "store", "head_position", "event_count", "last_hash", "sealed_at", "key_id")
+
+
+def _signature(seal: Mapping, secret: bytes) -> str:
+    body = canonical_json({k: seal.get(k) for k in SEAL_FIELDS}).encode("utf-8")
+    return hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def sign_seal(source: str, store, head_position: int, event_count: int, last_hash: str, ring=None) -> dict:
+    if ring is None:
+        from shared.keys import keyring
+        ring = keyring()
+    seal = {"kind": "dangvien.seal", "source": source, "store": store_id(store), "head_position": head_position,
+            "event_count": event_count, "last_hash": last_hash,
+            "sealed_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "key_id": ring.current.id}
+    seal["signature"] = _signature(seal, ring.current.secret)
+    return seal
+
+
+def seal_check(seal: Mapping, ring) -> str | None:
+    key = ring.get(str(seal.get("key_id")))
+    if key is None:
+        return "seal_unknown_key"
+    return None if hmac.compare_digest(_signature(seal, key.secret), str(seal.get("signature", ""))) else "seal_forged"
+
+
+class SealBook:
+    """Seals of each source, one JSON line each, in a folder outside the stores (append-only)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def path(self, source: str) -> Path:
+        return self.folder / f"{source}.seals.jsonl"
+
+    def load(self, source: str, store=None) -> list[dict]:
+        path = self.path(source)
+        if not path.exists():
+            return []
+        return select_seals(parse_seals(path.read_text(encoding="utf-8")), source, store)
+
+    def add(self, seal: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.path(seal["source"]), "a", encoding="utf-8") as f:  # O_APPEND: one line, one write
+            f.write(json.dumps(seal, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def parse_seals(text: str) -> list[dict]:
+    """Seals from a seal file (JSON lines) or an exported bundle (``{"seals": [...]}``)."""
+    text = text.strip()
+    if text.startswith("{") and "\n" not in text:
+        value = json.loads(text)
+        return list(value.get("seals", [value])) if isinstance(value, dict) else []
+    if text.startswith("{\n") or text.startswith("["):
+        value = json.loads(text)
+        return list(value.get("seals", [])) if isinstance(value, dict) else list(value)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def select_seals(seals: Iterable[dict], source: str, store=None) -> list[dict]:
+    sid = store_id(store) if store is not None else None
+    return [s for s in seals if isinstance(s, dict) and s.get("source") == source
+            and (sid is None or s.get("store") == sid)]
+
+
+# -- the verifier --------------------------------------------------------------------------------
+class StoreVerifier:
+    """Checks one store's log in position order; ``advance()`` continues where it stopped, so a
+    process verifies new events as they come without reading the log again."""
+
+    def __init__(self, source: str, store, ring=None, seals: Iterable[dict] = ()):
+        if ring is None:
+            from shared.keys import keyring
+            ring = keyring()
+        self.source, self.store, self.ring = source, store, ring
+        self.gapless = bool(getattr(store, "positions_gapless", False))
+        self.position = 0          # last position checked
+        self.count = 0             # events checked
+        self.last_hash = None      # hash of the event at self.position
+        self.streams: dict[str, tuple[int, str]] = {}   # stream -> (last version, last hash)
+        self.broken: dict[str, dict] = {}               # stream -> its first problem
+        self.problems: list[dict] = []                  # store-level problems (seals, upgrade)
+        self.legacy_count = 0
+        self.legacy_last: tuple[int, str] | None = None
+        self._legacy_digest = hashlib.sha256()
+        self.upgrade: Envelope | None = None
+        self.keyed_seen = False
+        self._legacy_first: dict[str, dict] = {}  # unkeyed, unless an upgrade seals them
+        self.seals: list[dict] = []
+        self._pending: list[dict] = []  # valid seals above self.position, sorted by head
+        self.add_seals(seals)
+
+    # seals -----------------------------------------------------------------------------
+    def add_seals(self, seals: Iterable[dict]) -> None:
+        for seal in seals:
+            bad = seal_check(seal, self.ring)
+            if bad is not None:
+                self.problems.append(problem(bad, seal_head=seal.get("head_position"),
+                                             sealed_at=seal.get("sealed_at")))
+                continue
+            self.seals.append(seal)
+            if seal["head_position"] <= self.position:
+                self._check_passed_seal(seal)
+            else:
+                self._pending.append(seal)
+        self._pending.sort(key=lambda s: s["head_position"])
+
+    def _check_passed_seal(self, seal: dict) -> None:
+        """A seal at or below what was verified already: look at the event it names again."""
+        head = seal["head_position"]
+        if head == 0 and seal["event_count"] == 0:
+            return
+        env = next(iter(self.store.read_all(head, limit=1)), None)
+        if env is None or env.position != head or env.hash != seal["last_hash"] \
+                or (self.gapless and seal["event_count"] != head):
+            self.problems.append(problem("seal_mismatch", env, seal_head=head, sealed_at=seal.get("sealed_at")))
+
+    def _meet_seals(self, env: Envelope) -> None:
+        while self._pending and self._pending[0]["head_position"] <= env.position:
+            seal = self._pending.pop(0)
+            if seal["head_position"] != env.position or seal["event_count"] != self.count \
+                    or seal["last_hash"] != env.hash:
+                self.problems.append(problem("seal_mismatch", env, seal_head=seal["head_position"],
+                                             sealed_at=seal.get("sealed_at")))
+
+    # events ----------------------------------------------------------------------------
+    def _flag(self, check: str, env: Envelope) -> None:
+        if env.stream not in self.broken:
+            self.broken[env.stream] = problem(check, env)
+
+    def check(self, env: Envelope) -> None:
+        if self.gapless and env.position != self.position + 1:
+            self._flag("position", env)
+        elif env.position <= self.position:
+            self._flag("position", env)
+        last_version, last_hash = self.streams.get(env.stream, (-1, GENESIS_HASH))
+        fields = env.model_dump()
+        if env.stream_version != last_version + 1:
+            self._flag("version", env)
+        elif env.prev_hash != last_hash:
+            self._flag("link", env)
+        if is_legacy(env.hash):
+            if self.keyed_seen:  # plain hashes only ever come before the first keyed event
+                self._flag("unkeyed", env)
+            elif legacy_hash(fields) != env.hash:
+                self._flag("hash", env)
+            self.legacy_count += 1
+            self._legacy_first.setdefault(env.stream, problem("unkeyed", env))
+            self.legacy_last = (env.position, env.hash)
+            self._legacy_digest.update(legacy_line(env))
+        else:
+            self.keyed_seen = True
+            bad = check_hash(fields, self.ring, positional=self.gapless)
+            if bad is not None:
+                self._flag(bad, env)
+            elif env.type == UPGRADE_TYPE and self.upgrade is None:
+                self._check_upgrade(env)
+        self.streams[env.stream] = (env.stream_version, env.hash)
+        self.position = max(self.position, env.position)
+        self.count += 1
+        self.last_hash = env.hash
+        self._meet_seals(env)
+
+    def _check_upgrade(self, env: Envelope) -> None:
+        d = env.data
+        self.upgrade = env
+        if (self.legacy_last is None or d.get("legacy_head_position") != self.legacy_last[0]
+                or d.get("legacy_event_count") != self.legacy_count
+                or d.get("legacy_last_hash") != self.legacy_last[1]
+                or d.get("legacy_digest") != self._legacy_digest.hexdigest()):
+            self.problems.append(problem("upgrade_mismatch", env))
+
+    def advance(self, progress: Callable[[int], None] | None = None, pause: Callable[[], None] | None = None,
+                limit: int | None = None) -> int:
+        """Check the events after the last checked position; returns how many were checked."""
+        n = 0
+        for env in self.store.read_all(self.position + 1, limit=limit):
+            self.check(env)
+            n += 1
+            if n % 2000 == 0:
+                if progress:
+                    progress(self.count)
+                if pause:
+                    pause()
+        return n
+
+    # results ---------------------------------------------------------------------------
+    def store_problems(self) -> list[dict]:
+        out = list(self.problems)
+        for seal in self._pending:  # sealed heads the log never reached
+            out.append(problem("seal_truncated", seal_head=seal["head_position"], head_position=self.position,
+                               sealed_at=seal.get("sealed_at")))
+        if self.legacy_count and self.upgrade is None:
+            out.append(problem("not_upgraded", legacy_events=self.legacy_count))
+        return out
+
+    def broken_streams(self) -> list[dict]:
+        broken = dict(self.broken)
+        if self.upgrade is None:  # nothing protects the plain hashes: each such stream is suspect
+            for stream, p in self._legacy_first.items():
+                if stream not in broken or broken[stream]["position"] > p["position"]:
+                    broken[stream] = p
+        return sorted(broken.values(), key=lambda p: p["position"])
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and not self.store_problems()
+
+    def report(self) -> dict:
+        return {"source": self.source, "store": store_id(self.store), "streams": len(self.streams),
+                "events": self.count, "head_position": self.position, "last_hash": self.last_hash,
+                "seals_checked": len(self.seals),
+                "sealed_head": max((s["head_position"] for s in self.seals), default=None),
+                "legacy_events": self.legacy_count,
+                "broken": self.broken_streams(),
+                "problems": self.store_problems(), "ok": self.ok}
+
+    def seal(self, ring=None) -> dict:
+        """A signed statement of what was verified (only call when ``ok``)."""
+        return sign_seal(self.source, self.store, self.position, self.count, self.last_hash or GENESIS_HASH,
+                         ring or self.ring)
+
+
+def legacy_line(env: Envelope) -> bytes:
+    return (canonical_json([env.position, env.stream, env.stream_version, env.hash]) + "\n").encode("utf-8")
+
+
+def verify_stores(stores: Mapping[str, object], ring=None, seals: Iterable[dict] | None = None,
+                  book: SealBook | None = None) -> dict:
+    """Verify every store against its seals (from ``book`` and/or ``seals``, e.g. an external copy)."""
+    extra = list(seals or [])
+    out = {"ok": True, "sources": []}
+    for source, store in stores.items():
+        own = book.load(source, store) if book is not None else []
+        verifier = StoreVerifier(source, store, ring, own + select_seals(extra, source))
+        verifier.advance()
+        report = verifier.report()
+        out["sources"].append(report)
+        out["ok"] = out["ok"] and report["ok"]
+    out["checked_at"] = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+# -- upgrade of plain-hash stores ----------------------------------------------------------------
+def needs_upgrade(store) -> bool:
+    """True when the log's newest event still has a plain hash (a store from before keyed hashing)."""
+    head = store.head_position()
+    if head <= 0:
+        return False
+    last = next(iter(store.read_all(head, limit=1)), None)
+    return last is not None and is_legacy(last.hash)
+
+
+def upgrade(store, source: str = "", ring=None) -> Envelope | None:
+    """Seal a plain-hash store's history with the key: verify the old chains, then append one
+    ``integrity.upgraded`` event fixing them by digest. Returns it, or None when not needed.
+    Raises ``ValueError`` naming the problems when the old history is already broken."""
+    if ring is None:
+        from shared.keys import keyring
+        ring = keyring()
+    if not needs_upgrade(store):
+        return None
+    verifier = StoreVerifier(source, store, ring)
+    verifier.advance()
+    problems = list(verifier.broken.values()) + [p for p in verifier.store_problems() if p["check"] != "not_upgraded"]
+    if problems:
+        raise ValueError(f"{source or store_id(store)}: history broken before the upgrade: "
+                         + "; ".join(f"{p['check']} at {p.get('stream')}@{p.get('stream_version')}" for p in problems))
+    if verifier.upgrade is not None:
+        return None
+    head, last = verifier.legacy_last
+    data = {"legacy_head_position": head, "legacy_event_count": verifier.legacy_count, "legacy_last_hash": last,
+            "legacy_digest": verifier._legacy_digest.hexdigest(), "key_id": ring.current.id}
+    event = NewEvent(type=UPGRADE_TYPE, data=data, occurred_on=dt.date.today(), actor="system:integrity",
+                     event_id=derived_event_id("integrity.upgraded", source, head, last))
+    from shared.eventstore.port import ANY
+    return store.append(UPGRADE_STREAM, [event], ANY)[0]

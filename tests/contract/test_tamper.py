@@ -1,0 +1,369 @@
+"""The tamper suite (issue 12): each edit an insider with database access can make to a real
+SQLite or PostgreSQL store (KurrentDB where KURRENTDB_URL is set) is detected by the verifier,
+naming the stream, the event and the failed check; the untouched store verifies intact.
+
+Seals are taken the way a running process takes them (after a clean verification), kept outside
+the store, and every verification checks the log against them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import sqlite3
+import uuid
+
+import psycopg
+import pytest
+
+from shared import keys
+from shared.events import GENESIS_HASH, NewEvent, canonical_json, event_hash, legacy_hash
+from shared.integrity import SealBook, StoreVerifier, upgrade, verify_stores
+
+D = dt.date(2024, 3, 1)
+
+
+def ev(type_: str, **data) -> NewEvent:
+    return NewEvent(type=type_, data=data, occurred_on=D, actor="cb-1", org_unit_id="U1")
+
+
+def fill(store) -> None:
+    """Three members' streams and one discipline stream, interleaved in the log."""
+    store.append("member-A", [ev("member.admitted", member_id="A", full_name="Nguyễn Văn A")], -1)
+    store.append("member-B", [ev("member.admitted", member_id="B", full_name="Trần Thị B")], -1)
+    store.append("member-A", [ev("member.transferred", member_id="A", to="U2")], 0)
+    store.append("discipline-1", [ev("discipline.decided", member_id="B", form="reprimand")], -1)
+    store.append("member-C", [ev("member.admitted", member_id="C", full_name="Lê C")], -1)
+    store.append("member-B", [ev("member.rated", member_id="B", rating="good")], 0)
+    store.append("member-A", [ev("member.rated", member_id="A", rating="good")], 1)
+
+
+class Sql:
+    """Raw access to the store's table, as an insider with database access has it."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def run(self, sql: str, params: tuple = ()) -> list:
+        if self.backend.name == "sqlite":
+            with sqlite3.connect(self.backend.path) as db:
+                return db.execute(sql, params).fetchall()
+        with psycopg.connect(self.backend.db_url, autocommit=True,
+                             options=f"-c search_path={self.backend.schema}") as db:
+            cur = db.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
+
+    def row(self, stream: str, version: int) -> dict:
+        cols = ["position", "event_id", "stream", "stream_version", "type", "schema_version", "occurred_on",
+                "recorded_at", "org_unit_id", "actor", "correlation_id", "causation_id", "data", "hash",
+                "prev_hash"]
+        r = self.run(f"SELECT {', '.join(cols)} FROM events WHERE stream = ? AND stream_version = ?",
+                     (stream, version))[0]
+        out = dict(zip(cols, r))
+        out["data"] = json.loads(out["data"])
+        if not isinstance(out["recorded_at"], str):
+            out["recorded_at"] = out["recorded_at"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if not isinstance(out["occurred_on"], str):
+            out["occurred_on"] = out["occurred_on"].isoformat()
+        return out
+
+    def recompute(self, stream: str, hasher, edit=None) -> None:
+        """Edit the stream's events and recompute its whole chain with ``hasher`` (what someone
+        who can write the database but has no key would do)."""
+        prev = GENESIS_HASH
+        version = 0
+        while self.run("SELECT 1 FROM events WHERE stream = ? AND stream_version = ?", (stream, version)):
+            row = self.row(stream, version)
+            if edit:
+                edit(row)
+            row["prev_hash"] = prev
+            row["hash"] = hasher(row)
+            self.run("UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE event_id = ?",
+                     (canonical_json(row["data"]), row["prev_hash"], row["hash"], row["event_id"]))
+            prev = row["hash"]
+            version += 1
+
+
+@pytest.fixture
+def sealed(backend, store, tmp_path):
+    """A filled store, verified and sealed into a seal book outside it."""
+    if backend.immutable:
+        pytest.skip("KurrentDB refuses edits; its forgeries are tested separately")
+    fill(store)
+    book = SealBook(tmp_path / "seals")
+    verifier = StoreVerifier("members", store, seals=book.load("members", store))
+    verifier.advance()
+    assert verifier.ok, verifier.report()
+    book.add(verifier.seal())
+    return store, book, Sql(backend)
+
+
+def verify(store, book):
+    return verify_stores({"members": store}, book=book)["sources"][0]
+
+
+def checks(report) -> set[str]:
+    return {p["check"] for p in report["broken"]} | {p["check"] for p in report["problems"]}
+
+
+def broken_stream(report, stream):
+    return next((p for p in report["broken"] if p["stream"] == stream), None)
+
+
+def test_clean_store_verifies_intact_with_its_seal(sealed):
+    store, book, _ = sealed
+    report = verify(store, book)
+    assert report["ok"] and report["events"] == 7 and report["streams"] == 4
+    assert report["seals_checked"] == 1 and report["sealed_head"] == 7
+    assert report["broken"] == [] and report["problems"] == []
+
+
+def test_payload_edited_without_touching_the_hash(sealed):
+    store, book, sql = sealed
+    sql.run("UPDATE events SET data = ? WHERE stream = 'discipline-1'",
+            (canonical_json({"member_id": "B", "form": "expulsion"}),))
+    report = verify(store, book)
+    assert not report["ok"]
+    bad = broken_stream(report, "discipline-1")
+    assert bad["check"] == "hash" and bad["stream_version"] == 0 and bad["type"] == "discipline.decided"
+    assert "sửa" in bad["message_vi"] and "edited" in bad["message_en"]
+
+
+def test_row_deleted_in_the_middle_of_a_stream(sealed):
+    store, book, sql = sealed
+    sql.run("DELETE FROM events WHERE stream = 'member-A' AND stream_version = 1")
+    report = verify(store, book)
+    assert not report["ok"]
+    assert broken_stream(report, "member-A")["stream_version"] == 2
+    assert "version" in checks(report) and "position" in checks(report)
+
+
+def test_event_moved_to_another_stream(sealed):
+    store, book, sql = sealed
+    sql.run("UPDATE events SET stream = 'member-C', stream_version = 1 WHERE stream = 'member-B' AND stream_version = 1")
+    report = verify(store, book)
+    assert not report["ok"]
+    assert broken_stream(report, "member-C")["check"] in ("link", "hash")
+
+
+def test_last_event_of_a_stream_deleted(sealed):
+    store, book, sql = sealed
+    head = sql.run("SELECT MAX(position) FROM events")[0][0]
+    sql.run("DELETE FROM events WHERE position = ?", (head,))  # member-A's last event, the log's last
+    report = verify(store, book)
+    assert not report["ok"]
+    assert [p["check"] for p in report["problems"]] == ["seal_truncated"]
+    assert report["problems"][0]["seal_head"] == head and report["problems"][0]["head_position"] == head - 1
+
+
+def test_last_event_of_a_stream_in_the_middle_of_the_log_deleted(sealed):
+    store, book, sql = sealed
+    sql.run("DELETE FROM events WHERE stream = 'discipline-1'")  # its only (so last) event, position 4
+    report = verify(store, book)
+    assert not report["ok"]
+    assert "position" in checks(report) and "seal_mismatch" in checks(report)
+
+
+def test_whole_stream_deleted_even_with_positions_renumbered(sealed):
+    store, book, sql = sealed
+    sql.run("DELETE FROM events WHERE stream = 'member-C'")
+    sql.run("UPDATE events SET position = position - 1 WHERE position > 5")  # close the gap
+    report = verify(store, book)
+    assert not report["ok"]
+    assert "hash" in checks(report)  # keyed hashes cover the position
+    assert {"seal_truncated"} <= checks(report)
+
+
+def test_whole_store_emptied(sealed):
+    store, book, sql = sealed
+    sql.run("DELETE FROM events")
+    report = verify(store, book)
+    assert not report["ok"] and report["events"] == 0
+    assert report["problems"][0]["check"] == "seal_truncated" and report["problems"][0]["seal_head"] == 7
+
+
+def test_emptied_store_is_caught_by_an_exported_seal_copy_when_the_seal_folder_is_gone(sealed, tmp_path):
+    store, book, sql = sealed
+    exported = book.path("members").read_text(encoding="utf-8")
+    sql.run("DELETE FROM events")
+    book.path("members").unlink()  # the insider also deleted the local seals
+    assert verify(store, book)["ok"]  # nothing left to compare with on the server ...
+    from shared.integrity import parse_seals
+    report = verify_stores({"members": store}, seals=parse_seals(exported))["sources"][0]
+    assert not report["ok"] and report["problems"][0]["check"] == "seal_truncated"  # ... but the copy knows
+
+
+def test_global_positions_swapped_between_streams(sealed):
+    store, book, sql = sealed
+    a = sql.row("member-A", 1)["position"]
+    b = sql.row("discipline-1", 0)["position"]
+    sql.run("UPDATE events SET position = -1 WHERE position = ?", (a,))
+    sql.run("UPDATE events SET position = ? WHERE position = ?", (a, b))
+    sql.run("UPDATE events SET position = ? WHERE position = -1", (b,))
+    report = verify(store, book)
+    assert not report["ok"]
+    assert broken_stream(report, "member-A")["check"] == "hash"
+    assert broken_stream(report, "discipline-1")["check"] == "hash"
+
+
+def test_payload_changed_and_chain_recomputed_with_plain_sha256(sealed):
+    store, book, sql = sealed
+
+    def edit(row):
+        if row["stream_version"] == 0:
+            row["data"]["full_name"] = "Người Khác"
+    sql.recompute("member-A", legacy_hash, edit)
+    report = verify(store, book)
+    assert not report["ok"]
+    bad = broken_stream(report, "member-A")
+    assert bad["check"] == "unkeyed" and bad["stream_version"] == 0
+
+
+def test_discipline_changed_to_expulsion_with_chain_recomputed_under_a_guessed_key(sealed):
+    store, book, sql = sealed
+    current = keys.keyring().current
+    guessed = keys.Key(current.id, b"not the real key, same key id...")
+
+    def edit(row):
+        row["data"]["form"] = "expulsion"
+    sql.recompute("discipline-1", lambda row: event_hash(row, guessed), edit)
+    report = verify(store, book)
+    bad = broken_stream(report, "discipline-1")
+    assert not report["ok"] and bad["check"] == "hash" and bad["event_id"]
+
+
+def test_forged_member_died_appended_with_a_correct_link(sealed):
+    store, book, sql = sealed
+    last = sql.row("member-C", 0)
+    head = sql.run("SELECT MAX(position) FROM events")[0][0]
+    forged = {**last, "event_id": str(uuid.uuid4()), "type": "member.died", "stream_version": 1,
+              "data": {"member_id": "C", "died_on": "2024-03-02"}, "prev_hash": last["hash"], "position": head + 1}
+    forged["hash"] = legacy_hash(forged)
+    sql.run("INSERT INTO events (position, event_id, stream, stream_version, type, schema_version, occurred_on, "
+            "recorded_at, org_unit_id, actor, correlation_id, causation_id, data, hash, prev_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (forged["position"], forged["event_id"], "member-C", 1, "member.died", 1, forged["occurred_on"],
+             forged["recorded_at"], "U1", "cb-1", None, None, canonical_json(forged["data"]), forged["hash"],
+             forged["prev_hash"]))
+    report = verify(store, book)
+    bad = broken_stream(report, "member-C")
+    assert not report["ok"] and bad["check"] == "unkeyed" and bad["type"] == "member.died"
+
+
+@pytest.mark.parametrize("column,value", [("recorded_at", "2020-01-01T00:00:00.000000Z"), ("actor", "someone-else")])
+def test_recorded_at_and_actor_are_covered_by_the_hash(sealed, column, value):
+    store, book, sql = sealed
+    if column == "recorded_at" and sql.backend.name == "postgres":
+        value = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    sql.run(f"UPDATE events SET {column} = ? WHERE stream = 'member-B' AND stream_version = 0", (value,))
+    report = verify(store, book)
+    assert not report["ok"] and broken_stream(report, "member-B")["check"] == "hash"
+
+
+def test_a_forged_seal_is_refused(sealed):
+    store, book, sql = sealed
+    path = book.path("members")
+    seal = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    seal["head_position"], seal["event_count"] = 6, 6  # the insider "re-seals" after deleting the last event
+    sql.run("DELETE FROM events WHERE position = 7")
+    path.write_text(json.dumps(seal) + "\n", encoding="utf-8")
+    report = verify(store, book)
+    assert not report["ok"] and "seal_forged" in checks(report)
+
+
+# -- migration of plain-hash stores ----------------------------------------------------------
+def legacy_store(backend, store, sql) -> None:
+    """A store as written before keyed hashing: the same events, chained with plain sha-256."""
+    fill(store)
+    for stream in ("member-A", "member-B", "discipline-1", "member-C"):
+        sql.recompute(stream, legacy_hash)
+
+
+@pytest.fixture
+def legacy(backend, store):
+    if backend.immutable:
+        pytest.skip("KurrentDB stores were never written with plain hashes by this project")
+    sql = Sql(backend)
+    legacy_store(backend, store, sql)
+    return store, sql
+
+
+def test_a_plain_hash_store_fails_until_upgraded_then_verifies_without_rewriting(legacy, tmp_path):
+    store, sql = legacy
+    before = sql.run("SELECT position, hash FROM events ORDER BY position")
+    report = verify_stores({"members": store})["sources"][0]
+    assert not report["ok"] and [p["check"] for p in report["problems"]] == ["not_upgraded"]
+    up = upgrade(store, "members")
+    assert up.type == "integrity.upgraded" and up.position == 8 and up.data["legacy_head_position"] == 7
+    assert upgrade(store, "members") is None  # once
+    assert sql.run("SELECT position, hash FROM events WHERE position <= 7 ORDER BY position") == before
+    store.append("member-A", [ev("member.rated", member_id="A", rating="excellent")], 2)
+    report = verify_stores({"members": store})["sources"][0]
+    assert report["ok"], report
+    assert report["legacy_events"] == 7 and report["events"] == 9
+
+
+def test_after_the_upgrade_a_recomputed_old_chain_is_detected(legacy):
+    store, sql = legacy
+    upgrade(store, "members")
+
+    def edit(row):
+        if row["stream_version"] == 0:
+            row["data"]["form"] = "expulsion"
+    sql.recompute("discipline-1", legacy_hash, edit)
+    report = verify_stores({"members": store})["sources"][0]
+    assert not report["ok"] and "upgrade_mismatch" in checks(report)
+
+
+def test_a_broken_plain_store_is_not_blessed_by_the_upgrade(legacy):
+    store, sql = legacy
+    sql.run("UPDATE events SET data = ? WHERE stream = 'discipline-1'", (canonical_json({"form": "x"}),))
+    with pytest.raises(ValueError, match="discipline-1"):
+        upgrade(store, "members")
+    assert store.head_position() == 7
+
+
+# -- keys ------------------------------------------------------------------------------------
+def test_rotation_keeps_old_keys_for_old_events(backend, store, tmp_path):
+    old = keys.keyring()
+    try:
+        fill(store)
+        path = tmp_path / "k" / "integrity.key"
+        keys.create_file(path)
+        first = keys.read_file(path).current
+        keys.use(keys.Keyring([*old.keys.values(), first]))
+        store.append("member-C", [ev("member.rated", member_id="C", rating="good")], 0)
+        new_id = keys.rotate_file(path)
+        rotated = keys.read_file(path)
+        assert rotated.current.id == new_id and first.id in rotated.keys
+        keys.use(keys.Keyring([*old.keys.values(), *rotated.keys.values()]))
+        store.append("member-C", [ev("member.rated", member_id="C", rating="excellent")], 1)
+        assert verify_stores({"members": store})["ok"]
+        hashes = [e.hash.split(":")[1] for e in store.read_stream("member-C")]
+        assert hashes == [old.current.id, first.id, new_id]
+        keys.use(keys.Keyring([*old.keys.values(), rotated.current]))  # the middle key lost
+        bad = broken_stream(verify_stores({"members": store})["sources"][0], "member-C")
+        assert bad["check"] == "unknown_key" and bad["stream_version"] == 1
+    finally:
+        keys.use(old)
+
+
+def test_kurrentdb_a_forged_event_appended_with_a_correct_link_is_detected(backend, store, tmp_path):
+    """KurrentDB refuses edits, but anyone with access to the server can append: a forged
+    member.died with a correct link and a plain (or wrongly keyed) hash is named."""
+    if not backend.name.startswith("kurrentdb"):
+        pytest.skip("KurrentDB only (SQL stores: the tests above)")
+    from shared.eventstore.kurrentdb import to_kdb_event
+    fill(store)
+    assert verify_stores({"members": store})["ok"]
+    last = store.read_stream("member-C")[-1]
+    fields = {**last.model_dump(), "event_id": str(uuid.uuid4()), "type": "member.died", "stream_version": 1,
+              "data": {"member_id": "C", "died_on": "2024-03-02"}, "prev_hash": last.hash, "position": None}
+    fields["recorded_at"] = fields["recorded_at"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    fields["occurred_on"] = fields["occurred_on"].isoformat()
+    fields["hash"] = legacy_hash(fields)
+    store._client.append_to_stream(store._kdb_stream("member-C"), events=[to_kdb_event(fields)], current_version=0)
+    report = verify_stores({"members": store})["sources"][0]
+    bad = broken_stream(report, "member-C")
+    assert not report["ok"] and bad["check"] in ("unkeyed", "hash") and bad["type"] == "member.died"
