@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,17 @@ def store_url(request, tmp_path):
             yield url
 
 
+@pytest.fixture(scope="module")
+def amqp_uri():
+    """One vhost for the module (making one costs seconds); each test has its own queue in it."""
+    with rabbit_vhost() as uri:
+        yield uri
+
+
 def feed_queue(amqp_uri: str) -> Queue:
     """The provincial system's own durable queue, bound to every event type of the members service."""
-    queue = Queue("province-feed", exchange=event_exchange("members"), routing_key="#", durable=True)
+    queue = Queue(f"province-feed-{uuid.uuid4().hex[:8]}", exchange=event_exchange("members"), routing_key="#",
+                  durable=True)
     with Connection(amqp_uri) as conn:
         queue(conn.channel()).declare()
     return queue
@@ -77,28 +86,31 @@ def run_relay(store_url: str, amqp_uri: str, point: str, nth: int) -> subprocess
     ("after_checkpoint", 1),   # first batch out and checkpointed, the rest not yet read
     ("after_checkpoint", 3),   # everything out and checkpointed: a restart has nothing to add
 ])
-def test_every_event_reaches_an_external_consumer_after_the_relay_is_killed(store_url, point, nth):
-    with rabbit_vhost() as amqp_uri:
-        store = open_store(store_url)
-        try:
-            stored = [env for stream, ev in history() for env in store.append(stream, [ev])]
-            queue = feed_queue(amqp_uri)
+def test_every_event_reaches_an_external_consumer_after_the_relay_is_killed(amqp_uri, store_url, point, nth):
+    store = open_store(store_url)
+    queue = None
+    try:
+        stored = [env for stream, ev in history() for env in store.append(stream, [ev])]
+        queue = feed_queue(amqp_uri)
 
-            crashed = run_relay(store_url, amqp_uri, point, nth)
-            assert crashed.returncode == -9, crashed.stderr  # it really died at that point
+        crashed = run_relay(store_url, amqp_uri, point, nth)
+        assert crashed.returncode == -9, crashed.stderr  # it really died at that point
 
-            # the relay comes back (a new process, from its stored checkpoint) and catches up
-            restarted = open_store(store_url)
-            relay = Relay(restarted, "members", amqp_uri, batch=BATCH)
-            while relay.run_once():
-                pass
-            assert relay.lag() == 0
-            relay.reset()
-            restarted.close()
+        # the relay comes back (a new process, from its stored checkpoint) and catches up
+        restarted = open_store(store_url)
+        relay = Relay(restarted, "members", amqp_uri, batch=BATCH)
+        while relay.run_once():
+            pass
+        assert relay.lag() == 0
+        relay.reset()
+        restarted.close()
 
-            got = drain(amqp_uri, queue)
-        finally:
-            store.close()
+        got = drain(amqp_uri, queue)
+    finally:
+        store.close()
+        if queue is not None:
+            with Connection(amqp_uri) as conn:
+                queue(conn.channel()).delete()
 
     first_copies: dict[str, dict] = {}
     for key, body in got:
