@@ -6,7 +6,7 @@ pending appeal, and a dated change of the 12 months.
 Written from the survivors of mutation testing (docs/mutation-testing.md)."""
 import datetime as dt
 
-from shared.contracts.discipline import AppealDiscipline
+from shared.contracts.discipline import AnnulDiscipline, AppealDiscipline
 from shared.rules import rules_on
 from services.discipline import application as app
 from services.discipline.effect import in_effect
@@ -71,3 +71,48 @@ def test_the_months_of_effect_come_from_the_rule_in_force(desk):
     decide(desk, case_id="K2", violation_on=D(2021, 5, 1), on=D(2021, 6, 1))
     assert lapses(desk, D(2021, 7, 1), rules_for=six_months) == {"K1": "2021-12-01", "K2": "2021-12-01"}
     assert lapses(desk, D(2021, 12, 1), rules_for=six_months) == {}
+
+
+def test_a_row_in_effect_says_everything_a_clerk_reads(desk):
+    decide(desk, case_id="K1", form="dismissal", post="Bí thư chi bộ", violation_on=D(2020, 12, 1),
+           on=D(2021, 3, 1), announced_on=D(2021, 3, 5))
+    [row] = in_effect(desk.cases(subject_id="M1"), D(2021, 3, 1))  # in effect from its decision day
+    assert row == {"case_id": "K1", "subject_kind": "member", "subject_id": "M1", "org_unit_id": "C1",
+                   "form": "dismissal", "original_form": "dismissal", "decided_on": "2021-03-01",
+                   "announced_on": "2021-03-05", "violation_on": "2020-12-01", "appealed_on": None,
+                   "appeal_pending": False, "annulled_on": None, "lapses_on": "2022-03-05",
+                   "election_barred_until": "2022-03-05"}
+    assert in_effect(desk.cases(subject_id="M1"), D(2021, 2, 28)) == []
+
+
+def test_only_a_dismissal_bars_election(desk):
+    decide(desk, case_id="K1", form="warning", on=D(2021, 3, 1))
+    [row] = in_effect(desk.cases(subject_id="M1"), D(2021, 4, 1))
+    assert row["election_barred_until"] is None
+
+
+def test_the_bar_follows_the_rule_in_force(desk):
+    def three_months(day):
+        rules = rules_on(day)
+        return rules.__class__(rules.on, {**rules.values, "dismissal_bar_months": 3}, rules.sources)
+
+    decide(desk, case_id="K1", form="dismissal", post="Bí thư chi bộ", on=D(2021, 3, 1))
+    [row] = in_effect(desk.cases(subject_id="M1"), D(2021, 4, 1), three_months)
+    assert row["election_barred_until"] == "2021-06-01"
+
+
+def test_subjects_are_judged_apart(desk):
+    """Another member's later violation does not keep this member's decision in effect."""
+    desk.admit("M2")
+    decide(desk, case_id="K1", subject_id="M1", on=D(2021, 3, 1))
+    decide(desk, case_id="K2", subject_id="M2", violation_on=D(2021, 11, 1), on=D(2022, 1, 15))
+    rows = {r["case_id"]: r["lapses_on"] for r in in_effect(desk.cases(), D(2022, 2, 1))}
+    assert rows == {"K1": "2022-03-01", "K2": "2023-01-15"}
+
+
+def test_an_annulled_case_does_not_hide_the_next_one(desk):
+    decide(desk, case_id="K1", on=D(2021, 3, 1))
+    desk.run(app.annul_discipline, AnnulDiscipline,
+             case_id="K1", occurred_on=D(2021, 4, 1), decided_by="Ủy ban Kiểm tra Tỉnh ủy")
+    decide(desk, case_id="K2", violation_on=D(2021, 5, 1), on=D(2021, 6, 1))
+    assert lapses(desk, D(2021, 7, 1)) == {"K2": "2022-06-01"}
