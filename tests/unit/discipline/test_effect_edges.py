@@ -116,3 +116,28 @@ def test_an_annulled_case_does_not_hide_the_next_one(desk):
              case_id="K1", occurred_on=D(2021, 4, 1), decided_by="Ủy ban Kiểm tra Tỉnh ủy")
     decide(desk, case_id="K2", violation_on=D(2021, 5, 1), on=D(2021, 6, 1))
     assert lapses(desk, D(2021, 7, 1)) == {"K2": "2022-06-01"}
+
+
+def test_a_case_read_without_a_day_shows_its_current_form_and_appeal(desk):
+    """The case record (get_case) is the view without a day: the form as changed on appeal."""
+    from shared.contracts.discipline import ResolveAppeal
+    from services.discipline.effect import view
+    decide(desk, case_id="K1", form="warning", on=D(2021, 3, 1))
+    desk.run(app.appeal_discipline, AppealDiscipline, case_id="K1", occurred_on=D(2021, 3, 20))
+    [pending] = in_effect(desk.cases(subject_id="M1"), D(2021, 4, 1))
+    assert pending["appealed_on"] == "2021-03-20" and pending["appeal_pending"] is True
+    desk.run(app.resolve_appeal, ResolveAppeal, case_id="K1", outcome="changed", form="reprimand",
+             occurred_on=D(2021, 5, 1), decided_by="Ban Thường vụ Tỉnh ủy")
+    [case] = desk.cases(subject_id="M1")
+    record = view(case)
+    assert record["form"] == "reprimand" and record["original_form"] == "warning"
+    assert record["appealed_on"] == "2021-03-20" and record["appeal_pending"] is False
+
+
+def test_a_case_annulled_later_shows_the_annulment_date_until_then(desk):
+    decide(desk, case_id="K1", on=D(2021, 3, 1))
+    desk.run(app.annul_discipline, AnnulDiscipline, case_id="K1", occurred_on=D(2021, 8, 1),
+             decided_by="Ủy ban Kiểm tra Tỉnh ủy")
+    [row] = in_effect(desk.cases(subject_id="M1"), D(2021, 7, 31))
+    assert row["annulled_on"] == "2021-08-01"
+    assert in_effect(desk.cases(subject_id="M1"), D(2021, 8, 1)) == []
