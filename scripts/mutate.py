@@ -91,10 +91,11 @@ def score(work: Path) -> dict:
             continue
         name, status = (s.strip() for s in line.rsplit(":", 1))
         counts[status] = counts.get(status, 0) + 1
-        if status == "survived":
+        if status in ("survived", "no tests"):
             survivors.append(name)
     killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("caught by type check", 0)
-    judged = killed + counts.get("survived", 0)
+    # a mutant no test reaches is a hole as much as one that survives its tests
+    judged = killed + counts.get("survived", 0) + counts.get("no tests", 0)
     return {"counts": counts, "killed": killed, "judged": judged,
             "score": round(100 * killed / judged, 1) if judged else None, "survivors": survivors}
 

@@ -140,3 +140,14 @@ def test_temporary_transfer_edges_of_3_months(mb, until, allowed):
     else:
         assert error(mb.run, "transfer_member", **kwargs).code == "temporary_transfer_length"
         assert mb.types("member-M1") == ["member.admitted"]
+
+
+# --- age 18, counted in whole months (mutation survivors of calendar.months_between) -----------
+
+def test_eighteen_is_reached_on_the_birthday_not_the_day_before(mb):
+    err = error(mb.admit, "M1", on=D(2020, 5, 14), birth=D(2002, 5, 15))
+    assert err.code == "too_young" and "17 tuổi 11 tháng" in err.message_vi and "17 years 11 months" in err.message_en
+    assert mb.types("member-M1") == []
+    mb.admit("M1", on=D(2020, 5, 15), birth=D(2002, 5, 15))
+    mb.admit("M2", on=D(2020, 5, 16), birth=D(2002, 5, 15))
+    assert mb.types("member-M1") == mb.types("member-M2") == ["member.admitted"]
