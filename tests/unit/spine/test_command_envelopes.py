@@ -63,3 +63,23 @@ def test_a_context_arrives_over_rpc_as_a_dict():
     default = Context.from_dict(None)
     assert default.actor == "system" and default.command_id is None and default.correlation_id
     assert default.child(actor="x").correlation_id == default.correlation_id
+
+
+def test_a_stream_that_keeps_moving_is_a_concurrency_error_after_one_retry(store):
+    """Retried once against the new state; if another writer wins again, the caller is told
+    (a 409 at the gateway), never an internal error and never a third attempt."""
+    import pytest
+    from shared.eventstore import ANY, ConcurrencyError
+    from shared.events import NewEvent
+    attempts = []
+
+    def decide_while_another_writes(_state):
+        attempts.append(1)
+        store.append("org_unit-U1", [NewEvent(type="org_unit.renamed", occurred_on=D,
+                                              data={"org_unit_id": "U1", "name": f"khác {len(attempts)}"})], ANY)
+        return [Decided(OrgUnitRenamed(org_unit_id="U1", name="Chi bộ mới"), D, "U1")]
+
+    with pytest.raises(ConcurrencyError):
+        execute(store, "org_unit-U1", lambda events: None, decide_while_another_writes, Context())
+    assert len(attempts) == 2
+    assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["khác 1", "khác 2"]
