@@ -8,8 +8,6 @@ listens on) with routing key = event type, persistent, with publisher confirms o
 from __future__ import annotations
 
 import json
-import os
-import signal
 
 import amqp
 from typing import Callable
@@ -23,14 +21,6 @@ CHECKPOINT = "relay"
 
 def event_exchange(service: str) -> Exchange:
     return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
-
-
-def _fault(point: str) -> None:
-    """Test hook: ``DANGVIEN_FAULT=relay:<point>`` kills this process at that point (kill -9)."""
-    if os.environ.get("DANGVIEN_FAULT") == f"relay:{point}":
-        import time
-        time.sleep(0.5)  # let the command's answer leave first, as a real crash would usually allow
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class NotConfirmed(Exception):
@@ -125,7 +115,6 @@ class Relay:
             return 0
         producer = self._producer_ready()
         for env in events:
-            _fault("before_publish")
             body = env.model_dump(mode="json")
             body["source"] = self.service
             if self.transform:
@@ -141,7 +130,6 @@ class Relay:
             else:
                 producer.publish(body, routing_key=env.type, delivery_mode=2, headers=headers,
                                  message_id=env.event_id)
-            _fault("after_publish")
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
         self.store.set_checkpoint(CHECKPOINT, events[-1].position)

@@ -6,7 +6,8 @@ A decision applies from its date (an appeal does not suspend it). It stops havin
 - after an appeal, the months count from the day the appeal was resolved (upheld or changed);
   while an appeal is pending the decision does not lapse;
 - a new violation is one disciplined in a later case of the same subject, committed before the
-  lapse day; the earlier decision then lapses no earlier than the later one does;
+  lapse day (the first day it is out of effect); the earlier decision then lapses no earlier than
+  the later one does;
 - an annulled decision is out of effect from the annulment date on.
 A dismissal bars election or appointment for ``dismissal_bar_months`` from its announcement.
 """
@@ -42,7 +43,7 @@ def lapse_days(cases: list[Case], rules_for: Callable[[dt.date], Rules] = rules_
             for later in live:
                 if later.case_id == case.case_id or later.case_id not in out:
                     continue
-                if case.announced_on < later.violation_on <= lapse:
+                if case.announced_on < later.violation_on < lapse:
                     other = out[later.case_id]
                     lapse = NEVER if other is NEVER else max(lapse, other)
                     if lapse is NEVER:

@@ -217,9 +217,12 @@ def test_every_object_validates_against_its_schema(any_build):
 
 def test_objects_are_namespaced_by_the_overlay(any_build):
     name, build = any_build
-    if name == "base":
-        return
     namespaces = {o["metadata"].get("namespace") for o in build.objects if o["kind"] != "Namespace"}
+    if name == "base":
+        # the base names no namespace and makes none: each overlay puts all of it in its own
+        assert namespaces == {None}, namespaces
+        assert not [o for o in build.objects if o["kind"] == "Namespace"]
+        return
     assert len(namespaces) == 1 and None not in namespaces, namespaces
 
 

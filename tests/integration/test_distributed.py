@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from kombu import Connection
@@ -31,10 +32,25 @@ def admission(member_id: str) -> dict:
             "birth_date": "1996-04-05", "sex": "female", "demobilised": "army"}
 
 
-def headcount(cluster, token=None) -> int:
+def headcount(cluster) -> int | None:
+    """The province's headcount, or None while reporting cannot answer yet (the waits retry)."""
     status, rows = http("GET", f"{cluster.url}/api/v1/reporting/headcount?org_unit_id=TN", headers=cluster.auth)
-    assert status == 200, rows
+    if status != 200 or not rows:
+        return None
     return rows[0]["total"]
+
+
+def reporting_ready(cluster) -> bool:
+    """Reporting answers and has caught up with the members store (the tree is there, nobody yet)."""
+    return headcount(cluster) == 0
+
+
+def relay_fault(point: str) -> dict:
+    """Environment that makes the started process's relay kill itself at ``point`` (injected from
+    tests/support/inject: the production relay has no fault hook)."""
+    inject = Path(__file__).resolve().parents[1] / "support" / "inject"
+    path = os.pathsep.join(p for p in (str(inject), os.environ.get("PYTHONPATH", "")) if p)
+    return {"PYTHONPATH": path, "DANGVIEN_TEST_FAULT": f"relay:{point}"}
 
 
 def admin_token(cluster) -> dict:
@@ -104,11 +120,11 @@ def test_each_process_reports_health_readiness_and_lag(cluster):
 
 def test_relay_killed_before_publish_loses_nothing_and_duplicates_nothing(cluster):
     start_all(cluster)
-    wait_until(lambda: headcount(cluster) == 0 or True)
+    wait_until(lambda: reporting_ready(cluster), what="reporting answering with headcount 0")
     members = cluster.procs.pop("members")
     members.stop()
     # the next members process dies (kill -9 by itself) right after the append, before publishing
-    faulty = cluster.start("members", DANGVIEN_FAULT="relay:before_publish")
+    faulty = cluster.start("members", **relay_fault("before_publish"))
     status, body = http("POST", f"{cluster.url}/api/v1/members/admit_member", admission("M1"), cluster.auth)
     assert status == 201, body  # the append committed and the answer left before the relay ran
     wait_until(lambda: faulty.proc.poll() is not None, what="faulty relay dead")
@@ -121,7 +137,7 @@ def test_relay_killed_after_publish_republishes_and_the_projection_counts_once(c
     start_all(cluster)
     members = cluster.procs.pop("members")
     members.stop()
-    faulty = cluster.start("members", DANGVIEN_FAULT="relay:after_publish")
+    faulty = cluster.start("members", **relay_fault("after_publish"))
     http("POST", f"{cluster.url}/api/v1/members/admit_member", admission("M1"), cluster.auth)
     wait_until(lambda: faulty.proc.poll() is not None, what="faulty relay dead")
     cluster.start("members")

@@ -113,7 +113,7 @@ def test_audit_verify_names_the_edited_event_in_sqlite(history):
 
 
 def test_audit_verify_names_the_edited_event_in_postgresql():
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
     from tests.support.services import PG_ADMIN_URL
     from shared.eventstore import ANY, open_store
     from shared.events import NewEvent

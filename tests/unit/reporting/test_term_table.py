@@ -140,3 +140,30 @@ def test_annulment_counts_until_known(history):
     assert before["rows"][0]["value"] == 1
     assert after["rows"][0]["value"] == 0
     assert before["rows"][0]["change_pct"] is None  # previous 0 → no percentage
+
+
+def _utc(*a) -> dt.datetime:
+    return dt.datetime(*a, tzinfo=dt.timezone.utc)
+
+
+def test_a_late_recorded_decision_counts_only_once_known(history):
+    """A decision of 01/03/2016 typed in on 10/01/2017: the table as known on 31/12/2016 (what was
+    reported then) leaves it out, for organisations and members alike; known from its recording on,
+    it counts, dated by its decision."""
+    cells = build_province(history)
+    mid, _ = Ids().member(history, cells)
+    recorded = _utc(2017, 1, 10, 9, 0)
+    for cid, kind, subject in (("K1", "org_unit", "D1-G1"), ("K2", "member", mid)):
+        history.add("discipline.applied", "2016-03-01", {"case_id": cid, "subject_kind": kind, "subject_id": subject,
+                                                          "form": "warning", "violation_on": "2016-01-01"},
+                    recorded_at=recorded)
+    term, before_term = parse_period("2015-2020"), parse_period("2010-2015")
+
+    def counted(known_at):
+        rows = term_table(history.view(known_at=known_at), None, term, before_term)["rows"]
+        return {r["indicator"]: r["value"] for r in rows if r["indicator"].endswith("_disciplined")}
+
+    assert counted(_utc(2016, 12, 31)) == {"orgs_disciplined": 0, "members_disciplined": 0}
+    assert counted(recorded - dt.timedelta(seconds=1)) == {"orgs_disciplined": 0, "members_disciplined": 0}
+    assert counted(recorded) == {"orgs_disciplined": 1, "members_disciplined": 1}
+    assert counted(None) == {"orgs_disciplined": 1, "members_disciplined": 1}

@@ -36,7 +36,13 @@ def test_derived_ids_are_stable_and_content_sensitive():
     assert a != derived_event_id("member.admitted", "2020-01-02", {"member_id": "M1"})
 
 
-def test_old_payload_versions_are_upcast_on_read():
+def test_old_payload_versions_are_upcast_on_read(monkeypatch):
+    # registered for this test only: the catalog is global, and other tests (or this one run
+    # again in the same process) must not find a test type in it
+    from shared import events
+    monkeypatch.setattr(events, "_CATALOG", dict(events._CATALOG))
+    monkeypatch.setattr(events, "_UPCASTERS", dict(events._UPCASTERS))
+
     @event_type("test.renamed_thing", version=2)
     class Renamed(EventData):
         title: str
