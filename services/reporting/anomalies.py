@@ -13,7 +13,7 @@ from services.reporting.view import View
 def anomalies(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
     a, b = p.start.isoformat(), p.end.isoformat()
-    cond, params = v.subtree("org_unit_id", org)
+    cond, params = v.subtree("org_unit_id", org, on="occurred_on")
     rows: list[dict] = []
     for member, on, unit, detail in v.q(
             f"SELECT member_id, occurred_on, org_unit_id, detail FROM {v.t('member_facts')} WHERE type = "
@@ -35,8 +35,9 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
                          "label_vi": f"Xóa tên với {n} tháng vi phạm được ghi nhận (cần {limit})"})
     late = []
     for table, date_col, id_col in (("member_facts", "occurred_on", "member_id"), ("cases", "decided_on", "subject_id")):
+        t_cond, t_params = v.subtree("org_unit_id", org, on=date_col)
         late += v.q(f"SELECT {id_col}, {date_col}, recorded_at, org_unit_id FROM {v.t(table)} WHERE {date_col} "
-                    f"BETWEEN ? AND ? AND recorded_at <= ? AND {cond}", [a, b, v.known, *params])
+                    f"BETWEEN ? AND ? AND recorded_at <= ? AND {t_cond}", [a, b, v.known, *t_params])
     for subject, on, rec, unit in late:
         day = dt.date.fromisoformat(on)
         lag = (dt.date.fromisoformat(rec[:10]) - day).days
@@ -44,6 +45,7 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
             rows.append({"anomaly": "late_entry", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": lag, "limit": rules_on(day).report_late_entry_days,
                          "label_vi": f"Ghi nhận muộn {lag} ngày"})
+    cond, params = v.subtree("org_unit_id", org, on="decided_on")
     for case, kind, subject, form, decided, violated, unit in v.q(
             f"SELECT case_id, subject_kind, subject_id, form, decided_on, violation_on, org_unit_id FROM {v.t('cases')} "
             f"WHERE decided_on BETWEEN ? AND ? AND recorded_at <= ? AND violation_on IS NOT NULL AND {cond}",

@@ -133,16 +133,19 @@ class FactsProjection(Projection):
                        (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(),
                         recorded(e)))
             tree.attach(tx, self.prefix, d["org_unit_id"], d.get("parent_id"))
+            tree.attach_dated(tx, self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)
         elif e.type == "org_unit.renamed":
             tx.execute(f"UPDATE {units} SET name = ? WHERE org_unit_id = ?", (d["name"], d["org_unit_id"]))
         elif e.type == "org_unit.moved":
             tx.execute(f"UPDATE {units} SET parent_id = ? WHERE org_unit_id = ?", (d["parent_id"], d["org_unit_id"]))
             tree.move(tx, self.prefix, d["org_unit_id"], d["parent_id"])
+            tree.move_dated(tx, self.prefix, d["org_unit_id"], d["parent_id"], e.occurred_on.isoformat())
         elif e.type == "org_unit.merged":
             # reports on the current structure count the merged unit's history under its successor
             tx.execute(f"UPDATE {units} SET merged_into = ?, merged_on = ?, parent_id = ? WHERE org_unit_id = ?",
                        (d["into_org_unit_id"], e.occurred_on.isoformat(), d["into_org_unit_id"], d["org_unit_id"]))
             tree.move(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"])
+            tree.move_dated(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"], e.occurred_on.isoformat())
         elif e.type == "org_unit.dissolved":
             tx.execute(f"UPDATE {units} SET dissolved_on = ? WHERE org_unit_id = ?",
                        (e.occurred_on.isoformat(), d["org_unit_id"]))

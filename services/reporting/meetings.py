@@ -23,8 +23,14 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
     months = months_in(p) if p.end >= p.start else 0
     expected_regular = round(rules.meetings_regular_per_year * months / 12)
     expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
-    cond, params = v.subtree("u.org_unit_id", org)
     m = v.t("meetings")
+    if org and v.dated:  # the cells inside in the period, each counted while it was inside
+        inside = sorted(v.inside(org, p.start, max(p.start, p.end))) or [""]
+        held, held_params = v.subtree("m.org_unit_id", org, on="m.held_on")
+        cond, params = f"u.org_unit_id IN ({','.join('?' * len(inside))})", inside
+    else:
+        cond, params = v.subtree("u.org_unit_id", org)
+        held, held_params = "1 = 1", []
     rows = v.q(
         f"SELECT u.org_unit_id, u.name, u.kind, "
         "SUM(CASE WHEN m.kind = 'regular' THEN 1 ELSE 0 END), SUM(CASE WHEN m.kind = 'thematic' THEN 1 ELSE 0 END), "
@@ -33,9 +39,11 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
         "SUM(CASE WHEN m.committee_attended = 1 THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN m.committee_attended IS NOT NULL THEN 1 ELSE 0 END) "
         f"FROM {v.t('units')} u LEFT JOIN {m} m ON m.org_unit_id = u.org_unit_id AND m.held_on BETWEEN ? AND ? "
-        f"AND m.recorded_at <= ? WHERE u.kind IN (?, ?) AND {cond} GROUP BY u.org_unit_id, u.name, u.kind "
-        "ORDER BY u.name, u.org_unit_id",
-        [p.start.isoformat(), p.end.isoformat(), v.known, *MEMBER_HOLDING, *params])
+        f"AND m.recorded_at <= ? AND {held} WHERE u.kind IN (?, ?) AND {cond} "
+        "AND (u.dissolved_on IS NULL OR u.dissolved_on > ?) AND (u.merged_on IS NULL OR u.merged_on > ?) "
+        "GROUP BY u.org_unit_id, u.name, u.kind ORDER BY u.name, u.org_unit_id",
+        [p.start.isoformat(), p.end.isoformat(), v.known, *held_params, *MEMBER_HOLDING, *params,
+         p.start.isoformat(), p.start.isoformat()])
     out = []
     for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted in rows:
         expected, present = int(expected or 0), int(present or 0)

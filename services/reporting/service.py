@@ -107,8 +107,9 @@ class ReadModels(DependencyProvider):
             cached = self._checksum = (key, g.checksum())
         return cached[1]
 
-    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
-        return View.of(self.db, self.generations.follow(), as_of, known_at)
+    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+             structure: str | None = None) -> View:
+        return View.of(self.db, self.generations.follow(), as_of, known_at, structure)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -178,7 +179,7 @@ class ReportingService:
     @rpc
     @query(HeadcountQuery)
     def headcount(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         rows = movement.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
@@ -187,46 +188,46 @@ class ReportingService:
     @rpc
     @query(ReportQuery)
     def term(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return term.term_table(v, q.org_unit_id, period, compare_of(q, period))
 
     @rpc
     @query(ReportQuery)
     def movement(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return movement.movement(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     def warnings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
         return warnings.warnings(v, q.org_unit_id, q.year)
 
     @rpc
     @query(ReportQuery)
     def evaluation(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return evaluation.evaluation(v, q.org_unit_id, period, compare_of(q, period))
 
     @rpc
     @query(ReportQuery)
     def meetings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     def causes(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return causes.causes(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     def anomalies(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
 
     @rpc

@@ -42,7 +42,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     limit = rules.removal_unexcused_months_in_year
     units = dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')}"))
     rows: list[dict] = []
-    cond, params = v.subtree("a.org_unit_id", org)
+    cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
     for member, unit, n in v.q(
             f"SELECT a.member_id, a.org_unit_id, COUNT(*) FROM {v.t('absences')} a WHERE a.excused = 0 "
             f"AND a.occurred_on BETWEEN ? AND ? AND a.recorded_at <= ? AND {cond} GROUP BY a.member_id, a.org_unit_id",
@@ -50,7 +50,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
         rows.append({"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
                      "level": level(n, limit)})
     active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
-    in_scope = _scope(v, org)
+    in_scope = _scope(v, org, end)
     d = v.t("dues")
     for member, n in v.q(
             f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? "
@@ -70,10 +70,11 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     return {**v.meta("warnings", org, year=year), "rows": rows}
 
 
-def _scope(v: View, org: str | None):
+def _scope(v: View, org: str | None, on: dt.date):
+    """Units in ``org``'s subtree on ``on`` (as it stood then, or today's tree on ``current``)."""
     if not org:
         return lambda unit: True
-    inside = {r[0] for r in v.q(f"SELECT descendant FROM {v.t('closure')} WHERE ancestor = ?", (org,))}
+    inside = v.inside(org, on, on)
     return lambda unit: unit in inside
 
 
