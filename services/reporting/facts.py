@@ -146,6 +146,7 @@ class FactsProjection(Projection):
                        (d["into_org_unit_id"], e.occurred_on.isoformat(), d["into_org_unit_id"], d["org_unit_id"]))
             tree.move(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"])
             tree.move_dated(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"], e.occurred_on.isoformat())
+            tree.hand_over_children(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"], e.occurred_on.isoformat())
         elif e.type == "org_unit.dissolved":
             tx.execute(f"UPDATE {units} SET dissolved_on = ? WHERE org_unit_id = ?",
                        (e.occurred_on.isoformat(), d["org_unit_id"]))

@@ -73,3 +73,16 @@ def move_dated(tx: Tx, prefix: str, unit: str, new_parent: str, on: str) -> None
     tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL) "
                "ON CONFLICT (org_unit_id, from_on) DO UPDATE SET parent_id = excluded.parent_id, to_on = NULL",
                (unit, new_parent, on))
+
+
+def hand_over_children(tx: Tx, prefix: str, unit: str, successor: str, on: str) -> None:
+    """A merged unit's sub-units are listed under its successor from the merge date (the closure
+    already counts them there, through the merged unit)."""
+    spans = f"{prefix}unit_spans"
+    kids = [r[0] for r in tx.execute(f"SELECT org_unit_id FROM {spans} WHERE parent_id = ? AND to_on IS NULL",
+                                     (unit,)).fetchall()]
+    for kid in kids:
+        tx.execute(f"UPDATE {spans} SET to_on = ? WHERE org_unit_id = ? AND to_on IS NULL", (on, kid))
+        tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL) "
+                   "ON CONFLICT (org_unit_id, from_on) DO UPDATE SET parent_id = excluded.parent_id, to_on = NULL",
+                   (kid, successor, on))
