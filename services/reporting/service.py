@@ -187,6 +187,18 @@ class ReportingService:
 
     @rpc
     @query(ReportQuery)
+    def headcount_report(self, q, context):
+        """The headcount with the report options: on ``as_of``, else the end of the period given."""
+        as_of = q.as_of
+        if as_of is None and (q.term or q.year or q.from_ or q.to):
+            import datetime as _dt
+            as_of = min(choose_period(q.term, q.year, q.from_, q.to, _dt.date.today()).end, _dt.date.today())
+        v = self.models.view(as_of, q.known_at, q.structure)
+        rows = movement.headcount(v, q.org_unit_id)
+        return {**v.meta("headcount", q.org_unit_id), "rows": rows}
+
+    @rpc
+    @query(ReportQuery)
     def term(self, q, context):
         v = self.models.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
@@ -203,7 +215,8 @@ class ReportingService:
     def warnings(self, q, context):
         v = self.models.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
-        return warnings.warnings(v, q.org_unit_id, q.year)
+        year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
+        return warnings.warnings(v, q.org_unit_id, year)
 
     @rpc
     @query(ReportQuery)

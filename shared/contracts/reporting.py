@@ -111,6 +111,8 @@ def _report(name_vi: str, name_en: str) -> Spec:
 QUERIES = {
     "headcount": Spec(HeadcountQuery, "Số lượng đảng viên theo tổ chức (cộng dồn cấp dưới)",
                       "Headcount per org unit with subtree roll-up", roles=READERS),
+    "headcount_report": _report("Số lượng đảng viên tại một ngày (theo cơ cấu đã chọn)",
+                                "Headcount on a day, as a report (structure as chosen)"),
     "term": _report("Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị)", "Term/year table (footnote 1)"),
     "movement": _report("Biến động đảng viên (Biểu 1)", "Membership movement (form 1)"),
     "warnings": _report("Danh sách cảnh báo sớm", "Early-warning lists"),

@@ -89,7 +89,24 @@ function table(rows, opts = {}) {
 
 function period() {
   const year = $("#year").value;
-  return year ? {year} : {term: $("#term").value};
+  return {...(year ? {year} : {term: $("#term").value}), ...clocks()};
+}
+
+// the two clocks and the structure, the same on every report (issue 14)
+function clocks() {
+  const out = {structure: $("#structure").value};
+  if ($("#as-of").value) out.as_of = $("#as-of").value;
+  if ($("#known-at").value) out.known_at = $("#known-at").value;
+  return out;
+}
+
+// the day the unit list is drawn on: the as-of date, else the end of the period (not after today)
+function treeDay() {
+  if ($("#as-of").value) return $("#as-of").value;
+  const year = $("#year").value;
+  const end = year ? `${year}-12-31` : `${$("#term").value.split("-")[1]}-09-30`;
+  const today = new Date().toISOString().slice(0, 10);
+  return end < today ? end : today;
 }
 
 function exportButtons(query, params) {
@@ -130,18 +147,20 @@ function allowed(query) {
 async function loadUnits() {
   const panel = $("#panel-units .body");
   try {
-    const rows = await api("/reporting/headcount", {org_unit_id: state.unit});
+    const params = {org_unit_id: state.unit, ...clocks(), as_of: treeDay()};
+    const rows = await api("/reporting/headcount", params);
     rows.forEach(r => { state.units[r.org_unit_id] = r; });
     const here = rows.find(r => r.depth === 0);
     if (here && !state.unit) { state.unit = here.org_unit_id; state.path = [here.org_unit_id]; }
     const children = rows.filter(r => r.depth === 1);
     panel.innerHTML = `<p>Đang xem: <strong id="current-unit">${esc(here ? here.name : "")}</strong>
-      (${esc(KINDS[here && here.kind] || "")}) — tổng số <strong>${here ? here.total : 0}</strong> đảng viên</p>`
+      (${esc(KINDS[here && here.kind] || "")}) — tổng số <strong>${here ? here.total : 0}</strong> đảng viên
+      ngày <span id="tree-day">${esc(vnDate(params.as_of))}</span></p>`
       + table(children.length ? children : [], {drill: r => true});
     panel.querySelectorAll("tr.unit-link").forEach(tr => tr.addEventListener("click", () => drill(tr.dataset.unit)));
     barChart($("#chart-units"), "Số đảng viên theo tổ chức trực thuộc", children.map(r => r.name),
              [{name: "Tổng số đảng viên", values: children.map(r => r.total)}]);
-    panel.appendChild(exportButtons("headcount", {org_unit_id: state.unit}));
+    panel.appendChild(exportButtons("headcount", params));
   } catch (e) {
     panel.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
@@ -179,7 +198,9 @@ async function loadReport(query, render) {
     const result = await api(`/reporting/${query}`, params);
     const meta = section.querySelector(".meta");
     if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || result.year,
-                                  result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : ""].filter(Boolean).join(" · ");
+                                  result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
+                                  result.known_at ? `ghi nhận đến ${result.known_at}` : "",
+                                  result.structure_vi || ""].filter(Boolean).join(" · ");
     body.innerHTML = render ? render(result) : table(rowsOf(result));
     body.appendChild(exportButtons(query, params));
     return result;
@@ -223,7 +244,7 @@ async function loadTrend() {
   const years = [];
   for (let y = last - 5; y <= last; y++) years.push(y);
   try {
-    const results = await Promise.all(years.map(year => api("/reporting/term", {org_unit_id: state.unit, year})));
+    const results = await Promise.all(years.map(year => api("/reporting/term", {org_unit_id: state.unit, year, ...clocks()})));
     const names = {};
     results.forEach(res => rowsOf(res).forEach(r => { names[r.indicator] = r.label_vi || r.indicator; }));
     const series = TREND.filter(ind => names[ind]).map(ind => ({
@@ -305,4 +326,5 @@ $("#term").addEventListener("change", () => { $("#year").value = ""; refresh(); 
 $("#year").addEventListener("change", refresh);
 $("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
 $("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
+for (const id of ["#as-of", "#known-at", "#structure"]) $(id).addEventListener("change", refresh);
 if (state.token) start();
