@@ -6,6 +6,8 @@ import datetime as dt
 
 from shared.rules import rules_on
 
+from shared.dates import add_years
+
 from services.reporting.periods import Period, vn_date
 from services.reporting.view import View
 
@@ -21,8 +23,8 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
             "AND (detail LIKE '%abandoned_activity%' OR detail LIKE '%unpaid_dues%')", [a, b, v.known, *params]):
         day = dt.date.fromisoformat(on)
         limit = rules_on(day).removal_unexcused_months_in_year
-        if "abandoned_activity" in detail:
-            n = v.scalar(f"SELECT COUNT(*) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
+        if "abandoned_activity" in detail:  # months with an unexcused absence, as the warnings count
+            n = v.scalar(f"SELECT COUNT(DISTINCT substr(occurred_on, 1, 7)) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
                          "AND occurred_on BETWEEN ? AND ? AND recorded_at <= ?",
                          (member, f"{day.year}-01-01", on, v.known))
         else:
@@ -54,7 +56,8 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
         rules = rules_on(day)
         years = (rules.limitation_years_member if kind == "member" else rules.limitation_years_org_unit).get(form)
         violated_on = dt.date.fromisoformat(violated)
-        if years is not None and day > violated_on.replace(year=violated_on.year + years) - dt.timedelta(days=0):
+        # the limit runs to the same day ``years`` later (29/02 → 28/02), as the decision rule counts it
+        if years is not None and day > add_years(violated_on, years):
             rows.append({"anomaly": "past_limitation", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": (day - violated_on).days // 365, "limit": years,
                          "label_vi": f"Quyết định {case} quá thời hiệu {years} năm"})

@@ -65,14 +65,14 @@ CREATE INDEX IF NOT EXISTS {p}member_facts_type ON {p}member_facts (type, occurr
 CREATE INDEX IF NOT EXISTS {p}member_facts_member ON {p}member_facts (member_id, occurred_on);
 CREATE TABLE IF NOT EXISTS {p}cases (
     case_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL,
-    org_unit_id TEXT, form TEXT NOT NULL, decided_on TEXT NOT NULL, violation_on TEXT,
+    org_unit_id TEXT, form TEXT NOT NULL, decided_on TEXT NOT NULL, violation_on TEXT, -- the latest violation
     recorded_at TEXT NOT NULL, annulled_on TEXT, annulled_rec TEXT);
 CREATE INDEX IF NOT EXISTS {p}cases_date ON {p}cases (decided_on);
 CREATE TABLE IF NOT EXISTS {p}meetings (
     meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, org_unit_id TEXT NOT NULL, kind TEXT NOT NULL,
     held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, duration INTEGER, expected INTEGER,
     present INTEGER, excused INTEGER, unexcused INTEGER, combined INTEGER, committee_attended INTEGER,
-    duration_ok INTEGER, meets_standard INTEGER);
+    duration_ok INTEGER, meets_standard INTEGER, over_consecutive INTEGER);
 CREATE INDEX IF NOT EXISTS {p}meetings_unit ON {p}meetings (org_unit_id, held_on);
 CREATE TABLE IF NOT EXISTS {p}absences (
     meeting_id TEXT NOT NULL, member_id TEXT NOT NULL, org_unit_id TEXT NOT NULL,
@@ -110,8 +110,10 @@ def ddl(prefix: str) -> str:
 
 
 #: columns added after a read model may already have been built: (table, column, SQL type)
-ADDED_COLUMNS = (("members", "birth_year", "INTEGER"), ("meetings", "combined", "INTEGER"), ("meetings", "committee_attended", "INTEGER"),
-                 ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"))
+ADDED_COLUMNS = (("members", "birth_year", "INTEGER"), ("meetings", "combined", "INTEGER"),
+                 ("meetings", "committee_attended", "INTEGER"),
+                 ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"),
+                 ("meetings", "over_consecutive", "INTEGER"))
 
 
 def migrate(db, prefix: str) -> None:
