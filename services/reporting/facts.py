@@ -270,12 +270,14 @@ class FactsProjection(Projection):
             attended = d.get("committee_member_attended")
             tx.execute(f"INSERT INTO {self.t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
                        "recorded_at, duration, expected, present, excused, unexcused, combined, committee_attended, "
-                       "duration_ok, meets_standard, over_consecutive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "duration_ok, meets_standard, over_consecutive, absent) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (meeting_id) DO NOTHING",
                        (d["meeting_id"], e.event_id, d["org_unit_id"], d["kind"], e.occurred_on.isoformat(),
                         recorded(e), d.get("duration_minutes"), expected, counts["present"],
                         counts["excused"], counts["unexcused"], 1 if d.get("combined") else 0,
-                        None if attended is None else int(bool(attended)), duration_ok, standard, over))
+                        None if attended is None else int(bool(attended)), duration_ok, standard, over,
+                        json.dumps(sorted(a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present"))))
             return True
         if e.type == "meeting.missed":
             tx.execute(f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
@@ -295,18 +297,16 @@ class FactsProjection(Projection):
             return 0
         limit = rules_on(held_on).meeting_max_consecutive_absences
         day = held_on.isoformat()
-        earlier = [r[0] for r in tx.execute(
-            f"SELECT meeting_id FROM {self.t('meetings')} WHERE org_unit_id = ? AND kind = ? AND held_on >= ? "
+        earlier = [r[:1] for r in tx.execute(
+            f"SELECT absent FROM {self.t('meetings')} WHERE org_unit_id = ? AND kind = ? AND held_on >= ? "
             "AND (held_on < ? OR (held_on = ? AND meeting_id < ?)) ORDER BY held_on DESC, meeting_id DESC LIMIT ?",
             (d["org_unit_id"], d["kind"], f"{held_on.year}-01-01", day, day, d["meeting_id"], limit)).fetchall()]
         if len(earlier) < limit:
             return 0
-        marks = ",".join("?" * len(earlier))
         missed: dict[str, int] = {}
-        for member, meeting in tx.execute(
-                f"SELECT member_id, meeting_id FROM {self.t('absences')} WHERE meeting_id IN ({marks}) "
-                f"AND member_id IN ({','.join('?' * len(absent))})", (*earlier, *absent)).fetchall():
-            missed[member] = missed.get(member, 0) + 1
+        for (names,) in earlier:
+            for member in json.loads(names or "[]"):
+                missed[member] = missed.get(member, 0) + 1
         return sum(1 for m in absent if missed.get(m, 0) >= limit)  # absent from all ``limit`` before, and now
 
     def _dues(self, tx: Tx, e: Envelope) -> bool:

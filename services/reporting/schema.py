@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS {p}meetings (
     meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, org_unit_id TEXT NOT NULL, kind TEXT NOT NULL,
     held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, duration INTEGER, expected INTEGER,
     present INTEGER, excused INTEGER, unexcused INTEGER, combined INTEGER, committee_attended INTEGER,
-    duration_ok INTEGER, meets_standard INTEGER, over_consecutive INTEGER);
+    duration_ok INTEGER, meets_standard INTEGER, over_consecutive INTEGER, absent TEXT);
 CREATE INDEX IF NOT EXISTS {p}meetings_unit ON {p}meetings (org_unit_id, held_on);
 CREATE TABLE IF NOT EXISTS {p}absences (
     meeting_id TEXT NOT NULL, member_id TEXT NOT NULL, org_unit_id TEXT NOT NULL,
@@ -113,7 +113,7 @@ def ddl(prefix: str) -> str:
 ADDED_COLUMNS = (("members", "birth_year", "INTEGER"), ("meetings", "combined", "INTEGER"),
                  ("meetings", "committee_attended", "INTEGER"),
                  ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"),
-                 ("meetings", "over_consecutive", "INTEGER"))
+                 ("meetings", "over_consecutive", "INTEGER"), ("meetings", "absent", "TEXT"))
 
 
 def migrate(db, prefix: str) -> None:
