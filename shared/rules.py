@@ -84,6 +84,24 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("report_late_entry_days", D(1900, 1, 1), 30, "[I] ghi nhận muộn"),
 ]
 
+
+
+def _dated_qd24_qd294(rows):
+    """QĐ 24-QĐ/TW (2021) applied the Charter until 30/6/2025; QĐ 294-QĐ/TW replaced it from
+    1/7/2025 (DOMAIN.md §8). A row citing both becomes two dated rows, so each fact names the text
+    in force on its own date (the values carried over unchanged)."""
+    out = []
+    for name, since, value, source in rows:
+        if "QĐ 24" in source and "QĐ 294" in source and since == D(1900, 1, 1):
+            out.append((name, since, value, "QĐ 24-QĐ/TW (2021)"))
+            out.append((name, D(2025, 7, 1), value, "QĐ 294-QĐ/TW (2025)"))
+        else:
+            out.append((name, since, value, source))
+    return out
+
+
+RULE_TABLE = _dated_qd24_qd294(RULE_TABLE)
+
 #: terms (nhiệm kỳ), DOMAIN.md §11
 TERMS: dict[str, tuple[dt.date, dt.date]] = {
     "2010-2015": (D(2010, 10, 1), D(2015, 9, 30)),
