@@ -37,7 +37,7 @@ def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
 # is their business-date order in the members store (a unit is created, then moved, merged...).
 
 def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str) -> None:
-    """A new unit: inside itself and inside its parent's ancestors as they stand now."""
+    """A new unit: inside itself, and inside each of its parent's ancestors when the parent was."""
     dc, spans = f"{prefix}dclosure", f"{prefix}unit_spans"
     if tx.scalar(f"SELECT 1 FROM {spans} WHERE org_unit_id = ? LIMIT 1", (unit,)):
         return  # created once
@@ -45,10 +45,10 @@ def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str)
                (unit, parent, since))
     tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) VALUES (?, ?, ?, NULL) "
                "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since))
-    if parent:
-        tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, ?, NULL "
-                   f"FROM {dc} WHERE descendant = ? AND to_on IS NULL "
-                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, since, parent))
+    if parent:  # the parent's whole dated ancestry (a unit recorded after its parent moved keeps it)
+        tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, from_on, to_on "
+                   f"FROM {dc} WHERE descendant = ? "
+                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent))
 
 
 def move_dated(tx: Tx, prefix: str, unit: str, new_parent: str, on: str) -> None:
