@@ -3,7 +3,7 @@
 "use strict";
 
 const API = "/api/v1";
-const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}};
+const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0};
 
 const LABELS = {
   org_unit_id: "Mã tổ chức", name: "Tên tổ chức", unit_name: "Tên tổ chức", kind: "Loại hình",
@@ -148,7 +148,9 @@ async function loadUnits() {
   const panel = $("#panel-units .body");
   try {
     const params = {org_unit_id: state.unit, ...clocks(), as_of: treeDay()};
+    const seq = state.seq;
     const rows = await api("/reporting/headcount", params);
+    if (seq !== state.seq) return;  // a newer choice is being drawn
     rows.forEach(r => { state.units[r.org_unit_id] = r; });
     const here = rows.find(r => r.depth === 0);
     if (here && !state.unit) { state.unit = here.org_unit_id; state.path = [here.org_unit_id]; }
@@ -195,7 +197,9 @@ async function loadReport(query, render) {
   const params = {org_unit_id: state.unit, ...period()};
   body.innerHTML = '<p class="empty">Đang tải…</p>';
   try {
+    const seq = state.seq;
     const result = await api(`/reporting/${query}`, params);
+    if (seq !== state.seq) return;  // a newer choice is being drawn
     const meta = section.querySelector(".meta");
     if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || result.year,
                                   result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
@@ -282,6 +286,7 @@ function showYearly() {
 }
 
 async function refresh() {
+  state.seq += 1;
   showYearly();
   await loadUnits();
   await Promise.all([
