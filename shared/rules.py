@@ -77,6 +77,7 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("exemption_open_ended_grounds", D(1900, 1, 1), ("old_age", "illness"), "QĐ 24 / QĐ 294"),
     ("readmission_barred_exits", D(1900, 1, 1), ("removed:abandoned_activity", "resigned"), "QĐ 24 / QĐ 294"),
     ("new_member_class_within_months", D(1900, 1, 1), 12, "HD 01-HD/TW"),
+    ("cell_min_official_members", D(1900, 1, 1), 3, "Điều lệ Đảng, Điều 24"),
     # evaluation (D7)
     ("org_not_complete_disciplined_share", D(1900, 1, 1), 0.20, "QĐ 124 / QĐ 366"),
     # reporting (DOMAIN.md §7.6, §7.8) [I]

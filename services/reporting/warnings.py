@@ -11,7 +11,7 @@ import json
 from shared.rules import rules_on
 
 from services.reporting.periods import add_months, add_working_days, vn_date
-from services.reporting.view import View
+from services.reporting.view import MEMBER_HOLDING, View
 
 LISTS_VI = {
     "unexcused_absences": "Vắng sinh hoạt không lý do trong năm",
@@ -24,6 +24,7 @@ LISTS_VI = {
     "transfer_papers_overdue": "Quá hạn nộp hồ sơ chuyển sinh hoạt đảng",
     "remediation_overdue": "Quá hạn thực hiện kế hoạch khắc phục sau kiểm điểm",
     "new_member_class_overdue": "Quá hạn học lớp bồi dưỡng đảng viên mới",
+    "cell_below_minimum": "Chi bộ có dưới 3 đảng viên chính thức",
 }
 
 
@@ -67,7 +68,9 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
             rows.append({"list": "unpaid_dues", "member_id": member, "org_unit_id": unit, "value": n,
                          "level": level(n, limit)})
     rows += _recognition_overdue(v, active, in_scope, end)
-    rows += _deadline_lists(v, active, in_scope, end, _recognised(v))
+    recognised = _recognised(v)
+    rows += _deadline_lists(v, active, in_scope, end, recognised)
+    rows += _small_cells(v, active, in_scope, end, recognised)
     rows += _facts_lists(v, active, in_scope, year, end)
     for r in rows:
         r["unit_name"] = units.get(r["org_unit_id"], r["org_unit_id"])
@@ -114,6 +117,29 @@ def _recognised(v: View) -> dict[str, str]:
     for member, occurred, detail in v.q(f"SELECT member_id, occurred_on, detail FROM {v.t('member_facts')} "
                                         "WHERE type = 'member.recognized_official' AND recorded_at <= ?", (v.known,)):
         out[member] = min(out.get(member, "9999"), json.loads(detail or "{}").get("decided_on") or occurred)
+    return out
+
+
+def _small_cells(v: View, active: dict, in_scope, on: dt.date, recognised: dict[str, str]) -> list[dict]:
+    """Member-holding units with fewer official members than the Charter's minimum on ``on``
+    (art. 24: a cell has at least 3 official members). Official: recognised by then, or come from
+    elsewhere (transferred in; their probation was judged there)."""
+    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
+    admitted = dict(v.q(f"SELECT member_id, admitted_on FROM {v.t('members')}"))
+    official: dict[str, int] = {}
+    for member, unit in active.items():
+        if not admitted.get(member) or recognised.get(member, "9999") <= day:
+            official[unit] = official.get(unit, 0) + 1
+    out = []
+    for uid, merged, dissolved, created in v.q(
+            f"SELECT org_unit_id, merged_on, dissolved_on, created_on FROM {v.t('units')} WHERE kind IN (?, ?)",
+            MEMBER_HOLDING):
+        if (merged and merged <= day) or (dissolved and dissolved <= day) or (created and created > day):
+            continue
+        n = official.get(uid, 0)
+        if n < limit and in_scope(uid):
+            out.append({"list": "cell_below_minimum", "member_id": "", "org_unit_id": uid, "value": n,
+                        "level": "warning"})
     return out
 
 

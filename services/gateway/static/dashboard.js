@@ -23,7 +23,10 @@ const KINDS = {province: "Tỉnh ủy", direct: "Đảng bộ trực thuộc T�
 const ROLES = {viewer: "Xem báo cáo", clerk: "Cán bộ nghiệp vụ", inspector: "Kiểm tra", administrator: "Quản trị"};
 const LISTS = {unexcused_absences: "Vắng sinh hoạt không lý do", unpaid_dues: "Chưa đóng đảng phí",
                recognition_overdue: "Quá hạn công nhận chính thức", exemption_overdue: "Hết hạn miễn sinh hoạt",
-               not_complete_twice: "Hai năm liền không hoàn thành nhiệm vụ"};
+               not_complete_twice: "Hai năm liền không hoàn thành nhiệm vụ",
+               transfer_papers_overdue: "Quá hạn nộp hồ sơ chuyển sinh hoạt", remediation_overdue: "Quá hạn khắc phục sau kiểm điểm",
+               new_member_class_overdue: "Quá hạn học lớp đảng viên mới", cell_below_minimum: "Chi bộ dưới 3 đảng viên chính thức",
+               working_away_overdue: "Đi làm ăn xa quá hạn trở về", working_away_no_contact: "Đi làm ăn xa không liên lạc"};
 const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "key", "list"]);
 const TREND = ["members_removed", "members_resigned", "members_disciplined", "orgs_disciplined"];
 

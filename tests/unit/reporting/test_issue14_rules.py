@@ -154,3 +154,18 @@ def test_a_new_member_who_missed_the_class_is_listed(history):
     assert listed(D(2025, 2, 2)) == ["N1"]
     history.add("member.new_member_class_completed", "2025-02-10", {"member_id": "N1"})
     assert listed(D(2025, 2, 9)) == ["N1"] and listed(D(2025, 2, 10)) == []
+
+
+def test_a_cell_with_fewer_than_three_official_members_is_listed(history):
+    world(history)  # M1–M3 admitted into C1 on 1/1/2016, probationary until recognised
+    history.add("member.recognized_official", "2017-01-01", {"member_id": "M1", "decided_on": "2017-01-05"})
+    history.add("member.recognized_official", "2017-01-01", {"member_id": "M2", "decided_on": "2017-01-05"})
+    history.add("member.recognized_official", "2017-01-01", {"member_id": "M3", "decided_on": "2017-02-10"})
+
+    def small(day):
+        return {x["org_unit_id"]: x["value"] for x in rows(warnings(history.view(as_of=day), None, day.year),
+                                                           "cell_below_minimum")}
+    assert small(D(2017, 2, 9)) == {"C1": 2, "C2": 0}  # the day before the third recognition
+    assert small(D(2017, 2, 10)) == {"C2": 0}  # the day of it: three official members
+    history.add("member.died", "2018-03-01", {"member_id": "M2"})
+    assert small(D(2018, 2, 28)) == {"C2": 0} and small(D(2018, 3, 1)) == {"C1": 2, "C2": 0}
