@@ -20,7 +20,8 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
     for member, on, unit, detail in v.q(
             f"SELECT member_id, occurred_on, org_unit_id, detail FROM {v.t('member_facts')} WHERE type = "
             f"'member.removed' AND occurred_on BETWEEN ? AND ? AND recorded_at <= ? AND {cond} "
-            "AND (detail LIKE '%abandoned_activity%' OR detail LIKE '%unpaid_dues%')", [a, b, v.known, *params]):
+            "AND (detail LIKE ? OR detail LIKE ?)",  # patterns as parameters: '%' is psycopg's placeholder mark
+            [a, b, v.known, *params, "%abandoned_activity%", "%unpaid_dues%"]):
         day = dt.date.fromisoformat(on)
         limit = rules_on(day).removal_unexcused_months_in_year
         if "abandoned_activity" in detail:  # months with an unexcused absence, as the warnings count

@@ -130,3 +130,21 @@ def test_movement_reconciles_and_counts_the_move_of_a_cell_as_moving_out(h):
     assert movement(current, "D1", parse_period("2022"))["rows"][0]["removed"] == 0
     assert movement(current, "TN", parse_period("2022"))["rows"][0]["removed"] == 1
     assert {r["org_unit_id"] for r in movement(current, "TN", parse_period("2022"))["rows"]} == {"TN", "C1", "D3"}
+
+
+def test_every_report_runs_on_both_structures_and_names_it(h):
+    from services.reporting import anomalies, causes, evaluation, meetings, warnings
+    for structure in ("as_stood", "current"):
+        v = h.view(as_of=dt.date(2026, 1, 1), structure=structure)
+        for org in ("TN", "D1", "D3"):
+            period = parse_period("2020-2025")
+            for report in (evaluation.evaluation(v, org, period), meetings.meeting_quality(v, org, period),
+                           causes.causes(v, org, period), anomalies.anomalies(v, org, period),
+                           warnings.warnings(v, org, 2022)):
+                assert report["structure"] == structure
+        d1 = evaluation.evaluation(h.view(as_of=dt.date(2026, 1, 1), structure=structure), "D1",
+                                   parse_period("2022"))
+        removed = next(r["actual"] for r in d1["rows"] if r["org_unit_id"] == "D1" and r["indicator"] == "members_removed")
+        assert removed == (1 if structure == "as_stood" else 0)
+    causes_d1 = causes.causes(h.view(as_of=dt.date(2026, 1, 1)), "D1", parse_period("2022"))
+    assert sum(r["removed"] for r in causes_d1["rows"] if r["group"] == "years_since_admission") == 1
