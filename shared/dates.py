@@ -12,6 +12,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from shared.holidays import days_off, make_up_days
+
 
 def vn_date(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
@@ -40,7 +42,6 @@ def months_between(start: dt.date, end: dt.date) -> int:
 
 
 def is_working_day(day: dt.date) -> bool:
-    from shared.holidays import days_off, make_up_days
     if day in make_up_days(day.year):
         return True
     return day.weekday() < 5 and day not in days_off(day.year)

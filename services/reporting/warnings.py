@@ -157,33 +157,46 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
         done.setdefault((member, type_), []).append((occurred, json.loads(detail or "{}")))
     out = []
 
-    def add(kind: str, member: str, due: dt.date) -> None:
-        unit = active.get(member)
-        if unit and in_scope(unit) and due < on:
+    def add(kind: str, member: str, unit: str, due: dt.date) -> None:
+        if due < on:
             out.append({"list": kind, "member_id": member, "org_unit_id": unit, "value": (on - due).days,
                         "level": "overdue", "since": vn_date(due)})
+
+    dues: dict[tuple[str, str], dt.date] = {}  # (limit, start day) → due day: many facts share a day
+
+    def due_of(limit: str, occurred: str) -> dt.date:
+        if (limit, occurred) not in dues:
+            start = dt.date.fromisoformat(occurred)
+            rules = rules_on(start)
+            dues[(limit, occurred)] = (add_working_days(start, rules.transfer_papers_working_days)
+                                       if limit == "papers" else
+                                       add_months(start, rules.new_member_class_within_months))
+        return dues[(limit, occurred)]
 
     for member, type_, occurred, detail in v.q(
             f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.transferred', "
             "'member.transferred_in', 'member.remediation_planned', 'member.admitted') AND recorded_at <= ? "
             "AND occurred_on <= ? ORDER BY occurred_on", (v.known, day)):
-        d, start = json.loads(detail or "{}"), dt.date.fromisoformat(occurred)
-        rules = rules_on(start)
+        unit = active.get(member)
+        if not unit or not in_scope(unit):
+            continue  # not (or no longer) a member here on that day
+        if type_ == "member.admitted":
+            # the class belongs to probation: a member recognised official by then is past it
+            if done.get((member, "member.new_member_class_completed")) or recognised.get(member, "9999") <= day:
+                continue
+            add("new_member_class_overdue", member, unit, due_of("class", occurred))
+            continue
+        d = json.loads(detail or "{}")
         if type_ in ("member.transferred", "member.transferred_in"):
             if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
                 continue
             if any(o >= occurred for o, _ in done.get((member, "member.transfer_papers_presented"), [])):
                 continue
-            add("transfer_papers_overdue", member, add_working_days(start, rules.transfer_papers_working_days))
+            add("transfer_papers_overdue", member, unit, due_of("papers", occurred))
         elif type_ == "member.remediation_planned" and d.get("due_on"):
             if any(str(x.get("year")) == str(d.get("year")) for _, x in done.get((member, "member.remediation_completed"), [])):
                 continue
-            add("remediation_overdue", member, dt.date.fromisoformat(d["due_on"]))
-        elif type_ == "member.admitted":
-            # the class belongs to probation: a member recognised official by then is past it
-            if done.get((member, "member.new_member_class_completed")) or recognised.get(member, "9999") <= day:
-                continue
-            add("new_member_class_overdue", member, add_months(start, rules.new_member_class_within_months))
+            add("remediation_overdue", member, unit, dt.date.fromisoformat(d["due_on"]))
     return out
 
 
