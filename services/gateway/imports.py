@@ -103,7 +103,9 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
         written += answer.get("written", 0)
         heads[service] = answer.get("head", 0)
         jobs.update(job_id, done=sum(1 for l in lines if owner_of(l["type"]) in heads))
-        wait_caught_up(call, heads, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
+        # reacting services are waited for once, after all writes, in ``settle``
+        wait_caught_up(call, heads, tuple(p for p in projecting if p not in REACTING), timeout,
+                       lambda p: jobs.update(job_id, phase=p))
     reactions, pending = settle(call, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
     result = {"ok": True, "lines": len(lines), "written": written, "heads": heads, "reactions": reactions}
     if pending:
