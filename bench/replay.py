@@ -118,8 +118,13 @@ def main() -> None:
     g = Generations(db, stores)
     result = g.replay()
     print(f"replay: {result['done']:,} events in {result['seconds']:.1f}s = {result['events_per_second']:,.0f} events/s")
-    v = View.of(db, g.prefix, dt.date(2025, 12, 31), None)
     cur, prev = parse_period("2020-2025"), parse_period("2015-2020")
+    for structure in ("as_stood", "current"):  # the structure as it stood (default), today's tree
+        print(f"reports, structure={structure}:")
+        report_latencies(View.of(db, g.prefix, dt.date(2025, 12, 31), None, structure), cur, prev)
+
+
+def report_latencies(v: View, cur, prev) -> None:
     figures = {
         "term table (province)": lambda: term.term_table(v, "TN", cur, prev),
         "movement 2023 (province + directs)": lambda: movement.movement(v, "TN", parse_period("2023")),

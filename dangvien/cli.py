@@ -236,27 +236,6 @@ def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, r
     print_sheet_result(result, console)
 
 
-@report_app.command("headcount")
-def report_headcount(org: Optional[str] = typer.Option(None, "--org", help="Mã tổ chức (org unit id)"),
-                     format: str = typer.Option("table", "--format", help="json | table"),
-                     url: Optional[str] = UrlOpt):
-    """Số đảng viên theo tổ chức, cộng dồn cấp dưới (headcount with subtree roll-up)."""
-    try:
-        rows = Client(url).get("/api/v1/reporting/headcount", org_unit_id=org)
-    except ApiError as exc:
-        fail(exc)
-    if format == "json":
-        console.print_json(json.dumps(rows, ensure_ascii=False))
-        return
-    table = Table(title="Số lượng đảng viên / Headcount")
-    table.add_column("Tổ chức đảng / Unit")
-    table.add_column("Trực tiếp / Own", justify="right")
-    table.add_column("Tổng / Total", justify="right")
-    for r in rows:
-        table.add_row("  " * r["depth"] + r["name"], str(r["own"]), str(r["total"]))
-    console.print(table)
-
-
 #: other command groups, each module with ``register(app, report_app)``
 EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo",
               "dangvien.cli_vault", "dangvien.cli_yearly")

@@ -23,6 +23,11 @@ err = Console(stderr=True)
 API = "/api/v1/reporting"
 
 
+def headcount_report(params: dict, url: str | None) -> dict:
+    """The headcount (a list of units) as a report: on --as-of, or the end of the chosen period."""
+    return fetch("headcount_report", url, **params)
+
+
 def _fail(exc: Exception):
     from dangvien.cli import fail
     fail(exc)
@@ -31,12 +36,38 @@ def _fail(exc: Exception):
 def _options():
     return dict(
         org=typer.Option(None, "--org", help="Mã tổ chức đảng (org unit id); mặc định toàn tỉnh"),
-        as_of=typer.Option(None, "--as-of", help="Số liệu đến ngày YYYY-MM-DD (business date)"),
-        known_at=typer.Option(None, "--known-at", help="Chỉ dữ kiện ghi nhận đến thời điểm (ISO timestamp)"),
+        as_of=typer.Option(None, "--as-of", help="Số liệu đến ngày dd/mm/yyyy hoặc yyyy-mm-dd (business date)"),
+        known_at=typer.Option(None, "--known-at", help="Chỉ dữ kiện ghi nhận đến ngày (dd/mm/yyyy, hết ngày) "
+                                                     "hoặc thời điểm ISO (recording time)"),
         format=typer.Option("table", "--format", help="json | table | csv | xlsx"),
         output=typer.Option(None, "--output", "-o", help="Tệp kết quả cho csv/xlsx"),
         url=typer.Option(None, "--url", help="Gateway URL"),
     )
+
+
+def day_text(value: str | None, option: str) -> str | None:
+    """dd/mm/yyyy or yyyy-mm-dd → yyyy-mm-dd; anything else is refused naming the option."""
+    if value is None:
+        return None
+    import datetime as dt
+    import re
+    text = value.strip()
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    try:
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1])).isoformat()
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        err.print(f"[red]{option}: ngày không hợp lệ «{value}» — dùng dd/mm/yyyy hoặc yyyy-mm-dd / "
+                  f"invalid date '{value}': use dd/mm/yyyy or yyyy-mm-dd[/]")
+        raise typer.Exit(2)
+
+
+def moment_text(value: str | None) -> str | None:
+    """--known-at: a day (either format: everything recorded by its end) or an ISO timestamp."""
+    if value is None or "T" in value or ":" in value:
+        return value
+    return day_text(value, "--known-at")
 
 
 def fetch(name: str, url: str | None, **params) -> dict:
@@ -89,42 +120,61 @@ def show(report: dict, fmt: str, output: Path | None) -> None:
     console.print(t)
 
 
+STRUCTURE_HELP = ("Cơ cấu tổ chức: as_stood (mặc định — theo cơ cấu tại ngày phát sinh dữ kiện) | current "
+                  "(dồn lịch sử về đơn vị hiện nay)")
+
+
 def register(app: typer.Typer, report_app: typer.Typer) -> None:
     o = _options()
 
-    @report_app.command("term")
-    def report_term(term: str = typer.Option(..., "--term", help="Nhiệm kỳ (2015-2020) hoặc năm (2021)"),
+    def report_command(name: str, doc: str):
+        """Every report takes the same options (issue 14): one period (--term | --year | --from/--to),
+        --compare, --org, --as-of, --known-at, --structure, --format, --output."""
+        def command(term: Optional[str] = typer.Option(None, "--term", help="Nhiệm kỳ (2020-2025) hoặc năm (2021)"),
+                    year: Optional[int] = typer.Option(None, "--year", help="Năm"),
+                    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày dd/mm/yyyy hoặc yyyy-mm-dd"),
+                    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày dd/mm/yyyy hoặc yyyy-mm-dd"),
                     compare: Optional[str] = typer.Option(None, "--compare", help="Kỳ so sánh (mặc định: kỳ trước)"),
                     org: Optional[str] = o["org"], as_of: Optional[str] = o["as_of"],
-                    known_at: Optional[str] = o["known_at"], format: str = o["format"],
-                    output: Optional[Path] = o["output"], url: Optional[str] = o["url"]):
-        """Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị) với tỷ lệ tăng/giảm."""
-        show(fetch("term", url, term=term, compare=compare, org_unit_id=org, as_of=as_of, known_at=known_at),
-             format, output)
-
-    def period_report(name: str, doc: str):
-        def command(term: Optional[str] = typer.Option(None, "--term", help="Nhiệm kỳ, vd. 2020-2025"),
-                    year: Optional[int] = typer.Option(None, "--year", help="Năm"),
-                    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày YYYY-MM-DD"),
-                    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày YYYY-MM-DD"),
-                    compare: Optional[str] = typer.Option(None, "--compare", help="Kỳ so sánh"),
-                    org: Optional[str] = o["org"], as_of: Optional[str] = o["as_of"],
-                    known_at: Optional[str] = o["known_at"], format: str = o["format"],
-                    output: Optional[Path] = o["output"], url: Optional[str] = o["url"]):
-            params = {"term": term, "year": year, "from": from_, "to": to, "org_unit_id": org, "as_of": as_of,
-                      "known_at": known_at}
-            if compare and name == "evaluation":
-                params["compare"] = compare
-            show(fetch(name, url, **params), format, output)
+                    known_at: Optional[str] = o["known_at"],
+                    structure: Optional[str] = typer.Option(None, "--structure", help=STRUCTURE_HELP),
+                    format: str = o["format"], output: Optional[Path] = o["output"],
+                    url: Optional[str] = o["url"]):
+            chosen = [x for x in (term, year, from_ or to) if x]
+            if len(chosen) > 1:
+                err.print("[red]Chỉ chọn một kỳ: --term, --year hoặc --from/--to / "
+                          "choose one period: --term, --year or --from/--to[/]")
+                raise typer.Exit(2)
+            if structure is not None and structure not in ("as_stood", "current"):
+                err.print(f"[red]--structure: «{structure}» không hợp lệ — as_stood | current[/]")
+                raise typer.Exit(2)
+            params = {"term": term, "year": year, "from": day_text(from_, "--from"), "to": day_text(to, "--to"),
+                      "compare": compare, "org_unit_id": org, "as_of": day_text(as_of, "--as-of"),
+                      "known_at": moment_text(known_at), "structure": structure}
+            if name == "headcount":
+                show(headcount_report(params, url), format, output)
+                return
+            if name in ("term", "evaluation") or not compare:
+                show(fetch(name, url, **params), format, output)
+                return
+            # the other reports side by side: this period and the comparison period
+            current = fetch(name, url, **params)
+            other = fetch(name, url, **{**params, "term": compare, "year": None, "from": None, "to": None,
+                                        "compare": None})
+            show(current, format, output)
+            show(other, format, None if output is None else output.with_name(f"{output.stem}.compare{output.suffix}"))
         command.__doc__ = doc
         report_app.command(name)(command)
 
-    period_report("movement", "Biến động đảng viên (Biểu 1): đầu kỳ, tăng, giảm, cuối kỳ — khớp từng đơn vị.")
-    period_report("warnings", "Danh sách cảnh báo sớm: vắng họp, nợ đảng phí, quá hạn công nhận...")
-    period_report("evaluation", "Tiêu chí đánh giá: thực hiện so với chỉ tiêu, tăng/giảm so với kỳ trước.")
-    period_report("meetings", "Chất lượng sinh hoạt chi bộ (HD 12-HD/BTCTW).")
-    period_report("causes", "Nguyên nhân: xóa tên, xin ra, khai trừ, kỷ luật theo đối tượng và tuổi đảng.")
-    period_report("anomalies", "Bất thường cần kiểm tra: xóa tên thiếu căn cứ, ghi nhận muộn, quá thời hiệu.")
+    report_command("term", "Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị) với tỷ lệ tăng/giảm.")
+    report_command("headcount", "Số đảng viên theo tổ chức, cộng dồn cấp dưới, tại ngày --as-of "
+                                "(hoặc cuối kỳ đã chọn).")
+    report_command("movement", "Biến động đảng viên (Biểu 1): đầu kỳ, tăng, giảm, cuối kỳ — khớp từng đơn vị.")
+    report_command("warnings", "Danh sách cảnh báo sớm: vắng họp, nợ đảng phí, quá hạn công nhận...")
+    report_command("evaluation", "Tiêu chí đánh giá: thực hiện so với chỉ tiêu, tăng/giảm so với kỳ trước.")
+    report_command("meetings", "Chất lượng sinh hoạt chi bộ (HD 12-HD/BTCTW).")
+    report_command("causes", "Nguyên nhân: xóa tên, xin ra, khai trừ, kỷ luật theo đối tượng và tuổi đảng.")
+    report_command("anomalies", "Bất thường cần kiểm tra: xóa tên thiếu căn cứ, ghi nhận muộn, quá thời hiệu.")
 
     @app.command("replay")
     def replay(url: Optional[str] = typer.Option(None, "--url", help="Gateway URL"),

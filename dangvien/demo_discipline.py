@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from services.discipline.dates import add_months
+from shared.dates import add_months
 
 #: (term, first and last decision day, share of members disciplined, organisations per member disciplined)
 PLAN = (

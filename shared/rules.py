@@ -77,12 +77,31 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("exemption_open_ended_grounds", D(1900, 1, 1), ("old_age", "illness"), "QĐ 24 / QĐ 294"),
     ("readmission_barred_exits", D(1900, 1, 1), ("removed:abandoned_activity", "resigned"), "QĐ 24 / QĐ 294"),
     ("new_member_class_within_months", D(1900, 1, 1), 12, "HD 01-HD/TW"),
+    ("cell_min_official_members", D(1900, 1, 1), 3, "Điều lệ Đảng, Điều 24"),
     # evaluation (D7)
     ("org_not_complete_disciplined_share", D(1900, 1, 1), 0.20, "QĐ 124 / QĐ 366"),
     # reporting (DOMAIN.md §7.6, §7.8) [I]
     ("report_new_member_years", D(1900, 1, 1), 3, "[I] Chỉ thị: đảng viên mới kết nạp"),
     ("report_late_entry_days", D(1900, 1, 1), 30, "[I] ghi nhận muộn"),
 ]
+
+
+
+def _dated_qd24_qd294(rows):
+    """QĐ 24-QĐ/TW (2021) applied the Charter until 30/6/2025; QĐ 294-QĐ/TW replaced it from
+    1/7/2025 (DOMAIN.md §8). A row citing both becomes two dated rows, so each fact names the text
+    in force on its own date (the values carried over unchanged)."""
+    out = []
+    for name, since, value, source in rows:
+        if "QĐ 24" in source and "QĐ 294" in source and since == D(1900, 1, 1):
+            out.append((name, since, value, "QĐ 24-QĐ/TW (2021)"))
+            out.append((name, D(2025, 7, 1), value, "QĐ 294-QĐ/TW (2025)"))
+        else:
+            out.append((name, since, value, source))
+    return out
+
+
+RULE_TABLE = _dated_qd24_qd294(RULE_TABLE)
 
 #: terms (nhiệm kỳ), DOMAIN.md §11
 TERMS: dict[str, tuple[dt.date, dt.date]] = {

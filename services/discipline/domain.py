@@ -18,7 +18,7 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.rules import Rules
 from shared.events import fold as fold_events
 
-from services.discipline.dates import add_months, add_years, vn
+from shared.dates import add_months, add_years, vn
 from services.discipline.roster import Subject
 
 FORM_VI = {"reprimand": "khiển trách", "warning": "cảnh cáo", "dismissal": "cách chức",

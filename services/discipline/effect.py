@@ -18,7 +18,7 @@ from typing import Callable
 
 from shared.rules import Rules, rules_on
 
-from services.discipline.dates import add_months
+from shared.dates import add_months
 from services.discipline.domain import PERMANENT, Case
 
 NEVER = None

@@ -103,10 +103,55 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
         written += answer.get("written", 0)
         heads[service] = answer.get("head", 0)
         jobs.update(job_id, done=sum(1 for l in lines if owner_of(l["type"]) in heads))
-        wait_caught_up(call, heads, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
-    result = {"ok": True, "lines": len(lines), "written": written, "heads": heads}
+        # reacting services are waited for once, after all writes, in ``settle``
+        wait_caught_up(call, heads, tuple(p for p in projecting if p not in REACTING), timeout,
+                       lambda p: jobs.update(job_id, phase=p))
+    reactions, pending = settle(call, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
+    result = {"ok": True, "lines": len(lines), "written": written, "heads": heads, "reactions": reactions}
+    if pending:
+        result["pending_reactions"] = pending
     jobs.update(job_id, phase="done", state="done", done=len(lines), result=result)
     return result
+
+
+#: services that react to other services' events (members: expulsion → member.expelled)
+REACTING = ("members",)
+STORES = ("members", "meetings", "discipline", "reporting")
+
+
+def settle(call: Call, projecting: tuple[str, ...], timeout: float,
+           phase: Callable[[str], None] = lambda p: None, rounds: int = 5) -> tuple[int, list[str]]:
+    """Wait for the consequences: each reacting service applies the reactions due now, then every
+    projection catches up with the stores' new heads — again while reactions still write. Returns
+    (events the reactions wrote, services whose reactions could not be confirmed)."""
+    total, pending = 0, []
+    for _ in range(rounds):
+        written, pending = 0, []
+        for service in REACTING:
+            phase(f"reacting:{service}")
+            try:
+                answer = call(service, "settle", {}, {})
+            except Exception as exc:
+                if _is_absent(exc):
+                    pending.append(service)
+                    continue
+                raise
+            written += (answer.get("result") or {}).get("written", 0) if answer.get("ok") else 0
+        heads = {}
+        for source in STORES:
+            try:
+                answer = call(source, "head_position", {}, {})
+            except Exception as exc:
+                if _is_absent(exc):
+                    continue
+                raise
+            if answer.get("ok"):
+                heads[source] = answer["result"]
+        wait_caught_up(call, heads, projecting, timeout, phase)
+        total += written
+        if not written:
+            break
+    return total, pending
 
 
 def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...], timeout: float,

@@ -165,7 +165,7 @@ def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry
         out.append(Decided(missed, day, cmd.org_unit_id, stream=stream))
         if a.status == "unexcused":
             before = years.get(a.member_id, my.MemberYear())
-            after = my.MemberYear(before.unexcused | {cmd.meeting_id}, before.excused, before.dues, before.raised)
+            after = before.with_absence(cmd.meeting_id, day)
             warnings += [Decided(w, day, cmd.org_unit_id, stream=stream)
                          for w in my.warnings_due(after, a.member_id, day.year, "absence", rules)]
     return out + warnings

@@ -4,6 +4,8 @@ months). Judged by the rules in force on the first day of the month the dues are
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import datetime as dt
 from typing import Mapping
 
@@ -114,7 +116,7 @@ def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, c
     stream = my.year_stream(cmd.member_id, year)
     payload = DuesRecorded(member_id=cmd.member_id, month=cmd.month, status=cmd.status,
                            reduction_pct=cmd.reduction_pct, exemption_ground=cmd.exemption_ground)
-    after = my.MemberYear(this_year.unexcused, this_year.excused, {**this_year.dues, cmd.month: new}, this_year.raised)
+    after = replace(this_year, dues={**this_year.dues, cmd.month: new})
     return [Decided(payload, cmd.occurred_on, cell, stream=stream)] + [
         Decided(w, cmd.occurred_on, cell, stream=stream)
         for w in my.warnings_due(after, cmd.member_id, year, "unpaid_dues", rules)]

@@ -32,13 +32,19 @@ class MemberYear:
     excused: frozenset[str] = frozenset()
     dues: dict[str, DuesMonth] = field(default_factory=dict)  # "YYYY-MM" -> latest record
     raised: frozenset[tuple[str, int]] = frozenset()  # (kind, count)
+    #: "YYYY-MM" of each month with an unexcused absence: ground (a) counts months, not meetings
+    unexcused_months: frozenset[str] = frozenset()
 
     @property
     def unpaid_months(self) -> list[str]:
         return sorted(m for m, d in self.dues.items() if d.status == "unpaid")
 
     def count(self, kind: str) -> int:
-        return len(self.unexcused) if kind == "absence" else len(self.unpaid_months)
+        return len(self.unexcused_months) if kind == "absence" else len(self.unpaid_months)
+
+    def with_absence(self, meeting_id: str, on: dt.date) -> "MemberYear":
+        return replace(self, unexcused=self.unexcused | {meeting_id},
+                       unexcused_months=self.unexcused_months | {on.isoformat()[:7]})
 
 
 def evolve(state: MemberYear, e: Envelope) -> MemberYear:
@@ -46,7 +52,7 @@ def evolve(state: MemberYear, e: Envelope) -> MemberYear:
     if e.type == "meeting.missed":
         if d["excused"]:
             return replace(state, excused=state.excused | {d["meeting_id"]})
-        return replace(state, unexcused=state.unexcused | {d["meeting_id"]})
+        return state.with_absence(d["meeting_id"], e.occurred_on)
     if e.type == "dues.recorded":
         month = DuesMonth(d["status"], d.get("reduction_pct"), d.get("exemption_ground"))
         return replace(state, dues={**state.dues, d["month"]: month})

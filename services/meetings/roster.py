@@ -19,7 +19,7 @@ LEAVING = frozenset({"member.transferred_out", "member.removed", "member.resigne
                      "member.died"})
 MEMBER_TYPES = frozenset({"member.admitted", "member.transferred_in", "member.transferred",
                           "member.exempted", "member.exemption_ended", "member.working_away_started",
-                          "member.working_away_ended"}) | LEAVING
+                          "member.working_away_ended", "member.temporary_transfer_ended"}) | LEAVING
 UNIT_TYPES = frozenset({"org_unit.created", "org_unit.merged", "org_unit.dissolved"})
 #: what the roster keeps of each fact: no names or birth dates (personal data stays with members)
 KEPT_FIELDS = ("org_unit_id", "from_org_unit_id", "to_org_unit_id", "kind", "until")
@@ -201,6 +201,10 @@ def timeline(member_id: str, facts: Iterable[Fact], merges: Mapping[str, tuple[s
                 home, temporary = cell, False
             else:  # temporary members attend at the host cell; coming back home ends it
                 temporary = resolve(cell, day, merges) != resolve(home, day, merges)
+        elif f.type == "member.temporary_transfer_ended":
+            if temporary and home is not None:  # back on the home cell's roster from that day
+                close_stint(day)
+                cell, since, temporary = home, day, False
         elif f.type in LEAVING:
             close_stint(day)
             close_exemption(day)

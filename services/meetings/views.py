@@ -130,7 +130,7 @@ def absences(db: ReadModelDB, year: int, member_id: str | None = None, org_unit_
 
     def row(m: str) -> dict:
         return rows.setdefault(m, {"member_id": m, "year": year, "meetings": 0, "unexcused": 0, "excused": 0,
-                                   "unpaid_months": [], "warnings": []})
+                                   "unexcused_months": 0, "unpaid_months": [], "warnings": []})
 
     for m, status, n in db.query(f"SELECT member_id, status, COUNT(*) FROM mv_attendance WHERE {cond} "
                                  "GROUP BY member_id, status", params):
@@ -138,6 +138,10 @@ def absences(db: ReadModelDB, year: int, member_id: str | None = None, org_unit_
         r["meetings"] += n
         if status != "present":
             r[status] += n
+    # ground (a) and its warnings count months with an unexcused absence (several in a month are one)
+    for m, n in db.query(f"SELECT member_id, COUNT(DISTINCT substr(held_on, 1, 7)) FROM mv_attendance WHERE {cond} "
+                         "AND status = 'unexcused' GROUP BY member_id", params):
+        row(m)["unexcused_months"] = n
     for m, month in db.query(f"SELECT member_id, month FROM mv_dues WHERE {dcond} AND status = 'unpaid' "
                              "ORDER BY month", dparams):
         row(m)["unpaid_months"].append(month)

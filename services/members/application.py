@@ -327,6 +327,27 @@ def on_discipline_applied(store, message: dict, deps: Deps | None = None) -> lis
     return expel_member(store, cmd, ctx, deps, reaction=True)
 
 
+REACTIONS_CHECKPOINT = "reactions.discipline"
+
+
+def settle_reactions(store, discipline_store, deps_of, catch_up) -> int:
+    """Apply now every reaction due to the discipline store's events up to its head (what the bus
+    would deliver a little later), so an import returns with its consequences applied. The bus
+    delivery that follows writes nothing twice (reaction command ids derive from the event id).
+    Returns the number of events the reactions wrote."""
+    head = discipline_store.head_position()
+    start = store.get_checkpoint(REACTIONS_CHECKPOINT)
+    if start >= head:
+        return 0
+    catch_up()  # the discipline index first (ratings, resignations read it)
+    deps, written = deps_of(), 0
+    for env in discipline_store.read_all(start + 1, to_position=head):
+        if env.type == "discipline.applied":
+            written += len(on_discipline_applied(store, env.to_message(), deps))
+    store.set_checkpoint(REACTIONS_CHECKPOINT, head)
+    return written
+
+
 def rate_member(store, cmd: c.RateMember, ctx: Context, deps: Deps) -> list[Envelope]:
     rules = rules_on(cmd.occurred_on)
     member = load_member(store, cmd.member_id)

@@ -14,7 +14,7 @@ from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope
 from shared.events import fold as fold_events
 
-from services.members.calendar import add_working_days, vn
+from shared.dates import add_working_days, vn
 from services.members.domain import (Member, OrgUnit, check_admission_age, require_active_unit,
                                      require_member_holding)
 

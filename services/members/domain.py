@@ -17,7 +17,7 @@ from shared.events import Envelope
 from shared.events import fold as fold_events
 from shared.personal import is_sealed
 
-from services.members.calendar import add_months, months_between, vn
+from shared.dates import add_months, months_between, vn
 
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
            "grassroots_cell": "Chi bộ cơ sở", "branch": "Đảng bộ bộ phận", "cell": "Chi bộ trực thuộc"}

@@ -19,7 +19,7 @@ from shared.projection import Projection
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
-from services.members.calendar import add_months, add_working_days
+from shared.dates import add_months, add_working_days
 
 LEAVING = ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out")
 
@@ -196,6 +196,26 @@ class MembersIndex:
 CASE_CLOSING = ("discipline.applied", "discipline.case_closed", "discipline.case_dismissed")
 
 
+def standing_violation_changes(t: str, d: dict) -> list[tuple[str, str | None, int | None]]:
+    """A member's standing violation (DOMAIN.md §3: resignation only without one), from the
+    discipline catalog: an inspection of the member on signs of violation (open from its opening),
+    an inspection concluded with violations found; a discipline decision on the member disposes of
+    them (discipline first, then the resignation may be considered). Returns (case, member, open)
+    rows to upsert; member None = every open case of ``d['subject_id']``."""
+    member = d.get("subject_kind", "member") == "member" and d.get("subject_id")
+    if t == "inspection.opened" and member:
+        return [(d["inspection_id"], d["subject_id"], 1 if d.get("kind") == "signs_of_violation" else 0)]
+    if t == "inspection.concluded" and d.get("inspection_id"):
+        return [(d["inspection_id"], None, 1 if d.get("violations") else 0)]
+    if t == "discipline.case_opened" and member:  # older name kept for histories that used it
+        return [(d["case_id"], d["subject_id"], 1)]
+    if t == "discipline.applied" and member:
+        return [("*", d["subject_id"], 0)]
+    if t in CASE_CLOSING and d.get("case_id"):
+        return [(d["case_id"], None, 0)]
+    return []
+
+
 class DisciplineIndexProjection(Projection):
     name = "members_discipline"
     sources = ("discipline",)
@@ -217,11 +237,14 @@ def discipline_changes(e: Envelope) -> list[tuple[str, tuple]]:
     d, t = e.data, e.type
     member_subject = d.get("subject_kind", "member") == "member" and d.get("subject_id")
     out = []
-    if t == "discipline.case_opened" and member_subject:
-        out.append(("INSERT INTO mb_open_cases (case_id, member_id, open) VALUES (?, ?, 1) "
-                    "ON CONFLICT (case_id) DO NOTHING", (d["case_id"], d["subject_id"])))
-    if t in CASE_CLOSING and d.get("case_id"):
-        out.append(("UPDATE mb_open_cases SET open = 0 WHERE case_id = ?", (d["case_id"],)))
+    for case, member, is_open in standing_violation_changes(t, d):
+        if case == "*":
+            out.append(("UPDATE mb_open_cases SET open = 0 WHERE member_id = ?", (member,)))
+        elif member is None:
+            out.append(("UPDATE mb_open_cases SET open = ? WHERE case_id = ?", (is_open, case)))
+        else:
+            out.append(("INSERT INTO mb_open_cases (case_id, member_id, open) VALUES (?, ?, ?) "
+                        "ON CONFLICT (case_id) DO UPDATE SET open = excluded.open", (case, member, is_open)))
     if t == "discipline.applied" and member_subject:
         out.append(("INSERT INTO mb_discipline (case_id, member_id, year, form, annulled) VALUES (?, ?, ?, ?, 0) "
                     "ON CONFLICT (case_id) DO NOTHING", (d["case_id"], d["subject_id"], e.occurred_on.year, d["form"])))
@@ -241,6 +264,8 @@ class DisciplineOverlay:
         self.annulled: set[str] = set()
         self.opened: dict[str, str] = {}
         self.closed: set[str] = set()
+        self.members: dict[str, str] = {}  # inspection → member
+        self.cleared: set[str] = set()  # members decided on in the file (their earlier cases are disposed of)
 
     def observe(self, line: dict) -> None:
         d, t = line.get("data", {}), line.get("type")
@@ -249,10 +274,22 @@ class DisciplineOverlay:
             self.applied[d["case_id"]] = (d["subject_id"], int(str(line["occurred_on"])[:4]))
         if t in ("discipline.applied", "discipline.changed") and d.get("case_id") and d.get("form"):
             self.forms[d["case_id"]] = d["form"]
-        if t == "discipline.case_opened" and member:
-            self.opened[d["case_id"]] = d["subject_id"]
-        if t in CASE_CLOSING and d.get("case_id"):
-            self.closed.add(d["case_id"])
+        for case, who, is_open in standing_violation_changes(t, d):
+            if case == "*":
+                for c in [c for c, m in self.opened.items() if m == who]:
+                    self.closed.add(c)
+                self.cleared.add(who)
+            elif who is None:
+                if is_open and case in self.members:
+                    self.opened[case] = self.members[case]
+                    self.closed.discard(case)
+                elif not is_open:
+                    self.closed.add(case)
+            else:
+                self.members[case] = who
+                if is_open:
+                    self.opened[case] = who
+                    self.closed.discard(case)
         if t == "discipline.annulled":
             self.annulled.add(d.get("case_id"))
 
@@ -290,6 +327,8 @@ class DisciplineIndex:
         cases = {r[0] for r in self.db.query(
             "SELECT case_id FROM mb_open_cases WHERE member_id = ? AND open = 1", (member_id,))}
         if self.overlay:
+            if member_id in self.overlay.cleared:
+                cases = set()
             cases |= {c for c, m in self.overlay.opened.items() if m == member_id}
             cases -= self.overlay.closed
         return sorted(cases)

@@ -12,7 +12,7 @@ from shared.catalog import members as ev
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import EventData
 
-from services.members.calendar import add_months, months_between, vn
+from shared.dates import add_months, months_between, vn
 from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, member_not_found,
                                      require_active_member, require_active_unit, require_member_holding)
 
@@ -149,11 +149,16 @@ def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided
             raise DomainError("until_required", "Sinh hoạt tạm thời phải có thời hạn", "A temporary transfer needs "
                               "an end date", field="until")
         months = months_between(cmd.occurred_on, cmd.until)
-        if months < rules.temporary_transfer_min_months or cmd.until > add_months(cmd.occurred_on, max_m):
+        limit = add_months(cmd.occurred_on, max_m)
+        # work: 3 months to less than 1 year (exactly a year is refused); study: up to 2 years
+        too_long = cmd.until > limit if cmd.purpose == "study" else cmd.until >= limit
+        if months < rules.temporary_transfer_min_months or too_long:
+            upto_vi = f"đến {max_m} tháng" if cmd.purpose == "study" else f"đến dưới {max_m} tháng"
+            upto_en = f"to {max_m} months" if cmd.purpose == "study" else f"to less than {max_m} months"
             raise DomainError("temporary_transfer_length",
-                              f"Thời hạn sinh hoạt tạm thời phải từ {rules.temporary_transfer_min_months} đến "
-                              f"{max_m} tháng (đến {vn(cmd.until)} là {months} tháng)",
-                              f"A temporary transfer lasts {rules.temporary_transfer_min_months} to {max_m} months "
+                              f"Thời hạn sinh hoạt tạm thời phải từ {rules.temporary_transfer_min_months} tháng "
+                              f"{upto_vi} (đến {vn(cmd.until)} là {months} tháng)",
+                              f"A temporary transfer lasts {rules.temporary_transfer_min_months} months {upto_en} "
                               f"(until {vn(cmd.until)} is {months} months)", field="until")
     payload = ev.MemberTransferred(member_id=cmd.member_id, from_org_unit_id=member.org_unit_id,
                                    to_org_unit_id=cmd.to_org_unit_id, kind=cmd.kind, until=cmd.until,

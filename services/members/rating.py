@@ -14,7 +14,7 @@ from shared.catalog.members import MemberRated
 from shared.errors import Conflict, DomainError
 from shared.events import Envelope
 
-from services.members.calendar import add_months, vn
+from shared.dates import add_months, vn
 from services.members.domain import Member, require_active_member
 
 RATING_VI = {"excellent": "Hoàn thành xuất sắc nhiệm vụ", "good": "Hoàn thành tốt nhiệm vụ",

@@ -13,7 +13,8 @@ from nameko.rpc import rpc
 from shared.application import Context
 from shared.contracts.members import (COMMANDS, GetMember, OrgTree, Overdue, UnitAncestors, UnitMembers)
 from shared.importing import run_import
-from shared.runtime import EventStoreProvider, ProjectionsProvider, RelayProvider, command, query
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
+                            query)
 
 from services.members import application as app
 from services.members import tree
@@ -28,7 +29,7 @@ def projections():
     return [MembersIndexProjection(), DisciplineIndexProjection()]
 
 
-class MembersService:
+class MembersService(ProjectingEntrypoints):
     name = SERVICE
 
     store = EventStoreProvider(SERVICE)
@@ -54,6 +55,13 @@ class MembersService:
         """Discipline facts: cap ratings, refuse resignations, expel (unknown types are ignored)."""
         self.projections.handle("discipline", message)
         app.on_discipline_applied(self.store, message, self.deps())
+
+    @rpc
+    @query()
+    def settle(self, q, context):
+        """Reactions due now, applied now (the import job waits on this; see ``settle_reactions``)."""
+        return {"written": app.settle_reactions(self.store, self.projections.stores["discipline"], self.deps,
+                                                self.projections.catch_up)}
 
     # -- import ----------------------------------------------------------------------------------
     @rpc

@@ -6,6 +6,8 @@ import datetime as dt
 
 from shared.rules import rules_on
 
+from shared.dates import add_years
+
 from services.reporting.periods import Period, vn_date
 from services.reporting.view import View
 
@@ -13,16 +15,17 @@ from services.reporting.view import View
 def anomalies(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
     a, b = p.start.isoformat(), p.end.isoformat()
-    cond, params = v.subtree("org_unit_id", org)
+    cond, params = v.subtree("org_unit_id", org, on="occurred_on")
     rows: list[dict] = []
     for member, on, unit, detail in v.q(
             f"SELECT member_id, occurred_on, org_unit_id, detail FROM {v.t('member_facts')} WHERE type = "
             f"'member.removed' AND occurred_on BETWEEN ? AND ? AND recorded_at <= ? AND {cond} "
-            "AND (detail LIKE '%abandoned_activity%' OR detail LIKE '%unpaid_dues%')", [a, b, v.known, *params]):
+            "AND (detail LIKE ? OR detail LIKE ?)",  # patterns as parameters: '%' is psycopg's placeholder mark
+            [a, b, v.known, *params, "%abandoned_activity%", "%unpaid_dues%"]):
         day = dt.date.fromisoformat(on)
         limit = rules_on(day).removal_unexcused_months_in_year
-        if "abandoned_activity" in detail:
-            n = v.scalar(f"SELECT COUNT(*) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
+        if "abandoned_activity" in detail:  # months with an unexcused absence, as the warnings count
+            n = v.scalar(f"SELECT COUNT(DISTINCT substr(occurred_on, 1, 7)) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
                          "AND occurred_on BETWEEN ? AND ? AND recorded_at <= ?",
                          (member, f"{day.year}-01-01", on, v.known))
         else:
@@ -35,8 +38,9 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
                          "label_vi": f"Xóa tên với {n} tháng vi phạm được ghi nhận (cần {limit})"})
     late = []
     for table, date_col, id_col in (("member_facts", "occurred_on", "member_id"), ("cases", "decided_on", "subject_id")):
+        t_cond, t_params = v.subtree("org_unit_id", org, on=date_col)
         late += v.q(f"SELECT {id_col}, {date_col}, recorded_at, org_unit_id FROM {v.t(table)} WHERE {date_col} "
-                    f"BETWEEN ? AND ? AND recorded_at <= ? AND {cond}", [a, b, v.known, *params])
+                    f"BETWEEN ? AND ? AND recorded_at <= ? AND {t_cond}", [a, b, v.known, *t_params])
     for subject, on, rec, unit in late:
         day = dt.date.fromisoformat(on)
         lag = (dt.date.fromisoformat(rec[:10]) - day).days
@@ -44,6 +48,7 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
             rows.append({"anomaly": "late_entry", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": lag, "limit": rules_on(day).report_late_entry_days,
                          "label_vi": f"Ghi nhận muộn {lag} ngày"})
+    cond, params = v.subtree("org_unit_id", org, on="decided_on")
     for case, kind, subject, form, decided, violated, unit in v.q(
             f"SELECT case_id, subject_kind, subject_id, form, decided_on, violation_on, org_unit_id FROM {v.t('cases')} "
             f"WHERE decided_on BETWEEN ? AND ? AND recorded_at <= ? AND violation_on IS NOT NULL AND {cond}",
@@ -52,7 +57,8 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
         rules = rules_on(day)
         years = (rules.limitation_years_member if kind == "member" else rules.limitation_years_org_unit).get(form)
         violated_on = dt.date.fromisoformat(violated)
-        if years is not None and day > violated_on.replace(year=violated_on.year + years) - dt.timedelta(days=0):
+        # the limit runs to the same day ``years`` later (29/02 → 28/02), as the decision rule counts it
+        if years is not None and day > add_years(violated_on, years):
             rows.append({"anomaly": "past_limitation", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": (day - violated_on).days // 365, "limit": years,
                          "label_vi": f"Quyết định {case} quá thời hiệu {years} năm"})

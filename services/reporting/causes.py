@@ -46,15 +46,16 @@ def seniority(member: dict, on: dt.date) -> str:
 def causes(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
     a, b = p.start.isoformat(), p.end.isoformat()
-    cond, params = v.subtree("org_unit_id", org)
+    cond, params = v.subtree("org_unit_id", org, on="occurred_on")
     facts = [(m, kind.split(".")[1], on) for m, kind, on in v.q(
         f"SELECT member_id, type, occurred_on FROM {v.t('member_facts')} WHERE type IN "
         "('member.removed', 'member.resigned', 'member.expelled') AND occurred_on BETWEEN ? AND ? "
         f"AND recorded_at <= ? AND {cond}", [a, b, v.known, *params])]
+    case_cond, case_params = v.subtree("org_unit_id", org, on="decided_on")
     facts += [(m, "disciplined", on) for m, on in v.q(
         f"SELECT subject_id, MIN(decided_on) FROM {v.t('cases')} WHERE subject_kind = 'member' "
         "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) "
-        f"AND {cond} GROUP BY subject_id", [a, b, v.known, v.known, *params])]
+        f"AND {case_cond} GROUP BY subject_id", [a, b, v.known, v.known, *case_params])]
     ids = sorted({f[0] for f in facts})
     members, away = _members(v, ids)
     by_cat: Counter = Counter()

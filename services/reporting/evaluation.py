@@ -33,7 +33,8 @@ def org_disciplined(v: View, org: str, period: Period) -> bool:
 
 
 def rating_rule(v: View, org: str, period: Period) -> dict:
-    subs = v.children(org)
+    p = period.capped(v.as_of)
+    subs = v.children(org, p.start, max(p.start, p.end))
     hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period))
     share = hit / len(subs) if subs else 0.0
     limit = rules_on(period.capped(v.as_of).end).org_not_complete_disciplined_share
@@ -45,7 +46,8 @@ def rating_rule(v: View, org: str, period: Period) -> dict:
 
 def evaluation(v: View, org: str | None, period: Period, compare: Period | None = None) -> dict:
     compare = compare or previous(period)
-    units = ([v.unit(org)] if org else []) + v.children(org)
+    p = period.capped(v.as_of)
+    units = ([v.unit(org)] if org else []) + v.children(org, p.start, max(p.start, p.end))
     rows, ratings = [], []
     for u in units:
         uid = u["org_unit_id"]

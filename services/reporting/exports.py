@@ -14,7 +14,7 @@ from typing import Any
 TITLES_VI = {"term": "Thống kê nhiệm kỳ / năm", "movement": "Biến động đảng viên",
              "warnings": "Danh sách cảnh báo sớm", "evaluation": "Tiêu chí đánh giá",
              "meetings": "Chất lượng sinh hoạt chi bộ", "causes": "Nguyên nhân theo đối tượng",
-             "anomalies": "Bất thường cần kiểm tra"}
+             "anomalies": "Bất thường cần kiểm tra", "headcount": "Số lượng đảng viên"}
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "term": [("label_vi", "Chỉ tiêu"), ("value", "Kỳ này"), ("previous", "Kỳ so sánh"), ("change_pct", "Tăng/giảm (%)")],
@@ -34,6 +34,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
                  ("meetings_meeting_standard", "Buổi đạt chuẩn HD 12")],
     "causes": [("label_vi", "Nhóm"), ("removed", "Xóa tên"), ("resigned", "Xin ra khỏi Đảng"),
                ("expelled", "Khai trừ"), ("disciplined", "Bị kỷ luật")],
+    "headcount": [("name", "Tổ chức đảng"), ("own", "Trực tiếp"), ("total", "Tổng (cộng dồn cấp dưới)")],
     "anomalies": [("label_vi", "Bất thường"), ("subject_id", "Đối tượng"), ("org_unit_id", "Tổ chức đảng"),
                   ("occurred_on", "Ngày"), ("value", "Giá trị"), ("limit", "Ngưỡng")],
 }
@@ -66,8 +67,11 @@ def title_lines(report: dict) -> list[str]:
         period += f" — so với {report['compare_vi']}"
     known = report.get("known_at")
     known_vi = f"ghi nhận đến {known}" if known else "mọi dữ kiện đã ghi nhận"
+    structure = {"as_stood": "cơ cấu tổ chức tại thời điểm phát sinh", "current": "cơ cấu tổ chức hiện nay"}.get(
+        report.get("structure"))
     lines = [f"{TITLES_VI.get(name, name)} — {report.get('unit_name', '')}",
-             f"{period} — số liệu đến ngày {report.get('as_of_vi', '')}, {known_vi}"]
+             f"{period} — số liệu đến ngày {report.get('as_of_vi', '')}, {known_vi}"
+             + (f", {structure}" if structure else "")]
     flag = report.get("integrity")
     if isinstance(flag, dict) and flag.get("intact") is False:
         lines.append(f"{flag.get('message_vi', '')} / {flag.get('message_en', '')}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from fractions import Fraction
 from typing import Callable
 
 from shared.events import Envelope, format_recorded_at
@@ -24,7 +25,8 @@ EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "me
          "member.resigned": "resigned", "member.expelled": "expelled"}
 #: non-personal payload fields a member fact keeps for breakdowns (names, birth dates stay out)
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
-                 "points", "expected_return")
+                 "points", "expected_return", "due_on", "purpose",
+                 "decided_on")
 
 
 def recorded(env: Envelope) -> str:
@@ -133,16 +135,20 @@ class FactsProjection(Projection):
                        (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(),
                         recorded(e)))
             tree.attach(tx, self.prefix, d["org_unit_id"], d.get("parent_id"))
+            tree.attach_dated(tx, self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)
         elif e.type == "org_unit.renamed":
             tx.execute(f"UPDATE {units} SET name = ? WHERE org_unit_id = ?", (d["name"], d["org_unit_id"]))
         elif e.type == "org_unit.moved":
             tx.execute(f"UPDATE {units} SET parent_id = ? WHERE org_unit_id = ?", (d["parent_id"], d["org_unit_id"]))
             tree.move(tx, self.prefix, d["org_unit_id"], d["parent_id"])
+            tree.move_dated(tx, self.prefix, d["org_unit_id"], d["parent_id"], e.occurred_on.isoformat())
         elif e.type == "org_unit.merged":
             # reports on the current structure count the merged unit's history under its successor
             tx.execute(f"UPDATE {units} SET merged_into = ?, merged_on = ?, parent_id = ? WHERE org_unit_id = ?",
                        (d["into_org_unit_id"], e.occurred_on.isoformat(), d["into_org_unit_id"], d["org_unit_id"]))
             tree.move(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"])
+            tree.move_dated(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"], e.occurred_on.isoformat())
+            tree.hand_over_children(tx, self.prefix, d["org_unit_id"], d["into_org_unit_id"], e.occurred_on.isoformat())
         elif e.type == "org_unit.dissolved":
             tx.execute(f"UPDATE {units} SET dissolved_on = ? WHERE org_unit_id = ?",
                        (e.occurred_on.isoformat(), d["org_unit_id"]))
@@ -232,7 +238,7 @@ class FactsProjection(Projection):
                        "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (case_id) DO NOTHING",
                        (d["case_id"], e.event_id, d["subject_kind"], d["subject_id"], unit, d["form"],
-                        e.occurred_on.isoformat(), iso_date(d.get("violation_on")), recorded(e)))
+                        e.occurred_on.isoformat(), latest_violation(d), recorded(e)))
         elif e.type == "discipline.changed":
             # a changed decision keeps the case (and its date); only the form differs
             tx.execute(f"UPDATE {cases} SET form = ? WHERE case_id = ?", (d["form"], d["case_id"]))
@@ -258,17 +264,20 @@ class FactsProjection(Projection):
             for a in d.get("attendance", []):
                 counts[a["status"]] = counts.get(a["status"], 0) + 1
             expected = len(d.get("attendance", []))
+            over = self._absent_in_a_row(tx, d, e.occurred_on)
             duration_ok, standard = meeting_standard(e.occurred_on, d.get("kind"), d.get("duration_minutes"),
-                                                     bool(d.get("combined")), expected, counts)
+                                                     bool(d.get("combined")), expected, counts, over)
             attended = d.get("committee_member_attended")
             tx.execute(f"INSERT INTO {self.t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
                        "recorded_at, duration, expected, present, excused, unexcused, combined, committee_attended, "
-                       "duration_ok, meets_standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "duration_ok, meets_standard, over_consecutive, absent) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (meeting_id) DO NOTHING",
                        (d["meeting_id"], e.event_id, d["org_unit_id"], d["kind"], e.occurred_on.isoformat(),
                         recorded(e), d.get("duration_minutes"), expected, counts["present"],
                         counts["excused"], counts["unexcused"], 1 if d.get("combined") else 0,
-                        None if attended is None else int(bool(attended)), duration_ok, standard))
+                        None if attended is None else int(bool(attended)), duration_ok, standard, over,
+                        json.dumps(sorted(a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present"))))
             return True
         if e.type == "meeting.missed":
             tx.execute(f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
@@ -278,6 +287,27 @@ class FactsProjection(Projection):
                         1 if d.get("excused") else 0, e.event_id))
             return True
         return False
+
+    def _absent_in_a_row(self, tx: Tx, d: dict, held_on: dt.date) -> int:
+        """How many members absent from this meeting (excused or not) have now missed more than the
+        allowed number of the cell's meetings of this kind in a row this year (HD 12), counted as
+        the meetings service counts them: the year's meetings of the same kind in date order."""
+        absent = [a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present"]
+        if not absent:
+            return 0
+        limit = rules_on(held_on).meeting_max_consecutive_absences
+        day = held_on.isoformat()
+        earlier = [r[:1] for r in tx.execute(
+            f"SELECT absent FROM {self.t('meetings')} WHERE org_unit_id = ? AND kind = ? AND held_on >= ? "
+            "AND (held_on < ? OR (held_on = ? AND meeting_id < ?)) ORDER BY held_on DESC, meeting_id DESC LIMIT ?",
+            (d["org_unit_id"], d["kind"], f"{held_on.year}-01-01", day, day, d["meeting_id"], limit)).fetchall()]
+        if len(earlier) < limit:
+            return 0
+        missed: dict[str, int] = {}
+        for (names,) in earlier:
+            for member in json.loads(names or "[]"):
+                missed[member] = missed.get(member, 0) + 1
+        return sum(1 for m in absent if missed.get(m, 0) >= limit)  # absent from all ``limit`` before, and now
 
     def _dues(self, tx: Tx, e: Envelope) -> bool:
         d = e.data
@@ -299,8 +329,15 @@ class FactsProjection(Projection):
         return True
 
 
+def latest_violation(d: dict) -> str | None:
+    """The limitation clock starts at the latest violation of the case (a newer one restarts it),
+    as the discipline service's decision rule counts it."""
+    days = [x for x in [iso_date(d.get("violation_on"))] + [iso_date(v) for v in d.get("later_violations") or ()] if x]
+    return max(days) if days else None
+
+
 def meeting_standard(held_on: dt.date, kind: str | None, minutes: int | None, combined: bool, expected: int,
-                     counts: dict) -> tuple[int, int]:
+                     counts: dict, over_consecutive: int = 0) -> tuple[int, int]:
     """(duration meets HD 42, meeting meets the standard) by the rules dated at the meeting.
 
     HD 12: attendance above the minimum rate and nobody absent without reason (the "more than
@@ -311,8 +348,9 @@ def meeting_standard(held_on: dt.date, kind: str | None, minutes: int | None, co
     duration_ok = int((minutes or 0) >= least)
     if kind != "regular" or not expected:
         return duration_ok, 0
-    rate_ok = counts["present"] > rules.meeting_attendance_min_rate * expected
-    return duration_ok, int(rate_ok and counts["unexcused"] == 0 and bool(duration_ok))
+    # exact fractions, as the meetings service judges: 85 % of 20 is 17, which is not "> 85 %"
+    rate_ok = Fraction(counts["present"], expected) > Fraction(str(rules.meeting_attendance_min_rate))
+    return duration_ok, int(rate_ok and counts["unexcused"] == 0 and bool(duration_ok) and not over_consecutive)
 
 
 def checkpoint_name(prefix: str, partition: Partition) -> str:

@@ -2,8 +2,9 @@
 
 Each regular meeting is judged when projected, by the rules dated at its own date: attendance
 above the minimum rate, nobody absent without reason (HD 12) and, from 1/10/2025, the minimum
-duration (HD 42). The "absent more than 3 meetings in a row" criterion is judged per member by the
-meetings service (its ``cell_quality`` query); committee-member attendance (D7) is counted here.
+duration (HD 42), and nobody absent (even excused) more than 3 of the cell's meetings of that kind
+in a row that year — counted as the meetings service's ``cell_quality`` counts it; committee-member
+attendance (D7) is counted here.
 """
 from __future__ import annotations
 
@@ -23,21 +24,30 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
     months = months_in(p) if p.end >= p.start else 0
     expected_regular = round(rules.meetings_regular_per_year * months / 12)
     expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
-    cond, params = v.subtree("u.org_unit_id", org)
     m = v.t("meetings")
+    if org and v.dated:  # the cells inside in the period, each counted while it was inside
+        inside = sorted(v.inside(org, p.start, max(p.start, p.end))) or [""]
+        held, held_params = v.subtree("m.org_unit_id", org, on="m.held_on")
+        cond, params = f"u.org_unit_id IN ({','.join('?' * len(inside))})", inside
+    else:
+        cond, params = v.subtree("u.org_unit_id", org)
+        held, held_params = "1 = 1", []
     rows = v.q(
         f"SELECT u.org_unit_id, u.name, u.kind, "
         "SUM(CASE WHEN m.kind = 'regular' THEN 1 ELSE 0 END), SUM(CASE WHEN m.kind = 'thematic' THEN 1 ELSE 0 END), "
         "SUM(m.expected), SUM(m.present), SUM(m.unexcused), SUM(m.meets_standard), "
         "SUM(CASE WHEN m.kind = 'regular' AND m.duration_ok = 0 THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN m.committee_attended = 1 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN m.committee_attended IS NOT NULL THEN 1 ELSE 0 END) "
+        "SUM(CASE WHEN m.committee_attended IS NOT NULL THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN m.kind = 'regular' AND m.over_consecutive > 0 THEN 1 ELSE 0 END) "
         f"FROM {v.t('units')} u LEFT JOIN {m} m ON m.org_unit_id = u.org_unit_id AND m.held_on BETWEEN ? AND ? "
-        f"AND m.recorded_at <= ? WHERE u.kind IN (?, ?) AND {cond} GROUP BY u.org_unit_id, u.name, u.kind "
-        "ORDER BY u.name, u.org_unit_id",
-        [p.start.isoformat(), p.end.isoformat(), v.known, *MEMBER_HOLDING, *params])
+        f"AND m.recorded_at <= ? AND {held} WHERE u.kind IN (?, ?) AND {cond} "
+        "AND (u.dissolved_on IS NULL OR u.dissolved_on > ?) AND (u.merged_on IS NULL OR u.merged_on > ?) "
+        "GROUP BY u.org_unit_id, u.name, u.kind ORDER BY u.name, u.org_unit_id",
+        [p.start.isoformat(), p.end.isoformat(), v.known, *held_params, *MEMBER_HOLDING, *params,
+         p.start.isoformat(), p.start.isoformat()])
     out = []
-    for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted in rows:
+    for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted, row_ in rows:
         expected, present = int(expected or 0), int(present or 0)
         out.append({"org_unit_id": uid, "name": name, "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
@@ -45,6 +55,7 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
                     "attendance_rate": round(present / expected * 100, 2) if expected else None,
                     "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0),
                     "meetings_too_short": int(short or 0),
+                    "meetings_absent_in_a_row": int(row_ or 0),
                     "committee_member_attended": int(overseer or 0), "committee_member_recorded": int(noted or 0)})
     return {**v.meta("meetings", org, period=period.name, period_vi=period.label_vi(),
                      standard_source=rules.source("meeting_attendance_min_rate")), "rows": out}

@@ -23,6 +23,8 @@ def movement_of(v: View, units: list[str], period: Period) -> dict[str, dict]:
     """Movement of each unit's subtree in one aggregate query over stints × closure."""
     if not units:
         return {}
+    if v.dated:
+        return _movement_as_stood(v, units, period)
     p = period.capped(v.as_of)
     a, b, k = p.start.isoformat(), p.end.isoformat(), v.known
     s, c = v.t("stints"), v.t("closure")
@@ -53,6 +55,54 @@ def movement_of(v: View, units: list[str], period: Period) -> dict[str, dict]:
     return out
 
 
+def _movement_as_stood(v: View, units: list[str], period: Period) -> dict[str, dict]:
+    """Each stint cut to the days its unit stood inside the ancestor (dated closure): it enters
+    the subtree by its own start or when its unit was moved in, and leaves by its own end or when
+    its unit was moved out (counted as moved in / out), so every unit and period reconciles."""
+    p = period.capped(v.as_of)
+    a, b, k = p.start.isoformat(), p.end.isoformat(), v.known
+    s, dc = v.t("stints"), v.t("dclosure")
+    ends = "CASE WHEN s.to_on IS NOT NULL AND s.to_rec <= ? THEN s.to_on END"
+    inner = (
+        "SELECT x.ancestor AS anc, "
+        "CASE WHEN s.from_on >= x.from_on THEN s.from_on ELSE x.from_on END AS b_on, "
+        "CASE WHEN s.from_on >= x.from_on THEN s.from_kind ELSE 'structure' END AS b_kind, s.from_unit AS b_unit, "
+        f"CASE WHEN ({ends}) IS NULL THEN x.to_on WHEN x.to_on IS NULL THEN ({ends}) "
+        f"WHEN ({ends}) <= x.to_on THEN ({ends}) ELSE x.to_on END AS e_on, "
+        f"CASE WHEN ({ends}) IS NOT NULL AND (x.to_on IS NULL OR ({ends}) <= x.to_on) THEN s.to_kind "
+        "ELSE 'structure' END AS e_kind, s.to_unit AS e_unit "
+        f"FROM {s} s JOIN {dc} x ON x.descendant = s.org_unit_id "
+        f"WHERE x.ancestor IN ({','.join('?' * len(units))}) AND s.from_rec <= ? "
+        f"AND (s.to_on IS NULL OR s.to_rec > ? OR s.to_on > x.from_on) AND (x.to_on IS NULL OR x.to_on > s.from_on)")
+    inner_params = [k] * 6 + list(units) + [k, k]
+    # was the other end of a move inside the same ancestor that day? then it is internal
+    outside_b = (f"NOT EXISTS (SELECT 1 FROM {dc} y WHERE y.ancestor = t.anc AND y.descendant = t.b_unit "
+                 "AND y.from_on <= t.b_on AND (y.to_on IS NULL OR y.to_on > t.b_on))")
+    outside_e = (f"NOT EXISTS (SELECT 1 FROM {dc} y WHERE y.ancestor = t.anc AND y.descendant = t.e_unit "
+                 "AND y.from_on <= t.e_on AND (y.to_on IS NULL OR y.to_on > t.e_on))")
+    started = "t.b_on BETWEEN ? AND ?"
+    ended = "t.e_on BETWEEN ? AND ?"
+    cols = [
+        ("opening", "t.b_on < ? AND NOT (t.e_on IS NOT NULL AND t.e_on < ?)", [a, a]),
+        ("closing", "t.b_on <= ? AND NOT (t.e_on IS NOT NULL AND t.e_on <= ?)", [b, b]),
+        ("admitted", f"{started} AND t.b_kind = 'admitted'", [a, b]),
+        ("transferred_in", f"{started} AND t.b_kind = 'transferred_in'", [a, b]),
+        ("moved_in", f"{started} AND (t.b_kind = 'structure' OR (t.b_kind = 'moved' AND {outside_b}))", [a, b]),
+        ("internal_in", f"{started} AND t.b_kind = 'moved' AND NOT {outside_b}", [a, b]),
+        ("moved_out", f"{ended} AND (t.e_kind = 'structure' OR (t.e_kind = 'moved' AND {outside_e}))", [a, b]),
+        ("internal_out", f"{ended} AND t.e_kind = 'moved' AND NOT {outside_e}", [a, b]),
+    ] + [(kind, f"{ended} AND t.e_kind = '{kind}'", [a, b]) for kind in FLOWS_OUT if kind != "moved_out"]
+    select = ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)" for _, cond, _ in cols)
+    params = [x for _, _, ps in cols for x in ps]
+    rows = v.q(f"SELECT t.anc, {select} FROM ({inner}) t WHERE t.e_on IS NULL OR t.e_on > t.b_on GROUP BY t.anc",
+               params + inner_params)
+    names = [n for n, _, _ in cols]
+    out = {u: {n: 0 for n in names} for u in units}
+    for r in rows:
+        out[r[0]] = {n: int(x or 0) for n, x in zip(names, r[1:])}
+    return out
+
+
 def reconciles(row: dict) -> bool:
     inflow = sum(row[k] for k in FLOWS_IN) + row.get("internal_in", 0)
     outflow = sum(row[k] for k in FLOWS_OUT) + row.get("internal_out", 0)
@@ -61,7 +111,8 @@ def reconciles(row: dict) -> bool:
 
 def movement(v: View, org: str | None, period: Period) -> dict:
     """The chosen unit (or the province roots) and one row per direct sub-unit (drill-down, D7)."""
-    targets = ([v.unit(org)] if org else []) + v.children(org)
+    p = period.capped(v.as_of)
+    targets = ([v.unit(org)] if org else []) + v.children(org, p.start, max(p.start, p.end))
     figures = movement_of(v, [u["org_unit_id"] for u in targets], period)
     rows = []
     for i, u in enumerate(targets):
@@ -75,15 +126,32 @@ def movement(v: View, org: str | None, period: Period) -> dict:
 
 
 def headcount(v: View, org: str | None) -> list[dict]:
-    """Members per unit on ``v.as_of`` (own and with the subtree), top-down, as the spine showed it."""
-    s, c, units = v.t("stints"), v.t("closure"), v.t("units")
+    """Members per unit on ``v.as_of`` (own and with the subtree), top-down: the tree as it stood
+    that day (units not yet ended, under the parent they had), or today's tree on ``current``."""
+    s, units = v.t("stints"), v.t("units")
     open_on = "s.from_on <= ? AND s.from_rec <= ? AND NOT (s.to_on IS NOT NULL AND s.to_on <= ? AND s.to_rec <= ?)"
     day, k = v.as_of.isoformat(), v.known
     own = dict(v.q(f"SELECT s.org_unit_id, COUNT(*) FROM {s} s WHERE {open_on} GROUP BY s.org_unit_id",
                    (day, k, day, k)))
-    total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {c} c ON c.descendant = s.org_unit_id "
-                     f"WHERE {open_on} GROUP BY c.ancestor", (day, k, day, k)))
-    info = {r[0]: r for r in v.q(f"SELECT org_unit_id, parent_id, name, kind FROM {units}")}
+    if v.dated:
+        held, held_params = v.on_date("c", None)
+        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {v.t('dclosure')} c "
+                         f"ON c.descendant = s.org_unit_id WHERE {open_on} AND {held} GROUP BY c.ancestor",
+                         (day, k, day, k, *held_params)))
+        info = {}
+        for uid, parent, name, kind, merged, dissolved in v.q(
+                f"SELECT u.org_unit_id, sp.parent_id, u.name, u.kind, u.merged_on, u.dissolved_on "
+                f"FROM {v.t('unit_spans')} sp JOIN {units} u ON u.org_unit_id = sp.org_unit_id "
+                "WHERE sp.from_on <= ? AND (sp.to_on IS NULL OR sp.to_on > ?)", (day, day)):
+            if (merged and merged <= day) or (dissolved and dissolved <= day):
+                continue  # gone by then
+            info[uid] = (uid, parent, name, kind)
+    else:
+        c = v.t("closure")
+        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {c} c ON c.descendant = s.org_unit_id "
+                         f"WHERE {open_on} GROUP BY c.ancestor", (day, k, day, k)))
+        info = {r[0]: r for r in v.q(f"SELECT org_unit_id, parent_id, name, kind FROM {units} "
+                                     "WHERE merged_into IS NULL AND dissolved_on IS NULL")}
     kids: dict[str | None, list[str]] = {}
     for uid, r in info.items():
         kids.setdefault(r[1] if r[1] in info else None, []).append(uid)

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from shared.errors import DomainError
 from shared.events import format_recorded_at
 from shared.rules import TERMS
-from shared.dates import vn_date
+from shared.dates import add_months, add_working_days, vn_date  # noqa: F401  (kernel dates)
 
 #: "known at the end of time": no filter on the recording clock
 ALL_KNOWN = "9999-12-31T23:59:59.999999Z"
@@ -117,25 +117,3 @@ def change_pct(current: int, prev: int) -> float | None:
 
 def age_years(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """Monday–Friday working days (public holidays are not in the rule table yet) [I].
-
-    Whole weeks at once (reports call this for every probationary member of a province)."""
-    if n > 0 and day.weekday() >= 5:  # counting from a weekend is counting from its Friday
-        day -= dt.timedelta(days=day.weekday() - 4)
-    weeks, n = divmod(n, 5)
-    day += dt.timedelta(weeks=weeks)
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    m = day.month - 1 + months
-    year, month = day.year + m // 12, m % 12 + 1
-    import calendar
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

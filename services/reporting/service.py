@@ -109,8 +109,9 @@ class ReadModels(DependencyProvider):
             cached = self._checksum = (key, g.checksum())
         return cached[1]
 
-    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
-        return View.of(self.db, self.generations.follow(), as_of, known_at)
+    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+             structure: str | None = None) -> View:
+        return View.of(self.db, self.generations.follow(), as_of, known_at, structure)
 
     def get_dependency(self, worker_ctx):
         return self
@@ -194,7 +195,7 @@ class ReportingService:
     @rpc
     @query(HeadcountQuery)
     def headcount(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         rows = movement.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
@@ -203,8 +204,21 @@ class ReportingService:
     @rpc
     @query(ReportQuery)
     @integrity_flagged
+    def headcount_report(self, q, context):
+        """The headcount with the report options: on ``as_of``, else the end of the period given."""
+        as_of = q.as_of
+        if as_of is None and (q.term or q.year or q.from_ or q.to):
+            import datetime as _dt
+            as_of = min(choose_period(q.term, q.year, q.from_, q.to, _dt.date.today()).end, _dt.date.today())
+        v = self.models.view(as_of, q.known_at, q.structure)
+        rows = movement.headcount(v, q.org_unit_id)
+        return {**v.meta("headcount", q.org_unit_id), "rows": rows}
+
+    @rpc
+    @query(ReportQuery)
+    @integrity_flagged
     def term(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return term.term_table(v, q.org_unit_id, period, compare_of(q, period))
 
@@ -212,22 +226,23 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def movement(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return movement.movement(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def warnings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
-        return warnings.warnings(v, q.org_unit_id, q.year)
+        year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
+        return warnings.warnings(v, q.org_unit_id, year)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def evaluation(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return evaluation.evaluation(v, q.org_unit_id, period, compare_of(q, period))
 
@@ -235,21 +250,21 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def meetings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def causes(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return causes.causes(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def anomalies(self, q, context):
-        v = self.models.view(q.as_of, q.known_at)
+        v = self.models.view(q.as_of, q.known_at, q.structure)
         return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
 
     @rpc

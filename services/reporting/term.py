@@ -30,12 +30,12 @@ def count(v: View, indicator: str, org: str | None, period: Period) -> int:
         return 0
     if indicator in ("orgs_disciplined", "members_disciplined"):
         kind = "org_unit" if indicator == "orgs_disciplined" else "member"
-        cond, params = v.subtree("org_unit_id", org)
+        cond, params = v.subtree("org_unit_id", org, on="decided_on")
         return v.scalar(
             f"SELECT COUNT(DISTINCT subject_id) FROM {v.t('cases')} WHERE subject_kind = ? "
             "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) "
             f"AND {cond}", [kind, p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params])
-    cond, params = v.subtree("org_unit_id", org)
+    cond, params = v.subtree("org_unit_id", org, on="occurred_on")
     return v.scalar(
         f"SELECT COUNT(DISTINCT member_id) FROM {v.t('member_facts')} WHERE type = ? "
         f"AND occurred_on BETWEEN ? AND ? AND recorded_at <= ? AND {cond}",

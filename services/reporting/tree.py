@@ -28,3 +28,61 @@ def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
     tx.execute(f"INSERT INTO {c} (ancestor, descendant, depth) SELECT a.ancestor, d.descendant, "
                f"a.depth + d.depth + 1 FROM {c} a, {c} d WHERE a.descendant = ? AND d.ancestor = ? "
                "ON CONFLICT (ancestor, descendant) DO NOTHING", (new_parent, unit))
+
+
+# -- the structure as it stood: dated intervals ------------------------------------------------
+# ``dclosure`` (ancestor, descendant, from_on, to_on): ``descendant`` was inside ``ancestor``'s
+# subtree on every day d with from_on <= d < to_on (to_on NULL: still). ``unit_spans`` keeps each
+# unit's parent per interval. Both are written in the order the tree's events are applied, which
+# is their business-date order in the members store (a unit is created, then moved, merged...).
+
+def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str) -> None:
+    """A new unit: inside itself, and inside each of its parent's ancestors when the parent was."""
+    dc, spans = f"{prefix}dclosure", f"{prefix}unit_spans"
+    if tx.scalar(f"SELECT 1 FROM {spans} WHERE org_unit_id = ? LIMIT 1", (unit,)):
+        return  # created once
+    tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL)",
+               (unit, parent, since))
+    tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) VALUES (?, ?, ?, NULL) "
+               "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since))
+    if parent:  # the parent's whole dated ancestry (a unit recorded after its parent moved keeps it)
+        tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, from_on, to_on "
+                   f"FROM {dc} WHERE descendant = ? "
+                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent))
+
+
+def move_dated(tx: Tx, prefix: str, unit: str, new_parent: str, on: str) -> None:
+    """From ``on``, ``unit`` and its subtree hang under ``new_parent``: the ancestors it leaves end
+    that day, the ones it joins start; ancestors common to both (the province) go on unbroken.
+    A merge is such a move under the successor (what the merged unit still held counts there)."""
+    dc, spans = f"{prefix}dclosure", f"{prefix}unit_spans"
+    if tx.scalar(f"SELECT 1 FROM {dc} WHERE ancestor = ? AND descendant = ? AND to_on IS NULL",
+                 (unit, new_parent)):
+        return  # would make a cycle
+    inside = f"SELECT descendant FROM {dc} WHERE ancestor = ? AND to_on IS NULL"
+    kept = f"SELECT ancestor FROM {dc} WHERE descendant = ? AND to_on IS NULL"
+    tx.execute(f"UPDATE {dc} SET to_on = ? WHERE to_on IS NULL AND descendant IN ({inside}) "
+               f"AND ancestor NOT IN ({inside}) AND ancestor NOT IN ({kept})", (on, unit, unit, new_parent))
+    tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) "
+               f"SELECT a.ancestor, d.descendant, ?, NULL FROM {dc} a, {dc} d "
+               "WHERE a.descendant = ? AND a.to_on IS NULL AND d.ancestor = ? AND d.to_on IS NULL "
+               f"AND NOT EXISTS (SELECT 1 FROM {dc} z WHERE z.ancestor = a.ancestor AND z.descendant = d.descendant "
+               "AND z.to_on IS NULL) "
+               "ON CONFLICT (ancestor, descendant, from_on) DO UPDATE SET to_on = NULL", (on, new_parent, unit))
+    tx.execute(f"UPDATE {spans} SET to_on = ? WHERE org_unit_id = ? AND to_on IS NULL", (on, unit))
+    tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL) "
+               "ON CONFLICT (org_unit_id, from_on) DO UPDATE SET parent_id = excluded.parent_id, to_on = NULL",
+               (unit, new_parent, on))
+
+
+def hand_over_children(tx: Tx, prefix: str, unit: str, successor: str, on: str) -> None:
+    """A merged unit's sub-units are listed under its successor from the merge date (the closure
+    already counts them there, through the merged unit)."""
+    spans = f"{prefix}unit_spans"
+    kids = [r[0] for r in tx.execute(f"SELECT org_unit_id FROM {spans} WHERE parent_id = ? AND to_on IS NULL",
+                                     (unit,)).fetchall()]
+    for kid in kids:
+        tx.execute(f"UPDATE {spans} SET to_on = ? WHERE org_unit_id = ? AND to_on IS NULL", (on, kid))
+        tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL) "
+                   "ON CONFLICT (org_unit_id, from_on) DO UPDATE SET parent_id = excluded.parent_id, to_on = NULL",
+                   (kid, successor, on))

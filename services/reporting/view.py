@@ -1,4 +1,10 @@
-"""What every report query shares: the current generation's tables, the two clocks, the org scope."""
+"""What every report query shares: the current generation's tables, the two clocks, the org scope
+and the structure it is judged on.
+
+``structure``: ``as_stood`` (default) — each fact counts in the units its unit belonged to on the
+fact's date, and drill-down lists the units as they stood in the period (a dissolved unit appears
+for the periods it existed, not after); ``current`` — today's tree, in which the history of moved,
+merged or dissolved units rolls up into the units that hold them now."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +18,9 @@ from services.reporting.periods import ALL_KNOWN, known_at_key, vn_date
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
            "grassroots_cell": "Chi bộ cơ sở", "branch": "Đảng bộ bộ phận", "cell": "Chi bộ trực thuộc"}
 MEMBER_HOLDING = ("grassroots_cell", "cell")
+STRUCTURES = ("as_stood", "current")
+STRUCTURE_VI = {"as_stood": "Theo cơ cấu tổ chức tại thời điểm phát sinh dữ kiện / structure as it stood",
+                "current": "Theo cơ cấu tổ chức hiện nay (dồn về đơn vị kế thừa) / current structure"}
 
 
 @dataclass(frozen=True)
@@ -20,10 +29,23 @@ class View:
     prefix: str
     as_of: dt.date
     known: str = ALL_KNOWN  # recording-clock bound (UTC text)
+    structure: str = "as_stood"
 
     @classmethod
-    def of(cls, db: ReadModelDB, prefix: str, as_of: dt.date | None, known_at: dt.datetime | None) -> "View":
-        return cls(db, prefix, as_of or dt.date.today(), known_at_key(known_at))
+    def of(cls, db: ReadModelDB, prefix: str, as_of: dt.date | None, known_at: dt.datetime | None,
+           structure: str | None = None) -> "View":
+        return cls(db, prefix, as_of or dt.date.today(), known_at_key(known_at), structure or "as_stood")
+
+    @property
+    def dated(self) -> bool:
+        return self.structure != "current"
+
+    def on_date(self, column: str, on: str | None) -> tuple[str, list]:
+        """The SQL for "dated closure row ``column`` holds on ``on``" (a date column, or as_of)."""
+        if on is None:
+            return (f"{column}.from_on <= ? AND ({column}.to_on IS NULL OR {column}.to_on > ?)",
+                    [self.as_of.isoformat(), self.as_of.isoformat()])
+        return f"{column}.from_on <= {on} AND ({column}.to_on IS NULL OR {column}.to_on > {on})", []
 
     def t(self, table: str) -> str:
         return f"{self.prefix}{table}"
@@ -35,11 +57,25 @@ class View:
         rows = self.q(sql, params)
         return rows[0][0] if rows and rows[0][0] is not None else 0
 
-    def subtree(self, column: str, org: str | None) -> tuple[str, list]:
-        """SQL condition: ``column`` names a unit in ``org``'s subtree (merged units included)."""
+    def subtree(self, column: str, org: str | None, on: str | None = None) -> tuple[str, list]:
+        """SQL condition: ``column`` names a unit in ``org``'s subtree — on the date in the SQL
+        expression ``on`` (the fact's date; default the report's as-of date) when the report is on
+        the structure as it stood, or in today's tree (merged units included) on ``current``."""
         if not org:
             return "1 = 1", []
-        return f"{column} IN (SELECT descendant FROM {self.t('closure')} WHERE ancestor = ?)", [org]
+        if not self.dated:
+            return f"{column} IN (SELECT descendant FROM {self.t('closure')} WHERE ancestor = ?)", [org]
+        held, params = self.on_date("sx", on)
+        return (f"EXISTS (SELECT 1 FROM {self.t('dclosure')} sx WHERE sx.ancestor = ? AND sx.descendant = {column} "
+                f"AND {held})", [org, *params])
+
+    def inside(self, org: str, start: dt.date | None = None, end: dt.date | None = None) -> set[str]:
+        """Units in ``org``'s subtree at any time in [start, end] (default: the as-of date)."""
+        if not self.dated:
+            return {r[0] for r in self.q(f"SELECT descendant FROM {self.t('closure')} WHERE ancestor = ?", (org,))}
+        a, b = (start or self.as_of).isoformat(), (end or self.as_of).isoformat()
+        return {r[0] for r in self.q(f"SELECT descendant FROM {self.t('dclosure')} WHERE ancestor = ? "
+                                     "AND from_on <= ? AND (to_on IS NULL OR to_on > ?)", (org, b, a))}
 
     def unit(self, org: str | None) -> dict:
         if not org:
@@ -52,16 +88,35 @@ class View:
         r = rows[0]
         return {"org_unit_id": r[0], "name": r[1], "kind": r[2], "parent_id": r[3], "merged_into": r[4]}
 
-    def children(self, org: str | None) -> list[dict]:
-        """Direct sub-units on the current structure (merged units are inside their successor)."""
-        cond = "parent_id = ?" if org else "(parent_id IS NULL OR parent_id NOT IN (SELECT org_unit_id FROM " \
-                                           f"{self.t('units')}))"
-        rows = self.q(f"SELECT org_unit_id, name, kind FROM {self.t('units')} WHERE {cond} AND merged_into IS NULL "
-                      "ORDER BY name, org_unit_id", (org,) if org else ())
-        return [{"org_unit_id": r[0], "name": r[1], "kind": r[2]} for r in rows]
+    def children(self, org: str | None, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+        """Direct sub-units: on the structure as it stood, those under ``org`` at some day of
+        [start, end] (default: the as-of date) while they existed; on the current structure,
+        today's (merged units are inside their successor, dissolved ones are gone)."""
+        units = self.t("units")
+        if not self.dated:
+            cond = "parent_id = ?" if org else f"(parent_id IS NULL OR parent_id NOT IN (SELECT org_unit_id FROM {units}))"
+            rows = self.q(f"SELECT org_unit_id, name, kind FROM {units} WHERE {cond} AND merged_into IS NULL "
+                          "AND dissolved_on IS NULL ORDER BY name, org_unit_id", (org,) if org else ())
+            return [{"org_unit_id": r[0], "name": r[1], "kind": r[2]} for r in rows]
+        a, b = (start or self.as_of).isoformat(), (end or self.as_of).isoformat()
+        cond = "sp.parent_id = ?" if org else f"(sp.parent_id IS NULL OR sp.parent_id NOT IN (SELECT org_unit_id FROM {units}))"
+        rows = self.q(f"SELECT u.org_unit_id, u.name, u.kind, sp.from_on, sp.to_on, u.merged_on, u.dissolved_on "
+                      f"FROM {self.t('unit_spans')} sp JOIN {units} u ON u.org_unit_id = sp.org_unit_id "
+                      f"WHERE {cond} AND sp.from_on <= ? AND (sp.to_on IS NULL OR sp.to_on > ?) "
+                      "ORDER BY u.name, u.org_unit_id", ((org,) if org else ()) + (b, a))
+        out, seen = [], set()
+        for uid, name, kind, f, t, merged, dissolved in rows:
+            ended = min([x for x in (merged, dissolved) if x], default=None)
+            if ended and (ended <= a or ended <= f):
+                continue  # gone before the period (or this interval) began
+            if uid not in seen:
+                seen.add(uid)
+                out.append({"org_unit_id": uid, "name": name, "kind": kind})
+        return out
 
     def meta(self, report: str, org: str | None, **extra) -> dict:
         u = self.unit(org)
         known = None if self.known == ALL_KNOWN else self.known
         return {"report": report, "org_unit_id": u["org_unit_id"], "unit_name": u["name"],
-                "as_of": self.as_of.isoformat(), "as_of_vi": vn_date(self.as_of), "known_at": known, **extra}
+                "as_of": self.as_of.isoformat(), "as_of_vi": vn_date(self.as_of), "known_at": known,
+                "structure": self.structure, "structure_vi": STRUCTURE_VI[self.structure], **extra}

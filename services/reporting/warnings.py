@@ -11,7 +11,7 @@ import json
 from shared.rules import rules_on
 
 from services.reporting.periods import add_months, add_working_days, vn_date
-from services.reporting.view import View
+from services.reporting.view import MEMBER_HOLDING, View
 
 LISTS_VI = {
     "unexcused_absences": "Vắng sinh hoạt không lý do trong năm",
@@ -21,6 +21,10 @@ LISTS_VI = {
     "not_complete_twice": "Hai năm liền không hoàn thành nhiệm vụ",
     "working_away_overdue": "Đi làm ăn xa quá ngày dự kiến trở về",
     "working_away_no_contact": "Đi làm ăn xa không có thông tin liên lạc",
+    "transfer_papers_overdue": "Quá hạn nộp hồ sơ chuyển sinh hoạt đảng",
+    "remediation_overdue": "Quá hạn thực hiện kế hoạch khắc phục sau kiểm điểm",
+    "new_member_class_overdue": "Quá hạn học lớp bồi dưỡng đảng viên mới",
+    "cell_below_minimum": "Chi bộ có dưới 3 đảng viên chính thức",
 }
 
 
@@ -42,15 +46,17 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     limit = rules.removal_unexcused_months_in_year
     units = dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')}"))
     rows: list[dict] = []
-    cond, params = v.subtree("a.org_unit_id", org)
+    cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
+    # counted in months (Charter art. 8 ground (a): three months; several absences in a month are one)
     for member, unit, n in v.q(
-            f"SELECT a.member_id, a.org_unit_id, COUNT(*) FROM {v.t('absences')} a WHERE a.excused = 0 "
+            f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) FROM {v.t('absences')} a "
+            "WHERE a.excused = 0 "
             f"AND a.occurred_on BETWEEN ? AND ? AND a.recorded_at <= ? AND {cond} GROUP BY a.member_id, a.org_unit_id",
             [start.isoformat(), end.isoformat(), v.known, *params]):
         rows.append({"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
                      "level": level(n, limit)})
     active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
-    in_scope = _scope(v, org)
+    in_scope = _scope(v, org, end)
     d = v.t("dues")
     for member, n in v.q(
             f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? "
@@ -62,6 +68,9 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
             rows.append({"list": "unpaid_dues", "member_id": member, "org_unit_id": unit, "value": n,
                          "level": level(n, limit)})
     rows += _recognition_overdue(v, active, in_scope, end)
+    recognised = _recognised(v)
+    rows += _deadline_lists(v, active, in_scope, end, recognised)
+    rows += _small_cells(v, active, in_scope, end, recognised)
     rows += _facts_lists(v, active, in_scope, year, end)
     for r in rows:
         r["unit_name"] = units.get(r["org_unit_id"], r["org_unit_id"])
@@ -70,10 +79,11 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     return {**v.meta("warnings", org, year=year), "rows": rows}
 
 
-def _scope(v: View, org: str | None):
+def _scope(v: View, org: str | None, on: dt.date):
+    """Units in ``org``'s subtree on ``on`` (as it stood then, or today's tree on ``current``)."""
     if not org:
         return lambda unit: True
-    inside = {r[0] for r in v.q(f"SELECT descendant FROM {v.t('closure')} WHERE ancestor = ?", (org,))}
+    inside = v.inside(org, on, on)
     return lambda unit: unit in inside
 
 
@@ -82,12 +92,12 @@ def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[d
     out = []
     mf = v.t("member_facts")
     due_of: dict[str, tuple[dt.date, str]] = {}  # admissions share dates: one computation per day
+    recognised = _recognised(v)  # by ``on``: judged by the decision's own date
     for member, admitted in v.q(
             f"SELECT member_id, occurred_on FROM {mf} f WHERE type = 'member.admitted' AND recorded_at <= ? "
-            f"AND NOT EXISTS (SELECT 1 FROM {mf} r WHERE r.member_id = f.member_id AND r.recorded_at <= ? "
-            "AND r.type = 'member.recognized_official')", (v.known, v.known)):
+            "", (v.known,)):
         unit = active.get(member)
-        if not unit or not in_scope(unit):
+        if not unit or not in_scope(unit) or recognised.get(member, "9999") <= on.isoformat():
             continue
         if admitted not in due_of:
             admitted_on = dt.date.fromisoformat(admitted)
@@ -98,6 +108,95 @@ def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[d
         if due < on:
             out.append({"list": "recognition_overdue", "member_id": member, "org_unit_id": unit,
                         "value": (on - due).days, "level": "overdue", "since": since})
+    return out
+
+
+def _recognised(v: View) -> dict[str, str]:
+    """Member → the date recognition as official was decided (the fact is dated from the end of probation)."""
+    out: dict[str, str] = {}
+    for member, occurred, detail in v.q(f"SELECT member_id, occurred_on, detail FROM {v.t('member_facts')} "
+                                        "WHERE type = 'member.recognized_official' AND recorded_at <= ?", (v.known,)):
+        out[member] = min(out.get(member, "9999"), json.loads(detail or "{}").get("decided_on") or occurred)
+    return out
+
+
+def _small_cells(v: View, active: dict, in_scope, on: dt.date, recognised: dict[str, str]) -> list[dict]:
+    """Member-holding units with fewer official members than the Charter's minimum on ``on``
+    (art. 24: a cell has at least 3 official members). Official: recognised by then, or come from
+    elsewhere (transferred in; their probation was judged there)."""
+    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
+    admitted = dict(v.q(f"SELECT member_id, admitted_on FROM {v.t('members')}"))
+    official: dict[str, int] = {}
+    for member, unit in active.items():
+        if not admitted.get(member) or recognised.get(member, "9999") <= day:
+            official[unit] = official.get(unit, 0) + 1
+    out = []
+    for uid, merged, dissolved, created in v.q(
+            f"SELECT org_unit_id, merged_on, dissolved_on, created_on FROM {v.t('units')} WHERE kind IN (?, ?)",
+            MEMBER_HOLDING):
+        if (merged and merged <= day) or (dissolved and dissolved <= day) or (created and created > day):
+            continue
+        n = official.get(uid, 0)
+        if n < limit and in_scope(uid):
+            out.append({"list": "cell_below_minimum", "member_id": "", "org_unit_id": uid, "value": n,
+                        "level": "warning"})
+    return out
+
+
+def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: dict[str, str]) -> list[dict]:
+    """Time limits open on ``on`` (DOMAIN.md §3, §7.4): transfer papers within 30 working days of an
+    official transfer, the remediation plan's due date, the new-member class within 12 months of
+    admission. An item done later was still overdue on a past date: "done" counts only when done
+    (its business date) by ``on``."""
+    mf, day = v.t("member_facts"), on.isoformat()
+    done: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+    for member, type_, occurred, detail in v.q(
+            f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ("
+            "'member.transfer_papers_presented', 'member.remediation_completed', "
+            "'member.new_member_class_completed') AND recorded_at <= ? AND occurred_on <= ?", (v.known, day)):
+        done.setdefault((member, type_), []).append((occurred, json.loads(detail or "{}")))
+    out = []
+
+    def add(kind: str, member: str, unit: str, due: dt.date) -> None:
+        if due < on:
+            out.append({"list": kind, "member_id": member, "org_unit_id": unit, "value": (on - due).days,
+                        "level": "overdue", "since": vn_date(due)})
+
+    dues: dict[tuple[str, str], dt.date] = {}  # (limit, start day) → due day: many facts share a day
+
+    def due_of(limit: str, occurred: str) -> dt.date:
+        if (limit, occurred) not in dues:
+            start = dt.date.fromisoformat(occurred)
+            rules = rules_on(start)
+            dues[(limit, occurred)] = (add_working_days(start, rules.transfer_papers_working_days)
+                                       if limit == "papers" else
+                                       add_months(start, rules.new_member_class_within_months))
+        return dues[(limit, occurred)]
+
+    for member, type_, occurred, detail in v.q(
+            f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.transferred', "
+            "'member.transferred_in', 'member.remediation_planned', 'member.admitted') AND recorded_at <= ? "
+            "AND occurred_on <= ? ORDER BY occurred_on", (v.known, day)):
+        unit = active.get(member)
+        if not unit or not in_scope(unit):
+            continue  # not (or no longer) a member here on that day
+        if type_ == "member.admitted":
+            # the class belongs to probation: a member recognised official by then is past it
+            if done.get((member, "member.new_member_class_completed")) or recognised.get(member, "9999") <= day:
+                continue
+            add("new_member_class_overdue", member, unit, due_of("class", occurred))
+            continue
+        d = json.loads(detail or "{}")
+        if type_ in ("member.transferred", "member.transferred_in"):
+            if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
+                continue
+            if any(o >= occurred for o, _ in done.get((member, "member.transfer_papers_presented"), [])):
+                continue
+            add("transfer_papers_overdue", member, unit, due_of("papers", occurred))
+        elif type_ == "member.remediation_planned" and d.get("due_on"):
+            if any(str(x.get("year")) == str(d.get("year")) for _, x in done.get((member, "member.remediation_completed"), [])):
+                continue
+            add("remediation_overdue", member, unit, dt.date.fromisoformat(d["due_on"]))
     return out
 
 

@@ -7,20 +7,53 @@ Every report takes the two clocks: ``as_of`` (business date; default today) and 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from shared.catalog.common import BusinessDate, Id
 from shared.catalog.reporting import Indicator, Period
 from shared.contracts import Command, Query, Spec
 
 READERS = ("viewer", "clerk", "inspector", "administrator")
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
+
+
+def _day(value):
+    """dd/mm/yyyy (as every report prints dates) or yyyy-mm-dd."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)
+        if m:
+            try:
+                return dt.date(int(m[3]), int(m[2]), int(m[1]))
+            except ValueError:
+                raise ValueError(f"ngày không tồn tại / no such date: {value.strip()}") from None
+    return value
+
+
+def _moment(value):
+    """A timestamp, or a day (dd/mm/yyyy or yyyy-mm-dd): everything recorded by the end of that
+    day in Vietnam (UTC+7)."""
+    day = _day(value)
+    if isinstance(day, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", day):
+        day = dt.date.fromisoformat(day.strip())
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        return dt.datetime.combine(day, dt.time(23, 59, 59, 999999), VN_TIME)
+    return day
+
+
+ReportDate = Annotated[BusinessDate, BeforeValidator(_day)]
+KnownAt = Annotated[dt.datetime, BeforeValidator(_moment)]
+#: as_stood: each fact in the units its unit belonged to on its date (default); current: today's tree
+Structure = Literal["as_stood", "current"]
 
 
 class HeadcountQuery(Query):
     org_unit_id: Id | None = None
-    as_of: BusinessDate | None = None
-    known_at: dt.datetime | None = None
+    as_of: ReportDate | None = None
+    known_at: KnownAt | None = None
+    structure: Structure | None = None
 
 
 class ReportQuery(Query):
@@ -28,14 +61,16 @@ class ReportQuery(Query):
 
     org_unit_id: Id | None = None
     #: business date the report is drawn on (ngày số liệu); default today
-    as_of: BusinessDate | None = None
+    as_of: ReportDate | None = None
     #: only facts recorded by this time (thời điểm ghi nhận); default everything
-    known_at: dt.datetime | None = None
+    known_at: KnownAt | None = None
+    #: the organisation structure the report is drawn on (cơ cấu tổ chức): as it stood, or current
+    structure: Structure | None = None
     term: Period | None = None
     compare: Period | None = None
     year: int | None = Field(None, ge=1930, le=2200)
-    from_: BusinessDate | None = Field(None, alias="from")
-    to: BusinessDate | None = None
+    from_: ReportDate | None = Field(None, alias="from")
+    to: ReportDate | None = None
 
 
 class YearlyQuery(Query):
@@ -89,6 +124,8 @@ def _report(name_vi: str, name_en: str) -> Spec:
 QUERIES = {
     "headcount": Spec(HeadcountQuery, "Số lượng đảng viên theo tổ chức (cộng dồn cấp dưới)",
                       "Headcount per org unit with subtree roll-up", roles=READERS),
+    "headcount_report": _report("Số lượng đảng viên tại một ngày (theo cơ cấu đã chọn)",
+                                "Headcount on a day, as a report (structure as chosen)"),
     "term": _report("Bảng thống kê nhiệm kỳ/năm (chú thích 1 của Chỉ thị)", "Term/year table (footnote 1)"),
     "movement": _report("Biến động đảng viên (Biểu 1)", "Membership movement (form 1)"),
     "warnings": _report("Danh sách cảnh báo sớm", "Early-warning lists"),

@@ -43,8 +43,9 @@ def test_embedded_up_import_and_report(tmp_path):
 
         report = run_cli(url, data_dir, "report", "headcount", "--org", "D1", "--format", "json")
         assert report.returncode == 0, report.stderr
-        rows = json.loads(report.stdout)
-        assert [(r["org_unit_id"], r["total"]) for r in rows] == [("D1", 3), ("G1", 3)]
+        answer = json.loads(report.stdout)  # every report: the figures with what they are (date, structure)
+        assert answer["report"] == "headcount" and answer["structure"] == "as_stood"
+        assert [(r["org_unit_id"], r["total"]) for r in answer["rows"]] == [("D1", 3), ("G1", 3)]
         table = run_cli(url, data_dir, "report", "headcount", "--org", "D1")
         assert "Chi bộ xã Thạnh Đức" in table.stdout
 

@@ -3,7 +3,7 @@
 "use strict";
 
 const API = "/api/v1";
-const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}};
+const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0};
 
 const LABELS = {
   org_unit_id: "Mã tổ chức", name: "Tên tổ chức", unit_name: "Tên tổ chức", kind: "Loại hình",
@@ -23,7 +23,10 @@ const KINDS = {province: "Tỉnh ủy", direct: "Đảng bộ trực thuộc T�
 const ROLES = {viewer: "Xem báo cáo", clerk: "Cán bộ nghiệp vụ", inspector: "Kiểm tra", administrator: "Quản trị"};
 const LISTS = {unexcused_absences: "Vắng sinh hoạt không lý do", unpaid_dues: "Chưa đóng đảng phí",
                recognition_overdue: "Quá hạn công nhận chính thức", exemption_overdue: "Hết hạn miễn sinh hoạt",
-               not_complete_twice: "Hai năm liền không hoàn thành nhiệm vụ"};
+               not_complete_twice: "Hai năm liền không hoàn thành nhiệm vụ",
+               transfer_papers_overdue: "Quá hạn nộp hồ sơ chuyển sinh hoạt", remediation_overdue: "Quá hạn khắc phục sau kiểm điểm",
+               new_member_class_overdue: "Quá hạn học lớp đảng viên mới", cell_below_minimum: "Chi bộ dưới 3 đảng viên chính thức",
+               working_away_overdue: "Đi làm ăn xa quá hạn trở về", working_away_no_contact: "Đi làm ăn xa không liên lạc"};
 const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "key", "list"]);
 const TREND = ["members_removed", "members_resigned", "members_disciplined", "orgs_disciplined"];
 
@@ -89,7 +92,24 @@ function table(rows, opts = {}) {
 
 function period() {
   const year = $("#year").value;
-  return year ? {year} : {term: $("#term").value};
+  return {...(year ? {year} : {term: $("#term").value}), ...clocks()};
+}
+
+// the two clocks and the structure, the same on every report (issue 14)
+function clocks() {
+  const out = {structure: $("#structure").value};
+  if ($("#as-of").value) out.as_of = $("#as-of").value;
+  if ($("#known-at").value) out.known_at = $("#known-at").value;
+  return out;
+}
+
+// the day the unit list is drawn on: the as-of date, else the end of the period (not after today)
+function treeDay() {
+  if ($("#as-of").value) return $("#as-of").value;
+  const year = $("#year").value;
+  const end = year ? `${year}-12-31` : `${$("#term").value.split("-")[1]}-09-30`;
+  const today = new Date().toISOString().slice(0, 10);
+  return end < today ? end : today;
 }
 
 function exportButtons(query, params) {
@@ -130,18 +150,22 @@ function allowed(query) {
 async function loadUnits() {
   const panel = $("#panel-units .body");
   try {
-    const rows = await api("/reporting/headcount", {org_unit_id: state.unit});
+    const params = {org_unit_id: state.unit, ...clocks(), as_of: treeDay()};
+    const seq = state.seq;
+    const rows = await api("/reporting/headcount", params);
+    if (seq !== state.seq) return;  // a newer choice is being drawn
     rows.forEach(r => { state.units[r.org_unit_id] = r; });
     const here = rows.find(r => r.depth === 0);
     if (here && !state.unit) { state.unit = here.org_unit_id; state.path = [here.org_unit_id]; }
     const children = rows.filter(r => r.depth === 1);
     panel.innerHTML = `<p>Đang xem: <strong id="current-unit">${esc(here ? here.name : "")}</strong>
-      (${esc(KINDS[here && here.kind] || "")}) — tổng số <strong>${here ? here.total : 0}</strong> đảng viên</p>`
+      (${esc(KINDS[here && here.kind] || "")}) — tổng số <strong>${here ? here.total : 0}</strong> đảng viên
+      ngày <span id="tree-day">${esc(vnDate(params.as_of))}</span></p>`
       + table(children.length ? children : [], {drill: r => true});
     panel.querySelectorAll("tr.unit-link").forEach(tr => tr.addEventListener("click", () => drill(tr.dataset.unit)));
     barChart($("#chart-units"), "Số đảng viên theo tổ chức trực thuộc", children.map(r => r.name),
              [{name: "Tổng số đảng viên", values: children.map(r => r.total)}]);
-    panel.appendChild(exportButtons("headcount", {org_unit_id: state.unit}));
+    panel.appendChild(exportButtons("headcount", params));
   } catch (e) {
     panel.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
@@ -176,7 +200,9 @@ async function loadReport(query, render) {
   const params = {org_unit_id: state.unit, ...period()};
   body.innerHTML = '<p class="empty">Đang tải…</p>';
   try {
+    const seq = state.seq;
     const result = await api(`/reporting/${query}`, params);
+    if (seq !== state.seq) return;  // a newer choice is being drawn
     if (result && result.integrity && result.integrity.intact === false) {
       // a source store fails integrity verification: every figure below may be tampered with
       const alert = $("#integrity-alert");
@@ -185,7 +211,9 @@ async function loadReport(query, render) {
     }
     const meta = section.querySelector(".meta");
     if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || result.year,
-                                  result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : ""].filter(Boolean).join(" · ");
+                                  result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
+                                  result.known_at ? `ghi nhận đến ${result.known_at}` : "",
+                                  result.structure_vi || ""].filter(Boolean).join(" · ");
     body.innerHTML = render ? render(result) : table(rowsOf(result));
     body.appendChild(exportButtons(query, params));
     return result;
@@ -229,7 +257,7 @@ async function loadTrend() {
   const years = [];
   for (let y = last - 5; y <= last; y++) years.push(y);
   try {
-    const results = await Promise.all(years.map(year => api("/reporting/term", {org_unit_id: state.unit, year})));
+    const results = await Promise.all(years.map(year => api("/reporting/term", {org_unit_id: state.unit, year, ...clocks()})));
     const names = {};
     results.forEach(res => rowsOf(res).forEach(r => { names[r.indicator] = r.label_vi || r.indicator; }));
     const series = TREND.filter(ind => names[ind]).map(ind => ({
@@ -267,6 +295,7 @@ function showYearly() {
 }
 
 async function refresh() {
+  state.seq += 1;
   showYearly();
   await loadUnits();
   await Promise.all([
@@ -311,4 +340,5 @@ $("#term").addEventListener("change", () => { $("#year").value = ""; refresh(); 
 $("#year").addEventListener("change", refresh);
 $("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
 $("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
+for (const id of ["#as-of", "#known-at", "#structure"]) $(id).addEventListener("change", refresh);
 if (state.token) start();

@@ -45,7 +45,7 @@ class Members:
     def discipline(self, type_: str, occurred_on: dt.date, **data):
         """A discipline service fact as the bus delivers it; applied to the index, then the reaction runs."""
         from shared.events import NewEvent
-        env = self.discipline_store.append(f"case-{data['case_id']}", [NewEvent(
+        env = self.discipline_store.append(f"case-{data.get('case_id') or data.get('inspection_id')}", [NewEvent(
             type=type_, data=data, occurred_on=occurred_on)])[0]
         message = env.to_message()
         self.disc.handle("discipline", message)

@@ -39,8 +39,9 @@ def owner(type_: str) -> str:
 class History:
     """Four SQLite stores and a reporting read model in a folder; events are buffered then written."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, readmodel_url: str | None = None):
         self.folder = folder
+        self.readmodel_url = readmodel_url or f"sqlite:///{folder}/reporting.read.db"
         self.stores = {s: open_store(f"sqlite:///{folder}/{s}.events.db") for s in SOURCES}
         self.pending: dict[str, list[tuple[str, NewEvent]]] = {s: [] for s in SOURCES}
         self._gens: Generations | None = None
@@ -67,14 +68,15 @@ class History:
     def generations(self) -> Generations:
         self.flush()
         if self._gens is None:
-            self.db = ReadModelDB(f"sqlite:///{self.folder}/reporting.read.db")
+            self.db = ReadModelDB(self.readmodel_url)
             self._gens = Generations(self.db, self.stores)
         self._gens.catch_up()
         return self._gens
 
-    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> View:
+    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+             structure: str | None = None) -> View:
         g = self.generations()
-        return View.of(self.db, g.prefix, as_of or dt.date(2030, 1, 1), known_at)
+        return View.of(self.db, g.prefix, as_of or dt.date(2030, 1, 1), known_at, structure)
 
     def close(self) -> None:
         for s in self.stores.values():
