@@ -58,12 +58,17 @@ def start(names: list[str], settings: Settings):
     slog.configure(settings.log_format, settings.log_level)
     logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://
     from shared import ops
-    runner = ServiceRunner(nameko_config(settings))
+    config = nameko_config(settings)
+    runner = ServiceRunner(config)
     for name in names:
         cls = service_class(name)
         if not hasattr(cls, "ops_timer"):
             cls.ops_timer = ops.WorkerTimer()  # worker latency for /metrics, without touching services
+        # the gateway mostly waits on backends: it gets more workers, shared out by per-backend
+        # bulkheads (services.gateway.service), so one dead service cannot take them all
+        runner.config = {**config, "max_workers": settings.gateway_workers} if name == "gateway" else config
         runner.add_service(cls)
+    runner.config = config
     runner.start()
     if settings.metrics_port:
         try:

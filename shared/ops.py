@@ -65,49 +65,108 @@ class WorkerTimer(DependencyProvider):
                             time.perf_counter() - started)
 
 
+#: last value seen of each head and checkpoint: while a database does not answer, lag is computed
+#: from what was last known against what is known now, so it keeps growing instead of vanishing
+_last_heads: dict[str, int] = {}
+_last_checkpoints: dict[tuple[str, str, str], int] = {}
+
+
 def metrics_text(settings) -> str:
     from shared.config import SERVICES
     stores = {svc: runtime._stores.get(settings.store_url(svc)) for svc in SERVICES}
     stores = {svc: s for svc, s in stores.items() if s is not None}
+    up: dict[str, int] = {}
     lines = ["# HELP dangvien_events_appended Highest position of each service's event store.",
              "# TYPE dangvien_events_appended gauge",
              "# HELP dangvien_relay_lag_events Events stored but not yet published on the bus.",
              "# TYPE dangvien_relay_lag_events gauge"]
+    heads: dict[str, int] = {}
     for svc, store in sorted(stores.items()):
         try:
             head = store.head_position()
+<<<<<<< HEAD
             lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
+=======
+            lag = head - store.get_checkpoint("relay")
+            _last_heads[svc] = heads[svc] = head
+            up[f"store:{svc}"] = 1
+>>>>>>> 5b4a8f0 (Faults: read models, key vault and user database reconnect with backoff (503 naming the database after retries); event store retries a dropped connection; deadlines travel with RPCs; gateway bulkheads, instant /healthz, a command id for every request; /readyz checks every dependency; metrics keep lag and report dependency_up; meetings' answer reflects its append)
         except Exception:
+            up[f"store:{svc}"] = 0
             continue
         lines.append(f'dangvien_events_appended{{store="{svc}"}} {head}')
         lines.append(f'dangvien_relay_lag_events{{store="{svc}"}} {lag}')
-    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection.",
+    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection "
+              "(computed from the last checkpoint seen while the read model does not answer).",
               "# TYPE dangvien_projection_lag_events gauge"]
     for url, db in sorted(runtime._readmodels.items()):
         try:
             rows = db.query("SELECT projection, source, position FROM projection_checkpoints")
+            for projection, source, position in rows:
+                _last_checkpoints[(url, projection, source)] = position
+            ok = True
         except Exception:
-            continue
+            rows = [(p, s, pos) for (u, p, s), pos in _last_checkpoints.items() if u == url]
+            ok = False
+        name = next((n for n, d in runtime.dependencies.items() if d is db), url.rsplit("/", 1)[-1])
+        up[name] = int(ok)
         for projection, source, position in rows:
-            store = stores.get(source)
-            if store is not None:
+            head = heads.get(source, _last_heads.get(source))
+            if head is not None:
                 lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
+<<<<<<< HEAD
                              f"{store.count_after(position)}")
+=======
+                             f"{max(head - position, 0)}")
+    for name, dep in runtime.dependencies.items():
+        if name not in up and hasattr(dep, "ping"):
+            up[name] = int(dep.ping())
+    lines += ["# HELP dangvien_dependency_up 1 when the last query to this database answered, 0 when it failed.",
+              "# TYPE dangvien_dependency_up gauge"]
+    lines += [f'dangvien_dependency_up{{dependency="{name}"}} {v}' for name, v in sorted(up.items())]
+>>>>>>> 5b4a8f0 (Faults: read models, key vault and user database reconnect with backoff (503 naming the database after retries); event store retries a dropped connection; deadlines travel with RPCs; gateway bulkheads, instant /healthz, a command id for every request; /readyz checks every dependency; metrics keep lag and report dependency_up; meetings' answer reflects its append)
     return "\n".join(lines + LATENCY.render()) + "\n"
 
 
-def ready(runner) -> tuple[bool, dict]:
-    """Ready when every container runs and every store answers."""
+def broker_ok(amqp_uri: str, timeout: float = 2.0) -> bool:
+    """Can this process open a connection to its broker vhost right now?"""
+    if amqp_uri.startswith("memory://"):
+        return True
+    from kombu import Connection
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def _answers(dep) -> bool:
+    try:
+        if hasattr(dep, "ping"):
+            return bool(dep.ping())
+        dep.head_position()
+        return True
+    except Exception:
+        return False
+
+
+def ready(runner, settings=None) -> tuple[bool, dict]:
+    """Ready when every container runs and every dependency answers: event stores, read models,
+    the key vault, the gateway's user database and the broker."""
     checks = {}
     for container in runner.containers:
         checks[container.service_name] = bool(getattr(container, "_being_killed", False) is False
                                               and container.started)
-    for url, store in list(runtime._stores.items()):
-        try:
-            store.head_position()
-            checks[url.rsplit("/", 1)[-1]] = True
-        except Exception:
-            checks[url.rsplit("/", 1)[-1]] = False
+    named = set()
+    for name, dep in list(runtime.dependencies.items()):
+        checks[name] = _answers(dep)
+        named.add(id(dep))
+    for url, store in list(runtime._stores.items()):  # stores opened outside a provider
+        if id(store) not in named:
+            checks[url.rsplit("/", 1)[-1]] = _answers(store)
+    if settings is not None:
+        checks["broker"] = broker_ok(settings.amqp_uri)
     return all(checks.values()), checks
 
 
@@ -123,7 +182,7 @@ def serve(runner, settings, host: str, port: int):
         if path == "/healthz":
             body, status, ctype = json.dumps({"status": "ok"}), "200 OK", "application/json"
         elif path == "/readyz":
-            ok, checks = ready(runner)
+            ok, checks = ready(runner, settings)
             body = json.dumps({"ready": ok, "checks": checks})
             status, ctype = ("200 OK" if ok else "503 Service Unavailable"), "application/json"
         elif path == "/metrics":

@@ -13,8 +13,8 @@ from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParam
 from shared.errors import Conflict, NotFound
 from shared.importing import run_import
 from shared.projection import WAITING
-from shared.runtime import (EventStoreProvider, RelayProvider, command, log, partition_event_handler, query,
-                            readmodel_at, settings_of, store_at)
+from shared.runtime import (EventStoreProvider, RelayProvider, command, depends_on, log, partition_event_handler,
+                            query, readmodel_at, readmodel_label, settings_of, store_at)
 
 from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
                                 term, warnings)
@@ -36,8 +36,11 @@ class ReadModels(DependencyProvider):
     def setup(self):
         import eventlet
         settings = settings_of(self.container.config)
-        self.db = readmodel_at(settings.readmodel_url(SERVICE))
+        self.db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
+        depends_on(f"readmodel:{SERVICE}", self.db)
         self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
+        for s, store in self.stores.items():
+            depends_on(f"store:{s}", store)
         self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
                                        partition=settings.partition)
 
