@@ -160,7 +160,7 @@ def world(tmp_path_factory):
         cluster.vhost = amqp.rsplit("/", 1)[-1]
         cluster.log = []
         cluster.databases = {"stores": stores_db, "users": users_db, **readmodels}
-        stack.callback(cluster.stop)
+        stack.callback(stop_all, cluster)
         for svc in (*BACKENDS, "gateway"):
             start(cluster, svc)
         token = (tmp / "data" / "admin.token").read_text().strip()
@@ -172,6 +172,15 @@ def world(tmp_path_factory):
             assert client.command("members", "admit_member", admission(m))["status"] == 201
         wait_caught_up(cluster)
         yield cluster
+
+
+def stop_all(cluster) -> None:
+    """Ask every process to stop at once, then wait for each (one by one takes minutes)."""
+    for proc in cluster.procs.values():
+        if proc.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.proc.pid, signal.SIGTERM)
+    cluster.stop()
 
 
 def start(cluster, service: str):
@@ -201,12 +210,14 @@ def lags(cluster) -> dict[str, float]:
     return out
 
 
-def all_ready(cluster) -> bool:
-    for proc in cluster.procs.values():
+def not_ready(cluster) -> dict:
+    """The processes whose /readyz does not say 200, with what it says (None: no answer)."""
+    out = {}
+    for name, proc in cluster.procs.items():
         status, body, _ = send(proc.ops_url, "GET", "/readyz", timeout=15)
         if status != 200:
-            return False
-    return True
+            out[name] = (status, body)
+    return out
 
 
 def stored(cluster) -> dict[str, list]:
@@ -222,7 +233,11 @@ def stored(cluster) -> dict[str, list]:
 
 
 def wait_caught_up(cluster) -> None:
-    wait_until(lambda: all_ready(cluster), timeout=PATIENCE, interval=0.5, what="every process ready")
+    deadline = time.monotonic() + PATIENCE
+    while (waiting := not_ready(cluster)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not waiting, f"not ready: {waiting}\n" + "\n".join(
+        f"--- {name}:\n{cluster.procs[name].output()[-3000:]}" for name in waiting)
     wait_until(lambda: (lambda l: l and not any(l.values()))(lags(cluster)), timeout=PATIENCE, interval=0.5,
                what="every relay and projection caught up")
 
