@@ -83,6 +83,8 @@ def metrics_text(settings) -> str:
     heads: dict[str, int] = {}
     for svc, store in sorted(stores.items()):
         try:
+            if hasattr(store, "ping") and not store.ping():  # no backoff while it is down
+                raise ConnectionError(svc)
             head = store.head_position()
 <<<<<<< HEAD
             lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
@@ -100,16 +102,18 @@ def metrics_text(settings) -> str:
               "(computed from the last checkpoint seen while the read model does not answer).",
               "# TYPE dangvien_projection_lag_events gauge"]
     for url, db in sorted(runtime._readmodels.items()):
-        try:
-            rows = db.query("SELECT projection, source, position FROM projection_checkpoints")
-            for projection, source, position in rows:
-                _last_checkpoints[(url, projection, source)] = position
-            ok = True
-        except Exception:
+        ok, rows = db.ping(), None
+        if ok:
+            try:
+                rows = db.quick_query("SELECT projection, source, position FROM projection_checkpoints")
+                for projection, source, position in rows:
+                    _last_checkpoints[(url, projection, source)] = position
+            except Exception:  # a database without projections (the key vault), or it just went away
+                rows = None
+        if rows is None:
             rows = [(p, s, pos) for (u, p, s), pos in _last_checkpoints.items() if u == url]
-            ok = False
-        name = next((n for n, d in runtime.dependencies.items() if d is db), url.rsplit("/", 1)[-1])
-        up[name] = int(ok)
+        for name in [n for n, d in runtime.dependencies.items() if d is db] or [url.rsplit("/", 1)[-1]]:
+            up[name] = int(ok)
         for projection, source, position in rows:
             head = heads.get(source, _last_heads.get(source))
             if head is not None:

@@ -182,21 +182,33 @@ class ReadModelDB:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
-    def ping(self, wait: float = 1.0) -> bool:
-        """One quick ``SELECT 1`` (reconnecting once) for /readyz; a database busy with someone
-        else's work for longer than ``wait`` answers with how the last attempt went."""
+    def quick_query(self, sql: str, params: Sequence[Any] = (), wait: float = 1.0) -> list:
+        """``query`` for /metrics and /readyz: one attempt (reconnecting once), no backoff, and
+        not waiting more than ``wait`` seconds for another caller's work; raises on failure."""
         if not self._lock.acquire(timeout=wait):
-            return self.healthy
+            raise TimeoutError("read model busy")
         try:
-            if self.pg:
-                self._retrying(lambda conn: conn.execute("SELECT 1").fetchall() and conn.rollback(), pauses=(0.0, 0.0))
-            else:
-                self._conn.execute("SELECT 1").fetchall()
-            return True
-        except Exception:
-            return False
+            if not self.pg:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+
+            def run(conn):
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(_QMARK.sub("%s", sql), tuple(params))
+                    return cur.fetchall()
+            return self._retrying(run, pauses=(0.0, 0.0))
         finally:
             self._lock.release()
+
+    def ping(self, wait: float = 1.0) -> bool:
+        """One quick ``SELECT 1`` for /readyz; a database busy with someone else's work for longer
+        than ``wait`` answers with how the last attempt went."""
+        try:
+            self.quick_query("SELECT 1", wait=wait)
+            return True
+        except TimeoutError:
+            return self.healthy
+        except Exception:
+            return False
 
     def executescript(self, ddl: str) -> None:
         statements = [s.strip() for s in ddl.split(";") if s.strip()]

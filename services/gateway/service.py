@@ -94,8 +94,10 @@ def context_of(request, user, endpoint: str) -> dict:
     actor = user.name if user else "anonymous"
     ctx = {"actor": actor, "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid.uuid4())}
     key = request.headers.get(KEY_HEADER)
-    if not key:
+    if not key and request.method == "POST":
         key = request.environ.setdefault("dangvien.idempotency_key", f"gw-{uuid.uuid4()}")
+    elif not key:
+        key = str(uuid.uuid4())
     # per user: two clerks who happen to pick the same key do not collide
     ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
     return ctx

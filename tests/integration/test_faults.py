@@ -346,6 +346,21 @@ def test_broker_vhost_blocked_for_a_while_then_everything_resumes(world):
     verify(world, client)
 
 
+def test_a_command_sent_without_a_key_gets_one_and_sending_it_again_under_it_writes_nothing_twice(world):
+    payload = admission(f"K{uuid.uuid4().hex[:6]}")
+    status, first, headers = send(world.url, "POST", "/api/v1/members/admit_member", payload, world.auth)
+    assert status == 201, first
+    key = headers["Idempotency-Key"]
+    status, again, _ = send(world.url, "POST", "/api/v1/members/admit_member", payload,
+                            {**world.auth, "Idempotency-Key": key})
+    assert status == 201 and again["events"] == first["events"]
+    admitted = [e for e in stored(world)["members"]
+                if e.type == "member.admitted" and e.data["member_id"] == payload["member_id"]]
+    assert len(admitted) == 1
+    world.log.append({"service": "members", "name": "admit_member", "payload": payload, "key": key,
+                      "attempts": [201, 201], "status": 201, "body": first})
+
+
 # -- health tells the truth; a dead dependency is a 503 naming it --------------------------------
 @contextlib.contextmanager
 def database_refusing(url: str):
@@ -363,7 +378,7 @@ def database_refusing(url: str):
 
 def test_a_read_model_down_is_a_503_naming_it_and_readyz_says_so_until_it_returns(world):
     meetings = world.procs["meetings"]
-    payload = {"occurred_on": "2025-01-31", "member_id": "S1", "month": "2020-01", "status": "unpaid"}
+    payload = {"occurred_on": "2025-01-31", "member_id": "S1", "month": "2024-12", "status": "unpaid"}
     key = {"Idempotency-Key": f"down-{uuid.uuid4()}"}
     with database_refusing(world.databases["meetings"]):
         status, body, headers = send(world.url, "POST", "/api/v1/meetings/record_dues", payload,
@@ -384,7 +399,8 @@ def test_a_read_model_down_is_a_503_naming_it_and_readyz_says_so_until_it_return
     assert status == 201, body
     status, again, _ = send(world.url, "POST", "/api/v1/meetings/record_dues", payload, {**world.auth, **key})
     assert status == 201 and again["events"] == body["events"]
-    dues = [e for e in stored(world)["meetings"] if e.type == "dues.recorded" and e.data["month"] == "2020-01"]
+    dues = [e for e in stored(world)["meetings"]
+            if e.type == "dues.recorded" and e.data["month"] == "2024-12" and e.data["member_id"] == "S1"]
     assert len(dues) == 1
 
 
