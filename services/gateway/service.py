@@ -141,9 +141,12 @@ def guarded(fn):
                 response = problem(504, "deadline_exceeded", "Hết thời hạn chờ; không có dữ liệu nào được ghi",
                                    "The deadline passed; nothing was written")
             elif exc.exc_type in DEPENDENCY_ERRORS:
+                part = request.path[len(API):].strip("/").split("/")[0] or SERVICE
                 response = problem(503, "dependency_unavailable",
-                                   "Một thành phần của hệ thống tạm thời không truy cập được; hãy thử lại sau",
-                                   "A part of the system is unreachable for now; retry later")
+                                   f"Một cơ sở dữ liệu của dịch vụ «{part}» tạm thời không truy cập được; hãy thử "
+                                   "lại sau với cùng Idempotency-Key",
+                                   f"A database of service '{part}' is unreachable for now; retry later with the "
+                                   "same Idempotency-Key", dependency=part)
             else:
                 response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
                                    "Internal error, please try again later")
