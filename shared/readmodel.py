@@ -61,11 +61,21 @@ RETRY_PAUSES = (0.0, 0.1, 0.3, 0.6, 1.0, 2.0, 3.0)
 
 
 def _lost(conn, exc: BaseException) -> bool:
-    """Did ``exc`` come from a connection that is gone (rather than from the SQL)?"""
+    """Did ``exc`` come from a connection that is gone or unusable (rather than from the SQL)?"""
     import psycopg
     if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return False
-    return conn is None or conn.closed or bool(getattr(conn, "broken", False))
+    return conn is None or conn.closed or bool(getattr(conn, "broken", False)) or stuck_in_pipeline(conn)
+
+
+def stuck_in_pipeline(conn) -> bool:
+    """Left in pipeline mode outside any ``pipeline()`` block (``executemany`` and appends use one;
+    the server dropped the connection in the middle): every later statement would fail with
+    'not allowed in pipeline mode', so the connection must be replaced."""
+    try:
+        return not conn.closed and conn.pgconn.pipeline_status != 0 and conn._pipeline is None
+    except Exception:
+        return True
 
 
 class ReadModelDB:
@@ -97,7 +107,7 @@ class ReadModelDB:
     def _pg_connection(self):
         """The open connection, reopened if the server dropped it. Caller holds the lock."""
         conn = self._conn
-        if conn is None or conn.closed or getattr(conn, "broken", False):
+        if conn is None or conn.closed or getattr(conn, "broken", False) or stuck_in_pipeline(conn):
             import psycopg
 
             from shared.eventstore.postgres import _eventlet_patched, _GreenConnection

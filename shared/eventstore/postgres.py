@@ -72,15 +72,6 @@ def _eventlet_patched() -> bool:
     return patcher is not None and patcher.is_monkey_patched("select")
 
 
-def _stuck_in_pipeline(db: psycopg.Connection) -> bool:
-    """Left in pipeline mode outside any ``pipeline()`` block (the server dropped the connection
-    in the middle of one): every later statement would fail with 'not allowed in pipeline mode'."""
-    try:
-        return not db.closed and db.pgconn.pipeline_status != 0 and db._pipeline is None
-    except Exception:
-        return True
-
-
 def split_url(url: str) -> tuple[str, str | None]:
     """Take our own ``schema`` query parameter out of the URL (libpq rejects unknown ones)."""
     parts = urlsplit(url)
@@ -123,19 +114,18 @@ class PostgresEventStore(SqlReads, EventStore):
         did happen the retry finds the events stored and returns them."""
         import time
 
-        from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost
+        from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost, stuck_in_pipeline
         from shared.errors import dependency_unavailable
         with self._lock:
             for pause in RETRY_PAUSES:
                 if pause:
                     time.sleep(pause)
                 try:
-                    if self._db is not None and _stuck_in_pipeline(self._db):
+                    if self._db is not None and stuck_in_pipeline(self._db):
                         self._db.close()  # a pipeline cut short by a dropped connection: start afresh
                     return work(self._connection())
                 except Exception as exc:
-                    stuck = isinstance(exc, psycopg.Error) and self._db is not None and _stuck_in_pipeline(self._db)
-                    if not stuck and not _lost(self._db, exc) and not _connect_failed(exc):
+                    if not _lost(self._db, exc) and not _connect_failed(exc):
                         raise
                     if self._db is not None:
                         try:

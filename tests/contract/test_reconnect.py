@@ -116,3 +116,25 @@ def test_an_event_store_append_whose_connection_was_dropped_is_stored_once(db_ur
     finally:
         store.close()
         other.close()
+
+
+def test_a_connection_left_in_pipeline_mode_by_a_dropped_batch_is_replaced(db_url):
+    """``executemany`` (read models) and appends (stores) run in a pipeline; a backend terminated in
+    the middle of one leaves libpq in pipeline mode, and every later statement would fail with
+    'PQsendQuery not allowed in pipeline mode' until a restart."""
+    db = ReadModelDB(db_url, LABEL)
+    store = open_store(f"{db_url}?schema=pipeline")
+    try:
+        db.executescript("CREATE TABLE IF NOT EXISTS dues (member_id TEXT PRIMARY KEY, months INTEGER)")
+        db._conn.pgconn.enter_pipeline_mode()  # the state such a cut leaves behind
+        with db.transaction() as tx:
+            tx.executemany("INSERT INTO dues (member_id, months) VALUES (?, ?)", [("M1", 1), ("M2", 2)])
+        assert db.query("SELECT COUNT(*) FROM dues") == [(2,)]
+        store.head_position()
+        store._db.pgconn.enter_pipeline_mode()
+        import datetime as dt
+        [stored] = store.append("s-1", [NewEvent.of(Noted(1), dt.date(2024, 1, 1), None)], -1)
+        assert store.head_position() == stored.position == 1
+    finally:
+        db.close()
+        store.close()
