@@ -86,13 +86,9 @@ def metrics_text(settings) -> str:
             if hasattr(store, "ping") and not store.ping():  # no backoff while it is down
                 raise ConnectionError(svc)
             head = store.head_position()
-<<<<<<< HEAD
             lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
-=======
-            lag = head - store.get_checkpoint("relay")
             _last_heads[svc] = heads[svc] = head
             up[f"store:{svc}"] = 1
->>>>>>> 5b4a8f0 (Faults: read models, key vault and user database reconnect with backoff (503 naming the database after retries); event store retries a dropped connection; deadlines travel with RPCs; gateway bulkheads, instant /healthz, a command id for every request; /readyz checks every dependency; metrics keep lag and report dependency_up; meetings' answer reflects its append)
         except Exception:
             up[f"store:{svc}"] = 0
             continue
@@ -118,18 +114,25 @@ def metrics_text(settings) -> str:
             head = heads.get(source, _last_heads.get(source))
             if head is not None:
                 lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
-<<<<<<< HEAD
-                             f"{store.count_after(position)}")
-=======
-                             f"{max(head - position, 0)}")
+                             f"{_lag(stores.get(source), source in heads, head, position)}")
     for name, dep in runtime.dependencies.items():
         if name not in up and hasattr(dep, "ping"):
             up[name] = int(dep.ping())
     lines += ["# HELP dangvien_dependency_up 1 when the last query to this database answered, 0 when it failed.",
               "# TYPE dangvien_dependency_up gauge"]
     lines += [f'dangvien_dependency_up{{dependency="{name}"}} {v}' for name, v in sorted(up.items())]
->>>>>>> 5b4a8f0 (Faults: read models, key vault and user database reconnect with backoff (503 naming the database after retries); event store retries a dropped connection; deadlines travel with RPCs; gateway bulkheads, instant /healthz, a command id for every request; /readyz checks every dependency; metrics keep lag and report dependency_up; meetings' answer reflects its append)
     return "\n".join(lines + LATENCY.render()) + "\n"
+
+
+def _lag(store, store_up: bool, head: int, position: int) -> int:
+    """Events of the source after ``position``: counted by the store when it answers (KurrentDB's
+    positions have gaps), else from the last head seen."""
+    if store is not None and store_up:
+        try:
+            return store.count_after(position)
+        except Exception:
+            pass
+    return max(head - position, 0)
 
 
 def broker_ok(amqp_uri: str, timeout: float = 2.0) -> bool:

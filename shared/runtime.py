@@ -105,11 +105,8 @@ class EventStoreProvider(DependencyProvider):
 
     def setup(self):
         self.store = store_at(settings_of(self.container.config).store_url(self.service))
-<<<<<<< HEAD
         self.store.claim_log(self.service)  # refuses a log another service owns (KurrentDB)
-=======
         depends_on(f"store:{self.service}", self.store)
->>>>>>> 5b4a8f0 (Faults: read models, key vault and user database reconnect with backoff (503 naming the database after retries); event store retries a dropped connection; deadlines travel with RPCs; gateway bulkheads, instant /healthz, a command id for every request; /readyz checks every dependency; metrics keep lag and report dependency_up; meetings' answer reflects its append)
 
     def get_dependency(self, worker_ctx):
         return self.store
