@@ -29,7 +29,7 @@ class Tx:
         return _QMARK.sub("%s", sql) if self._pg else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
-        self._cur.execute(self._sql(sql), tuple(params))
+        self._cur.execute(self._sql(sql), tuple(params) or (None if self._pg else ()))
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -186,7 +186,7 @@ class ReadModelDB:
         if self.pg:
             def run(conn):
                 with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(_QMARK.sub("%s", sql), tuple(params))
+                    cur.execute(_QMARK.sub("%s", sql), tuple(params) or None)  # none: a literal % stays
                     return cur.fetchall()
             return self._retrying(run)
         with self._lock:
@@ -203,7 +203,7 @@ class ReadModelDB:
 
             def run(conn):
                 with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(_QMARK.sub("%s", sql), tuple(params))
+                    cur.execute(_QMARK.sub("%s", sql), tuple(params) or None)  # none: a literal % stays
                     return cur.fetchall()
             return self._retrying(run, pauses=(0.0, 0.0))
         finally:
