@@ -59,12 +59,17 @@ def start(names: list[str], settings: Settings):
     logging.getLogger("kombu").setLevel(logging.ERROR)  # "No hostname was supplied" on memory://
     from shared import integrity_watch, keys, ops
     keys.use(keys.resolve(settings))  # before any append: raises keys.KeyError_ naming the setting
-    runner = ServiceRunner(nameko_config(settings))
+    config = nameko_config(settings)
+    runner = ServiceRunner(config)
     for name in names:
         cls = service_class(name)
         if not hasattr(cls, "ops_timer"):
             cls.ops_timer = ops.WorkerTimer()  # worker latency for /metrics, without touching services
+        # the gateway mostly waits on backends: it gets more workers, shared out by per-backend
+        # bulkheads (services.gateway.service), so one dead service cannot take them all
+        runner.config = {**config, "max_workers": settings.gateway_workers} if name == "gateway" else config
         runner.add_service(cls)
+    runner.config = config
     runner.start()
     from shared.config import SERVICES
     integrity_watch.start(settings, [n for n in names if n in SERVICES])

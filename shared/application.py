@@ -26,6 +26,8 @@ class Context:
     command_id: str | None = None
     #: "today" for rules that depend on the present (e.g. no meetings dated in the future)
     today: dt.date = field(default_factory=dt.date.today)
+    #: when the caller stops waiting (Unix time, set by the gateway): past it nothing is appended
+    deadline: float | None = None
 
     def child(self, **changes) -> "Context":
         return replace(self, **changes)
@@ -37,6 +39,16 @@ class Context:
             d["today"] = dt.date.fromisoformat(d["today"])
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and v is not None}
         return cls(**known)
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Refuse to start (or to append) once the caller has stopped waiting: the gateway has already
+    answered 504, so work done now would be a write nobody was told about."""
+    import time
+
+    from shared.errors import deadline_exceeded
+    if deadline is not None and time.time() > float(deadline):
+        raise deadline_exceeded()
 
 
 def event_id_for(ctx: Context, index: int) -> str:
@@ -98,6 +110,7 @@ def execute(store: EventStore, stream: str, fold: Callable[[list[Envelope]], obj
         for target, ev in to_new_events(decided, ctx, stream):
             grouped.setdefault(target, []).append(ev)
         batches = [(s, evs, version if s == stream else -2) for s, evs in grouped.items()]
+        check_deadline(ctx.deadline)
         try:
             return store.append_batch(batches)
         except ConcurrencyError:

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     #: this reporting process's share of the province, "i/n": it applies the facts of the direct
     #: units that hash to partition i of n into the shared read model ("0/1": all of them).
     reporting_partition: str = "0/1"
+    #: how long the gateway waits for a service's answer (seconds); the deadline travels with the
+    #: request and a service does not start (or append) once it has passed. Imports get their own.
+    rpc_timeout_seconds: float = 30.0
+    import_timeout_seconds: float = 900.0
+    #: concurrent HTTP requests of the gateway; one backend service may hold at most 40% of them.
+    gateway_workers: int = 40
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
     #: the personal-data vault's master key file (0600, outside the data folder; shared/vaultkey.py).

@@ -53,3 +53,30 @@ def from_validation_error(exc, prefix: str = "") -> DomainError:
         en = f"Invalid value for '{field}': {first['msg']}"
     return DomainError("invalid_input", vi, en, field=field or None,
                        errors=[{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in errs])
+
+
+class Unavailable(DomainError):
+    """A dependency (database, broker, another service) did not answer, even after retries. Nothing
+    of the request is known to be written; the client may retry with the same Idempotency-Key."""
+
+    status = 503
+
+
+class DeadlineExceeded(DomainError):
+    """The caller stopped waiting before the work began (or before its append): nothing was written."""
+
+    status = 504
+
+
+def dependency_unavailable(dependency_vi: str, dependency_en: str) -> Unavailable:
+    return Unavailable("dependency_unavailable",
+                       f"{dependency_vi} tạm thời không truy cập được; hãy thử lại sau với cùng "
+                       "Idempotency-Key (một yêu cầu đã ghi sẽ không bị ghi lại)",
+                       f"{dependency_en} is unreachable for now; retry later with the same "
+                       "Idempotency-Key (a request already written is not written twice)", dependency=dependency_en)
+
+
+def deadline_exceeded() -> DeadlineExceeded:
+    return DeadlineExceeded("deadline_exceeded",
+                            "Hết thời hạn chờ trước khi yêu cầu được thực hiện; không có dữ liệu nào được ghi",
+                            "The deadline passed before the request was carried out; nothing was written")

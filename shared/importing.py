@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
-from shared.application import Context
+from shared.application import Context, check_deadline
 from shared.buffered import BufferedStore
 from shared.errors import DomainError, from_validation_error
 from shared.events import canonical_json, catalog, derived_event_id, model_for
@@ -157,6 +157,7 @@ def line_command_id(line: dict) -> str:
 def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iterable[dict], ctx: Context,
                commit: bool = True, observe: Callable[[dict], None] | None = None) -> dict:
     """Validate the lines this service owns in file order; commit them all when none failed."""
+    check_deadline(ctx.deadline)
     buffer = BufferedStore(store)
     errors: list[dict] = []
     handled = 0
@@ -186,6 +187,7 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     out = {"ok": not errors, "errors": errors, "lines": handled, "new_events": buffer.pending}
     if errors or not commit:
         return out
+    check_deadline(ctx.deadline)
     written = buffer.commit()
     out["written"] = len(written)
     out["head"] = store.head_position()

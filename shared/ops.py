@@ -65,34 +65,62 @@ class WorkerTimer(DependencyProvider):
                             time.perf_counter() - started)
 
 
+#: last value seen of each head and checkpoint: while a database does not answer, lag is computed
+#: from what was last known against what is known now, so it keeps growing instead of vanishing
+_last_heads: dict[str, int] = {}
+_last_checkpoints: dict[tuple[str, str, str], int] = {}
+
+
 def metrics_text(settings) -> str:
     from shared.config import SERVICES
     stores = {svc: runtime._stores.get(settings.store_url(svc)) for svc in SERVICES}
     stores = {svc: s for svc, s in stores.items() if s is not None}
+    up: dict[str, int] = {}
     lines = ["# HELP dangvien_events_appended Highest position of each service's event store.",
              "# TYPE dangvien_events_appended gauge",
              "# HELP dangvien_relay_lag_events Events stored but not yet published on the bus.",
              "# TYPE dangvien_relay_lag_events gauge"]
+    heads: dict[str, int] = {}
     for svc, store in sorted(stores.items()):
         try:
+            if hasattr(store, "ping") and not store.ping():  # no backoff while it is down
+                raise ConnectionError(svc)
             head = store.head_position()
             lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
+            _last_heads[svc] = heads[svc] = head
+            up[f"store:{svc}"] = 1
         except Exception:
+            up[f"store:{svc}"] = 0
             continue
         lines.append(f'dangvien_events_appended{{store="{svc}"}} {head}')
         lines.append(f'dangvien_relay_lag_events{{store="{svc}"}} {lag}')
-    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection.",
+    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection "
+              "(computed from the last checkpoint seen while the read model does not answer).",
               "# TYPE dangvien_projection_lag_events gauge"]
     for url, db in sorted(runtime._readmodels.items()):
-        try:
-            rows = db.query("SELECT projection, source, position FROM projection_checkpoints")
-        except Exception:
-            continue
+        ok, rows = db.ping(), None
+        if ok:
+            try:
+                rows = db.quick_query("SELECT projection, source, position FROM projection_checkpoints")
+                for projection, source, position in rows:
+                    _last_checkpoints[(url, projection, source)] = position
+            except Exception:  # a database without projections (the key vault), or it just went away
+                rows = None
+        if rows is None:
+            rows = [(p, s, pos) for (u, p, s), pos in _last_checkpoints.items() if u == url]
+        for name in [n for n, d in runtime.dependencies.items() if d is db] or [url.rsplit("/", 1)[-1]]:
+            up[name] = int(ok)
         for projection, source, position in rows:
-            store = stores.get(source)
-            if store is not None:
+            head = heads.get(source, _last_heads.get(source))
+            if head is not None:
                 lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
-                             f"{store.count_after(position)}")
+                             f"{_lag(stores.get(source), source in heads, head, position)}")
+    for name, dep in runtime.dependencies.items():
+        if name not in up and hasattr(dep, "ping"):
+            up[name] = int(dep.ping())
+    lines += ["# HELP dangvien_dependency_up 1 when the last query to this database answered, 0 when it failed.",
+              "# TYPE dangvien_dependency_up gauge"]
+    lines += [f'dangvien_dependency_up{{dependency="{name}"}} {v}' for name, v in sorted(up.items())]
     return "\n".join(lines + integrity_metrics() + LATENCY.render()) + "\n"
 
 
@@ -113,18 +141,56 @@ def integrity_metrics() -> list[str]:
     return lines
 
 
-def ready(runner) -> tuple[bool, dict]:
-    """Ready when every container runs and every store answers."""
+def _lag(store, store_up: bool, head: int, position: int) -> int:
+    """Events of the source after ``position``: counted by the store when it answers (KurrentDB's
+    positions have gaps), else from the last head seen."""
+    if store is not None and store_up:
+        try:
+            return store.count_after(position)
+        except Exception:
+            pass
+    return max(head - position, 0)
+
+
+def broker_ok(amqp_uri: str, timeout: float = 2.0) -> bool:
+    """Can this process open a connection to its broker vhost right now?"""
+    if amqp_uri.startswith("memory://"):
+        return True
+    from kombu import Connection
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def _answers(dep) -> bool:
+    try:
+        if hasattr(dep, "ping"):
+            return bool(dep.ping())
+        dep.head_position()
+        return True
+    except Exception:
+        return False
+
+
+def ready(runner, settings=None) -> tuple[bool, dict]:
+    """Ready when every container runs and every dependency answers: event stores, read models,
+    the key vault, the gateway's user database and the broker."""
     checks = {}
     for container in runner.containers:
         checks[container.service_name] = bool(getattr(container, "_being_killed", False) is False
                                               and container.started)
-    for url, store in list(runtime._stores.items()):
-        try:
-            store.head_position()
-            checks[url.rsplit("/", 1)[-1]] = True
-        except Exception:
-            checks[url.rsplit("/", 1)[-1]] = False
+    named = set()
+    for name, dep in list(runtime.dependencies.items()):
+        checks[name] = _answers(dep)
+        named.add(id(dep))
+    for url, store in list(runtime._stores.items()):  # stores opened outside a provider
+        if id(store) not in named:
+            checks[url.rsplit("/", 1)[-1]] = _answers(store)
+    if settings is not None:
+        checks["broker"] = broker_ok(settings.amqp_uri)
     return all(checks.values()), checks
 
 
@@ -140,7 +206,7 @@ def serve(runner, settings, host: str, port: int):
         if path == "/healthz":
             body, status, ctype = json.dumps({"status": "ok"}), "200 OK", "application/json"
         elif path == "/readyz":
-            ok, checks = ready(runner)
+            ok, checks = ready(runner, settings)
             from shared import integrity_watch
             # the integrity state is shown, not a readiness condition: a tampered store is for
             # people to judge (it is logged loudly and flagged on every report), not a restart loop

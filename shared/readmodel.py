@@ -29,7 +29,7 @@ class Tx:
         return _QMARK.sub("%s", sql) if self._pg else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
-        self._cur.execute(self._sql(sql), tuple(params))
+        self._cur.execute(self._sql(sql), tuple(params) or (None if self._pg else ()))
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -55,14 +55,46 @@ class Tx:
 DDL_LOCK = 0x64766444
 
 
+#: pauses between attempts when PostgreSQL dropped the connection (a restart, a failover,
+#: ``pg_terminate_backend``): about 7 s in all, then the caller gets a 503 naming the database
+RETRY_PAUSES = (0.0, 0.1, 0.3, 0.6, 1.0, 2.0, 3.0)
+
+
+def _lost(conn, exc: BaseException) -> bool:
+    """Did ``exc`` come from a connection that is gone or unusable (rather than from the SQL)?"""
+    import psycopg
+    if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return False
+    return conn is None or conn.closed or bool(getattr(conn, "broken", False)) or stuck_in_pipeline(conn)
+
+
+def stuck_in_pipeline(conn) -> bool:
+    """Left in pipeline mode outside any ``pipeline()`` block (``executemany`` and appends use one;
+    the server dropped the connection in the middle): every later statement would fail with
+    'not allowed in pipeline mode', so the connection must be replaced."""
+    try:
+        return not conn.closed and conn.pgconn.pipeline_status != 0 and conn._pipeline is None
+    except Exception:
+        return True
+
+
 class ReadModelDB:
-    def __init__(self, url: str):
+    """One connection per database and process. On PostgreSQL a dropped connection is reopened
+    and the statement (or the transaction's BEGIN) retried with backoff, so a database restart
+    is a pause, not an outage; after the last attempt the caller gets ``dependency_unavailable``
+    (503) naming ``label``."""
+
+    def __init__(self, url: str, label: tuple[str, str] | None = None):
         self.url = url
         self.pg = url.startswith(("postgresql://", "postgres://"))
+        #: (Vietnamese, English) name of this database in errors and health checks
+        self.label = label or ("Cơ sở dữ liệu", "Database")
+        #: False from a failed attempt to the next success (what /readyz reports when busy)
+        self.healthy = True
         self._lock = threading.RLock()
+        self._conn = None
         if self.pg:
-            import psycopg
-            self._conn = psycopg.connect(url, autocommit=False)
+            self._retrying(lambda conn: None)
         else:
             path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
             if path != ":memory:":
@@ -71,13 +103,75 @@ class ReadModelDB:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
 
+    # -- PostgreSQL connection ------------------------------------------------------------------
+    def _pg_connection(self):
+        """The open connection, reopened if the server dropped it. Caller holds the lock."""
+        conn = self._conn
+        if conn is None or conn.closed or getattr(conn, "broken", False) or stuck_in_pipeline(conn):
+            import psycopg
+
+            from shared.eventstore.postgres import _eventlet_patched, _GreenConnection
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                self._conn = None
+            cls = _GreenConnection if _eventlet_patched() else psycopg.Connection
+            self._conn = cls.connect(self.url, autocommit=False, connect_timeout=5)
+        return self._conn
+
+    def _retrying(self, work, pauses: Sequence[float] = RETRY_PAUSES):
+        """``work(connection)``, again on a fresh connection while the connection is what failed."""
+        import time
+
+        from shared.errors import dependency_unavailable
+        with self._lock:
+            for pause in pauses:
+                if pause:
+                    time.sleep(pause)
+                try:
+                    out = work(self._pg_connection())
+                except Exception as exc:
+                    if not _lost(self._conn, exc) and not _connect_failed(exc):
+                        raise
+                    self.healthy = False
+                    with contextlib.suppress(Exception):
+                        if self._conn is not None:
+                            self._conn.close()
+                    continue
+                self.healthy = True
+                return out
+            raise dependency_unavailable(*self.label)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._lock:
             if self.pg:
-                with self._conn.transaction():
+                def begin(conn):
+                    tx = conn.transaction()
+                    tx.__enter__()  # sends BEGIN: a dead connection shows here, before any work
+                    return tx
+                tx = self._retrying(begin)
+                try:
                     with self._conn.cursor() as cur:
                         yield Tx(cur, True)
+                except BaseException as exc:
+                    try:
+                        tx.__exit__(type(exc), exc, exc.__traceback__)
+                    except Exception:
+                        pass
+                    if _lost(self._conn, exc):
+                        self.healthy = False
+                        from shared.errors import dependency_unavailable
+                        raise dependency_unavailable(*self.label) from exc
+                    raise
+                try:
+                    tx.__exit__(None, None, None)  # COMMIT
+                except Exception as exc:
+                    if _lost(self._conn, exc):
+                        self.healthy = False
+                        from shared.errors import dependency_unavailable
+                        raise dependency_unavailable(*self.label) from exc
+                    raise
             else:
                 cur = self._conn.cursor()
                 cur.execute("BEGIN IMMEDIATE")
@@ -89,12 +183,42 @@ class ReadModelDB:
                     raise
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list:
-        with self._lock:
-            if self.pg:
-                with self._conn.transaction(), self._conn.cursor() as cur:
-                    cur.execute(_QMARK.sub("%s", sql), tuple(params))
+        if self.pg:
+            def run(conn):
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(_QMARK.sub("%s", sql), tuple(params) or None)  # none: a literal % stays
                     return cur.fetchall()
+            return self._retrying(run)
+        with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def quick_query(self, sql: str, params: Sequence[Any] = (), wait: float = 1.0) -> list:
+        """``query`` for /metrics and /readyz: one attempt (reconnecting once), no backoff, and
+        not waiting more than ``wait`` seconds for another caller's work; raises on failure."""
+        if not self._lock.acquire(timeout=wait):
+            raise TimeoutError("read model busy")
+        try:
+            if not self.pg:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+
+            def run(conn):
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(_QMARK.sub("%s", sql), tuple(params) or None)  # none: a literal % stays
+                    return cur.fetchall()
+            return self._retrying(run, pauses=(0.0, 0.0))
+        finally:
+            self._lock.release()
+
+    def ping(self, wait: float = 1.0) -> bool:
+        """One quick ``SELECT 1`` for /readyz; a database busy with someone else's work for longer
+        than ``wait`` answers with how the last attempt went."""
+        try:
+            self.quick_query("SELECT 1", wait=wait)
+            return True
+        except TimeoutError:
+            return self.healthy
+        except Exception:
+            return False
 
     def executescript(self, ddl: str) -> None:
         statements = [s.strip() for s in ddl.split(";") if s.strip()]
@@ -120,4 +244,11 @@ class ReadModelDB:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    """A connection attempt that failed (server down or restarting): worth another try."""
+    import psycopg
+    return isinstance(exc, psycopg.OperationalError) and "connection" in str(exc).lower()

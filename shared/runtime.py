@@ -15,6 +15,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from pydantic import BaseModel, ValidationError
 
+from shared.application import check_deadline
 from shared.config import Settings
 from shared.errors import DomainError, from_validation_error
 from shared.events import Envelope
@@ -24,6 +25,9 @@ from shared.relay import Relay
 
 _stores: dict[str, EventStore] = {}
 _readmodels: dict[str, ReadModelDB] = {}
+#: every database this process depends on, by the name /readyz and /metrics give it
+#: ("store:members", "readmodel:meetings", "vault:members", "users:gateway")
+dependencies: dict[str, object] = {}
 _guard = threading.Lock()
 
 log = structlog.get_logger()
@@ -37,11 +41,22 @@ def store_at(url: str) -> EventStore:
         return _stores[url]
 
 
-def readmodel_at(url: str) -> ReadModelDB:
+def readmodel_at(url: str, label: tuple[str, str] | None = None) -> ReadModelDB:
+    """One read model object per URL per process; ``label`` (Vietnamese, English) names it in a 503."""
     with _guard:
         if url not in _readmodels:
-            _readmodels[url] = ReadModelDB(url)
+            _readmodels[url] = ReadModelDB(url, label)
         return _readmodels[url]
+
+
+def depends_on(name: str, db) -> None:
+    """Let /readyz check ``db`` (anything with ``ping()`` or ``head_position()``) as ``name``."""
+    with _guard:
+        dependencies[name] = db
+
+
+def readmodel_label(service: str) -> tuple[str, str]:
+    return (f"Cơ sở dữ liệu đọc của dịch vụ «{service}»", f"Read model database of service '{service}'")
 
 
 def close_all() -> None:
@@ -53,6 +68,7 @@ def close_all() -> None:
                 pass
         _stores.clear()
         _readmodels.clear()
+        dependencies.clear()
 
 
 def settings_of(config: dict) -> Settings:
@@ -90,6 +106,7 @@ class EventStoreProvider(DependencyProvider):
     def setup(self):
         self.store = store_at(settings_of(self.container.config).store_url(self.service))
         self.store.claim_log(self.service)  # refuses a log another service owns (KurrentDB)
+        depends_on(f"store:{self.service}", self.store)
 
     def get_dependency(self, worker_ctx):
         return self.store
@@ -104,6 +121,8 @@ class SourceStoresProvider(DependencyProvider):
     def setup(self):
         settings = settings_of(self.container.config)
         self.stores = {s: store_at(settings.store_url(s)) for s in self.services}
+        for s, store in self.stores.items():
+            depends_on(f"store:{s}", store)
 
     def get_dependency(self, worker_ctx):
         return self.stores
@@ -114,7 +133,9 @@ class ReadModelProvider(DependencyProvider):
         self.service = service
 
     def setup(self):
-        self.db = readmodel_at(settings_of(self.container.config).readmodel_url(self.service))
+        self.db = readmodel_at(settings_of(self.container.config).readmodel_url(self.service),
+                               readmodel_label(self.service))
+        depends_on(f"readmodel:{self.service}", self.db)
 
     def get_dependency(self, worker_ctx):
         return self.db
@@ -169,9 +190,12 @@ def command(model: type[BaseModel]):
         @functools.wraps(fn)
         def entry(self, payload: dict, context: dict | None = None):
             try:
+                check_deadline((context or {}).get("deadline"))
                 cmd = model.model_validate(payload)
             except ValidationError as exc:
                 return {"ok": False, "error": from_validation_error(exc).to_dict()}
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict()}
             try:
                 out = fn(self, cmd, context or {})
             except DomainError as exc:
@@ -193,6 +217,7 @@ def query(model: type[BaseModel] | None = None):
         @functools.wraps(fn)
         def entry(self, params: dict | None = None, context: dict | None = None):
             try:
+                check_deadline((context or {}).get("deadline"))
                 q = model.model_validate(params or {}) if model else (params or {})
                 return {"ok": True, "result": fn(self, q, context or {})}
             except DomainError as exc:
@@ -216,11 +241,14 @@ class ProjectionsProvider(DependencyProvider):
     def setup(self):
         from shared.projection import ProjectionRunner
         settings = settings_of(self.container.config)
-        db = readmodel_at(settings.readmodel_url(self.service))
+        db = readmodel_at(settings.readmodel_url(self.service), readmodel_label(self.service))
         self.db = db
+        depends_on(f"readmodel:{self.service}", db)
         projections = self.make()
         sources = {s for p in projections for s in p.sources}
         self.stores = {s: store_at(settings.store_url(s)) for s in sources}
+        for s, store in self.stores.items():
+            depends_on(f"store:{s}", store)
         self.runners = [ProjectionRunner(db, p, self.stores) for p in projections]
 
     def start(self):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import mimetypes
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -16,16 +18,16 @@ import structlog
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
-from nameko.web.handlers import http
+from nameko.web.handlers import HttpRequestHandler, http
 from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
 from shared.dates import vn_date
-from shared.errors import DomainError, NotFound
+from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
 from shared.readmodel import ReadModelDB
-from shared.runtime import settings_of
+from shared.runtime import depends_on, settings_of
 
 from services.gateway import access, exports, forms, imports, openapi
 from services.gateway.sheets import api as sheets_api
@@ -44,20 +46,23 @@ log = structlog.get_logger(service=SERVICE)  # lazy: bound after shared.logging.
 install_problem_answers()  # 404/405 and oversized headers answer problem+json too
 
 
-class Unavailable(DomainError):
-    status = 503
-
-
 class Gateway(DependencyProvider):
     """The gateway's own state: users, the access log, import jobs (one DB, ``gateway.db``)."""
 
     def setup(self):
         settings = settings_of(self.container.config)
-        self.db = ReadModelDB(db_url(settings.data_dir))
+        self.db = ReadModelDB(db_url(settings.data_dir), ("Cơ sở dữ liệu người dùng của cổng API",
+                                                         "User database of the gateway"))
+        depends_on("users:gateway", self.db)
         self.users = UserStore(self.db)
         self.access_log = AccessLog(self.db)
         self.jobs = imports.ImportJobs()
         self.backends = running_backends(settings.amqp_uri)
+        self.rpc_timeout, self.import_timeout = settings.rpc_timeout_seconds, settings.import_timeout_seconds
+        # bulkheads: one backend may hold at most 40% of the gateway's workers, so requests to a
+        # dead or slow service cannot starve the others (nor the pages the gateway serves itself)
+        self.bulkhead = max(1, settings.gateway_workers * 2 // 5)
+        self.slots = {b: threading.BoundedSemaphore(self.bulkhead) for b in BACKENDS}
         if settings.amqp_uri.startswith("memory://") or not self.users.all():
             # embedded mode on a workstation: the local CLI finds this token by itself; a
             # distributed gateway does the same once, on its very first start (bootstrap, like an
@@ -81,14 +86,42 @@ def running_backends(amqp_uri: str) -> tuple[str, ...]:
     return tuple(s for s in BACKENDS if importlib.util.find_spec(f"services.{s}.service") is not None)
 
 
+KEY_HEADER = "Idempotency-Key"
+
+
 def context_of(request, user, endpoint: str) -> dict:
+    """The context a service receives. Every request carries a command id: from the client's
+    Idempotency-Key, or from one the gateway makes up (and returns in the ``Idempotency-Key``
+    response header), so a request the broker redelivers after a crash never writes twice and a
+    client that got no answer can send it again under that key."""
     actor = user.name if user else "anonymous"
     ctx = {"actor": actor, "correlation_id": request.headers.get("X-Correlation-Id") or str(uuid.uuid4())}
-    key = request.headers.get("Idempotency-Key")
-    if key:
-        # per user: two clerks who happen to pick the same key do not collide
-        ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
+    key = request.headers.get(KEY_HEADER)
+    if not key and request.method == "POST":
+        key = request.environ.setdefault("dangvien.idempotency_key", f"gw-{uuid.uuid4()}")
+    elif not key:
+        key = str(uuid.uuid4())
+    # per user: two clerks who happen to pick the same key do not collide
+    ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
     return ctx
+
+
+def backend_busy(service: str):
+    return Unavailable("service_busy", f"Dịch vụ «{service}» đang quá tải hoặc không trả lời; hãy thử lại sau",
+                       f"Service '{service}' is overloaded or not answering; retry later", service=service)
+
+
+def backend_timeout(service: str, seconds: float):
+    return DeadlineExceeded("service_timeout",
+                            f"Dịch vụ «{service}» không trả lời trong {seconds:g} giây; yêu cầu có thể đã được ghi "
+                            "hoặc chưa — gửi lại với cùng Idempotency-Key (không bị ghi hai lần)",
+                            f"Service '{service}' did not answer within {seconds:g} s; the request may or may not "
+                            "have been written — send it again with the same Idempotency-Key (never written twice)",
+                            service=service)
+
+
+#: exceptions of a service that mean "a dependency is down", not "a bug": 503, not 500
+DEPENDENCY_ERRORS = {"Unavailable", "OperationalError", "InterfaceError", "UnknownService"}
 
 
 def guarded(fn):
@@ -110,16 +143,45 @@ def guarded(fn):
                                exc.field)
         except RemoteError as exc:
             log.error("backend_failed", path=request.path, error=exc.exc_type)
-            response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
-                               "Internal error, please try again later")
-        except Exception as exc:  # never a traceback or text/plain: problem+json, logged by type only
+            if exc.exc_type == "DeadlineExceeded":
+                response = problem(504, "deadline_exceeded", "Hết thời hạn chờ; không có dữ liệu nào được ghi",
+                                   "The deadline passed; nothing was written")
+            elif exc.exc_type in DEPENDENCY_ERRORS:
+                part = request.path[len(API):].strip("/").split("/")[0] or SERVICE
+                response = problem(503, "dependency_unavailable",
+                                   f"Một cơ sở dữ liệu của dịch vụ «{part}» tạm thời không truy cập được; hãy thử "
+                                   "lại sau với cùng Idempotency-Key",
+                                   f"A database of service '{part}' is unreachable for now; retry later with the "
+                                   "same Idempotency-Key", dependency=part)
+            else:
+                response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
+                                   "Internal error, please try again later")
+        except Exception as exc:  # never nameko's text/plain 500 page
             log.error("gateway_failed", path=request.path, error=type(exc).__name__)
             response = problem(500, "internal_error", "Lỗi hệ thống, vui lòng thử lại sau",
                                "Internal error, please try again later")
+        key = request.environ.get("dangvien.idempotency_key")
+        if key:
+            response.headers[KEY_HEADER] = key
         log.info("http", method=request.method, path=request.path, status=response.status_code)
         return response
 
     return entry
+
+
+def _not_running(service: str):
+    return Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy", f"Service '{service}' is not running")
+
+
+class InstantHttp(HttpRequestHandler):
+    """An HTTP entrypoint answered on the web server's own green thread, without a nameko worker:
+    ``/healthz`` answers at once even while every worker waits on a backend."""
+
+    def handle_request(self, request):
+        return json_response({"status": "ok"})
+
+
+instant_http = InstantHttp.decorator
 
 
 def unknown_endpoint(service: str, name: str):
@@ -159,13 +221,29 @@ class GatewayService:
 
     # -- plumbing -------------------------------------------------------------------------------
     def _call(self, service: str, method: str, *args):
+        """One RPC with a deadline that travels in its context, inside the backend's bulkhead."""
+        if service not in self.gw.backends:
+            raise _not_running(service)
+        seconds = self.gw.import_timeout if method == "import_lines" else self.gw.rpc_timeout
+        if len(args) >= 2 and isinstance(args[1], dict):
+            args = (args[0], {**args[1], "deadline": time.time() + seconds}, *args[2:])
+        slot = self.gw.slots[service]
+        if not slot.acquire(blocking=False):
+            raise backend_busy(service)
+        import eventlet
+        timer = eventlet.Timeout(seconds)
         try:
-            if service not in self.gw.backends:
-                raise UnknownService(service)
-            return getattr(getattr(self, service), method)(*args)
+            return getattr(getattr(self, service), method).call_async(*args).result()
+        except eventlet.Timeout as exc:
+            if exc is not timer:
+                raise
+            log.warning("backend_timeout", service=service, method=method)
+            raise backend_timeout(service, seconds) from None
         except UnknownService:
-            raise Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy",
-                              f"Service '{service}' is not running") from None
+            raise _not_running(service) from None
+        finally:
+            timer.cancel()
+            slot.release()
 
     def _user(self, request):
         token = bearer(request)
@@ -259,7 +337,7 @@ class GatewayService:
         return user, params, answer
 
     # -- pages ----------------------------------------------------------------------------------
-    @http("GET", "/healthz")
+    @instant_http("GET", "/healthz")
     def healthz(self, request):
         return json_response({"status": "ok"})
 

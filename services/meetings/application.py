@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol, Sequence
 
-from shared.application import Context, Decided, already_done, to_new_events
+from shared.application import Context, Decided, already_done, check_deadline, to_new_events
 from shared.errors import DomainError
 from shared.events import Envelope
 from shared.eventstore import ConcurrencyError, EventStore
@@ -46,6 +46,7 @@ def execute_streams(store: EventStore, streams: Sequence[str],
         unknown = set(grouped) - set(versions)
         if unknown:  # a decision wrote to a stream it did not read: a bug, not a user error
             raise AssertionError(f"decided events for unread streams {sorted(unknown)}")
+        check_deadline(ctx.deadline)
         try:
             return store.append_batch([(s, evs, versions[s]) for s, evs in grouped.items()])
         except ConcurrencyError:

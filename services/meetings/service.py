@@ -11,7 +11,7 @@ from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuer
 from shared.errors import NotFound
 from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
-                            query)
+                            log, query)
 
 from services.meetings import application as app, domain, quality, views
 from services.meetings.projections import RosterOverlay, RosterProjection, SqlRoster
@@ -36,7 +36,13 @@ class MeetingsService(ProjectingEntrypoints):
         return SqlRoster(self.projections.db)
 
     def _written(self, events):
-        self.projections.catch_up()  # so the caller's next query sees what it just recorded
+        """The stored events are the answer: catching the views up afterwards is a courtesy (so the
+        caller's next query sees what it just recorded), and its failure must not turn a stored
+        command into an error; the bus and the sweep bring the views up anyway."""
+        try:
+            self.projections.catch_up()
+        except Exception as exc:
+            log.warning("catch_up_after_append_failed", service=SERVICE, error=type(exc).__name__)
         return events
 
     # -- reactions: the roster follows the members service -----------------------------

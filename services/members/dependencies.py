@@ -6,7 +6,7 @@ import os
 from nameko.extensions import DependencyProvider
 
 from shared.personal import Vault
-from shared.runtime import readmodel_at, settings_of
+from shared.runtime import depends_on, readmodel_at, settings_of
 from shared.vaultkey import master_key
 
 
@@ -26,8 +26,10 @@ class VaultProvider(DependencyProvider):
     def setup(self):
         settings = settings_of(self.container.config)
         url = vault_url(settings.readmodel_url("members"))
+        db = readmodel_at(url, ("Kho khoá dữ liệu cá nhân", "Personal data key vault"))
+        depends_on("vault:members", db)
         # the keys are wrapped with a master key kept outside the data directory
-        self.vault = Vault(readmodel_at(url), master_key(settings.data_dir))
+        self.vault = Vault(db, master_key(settings.data_dir))
 
     def get_dependency(self, worker_ctx):
         return self.vault

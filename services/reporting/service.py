@@ -14,8 +14,8 @@ from shared.errors import Conflict, NotFound
 from shared.importing import run_import
 from shared.integrity import SealBook
 from shared.projection import WAITING
-from shared.runtime import (EventStoreProvider, RelayProvider, command, log, partition_event_handler, query,
-                            readmodel_at, settings_of, store_at)
+from shared.runtime import (EventStoreProvider, RelayProvider, command, depends_on, log, partition_event_handler,
+                            query, readmodel_at, readmodel_label, settings_of, store_at)
 
 from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
                                 term, warnings, yearly)
@@ -38,8 +38,11 @@ class ReadModels(DependencyProvider):
         import eventlet
         settings = settings_of(self.container.config)
         self.seal_book = SealBook(settings.seal_path())
-        self.db = readmodel_at(settings.readmodel_url(SERVICE))
+        self.db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
+        depends_on(f"readmodel:{SERVICE}", self.db)
         self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
+        for s, store in self.stores.items():
+            depends_on(f"store:{s}", store)
         self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
                                        partition=settings.partition)
 

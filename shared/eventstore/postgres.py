@@ -107,6 +107,48 @@ class PostgresEventStore(SqlReads, EventStore):
                                    options=f"-c search_path={self.schema}")
         return self._db
 
+    def _retrying(self, work):
+        """``work(connection)`` under the lock, again on a fresh connection (with backoff) while
+        the connection is what failed: PostgreSQL restarted, failed over or ended the backend.
+        Safe for appends too: a retried batch carries the same event ids, so if the lost commit
+        did happen the retry finds the events stored and returns them."""
+        import time
+
+        from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost, stuck_in_pipeline
+        from shared.errors import dependency_unavailable
+        with self._lock:
+            for pause in RETRY_PAUSES:
+                if pause:
+                    time.sleep(pause)
+                try:
+                    if self._db is not None and stuck_in_pipeline(self._db):
+                        self._db.close()  # a pipeline cut short by a dropped connection: start afresh
+                    return work(self._connection())
+                except Exception as exc:
+                    if not _lost(self._db, exc) and not _connect_failed(exc):
+                        raise
+                    if self._db is not None:
+                        try:
+                            self._db.close()
+                        except Exception:
+                            pass
+            raise dependency_unavailable("Kho sự kiện", "Event store")
+
+    def ping(self) -> bool:
+        """One quick round trip for /readyz (reconnecting once), without the retry backoff."""
+        for _ in range(2):
+            try:
+                with self._lock:
+                    self._connection().execute("SELECT 1")
+                return True
+            except Exception:
+                if self._db is not None:
+                    try:
+                        self._db.close()
+                    except Exception:
+                        pass
+        return False
+
     def _create_schema(self, db: psycopg.Connection) -> None:
         with db.transaction():
             # Two processes starting at once would race on CREATE ... IF NOT EXISTS (not atomic
@@ -144,10 +186,10 @@ class PostgresEventStore(SqlReads, EventStore):
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
         if not batches:
             return []
-        with self._lock:
-            db = self._connection()
+        def append(db):
             with db.transaction():  # rolls back on any exception, ConcurrencyError included
-                out = self._append_locked(db, batches)
+                return self._append_locked(db, batches)
+        out = self._retrying(append)
         self._notify_appended()
         return out
 
@@ -189,8 +231,7 @@ class PostgresEventStore(SqlReads, EventStore):
 
     # -- reading ---------------------------------------------------------------------
     def _query(self, sql: str, params: tuple = ()) -> list:
-        with self._lock:
-            return self._connection().execute(sql, params).fetchall()
+        return self._retrying(lambda db: db.execute(sql, params).fetchall())
 
     def head_position(self) -> int:
         # The counter only moves on commit and has no gaps, so it is the committed maximum.
@@ -198,10 +239,9 @@ class PostgresEventStore(SqlReads, EventStore):
 
     # -- checkpoints -----------------------------------------------------------------
     def set_checkpoint(self, name: str, position: int) -> None:
-        with self._lock:
-            self._connection().execute(
-                "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (name, position))
+        self._retrying(lambda db: db.execute(
+            "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (name, position)))
 
     def close(self) -> None:
         with self._lock:
