@@ -97,14 +97,15 @@ class SQLiteEventStore(SqlReads, EventStore):
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
+            position = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0] + 1
             if len(group) == 1:
-                group[0].result = self._append_locked(db, group[0].batches)
+                group[0].result, _ = self._append_locked(db, group[0].batches, position)
             else:
                 for pending in group:
                     db.execute("SAVEPOINT one")
                     try:
-                        pending.result = self._append_locked(db, pending.batches)
-                    except Exception as exc:  # this batch only: the others stay
+                        pending.result, position = self._append_locked(db, pending.batches, position)
+                    except Exception as exc:  # this batch only: the others stay (and so does the position)
                         db.execute("ROLLBACK TO one")
                         pending.error = exc
                     db.execute("RELEASE one")
@@ -118,9 +119,9 @@ class SQLiteEventStore(SqlReads, EventStore):
             for pending in group:
                 pending.done = True
 
-    def _append_locked(self, db, batches) -> list[Envelope]:
+    def _append_locked(self, db, batches, position: int) -> tuple[list[Envelope], int]:
+        """Write the batches from global ``position`` on; their envelopes and the next position."""
         out: list[Envelope] = []
-        position = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0] + 1
         for stream, events, expected in batches:
             if not events:
                 continue
@@ -145,7 +146,7 @@ class SQLiteEventStore(SqlReads, EventStore):
                 db.executemany(INSERT, [row_params(r) for r in rows])
             position += len(rows)
             out.extend(appended(r) for r in rows)
-        return out
+        return out, position
 
     # -- reading ---------------------------------------------------------------------
     def _query(self, sql: str, params: tuple = ()) -> list:
