@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
 from typing import Iterator, Sequence
 
-from shared.events import (Envelope, GENESIS_HASH, NewEvent, canonical_json, event_hash,
+from shared.events import (Envelope, GENESIS_HASH, NewEvent, StoredTime, canonical_json, event_hash,
                            format_recorded_at, utcnow)
 
 COLUMNS = ("position", "event_id", "stream", "stream_version", "type", "schema_version",
@@ -69,7 +69,7 @@ def appended(fields: dict) -> Envelope:
         "prev_hash": fields["prev_hash"], "source": None})
 
 
-_ALL_FIELDS = frozenset(Envelope.model_fields)
+_FIELDS_SET = set(Envelope.model_fields)
 _SET = object.__setattr__
 
 
@@ -78,7 +78,7 @@ def _construct(values: dict) -> Envelope:
     in declaration order, already of the right type (the caller guarantees it)."""
     env = Envelope.__new__(Envelope)
     _SET(env, "__dict__", values)
-    _SET(env, "__pydantic_fields_set__", set(_ALL_FIELDS))
+    _SET(env, "__pydantic_fields_set__", _FIELDS_SET)  # shared: an Envelope is frozen, nothing adds to it
     _SET(env, "__pydantic_extra__", None)
     _SET(env, "__pydantic_private__", None)
     return env
@@ -92,7 +92,7 @@ def decode(row: Sequence) -> Envelope:
         "event_id": row[1], "type": row[4], "schema_version": row[5], "stream": row[2],
         "stream_version": row[3], "position": row[0],
         "occurred_on": dt.date.fromisoformat(on) if isinstance(on, str) else on,
-        "recorded_at": dt.datetime.fromisoformat(rec[:-1] + "+00:00") if isinstance(rec, str) else rec,
+        "recorded_at": StoredTime.parse(rec) if isinstance(rec, str) else rec,
         "org_unit_id": row[8], "actor": row[9], "correlation_id": row[10], "causation_id": row[11],
         "data": _loads(data) if isinstance(data, (str, bytes)) else data, "hash": row[13],
         "prev_hash": row[14], "source": None})
