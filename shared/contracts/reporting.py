@@ -21,6 +21,9 @@ class HeadcountQuery(Query):
     org_unit_id: Id | None = None
     as_of: BusinessDate | None = None
     known_at: dt.datetime | None = None
+    #: one page of the list (1-based) and its size (default 100); without both, the whole list
+    page: int | None = Field(None, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1, le=1000)
 
 
 class ReportQuery(Query):
@@ -36,6 +39,9 @@ class ReportQuery(Query):
     year: int | None = Field(None, ge=1930, le=2200)
     from_: BusinessDate | None = Field(None, alias="from")
     to: BusinessDate | None = None
+    #: one page of the list (1-based) and its size (default 100); without both, the whole list
+    page: int | None = Field(None, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1, le=1000)
 
 
 class YearlyQuery(Query):
