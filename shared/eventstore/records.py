@@ -52,7 +52,15 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
 
 def row_params(fields: dict) -> tuple:
     """The INSERT parameters of a chained event; the payload is serialised here, once per row."""
-    return tuple(canonical_json(fields[c]) if c == "data" else fields[c] for c in COLUMNS)
+    f = fields  # spelled out (not a loop over COLUMNS): this runs once per appended event
+    return (f["position"], f["event_id"], f["stream"], f["stream_version"], f["type"], f["schema_version"],
+            f["occurred_on"], f["recorded_at"], f["org_unit_id"], f["actor"], f["correlation_id"],
+            f["causation_id"], canonical_json(f["data"]), f["hash"], f["prev_hash"])
+
+
+assert COLUMNS == ("position", "event_id", "stream", "stream_version", "type", "schema_version", "occurred_on",
+                   "recorded_at", "org_unit_id", "actor", "correlation_id", "causation_id", "data", "hash",
+                   "prev_hash"), "row_params and decode spell the columns out in this order"
 
 
 def appended(fields: dict) -> Envelope:

@@ -102,13 +102,19 @@ class SQLiteEventStore(SqlReads, EventStore):
                 group[0].result, _ = self._append_locked(db, group[0].batches, position)
             else:
                 for pending in group:
-                    db.execute("SAVEPOINT one")
+                    # One event in one stream fails before it writes, or in its one INSERT (which
+                    # SQLite undoes alone): no savepoint needed. Anything bigger gets one.
+                    single = len(pending.batches) == 1 and len(pending.batches[0][1]) == 1
+                    if not single:
+                        db.execute("SAVEPOINT one")
                     try:
                         pending.result, position = self._append_locked(db, pending.batches, position)
                     except Exception as exc:  # this batch only: the others stay (and so does the position)
-                        db.execute("ROLLBACK TO one")
+                        if not single:
+                            db.execute("ROLLBACK TO one")
                         pending.error = exc
-                    db.execute("RELEASE one")
+                    if not single:
+                        db.execute("RELEASE one")
             db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
