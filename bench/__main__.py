@@ -369,6 +369,24 @@ def bench_import(cfg: dict, folder: Path) -> None:
     store.close()
 
 
+def bench_visible(folder: Path) -> None:
+    from bench.visible import measure
+    say(f"command → visible, distributed, {ARGS.commands} admissions at {ARGS.rate:g}/s …")
+    try:
+        got = measure(folder, ARGS.rate, ARGS.commands)
+    except Exception as exc:  # noqa: BLE001 — RabbitMQ/PostgreSQL missing: say so, keep the rest
+        row("command → visible in reports (RabbitMQ + PostgreSQL)", "not measured", "", f"{type(exc).__name__}: {exc}")
+        return
+    row(f"command → visible in reports, RabbitMQ + PostgreSQL, {ARGS.commands} admissions (p50 / p99)",
+        f"{got['p50']:.0f} / {got['p99']:.0f} ms", "", f"asked {ARGS.rate:g}/s, sent {got['achieved_rate']:.0f}/s; "
+        f"{got['visible']} seen")
+    RESULTS.update(command_visible_p99_ms=round(got["p99"], 1), command_visible_p50_ms=round(got["p50"], 1),
+                   command_visible_rate=round(got["achieved_rate"], 1))
+
+
+ARGS = argparse.Namespace(rate=200.0, commands=2000)
+
+
 # -- main ---------------------------------------------------------------------------------------------------
 def pg_reachable() -> bool:
     try:
@@ -386,8 +404,12 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument("--full", action="store_true", help="bigger histories, more rounds")
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("DANGVIEN_BENCH_DIR", "/var/tmp/dangvien-bench")))
     ap.add_argument("--skip-pg", action="store_true")
-    ap.add_argument("--only", default="append,replay,import", help="comma-separated sections")
+    ap.add_argument("--only", default="append,replay,import,visible",
+                    help="comma-separated sections (visible: --full only)")
+    ap.add_argument("--rate", type=float, default=200.0, help="commands/s for the visible section (--full)")
+    ap.add_argument("--commands", type=int, default=2000, help="commands sent by the visible section (--full)")
     args = ap.parse_args(argv)
+    ARGS.rate, ARGS.commands = args.rate, args.commands
     cfg = FULL if args.full else QUICK
     if not peer.available():
         ap.error("the peer library is missing: pip install eventsourcing (see requirements.lock)")
@@ -404,6 +426,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_replay(cfg, folder, pg)
         if "import" in only:
             bench_import(cfg, folder)
+        if args.full and "visible" in only:
+            bench_visible(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if args.full:
