@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore import ANY, ConcurrencyError, EventStore
-from shared.eventstore.records import chain, envelope, row_params
+from shared.eventstore.records import appended, chain
 
 
 class BufferedStore(EventStore):
@@ -46,7 +46,7 @@ class BufferedStore(EventStore):
                 last_hash = self.real.read_stream(stream, version)[-1].hash
             rows = chain(stream, events, version, last_hash, self._base_head + len(self._pending) + 1)
             for ev, row in zip(events, rows):
-                env = envelope(row_params(row))
+                env = appended(row)  # from the chained fields: no re-serialising or re-parsing
                 own.append(env)
                 self._by_id[env.event_id] = env
                 self._pending.append((stream, ev))

@@ -178,8 +178,25 @@ HASHED_FIELDS = LEGACY_FIELDS + ("position", "scheme", "key_id")
 POSITIONAL, UNPOSITIONED = "hp", "h"
 
 
+class StoredTime(dt.datetime):
+    """A recording time read back from a store, carrying the text it was stored as, so that
+    ``format_recorded_at`` (called for every event a projection applies) need not re-format it."""
+
+    __slots__ = ("text",)
+
+    @classmethod
+    def parse(cls, text: str) -> dt.datetime:
+        value = cls.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        if len(text) == 27 and text[-1] == "Z":  # exactly the form format_recorded_at writes
+            value.text = text
+        return value
+
+
 def format_recorded_at(value: dt.datetime) -> str:
     """One text form for the recording clock in every store (microseconds, UTC, 'Z')."""
+    text = getattr(value, "text", None)
+    if text is not None:
+        return text
     value = value.astimezone(dt.timezone.utc)
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

@@ -79,9 +79,12 @@ class Projection(abc.ABC):
 
 class ProjectionRunner:
     def __init__(self, db: ReadModelDB, projection: Projection, stores: Mapping[str, EventStore],
-                 on_applied: Callable[[str, int], None] | None = None):
+                 on_applied: Callable[[str, int], None] | None = None, burst: int = 1):
         self.db, self.projection, self.stores = db, projection, stores
         self.on_applied = on_applied
+        #: a delivery applies up to this many events the store already holds from the checkpoint
+        #: on, in one transaction; the deliveries of the rest of the burst are then duplicates
+        self.burst = burst
         self._lock = threading.RLock()
         db.executescript(CHECKPOINT_DDL + ";" + projection.ddl())
 
@@ -110,59 +113,32 @@ class ProjectionRunner:
 
     def _apply_all(self, tx: Tx, source: str, events: Iterable[Envelope]) -> tuple[int, Envelope | None]:
         """Apply the events this runner owns, in order, up to the first that must wait. Returns how
-        many were passed (applied, skipped or another's) and the last of them (None if none)."""
+        many were passed (applied, skipped or another's) and the last of them (None if none).
+
+        With a stream guard, the batch's stream heads are read in one statement first and written
+        once per stream at the end (not once per event)."""
         wanted, projection = self.projection.types, self.projection
-        versions: dict[str, int | None] = {}
+        guarded = projection.streams_table is not None
+        events = list(events)
+        heads = _Heads(tx, projection, source, events) if guarded else None
         last, passed = None, 0
         for env in events:
             route = projection.route(tx, source, env)
             if route is Route.WAIT:
                 break
             if route is Route.MINE:
-                step = self._stream_step(tx, source, env, versions) if projection.streams_table else "apply"
+                step = heads.step(env) if guarded else "apply"
                 if step == "wait":
                     break
                 if step == "apply":
                     if wanted is None or env.type in wanted:
                         projection.apply(tx, env)
-                    if projection.streams_table:
-                        self._stream_applied(tx, source, env, versions)
+                    if guarded:
+                        heads.applied(env)
             last, passed = env, passed + 1
+        if guarded:
+            heads.write()
         return passed, last
-
-    # -- the per-stream guard ----------------------------------------------------------
-    def _stream_step(self, tx: Tx, source: str, env: Envelope, versions: dict) -> str:
-        """'apply' when the stream's previous event is applied, 'duplicate' when this one is, else 'wait'."""
-        if env.stream not in versions:
-            versions[env.stream] = tx.scalar(
-                f"SELECT version FROM {self.projection.streams_table} WHERE source = ? AND stream = ?",
-                (source, env.stream))
-        applied = versions[env.stream]
-        if applied is None:
-            if self.projection.lenient_streams:
-                return "apply"
-            applied = -1
-        if env.stream_version <= applied:
-            return "duplicate"
-        return "apply" if env.stream_version == applied + 1 else "wait"
-
-    def _stream_applied(self, tx: Tx, source: str, env: Envelope, versions: dict) -> None:
-        """Record the stream's new version; if another runner got there first, roll the batch back."""
-        table, before = self.projection.streams_table, versions.get(env.stream)
-        if before is None:
-            tx.execute(f"INSERT INTO {table} (source, stream, version) VALUES (?, ?, ?) "
-                       "ON CONFLICT (source, stream) DO NOTHING", (source, env.stream, env.stream_version))
-            if tx.rowcount != 1 and not self.projection.lenient_streams:
-                raise Conflict(env.stream)
-            if tx.rowcount != 1:  # lenient: a row written meanwhile by a newer runner; move it on
-                tx.execute(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version < ?",
-                           (env.stream_version, source, env.stream, env.stream_version))
-        else:
-            tx.execute(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?",
-                       (env.stream_version, source, env.stream, before))
-            if tx.rowcount != 1:
-                raise Conflict(env.stream)
-        versions[env.stream] = env.stream_version
 
     # -- the doorbell ----------------------------------------------------------------
     def handle(self, source: str, message: dict | Envelope) -> str:
@@ -175,15 +151,20 @@ class ProjectionRunner:
                 if env.position <= seen:
                     return "duplicate"
                 outcome = "applied"
-                missing = []
+                missing: list[Envelope] = []
                 if env.position > seen + 1:
                     missing = list(self.stores[source].read_all(seen + 1, to_position=env.position - 1))
                     outcome = "filled" if missing else outcome
-                _, last = self._apply_all(tx, source, [*missing, env])
+                after: list[Envelope] = []
+                if self.burst > 1:  # what was appended since: applied now, its deliveries then skipped
+                    after = list(self.stores[source].read_all(env.position + 1, limit=self.burst - 1))
+                _, last = self._apply_all(tx, source, [*missing, env, *after])
                 if last is not None:
                     self._set_checkpoint(tx, source, last.position)
-                if last is not env:
+                if last is None or last.position < env.position:
                     return WAITING
+                if last is not env:
+                    env = last
         except Conflict:
             return WAITING
         if self.on_applied:
@@ -216,3 +197,54 @@ class ProjectionRunner:
 
     def catch_up_all(self) -> int:
         return sum(self.catch_up(s) for s in self.projection.sources if s in self.stores)
+
+
+class _Heads:
+    """The per-stream guard of one batch: the last applied version of each stream it touches, read
+    in one statement, then written once per stream — and only if nobody (another partition) moved
+    it meanwhile; otherwise the whole batch is rolled back (``Conflict``)."""
+
+    def __init__(self, tx: Tx, projection: Projection, source: str, events: list[Envelope]):
+        self.tx, self.table, self.source = tx, projection.streams_table, source
+        self.lenient = projection.lenient_streams
+        names = list(dict.fromkeys(e.stream for e in events))
+        self.before: dict[str, int | None] = dict.fromkeys(names)
+        for i in range(0, len(names), 500):
+            chunk = names[i:i + 500]
+            rows = tx.execute(f"SELECT stream, version FROM {self.table} WHERE source = ? AND stream IN "
+                              f"({','.join('?' * len(chunk))})", (source, *chunk)).fetchall()
+            self.before.update(dict(rows))
+        self.now = dict(self.before)
+
+    def step(self, env: Envelope) -> str:
+        """'apply' when the stream's previous event is applied, 'duplicate' when this one is, else 'wait'."""
+        applied = self.now.get(env.stream)
+        if applied is None:
+            if self.lenient:
+                return "apply"
+            applied = -1
+        if env.stream_version <= applied:
+            return "duplicate"
+        return "apply" if env.stream_version == applied + 1 else "wait"
+
+    def applied(self, env: Envelope) -> None:
+        self.now[env.stream] = env.stream_version
+
+    def write(self) -> None:
+        tx, table, source = self.tx, self.table, self.source
+        new = [(source, s, v) for s, v in self.now.items() if v is not None and self.before[s] is None]
+        moved = [(v, source, s, self.before[s]) for s, v in self.now.items()
+                 if self.before[s] is not None and v != self.before[s]]
+        if new:
+            tx.executemany(f"INSERT INTO {table} (source, stream, version) VALUES (?, ?, ?) "
+                           "ON CONFLICT (source, stream) DO NOTHING", new)
+            if tx.rowcount != len(new):
+                if not self.lenient:
+                    raise Conflict("a stream head was written meanwhile")
+                # lenient: rows written meanwhile by a newer runner; move them on
+                tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version < ?",
+                               [(v, source, s, v) for source, s, v in new])
+        if moved:
+            tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?", moved)
+            if tx.rowcount != len(moved):
+                raise Conflict("a stream head was moved meanwhile")

@@ -16,9 +16,12 @@ switch made by another process (``rp_generation``) on their next delivery, sweep
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from typing import Callable, Mapping
+
+import orjson
 
 from shared.events import canonical_json
 from shared.eventstore import EventStore
@@ -29,8 +32,24 @@ from shared.readmodel import ReadModelDB
 from services.reporting import schema
 from services.reporting.facts import FactsProjection, checkpoint_name
 
+#: a live delivery applies up to this many stored events in its one transaction (a burst of commands
+#: then costs one transaction, and the burst's other deliveries are skipped as duplicates)
+LIVE_BURST = 500
+
 #: sources in a fixed order, so a replay applies the org tree and members before what refers to them
 SOURCE_ORDER = ("members", "discipline", "meetings", "reporting")
+
+
+def _row_json(row) -> bytes:
+    """A row as compact JSON (orjson: ~3x the standard library; the checksum's own cost)."""
+    try:
+        return orjson.dumps(list(row), default=_plain)
+    except TypeError:
+        return canonical_json(list(row)).encode("utf-8")
+
+
+def _plain(value):
+    return json.loads(canonical_json(value))
 
 
 def _number(prefix: str) -> int:
@@ -75,7 +94,7 @@ class Generations:
     def _runner(self, prefix: str) -> ProjectionRunner:
         """This process's runner in ``prefix``; a partition new to the generation starts from the
         whole generation's checkpoints (a replay's), which its stream heads make safe."""
-        runner = ProjectionRunner(self.db, self._projection(prefix, self.partition), self.stores)
+        runner = ProjectionRunner(self.db, self._projection(prefix, self.partition), self.stores, burst=LIVE_BURST)
         if not self.partition.whole:
             with self.db.transaction() as tx:
                 tx.execute("INSERT INTO projection_checkpoints (projection, source, position) "
@@ -132,7 +151,8 @@ class Generations:
         total = sum(self.stores[s].count_after(0) for s in self.sources)  # events (KurrentDB positions are offsets)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
-        runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores)  # built whole
+        runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
+                                  burst=LIVE_BURST)  # built whole
         for source in self.sources:
             runner.catch_up(source, batch=5000, progress=self._advance)
         with self._switch:  # the last events appended while replaying, then the switch
@@ -177,6 +197,6 @@ class Generations:
         for table in schema.TABLES:
             digest.update(f"#{table}\n".encode())
             for row in self.db.query(f"SELECT * FROM {prefix}{table} ORDER BY {schema.ORDER_BY[table]}"):
-                digest.update(canonical_json(list(row)).encode("utf-8"))
+                digest.update(_row_json(row))
                 digest.update(b"\n")
         return digest.hexdigest()

@@ -17,7 +17,7 @@ from shared.projection import WAITING
 from shared.runtime import (EventStoreProvider, RelayProvider, command, depends_on, log, partition_event_handler,
                             query, readmodel_at, readmodel_label, settings_of, store_at)
 
-from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement,
+from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement, paging,
                                 term, warnings, yearly)
 from services.reporting.generations import SOURCE_ORDER, Generations
 from services.reporting.periods import Period, choose_period, parse_period, previous
@@ -202,6 +202,8 @@ class ReportingService:
         rows = movement.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
+        if paging.wanted(q.page, q.page_size):  # the tree in pages: units top-down, with totals
+            return paging.one_page(rows, q.page, q.page_size)
         return rows
 
     @rpc
@@ -239,7 +241,12 @@ class ReportingService:
         v = self.models.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
         year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
-        return warnings.warnings(v, q.org_unit_id, year)
+        report = warnings.warnings(v, q.org_unit_id, year)
+        if paging.wanted(q.page, q.page_size):
+            report.update(paging.one_page(report["rows"], q.page, q.page_size))
+        else:
+            report["total"] = len(report["rows"])
+        return report
 
     @rpc
     @query(ReportQuery)

@@ -54,6 +54,9 @@ class HeadcountQuery(Query):
     as_of: ReportDate | None = None
     known_at: KnownAt | None = None
     structure: Structure | None = None
+    #: one page of the list (1-based) and its size (default 100); without both, the whole list
+    page: int | None = Field(None, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1, le=1000)
 
 
 class ReportQuery(Query):
@@ -71,6 +74,9 @@ class ReportQuery(Query):
     year: int | None = Field(None, ge=1930, le=2200)
     from_: ReportDate | None = Field(None, alias="from")
     to: ReportDate | None = None
+    #: one page of the list (1-based) and its size (default 100); without both, the whole list
+    page: int | None = Field(None, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1, le=1000)
 
 
 class YearlyQuery(Query):

@@ -1,6 +1,6 @@
 """Event store port and adapters. ``open_store(url)`` picks the adapter from the URL scheme:
 
-- ``sqlite:///path/to/file.db`` (embedded default)
+- ``sqlite:///path/to/file.db`` (embedded default; ``?synchronous=full`` syncs every commit)
 - ``postgresql://user@host:5432/db`` (psycopg 3)
 - ``kurrentdb://host:2113?tls=false`` or ``esdb://...`` (KurrentDB / EventStoreDB)
 """
@@ -10,8 +10,12 @@ from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore
 
 def open_store(url: str) -> EventStore:
     if url.startswith("sqlite:///"):
+        from urllib.parse import parse_qsl
+
         from shared.eventstore.sqlite import SQLiteEventStore
-        return SQLiteEventStore(url[len("sqlite:///"):])
+        path, _, query = url[len("sqlite:///"):].partition("?")
+        options = dict(parse_qsl(query))
+        return SQLiteEventStore(path, **({"synchronous": options["synchronous"]} if "synchronous" in options else {}))
     if url.startswith(("postgresql://", "postgres://")):
         from shared.eventstore.postgres import PostgresEventStore
         return PostgresEventStore(url)

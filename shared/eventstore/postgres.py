@@ -19,7 +19,7 @@ from psycopg import waiting
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, appended, chain, envelope, row_params
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -49,6 +49,9 @@ INSERT INTO log_head (one, position) VALUES (TRUE, 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position BIGINT NOT NULL);
 """
 
+COPY = f"COPY events ({', '.join(COLUMNS)}) FROM STDIN"
+#: from this many rows a batch is sent by COPY (one stream of rows) instead of one INSERT per row
+COPY_FROM = 64
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 RESERVE = "UPDATE log_head SET position = position + %s RETURNING position - %s"
 STORED = SELECT + " WHERE event_id = ANY(%s) ORDER BY position"
@@ -220,10 +223,14 @@ class PostgresEventStore(SqlReads, EventStore):
                 raise ConcurrencyError(stream, expected, version)
             rows = chain(stream, events, version, last_hash, position)
             params += [row_params(r) for r in rows]
-            out.extend(envelope(p) for p in params[-len(rows):])
+            out.extend(appended(r) for r in rows)
             tails[stream] = (rows[-1]["stream_version"], rows[-1]["hash"])
             position += len(rows)
-        if params:
+        if len(params) >= COPY_FROM:
+            with db.cursor().copy(COPY) as copy:
+                for row in params:
+                    copy.write_row(row)
+        elif params:
             db.cursor().executemany(INSERT, params)
         if position - 1 != head + wanted:  # some entries were retries: give their numbers back
             db.execute("UPDATE log_head SET position = %s", (position - 1,))

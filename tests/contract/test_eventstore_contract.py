@@ -332,3 +332,51 @@ def test_checkpoints(backend, store):
     assert store.get_checkpoint("projection") == 3
     assert backend.open().get_checkpoint("relay") == 9  # stored, not cached
     assert list(store.read_all()) == []  # checkpoints are not events of the log
+
+
+# -- many writers sharing one store object (group commit) ---------------------------------------
+def test_sixteen_threads_on_one_store_object_keep_every_guarantee(backend, store):
+    """Sixteen threads append through ONE store object, as a service's worker threads do: with
+    group commit several of their batches share a transaction. Each must still be all-or-nothing
+    on its own: the conflicting ones are refused, the others stored, and what each caller got
+    back is exactly what a reader finds."""
+    threads_n, n = 16, 15
+    start = threading.Barrier(threads_n)
+    returned: dict[str, list] = {}
+    conflicts: list[ConcurrencyError] = []
+    errors: list[Exception] = []
+
+    def run(w: int) -> None:
+        start.wait()
+        try:
+            got = []
+            for i in range(n):
+                got += store.append(f"own-{w}", [ev(w * 100 + i)], expected_version=i - 1)
+                try:  # everyone claims version 0 of "contested": exactly one may win
+                    got += store.append("contested", [ev(10_000 + w * 100 + i)], expected_version=NO_STREAM)
+                except ConcurrencyError as exc:
+                    conflicts.append(exc)
+            returned[f"own-{w}"] = got
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run, args=(w,)) for w in range(threads_n)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in workers) and errors == []
+    assert len(store.read_stream("contested")) == 1
+    assert len(conflicts) == threads_n * n - 1
+    assert all(c.expected == NO_STREAM and c.actual == 0 for c in conflicts)
+    log = list(backend.open().read_all())
+    assert_log_order(backend, [e.position for e in log], threads_n * n + 1)
+    by_id = {e.event_id: e for e in log}
+    for w in range(threads_n):
+        own = store.read_stream(f"own-{w}")
+        assert [e.stream_version for e in own] == list(range(n))
+        assert verify_chain(own) is None
+        # what each caller got back is what is stored, every field (position included)
+        assert [e for e in returned[f"own-{w}"] if e.stream == f"own-{w}"] == own
+        for env in returned[f"own-{w}"]:
+            assert by_id[env.event_id] == env

@@ -1,0 +1,89 @@
+"""Command → visible in reports, distributed: one OS process per service (members, reporting,
+gateway) on RabbitMQ, stores and read model on PostgreSQL, as in ``tests/integration``.
+
+Admissions are sent through the gateway at a steady rate by a few client threads; a watcher
+polls the province headcount and notes when it reaches each count. The k-th admission's
+latency is (the moment the headcount first showed k) − (the moment the k-th admission was
+sent), a slight over-estimate when admissions overtake each other. Used by ``python -m bench --full``.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TREE = [
+    {"occurred_on": "2020-01-01", "org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"},
+    {"occurred_on": "2020-01-01", "org_unit_id": "D1", "name": "Đảng bộ Thành phố", "kind": "direct", "parent_id": "TN"},
+    {"occurred_on": "2020-01-01", "org_unit_id": "G1", "name": "Chi bộ Phường 1", "kind": "grassroots_cell",
+     "parent_id": "D1"},
+]
+
+
+def admission(member_id: str) -> dict:
+    return {"occurred_on": "2021-03-01", "member_id": member_id, "org_unit_id": "G1", "full_name": "Phạm Thị Hoa",
+            "birth_date": "1996-04-05", "sex": "female", "demobilised": "none"}
+
+
+def measure(folder: Path, rate: float, commands: int) -> dict:
+    """p50/p99 ms from command sent to visible in the headcount, at ``rate`` commands/s."""
+    from tests.support.services import Cluster, http, pg_database, rabbit_vhost
+
+    with rabbit_vhost() as amqp, pg_database() as members_db, pg_database() as reporting_db:
+        cluster = Cluster(folder / f"cluster-{uuid.uuid4().hex[:6]}", amqp, stores={"members": members_db},
+                          readmodels={"reporting": reporting_db})
+        try:
+            for svc in ("members", "reporting", "gateway"):
+                cluster.start(svc)
+            token = (cluster.tmp / "data" / "admin.token")
+            auth = {"Authorization": f"Bearer {token.read_text().strip()}"} if token.exists() else {}
+            for unit in TREE:
+                status, body = http("POST", f"{cluster.url}/api/v1/members/create_org_unit", unit, auth)
+                assert status == 201, body
+            sent: list[float] = [0.0] * commands
+            seen: list[float | None] = [None] * commands
+            done = threading.Event()
+
+            def watch() -> None:
+                while not done.is_set():
+                    status, rows = http("GET", f"{cluster.url}/api/v1/reporting/headcount?org_unit_id=TN",
+                                        headers=auth)
+                    now = time.perf_counter()
+                    total = rows[0]["total"] if status == 200 and rows else 0
+                    for k in range(min(total, commands)):
+                        if seen[k] is None:
+                            seen[k] = now
+                    if total >= commands:
+                        return
+                    time.sleep(0.005)
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            counter = itertools.count()
+            start = time.perf_counter()
+
+            def send(i: int) -> None:
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                k = next(counter)
+                sent[k] = time.perf_counter()
+                status, body = http("POST", f"{cluster.url}/api/v1/members/admit_member",
+                                    admission(f"M{i:06d}"), auth)
+                assert status == 201, body
+
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(send, range(commands)))
+            watcher.join(timeout=120)
+            done.set()
+            latencies = sorted((s - t) * 1000 for s, t in zip(seen, sent) if s is not None)
+            achieved = commands / (max(sent) - start) if commands > 1 else rate
+        finally:
+            cluster.stop()
+    if not latencies:
+        return {"p50": None, "p99": None, "achieved_rate": achieved, "visible": 0}
+    return {"p50": latencies[len(latencies) // 2], "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+            "achieved_rate": achieved, "visible": len(latencies)}

@@ -1,0 +1,92 @@
+"""SQLite group commit: batches queued by several threads while the writer is busy are written in
+one transaction, yet each stays all-or-nothing on its own and each caller gets its own answer."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+
+from shared.events import NewEvent, verify_chain
+from shared.eventstore import NO_STREAM, ConcurrencyError, PartialRetryError
+from shared.eventstore.sqlite import SQLiteEventStore
+
+
+def ev(i: int, event_id: str | None = None) -> NewEvent:
+    extra = {"event_id": event_id} if event_id else {}
+    return NewEvent(type="test.appended", data={"i": i, "note": "Hoàn thành tốt"}, occurred_on=dt.date(2024, 5, 1),
+                    **extra)
+
+
+def queued_while_busy(store: SQLiteEventStore, calls: list) -> list:
+    """Hold the writer lock (as a long commit would), let every call queue, then release: one
+    group. Returns each call's result or exception, in call order."""
+    answers: list = [None] * len(calls)
+    commits = []
+    real_commit = store._commit_group
+
+    def counting(group):
+        commits.append(len(group))
+        return real_commit(group)
+
+    store._commit_group = counting
+
+    def run(i, fn):
+        try:
+            answers[i] = fn()
+        except Exception as exc:  # noqa: BLE001 (the answer under test)
+            answers[i] = exc
+
+    with store._lock:
+        threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while len(store._pending) < len(calls) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(store._pending) == len(calls)
+    for t in threads:
+        t.join(timeout=30)
+    assert commits == [len(calls)]  # one transaction for all of them
+    return answers
+
+
+@pytest.mark.parametrize("synchronous", ["normal", "full"])
+def test_queued_appends_share_one_commit_and_fail_alone(tmp_path, synchronous):
+    store = SQLiteEventStore(tmp_path / "events.db", synchronous=synchronous)
+    store.append("taken", [ev(0)], NO_STREAM)
+    store.append("retried", [ev(1, event_id="e-1"), ev(2, event_id="e-2")], NO_STREAM)
+    answers = queued_while_busy(store, [
+        lambda: store.append("a", [ev(10)], NO_STREAM),
+        lambda: store.append("taken", [ev(11)], NO_STREAM),  # conflict: one event, no savepoint
+        lambda: store.append_batch([("b", [ev(12), ev(13)], NO_STREAM), ("taken", [ev(14)], NO_STREAM)]),
+        lambda: store.append("retried", [ev(1, event_id="e-1"), ev(3, event_id="e-3")], 1),  # partly stored
+        lambda: store.append("retried", [ev(1, event_id="e-1"), ev(2, event_id="e-2")], NO_STREAM),  # clean retry
+        lambda: store.append("a", [ev(15)], 0),  # sees the first call's event in the same transaction
+    ])
+    a, conflict, half, partial, retry, a2 = answers
+    assert [e.stream_version for e in a] == [0] and [e.stream_version for e in a2] == [1]
+    assert isinstance(conflict, ConcurrencyError) and conflict.actual == 0
+    assert isinstance(half, ConcurrencyError)  # its first stream was undone with it
+    assert isinstance(partial, PartialRetryError)
+    assert [e.event_id for e in retry] == ["e-1", "e-2"]
+    assert store.read_stream("b") == [] and len(store.read_stream("taken")) == 1
+    assert len(store.read_stream("retried")) == 2
+    log = list(store.read_all())
+    assert [e.position for e in log] == list(range(1, 6))  # no gap where the failed ones were
+    assert verify_chain(store.read_stream("a")) is None
+    assert store.read_stream("a") == a + a2
+    store.close()
+
+
+def test_synchronous_setting_is_checked_and_taken_from_the_url(tmp_path):
+    from shared.eventstore import open_store
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteEventStore(tmp_path / "x.db", synchronous="sometimes")
+    store = open_store(f"sqlite:///{tmp_path}/y.db?synchronous=full")
+    assert store.path == f"{tmp_path}/y.db" and store._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    store.close()
+    default = open_store(f"sqlite:///{tmp_path}/z.db")
+    assert default._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    default.close()
