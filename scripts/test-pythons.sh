@@ -6,8 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 for v in 3.12 3.13; do
-  py=$(command -v "python$v" || ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python 2>/dev/null | tail -1 || true)
-  if [ -z "$py" ] || [ ! -x "$py" ]; then echo "Python $v: not on this machine, skipped"; continue; fi
+  py=""
+  # a pyenv shim on PATH may exist without working (version not selected): try each candidate
+  for c in "python$v" $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python 2>/dev/null); do
+    if "$c" -c 'import sys, venv' >/dev/null 2>&1; then py=$c; break; fi
+  done
+  if [ -z "$py" ]; then echo "Python $v: not on this machine, skipped"; continue; fi
   venv=".venv-$v"
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
