@@ -194,14 +194,21 @@ def write_secret(path: Path, token: str) -> None:
     os.chmod(path, 0o600)
 
 
-def ensure_admin_token(users: UserStore, data_dir: Path) -> Path:
+def ensure_admin_token(users: UserStore, data_dir: Path) -> Path | None:
     """Embedded mode: on first start make the province-wide administrator and write its token to
-    ``<data_dir>/admin.token``; later starts keep it while it still opens the door."""
+    ``<data_dir>/admin.token``; later starts keep it while it still opens the door.
+
+    An administrator someone disabled, revoked or let expire stays so: a restart must not undo a
+    deliberate act (``dangvien user enable|token admin`` does, and leaves a line in the user log).
+    Returns None in that case."""
     path = Path(data_dir) / "admin.token"
     if path.exists():
         current = users.authenticate(path.read_text().strip())
         if current is not None and current.role == "administrator" and current.scope is None:
             return path
+    state = users.status().get(ADMIN)
+    if state in ("disabled", "revoked", "expired"):
+        return None
     write_secret(path, users.add(ADMIN, "administrator", None))
     return path
 

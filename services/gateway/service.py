@@ -67,7 +67,8 @@ class Gateway(DependencyProvider):
             # embedded mode on a workstation: the local CLI finds this token by itself; a
             # distributed gateway does the same once, on its very first start (bootstrap, like an
             # initial admin password), and from then on users are managed with `dangvien user`
-            ensure_admin_token(self.users, settings.data_dir)
+            if ensure_admin_token(self.users, settings.data_dir) is None:
+                log.warning("administrator_left_disabled", hint="dangvien user enable|token admin")
 
     def stop(self):
         self.db.close()

@@ -106,6 +106,17 @@ def test_tokens_are_stored_hashed_and_the_admin_token_is_private(tmp_path):
     assert ensure_admin_token(users, tmp_path).read_text() == path.read_text()  # kept across restarts
 
 
+@pytest.mark.parametrize("act", ["disable", "revoke"])
+def test_a_restart_does_not_undo_disabling_the_administrator(tmp_path, act):
+    users = UserStore(ReadModelDB(f"sqlite:///{tmp_path}/gateway.db"))
+    token = ensure_admin_token(users, tmp_path).read_text().strip()
+    users.set_disabled("admin", True) if act == "disable" else users.revoke("admin")
+    assert ensure_admin_token(users, tmp_path) is None  # the next start
+    assert users.authenticate(token) is None
+    assert users.status()["admin"] in ("disabled", "revoked")
+    assert users.authenticate((tmp_path / "admin.token").read_text().strip()) is None
+
+
 def test_the_access_log_keeps_ids_not_personal_fields(tmp_path):
     log = AccessLog(ReadModelDB(f"sqlite:///{tmp_path}/gateway.db"))
     result = {"member_id": "M1", "full_name": "Võ Thị Lan", "birth_date": "1990-01-01"}
