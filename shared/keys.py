@@ -18,12 +18,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import os
 import re
 import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from shared.secretfile import create_once, inside, mode_of
 
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MIN_SECRET_BYTES = 16
@@ -91,7 +92,7 @@ def parse_env(value: str) -> Keyring:
 def read_file(path: Path) -> Keyring:
     where = f"DANGVIEN_INTEGRITY_KEY_FILE {path}"
     try:
-        mode = path.stat().st_mode
+        mode = mode_of(path)
     except FileNotFoundError:
         raise KeyError_(f"{where}: không có tệp khóa / key file not found") from None
     if mode & 0o077:
@@ -121,22 +122,8 @@ def new_key_line(key_id: str | None = None) -> tuple[str, str]:
 def create_file(path: Path) -> bool:
     """Create a key file with one fresh key, atomically (two processes starting at once agree on
     one key: the loser of the race reads the winner's). True when this call created it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _, line = new_key_line()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, ("# dangvien integrity keys: the last line signs new events; keep old lines\n" + line).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
+    return create_once(path, "# dangvien integrity keys: the last line signs new events; keep old lines\n" + line)
 
 
 def rotate_file(path: Path, key_id: str | None = None) -> str:
@@ -150,14 +137,6 @@ def rotate_file(path: Path, key_id: str | None = None) -> str:
     return key_id
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def resolve(settings=None) -> Keyring:
     """The key ring the settings name (see the module doc for the order)."""
     if settings is None:
@@ -166,7 +145,7 @@ def resolve(settings=None) -> Keyring:
     if settings.integrity_key is not None and settings.integrity_key.get_secret_value().strip():
         return parse_env(settings.integrity_key.get_secret_value())
     path = settings.integrity_key_path()
-    if _inside(path, settings.data_dir):
+    if inside(path, settings.data_dir):
         raise KeyError_(f"DANGVIEN_INTEGRITY_KEY_FILE {path}: khóa không được nằm trong thư mục dữ liệu "
                         f"{settings.data_dir} / the key must not live inside the data folder")
     if not settings.integrity_key_file and not path.exists():

@@ -18,10 +18,11 @@ data directory must open nothing.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
+
+from shared.secretfile import create_once, inside, mode_of
 
 
 class VaultKeyError(Exception):
@@ -48,34 +49,19 @@ def default_file() -> Path:
     return Path(base) / "dangvien" / "vault.key"
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def key_file(data_dir: Path | None) -> Path:
     """The key file in use (the configured one, else the default), checked and made if absent."""
     explicit = os.environ.get("DANGVIEN_VAULT_KEY_FILE")
     path = Path(explicit).expanduser() if explicit else default_file()
-    if data_dir is not None and _inside(path, Path(data_dir)):
+    if data_dir is not None and inside(path, Path(data_dir)):
         raise VaultKeyError(f"tệp khóa chủ «{path}» nằm trong thư mục dữ liệu; hãy để nó ở nơi khác — the vault "
                             f"key file '{path}' is inside the data directory; keep it elsewhere")
     if not path.exists():
         if explicit:
             raise VaultKeyError(f"không có tệp khóa chủ «{path}» — no vault key file '{path}' "
                                 "(dangvien vault new-key > FILE; chmod 600 FILE)")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(new_key() + "\n")
-    mode = stat.S_IMODE(path.stat().st_mode)
+        create_once(path, new_key() + "\n")  # another process may have made it first: keep theirs
+    mode = mode_of(path)
     if mode & 0o037:  # 0600, 0400, or 0640/0440 for a group (a Kubernetes Secret volume with fsGroup)
         raise VaultKeyError(f"tệp khóa chủ «{path}» có quyền {mode:o}, người khác đọc được; chạy: chmod 600 {path} "
                             f"— the vault key file '{path}' has mode {mode:o}; run: chmod 600 {path}")
