@@ -105,18 +105,24 @@ GROUND_CODES = ("abandoned_activity", "unpaid_dues", "card_returned", "no_progre
                 "political_standard", "failed_probation")
 
 
-def read_ground(value) -> str:
+def _coded(value, codes, phrases, refusal) -> str:
+    """A code written as itself or as the Vietnamese words of one (with or without diacritics)."""
     text = str(value).strip()
-    if text in GROUND_CODES:
+    if text in codes:
         return text
     p = plain(text)
-    for words, code in _GROUNDS:
+    for words, code in phrases:
         if words in p:
             return code
-    raise BadValue("unknown_ground", f"Lý do xóa tên «{text}» không thuộc các trường hợp của Điều lệ (ví dụ: bỏ "
-                   "sinh hoạt đảng, không đóng đảng phí)",
-                   f"Removal ground '{text}' is not one of the Statute's cases (e.g. abandoned party activity, "
-                   "unpaid dues)")
+    raise refusal(text)
+
+
+def read_ground(value) -> str:
+    return _coded(value, GROUND_CODES, _GROUNDS, lambda text: BadValue(
+        "unknown_ground", f"Lý do xóa tên «{text}» không thuộc các trường hợp của Điều lệ (ví dụ: bỏ "
+        "sinh hoạt đảng, không đóng đảng phí)",
+        f"Removal ground '{text}' is not one of the Statute's cases (e.g. abandoned party activity, "
+        "unpaid dues)"))
 
 
 def read_demobilised(value) -> str:
@@ -144,12 +150,6 @@ FORM_CODES = ("reprimand", "warning", "dismissal", "expulsion", "dissolution")
 
 def read_form(value) -> str:
     """Hình thức kỷ luật đảng viên (Điều lệ Đảng, Điều 35): khiển trách, cảnh cáo, cách chức, khai trừ."""
-    text = str(value).strip()
-    if text in FORM_CODES:
-        return text
-    p = plain(text)
-    for words, code in _FORMS:
-        if words in p:
-            return code
-    raise BadValue("unknown_form", f"Hình thức kỷ luật «{text}» không rõ (khiển trách, cảnh cáo, cách chức, khai trừ)",
-                   f"Unknown discipline form '{text}' (reprimand, warning, dismissal, expulsion)")
+    return _coded(value, FORM_CODES, _FORMS, lambda text: BadValue(
+        "unknown_form", f"Hình thức kỷ luật «{text}» không rõ (khiển trách, cảnh cáo, cách chức, khai trừ)",
+        f"Unknown discipline form '{text}' (reprimand, warning, dismissal, expulsion)"))
