@@ -351,6 +351,7 @@ def import_file(members: int) -> str:
 
 def bench_import(cfg: dict, folder: Path) -> None:
     from services.members import application as app
+    from services.members.dependencies import standalone_deps
     from shared.application import Context
     from shared.importing import parse_jsonl, run_import
     say("import …")
@@ -359,7 +360,7 @@ def bench_import(cfg: dict, folder: Path) -> None:
     t0 = time.perf_counter()
     lines, errors = parse_jsonl(text)
     assert not errors, errors[:3]
-    result = run_import(store, app.IMPORTERS, lines, Context())
+    result = run_import(store, app.importers(standalone_deps(store)), lines, Context())
     took = time.perf_counter() - t0
     assert result["ok"], result["errors"][:3]
     evs = result["written"] / took

@@ -467,58 +467,6 @@ IMPORTERS = {
     "member.died": (c.RecordDeath, record_death),
 }
 
-#: command name (contract) → use case
-USE_CASES = {
-    "create_org_unit": create_org_unit, "rename_org_unit": rename_org_unit, "move_org_unit": move_org_unit,
-    "merge_org_unit": merge_org_unit, "dissolve_org_unit": dissolve_org_unit,
-    "assign_cell_overseer": assign_cell_overseer, "hold_dialogue": hold_dialogue,
-    "register_candidate": register_candidate, "complete_awareness_class": complete_awareness_class,
-    "verify_background": verify_background, "pass_cell_resolution": pass_cell_resolution,
-    "decide_admission": decide_admission, "admit_member": admit_member,
-    "update_member_record": update_member_record, "complete_new_member_class": complete_new_member_class,
-    "recognize_official": recognize_official, "transfer_member": transfer_member,
-    "end_temporary_transfer": end_temporary_transfer, "present_transfer_papers": present_transfer_papers,
-    "transfer_out": transfer_out, "transfer_in": transfer_in, "start_working_away": start_working_away,
-    "end_working_away": end_working_away, "start_abroad": start_abroad, "end_abroad": end_abroad,
-    "exempt_member": exempt_member, "end_exemption": end_exemption, "introduce_liaison": introduce_liaison,
-    "record_liaison_feedback": record_liaison_feedback, "assign_task": assign_task,
-    "make_commitment": make_commitment, "plan_remediation": plan_remediation,
-    "complete_remediation": complete_remediation, "grant_loan": grant_loan, "repay_loan": repay_loan,
-    "rate_member": rate_member, "remove_member": remove_member, "resign_member": resign_member,
-    "expel_member": expel_member, "record_death": record_death, "shred_member": shred_member,
-}
-
-
-_fallback: dict[int, Deps] = {}
-
-
-def default_deps(store) -> Deps:
-    """Deps for callers that pass none (the spine's tests call IMPORTERS with three arguments): an
-    in-memory index over the store and a throwaway vault. The service always passes its own."""
-    from services.members.index import MembersIndexProjection
-    from shared.projection import ProjectionRunner
-    from shared.readmodel import ReadModelDB
-    real = getattr(store, "real", store)
-    if id(real) not in _fallback:
-        db = ReadModelDB(":memory:")
-        runner = ProjectionRunner(db, MembersIndexProjection(), {"members": real})
-        _fallback[id(real)] = Deps(Vault(ReadModelDB(":memory:")), MembersIndex(db, lambda: runner.catch_up("members")),
-                                   DisciplineIndex(db))
-        from services.members.index import DisciplineIndexProjection
-        ProjectionRunner(db, DisciplineIndexProjection(), {})
-    return _fallback[id(real)]
-
-
-def _defaulting(fn):
-    def use_case(store, cmd, ctx: Context, deps: Deps | None = None):
-        return fn(store, cmd, ctx, deps or default_deps(store))
-    use_case.__name__ = getattr(fn, "__name__", "use_case")
-    return use_case
-
-
-IMPORTERS = {t: (model, _defaulting(fn)) for t, (model, fn) in IMPORTERS.items()}
-USE_CASES = {name: _defaulting(fn) for name, fn in USE_CASES.items()}
-
-
-def bound_importers(deps: Deps) -> dict:
+def importers(deps: Deps) -> dict:
+    """``IMPORTERS`` bound to the service's dependencies, for ``run_import``."""
     return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}

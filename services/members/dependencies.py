@@ -33,3 +33,20 @@ class VaultProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.vault
+
+
+def standalone_deps(store) -> "Deps":
+    """The use cases' dependencies without the service, for scripts and tests that call the use
+    cases or ``run_import`` directly: an in-memory index over ``store`` (caught up before each
+    check, as the service's is) and a throwaway vault. The caller keeps it for as long as it uses
+    the store: the vault holds the keys of what it sealed."""
+    from services.members.application import Deps
+    from services.members.index import (DisciplineIndex, DisciplineIndexProjection, MembersIndex,
+                                        MembersIndexProjection)
+    from shared.projection import ProjectionRunner
+    from shared.readmodel import ReadModelDB
+    db = ReadModelDB(":memory:")
+    runner = ProjectionRunner(db, MembersIndexProjection(), {"members": store})
+    ProjectionRunner(db, DisciplineIndexProjection(), {})  # its tables, empty: no discipline source
+    return Deps(Vault(ReadModelDB(":memory:")), MembersIndex(db, lambda: runner.catch_up("members")),
+                DisciplineIndex(db))

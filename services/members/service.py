@@ -1,7 +1,7 @@
 """The members service (nameko): organisation tree, candidates and member lifecycle. Entry points only.
 
 Every command of ``shared.contracts.members.COMMANDS`` is an ``@rpc @command(Model)`` method of the
-same name (generated below from the contract, so the HTTP surface and the RPCs cannot drift).
+same name, written out below; ``tests/unit/members/test_entrypoints.py`` checks the two lists agree.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from shared.application import Context
-from shared.contracts.members import (COMMANDS, GetMember, OrgTree, Overdue, UnitAncestors, UnitMembers)
+from shared.contracts import members as c
+from shared.contracts.members import GetMember, OrgTree, Overdue, UnitAncestors, UnitMembers
 from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
@@ -45,6 +46,217 @@ class MembersService(ProjectingEntrypoints):
         return app.Deps(self.vault, MembersIndex(self.projections.db, self._refresh_own),
                         DisciplineIndex(self.projections.db, overlay))
 
+    def _run(self, use_case, cmd, context):
+        return use_case(self.store, cmd, Context.from_dict(context), self.deps())
+
+    # -- commands: organisation tree ---------------------------------------------------------------
+    @rpc
+    @command(c.CreateOrgUnit)
+    def create_org_unit(self, cmd, context):
+        return self._run(app.create_org_unit, cmd, context)
+
+    @rpc
+    @command(c.RenameOrgUnit)
+    def rename_org_unit(self, cmd, context):
+        return self._run(app.rename_org_unit, cmd, context)
+
+    @rpc
+    @command(c.MoveOrgUnit)
+    def move_org_unit(self, cmd, context):
+        return self._run(app.move_org_unit, cmd, context)
+
+    @rpc
+    @command(c.MergeOrgUnit)
+    def merge_org_unit(self, cmd, context):
+        return self._run(app.merge_org_unit, cmd, context)
+
+    @rpc
+    @command(c.DissolveOrgUnit)
+    def dissolve_org_unit(self, cmd, context):
+        return self._run(app.dissolve_org_unit, cmd, context)
+
+    @rpc
+    @command(c.AssignCellOverseer)
+    def assign_cell_overseer(self, cmd, context):
+        return self._run(app.assign_cell_overseer, cmd, context)
+
+    @rpc
+    @command(c.HoldDialogue)
+    def hold_dialogue(self, cmd, context):
+        return self._run(app.hold_dialogue, cmd, context)
+
+    # -- commands: candidates ----------------------------------------------------------------------
+    @rpc
+    @command(c.RegisterCandidate)
+    def register_candidate(self, cmd, context):
+        return self._run(app.register_candidate, cmd, context)
+
+    @rpc
+    @command(c.CompleteAwarenessClass)
+    def complete_awareness_class(self, cmd, context):
+        return self._run(app.complete_awareness_class, cmd, context)
+
+    @rpc
+    @command(c.VerifyBackground)
+    def verify_background(self, cmd, context):
+        return self._run(app.verify_background, cmd, context)
+
+    @rpc
+    @command(c.PassCellResolution)
+    def pass_cell_resolution(self, cmd, context):
+        return self._run(app.pass_cell_resolution, cmd, context)
+
+    @rpc
+    @command(c.DecideAdmission)
+    def decide_admission(self, cmd, context):
+        return self._run(app.decide_admission, cmd, context)
+
+    # -- commands: member lifecycle ----------------------------------------------------------------
+    @rpc
+    @command(c.AdmitMember)
+    def admit_member(self, cmd, context):
+        return self._run(app.admit_member, cmd, context)
+
+    @rpc
+    @command(c.UpdateMemberRecord)
+    def update_member_record(self, cmd, context):
+        return self._run(app.update_member_record, cmd, context)
+
+    @rpc
+    @command(c.CompleteNewMemberClass)
+    def complete_new_member_class(self, cmd, context):
+        return self._run(app.complete_new_member_class, cmd, context)
+
+    @rpc
+    @command(c.RecognizeOfficial)
+    def recognize_official(self, cmd, context):
+        return self._run(app.recognize_official, cmd, context)
+
+    @rpc
+    @command(c.TransferMember)
+    def transfer_member(self, cmd, context):
+        return self._run(app.transfer_member, cmd, context)
+
+    @rpc
+    @command(c.EndTemporaryTransfer)
+    def end_temporary_transfer(self, cmd, context):
+        return self._run(app.end_temporary_transfer, cmd, context)
+
+    @rpc
+    @command(c.PresentTransferPapers)
+    def present_transfer_papers(self, cmd, context):
+        return self._run(app.present_transfer_papers, cmd, context)
+
+    @rpc
+    @command(c.TransferOut)
+    def transfer_out(self, cmd, context):
+        return self._run(app.transfer_out, cmd, context)
+
+    @rpc
+    @command(c.TransferIn)
+    def transfer_in(self, cmd, context):
+        return self._run(app.transfer_in, cmd, context)
+
+    @rpc
+    @command(c.StartWorkingAway)
+    def start_working_away(self, cmd, context):
+        return self._run(app.start_working_away, cmd, context)
+
+    @rpc
+    @command(c.EndWorkingAway)
+    def end_working_away(self, cmd, context):
+        return self._run(app.end_working_away, cmd, context)
+
+    @rpc
+    @command(c.StartAbroad)
+    def start_abroad(self, cmd, context):
+        return self._run(app.start_abroad, cmd, context)
+
+    @rpc
+    @command(c.EndAbroad)
+    def end_abroad(self, cmd, context):
+        return self._run(app.end_abroad, cmd, context)
+
+    @rpc
+    @command(c.ExemptMember)
+    def exempt_member(self, cmd, context):
+        return self._run(app.exempt_member, cmd, context)
+
+    @rpc
+    @command(c.EndExemption)
+    def end_exemption(self, cmd, context):
+        return self._run(app.end_exemption, cmd, context)
+
+    @rpc
+    @command(c.IntroduceLiaison)
+    def introduce_liaison(self, cmd, context):
+        return self._run(app.introduce_liaison, cmd, context)
+
+    @rpc
+    @command(c.RecordLiaisonFeedback)
+    def record_liaison_feedback(self, cmd, context):
+        return self._run(app.record_liaison_feedback, cmd, context)
+
+    @rpc
+    @command(c.AssignTask)
+    def assign_task(self, cmd, context):
+        return self._run(app.assign_task, cmd, context)
+
+    @rpc
+    @command(c.MakeCommitment)
+    def make_commitment(self, cmd, context):
+        return self._run(app.make_commitment, cmd, context)
+
+    @rpc
+    @command(c.PlanRemediation)
+    def plan_remediation(self, cmd, context):
+        return self._run(app.plan_remediation, cmd, context)
+
+    @rpc
+    @command(c.CompleteRemediation)
+    def complete_remediation(self, cmd, context):
+        return self._run(app.complete_remediation, cmd, context)
+
+    @rpc
+    @command(c.GrantLoan)
+    def grant_loan(self, cmd, context):
+        return self._run(app.grant_loan, cmd, context)
+
+    @rpc
+    @command(c.RepayLoan)
+    def repay_loan(self, cmd, context):
+        return self._run(app.repay_loan, cmd, context)
+
+    @rpc
+    @command(c.RateMember)
+    def rate_member(self, cmd, context):
+        return self._run(app.rate_member, cmd, context)
+
+    @rpc
+    @command(c.RemoveMember)
+    def remove_member(self, cmd, context):
+        return self._run(app.remove_member, cmd, context)
+
+    @rpc
+    @command(c.ResignMember)
+    def resign_member(self, cmd, context):
+        return self._run(app.resign_member, cmd, context)
+
+    @rpc
+    @command(c.ExpelMember)
+    def expel_member(self, cmd, context):
+        return self._run(app.expel_member, cmd, context)
+
+    @rpc
+    @command(c.RecordDeath)
+    def record_death(self, cmd, context):
+        return self._run(app.record_death, cmd, context)
+
+    @rpc
+    @command(c.ShredMember)
+    def shred_member(self, cmd, context):
+        return self._run(app.shred_member, cmd, context)
+
     # -- reactions -------------------------------------------------------------------------------
     @event_handler(SERVICE, "#")
     def on_own_event(self, message):
@@ -67,7 +279,7 @@ class MembersService(ProjectingEntrypoints):
     @rpc
     def import_lines(self, lines, context=None, commit=True):
         overlay = DisciplineOverlay()
-        return run_import(self.store, app.bound_importers(self.deps(overlay)), lines, Context.from_dict(context),
+        return run_import(self.store, app.importers(self.deps(overlay)), lines, Context.from_dict(context),
                           commit=commit, observe=overlay.observe)
 
     # -- queries ---------------------------------------------------------------------------------
@@ -110,24 +322,7 @@ class MembersService(ProjectingEntrypoints):
         ids only, never a personal field; the gateway places calls in the tree with it."""
         return app.locate(self.store, q.get("kind"), q.get("id"))
 
-    @rpc
-    @query()
-    def head_position(self, q, context):
-        return self.store.head_position()
-
 
 def _ancestor_ids(store, org_unit_id, on):
     return [u.org_unit_id for u in app.ancestors(store, org_unit_id, on)] if org_unit_id else []
 
-
-def _command_entry(name: str, model):
-    @rpc
-    @command(model)
-    def entry(self, cmd, context):
-        return app.USE_CASES[name](self.store, cmd, Context.from_dict(context), self.deps())
-    entry.__name__ = entry.__qualname__ = name
-    return entry
-
-
-for _name, _spec in COMMANDS.items():
-    setattr(MembersService, _name, _command_entry(_name, _spec.model))

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from services.members import application as app
+from services.members.dependencies import standalone_deps
 from shared.application import Context
 from shared.importing import parse_jsonl, run_import
 from tests.contract.conftest import PostgresBackend, SQLiteBackend
@@ -72,7 +73,7 @@ def faulty(request, tmp_path):
 def do_import(store):
     lines, errors = parse_jsonl(FILE)
     assert not errors
-    return run_import(store, app.IMPORTERS, lines, Context(actor="importer"))
+    return run_import(store, app.importers(standalone_deps(store)), lines, Context(actor="importer"))
 
 
 def test_a_commit_that_fails_half_way_leaves_nothing_written(faulty):

@@ -37,7 +37,7 @@ class Members:
     def run(self, endpoint: str, /, command_id: str | None = None, **payload):
         cmd = COMMANDS[endpoint].model.model_validate(payload)
         ctx = Context(command_id=command_id or f"cmd-{next(self._ids)}")
-        return app.USE_CASES[endpoint](self.store, cmd, ctx, self.deps)
+        return getattr(app, endpoint)(self.store, cmd, ctx, self.deps)
 
     def types(self, stream: str) -> list[str]:
         return [e.type for e in self.store.read_stream(stream)]

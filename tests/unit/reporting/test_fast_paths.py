@@ -11,6 +11,7 @@ import pytest
 
 from bench.replay import generate
 from services.members import application as members_app
+from services.members.dependencies import standalone_deps
 from services.reporting.generations import Generations
 from shared.application import Context
 from shared.events import format_recorded_at
@@ -120,11 +121,12 @@ def test_bulk_import_stores_what_a_line_by_line_import_stores(tmp_path):
     lines, errors = parse_jsonl(text)
     assert errors == []
     bulk = open_store(f"sqlite:///{tmp_path}/bulk.db")
-    result = run_import(bulk, members_app.IMPORTERS, lines, Context())
+    result = run_import(bulk, members_app.importers(standalone_deps(bulk)), lines, Context())
     assert result["ok"], result["errors"]
     one_by_one = open_store(f"sqlite:///{tmp_path}/lines.db")
+    importers = members_app.importers(standalone_deps(one_by_one))
     for line in lines:
-        assert run_import(one_by_one, members_app.IMPORTERS, [line], Context())["ok"]
+        assert run_import(one_by_one, importers, [line], Context())["ok"]
     assert result["written"] == one_by_one.head_position() == len(IMPORT)
     assert stored(bulk) == stored(one_by_one)
     bulk.close()

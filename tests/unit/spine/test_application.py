@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from services.members import application as app
+from services.members.dependencies import standalone_deps
 from shared.application import Context, Decided, execute
 from shared.catalog.members import OrgUnitRenamed
 from shared.errors import DomainError
@@ -71,7 +72,7 @@ def do_import(store, text):
     lines, errors = parse_jsonl(text)
     if errors:
         return {"ok": False, "errors": errors}
-    return run_import(store, app.IMPORTERS, lines, Context())
+    return run_import(store, app.importers(standalone_deps(store)), lines, Context())
 
 
 def test_a_valid_file_twice_writes_once(store):
