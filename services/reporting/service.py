@@ -4,120 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
 from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.importing import run_import
-from shared.integrity import SealBook
-from shared.projection import WAITING
-from shared.runtime import (EventStoreProvider, RelayProvider, command, depends_on, log, partition_event_handler,
-                            query, readmodel_at, readmodel_label, settings_of, store_at)
+from shared.runtime import EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler, query
 
 from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement, paging,
                                 term, warnings, yearly)
-from services.reporting.generations import SOURCE_ORDER, Generations
+from services.reporting.dependencies import ReadModels
 from services.reporting.periods import Period, choose_period, parse_period, previous
 from services.reporting.view import View
 
 SERVICE = "reporting"
-
-
-class ReadModels(DependencyProvider):
-    """The reporting read model generations: catch up on start, apply the bus, sweep, replay."""
-
-    def __init__(self, sweep_seconds: float = 5.0):
-        self.sweep_seconds = sweep_seconds
-        self._stopping = False
-        self._replaying = False
-
-    def setup(self):
-        import eventlet
-        settings = settings_of(self.container.config)
-        self.seal_book = SealBook(settings.seal_path())
-        self.db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
-        depends_on(f"readmodel:{SERVICE}", self.db)
-        self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
-        for s, store in self.stores.items():
-            depends_on(f"store:{s}", store)
-        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
-                                       partition=settings.partition)
-
-    def start(self):
-        self._stopping = False
-        self.generations.catch_up()
-        self.container.spawn_managed_thread(self._sweep)
-        if self.generations.legacy and self.generations.partition.index == 0:
-            # built before stream heads were kept: partition 0 rebuilds it beside, all then switch
-            log.info("replay_for_stream_heads", service=SERVICE, generation=self.generations.legacy)
-            self.start_replay()
-
-    def handle(self, source: str, message: dict) -> str:
-        """Apply a delivery; one that waits for another partition's earlier event of its stream is
-        retried here for a moment (each retry reads what it missed from the store; then the sweep
-        takes over, and the store keeps the event either way)."""
-        import eventlet
-        outcome = self.generations.handle(source, message)
-        for pause in (0.05, 0.1, 0.2, 0.4, 0.8):
-            if outcome != WAITING or self._stopping:
-                break
-            eventlet.sleep(pause)
-            outcome = self.generations.handle(source, message)
-        return outcome
-
-    def _sweep(self):
-        import eventlet
-        while not self._stopping:
-            eventlet.sleep(self.sweep_seconds)
-            try:
-                self.generations.catch_up()
-            except Exception as exc:  # the next sweep or delivery retries
-                log.warning("projection_sweep_failed", service=SERVICE, error=type(exc).__name__)
-
-    def stop(self):
-        self._stopping = True
-
-    kill = stop
-
-    def start_replay(self) -> dict:
-        if self._replaying:
-            raise Conflict("replay_running", "Đang dựng lại số liệu, hãy chờ lượt hiện tại xong",
-                           "A replay is already running")
-        self._replaying = True
-        self.generations.progress = {"state": "starting", "done": 0, "total": 0}
-
-        def run():
-            try:
-                self.generations.replay()
-            except Exception as exc:
-                log.warning("replay_failed", service=SERVICE, error=type(exc).__name__)
-                self.generations.progress = {**self.generations.progress, "state": "failed",
-                                             "error": type(exc).__name__}
-            finally:
-                self._replaying = False
-
-        self.container.spawn_managed_thread(run)
-        return dict(self.generations.progress)
-
-    def checksum(self) -> str:
-        """The read model's checksum (a full scan), computed again only when it has applied something
-        since: documents made one after another from an unchanged read model share one scan."""
-        g = self.generations
-        key = (g.prefix, tuple(sorted(g.positions().items())))
-        cached = getattr(self, "_checksum", None)
-        if cached is None or cached[0] != key:
-            cached = self._checksum = (key, g.checksum())
-        return cached[1]
-
-    def view(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-             structure: str | None = None) -> View:
-        return View.of(self.db, self.generations.follow(), as_of, known_at, structure)
-
-    def get_dependency(self, worker_ctx):
-        return self
 
 
 def integrity_flagged(fn):
@@ -142,29 +44,29 @@ def compare_of(q: ReportQuery, period: Period) -> Period:
     return parse_period(q.compare, "compare") if q.compare else previous(period)
 
 
-class ReportingService:
+class ReportingService(ProjectingEntrypoints):
     name = SERVICE
 
     store = EventStoreProvider(SERVICE)
     relay = RelayProvider(SERVICE)
-    models = ReadModels()
+    projections = ReadModels()
 
     # -- the doorbell --------------------------------------------------------------------------
     @partition_event_handler("members", "#")
     def on_members_event(self, message):
-        self.models.handle("members", message)
+        self.projections.handle("members", message)
 
     @partition_event_handler("meetings", "#")
     def on_meetings_event(self, message):
-        self.models.handle("meetings", message)
+        self.projections.handle("meetings", message)
 
     @partition_event_handler("discipline", "#")
     def on_discipline_event(self, message):
-        self.models.handle("discipline", message)
+        self.projections.handle("discipline", message)
 
     @partition_event_handler("reporting", "#")
     def on_reporting_event(self, message):
-        self.models.handle("reporting", message)
+        self.projections.handle("reporting", message)
 
     # -- targets -------------------------------------------------------------------------------
     def _unit_known(self, extra: set | None = None):
@@ -172,7 +74,7 @@ class ReportingService:
             if extra and org_unit_id in extra:
                 return True
             try:
-                self.models.view().unit(org_unit_id)
+                self.projections.view().unit(org_unit_id)
                 return True
             except NotFound:
                 return False
@@ -198,7 +100,7 @@ class ReportingService:
     @rpc
     @query(HeadcountQuery)
     def headcount(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         rows = movement.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
@@ -215,7 +117,7 @@ class ReportingService:
         if as_of is None and (q.term or q.year or q.from_ or q.to):
             import datetime as _dt
             as_of = min(choose_period(q.term, q.year, q.from_, q.to, _dt.date.today()).end, _dt.date.today())
-        v = self.models.view(as_of, q.known_at, q.structure)
+        v = self.projections.view(as_of, q.known_at, q.structure)
         rows = movement.headcount(v, q.org_unit_id)
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
 
@@ -223,7 +125,7 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def term(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return term.term_table(v, q.org_unit_id, period, compare_of(q, period))
 
@@ -231,14 +133,14 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def movement(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         return movement.movement(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def warnings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
         year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
         report = warnings.warnings(v, q.org_unit_id, year)
@@ -252,7 +154,7 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def evaluation(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
         return evaluation.evaluation(v, q.org_unit_id, period, compare_of(q, period))
 
@@ -260,21 +162,21 @@ class ReportingService:
     @query(ReportQuery)
     @integrity_flagged
     def meetings(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def causes(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         return causes.causes(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def anomalies(self, q, context):
-        v = self.models.view(q.as_of, q.known_at, q.structure)
+        v = self.projections.view(q.as_of, q.known_at, q.structure)
         return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
 
     @rpc
@@ -282,58 +184,47 @@ class ReportingService:
     def yearly(self, q, context):
         """D8: the yearly report's figures; without ``known_at``, as known now (and that moment is kept)."""
         known_at = q.known_at or dt.datetime.now(dt.timezone.utc)
-        v = self.models.view(q.as_of, known_at)
+        v = self.projections.view(q.as_of, known_at)
         out = yearly.figures(v, q.org_unit_id, q.year, q.term)
-        g = self.models.generations
-        out["read_model"] = {"checksum": self.models.checksum(), "generation": g.prefix.strip("g_")}
+        g = self.projections.generations
+        out["read_model"] = {"checksum": self.projections.checksum(), "generation": g.prefix.strip("g_")}
         return out
 
     # -- replay and audit ----------------------------------------------------------------------
     @rpc
     @command(NoParams)
     def replay(self, cmd, context):
-        return {"progress": self.models.start_replay()}
+        return {"progress": self.projections.start_replay()}
 
     @rpc
     @query(NoParams)
     def replay_status(self, q, context):
-        return dict(self.models.generations.progress)
+        return dict(self.projections.generations.progress)
 
     @rpc
     @query(NoParams)
     def checksum(self, q, context):
-        g = self.models.generations
+        g = self.projections.generations
         return {"checksum": g.checksum(), "generation": g.prefix.strip("g_"), "positions": g.positions()}
 
     @rpc
     @query(AuditTrailQuery)
     def audit_trail(self, q, context):
-        return audit.trail(self.models.view(), self.models.stores, q.member_id)
+        return audit.trail(self.projections.view(), self.projections.stores, q.member_id)
 
     @rpc
     @query(NoParams)
     def audit_verify(self, q, context):
-        return audit.verify(self.models.stores, self.models.seal_book)
+        return audit.verify(self.projections.stores, self.projections.seal_book)
 
     @rpc
     @command(VerifySeals)
     def audit_verify_seals(self, cmd, context):
-        out = audit.verify(self.models.stores, self.models.seal_book, list(cmd.seals))
+        out = audit.verify(self.projections.stores, self.projections.seal_book, list(cmd.seals))
         out["intact"] = out.pop("ok")  # a command's "ok" is the gateway's success flag
         return out
 
     @rpc
     @command(SealNow)
     def audit_seal(self, cmd, context):
-        return audit.seal(self.models.stores, self.models.seal_book)
-
-    # -- for the import job's "caught up" wait -------------------------------------------------
-    @rpc
-    @query()
-    def positions(self, q, context):
-        return self.models.generations.positions()
-
-    @rpc
-    @query()
-    def catch_up(self, q, context):
-        return self.models.generations.catch_up()
+        return audit.seal(self.projections.stores, self.projections.seal_book)
