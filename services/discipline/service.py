@@ -20,14 +20,11 @@ from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, Projectio
 
 from services.discipline import application as app
 from services.discipline import domain, effect
-from services.discipline.projections import (CasesProjection, DbRoster, OverlayRoster, RosterProjection,
-                                             load_cases, subtree)
+from services.discipline.dependencies import projections
+from services.discipline.projections import DbRoster, OverlayRoster, load_cases, subtree
 
 SERVICE = "discipline"
 
-
-def projections():
-    return [RosterProjection(), CasesProjection()]
 
 
 class DisciplineService(ProjectingEntrypoints):

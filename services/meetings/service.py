@@ -14,13 +14,11 @@ from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, Projectio
                             log, query)
 
 from services.meetings import application as app, domain, quality, views
-from services.meetings.projections import RosterOverlay, RosterProjection, SqlRoster
+from services.meetings.dependencies import projections
+from services.meetings.projections import RosterOverlay, SqlRoster
 
 SERVICE = "meetings"
 
-
-def projections():
-    return [RosterProjection(), views.MeetingsViewProjection()]
 
 
 class MeetingsService(ProjectingEntrypoints):

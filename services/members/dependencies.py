@@ -6,8 +6,13 @@ import os
 from nameko.extensions import DependencyProvider
 
 from shared.personal import Vault
+from shared.projection import ProjectionRunner
+from shared.readmodel import ReadModelDB
 from shared.runtime import depends_on, readmodel_at, settings_of
 from shared.vaultkey import master_key
+
+from services.members.application import Deps
+from services.members.index import DisciplineIndex, DisciplineIndexProjection, MembersIndex, MembersIndexProjection
 
 
 def vault_url(readmodel_url: str) -> str:
@@ -35,18 +40,18 @@ class VaultProvider(DependencyProvider):
         return self.vault
 
 
-def standalone_deps(store) -> "Deps":
+def standalone_deps(store) -> Deps:
     """The use cases' dependencies without the service, for scripts and tests that call the use
     cases or ``run_import`` directly: an in-memory index over ``store`` (caught up before each
     check, as the service's is) and a throwaway vault. The caller keeps it for as long as it uses
     the store: the vault holds the keys of what it sealed."""
-    from services.members.application import Deps
-    from services.members.index import (DisciplineIndex, DisciplineIndexProjection, MembersIndex,
-                                        MembersIndexProjection)
-    from shared.projection import ProjectionRunner
-    from shared.readmodel import ReadModelDB
     db = ReadModelDB(":memory:")
     runner = ProjectionRunner(db, MembersIndexProjection(), {"members": store})
     ProjectionRunner(db, DisciplineIndexProjection(), {})  # its tables, empty: no discipline source
     return Deps(Vault(ReadModelDB(":memory:")), MembersIndex(db, lambda: runner.catch_up("members")),
                 DisciplineIndex(db))
+
+
+def projections():
+    """What the service's ``ProjectionsProvider`` runs: its own index and the discipline index."""
+    return [MembersIndexProjection(), DisciplineIndexProjection()]

@@ -19,15 +19,11 @@ from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, Projectio
 
 from services.members import application as app
 from services.members import tree
-from services.members.dependencies import VaultProvider
-from services.members.index import (DisciplineIndex, DisciplineIndexProjection, DisciplineOverlay, MembersIndex,
-                                    MembersIndexProjection)
+from services.members.dependencies import VaultProvider, projections
+from services.members.index import DisciplineIndex, DisciplineOverlay, MembersIndex
 
 SERVICE = "members"
 
-
-def projections():
-    return [MembersIndexProjection(), DisciplineIndexProjection()]
 
 
 class MembersService(ProjectingEntrypoints):
