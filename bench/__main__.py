@@ -238,7 +238,7 @@ def bench_append(cfg: dict, folder: Path, pg: bool) -> None:
 # -- replay and reports --------------------------------------------------------------------------------
 def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
     from bench.replay import generate
-    from services.reporting import movement, term, warnings
+    from services.reporting import early_warnings, membership, term_table
     from services.reporting.generations import Generations
     from services.reporting.periods import parse_period
     from services.reporting.view import View
@@ -297,16 +297,16 @@ def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
             out.append((time.perf_counter() - t) * 1000)
         return out
 
-    term_ms = latencies(lambda: term.term_table(v, "TN", cur, prev))
+    term_ms = latencies(lambda: term_table.term_table(v, "TN", cur, prev))
     naive_ms = latencies(lambda: naive_term_table(data, cur, prev))
     p99, naive99 = pct(term_ms, 99), pct(naive_ms, 99)
     row("term table, province (p50 / p99)", f"{pct(term_ms, 50):.1f} / {p99:.1f} ms",
         f"naive SQL over the events {pct(naive_ms, 50):.1f} / {naive99:.1f} ms", f"{naive99 / p99:.1f}× faster")
     RESULTS.update(report_p50_ms=round(pct(term_ms, 50), 2), report_p99_ms=round(p99, 2),
                    report_naive_p99_ms=round(naive99, 2), report_vs_naive_ratio=round(naive99 / p99, 2))
-    for name, fn in {"headcount tree (province)": lambda: movement.headcount(v, "TN"),
-                     "movement 2023 (province)": lambda: movement.movement(v, "TN", parse_period("2023")),
-                     "warnings 2023 (province)": lambda: warnings.warnings(v, "TN", 2023)}.items():
+    for name, fn in {"headcount tree (province)": lambda: membership.headcount(v, "TN"),
+                     "movement 2023 (province)": lambda: membership.movement(v, "TN", parse_period("2023")),
+                     "warnings 2023 (province)": lambda: early_warnings.warnings(v, "TN", 2023)}.items():
         ms = latencies(fn) if "warnings" not in name else latencies(fn)[: max(5, calls // 4)]
         row(f"{name} (p50 / p99)", f"{pct(ms, 50):.1f} / {pct(ms, 99):.1f} ms")
     for s in stores.values():

@@ -16,7 +16,7 @@ from shared.events import NewEvent
 from shared.eventstore import ANY, open_store
 from shared.readmodel import ReadModelDB
 
-from services.reporting import meetings, movement, term, warnings
+from services.reporting import early_warnings, meeting_quality, membership, term_table
 from services.reporting.generations import Generations
 from services.reporting.periods import parse_period
 from services.reporting.view import View
@@ -126,11 +126,11 @@ def main() -> None:
 
 def report_latencies(v: View, cur, prev) -> None:
     figures = {
-        "term table (province)": lambda: term.term_table(v, "TN", cur, prev),
-        "movement 2023 (province + directs)": lambda: movement.movement(v, "TN", parse_period("2023")),
-        "headcount tree": lambda: movement.headcount(v, "TN"),
-        "meeting quality 2023 (one direct)": lambda: meetings.meeting_quality(v, "D0", parse_period("2023")),
-        "warnings 2023 (province)": lambda: warnings.warnings(v, "TN", 2023),
+        "term table (province)": lambda: term_table.term_table(v, "TN", cur, prev),
+        "movement 2023 (province + directs)": lambda: membership.movement(v, "TN", parse_period("2023")),
+        "headcount tree": lambda: membership.headcount(v, "TN"),
+        "meeting quality 2023 (one direct)": lambda: meeting_quality.meeting_quality(v, "D0", parse_period("2023")),
+        "warnings 2023 (province)": lambda: early_warnings.warnings(v, "TN", 2023),
     }
     for name, fn in figures.items():
         print(f"  {name:40s} {timed(fn):8.1f} ms")

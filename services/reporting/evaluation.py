@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.rules import rules_on
 
-from services.reporting import term
+from services.reporting import term_table
 from services.reporting.periods import Period, change_pct, previous
 from services.reporting.view import View
 
@@ -52,11 +52,11 @@ def evaluation(v: View, org: str | None, period: Period, compare: Period | None 
     for u in units:
         uid = u["org_unit_id"]
         for ind in TARGETED:
-            actual = term.count(v, ind, uid, period)
-            prev = term.count(v, ind, uid, compare)
+            actual = term_table.count(v, ind, uid, period)
+            prev = term_table.count(v, ind, uid, compare)
             target = target_of(v, uid, period, ind)
             rows.append({"org_unit_id": uid, "name": u["name"], "indicator": ind,
-                         "label_vi": term.LABELS_VI[ind], "actual": actual, "target": target,
+                         "label_vi": term_table.LABELS_VI[ind], "actual": actual, "target": target,
                          "met": met(actual, target), "previous": prev, "change_pct": change_pct(actual, prev)})
         ratings.append({"org_unit_id": uid, "name": u["name"], **rating_rule(v, uid, period)})
     return {**v.meta("evaluation", org, period=period.name, period_vi=period.label_vi(), compare=compare.name),

@@ -13,8 +13,8 @@ from shared.errors import NotFound
 from shared.importing import run_import
 from shared.runtime import EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler, query
 
-from services.reporting import (anomalies, application, audit, causes, evaluation, meetings, movement, paging,
-                                term, warnings, yearly)
+from services.reporting import (anomalies, application, audit, causes, early_warnings, evaluation, meeting_quality,
+                                membership, paging, term_table, yearly)
 from services.reporting.dependencies import ReadModels
 from services.reporting.periods import Period, choose_period, parse_period, previous
 from services.reporting.view import View
@@ -101,7 +101,7 @@ class ReportingService(ProjectingEntrypoints):
     @query(HeadcountQuery)
     def headcount(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
-        rows = movement.headcount(v, q.org_unit_id)
+        rows = membership.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
         if paging.wanted(q.page, q.page_size):  # the tree in pages: units top-down, with totals
@@ -118,7 +118,7 @@ class ReportingService(ProjectingEntrypoints):
             import datetime as _dt
             as_of = min(choose_period(q.term, q.year, q.from_, q.to, _dt.date.today()).end, _dt.date.today())
         v = self.projections.view(as_of, q.known_at, q.structure)
-        rows = movement.headcount(v, q.org_unit_id)
+        rows = membership.headcount(v, q.org_unit_id)
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
 
     @rpc
@@ -127,14 +127,14 @@ class ReportingService(ProjectingEntrypoints):
     def term(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
         period = period_of(q, v)
-        return term.term_table(v, q.org_unit_id, period, compare_of(q, period))
+        return term_table.term_table(v, q.org_unit_id, period, compare_of(q, period))
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def movement(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return movement.movement(v, q.org_unit_id, period_of(q, v))
+        return membership.movement(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)
@@ -143,7 +143,7 @@ class ReportingService(ProjectingEntrypoints):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
         v.unit(q.org_unit_id)
         year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
-        report = warnings.warnings(v, q.org_unit_id, year)
+        report = early_warnings.warnings(v, q.org_unit_id, year)
         if paging.wanted(q.page, q.page_size):
             report.update(paging.one_page(report["rows"], q.page, q.page_size))
         else:
@@ -163,7 +163,7 @@ class ReportingService(ProjectingEntrypoints):
     @integrity_flagged
     def meetings(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return meetings.meeting_quality(v, q.org_unit_id, period_of(q, v))
+        return meeting_quality.meeting_quality(v, q.org_unit_id, period_of(q, v))
 
     @rpc
     @query(ReportQuery)

@@ -19,7 +19,7 @@ from collections import Counter
 from shared.errors import DomainError
 from shared.rules import TERMS, term_of
 
-from services.reporting import causes, evaluation, meetings, movement, term, warnings
+from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
 from services.reporting.periods import Period, change_pct, parse_period, previous, vn_date
 from services.reporting.view import View
 
@@ -68,12 +68,12 @@ def report_root(v: View, org: str | None) -> str | None:
 def footnote(v: View, org: str | None, y: Period, t: Period) -> dict:
     """Footnote 1 of the directive for the year and for the term, each against the one before."""
     py, pt = previous(y), previous(t)
-    by_year = {r["indicator"]: r for r in term.term_table(v, org, y, py)["rows"]}
-    by_term = {r["indicator"]: r for r in term.term_table(v, org, t, pt)["rows"]}
-    rows = [row(ind, term.LABELS_VI[ind], year=by_year[ind]["value"], previous_year=by_year[ind]["previous"],
+    by_year = {r["indicator"]: r for r in term_table.term_table(v, org, y, py)["rows"]}
+    by_term = {r["indicator"]: r for r in term_table.term_table(v, org, t, pt)["rows"]}
+    rows = [row(ind, term_table.LABELS_VI[ind], year=by_year[ind]["value"], previous_year=by_year[ind]["previous"],
                 year_change=by_year[ind]["change_pct"], term=by_term[ind]["value"],
                 previous_term=by_term[ind]["previous"], term_change=by_term[ind]["change_pct"])
-            for ind in term.INDICATORS]
+            for ind in term_table.INDICATORS]
     cols = [col("year", f"Năm {y.name}"), col("previous_year", f"Năm {py.name}"),
             col("year_change", "Tăng/giảm (%)", "change"),
             col("term", f"Nhiệm kỳ {t.name}"),
@@ -83,9 +83,9 @@ def footnote(v: View, org: str | None, y: Period, t: Period) -> dict:
 
 
 def movement_table(v: View, org: str | None, y: Period) -> dict:
-    report = movement.movement(v, org, y)
-    keys = ("opening", *movement.FLOWS_IN, *movement.FLOWS_OUT, "closing")
-    cols = [col(k, movement.LABELS_VI[k]) for k in keys]
+    report = membership.movement(v, org, y)
+    keys = ("opening", *membership.FLOWS_IN, *membership.FLOWS_OUT, "closing")
+    cols = [col(k, membership.LABELS_VI[k]) for k in keys]
     rows = [row(r["org_unit_id"], r["name"], **{k: r[k] for k in keys}) for r in report["rows"]]
     return table(f"Bảng 2. Biến động đảng viên năm {y.name} (Biểu 1)", cols, rows)
 
@@ -137,7 +137,7 @@ def warnings_table(v: View, org: str | None, year: int, found: list[dict]) -> di
         members.setdefault((r["list"], r["level"]), set()).add(r["member_id"])
     levels = ("warning", "removal_ground", "overdue", "screening")
     rows = [row(name, label, **{lv: len(members.get((name, lv), ())) for lv in levels})
-            for name, label in warnings.LISTS_VI.items()]
+            for name, label in early_warnings.LISTS_VI.items()]
     cols = [col(lv, WARNING_LEVELS_VI[lv]) for lv in levels]
     return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên)", cols, rows)
 
@@ -187,7 +187,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells
     """One row per unit directly under the report's unit (D7: the province knows each direct unit)."""
     units = v.children(org) if org else v.children(None)
     ids = [u["org_unit_id"] for u in units]
-    moved = movement.movement_of(v, ids, y)
+    moved = membership.movement_of(v, ids, y)
     direct_of: dict[str, str] = {}
     if ids:
         marks = ",".join("?" * len(ids))
@@ -216,8 +216,8 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells
         m = moved.get(uid, {})
         rows.append(row(uid, u["name"], closing=m.get("closing", 0), admitted=m.get("admitted", 0),
                         removed=m.get("removed", 0), resigned=m.get("resigned", 0), expelled=m.get("expelled", 0),
-                        orgs_disciplined=term.count(v, "orgs_disciplined", uid, y),
-                        members_disciplined=term.count(v, "members_disciplined", uid, y),
+                        orgs_disciplined=term_table.count(v, "orgs_disciplined", uid, y),
+                        members_disciplined=term_table.count(v, "members_disciplined", uid, y),
                         warned=len(warned.get(uid, ())),
                         attendance=round(present[uid] / expected[uid], 2) if expected[uid] else None,
                         meeting_standard=round(standard[uid] / held[uid] * 100, 2) if held[uid] else None))
@@ -240,8 +240,8 @@ def figures(v: View, org: str | None, year: int, term_name: str | None = None) -
     y = parse_period(str(year), "year")
     t = parse_period(term_name, "term") if term_name else term_for(year)
     root = report_root(v, org)
-    found = warnings.warnings(v, root, year)["rows"]
-    cells = meetings.meeting_quality(v, root, y)["rows"]
+    found = early_warnings.warnings(v, root, year)["rows"]
+    cells = meeting_quality.meeting_quality(v, root, y)["rows"]
     tables = {
         "footnote": footnote(v, root, y, t),
         "movement": movement_table(v, root, y),

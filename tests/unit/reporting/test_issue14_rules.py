@@ -8,9 +8,9 @@ import datetime as dt
 
 from services.meetings.quality import HeldMeeting, assess_year
 from services.reporting.anomalies import anomalies
-from services.reporting.meetings import meeting_quality
+from services.reporting.meeting_quality import meeting_quality
 from services.reporting.periods import parse_period
-from services.reporting.warnings import warnings
+from services.reporting.early_warnings import warnings
 
 D = dt.date
 

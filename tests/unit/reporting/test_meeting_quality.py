@@ -1,7 +1,7 @@
 """Meeting quality in the reports (D4, D7): each meeting judged by the rules dated at it."""
 import datetime as dt
 
-from services.reporting.meetings import meeting_quality
+from services.reporting.meeting_quality import meeting_quality
 from services.reporting.periods import parse_period
 
 

@@ -5,9 +5,9 @@ import datetime as dt
 import random
 
 from dangvien import demo
-from services.reporting.movement import headcount, movement, movement_of, reconciles
+from services.reporting.membership import headcount, movement, movement_of, reconciles
 from services.reporting.periods import parse_period
-from services.reporting.term import term_table
+from services.reporting.term_table import term_table
 
 UTC = dt.timezone.utc
 

@@ -11,9 +11,9 @@ import pytest
 
 from services.reporting.audit import trail, verify
 from services.reporting.generations import Generations
-from services.reporting.movement import headcount
+from services.reporting.membership import headcount
 from services.reporting.periods import parse_period
-from services.reporting.term import term_table
+from services.reporting.term_table import term_table
 from services.reporting.view import View
 from tests.unit.reporting.test_movement import demo_with_movement
 

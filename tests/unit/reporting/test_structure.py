@@ -15,9 +15,9 @@ import datetime as dt
 
 import pytest
 
-from services.reporting.movement import headcount, movement, reconciles
+from services.reporting.membership import headcount, movement, reconciles
 from services.reporting.periods import dates_period, parse_period
-from services.reporting.term import term_table
+from services.reporting.term_table import term_table
 from tests.unit.reporting.history import History
 
 MOVE = "2025-07-01"
@@ -133,14 +133,14 @@ def test_movement_reconciles_and_counts_the_move_of_a_cell_as_moving_out(h):
 
 
 def test_every_report_runs_on_both_structures_and_names_it(h):
-    from services.reporting import anomalies, causes, evaluation, meetings, warnings
+    from services.reporting import anomalies, causes, early_warnings, evaluation, meeting_quality
     for structure in ("as_stood", "current"):
         v = h.view(as_of=dt.date(2026, 1, 1), structure=structure)
         for org in ("TN", "D1", "D3"):
             period = parse_period("2020-2025")
-            for report in (evaluation.evaluation(v, org, period), meetings.meeting_quality(v, org, period),
+            for report in (evaluation.evaluation(v, org, period), meeting_quality.meeting_quality(v, org, period),
                            causes.causes(v, org, period), anomalies.anomalies(v, org, period),
-                           warnings.warnings(v, org, 2022)):
+                           early_warnings.warnings(v, org, 2022)):
                 assert report["structure"] == structure
         d1 = evaluation.evaluation(h.view(as_of=dt.date(2026, 1, 1), structure=structure), "D1",
                                    parse_period("2022"))

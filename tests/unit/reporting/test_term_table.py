@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from services.reporting.periods import parse_period
-from services.reporting.term import term_table
+from services.reporting.term_table import term_table
 from tests.unit.reporting.history import History
 
 D = dt.date

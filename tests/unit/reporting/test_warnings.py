@@ -1,7 +1,7 @@
 """Early-warning lists (DOMAIN.md §7.4; D0 "detect in time"): what a cell secretary is shown."""
 import datetime as dt
 
-from services.reporting.warnings import warnings
+from services.reporting.early_warnings import warnings
 
 
 def tree_and_members(h, *members):

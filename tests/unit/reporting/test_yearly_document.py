@@ -19,7 +19,7 @@ from documents.yearly import document as docx_writer
 from documents.yearly import embed
 from services.reporting import yearly
 from services.reporting.periods import parse_period
-from services.reporting.term import term_table
+from services.reporting.term_table import term_table
 from shared.errors import DomainError
 from tests.unit.reporting.history import History
 from tests.unit.reporting.yearly_history import province
