@@ -5,6 +5,8 @@ Domain functions raise them; service entrypoints turn them into a result the gat
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field as dataclass_field
+
 
 class DomainError(Exception):
     """A command broke a rule. ``code`` is stable for machines; messages are for people."""
@@ -30,6 +32,35 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named refusal: its stable ``code``, its texts (``str.format`` templates, Vietnamese first),
+    the ``source`` it cites, the kind of failure (a broken rule 422, ``NotFound`` 404, ``Conflict``
+    409) and the field it names unless told another.
+
+    ``RULE(day=vn(d), field=...)`` builds the failure to raise; ``RULE.error`` is its exception type
+    (a subclass of ``kind``), so a test can say ``pytest.raises(rules.DATE_IN_FUTURE.error)``."""
+
+    code: str
+    vi: str
+    en: str
+    source: str
+    kind: type = DomainError
+    field: str | None = None
+    error: type = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        name = "".join(part.capitalize() for part in self.code.split("_"))
+        object.__setattr__(self, "error", type(name, (self.kind,), {"rule": self, "__module__": __name__}))
+
+    def __call__(self, *, field=_DEFAULT, details: dict | None = None, **values) -> DomainError:
+        return self.error(self.code, self.vi.format(**values), self.en.format(**values),
+                          field=self.field if field is _DEFAULT else field, **(details or {}))
 
 
 def invalid(field: str, message_vi: str, message_en: str, code: str = "invalid_input") -> DomainError:

@@ -277,6 +277,15 @@ def fold(evolve: Callable, initial, events: Iterable):
     return state
 
 
+def by_type(steps: dict[str, Callable]) -> Callable:
+    """An ``evolve`` that dispatches on the event type: ``steps[type](state, event)``; a type with no
+    step leaves the state as it is (a newer event type, or one that does not concern the state)."""
+    def evolve(state, event):
+        step = steps.get(event.type)
+        return step(state, event) if step is not None else state
+    return evolve
+
+
 def verify_chain(events: Iterable[Envelope], ring=None, positional: bool | None = None) -> Envelope | None:
     """Return the first event of a stream whose keyed hash or link is wrong, or None when intact.
 

@@ -14,11 +14,12 @@ from shared.application import Decided
 from shared.catalog.discipline import (DisciplineAnnulled, DisciplineAppealed, DisciplineApplied,
                                        DisciplineChanged, DisciplineUpheld, InspectionConcluded,
                                        InspectionOpened, SupervisionConcluded, SupervisionOpened)
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import DomainError
 from shared.rules import Rules
-from shared.events import fold as fold_events
+from shared.events import by_type, fold as fold_events
 
 from shared.dates import add_months, add_years, vn
+from services.discipline import rules as R
 from services.discipline.roster import Subject
 
 FORM_VI = {"reprimand": "khiển trách", "warning": "cảnh cáo", "dismissal": "cách chức",
@@ -54,8 +55,7 @@ def _date(value) -> dt.date | None:
 
 def not_in_future(day: dt.date, today: dt.date, field_: str = "occurred_on") -> None:
     if day > today:
-        raise DomainError("date_in_future", f"Ngày {vn(day)} ở tương lai (hôm nay là {vn(today)})",
-                          f"Date {vn(day)} is in the future (today is {vn(today)})", field=field_)
+        raise R.DATE_IN_FUTURE(day=vn(day), today=vn(today), field=field_)
 
 
 # -- subjects ---------------------------------------------------------------------------------
@@ -70,22 +70,14 @@ def require_subject(subject: Subject, day: dt.date, field_: str = "subject_id") 
     sid = subject.subject_id
     if subject.kind == "member":
         if not subject.exists:
-            raise NotFound("member_not_found",
-                           f"Không có đảng viên «{sid}» trong danh sách vào ngày {vn(day)}",
-                           f"No member '{sid}' on the rolls on {vn(day)}", field=field_)
+            raise R.MEMBER_NOT_FOUND(sid=sid, day=vn(day), field=field_)
         if subject.status == "left":
-            raise DomainError("member_left",
-                              f"«{sid}» không còn là đảng viên vào ngày {vn(day)}",
-                              f"'{sid}' was no longer a member on {vn(day)}", field=field_)
+            raise R.MEMBER_LEFT(sid=sid, day=vn(day), field=field_)
     else:
         if not subject.exists:
-            raise NotFound("org_unit_not_found",
-                           f"Không có tổ chức đảng «{sid}» vào ngày {vn(day)}",
-                           f"No party organisation '{sid}' on {vn(day)}", field=field_)
+            raise R.ORG_UNIT_NOT_FOUND(sid=sid, day=vn(day), field=field_)
         if subject.status != "active":
-            raise DomainError("org_unit_inactive",
-                              f"Tổ chức đảng «{sid}» đã giải thể hoặc hợp nhất trước ngày {vn(day)}",
-                              f"Party organisation '{sid}' was dissolved or merged before {vn(day)}", field=field_)
+            raise R.ORG_UNIT_INACTIVE(sid=sid, day=vn(day), field=field_)
 
 
 def check_form(subject: Subject, form: str, post: str | None, field_: str = "form") -> None:
@@ -93,16 +85,11 @@ def check_form(subject: Subject, form: str, post: str | None, field_: str = "for
     cls = subject_class(subject)
     allowed = ALLOWED_FORMS.get(cls, ())
     if form not in allowed:
-        raise DomainError(
-            "form_not_allowed",
-            f"Không thể thi hành kỷ luật «{FORM_VI[form]}» đối với {SUBJECT_VI[cls]}; chỉ được: "
-            + ", ".join(FORM_VI[f] for f in allowed),
-            f"Form '{form}' is not allowed for {SUBJECT_EN[cls]}; allowed: " + ", ".join(allowed),
-            field=field_)
+        raise R.FORM_NOT_ALLOWED(form_vi=FORM_VI[form], subject_vi=SUBJECT_VI[cls],
+                                 allowed_vi=", ".join(FORM_VI[f] for f in allowed), form=form,
+                                 subject_en=SUBJECT_EN[cls], allowed=", ".join(allowed), field=field_)
     if form == "dismissal" and not post:
-        raise DomainError("dismissal_needs_post",
-                          "Chỉ thi hành kỷ luật cách chức đối với đảng viên đang giữ chức vụ; hãy ghi chức vụ",
-                          "Dismissal applies only to a member holding a post; give the post", field="post")
+        raise R.DISMISSAL_NEEDS_POST()
 
 
 # -- inspections and supervision -------------------------------------------------------------
@@ -124,17 +111,27 @@ class Inquiry:
         return self.inquiry_id is not None
 
 
-def evolve_inquiry(state: Inquiry, e: Fact) -> Inquiry:
+def _inquiry_opened(state: Inquiry, e: Fact) -> Inquiry:
     d = e.data
-    if e.type in ("inspection.opened", "supervision.opened"):
-        return Inquiry(d.get("inspection_id") or d.get("supervision_id"), d["kind"], d["subject_kind"],
-                       d["subject_id"], e.occurred_on)
-    if e.type == "inspection.concluded":
-        return replace(state, concluded_on=e.occurred_on,
-                       violations=tuple(_date(v["committed_on"]) for v in d.get("violations", ())))
-    if e.type == "supervision.concluded":
-        return replace(state, concluded_on=e.occurred_on)
-    return state
+    return Inquiry(d.get("inspection_id") or d.get("supervision_id"), d["kind"], d["subject_kind"], d["subject_id"],
+                   e.occurred_on)
+
+
+def _inspection_concluded(state: Inquiry, e: Fact) -> Inquiry:
+    return replace(state, concluded_on=e.occurred_on,
+                   violations=tuple(_date(v["committed_on"]) for v in e.data.get("violations", ())))
+
+
+def _supervision_concluded(state: Inquiry, e: Fact) -> Inquiry:
+    return replace(state, concluded_on=e.occurred_on)
+
+
+evolve_inquiry = by_type({
+    "inspection.opened": _inquiry_opened,
+    "supervision.opened": _inquiry_opened,
+    "inspection.concluded": _inspection_concluded,
+    "supervision.concluded": _supervision_concluded,
+})
 
 
 def fold_inquiry(events: list[Fact]) -> Inquiry:
@@ -149,8 +146,7 @@ def open_inquiry(state: Inquiry, subject: Subject, cmd, today: dt.date, supervis
     vi, en = _what(supervision)
     ident = cmd.supervision_id if supervision else cmd.inspection_id
     if state.exists:
-        raise Conflict(f"{en}_exists", f"Đã có {vi} «{ident}»", f"{en.capitalize()} '{ident}' already exists",
-                       field=f"{en}_id")
+        raise (R.SUPERVISION_EXISTS if supervision else R.INSPECTION_EXISTS)(ident=ident)
     not_in_future(cmd.occurred_on, today)
     require_subject(subject, cmd.occurred_on)
     cls = SupervisionOpened if supervision else InspectionOpened
@@ -164,27 +160,21 @@ def conclude_inquiry(state: Inquiry, org_unit_id: str | None, cmd, today: dt.dat
     vi, en = _what(supervision)
     ident = cmd.supervision_id if supervision else cmd.inspection_id
     if not state.exists:
-        raise NotFound(f"{en}_not_found", f"Không tìm thấy {vi} «{ident}»", f"{en.capitalize()} '{ident}' not found",
-                       field=f"{en}_id")
+        raise (R.SUPERVISION_NOT_FOUND if supervision else R.INSPECTION_NOT_FOUND)(ident=ident)
     if state.concluded_on:
-        raise Conflict(f"{en}_concluded", f"{vi.capitalize()} «{ident}» đã có kết luận ngày {vn(state.concluded_on)}",
-                       f"{en.capitalize()} '{ident}' was concluded on {vn(state.concluded_on)}", field=f"{en}_id")
+        raise (R.SUPERVISION_CONCLUDED if supervision else R.INSPECTION_CONCLUDED)(ident=ident,
+                                                                                  day=vn(state.concluded_on))
     not_in_future(cmd.occurred_on, today)
     if cmd.occurred_on < state.opened_on:
-        raise DomainError("concluded_before_opened",
-                          f"Ngày kết luận {vn(cmd.occurred_on)} trước ngày mở {vi} {vn(state.opened_on)}",
-                          f"Conclusion {vn(cmd.occurred_on)} precedes the opening {vn(state.opened_on)}",
-                          field="occurred_on")
+        raise R.CONCLUDED_BEFORE_OPENED(day=vn(cmd.occurred_on), what_vi=vi, opened=vn(state.opened_on))
     if supervision:
         payload = SupervisionConcluded(supervision_id=ident, signs_of_violation=cmd.signs_of_violation,
                                        conclusion=cmd.conclusion)
     else:
         for i, v in enumerate(cmd.violations):
             if v.committed_on > cmd.occurred_on:
-                raise DomainError("violation_after_conclusion",
-                                  f"Vi phạm ngày {vn(v.committed_on)} sau ngày kết luận {vn(cmd.occurred_on)}",
-                                  f"Violation on {vn(v.committed_on)} is after the conclusion {vn(cmd.occurred_on)}",
-                                  field=f"violations.{i}.committed_on")
+                raise R.VIOLATION_AFTER_CONCLUSION(committed=vn(v.committed_on), day=vn(cmd.occurred_on),
+                                                   field=f"violations.{i}.committed_on")
         payload = InspectionConcluded(inspection_id=ident, violations=cmd.violations, conclusion=cmd.conclusion)
     return [Decided(payload, cmd.occurred_on, org_unit_id)]
 
@@ -230,32 +220,50 @@ class Case:
         return self.appealed_on is not None and self.appeal_resolved_on is None
 
 
-def evolve_case(state: Case, e: Fact) -> Case:
+def _applied(state: Case, e: Fact) -> Case:
     d = e.data
-    if e.type == "discipline.applied":
-        latest = max([_date(d["violation_on"])] + [_date(v) for v in d.get("later_violations", ())])
-        return Case(d["case_id"], d["subject_kind"], d["subject_id"], e.org_unit_id, d["form"], e.occurred_on,
-                    _date(d.get("announced_on")) or e.occurred_on, latest, d.get("post"))
-    if e.type == "discipline.appealed":
-        return replace(state, appealed_on=e.occurred_on)
-    if e.type == "discipline.upheld":
-        return replace(state, appeal_resolved_on=e.occurred_on)
-    if e.type == "discipline.changed":
-        resolved = e.occurred_on if state.appeal_pending else state.appeal_resolved_on
-        return replace(state, changes=state.changes + ((e.occurred_on, d["form"]),), appeal_resolved_on=resolved)
-    if e.type == "discipline.annulled":
-        resolved = e.occurred_on if state.appeal_pending else state.appeal_resolved_on
-        return replace(state, annulled_on=e.occurred_on, appeal_resolved_on=resolved)
-    return state
+    latest = max([_date(d["violation_on"])] + [_date(v) for v in d.get("later_violations", ())])
+    return Case(d["case_id"], d["subject_kind"], d["subject_id"], e.org_unit_id, d["form"], e.occurred_on,
+                _date(d.get("announced_on")) or e.occurred_on, latest, d.get("post"))
+
+
+def _appealed(state: Case, e: Fact) -> Case:
+    return replace(state, appealed_on=e.occurred_on)
+
+
+def _upheld(state: Case, e: Fact) -> Case:
+    return replace(state, appeal_resolved_on=e.occurred_on)
+
+
+def _resolved_on(state: Case, e: Fact) -> dt.date | None:
+    """A change or an annulment while an appeal is pending resolves it."""
+    return e.occurred_on if state.appeal_pending else state.appeal_resolved_on
+
+
+def _changed(state: Case, e: Fact) -> Case:
+    return replace(state, changes=state.changes + ((e.occurred_on, e.data["form"]),),
+                   appeal_resolved_on=_resolved_on(state, e))
+
+
+def _annulled(state: Case, e: Fact) -> Case:
+    return replace(state, annulled_on=e.occurred_on, appeal_resolved_on=_resolved_on(state, e))
+
+
+evolve_case = by_type({
+    "discipline.applied": _applied,
+    "discipline.appealed": _appealed,
+    "discipline.upheld": _upheld,
+    "discipline.changed": _changed,
+    "discipline.annulled": _annulled,
+})
 
 
 def fold_case(events: list[Fact]) -> Case:
     return fold_events(evolve_case, Case(), events)
 
 
-def case_not_found(case_id: str) -> NotFound:
-    return NotFound("case_not_found", f"Không tìm thấy vụ kỷ luật «{case_id}»",
-                    f"Discipline case '{case_id}' not found", field="case_id")
+def case_not_found(case_id: str) -> DomainError:
+    return R.CASE_NOT_FOUND(case_id=case_id)
 
 
 def limitation_years(subject_kind: str, form: str, rules: Rules) -> int | None:
@@ -274,47 +282,35 @@ def check_limitation(subject_kind: str, form: str, latest_violation: dt.date, de
     last_day = add_years(latest_violation, years)
     if decided_on > last_day:
         source = rules.source("limitation_years_member" if subject_kind == "member" else "limitation_years_org_unit")
-        raise DomainError(
-            "time_barred",
-            f"Đã hết thời hiệu xử lý kỷ luật «{FORM_VI[form]}» ({years} năm, {source}): vi phạm ngày "
-            f"{vn(latest_violation)}, thời hiệu đến hết ngày {vn(last_day)}, ngày quyết định {vn(decided_on)}",
-            f"The {years}-year limitation for '{form}' has run out: violation on {vn(latest_violation)}, "
-            f"limit ended {vn(last_day)}, decision dated {vn(decided_on)}",
-            field="violation_on", violation_on=latest_violation.isoformat(), decided_on=decided_on.isoformat())
+        raise R.TIME_BARRED(form_vi=FORM_VI[form], form=form, years=years, source=source,
+                            violation=vn(latest_violation), last_day=vn(last_day), decided=vn(decided_on),
+                            details={"violation_on": latest_violation.isoformat(),
+                                     "decided_on": decided_on.isoformat()})
 
 
 def apply_discipline(case: Case, subject: Subject, inspection: Inquiry | None, cmd, rules: Rules,
                      today: dt.date) -> list[Decided]:
     if case.exists:
-        raise Conflict("case_exists", f"Vụ kỷ luật «{cmd.case_id}» đã có quyết định",
-                       f"Discipline case '{cmd.case_id}' already has a decision", field="case_id")
+        raise R.CASE_EXISTS(case_id=cmd.case_id)
     decided = cmd.occurred_on
     not_in_future(decided, today)
     violations = [("violation_on", cmd.violation_on)] + \
         [(f"later_violations.{i}", v) for i, v in enumerate(cmd.later_violations)]
     for where, v in violations:
         if v > decided:
-            raise DomainError("violation_after_decision",
-                              f"Ngày vi phạm {vn(v)} sau ngày quyết định {vn(decided)}",
-                              f"Violation date {vn(v)} is after the decision date {vn(decided)}", field=where)
+            raise R.VIOLATION_AFTER_DECISION(violation=vn(v), decided=vn(decided), field=where)
     announced = cmd.announced_on or decided
     if announced < decided:
-        raise DomainError("announced_before_decision",
-                          f"Ngày công bố {vn(announced)} trước ngày quyết định {vn(decided)}",
-                          f"Announcement {vn(announced)} precedes the decision {vn(decided)}", field="announced_on")
+        raise R.ANNOUNCED_BEFORE_DECISION(announced=vn(announced), decided=vn(decided))
     not_in_future(announced, today, "announced_on")
     require_subject(subject, decided)
     check_form(subject, cmd.form, cmd.post)
     found: list[dt.date] = []
     if cmd.inspection_id:
         if inspection is None or not inspection.exists:
-            raise NotFound("inspection_not_found", f"Không tìm thấy cuộc kiểm tra «{cmd.inspection_id}»",
-                           f"Inspection '{cmd.inspection_id}' not found", field="inspection_id")
+            raise R.INSPECTION_NOT_FOUND(ident=cmd.inspection_id)
         if (inspection.subject_kind, inspection.subject_id) != (cmd.subject_kind, cmd.subject_id):
-            raise DomainError("inspection_of_other_subject",
-                              f"Cuộc kiểm tra «{cmd.inspection_id}» không kiểm tra «{cmd.subject_id}»",
-                              f"Inspection '{cmd.inspection_id}' is not about '{cmd.subject_id}'",
-                              field="inspection_id")
+            raise R.INSPECTION_OF_OTHER_SUBJECT(ident=cmd.inspection_id, sid=cmd.subject_id)
         found = [v for v in inspection.violations if v <= decided]
     latest = max([v for _, v in violations] + found)
     check_limitation(cmd.subject_kind, cmd.form, latest, decided, rules)
@@ -329,38 +325,29 @@ def _live_case(case: Case, case_id: str) -> None:
     if not case.exists:
         raise case_not_found(case_id)
     if case.annulled_on:
-        raise Conflict("case_annulled", f"Quyết định kỷ luật «{case_id}» đã bị hủy ngày {vn(case.annulled_on)}",
-                       f"Decision '{case_id}' was annulled on {vn(case.annulled_on)}", field="case_id")
+        raise R.CASE_ANNULLED(case_id=case_id, day=vn(case.annulled_on))
 
 
 def _not_before_decision(case: Case, day: dt.date, field_: str, what_vi: str, what_en: str) -> None:
     if day < case.decided_on:
-        raise DomainError("before_decision", f"{what_vi} {vn(day)} trước ngày quyết định {vn(case.decided_on)}",
-                          f"{what_en} {vn(day)} precedes the decision of {vn(case.decided_on)}", field=field_)
+        raise R.BEFORE_DECISION(what_vi=what_vi, what_en=what_en, day=vn(day), decided=vn(case.decided_on),
+                                field=field_)
 
 
 def appeal(case: Case, cmd, rules: Rules, today: dt.date) -> list[Decided]:
     """Khiếu nại: within ``appeal_months`` of the day the subject received the decision."""
     _live_case(case, cmd.case_id)
     if case.appealed_on:
-        raise Conflict("already_appealed", f"Quyết định «{cmd.case_id}» đã bị khiếu nại ngày {vn(case.appealed_on)}",
-                       f"Decision '{cmd.case_id}' was already appealed on {vn(case.appealed_on)}", field="case_id")
+        raise R.ALREADY_APPEALED(case_id=cmd.case_id, day=vn(case.appealed_on))
     not_in_future(cmd.occurred_on, today)
     received = cmd.received_on or case.announced_on
     _not_before_decision(case, received, "received_on", "Ngày nhận quyết định", "Receipt")
     if cmd.occurred_on < received:
-        raise DomainError("appeal_before_receipt",
-                          f"Ngày khiếu nại {vn(cmd.occurred_on)} trước ngày nhận quyết định {vn(received)}",
-                          f"Appeal {vn(cmd.occurred_on)} precedes receipt of the decision {vn(received)}",
-                          field="occurred_on")
+        raise R.APPEAL_BEFORE_RECEIPT(day=vn(cmd.occurred_on), received=vn(received))
     last_day = add_months(received, rules.appeal_months)
     if cmd.occurred_on > last_day:
-        raise DomainError(
-            "appeal_late",
-            f"Quá thời hạn khiếu nại ({rules.appeal_months} tháng, {rules.source('appeal_months')}): nhận quyết định "
-            f"ngày {vn(received)}, hạn đến hết ngày {vn(last_day)}, khiếu nại ngày {vn(cmd.occurred_on)}",
-            f"Appeal too late ({rules.appeal_months} month): decision received {vn(received)}, deadline "
-            f"{vn(last_day)}, appeal lodged {vn(cmd.occurred_on)}", field="occurred_on")
+        raise R.APPEAL_LATE(months=rules.appeal_months, source=rules.source("appeal_months"), received=vn(received),
+                            last_day=vn(last_day), day=vn(cmd.occurred_on))
     return [Decided(DisciplineAppealed(case_id=cmd.case_id, received_on=received), cmd.occurred_on, case.org_unit_id)]
 
 
@@ -371,8 +358,7 @@ def change(case: Case, subject_at_decision: Subject, cmd, today: dt.date) -> lis
     not_in_future(cmd.occurred_on, today)
     _not_before_decision(case, cmd.occurred_on, "occurred_on", "Ngày thay đổi", "The change")
     if cmd.form == case.form:
-        raise DomainError("form_unchanged", f"Hình thức kỷ luật đã là «{FORM_VI[cmd.form]}»",
-                          f"The form is already '{cmd.form}'", field="form")
+        raise R.FORM_UNCHANGED(form_vi=FORM_VI[cmd.form], form=cmd.form)
     check_form(subject_at_decision, cmd.form, case.post)
     payload = DisciplineChanged(case_id=cmd.case_id, form=cmd.form, subject_kind=case.subject_kind,
                                 subject_id=case.subject_id, decided_by=cmd.decided_by,
@@ -394,21 +380,15 @@ def resolve_appeal(case: Case, subject_at_decision: Subject, cmd, today: dt.date
     """Giải quyết khiếu nại: upheld, changed or annulled — only while an appeal is pending."""
     _live_case(case, cmd.case_id)
     if not case.appeal_pending:
-        raise DomainError("no_pending_appeal", f"Quyết định «{cmd.case_id}» không có khiếu nại đang chờ giải quyết",
-                          f"Decision '{cmd.case_id}' has no pending appeal", field="case_id")
+        raise R.NO_PENDING_APPEAL(case_id=cmd.case_id)
     if cmd.occurred_on < case.appealed_on:
-        raise DomainError("resolved_before_appeal",
-                          f"Ngày giải quyết {vn(cmd.occurred_on)} trước ngày khiếu nại {vn(case.appealed_on)}",
-                          f"Resolution {vn(cmd.occurred_on)} precedes the appeal of {vn(case.appealed_on)}",
-                          field="occurred_on")
+        raise R.RESOLVED_BEFORE_APPEAL(day=vn(cmd.occurred_on), appealed=vn(case.appealed_on))
     if cmd.outcome == "changed":
         if cmd.form is None:
-            raise DomainError("form_required", "Thay đổi hình thức kỷ luật thì phải ghi hình thức mới",
-                              "A changed outcome needs the new form", field="form")
+            raise R.FORM_REQUIRED()
         return change(case, subject_at_decision, cmd, today)
     if cmd.form is not None:
-        raise DomainError("form_not_expected", "Chỉ ghi hình thức mới khi thay đổi hình thức kỷ luật",
-                          "A new form is given only for a changed outcome", field="form")
+        raise R.FORM_NOT_EXPECTED()
     if cmd.outcome == "annulled":
         return annul(case, cmd, today)
     not_in_future(cmd.occurred_on, today)
@@ -419,6 +399,4 @@ def resolve_appeal(case: Case, subject_at_decision: Subject, cmd, today: dt.date
 def _check_same_subject(case: Case, cmd) -> None:
     kind, sid = getattr(cmd, "subject_kind", None), getattr(cmd, "subject_id", None)
     if (kind and kind != case.subject_kind) or (sid and sid != case.subject_id):
-        raise DomainError("case_of_other_subject",
-                          f"Vụ kỷ luật «{case.case_id}» không phải của «{sid}»",
-                          f"Case '{case.case_id}' is not about '{sid}'", field="subject_id")
+        raise R.CASE_OF_OTHER_SUBJECT(case_id=case.case_id, sid=sid)
