@@ -14,6 +14,9 @@ from shared.application import Decided
 from shared.catalog.discipline import (DisciplineAnnulled, DisciplineAppealed, DisciplineApplied,
                                        DisciplineChanged, DisciplineUpheld, InspectionConcluded,
                                        InspectionOpened, SupervisionConcluded, SupervisionOpened)
+from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, ChangeDiscipline,
+                                         ConcludeInspection, ConcludeSupervision, OpenInspection, OpenSupervision,
+                                         ResolveAppeal)
 from shared.errors import DomainError
 from shared.rules import Rules
 from shared.events import by_type, fold as fold_events
@@ -142,7 +145,8 @@ def _what(supervision: bool) -> tuple[str, str]:
     return ("cuộc giám sát", "supervision") if supervision else ("cuộc kiểm tra", "inspection")
 
 
-def open_inquiry(state: Inquiry, subject: Subject, cmd, today: dt.date, supervision: bool) -> list[Decided]:
+def open_inquiry(state: Inquiry, subject: Subject, cmd: OpenInspection | OpenSupervision, today: dt.date,
+                 supervision: bool) -> list[Decided]:
     vi, en = _what(supervision)
     ident = cmd.supervision_id if supervision else cmd.inspection_id
     if state.exists:
@@ -155,8 +159,8 @@ def open_inquiry(state: Inquiry, subject: Subject, cmd, today: dt.date, supervis
     return [Decided(payload, cmd.occurred_on, subject.org_unit_id)]
 
 
-def conclude_inquiry(state: Inquiry, org_unit_id: str | None, cmd, today: dt.date,
-                     supervision: bool) -> list[Decided]:
+def conclude_inquiry(state: Inquiry, org_unit_id: str | None, cmd: ConcludeInspection | ConcludeSupervision,
+                     today: dt.date, supervision: bool) -> list[Decided]:
     vi, en = _what(supervision)
     ident = cmd.supervision_id if supervision else cmd.inspection_id
     if not state.exists:
@@ -288,8 +292,8 @@ def check_limitation(subject_kind: str, form: str, latest_violation: dt.date, de
                                      "decided_on": decided_on.isoformat()})
 
 
-def apply_discipline(case: Case, subject: Subject, inspection: Inquiry | None, cmd, rules: Rules,
-                     today: dt.date) -> list[Decided]:
+def apply_discipline(case: Case, subject: Subject, inspection: Inquiry | None, cmd: ApplyDiscipline,
+                     rules: Rules, today: dt.date) -> list[Decided]:
     if case.exists:
         raise R.CASE_EXISTS(case_id=cmd.case_id)
     decided = cmd.occurred_on
@@ -334,7 +338,7 @@ def _not_before_decision(case: Case, day: dt.date, field_: str, what_vi: str, wh
                                 field=field_)
 
 
-def appeal(case: Case, cmd, rules: Rules, today: dt.date) -> list[Decided]:
+def appeal(case: Case, cmd: AppealDiscipline, rules: Rules, today: dt.date) -> list[Decided]:
     """Khiếu nại: within ``appeal_months`` of the day the subject received the decision."""
     _live_case(case, cmd.case_id)
     if case.appealed_on:
@@ -351,7 +355,8 @@ def appeal(case: Case, cmd, rules: Rules, today: dt.date) -> list[Decided]:
     return [Decided(DisciplineAppealed(case_id=cmd.case_id, received_on=received), cmd.occurred_on, case.org_unit_id)]
 
 
-def change(case: Case, subject_at_decision: Subject, cmd, today: dt.date) -> list[Decided]:
+def change(case: Case, subject_at_decision: Subject, cmd: ChangeDiscipline | ResolveAppeal,
+           today: dt.date) -> list[Decided]:
     """A new form, on appeal or by a higher body's review; allowed for who the subject was."""
     _live_case(case, cmd.case_id)
     _check_same_subject(case, cmd)
@@ -366,7 +371,7 @@ def change(case: Case, subject_at_decision: Subject, cmd, today: dt.date) -> lis
     return [Decided(payload, cmd.occurred_on, case.org_unit_id)]
 
 
-def annul(case: Case, cmd, today: dt.date) -> list[Decided]:
+def annul(case: Case, cmd: AnnulDiscipline | ResolveAppeal, today: dt.date) -> list[Decided]:
     _live_case(case, cmd.case_id)
     _check_same_subject(case, cmd)
     not_in_future(cmd.occurred_on, today)
@@ -376,7 +381,7 @@ def annul(case: Case, cmd, today: dt.date) -> list[Decided]:
     return [Decided(payload, cmd.occurred_on, case.org_unit_id)]
 
 
-def resolve_appeal(case: Case, subject_at_decision: Subject, cmd, today: dt.date) -> list[Decided]:
+def resolve_appeal(case: Case, subject_at_decision: Subject, cmd: ResolveAppeal, today: dt.date) -> list[Decided]:
     """Giải quyết khiếu nại: upheld, changed or annulled — only while an appeal is pending."""
     _live_case(case, cmd.case_id)
     if not case.appeal_pending:
@@ -396,7 +401,7 @@ def resolve_appeal(case: Case, subject_at_decision: Subject, cmd, today: dt.date
                     case.org_unit_id)]
 
 
-def _check_same_subject(case: Case, cmd) -> None:
+def _check_same_subject(case: Case, cmd: ChangeDiscipline | AnnulDiscipline | ResolveAppeal) -> None:
     kind, sid = getattr(cmd, "subject_kind", None), getattr(cmd, "subject_id", None)
     if (kind and kind != case.subject_kind) or (sid and sid != case.subject_id):
         raise R.CASE_OF_OTHER_SUBJECT(case_id=case.case_id, sid=sid)

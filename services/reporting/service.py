@@ -11,7 +11,8 @@ from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParam
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import NotFound
 from shared.importing import run_import
-from shared.runtime import EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler, query
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler,
+                            query)
 
 from services.reporting import (anomalies, application, audit, causes, early_warnings, evaluation, meeting_quality,
                                 membership, paging, term_table, yearly)
