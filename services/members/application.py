@@ -13,13 +13,13 @@ from functools import partial
 from shared.application import Context, Decided, execute
 from shared.catalog.members import RECORD_PERSONAL
 from shared.contracts import members as c
-from shared.errors import DomainError
 from shared.events import Envelope
 from shared.eventstore import EventStore
 from shared.personal import ShreddedError, Vault
 from shared.rules import rules_on
 
 from services.members import candidates, domain, lifecycle, rating
+from services.members import rules as R
 from services.members.domain import GRASSROOTS_KINDS
 from services.members.index import DisciplineIndex, MembersIndex
 
@@ -74,8 +74,7 @@ def grassroots_of(store: EventStore, org_unit_id: str, on: dt.date) -> str:
     for unit in ancestors(store, org_unit_id, on):
         if unit.kind in GRASSROOTS_KINDS:
             return unit.org_unit_id
-    raise DomainError("no_grassroots", f"Không xác định được tổ chức cơ sở của «{org_unit_id}»",
-                      f"No grassroots organisation above '{org_unit_id}'", field="member_id")
+    raise R.NO_GRASSROOTS(org_unit_id=org_unit_id)
 
 
 # --- personal data ---------------------------------------------------------------------------------
@@ -84,8 +83,7 @@ def sealed_fields(deps: Deps, subject: str, cmd, fields) -> dict:
     try:
         return {f: deps.vault.seal(subject, getattr(cmd, f)) for f in fields if getattr(cmd, f, None) is not None}
     except ShreddedError:
-        raise DomainError("personal_data_shredded", "Dữ liệu cá nhân của người này đã bị xóa theo yêu cầu",
-                          "This person's personal data was shredded", field="member_id") from None
+        raise R.PERSON_SHREDDED() from None
 
 
 def card_stream(deps: Deps, number: str) -> str:
@@ -165,8 +163,7 @@ def hold_dialogue(store, cmd: c.HoldDialogue, ctx: Context, deps: Deps | None = 
     def decide(unit):
         domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
         if cmd.occurred_on.year != cmd.year:
-            raise DomainError("wrong_year", f"Cuộc gặp mặt năm {cmd.year} phải diễn ra trong năm đó",
-                              f"The {cmd.year} meeting must take place in that year", field="year")
+            raise R.WRONG_YEAR(year=cmd.year)
         return [Decided(DialogueHeld(org_unit_id=cmd.org_unit_id, year=cmd.year, member_ids=cmd.member_ids),
                         cmd.occurred_on, cmd.org_unit_id)]
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)

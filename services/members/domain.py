@@ -12,12 +12,13 @@ from shared.application import Decided
 from shared.catalog.common import MEMBER_HOLDING_KINDS
 from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDissolved, OrgUnitMerged,
                                     OrgUnitMoved, OrgUnitRenamed)
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import DomainError
 from shared.events import Envelope
 from shared.events import fold as fold_events
 from shared.personal import is_sealed
 
 from shared.dates import add_months, months_between, vn
+from services.members import rules as R
 
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
            "grassroots_cell": "Chi bộ cơ sở", "branch": "Đảng bộ bộ phận", "cell": "Chi bộ trực thuộc"}
@@ -76,50 +77,41 @@ def fold_org_unit(events: list[Envelope], on: dt.date | None = None) -> OrgUnit:
     return fold_events(evolve_org_unit, OrgUnit(), (e for e in events if on is None or e.occurred_on <= on))
 
 
-def unit_not_found(org_unit_id: str, field: str) -> NotFound:
-    return NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org_unit_id}»",
-                    f"Party organisation '{org_unit_id}' not found", field=field)
+def unit_not_found(org_unit_id: str, field: str) -> DomainError:
+    return R.ORG_UNIT_NOT_FOUND(org_unit_id=org_unit_id, field=field)
 
 
 def require_active_unit(unit: OrgUnit | None, org_unit_id: str, field: str) -> OrgUnit:
     if unit is None or not unit.exists:
         raise unit_not_found(org_unit_id, field)
     if not unit.active:
-        raise DomainError("org_unit_inactive",
-                          f"Tổ chức đảng «{org_unit_id}» đã giải thể hoặc hợp nhất từ ngày {vn(unit.closed_on)}",
-                          f"Party organisation '{org_unit_id}' was dissolved or merged on {vn(unit.closed_on)}",
-                          field=field)
+        raise R.ORG_UNIT_INACTIVE(org_unit_id=org_unit_id, day=vn(unit.closed_on), field=field)
     return unit
 
 
 def require_member_holding(unit: OrgUnit, field: str) -> None:
     if not unit.holds_members:
-        raise DomainError("org_unit_holds_no_members",
-                          f"{KIND_VI[unit.kind]} «{unit.name}» không trực tiếp quản lý đảng viên; hãy chọn một chi bộ",
-                          f"A '{unit.kind}' does not hold members directly; choose a cell", field=field)
+        raise R.ORG_UNIT_HOLDS_NO_MEMBERS(kind_vi=KIND_VI[unit.kind], name=unit.name, kind=unit.kind, field=field)
 
 
 def check_parent(kind: str, parent: OrgUnit | None, parent_id: str | None) -> None:
     allowed = ALLOWED_PARENTS[kind]
     if parent_id is None:
         if None not in allowed:
-            raise DomainError("parent_required", f"{KIND_VI[kind]} phải thuộc một tổ chức cấp trên",
-                              f"A unit of kind '{kind}' needs a parent", field="parent_id")
+            raise R.PARENT_REQUIRED(kind_vi=KIND_VI[kind], kind=kind)
         return
     if parent is None or not parent.exists:
         raise unit_not_found(parent_id, "parent_id")
     if not parent.active:
-        raise DomainError("parent_inactive", f"Tổ chức cấp trên «{parent_id}» đã giải thể hoặc hợp nhất",
-                          f"Parent '{parent_id}' was dissolved or merged", field="parent_id")
+        raise R.PARENT_INACTIVE(parent_id=parent_id)
     if parent.kind not in allowed:
-        raise DomainError("parent_kind_not_allowed", f"{KIND_VI[kind]} không thể trực thuộc {KIND_VI[parent.kind]}",
-                          f"A unit of kind '{kind}' cannot sit under a '{parent.kind}'", field="parent_id")
+        raise R.PARENT_KIND_NOT_ALLOWED(kind_vi=KIND_VI[kind], parent_kind_vi=KIND_VI[parent.kind], kind=kind,
+                                        parent_kind=parent.kind)
 
 
 def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd) -> list[Decided]:
     if unit.exists:
-        raise Conflict("org_unit_exists", f"Tổ chức đảng «{cmd.org_unit_id}» đã tồn tại",
-                       f"Party organisation '{cmd.org_unit_id}' already exists", field="org_unit_id")
+        raise R.ORG_UNIT_EXISTS(org_unit_id=cmd.org_unit_id)
     check_parent(cmd.kind, parent, cmd.parent_id)
     payload = OrgUnitCreated(org_unit_id=cmd.org_unit_id, name=cmd.name, kind=cmd.kind, parent_id=cmd.parent_id)
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
@@ -137,9 +129,7 @@ def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     check_parent(unit.kind, parent, cmd.parent_id)
     if cmd.org_unit_id == cmd.parent_id or cmd.org_unit_id in parent_ancestors:
-        raise DomainError("move_into_own_subtree",
-                          f"Không thể chuyển «{unit.name}» vào trong chính tổ chức cấp dưới của nó",
-                          "A unit cannot move under its own subtree", field="parent_id")
+        raise R.MOVE_INTO_OWN_SUBTREE(name=unit.name)
     if unit.parent_id == cmd.parent_id:
         return []
     return [Decided(OrgUnitMoved(org_unit_id=cmd.org_unit_id, parent_id=cmd.parent_id), cmd.occurred_on,
@@ -148,11 +138,8 @@ def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[
 
 def _no_children(unit: OrgUnit, children: list[str], verb_vi: str, verb_en: str) -> None:
     if children:
-        raise DomainError("org_unit_has_sub_units",
-                          f"Không thể {verb_vi} «{unit.name}» khi còn {len(children)} tổ chức trực thuộc; "
-                          f"hãy chuyển hoặc hợp nhất các tổ chức này trước",
-                          f"Cannot {verb_en} '{unit.org_unit_id}' while it has {len(children)} sub-units; "
-                          f"move or merge them first", field="org_unit_id", sub_units=children[:20])
+        raise R.ORG_UNIT_HAS_SUB_UNITS(verb_vi=verb_vi, verb_en=verb_en, name=unit.name, org_unit_id=unit.org_unit_id,
+                                       count=len(children), details={"sub_units": children[:20]})
 
 
 def merge_org_unit(unit: OrgUnit, successor: OrgUnit | None, children: list[str], roster: list[str],
@@ -160,16 +147,12 @@ def merge_org_unit(unit: OrgUnit, successor: OrgUnit | None, children: list[str]
     """Hợp nhất: one ``member.transferred`` (official) per member of the absorbed unit, then the merge."""
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     if cmd.into_org_unit_id == cmd.org_unit_id:
-        raise DomainError("merge_into_itself", "Không thể hợp nhất một tổ chức vào chính nó",
-                          "A unit cannot merge into itself", field="into_org_unit_id")
+        raise R.MERGE_INTO_ITSELF()
     require_active_unit(successor, cmd.into_org_unit_id, "into_org_unit_id")
     _no_children(unit, children, "hợp nhất", "merge")
     if roster and not successor.holds_members:
-        raise DomainError("successor_holds_no_members",
-                          f"«{successor.name}» không trực tiếp quản lý đảng viên nên không thể nhận "
-                          f"{len(roster)} đảng viên của «{unit.name}»",
-                          f"'{cmd.into_org_unit_id}' holds no members, so it cannot take the "
-                          f"{len(roster)} members of '{cmd.org_unit_id}'", field="into_org_unit_id")
+        raise R.SUCCESSOR_HOLDS_NO_MEMBERS(successor=successor.name, count=len(roster), name=unit.name,
+                                           into_org_unit_id=cmd.into_org_unit_id, org_unit_id=cmd.org_unit_id)
     out = [Decided(MemberTransferred(member_id=m, from_org_unit_id=cmd.org_unit_id,
                                      to_org_unit_id=cmd.into_org_unit_id, kind="official", purpose="merge"),
                    cmd.occurred_on, cmd.into_org_unit_id, stream=f"member-{m}") for m in sorted(roster)]
@@ -182,10 +165,7 @@ def dissolve_org_unit(unit: OrgUnit, children: list[str], roster: list[str], cmd
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     _no_children(unit, children, "giải thể", "dissolve")
     if roster:
-        raise DomainError("org_unit_has_members",
-                          f"Không thể giải thể «{unit.name}» khi còn {len(roster)} đảng viên; hãy chuyển sinh hoạt "
-                          f"cho họ trước", f"Cannot dissolve '{cmd.org_unit_id}' while it holds {len(roster)} "
-                          f"members; transfer them first", field="org_unit_id")
+        raise R.ORG_UNIT_HAS_MEMBERS(name=unit.name, count=len(roster), org_unit_id=cmd.org_unit_id)
     return [Decided(OrgUnitDissolved(org_unit_id=cmd.org_unit_id, reason=cmd.reason), cmd.occurred_on,
                     cmd.org_unit_id)]
 
@@ -313,9 +293,8 @@ def fold_member(events: list[Envelope]) -> Member:
     return fold_events(evolve_member, Member(), events)
 
 
-def member_not_found(member_id: str) -> NotFound:
-    return NotFound("member_not_found", f"Không tìm thấy đảng viên «{member_id}»",
-                    f"Member '{member_id}' not found", field="member_id")
+def member_not_found(member_id: str) -> DomainError:
+    return R.MEMBER_NOT_FOUND(member_id=member_id)
 
 
 def require_active_member(member: Member, member_id: str) -> Member:
@@ -327,8 +306,7 @@ def require_active_member(member: Member, member_id: str) -> Member:
                "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
                                                                    "was transferred out of the province")}
         vi, en = how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
-        raise DomainError("member_not_active", f"Đảng viên «{member_id}» {vi} ngày {vn(member.left_on)}",
-                          f"Member '{member_id}' {en} on {vn(member.left_on)}", field="member_id")
+        raise R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
     return member
 
 
@@ -340,13 +318,7 @@ def check_admission_age(birth: dt.date, on: dt.date, special_decision: str | Non
     """Age 18–60 counted in months on the day the cell considers the person (over 60: special decision)."""
     months = age_in_months(birth, on)
     if months < rules.admission_min_age_months:
-        raise DomainError("too_young", f"Người được kết nạp phải đủ 18 tuổi vào ngày {vn(on)} "
-                          f"(khi đó {months // 12} tuổi {months % 12} tháng)",
-                          f"A new member must be at least 18 on {vn(on)} (was {months // 12} years "
-                          f"{months % 12} months)", field="birth_date")
+        raise R.TOO_YOUNG(day=vn(on), years=months // 12, months=months % 12)
     if months > rules.admission_max_age_months and not special_decision:
-        raise DomainError(
-            "too_old", f"Người trên 60 tuổi ({months // 12} tuổi {months % 12} tháng vào ngày {vn(on)}) chỉ được "
-            f"kết nạp khi có quyết định đặc biệt của cấp có thẩm quyền ({rules.source('admission_max_age_months')})",
-            f"Admission over 60 ({months // 12} years {months % 12} months on {vn(on)}) needs a special decision",
-            field="special_age_decision")
+        raise R.TOO_OLD(years=months // 12, months=months % 12, day=vn(on),
+                        source=rules.source("admission_max_age_months"))

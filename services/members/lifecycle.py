@@ -9,10 +9,10 @@ import datetime as dt
 
 from shared.application import Decided
 from shared.catalog import members as ev
-from shared.errors import Conflict, DomainError, NotFound
 from shared.events import EventData
 
 from shared.dates import add_months, months_between, vn
+from services.members import rules as R
 from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, member_not_found,
                                      require_active_member, require_active_unit, require_member_holding)
 
@@ -23,27 +23,19 @@ def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = Non
 
 def check_card(card_holder: str | None, member_id: str) -> None:
     if card_holder and card_holder != member_id:
-        raise Conflict("card_number_taken", "Số thẻ đảng viên này đã cấp cho một đảng viên khác",
-                       "This card number already belongs to another member", field="card_number")
+        raise R.CARD_NUMBER_TAKEN()
 
 
 def check_readmission(member: Member, on: dt.date, rules) -> None:
     """Kết nạp lại: at least 36 months after leaving, once, never after abandoning activity or resigning."""
     if member.active:
-        raise Conflict("member_exists", f"Đảng viên «{member.member_id}» đã có trong danh sách",
-                       f"Member '{member.member_id}' already exists", field="member_id")
+        raise R.MEMBER_EXISTS(member_id=member.member_id)
     if member.left_how in rules.readmission_barred_exits or member.readmitted:
-        raise DomainError("readmission_not_allowed",
-                          "Không được kết nạp lại: đảng viên đã bỏ sinh hoạt, xin ra khỏi Đảng hoặc đã được kết nạp lại một lần",
-                          "Re-admission is not allowed: the member abandoned activity, resigned, or was already "
-                          "re-admitted once", field="member_id")
+        raise R.READMISSION_NOT_ALLOWED()
     earliest = add_months(member.left_on, rules.readmission_min_months)
     if on < earliest:
-        raise DomainError("readmission_too_soon",
-                          f"Chỉ được kết nạp lại sau {rules.readmission_min_months} tháng kể từ ngày ra khỏi Đảng "
-                          f"({vn(member.left_on)}), tức từ ngày {vn(earliest)}",
-                          f"Re-admission only {rules.readmission_min_months} months after leaving "
-                          f"({vn(member.left_on)}), i.e. from {vn(earliest)}", field="occurred_on")
+        raise R.READMISSION_TOO_SOON(months=rules.readmission_min_months, left=vn(member.left_on),
+                                     earliest=vn(earliest))
 
 
 def admit_member(member: Member, unit: OrgUnit | None, cmd, rules, sealed: dict, card_holder: str | None,
@@ -73,8 +65,7 @@ def card_reservation(cmd, rules) -> Decided:
 
 def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
     if member.active:
-        raise Conflict("member_exists", f"Đảng viên «{cmd.member_id}» đã có trong danh sách",
-                       f"Member '{cmd.member_id}' already exists", field="member_id")
+        raise R.MEMBER_EXISTS(member_id=cmd.member_id)
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
     check_card(card_holder, cmd.member_id)
     payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id,
@@ -90,8 +81,7 @@ def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_ho
 def update_record(member: Member, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.shredded:
-        raise DomainError("personal_data_shredded", "Dữ liệu cá nhân của đảng viên này đã bị xóa theo yêu cầu",
-                          "This member's personal data was shredded", field="member_id")
+        raise R.MEMBER_SHREDDED()
     check_card(card_holder, cmd.member_id)
     clear = {k: getattr(cmd, k) for k in ("education", "political_theory", "occupation", "demobilised")
              if getattr(cmd, k) is not None}
@@ -114,17 +104,13 @@ def recognize_official(member: Member, cmd, rules) -> list[Decided]:
     """Công nhận chính thức: after the 12 months' probation, dated from its end even when late."""
     require_active_member(member, cmd.member_id)
     if member.status != "probationary":
-        raise Conflict("not_probationary", f"Đảng viên «{cmd.member_id}» không phải đảng viên dự bị",
-                       f"Member '{cmd.member_id}' is not a probationary member", field="member_id")
+        raise R.NOT_PROBATIONARY(member_id=cmd.member_id)
     decided = cmd.decided_on or cmd.occurred_on
     end = member.probation_end(rules.probation_months)
     if decided < end:
         served = max(0, months_between(member.admitted_on, decided))
-        raise DomainError("probation_not_over",
-                          f"Chưa hết {rules.probation_months} tháng dự bị (mới {served} tháng, kết nạp ngày "
-                          f"{vn(member.admitted_on)}); chỉ xét công nhận chính thức từ ngày {vn(end)}",
-                          f"Probation of {rules.probation_months} months is not over (only {served} months since "
-                          f"{vn(member.admitted_on)}); recognition is possible from {vn(end)}", field="occurred_on")
+        raise R.PROBATION_NOT_OVER(months=rules.probation_months, served=served, admitted=vn(member.admitted_on),
+                                   end=vn(end))
     return _one(ev.MemberRecognizedOfficial(member_id=cmd.member_id, decided_on=decided), member, end)
 
 
@@ -133,21 +119,16 @@ def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided
     study up to 24)."""
     require_active_member(member, cmd.member_id)
     if cmd.from_org_unit_id and cmd.from_org_unit_id != member.org_unit_id:
-        raise DomainError("wrong_from_unit", f"Đảng viên đang sinh hoạt tại «{member.org_unit_id}», "
-                          f"không phải «{cmd.from_org_unit_id}»", f"The member is in '{member.org_unit_id}', "
-                          f"not '{cmd.from_org_unit_id}'", field="from_org_unit_id")
+        raise R.WRONG_FROM_UNIT(current=member.org_unit_id, given=cmd.from_org_unit_id)
     require_member_holding(require_active_unit(target, cmd.to_org_unit_id, "to_org_unit_id"), "to_org_unit_id")
     if cmd.to_org_unit_id == member.org_unit_id:
-        raise DomainError("same_unit", "Đảng viên đã sinh hoạt tại chi bộ này", "The member is already in this unit",
-                          field="to_org_unit_id")
+        raise R.SAME_UNIT()
     if cmd.kind == "temporary":
         if member.host_unit_id:
-            raise Conflict("already_temporary", "Đảng viên đang sinh hoạt tạm thời nơi khác",
-                           "The member is already on a temporary transfer", field="member_id")
+            raise R.ALREADY_TEMPORARY()
         max_m = rules.temporary_study_max_months if cmd.purpose == "study" else rules.temporary_transfer_max_months
         if cmd.until is None:
-            raise DomainError("until_required", "Sinh hoạt tạm thời phải có thời hạn", "A temporary transfer needs "
-                              "an end date", field="until")
+            raise R.UNTIL_REQUIRED()
         months = months_between(cmd.occurred_on, cmd.until)
         limit = add_months(cmd.occurred_on, max_m)
         # work: 3 months to less than 1 year (exactly a year is refused); study: up to 2 years
@@ -155,11 +136,8 @@ def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided
         if months < rules.temporary_transfer_min_months or too_long:
             upto_vi = f"đến {max_m} tháng" if cmd.purpose == "study" else f"đến dưới {max_m} tháng"
             upto_en = f"to {max_m} months" if cmd.purpose == "study" else f"to less than {max_m} months"
-            raise DomainError("temporary_transfer_length",
-                              f"Thời hạn sinh hoạt tạm thời phải từ {rules.temporary_transfer_min_months} tháng "
-                              f"{upto_vi} (đến {vn(cmd.until)} là {months} tháng)",
-                              f"A temporary transfer lasts {rules.temporary_transfer_min_months} months {upto_en} "
-                              f"(until {vn(cmd.until)} is {months} months)", field="until")
+            raise R.TEMPORARY_TRANSFER_LENGTH(min=rules.temporary_transfer_min_months, upto_vi=upto_vi,
+                                              upto_en=upto_en, until=vn(cmd.until), months=months)
     payload = ev.MemberTransferred(member_id=cmd.member_id, from_org_unit_id=member.org_unit_id,
                                    to_org_unit_id=cmd.to_org_unit_id, kind=cmd.kind, until=cmd.until,
                                    purpose=cmd.purpose)
@@ -169,8 +147,7 @@ def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided
 def end_temporary_transfer(member: Member, cmd) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.host_unit_id:
-        raise DomainError("not_temporary", "Đảng viên không sinh hoạt tạm thời", "The member is not on a temporary "
-                          "transfer", field="member_id")
+        raise R.NOT_TEMPORARY()
     return _one(ev.MemberTemporaryTransferEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
@@ -190,8 +167,7 @@ def transfer_out(member: Member, cmd) -> list[Decided]:
 def start_working_away(member: Member, cmd) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.working_away:
-        raise Conflict("already_working_away", "Đảng viên đang đi làm ăn xa", "The member is already working away",
-                       field="member_id")
+        raise R.ALREADY_WORKING_AWAY()
     return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=cmd.contact,
                                             expected_return=cmd.expected_return), member, cmd.occurred_on)
 
@@ -207,10 +183,7 @@ def start_abroad(member: Member, cmd, rules) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
-        raise DomainError("abroad_needs_transfer",
-                          f"Ra nước ngoài từ {rules.abroad_transfer_months} tháng trở lên phải chuyển sinh hoạt đảng "
-                          f"ra nước ngoài", f"Going abroad for {rules.abroad_transfer_months} months or more "
-                          f"requires a transfer abroad", field="expected_return")
+        raise R.ABROAD_NEEDS_TRANSFER(months=rules.abroad_transfer_months)
     if member.abroad:
         return []
     return _one(ev.MemberAbroadStarted(member_id=cmd.member_id, country=cmd.country,
@@ -231,14 +204,10 @@ def exempt(member: Member, cmd, rules, sealed_reason: str | None) -> list[Decide
         max_m = rules.exemption_max_months_other_grounds
         if cmd.until is None or cmd.until > add_months(cmd.occurred_on, max_m):
             length = f"đến {vn(cmd.until)}" if cmd.until else "không thời hạn"
-            raise DomainError("exemption_too_long",
-                              f"Miễn sinh hoạt vì lý do «{cmd.ground}» tối đa {max_m} tháng "
-                              f"(chậm nhất đến {vn(add_months(cmd.occurred_on, max_m))}); đề nghị {length}",
-                              f"An exemption on the ground '{cmd.ground}' lasts at most {max_m} months "
-                              f"(until {vn(add_months(cmd.occurred_on, max_m))} at the latest)", field="until")
+            raise R.EXEMPTION_TOO_LONG(ground=cmd.ground, max=max_m, latest=vn(add_months(cmd.occurred_on, max_m)),
+                                       length=length)
     if cmd.until and cmd.until <= cmd.occurred_on:
-        raise DomainError("until_before_start", "Ngày kết thúc phải sau ngày bắt đầu", "The end must follow the start",
-                          field="until")
+        raise R.UNTIL_BEFORE_START()
     return _one(ev.MemberExempted(member_id=cmd.member_id, ground=cmd.ground, until=cmd.until,
                                   decided_by=cmd.decided_by, health_reason=sealed_reason), member, cmd.occurred_on)
 
@@ -277,8 +246,7 @@ def make_commitment(member: Member, cmd) -> list[Decided]:
 def plan_remediation(member: Member, cmd) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if cmd.due_on <= cmd.occurred_on:
-        raise DomainError("due_before_plan", "Hạn khắc phục phải sau ngày lập kế hoạch",
-                          "The remediation due date must follow the plan", field="due_on")
+        raise R.DUE_BEFORE_PLAN()
     return _one(ev.MemberRemediationPlanned(member_id=cmd.member_id, year=cmd.year, due_on=cmd.due_on,
                                             items=cmd.items), member, cmd.occurred_on)
 
@@ -302,8 +270,7 @@ def repay_loan(member: Member, cmd) -> list[Decided]:
     if not member.exists:
         raise member_not_found(cmd.member_id)
     if cmd.loan_id not in member.loans:
-        raise DomainError("loan_not_found", f"Không có khoản vay «{cmd.loan_id}» đang mở",
-                          f"No open loan '{cmd.loan_id}'", field="loan_id")
+        raise R.LOAN_NOT_FOUND(loan_id=cmd.loan_id)
     return _one(ev.MemberLoanRepaid(member_id=cmd.member_id, loan_id=cmd.loan_id), member, cmd.occurred_on)
 
 
@@ -313,8 +280,7 @@ def remove(member: Member, cmd) -> list[Decided]:
     """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
     require_active_member(member, cmd.member_id)
     if cmd.ground == "failed_probation" and member.status != "probationary":
-        raise DomainError("not_probationary", "Chỉ xóa tên vì không đủ tư cách dự bị đối với đảng viên dự bị",
-                          "Removal for failed probation applies to probationary members only", field="ground")
+        raise R.REMOVAL_NEEDS_PROBATIONARY()
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
 
 
@@ -322,25 +288,19 @@ def resign(member: Member, open_cases: list[str], cmd) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
     require_active_member(member, cmd.member_id)
     if open_cases:
-        raise DomainError("discipline_case_open",
-                          "Không giải quyết cho ra khỏi Đảng khi đảng viên đang bị xem xét kỷ luật; phải xử lý kỷ luật trước",
-                          "Resignation is refused while a discipline case is open against the member",
-                          field="member_id", cases=open_cases)
+        raise R.DISCIPLINE_CASE_OPEN(details={"cases": open_cases})
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
 def check_expulsion_case(cmd, decision: tuple[str, str] | None) -> None:
     """An expulsion cites a discipline decision that exists, concerns this member and expels."""
     if decision is None:
-        raise NotFound("case_not_found", f"Không có quyết định kỷ luật «{cmd.case_id}» đang có hiệu lực",
-                       f"No discipline decision '{cmd.case_id}' in force", field="case_id")
+        raise R.EXPULSION_NOT_FOUND(case_id=cmd.case_id)
     member_id, form = decision
     if member_id != cmd.member_id:
-        raise DomainError("case_not_about_member", f"Vụ kỷ luật «{cmd.case_id}» không phải của đảng viên «{cmd.member_id}»",
-                          f"Case '{cmd.case_id}' does not concern member '{cmd.member_id}'", field="case_id")
+        raise R.CASE_NOT_ABOUT_MEMBER(case_id=cmd.case_id, member_id=cmd.member_id)
     if form != "expulsion":
-        raise DomainError("case_not_expulsion", f"Quyết định kỷ luật «{cmd.case_id}» không phải hình thức khai trừ",
-                          f"Decision '{cmd.case_id}' is not an expulsion", field="case_id")
+        raise R.CASE_NOT_EXPULSION(case_id=cmd.case_id)
 
 
 def expel(member: Member, cmd, reaction: bool = False) -> list[Decided]:
