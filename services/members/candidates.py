@@ -12,7 +12,7 @@ from shared.catalog.members import (CandidateAdmissionDecided, CandidateAwarenes
                                     CandidateRegistered)
 from shared.errors import DomainError
 from shared.events import Envelope
-from shared.events import fold as fold_events
+from shared.events import by_type, fold as fold_events
 
 from shared.dates import add_working_days, vn
 from services.members import rules as R
@@ -46,19 +46,17 @@ def date_or_sealed(value) -> dt.date | str | None:
     return dt.date.fromisoformat(str(value))
 
 
-def evolve_candidate(state: Candidate, e: Envelope) -> Candidate:
-    d = e.data
-    if e.type == "candidate.registered":
-        return Candidate(d["candidate_id"], d["org_unit_id"], date_or_sealed(d["birth_date"]), e.occurred_on)
-    if e.type == "candidate.awareness_class_completed":
-        return replace(state, class_on=e.occurred_on)
-    if e.type == "candidate.background_verified":
-        return replace(state, verified_on=e.occurred_on)
-    if e.type == "candidate.cell_resolution_passed":
-        return replace(state, resolution_on=e.occurred_on, special_age_decision=d.get("special_age_decision"))
-    if e.type == "candidate.admission_decided":
-        return replace(state, decided_on=e.occurred_on, member_id=d["member_id"])
-    return state
+evolve_candidate = by_type({
+    "candidate.registered": lambda state, e: Candidate(e.data["candidate_id"], e.data["org_unit_id"],
+                                                       date_or_sealed(e.data["birth_date"]), e.occurred_on),
+    "candidate.awareness_class_completed": lambda state, e: replace(state, class_on=e.occurred_on),
+    "candidate.background_verified": lambda state, e: replace(state, verified_on=e.occurred_on),
+    "candidate.cell_resolution_passed":
+        lambda state, e: replace(state, resolution_on=e.occurred_on,
+                                 special_age_decision=e.data.get("special_age_decision")),
+    "candidate.admission_decided": lambda state, e: replace(state, decided_on=e.occurred_on,
+                                                            member_id=e.data["member_id"]),
+})
 
 
 def fold_candidate(events: list[Envelope]) -> Candidate:

@@ -14,7 +14,7 @@ from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDi
                                     OrgUnitMoved, OrgUnitRenamed)
 from shared.errors import DomainError
 from shared.events import Envelope
-from shared.events import fold as fold_events
+from shared.events import by_type, fold as fold_events
 from shared.personal import is_sealed
 
 from shared.dates import add_months, months_between, vn
@@ -57,19 +57,15 @@ class OrgUnit:
         return self.kind in MEMBER_HOLDING_KINDS
 
 
-def evolve_org_unit(state: OrgUnit, event: Envelope) -> OrgUnit:
-    d = event.data
-    if event.type == "org_unit.created":
-        return OrgUnit(d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), True, event.occurred_on)
-    if event.type == "org_unit.renamed":
-        return replace(state, name=d["name"])
-    if event.type == "org_unit.moved":
-        return replace(state, parent_id=d["parent_id"])
-    if event.type == "org_unit.merged":
-        return replace(state, active=False, closed_on=event.occurred_on, successor_id=d["into_org_unit_id"])
-    if event.type == "org_unit.dissolved":
-        return replace(state, active=False, closed_on=event.occurred_on)
-    return state
+evolve_org_unit = by_type({
+    "org_unit.created": lambda state, e: OrgUnit(e.data["org_unit_id"], e.data["name"], e.data["kind"],
+                                                 e.data.get("parent_id"), True, e.occurred_on),
+    "org_unit.renamed": lambda state, e: replace(state, name=e.data["name"]),
+    "org_unit.moved": lambda state, e: replace(state, parent_id=e.data["parent_id"]),
+    "org_unit.merged": lambda state, e: replace(state, active=False, closed_on=e.occurred_on,
+                                                successor_id=e.data["into_org_unit_id"]),
+    "org_unit.dissolved": lambda state, e: replace(state, active=False, closed_on=e.occurred_on),
+})
 
 
 def fold_org_unit(events: list[Envelope], on: dt.date | None = None) -> OrgUnit:
@@ -230,63 +226,78 @@ def date_or_sealed(value) -> dt.date | str | None:
     return dt.date.fromisoformat(str(value))
 
 
-def evolve_member(state: Member, event: Envelope) -> Member:
-    d, t, on = event.data, event.type, event.occurred_on
-    if t == "member.admitted":
-        return Member(d["member_id"], d["org_unit_id"], "probationary", on, date_or_sealed(d["birth_date"]),
-                      d["sex"], d.get("demobilised", "none"), admissions=state.admissions + 1,
-                      readmitted=state.admissions > 0, left_on=state.left_on, left_how=state.left_how,
-                      record={**state.record, **_record_of(d)}, shredded=state.shredded)
-    if t == "member.transferred_in":
-        admitted = d.get("admitted_on")
-        return Member(d["member_id"], d["org_unit_id"], d.get("status", "official"),
-                      dt.date.fromisoformat(admitted) if admitted else None,
-                      date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
-                      papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
-                      record={**state.record, **_record_of(d)}, shredded=state.shredded)
-    if t == "member.record_updated":
-        rec = {**state.record, **_record_of(d)}
-        return replace(state, record=rec, demobilised=d.get("demobilised") or state.demobilised)
-    if t == "member.personal_data_shredded":
-        return replace(state, shredded=True)
-    if t == "member.new_member_class_completed":
-        return replace(state, class_done=True)
-    if t == "member.recognized_official":
-        return replace(state, status="official")
-    if t == "member.transferred":
-        if d["kind"] == "temporary":
-            return replace(state, host_unit_id=d["to_org_unit_id"],
-                           temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None)
-        due = None if d.get("purpose") == "merge" else d["to_org_unit_id"]
-        return replace(state, org_unit_id=d["to_org_unit_id"], host_unit_id=None, temporary_until=None,
-                       papers_due_unit=due)
-    if t == "member.temporary_transfer_ended":
-        return replace(state, host_unit_id=None, temporary_until=None)
-    if t == "member.transfer_papers_presented":
-        return replace(state, papers_due_unit=None)
-    if t == "member.exempted":
-        return replace(state, exemption=(d["ground"], d.get("until")))
-    if t == "member.exemption_ended":
-        return replace(state, exemption=None)
-    if t in ("member.working_away_started", "member.working_away_ended"):
-        return replace(state, working_away=t.endswith("started"))
-    if t in ("member.abroad_started", "member.abroad_ended"):
-        return replace(state, abroad=t.endswith("started"))
-    if t == "member.loan_granted":
-        return replace(state, loans=state.loans | {d["loan_id"]})
-    if t == "member.loan_repaid":
-        return replace(state, loans=state.loans - {d["loan_id"]})
-    if t == "member.remediation_planned":
-        return replace(state, remediation_open=state.remediation_open | {d["year"]})
-    if t == "member.remediation_completed":
-        return replace(state, remediation_open=state.remediation_open - {d["year"]})
-    if t in ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out"):
-        how = t.split(".", 1)[1]
-        if t == "member.removed":
-            how = f"removed:{d['ground']}"
-        return replace(state, status=LEFT, left_on=on, left_how=how, host_unit_id=None, exemption=None,
-                       papers_due_unit=None)
-    return state
+def _admitted(state: Member, e: Envelope) -> Member:
+    d = e.data
+    return Member(d["member_id"], d["org_unit_id"], "probationary", e.occurred_on, date_or_sealed(d["birth_date"]),
+                  d["sex"], d.get("demobilised", "none"), admissions=state.admissions + 1,
+                  readmitted=state.admissions > 0, left_on=state.left_on, left_how=state.left_how,
+                  record={**state.record, **_record_of(d)}, shredded=state.shredded)
+
+
+def _transferred_in(state: Member, e: Envelope) -> Member:
+    d = e.data
+    admitted = d.get("admitted_on")
+    return Member(d["member_id"], d["org_unit_id"], d.get("status", "official"),
+                  dt.date.fromisoformat(admitted) if admitted else None,
+                  date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
+                  papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
+                  record={**state.record, **_record_of(d)}, shredded=state.shredded)
+
+
+def _record_updated(state: Member, e: Envelope) -> Member:
+    return replace(state, record={**state.record, **_record_of(e.data)},
+                   demobilised=e.data.get("demobilised") or state.demobilised)
+
+
+def _transferred(state: Member, e: Envelope) -> Member:
+    d = e.data
+    if d["kind"] == "temporary":
+        return replace(state, host_unit_id=d["to_org_unit_id"],
+                       temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None)
+    due = None if d.get("purpose") == "merge" else d["to_org_unit_id"]
+    return replace(state, org_unit_id=d["to_org_unit_id"], host_unit_id=None, temporary_until=None,
+                   papers_due_unit=due)
+
+
+def _left(state: Member, e: Envelope) -> Member:
+    """Removed, resigned, expelled, died or transferred out of the province: off the rolls."""
+    how = e.type.split(".", 1)[1]
+    if e.type == "member.removed":
+        how = f"removed:{e.data['ground']}"
+    return replace(state, status=LEFT, left_on=e.occurred_on, left_how=how, host_unit_id=None, exemption=None,
+                   papers_due_unit=None)
+
+
+def _set(**fields):
+    """A step that sets fixed fields."""
+    return lambda state, e: replace(state, **fields)
+
+
+evolve_member = by_type({
+    "member.admitted": _admitted,
+    "member.transferred_in": _transferred_in,
+    "member.record_updated": _record_updated,
+    "member.personal_data_shredded": _set(shredded=True),
+    "member.new_member_class_completed": _set(class_done=True),
+    "member.recognized_official": _set(status="official"),
+    "member.transferred": _transferred,
+    "member.temporary_transfer_ended": _set(host_unit_id=None, temporary_until=None),
+    "member.transfer_papers_presented": _set(papers_due_unit=None),
+    "member.exempted": lambda state, e: replace(state, exemption=(e.data["ground"], e.data.get("until"))),
+    "member.exemption_ended": _set(exemption=None),
+    "member.working_away_started": _set(working_away=True),
+    "member.working_away_ended": _set(working_away=False),
+    "member.abroad_started": _set(abroad=True),
+    "member.abroad_ended": _set(abroad=False),
+    "member.loan_granted": lambda state, e: replace(state, loans=state.loans | {e.data["loan_id"]}),
+    "member.loan_repaid": lambda state, e: replace(state, loans=state.loans - {e.data["loan_id"]}),
+    "member.remediation_planned":
+        lambda state, e: replace(state, remediation_open=state.remediation_open | {e.data["year"]}),
+    "member.remediation_completed":
+        lambda state, e: replace(state, remediation_open=state.remediation_open - {e.data["year"]}),
+    **{t: _left for t in ("member.removed", "member.resigned", "member.expelled", "member.died",
+                          "member.transferred_out")},
+})
 
 
 def fold_member(events: list[Envelope]) -> Member:
