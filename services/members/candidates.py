@@ -7,6 +7,7 @@ from shared.personal import is_sealed
 from dataclasses import dataclass, replace
 
 from shared.application import Decided
+from shared.contracts import members as c
 from shared.catalog.members import (CandidateAdmissionDecided, CandidateAwarenessClassCompleted,
                                     CandidateBackgroundVerified, CandidateCellResolutionPassed,
                                     CandidateRegistered)
@@ -67,7 +68,7 @@ def candidate_not_found(candidate_id: str) -> DomainError:
     return R.CANDIDATE_NOT_FOUND(candidate_id=candidate_id)
 
 
-def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member | None, cmd,
+def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member | None, cmd: c.RegisterCandidate,
                        sealed_name: str, sealed_birth: str | None = None) -> list[Decided]:
     if cand.exists:
         raise R.CANDIDATE_EXISTS(candidate_id=cmd.candidate_id)
@@ -84,7 +85,11 @@ def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
 
 
-def _existing(cand: Candidate, cmd) -> Candidate:
+#: the commands on a registered candidate
+CandidateStep = c.CompleteAwarenessClass | c.VerifyBackground | c.PassCellResolution | c.DecideAdmission
+
+
+def _existing(cand: Candidate, cmd: CandidateStep) -> Candidate:
     if not cand.exists:
         raise candidate_not_found(cmd.candidate_id)
     if cand.decided_on:
@@ -92,20 +97,20 @@ def _existing(cand: Candidate, cmd) -> Candidate:
     return cand
 
 
-def complete_awareness_class(cand: Candidate, cmd) -> list[Decided]:
+def complete_awareness_class(cand: Candidate, cmd: c.CompleteAwarenessClass) -> list[Decided]:
     if _existing(cand, cmd).class_on:
         return []
     return [Decided(CandidateAwarenessClassCompleted(candidate_id=cmd.candidate_id), cmd.occurred_on,
                     cand.org_unit_id)]
 
 
-def verify_background(cand: Candidate, cmd) -> list[Decided]:
+def verify_background(cand: Candidate, cmd: c.VerifyBackground) -> list[Decided]:
     if _existing(cand, cmd).verified_on:
         return []
     return [Decided(CandidateBackgroundVerified(candidate_id=cmd.candidate_id), cmd.occurred_on, cand.org_unit_id)]
 
 
-def pass_cell_resolution(cand: Candidate, cmd, rules) -> list[Decided]:
+def pass_cell_resolution(cand: Candidate, cmd: c.PassCellResolution, rules) -> list[Decided]:
     _existing(cand, cmd)
     if not cand.class_on:
         raise R.AWARENESS_CLASS_MISSING()
@@ -121,7 +126,7 @@ def decision_deadline(resolution_on: dt.date, rules) -> dt.date:
     return add_working_days(resolution_on, rules.admission_decision_working_days)
 
 
-def decide_admission(cand: Candidate, cmd, rules) -> list[Decided]:
+def decide_admission(cand: Candidate, cmd: c.DecideAdmission, rules) -> list[Decided]:
     _existing(cand, cmd)
     if not cand.resolution_on:
         raise R.CELL_RESOLUTION_MISSING()
@@ -135,7 +140,7 @@ def decide_admission(cand: Candidate, cmd, rules) -> list[Decided]:
                                               decision_no=cmd.decision_no), cmd.occurred_on, cand.org_unit_id)]
 
 
-def check_candidate_for_admission(cand: Candidate, cmd) -> None:
+def check_candidate_for_admission(cand: Candidate, cmd: c.AdmitMember) -> None:
     """An admission naming a candidate: the decision exists and names this member."""
     if not cand.exists:
         raise candidate_not_found(cmd.candidate_id)

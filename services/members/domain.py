@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from shared.application import Decided
+from shared.contracts import members as c
 from shared.catalog.common import MEMBER_HOLDING_KINDS
 from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDissolved, OrgUnitMerged,
                                     OrgUnitMoved, OrgUnitRenamed)
@@ -105,7 +106,7 @@ def check_parent(kind: str, parent: OrgUnit | None, parent_id: str | None) -> No
                                         parent_kind=parent.kind)
 
 
-def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd) -> list[Decided]:
+def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd: c.CreateOrgUnit) -> list[Decided]:
     if unit.exists:
         raise R.ORG_UNIT_EXISTS(org_unit_id=cmd.org_unit_id)
     check_parent(cmd.kind, parent, cmd.parent_id)
@@ -113,14 +114,14 @@ def create_org_unit(unit: OrgUnit, parent: OrgUnit | None, cmd) -> list[Decided]
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
 
 
-def rename_org_unit(unit: OrgUnit, cmd) -> list[Decided]:
+def rename_org_unit(unit: OrgUnit, cmd: c.RenameOrgUnit) -> list[Decided]:
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     if unit.name == cmd.name:
         return []
     return [Decided(OrgUnitRenamed(org_unit_id=cmd.org_unit_id, name=cmd.name), cmd.occurred_on, cmd.org_unit_id)]
 
 
-def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[str], cmd) -> list[Decided]:
+def move_org_unit(unit: OrgUnit, parent: OrgUnit | None, parent_ancestors: list[str], cmd: c.MoveOrgUnit) -> list[Decided]:
     """``parent_ancestors``: the new parent's ancestor ids (a unit cannot go under its own subtree)."""
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     check_parent(unit.kind, parent, cmd.parent_id)
@@ -157,7 +158,7 @@ def merge_org_unit(unit: OrgUnit, successor: OrgUnit | None, children: list[str]
     return out
 
 
-def dissolve_org_unit(unit: OrgUnit, children: list[str], roster: list[str], cmd) -> list[Decided]:
+def dissolve_org_unit(unit: OrgUnit, children: list[str], roster: list[str], cmd: c.DissolveOrgUnit) -> list[Decided]:
     require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
     _no_children(unit, children, "giải thể", "dissolve")
     if roster:

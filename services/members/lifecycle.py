@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.application import Decided
+from shared.contracts import members as c
 from shared.catalog import members as ev
 from shared.events import EventData
 
@@ -38,7 +39,7 @@ def check_readmission(member: Member, on: dt.date, rules) -> None:
                                      earliest=vn(earliest))
 
 
-def admit_member(member: Member, unit: OrgUnit | None, cmd, rules, sealed: dict, card_holder: str | None,
+def admit_member(member: Member, unit: OrgUnit | None, cmd: c.AdmitMember, rules, sealed: dict, card_holder: str | None,
                  resolution_on: dt.date | None = None, special_decision: str | None = None) -> list[Decided]:
     """``resolution_on``: the candidate's cell resolution, on which age is judged (else the admission date)."""
     if member.exists:
@@ -58,12 +59,12 @@ def admit_member(member: Member, unit: OrgUnit | None, cmd, rules, sealed: dict,
     return out
 
 
-def card_reservation(cmd, rules) -> Decided:
+def card_reservation(cmd: c.AdmitMember | c.TransferIn | c.UpdateMemberRecord, rules) -> Decided:
     """Placeholder stream; the application sets the keyed card stream (see application.card_stream)."""
     return Decided(ev.MemberCardReserved(member_id=cmd.member_id), cmd.occurred_on, None, stream="card:")
 
 
-def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
+def transfer_in(member: Member, unit: OrgUnit | None, cmd: c.TransferIn, sealed: dict, card_holder: str | None) -> list[Decided]:
     if member.active:
         raise R.MEMBER_EXISTS(member_id=cmd.member_id)
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
@@ -78,7 +79,7 @@ def transfer_in(member: Member, unit: OrgUnit | None, cmd, sealed: dict, card_ho
     return out
 
 
-def update_record(member: Member, cmd, sealed: dict, card_holder: str | None) -> list[Decided]:
+def update_record(member: Member, cmd: c.UpdateMemberRecord, sealed: dict, card_holder: str | None) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.shredded:
         raise R.MEMBER_SHREDDED()
@@ -93,14 +94,14 @@ def update_record(member: Member, cmd, sealed: dict, card_holder: str | None) ->
     return out
 
 
-def complete_new_member_class(member: Member, cmd) -> list[Decided]:
+def complete_new_member_class(member: Member, cmd: c.CompleteNewMemberClass) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.class_done:
         return []
     return _one(ev.MemberNewMemberClassCompleted(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def recognize_official(member: Member, cmd, rules) -> list[Decided]:
+def recognize_official(member: Member, cmd: c.RecognizeOfficial, rules) -> list[Decided]:
     """Công nhận chính thức: after the 12 months' probation, dated from its end even when late."""
     require_active_member(member, cmd.member_id)
     if member.status != "probationary":
@@ -114,7 +115,7 @@ def recognize_official(member: Member, cmd, rules) -> list[Decided]:
     return _one(ev.MemberRecognizedOfficial(member_id=cmd.member_id, decided_on=decided), member, end)
 
 
-def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided]:
+def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rules) -> list[Decided]:
     """Chuyển sinh hoạt trong tỉnh: official (papers within 30 working days) or temporary (3–12 months;
     study up to 24)."""
     require_active_member(member, cmd.member_id)
@@ -144,14 +145,14 @@ def transfer(member: Member, target: OrgUnit | None, cmd, rules) -> list[Decided
     return [Decided(payload, cmd.occurred_on, cmd.to_org_unit_id)]
 
 
-def end_temporary_transfer(member: Member, cmd) -> list[Decided]:
+def end_temporary_transfer(member: Member, cmd: c.EndTemporaryTransfer) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.host_unit_id:
         raise R.NOT_TEMPORARY()
     return _one(ev.MemberTemporaryTransferEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def present_papers(member: Member, cmd) -> list[Decided]:
+def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.papers_due_unit:
         return []
@@ -159,12 +160,12 @@ def present_papers(member: Member, cmd) -> list[Decided]:
                 member, cmd.occurred_on)
 
 
-def transfer_out(member: Member, cmd) -> list[Decided]:
+def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
-def start_working_away(member: Member, cmd) -> list[Decided]:
+def start_working_away(member: Member, cmd: c.StartWorkingAway) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.working_away:
         raise R.ALREADY_WORKING_AWAY()
@@ -172,14 +173,14 @@ def start_working_away(member: Member, cmd) -> list[Decided]:
                                             expected_return=cmd.expected_return), member, cmd.occurred_on)
 
 
-def end_working_away(member: Member, cmd) -> list[Decided]:
+def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.working_away:
         return []
     return _one(ev.MemberWorkingAwayEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def start_abroad(member: Member, cmd, rules) -> list[Decided]:
+def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
@@ -190,14 +191,14 @@ def start_abroad(member: Member, cmd, rules) -> list[Decided]:
                                        expected_return=cmd.expected_return), member, cmd.occurred_on)
 
 
-def end_abroad(member: Member, cmd) -> list[Decided]:
+def end_abroad(member: Member, cmd: c.EndAbroad) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.abroad:
         return []
     return _one(ev.MemberAbroadEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def exempt(member: Member, cmd, rules, sealed_reason: str | None) -> list[Decided]:
+def exempt(member: Member, cmd: c.ExemptMember, rules, sealed_reason: str | None) -> list[Decided]:
     """Miễn sinh hoạt: old age/illness without end date; other grounds at most 12 months."""
     require_active_member(member, cmd.member_id)
     if cmd.ground not in rules.exemption_open_ended_grounds:
@@ -212,38 +213,38 @@ def exempt(member: Member, cmd, rules, sealed_reason: str | None) -> list[Decide
                                   decided_by=cmd.decided_by, health_reason=sealed_reason), member, cmd.occurred_on)
 
 
-def end_exemption(member: Member, cmd) -> list[Decided]:
+def end_exemption(member: Member, cmd: c.EndExemption) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if not member.exemption:
         return []
     return _one(ev.MemberExemptionEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def introduce_liaison(member: Member, residence: OrgUnit | None, cmd) -> list[Decided]:
+def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.IntroduceLiaison) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     require_active_unit(residence, cmd.residence_org_unit_id, "residence_org_unit_id")
     return _one(ev.MemberLiaisonIntroduced(member_id=cmd.member_id, residence_org_unit_id=cmd.residence_org_unit_id),
                 member, cmd.occurred_on)
 
 
-def record_liaison_feedback(member: Member, cmd) -> list[Decided]:
+def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year, feedback=cmd.feedback),
                 member, cmd.occurred_on)
 
 
-def assign_task(member: Member, cmd) -> list[Decided]:
+def assign_task(member: Member, cmd: c.AssignTask) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     return _one(ev.MemberTaskAssigned(member_id=cmd.member_id, task=cmd.task, due_on=cmd.due_on), member,
                 cmd.occurred_on)
 
 
-def make_commitment(member: Member, cmd) -> list[Decided]:
+def make_commitment(member: Member, cmd: c.MakeCommitment) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     return _one(ev.MemberCommitmentMade(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
-def plan_remediation(member: Member, cmd) -> list[Decided]:
+def plan_remediation(member: Member, cmd: c.PlanRemediation) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if cmd.due_on <= cmd.occurred_on:
         raise R.DUE_BEFORE_PLAN()
@@ -251,14 +252,14 @@ def plan_remediation(member: Member, cmd) -> list[Decided]:
                                             items=cmd.items), member, cmd.occurred_on)
 
 
-def complete_remediation(member: Member, cmd) -> list[Decided]:
+def complete_remediation(member: Member, cmd: c.CompleteRemediation) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if cmd.year not in member.remediation_open:
         return []
     return _one(ev.MemberRemediationCompleted(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
-def grant_loan(member: Member, cmd) -> list[Decided]:
+def grant_loan(member: Member, cmd: c.GrantLoan) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if cmd.loan_id in member.loans:
         return []
@@ -266,7 +267,7 @@ def grant_loan(member: Member, cmd) -> list[Decided]:
                                      due_on=cmd.due_on), member, cmd.occurred_on)
 
 
-def repay_loan(member: Member, cmd) -> list[Decided]:
+def repay_loan(member: Member, cmd: c.RepayLoan) -> list[Decided]:
     if not member.exists:
         raise member_not_found(cmd.member_id)
     if cmd.loan_id not in member.loans:
@@ -276,7 +277,7 @@ def repay_loan(member: Member, cmd) -> list[Decided]:
 
 # --- exits ---------------------------------------------------------------------------------------
 
-def remove(member: Member, cmd) -> list[Decided]:
+def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
     """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
     require_active_member(member, cmd.member_id)
     if cmd.ground == "failed_probation" and member.status != "probationary":
@@ -284,7 +285,7 @@ def remove(member: Member, cmd) -> list[Decided]:
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
 
 
-def resign(member: Member, open_cases: list[str], cmd) -> list[Decided]:
+def resign(member: Member, open_cases: list[str], cmd: c.ResignMember) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
     require_active_member(member, cmd.member_id)
     if open_cases:
@@ -292,7 +293,7 @@ def resign(member: Member, open_cases: list[str], cmd) -> list[Decided]:
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def check_expulsion_case(cmd, decision: tuple[str, str] | None) -> None:
+def check_expulsion_case(cmd: c.ExpelMember, decision: tuple[str, str] | None) -> None:
     """An expulsion cites a discipline decision that exists, concerns this member and expels."""
     if decision is None:
         raise R.EXPULSION_NOT_FOUND(case_id=cmd.case_id)
@@ -303,7 +304,7 @@ def check_expulsion_case(cmd, decision: tuple[str, str] | None) -> None:
         raise R.CASE_NOT_EXPULSION(case_id=cmd.case_id)
 
 
-def expel(member: Member, cmd, reaction: bool = False) -> list[Decided]:
+def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False) -> list[Decided]:
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
@@ -311,12 +312,12 @@ def expel(member: Member, cmd, reaction: bool = False) -> list[Decided]:
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
-def record_death(member: Member, cmd) -> list[Decided]:
+def record_death(member: Member, cmd: c.RecordDeath) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
-def shred(member: Member, cmd) -> list[Decided]:
+def shred(member: Member, cmd: c.ShredMember) -> list[Decided]:
     if not member.exists:
         raise member_not_found(cmd.member_id)
     if member.shredded:

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 
 from shared.application import Decided
+from shared.contracts import members as c
 from shared.catalog.members import MemberRated
 from shared.events import Envelope
 
@@ -33,7 +34,7 @@ def rating_from_points(points: int, thresholds: dict) -> str:
     return "not_complete"
 
 
-def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd, rules,
+def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd: c.RateMember, rules,
          grassroots_id: str) -> list[Decided]:
     require_active_member(member, cmd.member_id)
     if member.exemption:
