@@ -23,7 +23,9 @@ FIELD_VI = {
     "exemption_ground": "Căn cứ miễn đảng phí", "planned_on": "Ngày dự kiến", "agenda": "Chương trình",
     "attends_meetings": "Dự sinh hoạt chi bộ", "member_ids": "Các đảng viên", "admitted_on": "Ngày vào Đảng",
     "introduced_by_member_id": "Đảng viên giới thiệu", "introduced_by_organisation": "Tổ chức giới thiệu",
-    "decision_no": "Số quyết định", "points": "Điểm",
+    "decision_no": "Số quyết định", "points": "Điểm", "grave_matter": "Vi phạm không áp dụng thời hiệu",
+    "introducer_known_since": "Người giới thiệu biết quần chúng từ ngày",
+    "education_level": "Trình độ học vấn",
 }
 
 VALUE_VI = {
@@ -50,6 +52,12 @@ VALUE_VI = {
     "form": {"reprimand": "Khiển trách", "warning": "Cảnh cáo", "dismissal": "Cách chức", "expulsion": "Khai trừ",
              "dissolution": "Giải tán"},
     "reason": {"administrative": "Sắp xếp tổ chức", "discipline": "Kỷ luật"},
+    "grave_matter": {"internal_politics": "Vi phạm chính trị nội bộ",
+                     "national_interest": "Vi phạm về quốc phòng, an ninh, đối ngoại xâm hại lợi ích quốc gia",
+                     "illegal_diploma": "Sử dụng văn bằng, chứng chỉ, chứng nhận không hợp pháp"},
+    "education_level": {"none": "Chưa tốt nghiệp tiểu học", "primary": "Tốt nghiệp tiểu học",
+                        "lower_secondary": "Tốt nghiệp trung học cơ sở",
+                        "upper_secondary": "Tốt nghiệp trung học phổ thông"},
 }
 
 #: excused-absence reasons the cell page offers (free text stays possible through the API)

@@ -68,6 +68,8 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
      {"reprimand": 5, "warning": 10, "dismissal": 10, "expulsion": None}, "QĐ 69 / QĐ 264"),
     ("limitation_years_org_unit", D(1900, 1, 1),
      {"reprimand": 5, "warning": 10, "dissolution": None}, "QĐ 69 / QĐ 264"),
+    ("limitation_exempt_matters", D(1900, 1, 1),
+     ("internal_politics", "national_interest", "illegal_diploma"), "QĐ 69 / QĐ 264"),
     ("discipline_effect_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 39"),
     ("dismissal_bar_months", D(1900, 1, 1), 12, "QĐ 69 / QĐ 264"),
     ("appeal_months", D(1900, 1, 1), 1, "Điều lệ Đảng, Điều 37"),

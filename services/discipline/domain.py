@@ -276,12 +276,12 @@ def limitation_years(subject_kind: str, form: str, rules: Rules) -> int | None:
 
 
 def check_limitation(subject_kind: str, form: str, latest_violation: dt.date, decided_on: dt.date,
-                     rules: Rules) -> None:
+                     rules: Rules, grave_matter: str | None = None) -> None:
     """Thời hiệu: counted from the latest violation (a newer one restarts the clock). A period in
     years ends on the corresponding day of its last year (Bộ luật Dân sự 2015, Điều 147–148), so that
-    day is still within the limit."""
+    day is still within the limit. Expulsion, dissolution and the listed grave matters have none."""
     years = limitation_years(subject_kind, form, rules)
-    if years is None:
+    if years is None or grave_matter in rules.limitation_exempt_matters:
         return
     last_day = add_years(latest_violation, years)
     if decided_on > last_day:
@@ -317,11 +317,11 @@ def apply_discipline(case: Case, subject: Subject, inspection: Inquiry | None, c
             raise R.INSPECTION_OF_OTHER_SUBJECT(ident=cmd.inspection_id, sid=cmd.subject_id)
         found = [v for v in inspection.violations if v <= decided]
     latest = max([v for _, v in violations] + found)
-    check_limitation(cmd.subject_kind, cmd.form, latest, decided, rules)
+    check_limitation(cmd.subject_kind, cmd.form, latest, decided, rules, cmd.grave_matter)
     payload = DisciplineApplied(case_id=cmd.case_id, subject_kind=cmd.subject_kind, subject_id=cmd.subject_id,
                                 form=cmd.form, violation_on=cmd.violation_on, later_violations=cmd.later_violations,
                                 decided_by=cmd.decided_by, announced_on=announced, post=cmd.post,
-                                inspection_id=cmd.inspection_id)
+                                inspection_id=cmd.inspection_id, grave_matter=cmd.grave_matter)
     return [Decided(payload, decided, subject.org_unit_id)]
 
 

@@ -331,7 +331,9 @@ class FactsProjection(Projection):
 
 def latest_violation(d: dict) -> str | None:
     """The limitation clock starts at the latest violation of the case (a newer one restarts it),
-    as the discipline service's decision rule counts it."""
+    as the discipline service's decision rule counts it; a grave matter has no clock (None)."""
+    if d.get("grave_matter"):
+        return None
     days = [x for x in [iso_date(d.get("violation_on"))] + [iso_date(v) for v in d.get("later_violations") or ()] if x]
     return max(days) if days else None
 

@@ -18,6 +18,9 @@ from shared.events import EventData, event_type
 
 Form = Literal["reprimand", "warning", "dismissal", "expulsion", "dissolution"]
 SubjectKind = Literal["member", "org_unit"]
+#: matters never time-barred (không áp dụng thời hiệu): internal politics (chính trị nội bộ); defence,
+#: security or foreign affairs harming the national interest; unlawful diplomas or certificates
+GraveMatter = Literal["internal_politics", "national_interest", "illegal_diploma"]
 InspectionKind = Literal["regular", "signs_of_violation"]
 SupervisionKind = Literal["regular", "thematic"]
 
@@ -95,6 +98,8 @@ class DisciplineApplied(EventData):
     #: the post the member is dismissed from (chức vụ), for a dismissal
     post: Name | None = None
     inspection_id: Id | None = None
+    #: a matter with no limitation period, if the violation is one
+    grave_matter: GraveMatter | None = None
 
 
 @event_type("discipline.appealed")

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Literal
 
 from shared.catalog.common import Id, Name, Text
-from shared.catalog.discipline import Form, InspectionKind, SubjectKind, SupervisionKind, Violation
+from shared.catalog.discipline import Form, GraveMatter, InspectionKind, SubjectKind, SupervisionKind, Violation
 from shared.contracts import Command, Query, Spec
 
 INSPECTORS = ("inspector", "administrator")
@@ -61,6 +61,9 @@ class ApplyDiscipline(Command):
     #: the post held, required for a dismissal (cách chức)
     post: Name | None = None
     inspection_id: Id | None = None
+    #: the violation is a matter never time-barred (chính trị nội bộ; quốc phòng, an ninh, đối ngoại xâm
+    #: hại lợi ích quốc gia; văn bằng, chứng chỉ không hợp pháp)
+    grave_matter: GraveMatter | None = None
 
 
 class AppealDiscipline(Command):
