@@ -22,6 +22,7 @@ RULE_TABLE: list[tuple[str, dt.date, Any, str]] = [
     ("admission_decision_extension_working_days", D(1900, 1, 1), 30, "QĐ 24 / QĐ 294"),
     ("admission_ceremony_working_days", D(1900, 1, 1), 30, "HD 01-HD/TW"),
     ("introducer_known_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 4"),
+    ("admission_min_education", D(1900, 1, 1), "lower_secondary", "QĐ 24 / QĐ 294"),
     # probation
     ("probation_months", D(1900, 1, 1), 12, "Điều lệ Đảng, Điều 5"),
     ("recognition_working_days", D(1900, 1, 1), 30, "Điều lệ Đảng, Điều 5"),

@@ -177,7 +177,7 @@ def register_candidate(store, cmd: c.RegisterCandidate, ctx: Context, deps: Deps
     sealed = sealed_fields(deps, f"candidate:{cmd.candidate_id}", cmd, ("full_name", "birth_date"))
     return execute(store, candidate_stream(cmd.candidate_id), candidates.fold_candidate,
                    lambda cand: candidates.register_candidate(cand, unit, introducer, cmd, sealed["full_name"],
-                                                              sealed["birth_date"]), ctx)
+                                                              sealed["birth_date"], rules_on(cmd.occurred_on)), ctx)
 
 
 def opened_candidate(cand: candidates.Candidate, deps: Deps | None) -> candidates.Candidate:

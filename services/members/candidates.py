@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from shared.labels import value_vi
 from shared.personal import is_sealed
 from dataclasses import dataclass, replace
 
@@ -15,7 +16,7 @@ from shared.errors import DomainError
 from shared.events import Envelope
 from shared.events import by_type, fold as fold_events
 
-from shared.dates import add_working_days, vn
+from shared.dates import add_months, add_working_days, vn
 from services.members import rules as R
 from services.members.domain import (Member, OrgUnit, check_admission_age, require_active_unit,
                                      require_member_holding)
@@ -33,6 +34,7 @@ class Candidate:
     special_age_decision: str | None = None
     decided_on: dt.date | None = None
     member_id: str | None = None
+    education_level: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -49,12 +51,14 @@ def date_or_sealed(value) -> dt.date | str | None:
 
 evolve_candidate = by_type({
     "candidate.registered": lambda state, e: Candidate(e.data["candidate_id"], e.data["org_unit_id"],
-                                                       date_or_sealed(e.data["birth_date"]), e.occurred_on),
+                                                       date_or_sealed(e.data["birth_date"]), e.occurred_on,
+                                                       education_level=e.data.get("education_level")),
     "candidate.awareness_class_completed": lambda state, e: replace(state, class_on=e.occurred_on),
     "candidate.background_verified": lambda state, e: replace(state, verified_on=e.occurred_on),
     "candidate.cell_resolution_passed":
         lambda state, e: replace(state, resolution_on=e.occurred_on,
-                                 special_age_decision=e.data.get("special_age_decision")),
+                                 special_age_decision=e.data.get("special_age_decision"),
+                                 education_level=e.data.get("education_level") or state.education_level),
     "candidate.admission_decided": lambda state, e: replace(state, decided_on=e.occurred_on,
                                                             member_id=e.data["member_id"]),
 })
@@ -68,8 +72,30 @@ def candidate_not_found(candidate_id: str) -> DomainError:
     return R.CANDIDATE_NOT_FOUND(candidate_id=candidate_id)
 
 
+def check_introducer_known(known_since: dt.date | None, registered_on: dt.date, rules) -> None:
+    """An introducing member must have known the candidate for at least 12 months: known since
+    10/3/2019, the earliest registration is 10/3/2020."""
+    months = rules.introducer_known_months
+    if known_since is None:
+        raise R.INTRODUCER_KNOWN_SINCE_REQUIRED(months=months)
+    earliest = add_months(known_since, months)
+    if registered_on < earliest:
+        raise R.INTRODUCER_KNOWN_TOO_SHORT(months=months, since=vn(known_since), earliest=vn(earliest))
+
+
+EDUCATION_ORDER = ("none", "primary", "lower_secondary", "upper_secondary")
+
+
+def check_education(level: str | None, on: dt.date, rules) -> None:
+    """Người vào Đảng: lower-secondary education (tốt nghiệp THCS) or higher, judged at the cell's resolution."""
+    if level is None or EDUCATION_ORDER.index(level) < EDUCATION_ORDER.index(rules.admission_min_education):
+        raise R.EDUCATION_TOO_LOW(recorded_vi=f"hiện ghi «{value_vi('education_level', level)}»" if level
+                                  else "chưa ghi trình độ", recorded_en=level or "nothing", day=vn(on),
+                                  source=rules.source("admission_min_education"))
+
+
 def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member | None, cmd: c.RegisterCandidate,
-                       sealed_name: str, sealed_birth: str | None = None) -> list[Decided]:
+                       sealed_name: str, sealed_birth: str | None = None, rules=None) -> list[Decided]:
     if cand.exists:
         raise R.CANDIDATE_EXISTS(candidate_id=cmd.candidate_id)
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
@@ -77,11 +103,15 @@ def register_candidate(cand: Candidate, unit: OrgUnit | None, introducer: Member
         raise R.INTRODUCER_REQUIRED()
     if cmd.introduced_by_member_id and (introducer is None or introducer.status != "official"):
         raise R.INTRODUCER_NOT_OFFICIAL(member_id=cmd.introduced_by_member_id)
+    if cmd.introduced_by_member_id:
+        check_introducer_known(cmd.introducer_known_since, cmd.occurred_on, rules)
     payload = CandidateRegistered(candidate_id=cmd.candidate_id, org_unit_id=cmd.org_unit_id, full_name=sealed_name,
                                   birth_date=sealed_birth or cmd.birth_date, birth_year=cmd.birth_date.year,
                                   sex=cmd.sex,
                                   introduced_by_member_id=cmd.introduced_by_member_id,
-                                  introduced_by_organisation=cmd.introduced_by_organisation)
+                                  introduced_by_organisation=cmd.introduced_by_organisation,
+                                  introducer_known_since=cmd.introducer_known_since,
+                                  education_level=cmd.education_level)
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
 
 
@@ -117,8 +147,10 @@ def pass_cell_resolution(cand: Candidate, cmd: c.PassCellResolution, rules) -> l
     if not cand.verified_on:
         raise R.BACKGROUND_NOT_VERIFIED()
     check_admission_age(cand.birth_date, cmd.occurred_on, cmd.special_age_decision, rules)
+    check_education(cmd.education_level or cand.education_level, cmd.occurred_on, rules)
     return [Decided(CandidateCellResolutionPassed(candidate_id=cmd.candidate_id,
-                                                  special_age_decision=cmd.special_age_decision),
+                                                  special_age_decision=cmd.special_age_decision,
+                                                  education_level=cmd.education_level),
                     cmd.occurred_on, cand.org_unit_id)]
 
 

@@ -89,6 +89,21 @@ INTRODUCER_REQUIRED = Rule("introducer_required", "Quần chúng phải được
 INTRODUCER_NOT_OFFICIAL = Rule("introducer_not_official", "Người giới thiệu «{member_id}» phải là đảng viên chính thức",
                                "Introducer '{member_id}' must be an official member", f"{CHARTER}, Điều 4",
                                field="introduced_by_member_id")
+INTRODUCER_KNOWN_SINCE_REQUIRED = Rule(
+    "introducer_known_since_required",
+    "Phải ghi ngày đảng viên giới thiệu bắt đầu biết quần chúng (cần ít nhất {months} tháng)",
+    "Give the date since which the introducing member has known the candidate (at least {months} months "
+    "are needed)", f"{CHARTER}, Điều 4", field="introducer_known_since")
+INTRODUCER_KNOWN_TOO_SHORT = Rule(
+    "introducer_known_too_short",
+    "Đảng viên giới thiệu phải biết quần chúng ít nhất {months} tháng (Điều lệ Đảng, Điều 4): biết từ {since}, "
+    "sớm nhất được giới thiệu ngày {earliest}",
+    "The introducing member must have known the candidate for at least {months} months: known since {since}, "
+    "so not before {earliest}", f"{CHARTER}, Điều 4", field="introducer_known_since")
+EDUCATION_TOO_LOW = Rule(
+    "education_too_low", "Người vào Đảng phải tốt nghiệp trung học cơ sở trở lên ({source}); {recorded_vi} vào ngày {day}",
+    "A new member needs lower-secondary education or higher; recorded: {recorded_en} on {day}", QD24_294,
+    field="education_level")
 CANDIDATE_ALREADY_DECIDED = Rule("candidate_already_decided", "Đã có quyết định kết nạp ngày {day}",
                                  "Admission was already decided on {day}", RECORD, Conflict, field="candidate_id")
 AWARENESS_CLASS_MISSING = Rule("awareness_class_missing", "Quần chúng chưa hoàn thành lớp bồi dưỡng nhận thức về Đảng",

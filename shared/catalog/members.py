@@ -28,6 +28,9 @@ from shared.catalog.common import (Demobilised, ExemptionGround, Id, Name, OrgKi
                                    RemovalGround, Sex, Text)
 from shared.events import EventData, event_type
 
+#: general education completed (trình độ giáo dục phổ thông), in order
+EducationLevel = Literal["none", "primary", "lower_secondary", "upper_secondary"]
+
 #: a personal value sealed with its subject's key (``sealed:v1:...``), or clear text in old imports
 Sealed = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
@@ -105,6 +108,9 @@ class CandidateRegistered(EventData):
     birth_year: int | None = None
     introduced_by_member_id: Id | None = None
     introduced_by_organisation: Name | None = None
+    #: since when the introducing member has known the candidate
+    introducer_known_since: dt.date | None = None
+    education_level: EducationLevel | None = None
 
 
 @event_type("candidate.awareness_class_completed")
@@ -121,9 +127,11 @@ class CandidateBackgroundVerified(EventData):
 
 @event_type("candidate.cell_resolution_passed")
 class CandidateCellResolutionPassed(EventData):
-    """Nghị quyết của chi bộ đề nghị kết nạp; the age limits are judged on this date."""
+    """Nghị quyết của chi bộ đề nghị kết nạp; the age limits and education are judged on this date."""
     candidate_id: Id
     special_age_decision: Name | None = None
+    #: the education completed by then, when it changed since the registration
+    education_level: EducationLevel | None = None
 
 
 @event_type("candidate.admission_decided")

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 
 from shared.catalog.common import (Demobilised, ExemptionGround, Id, Name, OrgKind, Rating, RemovalGround,
                                    Sex, Text)
+from shared.catalog.members import EducationLevel
 from shared.contracts import Command, Query, Spec
 
 #: số thẻ đảng viên: 8 digits
@@ -70,6 +71,10 @@ class RegisterCandidate(Command):
     sex: Sex
     introduced_by_member_id: Id | None = None
     introduced_by_organisation: Name | None = None
+    #: since when the introducing member has known the candidate (≥ 12 months before registering)
+    introducer_known_since: dt.date | None = None
+    #: general education completed (lower secondary is required by the cell's resolution)
+    education_level: EducationLevel | None = None
 
 
 class CandidateStep(Command):
@@ -86,6 +91,8 @@ class VerifyBackground(CandidateStep):
 
 class PassCellResolution(CandidateStep):
     special_age_decision: Name | None = None
+    #: the education completed, when it changed since the registration
+    education_level: EducationLevel | None = None
 
 
 class DecideAdmission(CandidateStep):

@@ -120,3 +120,55 @@ def test_resignation_allowed_when_the_inspection_found_no_violation(mb):
     mb.discipline("inspection.concluded", D(2023, 5, 20), inspection_id="KT3", violations=[])
     mb.run("resign_member", occurred_on=D(2023, 6, 1), member_id="M1")
     assert mb.types("member-M1")[-1] == "member.resigned"
+
+
+# --- candidates: an introducer who has known them ≥ 12 months; lower-secondary education -----------
+
+def register(mb, known_since, candidate="K1", education="lower_secondary"):
+    mb.run("register_candidate", occurred_on=D(2020, 1, 2), candidate_id=candidate, org_unit_id="G1C1",
+           full_name="Trần Thị Lan", birth_date=D(1995, 1, 1), sex="female", introduced_by_member_id="INTRO",
+           introducer_known_since=known_since, **({"education_level": education} if education else {}))
+
+
+@pytest.fixture
+def introducer(mb):
+    mb.admit("INTRO", on=D(2016, 1, 1))
+    mb.run("recognize_official", occurred_on=D(2017, 1, 1), member_id="INTRO")
+    return mb
+
+
+def test_an_introducer_who_has_known_the_candidate_exactly_12_months_is_accepted(introducer):
+    register(introducer, D(2019, 1, 2))
+    assert introducer.types("candidate-K1") == ["candidate.registered"]
+
+
+def test_an_introducer_who_has_known_the_candidate_12_months_less_a_day_is_refused(introducer):
+    err = error(register, introducer, D(2019, 1, 3))
+    assert err.code == "introducer_known_too_short" and err.field == "introducer_known_since"
+    assert "12 tháng" in err.message_vi and "03/01/2020" in err.message_vi  # the earliest day it would be allowed
+    assert error(register, introducer, None).code == "introducer_known_since_required"
+    assert introducer.types("candidate-K1") == []  # nothing written
+
+
+def resolve(mb, candidate="K1", **extra):
+    mb.run("complete_awareness_class", occurred_on=D(2020, 2, 1), candidate_id=candidate)
+    mb.run("verify_background", occurred_on=D(2020, 2, 20), candidate_id=candidate)
+    mb.run("pass_cell_resolution", occurred_on=D(2020, 3, 2), candidate_id=candidate, **extra)
+
+
+def test_lower_secondary_education_is_enough_for_the_cell_resolution(introducer):
+    register(introducer, D(2018, 1, 1), "K1", "lower_secondary")
+    resolve(introducer, "K1")
+    register(introducer, D(2018, 1, 1), "K2", "primary")
+    resolve(introducer, "K2", education_level="lower_secondary")  # finished THCS since registering
+    assert introducer.types("candidate-K2")[-1] == "candidate.cell_resolution_passed"
+
+
+def test_primary_education_or_none_recorded_is_refused_at_the_cell_resolution(introducer):
+    register(introducer, D(2018, 1, 1), "K1", "primary")
+    err = error(resolve, introducer, "K1")
+    assert err.code == "education_too_low" and err.field == "education_level"
+    assert "trung học cơ sở" in err.message_vi and "Tốt nghiệp tiểu học" in err.message_vi
+    register(introducer, D(2018, 1, 1), "K2", None)
+    assert error(resolve, introducer, "K2").code == "education_too_low"
+    assert introducer.types("candidate-K1")[-1] == "candidate.background_verified"  # no resolution written

@@ -45,7 +45,8 @@ def _resolved_candidate(mb, resolution_on):
     mb.admit("INTRO", on=D(2016, 1, 1))
     mb.run("recognize_official", occurred_on=D(2017, 1, 1), member_id="INTRO")
     mb.run("register_candidate", occurred_on=D(2020, 1, 2), candidate_id="K1", org_unit_id="G1C1",
-           full_name="Trần Thị Lan", birth_date=D(1995, 1, 1), sex="female", introduced_by_member_id="INTRO")
+           full_name="Trần Thị Lan", birth_date=D(1995, 1, 1), sex="female", introduced_by_member_id="INTRO",
+           introducer_known_since=D(2018, 6, 1), education_level="upper_secondary")
     mb.run("complete_awareness_class", occurred_on=D(2020, 2, 1), candidate_id="K1")
     mb.run("verify_background", occurred_on=D(2020, 2, 20), candidate_id="K1")
     mb.run("pass_cell_resolution", occurred_on=resolution_on, candidate_id="K1")

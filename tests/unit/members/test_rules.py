@@ -108,7 +108,8 @@ def _candidate(mb, birth=D(1995, 1, 1)):
     mb.admit("INTRO", on=D(2016, 1, 1))
     mb.run("recognize_official", occurred_on=D(2017, 1, 1), member_id="INTRO")
     mb.run("register_candidate", occurred_on=D(2020, 1, 2), candidate_id="K1", org_unit_id="G1C1",
-           full_name="Trần Thị Lan", birth_date=birth, sex="female", introduced_by_member_id="INTRO")
+           full_name="Trần Thị Lan", birth_date=birth, sex="female", introduced_by_member_id="INTRO",
+           introducer_known_since=D(2018, 6, 1), education_level="upper_secondary")
 
 
 def test_candidate_pipeline_to_admission(mb):
