@@ -174,6 +174,9 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     report_command("evaluation", "Tiêu chí đánh giá: thực hiện so với chỉ tiêu, tăng/giảm so với kỳ trước.")
     report_command("meetings", "Chất lượng sinh hoạt chi bộ (HD 12-HD/BTCTW).")
     report_command("causes", "Nguyên nhân: xóa tên, xin ra, khai trừ, kỷ luật theo đối tượng và tuổi đảng.")
+    report_command("composition", "Cơ cấu đảng viên tại ngày --as-of (hoặc cuối kỳ): đảng viên trẻ, xuất ngũ, "
+                                  "đi làm ăn xa, ở nước ngoài, miễn sinh hoạt, sinh hoạt tạm thời; dự bị/chính thức; "
+                                  "xếp loại năm.")
     report_command("anomalies", "Bất thường cần kiểm tra: xóa tên thiếu căn cứ, ghi nhận muộn, quá thời hiệu.")
 
     @app.command("replay")

@@ -14,7 +14,8 @@ from typing import Any
 TITLES_VI = {"term": "Thống kê nhiệm kỳ / năm", "movement": "Biến động đảng viên",
              "warnings": "Danh sách cảnh báo sớm", "evaluation": "Tiêu chí đánh giá",
              "meetings": "Chất lượng sinh hoạt chi bộ", "causes": "Nguyên nhân theo đối tượng",
-             "anomalies": "Bất thường cần kiểm tra", "headcount": "Số lượng đảng viên"}
+             "anomalies": "Bất thường cần kiểm tra", "headcount": "Số lượng đảng viên",
+             "composition": "Cơ cấu đảng viên"}
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "term": [("label_vi", "Chỉ tiêu"), ("value", "Kỳ này"), ("previous", "Kỳ so sánh"), ("change_pct", "Tăng/giảm (%)")],
@@ -35,6 +36,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     "causes": [("label_vi", "Nhóm"), ("removed", "Xóa tên"), ("resigned", "Xin ra khỏi Đảng"),
                ("expelled", "Khai trừ"), ("disciplined", "Bị kỷ luật")],
     "headcount": [("name", "Tổ chức đảng"), ("own", "Trực tiếp"), ("total", "Tổng (cộng dồn cấp dưới)")],
+    "composition": [("label_vi", "Cơ cấu"), ("value", "Số đảng viên")],
     "anomalies": [("label_vi", "Bất thường"), ("subject_id", "Đối tượng"), ("org_unit_id", "Tổ chức đảng"),
                   ("occurred_on", "Ngày"), ("value", "Giá trị"), ("limit", "Ngưỡng")],
 }
@@ -62,7 +64,8 @@ def vn_value(value: Any) -> Any:
 def title_lines(report: dict) -> list[str]:
     """Unit, period and both clocks: an exported file says exactly what it is."""
     name = report.get("report", "")
-    period = report.get("period_vi") or (f"Năm {report['year']}" if report.get("year") else "")
+    period = report.get("period_vi") or (f"Năm {report['year']}" if report.get("year") else "") or (
+        f"Xếp loại năm {report['rating_year']}" if report.get("rating_year") else "")
     if report.get("compare_vi"):
         period += f" — so với {report['compare_vi']}"
     known = report.get("known_at")

@@ -15,7 +15,7 @@ from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProv
                             query)
 
 from services.reporting import (anomalies, application, audit, causes, early_warnings, evaluation, meeting_quality,
-                                membership, paging, term_table, yearly)
+                                member_composition, membership, paging, term_table, yearly)
 from services.reporting.dependencies import ReadModels
 from services.reporting.periods import Period, choose_period, parse_period, previous
 from services.reporting.view import View
@@ -35,6 +35,15 @@ def integrity_flagged(fn):
             report = {**report, "integrity": flag}
         return report
     return wrapper
+
+
+def day_of(q: ReportQuery) -> dt.date | None:
+    """The day a report on one day is drawn on: ``as_of``, else the end of the period given (not
+    after today), else today."""
+    if q.as_of is None and (q.term or q.year or q.from_ or q.to):
+        today = dt.date.today()
+        return min(choose_period(q.term, q.year, q.from_, q.to, today).end, today)
+    return q.as_of
 
 
 def period_of(q: ReportQuery, v: View) -> Period:
@@ -114,13 +123,18 @@ class ReportingService(ProjectingEntrypoints):
     @integrity_flagged
     def headcount_report(self, q, context):
         """The headcount with the report options: on ``as_of``, else the end of the period given."""
-        as_of = q.as_of
-        if as_of is None and (q.term or q.year or q.from_ or q.to):
-            import datetime as _dt
-            as_of = min(choose_period(q.term, q.year, q.from_, q.to, _dt.date.today()).end, _dt.date.today())
-        v = self.projections.view(as_of, q.known_at, q.structure)
+        v = self.projections.view(day_of(q), q.known_at, q.structure)
         rows = membership.headcount(v, q.org_unit_id)
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
+
+    @rpc
+    @query(ReportQuery)
+    @integrity_flagged
+    def composition(self, q, context):
+        """Composition on ``as_of``, else the end of the period given; ratings of that period's last year."""
+        v = self.projections.view(day_of(q), q.known_at, q.structure)
+        v.unit(q.org_unit_id)  # raises the named 'not found'
+        return member_composition.composition(v, q.org_unit_id, q.year or v.as_of.year)
 
     @rpc
     @query(ReportQuery)

@@ -139,6 +139,8 @@ QUERIES = {
     "meetings": _report("Chất lượng sinh hoạt chi bộ", "Cell meeting quality"),
     "causes": _report("Nguyên nhân theo đối tượng đảng viên và tuổi đảng", "Causes by member category and party age"),
     "anomalies": _report("Bất thường cần kiểm tra", "Audit anomalies"),
+    "composition": _report("Cơ cấu đảng viên: đối tượng, dự bị/chính thức, xếp loại",
+                           "Composition: categories, probationary/official, ratings"),
     "yearly": Spec(YearlyQuery, "Số liệu báo cáo năm gửi Ban Thường vụ Tỉnh ủy (D8)",
                    "Figures of the yearly report to the Standing Committee (D8)", roles=READERS),
     "replay_status": Spec(NoParams, "Tiến độ dựng lại số liệu", "Replay progress", roles=READERS, scope_fields=()),
