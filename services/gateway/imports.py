@@ -7,10 +7,13 @@ import time
 import uuid
 from typing import Callable
 
+import structlog
+
 from shared.catalog import IMPORT_ORDER, owner_of
 from shared.importing import parse_jsonl
 
 Call = Callable[..., dict]  # call(service, method, *args) -> the service's answer
+log = structlog.get_logger(service="gateway")
 
 
 class ImportJobs:
@@ -116,6 +119,8 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
 
 #: services that react to other services' events (members: expulsion → member.expelled)
 REACTING = ("members",)
+#: services whose events cause those reactions: a command to one returns once they are applied
+CAUSING = ("discipline",)
 STORES = ("members", "meetings", "discipline", "reporting")
 
 
@@ -152,6 +157,21 @@ def settle(call: Call, projecting: tuple[str, ...], timeout: float,
         if not written:
             break
     return total, pending
+
+
+def after_command(call: Call, service: str, timeout: float,
+                  projecting: tuple[str, ...] = ("members", "meetings", "discipline", "reporting")) -> dict:
+    """What a command's answer adds about its consequences: a command to a service whose events
+    cause reactions returns once they are applied and projected (``reactions``: events written), or
+    names what could not be confirmed in time (``pending_reactions``), as an import does."""
+    if service not in CAUSING:
+        return {}
+    try:
+        reactions, pending = settle(call, projecting, timeout)
+    except TimeoutError as exc:
+        log.warning("reactions_pending", service=service, reason=str(exc))
+        return {"pending_reactions": list(REACTING) + ["projections"]}
+    return {"reactions": reactions, **({"pending_reactions": pending} if pending else {})}
 
 
 def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...], timeout: float,

@@ -388,6 +388,8 @@ class GatewayService:
         payload = read_json(request)
         payload = access.authorise(user, spec, payload, self._resolver(), is_query=False)
         answer = self._call(service, name, payload, context_of(request, user, f"{service}/{name}"))
+        if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
+            answer = {**answer, **imports.after_command(self._call, service, self.gw.rpc_timeout)}
         return rpc_answer(answer, 201)
 
     @http("GET", f"{API}/<service>/<name>")
