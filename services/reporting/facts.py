@@ -114,7 +114,7 @@ class FactsProjection(Projection):
     # ------------------------------------------------------------------------------------------
     def apply(self, tx: Tx, e: Envelope) -> None:
         family = e.type.split(".", 1)[0]
-        handler = {"org_unit": self._org_unit, "member": self._member, "discipline": self._discipline,
+        handler = {"org_unit": self._tree_fact, "member": self._member, "discipline": self._discipline,
                    "meeting": self._meeting, "dues": self._dues, "target": self._target}.get(family)
         if handler is None or not handler(tx, e):
             self._reference(tx, e)
@@ -127,6 +127,17 @@ class FactsProjection(Projection):
                        "ON CONFLICT (member_id, event_id) DO NOTHING", (member, e.event_id, family_owner(e)))
 
     # -- organisation tree ------------------------------------------------------------------
+    def _tree_fact(self, tx: Tx, e: Envelope) -> bool:
+        """A change of the tree, applied and kept in order with its recording time, so a report as
+        known at a past time can draw the tree as it was known then (``known_tree``)."""
+        if not self._org_unit(tx, e):
+            return False
+        tx.execute(f"INSERT INTO {self.t('tree_facts')} (seq, event_id, type, occurred_on, recorded_at, data) "
+                   f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
+                   "ON CONFLICT (event_id) DO NOTHING",
+                   (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        return True
+
     def _org_unit(self, tx: Tx, e: Envelope) -> bool:
         d, units = e.data, self.t("units")
         if e.type == "org_unit.created":

@@ -29,7 +29,7 @@ from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import schema
+from services.reporting import known_tree, schema
 from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: a live delivery applies up to this many stored events in its one transaction (a burst of commands
@@ -186,6 +186,7 @@ class Generations:
             with self.db.transaction() as tx:
                 for table in schema.TABLES:
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
+                known_tree.drop_all(tx, prefix)
                 tx.execute("DELETE FROM projection_checkpoints WHERE projection = ? OR projection LIKE ?",
                            (f"{prefix}facts", f"{prefix}facts.%"))
 

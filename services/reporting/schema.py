@@ -21,7 +21,9 @@ event once (``shared.projection``).
 from __future__ import annotations
 
 TABLES = ("units", "closure", "unit_spans", "dclosure", "members", "stints", "member_facts", "cases", "meetings", "absences",
-          "dues", "targets", "member_refs", "routes", "stream_heads")
+          "dues", "targets", "member_refs", "routes", "stream_heads", "tree_facts")
+#: the tables of the organisation tree (a report as known at a past time draws them as known then)
+TREE_TABLES = ("units", "closure", "unit_spans", "dclosure")
 
 #: the column order of each table's canonical dump (checksum), i.e. its primary key first
 ORDER_BY = {
@@ -30,7 +32,7 @@ ORDER_BY = {
     "stints": "member_id, seq", "member_facts": "event_id", "cases": "case_id",
     "meetings": "meeting_id", "absences": "meeting_id, member_id", "dues": "member_id, month, recorded_at",
     "targets": "org_unit_id, period, indicator, recorded_at", "member_refs": "member_id, event_id",
-    "routes": "org_unit_id", "stream_heads": "source, stream",
+    "routes": "org_unit_id", "stream_heads": "source, stream", "tree_facts": "seq",
 }
 
 DDL = """
@@ -96,6 +98,9 @@ CREATE TABLE IF NOT EXISTS {p}routes (
 CREATE TABLE IF NOT EXISTS {p}stream_heads (
     source TEXT NOT NULL, stream TEXT NOT NULL, version INTEGER NOT NULL,
     PRIMARY KEY (source, stream));
+CREATE TABLE IF NOT EXISTS {p}tree_facts (
+    seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, occurred_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rp_generation (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL)
 """
 
@@ -126,7 +131,7 @@ def migrate(db, prefix: str) -> None:
     except Exception:
         return  # nothing built yet
     db.executescript("".join(part + ";" for part in ddl(prefix).split(";")
-                             if "unit_spans" in part or "dclosure" in part))
+                             if "unit_spans" in part or "dclosure" in part or "tree_facts" in part))
     empty = not db.query(f"SELECT 1 FROM {prefix}dclosure LIMIT 1")
     if empty and db.query(f"SELECT 1 FROM {prefix}closure LIMIT 1"):
         with db.transaction() as tx:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from shared.errors import NotFound
 from shared.readmodel import ReadModelDB
 
+from services.reporting.known_tree import tree_prefix
 from services.reporting.periods import ALL_KNOWN, known_at_key, vn_date
+from services.reporting.schema import TREE_TABLES
 
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
            "grassroots_cell": "Chi bộ cơ sở", "branch": "Đảng bộ bộ phận", "cell": "Chi bộ trực thuộc"}
@@ -30,11 +32,14 @@ class View:
     as_of: dt.date
     known: str = ALL_KNOWN  # recording-clock bound (UTC text)
     structure: str = "as_stood"
+    tree: str | None = None  # prefix of the tree tables as known at ``known`` (None: the live ones)
 
     @classmethod
     def of(cls, db: ReadModelDB, prefix: str, as_of: dt.date | None, known_at: dt.datetime | None,
            structure: str | None = None) -> "View":
-        return cls(db, prefix, as_of or dt.date.today(), known_at_key(known_at), structure or "as_stood")
+        known = known_at_key(known_at)
+        tree = None if known == ALL_KNOWN else tree_prefix(db, prefix, known)
+        return cls(db, prefix, as_of or dt.date.today(), known, structure or "as_stood", tree)
 
     @property
     def dated(self) -> bool:
@@ -48,6 +53,8 @@ class View:
         return f"{column}.from_on <= {on} AND ({column}.to_on IS NULL OR {column}.to_on > {on})", []
 
     def t(self, table: str) -> str:
+        if self.tree and table in TREE_TABLES:
+            return f"{self.tree}{table}"
         return f"{self.prefix}{table}"
 
     def q(self, sql: str, params=()) -> list:
