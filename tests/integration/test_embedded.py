@@ -49,6 +49,16 @@ def test_embedded_up_import_and_report(tmp_path):
         table = run_cli(url, data_dir, "report", "headcount", "--org", "D1")
         assert "Chi bộ xã Thạnh Đức" in table.stdout
 
+        # composition (DOMAIN §7.3) with the same options, through the API: the day of the 2nd admission
+        made = run_cli(url, data_dir, "report", "composition", "--org", "D1", "--as-of", "02/05/2021",
+                       "--format", "json")
+        assert made.returncode == 0, made.stderr
+        figures = {(r["group"], r["key"]): r["value"] for r in json.loads(made.stdout)["rows"]}
+        assert figures[("total", "members")] == 2 and figures[("status", "probationary")] == 2
+        assert figures[("category", "young")] == 0  # born 1990: 31 in 2021
+        table = run_cli(url, data_dir, "report", "composition", "--org", "D1", "--year", "2021")
+        assert table.returncode == 0 and "Đảng viên dự bị" in table.stdout and "Cơ cấu đảng viên" in table.stdout
+
 
 def test_embedded_refuses_a_bad_file_and_names_the_lines(tmp_path):
     bad = FILE + [
