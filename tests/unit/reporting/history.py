@@ -1,8 +1,10 @@
 """Build event histories for reporting tests by appending straight to real SQLite stores."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
+from typing import Iterator
 
 from shared.eventstore import ANY, open_store
 from shared.events import NewEvent
@@ -83,3 +85,17 @@ class History:
             s.close()
         if self.db:
             self.db.close()
+
+
+@contextlib.contextmanager
+def history_on(database: str, folder: Path) -> Iterator[History]:
+    """A History whose read model is a SQLite file (``sqlite``) or a fresh PostgreSQL database
+    (``postgresql``), closed (and dropped) afterwards."""
+    with contextlib.ExitStack() as stack:
+        url = None
+        if database == "postgresql":
+            from tests.support.services import pg_database
+            url = stack.enter_context(pg_database())
+        history = History(folder, url)
+        stack.callback(history.close)
+        yield history

@@ -8,13 +8,12 @@ the picture; as known at 08:00 (the moment it was recorded) it is. Run on SQLite
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import pytest
 
-from services.reporting.movement import headcount
-from tests.unit.reporting.history import History
+from services.reporting.membership import headcount
+from tests.unit.reporting.history import History, history_on
 
 UTC = dt.timezone.utc
 RECORDED = dt.datetime(2025, 7, 10, 8, 0, tzinfo=UTC)
@@ -49,13 +48,7 @@ def history(h: History) -> History:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def h(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        url = None
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        hist = History(tmp_path, url)
-        stack.callback(hist.close)
+    with history_on(request.param, tmp_path) as hist:
         yield history(hist)
 
 

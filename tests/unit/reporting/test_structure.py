@@ -10,7 +10,6 @@ Run on SQLite and on PostgreSQL read models.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from services.reporting.membership import headcount, movement, reconciles
 from services.reporting.periods import dates_period, parse_period
 from services.reporting.term_table import term_table
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, history_on
 
 MOVE = "2025-07-01"
 
@@ -55,13 +54,7 @@ def restructured(h: History) -> History:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def h(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        url = None
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        history = History(tmp_path, url)
-        stack.callback(history.close)
+    with history_on(request.param, tmp_path) as history:
         yield restructured(history)
 
 
