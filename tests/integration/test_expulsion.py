@@ -64,3 +64,38 @@ def test_expulsion_ends_the_membership_in_the_members_service(tmp_path):
             assert len(expulsions) == 1 and expulsions[0].data["case_id"] == "K1"
         finally:
             cluster.stop()
+
+
+def test_an_expulsion_while_the_members_service_is_down_names_the_pending_reaction(tmp_path):
+    with rabbit_vhost() as amqp:
+        cluster = Cluster(tmp_path, amqp)
+        try:
+            for svc in ("members", "discipline", "reporting"):
+                cluster.start(svc)
+            cluster.start("gateway", DANGVIEN_RPC_TIMEOUT_SECONDS="5")
+            auth = {"Authorization": f"Bearer {(tmp_path / 'data' / 'admin.token').read_text().strip()}"}
+            api = f"{cluster.url}/api/v1"
+            for unit in TREE:
+                assert http("POST", f"{api}/members/create_org_unit", unit, auth)[0] == 201
+            assert http("POST", f"{api}/members/transfer_in", {
+                "occurred_on": "2016-03-01", "member_id": "M1", "org_unit_id": "G1", "full_name": "Lê Văn Tám",
+                "birth_date": "1980-02-02", "sex": "male", "origin": "Đảng bộ tỉnh Long An"}, auth)[0] == 201
+            case = {"subject_kind": "member", "subject_id": "M1", "violation_on": "2019-12-01",
+                    "decided_by": "Ủy ban Kiểm tra Tỉnh ủy"}
+            # a reprimand once the discipline service knows the member; no reaction is due for it
+            first = wait_until(lambda: (lambda s, b: s == 201 and b)(*http(
+                "POST", f"{api}/discipline/apply_discipline",
+                {**case, "occurred_on": "2020-01-10", "case_id": "K0", "form": "reprimand"}, auth)),
+                timeout=30, what="reprimand decided")
+            assert first["reactions"] == 0 and "pending_reactions" not in first, first
+            cluster.procs["members"].stop()
+            status, answer = http("POST", f"{api}/discipline/apply_discipline",
+                                  {**case, "occurred_on": "2020-06-01", "case_id": "K1", "form": "expulsion"}, auth)
+            # written, and the answer says the expulsion's consequence is not confirmed yet
+            assert status == 201 and "members" in answer["pending_reactions"], answer
+            cluster.start("members")
+            left = wait_until(lambda: (lambda s, b: b["status"] == "left" and b)(*http(
+                "GET", f"{api}/members/get_member?member_id=M1", headers=auth)), timeout=60, what="membership ended")
+            assert left["left_how"] == "expelled"
+        finally:
+            cluster.stop()
