@@ -32,6 +32,9 @@ RUN if [ -f requirements.lock ]; then pip install -r requirements.lock; fi
 COPY shared/ shared/
 COPY services/ services/
 COPY dangvien/ dangvien/
+COPY scripts/web_assets.py scripts/web_assets.py
+# the dashboard's charting library from the npm registry, checked by sha256, served by the gateway
+RUN python scripts/web_assets.py
 
 # With a lock file every dependency is already pinned and installed: install only the
 # project. Without one, let pip resolve from pyproject.toml.
