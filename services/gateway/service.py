@@ -26,6 +26,7 @@ from shared.dates import vn_date
 from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
+from shared.labels import dashboard_labels
 from shared.readmodel import ReadModelDB
 from shared.runtime import depends_on, settings_of
 
@@ -361,6 +362,11 @@ class GatewayService:
             return problem(404, "not_found", "Không tìm thấy", "Not found")
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), mimetype=mime, headers={"Cache-Control": "no-cache"})
+
+    @http("GET", "/labels.json")
+    def labels(self, request):
+        """The Vietnamese words for every column and code the dashboard shows (``shared.labels``)."""
+        return json_response(dashboard_labels())
 
     @http("GET", "/openapi.json")
     def openapi_json(self, request):
