@@ -279,10 +279,16 @@ def ensure_admin_token(users: UserStore, data_dir: Path) -> Path | None:
     return path
 
 
-def demo_login(data_dir: Path, name: str = "demo") -> tuple[str, str]:
-    """A province-wide read-only login for the dashboard of a demo instance: (user, token)."""
+def demo_login(data_dir: Path, name: str = "demo") -> tuple[str, str, str]:
+    """A province-wide read-only login for the dashboard of a demo instance: (user, token, a fresh
+    random password for signing in by name)."""
     db = ReadModelDB(db_url(data_dir))
     try:
-        return name, UserStore(db).add(name, "viewer", None)
+        users = UserStore(db)
+        token, password = users.add(name, "viewer", None), secrets.token_urlsafe(12)
+        while passwords.weakness(password, name):  # one draw in millions holds the name
+            password = secrets.token_urlsafe(12)
+        users.set_password(name, password)
+        return name, token, password
     finally:
         db.close()
