@@ -64,7 +64,7 @@ def value_vi(field: str, value: str) -> str:
 # -- the dashboard: report columns and the codes reports carry ------------------------------------
 #: column headers of the reports' tables (keys of their rows)
 COLUMN_VI = {
-    "org_unit_id": "Mã tổ chức", "name": "Tổ chức đảng", "unit_name": "Tổ chức đảng", "unit": "Tổ chức đảng",
+    "org_unit_id": "Tổ chức đảng", "name": "Tổ chức đảng", "unit_name": "Tổ chức đảng", "unit": "Tổ chức đảng",
     "kind": "Loại hình", "own": "Sinh hoạt trực tiếp", "total": "Tổng số đảng viên", "indicator": "Chỉ số",
     "label_vi": "Nội dung", "value": "Số liệu", "previous": "Kỳ trước", "change_pct": "Tăng/giảm (%)",
     "actual": "Thực hiện", "target": "Chỉ tiêu", "met": "Kết quả", "member_id": "Đảng viên", "member": "Đảng viên",
@@ -87,7 +87,10 @@ COLUMN_VI = {
     "subject_id": "Đối tượng", "occurred_on": "Ngày", "limit": "Ngưỡng", "full_name": "Họ và tên",
     "status": "Tình trạng", "admitted_on": "Ngày vào Đảng", "birth_date": "Ngày sinh", "sex": "Giới tính",
     "parent": "Cấp trên", "key": "Nhóm", "group": "Phân loại", "years_since_admission": "Tuổi đảng (năm)",
-    "depth": "Cấp", "active": "Đang sinh hoạt",
+    "depth": "Cấp", "active": "Đang sinh hoạt", "categories": "Đối tượng", "exemption": "Miễn sinh hoạt",
+    "left_on": "Ngày ra khỏi Đảng", "left_how": "Hình thức ra khỏi Đảng",
+    "personal_data_shredded": "Đã xóa dữ liệu cá nhân", "host_org_unit_id": "Chi bộ sinh hoạt tạm thời",
+    "recorded_at": "Thời điểm ghi nhận", "actor": "Người ghi", "type": "Dữ kiện", "source": "Dịch vụ",
 }
 
 #: coded values of the reports, by the key they appear under

@@ -88,7 +88,8 @@ def test_search_a_member_and_open_their_page_with_the_audit_trail(system, browse
     link.click()
     wait_for(browser, "#member-page .meta", "Trần Thị Bình")
     record = wait_for(browser, "#member-page dl.record").text
-    assert "Họ và tên" in record and "Nữ" in record and "sex" not in record
+    assert "Họ và tên" in record and "Nữ" in record and "Ngày sinh" in record
+    assert not re.search(r"\b[a-z]+(_[a-z]+)+\b|\bsex\b", record), record  # no field names, no codes
     wait_for(browser, "#member-page .trail table")
     trail = browser.find_element(By.CSS_SELECTOR, "#member-page .trail").text
     assert "Kết nạp đảng viên" in trail and "member.admitted" not in trail

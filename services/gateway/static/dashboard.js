@@ -77,7 +77,7 @@ function show(key, v) {
   }
   if (typeof v === "number") return number(key, v);
   if (Array.isArray(v)) return v.map(x => esc(code(key, x))).join(", ");
-  if (typeof v === "object") return esc(Object.entries(v).map(([k, x]) => `${column(k)}: ${code(k, x)}`).join("; "));
+  if (typeof v === "object") return esc(Object.entries(v).map(([k, x]) => `${column(k)}: ${code(k, vnDate(String(x)))}`).join("; "));
   return esc(code(key, vnDate(String(v))));
 }
 
@@ -439,8 +439,9 @@ async function openMember(id) {
     page.querySelector(".meta").textContent = `${m.full_name || ""} · ${id}`;
     const keys = RECORD_ORDER.filter(k => k in m).concat(Object.keys(m).filter(k => !RECORD_ORDER.includes(k)
                                                                                     && !HIDDEN.has(k)));
-    body.innerHTML = '<dl class="record">' + keys.map(k => `<dt>${esc(column(k))}</dt><dd>${
-      k === "org_unit_id" ? unitHtml(m[k]) : show(k, m[k])}</dd>`).join("") + "</dl>";
+    const label = k => (k === "member_id" ? "Mã đảng viên" : column(k));
+    body.innerHTML = '<dl class="record">' + keys.map(k => `<dt>${esc(label(k))}</dt><dd>${
+      k === "org_unit_id" ? unitHtml(m[k]) : show(k, m[k]) || '<span class="none">—</span>'}</dd>`).join("") + "</dl>";
   } catch (e) {
     body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
     return;
