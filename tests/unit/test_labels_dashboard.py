@@ -17,7 +17,7 @@ def test_every_event_type_of_the_catalog_has_a_vietnamese_label():
 
 
 def test_every_warning_list_level_and_anomaly_the_reports_emit_is_translated():
-    for key, source in (("list", "warnings.py"), ("level", "warnings.py"), ("anomaly", "anomalies.py")):
+    for key, source in (("list", "early_warnings.py"), ("level", "early_warnings.py"), ("anomaly", "anomalies.py")):
         text = (ROOT / "services" / "reporting" / source).read_text(encoding="utf-8")
         codes = set(re.findall(rf'"{key}": "([a-z_]+)"', text))
         if key == "level":
