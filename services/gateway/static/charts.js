@@ -7,6 +7,12 @@ const PALETTE = ["#b3120f", "#1d4f91", "#d98c1f", "#1b7f2a", "#6b3fa0", "#555"];
 const NUMBER_VI = new Intl.NumberFormat("vi-VN");
 
 function chartFrame(container, title, height) {
+  if (!window.Chart) {  // the library was not installed (scripts/web_assets.py): say so, keep the tables
+    container.innerHTML = '<p class="error">Chưa cài thư viện biểu đồ (chạy scripts/web_assets.py) — '
+      + "the charting library is not installed</p>";
+    container.style.height = "";
+    return null;
+  }
   const old = window.Chart && Chart.getChart(container.querySelector("canvas"));
   if (old) old.destroy();
   container.innerHTML = "";
@@ -42,7 +48,7 @@ function barChart(container, title, labels, series) {
   const lines = labels.reduce((n, l) => n + (Array.isArray(l) ? l.length : 1), 0);
   const height = Math.max(200, 70 + lines * 16 + labels.length * series.length * 14);
   const canvas = chartFrame(container, title, height);
-  return new Chart(canvas, {type: "bar", data: {labels, datasets: datasets(series, false)},
+  return canvas && new Chart(canvas, {type: "bar", data: {labels, datasets: datasets(series, false)},
                             options: baseOptions(title, true)});
 }
 
@@ -50,7 +56,7 @@ function barChart(container, title, labels, series) {
 function lineChart(container, title, labels, series) {
   if (!labels.length) { container.innerHTML = ""; return null; }
   const canvas = chartFrame(container, title, 280);
-  return new Chart(canvas, {type: "line", data: {labels: labels.map(String), datasets: datasets(series, false)},
+  return canvas && new Chart(canvas, {type: "line", data: {labels: labels.map(String), datasets: datasets(series, false)},
                             options: baseOptions(title, false)});
 }
 

@@ -243,8 +243,9 @@ async function loadUnits() {
 function renderBreadcrumb() {
   const bc = $("#breadcrumb");
   bc.innerHTML = state.path.map((id, i) => {
-    const name = esc((state.units[id] || {}).name || id);
-    return i === state.path.length - 1 ? `<strong>${name}</strong>` : `<a data-depth="${i}">${name}</a><span class="sep">›</span>`;
+    const name = esc((state.units[id] || {}).name || id), tag = ` <code>${esc(id)}</code>`;
+    return i === state.path.length - 1 ? `<strong>${name}</strong>${tag}`
+      : `<a data-depth="${i}">${name}</a>${tag}<span class="sep">›</span>`;
   }).join("");
   bc.querySelectorAll("a").forEach(a => a.addEventListener("click", () => {
     state.path = state.path.slice(0, Number(a.dataset.depth) + 1);
