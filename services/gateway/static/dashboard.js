@@ -63,8 +63,8 @@ function unitHtml(id, fallbackName) {
 function memberHtml(id) {
   if (!id) return "";
   const name = state.names[id];
-  return `<a class="member-link" href="#thanh-vien/${encodeURIComponent(id)}">${esc(name || id)}</a>`
-    + (name ? ` <code>${esc(id)}</code>` : "");
+  if (!name) return `<code>${esc(id)}</code>`;  // not a member the user may read: the code alone
+  return `<a class="member-link" href="#thanh-vien/${encodeURIComponent(id)}">${esc(name)}</a> <code>${esc(id)}</code>`;
 }
 
 function show(key, v) {
@@ -135,7 +135,7 @@ function table(container, rows, opts = {}) {
 
 // the names of the members a list names (one scoped, access-logged lookup per list)
 async function learnNames(ids) {
-  const wanted = [...new Set(ids.filter(id => id && /^M/.test(id) && !(id in state.names)))];
+  const wanted = [...new Set(ids.filter(id => id && !(id in state.names)))];
   for (let i = 0; i < wanted.length; i += 500) {
     const found = await api("/members/search_members", {codes: wanted.slice(i, i + 500), limit: 500,
                                                        reason: $("#reason").value});
