@@ -283,9 +283,11 @@ async function loadReport(query, render, extra = {}) {
                                   result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
                                   result.known_at ? `ghi nhận đến ${vnDate(result.known_at)}` : "",
                                   result.structure_vi || ""].filter(Boolean).join(" · ");
-    body.innerHTML = "";
-    await (render || renderPlain)(result, body);
-    body.appendChild(exportButtons(query, params));
+    // drawn aside and put in place only if no newer choice came meanwhile (names load asynchronously)
+    const drawn = document.createElement("div");
+    await (render || renderPlain)(result, drawn);
+    if (seq !== state.seq) return;
+    body.replaceChildren(...drawn.childNodes, exportButtons(query, params));
     return result;
   } catch (e) {
     body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
