@@ -87,9 +87,10 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
         except ApiError as exc:
             fail(exc)
         from services.gateway.auth import demo_login
-        user, token = demo_login(data_dir)
+        user, token, password = demo_login(data_dir)
         console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
-                      f"[bold]{user}[/], mã truy cập / token: [bold]{token}[/]")
+                      f"[bold]{user}[/], mật khẩu / password: [bold]{password}[/] "
+                      f"(hoặc mã truy cập / or token: {token})")
     console.print(f"Quản trị / administrator token: {data_dir / 'admin.token'}")
     from_env = settings.integrity_key is not None and settings.integrity_key.get_secret_value().strip()
     key_origin = "DANGVIEN_INTEGRITY_KEY" if from_env else settings.integrity_key_path()

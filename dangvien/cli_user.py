@@ -1,4 +1,4 @@
-"""``dangvien user add|token|disable|enable|revoke|list|log`` — manage the gateway's users on the host.
+"""``dangvien user add|token|password|disable|enable|revoke|list|log`` — manage the gateway's users on the host.
 
 Managing users is an administrator's task on the machine that holds the gateway's database, so
 these commands open that database directly (``--data-dir`` or ``DANGVIEN_GATEWAY_DB``) instead of
@@ -90,6 +90,31 @@ def token(name: str = typer.Argument(..., help="Tên đăng nhập (user name)")
         _fail(f"không có người dùng «{name}»", f"no user '{name}'")
     store.record(_operator(by), "token", name, f"days={days}" if days else None)
     typer.echo(fresh)
+
+
+@user_app.command("password")
+def password(name: str = typer.Argument(..., help="Tên đăng nhập (user name)"),
+             stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Đọc mật khẩu từ dòng đầu của đầu vào chuẩn (read it from stdin)"),
+             by: Optional[str] = ByOpt,
+             data_dir: Optional[Path] = DataDirOpt):
+    """Đặt mật khẩu đăng nhập bảng điều hành (set the password for signing in with a name); phiên cũ bị đóng."""
+    import sys
+    if stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = typer.prompt("Mật khẩu mới (new password)", hide_input=True,
+                              confirmation_prompt="Nhập lại (repeat)")
+    store = _store(data_dir)
+    try:
+        store.set_password(name, secret)
+    except KeyError:
+        _fail(f"không có người dùng «{name}»", f"no user '{name}'")
+    except ValueError as exc:
+        vi, _, en = str(exc).partition(" — ")
+        _fail(vi, en or vi)
+    store.record(_operator(by), "password", name)  # never the password nor its hash
+    typer.echo(f"Đã đặt mật khẩu cho «{name}» / Password set for '{name}'")
 
 
 def _change(action: str, name: str, by: Optional[str], data_dir: Optional[Path], done_vi: str, done_en: str):

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
 .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+# the dashboard's charting library, from the npm registry, checked by sha256 (served locally)
+.venv/bin/python scripts/web_assets.py
 set +e
 .venv/bin/python -m pytest "$@"
 code=$?

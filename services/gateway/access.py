@@ -38,6 +38,12 @@ def unauthorized() -> Unauthorized:
                         "Missing or invalid access token", field="Authorization")
 
 
+def login_failed() -> Unauthorized:
+    # deliberately the same for an unknown name, a wrong password, a disabled user, no password set
+    return Unauthorized("login_failed", "Tên đăng nhập hoặc mật khẩu không đúng",
+                        "Wrong user name or password", field="password")
+
+
 def token_expired(on: str) -> Unauthorized:
     return Unauthorized("token_expired", f"Mã truy cập (token) đã hết hạn ngày {on}; hãy xin cấp mã mới",
                         f"The access token expired on {on}; ask for a new one", field="Authorization")

@@ -25,6 +25,8 @@ DDL_PG = DDL.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY
 #: minus the envelope's generic containers)
 PERSONAL_FIELDS = frozenset(PERSONAL_KEYS - {"data", "payload"})
 MAX_SUBJECTS = 1000
+#: queries recorded on every call, even when the answer carries nobody (a search for a person)
+ALWAYS_RECORDED = frozenset({"members/search_members"})
 
 
 def _walk(value: Any) -> Iterable[dict]:

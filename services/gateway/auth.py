@@ -4,6 +4,10 @@ Tokens are 256-bit random strings, so a plain sha-256 is enough to store them (a
 such as scrypt protects low-entropy passwords, not random keys) and lets a request find its
 user by one indexed lookup. The clear token is shown once, when it is made.
 
+People may also sign in with their name and a password (``dangvien user password NAME``): the
+password is stored as an scrypt hash with a per-user random salt (``passwords``), and a good sign-in
+opens a session, a random token like the others that lasts ``SESSION_HOURS`` hours.
+
 A token may carry an expiry date (``dangvien user add --days N``; API clients of other provincial
 systems typically get one); after it the token no longer opens the door and the answer says so.
 Rotating a token sets a new expiry. The store lives in the gateway's own database (``<data_dir>/gateway.db`` or
@@ -22,6 +26,8 @@ from pathlib import Path
 from shared.contracts import ROLES
 from shared.readmodel import ReadModelDB
 
+from services.gateway import passwords
+
 NAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 ADMIN = "admin"
 
@@ -30,13 +36,18 @@ CREATE TABLE IF NOT EXISTS gw_users (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL,
     token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
     expires_at TEXT);
+CREATE TABLE IF NOT EXISTS gw_sessions (
+    token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gw_login_failures (name TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS gw_user_audit (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     name TEXT NOT NULL, detail TEXT)
 """
 
 #: what ``dangvien user`` may do to a user (recorded in ``gw_user_audit`` with who did it)
-ACTIONS = ("add", "token", "disable", "enable", "revoke")
+ACTIONS = ("add", "token", "disable", "enable", "revoke", "password")
+#: how long a session opened by a password sign-in lasts
+SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,11 @@ class UserStore:
         except Exception:
             with db.transaction() as tx:
                 tx.execute("ALTER TABLE gw_users ADD COLUMN expires_at TEXT")
+        try:  # a database made before people could sign in with a password
+            db.query("SELECT password_hash FROM gw_users WHERE 1 = 0")
+        except Exception:
+            with db.transaction() as tx:
+                tx.execute("ALTER TABLE gw_users ADD COLUMN password_hash TEXT")
 
     def add(self, name: str, role: str, scope: str | None, kind: str = "person", days: int | None = None) -> str:
         """Create (or replace the role/scope of) a user and give them a fresh token, valid for
@@ -175,11 +191,61 @@ class UserStore:
         return User(*rows[0]) if rows else None
 
     def authenticate(self, token: str | None) -> User | None:
+        """The user a bearer token (an API token or a sign-in session's) belongs to, if it still opens."""
         if not token:
             return None
+        now, digest = now_utc().isoformat(), hash_token(token)
         rows = self.db.query("SELECT name, role, scope, kind FROM gw_users WHERE token_hash = ? AND disabled = 0 "
-                             "AND (expires_at IS NULL OR expires_at > ?)", (hash_token(token), now_utc().isoformat()))
+                             "AND (expires_at IS NULL OR expires_at > ?)", (digest, now))
+        if not rows:
+            rows = self.db.query("SELECT u.name, u.role, u.scope, u.kind FROM gw_sessions s JOIN gw_users u "
+                                 "ON u.name = s.name WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+                                 (digest, now))
         return User(*rows[0]) if rows else None
+
+    # -- passwords and sessions ---------------------------------------------------------------
+    def set_password(self, name: str, password: str) -> None:
+        """Set (or replace) a user's password; every open session of theirs is closed."""
+        problem = passwords.weakness(password, name)
+        if problem:
+            raise ValueError(problem)
+        with self.db.transaction() as tx:
+            if tx.scalar("SELECT COUNT(*) FROM gw_users WHERE name = ?", (name,), 0) == 0:
+                raise KeyError(name)
+            tx.execute("UPDATE gw_users SET password_hash = ? WHERE name = ?", (passwords.hash_password(password), name))
+            tx.execute("DELETE FROM gw_sessions WHERE name = ?", (name,))
+
+    def recent_failures(self, name: str) -> int:
+        since = (now_utc() - dt.timedelta(minutes=passwords.LOCK_MINUTES)).isoformat()
+        rows = self.db.query("SELECT COUNT(*) FROM gw_login_failures WHERE name = ? AND at > ?",
+                             (str(name)[:64].lower(), since))
+        return rows[0][0] if rows else 0
+
+    def sign_in(self, name: str, password: str) -> tuple[str, str] | None:
+        """A new session (token, expires_at) for the right name and password; None otherwise, after
+        the same work whether the name exists or not (the answer tells nothing about who exists).
+        A wrong try is counted against the name given; ``passwords.MAX_FAILURES`` of them within
+        ``passwords.LOCK_MINUTES`` minutes lock further tries (``locked``) for that name."""
+        rows = self.db.query("SELECT password_hash FROM gw_users WHERE name = ? AND disabled = 0", (name,)) \
+            if isinstance(name, str) and NAME.match(name) else []
+        stored = rows[0][0] if rows else None
+        if not passwords.verify(password, stored):
+            with self.db.transaction() as tx:
+                tx.execute("INSERT INTO gw_login_failures (name, at) VALUES (?, ?)",
+                           (str(name)[:64].lower(), now_utc().isoformat()))
+            return None
+        token, until = new_token(), (now_utc() + dt.timedelta(hours=SESSION_HOURS)).isoformat()
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM gw_sessions WHERE expires_at <= ?", (now_utc().isoformat(),))
+            tx.execute("DELETE FROM gw_login_failures WHERE name = ?", (name.lower(),))
+            tx.execute("INSERT INTO gw_sessions (token_hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                       (hash_token(token), name, now_utc().isoformat(), until))
+        return token, until
+
+    def sign_out(self, token: str | None) -> None:
+        if token:
+            with self.db.transaction() as tx:
+                tx.execute("DELETE FROM gw_sessions WHERE token_hash = ?", (hash_token(token),))
 
     def all(self) -> list[User]:
         return [User(*r) for r in self.db.query("SELECT name, role, scope, kind FROM gw_users ORDER BY name")]
@@ -213,10 +279,16 @@ def ensure_admin_token(users: UserStore, data_dir: Path) -> Path | None:
     return path
 
 
-def demo_login(data_dir: Path, name: str = "demo") -> tuple[str, str]:
-    """A province-wide read-only login for the dashboard of a demo instance: (user, token)."""
+def demo_login(data_dir: Path, name: str = "demo") -> tuple[str, str, str]:
+    """A province-wide read-only login for the dashboard of a demo instance: (user, token, a fresh
+    random password for signing in by name)."""
     db = ReadModelDB(db_url(data_dir))
     try:
-        return name, UserStore(db).add(name, "viewer", None)
+        users = UserStore(db)
+        token, password = users.add(name, "viewer", None), secrets.token_urlsafe(12)
+        while passwords.weakness(password, name):  # one draw in millions holds the name
+            password = secrets.token_urlsafe(12)
+        users.set_password(name, password)
+        return name, token, password
     finally:
         db.close()

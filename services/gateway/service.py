@@ -26,12 +26,13 @@ from shared.dates import vn_date
 from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
+from shared.labels import dashboard_labels
 from shared.readmodel import ReadModelDB
 from shared.runtime import depends_on, settings_of
 
-from services.gateway import access, exports, forms, imports, openapi
+from services.gateway import access, exports, forms, imports, openapi, passwords
 from services.gateway.sheets import api as sheets_api
-from services.gateway.audit import AccessLog, personal_subjects
+from services.gateway.audit import ALWAYS_RECORDED, AccessLog, personal_subjects
 from services.gateway.auth import UserStore, db_url, ensure_admin_token
 from services.gateway.http import (body_bytes, install_problem_answers, json_response, problem, problem_from_exc,
                                    read_json, rpc_answer)
@@ -350,12 +351,22 @@ class GatewayService:
     def static(self, request, name):
         return self._static(name)
 
-    def _static(self, name: str):
-        path = (STATIC / name).resolve()
-        if path.parent != STATIC.resolve() or not path.is_file():
+    @http("GET", "/static/vendor/<name>")
+    def vendor(self, request, name):
+        """Browser libraries installed from the npm registry by ``scripts/web_assets.py``."""
+        return self._static(name, STATIC / "vendor")
+
+    def _static(self, name: str, folder: Path = STATIC):
+        path = (folder / name).resolve()
+        if path.parent != folder.resolve() or not path.is_file():
             return problem(404, "not_found", "Không tìm thấy", "Not found")
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), mimetype=mime, headers={"Cache-Control": "no-cache"})
+
+    @http("GET", "/labels.json")
+    def labels(self, request):
+        """The Vietnamese words for every column and code the dashboard shows (``shared.labels``)."""
+        return json_response(dashboard_labels())
 
     @http("GET", "/openapi.json")
     def openapi_json(self, request):
@@ -366,6 +377,39 @@ class GatewayService:
         return self._static("docs.html")
 
     # -- API ------------------------------------------------------------------------------------
+    @http("POST", f"{API}/login")
+    @guarded
+    def login(self, request):
+        """Sign in with a name and a password: a session token (bearer) for ``auth.SESSION_HOURS``
+        hours. A wrong password and an unknown name get the same answer; after
+        ``passwords.MAX_FAILURES`` wrong tries for a name, tries for it wait ``LOCK_MINUTES``."""
+        body = read_json(request)
+        name, password = body.get("name"), body.get("password")
+        if not isinstance(name, str) or not name or not isinstance(password, str) or not password:
+            raise DomainError("invalid_input", "Cần nhập tên đăng nhập và mật khẩu",
+                              "Give a user name and a password", field="name" if not name else "password")
+        if self.gw.users.recent_failures(name) >= passwords.MAX_FAILURES:
+            refused = problem(429, "too_many_attempts",
+                           f"Đăng nhập sai quá {passwords.MAX_FAILURES} lần; hãy thử lại sau "
+                           f"{passwords.LOCK_MINUTES} phút",
+                           f"More than {passwords.MAX_FAILURES} failed sign-ins; try again in "
+                           f"{passwords.LOCK_MINUTES} minutes")
+            refused.headers["Retry-After"] = str(passwords.LOCK_MINUTES * 60)
+            return refused
+        session = self.gw.users.sign_in(name, password)
+        if session is None:
+            raise access.login_failed()
+        token, until = session
+        user = self.gw.users.authenticate(token)
+        return json_response({"token": token, "expires_at": until, **user.to_dict()})
+
+    @http("POST", f"{API}/logout")
+    @guarded
+    def logout(self, request):
+        """Close the sign-in session this bearer token belongs to (API tokens are not touched)."""
+        self.gw.users.sign_out(bearer(request))
+        return json_response({"signed_out": True})
+
     @http("GET", f"{API}/me")
     @guarded
     def me(self, request):
@@ -400,6 +444,8 @@ class GatewayService:
         user, params, answer = self._run_query(request, service, name)
         if answer.get("ok"):
             subjects = personal_subjects(answer.get("result"))
+            if subjects is None and f"{service}/{name}" in ALWAYS_RECORDED:
+                subjects = []  # a search that found nobody is still a search for someone
             if subjects is not None:
                 self.gw.access_log.record(user.name, user.role, "read", f"{service}/{name}", params,
                                           reason_of(request), subjects, len(subjects))

@@ -13,12 +13,13 @@ from functools import partial
 from shared.application import Context, Decided, execute
 from shared.catalog.members import RECORD_PERSONAL
 from shared.contracts import members as c
+from shared.errors import invalid
 from shared.events import Envelope
 from shared.eventstore import EventStore
 from shared.personal import ShreddedError, Vault
 from shared.rules import rules_on
 
-from services.members import candidates, domain, lifecycle, rating
+from services.members import candidates, domain, lifecycle, rating, search
 from services.members import rules as R
 from services.members.domain import GRASSROOTS_KINDS
 from services.members.index import DisciplineIndex, MembersIndex
@@ -365,6 +366,24 @@ def shred_member(store, cmd: c.ShredMember, ctx: Context, deps: Deps) -> list[En
 # --- queries ---------------------------------------------------------------------------------------
 
 PERSONAL_OUT = ("full_name",) + RECORD_PERSONAL
+
+
+def search_members(store, q, deps: Deps) -> dict:
+    """Members of ``q.org_unit_id``'s subtree by name, code or unit (``services.members.search``)."""
+    if not q.q and not q.codes:
+        raise invalid("q", "Cần từ khóa tìm kiếm («q», ít nhất 2 ký tự) hoặc mã đảng viên («codes»)",
+                      "Give a search text ('q', at least 2 characters) or member codes ('codes')")
+    index = deps.index
+    parents = index.unit_parents()
+    if q.org_unit_id and q.org_unit_id not in parents:
+        raise domain.unit_not_found(q.org_unit_id, "org_unit_id")
+
+    def name_of(member_id: str) -> tuple[str | None, str | None]:
+        m = domain.fold_member(store.read_stream(member_stream(member_id)))
+        return deps.vault.unseal(member_id, m.record.get("full_name")), m.status
+
+    return search.search(index.placed_members(), parents, search.unit_names(index.unit_history()), name_of,
+                         q.q, q.codes, q.org_unit_id, q.limit)
 
 
 def get_member(store, member_id: str, deps: Deps) -> dict:

@@ -176,6 +176,17 @@ class MembersIndex:
         return [(r[0], dt.date.fromisoformat(r[1]), r[2], json.loads(r[3])) for r in self.db.query(
             "SELECT org_unit_id, occurred_on, type, data FROM mb_unit_events ORDER BY position")]
 
+    def placed_members(self) -> list[tuple[str, str, bool]]:
+        """Every member the index knows, with the unit they are (or last were) in and whether active."""
+        self.refresh()
+        return [(r[0], r[1], bool(r[2])) for r in self.db.query(
+            "SELECT member_id, org_unit_id, active FROM mb_members ORDER BY member_id")]
+
+    def unit_parents(self) -> dict[str, str | None]:
+        """Every unit ever created → its parent now (closed units keep their last parent)."""
+        self.refresh()
+        return {r[0]: r[1] for r in self.db.query("SELECT org_unit_id, parent_id FROM mb_units")}
+
     def members_of(self, org_unit_id: str) -> list[str]:
         self.refresh()
         return [r[0] for r in self.db.query(

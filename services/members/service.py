@@ -12,7 +12,7 @@ from nameko.rpc import rpc
 
 from shared.application import Context
 from shared.contracts import members as c
-from shared.contracts.members import GetMember, OrgTree, Overdue, UnitAncestors, UnitMembers
+from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers, UnitAncestors, UnitMembers
 from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
@@ -310,6 +310,11 @@ class MembersService(ProjectingEntrypoints):
     @query(UnitMembers)
     def unit_members(self, q, context):
         return self.deps().index.members_of(q.org_unit_id)
+
+    @rpc
+    @query(SearchMembers)
+    def search_members(self, q, context):
+        return app.search_members(self.store, q, self.deps())
 
     @rpc
     @query()

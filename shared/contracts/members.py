@@ -296,6 +296,17 @@ class UnitMembers(Query):
     org_unit_id: Id
 
 
+class SearchMembers(Query):
+    """Members by name, member code, unit code or unit name (every word must match; case and
+    diacritics ignored), or by a list of member codes; only inside ``org_unit_id``'s subtree (the
+    gateway sets it to the caller's scope)."""
+
+    q: str | None = Field(None, min_length=2, max_length=100)
+    codes: list[Id] | None = Field(None, min_length=1, max_length=500)
+    org_unit_id: Id | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
 ADMIN = ("administrator",)
 
 
@@ -370,4 +381,7 @@ QUERIES = {
                     roles=("viewer", "clerk", "inspector", "administrator")),
     "unit_members": Spec(UnitMembers, "Danh sách đảng viên của chi bộ", "Members of a unit",
                          roles=("viewer", "clerk", "inspector", "administrator")),
+    "search_members": Spec(SearchMembers, "Tìm đảng viên theo tên, mã, tổ chức (trong phạm vi được phân quyền)",
+                           "Find members by name, code or unit (within the caller's scope)",
+                           roles=("viewer", "clerk", "inspector", "administrator")),
 }

@@ -79,15 +79,17 @@ def test_board_member_logs_in_reads_the_term_table_drills_down_and_downloads(sys
     term = browser.find_element(By.CSS_SELECTOR, "#panel-term table").text
     assert "Đảng viên bị xóa tên" in term and "Tăng/giảm (%)" in term
     assert "Nhiệm kỳ 2020-2025" in browser.find_element(By.CSS_SELECTOR, "#panel-term .meta").text
-    # a chart drawn next to it, with one bar per indicator and period
-    bars = browser.find_elements(By.CSS_SELECTOR, "#chart-term svg rect")
-    assert len(bars) >= 8
-    wait_for(browser, "#chart-trend svg polyline", visible=False)
+    # a chart drawn next to it by Chart.js (served by the gateway), one bar per indicator and period
+    wait_for(browser, "#chart-term canvas")
+    drawn = browser.execute_script("const c = Chart.getChart(document.querySelector('#chart-term canvas'));"
+                                   "return c.data.datasets.map(d => d.data.length);")
+    assert len(drawn) == 2 and min(drawn) >= 4
+    wait_for(browser, "#chart-trend canvas")
 
     # drill down: province → direct committee → grassroots committee → cell
     for expected_kind in ("direct", "grassroots_committee", "cell"):
         row = wait_for(browser, f'#panel-units tr.unit-link[data-kind="{expected_kind}"]')
-        name = row.find_elements(By.TAG_NAME, "td")[1].text
+        name = row.find_element(By.CSS_SELECTOR, ".unit-name").text
         row.click()
         wait_for(browser, "#current-unit", name)
         wait_for(browser, "#breadcrumb strong", name)

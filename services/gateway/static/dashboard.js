@@ -1,34 +1,18 @@
-// The dashboard: reads the gateway's API with the user's token, so everything it shows is already
-// cut to the user's org scope by the gateway. Vietnamese labels; dates dd/mm/yyyy.
+// The dashboard: reads the gateway's API with the user's session (name + password) or API token, so
+// everything it shows is already cut to the user's org scope by the gateway. Vietnamese labels from
+// the server's own list (/labels.json, shared/labels.py); dates dd/mm/yyyy; numbers as vi-VN writes them.
 "use strict";
 
 const API = "/api/v1";
-const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0};
+const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0,
+               words: {columns: {}, codes: {}, values: {}}, names: {}};
 
-const LABELS = {
-  org_unit_id: "Mã tổ chức", name: "Tên tổ chức", unit_name: "Tên tổ chức", kind: "Loại hình",
-  own: "Sinh hoạt trực tiếp", total: "Tổng số đảng viên", indicator: "Chỉ số", label_vi: "Nội dung",
-  value: "Kỳ này", previous: "Kỳ trước", change_pct: "Tăng/giảm (%)", actual: "Thực hiện", target: "Chỉ tiêu",
-  met: "Kết quả", member_id: "Mã đảng viên", list: "Danh sách", level: "Mức độ", since: "Từ ngày",
-  category: "Đối tượng", category_vi: "Đối tượng", year: "Năm", count: "Số lượng", held: "Số buổi đã họp",
-  expected: "Số buổi phải họp", attendance_rate: "Tỷ lệ dự họp (%)", sub_units: "Số tổ chức trực thuộc",
-  sub_units_disciplined: "Số bị kỷ luật", share_pct: "Tỷ lệ (%)", not_complete: "Không hoàn thành",
-  removed: "Xóa tên", resigned: "Xin ra khỏi Đảng", expelled: "Khai trừ", disciplined: "Bị kỷ luật",
-  regular_held: "Sinh hoạt thường kỳ đã họp", regular_expected: "Thường kỳ phải họp",
-  thematic_held: "Chuyên đề đã họp", thematic_expected: "Chuyên đề phải họp", unexcused: "Vắng không lý do",
-  meetings_meeting_standard: "Buổi đạt chuẩn HD 12", leadership_disciplined: "Cấp ủy bị kỷ luật",
-};
-const KINDS = {province: "Tỉnh ủy", direct: "Đảng bộ trực thuộc Tỉnh ủy", grassroots_committee: "Đảng bộ cơ sở",
-               grassroots_cell: "Chi bộ cơ sở", branch: "Đảng bộ bộ phận", cell: "Chi bộ"};
-const ROLES = {viewer: "Xem báo cáo", clerk: "Cán bộ nghiệp vụ", inspector: "Kiểm tra", administrator: "Quản trị"};
-const LISTS = {unexcused_absences: "Vắng sinh hoạt không lý do", unpaid_dues: "Chưa đóng đảng phí",
-               recognition_overdue: "Quá hạn công nhận chính thức", exemption_overdue: "Hết hạn miễn sinh hoạt",
-               not_complete_twice: "Hai năm liền không hoàn thành nhiệm vụ",
-               transfer_papers_overdue: "Quá hạn nộp hồ sơ chuyển sinh hoạt", remediation_overdue: "Quá hạn khắc phục sau kiểm điểm",
-               new_member_class_overdue: "Quá hạn học lớp đảng viên mới", cell_below_minimum: "Chi bộ dưới 3 đảng viên chính thức",
-               working_away_overdue: "Đi làm ăn xa quá hạn trở về", working_away_no_contact: "Đi làm ăn xa không liên lạc"};
-const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "key", "list"]);
+const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "list", "level_vi", "subject_kind",
+                        "host_org_unit_id", "event_id", "stream", "position", "data", "occurred_on_vi"]);
 const TREND = ["members_removed", "members_resigned", "members_disciplined", "orgs_disciplined"];
+const UNIT_KEYS = new Set(["org_unit_id"]);
+const MEMBER_KEYS = new Set(["member_id", "subject_id"]);
+const DECIMALS = new Intl.NumberFormat("vi-VN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
 
 const $ = sel => document.querySelector(sel);
 
@@ -37,24 +21,67 @@ function esc(s) {
 }
 
 function vnDate(v) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
   return m ? `${m[3]}/${m[2]}/${m[1]}` : v;
 }
 
-function show(key, v) {
-  if (v === null || v === undefined) return key === "change_pct" ? "—" : "";
-  if (key === "met") return v ? '<span class="met">Đạt</span>' : '<span class="notmet">Không đạt</span>';
-  if (typeof v === "boolean") return v ? "Có" : "Không";
-  if (key === "kind") return esc(KINDS[v] || v);
-  if (key === "list") return esc(LISTS[v] || v);
-  if (key === "change_pct") {
-    const n = Number(v);
-    return `<span class="${n > 0 ? "up" : n < 0 ? "down" : ""}">${n > 0 ? "+" : ""}${n.toFixed(2)} %</span>`;
-  }
-  if (typeof v === "object") return esc(JSON.stringify(v));
-  return esc(vnDate(String(v)));
+// -- words ---------------------------------------------------------------------------------------
+function column(key) { return state.words.columns[key] || key; }
+
+function code(key, value) {
+  const table = state.words.codes[key] || state.words.values[key] || {};
+  return table[value] || value;
 }
 
+function number(key, v) {
+  const n = Number(v);
+  if (key.endsWith("_pct") || key.endsWith("_rate") || !Number.isInteger(n)) return DECIMALS.format(n);
+  return NUMBER_VI.format(n);
+}
+
+// "Chi bộ Ấp 1 (LA-D1-G1-C1)", and the parent on a line of its own: never cut, never alike
+function unitOf(id, fallbackName) {
+  const u = state.units[id] || {};
+  const parent = state.units[u.parent_id] || {};
+  return {name: u.name || fallbackName || id, code: id, parent: u.parent_id ? (parent.name || u.parent_id) : "",
+          parentCode: u.parent_id || ""};
+}
+
+function unitLabel(id, fallbackName) {
+  const u = unitOf(id, fallbackName);
+  return [`${u.name} (${u.code})`].concat(u.parent ? [`thuộc ${u.parent} (${u.parentCode})`] : []);
+}
+
+function unitHtml(id, fallbackName) {
+  if (!id) return esc(fallbackName || "");
+  const u = unitOf(id, fallbackName);
+  return `<span class="unit"><span class="unit-name">${esc(u.name)}</span> <code>${esc(u.code)}</code>`
+    + (u.parent ? `<small class="unit-parent">thuộc ${esc(u.parent)} <code>${esc(u.parentCode)}</code></small>` : "")
+    + "</span>";
+}
+
+function memberHtml(id) {
+  if (!id) return "";
+  const name = state.names[id];
+  if (!name) return `<code>${esc(id)}</code>`;  // not a member the user may read: the code alone
+  return `<a class="member-link" href="#thanh-vien/${encodeURIComponent(id)}">${esc(name)}</a> <code>${esc(id)}</code>`;
+}
+
+function show(key, v) {
+  if (v === null || v === undefined || v === "") return key === "change_pct" ? "—" : "";
+  if (key === "met") return v ? '<span class="met">Đạt</span>' : '<span class="notmet">Không đạt</span>';
+  if (typeof v === "boolean") return v ? "Có" : "Không";
+  if (key === "change_pct") {
+    const n = Number(v);
+    return `<span class="${n > 0 ? "up" : n < 0 ? "down" : ""}">${n > 0 ? "+" : ""}${DECIMALS.format(n)} %</span>`;
+  }
+  if (typeof v === "number") return number(key, v);
+  if (Array.isArray(v)) return v.map(x => esc(code(key, x))).join(", ");
+  if (typeof v === "object") return esc(Object.entries(v).map(([k, x]) => `${column(k)}: ${code(k, vnDate(String(x)))}`).join("; "));
+  return esc(code(key, vnDate(String(v))));
+}
+
+// -- the API -------------------------------------------------------------------------------------
 class ApiError extends Error {
   constructor(status, body) {
     super(`${body.message_vi || body.title || status}${body.message_en ? " — " + body.message_en : ""}`);
@@ -62,10 +89,15 @@ class ApiError extends Error {
   }
 }
 
+function headers() { return state.token ? {Authorization: `Bearer ${state.token}`} : {}; }
+
 async function api(path, params) {
-  const qs = new URLSearchParams(Object.entries(params || {}).filter(([, v]) => v !== null && v !== undefined && v !== ""));
-  const resp = await fetch(`${API}${path}${qs.toString() ? "?" + qs : ""}`,
-                           {headers: {Authorization: `Bearer ${state.token}`}});
+  const qs = new URLSearchParams();
+  Object.entries(params || {}).forEach(([k, v]) => {
+    if (Array.isArray(v)) v.forEach(x => qs.append(k, x));
+    else if (v !== null && v !== undefined && v !== "") qs.append(k, v);
+  });
+  const resp = await fetch(`${API}${path}${qs.toString() ? "?" + qs : ""}`, {headers: headers()});
   const body = await resp.json().catch(() => ({}));
   if (!resp.ok) throw new ApiError(resp.status, body);
   return body;
@@ -77,17 +109,38 @@ function rowsOf(result) {
   return result ? [result] : [];
 }
 
-function table(rows, opts = {}) {
-  if (!rows.length) return '<p class="empty">Không có số liệu trong phạm vi này.</p>';
-  const cols = [];
-  rows.forEach(r => Object.keys(r).forEach(k => { if (!cols.includes(k) && !HIDDEN.has(k)) cols.push(k); }));
-  const head = cols.map(c => `<th>${esc(LABELS[c] || c)}</th>`).join("");
-  const body = rows.map(r => {
-    const drill = opts.drill && r.org_unit_id && opts.drill(r);
-    const attrs = drill ? ` class="unit-link" data-unit="${esc(r.org_unit_id)}" data-kind="${esc(r.kind || "")}"` : "";
-    return `<tr${attrs}>` + cols.map(c => `<td class="${typeof r[c] === "number" ? "num" : ""}">${show(c, r[c])}</td>`).join("") + "</tr>";
-  }).join("");
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+// the columns of a report's rows, each knowing how to show, sort and filter itself
+function columnsOf(rows, extra = {}) {
+  const keys = [];
+  rows.forEach(r => Object.keys(r).forEach(k => { if (!keys.includes(k) && !HIDDEN.has(k)) keys.push(k); }));
+  const unitName = r => r.name || r.unit_name;
+  return keys.filter(k => !((k === "name" || k === "unit_name") && keys.includes("org_unit_id"))).map(k => {
+    if (extra[k]) return {key: k, label: column(k), ...extra[k]};
+    if (UNIT_KEYS.has(k)) {
+      return {key: k, label: column("name"), html: r => unitHtml(r[k], unitName(r)),
+              text: r => unitLabel(r[k], unitName(r)).join(" ")};
+    }
+    if (MEMBER_KEYS.has(k)) {
+      return {key: k, label: column(k), html: r => memberHtml(r[k]), text: r => `${state.names[r[k]] || ""} ${r[k] || ""}`};
+    }
+    const num = rows.some(r => typeof r[k] === "number");
+    return {key: k, label: column(k), num, html: r => show(k, r[k]),
+            text: r => (num ? r[k] : typeof r[k] === "string" ? code(k, vnDate(r[k])) : r[k])};
+  });
+}
+
+function table(container, rows, opts = {}) {
+  return dataTable(container, rows, columnsOf(rows, opts.columns), opts);
+}
+
+// the names of the members a list names (one scoped, access-logged lookup per list)
+async function learnNames(ids) {
+  const wanted = [...new Set(ids.filter(id => id && !(id in state.names)))];
+  for (let i = 0; i < wanted.length; i += 500) {
+    const found = await api("/members/search_members", {codes: wanted.slice(i, i + 500), limit: 500,
+                                                       reason: $("#reason").value});
+    found.rows.forEach(r => { state.names[r.member_id] = r.full_name; });
+  }
 }
 
 function period() {
@@ -125,25 +178,35 @@ function exportButtons(query, params) {
     b.addEventListener("click", () => download(query, fmt, params));
     div.appendChild(b);
   }
+  const p = document.createElement("button");
+  p.type = "button";
+  p.className = "print";
+  p.textContent = "In";
+  p.addEventListener("click", () => window.print());
+  div.appendChild(p);
   return div;
 }
 
-async function download(query, fmt, params) {
-  const qs = new URLSearchParams({...params, format: fmt, reason: $("#reason").value});
-  const resp = await fetch(`${API}/exports/reporting/${query}?${qs}`, {headers: {Authorization: `Bearer ${state.token}`}});
-  if (!resp.ok) { alert((await resp.json()).message_vi); return; }
+async function saveBlob(resp, filename) {
   const url = URL.createObjectURL(await resp.blob());
   const a = document.createElement("a");
   a.href = url;
-  a.download = `${query}-${params.org_unit_id || "pham-vi"}.${fmt}`;
+  a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-function allowed(query) {
-  return ((state.me.endpoints.reporting || {}).queries || []).includes(query);
+async function download(query, fmt, params) {
+  const qs = new URLSearchParams({...params, format: fmt, reason: $("#reason").value});
+  const resp = await fetch(`${API}/exports/reporting/${query}?${qs}`, {headers: headers()});
+  if (!resp.ok) { alert((await resp.json()).message_vi); return; }
+  await saveBlob(resp, `${query}-${params.org_unit_id || "pham-vi"}.${fmt}`);
+}
+
+function allowed(service, query) {
+  return ((state.me.endpoints[service] || {}).queries || []).includes(query);
 }
 
 // -- the org tree and drill-down (province → direct → grassroots → cell) -----------------------
@@ -154,17 +217,22 @@ async function loadUnits() {
     const seq = state.seq;
     const rows = await api("/reporting/headcount", params);
     if (seq !== state.seq) return;  // a newer choice is being drawn
-    rows.forEach(r => { state.units[r.org_unit_id] = r; });
+    rows.forEach(r => { state.units[r.org_unit_id] = {...state.units[r.org_unit_id], ...r}; });
     const here = rows.find(r => r.depth === 0);
     if (here && !state.unit) { state.unit = here.org_unit_id; state.path = [here.org_unit_id]; }
     const children = rows.filter(r => r.depth === 1);
     panel.innerHTML = `<p>Đang xem: <strong id="current-unit">${esc(here ? here.name : "")}</strong>
-      (${esc(KINDS[here && here.kind] || "")}) — tổng số <strong>${here ? here.total : 0}</strong> đảng viên
-      ngày <span id="tree-day">${esc(vnDate(params.as_of))}</span></p>`
-      + table(children.length ? children : [], {drill: r => true});
-    panel.querySelectorAll("tr.unit-link").forEach(tr => tr.addEventListener("click", () => drill(tr.dataset.unit)));
-    barChart($("#chart-units"), "Số đảng viên theo tổ chức trực thuộc", children.map(r => r.name),
-             [{name: "Tổng số đảng viên", values: children.map(r => r.total)}]);
+      ${here ? `<code>${esc(here.org_unit_id)}</code>` : ""} (${esc(code("kind", here && here.kind))}) — tổng số
+      <strong>${NUMBER_VI.format(here ? here.total : 0)}</strong> đảng viên
+      ngày <span id="tree-day">${esc(vnDate(params.as_of))}</span></p><div class="list"></div>`;
+    table(panel.querySelector(".list"), children, {
+      rowAttrs: r => ` data-unit="${esc(r.org_unit_id)}" data-kind="${esc(r.kind || "")}"`,
+      drawn: wrap => wrap.querySelectorAll("tr.dt-row").forEach(tr => {
+        tr.classList.add("unit-link");
+        tr.addEventListener("click", () => drill(tr.dataset.unit));
+      })});
+    barChart($("#chart-units"), "Số đảng viên theo tổ chức trực thuộc", children.map(r => unitLabel(r.org_unit_id)),
+             [{name: column("total"), values: children.map(r => r.total)}]);
     panel.appendChild(exportButtons("headcount", params));
   } catch (e) {
     panel.innerHTML = `<p class="error">${esc(e.message)}</p>`;
@@ -175,8 +243,9 @@ async function loadUnits() {
 function renderBreadcrumb() {
   const bc = $("#breadcrumb");
   bc.innerHTML = state.path.map((id, i) => {
-    const name = esc((state.units[id] || {}).name || id);
-    return i === state.path.length - 1 ? `<strong>${name}</strong>` : `<a data-depth="${i}">${name}</a><span class="sep">›</span>`;
+    const name = esc((state.units[id] || {}).name || id), tag = ` <code>${esc(id)}</code>`;
+    return i === state.path.length - 1 ? `<strong>${name}</strong>${tag}`
+      : `<a data-depth="${i}">${name}</a>${tag}<span class="sep">›</span>`;
   }).join("");
   bc.querySelectorAll("a").forEach(a => a.addEventListener("click", () => {
     state.path = state.path.slice(0, Number(a.dataset.depth) + 1);
@@ -192,12 +261,12 @@ function drill(unitId) {
 }
 
 // -- reports -------------------------------------------------------------------------------------
-async function loadReport(query, render) {
+async function loadReport(query, render, extra = {}) {
   const section = document.querySelector(`section[data-query="${query}"]`);
-  if (!allowed(query)) { section.hidden = true; return; }
+  if (!allowed("reporting", query)) { section.hidden = true; return; }
   section.hidden = false;
   const body = section.querySelector(".body");
-  const params = {org_unit_id: state.unit, ...period()};
+  const params = {org_unit_id: state.unit, ...period(), ...extra};
   body.innerHTML = '<p class="empty">Đang tải…</p>';
   try {
     const seq = state.seq;
@@ -210,56 +279,76 @@ async function loadReport(query, render) {
       alert.hidden = false;
     }
     const meta = section.querySelector(".meta");
-    if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || result.year,
+    if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || (result.year && `năm ${result.year}`),
                                   result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
-                                  result.known_at ? `ghi nhận đến ${result.known_at}` : "",
+                                  result.known_at ? `ghi nhận đến ${vnDate(result.known_at)}` : "",
                                   result.structure_vi || ""].filter(Boolean).join(" · ");
-    body.innerHTML = render ? render(result) : table(rowsOf(result));
-    body.appendChild(exportButtons(query, params));
+    // drawn aside and put in place only if no newer choice came meanwhile (names load asynchronously)
+    const drawn = document.createElement("div");
+    await (render || renderPlain)(result, drawn);
+    if (seq !== state.seq) return;
+    body.replaceChildren(...drawn.childNodes, exportButtons(query, params));
     return result;
   } catch (e) {
     body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
 }
 
-function renderTerm(result) {
-  const rows = rowsOf(result);
-  barChart($("#chart-term"), "Kỳ này so với kỳ trước", rows.map(r => r.label_vi || r.indicator),
-           [{name: "Kỳ trước", values: rows.map(r => r.previous)}, {name: "Kỳ này", values: rows.map(r => r.value)}]);
-  return table(rows);
+function renderPlain(result, body) {
+  table(body, rowsOf(result));
 }
 
-function renderEvaluation(result) {
+function renderTerm(result, body) {
   const rows = rowsOf(result);
-  let html = table(rows, {drill: r => r.org_unit_id !== state.unit});
+  barChart($("#chart-term"), "Kỳ này so với kỳ trước", rows.map(r => r.label_vi || code("indicator", r.indicator)),
+           [{name: column("previous"), values: rows.map(r => r.previous)}, {name: "Kỳ này", values: rows.map(r => r.value)}]);
+  table(body, rows, {columns: {value: {label: "Kỳ này", num: true, html: r => show("value", r.value)}}});
+}
+
+function renderEvaluation(result, body) {
+  const rows = rowsOf(result);
+  table(body, rows, {
+    rowAttrs: r => (r.org_unit_id && r.org_unit_id !== state.unit ? ` data-unit="${esc(r.org_unit_id)}"` : ""),
+    drawn: wrap => wrap.querySelectorAll("tr[data-unit]").forEach(tr => {
+      tr.classList.add("unit-link");
+      tr.addEventListener("click", () => drill(tr.dataset.unit));
+    })});
   if (Array.isArray(result.ratings) && result.ratings.length) {
-    html += "<h3>Xếp loại tổ chức (quy tắc 20 %)</h3>" + table(result.ratings);
+    const h = document.createElement("h3");
+    h.textContent = "Xếp loại tổ chức (quy tắc 20 %)";
+    const box = document.createElement("div");
+    body.append(h, box);
+    table(box, result.ratings);
   }
-  setTimeout(() => document.querySelectorAll("#panel-evaluation tr.unit-link").forEach(
-    tr => tr.addEventListener("click", () => drill(tr.dataset.unit))));
-  return html;
 }
 
-function renderCauses(result) {
+function renderCauses(result, body) {
   const all = rowsOf(result);
   const rows = all.some(r => r.group === "category") ? all.filter(r => r.group === "category") : all;
-  const label = r => r.category_vi || r.category || r.label_vi || r.seniority || Object.values(r)[0];
+  const label = r => r.label_vi || code("key", r.key);
   const numeric = rows.length ? Object.keys(rows[0]).filter(k => typeof rows[0][k] === "number" && k !== "year") : [];
   barChart($("#chart-causes"), "Theo đối tượng đảng viên", rows.map(label),
-           numeric.slice(0, 4).map(k => ({name: LABELS[k] || k, values: rows.map(r => r[k])})));
-  return table(all);
+           numeric.slice(0, 4).map(k => ({name: column(k), values: rows.map(r => r[k])})));
+  table(body, all, {columns: {key: {label: column("category"), html: r => esc(label(r)), text: label}},
+                    pageSize: 20});
+}
+
+async function renderMembersList(result, body) {
+  const rows = rowsOf(result);
+  await learnNames(rows.flatMap(r => [r.member_id, r.subject_id]));
+  table(body, rows, {pageSize: 20});
 }
 
 async function loadTrend() {
   const box = $("#chart-trend");
-  if (!allowed("term")) { $("#panel-trend").hidden = true; return; }
+  if (!allowed("reporting", "term")) { $("#panel-trend").hidden = true; return; }
   const last = new Date().getFullYear();
   const years = [];
   for (let y = last - 5; y <= last; y++) years.push(y);
   try {
     const results = await Promise.all(years.map(year => api("/reporting/term", {org_unit_id: state.unit, year, ...clocks()})));
     const names = {};
-    results.forEach(res => rowsOf(res).forEach(r => { names[r.indicator] = r.label_vi || r.indicator; }));
+    results.forEach(res => rowsOf(res).forEach(r => { names[r.indicator] = r.label_vi || code("indicator", r.indicator); }));
     const series = TREND.filter(ind => names[ind]).map(ind => ({
       name: names[ind], values: results.map(res => (rowsOf(res).find(r => r.indicator === ind) || {}).value || 0)}));
     lineChart(box, "Xu hướng theo năm", years, series);
@@ -275,22 +364,15 @@ async function downloadYearly(fmt) {
   if (state.unit) params.org_unit_id = state.unit;
   const status = $("#yearly-status");
   status.textContent = "Đang tạo văn bản…";
-  const resp = await fetch(`${API}/documents/yearly?${new URLSearchParams(params)}`,
-                           {headers: {Authorization: `Bearer ${state.token}`}});
+  const resp = await fetch(`${API}/documents/yearly?${new URLSearchParams(params)}`, {headers: headers()});
   if (!resp.ok) { status.textContent = (await resp.json()).message_vi; return; }
-  const url = URL.createObjectURL(await resp.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = `bao-cao-nam-${year}-${state.unit || "toan-tinh"}.${fmt}`;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  status.textContent = `Đã tạo ${a.download}`;
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  const name = `bao-cao-nam-${year}-${state.unit || "toan-tinh"}.${fmt}`;
+  await saveBlob(resp, name);
+  status.textContent = `Đã tạo ${name}`;
 }
 
 function showYearly() {
-  $("#panel-yearly").hidden = !allowed("yearly");
+  $("#panel-yearly").hidden = !allowed("reporting", "yearly");
   if (!$("#yearly-year").value) $("#yearly-year").value = $("#year").value || new Date().getFullYear();
 }
 
@@ -300,12 +382,103 @@ async function refresh() {
   await loadUnits();
   await Promise.all([
     loadReport("term", renderTerm),
+    loadReport("movement", (result, body) => table(body, rowsOf(result), {columns: {level: {label: "Cấp", num: true}}})),
     loadReport("evaluation", renderEvaluation),
     loadReport("causes", renderCauses),
-    loadReport("warnings"),
+    // the warnings of the chosen period: the roster as it stood at its end
+    loadReport("warnings", renderMembersList, {as_of: treeDay()}),
+    loadReport("anomalies", renderMembersList),
     loadReport("meetings"),
     loadTrend(),
   ]);
+}
+
+// -- member search and the member page -----------------------------------------------------------
+async function searchMembers(text) {
+  const panel = $("#panel-search");
+  panel.hidden = false;
+  const body = panel.querySelector(".body");
+  body.innerHTML = '<p class="empty">Đang tìm…</p>';
+  try {
+    const found = await api("/members/search_members", {q: text, org_unit_id: state.unit, limit: 200,
+                                                        reason: $("#reason").value});
+    found.rows.forEach(r => {
+      state.names[r.member_id] = r.full_name;
+      if (r.org_unit_id && !state.units[r.org_unit_id]) {
+        state.units[r.org_unit_id] = {name: r.unit_name, parent_id: r.parent_id};
+        if (r.parent_id && !state.units[r.parent_id]) state.units[r.parent_id] = {name: r.parent_name};
+      }
+    });
+    panel.querySelector(".meta").textContent = `«${text}» · ${NUMBER_VI.format(found.total)} người`
+      + (found.total > found.rows.length ? ` (hiện ${NUMBER_VI.format(found.rows.length)} người đầu)` : "");
+    const rows = found.rows.map(r => ({member_id: r.member_id, org_unit_id: r.org_unit_id, unit_name: r.unit_name,
+                                       status: r.status}));
+    table(body, rows, {sort: "member_id", columns: {
+      member_id: {label: column("full_name"), html: r => memberHtml(r.member_id),
+                  text: r => `${state.names[r.member_id] || ""} ${r.member_id}`}}});
+    if (!rows.length) body.innerHTML = `<p class="empty">Không tìm thấy đảng viên nào khớp «${esc(text)}» trong phạm vi của bạn.</p>`;
+  } catch (e) {
+    body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+  }
+}
+
+const RECORD_ORDER = ["full_name", "member_id", "org_unit_id", "status", "admitted_on", "birth_date", "sex",
+                      "demobilised", "categories", "exemption", "left_on", "left_how", "card_number",
+                      "background_file_number", "citizen_id", "ethnicity", "religion", "education",
+                      "political_theory", "occupation"];
+
+async function openMember(id) {
+  const page = $("#member-page");
+  $("#reports").hidden = true;
+  $("#panel-search").hidden = true;
+  page.hidden = false;
+  const body = page.querySelector(".body"), trail = page.querySelector(".trail");
+  body.innerHTML = '<p class="empty">Đang tải…</p>';
+  trail.innerHTML = "";
+  page.querySelector(".meta").textContent = id;
+  try {
+    const m = await api("/members/get_member", {member_id: id, reason: $("#reason").value});
+    state.names[id] = m.full_name;
+    page.querySelector(".meta").textContent = `${m.full_name || ""} · ${id}`;
+    const keys = RECORD_ORDER.filter(k => k in m).concat(Object.keys(m).filter(k => !RECORD_ORDER.includes(k)
+                                                                                    && !HIDDEN.has(k)));
+    const label = k => (k === "member_id" ? "Mã đảng viên" : column(k));
+    body.innerHTML = '<dl class="record">' + keys.map(k => `<dt>${esc(label(k))}</dt><dd>${
+      k === "org_unit_id" ? unitHtml(m[k]) : show(k, m[k]) || '<span class="none">—</span>'}</dd>`).join("") + "</dl>";
+  } catch (e) {
+    body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    return;
+  }
+  if (!allowed("reporting", "audit_trail")) {
+    trail.innerHTML = '<p class="empty">Nhật ký dữ kiện chỉ dành cho vai trò kiểm tra và quản trị.</p>';
+    return;
+  }
+  try {
+    const t = await api("/reporting/audit_trail", {member_id: id, reason: $("#reason").value});
+    const rows = rowsOf(t).map(r => ({occurred_on: r.occurred_on, type: r.type, source: r.source,
+                                      org_unit_id: r.org_unit_id, actor: r.actor, recorded_at: r.recorded_at}));
+    table(trail, rows, {sort: "occurred_on", pageSize: 20, columns: {
+      type: {label: "Dữ kiện", html: r => esc(code("type", r.type)), text: r => code("type", r.type)},
+      source: {label: "Dịch vụ", html: r => esc(code("source", r.source)), text: r => code("source", r.source)},
+      actor: {label: "Người ghi"},
+      recorded_at: {label: "Thời điểm ghi nhận", html: r => esc(recorded(r.recorded_at)), text: r => r.recorded_at},
+      occurred_on: {label: column("occurred_on"), html: r => esc(vnDate(r.occurred_on)), text: r => r.occurred_on}}});
+  } catch (e) {
+    trail.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+  }
+}
+
+function recorded(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString("vi-VN", {day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit"});
+}
+
+function route() {
+  const m = /^#thanh-vien\/(.+)$/.exec(location.hash);
+  if (m) { openMember(decodeURIComponent(m[1])); return; }
+  $("#member-page").hidden = true;
+  $("#reports").hidden = false;
 }
 
 // -- login ---------------------------------------------------------------------------------------
@@ -322,23 +495,66 @@ async function start() {
   $("#board").hidden = false;
   $("#who").hidden = false;
   $("#who-name").textContent = state.me.name;
-  $("#who-role").textContent = ROLES[state.me.role] || state.me.role;
+  $("#who-role").textContent = code("role", state.me.role);
   $("#who-scope").textContent = state.me.scope || "toàn tỉnh";
+  $("#search-form").hidden = !allowed("members", "search_members");
   state.unit = state.me.scope;
   state.path = state.unit ? [state.unit] : [];
+  route();
   await refresh();
 }
 
-$("#login-form").addEventListener("submit", ev => {
+async function signIn(ev) {
   ev.preventDefault();
-  state.token = $("#token").value.trim();
+  $("#login-error").textContent = "";
+  const resp = await fetch(`${API}/login`, {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({name: $("#login-name").value.trim(), password: $("#login-password").value})});
+  const body = await resp.json().catch(() => ({}));
+  $("#login-password").value = "";
+  if (!resp.ok) {
+    $("#login-error").textContent = body.message_vi || "Đăng nhập không thành công";
+    return;
+  }
+  state.token = body.token;
   sessionStorage.setItem("dv_token", state.token);
   start();
-});
-$("#logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
-$("#term").addEventListener("change", () => { $("#year").value = ""; refresh(); });
-$("#year").addEventListener("change", refresh);
-$("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
-$("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
-for (const id of ["#as-of", "#known-at", "#structure"]) $(id).addEventListener("change", refresh);
-if (state.token) start();
+}
+
+async function signOut() {
+  await fetch(`${API}/logout`, {method: "POST", headers: headers()}).catch(() => null);
+  sessionStorage.removeItem("dv_token");
+  location.hash = "";
+  location.reload();
+}
+
+async function init() {
+  try {
+    state.words = await (await fetch("/labels.json")).json();
+  } catch (e) { /* the codes stay as they are */ }
+  $("#password-form").addEventListener("submit", signIn);
+  $("#login-form").addEventListener("submit", ev => {
+    ev.preventDefault();
+    state.token = $("#token").value.trim();
+    sessionStorage.setItem("dv_token", state.token);
+    start();
+  });
+  $("#logout").addEventListener("click", signOut);
+  $("#term").addEventListener("change", () => { $("#year").value = ""; refresh(); });
+  $("#year").addEventListener("change", refresh);
+  $("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
+  $("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
+  for (const id of ["#as-of", "#known-at", "#structure"]) $(id).addEventListener("change", refresh);
+  $("#search-form").addEventListener("submit", ev => {
+    ev.preventDefault();
+    const text = $("#member-search").value.trim();
+    if (text.length >= 2) {
+      if (location.hash) location.hash = "";
+      searchMembers(text);
+    }
+  });
+  $("#member-back").addEventListener("click", () => { location.hash = ""; });
+  window.addEventListener("hashchange", () => { if (state.me) route(); });
+  if (state.token) start();
+}
+
+init();

@@ -1,0 +1,93 @@
+"""Member search through the gateway: by name (diacritics ignored), code or unit, answered only inside
+the caller's scope, with no way to learn whether a member exists elsewhere, and every search in the
+access log. The tree (tests/gateway/conftest.py) has the same three names in every cell."""
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from tests.gateway.conftest import GHOST_MEMBER, GHOST_UNIT, OTHER_CELL, OTHER_MEMBER, OWN_CELL, OWN_MEMBER
+
+pytestmark = pytest.mark.integration
+
+BINH = "Trần Thị Bình"
+
+
+def search(system, user, **params):
+    query = urllib.parse.urlencode(params, doseq=True)
+    return system.call("GET", f"/api/v1/members/search_members?{query}", user)
+
+
+def test_a_province_wide_user_finds_a_name_in_every_district_without_diacritics(system):
+    status, found = search(system, "prov_viewer", q="tran thi binh")
+    assert status == 200, found
+    units = {r["org_unit_id"] for r in found["rows"]}
+    assert {r["full_name"] for r in found["rows"]} == {BINH}
+    assert OWN_CELL in units and OTHER_CELL in units
+    assert found["total"] == len(found["rows"]) >= 8
+    # each hit names its unit and the unit's parent, so two "Chi bộ Ấp 1" are told apart
+    row = next(r for r in found["rows"] if r["org_unit_id"] == OWN_CELL)
+    assert row["unit_name"] == "Chi bộ Ấp 1.1.1" and row["parent_id"] == "TN-D1-G1"
+    assert row["parent_name"] == "Đảng bộ Xã 1.1"
+
+
+def test_a_district_user_finds_only_inside_the_district(system):
+    status, found = search(system, "d1_viewer", q=BINH)
+    assert status == 200, found
+    assert found["rows"] and all(r["org_unit_id"].startswith("TN-D1-") for r in found["rows"])
+    status, cell = search(system, "cell_clerk", q=BINH)
+    assert status == 200 and [r["org_unit_id"] for r in cell["rows"]] == [OWN_CELL]
+
+
+def test_searching_by_unit_code_or_unit_name(system):
+    status, by_code = search(system, "prov_viewer", q=OTHER_CELL)
+    assert status == 200 and {r["org_unit_id"] for r in by_code["rows"]} == {OTHER_CELL}
+    assert len(by_code["rows"]) == 3
+    status, by_name = search(system, "prov_viewer", q="ấp 2.1.1 nguyen")  # every word must match
+    assert status == 200 and [(r["org_unit_id"], r["full_name"]) for r in by_name["rows"]] == \
+        [(OTHER_CELL, "Nguyễn Văn An")]
+    # the parent unit too: "Xã 1.2" finds the members of its cells (other tests may add cells), nobody else
+    status, by_parent = search(system, "prov_viewer", q="xa 1.2", limit=500)
+    assert status == 200 and {"TN-D1-G2-C1", "TN-D1-G2-C2"} <= {r["org_unit_id"] for r in by_parent["rows"]}
+    assert {r["parent_id"] for r in by_parent["rows"]} == {"TN-D1-G2"}
+
+
+def test_no_existence_oracle_for_members_or_units_outside_the_scope(system):
+    # a member of another district and a member who does not exist: the same empty answer
+    other = search(system, "d1_viewer", q=OTHER_MEMBER)
+    ghost = search(system, "d1_viewer", q=GHOST_MEMBER)
+    assert other[0] == ghost[0] == 200
+    assert other[1] == ghost[1] == {"total": 0, "rows": []}
+    # codes: only the ones in scope come back, the others are silently absent
+    status, named = search(system, "d1_viewer", codes=[OWN_MEMBER, OTHER_MEMBER, GHOST_MEMBER])
+    assert status == 200 and [r["member_id"] for r in named["rows"]] == [OWN_MEMBER]
+    # a unit elsewhere and a unit that does not exist: the same refusal, word for word
+    elsewhere = search(system, "d1_viewer", q="an", org_unit_id=OTHER_CELL)
+    nowhere = search(system, "d1_viewer", q="an", org_unit_id=GHOST_UNIT)
+    assert elsewhere[0] == nowhere[0] == 403
+    assert elsewhere[1] == nowhere[1]
+    assert elsewhere[1]["code"] == "forbidden_scope"
+
+
+def test_every_search_is_in_the_access_log_with_its_reason_even_when_it_finds_nobody(system):
+    reason = "Kiểm tra danh sách tìm kiếm"
+    assert search(system, "d1_viewer", q="khong-co-ai-ten-nay", reason=reason)[0] == 200
+    assert search(system, "d1_viewer", q="Lê Hữu Cường", reason=reason)[0] == 200
+    status, log = system.call("GET", "/api/v1/audit/access?actor=d1_viewer&limit=50", "admin")
+    assert status == 200
+    mine = [e for e in log if e["endpoint"] == "members/search_members" and e["reason"] == reason]
+    assert len(mine) == 2
+    found = next(e for e in mine if e["rows"])
+    assert found["subjects"] and all(s.startswith("M") for s in found["subjects"])
+    assert next(e for e in mine if not e["rows"])["subjects"] == []
+    # and the name searched for stays out of the process log
+    assert "Lê Hữu Cường" not in system.proc.output()
+
+
+def test_a_search_needs_something_to_look_for_and_says_so_in_both_languages(system):
+    status, body = search(system, "prov_viewer")
+    assert status == 422 and body["field"] == "q"
+    assert "từ khóa" in body["message_vi"] and "search text" in body["message_en"]
+    status, body = search(system, "prov_viewer", q="a")  # one letter would list everybody
+    assert status == 422 and body["field"] == "q"
