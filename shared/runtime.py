@@ -239,17 +239,25 @@ class ProjectionsProvider(DependencyProvider):
         self._stopping = False
 
     def setup(self):
-        from shared.projection import ProjectionRunner
         settings = settings_of(self.container.config)
         db = readmodel_at(settings.readmodel_url(self.service), readmodel_label(self.service))
-        self.db = db
         depends_on(f"readmodel:{self.service}", db)
-        projections = self.make()
-        sources = {s for p in projections for s in p.sources}
-        self.stores = {s: store_at(settings.store_url(s)) for s in sources}
-        for s, store in self.stores.items():
+        stores = {s: store_at(settings.store_url(s)) for s in self.sources()}
+        for s, store in stores.items():
             depends_on(f"store:{s}", store)
-        self.runners = [ProjectionRunner(db, p, self.stores) for p in projections]
+        self.wire(db, stores)
+
+    def sources(self) -> set[str]:
+        """The services whose stores the projections read."""
+        return {s for p in self.make() for s in p.sources}
+
+    def wire(self, db, stores: dict) -> "ProjectionsProvider":
+        """Run the projections on ``db`` from ``stores`` (``setup`` opens them from the settings; a
+        test may pass its own)."""
+        from shared.projection import ProjectionRunner
+        self.db, self.stores = db, stores
+        self.runners = [ProjectionRunner(db, p, stores) for p in self.make()]
+        return self
 
     def start(self):
         self._stopping = False

@@ -25,16 +25,21 @@ class ReadModels(DependencyProvider):
         self._replaying = False
 
     def setup(self):
-        import eventlet
         settings = settings_of(self.container.config)
-        self.seal_book = SealBook(settings.seal_path())
-        self.db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
-        depends_on(f"readmodel:{SERVICE}", self.db)
-        self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
-        for s, store in self.stores.items():
+        db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
+        depends_on(f"readmodel:{SERVICE}", db)
+        stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
+        for s, store in stores.items():
             depends_on(f"store:{s}", store)
-        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
-                                       partition=settings.partition)
+        self.wire(db, stores, SealBook(settings.seal_path()), settings.partition)
+
+    def wire(self, db, stores: dict, seal_book: SealBook, partition) -> "ReadModels":
+        """Keep the generations in ``db`` from ``stores`` (``setup`` opens them from the settings; a
+        test may pass its own)."""
+        import eventlet
+        self.db, self.stores, self.seal_book = db, stores, seal_book
+        self.generations = Generations(db, stores, yield_now=lambda: eventlet.sleep(0), partition=partition)
+        return self
 
     def start(self):
         self._stopping = False
