@@ -14,7 +14,7 @@ from shared.catalog.meetings import Attendance, MeetingHeld, MeetingMissed, Meet
 from shared.events import Envelope
 from shared.rules import Rules
 from shared.dates import vn_date
-from shared.events import fold as fold_events
+from shared.events import by_type, fold as fold_events
 
 from services.meetings import member_year as my
 from services.meetings import rules as R
@@ -39,13 +39,12 @@ class Meeting:
     held_on: dt.date | None = None
 
 
-def evolve(state: Meeting, e: Envelope) -> Meeting:
-    d = e.data
-    if e.type == "meeting.scheduled":
-        return Meeting(d["meeting_id"], d["org_unit_id"], d["kind"], dt.date.fromisoformat(d["planned_on"]))
-    if e.type == "meeting.held":
-        return Meeting(d["meeting_id"], d["org_unit_id"], d["kind"], state.planned_on, e.occurred_on)
-    return state
+evolve = by_type({
+    "meeting.scheduled": lambda state, e: Meeting(e.data["meeting_id"], e.data["org_unit_id"], e.data["kind"],
+                                                  dt.date.fromisoformat(e.data["planned_on"])),
+    "meeting.held": lambda state, e: Meeting(e.data["meeting_id"], e.data["org_unit_id"], e.data["kind"],
+                                             state.planned_on, e.occurred_on),
+})
 
 
 def fold(events: list[Envelope]) -> Meeting:
