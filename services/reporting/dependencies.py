@@ -5,11 +5,11 @@ import datetime as dt
 
 from nameko.extensions import DependencyProvider
 
-from shared.errors import Conflict
 from shared.integrity import SealBook
 from shared.projection import WAITING
 from shared.runtime import depends_on, log, readmodel_at, readmodel_label, settings_of, store_at
 
+from services.reporting import rules as R
 from services.reporting.generations import SOURCE_ORDER, Generations
 from services.reporting.view import View
 
@@ -79,8 +79,7 @@ class ReadModels(DependencyProvider):
 
     def start_replay(self) -> dict:
         if self._replaying:
-            raise Conflict("replay_running", "Đang dựng lại số liệu, hãy chờ lượt hiện tại xong",
-                           "A replay is already running")
+            raise R.REPLAY_RUNNING()
         self._replaying = True
         self.generations.progress = {"state": "starting", "done": 0, "total": 0}
 
