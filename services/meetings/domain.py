@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from shared.application import Decided
+from shared.contracts.meetings import RecordMeeting, ScheduleMeeting
 from shared.catalog.common import MEMBER_HOLDING_KINDS
 from shared.catalog.meetings import Attendance, MeetingHeld, MeetingMissed, MeetingScheduled
 from shared.events import Envelope
@@ -61,7 +62,7 @@ def check_cell(unit: Unit | None, org_unit_id: str, day: dt.date) -> None:
         raise R.CELL_INACTIVE(org_unit_id=org_unit_id, day=fmt(day))
 
 
-def schedule_meeting(meeting: Meeting, unit: Unit | None, cmd) -> list[Decided]:
+def schedule_meeting(meeting: Meeting, unit: Unit | None, cmd: ScheduleMeeting) -> list[Decided]:
     if meeting.meeting_id is not None:
         raise R.MEETING_EXISTS(meeting_id=cmd.meeting_id)
     if cmd.planned_on < cmd.occurred_on:
@@ -72,7 +73,7 @@ def schedule_meeting(meeting: Meeting, unit: Unit | None, cmd) -> list[Decided]:
     return [Decided(payload, cmd.occurred_on, cmd.org_unit_id)]
 
 
-def check_attendance(roster: list[RosterEntry], cmd) -> None:
+def check_attendance(roster: list[RosterEntry], cmd: RecordMeeting) -> None:
     """Every expected member exactly once; nobody else; excused absences carry their reason."""
     on_roster = {e.member_id: e for e in roster}
     seen: set[str] = set()
@@ -97,7 +98,7 @@ def check_attendance(roster: list[RosterEntry], cmd) -> None:
 
 
 def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry],
-                   years: Mapping[str, my.MemberYear], cmd, today: dt.date, rules: Rules) -> list[Decided]:
+                   years: Mapping[str, my.MemberYear], cmd: RecordMeeting, today: dt.date, rules: Rules) -> list[Decided]:
     """``meeting.held``, one ``meeting.missed`` per absence (in the member's year record), and the
     early warnings those absences reach. ``years``: member id -> record of the meeting's year."""
     day = cmd.occurred_on

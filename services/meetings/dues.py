@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Mapping
 
 from shared.application import Decided
+from shared.contracts.meetings import RecordDues
 from shared.catalog.meetings import DuesRecorded
 from shared.rules import Rules
 
@@ -60,7 +61,7 @@ def reduced_run(months: Mapping[str, my.DuesMonth], month: str) -> int:
     return n
 
 
-def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, cmd, today: dt.date,
+def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, cmd: RecordDues, today: dt.date,
                 rules: Rules) -> list[Decided]:
     """``years``: the member's year records for the month's year and the years either side."""
     year = int(cmd.month[:4])
