@@ -230,13 +230,43 @@ def query(model: type[BaseModel] | None = None):
     return wrap
 
 
-class ProjectionsProvider(DependencyProvider):
+class SweepingProvider(DependencyProvider):
+    """A provider of projections with the one sweep loop: every ``sweep_seconds`` it catches up
+    (``self.catch_up()``) from the stores, the safety net for a bus delivery that never came; a
+    failed sweep is logged and the next one (or a delivery) retries."""
+
+    service: str
+    sweep_seconds: float = 5.0
+    _stopping = False
+
+    def start_sweeping(self):
+        self._stopping = False
+        self.container.spawn_managed_thread(self._sweep)
+
+    def _sweep(self):
+        import eventlet
+        while not self._stopping:
+            eventlet.sleep(self.sweep_seconds)
+            try:
+                self.catch_up()
+            except Exception as exc:
+                log.warning("projection_sweep_failed", service=self.service, error=type(exc).__name__)
+
+    def catch_up(self):
+        raise NotImplementedError
+
+    def stop(self):
+        self._stopping = True
+
+    kill = stop
+
+
+class ProjectionsProvider(SweepingProvider):
     """Runs a service's projections: catch up from the source stores on start, then apply what
-    the bus delivers; a periodic catch-up is the safety net for a doorbell that never rang."""
+    the bus delivers; the sweep is the safety net for a doorbell that never rang."""
 
     def __init__(self, service: str, projections: Callable[[], list], sweep_seconds: float = 5.0):
         self.service, self.make, self.sweep_seconds = service, projections, sweep_seconds
-        self._stopping = False
 
     def setup(self):
         settings = settings_of(self.container.config)
@@ -262,21 +292,7 @@ class ProjectionsProvider(DependencyProvider):
     def start(self):
         self._stopping = False
         self.catch_up()
-        self.container.spawn_managed_thread(self._sweep)
-
-    def _sweep(self):
-        import eventlet
-        while not self._stopping:
-            eventlet.sleep(self.sweep_seconds)
-            try:
-                self.catch_up()
-            except Exception as exc:
-                log.warning("projection_sweep_failed", service=self.service, error=type(exc).__name__)
-
-    def stop(self):
-        self._stopping = True
-
-    kill = stop
+        self.start_sweeping()
 
     def catch_up(self) -> int:
         return sum(r.catch_up(s) for r in self.runners for s in r.projection.sources)

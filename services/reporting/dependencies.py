@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.extensions import DependencyProvider
-
 from shared.integrity import SealBook
 from shared.projection import WAITING
-from shared.runtime import depends_on, log, readmodel_at, readmodel_label, settings_of, store_at
+from shared.runtime import SweepingProvider, depends_on, log, readmodel_at, readmodel_label, settings_of, store_at
 
 from services.reporting import rules as R
 from services.reporting.generations import SOURCE_ORDER, Generations
@@ -16,8 +14,10 @@ from services.reporting.view import View
 SERVICE = "reporting"
 
 
-class ReadModels(DependencyProvider):
+class ReadModels(SweepingProvider):
     """The reporting read model generations: catch up on start, apply the bus, sweep, replay."""
+
+    service = SERVICE
 
     def __init__(self, sweep_seconds: float = 5.0):
         self.sweep_seconds = sweep_seconds
@@ -44,7 +44,7 @@ class ReadModels(DependencyProvider):
     def start(self):
         self._stopping = False
         self.generations.catch_up()
-        self.container.spawn_managed_thread(self._sweep)
+        self.start_sweeping()
         if self.generations.legacy and self.generations.partition.index == 0:
             # built before stream heads were kept: partition 0 rebuilds it beside, all then switch
             log.info("replay_for_stream_heads", service=SERVICE, generation=self.generations.legacy)
@@ -62,20 +62,6 @@ class ReadModels(DependencyProvider):
             eventlet.sleep(pause)
             outcome = self.generations.handle(source, message)
         return outcome
-
-    def _sweep(self):
-        import eventlet
-        while not self._stopping:
-            eventlet.sleep(self.sweep_seconds)
-            try:
-                self.generations.catch_up()
-            except Exception as exc:  # the next sweep or delivery retries
-                log.warning("projection_sweep_failed", service=SERVICE, error=type(exc).__name__)
-
-    def stop(self):
-        self._stopping = True
-
-    kill = stop
 
     def start_replay(self) -> dict:
         if self._replaying:
