@@ -12,7 +12,7 @@ from shared.application import Decided
 from shared.contracts.meetings import RecordMeeting, ScheduleMeeting
 from shared.catalog.common import MEMBER_HOLDING_KINDS
 from shared.catalog.meetings import Attendance, MeetingHeld, MeetingMissed, MeetingScheduled
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.rules import Rules
 from shared.dates import vn_date
 from shared.events import by_type, fold as fold_events
@@ -28,7 +28,7 @@ fmt = vn_date  # dd/mm/yyyy, as users read dates
 
 
 def meeting_stream(meeting_id: str) -> str:
-    return f"meeting-{meeting_id}"
+    return stream_name("meeting", meeting_id)
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from shared.catalog.meetings import AttendanceWarningRaised
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.rules import Rules
 from shared.events import by_type, fold as fold_events
 
 
 def year_stream(member_id: str, year: int) -> str:
-    return f"absences-{member_id}-{year}"
+    return stream_name("absences", member_id, year)
 
 
 @dataclass(frozen=True)
