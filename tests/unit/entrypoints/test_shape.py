@@ -38,3 +38,12 @@ def test_each_rpc_is_written_in_the_service_module(service, contract):
     source = inspect.getsource(inspect.getmodule(service))
     own = set(contract.COMMANDS) | set(contract.QUERIES)
     assert all(f"    def {name}(self" in source for name in own)
+
+
+def test_the_report_queries_go_through_one_dispatch():
+    from services.reporting.queries import REPORTS
+    family = {name for name, spec in reporting.QUERIES.items() if spec.model is reporting.ReportQuery}
+    # the reports on one day (the period's end: queries.day_of) are not period reports
+    assert set(REPORTS) == family - {"headcount_report", "composition"}
+    source = inspect.getsource(ReportingService)
+    assert all(f'return self._report("{name}", q)' in source for name in REPORTS)
