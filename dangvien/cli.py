@@ -29,7 +29,6 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
 from dangvien.client import ApiError, Client
 
@@ -86,7 +85,7 @@ def up(data_dir: Path = typer.Option(Path(".dangvien"), "--data-dir", help="Thư
             console.print(f"Đã ghi / written: {result.get('written', 0)} sự kiện mới / new events")
         except ApiError as exc:
             fail(exc)
-        from services.gateway.auth import demo_login
+        from services.gateway import demo_login
         user, token, password = demo_login(data_dir)
         console.print(f"Bảng điều khiển / dashboard: [bold]{url}/[/] — đăng nhập / login: "
                       f"[bold]{user}[/], mật khẩu / password: [bold]{password}[/] "
@@ -238,20 +237,14 @@ def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, r
 
 
 #: other command groups, each module with ``register(app, report_app)``
-EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_members", "dangvien.cli_demo",
-              "dangvien.cli_vault", "dangvien.cli_yearly")
+EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_demo", "dangvien.cli_vault",
+              "dangvien.cli_yearly")
 
 
 def _load_extensions() -> None:
     import importlib
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(app, report_app)
+    for name in EXTENSIONS:  # each exists: a missing one is an error, not a command group skipped
+        importlib.import_module(name).register(app, report_app)
 
 
 _load_extensions()

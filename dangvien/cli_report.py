@@ -94,7 +94,7 @@ def show_verification(out: dict) -> None:
 
 
 def show(report: dict, fmt: str, output: Path | None) -> None:
-    from services.reporting import exports
+    from services import reporting as exports
 
     if fmt == "json":
         console.print_json(json.dumps(report, ensure_ascii=False))

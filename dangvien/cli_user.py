@@ -21,7 +21,7 @@ DataDirOpt = typer.Option(None, "--data-dir",
 
 
 def _store(data_dir: Optional[Path]):
-    from services.gateway.auth import UserStore, db_url
+    from services.gateway import UserStore, db_url
     from shared.readmodel import ReadModelDB
 
     folder = data_dir or Path(os.environ.get("DANGVIEN_DATA_DIR", ".dangvien"))

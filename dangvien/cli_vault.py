@@ -28,7 +28,7 @@ def new_key():
 def rewrap(data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                                    help="Thư mục dữ liệu (data folder; default DANGVIEN_DATA_DIR)")):
     """Mã hóa lại mọi khóa bằng khóa chủ đầu tiên (re-encrypt every stored key with the first master key)."""
-    from services.members.dependencies import vault_url
+    from services.members import vault_url
     from shared.config import Settings
     from shared.personal import Vault
     from shared.readmodel import ReadModelDB

@@ -27,17 +27,17 @@ TARGETS = [
     "shared/application.py", "shared/buffered.py", "shared/dates.py", "shared/errors.py", "shared/events.py",
     "shared/importing.py", "shared/partitioning.py", "shared/personal.py", "shared/projection.py",
     "shared/rules.py",
-    "services/members/domain.py", "services/members/calendar.py", "services/members/candidates.py",
+    "services/members/domain.py", "services/members/candidates.py",
     "services/members/lifecycle.py", "services/members/rating.py",
     "services/meetings/domain.py", "services/meetings/dues.py", "services/meetings/quality.py",
-    "services/discipline/domain.py", "services/discipline/effect.py", "services/discipline/dates.py",
+    "services/discipline/domain.py", "services/discipline/effect.py",
     "services/reporting/domain.py", "services/reporting/periods.py",
 ]
 
 #: which tests judge a module (the narrowest folder that covers it: mutmut runs each mutant only
 #: against the tests that reach the mutated function, but collects that map over this selection)
 TESTS = [
-    (re.compile(r"^services/(\w+)/"), lambda m: [f"tests/unit/{m.group(1)}"]),
+    (re.compile(r"^services/(\w+)/"), lambda m: [f"tests/unit/{m.group(1)}", "tests/unit/domain"]),
     (re.compile(r"^shared/rules\.py$"), lambda m: ["tests/unit"]),
     (re.compile(r"^shared/"), lambda m: ["tests/unit/spine", "tests/contract/test_eventstore_contract.py",
                                          "tests/contract/test_import_commit.py"]),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from shared.events import Envelope, EventData, NewEvent, derived_event_id
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import ConcurrencyError, EventStreams
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def to_new_events(decided: Sequence[Decided], ctx: Context, stream: str) -> list
     return out
 
 
-def already_done(store: EventStore, ctx: Context, stream: str | None = None) -> list[Envelope] | None:
+def already_done(store: EventStreams, ctx: Context, stream: str | None = None) -> list[Envelope] | None:
     """Events stored by an earlier attempt of this very command, if any (``stream``: where its
     first event went, a hint for stores without an index by event id)."""
     if not ctx.command_id:
@@ -94,7 +94,7 @@ def already_done(store: EventStore, ctx: Context, stream: str | None = None) -> 
     return found
 
 
-def execute(store: EventStore, stream: str, fold: Callable[[list[Envelope]], object],
+def execute(store: EventStreams, stream: str, fold: Callable[[list[Envelope]], object],
             decide: Callable[[object], Sequence[Decided]], ctx: Context) -> list[Envelope]:
     """Run one command against one stream (other streams it touches are appended without a check)."""
     done = already_done(store, ctx, stream)

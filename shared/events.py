@@ -277,6 +277,12 @@ def fold(evolve: Callable, initial, events: Iterable):
     return state
 
 
+def stream_name(kind: str, *ids) -> str:
+    """The one way to name a stream: its kind, then the ids that make it one, joined by "-"
+    (``member-M1``, ``rating-G1-2024``). Stored names are facts: a name never changes."""
+    return "-".join((kind, *(str(i) for i in ids)))
+
+
 def by_type(steps: dict[str, Callable]) -> Callable:
     """An ``evolve`` that dispatches on the event type: ``steps[type](state, event)``; a type with no
     step leaves the state as it is (a newer event type, or one that does not concern the state)."""

@@ -22,7 +22,7 @@ import threading
 from typing import Callable, Iterable, Mapping
 
 from shared.events import Envelope
-from shared.eventstore import EventStore
+from shared.eventstore import EventLog
 from shared.readmodel import ReadModelDB, Tx
 
 CHECKPOINT_DDL = """
@@ -78,7 +78,7 @@ class Projection(abc.ABC):
 
 
 class ProjectionRunner:
-    def __init__(self, db: ReadModelDB, projection: Projection, stores: Mapping[str, EventStore],
+    def __init__(self, db: ReadModelDB, projection: Projection, stores: Mapping[str, EventLog],
                  on_applied: Callable[[str, int], None] | None = None, burst: int = 1):
         self.db, self.projection, self.stores = db, projection, stores
         self.on_applied = on_applied

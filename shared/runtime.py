@@ -230,30 +230,17 @@ def query(model: type[BaseModel] | None = None):
     return wrap
 
 
-class ProjectionsProvider(DependencyProvider):
-    """Runs a service's projections: catch up from the source stores on start, then apply what
-    the bus delivers; a periodic catch-up is the safety net for a doorbell that never rang."""
+class SweepingProvider(DependencyProvider):
+    """A provider of projections with the one sweep loop: every ``sweep_seconds`` it catches up
+    (``self.catch_up()``) from the stores, the safety net for a bus delivery that never came; a
+    failed sweep is logged and the next one (or a delivery) retries."""
 
-    def __init__(self, service: str, projections: Callable[[], list], sweep_seconds: float = 5.0):
-        self.service, self.make, self.sweep_seconds = service, projections, sweep_seconds
+    service: str
+    sweep_seconds: float = 5.0
+    _stopping = False
+
+    def start_sweeping(self):
         self._stopping = False
-
-    def setup(self):
-        from shared.projection import ProjectionRunner
-        settings = settings_of(self.container.config)
-        db = readmodel_at(settings.readmodel_url(self.service), readmodel_label(self.service))
-        self.db = db
-        depends_on(f"readmodel:{self.service}", db)
-        projections = self.make()
-        sources = {s for p in projections for s in p.sources}
-        self.stores = {s: store_at(settings.store_url(s)) for s in sources}
-        for s, store in self.stores.items():
-            depends_on(f"store:{s}", store)
-        self.runners = [ProjectionRunner(db, p, self.stores) for p in projections]
-
-    def start(self):
-        self._stopping = False
-        self.catch_up()
         self.container.spawn_managed_thread(self._sweep)
 
     def _sweep(self):
@@ -265,10 +252,47 @@ class ProjectionsProvider(DependencyProvider):
             except Exception as exc:
                 log.warning("projection_sweep_failed", service=self.service, error=type(exc).__name__)
 
+    def catch_up(self):
+        raise NotImplementedError
+
     def stop(self):
         self._stopping = True
 
     kill = stop
+
+
+class ProjectionsProvider(SweepingProvider):
+    """Runs a service's projections: catch up from the source stores on start, then apply what
+    the bus delivers; the sweep is the safety net for a doorbell that never rang."""
+
+    def __init__(self, service: str, projections: Callable[[], list], sweep_seconds: float = 5.0):
+        self.service, self.make, self.sweep_seconds = service, projections, sweep_seconds
+
+    def setup(self):
+        settings = settings_of(self.container.config)
+        db = readmodel_at(settings.readmodel_url(self.service), readmodel_label(self.service))
+        depends_on(f"readmodel:{self.service}", db)
+        stores = {s: store_at(settings.store_url(s)) for s in self.sources()}
+        for s, store in stores.items():
+            depends_on(f"store:{s}", store)
+        self.wire(db, stores)
+
+    def sources(self) -> set[str]:
+        """The services whose stores the projections read."""
+        return {s for p in self.make() for s in p.sources}
+
+    def wire(self, db, stores: dict) -> "ProjectionsProvider":
+        """Run the projections on ``db`` from ``stores`` (``setup`` opens them from the settings; a
+        test may pass its own)."""
+        from shared.projection import ProjectionRunner
+        self.db, self.stores = db, stores
+        self.runners = [ProjectionRunner(db, p, stores) for p in self.make()]
+        return self
+
+    def start(self):
+        self._stopping = False
+        self.catch_up()
+        self.start_sweeping()
 
     def catch_up(self) -> int:
         return sum(r.catch_up(s) for r in self.runners for s in r.projection.sources)

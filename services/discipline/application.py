@@ -13,7 +13,7 @@ from shared.application import Context, execute
 from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, ChangeDiscipline,
                                          ConcludeInspection, ConcludeSupervision, OpenInspection, OpenSupervision,
                                          ResolveAppeal, UpholdDiscipline)
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
 from shared.rules import rules_on
 
@@ -26,15 +26,15 @@ class Roster(Protocol):
 
 
 def case_stream(case_id: str) -> str:
-    return f"case-{case_id}"
+    return stream_name("case", case_id)
 
 
 def inspection_stream(inspection_id: str) -> str:
-    return f"inspection-{inspection_id}"
+    return stream_name("inspection", inspection_id)
 
 
 def supervision_stream(supervision_id: str) -> str:
-    return f"supervision-{supervision_id}"
+    return stream_name("supervision", supervision_id)
 
 
 def load_case(store: EventStore, case_id: str) -> domain.Case:

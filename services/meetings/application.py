@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Callable, Protocol, Sequence
 
 from shared.application import Context, Decided, already_done, check_deadline, to_new_events
-from shared.errors import DomainError
 from shared.events import Envelope
 from shared.eventstore import ConcurrencyError, EventStore
 from shared.rules import rules_on
 
 from services.meetings import domain, dues, member_year as my
+from services.meetings import rules as R
 from services.meetings.roster import RosterEntry, Timeline, Unit
 from shared.contracts.meetings import RecordDues, RecordMeeting, ScheduleMeeting
 
@@ -95,9 +95,7 @@ def derived_only(type_: str):
     """Import of a type this service derives itself: refused with the line that records it."""
 
     def refuse(store, cmd, ctx):
-        raise DomainError("derived_event", f"«{type_}» được ghi tự động từ dòng meeting.held / dues.recorded; "
-                          f"hãy nhập các dòng đó", f"'{type_}' is derived from meeting.held / dues.recorded "
-                          f"lines; import those instead", field="type")
+        raise R.DERIVED_EVENT(type=type_)
 
     return refuse
 

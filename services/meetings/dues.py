@@ -10,11 +10,12 @@ import datetime as dt
 from typing import Mapping
 
 from shared.application import Decided
+from shared.contracts.meetings import RecordDues
 from shared.catalog.meetings import DuesRecorded
-from shared.errors import DomainError, NotFound
 from shared.rules import Rules
 
 from services.meetings import member_year as my
+from services.meetings import rules as R
 from services.meetings.domain import fmt
 from services.meetings.roster import Timeline
 
@@ -60,55 +61,36 @@ def reduced_run(months: Mapping[str, my.DuesMonth], month: str) -> int:
     return n
 
 
-def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, cmd, today: dt.date,
+def record_dues(years: Mapping[int, my.MemberYear], timeline: Timeline | None, cmd: RecordDues, today: dt.date,
                 rules: Rules) -> list[Decided]:
     """``years``: the member's year records for the month's year and the years either side."""
     year = int(cmd.month[:4])
     if timeline is None:
-        raise NotFound("member_not_found", f"Không tìm thấy đảng viên «{cmd.member_id}»",
-                       f"Member '{cmd.member_id}' not found", field="member_id")
+        raise R.MEMBER_NOT_FOUND(member_id=cmd.member_id)
     cell = cell_for_month(timeline, cmd.month)
     if cell is None:
-        raise DomainError("not_on_roster_in_month",
-                          f"Đảng viên «{cmd.member_id}» không sinh hoạt tại chi bộ nào trong tháng {month_vi(cmd.month)}",
-                          f"Member '{cmd.member_id}' belonged to no cell in {month_vi(cmd.month)}", field="month")
+        raise R.NOT_ON_ROSTER_IN_MONTH(member_id=cmd.member_id, month=month_vi(cmd.month))
     if cmd.status != "paid" and cmd.month > f"{today.year:04d}-{today.month:02d}":
-        raise DomainError("dues_month_in_future",
-                          f"Tháng {month_vi(cmd.month)} chưa đến (hôm nay {fmt(today)}); chỉ ghi nhận đóng trước",
-                          f"{month_vi(cmd.month)} has not come yet (today {fmt(today)}); only advance payment can be recorded",
-                          field="month")
+        raise R.DUES_MONTH_IN_FUTURE(month=month_vi(cmd.month), today=fmt(today))
     if cmd.status == "reduced":
         if cmd.reduction_pct not in rules.dues_reduction_rates:
             rates = ", ".join(f"{r} %" for r in rules.dues_reduction_rates)
-            raise DomainError("reduction_rate_invalid", f"Mức giảm đảng phí phải là một trong: {rates}",
-                              f"The dues reduction must be one of: {rates}", field="reduction_pct")
+            raise R.REDUCTION_RATE_INVALID(rates=rates)
     elif cmd.reduction_pct is not None:
-        raise DomainError("reduction_without_reduced", "Chỉ ghi mức giảm khi trạng thái là «giảm»",
-                          "A reduction rate is only given with status 'reduced'", field="reduction_pct")
+        raise R.REDUCTION_WITHOUT_REDUCED()
     if cmd.status == "exempt":
         if cmd.exemption_ground not in rules.dues_exemption_grounds:
-            raise DomainError("exemption_ground_required",
-                              "Miễn đảng phí phải ghi căn cứ: " + ", ".join(GROUND_VI.values()),
-                              "An exemption from dues needs its ground: " + ", ".join(GROUND_VI),
-                              field="exemption_ground")
+            raise R.EXEMPTION_GROUND_REQUIRED(grounds_vi=", ".join(GROUND_VI.values()), grounds=", ".join(GROUND_VI))
         if cmd.exemption_ground == "party_age_50" and timeline.admitted_on is not None:
             age = party_age_years(timeline.admitted_on, my.next_month(my.month_start(cmd.month)) - dt.timedelta(days=1))
             if age < rules.dues_exempt_party_age_years:
-                raise DomainError("party_age_too_low",
-                                  f"Tuổi đảng {age} năm (kết nạp {fmt(timeline.admitted_on)}) chưa đủ "
-                                  f"{rules.dues_exempt_party_age_years} năm để được miễn đảng phí",
-                                  f"Party age {age} years (admitted {fmt(timeline.admitted_on)}) is under the "
-                                  f"{rules.dues_exempt_party_age_years} years that exempt from dues",
-                                  field="exemption_ground")
+                raise R.PARTY_AGE_TOO_LOW(age=age, admitted=fmt(timeline.admitted_on),
+                                          years=rules.dues_exempt_party_age_years)
     elif cmd.exemption_ground is not None:
-        raise DomainError("ground_without_exempt", "Chỉ ghi căn cứ miễn khi trạng thái là «miễn»",
-                          "An exemption ground is only given with status 'exempt'", field="exemption_ground")
+        raise R.GROUND_WITHOUT_EXEMPT()
     months = {m: d for y in (year - 1, year, year + 1) for m, d in years.get(y, my.MemberYear()).dues.items()}
     if cmd.status == "reduced" and reduced_run(months, cmd.month) > rules.dues_reduction_max_months:
-        raise DomainError("reduction_too_long",
-                          f"Giảm đảng phí quá {rules.dues_reduction_max_months} tháng liên tục (tháng {month_vi(cmd.month)})",
-                          f"Dues reduced for more than {rules.dues_reduction_max_months} months in a row "
-                          f"({month_vi(cmd.month)})", field="month")
+        raise R.REDUCTION_TOO_LONG(months=rules.dues_reduction_max_months, month=month_vi(cmd.month))
     new = my.DuesMonth(cmd.status, cmd.reduction_pct, cmd.exemption_ground)
     this_year = years.get(year, my.MemberYear())
     if this_year.dues.get(cmd.month) == new:

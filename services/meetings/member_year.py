@@ -10,13 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from shared.catalog.meetings import AttendanceWarningRaised
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.rules import Rules
-from shared.events import fold as fold_events
+from shared.events import by_type, fold as fold_events
 
 
 def year_stream(member_id: str, year: int) -> str:
-    return f"absences-{member_id}-{year}"
+    return stream_name("absences", member_id, year)
 
 
 @dataclass(frozen=True)
@@ -47,18 +47,24 @@ class MemberYear:
                        unexcused_months=self.unexcused_months | {on.isoformat()[:7]})
 
 
-def evolve(state: MemberYear, e: Envelope) -> MemberYear:
+def _missed(state: MemberYear, e: Envelope) -> MemberYear:
+    if e.data["excused"]:
+        return replace(state, excused=state.excused | {e.data["meeting_id"]})
+    return state.with_absence(e.data["meeting_id"], e.occurred_on)
+
+
+def _dues(state: MemberYear, e: Envelope) -> MemberYear:
     d = e.data
-    if e.type == "meeting.missed":
-        if d["excused"]:
-            return replace(state, excused=state.excused | {d["meeting_id"]})
-        return state.with_absence(d["meeting_id"], e.occurred_on)
-    if e.type == "dues.recorded":
-        month = DuesMonth(d["status"], d.get("reduction_pct"), d.get("exemption_ground"))
-        return replace(state, dues={**state.dues, d["month"]: month})
-    if e.type == "attendance.warning_raised":
-        return replace(state, raised=state.raised | {(d["kind"], d["count"])})
-    return state
+    return replace(state, dues={**state.dues, d["month"]: DuesMonth(d["status"], d.get("reduction_pct"),
+                                                                     d.get("exemption_ground"))})
+
+
+evolve = by_type({
+    "meeting.missed": _missed,
+    "dues.recorded": _dues,
+    "attendance.warning_raised": lambda state, e: replace(state, raised=state.raised | {(e.data["kind"],
+                                                                                         e.data["count"])}),
+})
 
 
 def fold(events: list[Envelope]) -> MemberYear:

@@ -8,12 +8,13 @@ from nameko.rpc import rpc
 from shared.application import Context
 from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,
                                        RosterQuery, ScheduleMeeting, WarningsQuery)
-from shared.errors import NotFound
+from shared.errors import DomainError
 from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             log, query)
 
 from services.meetings import application as app, domain, quality, views
+from services.meetings import rules as R
 from services.meetings.dependencies import projections
 from services.meetings.projections import RosterOverlay, SqlRoster
 
@@ -100,8 +101,7 @@ class MeetingsService(ProjectingEntrypoints):
     def meeting(self, q, context):
         found = views.meeting(self.projections.db, q.meeting_id)
         if found is None:
-            raise NotFound("meeting_not_found", f"Không tìm thấy buổi sinh hoạt «{q.meeting_id}»",
-                           f"Meeting '{q.meeting_id}' not found", field="meeting_id")
+            raise R.MEETING_NOT_FOUND(meeting_id=q.meeting_id)
         return found
 
     @rpc
@@ -125,6 +125,5 @@ class MeetingsService(ProjectingEntrypoints):
 
 
 
-def _unit_not_found(org_unit_id: str) -> NotFound:
-    return NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org_unit_id}»",
-                    f"Party organisation '{org_unit_id}' not found", field="org_unit_id")
+def _unit_not_found(org_unit_id: str) -> DomainError:
+    return R.ORG_UNIT_NOT_FOUND(org_unit_id=org_unit_id)

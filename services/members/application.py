@@ -14,7 +14,7 @@ from shared.application import Context, Decided, execute
 from shared.catalog.members import RECORD_PERSONAL
 from shared.contracts import members as c
 from shared.errors import invalid
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
 from shared.personal import ShreddedError, Vault
 from shared.rules import rules_on
@@ -33,19 +33,19 @@ class Deps:
 
 
 def org_stream(org_unit_id: str) -> str:
-    return f"org_unit-{org_unit_id}"
+    return stream_name("org_unit", org_unit_id)
 
 
 def member_stream(member_id: str) -> str:
-    return f"member-{member_id}"
+    return stream_name("member", member_id)
 
 
 def candidate_stream(candidate_id: str) -> str:
-    return f"candidate-{candidate_id}"
+    return stream_name("candidate", candidate_id)
 
 
 def rating_stream(grassroots_id: str, year: int) -> str:
-    return f"rating-{grassroots_id}-{year}"
+    return stream_name("rating", grassroots_id, year)
 
 
 def load_unit(store: EventStore, org_unit_id: str | None, on: dt.date | None = None) -> domain.OrgUnit | None:
@@ -88,7 +88,7 @@ def sealed_fields(deps: Deps, subject: str, cmd, fields) -> dict:
 
 
 def card_stream(deps: Deps, number: str) -> str:
-    return f"card-{deps.vault.keyed_hash(number)}"
+    return stream_name("card", deps.vault.keyed_hash(number))
 
 
 def card_holder(store: EventStore, deps: Deps, number: str | None) -> str | None:

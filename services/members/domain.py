@@ -14,7 +14,7 @@ from shared.catalog.common import MEMBER_HOLDING_KINDS
 from shared.catalog.members import (MemberTransferred, OrgUnitCreated, OrgUnitDissolved, OrgUnitMerged,
                                     OrgUnitMoved, OrgUnitRenamed)
 from shared.errors import DomainError
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.events import by_type, fold as fold_events
 from shared.personal import is_sealed
 
@@ -152,7 +152,7 @@ def merge_org_unit(unit: OrgUnit, successor: OrgUnit | None, children: list[str]
                                            into_org_unit_id=cmd.into_org_unit_id, org_unit_id=cmd.org_unit_id)
     out = [Decided(MemberTransferred(member_id=m, from_org_unit_id=cmd.org_unit_id,
                                      to_org_unit_id=cmd.into_org_unit_id, kind="official", purpose="merge"),
-                   cmd.occurred_on, cmd.into_org_unit_id, stream=f"member-{m}") for m in sorted(roster)]
+                   cmd.occurred_on, cmd.into_org_unit_id, stream=stream_name("member", m)) for m in sorted(roster)]
     out.append(Decided(OrgUnitMerged(org_unit_id=cmd.org_unit_id, into_org_unit_id=cmd.into_org_unit_id),
                        cmd.occurred_on, cmd.org_unit_id))
     return out

@@ -5,14 +5,14 @@ from typing import Callable
 
 from shared.application import Context, execute
 from shared.contracts.reporting import RegisterTarget
-from shared.events import Envelope
+from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
 
 from services.reporting import domain
 
 
 def target_stream(cmd: RegisterTarget) -> str:
-    return f"target-{cmd.org_unit_id}-{cmd.period}-{cmd.indicator}"
+    return stream_name("target", cmd.org_unit_id, cmd.period, cmd.indicator)
 
 
 def register_target(store: EventStore, cmd: RegisterTarget, ctx: Context,

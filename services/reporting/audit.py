@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from shared.events import Envelope, model_for
+from shared.events import Envelope, model_for, stream_name
 from shared.integrity import SealBook, StoreVerifier, verify_stores
 from shared.eventstore import EventStore
 from shared.logging import PERSONAL_KEYS
@@ -36,7 +36,7 @@ def trail(v: View, stores: Mapping[str, EventStore], member_id: str) -> dict:
         refs.add(("meetings", event_id))
     found: dict[str, tuple[str, Envelope]] = {}
     if "members" in stores:  # the member's own stream, even events the read model has not seen yet
-        for env in stores["members"].read_stream(f"member-{member_id}"):
+        for env in stores["members"].read_stream(stream_name("member", member_id)):
             found[env.event_id] = ("members", env)
     for source, event_id in refs:
         if event_id not in found and source in stores:

@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.extensions import DependencyProvider
-
-from shared.errors import Conflict
 from shared.integrity import SealBook
 from shared.projection import WAITING
-from shared.runtime import depends_on, log, readmodel_at, readmodel_label, settings_of, store_at
+from shared.runtime import SweepingProvider, depends_on, log, readmodel_at, readmodel_label, settings_of, store_at
 
+from services.reporting import rules as R
 from services.reporting.generations import SOURCE_ORDER, Generations
 from services.reporting.view import View
 
 SERVICE = "reporting"
 
 
-class ReadModels(DependencyProvider):
+class ReadModels(SweepingProvider):
     """The reporting read model generations: catch up on start, apply the bus, sweep, replay."""
+
+    service = SERVICE
 
     def __init__(self, sweep_seconds: float = 5.0):
         self.sweep_seconds = sweep_seconds
@@ -25,21 +25,26 @@ class ReadModels(DependencyProvider):
         self._replaying = False
 
     def setup(self):
-        import eventlet
         settings = settings_of(self.container.config)
-        self.seal_book = SealBook(settings.seal_path())
-        self.db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
-        depends_on(f"readmodel:{SERVICE}", self.db)
-        self.stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
-        for s, store in self.stores.items():
+        db = readmodel_at(settings.readmodel_url(SERVICE), readmodel_label(SERVICE))
+        depends_on(f"readmodel:{SERVICE}", db)
+        stores = {s: store_at(settings.store_url(s)) for s in SOURCE_ORDER}
+        for s, store in stores.items():
             depends_on(f"store:{s}", store)
-        self.generations = Generations(self.db, self.stores, yield_now=lambda: eventlet.sleep(0),
-                                       partition=settings.partition)
+        self.wire(db, stores, SealBook(settings.seal_path()), settings.partition)
+
+    def wire(self, db, stores: dict, seal_book: SealBook, partition) -> "ReadModels":
+        """Keep the generations in ``db`` from ``stores`` (``setup`` opens them from the settings; a
+        test may pass its own)."""
+        import eventlet
+        self.db, self.stores, self.seal_book = db, stores, seal_book
+        self.generations = Generations(db, stores, yield_now=lambda: eventlet.sleep(0), partition=partition)
+        return self
 
     def start(self):
         self._stopping = False
         self.generations.catch_up()
-        self.container.spawn_managed_thread(self._sweep)
+        self.start_sweeping()
         if self.generations.legacy and self.generations.partition.index == 0:
             # built before stream heads were kept: partition 0 rebuilds it beside, all then switch
             log.info("replay_for_stream_heads", service=SERVICE, generation=self.generations.legacy)
@@ -58,24 +63,9 @@ class ReadModels(DependencyProvider):
             outcome = self.generations.handle(source, message)
         return outcome
 
-    def _sweep(self):
-        import eventlet
-        while not self._stopping:
-            eventlet.sleep(self.sweep_seconds)
-            try:
-                self.generations.catch_up()
-            except Exception as exc:  # the next sweep or delivery retries
-                log.warning("projection_sweep_failed", service=SERVICE, error=type(exc).__name__)
-
-    def stop(self):
-        self._stopping = True
-
-    kill = stop
-
     def start_replay(self) -> dict:
         if self._replaying:
-            raise Conflict("replay_running", "Đang dựng lại số liệu, hãy chờ lượt hiện tại xong",
-                           "A replay is already running")
+            raise R.REPLAY_RUNNING()
         self._replaying = True
         self.generations.progress = {"state": "starting", "done": 0, "total": 0}
 

@@ -14,6 +14,8 @@ from shared.events import format_recorded_at
 from shared.rules import TERMS
 from shared.dates import add_months, add_working_days, vn_date  # noqa: F401  (kernel dates)
 
+from services.reporting import rules as R
+
 #: "known at the end of time": no filter on the recording clock
 ALL_KNOWN = "9999-12-31T23:59:59.999999Z"
 
@@ -41,11 +43,7 @@ class Period:
 
 
 def unknown_period(field: str, value: str) -> DomainError:
-    return DomainError("unknown_period",
-                       f"Kỳ báo cáo «{value}» không hợp lệ: dùng năm (2021) hoặc nhiệm kỳ đã cấu hình "
-                       f"({', '.join(TERMS)})",
-                       f"Unknown period '{value}': use a year (2021) or a configured term ({', '.join(TERMS)})",
-                       field=field)
+    return R.UNKNOWN_PERIOD(value=value, terms=", ".join(TERMS), field=field)
 
 
 def parse_period(text: str, field: str = "term") -> Period:
@@ -61,17 +59,15 @@ def parse_period(text: str, field: str = "term") -> Period:
 
 def dates_period(start: dt.date, end: dt.date) -> Period:
     if end < start:
-        raise DomainError("period_reversed",
-                          f"Ngày kết thúc {vn_date(end)} đứng trước ngày bắt đầu {vn_date(start)}",
-                          f"End date {end.isoformat()} is before start date {start.isoformat()}", field="to")
+        raise R.PERIOD_REVERSED(end_vi=vn_date(end), start_vi=vn_date(start), end=end.isoformat(),
+                                start=start.isoformat())
     return Period(f"{start.isoformat()}..{end.isoformat()}", start, end, "dates")
 
 
 def previous(period: Period) -> Period:
     """The comparison period by default: the year or term just before, or as many days before."""
     if period.start.year <= 1900:
-        raise DomainError("no_previous_period", f"Không có kỳ so sánh trước {vn_date(period.start)}",
-                          f"No comparison period before {period.start.isoformat()}", field="compare")
+        raise R.NO_PREVIOUS_PERIOD(start_vi=vn_date(period.start), start=period.start.isoformat())
     if period.kind == "year":
         return parse_period(str(period.start.year - 1))
     if period.kind == "term":

@@ -14,11 +14,8 @@ from shared.importing import run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler,
                             query)
 
-from services.reporting import (anomalies, application, audit, causes, early_warnings, evaluation, meeting_quality,
-                                member_composition, membership, paging, term_table, yearly)
+from services.reporting import application, audit, member_composition, membership, paging, queries, yearly
 from services.reporting.dependencies import ReadModels
-from services.reporting.periods import Period, choose_period, parse_period, previous
-from services.reporting.view import View
 
 SERVICE = "reporting"
 
@@ -35,23 +32,6 @@ def integrity_flagged(fn):
             report = {**report, "integrity": flag}
         return report
     return wrapper
-
-
-def day_of(q: ReportQuery) -> dt.date | None:
-    """The day a report on one day is drawn on: ``as_of``, else the end of the period given (not
-    after today), else today."""
-    if q.as_of is None and (q.term or q.year or q.from_ or q.to):
-        today = dt.date.today()
-        return min(choose_period(q.term, q.year, q.from_, q.to, today).end, today)
-    return q.as_of
-
-
-def period_of(q: ReportQuery, v: View) -> Period:
-    return choose_period(q.term, q.year, q.from_, q.to, v.as_of)
-
-
-def compare_of(q: ReportQuery, period: Period) -> Period:
-    return parse_period(q.compare, "compare") if q.compare else previous(period)
 
 
 class ReportingService(ProjectingEntrypoints):
@@ -107,6 +87,10 @@ class ReportingService(ProjectingEntrypoints):
                           Context.from_dict(context), commit=commit, observe=observe)
 
     # -- reports -------------------------------------------------------------------------------
+    def _report(self, name: str, q: ReportQuery) -> dict:
+        """The one dispatch of the report queries: the view the options ask for, then the report."""
+        return queries.REPORTS[name](self.projections.view(q.as_of, q.known_at, q.structure), q)
+
     @rpc
     @query(HeadcountQuery)
     def headcount(self, q, context):
@@ -123,7 +107,7 @@ class ReportingService(ProjectingEntrypoints):
     @integrity_flagged
     def headcount_report(self, q, context):
         """The headcount with the report options: on ``as_of``, else the end of the period given."""
-        v = self.projections.view(day_of(q), q.known_at, q.structure)
+        v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
         rows = membership.headcount(v, q.org_unit_id)
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
 
@@ -132,7 +116,7 @@ class ReportingService(ProjectingEntrypoints):
     @integrity_flagged
     def composition(self, q, context):
         """Composition on ``as_of``, else the end of the period given; ratings of that period's last year."""
-        v = self.projections.view(day_of(q), q.known_at, q.structure)
+        v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
         v.unit(q.org_unit_id)  # raises the named 'not found'
         return member_composition.composition(v, q.org_unit_id, q.year or v.as_of.year)
 
@@ -140,59 +124,43 @@ class ReportingService(ProjectingEntrypoints):
     @query(ReportQuery)
     @integrity_flagged
     def term(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        period = period_of(q, v)
-        return term_table.term_table(v, q.org_unit_id, period, compare_of(q, period))
+        return self._report("term", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def movement(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return membership.movement(v, q.org_unit_id, period_of(q, v))
+        return self._report("movement", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def warnings(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        v.unit(q.org_unit_id)
-        year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
-        report = early_warnings.warnings(v, q.org_unit_id, year)
-        if paging.wanted(q.page, q.page_size):
-            report.update(paging.one_page(report["rows"], q.page, q.page_size))
-        else:
-            report["total"] = len(report["rows"])
-        return report
+        return self._report("warnings", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def evaluation(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        period = period_of(q, v)
-        return evaluation.evaluation(v, q.org_unit_id, period, compare_of(q, period))
+        return self._report("evaluation", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def meetings(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return meeting_quality.meeting_quality(v, q.org_unit_id, period_of(q, v))
+        return self._report("meetings", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def causes(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return causes.causes(v, q.org_unit_id, period_of(q, v))
+        return self._report("causes", q)
 
     @rpc
     @query(ReportQuery)
     @integrity_flagged
     def anomalies(self, q, context):
-        v = self.projections.view(q.as_of, q.known_at, q.structure)
-        return anomalies.anomalies(v, q.org_unit_id, period_of(q, v))
+        return self._report("anomalies", q)
 
     @rpc
     @query(YearlyQuery)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.errors import NotFound
 from shared.readmodel import ReadModelDB
 
+from services.reporting import rules as R
 from services.reporting.known_tree import tree_prefix
 from services.reporting.periods import ALL_KNOWN, known_at_key, vn_date
 from services.reporting.schema import TREE_TABLES
@@ -90,8 +90,7 @@ class View:
         rows = self.q(f"SELECT org_unit_id, name, kind, parent_id, merged_into FROM {self.t('units')} "
                       "WHERE org_unit_id = ?", (org,))
         if not rows:
-            raise NotFound("org_unit_not_found", f"Không tìm thấy tổ chức đảng «{org}»",
-                           f"Party organisation '{org}' not found", field="org_unit_id")
+            raise R.ORG_UNIT_NOT_FOUND(org_unit_id=org)
         r = rows[0]
         return {"org_unit_id": r[0], "name": r[1], "kind": r[2], "parent_id": r[3], "merged_into": r[4]}
 

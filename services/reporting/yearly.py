@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections import Counter
 
-from shared.errors import DomainError
+from services.reporting import rules as R
 from shared.rules import TERMS, term_of
 
 from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
@@ -49,8 +49,7 @@ def term_for(year: int) -> Period:
     the one its last day belongs to (2010 → 2010-2015)."""
     name = term_of(dt.date(year, 1, 1)) or term_of(dt.date(year, 12, 31))
     if name is None:
-        raise DomainError("no_term_for_year", f"Năm {year} không thuộc nhiệm kỳ nào đã cấu hình ({', '.join(TERMS)})",
-                          f"Year {year} is in no configured term ({', '.join(TERMS)})", field="year")
+        raise R.NO_TERM_FOR_YEAR(year=year, terms=", ".join(TERMS))
     return parse_period(name, "term")
 
 

@@ -4,8 +4,8 @@
 - ``postgresql://user@host:5432/db`` (psycopg 3)
 - ``kurrentdb://host:2113?tls=false`` or ``esdb://...`` (KurrentDB / EventStoreDB)
 """
-from shared.eventstore.port import (ANY, NO_STREAM, ConcurrencyError, EventStore, EventStoreError, LogInUse,
-                                    PartialRetryError)
+from shared.eventstore.port import (ANY, NO_STREAM, Checkpoints, ConcurrencyError, EventLog, EventStore,
+                                    EventStoreError, EventStreams, Leases, LogInUse, PartialRetryError)
 
 
 def open_store(url: str) -> EventStore:
@@ -25,5 +25,5 @@ def open_store(url: str) -> EventStore:
     raise ValueError(f"unknown event store URL scheme: {url.split(':', 1)[0]}")
 
 
-__all__ = ["ANY", "NO_STREAM", "ConcurrencyError", "EventStore", "EventStoreError", "LogInUse",
-           "PartialRetryError", "open_store"]
+__all__ = ["ANY", "NO_STREAM", "Checkpoints", "ConcurrencyError", "EventLog", "EventStore", "EventStoreError",
+           "EventStreams", "Leases", "LogInUse", "PartialRetryError", "open_store"]

@@ -1,4 +1,6 @@
-"""The event store port: one interface, three adapters (SQLite, PostgreSQL, KurrentDB).
+"""The event store port, by role — ``EventStreams`` (aggregates), ``EventLog`` (the global log),
+``Checkpoints``, ``Leases`` — and ``EventStore``, the four in one, with three adapters (SQLite,
+PostgreSQL, KurrentDB).
 
 Positions are global, 1-based and increasing; SQLite and PostgreSQL give them without gaps.
 Stream versions are 0-based. ``expected_version`` is the version the caller last saw:
@@ -37,17 +39,9 @@ class LogInUse(EventStoreError):
     """Another service already owns this store's log (``claim_log``)."""
 
 
-class EventStore(abc.ABC):
-    """Port. Adapters implement the abstract methods; the rest is shared behaviour."""
+class EventStreams(abc.ABC):
+    """Role: the aggregates' streams — append with an expected version, read one stream back."""
 
-    url: str = ""
-    #: True when positions are 1, 2, 3, ... without gaps (SQL adapters): the verifier demands it
-    positions_gapless: bool = False
-
-    def __init__(self) -> None:
-        self._appended = threading.Condition()
-
-    # -- writing ---------------------------------------------------------------------
     @abc.abstractmethod
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         """Append to several streams; atomic where the engine allows (SQL adapters)."""
@@ -55,10 +49,28 @@ class EventStore(abc.ABC):
     def append(self, stream: str, events: Sequence[NewEvent], expected_version: int = ANY) -> list[Envelope]:
         return self.append_batch([(stream, events, expected_version)])
 
-    # -- reading ---------------------------------------------------------------------
     @abc.abstractmethod
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
         ...
+
+    @abc.abstractmethod
+    def stream_version(self, stream: str) -> int:
+        """The last version of the stream, NO_STREAM when it has none."""
+
+    @abc.abstractmethod
+    def stream_names(self) -> Iterator[str]:
+        ...
+
+    @abc.abstractmethod
+    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
+        """The stored event with this id. ``stream`` is a hint: engines without an index by
+        event id (KurrentDB) look only there instead of scanning the log."""
+
+
+class EventLog(abc.ABC):
+    """Role: the global log — every event in position order, its head, waiting for more."""
+
+    _appended: threading.Condition
 
     @abc.abstractmethod
     def read_all(self, from_position: int = 1, limit: int | None = None,
@@ -74,40 +86,6 @@ class EventStore(abc.ABC):
         make it a subtraction; KurrentDB, whose positions are byte offsets, counts them."""
         return max(self.head_position() - position, 0)
 
-    @abc.abstractmethod
-    def stream_version(self, stream: str) -> int:
-        """The last version of the stream, NO_STREAM when it has none."""
-
-    @abc.abstractmethod
-    def stream_names(self) -> Iterator[str]:
-        ...
-
-    @abc.abstractmethod
-    def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
-        """The stored event with this id. ``stream`` is a hint: engines without an index by
-        event id (KurrentDB) look only there instead of scanning the log."""
-
-    # -- checkpoints (relay) ---------------------------------------------------------
-    @abc.abstractmethod
-    def get_checkpoint(self, name: str) -> int:
-        ...
-
-    @abc.abstractmethod
-    def set_checkpoint(self, name: str, position: int) -> None:
-        ...
-
-    # -- leases (one relay per store among replicas) ----------------------------------
-    def try_lease(self, name: str) -> bool:
-        """Take an exclusive lease named ``name``; False if another holds it. The holder calls it
-        again now and then (KurrentDB's lease runs out unless renewed; the SQL ones last as long
-        as the holder's process)."""
-        return True
-
-    def claim_log(self, service: str) -> None:
-        """Record that ``service`` owns this store's log; raise if another service does.
-        Meaningful where several services could share one server (KurrentDB)."""
-
-    # -- waiting ---------------------------------------------------------------------
     def _notify_appended(self) -> None:
         with self._appended:
             self._appended.notify_all()
@@ -134,6 +112,44 @@ class EventStore(abc.ABC):
                 yield env
             if not got:
                 self.wait_for_append(position - 1, poll)
+
+
+class Checkpoints(abc.ABC):
+    """Role: named positions in the log (how far a relay or a reaction has gone)."""
+
+    @abc.abstractmethod
+    def get_checkpoint(self, name: str) -> int:
+        ...
+
+    @abc.abstractmethod
+    def set_checkpoint(self, name: str, position: int) -> None:
+        ...
+
+
+class Leases(abc.ABC):
+    """Role: who may work on the store — one relay among replicas, one service per log."""
+
+    def try_lease(self, name: str) -> bool:
+        """Take an exclusive lease named ``name``; False if another holds it. The holder calls it
+        again now and then (KurrentDB's lease runs out unless renewed; the SQL ones last as long
+        as the holder's process)."""
+        return True
+
+    def claim_log(self, service: str) -> None:
+        """Record that ``service`` owns this store's log; raise if another service does.
+        Meaningful where several services could share one server (KurrentDB)."""
+
+
+class EventStore(EventStreams, EventLog, Checkpoints, Leases):
+    """Port: one store plays the four roles. Adapters implement the abstract methods of each; code
+    that needs one role names it (``EventStreams`` for a use case, ``EventLog`` for a projection)."""
+
+    url: str = ""
+    #: True when positions are 1, 2, 3, ... without gaps (SQL adapters): the verifier demands it
+    positions_gapless: bool = False
+
+    def __init__(self) -> None:
+        self._appended = threading.Condition()
 
     def close(self) -> None:
         pass

@@ -59,6 +59,7 @@ def assert_log_order(backend, found: list[int], count: int) -> None:
         assert found == sorted(found)
 
 
+# ==== EventStreams: the aggregates' streams ================================================
 # -- writing and reading back ------------------------------------------------------------
 def test_append_and_read_back_every_field(store):
     recorded = dt.datetime(2024, 2, 1, 8, 30, 15, 123456, tzinfo=dt.timezone.utc)
@@ -154,6 +155,57 @@ def test_partly_stored_batch_is_refused(store):
     assert store.head_position() == head
 
 
+# -- append_batch ------------------------------------------------------------------------
+def test_append_batch_writes_several_streams(store):
+    out = store.append_batch([("a", [ev(0), ev(1)], NO_STREAM), ("b", [ev(2)], NO_STREAM)])
+    assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("a", 1), ("b", 0)]
+    assert [e.position for e in out] == positions(store)
+
+
+def test_append_batch_with_runs_of_the_same_stream(store):
+    # The buffered import writes one entry per run of consecutive events of a stream.
+    out = store.append_batch([("a", [ev(0)], NO_STREAM), ("b", [ev(1)], NO_STREAM), ("a", [ev(2), ev(3)], 0)])
+    assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("b", 0), ("a", 1), ("a", 2)]
+    assert store.read_stream("a") == [out[0], out[2], out[3]]
+    assert verify_chain(store.read_stream("a")) is None
+
+
+def test_append_batch_with_a_conflict_in_its_second_stream_writes_nothing(store):
+    store.append("b", [ev(0)], NO_STREAM)
+    head = store.head_position()
+    with pytest.raises(ConcurrencyError):
+        store.append_batch([("a", [ev(1)], NO_STREAM), ("b", [ev(2)], NO_STREAM)])
+    assert store.read_stream("a") == []
+    assert len(store.read_stream("b")) == 1
+    assert store.head_position() == head
+
+
+def test_append_batch_with_a_partial_retry_in_its_second_stream_writes_nothing(store):
+    old = ev(0)
+    store.append("b", [old], NO_STREAM)
+    with pytest.raises(PartialRetryError):
+        store.append_batch([("a", [ev(1)], NO_STREAM), ("b", [old, ev(2)], ANY)])
+    assert store.read_stream("a") == []
+
+
+# -- hash chain --------------------------------------------------------------------------
+def test_hash_chain_verifies_and_detects_an_edited_row(backend, store):
+    written = store.append("member-1", [ev(0), ev(1), ev(2)], NO_STREAM)
+    store.append("member-1", [ev(3)], 2)
+    assert verify_chain(store.read_stream("member-1")) is None
+    forged = dict(written[1].data, note="Đảng viên khác")
+    if backend.immutable:
+        # The server refuses edits: forge the copy a reader got instead (an edited export).
+        events = backend.open().read_stream("member-1")
+        events[1] = events[1].model_copy(update={"data": forged})
+        bad = verify_chain(events)
+    else:
+        backend.tamper(written[1].event_id, canonical_json(forged))
+        bad = verify_chain(backend.open().read_stream("member-1"))
+    assert bad is not None and bad.event_id == written[1].event_id
+
+
+# ==== EventLog: the global log ============================================================
 # -- the global log ----------------------------------------------------------------------
 def test_global_order_is_gap_free_and_increasing(backend, store):
     written = fill(store, 30, streams=4)
@@ -272,68 +324,6 @@ def test_stores_opened_at_once_on_a_fresh_location(backend):
     assert len(list(backend.open().read_all())) == 4
 
 
-# -- hash chain --------------------------------------------------------------------------
-def test_hash_chain_verifies_and_detects_an_edited_row(backend, store):
-    written = store.append("member-1", [ev(0), ev(1), ev(2)], NO_STREAM)
-    store.append("member-1", [ev(3)], 2)
-    assert verify_chain(store.read_stream("member-1")) is None
-    forged = dict(written[1].data, note="Đảng viên khác")
-    if backend.immutable:
-        # The server refuses edits: forge the copy a reader got instead (an edited export).
-        events = backend.open().read_stream("member-1")
-        events[1] = events[1].model_copy(update={"data": forged})
-        bad = verify_chain(events)
-    else:
-        backend.tamper(written[1].event_id, canonical_json(forged))
-        bad = verify_chain(backend.open().read_stream("member-1"))
-    assert bad is not None and bad.event_id == written[1].event_id
-
-
-# -- append_batch ------------------------------------------------------------------------
-def test_append_batch_writes_several_streams(store):
-    out = store.append_batch([("a", [ev(0), ev(1)], NO_STREAM), ("b", [ev(2)], NO_STREAM)])
-    assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("a", 1), ("b", 0)]
-    assert [e.position for e in out] == positions(store)
-
-
-def test_append_batch_with_runs_of_the_same_stream(store):
-    # The buffered import writes one entry per run of consecutive events of a stream.
-    out = store.append_batch([("a", [ev(0)], NO_STREAM), ("b", [ev(1)], NO_STREAM), ("a", [ev(2), ev(3)], 0)])
-    assert [(e.stream, e.stream_version) for e in out] == [("a", 0), ("b", 0), ("a", 1), ("a", 2)]
-    assert store.read_stream("a") == [out[0], out[2], out[3]]
-    assert verify_chain(store.read_stream("a")) is None
-
-
-def test_append_batch_with_a_conflict_in_its_second_stream_writes_nothing(store):
-    store.append("b", [ev(0)], NO_STREAM)
-    head = store.head_position()
-    with pytest.raises(ConcurrencyError):
-        store.append_batch([("a", [ev(1)], NO_STREAM), ("b", [ev(2)], NO_STREAM)])
-    assert store.read_stream("a") == []
-    assert len(store.read_stream("b")) == 1
-    assert store.head_position() == head
-
-
-def test_append_batch_with_a_partial_retry_in_its_second_stream_writes_nothing(store):
-    old = ev(0)
-    store.append("b", [old], NO_STREAM)
-    with pytest.raises(PartialRetryError):
-        store.append_batch([("a", [ev(1)], NO_STREAM), ("b", [old, ev(2)], ANY)])
-    assert store.read_stream("a") == []
-
-
-# -- checkpoints -------------------------------------------------------------------------
-def test_checkpoints(backend, store):
-    assert store.get_checkpoint("relay") == 0
-    store.set_checkpoint("relay", 5)
-    store.set_checkpoint("relay", 9)
-    store.set_checkpoint("projection", 3)
-    assert store.get_checkpoint("relay") == 9
-    assert store.get_checkpoint("projection") == 3
-    assert backend.open().get_checkpoint("relay") == 9  # stored, not cached
-    assert list(store.read_all()) == []  # checkpoints are not events of the log
-
-
 # -- many writers sharing one store object (group commit) ---------------------------------------
 def test_sixteen_threads_on_one_store_object_keep_every_guarantee(backend, store):
     """Sixteen threads append through ONE store object, as a service's worker threads do: with
@@ -380,3 +370,16 @@ def test_sixteen_threads_on_one_store_object_keep_every_guarantee(backend, store
         assert [e for e in returned[f"own-{w}"] if e.stream == f"own-{w}"] == own
         for env in returned[f"own-{w}"]:
             assert by_id[env.event_id] == env
+
+
+# ==== Checkpoints (Leases: tests/contract/test_lease.py) ===================================
+# -- checkpoints -------------------------------------------------------------------------
+def test_checkpoints(backend, store):
+    assert store.get_checkpoint("relay") == 0
+    store.set_checkpoint("relay", 5)
+    store.set_checkpoint("relay", 9)
+    store.set_checkpoint("projection", 3)
+    assert store.get_checkpoint("relay") == 9
+    assert store.get_checkpoint("projection") == 3
+    assert backend.open().get_checkpoint("relay") == 9  # stored, not cached
+    assert list(store.read_all()) == []  # checkpoints are not events of the log

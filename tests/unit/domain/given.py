@@ -9,9 +9,10 @@ import pytest
 from shared.errors import DomainError, Rule
 
 
-def fact(type_: str, occurred_on: dt.date, org_unit_id: str | None = None, **data) -> SimpleNamespace:
-    """One stored event, as a fold sees it (type, business date, organisation, data)."""
-    return SimpleNamespace(type=type_, occurred_on=occurred_on, org_unit_id=org_unit_id, data=data)
+def fact(type_: str, occurred_on: dt.date, unit: str | None = None, /, **data) -> SimpleNamespace:
+    """One stored event, as a fold sees it (type, business date, the organisation it is filed
+    under, data)."""
+    return SimpleNamespace(type=type_, occurred_on=occurred_on, org_unit_id=unit, data=data)
 
 
 def types(decided) -> list[str]:

@@ -1,0 +1,47 @@
+"""The meetings service's entrypoints through nameko's ``worker_factory``: the roster follows the
+members service's store; a scheduled meeting is read back by its RPC."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.meetings.service import MeetingsService
+from shared.events import NewEvent
+
+from tests.support.workers import Stores, projecting_worker
+
+CTX = {"actor": "tester", "today": "2024-06-30"}
+
+
+@pytest.fixture
+def meetings(tmp_path):
+    stores = Stores(tmp_path)
+    stores["members"].append("org_unit-C1", [NewEvent(type="org_unit.created", occurred_on=dt.date(2010, 1, 1), data={
+        "org_unit_id": "C1", "name": "Chi bộ 1", "kind": "cell", "parent_id": None})])
+    stores["members"].append("member-M1", [NewEvent(type="member.admitted", occurred_on=dt.date(2010, 1, 1), data={
+        "member_id": "M1", "org_unit_id": "C1", "full_name": "Nguyễn Văn An", "birth_date": "1980-01-01",
+        "sex": "male", "demobilised": "none"})])
+    worker = projecting_worker(MeetingsService, tmp_path, stores)
+    worker.catch_up({}, CTX)  # what the bus delivery (or the sweep) does
+    yield worker
+    for store in stores.values():
+        store.close()
+
+
+def test_the_roster_follows_the_members_store_and_a_meeting_is_read_back(meetings):
+    assert meetings.roster({"org_unit_id": "C1", "on": "2024-06-01"}, CTX)["result"] == [
+        {"member_id": "M1", "temporary": False, "exempt": False, "working_away": False, "expected": True}]
+    answer = meetings.schedule_meeting({"meeting_id": "H1", "org_unit_id": "C1", "kind": "regular",
+                                        "planned_on": "2024-06-05", "occurred_on": "2024-06-01"}, CTX)
+    assert [e["type"] for e in answer["events"]] == ["meeting.scheduled"]
+    assert meetings.meeting({"meeting_id": "H1"}, CTX)["result"]["org_unit_id"] == "C1"
+    assert meetings.locate({"kind": "meeting", "id": "H1"}, CTX) == {"ok": True, "result": {"units": ["C1"]}}
+
+
+def test_unknown_units_and_meetings_answer_404_with_both_texts(meetings):
+    unit = meetings.roster({"org_unit_id": "C9", "on": "2024-06-01"}, CTX)["error"]
+    assert (unit["code"], unit["status"], unit["message_vi"]) == ("org_unit_not_found", 404,
+                                                                  "Không tìm thấy tổ chức đảng «C9»")
+    meeting = meetings.meeting({"meeting_id": "H9"}, CTX)["error"]
+    assert (meeting["code"], meeting["message_en"]) == ("meeting_not_found", "Meeting 'H9' not found")

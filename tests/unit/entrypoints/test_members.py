@@ -1,0 +1,62 @@
+"""The members service's entrypoints, called as nameko calls them (``worker_factory``): payload
+and context in, ``{"ok": ...}`` out; the contract's commands are its RPCs, written out."""
+from __future__ import annotations
+
+import pytest
+
+from services.members.service import MembersService
+from shared.personal import Vault
+from shared.readmodel import ReadModelDB
+
+from tests.support.workers import Stores, projecting_worker
+
+CTX = {"actor": "tester"}
+
+
+@pytest.fixture
+def members(tmp_path):
+    stores = Stores(tmp_path)
+    worker = projecting_worker(MembersService, tmp_path, stores,
+                               vault=Vault(ReadModelDB(f"sqlite:///{tmp_path}/members.keys.db")))
+    yield worker
+    for store in stores.values():
+        store.close()
+
+
+def province(members):
+    for unit in ({"org_unit_id": "P", "name": "Tỉnh ủy", "kind": "province"},
+                 {"org_unit_id": "G1", "name": "Đảng ủy xã", "kind": "grassroots_committee", "parent_id": "P"},
+                 {"org_unit_id": "C1", "name": "Chi bộ 1", "kind": "cell", "parent_id": "G1"},
+                 {"org_unit_id": "C2", "name": "Chi bộ 2", "kind": "cell", "parent_id": "G1"}):
+        assert members.create_org_unit({"occurred_on": "2020-01-01", **unit}, CTX)["ok"]
+    answer = members.admit_member({"occurred_on": "2020-02-03", "member_id": "M1", "org_unit_id": "C1",
+                                   "full_name": "Trần Thị Bình", "birth_date": "1995-02-01", "sex": "female"}, CTX)
+    assert answer["ok"], answer
+
+
+def test_a_transfer_is_written_and_its_event_answered(members):
+    province(members)
+    answer = members.transfer_member({"occurred_on": "2021-03-01", "member_id": "M1", "from_org_unit_id": "C1",
+                                      "to_org_unit_id": "C2", "kind": "official"}, CTX)
+    assert answer["ok"], answer
+    assert [e["type"] for e in answer["events"]] == ["member.transferred"]
+    assert members.get_member({"member_id": "M1"}, CTX)["result"]["org_unit_id"] == "C2"
+
+
+def test_a_refusal_comes_back_as_data_with_its_code_and_texts(members):
+    province(members)
+    head = members.head_position({}, CTX)["result"]
+    answer = members.transfer_member({"occurred_on": "2021-03-01", "member_id": "M1", "from_org_unit_id": "C1",
+                                      "to_org_unit_id": "C1", "kind": "official"}, CTX)
+    assert answer == {"ok": False, "error": {"code": "same_unit", "message_vi": "Đảng viên đã sinh hoạt tại chi bộ này",
+                                             "message_en": "The member is already in this unit",
+                                             "field": "to_org_unit_id", "status": 422}}
+    bad = members.transfer_member({"member_id": "M1"}, CTX)
+    assert (bad["ok"], bad["error"]["code"], bad["error"]["field"]) == (False, "invalid_input", "occurred_on")
+    assert members.head_position({}, CTX)["result"] == head  # nothing written by either
+
+
+def test_positions_say_how_far_each_source_is_projected(members):
+    province(members)
+    members.catch_up({}, CTX)
+    assert members.positions({}, CTX)["result"] == {"members": 5, "discipline": 0}  # 4 units, 1 member
