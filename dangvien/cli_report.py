@@ -134,7 +134,8 @@ def show(report: dict, fmt: str, output: Path | None) -> None:
         t.add_column(header, justify="left" if kind in ("text", "level", "kind", "met") else "right")
     for row in sheet.rows:
         t.add_row(*[tables.shown(row.get(key), kind) for key, _, kind in sheet.columns])
-    console.print(t)
+    # piped to a file or another program: whole names on one line, however wide the table
+    (console if console.is_terminal else Console(width=max(console.width, 200))).print(t)
 
 
 STRUCTURE_HELP = ("Cơ cấu tổ chức: as_stood (mặc định — theo cơ cấu tại ngày phát sinh dữ kiện) | current "
