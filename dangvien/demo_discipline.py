@@ -1,8 +1,10 @@
 """Demo data of the Inspection Committee's work (D7) over ``dangvien.demo.world()``.
 
-Two terms of supervision, inspections and discipline decisions. Totals follow the directive's
-footnote 1 in proportion: 23 organisations to 633 members disciplined in 2015–2020 (≈ 1 : 27.5),
-scaled to the demo's size, and somewhat fewer in 2020–2025 (the directive's aim). Every line
+Four terms (2010–2015 to the first months of 2025–2030) of supervision, inspections and discipline
+decisions. Organisations to members follow the directive's footnote 1: 23 organisations to 633
+members disciplined in 2015–2020 (≈ 1 : 27.5). Members disciplined: Tây Ninh's 633 in a term for
+some 45,000 members is about 1.4 % a term; the demo shows 5–6 % a term (a small demo still needs
+each form and appeal outcome), fewer in 2020–2025 (the directive's aim). Every line
 passes the live rules: subjects exist on the decision date, forms fit the subject, violations are
 within the limitation period, appeals are lodged within a month. It includes an expulsion, a
 dismissal from a post, and appeals that end upheld, changed and annulled.
