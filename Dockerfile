@@ -32,6 +32,7 @@ RUN if [ -f requirements.lock ]; then pip install -r requirements.lock; fi
 COPY shared/ shared/
 COPY services/ services/
 COPY dangvien/ dangvien/
+COPY documents/ documents/
 COPY scripts/web_assets.py scripts/web_assets.py
 # the dashboard's charting library from the npm registry, checked by sha256, served by the gateway
 RUN python scripts/web_assets.py
@@ -42,7 +43,7 @@ RUN python scripts/web_assets.py
 # (pyproject.toml needs [tool.setuptools.package-data] "services.gateway" = ["static/*"]).
 RUN if [ -f requirements.lock ]; then pip install --no-deps .; else pip install .; fi \
  && cd / && dangvien --help >/dev/null \
- && python -c "import pathlib, services.gateway as g; p = pathlib.Path(g.__file__).parent / 'static' / 'index.html'; assert p.is_file(), f'{p} missing from the installed package'; c = p.parent / 'vendor' / 'chart.umd.min.js'; assert c.is_file(), f'{c} missing'"
+ && python -c "import documents.tables, pathlib, services.gateway as g; p = pathlib.Path(g.__file__).parent / 'static' / 'index.html'; assert p.is_file(), f'{p} missing from the installed package'; c = p.parent / 'vendor' / 'chart.umd.min.js'; assert c.is_file(), f'{c} missing'"
 
 # --- runtime: slim, no compilers, no pip cache, not root ------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

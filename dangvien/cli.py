@@ -157,8 +157,15 @@ def serve(service: str = typer.Argument(..., help="members | meetings | discipli
     runner.run_until_signalled(svc)
 
 
+def _import_format(value: str) -> str:
+    from dangvien.cli_report import format_choice
+    return format_choice("text", "json")(value)
+
+
 @import_app.command("events")
 def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+                  format: str = typer.Option("text", "--format", callback=_import_format, metavar="text|json",
+                                             help="Kết quả / result: text (một dòng tóm tắt) | json", is_eager=True),
                   url: Optional[str] = UrlOpt):
     """Nhập sự kiện từ tệp JSONL (tất cả hoặc không gì cả / all or nothing)."""
     raw = file.read_bytes()  # sent as is: the gateway checks the encoding and names the line
@@ -181,19 +188,49 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
     worker.start()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   console=err, transient=True) as progress:
-        task = progress.add_task("Đang kiểm tra / validating", total=total)
+        task = progress.add_task(phase_vi("validating"), total=total)
         watcher = Client(url)
         while worker.is_alive():
             try:
                 state = watcher.get(f"/api/v1/import-jobs/{job}")
-                progress.update(task, completed=state.get("done", 0), description=f"{state.get('phase', '')}")
+                progress.update(task, completed=state.get("done", 0), description=phase_vi(state.get("phase", "")))
             except ApiError:
                 pass
             worker.join(0.3)
     if "error" in outcome:
         fail(outcome["error"])
     result = outcome["result"]
-    console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
+    if format == "json":
+        console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
+    else:
+        console.print(import_summary(result))
+
+
+#: the import job's phases as people read them (the gateway's codes: ``phase`` or ``phase:service``)
+PHASES_VI = {"parsing": "Đang đọc tệp", "validating": "Đang kiểm tra từng dòng", "writing": "Đang ghi",
+             "reacting": "Đang xử lý hệ quả", "projecting": "Đang cập nhật số liệu báo cáo",
+             "done": "Xong", "refused": "Bị từ chối"}
+SERVICES_VI = {"members": "tổ chức, đảng viên", "meetings": "sinh hoạt, đảng phí",
+               "discipline": "kiểm tra, kỷ luật", "reporting": "báo cáo"}
+
+
+def phase_vi(phase: str) -> str:
+    name, _, service = (phase or "").partition(":")
+    text = PHASES_VI.get(name, "Đang xử lý")
+    return f"{text} ({SERVICES_VI.get(service, service)})" if service else text
+
+
+def import_summary(result: dict) -> str:
+    """One line: what the file held and what was written (a file sent again writes nothing new)."""
+    lines, written = result.get("lines", 0), result.get("written", 0)
+    from documents.vn import number
+    text = f"Đã nhập xong / import done: {number(lines)} dòng / lines, {number(written)} sự kiện mới / new events"
+    if lines and not written:
+        text += " (đã có từ trước, không ghi lại / already stored, nothing written twice)"
+    pending = result.get("pending_reactions")
+    if pending:
+        text += f"; còn chờ xử lý / still pending: {', '.join(map(str, pending))}"
+    return text
 
 
 @import_app.command("sheet")

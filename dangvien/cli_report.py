@@ -1,7 +1,7 @@
 """CLI: the directive's reports, replay and audit — all over HTTP to the gateway.
 
-Files (csv/xlsx) are built here from the JSON the gateway returned, with
-``services.reporting.exports`` (pure functions; the CLI is not a service).
+Files (csv/xlsx) are built here from the JSON the gateway returned, with ``documents.tables`` (the
+one writer the gateway's exports use too; the CLI is not a service).
 """
 from __future__ import annotations
 
@@ -33,13 +33,33 @@ def _fail(exc: Exception):
     fail(exc)
 
 
+FORMATS = ("table", "json", "csv", "xlsx")
+
+
+def format_choice(*choices: str):
+    """A --format checked when the command line is read (before any query runs), refused in both
+    languages with the choices named."""
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            err.print(f"[red]--format: định dạng «{value}» không hợp lệ — chọn một trong: {' | '.join(choices)} / "
+                      f"invalid format '{value}': choose one of {' | '.join(choices)}[/]")
+            raise typer.Exit(2)
+        return value
+    return check
+
+
+def format_option(*choices: str):
+    return typer.Option(choices[0], "--format", callback=format_choice(*choices), metavar="|".join(choices),
+                        help="Định dạng / format: " + " | ".join(choices), is_eager=True)
+
+
 def _options():
     return dict(
         org=typer.Option(None, "--org", help="Mã tổ chức đảng (org unit id); mặc định toàn tỉnh"),
         as_of=typer.Option(None, "--as-of", help="Số liệu đến ngày dd/mm/yyyy hoặc yyyy-mm-dd (business date)"),
         known_at=typer.Option(None, "--known-at", help="Chỉ dữ kiện ghi nhận đến ngày (dd/mm/yyyy, hết ngày) "
                                                      "hoặc thời điểm ISO (recording time)"),
-        format=typer.Option("table", "--format", help="json | table | csv | xlsx"),
+        format=format_option(*FORMATS),
         output=typer.Option(None, "--output", "-o", help="Tệp kết quả cho csv/xlsx"),
         url=typer.Option(None, "--url", help="Gateway URL"),
     )
@@ -94,30 +114,28 @@ def show_verification(out: dict) -> None:
 
 
 def show(report: dict, fmt: str, output: Path | None) -> None:
-    from services import reporting as exports
+    from documents import tables
 
     if fmt == "json":
         console.print_json(json.dumps(report, ensure_ascii=False))
         return
-    if fmt in ("csv", "xlsx"):
-        body = exports.to_csv(report) if fmt == "csv" else exports.to_xlsx(report)
+    if fmt in tables.FORMATS:
+        body = tables.render(report, fmt, report.get("report", ""))
         target = output or Path(f"{report.get('report', 'report')}.{fmt}")
         target.write_bytes(body)
         console.print(f"Đã ghi / written: {target} ({len(body)} bytes)")
         return
-    if fmt != "table":
-        err.print(f"[red]Định dạng không hợp lệ / unknown format[/]: {fmt} (json | table | csv | xlsx)")
-        raise typer.Exit(2)
-    head, body = exports.table(report)
-    lines = exports.title_lines(report)
+    [sheet, *more] = tables.tables(report, report.get("report", ""))
+    lines = sheet.titles
     t = Table(title=lines[0], caption="\n".join(lines[1:]))
-    if len(lines) > 2:
-        err.print(f"[bold red]{lines[2]}[/]")
-    for i, h in enumerate(head):
-        t.add_column(h, justify="left" if i == 0 else "right")
-    for row in body:
-        t.add_row(*["—" if v is None else (f"{v:+.2f}" if isinstance(v, float) else str(v)) for v in row])
-    console.print(t)
+    if isinstance(report.get("integrity"), dict) and report["integrity"].get("intact") is False:
+        err.print(f"[bold red]{lines[-1]}[/]")
+    for i, (_, header, kind) in enumerate(sheet.columns):
+        t.add_column(header, justify="left" if kind in ("text", "level", "kind", "met") else "right")
+    for row in sheet.rows:
+        t.add_row(*[tables.shown(row.get(key), kind) for key, _, kind in sheet.columns])
+    # piped to a file or another program: whole names on one line, however wide the table
+    (console if console.is_terminal else Console(width=max(console.width, 200))).print(t)
 
 
 STRUCTURE_HELP = ("Cơ cấu tổ chức: as_stood (mặc định — theo cơ cấu tại ngày phát sinh dữ kiện) | current "
@@ -211,7 +229,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
     @audit_app.command("trail")
     def audit_trail(kind: str = typer.Argument(..., help="member"), subject: str = typer.Argument(...),
-                    format: str = typer.Option("table", "--format", help="json | table"),
+                    format: str = format_option("table", "json"),
                     url: Optional[str] = typer.Option(None, "--url")):
         """Mọi dữ kiện về một đảng viên, với cả hai mốc thời gian, người ghi và nguồn."""
         if kind != "member":
@@ -230,7 +248,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         console.print(t)
 
     @audit_app.command("verify")
-    def audit_verify(format: str = typer.Option("table", "--format", help="json | table"),
+    def audit_verify(format: str = format_option("table", "json"),
                      seals: Optional[Path] = typer.Option(None, "--seals", exists=True, dir_okay=False,
                                                           help="Tệp niêm phong giữ bên ngoài (audit seal --output)"),
                      url: Optional[str] = typer.Option(None, "--url")):

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dangvien.client import ApiError, Client
+from dangvien.cli_report import format_option
 
 console = Console()
 err = Console(stderr=True)
@@ -68,7 +69,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                       known_at: Optional[str] = typer.Option(None, "--known-at",
                                                              help="Chỉ dữ kiện ghi nhận đến (ISO); mặc định: lúc tạo"),
                       term: Optional[str] = typer.Option(None, "--term", help="Nhiệm kỳ so sánh; mặc định của năm"),
-                      format: str = typer.Option("docx", "--format", help="docx | pdf | json"),
+                      format: str = format_option("docx", "pdf", "json"),
                       output: Optional[Path] = typer.Option(None, "--output", "-o", help="Tệp kết quả"),
                       template: Optional[Path] = typer.Option(None, "--template",
                                                               help="Mẫu DOCX của tỉnh (mặc định: mẫu kèm theo)"),
@@ -109,7 +110,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
     @audit_app.command("reproduce")
     def audit_reproduce(file: Path = typer.Argument(..., help="Báo cáo năm (DOCX hoặc PDF) do hệ thống tạo"),
-                        format: str = typer.Option("table", "--format", help="table | json"),
+                        format: str = format_option("table", "json"),
                         url: Optional[str] = typer.Option(None, "--url", help="Gateway URL")):
         """Dựng lại số liệu của một báo cáo năm từ lịch sử dữ kiện và cho biết còn khớp không, chỉ rõ số nào đổi."""
         from documents.yearly import embed

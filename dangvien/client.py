@@ -4,6 +4,7 @@ Standard library only (urllib): it must also work inside eventlet-patched proces
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -19,7 +20,19 @@ class ApiError(Exception):
         self.status, self.body = status, body
         vi = body.get("message_vi") or body.get("title") or ""
         en = body.get("message_en") or ""
-        super().__init__(f"HTTP {status}: {vi}" + (f" — {en}" if en and en != vi else ""))
+        prefix = f"HTTP {status}: " if status else ""  # 0: no answer at all, the message says why
+        super().__init__(f"{prefix}{vi}" + (f" — {en}" if en and en != vi else ""))
+
+
+def unreachable(url: str, exc: BaseException) -> ApiError:
+    """No HTTP answer (refused, unknown host, timed out, cut off): say so in both languages."""
+    why = getattr(exc, "reason", None) or exc
+    why = getattr(why, "strerror", None) or str(why) or type(why).__name__
+    return ApiError(0, {"code": "server_unreachable",
+                        "message_vi": f"Không kết nối được máy chủ {url} ({why}). Kiểm tra máy chủ đã chạy "
+                                      "(dangvien up) và địa chỉ --url hoặc DANGVIEN_URL",
+                        "message_en": f"Cannot reach the server at {url} ({why}). Check that it is running "
+                                      "(dangvien up) and the --url or DANGVIEN_URL address"})
 
 
 def find_token(url: str) -> str | None:
@@ -51,9 +64,8 @@ class Client:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
-        except urllib.error.URLError as exc:
-            raise ApiError(0, {"message_vi": f"Không kết nối được tới {self.url} ({exc.reason})",
-                               "message_en": f"Cannot reach {self.url} ({exc.reason})"}) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise unreachable(self.url, exc) from None
         try:
             answer = json.loads(raw.decode("utf-8")) if raw else {}
         except ValueError:
@@ -70,8 +82,13 @@ class Client:
         req = urllib.request.Request(f"{self.url}{path}" + (f"?{query}" if query else ""))
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-            return resp.read()
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.read()
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise unreachable(self.url, exc) from None
 
     def post(self, path: str, json_body=None, content: bytes | None = None, headers: dict | None = None, **params):
         headers = dict(headers or {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections import Counter
 
 DISTRICTS = ["Thành phố Tây Ninh", "Huyện Hòa Thành", "Huyện Gò Dầu"]
 COMMUNES = ["Phường 1", "Phường 2", "Xã Tân Bình", "Xã Thạnh Tân"]
@@ -47,23 +48,51 @@ def org_tree(start: dt.date, province: str = "TN", name: str = "Đảng bộ t�
     return lines, cells
 
 
+#: the demo's own years: the two terms the directive compares and the first year of the next one
+WINDOW = (dt.date(2015, 10, 1), dt.date(2026, 6, 30))
+#: exits and transfers also in the term before, which the directive's footnote compares with
+EXITS_FROM = dt.date(2010, 10, 1)
+#: units exist before the oldest member of the standing membership was admitted
+UNITS_FROM = dt.date(1990, 1, 1)
+#: yearly admissions as a share of the members: nationally about 200,000 a year for 5.1–5.3 million
+#: members in 2016–2020 (Văn kiện Đại hội XIII: "kết nạp hơn 1 triệu đảng viên" in the term), i.e.
+#: 3.5–4 % a year; the demo uses 3.5 %
+ADMISSION_RATE = 0.035
+
+
+def _person(n: int, cell: str, admitted: dt.date, rng: random.Random) -> dict:
+    sex = rng.choice(["male", "female"])
+    given = GIVEN_M if sex == "male" else GIVEN_F
+    middle = MIDDLE_M if sex == "male" else MIDDLE_F
+    age = rng.choice([19, 22, 25, 28, 33, 40, 47, 55])
+    birth = dt.date(admitted.year - age, rng.randint(1, 12), rng.randint(1, 28))
+    return line("member.admitted", admitted, {
+        "member_id": f"M{n:06d}", "org_unit_id": cell,
+        "full_name": f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}",
+        "birth_date": birth.isoformat(), "sex": sex,
+        "demobilised": rng.choices(["none", "army", "police"], [8, 1, 1])[0]})
+
+
 def members(cells: list[str], per_cell: int, rng: random.Random, start: dt.date) -> list[dict]:
+    """The standing membership (``per_cell`` a cell, admitted over the 25 years before ``start``),
+    then admissions every year of the demo's window at ``ADMISSION_RATE`` of the members."""
     out = []
     n = 0
     for cell in cells:
         for _ in range(per_cell):
             n += 1
-            sex = rng.choice(["male", "female"])
-            given = GIVEN_M if sex == "male" else GIVEN_F
-            middle = MIDDLE_M if sex == "male" else MIDDLE_F
-            admitted = start + dt.timedelta(days=rng.randrange(0, 365 * 5))
-            age = rng.choice([19, 22, 25, 28, 33, 40, 47, 55])
-            birth = dt.date(admitted.year - age, rng.randint(1, 12), rng.randint(1, 28))
-            out.append(line("member.admitted", admitted, {
-                "member_id": f"M{n:06d}", "org_unit_id": cell,
-                "full_name": f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}",
-                "birth_date": birth.isoformat(), "sex": sex,
-                "demobilised": rng.choices(["none", "army", "police"], [8, 1, 1])[0]}))
+            admitted = UNITS_FROM + dt.timedelta(days=rng.randrange(30, (start - UNITS_FROM).days))
+            out.append(_person(n, cell, admitted, rng))
+    first, last = WINDOW
+    year_start = first
+    while year_start <= last:
+        year_end = min(dt.date(year_start.year + 1, year_start.month, year_start.day), last + dt.timedelta(days=1))
+        share = (year_end - year_start).days / 365
+        for _ in range(max(1, round(len(out) * ADMISSION_RATE * share))):
+            n += 1
+            admitted = year_start + dt.timedelta(days=rng.randrange((year_end - year_start).days))
+            out.append(_person(n, rng.choice(cells), admitted, rng))
+        year_start = year_end
     out.sort(key=lambda l: l["occurred_on"])
     return out
 
@@ -87,30 +116,78 @@ REMOVAL_GROUNDS = (("abandoned_activity", 6), ("unpaid_dues", 2), ("no_progress"
 PLACES = ("TP. Hồ Chí Minh", "Bình Dương", "Đồng Nai", "Long An", "Campuchia")
 
 
+#: exits over the window, as a share of official members: removals and resignations at about
+#: twice Tây Ninh's own rate in 2015–2020 (424 removals and 238 resignations in a term, footnote 1
+#: of the directive, for some 45,000 members: 0.19 % and 0.11 % a year) so that a small demo shows
+#: them in every term; deaths (an older membership) and transfers out of the province (work, family)
+EXIT_SHARES = (("member.removed", 0.04), ("member.resigned", 0.02), ("member.died", 0.05),
+               ("member.transferred_out", 0.06))
+
+
 def exits(people: list[dict], recognitions: dict[str, dt.date], rng: random.Random,
-          last: dt.date = dt.date(2024, 12, 31)) -> list[dict]:
-    """The directive's story (D0): removals (mostly for abandoning activity), resignations and
-    deaths, rising from one term to the next. Only official members leave, after recognition."""
+          window: tuple[dt.date, dt.date] = (EXITS_FROM, WINDOW[1])) -> list[dict]:
+    """The directive's story (D0): removals (mostly for abandoning activity), resignations, deaths
+    and transfers out of the province, rising from one term to the next. Only official members
+    leave, after recognition. Dates are stratified over the window (later years weigh more), so every
+    term has some of each."""
+    first, last = window
+    span = (last - first).days
+    official = [p for p in people if p["data"]["member_id"] in recognitions]
+    rng.shuffle(official)
+    # a cell keeps at least three members through the meetings' months (Charter: a cell has three)
+    staying = Counter(p["data"]["org_unit_id"] for p in people if p["occurred_on"] < KEEP_CELLS_FROM)
+    pool = iter(official)
     out = []
-    for p in people:
-        m = p["data"]["member_id"]
-        recognized = recognitions.get(m)
-        if recognized is None:
-            continue
-        roll = rng.random()
-        kind = "member.removed" if roll < 0.07 else "member.resigned" if roll < 0.10 else \
-            "member.died" if roll < 0.12 else None
-        if kind is None:
-            continue
-        # later years weigh more: the numbers the directive wants to stop were rising
-        span = (last - recognized).days
-        if span < 30:
-            continue
-        on = recognized + dt.timedelta(days=int(span * (rng.random() ** 0.5)))
-        data = {"member_id": m}
-        if kind == "member.removed":
-            data["ground"] = rng.choices([g for g, _ in REMOVAL_GROUNDS], [w for _, w in REMOVAL_GROUNDS])[0]
-        out.append(line(kind, on, data))
+    for kind, share in EXIT_SHARES:
+        chosen = []
+        for p in pool:
+            cell = p["data"]["org_unit_id"]
+            if p["occurred_on"] < KEEP_CELLS_FROM:
+                if staying[cell] <= 3:
+                    continue
+                staying[cell] -= 1
+            chosen.append(p)
+            if len(chosen) >= max(3, round(len(official) * share)):
+                break
+        for i, p in enumerate(chosen):
+            m = p["data"]["member_id"]
+            u = (i + rng.random()) / len(chosen)
+            on = first + dt.timedelta(days=int(span * u ** 0.5))  # density rising with time
+            on = max(on, recognitions[m] + dt.timedelta(days=30))
+            if on > last:
+                continue
+            data = {"member_id": m}
+            if kind == "member.removed":
+                data["ground"] = rng.choices([g for g, _ in REMOVAL_GROUNDS], [w for _, w in REMOVAL_GROUNDS])[0]
+            if kind == "member.transferred_out":
+                data["destination"] = f"Đảng bộ tỉnh {rng.choice(PROVINCES_OUT)}"
+            out.append(line(kind, on, data))
+    return out
+
+
+#: the first month of the meetings demo (``demo_meetings``)
+KEEP_CELLS_FROM = "2025-01-01"
+PROVINCES_OUT = ("Bình Dương", "Đồng Nai", "Bà Rịa - Vũng Tàu", "An Giang", "Bình Phước")
+
+
+def transfers_in(cells: list[str], count_per_year: int, first_id: int, rng: random.Random,
+                 window: tuple[dt.date, dt.date] = (EXITS_FROM, WINDOW[1])) -> list[dict]:
+    """Members received from other provinces (Biểu 1: chuyển đến), official, every year."""
+    out = []
+    n = first_id
+    first, last = window
+    for year in range(first.year, last.year + 1):
+        lo, hi = max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31))
+        for _ in range(count_per_year):
+            n += 1
+            person = _person(n, rng.choice(cells), lo, rng)["data"]
+            on = lo + dt.timedelta(days=rng.randrange((hi - lo).days + 1))
+            admitted = on - dt.timedelta(days=rng.randrange(800, 6000))
+            out.append(line("member.transferred_in", on, {
+                **person, "birth_date": min(dt.date.fromisoformat(person["birth_date"]),
+                                            admitted.replace(year=admitted.year - 19, day=1)).isoformat(),
+                "origin": f"Đảng bộ tỉnh {rng.choice(PROVINCES_OUT)}", "status": "official",
+                "admitted_on": admitted.isoformat()}))
     return out
 
 
@@ -164,19 +241,22 @@ def world(per_cell: int = 6, seed: int = 2020) -> dict:
     1/7/2025 merge, mapped to their successor (their members moved there that day)."""
     rng = random.Random(seed)
     start = dt.date(2015, 10, 1)
-    tree, cells = org_tree(start)
-    la_tree, la_cells = org_tree(start, "LA", "Đảng bộ tỉnh Long An", LA_DISTRICTS)
+    tree, cells = org_tree(UNITS_FROM)
+    la_tree, la_cells = org_tree(UNITS_FROM, "LA", "Đảng bộ tỉnh Long An", LA_DISTRICTS)
     people = members(cells + la_cells, per_cell, rng, start)
     units = [l["data"] for l in tree + la_tree]
     restructure, merged = restructuring(units)
-    history = probation(people, dt.date(2025, 12, 31))
+    history = probation(people, WINDOW[1])
     recognitions = {l["data"]["member_id"]: dt.date.fromisoformat(l["occurred_on"])
                     for l in history if l["type"] == "member.recognized_official"}
     left = exits(people, recognitions, random.Random(seed + 1))
+    # about 1 % of the members a year come from other provinces (as many as leave for them)
+    arrived = transfers_in([c for c in cells + la_cells if c not in merged], max(1, round(len(people) * 0.006)),
+                           len(people), random.Random(seed + 3))
     away = working_away(people, {l["data"]["member_id"] for l in left}, random.Random(seed + 2))
     return {"start": start, "cells": [c for c in cells + la_cells if c not in merged], "merged_cells": merged,
             "restructured_on": RESTRUCTURED_ON,
-            "lines": tree + la_tree + people + history + left + restructure + away,
+            "lines": tree + la_tree + people + history + left + arrived + restructure + away,
             "members": [l["data"] | {"admitted_on": l["occurred_on"]} for l in people]}
 
 

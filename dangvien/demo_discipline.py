@@ -1,8 +1,10 @@
 """Demo data of the Inspection Committee's work (D7) over ``dangvien.demo.world()``.
 
-Two terms of supervision, inspections and discipline decisions. Totals follow the directive's
-footnote 1 in proportion: 23 organisations to 633 members disciplined in 2015–2020 (≈ 1 : 27.5),
-scaled to the demo's size, and somewhat fewer in 2020–2025 (the directive's aim). Every line
+Four terms (2010–2015 to the first months of 2025–2030) of supervision, inspections and discipline
+decisions. Organisations to members follow the directive's footnote 1: 23 organisations to 633
+members disciplined in 2015–2020 (≈ 1 : 27.5). Members disciplined: Tây Ninh's 633 in a term for
+some 45,000 members is about 1.4 % a term; the demo shows 5–6 % a term (a small demo still needs
+each form and appeal outcome), fewer in 2020–2025 (the directive's aim). Every line
 passes the live rules: subjects exist on the decision date, forms fit the subject, violations are
 within the limitation period, appeals are lodged within a month. It includes an expulsion, a
 dismissal from a post, and appeals that end upheld, changed and annulled.
@@ -18,8 +20,10 @@ from shared.dates import add_months
 
 #: (term, first and last decision day, share of members disciplined, organisations per member disciplined)
 PLAN = (
-    ("2015-2020", dt.date(2016, 6, 1), dt.date(2020, 8, 31), 0.13),
-    ("2020-2025", dt.date(2020, 11, 1), dt.date(2025, 8, 31), 0.10),
+    ("2010-2015", dt.date(2011, 3, 1), dt.date(2015, 8, 31), 0.06),
+    ("2015-2020", dt.date(2016, 6, 1), dt.date(2020, 8, 31), 0.06),
+    ("2020-2025", dt.date(2020, 11, 1), dt.date(2025, 8, 31), 0.05),
+    ("2025-2030", dt.date(2025, 11, 1), dt.date(2026, 5, 31), 0.015),  # the first months of the term
 )
 ORG_PER_MEMBER_CASE = 23 / 633
 MEMBER_FORMS = (("reprimand", 55), ("warning", 28), ("dismissal", 6), ("expulsion", 11))
@@ -63,7 +67,8 @@ def _ends(world: dict, types: tuple[str, ...], key: str) -> dict[str, dt.date]:
 def plan(world: dict, seed: int = 37) -> list[dict]:
     """The cases, as plain dicts (also used by ``expulsions`` for other areas' demo data)."""
     rng = random.Random(seed)
-    left = _ends(world, EXITS, "member_id")
+    # a member who changes cell is left alone too (the case names the admission cell)
+    left = _ends(world, EXITS + ("member.transferred",), "member_id")
     closed = _ends(world, ("org_unit.merged", "org_unit.dissolved"), "org_unit_id")
     last_seen: dict[str, dt.date] = {}  # a member's last line in the world
     cells_of: dict[str, set[str]] = {}  # every cell a member belongs to in the world

@@ -67,8 +67,64 @@ def invalid(field: str, message_vi: str, message_en: str, code: str = "invalid_i
     return DomainError(code, message_vi, message_en, field=field)
 
 
+#: pydantic's error types as people read them: (Vietnamese, English), filled from the error's ``ctx``
+REASONS = {
+    "int_parsing": ("phải là số nguyên", "must be a whole number"),
+    "int_type": ("phải là số nguyên", "must be a whole number"),
+    "int_from_float": ("phải là số nguyên", "must be a whole number"),
+    "float_parsing": ("phải là số", "must be a number"),
+    "float_type": ("phải là số", "must be a number"),
+    "bool_parsing": ("phải là có/không (true/false)", "must be true or false"),
+    "bool_type": ("phải là có/không (true/false)", "must be true or false"),
+    "date_parsing": ("phải là ngày hợp lệ dạng yyyy-mm-dd", "must be a valid date, yyyy-mm-dd"),
+    "date_from_datetime_parsing": ("phải là ngày hợp lệ dạng yyyy-mm-dd", "must be a valid date, yyyy-mm-dd"),
+    "date_from_datetime_inexact": ("phải là ngày, không kèm giờ", "must be a date without a time"),
+    "date_type": ("phải là ngày hợp lệ dạng yyyy-mm-dd", "must be a valid date, yyyy-mm-dd"),
+    "datetime_parsing": ("phải là thời điểm ISO 8601", "must be an ISO 8601 date and time"),
+    "datetime_from_date_parsing": ("phải là thời điểm ISO 8601", "must be an ISO 8601 date and time"),
+    "datetime_type": ("phải là thời điểm ISO 8601", "must be an ISO 8601 date and time"),
+    "string_type": ("phải là chuỗi ký tự", "must be text"),
+    "string_too_short": ("phải có ít nhất {min_length} ký tự", "must have at least {min_length} characters"),
+    "string_too_long": ("dài quá {max_length} ký tự", "must have at most {max_length} characters"),
+    "string_pattern_mismatch": ("không đúng dạng quy định", "does not have the required form"),
+    "literal_error": ("phải là một trong: {expected}", "must be one of: {expected}"),
+    "enum": ("phải là một trong: {expected}", "must be one of: {expected}"),
+    "greater_than": ("phải lớn hơn {gt}", "must be greater than {gt}"),
+    "greater_than_equal": ("phải từ {ge} trở lên", "must be at least {ge}"),
+    "less_than": ("phải nhỏ hơn {lt}", "must be less than {lt}"),
+    "less_than_equal": ("phải không quá {le}", "must be at most {le}"),
+    "too_short": ("phải có ít nhất {min_length} phần tử", "must have at least {min_length} items"),
+    "too_long": ("có quá {max_length} phần tử", "must have at most {max_length} items"),
+    "list_type": ("phải là một danh sách", "must be a list"),
+    "dict_type": ("phải là một đối tượng", "must be an object"),
+    "model_type": ("phải là một đối tượng", "must be an object"),
+    "uuid_parsing": ("phải là mã UUID", "must be a UUID"),
+    "json_invalid": ("không phải JSON hợp lệ", "is not valid JSON"),
+}
+
+
+def reason(error: dict) -> tuple[str, str]:
+    """One pydantic error as a Vietnamese and an English reason (no English inside the Vietnamese).
+    A validator's own message (``value_error``) is kept whole on the English side; a message already
+    bilingual ("vi / en") is split."""
+    kind = error.get("type", "")
+    ctx = {k: v for k, v in (error.get("ctx") or {}).items()}
+    if kind in REASONS:
+        vi, en = REASONS[kind]
+        try:
+            return vi.format(**ctx), en.format(**ctx)
+        except (KeyError, IndexError):
+            return vi.split(" {")[0], en.split(" {")[0]
+    text = str(ctx.get("error") or error.get("msg") or "").removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if " / " in text:
+        vi, _, en = text.partition(" / ")
+        return vi, en
+    return "giá trị không hợp lệ", (f"invalid value: {text}" if text else "invalid value")
+
+
 def from_validation_error(exc, prefix: str = "") -> DomainError:
-    """Turn a pydantic ValidationError into a DomainError naming the first field at fault."""
+    """Turn a pydantic ValidationError into a DomainError naming the first field at fault; every
+    error listed has its reason in Vietnamese and in English."""
     errs = exc.errors()
     first = errs[0] if errs else {"loc": (), "msg": str(exc), "type": "value_error"}
     field = ".".join(str(p) for p in (prefix.split(".") if prefix else []) + list(first["loc"]) if p != "")
@@ -80,10 +136,17 @@ def from_validation_error(exc, prefix: str = "") -> DomainError:
         vi = f"Trường «{field}» không được phép"
         en = f"Field '{field}' is not allowed"
     else:
-        vi = f"Giá trị của «{field}» không hợp lệ: {first['msg']}"
-        en = f"Invalid value for '{field}': {first['msg']}"
-    return DomainError("invalid_input", vi, en, field=field or None,
-                       errors=[{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in errs])
+        why_vi, why_en = reason(first)
+        vi = f"Giá trị của «{field}» không hợp lệ: {why_vi}"
+        en = f"Invalid value for '{field}': {why_en}"
+    listed = []
+    for e in errs:
+        why_vi, why_en = (("thiếu trường bắt buộc", "missing required field") if e.get("type") == "missing"
+                          else ("trường không được phép", "field not allowed") if e.get("type") == "extra_forbidden"
+                          else reason(e))
+        listed.append({"field": ".".join(map(str, e["loc"])), "message": why_en, "message_vi": why_vi,
+                       "message_en": why_en})
+    return DomainError("invalid_input", vi, en, field=field or None, errors=listed)
 
 
 class Unavailable(DomainError):

@@ -26,7 +26,8 @@ from shared.events import derived_event_id
 from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
 
-from services.gateway import access, exports, forms, imports, openapi, passwords
+from documents import tables as exports
+from services.gateway import access, forms, imports, openapi, passwords
 from services.gateway.dependencies import BACKENDS, Gateway
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import ALWAYS_RECORDED, personal_subjects
@@ -424,7 +425,8 @@ class GatewayService:
         # every export is recorded, personal or not (DOMAIN.md §9: exports are scoped and recorded)
         self.gw.access_log.record(user.name, user.role, "export", f"{service}/{name}", {**params, "format": fmt},
                                   reason_of(request), subjects, len(rows))
-        body = exports.render(result, fmt, name)
+        spec = queries_of(service).get(name)
+        body = exports.render(result, fmt, name, getattr(spec, "summary_vi", None), params)
         filename = f"{service}-{name}.{fmt}"
         return Response(body, mimetype=exports.FORMATS[fmt].split(";")[0],
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -108,9 +108,16 @@ def test_board_member_logs_in_reads_the_term_table_drills_down_and_downloads(sys
     assert files, "no XLSX was downloaded"
     from openpyxl import load_workbook
     sheet = load_workbook(files[0]).active
+    assert sheet.title == "Thống kê nhiệm kỳ, năm"  # the one export writer (documents/tables.py)
     values = [list(r) for r in sheet.values]
-    assert "label_vi" in values[0]
-    assert any("Đảng viên bị xóa tên" in (c or "") for r in values for c in r if isinstance(c, str))
+    head = values.index(["Chỉ tiêu", "Kỳ này", "Kỳ so sánh", "Tăng/giảm"]) + 1  # Vietnamese headers, no keys
+    assert values[0] == ["Thống kê nhiệm kỳ, năm", None, None, None]
+    assert any(str(r[0]).startswith("Tổ chức đảng: Chi bộ") and "(mã " in str(r[0]) for r in values[:head])
+    assert sheet.freeze_panes == f"A{head + 1}" and sheet.auto_filter.ref.startswith(f"A{head}:D")
+    assert sheet.print_title_rows == f"${head}:${head}"
+    removed = next(r for r in values[head:] if r[0] == "Đảng viên bị xóa tên")
+    assert isinstance(removed[1], int) and isinstance(removed[2], int)  # real numbers
+    assert "%" in sheet.cell(row=head + 1, column=4).number_format
 
     # the download is recorded in the access log with the reason shown on screen
     status, log = system.call("GET", "/api/v1/audit/access?actor=btv", "admin")

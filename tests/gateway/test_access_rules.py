@@ -10,7 +10,8 @@ import pytest
 from shared.contracts import Query, Spec
 from shared.readmodel import ReadModelDB
 
-from services.gateway import access, exports
+from documents import tables as exports
+from services.gateway import access
 from services.gateway.audit import AccessLog, personal_subjects
 from services.gateway.auth import User, UserStore, ensure_admin_token, hash_token
 
@@ -137,9 +138,10 @@ def test_exports_show_dates_as_dd_mm_yyyy_and_open_in_a_spreadsheet(tmp_path):
             {"member_id": "M2", "full_name": "=HYPERLINK(\"x\")", "admitted_on": "2021-06-01"}]
     sheet = load_workbook(io.BytesIO(exports.render(rows, "xlsx", "members"))).active
     values = list(sheet.values)
-    assert values[0] == ("member_id", "full_name", "admitted_on")
-    assert values[1] == ("M1", "Võ Thị Lan", "03/05/2021")
-    assert not str(values[2][1]).startswith("=")
+    head = values.index(("Đảng viên", "Họ và tên", "Ngày vào Đảng")) + 1  # Vietnamese headers under the titles
+    assert values[head] == ("M1", "Võ Thị Lan", dt.datetime(2021, 5, 3))  # a real date cell...
+    assert sheet.cell(row=head + 1, column=3).number_format == "dd/mm/yyyy"  # ...shown dd/mm/yyyy
+    assert sheet.cell(row=head + 2, column=2).data_type == "s"  # a name is text, never a formula
     text = exports.render({"rows": rows}, "csv", "members").decode("utf-8-sig")
     assert "03/05/2021" in text and "Võ Thị Lan" in text
 

@@ -233,7 +233,7 @@ async function loadUnits() {
       })});
     barChart($("#chart-units"), "Số đảng viên theo tổ chức trực thuộc", children.map(r => unitLabel(r.org_unit_id)),
              [{name: column("total"), values: children.map(r => r.total)}]);
-    panel.appendChild(exportButtons("headcount", params));
+    panel.appendChild(exportButtons("headcount_report", params));  // the report form: title rows, unit codes
   } catch (e) {
     panel.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }

@@ -25,7 +25,7 @@ def test_the_demo_term_imports_cleanly_and_has_the_footnotes_shape(tmp_path):
     db = ReadModelDB(f"sqlite:///{tmp_path}/discipline.read.db")
     ProjectionRunner(db, RosterProjection(), {})
     roster = OverlayRoster(db)
-    result = run_import(store, app.importers(roster), lines, Context(today=D(2026, 1, 1)), observe=roster.observe)
+    result = run_import(store, app.importers(roster), lines, Context(today=D(2026, 12, 31)), observe=roster.observe)
     assert result["errors"] == [] and result["written"] > 0
 
     applied = [l for l in ours if l["type"] == "discipline.applied"]
