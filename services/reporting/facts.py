@@ -18,7 +18,7 @@ from shared.projection import Projection, Route
 from shared.rules import rules_on
 from shared.readmodel import Tx
 
-from services.reporting import schema, tree
+from services.reporting import daycounts, schema, tree
 
 #: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
 EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
@@ -60,9 +60,10 @@ class FactsProjection(Projection):
         self.streams_table = f"{prefix}stream_heads"
         self.members_head = members_head
         self._routes: dict[str, tuple[str | None, str | None]] = {}  # unit → (parent, direct); never change
+        self.day_counts = daycounts.DayCounts(prefix)  # pre-aggregated counts, same transaction
 
     def ddl(self) -> str:
-        return schema.ddl(self.prefix)
+        return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix)
 
     def t(self, table: str) -> str:
         return f"{self.prefix}{table}"
@@ -116,8 +117,11 @@ class FactsProjection(Projection):
         family = e.type.split(".", 1)[0]
         handler = {"org_unit": self._tree_fact, "member": self._member, "discipline": self._discipline,
                    "meeting": self._meeting, "dues": self._dues, "target": self._target}.get(family)
+        counted = self.day_counts.before(tx, e)
         if handler is None or not handler(tx, e):
             self._reference(tx, e)
+        if counted:
+            self.day_counts.after(tx, counted)
 
     def _reference(self, tx: Tx, e: Envelope) -> None:
         d = e.data

@@ -8,6 +8,7 @@ Moves between two units inside the same subtree cancel and are not shown.
 """
 from __future__ import annotations
 
+from services.reporting import daycount_queries
 from services.reporting.periods import Period
 from services.reporting.view import View
 
@@ -128,16 +129,10 @@ def movement(v: View, org: str | None, period: Period) -> dict:
 def headcount(v: View, org: str | None) -> list[dict]:
     """Members per unit on ``v.as_of`` (own and with the subtree), top-down: the tree as it stood
     that day (units not yet ended, under the parent they had), or today's tree on ``current``."""
-    s, units = v.t("stints"), v.t("units")
-    open_on = "s.from_on <= ? AND s.from_rec <= ? AND NOT (s.to_on IS NOT NULL AND s.to_on <= ? AND s.to_rec <= ?)"
-    day, k = v.as_of.isoformat(), v.known
-    own = dict(v.q(f"SELECT s.org_unit_id, COUNT(*) FROM {s} s WHERE {open_on} GROUP BY s.org_unit_id",
-                   (day, k, day, k)))
+    units, day = v.t("units"), v.as_of.isoformat()
+    # pre-aggregated per unit and day, unless the report is "as known at" a time
+    own, total = daycount_queries.heads(v) if daycount_queries.usable(v) else heads_from_stints(v)
     if v.dated:
-        held, held_params = v.on_date("c", None)
-        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {v.t('dclosure')} c "
-                         f"ON c.descendant = s.org_unit_id WHERE {open_on} AND {held} GROUP BY c.ancestor",
-                         (day, k, day, k, *held_params)))
         info = {}
         for uid, parent, name, kind, merged, dissolved in v.q(
                 f"SELECT u.org_unit_id, sp.parent_id, u.name, u.kind, u.merged_on, u.dissolved_on "
@@ -147,9 +142,6 @@ def headcount(v: View, org: str | None) -> list[dict]:
                 continue  # gone by then
             info[uid] = (uid, parent, name, kind)
     else:
-        c = v.t("closure")
-        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {c} c ON c.descendant = s.org_unit_id "
-                         f"WHERE {open_on} GROUP BY c.ancestor", (day, k, day, k)))
         info = {r[0]: r for r in v.q(f"SELECT org_unit_id, parent_id, name, kind FROM {units} "
                                      "WHERE merged_into IS NULL AND dissolved_on IS NULL")}
     kids: dict[str | None, list[str]] = {}
@@ -168,3 +160,21 @@ def headcount(v: View, org: str | None) -> list[dict]:
         if start in info:
             walk(start, 0)
     return out
+
+
+def heads_from_stints(v: View) -> tuple[dict, dict]:
+    """(own, total) members per unit on ``v.as_of``, counted over the stints as known at ``v.known``."""
+    s = v.t("stints")
+    open_on = "s.from_on <= ? AND s.from_rec <= ? AND NOT (s.to_on IS NOT NULL AND s.to_on <= ? AND s.to_rec <= ?)"
+    day, k = v.as_of.isoformat(), v.known
+    own = dict(v.q(f"SELECT s.org_unit_id, COUNT(*) FROM {s} s WHERE {open_on} GROUP BY s.org_unit_id",
+                   (day, k, day, k)))
+    if v.dated:
+        held, held_params = v.on_date("c", None)
+        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {v.t('dclosure')} c "
+                         f"ON c.descendant = s.org_unit_id WHERE {open_on} AND {held} GROUP BY c.ancestor",
+                         (day, k, day, k, *held_params)))
+    else:
+        total = dict(v.q(f"SELECT c.ancestor, COUNT(*) FROM {s} s JOIN {v.t('closure')} c "
+                         f"ON c.descendant = s.org_unit_id WHERE {open_on} GROUP BY c.ancestor", (day, k, day, k)))
+    return own, total

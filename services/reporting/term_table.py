@@ -6,6 +6,8 @@ resignations, expulsions and admissions by their decision date.
 """
 from __future__ import annotations
 
+from services.reporting import daycount_queries
+from services.reporting.daycounts import case_indicator
 from services.reporting.periods import Period, change_pct
 from services.reporting.view import View
 
@@ -28,6 +30,9 @@ def count(v: View, indicator: str, org: str | None, period: Period) -> int:
     p = period.capped(v.as_of)
     if p.end < p.start:
         return 0
+    if daycount_queries.usable(v):  # pre-aggregated per unit and day; not "as known at" a time
+        key = MEMBER_FACT.get(indicator) or case_indicator("org_unit" if indicator == "orgs_disciplined" else "member")
+        return daycount_queries.distinct_subjects(v, key, org, p)
     if indicator in ("orgs_disciplined", "members_disciplined"):
         kind = "org_unit" if indicator == "orgs_disciplined" else "member"
         cond, params = v.subtree("org_unit_id", org, on="decided_on")

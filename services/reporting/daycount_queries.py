@@ -1,0 +1,71 @@
+"""Reports read from the pre-aggregated counts per unit and day (``daycounts``).
+
+Used when the report counts everything recorded (no ``known_at``) and the generation has the
+counts; otherwise the report reads the fact tables as before (``usable``). The term table's
+indicators and the headcount tree are served from here; the movement table (Biểu 1) cuts each
+stint by the dated closure to tell moves inside a subtree from moves across it, so it keeps
+reading the stints.
+"""
+from __future__ import annotations
+
+import weakref
+
+from services.reporting import daycounts
+from services.reporting.periods import ALL_KNOWN, Period
+from services.reporting.view import View
+
+#: generations seen built, per read model (a generation, once built, stays built until dropped)
+_BUILT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def usable(v: View) -> bool:
+    """Can ``v`` be answered from the counts? Not when it asks "as known at" an earlier time:
+    the counts hold every fact however late it was recorded."""
+    if v.known != ALL_KNOWN:
+        return False
+    seen = _BUILT.setdefault(v.db, set())
+    if v.prefix not in seen and daycounts.built(v.db, v.prefix):
+        seen.add(v.prefix)
+    return v.prefix in seen
+
+
+def distinct_subjects(v: View, indicator: str, org: str | None, p: Period) -> int:
+    """Distinct subjects with a fact of ``indicator`` dated in ``p`` in ``org``'s subtree (as it
+    stood on the fact's day, or today's): the single-fact subjects summed per unit and day, plus
+    the few with several facts counted from the fact tables."""
+    a, b = p.start.isoformat(), p.end.isoformat()
+    cond, params = v.subtree("d.org_unit_id", org, on="d.day")
+    singles = v.scalar(f"SELECT SUM(d.n) FROM {v.t('day_counts')} d WHERE d.indicator = ? "
+                       f"AND d.day BETWEEN ? AND ? AND {cond}", [indicator, a, b, *params])
+    repeats = v.t("day_repeats")
+    if indicator.startswith("case."):
+        cond, params = v.subtree("f.org_unit_id", org, on="f.decided_on")
+        several = v.scalar(
+            f"SELECT COUNT(DISTINCT f.subject_id) FROM {repeats} r CROSS JOIN {v.t('cases')} f "
+            "WHERE r.indicator = ? AND f.subject_id = r.subject_id AND f.subject_kind = ? "
+            f"AND f.decided_on BETWEEN ? AND ? AND f.annulled_rec IS NULL AND {cond}",
+            [indicator, indicator[5:], a, b, *params])
+    else:
+        cond, params = v.subtree("f.org_unit_id", org, on="f.occurred_on")
+        several = v.scalar(
+            f"SELECT COUNT(DISTINCT f.member_id) FROM {repeats} r CROSS JOIN {v.t('member_facts')} f "
+            "WHERE r.indicator = ? AND f.member_id = r.subject_id AND f.type = ? "
+            f"AND f.occurred_on BETWEEN ? AND ? AND {cond}", [indicator, indicator, a, b, *params])
+    return int(singles or 0) + int(several or 0)
+
+
+def heads(v: View) -> tuple[dict, dict]:
+    """(own, total): members per unit on ``v.as_of``, and per unit with its subtree (as it stood
+    that day, or today's tree), summed from the day's running counts of each unit."""
+    day = v.as_of.isoformat()
+    counts = f"(SELECT org_unit_id, SUM(n) AS n FROM {v.t('day_counts')} WHERE indicator = '{daycounts.HEAD}' " \
+             "AND day <= ? GROUP BY org_unit_id)"
+    own = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, n FROM {counts} h WHERE n <> 0", (day,))}
+    if v.dated:
+        held, held_params = v.on_date("c", None)
+        rows = v.q(f"SELECT c.ancestor, SUM(h.n) FROM {counts} h JOIN {v.t('dclosure')} c "
+                   f"ON c.descendant = h.org_unit_id WHERE {held} GROUP BY c.ancestor", (day, *held_params))
+    else:
+        rows = v.q(f"SELECT c.ancestor, SUM(h.n) FROM {counts} h JOIN {v.t('closure')} c "
+                   "ON c.descendant = h.org_unit_id GROUP BY c.ancestor", (day,))
+    return own, {u: int(n) for u, n in rows if n}

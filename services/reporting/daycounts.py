@@ -1,0 +1,209 @@
+"""Pre-aggregated counts per unit and day (issue 15), kept by the facts projection in the same
+transaction as the fact rows and the checkpoint.
+
+``day_counts (indicator, org_unit_id, day, n)`` holds, per unit of the fact (its own unit, never
+its ancestors) and business day:
+
+- ``member.admitted`` / ``removed`` / ``resigned`` / ``expelled`` and ``case.member`` /
+  ``case.org_unit`` (decisions not annulled): how many subjects have exactly one such fact,
+  dated that day in that unit. A subject with two or more (a member re-admitted, a member
+  disciplined twice) is listed in ``day_repeats`` instead and counted from the fact tables, so
+  the term table's ``COUNT(DISTINCT …)`` stays exact;
+- ``head``: +1 where a membership stint starts, −1 where it ends, so a unit's headcount on a day
+  is the sum of its rows up to that day.
+
+The ancestors a fact counts in are found when the report is read, by joining the dated closure
+on the row's day (or today's closure on ``structure=current``), so a unit moved or merged later —
+even by an event recorded afterwards with an earlier date — needs no rewrite here. A report then
+reads rows per unit and day with a change, not per member.
+
+The counts hold every fact however late it was recorded: a report ``known_at`` a recording time
+reads the fact tables as before (``usable``). The tables are derived from the fact tables (rebuilt
+by ``build``; a generation built before them is filled on start), so the replay checksum, which
+covers the fact tables, is unchanged.
+
+Each event touching a subject is applied as a difference: the subject's contribution is read
+from the fact tables before and after the fact handler ran, and only the change is written.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from shared.events import Envelope
+from shared.readmodel import ReadModelDB, Tx
+
+TABLES = ("day_counts", "day_repeats", "day_counts_built")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {p}day_counts (
+    indicator TEXT NOT NULL, org_unit_id TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (indicator, org_unit_id, day));
+CREATE INDEX IF NOT EXISTS {p}day_counts_day ON {p}day_counts (indicator, day);
+CREATE TABLE IF NOT EXISTS {p}day_repeats (
+    indicator TEXT NOT NULL, subject_id TEXT NOT NULL, PRIMARY KEY (indicator, subject_id));
+CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY)
+"""
+
+#: member fact types counted by the term table (the indicator is the type)
+MEMBER_TYPES = ("member.admitted", "member.removed", "member.resigned", "member.expelled")
+#: member events that open or close a membership stint
+STINT_TYPES = ("member.admitted", "member.transferred_in", "member.transferred", "member.transferred_out",
+               "member.died", "member.removed", "member.resigned", "member.expelled")
+HEAD = "head"
+NO_UNIT = ""  # a fact without a unit: counted only province-wide
+
+
+def ddl(prefix: str) -> str:
+    return DDL.replace("{p}", prefix)
+
+
+def case_indicator(subject_kind: str) -> str:
+    return f"case.{subject_kind}"
+
+
+# -- contributions: what one subject adds to the tables ------------------------------------------------
+def _facts(tx: Tx, p: str, indicator: str, subject: str) -> list[tuple[str, str]]:
+    if indicator.startswith("case."):
+        rows = tx.execute(f"SELECT org_unit_id, decided_on FROM {p}cases WHERE subject_kind = ? AND subject_id = ? "
+                          "AND annulled_rec IS NULL", (indicator[5:], subject)).fetchall()
+    else:
+        rows = tx.execute(f"SELECT org_unit_id, occurred_on FROM {p}member_facts WHERE member_id = ? AND type = ?",
+                          (subject, indicator)).fetchall()
+    return [(r[0] or NO_UNIT, r[1]) for r in rows]
+
+
+def distinct_part(indicator: str, facts: list[tuple[str, str]]) -> tuple[Counter, bool]:
+    """(counts, repeat): one fact counts on its day; two or more make the subject a repeat."""
+    if len(facts) == 1:
+        return Counter({(indicator, *facts[0]): 1}), False
+    return Counter(), len(facts) > 1
+
+
+def stint_deltas(stints: Iterable[tuple[str, str, str | None]]) -> Counter:
+    """+1 at a stint's start, −1 at its end (never before its start: a stint ended on a date
+    before it began counts on no day, as the headcount's own condition has it)."""
+    out: Counter = Counter()
+    for unit, from_on, to_on in stints:
+        out[(HEAD, unit, from_on)] += 1
+        if to_on is not None:
+            out[(HEAD, unit, max(from_on, to_on))] -= 1
+    return out
+
+
+def _stints(tx: Tx, p: str, member: str) -> list[tuple]:
+    return tx.execute(f"SELECT org_unit_id, from_on, to_on FROM {p}stints WHERE member_id = ?", (member,)).fetchall()
+
+
+# -- live maintenance ----------------------------------------------------------------------------------
+class DayCounts:
+    """Hooks around the facts projection's handlers: ``before`` reads what the event's subjects
+    contribute now, ``after`` writes the difference once the handler has run."""
+
+    def __init__(self, prefix: str):
+        self.p = prefix
+        self.enabled = True  # off while a replay loads the fact tables; ``build`` then fills them
+
+    def subjects(self, tx: Tx, e: Envelope) -> list[tuple[str, str]]:
+        d, t = e.data, e.type
+        if t.startswith("member."):
+            member = d.get("member_id")
+            if not member:
+                return []
+            out = [(HEAD, member)] if t in STINT_TYPES else []
+            return out + ([(t, member)] if t in MEMBER_TYPES else [])
+        if t == "discipline.applied" and d.get("subject_kind") and d.get("subject_id"):
+            return [(case_indicator(d["subject_kind"]), d["subject_id"])]
+        if t == "discipline.annulled" and d.get("case_id"):
+            row = tx.execute(f"SELECT subject_kind, subject_id FROM {self.p}cases WHERE case_id = ?",
+                             (d["case_id"],)).fetchone()
+            return [(case_indicator(row[0]), row[1])] if row else []
+        return []
+
+    def contribution(self, tx: Tx, indicator: str, subject: str) -> tuple[Counter, bool]:
+        if indicator == HEAD:
+            return stint_deltas(_stints(tx, self.p, subject)), False
+        return distinct_part(indicator, _facts(tx, self.p, indicator, subject))
+
+    def before(self, tx: Tx, e: Envelope) -> list | None:
+        if not self.enabled:
+            return None
+        subjects = self.subjects(tx, e)
+        return [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects] or None
+
+    def after(self, tx: Tx, seen: list) -> None:
+        for indicator, subject, old, was_repeat in seen:
+            new, repeat = self.contribution(tx, indicator, subject)
+            change = Counter(new)
+            change.subtract(old)
+            add(tx, self.p, {k: n for k, n in change.items() if n})
+            if repeat != was_repeat:
+                if repeat:
+                    tx.execute(f"INSERT INTO {self.p}day_repeats (indicator, subject_id) VALUES (?, ?) "
+                               "ON CONFLICT (indicator, subject_id) DO NOTHING", (indicator, subject))
+                else:
+                    tx.execute(f"DELETE FROM {self.p}day_repeats WHERE indicator = ? AND subject_id = ?",
+                               (indicator, subject))
+
+
+def add(tx: Tx, p: str, change: dict) -> None:
+    """Add each (indicator, unit, day) → n; rows that reach zero are removed (the tables then
+    depend only on the facts, not on the order they came in)."""
+    if not change:
+        return
+    tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
+                   f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
+                   [(*k, n) for k, n in change.items()])
+    tx.executemany(f"DELETE FROM {p}day_counts WHERE indicator = ? AND org_unit_id = ? AND day = ? AND n = 0",
+                   list(change))
+
+
+# -- bulk build --------------------------------------------------------------------------------------
+def build(tx: Tx, p: str) -> int:
+    """Fill the tables from the fact tables in one pass (a replay, or a generation built before
+    them); returns the rows written."""
+    tx.execute(f"DELETE FROM {p}day_counts")
+    tx.execute(f"DELETE FROM {p}day_repeats")
+    facts: dict[tuple[str, str], list] = {}
+    marks = ",".join("?" * len(MEMBER_TYPES))
+    for member, type_, unit, on in tx.execute(
+            f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE type IN ({marks})",
+            MEMBER_TYPES).fetchall():
+        facts.setdefault((type_, member), []).append((unit or NO_UNIT, on))
+    for kind, subject, unit, on in tx.execute(
+            f"SELECT subject_kind, subject_id, org_unit_id, decided_on FROM {p}cases WHERE annulled_rec IS NULL").fetchall():
+        facts.setdefault((case_indicator(kind), subject), []).append((unit or NO_UNIT, on))
+    counts: Counter = Counter()
+    repeats = []
+    for (indicator, subject), items in facts.items():
+        part, repeat = distinct_part(indicator, items)
+        counts.update(part)
+        if repeat:
+            repeats.append((indicator, subject))
+    counts.update(stint_deltas(tx.execute(f"SELECT org_unit_id, from_on, to_on FROM {p}stints").fetchall()))
+    rows = [(*k, n) for k, n in counts.items() if n]
+    if rows:
+        tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
+    if repeats:
+        tx.executemany(f"INSERT INTO {p}day_repeats (indicator, subject_id) VALUES (?, ?)", repeats)
+    tx.execute(f"INSERT INTO {p}day_counts_built (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
+    return len(rows) + len(repeats)
+
+
+def ensure(db: ReadModelDB, prefix: str) -> None:
+    """Create the tables of ``prefix`` and fill them once if the generation predates them."""
+    db.executescript(ddl(prefix))
+    if db.query(f"SELECT 1 FROM {prefix}day_counts_built"):
+        return
+    with db.transaction() as tx:
+        if tx.pg:  # partition processes starting together: one fills, the others then find it filled
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{prefix}day_counts",))
+        if not tx.execute(f"SELECT 1 FROM {prefix}day_counts_built").fetchone():
+            build(tx, prefix)
+
+
+def built(db: ReadModelDB, prefix: str) -> bool:
+    try:
+        return bool(db.query(f"SELECT 1 FROM {prefix}day_counts_built"))
+    except Exception:  # a generation of an older version, not yet opened by this one
+        return False
