@@ -10,7 +10,7 @@ import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 _QMARK = re.compile(r"\?")
 
@@ -35,6 +35,23 @@ class Tx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert many rows in bulk: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on
+        SQLite; ``rows`` may be an iterator (streamed, not held). Returns the rows written."""
+        cols = ", ".join(columns)
+        n = 0
+        if self._pg:
+            with self._cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+            return n
+        marks = ", ".join("?" * len(columns))
+        for chunk in _chunks(rows, 5000):
+            self._cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", chunk)
+            n += len(chunk)
+        return n
+
     def fetchall(self) -> list:
         return self._cur.fetchall()
 
@@ -49,6 +66,17 @@ class Tx:
     def scalar(self, sql: str, params: Sequence[Any] = (), default=None):
         row = self.execute(sql, params).fetchone()
         return default if row is None or row[0] is None else row[0]
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for row in rows:
+        chunk.append(tuple(row))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 #: the advisory lock that serialises schema changes of processes sharing a PostgreSQL read model

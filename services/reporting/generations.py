@@ -29,7 +29,7 @@ from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import daycounts, known_tree, schema
+from services.reporting import daycounts, known_tree, schema, staged_replay
 from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: a live delivery applies up to this many stored events in its one transaction (a burst of commands
@@ -152,14 +152,18 @@ class Generations:
         total = sum(self.stores[s].count_after(0) for s in self.sources)  # events (KurrentDB positions are offsets)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
+        if self.db.pg:  # built in a local file by the same code, then loaded by COPY
+            staged_replay.build(self.db, self.stores, self.sources, lambda: self._projection(new, Partition()),
+                                self._advance)
         runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
                                   burst=LIVE_BURST)  # built whole
-        runner.projection.day_counts.enabled = False  # built in one pass from the facts below
-        for source in self.sources:
-            runner.catch_up(source, batch=5000, progress=self._advance)
-        with self.db.transaction() as tx:
-            daycounts.build(tx, new)
-        runner.projection.day_counts.enabled = True  # the last events are applied as live ones
+        if not self.db.pg:
+            runner.projection.day_counts.enabled = False  # built in one pass from the facts below
+            for source in self.sources:
+                runner.catch_up(source, batch=5000, progress=self._advance)
+            with self.db.transaction() as tx:
+                daycounts.build(tx, new)
+            runner.projection.day_counts.enabled = True  # the last events are applied as live ones
         with self._switch:  # the last events appended while replaying, then the switch
             for source in self.sources:
                 runner.catch_up(source, progress=self._advance)
