@@ -350,17 +350,25 @@ def import_file(members: int) -> str:
 
 
 def bench_import(cfg: dict, folder: Path) -> None:
+    import dataclasses
+
     from services.members import application as app
     from services.members.dependencies import standalone_deps
     from shared.application import Context
     from shared.importing import parse_jsonl, run_import
+    from shared.keybatch import KeyBatch
+    from shared.personal import Vault
+    from shared.readmodel import ReadModelDB
     say("import …")
     text = import_file(cfg["import_members"])
     store = open_store(f"sqlite:///{folder}/import-members.db")
+    # as the members service imports: its key vault in a SQLite file, new keys stored in one batch
+    keys = KeyBatch(Vault(ReadModelDB(f"sqlite:///{folder}/import-vault.db")))
+    deps = dataclasses.replace(standalone_deps(store), vault=keys)
     t0 = time.perf_counter()
     lines, errors = parse_jsonl(text)
     assert not errors, errors[:3]
-    result = run_import(store, app.importers(standalone_deps(store)), lines, Context())
+    result = run_import(store, app.importers(deps), lines, Context(), before_commit=keys.flush)
     took = time.perf_counter() - t0
     assert result["ok"], result["errors"][:3]
     evs = result["written"] / took

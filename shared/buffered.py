@@ -41,10 +41,9 @@ class BufferedStore(EventStore):
                 raise ConcurrencyError(stream, expected, version)
             own = self._by_stream.setdefault(stream, [])
             self._start_version.setdefault(stream, version)
-            last_hash = own[-1].hash if own else None
-            if last_hash is None and version >= 0:
-                last_hash = self.real.read_stream(stream, version)[-1].hash
-            rows = chain(stream, events, version, last_hash, self._base_head + len(self._pending) + 1)
+            # not hashed here (so no link to read either): ``commit`` chains them again in the real
+            # store, which hashes them
+            rows = chain(stream, events, version, None, self._base_head + len(self._pending) + 1, hashed=False)
             for ev, row in zip(events, rows):
                 env = appended(row)  # from the chained fields: no re-serialising or re-parsing
                 own.append(env)

@@ -155,8 +155,10 @@ def line_command_id(line: dict) -> str:
 
 
 def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iterable[dict], ctx: Context,
-               commit: bool = True, observe: Callable[[dict], None] | None = None) -> dict:
-    """Validate the lines this service owns in file order; commit them all when none failed."""
+               commit: bool = True, observe: Callable[[dict], None] | None = None,
+               before_commit: Callable[[], object] | None = None) -> dict:
+    """Validate the lines this service owns in file order; commit them all when none failed
+    (``before_commit`` first: e.g. storing the personal-data keys the lines were sealed with)."""
     check_deadline(ctx.deadline)
     buffer = BufferedStore(store)
     errors: list[dict] = []
@@ -188,6 +190,8 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     if errors or not commit:
         return out
     check_deadline(ctx.deadline)
+    if before_commit is not None:
+        before_commit()
     written = buffer.commit()
     out["written"] = len(written)
     out["head"] = store.head_position()

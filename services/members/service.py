@@ -14,6 +14,7 @@ from shared.application import Context
 from shared.contracts import members as c
 from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers, UnitAncestors, UnitMembers
 from shared.importing import run_import
+from shared.keybatch import KeyBatch
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
 
@@ -38,8 +39,8 @@ class MembersService(ProjectingEntrypoints):
         """Read-your-writes: catch the index up with this service's own store before a check."""
         return sum(r.catch_up(SERVICE) for r in self.projections.runners if SERVICE in r.projection.sources)
 
-    def deps(self, overlay: DisciplineOverlay | None = None) -> app.Deps:
-        return app.Deps(self.vault, MembersIndex(self.projections.db, self._refresh_own),
+    def deps(self, overlay: DisciplineOverlay | None = None, vault=None) -> app.Deps:
+        return app.Deps(vault or self.vault, MembersIndex(self.projections.db, self._refresh_own),
                         DisciplineIndex(self.projections.db, overlay))
 
     def _run(self, use_case, cmd, context):
@@ -275,8 +276,9 @@ class MembersService(ProjectingEntrypoints):
     @rpc
     def import_lines(self, lines, context=None, commit=True):
         overlay = DisciplineOverlay()
-        return run_import(self.store, app.importers(self.deps(overlay)), lines, Context.from_dict(context),
-                          commit=commit, observe=overlay.observe)
+        keys = KeyBatch(self.vault)  # new members' keys stored in one transaction, before the events
+        return run_import(self.store, app.importers(self.deps(overlay, keys)), lines, Context.from_dict(context),
+                          commit=commit, observe=overlay.observe, before_commit=keys.flush)
 
     # -- queries ---------------------------------------------------------------------------------
     @rpc

@@ -25,11 +25,12 @@ COLUMNS = ("position", "event_id", "stream", "stream_version", "type", "schema_v
 
 
 def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
-          first_position: int) -> list[dict]:
+          first_position: int, hashed: bool = True) -> list[dict]:
     """Fields of each new event with its stream version, global position and keyed hash link.
 
     ``first_position`` 0 means the engine assigns positions after the write (KurrentDB): the
-    hash then leaves the position out."""
+    hash then leaves the position out. ``hashed=False`` leaves the hash empty: for events
+    buffered in memory, which the store chains (and hashes) again when they are written."""
     now = format_recorded_at(utcnow())  # one clock reading (and one formatting) per batch
     prev = last_hash or GENESIS_HASH
     rows = []
@@ -43,11 +44,15 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
             "data": ev.data, "prev_hash": prev,
             "position": first_position + i if first_position > 0 else None,
         }
-        fields["hash"] = event_hash(fields)
+        fields["hash"] = event_hash(fields) if hashed else UNHASHED
         fields["position"] = first_position + i
         prev = fields["hash"]
         rows.append(fields)
     return rows
+
+
+#: the hash of a buffered event not written yet (``chain(hashed=False)``)
+UNHASHED = ""
 
 
 def row_params(fields: dict) -> tuple:
