@@ -1,32 +1,24 @@
 """Reports read from the pre-aggregated counts per unit and day (``daycounts``).
 
-Used when the report counts everything recorded (no ``known_at``) and the generation has the
-counts; otherwise the report reads the fact tables as before (``usable``). The term table's
+Used when the report counts everything recorded by now (no ``known_at``, or one at or after the
+latest recording counted) and the generation has the counts; otherwise the report reads the fact
+tables as before (``usable``). The term table's
 indicators and the headcount tree are served from here; the movement table (Biểu 1) cuts each
 stint by the dated closure to tell moves inside a subtree from moves across it, so it keeps
 reading the stints.
 """
 from __future__ import annotations
 
-import weakref
-
 from services.reporting import daycounts
 from services.reporting.periods import ALL_KNOWN, Period
 from services.reporting.view import View
 
-#: generations seen built, per read model (a generation, once built, stays built until dropped)
-_BUILT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def usable(v: View) -> bool:
-    """Can ``v`` be answered from the counts? Not when it asks "as known at" an earlier time:
-    the counts hold every fact however late it was recorded."""
-    if v.known != ALL_KNOWN:
-        return False
-    seen = _BUILT.setdefault(v.db, set())
-    if v.prefix not in seen and daycounts.built(v.db, v.prefix):
-        seen.add(v.prefix)
-    return v.prefix in seen
+    """Can ``v`` be answered from the counts? Yes for everything recorded, and "as known at" a
+    time at or after the latest recording counted (the yearly report's "as known now"); not for
+    an earlier moment: the counts hold every fact however late it was recorded."""
+    built, latest = daycounts.built(v.db, v.prefix)
+    return built and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
 
 
 def distinct_subjects(v: View, indicator: str, org: str | None, p: Period) -> int:

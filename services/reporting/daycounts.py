@@ -17,8 +17,10 @@ on the row's day (or today's closure on ``structure=current``), so a unit moved 
 even by an event recorded afterwards with an earlier date — needs no rewrite here. A report then
 reads rows per unit and day with a change, not per member.
 
-The counts hold every fact however late it was recorded: a report ``known_at`` a recording time
-reads the fact tables as before (``usable``). The tables are derived from the fact tables (rebuilt
+The counts hold every fact however late it was recorded, so a report "as known at" a recording
+time is served from them only when that time is at or after ``latest_rec``, the latest recording
+time of any event counted here (a yearly report "as known now"); one asking about an earlier
+moment reads the fact tables as before (``daycount_queries.usable``). The tables are derived from the fact tables (rebuilt
 by ``build``; a generation built before them is filled on start), so the replay checksum, which
 covers the fact tables, is unchanged.
 
@@ -42,7 +44,7 @@ CREATE TABLE IF NOT EXISTS {p}day_counts (
 CREATE INDEX IF NOT EXISTS {p}day_counts_day ON {p}day_counts (indicator, day);
 CREATE TABLE IF NOT EXISTS {p}day_repeats (
     indicator TEXT NOT NULL, subject_id TEXT NOT NULL, PRIMARY KEY (indicator, subject_id));
-CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY)
+CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY, latest_rec TEXT)
 """
 
 #: member fact types counted by the term table (the indicator is the type)
@@ -131,7 +133,9 @@ class DayCounts:
         subjects = self.subjects(tx, e)
         return [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects] or None
 
-    def after(self, tx: Tx, seen: list) -> None:
+    def after(self, tx: Tx, seen: list, recorded_at: str) -> None:
+        tx.execute(f"UPDATE {self.p}day_counts_built SET latest_rec = ? WHERE latest_rec IS NULL OR latest_rec < ?",
+                   (recorded_at, recorded_at))
         for indicator, subject, old, was_repeat in seen:
             new, repeat = self.contribution(tx, indicator, subject)
             change = Counter(new)
@@ -166,13 +170,17 @@ def build(tx: Tx, p: str) -> int:
     tx.execute(f"DELETE FROM {p}day_repeats")
     facts: dict[tuple[str, str], list] = {}
     marks = ",".join("?" * len(MEMBER_TYPES))
-    for member, type_, unit, on in tx.execute(
-            f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE type IN ({marks})",
+    latest = ""  # the latest recording time of anything counted (facts, annulments, stint ends)
+    for member, type_, unit, on, rec in tx.execute(
+            f"SELECT member_id, type, org_unit_id, occurred_on, recorded_at FROM {p}member_facts WHERE type IN ({marks})",
             MEMBER_TYPES).fetchall():
         facts.setdefault((type_, member), []).append((unit or NO_UNIT, on))
-    for kind, subject, unit, on in tx.execute(
-            f"SELECT subject_kind, subject_id, org_unit_id, decided_on FROM {p}cases WHERE annulled_rec IS NULL").fetchall():
-        facts.setdefault((case_indicator(kind), subject), []).append((unit or NO_UNIT, on))
+        latest = max(latest, rec)
+    for kind, subject, unit, on, rec, annulled in tx.execute(
+            f"SELECT subject_kind, subject_id, org_unit_id, decided_on, recorded_at, annulled_rec FROM {p}cases").fetchall():
+        if annulled is None:
+            facts.setdefault((case_indicator(kind), subject), []).append((unit or NO_UNIT, on))
+        latest = max(latest, rec, annulled or "")
     counts: Counter = Counter()
     repeats = []
     for (indicator, subject), items in facts.items():
@@ -180,13 +188,16 @@ def build(tx: Tx, p: str) -> int:
         counts.update(part)
         if repeat:
             repeats.append((indicator, subject))
-    counts.update(stint_deltas(tx.execute(f"SELECT org_unit_id, from_on, to_on FROM {p}stints").fetchall()))
+    stints = tx.execute(f"SELECT org_unit_id, from_on, to_on, from_rec, to_rec FROM {p}stints").fetchall()
+    counts.update(stint_deltas(s[:3] for s in stints))
+    latest = max([latest] + [max(s[3], s[4] or "") for s in stints])
     rows = [(*k, n) for k, n in counts.items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
     if repeats:
         tx.executemany(f"INSERT INTO {p}day_repeats (indicator, subject_id) VALUES (?, ?)", repeats)
-    tx.execute(f"INSERT INTO {p}day_counts_built (id) VALUES (1) ON CONFLICT (id) DO NOTHING")
+    tx.execute(f"DELETE FROM {p}day_counts_built")
+    tx.execute(f"INSERT INTO {p}day_counts_built (id, latest_rec) VALUES (1, ?)", (latest or None,))
     return len(rows) + len(repeats)
 
 
@@ -202,8 +213,10 @@ def ensure(db: ReadModelDB, prefix: str) -> None:
             build(tx, prefix)
 
 
-def built(db: ReadModelDB, prefix: str) -> bool:
+def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None]:
+    """(are the counts built, the latest recording time counted in them)."""
     try:
-        return bool(db.query(f"SELECT 1 FROM {prefix}day_counts_built"))
+        rows = db.query(f"SELECT latest_rec FROM {prefix}day_counts_built")
     except Exception:  # a generation of an older version, not yet opened by this one
-        return False
+        return False, None
+    return (True, rows[0][0]) if rows else (False, None)

@@ -121,7 +121,7 @@ class FactsProjection(Projection):
         if handler is None or not handler(tx, e):
             self._reference(tx, e)
         if counted:
-            self.day_counts.after(tx, counted)
+            self.day_counts.after(tx, counted, recorded(e))
 
     def _reference(self, tx: Tx, e: Envelope) -> None:
         d = e.data

@@ -30,9 +30,14 @@ def count(v: View, indicator: str, org: str | None, period: Period) -> int:
     p = period.capped(v.as_of)
     if p.end < p.start:
         return 0
-    if daycount_queries.usable(v):  # pre-aggregated per unit and day; not "as known at" a time
+    if daycount_queries.usable(v):  # pre-aggregated per unit and day; not "as known at" an earlier time
         key = MEMBER_FACT.get(indicator) or case_indicator("org_unit" if indicator == "orgs_disciplined" else "member")
         return daycount_queries.distinct_subjects(v, key, org, p)
+    return count_from_facts(v, indicator, org, p)
+
+
+def count_from_facts(v: View, indicator: str, org: str | None, p: Period) -> int:
+    """The same count read from the fact tables (any knowledge time); ``p`` already capped."""
     if indicator in ("orgs_disciplined", "members_disciplined"):
         kind = "org_unit" if indicator == "orgs_disciplined" else "member"
         cond, params = v.subtree("org_unit_id", org, on="decided_on")
