@@ -301,9 +301,12 @@ def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
     naive_ms = latencies(lambda: naive_term_table(data, cur, prev))
     p99, naive99 = pct(term_ms, 99), pct(naive_ms, 99)
     row("term table, province (p50 / p99)", f"{pct(term_ms, 50):.1f} / {p99:.1f} ms",
-        f"naive SQL over the events {pct(naive_ms, 50):.1f} / {naive99:.1f} ms", f"{naive99 / p99:.1f}× faster")
+        f"naive SQL over the events {pct(naive_ms, 50):.1f} / {naive99:.1f} ms",
+        f"{naive99 / p99:.1f}× faster at p99, {pct(naive_ms, 50) / pct(term_ms, 50):.1f}× at p50")
     RESULTS.update(report_p50_ms=round(pct(term_ms, 50), 2), report_p99_ms=round(p99, 2),
-                   report_naive_p99_ms=round(naive99, 2), report_vs_naive_ratio=round(naive99 / p99, 2))
+                   report_naive_p99_ms=round(naive99, 2), report_vs_naive_ratio=round(naive99 / p99, 2),
+                   # the p99 of a few dozen sub-millisecond calls is one scheduling hiccup on a busy machine
+                   report_vs_naive_ratio_p50=round(pct(naive_ms, 50) / pct(term_ms, 50), 2))
     for name, fn in {"headcount tree (province)": lambda: membership.headcount(v, "TN"),
                      "movement 2023 (province)": lambda: membership.movement(v, "TN", parse_period("2023")),
                      "warnings 2023 (province)": lambda: early_warnings.warnings(v, "TN", 2023)}.items():
