@@ -20,9 +20,9 @@ reads rows per unit and day with a change, not per member.
 The counts hold every fact however late it was recorded, so a report "as known at" a recording
 time is served from them only when that time is at or after ``latest_rec``, the latest recording
 time of any event counted here (a yearly report "as known now"); one asking about an earlier
-moment reads the fact tables as before (``daycount_queries.usable``). The tables are derived from the fact tables (rebuilt
-by ``build``; a generation built before them is filled on start), so the replay checksum, which
-covers the fact tables, is unchanged.
+moment reads the fact tables as before (``daycount_queries.usable``). The tables are derived
+from the fact tables (rebuilt by ``build``; a generation built before them is filled on start),
+so the replay checksum, which covers the fact tables, is unchanged.
 
 Each event touching a subject is applied as a difference: the subject's contribution is read
 from the fact tables before and after the fact handler ran, and only the change is written.

@@ -17,9 +17,9 @@ import datetime as dt
 import pytest
 
 from services.reporting import daycount_queries
-from services.reporting.movement import headcount, heads_from_stints
+from services.reporting.membership import headcount, heads_from_stints
 from services.reporting.periods import dates_period, parse_period
-from services.reporting.term import INDICATORS, count, count_from_facts
+from services.reporting.term_table import INDICATORS, count, count_from_facts
 from shared.events import format_recorded_at
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_structure import admit, restructured
