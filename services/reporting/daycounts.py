@@ -158,8 +158,11 @@ def add(tx: Tx, p: str, change: dict) -> None:
     tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
                    f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
                    [(*k, n) for k, n in change.items()])
-    tx.executemany(f"DELETE FROM {p}day_counts WHERE indicator = ? AND org_unit_id = ? AND day = ? AND n = 0",
-                   list(change))
+    # only a decrease, or a head row (which may stand below zero), can bring a row to zero
+    maybe_zero = [k for k, n in change.items() if n < 0 or k[0] == HEAD]
+    if maybe_zero:
+        tx.executemany(f"DELETE FROM {p}day_counts WHERE indicator = ? AND org_unit_id = ? AND day = ? AND n = 0",
+                       maybe_zero)
 
 
 # -- bulk build --------------------------------------------------------------------------------------
