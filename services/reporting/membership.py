@@ -130,7 +130,7 @@ def headcount(v: View, org: str | None) -> list[dict]:
     """Members per unit on ``v.as_of`` (own and with the subtree), top-down: the tree as it stood
     that day (units not yet ended, under the parent they had), or today's tree on ``current``."""
     units, day = v.t("units"), v.as_of.isoformat()
-    # pre-aggregated per unit and day, unless the report is "as known at" a time
+    # pre-aggregated per unit and day, unless the report is "as known at" an earlier time
     own, total = daycount_queries.heads(v) if daycount_queries.usable(v) else heads_from_stints(v)
     if v.dated:
         info = {}
