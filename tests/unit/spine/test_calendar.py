@@ -132,3 +132,13 @@ def test_a_file_with_only_days_off_reads_no_working_days(tmp_path, monkeypatch):
     extra.write_text('{"days_off": ["2029-06-01"]}', encoding="utf-8")
     monkeypatch.setenv("DANGVIEN_HOLIDAYS", str(extra))
     assert not is_working_day(D(2029, 6, 1)) and make_up_days(2029) == frozenset()
+
+
+def test_without_an_administrators_file_the_table_alone_decides(monkeypatch):
+    from shared import holidays as table
+    monkeypatch.delenv("DANGVIEN_HOLIDAYS", raising=False)
+    # read afresh, not from what an earlier test (or import) left in the caches
+    table._extra_cached.cache_clear()
+    table._days_off.cache_clear()
+    assert D(2025, 5, 2) in days_off(2025) and make_up_days(2025) == frozenset({D(2025, 4, 26)})
+    assert days_off(2031) == frozenset({D(2031, 1, 1), D(2031, 4, 30), D(2031, 5, 1), D(2031, 9, 2)})
