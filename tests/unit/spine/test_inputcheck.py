@@ -26,6 +26,15 @@ def test_bytes_that_are_not_utf8_name_the_line_the_byte_and_its_value():
     assert err.code == "invalid_utf8" and err.line == 2
     assert "Dòng 2, byte 3" in err.message_vi and "0xe9" in err.message_vi
     assert "Line 2, byte 3" in err.message_en and "UTF-8" in err.message_en
+    assert str(err) == err.message_en  # what a log line or a traceback shows
+
+
+def test_the_line_and_byte_count_every_newline_before_the_bad_byte_and_none_after_it():
+    # a file that starts with an empty line, a bad byte on line 3, more lines after it
+    err = refused(decode_utf8, b"\nab\ncd\xffe\nf\ng\n")
+    assert err.line == 3 and "Line 3, byte 3" in err.message_en
+    err = refused(decode_utf8, b"\n\xff")
+    assert err.line == 2 and "Line 2, byte 1" in err.message_en
 
 
 def test_a_bad_byte_on_the_first_line_after_a_bom_counts_from_the_line_start():
@@ -69,7 +78,7 @@ def test_nesting_is_accepted_up_to_the_limit_and_refused_one_level_deeper():
 
 def test_hostile_depth_in_json_text_is_an_input_error_not_a_crash():
     err = refused(loads, "[" * 100_000 + "]" * 100_000)
-    assert err.code == "too_deep"
+    assert err.code == "too_deep" and str(MAX_DEPTH) in err.message_vi and str(MAX_DEPTH) in err.message_en
     assert loads('{"a": [1, "b"]}') == {"a": [1, "b"]}
     assert refused(loads, json.dumps({"a": "\u0000"})).field == "a"
     with pytest.raises(json.JSONDecodeError):
