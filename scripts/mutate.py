@@ -2,6 +2,7 @@
 
     bash scripts/mutate.sh                      # every module in TARGETS (slow: hours on 2 cores)
     bash scripts/mutate.sh services/discipline/domain.py shared/rules.py
+    bash scripts/mutate.sh --changed main        # only the modules of TARGETS changed since main
 
 Each module runs in its own work folder ``.mutmut/<module>/`` (kept between runs, so a second run
 only re-tests what changed) against the unit tests that exercise it (``TESTS``). The score of each
@@ -24,7 +25,8 @@ MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 
 #: the kernel's pure modules and every domain module (no I/O: unit tests run them in-process)
 TARGETS = [
-    "shared/application.py", "shared/buffered.py", "shared/dates.py", "shared/errors.py", "shared/events.py",
+    "shared/application.py", "shared/buffered.py", "shared/dates.py", "shared/holidays.py", "shared/errors.py",
+    "shared/events.py", "shared/inputcheck.py",
     "shared/importing.py", "shared/partitioning.py", "shared/personal.py", "shared/projection.py",
     "shared/rules.py",
     "services/members/domain.py", "services/members/candidates.py",
@@ -39,6 +41,9 @@ TARGETS = [
 TESTS = [
     (re.compile(r"^services/(\w+)/"), lambda m: [f"tests/unit/{m.group(1)}", "tests/unit/domain"]),
     (re.compile(r"^shared/rules\.py$"), lambda m: ["tests/unit"]),
+    # working days and month arithmetic: the deadline tests of members and the calendar's own
+    (re.compile(r"^shared/(dates|holidays)\.py$"), lambda m: ["tests/unit/members", "tests/unit/spine/test_calendar.py"]),
+    (re.compile(r"^shared/inputcheck\.py$"), lambda m: ["tests/unit/spine/test_inputcheck.py"]),
     (re.compile(r"^shared/"), lambda m: ["tests/unit/spine", "tests/contract/test_eventstore_contract.py",
                                          "tests/contract/test_import_commit.py"]),
 ]
@@ -100,7 +105,25 @@ def score(work: Path) -> dict:
             "score": round(100 * killed / judged, 1) if judged else None, "survivors": survivors}
 
 
+def changed_since(base: str) -> list[str]:
+    """The modules of TARGETS this branch changed since it left ``base`` (their merge base), work
+    tree included: what others merged into ``base`` meanwhile is not this change's."""
+    fork = subprocess.run(["git", "merge-base", base, "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    out = subprocess.run(["git", "diff", "--name-only", fork, "--"], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    changed = set(out.stdout.split())
+    return [t for t in TARGETS if t in changed]
+
+
 def main(paths: list[str]) -> int:
+    if paths[:1] == ["--changed"]:
+        if len(paths) != 2:
+            raise SystemExit("usage: scripts/mutate.sh --changed BASE   (a commit or branch, e.g. main)")
+        paths = changed_since(paths[1])
+        if not paths:
+            print(f"== no module of scripts/mutate.py TARGETS changed since {sys.argv[2]}: nothing to mutate")
+            return 0
     if not MUTMUT.exists():
         raise SystemExit("mutmut is not installed: bash scripts/test.sh --co -q (installs requirements.lock)")
     worst = 0

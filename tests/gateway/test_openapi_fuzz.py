@@ -51,6 +51,9 @@ def test_the_openapi_document_is_valid_and_covers_every_contract(fuzzed):
     assert 'src="http' not in page and 'href="http' not in page  # no CDN: works without internet
 
 
+# hundreds of requests, plus the system's start when this test happens to run first (random order,
+# or the file alone): the suite's 300 s guard is too tight for it on a loaded 2-core machine
+@pytest.mark.timeout(900)
 def test_the_fuzzer_finds_no_server_error(fuzzed):
     import schemathesis
     from hypothesis import HealthCheck, given, settings
