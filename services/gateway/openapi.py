@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 from shared.contracts import commands_of, queries_of
 from shared.events import Envelope
 
-from services.gateway.responses import INT, TEXT, array, obj, result_of
+from services.gateway.responses import INT, TEXT, array, command_result_of, obj, result_of
 
 REF = "#/components/schemas/{model}"
 
@@ -165,8 +165,9 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
             op["parameters"] = [IDEMPOTENCY]
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
             op["responses"] = {"201": {"description": "Đã ghi / recorded: the stored events",
-                                       "content": _json({"$ref": "#/components/schemas/CommandResult"},
-                                                        {"events": [EVENT_EXAMPLE]})},
+                                       "content": _json(*command_result_of(service, name, (
+                                           {"$ref": "#/components/schemas/CommandResult"},
+                                           {"events": [EVENT_EXAMPLE]})))},
                                **COMMON_ERRORS, "409": _problem("Xung đột / conflict")}
             paths[f"/api/v1/{service}/{name}"] = {"post": op}
         else:

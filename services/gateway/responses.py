@@ -214,3 +214,27 @@ FALLBACK = ({"type": ["object", "array"]}, None)
 
 def result_of(service: str, name: str) -> tuple[dict, object]:
     return RESULTS.get((service, name), FALLBACK)
+
+#: the commands whose answer is not the events they stored (operations on the whole province)
+SEAL = obj({"source": TEXT, "head_position": INT, "event_count": INT, "last_hash": TEXT, "signature": TEXT},
+           {"kind": TEXT, "store": TEXT, "key_id": TEXT, "sealed_at": TEXT})
+SEAL_EXAMPLE = {"kind": "dangvien.seal", "source": "members", "head_position": 39, "event_count": 39,
+                "last_hash": "hp:k20261130fd33:54fb…", "key_id": "k20261130fd33", "sealed_at": "2026-11-30T18:18:58Z",
+                "signature": "50c2…"}
+COMMAND_RESULTS: dict[tuple[str, str], tuple[dict, object]] = {
+    ("reporting", "audit_seal"): (
+        obj({"intact": {"type": "boolean"}, "seals": array(SEAL), "sources": {"type": "array"}},
+            description="every store verified; each intact one sealed (copy the seals outside the servers)"),
+        {"intact": True, "seals": [SEAL_EXAMPLE], "sources": [{"source": "members", "ok": True}]}),
+    ("reporting", "audit_verify_seals"): (
+        obj({"intact": {"type": "boolean"}, "sources": {"type": "array"}},
+            description="the stores checked against the seals given"),
+        {"intact": True, "sources": [{"source": "members", "ok": True}], "checked_at": "2026-11-30T18:20:00Z"}),
+    ("reporting", "replay"): (
+        obj({"progress": {"type": "object"}}, description="a rebuild of the read models started"),
+        {"progress": {"state": "replaying", "generation": 2}}),
+}
+
+
+def command_result_of(service: str, name: str, default: tuple[dict, object]) -> tuple[dict, object]:
+    return COMMAND_RESULTS.get((service, name), default)
