@@ -6,6 +6,6 @@ window.ui = SwaggerUIBundle({
   validatorUrl: null,          // no call to an outside validator: the page works without internet
   tryItOutEnabled: false,
   persistAuthorization: true,
-  docExpansion: "none",
+  docExpansion: "list",        // every operation listed, each opened on a click
   filter: true,
 });
