@@ -261,7 +261,8 @@ def _fixed_paths() -> dict:
             "operationId": "gateway.import", **gw,
             "summary": "Nhập sự kiện JSONL, tất cả hoặc không — JSONL import, all or nothing (administrator)",
             "description": "One event a line, as in docs/events. Progress: create a job first "
-                           "(POST /api/v1/import-jobs) and pass it as `job`, then poll GET /api/v1/import-jobs/{job_id}.",
+                           "(POST /api/v1/import-jobs) and pass it as `job`, then poll "
+                           "GET /api/v1/import-jobs/{job_id}.",
             "parameters": [{"name": "job", "in": "query", "required": False,
                             "schema": {"type": "string", "maxLength": 64},
                             "description": "an import job made beforehand, to follow the progress"}],

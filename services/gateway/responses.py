@@ -33,8 +33,10 @@ def paged(row: dict) -> dict:
 
 
 UNIT_ROW = obj({"org_unit_id": ID, "name": TEXT, "kind": TEXT}, {"parent_id": TEXT_OR_NULL})
-REPORT_HEAD = {"report": TEXT, "org_unit_id": ID, "unit_name": TEXT, "as_of": DAY, "as_of_vi": DAY_VI,
-               "known_at": TEXT_OR_NULL, "structure": {"enum": ["as_stood", "current"]}, "structure_vi": TEXT}
+#: the unit is null when none stood on ``as_of`` (a date before the tree was made)
+REPORT_HEAD = {"report": TEXT, "org_unit_id": {**ID, "type": ["string", "null"]}, "unit_name": TEXT_OR_NULL,
+               "as_of": DAY, "as_of_vi": DAY_VI, "known_at": TEXT_OR_NULL,
+               "structure": {"enum": ["as_stood", "current"]}, "structure_vi": TEXT}
 PAGE_FIELDS = {"total": INT, "page": INT, "page_size": INT, "pages": INT}
 REPORT_EXAMPLE_HEAD = {"report": "term", "org_unit_id": "TN-D1-G1-C1", "unit_name": "Chi bộ Ấp 1.1.1",
                        "as_of": "2026-11-30", "as_of_vi": "30/11/2026", "known_at": None, "structure": "as_stood",
