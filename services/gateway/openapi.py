@@ -222,7 +222,8 @@ ACCESS_ENTRY = obj({"id": INT, "at": TEXT, "actor": TEXT, "role": TEXT, "action"
 JOB = obj({"id": TEXT, "phase": TEXT, "done": INT, "total": INT, "state": TEXT},
           description="an import's progress (its submitter and province-wide administrators only)")
 IMPORTED = obj({"ok": {"const": True}, "lines": INT, "written": INT, "job": TEXT},
-               {"dry_run": {"type": "boolean"}, "heads": {"type": "object"}, "reactions": {"type": "object"}})
+               {"dry_run": {"type": "boolean"}, "heads": {"type": "object"},
+                "reactions": {"type": "integer", "description": "facts written in reaction (e.g. expulsions)"}})
 EVENT_PAGE = obj({"service": TEXT, "after": INT, "events": array({"$ref": "#/components/schemas/Event"}),
                   "next_after": INT, "head_position": INT, "more": {"type": "boolean"}},
                  description="one page of the service's log in position order, only events of the caller's scope")

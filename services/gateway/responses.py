@@ -32,7 +32,8 @@ def paged(row: dict) -> dict:
                                        "pages": INT}, description="one page (page, page_size given)")]}
 
 
-UNIT_ROW = obj({"org_unit_id": ID, "name": TEXT, "kind": TEXT}, {"parent_id": TEXT_OR_NULL})
+#: the report's unit (its fields null when no unit stood on the date asked)
+UNIT_ROW = obj({"org_unit_id": {**ID, "type": ["string", "null"]}, "name": TEXT_OR_NULL, "kind": TEXT_OR_NULL})
 #: the unit is null when none stood on ``as_of`` (a date before the tree was made)
 REPORT_HEAD = {"report": TEXT, "org_unit_id": {**ID, "type": ["string", "null"]}, "unit_name": TEXT_OR_NULL,
                "as_of": DAY, "as_of_vi": DAY_VI, "known_at": TEXT_OR_NULL,
