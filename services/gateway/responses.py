@@ -87,6 +87,15 @@ RESULTS: dict[tuple[str, str], tuple[dict, object]] = {
                    "days_overdue": INT})),
         [{"item": "class:M000001", "kind": "new_member_class", "subject_id": "M000001",
           "org_unit_id": "TN-D1-G1-C1", "due_on": "2017-03-01", "days_overdue": 3561}]),
+    ("members", "search_members"): (
+        obj({"total": INT, "rows": array(obj({"member_id": ID, "org_unit_id": TEXT_OR_NULL},
+                                            {"full_name": TEXT_OR_NULL, "status": TEXT_OR_NULL,
+                                             "active": {"type": ["boolean", "integer"]}, "unit_name": TEXT_OR_NULL,
+                                             "parent_id": TEXT_OR_NULL, "parent_name": TEXT_OR_NULL}))},
+            description="members in the caller's scope matching the words (the search is logged)"),
+        {"total": 1, "rows": [{"member_id": "M000001", "full_name": "Nguyễn Văn An", "status": "official",
+                               "active": True, "org_unit_id": "TN-D1-G1-C1", "unit_name": "Chi bộ Ấp 1.1.1",
+                               "parent_id": "TN-D1-G1", "parent_name": "Đảng bộ Xã 1.1"}]}),
     ("members", "unit_members"): (
         {**array(ID), "description": "ids of the unit's members"}, ["M000001", "M000002", "M000003"]),
     ("meetings", "roster"): (
