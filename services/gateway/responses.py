@@ -179,6 +179,10 @@ RESULTS: dict[tuple[str, str], tuple[dict, object]] = {
          "period_vi": "Năm 2026 (01/01/2026 – 31/12/2026)",
          "rows": [{"group": "category", "key": "young", "label_vi": "Đảng viên trẻ", "removed": 0, "resigned": 1,
                    "expelled": 0, "disciplined": 0}]}),
+    ("reporting", "composition"): (
+        report({"type": "object"}, {"rating_year": INT}),
+        {**REPORT_EXAMPLE_HEAD, "report": "composition", "rating_year": 2025,
+         "rows": [{"group": "sex", "key": "female", "label_vi": "Nữ", "count": 1}]}),
     ("reporting", "anomalies"): (
         report({"type": "object"}, PERIOD),
         {**REPORT_EXAMPLE_HEAD, "report": "anomalies", "period": "2026",
