@@ -180,9 +180,9 @@ RESULTS: dict[tuple[str, str], tuple[dict, object]] = {
          "rows": [{"group": "category", "key": "young", "label_vi": "Đảng viên trẻ", "removed": 0, "resigned": 1,
                    "expelled": 0, "disciplined": 0}]}),
     ("reporting", "composition"): (
-        report({"type": "object"}, {"rating_year": INT}),
+        report(obj({"group": TEXT, "key": TEXT, "label_vi": TEXT, "value": INT}), {"rating_year": INT}),
         {**REPORT_EXAMPLE_HEAD, "report": "composition", "rating_year": 2025,
-         "rows": [{"group": "sex", "key": "female", "label_vi": "Nữ", "count": 1}]}),
+         "rows": [{"group": "total", "key": "members", "label_vi": "Tổng số đảng viên", "value": 3}]}),
     ("reporting", "anomalies"): (
         report({"type": "object"}, PERIOD),
         {**REPORT_EXAMPLE_HEAD, "report": "anomalies", "period": "2026",
