@@ -1,4 +1,5 @@
-"""Install the dashboard's browser libraries from the npm registry into the gateway's static folder.
+"""Install the browser libraries of the dashboard and of the API docs page (/docs) from the npm registry
+into the gateway's static folder.
 
 Run by the project's own install steps (``scripts/up.sh``, ``scripts/test.sh``, the Dockerfile), with
 Python only: a fresh machine may have no node/npm. Each tarball is pinned by version and sha256 and
@@ -22,6 +23,10 @@ DEST = Path(__file__).resolve().parent.parent / "services" / "gateway" / "static
 ASSETS = [
     ("chart.js", "4.6.1", "9345dacdf4bb4c5d40321f4b9aafab6fe676d37a534fc0bc2d17c4c4e29c4f00",
      {"package/dist/chart.umd.min.js": "chart.umd.min.js", "package/LICENSE.md": "chart.js-LICENSE.md"}),
+    # the API documentation page /docs (Swagger UI 5 reads OpenAPI 3.1)
+    ("swagger-ui-dist", "5.35.0", "1b8e891893404ea4c3558b6a87e2a3e494e7eedba41168c2ece5800a391a6ea6",
+     {"package/swagger-ui-bundle.js": "swagger-ui-bundle.js", "package/swagger-ui.css": "swagger-ui.css",
+      "package/LICENSE": "swagger-ui-LICENSE", "package/NOTICE": "swagger-ui-NOTICE"}),
 ]
 
 
@@ -58,7 +63,7 @@ def main() -> int:
             if install(package, version, sha, files):
                 print(f"web_assets: {package} {version} → {DEST}", file=sys.stderr)
         except (OSError, ValueError) as exc:
-            print(f"Lỗi / Error: không tải được thư viện biểu đồ {package} {version} từ kho npm "
+            print(f"Lỗi / Error: không tải được thư viện web {package} {version} từ kho npm "
                   f"(could not install {package} {version} from the npm registry): {exc}", file=sys.stderr)
             return 1
     return 0

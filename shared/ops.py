@@ -6,50 +6,22 @@ only counts, positions and entrypoint names.
 """
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
 
 from nameko.extensions import DependencyProvider
+from prometheus_client import CollectorRegistry, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from shared import runtime
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-
-class Latency:
-    """A Prometheus histogram per entrypoint, kept in memory."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
-        self.sums: dict[tuple[str, str], float] = defaultdict(float)
-
-    def observe(self, service: str, entrypoint: str, seconds: float) -> None:
-        key = (service, entrypoint)
-        with self._lock:
-            row = self.counts[key]
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    row[i] += 1
-            row[-1] += 1
-            self.sums[key] += seconds
-
-    def render(self) -> list[str]:
-        out = ["# HELP dangvien_worker_seconds Time to handle one RPC, HTTP request or event.",
-               "# TYPE dangvien_worker_seconds histogram"]
-        with self._lock:
-            for (service, ep), row in sorted(self.counts.items()):
-                labels = f'service="{service}",entrypoint="{ep}"'
-                for bound, n in zip(BUCKETS, row):
-                    out.append(f'dangvien_worker_seconds_bucket{{{labels},le="{bound}"}} {n}')
-                out.append(f'dangvien_worker_seconds_bucket{{{labels},le="+Inf"}} {row[-1]}')
-                out.append(f"dangvien_worker_seconds_sum{{{labels}}} {self.sums[(service, ep)]:.6f}")
-                out.append(f"dangvien_worker_seconds_count{{{labels}}} {row[-1]}")
-        return out
-
-
-LATENCY = Latency()
+disable_created_metrics()  # no *_created series: the names stay those the dashboards know
+#: this process's metrics (not prometheus_client's default registry: no process_* / python_* noise)
+REGISTRY = CollectorRegistry(auto_describe=True)
+LATENCY = Histogram("dangvien_worker_seconds", "Time to handle one RPC, HTTP request or event.",
+                    ["service", "entrypoint"], buckets=BUCKETS, registry=REGISTRY)
 
 
 class WorkerTimer(DependencyProvider):
@@ -61,8 +33,8 @@ class WorkerTimer(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         started = worker_ctx.data.get("dangvien.started")
         if started is not None:
-            LATENCY.observe(worker_ctx.service_name, worker_ctx.entrypoint.method_name,
-                            time.perf_counter() - started)
+            LATENCY.labels(worker_ctx.service_name, worker_ctx.entrypoint.method_name).observe(
+                time.perf_counter() - started)
 
 
 #: last value seen of each head and checkpoint: while a database does not answer, lag is computed
@@ -71,15 +43,32 @@ _last_heads: dict[str, int] = {}
 _last_checkpoints: dict[tuple[str, str, str], int] = {}
 
 
-def metrics_text(settings) -> str:
+class StoreCollector:
+    """The gauges read at scrape time: store heads, relay and projection lag, dependencies up,
+    integrity. Only counts, positions and names: nothing personal."""
+
+    def __init__(self):
+        self.settings = None
+
+    def collect(self):
+        if self.settings is None:
+            return []
+        return _store_gauges(self.settings) + _integrity_gauges()
+
+
+STORES = StoreCollector()
+REGISTRY.register(STORES)
+
+
+def _store_gauges(settings) -> list[GaugeMetricFamily]:
     from shared.config import SERVICES
     stores = {svc: runtime._stores.get(settings.store_url(svc)) for svc in SERVICES}
     stores = {svc: s for svc, s in stores.items() if s is not None}
     up: dict[str, int] = {}
-    lines = ["# HELP dangvien_events_appended Highest position of each service's event store.",
-             "# TYPE dangvien_events_appended gauge",
-             "# HELP dangvien_relay_lag_events Events stored but not yet published on the bus.",
-             "# TYPE dangvien_relay_lag_events gauge"]
+    appended = GaugeMetricFamily("dangvien_events_appended", "Highest position of each service's event store.",
+                                 labels=["store"])
+    relay_lag = GaugeMetricFamily("dangvien_relay_lag_events", "Events stored but not yet published on the bus.",
+                                  labels=["store"])
     heads: dict[str, int] = {}
     for svc, store in sorted(stores.items()):
         try:
@@ -92,11 +81,11 @@ def metrics_text(settings) -> str:
         except Exception:
             up[f"store:{svc}"] = 0
             continue
-        lines.append(f'dangvien_events_appended{{store="{svc}"}} {head}')
-        lines.append(f'dangvien_relay_lag_events{{store="{svc}"}} {lag}')
-    lines += ["# HELP dangvien_projection_lag_events Events of a source not yet applied by a projection "
-              "(computed from the last checkpoint seen while the read model does not answer).",
-              "# TYPE dangvien_projection_lag_events gauge"]
+        appended.add_metric([svc], head)
+        relay_lag.add_metric([svc], lag)
+    projection_lag = GaugeMetricFamily(
+        "dangvien_projection_lag_events", "Events of a source not yet applied by a projection (computed from the "
+        "last checkpoint seen while the read model does not answer).", labels=["projection", "source"])
     for url, db in sorted(runtime._readmodels.items()):
         ok, rows = db.ping(), None
         if ok:
@@ -113,32 +102,39 @@ def metrics_text(settings) -> str:
         for projection, source, position in rows:
             head = heads.get(source, _last_heads.get(source))
             if head is not None:
-                lines.append(f'dangvien_projection_lag_events{{projection="{projection}",source="{source}"}} '
-                             f"{_lag(stores.get(source), source in heads, head, position)}")
+                projection_lag.add_metric([projection, source],
+                                          _lag(stores.get(source), source in heads, head, position))
     for name, dep in runtime.dependencies.items():
         if name not in up and hasattr(dep, "ping"):
             up[name] = int(dep.ping())
-    lines += ["# HELP dangvien_dependency_up 1 when the last query to this database answered, 0 when it failed.",
-              "# TYPE dangvien_dependency_up gauge"]
-    lines += [f'dangvien_dependency_up{{dependency="{name}"}} {v}' for name, v in sorted(up.items())]
-    return "\n".join(lines + integrity_metrics() + LATENCY.render()) + "\n"
+    dependency_up = GaugeMetricFamily("dangvien_dependency_up", "1 when the last query to this database answered, "
+                                      "0 when it failed.", labels=["dependency"])
+    for name, value in sorted(up.items()):
+        dependency_up.add_metric([name], value)
+    return [appended, relay_lag, projection_lag, dependency_up]
 
 
-def integrity_metrics() -> list[str]:
+def _integrity_gauges() -> list[GaugeMetricFamily]:
     from shared import integrity_watch
     state = integrity_watch.snapshot()
-    lines = ["# HELP dangvien_integrity_ok 1 when the store verified intact, 0 when it failed (absent: checking).",
-             "# TYPE dangvien_integrity_ok gauge",
-             "# HELP dangvien_integrity_verified_events Events of the store verified by this process.",
-             "# TYPE dangvien_integrity_verified_events gauge",
-             "# HELP dangvien_integrity_problems Broken streams and store-level problems found.",
-             "# TYPE dangvien_integrity_problems gauge"]
+    ok = GaugeMetricFamily("dangvien_integrity_ok", "1 when the store verified intact, 0 when it failed "
+                           "(absent: checking).", labels=["store"])
+    verified = GaugeMetricFamily("dangvien_integrity_verified_events", "Events of the store verified by this "
+                                 "process.", labels=["store"])
+    problems = GaugeMetricFamily("dangvien_integrity_problems", "Broken streams and store-level problems found.",
+                                 labels=["store"])
     for source, s in sorted(state.items()):
         if s.get("state") in ("intact", "failed"):
-            lines.append(f'dangvien_integrity_ok{{store="{source}"}} {1 if s["state"] == "intact" else 0}')
-            lines.append(f'dangvien_integrity_problems{{store="{source}"}} {s.get("problems", 0)}')
-        lines.append(f'dangvien_integrity_verified_events{{store="{source}"}} {s.get("checked_events") or 0}')
-    return lines
+            ok.add_metric([source], 1 if s["state"] == "intact" else 0)
+            problems.add_metric([source], s.get("problems", 0))
+        verified.add_metric([source], s.get("checked_events") or 0)
+    return [ok, verified, problems]
+
+
+def metrics_text(settings) -> str:
+    """The Prometheus text exposition of this process (prometheus_client)."""
+    STORES.settings = settings
+    return generate_latest(REGISTRY).decode("utf-8")
 
 
 def _lag(store, store_up: bool, head: int, position: int) -> int:
@@ -213,7 +209,7 @@ def serve(runner, settings, host: str, port: int):
             body = json.dumps({"ready": ok, "checks": checks, "integrity": integrity_watch.snapshot()})
             status, ctype = ("200 OK" if ok else "503 Service Unavailable"), "application/json"
         elif path == "/metrics":
-            body, status, ctype = metrics_text(settings), "200 OK", "text/plain; version=0.0.4"
+            body, status, ctype = metrics_text(settings), "200 OK", CONTENT_TYPE_PLAIN_0_0_4
         else:
             body, status, ctype = "{}", "404 Not Found", "application/json"
         data = body.encode("utf-8")

@@ -315,7 +315,28 @@ class ProjectionsProvider(SweepingProvider):
         return self
 
 
-class ProjectingEntrypoints:
+#: the most events one ``read_log`` page answers
+LOG_PAGE_MAX = 1000
+
+
+class LogEntrypoints:
+    """``read_log``: the service's own log after a position, as the relay publishes it (for the
+    gateway's ``GET /api/v1/events``; the gateway filters by the caller's scope). Mix into a service
+    with ``store``."""
+
+    @rpc
+    @query()
+    def read_log(self, q, context):
+        after, limit = int(q.get("after", 0)), min(int(q.get("limit", 100)), LOG_PAGE_MAX)
+        events = []
+        for env in self.store.read_all(after + 1, limit=limit):
+            body = env.model_dump(mode="json")
+            body["source"] = self.name
+            events.append(body)
+        return {"events": events, "head_position": self.store.head_position()}
+
+
+class ProjectingEntrypoints(LogEntrypoints):
     """RPCs the import job uses to wait for a service's projections (``positions``, ``catch_up``)
     and the head of its own store. Mix into a service with ``store`` and ``projections``."""
 

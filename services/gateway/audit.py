@@ -13,13 +13,8 @@ from typing import Any, Iterable
 from shared.logging import PERSONAL_KEYS
 from shared.readmodel import ReadModelDB
 
-DDL = """
-CREATE TABLE IF NOT EXISTS gw_access_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
-    action TEXT NOT NULL, endpoint TEXT NOT NULL, params TEXT NOT NULL, reason TEXT,
-    subjects TEXT NOT NULL, rows INTEGER NOT NULL)
-"""
-DDL_PG = DDL.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+from services.gateway import schema
+
 
 #: keys a response may carry that make it a read of personal data (the logging redaction list
 #: minus the envelope's generic containers)
@@ -54,7 +49,7 @@ def personal_subjects(result: Any) -> list[str] | None:
 class AccessLog:
     def __init__(self, db: ReadModelDB):
         self.db = db
-        db.executescript(DDL_PG if db.pg else DDL)
+        schema.migrate(db)  # gw_access_log: services/gateway/schema.py
 
     def record(self, actor: str, role: str, action: str, endpoint: str, params: dict, reason: str | None,
                subjects: list[str], rows: int) -> None:

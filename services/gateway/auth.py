@@ -26,23 +26,10 @@ from pathlib import Path
 from shared.contracts import ROLES
 from shared.readmodel import ReadModelDB
 
-from services.gateway import passwords
+from services.gateway import passwords, schema
 
 NAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 ADMIN = "admin"
-
-DDL = """
-CREATE TABLE IF NOT EXISTS gw_users (
-    name TEXT PRIMARY KEY, role TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL,
-    token_hash TEXT UNIQUE, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
-    expires_at TEXT);
-CREATE TABLE IF NOT EXISTS gw_sessions (
-    token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS gw_login_failures (name TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS gw_user_audit (
-    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-    name TEXT NOT NULL, detail TEXT)
-"""
 
 #: what ``dangvien user`` may do to a user (recorded in ``gw_user_audit`` with who did it)
 ACTIONS = ("add", "token", "disable", "enable", "revoke", "password")
@@ -91,17 +78,7 @@ def new_token() -> str:
 class UserStore:
     def __init__(self, db: ReadModelDB):
         self.db = db
-        db.executescript(DDL)
-        try:  # a database made before tokens could expire
-            db.query("SELECT expires_at FROM gw_users WHERE 1 = 0")
-        except Exception:
-            with db.transaction() as tx:
-                tx.execute("ALTER TABLE gw_users ADD COLUMN expires_at TEXT")
-        try:  # a database made before people could sign in with a password
-            db.query("SELECT password_hash FROM gw_users WHERE 1 = 0")
-        except Exception:
-            with db.transaction() as tx:
-                tx.execute("ALTER TABLE gw_users ADD COLUMN password_hash TEXT")
+        schema.migrate(db)  # gw_users, gw_sessions, gw_login_failures, gw_user_audit: services/gateway/schema.py
 
     def add(self, name: str, role: str, scope: str | None, kind: str = "person", days: int | None = None) -> str:
         """Create (or replace the role/scope of) a user and give them a fresh token, valid for

@@ -26,7 +26,11 @@ def problem(status: int, code: str, title_vi: str, title_en: str, field: str | N
 
 
 def problem_from_error(err: dict) -> Response:
-    extra = {k: v for k, v in err.items() if k not in ("status", "code", "message_vi", "message_en", "field")}
+    """A service's error as problem+json; its ``details`` (e.g. the invalid fields, ``errors``) are
+    members of the problem, as the OpenAPI ``Problem`` schema documents them."""
+    extra = {k: v for k, v in err.items()
+             if k not in ("status", "code", "message_vi", "message_en", "field", "details")}
+    extra.update(err.get("details") or {})
     return problem(err.get("status", 422), err["code"], err["message_vi"], err["message_en"], err.get("field"), **extra)
 
 

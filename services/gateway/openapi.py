@@ -6,11 +6,15 @@ used as they are; their ``$defs`` are hoisted into ``components/schemas``.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Iterable
 
 from pydantic.json_schema import models_json_schema
 
 from shared.contracts import commands_of, queries_of
+from shared.events import Envelope
+
+from services.gateway.responses import INT, TEXT, array, command_result_of, obj, result_of
 
 REF = "#/components/schemas/{model}"
 
@@ -25,9 +29,36 @@ PROBLEM = {
         "message_vi": {"type": "string", "description": "thông báo tiếng Việt"},
         "message_en": {"type": "string"},
         "field": {"type": ["string", "null"], "description": "the field at fault (trường bị lỗi)"},
-        "errors": {"type": "array", "items": {"type": "object"}},
+        "errors": {"type": "array", "description": "every fault found: invalid fields of a command, refused lines "
+                                                   "of an import (mọi lỗi tìm thấy)",
+                   "items": {"type": "object", "properties": {
+                       "field": {"type": ["string", "null"]}, "message": {"type": "string"},
+                       "line": {"type": "integer", "description": "import: the line of the file"},
+                       "code": {"type": "string"}, "message_vi": {"type": "string"},
+                       "message_en": {"type": "string"}}}},
     },
+    "additionalProperties": True,
+    "examples": [{"type": "https://dangvien.example/problems/invalid_input", "title": "Missing required field "
+                  "'occurred_on'", "status": 422, "code": "invalid_input",
+                  "detail": "Thiếu trường bắt buộc «occurred_on» — Missing required field 'occurred_on'",
+                  "message_vi": "Thiếu trường bắt buộc «occurred_on»",
+                  "message_en": "Missing required field 'occurred_on'", "field": "occurred_on",
+                  "errors": [{"field": "occurred_on", "message": "Field required"}]}],
 }
+
+COMMAND_RESULT = {
+    "type": "object", "required": ["events"], "additionalProperties": True,
+    "description": "Đã ghi: các sự kiện đã lưu (gửi lại cùng Idempotency-Key trả về đúng các sự kiện này) / the "
+                   "events stored (a retry with the same Idempotency-Key answers these same events)",
+    "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}},
+}
+EVENT_EXAMPLE = {
+    "event_id": "0b6f3c2e-5a0e-5a43-9d59-2f8f4a7c1d11", "type": "org_unit.created", "schema_version": 1,
+    "stream": "org_unit-TN", "stream_version": 0, "position": 1, "occurred_on": "2025-07-01",
+    "recorded_at": "2025-07-01T08:00:00.000000Z", "org_unit_id": "TN", "actor": "admin",
+    "correlation_id": "5f0c…", "causation_id": None,
+    "data": {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province", "parent_id": None},
+    "hash": "hp:k20250701ab12:9c1e…", "prev_hash": "0" * 64, "source": "members"}
 
 
 def _problem(description: str) -> dict:
@@ -78,6 +109,35 @@ def _query_parameters(schema: dict, components: dict) -> list[dict]:
             for name, prop in schema.get("properties", {}).items()]
 
 
+_RST = [(re.compile(r"``([^`]+)``"), r"`\1`"), (re.compile(r":(?:class|func|meth|ref|attr):`([^`]+)`"), r"`\1`")]
+
+
+def plain(text: str) -> str:
+    """Markdown, not reStructuredText: ``x`` becomes `x` (docstrings are written for Sphinx)."""
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _plain_descriptions(node) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = plain(value)
+            else:
+                _plain_descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            _plain_descriptions(value)
+
+
+def _json(schema: dict, example=None) -> dict:
+    body = {"schema": schema}
+    if example is not None:
+        body["example"] = example
+    return {"application/json": body}
+
+
 def _roles_text(roles: Iterable[str]) -> str:
     return "Vai trò / roles: " + ", ".join(sorted(set(roles) | {"administrator"}))
 
@@ -91,6 +151,9 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
     refs, defs = models_json_schema([(spec.model, "validation") for *_, spec in entries], ref_template=REF)
     components = copy.deepcopy(defs.get("$defs", {}))
     components["Problem"] = PROBLEM
+    components["Event"] = {**Envelope.model_json_schema(mode="serialization", ref_template=REF),
+                           "examples": [EVENT_EXAMPLE]}
+    components["CommandResult"] = COMMAND_RESULT
     paths: dict = {}
     for service, name, kind, spec in entries:
         ref = refs[(spec.model, "validation")]
@@ -102,19 +165,21 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
             op["parameters"] = [IDEMPOTENCY]
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
             op["responses"] = {"201": {"description": "Đã ghi / recorded: the stored events",
-                                       "content": {"application/json": {"schema": {"type": "object"}}}},
+                                       "content": _json(*command_result_of(service, name, (
+                                           {"$ref": "#/components/schemas/CommandResult"},
+                                           {"events": [EVENT_EXAMPLE]})))},
                                **COMMON_ERRORS, "409": _problem("Xung đột / conflict")}
             paths[f"/api/v1/{service}/{name}"] = {"post": op}
         else:
             op["parameters"] = _query_parameters(ref, components) + [REASON]
             op["responses"] = {"200": {"description": "Kết quả / result",
-                                       "content": {"application/json": {"schema": {}}}}, **COMMON_ERRORS}
+                                       "content": _json(*result_of(service, name))}, **COMMON_ERRORS}
             paths[f"/api/v1/{service}/{name}"] = {"get": op}
     paths.update(_fixed_paths())
     readable = sorted({(svc, n) for svc, n, kind, _ in entries if kind == "query"})
     if readable:
         paths["/api/v1/exports/{service}/{name}"] = {"get": _export_op(readable)}
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "dangvien — API quản lý đảng viên (party member management)", "version": "1",
                  "description": "Mọi lệnh và truy vấn của các dịch vụ, theo vai trò và phạm vi tổ chức. "
@@ -127,6 +192,8 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "dangvien user add / user token"}}},
     }
+    _plain_descriptions(doc)
+    return doc
 
 
 def _export_op(readable: list[tuple[str, str]]) -> dict:
@@ -146,15 +213,39 @@ def _export_op(readable: list[tuple[str, str]]) -> dict:
             "text/csv": {"schema": {"type": "string"}}}}, **COMMON_ERRORS}}
 
 
+USER = obj({"name": TEXT, "role": {"enum": ["viewer", "clerk", "inspector", "administrator"]},
+            "scope": {"type": ["string", "null"], "description": "the unit the user may see (null: the province)"}},
+           {"kind": TEXT, "endpoints": {"type": "object", "description": "the commands and queries the role may call"}})
+ACCESS_ENTRY = obj({"id": INT, "at": TEXT, "actor": TEXT, "role": TEXT, "action": {"enum": ["read", "export"]},
+                    "endpoint": TEXT, "subjects": array(TEXT), "rows": INT},
+                   {"params": {"type": "object"}, "reason": {"type": ["string", "null"]}})
+JOB = obj({"id": TEXT, "phase": TEXT, "done": INT, "total": INT, "state": TEXT},
+          description="an import's progress (its submitter and province-wide administrators only)")
+IMPORTED = obj({"ok": {"const": True}, "lines": INT, "written": INT, "job": TEXT},
+               {"dry_run": {"type": "boolean"}, "heads": {"type": "object"},
+                "reactions": {"type": "integer", "description": "facts written in reaction (e.g. expulsions)"}})
+EVENT_PAGE = obj({"service": TEXT, "after": INT, "events": array({"$ref": "#/components/schemas/Event"}),
+                  "next_after": INT, "head_position": INT, "more": {"type": "boolean"}},
+                 description="one page of the service's log in position order, only events of the caller's scope")
+
+
+def _errors(*codes: str) -> dict:
+    return {k: v for k, v in COMMON_ERRORS.items() if k in codes}
+
+
 def _fixed_paths() -> dict:
-    json_any = {"content": {"application/json": {"schema": {}}}}
+    gw = {"tags": ["gateway"]}
+    job_param = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
     return {
-        "/api/v1/me": {"get": {"operationId": "gateway.me", "tags": ["gateway"],
+        "/api/v1/me": {"get": {"operationId": "gateway.me", **gw,
                                "summary": "Người dùng hiện tại — the calling user",
-                               "responses": {"200": {"description": "user", **json_any},
-                                             "401": COMMON_ERRORS["401"]}}},
+                               "responses": {"200": {"description": "user", "content": _json(USER, {
+                                   "name": "d1_clerk", "role": "clerk", "scope": "TN-D1", "kind": "token",
+                                   "endpoints": {"members": {"commands": ["admit_member"],
+                                                             "queries": ["get_member"]}}})},
+                                             **_errors("401")}}},
         "/api/v1/audit/access": {"get": {
-            "operationId": "gateway.audit_access", "tags": ["gateway"],
+            "operationId": "gateway.audit_access", **gw,
             "summary": "Nhật ký truy cập dữ liệu cá nhân — personal data access log (administrator)",
             "parameters": [
                 {"name": "actor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}},
@@ -162,11 +253,52 @@ def _fixed_paths() -> dict:
                  "schema": {"type": "string", "maxLength": 64}},
                 {"name": "limit", "in": "query", "required": False,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
-            "responses": {"200": {"description": "entries, newest first", **json_any},
-                          **{k: v for k, v in COMMON_ERRORS.items() if k in ("401", "403", "422")}}}},
+            "responses": {"200": {"description": "entries, newest first", "content": _json(array(ACCESS_ENTRY), [{
+                "id": 7, "at": "2026-11-30T08:00:00Z", "actor": "d1_clerk", "role": "clerk", "action": "read",
+                "endpoint": "members/get_member", "params": {"member_id": "M000001"}, "reason": "hồ sơ chuyển",
+                "subjects": ["M000001"], "rows": 1}])},
+                          **_errors("401", "403", "422")}}},
         "/api/v1/imports": {"post": {
-            "operationId": "gateway.import", "tags": ["gateway"],
+            "operationId": "gateway.import", **gw,
             "summary": "Nhập sự kiện JSONL, tất cả hoặc không — JSONL import, all or nothing (administrator)",
+            "description": "One event a line, as in docs/events. Progress: create a job first "
+                           "(POST /api/v1/import-jobs) and pass it as `job`, then poll "
+                           "GET /api/v1/import-jobs/{job_id}.",
+            "parameters": [{"name": "job", "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": 64},
+                            "description": "an import job made beforehand, to follow the progress"}],
             "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-            "responses": {"201": {"description": "written", **json_any}, **COMMON_ERRORS}}},
+            "responses": {"201": {"description": "written", "content": _json(IMPORTED, {
+                "ok": True, "lines": 39, "written": 39, "job": "5d0e8f7c9a7b4f0e8d1c2b3a4f5e6d7c"})},
+                **COMMON_ERRORS, "409": _problem("Ghi một phần / partly written: send the whole file again")}}},
+        "/api/v1/import-jobs": {"post": {
+            "operationId": "gateway.new_import_job", **gw,
+            "summary": "Tạo lượt nhập để theo dõi tiến độ — create an import job to follow (administrator)",
+            "responses": {"201": {"description": "the new job's id", "content": _json(
+                obj({"job": TEXT}), {"job": "5d0e8f7c9a7b4f0e8d1c2b3a4f5e6d7c"})}, **_errors("401", "403")}}},
+        "/api/v1/import-jobs/{job_id}": {"get": {
+            "operationId": "gateway.import_job", **gw,
+            "summary": "Tiến độ một lượt nhập — an import job's progress",
+            "parameters": [job_param],
+            "responses": {"200": {"description": "the job", "content": _json(JOB, {
+                "id": "5d0e8f7c9a7b4f0e8d1c2b3a4f5e6d7c", "phase": "writing", "done": 20, "total": 39,
+                "state": "running"})}, **_errors("401", "404")}}},
+        "/api/v1/events": {"get": {
+            "operationId": "gateway.events", **gw,
+            "summary": "Đọc lại nhật ký sự kiện từ một vị trí — re-read a service's event log from a position",
+            "description": "For feed consumers that missed messages: the events of `service` with a position "
+                           "greater than `after`, in position order, as the feed publishes them (personal fields "
+                           "sealed), only those of units in the caller's scope. Page on with `after` = "
+                           "`next_after` while `more` is true. Roles: viewer, clerk, inspector, administrator.",
+            "parameters": [
+                {"name": "service", "in": "query", "required": True,
+                 "schema": {"enum": ["members", "meetings", "discipline", "reporting"]}},
+                {"name": "after", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 0, "default": 0},
+                 "description": "the last position the consumer handled (0: from the start)"},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+            "responses": {"200": {"description": "one page", "content": _json(EVENT_PAGE, {
+                "service": "members", "after": 0, "events": [EVENT_EXAMPLE], "next_after": 1, "head_position": 39,
+                "more": True})}, **_errors("401", "403", "422")}}},
     }

@@ -27,7 +27,7 @@ from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
 
 from documents import tables as exports
-from services.gateway import access, forms, imports, openapi, passwords
+from services.gateway import access, eventlog, forms, imports, openapi, passwords
 from services.gateway.dependencies import BACKENDS, Gateway
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import ALWAYS_RECORDED, personal_subjects
@@ -329,6 +329,7 @@ class GatewayService:
 
     @http("GET", "/docs")
     def docs(self, request):
+        """Swagger UI on /openapi.json (its files: /static/vendor, installed by scripts/web_assets.py)."""
         return self._static("docs.html")
 
     # -- API ------------------------------------------------------------------------------------
@@ -471,6 +472,24 @@ class GatewayService:
             raise DomainError("invalid_input", "«limit» phải từ 1 đến 1000", "'limit' must be 1..1000", field="limit")
         return json_response(self.gw.access_log.search(request.args.get("actor"), request.args.get("member_id"),
                                                        limit))
+
+    @http("GET", f"{API}/events")
+    @guarded
+    def events(self, request):
+        """A service's log from a position, only the caller's scope (``services/gateway/eventlog``)."""
+        user = self._user(request)
+        service, after, limit = eventlog.page_request(request.args, BACKENDS)
+        answer = self._call(service, "read_log", {"after": after, "limit": limit},
+                            context_of(request, user, f"events/{service}"))
+        if not answer.get("ok"):
+            return rpc_answer(answer)
+        read = answer["result"]
+        shown = eventlog.visible(user.scope, read.get("events", []), self._resolver())
+        subjects = eventlog.members_named(shown)
+        if subjects:
+            self.gw.access_log.record(user.name, user.role, "read", f"events/{service}",
+                                      {"after": after, "limit": limit}, reason_of(request), subjects, len(shown))
+        return json_response(eventlog.page(service, after, read, shown))
 
     def _import_admin(self, request):
         user = self._user(request)

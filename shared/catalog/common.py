@@ -7,7 +7,9 @@ from pydantic import Field, StringConstraints
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Month = Annotated[str, StringConstraints(pattern=r"^(19|2[01])\d{2}-(0[1-9]|1[0-2])$")]
 #: a business date the system can reason about (period arithmetic stays inside the calendar)
-BusinessDate = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))]
+#: (the bounds are in the published JSON Schema too: a year pattern and formatMinimum/formatMaximum)
+BusinessDate = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31), json_schema_extra={
+    "pattern": r"^(19|2[01])\d{2}-\d{2}-\d{2}$", "formatMinimum": "1900-01-01", "formatMaximum": "2199-12-31"})]
 Sex = Literal["male", "female"]
 Demobilised = Literal["none", "army", "police"]
 OrgKind = Literal["province", "direct", "grassroots_committee", "grassroots_cell", "branch", "cell"]

@@ -170,11 +170,13 @@ def test_every_service_has_a_health_check(compose):
         assert check["test"] != ["NONE"], name
 
 
-def test_app_health_checks_probe_healthz_on_the_metrics_port(compose):
+def test_app_health_checks_probe_readyz_on_the_metrics_port(compose):
+    # /readyz (503 while a store, read model or the broker does not answer), not /healthz (always ok):
+    # depends_on "service_healthy" then means "ready to serve"
     for name, service in app_services(compose).items():
         port = effective_env(service)[f"{PREFIX}METRICS_PORT"]
         test = " ".join(service["healthcheck"]["test"])
-        assert "/healthz" in test and f":{port}/" in test, f"{name}: {test}"
+        assert "/readyz" in test and f":{port}/" in test, f"{name}: {test}"
 
 
 def test_depends_on_waits_for_healthy_services(compose):
@@ -248,7 +250,9 @@ def test_published_ports_are_bound_to_localhost(compose):
 
 def test_infrastructure_images_are_the_intended_ones(compose):
     services = compose["services"]
-    assert services["rabbitmq"]["image"].startswith("rabbitmq:3.13-management")
+    # the same RabbitMQ as Kubernetes runs, pinned to the patch release in both
+    k8s = re.search(r"image: (rabbitmq:\S+)", (REPO / "deploy" / "base" / "rabbitmq.yaml").read_text()).group(1)
+    assert services["rabbitmq"]["image"] == k8s == "rabbitmq:3.13.7-management"
     assert re.match(r"postgres:16(\.\d+)?", services["postgres"]["image"])
     assert re.match(r"(docker\.kurrent\.io/kurrent-[a-z]+/kurrentdb|eventstore/eventstore):\d", services["kurrentdb"]["image"])
     assert environment(services["kurrentdb"])["KURRENTDB_INSECURE"] == "true"

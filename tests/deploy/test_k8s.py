@@ -441,6 +441,22 @@ def test_references_to_configmaps_and_secrets_resolve(stack):
     assert pg["spec"]["bootstrap"]["initdb"] == {"database": "dangvien", "owner": "dangvien"}
 
 
+def test_each_overlay_sends_backups_to_its_own_object_store():
+    """Not only the path: the endpoint of the S3 store is the overlay's, never the base's."""
+    def store(k):
+        pg = next(o for o in render(k).objects if o["kind"] == "Cluster" and o["metadata"]["name"] == "dangvien-pg")
+        return pg["spec"]["backup"]["barmanObjectStore"]
+
+    base = store("base")
+    seen = {}
+    for k in STACKS:
+        own = store(k)
+        assert own["endpointURL"] != base["endpointURL"], f"{k} keeps the base's backup endpoint"
+        assert own["destinationPath"] != base["destinationPath"], k
+        seen[own["endpointURL"]] = k
+    assert len(seen) == len(STACKS), "two overlays share one backup endpoint"
+
+
 def test_amqp_secret_names_the_broker_service(stack):
     _, build = stack
     secret = next(s for s in build.by_kind("Secret") if s["metadata"]["name"].startswith("dangvien-secrets"))

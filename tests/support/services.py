@@ -202,3 +202,15 @@ def embedded(tmp: Path, demo: bool = False, extra_args: tuple[str, ...] = ()):
         yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.stop()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """One sample of a Prometheus text exposition, read with prometheus_client's own parser (label
+    order and number format are the exposition's business)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return None
