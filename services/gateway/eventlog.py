@@ -6,23 +6,9 @@ from __future__ import annotations
 from shared.errors import DomainError
 
 from services.gateway import access
+from services.gateway.http import query_int
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-
-
-def _int(args, name: str, default: int, low: int, high: int) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise DomainError("invalid_input", f"«{name}» phải là số nguyên", f"'{name}' must be an integer",
-                          field=name) from None
-    if not low <= value <= high:
-        raise DomainError("invalid_input", f"«{name}» phải từ {low} đến {high:,}".replace(",", "."),
-                          f"'{name}' must be {low}..{high}", field=name)
-    return value
 
 
 def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
@@ -31,7 +17,7 @@ def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
     if service not in services:
         raise DomainError("invalid_input", f"«service» phải là một trong: {', '.join(services)}",
                           f"'service' must be one of: {', '.join(services)}", field="service")
-    return service, _int(args, "after", 0, 0, 2 ** 62), _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return service, query_int(args, "after", 0, 0, 2 ** 62), query_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
 def visible(scope: str | None, events: list[dict], resolver: access.Resolver) -> list[dict]:

@@ -163,3 +163,20 @@ def install_problem_answers() -> None:
                 self.wfile = inner
 
     protocol.handle_one_request = handle_one_request
+
+
+def query_int(args, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high], its default when absent, else a bilingual 422
+    naming the parameter."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DomainError("invalid_input", f"«{name}» phải là số nguyên", f"'{name}' must be an integer",
+                          field=name) from None
+    if not low <= value <= high:
+        raise DomainError("invalid_input", f"«{name}» phải từ {low} đến {high:,}".replace(",", "."),
+                          f"'{name}' must be {low}..{high}", field=name)
+    return value

@@ -32,7 +32,7 @@ from services.gateway.dependencies import BACKENDS, Gateway
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import ALWAYS_RECORDED, personal_subjects
 from services.gateway.http import (body_bytes, install_problem_answers, json_response, problem, problem_from_exc,
-                                   read_json, rpc_answer)
+                                   query_int, read_json, rpc_answer)
 from shared.inputcheck import MAX_IMPORT_BYTES, InputError, decode_utf8
 
 SERVICE = "gateway"
@@ -463,13 +463,7 @@ class GatewayService:
         user = self._user(request)
         if user.role != "administrator" or user.scope is not None:
             raise access.forbidden_role(user.role)
-        try:
-            limit = int(request.args.get("limit", "200"))
-        except ValueError:
-            raise DomainError("invalid_input", "«limit» phải là số nguyên", "'limit' must be an integer",
-                              field="limit") from None
-        if not 1 <= limit <= 1000:
-            raise DomainError("invalid_input", "«limit» phải từ 1 đến 1000", "'limit' must be 1..1000", field="limit")
+        limit = query_int(request.args, "limit", 200, 1, 1000)
         return json_response(self.gw.access_log.search(request.args.get("actor"), request.args.get("member_id"),
                                                        limit))
 
