@@ -3,12 +3,19 @@
     bash scripts/mutate.sh                      # every module in TARGETS (slow: hours on 2 cores)
     bash scripts/mutate.sh services/discipline/domain.py shared/rules.py
     bash scripts/mutate.sh --changed main        # only the modules of TARGETS changed since main
+    bash scripts/mutate.sh --changed HEAD^ --budget 1800   # what CI runs (.ci/run)
 
 Each module runs in its own work folder ``.mutmut/<module>/`` (kept between runs, so a second run
 only re-tests what changed) against the unit tests that exercise it (``TESTS``). The score of each
 module is printed and written to ``.mutmut/<module>/score.json``; ``mutmut results`` /
 ``mutmut show <name>`` inside that folder list and show the survivors. Survivors are either killed
-by a new test or written down as equivalent in docs/mutation-testing.md.
+by a new test or written down as equivalent in ``scripts/mutation-equivalents.txt`` (module, mutant,
+reason); the exit status is non-zero only for a survivor not listed there (or a failed run).
+
+``--budget SECONDS`` plans the run from the times measured in ``COSTS`` before anything runs (the
+same change always selects the same modules): a module that does not fit in what is left, or has
+no measured time, is skipped with a notice. A base that cannot be resolved (a shallow clone, an
+unknown branch) is a notice too, not a failure.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +35,7 @@ MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 TARGETS = [
     "shared/application.py", "shared/buffered.py", "shared/dates.py", "shared/holidays.py", "shared/errors.py",
     "shared/events.py", "shared/inputcheck.py",
-    "shared/importing.py", "shared/partitioning.py", "shared/personal.py", "shared/projection.py",
+    "shared/importing.py", "shared/integrity.py", "shared/partitioning.py", "shared/personal.py", "shared/projection.py",
     "shared/rules.py",
     "services/members/domain.py", "services/members/candidates.py",
     "services/members/lifecycle.py", "services/members/rating.py",
@@ -44,9 +52,121 @@ TESTS = [
     # working days and month arithmetic: the deadline tests of members and the calendar's own
     (re.compile(r"^shared/(dates|holidays)\.py$"), lambda m: ["tests/unit/members", "tests/unit/spine/test_calendar.py"]),
     (re.compile(r"^shared/inputcheck\.py$"), lambda m: ["tests/unit/spine/test_inputcheck.py"]),
+    # the hash chain and its verifier: judged on a real SQLite store (the same code runs for
+    # PostgreSQL; a fresh PostgreSQL database per mutant would multiply the run's time)
+    (re.compile(r"^shared/(events|integrity)\.py$"),
+     lambda m: ["tests/unit/spine", "tests/unit/test_integrity_key.py", "tests/contract/test_tamper.py",
+                "tests/contract/test_eventstore_contract.py", "-k", "not postgres and not kurrentdb"]),
     (re.compile(r"^shared/"), lambda m: ["tests/unit/spine", "tests/contract/test_eventstore_contract.py",
                                          "tests/contract/test_import_commit.py"]),
 ]
+
+
+#: seconds one run of a module took from an empty ``.mutmut/`` on the shared 2-core machine (stats
+#: included; ``seconds`` in its score.json): what ``--budget`` plans with. A module without a row
+#: is never run under a budget: measure it by hand and add its row.
+COSTS = {
+    "shared/dates.py": 300,
+    "shared/holidays.py": 360,
+    "shared/inputcheck.py": 420,
+}
+
+EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.txt"
+#: statuses that count against the score and fail a run unless listed as equivalent
+HOLES = ("survived", "no tests")
+
+
+def parse_equivalents(text: str, targets=None) -> dict[tuple[str, str], str]:
+    """``{(module, mutant): reason}`` from the equivalents file: one mutant a line, ``module mutant
+    reason...`` separated by spaces, ``#`` comments and blank lines ignored. A line without a
+    reason, a mutant not named as mutmut names them, an unknown module or a mutant listed twice is
+    an error: a list that silently drops a line would let a real survivor through."""
+    targets = TARGETS if targets is None else targets
+    out: dict[tuple[str, str], str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            raise ValueError(f"mutation-equivalents.txt line {n}: expected 'module mutant reason', got {line!r}")
+        module, mutant, reason = parts
+        if module not in targets:
+            raise ValueError(f"mutation-equivalents.txt line {n}: {module} is not in TARGETS of scripts/mutate.py")
+        if not re.fullmatch(r"x\S*__mutmut_\d+", mutant):
+            raise ValueError(f"mutation-equivalents.txt line {n}: {mutant!r} is not a mutmut mutant name "
+                             "(x_<function>__mutmut_<n>, as `mutmut results` prints it after the module)")
+        if (module, mutant) in out:
+            raise ValueError(f"mutation-equivalents.txt line {n}: {module} {mutant} listed twice")
+        out[(module, mutant)] = reason
+    return out
+
+
+def load_equivalents() -> dict[tuple[str, str], str]:
+    return parse_equivalents(EQUIVALENTS.read_text(encoding="utf-8")) if EQUIVALENTS.exists() else {}
+
+
+def short_name(module: str, mutant: str) -> str:
+    """``x_check__mutmut_3`` from ``shared.events.x_check__mutmut_3`` (how the file lists it)."""
+    prefix = module.removesuffix(".py").replace("/", ".") + "."
+    return mutant[len(prefix):] if mutant.startswith(prefix) else mutant
+
+
+def judge(module: str, statuses: dict[str, str], equivalents: dict[tuple[str, str], str]) -> dict:
+    """Split a module's mutants (``{name: status}`` as mutmut reports them) into killed, listed
+    equivalents, unlisted survivors (the failures) and stale listings (listed, but no longer
+    surviving: the code changed, or a test now kills it; to be removed from the file)."""
+    killed = unlisted = 0
+    listed, holes, counts = [], [], {}
+    for name, status in statuses.items():
+        counts[status] = counts.get(status, 0) + 1
+        short = short_name(module, name)
+        if status in HOLES:
+            if (module, short) in equivalents:
+                listed.append(short)
+            else:
+                holes.append(short)
+        elif status in ("killed", "timeout", "caught by type check"):
+            killed += 1
+    mine = {m for (mod, m) in equivalents if mod == module}
+    present = {short_name(module, n) for n in statuses}
+    stale = sorted(m for m in mine if m not in listed and m in present)
+    missing = sorted(m for m in mine if m not in present)
+    judged = killed + len(holes)
+    return {"counts": counts, "killed": killed, "judged": judged, "equivalent": len(listed),
+            "score": round(100 * killed / judged, 1) if judged else None,
+            "survivors": sorted(holes), "equivalents": sorted(listed), "stale": stale + missing}
+
+
+def plan(changed: list[str], budget: float | None, costs: dict[str, float] | None = None):
+    """Which changed modules to run within ``budget`` seconds, in TARGETS order, from the measured
+    ``costs``: ``(run, [(module, why skipped)])``. Decided before anything runs, so the same change
+    and budget always select the same modules."""
+    costs = COSTS if costs is None else costs
+    if budget is None:
+        return list(changed), []
+    run, skipped, left = [], [], float(budget)
+    for module in changed:
+        cost = costs.get(module)
+        if cost is None:
+            skipped.append((module, "no measured time in COSTS of scripts/mutate.py"))
+        elif cost > left:
+            skipped.append((module, f"estimated {cost:.0f} s, {left:.0f} s of the budget left"))
+        else:
+            run.append(module)
+            left -= cost
+    return run, skipped
+
+
+def resolve_base(base: str, cwd: Path = ROOT) -> str | None:
+    """The commit ``base`` names, or None when this checkout cannot tell (no git, a shallow clone
+    without the parent, an unknown branch)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=cwd,
+                             capture_output=True, text=True)
+    except OSError:
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
 
 
 def tests_for(path: str) -> list[str]:
@@ -87,60 +207,94 @@ do_not_mutate_patterns = ['^\\s*f?"[^"]*"[,)\\s]*$']
     return work
 
 
-def score(work: Path) -> dict:
+def statuses(work: Path) -> dict[str, str]:
     out = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=work, capture_output=True, text=True)
-    counts: dict[str, int] = {}
-    survivors = []
+    found = {}
     for line in out.stdout.splitlines():
-        if ":" not in line:
-            continue
-        name, status = (s.strip() for s in line.rsplit(":", 1))
-        counts[status] = counts.get(status, 0) + 1
-        if status in ("survived", "no tests"):
-            survivors.append(name)
-    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("caught by type check", 0)
-    # a mutant no test reaches is a hole as much as one that survives its tests
-    judged = killed + counts.get("survived", 0) + counts.get("no tests", 0)
-    return {"counts": counts, "killed": killed, "judged": judged,
-            "score": round(100 * killed / judged, 1) if judged else None, "survivors": survivors}
+        if ":" in line:
+            name, status = (s.strip() for s in line.rsplit(":", 1))
+            found[name] = status
+    return found
 
 
-def changed_since(base: str) -> list[str]:
+def changed_since(base: str, cwd: Path = ROOT, targets=None) -> list[str]:
     """The modules of TARGETS this branch changed since it left ``base`` (their merge base), work
     tree included: what others merged into ``base`` meanwhile is not this change's."""
-    fork = subprocess.run(["git", "merge-base", base, "HEAD"], cwd=ROOT, capture_output=True, text=True,
+    targets = TARGETS if targets is None else targets
+    fork = subprocess.run(["git", "merge-base", base, "HEAD"], cwd=cwd, capture_output=True, text=True,
                           check=True).stdout.strip()
-    out = subprocess.run(["git", "diff", "--name-only", fork, "--"], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run(["git", "diff", "--name-only", fork, "--"], cwd=cwd, capture_output=True, text=True,
                          check=True)
     changed = set(out.stdout.split())
-    return [t for t in TARGETS if t in changed]
+    return [t for t in targets if t in changed]
 
 
-def main(paths: list[str]) -> int:
-    if paths[:1] == ["--changed"]:
-        if len(paths) != 2:
-            raise SystemExit("usage: scripts/mutate.sh --changed BASE   (a commit or branch, e.g. main)")
-        paths = changed_since(paths[1])
-        if not paths:
-            print(f"== no module of scripts/mutate.py TARGETS changed since {sys.argv[2]}: nothing to mutate")
+def parse_args(args: list[str]) -> tuple[str | None, float | None, list[str]]:
+    base = budget = None
+    paths = []
+    it = iter(args)
+    for a in it:
+        if a == "--changed":
+            base = next(it, None)
+            if base is None:
+                raise SystemExit("usage: scripts/mutate.sh --changed BASE [--budget SECONDS]")
+        elif a == "--budget":
+            try:
+                budget = float(next(it))
+            except (StopIteration, ValueError):
+                raise SystemExit("usage: --budget SECONDS (a number)")
+        else:
+            paths.append(a)
+    if base is not None and paths:
+        raise SystemExit("--changed BASE takes no paths")
+    return base, budget, paths
+
+
+def main(args: list[str]) -> int:
+    base, budget, paths = parse_args(args)
+    equivalents = load_equivalents()
+    if base is not None:
+        commit = resolve_base(base)
+        if commit is None:
+            print(f"== mutation: base {base!r} is not in this checkout (shallow clone? set DANGVIEN_MUTATE_BASE): "
+                  "nothing mutated", flush=True)
             return 0
+        paths = changed_since(commit)
+        if not paths:
+            print(f"== mutation: no module of scripts/mutate.py TARGETS changed since {base}: nothing to mutate")
+            return 0
+    paths = [os.path.relpath(Path(p).resolve(), ROOT) for p in (paths or TARGETS)]
+    paths, skipped = plan(paths, budget)
+    for module, why in skipped:
+        print(f"== mutation: {module} skipped ({why}); run it by hand: bash scripts/mutate.sh {module}", flush=True)
+    if not paths:
+        return 0
     if not MUTMUT.exists():
         raise SystemExit("mutmut is not installed: bash scripts/test.sh --co -q (installs requirements.lock)")
     worst = 0
-    for path in paths or TARGETS:
-        path = os.path.relpath(Path(path).resolve(), ROOT)
+    for path in paths:
         if not (ROOT / path).is_file():
             raise SystemExit(f"{path}: not a file of this repository")
         work = workdir(path)
         print(f"== {path}: tests {' '.join(tests_for(path))}", flush=True)
         env = {**os.environ, "DANGVIEN_REQUIRE_SERVICES": os.environ.get("DANGVIEN_REQUIRE_SERVICES", "0")}
+        started = time.monotonic()
         run = subprocess.run([str(MUTMUT), "run", "--max-children", os.environ.get("MUTATE_JOBS", "2")],
                              cwd=work, env=env)
-        worst = max(worst, run.returncode)
-        result = score(work)
-        (work / "score.json").write_text(json.dumps({"module": path, **result}, indent=1))
+        seconds = round(time.monotonic() - started)
+        result = judge(path, statuses(work), equivalents)
+        (work / "score.json").write_text(json.dumps({"module": path, "seconds": seconds, **result}, indent=1))
         print(f"== {path}: {result['killed']}/{result['judged']} killed ({result['score']} %), "
-              f"{len(result['survivors'])} survived: {' '.join(result['survivors'])}", flush=True)
+              f"{result['equivalent']} listed as equivalent, {seconds} s", flush=True)
+        if result["stale"]:
+            print(f"== {path}: listed as equivalent but no longer surviving (remove from "
+                  f"scripts/mutation-equivalents.txt): {' '.join(result['stale'])}", flush=True)
+        if result["survivors"]:
+            print(f"== {path}: survived, not listed as equivalent: {' '.join(result['survivors'])}", flush=True)
+            worst = max(worst, 1)
+        if run.returncode != 0:
+            print(f"== {path}: mutmut exited with {run.returncode}", flush=True)
+            worst = max(worst, run.returncode)
     return worst
 
 
