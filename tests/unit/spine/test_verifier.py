@@ -1,0 +1,250 @@
+"""The store verifier (``shared.integrity``) as an auditor reads its report: each problem names the
+check, the stream, the event and its position, and for seals which seal (head, time); it checks
+with the key ring it is given, not whatever key the process has; an upgrade seal must match the
+plain-hash history in every figure; a seal added after the log was read is still checked.
+
+The log here is a list of envelopes (the verifier reads a store only through ``read_all``), so each
+edit is exactly the one named, with hashes made under a key the test process does not hold."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shared.events import GENESIS_HASH, Envelope, event_hash, legacy_hash
+from shared.integrity import StoreVerifier, legacy_line, needs_upgrade, sign_seal, upgrade, verify_stores
+from shared.keys import Key, Keyring
+
+KEY = Key("audit1", bytes(range(32)))
+RING = Keyring([KEY])
+AT = dt.datetime(2024, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+
+
+class Log:
+    """A store: envelopes in position order, read the way the verifier reads one."""
+
+    url = "memory://members"
+
+    def __init__(self, gapless=True):
+        self.positions_gapless = gapless
+        self.events: list[Envelope] = []
+        self.appended = []
+
+    def read_all(self, from_position=1, limit=None):
+        out = [e for e in self.events if e.position >= from_position]
+        return out[:limit] if limit is not None else out
+
+    def head_position(self):
+        return max((e.position for e in self.events), default=0)
+
+    def append(self, stream, events, expected):
+        self.appended.append((stream, events, expected))
+        return [Envelope(**{**fields(stream, 0, self.head_position() + 1, GENESIS_HASH), "hash": "x",
+                            "event_id": e.event_id, "type": e.type, "data": e.data, "actor": e.actor})
+                for e in events]
+
+
+def fields(stream, version, position, prev, **extra):
+    return {"event_id": f"{stream}@{version}", "type": "member.rated", "schema_version": 1, "stream": stream,
+            "stream_version": version, "position": position, "occurred_on": dt.date(2024, 3, 1),
+            "recorded_at": AT, "org_unit_id": "U1", "actor": "cb-1", "correlation_id": None,
+            "causation_id": None, "data": {"rating": "good"}, "prev_hash": prev, **extra}
+
+
+def write(log: Log, streams: list[str], plain=False, positional=True, **extra) -> Log:
+    """Append one event to each named stream in turn, chained and hashed as a store does."""
+    last = {}
+    for e in log.events:
+        last[e.stream] = (e.stream_version, e.hash)
+    for stream in streams:
+        version, prev = last.get(stream, (-1, GENESIS_HASH))
+        position = log.head_position() + 1
+        f = fields(stream, version + 1, position if positional else None, prev, **extra)
+        h = legacy_hash(f) if plain else event_hash(f, KEY)
+        env = Envelope(**{**f, "position": position, "hash": h})
+        log.events.append(env)
+        last[stream] = (env.stream_version, env.hash)
+    return log
+
+
+def verified(log, seals=(), ring=RING) -> StoreVerifier:
+    v = StoreVerifier("members", log, ring, seals)
+    v.advance()
+    return v
+
+
+def only_problem(v: StoreVerifier) -> dict:
+    problems = v.broken_streams() + v.store_problems()
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+def test_the_verifier_checks_with_the_ring_it_is_given():
+    log = write(Log(), ["member-A", "member-B"])
+    assert verified(log).ok                                      # the auditor's key file
+    other = verified(log, ring=Keyring([Key("other", bytes(32))]))
+    assert [(p["check"], p["stream"]) for p in other.broken_streams()] == [("unknown_key", "member-A"),
+                                                                          ("unknown_key", "member-B")]
+    report = verify_stores({"members": log}, ring=RING)
+    assert report["ok"] and report["sources"][0]["events"] == 2
+
+
+def test_a_sql_store_event_hashed_without_its_position_is_named():
+    log = write(Log(), ["member-A"], positional=False)
+    assert only_problem(verified(log))["check"] == "unpositioned"
+    kurrent = write(Log(gapless=False), ["member-A"], positional=False)  # KurrentDB: allowed
+    assert verified(kurrent).ok
+
+
+# -- positions -------------------------------------------------------------------------------
+
+def test_a_repeated_position_is_named_in_a_log_with_gaps():
+    log = write(Log(gapless=False), ["member-A", "member-B"])
+    dup = log.events[1]
+    log.events[1] = Envelope(**{**dup.model_dump(), "position": 1})   # same position as the first event
+    p = only_problem(verified(log))
+    assert (p["check"], p["stream"], p["position"], p["event_id"]) == ("position", "member-B", 1, "member-B@0")
+
+
+def test_a_position_going_backwards_is_named_in_a_log_with_gaps():
+    log = write(Log(gapless=False), ["member-A", "member-B", "member-C"])
+    log.events[2] = Envelope(**{**log.events[2].model_dump(), "position": 1})
+    p = only_problem(verified(log))
+    assert (p["check"], p["stream"]) == ("position", "member-C")
+
+
+# -- plain hashes and the upgrade ------------------------------------------------------------
+
+def test_a_plain_hash_after_a_keyed_one_is_refused_even_when_chained():
+    log = write(Log(), ["member-A"])
+    write(log, ["member-A"], plain=True)
+    log.events[-1] = Envelope(**{**log.events[-1].model_dump()})
+    v = verified(log)
+    assert [(p["check"], p["stream_version"]) for p in v.broken_streams()] == [("unkeyed", 1)]
+
+
+def test_a_store_never_upgraded_names_each_plain_stream_and_the_count():
+    log = write(Log(), ["member-A", "member-B", "member-A"], plain=True)
+    v = verified(log)
+    assert [(p["check"], p["stream"], p["position"]) for p in v.broken_streams()] == [
+        ("unkeyed", "member-A", 1), ("unkeyed", "member-B", 2)]
+    assert [(p["check"], p["legacy_events"]) for p in v.store_problems()] == [("not_upgraded", 3)]
+
+
+def test_an_edited_plain_event_is_named_as_edited_not_only_as_plain():
+    log = write(Log(), ["member-A"], plain=True)
+    log.events[0] = Envelope(**{**log.events[0].model_dump(), "actor": "someone-else"})
+    assert [p["check"] for p in verified(log).broken_streams()] == ["hash"]
+
+
+def upgraded_log(**wrong) -> Log:
+    log = write(Log(), ["member-A", "member-B", "member-A"], plain=True)
+    v = verified(log)
+    data = {"legacy_head_position": 3, "legacy_event_count": 3, "legacy_last_hash": log.events[-1].hash,
+            "legacy_digest": v._legacy_digest.hexdigest(), **wrong}
+    write(log, ["integrity"], type="integrity.upgraded", data=data)
+    return log
+
+
+def test_the_upgrade_seal_fixes_the_plain_history():
+    assert verified(upgraded_log()).ok
+
+
+@pytest.mark.parametrize("wrong", [{"legacy_head_position": 2}, {"legacy_event_count": 2},
+                                   {"legacy_last_hash": "0" * 64}, {"legacy_digest": "0" * 64}])
+def test_an_upgrade_seal_differing_in_any_figure_is_named(wrong):
+    p = only_problem(verified(upgraded_log(**wrong)))
+    assert (p["check"], p["stream"], p["type"], p["position"]) == ("upgrade_mismatch", "integrity",
+                                                                    "integrity.upgraded", 4)
+
+
+def test_the_digest_covers_each_plain_events_position_stream_version_and_hash():
+    env = write(Log(), ["member-A"], plain=True).events[0]
+    assert legacy_line(env) == f'[1,"member-A",0,"{env.hash}"]\n'.encode()
+
+
+def test_upgrade_appends_one_system_event_named_by_the_history_it_seals():
+    log = write(Log(), ["member-A", "member-B"], plain=True)
+    assert needs_upgrade(log)
+    upgrade(log, "members", RING)
+    (stream, [event], _), = log.appended
+    assert (stream, event.type, event.actor) == ("integrity", "integrity.upgraded", "system:integrity")
+    assert event.data["legacy_head_position"] == 2 and event.data["key_id"] == "audit1"
+    again = write(Log(), ["member-A", "member-B"], plain=True)
+    upgrade(again, "members", RING)
+    assert again.appended[0][1][0].event_id == event.event_id       # a retried upgrade: the same event
+    other = write(Log(), ["member-A", "member-C"], plain=True)
+    upgrade(other, "members", RING)
+    assert other.appended[0][1][0].event_id != event.event_id
+
+
+def test_only_a_store_whose_newest_event_is_plain_needs_the_upgrade():
+    assert not needs_upgrade(Log())
+    assert needs_upgrade(write(Log(), ["member-A"], plain=True))
+    assert not needs_upgrade(write(write(Log(), ["member-A"], plain=True), ["member-A"]))
+
+
+def test_a_broken_plain_history_is_refused_naming_where():
+    log = write(Log(), ["member-A", "member-B"], plain=True)
+    log.events[1] = Envelope(**{**log.events[1].model_dump(), "actor": "x"})
+    with pytest.raises(ValueError, match=r"members: history broken before the upgrade: hash at member-B@0"):
+        upgrade(log, "members", RING)
+    assert log.appended == []
+
+
+# -- seals -----------------------------------------------------------------------------------
+
+def seal_of(log, head, count, last_hash, sealed_at="2024-03-02T00:00:00Z"):
+    seal = sign_seal("members", log, head, count, last_hash, RING)
+    seal["sealed_at"] = sealed_at
+    from shared.integrity import _signature
+    seal["signature"] = _signature(seal, KEY.secret)
+    return seal
+
+
+def test_a_sealed_position_holding_another_event_names_it_and_the_seal():
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    seal = seal_of(log, 2, 2, "f" * 64)
+    p = only_problem(verified(log, [seal]))
+    assert (p["check"], p["stream"], p["position"], p["seal_head"], p["sealed_at"]) == (
+        "seal_mismatch", "member-B", 2, 2, "2024-03-02T00:00:00Z")
+
+
+def test_a_log_shorter_than_its_seal_names_the_seal_and_where_the_log_ends():
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    seal = seal_of(log, 3, 3, log.events[2].hash)
+    log.events.pop()
+    p = only_problem(verified(log, [seal]))
+    assert (p["check"], p["seal_head"], p["head_position"], p["sealed_at"]) == (
+        "seal_truncated", 3, 2, "2024-03-02T00:00:00Z")
+
+
+def test_a_seal_added_after_the_log_was_read_is_checked_against_the_log():
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    v = verified(log)
+    v.add_seals([seal_of(log, 2, 2, log.events[1].hash), seal_of(log, 0, 0, "0" * 64)])
+    assert v.ok
+    v.add_seals([seal_of(log, 2, 2, log.events[0].hash, sealed_at="2024-03-03T00:00:00Z")])
+    p = only_problem(v)
+    assert (p["check"], p["position"], p["seal_head"], p["sealed_at"]) == ("seal_mismatch", 2, 2,
+                                                                          "2024-03-03T00:00:00Z")
+
+
+@pytest.mark.parametrize("head, count", [(2, 1), (4, 4)])
+def test_a_late_seal_with_another_count_or_a_head_past_the_log_is_a_mismatch(head, count):
+    log = write(Log(), ["member-A", "member-B", "member-C", "member-D"])
+    v = verified(log)
+    log.events.pop()  # the head a late seal names is gone
+    v.add_seals([seal_of(log, head, count, v.last_hash if head == 4 else log.events[1].hash)])
+    assert only_problem(v)["check"] == "seal_mismatch"
+
+
+def test_a_seal_with_its_signature_removed_is_forged():
+    log = write(Log(), ["member-A"])
+    seal = seal_of(log, 1, 1, log.events[0].hash)
+    del seal["signature"]
+    assert only_problem(verified(log, [seal]))["check"] == "seal_forged"
+    unknown = {**seal_of(log, 1, 1, log.events[0].hash), "key_id": "gone"}
+    assert only_problem(verified(log, [unknown]))["check"] == "seal_unknown_key"
