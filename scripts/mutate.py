@@ -275,14 +275,23 @@ def main(args: list[str]) -> int:
     for path in paths:
         if not (ROOT / path).is_file():
             raise SystemExit(f"{path}: not a file of this repository")
+        reused = (ROOT / ".mutmut" / path.replace("/", "__").removesuffix(".py") / "mutants").exists()
         work = workdir(path)
         print(f"== {path}: tests {' '.join(tests_for(path))}", flush=True)
         env = {**os.environ, "DANGVIEN_REQUIRE_SERVICES": os.environ.get("DANGVIEN_REQUIRE_SERVICES", "0")}
         started = time.monotonic()
         run = subprocess.run([str(MUTMUT), "run", "--max-children", os.environ.get("MUTATE_JOBS", "2")],
                              cwd=work, env=env)
+        found = statuses(work)
+        if reused and run.returncode == 0:
+            # mutmut keeps a survivor's verdict when tests are added: test the survivors again
+            again = [name for name, status in found.items() if status in HOLES]
+            if again:
+                run = subprocess.run([str(MUTMUT), "run", "--max-children", os.environ.get("MUTATE_JOBS", "2"),
+                                      *again], cwd=work, env=env)
+                found = statuses(work)
         seconds = round(time.monotonic() - started)
-        result = judge(path, statuses(work), equivalents)
+        result = judge(path, found, equivalents)
         (work / "score.json").write_text(json.dumps({"module": path, "seconds": seconds, **result}, indent=1))
         print(f"== {path}: {result['killed']}/{result['judged']} killed ({result['score']} %), "
               f"{result['equivalent']} listed as equivalent, {seconds} s", flush=True)

@@ -232,7 +232,7 @@ def test_a_seal_added_after_the_log_was_read_is_checked_against_the_log():
                                                                           "2024-03-03T00:00:00Z")
 
 
-@pytest.mark.parametrize("head, count", [(2, 1), (4, 4)])
+@pytest.mark.parametrize("head, count", [(2, 1), (2, 0), (4, 4)])
 def test_a_late_seal_with_another_count_or_a_head_past_the_log_is_a_mismatch(head, count):
     log = write(Log(), ["member-A", "member-B", "member-C", "member-D"])
     v = verified(log)
@@ -248,3 +248,54 @@ def test_a_seal_with_its_signature_removed_is_forged():
     assert only_problem(verified(log, [seal]))["check"] == "seal_forged"
     unknown = {**seal_of(log, 1, 1, log.events[0].hash), "key_id": "gone"}
     assert only_problem(verified(log, [unknown]))["check"] == "seal_unknown_key"
+
+
+def test_a_plain_hash_event_slipped_in_after_the_upgrade_is_refused():
+    """After the upgrade seal, nobody without the key may add events: a plain sha-256 is not enough."""
+    log = upgraded_log()
+    write(log, ["member-B"], plain=True)
+    assert [(p["check"], p["stream"], p["position"]) for p in verified(log).broken_streams()] == [
+        ("unkeyed", "member-B", 5)]
+
+
+def test_a_store_that_does_not_say_its_positions_are_gapless_may_have_gaps():
+    class Kurrent(Log):
+        def __init__(self):
+            super().__init__()
+            del self.positions_gapless
+    log = write(Kurrent(), ["member-A"], positional=False)
+    log.events.append(Envelope(**{**fields("member-A", 1, None, log.events[0].hash), "position": 7,
+                                  "hash": event_hash(fields("member-A", 1, None, log.events[0].hash), KEY)}))
+    assert verified(log).ok
+
+
+def test_a_forged_seal_is_named_and_the_other_seals_are_still_checked_in_head_order():
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    forged = {**seal_of(log, 1, 1, log.events[0].hash), "event_count": 5}
+    late = seal_of(log, 3, 3, "f" * 64, sealed_at="2024-03-04T00:00:00Z")
+    early = seal_of(log, 2, 2, log.events[1].hash)
+    v = verified(log, [forged, late, early])
+    assert [(p["check"], p["seal_head"], p["sealed_at"]) for p in v.store_problems()] == [
+        ("seal_forged", 1, "2024-03-02T00:00:00Z"), ("seal_mismatch", 3, "2024-03-04T00:00:00Z")]
+
+
+def test_several_stores_are_ok_only_when_each_is(tmp_path):
+    good = write(Log(), ["member-A"])
+    bad = write(Log(), ["member-A"])
+    bad.events[0] = Envelope(**{**bad.events[0].model_dump(), "actor": "x"})
+    out = verify_stores({"members": good, "discipline": bad}, ring=RING)
+    assert not out["ok"] and [(r["source"], r["ok"]) for r in out["sources"]] == [("members", True),
+                                                                                    ("discipline", False)]
+    assert verify_stores({"members": good, "other": write(Log(), ["x"])}, ring=RING)["ok"]
+    assert dt.datetime.strptime(out["checked_at"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_seal_book_gives_each_store_its_own_seals(tmp_path):
+    from shared.integrity import SealBook
+    book = SealBook(tmp_path / "seals")
+    here, there = write(Log(), ["member-A"]), write(Log(), ["member-A", "member-B"])
+    there.url = "memory://elsewhere"
+    book.add(seal_of(there, 2, 2, there.events[1].hash))   # the same source name, another store
+    assert verify_stores({"members": here}, ring=RING, book=book)["ok"]
+    there_report = verify_stores({"members": there}, ring=RING, book=book)["sources"][0]
+    assert there_report["ok"] and there_report["seals_checked"] == 1
