@@ -8,6 +8,7 @@ edit is exactly the one named, with hashes made under a key the test process doe
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -299,3 +300,83 @@ def test_a_seal_book_gives_each_store_its_own_seals(tmp_path):
     assert verify_stores({"members": here}, ring=RING, book=book)["ok"]
     there_report = verify_stores({"members": there}, ring=RING, book=book)["sources"][0]
     assert there_report["ok"] and there_report["seals_checked"] == 1
+
+
+def test_an_upgrade_event_in_a_store_that_never_had_plain_hashes_is_a_mismatch():
+    log = write(Log(), ["member-A"])
+    write(log, ["integrity"], type="integrity.upgraded", data={"legacy_head_position": 0, "legacy_event_count": 0})
+    p = only_problem(verified(log))
+    assert (p["check"], p["position"]) == ("upgrade_mismatch", 2)
+
+
+def test_an_empty_store_reports_no_head_and_seals_the_genesis():
+    v = verified(Log())
+    report = v.report()
+    assert (report["ok"], report["events"], report["head_position"], report["last_hash"]) == (True, 0, 0, None)
+    seal = v.seal()
+    assert (seal["head_position"], seal["event_count"], seal["last_hash"]) == (0, 0, GENESIS_HASH)
+
+
+# -- seal files, store names, the report -----------------------------------------------------
+
+def test_a_seal_names_its_store_without_credentials():
+    from shared.integrity import store_id
+
+    class At:
+        def __init__(self, url):
+            self.url = url
+    assert store_id(At("postgresql://dv:s3cret@db.local:5433/members?schema=x")) == \
+        "postgresql://db.local:5433/members?schema=x"
+    assert store_id(At("postgresql://dv@db.local/members")) == "postgresql://db.local/members"
+    assert store_id(At("sqlite:///data/members.db")) == "sqlite:///data/members.db"
+    assert store_id(At(None)) == "" and store_id(object()) == ""
+    assert "s3cret" not in json.dumps(seal_of(At("postgresql://dv:s3cret@db/m"), 0, 0, GENESIS_HASH))
+
+
+def test_seals_are_read_from_a_seal_file_an_exported_bundle_or_a_list():
+    from shared.integrity import parse_seals
+    a, b = {"source": "members", "head_position": 1}, {"source": "members", "head_position": 2}
+    lines = json.dumps(a) + "\n" + json.dumps(b) + "\n"
+    assert parse_seals(lines) == [a, b]
+    assert parse_seals(json.dumps(a)) == [a]                                  # one line, one seal
+    assert parse_seals(json.dumps({"seals": [a, b]})) == [a, b]               # a bundle on one line
+    assert parse_seals(json.dumps({"seals": [a, b]}, indent=1)) == [a, b]     # a bundle, pretty
+    assert parse_seals(json.dumps([a, b], indent=1)) == [a, b]
+    assert parse_seals(json.dumps([a, b])) == [a, b]
+    assert parse_seals("") == []
+
+
+def test_a_seal_book_keeps_one_line_per_seal_in_a_private_folder(tmp_path):
+    import os
+    import stat
+    from shared.integrity import SealBook
+    log = write(Log(), ["member-A"])
+    book = SealBook(tmp_path / "outside" / "seals")
+    seal = seal_of(log, 1, 1, log.events[0].hash)
+    book.add(seal)
+    book.add(seal)
+    assert stat.S_IMODE(os.stat(tmp_path / "outside" / "seals").st_mode) == 0o700
+    lines = book.path("members").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [seal, seal]
+    assert lines[0] == json.dumps(seal, sort_keys=True, ensure_ascii=False)
+    assert book.load("members", log) == [seal, seal] and book.load("other") == []
+
+
+def test_the_report_names_what_was_verified():
+    log = write(Log(), ["member-A", "member-B", "member-A"])
+    report = verified(log, [seal_of(log, 2, 2, log.events[1].hash)]).report()
+    assert {k: report[k] for k in ("source", "store", "streams", "events", "head_position", "last_hash",
+                                   "seals_checked", "sealed_head", "legacy_events", "ok")} == {
+        "source": "members", "store": "memory://members", "streams": 2, "events": 3, "head_position": 3,
+        "last_hash": log.events[2].hash, "seals_checked": 1, "sealed_head": 2, "legacy_events": 0, "ok": True}
+
+
+def test_advance_checks_only_the_new_events_and_reports_progress_every_2000():
+    log = write(Log(), ["member-A"] * 3)
+    v = StoreVerifier("members", log, RING)
+    assert v.advance(limit=2) == 2 and v.position == 2
+    assert v.advance() == 1 and v.count == 3
+    write(log, ["member-A"] * 4000)
+    seen, pauses = [], []
+    assert v.advance(progress=seen.append, pause=lambda: pauses.append(1)) == 4000
+    assert seen == [2003, 4003] and len(pauses) == 2 and v.ok
