@@ -137,8 +137,8 @@ def parse_seals(text: str) -> list[dict]:
         value = json.loads(text)
         return list(value.get("seals", [value])) if isinstance(value, dict) else []
     if text.startswith("{\n") or text.startswith("["):
-        value = json.loads(text)
-        return list(value.get("seals", [])) if isinstance(value, dict) else list(value)
+        value = json.loads(text)  # a pretty-printed bundle, a single seal or a list
+        return list(value.get("seals", [value])) if isinstance(value, dict) else list(value)
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

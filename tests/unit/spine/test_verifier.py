@@ -329,6 +329,7 @@ def test_a_seal_names_its_store_without_credentials():
         "postgresql://db.local:5433/members?schema=x"
     assert store_id(At("postgresql://dv@db.local/members")) == "postgresql://db.local/members"
     assert store_id(At("sqlite:///data/members.db")) == "sqlite:///data/members.db"
+    assert store_id(At("postgresql://dv:pw@/members?host=/run/pg")) == "postgresql:/members?host=/run/pg"
     assert store_id(At(None)) == "" and store_id(object()) == ""
     assert "s3cret" not in json.dumps(seal_of(At("postgresql://dv:s3cret@db/m"), 0, 0, GENESIS_HASH))
 
@@ -344,6 +345,8 @@ def test_seals_are_read_from_a_seal_file_an_exported_bundle_or_a_list():
     assert parse_seals(json.dumps([a, b], indent=1)) == [a, b]
     assert parse_seals(json.dumps([a, b])) == [a, b]
     assert parse_seals("") == []
+    # a single seal pretty-printed (a copy an auditor kept by hand) is a seal, not nothing
+    assert parse_seals(json.dumps(a, indent=1)) == [a]
 
 
 def test_a_seal_book_keeps_one_line_per_seal_in_a_private_folder(tmp_path):
@@ -380,3 +383,24 @@ def test_advance_checks_only_the_new_events_and_reports_progress_every_2000():
     seen, pauses = [], []
     assert v.advance(progress=seen.append, pause=lambda: pauses.append(1)) == 4000
     assert seen == [2003, 4003] and len(pauses) == 2 and v.ok
+
+
+def test_a_seal_says_what_it_is_when_and_under_which_key():
+    from shared import keys
+    log = write(Log(), ["member-A"])
+    seal = sign_seal("members", log, 1, 1, log.events[0].hash)       # the process's own key
+    assert (seal["kind"], seal["key_id"]) == ("dangvien.seal", keys.keyring().current.id)
+    assert dt.datetime.strptime(seal["sealed_at"], "%Y-%m-%dT%H:%M:%SZ")
+    v = verified(log)
+    other = Keyring([Key("audit2", bytes(range(2, 34)))])
+    assert v.seal(other)["key_id"] == "audit2" and v.seal()["key_id"] == "audit1"
+
+
+def test_a_refused_upgrade_names_the_store_and_every_problem():
+    log = write(Log(), ["member-A", "member-B"], plain=True)
+    for i in (0, 1):
+        log.events[i] = Envelope(**{**log.events[i].model_dump(), "actor": "x"})
+    with pytest.raises(ValueError) as refused:
+        upgrade(log, ring=RING)
+    assert str(refused.value) == ("memory://members: history broken before the upgrade: "
+                                  "hash at member-A@0; hash at member-B@0")
