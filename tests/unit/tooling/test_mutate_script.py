@@ -189,3 +189,15 @@ def test_the_run_fails_only_for_a_survivor_not_listed(mutate, monkeypatch, tmp_p
     assert mutate.main([str(ROOT / "shared" / "rules.py")]) == code
     out = capsys.readouterr().out
     assert ("survived, not listed as equivalent: x_rule__mutmut_2" in out) is not listed
+
+
+@pytest.mark.parametrize("codes, expected", [([1, 0], 0), ([1, 1], 1)])
+def test_mutmut_failing_on_the_unmutated_tests_is_retried_once(mutate, monkeypatch, tmp_path, codes, expected):
+    fake = tmp_path / "mutmut"
+    fake.write_text("")
+    runs = iter(codes)
+    monkeypatch.setattr(mutate, "MUTMUT", fake)
+    monkeypatch.setattr(mutate, "workdir", lambda path: tmp_path)
+    monkeypatch.setattr(mutate.subprocess, "run", lambda *a, **k: types.SimpleNamespace(returncode=next(runs)))
+    monkeypatch.setattr(mutate, "statuses", lambda work: {"shared.rules.x_rule__mutmut_1": "killed"})
+    assert mutate.main([str(ROOT / "shared" / "rules.py")]) == expected
