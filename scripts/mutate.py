@@ -3,6 +3,11 @@
     bash scripts/mutate.sh                      # every module in TARGETS (slow: hours on 2 cores)
     bash scripts/mutate.sh services/discipline/domain.py shared/rules.py
     bash scripts/mutate.sh --changed main        # only the modules of TARGETS changed since main
+    bash scripts/mutate.sh --retest services/discipline/domain.py   # re-judge the last survivors
+
+mutmut keeps each mutant's result while its function is unchanged: new tests alone do not make it
+run a survivor again. ``--retest`` runs the survivors of the last run (``score.json``) again, so the
+score after the new tests is measured, not assumed.
 
 Each module runs in its own work folder ``.mutmut/<module>/`` (kept between runs, so a second run
 only re-tests what changed) against the unit tests that exercise it (``TESTS``). The score of each
@@ -64,7 +69,8 @@ def workdir(path: str) -> Path:
     """A folder that looks like the repository (links) with a pyproject naming this one module."""
     work = ROOT / ".mutmut" / path.replace("/", "__").removesuffix(".py")
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("shared", "services", "dangvien", "tests"):
+    # bench/: tests/unit/reporting/test_fast_paths.py builds its history with bench.replay
+    for name in ("shared", "services", "dangvien", "tests", "bench"):
         link = work / name
         if not link.exists():
             link.symlink_to(ROOT / name)
@@ -73,7 +79,7 @@ def workdir(path: str) -> Path:
 [tool.mutmut]
 source_paths = ["shared", "services"]
 only_mutate = [{json.dumps(path)}]
-also_copy = ["tests", "dangvien", "pyproject.toml"]
+also_copy = ["tests", "dangvien", "bench", "pyproject.toml"]
 pytest_add_cli_args_test_selection = {toml_list(tests_for(path))}
 # the fixed order mutmut's test-to-function map was made in
 # (tests that start a server process would run the unmutated code: left out)
@@ -117,6 +123,9 @@ def changed_since(base: str) -> list[str]:
 
 
 def main(paths: list[str]) -> int:
+    retest = paths[:1] == ["--retest"]
+    if retest:
+        paths = paths[1:]
     if paths[:1] == ["--changed"]:
         if len(paths) != 2:
             raise SystemExit("usage: scripts/mutate.sh --changed BASE   (a commit or branch, e.g. main)")
@@ -134,7 +143,11 @@ def main(paths: list[str]) -> int:
         work = workdir(path)
         print(f"== {path}: tests {' '.join(tests_for(path))}", flush=True)
         env = {**os.environ, "DANGVIEN_REQUIRE_SERVICES": os.environ.get("DANGVIEN_REQUIRE_SERVICES", "0")}
-        run = subprocess.run([str(MUTMUT), "run", "--max-children", os.environ.get("MUTATE_JOBS", "2")],
+        names = []
+        if retest and (work / "score.json").exists():
+            names = json.loads((work / "score.json").read_text())["survivors"]
+            print(f"== {path}: re-testing the {len(names)} survivors of the last run", flush=True)
+        run = subprocess.run([str(MUTMUT), "run", "--max-children", os.environ.get("MUTATE_JOBS", "2"), *names],
                              cwd=work, env=env)
         worst = max(worst, run.returncode)
         result = score(work)
