@@ -85,6 +85,16 @@ def test_the_term_before_the_first_configured_one_is_as_long_and_ends_the_day_be
     assert previous(odd) == Period("2007-2010", D(2007, 10, 1), D(2010, 9, 30), "term")
 
 
+def test_the_term_before_is_the_configured_one_even_when_congress_dates_are_irregular(monkeypatch):
+    """Congresses are not always held on 1 October: the configured term ending the day before is the
+    comparison term, not one computed by counting back the same number of years."""
+    import services.reporting.periods as periods
+    monkeypatch.setattr(periods, "TERMS", {"2015-2020": (D(2015, 10, 20), D(2020, 10, 14)),
+                                           "2020-2025": (D(2020, 10, 15), D(2025, 9, 30))})
+    current = periods.parse_period("2020-2025")
+    assert previous(current) == Period("2015-2020", D(2015, 10, 20), D(2020, 10, 14), "term")
+
+
 def test_the_period_before_two_dates_has_as_many_days_and_ends_the_day_before():
     assert previous(dates_period(D(2024, 3, 1), D(2024, 3, 31))) == \
         Period("2024-01-30..2024-02-29", D(2024, 1, 30), D(2024, 2, 29), "dates")
