@@ -186,7 +186,8 @@ def workdir(path: str) -> Path:
     """A folder that looks like the repository (links) with a pyproject naming this one module."""
     work = ROOT / ".mutmut" / path.replace("/", "__").removesuffix(".py")
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("shared", "services", "dangvien", "tests"):
+    # bench/: tests/unit/reporting/test_fast_paths.py builds its history with bench.replay
+    for name in ("shared", "services", "dangvien", "tests", "bench"):
         link = work / name
         if not link.exists():
             link.symlink_to(ROOT / name)
@@ -195,7 +196,7 @@ def workdir(path: str) -> Path:
 [tool.mutmut]
 source_paths = ["shared", "services"]
 only_mutate = [{json.dumps(path)}]
-also_copy = ["tests", "dangvien", "pyproject.toml"]
+also_copy = ["tests", "dangvien", "bench", "pyproject.toml"]
 pytest_add_cli_args_test_selection = {toml_list(tests_for(path))}
 # the fixed order mutmut's test-to-function map was made in
 # (tests that start a server process would run the unmutated code: left out)
@@ -236,7 +237,9 @@ def parse_args(args: list[str]) -> tuple[str | None, float | None, list[str]]:
     paths = []
     it = iter(args)
     for a in it:
-        if a == "--changed":
+        if a == "--retest":  # kept for habit: survivors are re-tested whenever a work folder is reused
+            continue
+        elif a == "--changed":
             base = next(it, None)
             if base is None:
                 raise SystemExit("usage: scripts/mutate.sh --changed BASE [--budget SECONDS]")

@@ -30,9 +30,9 @@ class Period:
     kind: str  # year | term | dates
 
     def label_vi(self) -> str:
-        words = {"year": "Năm", "term": "Nhiệm kỳ", "dates": "Từ"}
         if self.kind == "dates":
             return f"Từ {vn_date(self.start)} đến {vn_date(self.end)}"
+        words = {"year": "Năm", "term": "Nhiệm kỳ"}
         return f"{words[self.kind]} {self.name} ({vn_date(self.start)} – {vn_date(self.end)})"
 
     def capped(self, as_of: dt.date) -> "Period":
