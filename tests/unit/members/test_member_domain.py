@@ -210,8 +210,8 @@ def test_an_admitted_members_record():
                               admissions=1, record={"full_name": "Trần Thị Bình"})
     assert m.probation_end(12) == D(2021, 2, 3)
     veteran = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit_id="C1", birth_date="1990-05-01",
-                   sex="male", demobilised="soldier")
-    assert member(veteran).demobilised == "soldier"
+                   sex="male", demobilised="army")
+    assert member(veteran).demobilised == "army"
 
 
 def test_a_sealed_birth_date_stays_sealed_and_no_admission_day_means_no_probation_end():
@@ -236,11 +236,11 @@ def test_a_readmitted_member_keeps_how_they_left_and_counts_two_admissions():
 
 def test_a_member_transferred_in_from_another_province():
     came = fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M5", org_unit_id="C1",
-                admitted_on="2015-09-02", birth_date="1985-01-20", sex="male", demobilised="officer",
+                admitted_on="2015-09-02", birth_date="1985-01-20", sex="male", demobilised="police",
                 full_name="Lê Văn Cường")
-    assert member(came) == domain.Member("M5", "C1", "official", D(2015, 9, 2), D(1985, 1, 20), "male", "officer",
+    assert member(came) == domain.Member("M5", "C1", "official", D(2015, 9, 2), D(1985, 1, 20), "male", "police",
                                          papers_due_unit="C1", admissions=1, class_done=True,
-                                         record={"full_name": "Lê Văn Cường", "demobilised": "officer"})
+                                         record={"full_name": "Lê Văn Cường", "demobilised": "police"})
     probationary = fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M5", org_unit_id="C1",
                         status="probationary", birth_date="1985-01-20", sex="male")
     m = member(probationary)
@@ -265,8 +265,8 @@ def test_an_updated_record_merges_and_keeps_the_demobilised_status_unless_given(
     m = member(ADMITTED, upd)
     assert (m.record, m.demobilised, m.status) == ({"full_name": "Trần Thị Bình", "ethnicity": "Kinh"}, "none",
                                                    "probationary")
-    m = member(ADMITTED, fact("member.record_updated", D(2022, 1, 1), "C1", member_id="M1", demobilised="soldier"))
-    assert (m.record, m.demobilised) == ({"full_name": "Trần Thị Bình", "demobilised": "soldier"}, "soldier")
+    m = member(ADMITTED, fact("member.record_updated", D(2022, 1, 1), "C1", member_id="M1", demobilised="army"))
+    assert (m.record, m.demobilised) == ({"full_name": "Trần Thị Bình", "demobilised": "army"}, "army")
 
 
 def test_a_temporary_transfer_keeps_the_home_unit_and_an_official_one_moves_the_member():
