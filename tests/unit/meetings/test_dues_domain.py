@@ -163,9 +163,11 @@ def test_unpaid_months_warn_in_the_members_year_record():
 
 
 def test_the_cell_of_the_month_when_moved_on_its_last_day_or_several_times_before_it():
-    last_day = Timeline("M1", (Stint("M1", "C1", D(2016, 1, 1), D(2025, 3, 31)), Stint("M1", "C2", D(2025, 3, 31), None)))
+    last_day = Timeline("M1", (Stint("M1", "C1", D(2016, 1, 1), D(2025, 3, 31)),
+                               Stint("M1", "C2", D(2025, 3, 31), None)))
     assert dues.cell_for_month(last_day, "2025-03") == "C2"
-    three = Timeline("M1", (Stint("M1", "C1", D(2016, 1, 1), D(2025, 3, 5)), Stint("M1", "C2", D(2025, 3, 5), D(2025, 3, 12)),
+    three = Timeline("M1", (Stint("M1", "C1", D(2016, 1, 1), D(2025, 3, 5)),
+                            Stint("M1", "C2", D(2025, 3, 5), D(2025, 3, 12)),
                             Stint("M1", "C3", D(2025, 3, 12), D(2025, 3, 25))))
     assert dues.cell_for_month(three, "2025-03") == "C3"
 

@@ -123,8 +123,10 @@ def test_a_member_transferred_in_from_another_province():
     carded = cmd.model_copy(update={"card_number": "12345678"})
     out = lifecycle.transfer_in(domain.Member(), unit("C1"), carded, {"full_name": "s"}, None)
     assert types(out) == ["member.transferred_in", "member.card_reserved"] and out[1].stream == "card:"
-    refused(lambda: lifecycle.transfer_in(domain.Member(), unit("C1"), carded, {"full_name": "s"}, "M9"), R.CARD_NUMBER_TAKEN)
-    assert refused(lambda: lifecycle.transfer_in(M, unit("C1"), cmd, {"full_name": "s"}, None), R.MEMBER_EXISTS).message_en == \
+    refused(lambda: lifecycle.transfer_in(domain.Member(), unit("C1"), carded, {"full_name": "s"}, "M9"),
+            R.CARD_NUMBER_TAKEN)
+    assert refused(lambda: lifecycle.transfer_in(M, unit("C1"), cmd, {"full_name": "s"}, None),
+                   R.MEMBER_EXISTS).message_en == \
         "Member 'M5' already exists"
     refused(lambda: lifecycle.transfer_in(domain.Member(), unit("G1", "branch"), cmd, {"full_name": "s"}, None),
             R.ORG_UNIT_HOLDS_NO_MEMBERS)
@@ -383,7 +385,8 @@ def test_a_remediation_is_completed_once_for_its_year():
     done = c.CompleteRemediation(member_id="M1", year=2023, occurred_on=ON)
     head, p = one(lifecycle.complete_remediation(planned, done))
     assert head == ("member.remediation_completed", ON, "C1", None) and p.year == 2023
-    assert lifecycle.complete_remediation(planned, c.CompleteRemediation(member_id="M1", year=2022, occurred_on=ON)) == []
+    other_year = c.CompleteRemediation(member_id="M1", year=2022, occurred_on=ON)
+    assert lifecycle.complete_remediation(planned, other_year) == []
 
 
 def test_a_loan_is_granted_once_and_repaid_by_its_id():

@@ -153,7 +153,8 @@ def test_a_unit_with_sub_units_names_them_when_merged_or_dissolved():
     assert error_dict(lambda: domain.dissolve_org_unit(unit("G1", "grassroots_committee", "D1"), children, [],
                                                        dissolve), R.ORG_UNIT_HAS_SUB_UNITS) == {
         "field": "org_unit_id",
-        "vi": "Không thể giải thể «Đơn vị G1» khi còn 21 tổ chức trực thuộc; hãy chuyển hoặc hợp nhất các tổ chức này trước",
+        "vi": "Không thể giải thể «Đơn vị G1» khi còn 21 tổ chức trực thuộc; "
+              "hãy chuyển hoặc hợp nhất các tổ chức này trước",
         "en": "Cannot dissolve 'G1' while it has 21 sub-units; move or merge them first",
         "details": {"sub_units": children[:20]}}  # the first 20 are listed
     merge = c.MergeOrgUnit(org_unit_id="G1", into_org_unit_id="G2", occurred_on=ON)
@@ -342,7 +343,8 @@ def test_over_60_counted_in_whole_months_needs_a_special_decision():
     error = refused(lambda: domain.check_admission_age(birth, D(2024, 4, 15), None, rules), R.TOO_OLD)
     assert error.field == "special_age_decision"
     assert error.message_vi == ("Người trên 60 tuổi (60 tuổi 1 tháng vào ngày 15/04/2024) chỉ được kết nạp khi có "
-                                f"quyết định đặc biệt của cấp có thẩm quyền ({rules.source('admission_max_age_months')})")
+                                "quyết định đặc biệt của cấp có thẩm quyền "
+                                f"({rules.source('admission_max_age_months')})")
     assert "QĐ 24" in error.message_vi
     assert error.message_en == "Admission over 60 (60 years 1 months on 15/04/2024) needs a special decision"
     error = refused(lambda: domain.check_admission_age(birth, D(2025, 6, 20), None, rules), R.TOO_OLD)
