@@ -19,7 +19,7 @@ from psycopg import waiting
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, SELECT, SqlReads, appended, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -221,10 +221,10 @@ class PostgresEventStore(SqlReads, EventStore):
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
                 raise ConcurrencyError(stream, expected, version)
-            rows = chain(stream, events, version, last_hash, position)
-            params += [row_params(r) for r in rows]
-            out.extend(appended(r) for r in rows)
-            tails[stream] = (rows[-1]["stream_version"], rows[-1]["hash"])
+            rows, envelopes = chain_rows(stream, events, version, last_hash, position)
+            params += rows
+            out += envelopes
+            tails[stream] = (rows[-1][3], rows[-1][13])
             position += len(rows)
         if len(params) >= COPY_FROM:
             with db.cursor().copy(COPY) as copy:
