@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -42,8 +42,13 @@ class _Pending:
         self.batches, self.result, self.error, self.signal, self.lead = batches, None, None, None, False
 
 
-class _Retry(Exception):
-    """A batch whose event ids may be stored already: the careful path decides (retry or conflict)."""
+class _Stale(Exception):
+    """A batch's expected version is not the stream's: a conflict, unless its events are stored
+    already (the retry of a batch written since, which is answered with what is stored)."""
+
+    def __init__(self, stream: str, expected: int, actual: int):
+        super().__init__(stream, expected, actual)
+        self.conflict = ConcurrencyError(stream, expected, actual)
 
 
 #: the last version and hash of each stream named in a JSON array (one statement for a whole group)
@@ -52,8 +57,9 @@ TAILS = """SELECT s.value,
   (SELECT hash FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1)
 FROM json_each(?) AS s"""
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"
-#: the leader of a group commit serves at most this many groups in a row, then hands the lead on
-LEAD_ROUNDS = 8
+#: the longest a leader waits for the callers of the previous group to queue again (seconds); it
+#: waits no longer than the last commit took, so only where commits are slow (FULL) is it felt
+GATHER_MAX = 0.002
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -90,7 +96,11 @@ class SQLiteEventStore(SqlReads, EventStore):
         self.synchronous = synchronous
         self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
+        self._queued = threading.Condition(self._pending_lock)  # a leader gathering is woken by it
         self._leading = False  # a caller is writing queued batches (the group commit's leader)
+        self._last_group = 1  # callers in the last group
+        self._gather = 0  # how many queued callers a gathering leader waits for (0: none waits)
+        self._commit_seconds = 0.0  # how long the last COMMIT took
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -108,9 +118,11 @@ class SQLiteEventStore(SqlReads, EventStore):
         mine = _Pending(batches)
         with self._pending_lock:
             self._pending.append(mine)
-            if self._leading:  # a leader is writing: it will take this batch in its next group
+            if self._leading:  # a leader is writing or gathering: it (or its heir) takes this batch
                 mine.signal = threading.Lock()
                 mine.signal.acquire()
+                if self._gather and len(self._pending) >= self._gather:
+                    self._queued.notify()
             else:
                 self._leading = True
         if mine.signal is not None:
@@ -122,43 +134,39 @@ class SQLiteEventStore(SqlReads, EventStore):
         return mine.result
 
     def _lead(self, mine: _Pending) -> None:
-        """Write every queued batch, group after group, until none is left or ``LEAD_ROUNDS``
-        groups are done; then hand the lead to the oldest caller still waiting. The leader's own
-        batch is in its first group, so it is answered by then."""
-        rounds = 0
-        while True:
-            group: list[_Pending] = []
-            try:
-                with self._lock:
-                    with self._pending_lock:
-                        group, self._pending = self._pending, []
-                    if group:
-                        self._commit_group(group)  # answers each of them (result or error)
-                self._notify_appended()
-            except BaseException:
-                self._step_down(group, mine, hand_over=True)
-                raise
-            rounds += 1
-            if self._step_down(group, mine, hand_over=rounds >= LEAD_ROUNDS):
-                return
+        """Gather, write and answer one group, then hand the lead to the oldest caller that queued
+        meanwhile (whose batch is in the next group), if any.
 
-    def _step_down(self, group: list[_Pending], mine: _Pending, hand_over: bool) -> bool:
-        """Wake the group's other callers; True when this caller leads no more."""
-        with self._pending_lock:
-            for pending in group:
-                if pending is not mine and pending.signal is not None:
-                    pending.signal.release()
-            if mine in self._pending:  # only when leading failed before taking it: it gives up
-                self._pending.remove(mine)
-            if not self._pending:
-                self._leading = False
-                return True
-            if not hand_over:
-                return False
-            heir = self._pending[0]  # a follower (it found a leader): it holds a signal
-            heir.lead = True
-            heir.signal.release()
-            return True
+        Gathering: when the last group had several callers, they are likely to queue again (a
+        busy service's workers): the leader waits for as many, but no longer than the last commit
+        took (what committing without them would cost: PostgreSQL's ``commit_delay`` idea)."""
+        group: list[_Pending] = []
+        try:
+            with self._pending_lock:
+                want, wait = self._last_group, min(self._commit_seconds, GATHER_MAX)
+                if len(self._pending) < want and wait > 0:
+                    self._gather = want
+                    self._queued.wait_for(lambda: len(self._pending) >= want, wait)
+                    self._gather = 0
+            with self._lock:  # batches queued while the writer is busy (a read) join this group
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit_group(group)  # answers each of them (result or error)
+            self._notify_appended()
+        finally:
+            with self._pending_lock:
+                self._last_group = max(len(group), 1)
+                for pending in group:
+                    if pending is not mine and pending.signal is not None:
+                        pending.signal.release()
+                if mine in self._pending:  # only when leading failed before taking it: it gives up
+                    self._pending.remove(mine)
+                if self._pending:
+                    heir = self._pending[0]  # it found a leader, so it holds a signal
+                    heir.lead = True
+                    heir.signal.release()
+                else:
+                    self._leading = False
 
     def _commit_group(self, group: list[_Pending]) -> None:
         """Write the queued batches in one transaction (caller holds the writer lock).
@@ -174,7 +182,9 @@ class SQLiteEventStore(SqlReads, EventStore):
             head = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0]
             if not self._fast_group(db, group, head + 1):
                 self._careful_group(db, group, head + 1)
+            started = time.perf_counter()
             db.execute("COMMIT")
+            self._commit_seconds = time.perf_counter() - started
         except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -197,6 +207,7 @@ class SQLiteEventStore(SqlReads, EventStore):
         streams = list(dict.fromkeys(stream for p in group for stream, events, _ in p.batches if events))
         tails = self._tails(db, streams) if streams else {}
         rows: list[tuple] = []
+        written: set[str] = set()  # event ids of the rows above
         for pending in group:
             mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
             out: list[Envelope] = []
@@ -207,20 +218,24 @@ class SQLiteEventStore(SqlReads, EventStore):
                         continue
                     version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
                     if expected != ANY and expected != version:
-                        raise _Retry  # a conflict, or the retry of a batch stored since
+                        raise _Stale(stream, expected, version)
                     new_rows, envelopes = chain_rows(stream, events, version, last_hash, position)
                     rows += new_rows
                     out += envelopes
                     position += len(new_rows)
                     mine[stream] = (new_rows[-1][3], new_rows[-1][13])
-            except _Retry:
-                return False
             except Exception as exc:  # this caller only (nothing of it is written)
                 del rows[len(rows) - (position - first):]
                 position = first
+                if isinstance(exc, _Stale):
+                    ids = [e.event_id for _, events, _ in pending.batches for e in events]
+                    if not written.isdisjoint(ids) or self._any_stored(db, ids):
+                        return False  # a retry: the careful path answers it with what is stored
+                    exc = exc.conflict
                 pending.result, pending.error = None, exc
                 continue
             tails.update(mine)
+            written.update(row[1] for row in rows[len(rows) - (position - first):])
             pending.result, pending.error = out, None
         if not rows:
             return True
@@ -233,6 +248,14 @@ class SQLiteEventStore(SqlReads, EventStore):
             return False
         db.execute("RELEASE fast")
         return True
+
+    def _any_stored(self, db, ids: list[str]) -> bool:
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start:start + ID_CHUNK]
+            if db.execute(f"SELECT 1 FROM events WHERE event_id IN ({','.join('?' * len(chunk))}) LIMIT 1",
+                          chunk).fetchone():
+                return True
+        return False
 
     def _careful_group(self, db, group: list[_Pending], position: int) -> None:
         """Each caller's batch on its own savepoint, retries recognised by their stored ids."""
