@@ -305,13 +305,20 @@ class Hasher:
         ``canonical_json(data)``."""
         positional = isinstance(position, int) and position > 0
         scheme = POSITIONAL if positional else UNPOSITIONED
-        f = _field_json
-        body = (f'{{"actor":{f(actor)},"causation_id":{f(causation_id)},"correlation_id":{f(correlation_id)},'
-                f'"data":{data_json},"event_id":{f(event_id)},"key_id":{self._key_id},'
-                f'"occurred_on":{f(occurred_on)},"org_unit_id":{f(org_unit_id)},'
-                f'"position":{f(position) if positional else "null"},"prev_hash":{f(prev_hash)},'
-                f'"recorded_at":{f(recorded_at)},"schema_version":{f(schema_version)},"scheme":"{scheme}",'
-                f'"stream":{f(stream)},"stream_version":{f(stream_version)},"type":{f(type_)}}}')
+        e, f = _encode_str, _field_json  # a str (nearly every field) straight to the C escaper
+        body = (f'{{"actor":{e(actor) if actor.__class__ is str else f(actor)},'
+                f'"causation_id":{e(causation_id) if causation_id.__class__ is str else f(causation_id)},'
+                f'"correlation_id":{e(correlation_id) if correlation_id.__class__ is str else f(correlation_id)},'
+                f'"data":{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)},'
+                f'"key_id":{self._key_id},'
+                f'"occurred_on":{e(occurred_on) if occurred_on.__class__ is str else f(occurred_on)},'
+                f'"org_unit_id":{e(org_unit_id) if org_unit_id.__class__ is str else f(org_unit_id)},'
+                f'"position":{f(position) if positional else "null"},'
+                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)},'
+                f'"recorded_at":{e(recorded_at) if recorded_at.__class__ is str else f(recorded_at)},'
+                f'"schema_version":{f(schema_version)},"scheme":"{scheme}",'
+                f'"stream":{e(stream) if stream.__class__ is str else f(stream)},'
+                f'"stream_version":{f(stream_version)},"type":{e(type_) if type_.__class__ is str else f(type_)}}}')
         inner = self._inner.copy()
         inner.update(body.encode("utf-8"))
         outer = self._outer.copy()

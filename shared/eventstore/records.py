@@ -37,16 +37,17 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
 
 
 def chain_rows(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
-               first_position: int) -> tuple[list[tuple], list[Envelope]]:
+               first_position: int, now: dt.datetime | None = None) -> tuple[list[tuple], list[Envelope]]:
     """What ``chain`` computes, as the SQL adapters need it: the INSERT parameters of each event
-    (``row_params`` of its fields, in ``COLUMNS`` order) and its envelope (``appended``)."""
-    return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False)
+    (``row_params`` of its fields, in ``COLUMNS`` order) and its envelope (``appended``). ``now``:
+    the recording time of events without one (a batch chained piece by piece passes one reading)."""
+    return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False, now=now)
 
 
-def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts):
+def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts, now=None):
     """One pass per event: the payload serialised once (for the hash body and the row alike), the
     hash body spliced by ``Hasher``, the envelope built from values already of the right type."""
-    now = utcnow()  # one clock reading (and one formatting) per batch
+    now = now or utcnow()  # one clock reading (and one formatting) per batch
     now_text = format_recorded_at(now)
     now_value = dt.datetime.fromisoformat(now_text[:-1] + "+00:00")  # as stored: microseconds, UTC
     hasher = Hasher() if hashed else None
