@@ -61,6 +61,11 @@ TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY strea
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+class _Stale(Exception):
+    """An optimistic append found a stream past the expected version: a conflict, or the retry of
+    a batch stored since (the careful append tells which)."""
+
+
 class _GreenConnection(psycopg.Connection):
     """psycopg waits in C (``wait_c``), which blocks eventlet's hub for the whole query.
 
@@ -192,27 +197,37 @@ class PostgresEventStore(SqlReads, EventStore):
         if not batches:
             return []
         def append(db):
+            if sum(len(events) for _, events, _ in batches) >= COPY_FROM:
+                try:  # optimistic: the unique index on event_id, not a lookup, catches a retry
+                    with db.transaction():
+                        return self._append_locked(db, batches, optimistic=True)
+                except (_Stale, psycopg.errors.UniqueViolation):
+                    pass  # a retry (or a conflict): nothing was kept; the careful way decides
             with db.transaction():  # rolls back on any exception, ConcurrencyError included
                 return self._append_locked(db, batches)
         out = self._retrying(append)
         self._notify_appended()
         return out
 
-    def _append_locked(self, db: psycopg.Connection, batches) -> list[Envelope]:
+    def _append_locked(self, db: psycopg.Connection, batches, optimistic: bool = False) -> list[Envelope]:
+        """``optimistic``: for big batches, no lookup of the ids (a stored one makes the insert
+        fail on the unique index) and no conflict raised here (``_Stale``): either way the caller
+        rolls back and comes again the careful way, which tells a retry from a conflict."""
         wanted = sum(len(events) for _, events, _ in batches)
         # One round trip (pipeline): reserve the positions, then read each stream's tail and any
         # already stored ids. The counter's row lock queues every other appender behind us until
         # commit, so these reads cannot be overtaken.
         with db.pipeline():
             reserve = db.execute(RESERVE, (wanted, wanted))
-            lookups = [(db.execute(STORED, ([e.event_id for e in events],)), db.execute(TAIL, (stream,)))
+            lookups = [(None if optimistic else db.execute(STORED, ([e.event_id for e in events],)),
+                        db.execute(TAIL, (stream,)))
                        for stream, events, _ in batches]
         head = reserve.fetchone()[0]
-        stored = [cur.fetchall() for cur, _ in lookups]
+        stored = [[] if cur is None else cur.fetchall() for cur, _ in lookups]
         fresh = sum(len(events) for (_, events, _), found in zip(batches, stored) if not found)
         if fresh >= COPY_FROM:
             with db.cursor().copy(COPY) as copy:
-                out, position = self._chain(batches, lookups, stored, head + 1, copy.write_row)
+                out, position = self._chain(batches, lookups, stored, head + 1, copy.write_row, optimistic)
         else:
             params: list[tuple] = []
             out, position = self._chain(batches, lookups, stored, head + 1, params.append)
@@ -223,7 +238,7 @@ class PostgresEventStore(SqlReads, EventStore):
         return out
 
     @staticmethod
-    def _chain(batches, lookups, stored, position: int, write) -> tuple[list[Envelope], int]:
+    def _chain(batches, lookups, stored, position: int, write, optimistic=False) -> tuple[list[Envelope], int]:
         """Chain each new batch and ``write`` its rows, ``CHAIN_PIECE`` events at a time: rows sent
         by COPY are taken in by the server while the next piece is hashed (two processes, two
         cores). Returns the envelopes in batch order and the next position."""
@@ -239,7 +254,7 @@ class PostgresEventStore(SqlReads, EventStore):
             last = tails.get(stream) or tail_cur.fetchone()
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
-                raise ConcurrencyError(stream, expected, version)
+                raise (_Stale if optimistic else ConcurrencyError)(stream, expected, version)
             for start in range(0, len(events), CHAIN_PIECE):
                 rows, envelopes = chain_rows(stream, events[start:start + CHAIN_PIECE], version, last_hash,
                                              position, now)

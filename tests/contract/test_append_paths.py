@@ -28,6 +28,7 @@ def write(store) -> list:
                         ("member-9", [at(330)], NO_STREAM),
                         ("import-2", [at(i) for i in range(331, 400)], 79)])
     again = store.append("import-1", [at(i) for i in range(250)], NO_STREAM)  # a retry: nothing new
+    assert store.append("import-1", [at(i) for i in range(250)], ANY) == again  # a retry without a check
     with pytest.raises(ConcurrencyError):
         store.append_batch([("member-9", [at(400)], NO_STREAM), ("import-3", [at(i) for i in range(401, 500)], ANY)])
     return [(e.position, e.hash) for e in again]
