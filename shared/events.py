@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from json.encoder import encode_basestring as _encode_str
 from typing import Any, Callable, ClassVar, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,7 +81,38 @@ def upcast(type_name: str, version: int, data: dict) -> tuple[int, dict]:
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept (hashes depend on it)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return _ENCODER.encode(value)
+
+
+def _canonical_fast(value: Any) -> str:
+    """``canonical_json(value)``, by orjson when the value holds only what orjson writes exactly as
+    ``json`` does (str, int, bool, None in dicts with str keys and lists); otherwise (floats, whose
+    exponent form differs; subclasses and enums; dates; ints beyond 64 bits, which orjson refuses)
+    by ``json`` itself. Same text for every value: tests/unit/spine/test_fast_hash.py proves it."""
+    if _orjson is not None and _plain(value):
+        try:
+            return _orjson.dumps(value, option=_SORT_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError: a too deep nesting or a too big int
+            pass
+    return _ENCODER.encode(value)
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _plain(item)):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if type(item) not in _SCALARS and not _plain(item):
+                return False
+        return True
+    return kind in _SCALARS
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _default(value: Any):
@@ -91,6 +123,16 @@ def _default(value: Any):
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+#: what ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+#: default=_default)`` builds on every call, built once (the same encoder: the same text)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+try:
+    import orjson as _orjson
+    _SORT_KEYS = _orjson.OPT_SORT_KEYS
+except ImportError:  # pragma: no cover
+    _orjson = None
 
 
 def derived_event_id(*parts: Any) -> str:
@@ -234,6 +276,78 @@ def event_hash(fields: dict, key=None) -> str:
     body = _hash_body({**fields, "position": position if positional else None, "scheme": scheme,
                        "key_id": key.id}, HASHED_FIELDS)
     return f"{scheme}:{key.id}:{hmac.new(key.secret, body, hashlib.sha256).hexdigest()}"
+
+
+class Hasher:
+    """``event_hash`` for many events under one key, without a fields dict per event: the payload
+    arrives already serialised (``data_json``, the text that is also stored), the other fields are
+    spliced into the body in its sorted-key order, and the HMAC starts from the key's precomputed
+    pads. The body bytes are exactly ``_hash_body``'s (tests/unit/spine/test_fast_hash.py)."""
+
+    __slots__ = ("key", "_key_id", "_inner", "_outer")
+
+    def __init__(self, key=None) -> None:
+        if key is None:
+            from shared.keys import keyring
+            key = keyring().current
+        self.key = key
+        self._key_id = _field_json(key.id)
+        secret = key.secret
+        if len(secret) > _SHA256_BLOCK:  # RFC 2104: a long key is hashed first (as hmac.new does)
+            secret = hashlib.sha256(secret).digest()
+        secret = secret.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(secret.translate(hmac.trans_36))
+        self._outer = hashlib.sha256(secret.translate(hmac.trans_5C))
+
+    def __call__(self, event_id, type_, schema_version, stream, stream_version, occurred_on, recorded_at,
+                 org_unit_id, actor, correlation_id, causation_id, data_json: str, prev_hash, position) -> str:
+        """THE hash (``event_hash``) of the event with these fields; ``data_json`` is
+        ``canonical_json(data)``."""
+        positional = isinstance(position, int) and position > 0
+        scheme = POSITIONAL if positional else UNPOSITIONED
+        e, f = _encode_str, _field_json  # a str (nearly every field) straight to the C escaper
+        body = (f'{{"actor":{e(actor) if actor.__class__ is str else f(actor)},'
+                f'"causation_id":{e(causation_id) if causation_id.__class__ is str else f(causation_id)},'
+                f'"correlation_id":{e(correlation_id) if correlation_id.__class__ is str else f(correlation_id)},'
+                f'"data":{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)},'
+                f'"key_id":{self._key_id},'
+                f'"occurred_on":{e(occurred_on) if occurred_on.__class__ is str else f(occurred_on)},'
+                f'"org_unit_id":{e(org_unit_id) if org_unit_id.__class__ is str else f(org_unit_id)},'
+                f'"position":{f(position) if positional else "null"},'
+                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)},'
+                f'"recorded_at":{e(recorded_at) if recorded_at.__class__ is str else f(recorded_at)},'
+                f'"schema_version":{f(schema_version)},"scheme":"{scheme}",'
+                f'"stream":{e(stream) if stream.__class__ is str else f(stream)},'
+                f'"stream_version":{f(stream_version)},"type":{e(type_) if type_.__class__ is str else f(type_)}}}')
+        inner = self._inner.copy()
+        inner.update(body.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return f"{scheme}:{self.key.id}:{outer.hexdigest()}"
+
+
+_SHA256_BLOCK = 64
+#: the order ``Hasher`` writes the fields in: canonical JSON sorts the keys
+assert tuple(sorted(HASHED_FIELDS)) == (
+    "actor", "causation_id", "correlation_id", "data", "event_id", "key_id", "occurred_on", "org_unit_id",
+    "position", "prev_hash", "recorded_at", "schema_version", "scheme", "stream", "stream_version", "type")
+assert POSITIONAL.isalnum() and UNPOSITIONED.isalnum()  # spliced in as they are
+
+
+def _field_json(value: Any) -> str:
+    """One top-level field of the hash body as ``_hash_body`` writes it (dates as text)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if isinstance(value, dt.datetime):
+        value = format_recorded_at(value)
+    elif isinstance(value, dt.date):
+        value = value.isoformat()
+    return _ENCODER.encode(value)
 
 
 def is_legacy(hash_value: str) -> bool:

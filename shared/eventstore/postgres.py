@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import waiting
 
-from shared.events import Envelope, NewEvent
+from shared.events import Envelope, NewEvent, utcnow
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, SELECT, SqlReads, appended, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -52,11 +52,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position BIGINT N
 COPY = f"COPY events ({', '.join(COLUMNS)}) FROM STDIN"
 #: from this many rows a batch is sent by COPY (one stream of rows) instead of one INSERT per row
 COPY_FROM = 64
+#: events chained (hashed) at a time while COPY streams the rows before them to the server
+CHAIN_PIECE = 100
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 RESERVE = "UPDATE log_head SET position = position + %s RETURNING position - %s"
 STORED = SELECT + " WHERE event_id = ANY(%s) ORDER BY position"
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class _Stale(Exception):
+    """An optimistic append found a stream past the expected version: a conflict, or the retry of
+    a batch stored since (the careful append tells which)."""
 
 
 class _GreenConnection(psycopg.Connection):
@@ -190,51 +197,74 @@ class PostgresEventStore(SqlReads, EventStore):
         if not batches:
             return []
         def append(db):
+            if sum(len(events) for _, events, _ in batches) >= COPY_FROM:
+                try:  # optimistic: the unique index on event_id, not a lookup, catches a retry
+                    with db.transaction():
+                        return self._append_locked(db, batches, optimistic=True)
+                except (_Stale, psycopg.errors.UniqueViolation):
+                    pass  # a retry (or a conflict): nothing was kept; the careful way decides
             with db.transaction():  # rolls back on any exception, ConcurrencyError included
                 return self._append_locked(db, batches)
         out = self._retrying(append)
         self._notify_appended()
         return out
 
-    def _append_locked(self, db: psycopg.Connection, batches) -> list[Envelope]:
+    def _append_locked(self, db: psycopg.Connection, batches, optimistic: bool = False) -> list[Envelope]:
+        """``optimistic``: for big batches, no lookup of the ids (a stored one makes the insert
+        fail on the unique index) and no conflict raised here (``_Stale``): either way the caller
+        rolls back and comes again the careful way, which tells a retry from a conflict."""
         wanted = sum(len(events) for _, events, _ in batches)
         # One round trip (pipeline): reserve the positions, then read each stream's tail and any
         # already stored ids. The counter's row lock queues every other appender behind us until
         # commit, so these reads cannot be overtaken.
         with db.pipeline():
             reserve = db.execute(RESERVE, (wanted, wanted))
-            lookups = [(db.execute(STORED, ([e.event_id for e in events],)), db.execute(TAIL, (stream,)))
+            lookups = [(None if optimistic else db.execute(STORED, ([e.event_id for e in events],)),
+                        db.execute(TAIL, (stream,)))
                        for stream, events, _ in batches]
         head = reserve.fetchone()[0]
-        position = head + 1
+        stored = [[] if cur is None else cur.fetchall() for cur, _ in lookups]
+        fresh = sum(len(events) for (_, events, _), found in zip(batches, stored) if not found)
+        if fresh >= COPY_FROM:
+            with db.cursor().copy(COPY) as copy:
+                out, position = self._chain(batches, lookups, stored, head + 1, copy.write_row, optimistic)
+        else:
+            params: list[tuple] = []
+            out, position = self._chain(batches, lookups, stored, head + 1, params.append)
+            if params:
+                db.cursor().executemany(INSERT, params)
+        if position - 1 != head + wanted:  # some entries were retries: give their numbers back
+            db.execute("UPDATE log_head SET position = %s", (position - 1,))
+        return out
+
+    @staticmethod
+    def _chain(batches, lookups, stored, position: int, write, optimistic=False) -> tuple[list[Envelope], int]:
+        """Chain each new batch and ``write`` its rows, ``CHAIN_PIECE`` events at a time: rows sent
+        by COPY are taken in by the server while the next piece is hashed (two processes, two
+        cores). Returns the envelopes in batch order and the next position."""
         tails: dict[str, tuple[int, str]] = {}  # streams written earlier in this very batch
         out: list[Envelope] = []
-        params: list[tuple] = []
-        for (stream, events, expected), (stored_cur, tail_cur) in zip(batches, lookups):
-            stored = stored_cur.fetchall()
-            if stored:
-                if len(stored) != len(events):
+        now = utcnow()  # one recording time for the whole batch
+        for (stream, events, expected), (_, tail_cur), found in zip(batches, lookups, stored):
+            if found:
+                if len(found) != len(events):
                     raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
-                out.extend(envelope(r) for r in stored)
+                out.extend(envelope(r) for r in found)
                 continue
             last = tails.get(stream) or tail_cur.fetchone()
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
-                raise ConcurrencyError(stream, expected, version)
-            rows = chain(stream, events, version, last_hash, position)
-            params += [row_params(r) for r in rows]
-            out.extend(appended(r) for r in rows)
-            tails[stream] = (rows[-1]["stream_version"], rows[-1]["hash"])
-            position += len(rows)
-        if len(params) >= COPY_FROM:
-            with db.cursor().copy(COPY) as copy:
-                for row in params:
-                    copy.write_row(row)
-        elif params:
-            db.cursor().executemany(INSERT, params)
-        if position - 1 != head + wanted:  # some entries were retries: give their numbers back
-            db.execute("UPDATE log_head SET position = %s", (position - 1,))
-        return out
+                raise (_Stale if optimistic else ConcurrencyError)(stream, expected, version)
+            for start in range(0, len(events), CHAIN_PIECE):
+                rows, envelopes = chain_rows(stream, events[start:start + CHAIN_PIECE], version, last_hash,
+                                             position, now)
+                for row in rows:
+                    write(row)
+                out += envelopes
+                position += len(rows)
+                version, last_hash = rows[-1][3], rows[-1][13]
+            tails[stream] = (version, last_hash)
+        return out, position
 
     # -- reading ---------------------------------------------------------------------
     def _query(self, sql: str, params: tuple = ()) -> list:

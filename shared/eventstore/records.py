@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     _loads = json.loads
 from typing import Iterator, Sequence
 
-from shared.events import (Envelope, GENESIS_HASH, NewEvent, StoredTime, canonical_json, event_hash,
+from shared.events import (Envelope, GENESIS_HASH, Hasher, NewEvent, StoredTime, _canonical_fast, canonical_json,
                            format_recorded_at, utcnow)
 
 COLUMNS = ("position", "event_id", "stream", "stream_version", "type", "schema_version",
@@ -30,25 +30,65 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
 
     ``first_position`` 0 means the engine assigns positions after the write (KurrentDB): the
     hash then leaves the position out. ``hashed=False`` leaves the hash empty: for events
-    buffered in memory, which the store chains (and hashes) again when they are written."""
-    now = format_recorded_at(utcnow())  # one clock reading (and one formatting) per batch
-    prev = last_hash or GENESIS_HASH
-    rows = []
-    for i, ev in enumerate(events):
-        fields = {
-            "event_id": ev.event_id, "type": ev.type, "schema_version": ev.schema_version,
-            "stream": stream, "stream_version": last_version + 1 + i,
-            "occurred_on": ev.occurred_on.isoformat(), "recorded_at": format_recorded_at(ev.recorded_at) if ev.recorded_at else now,
-            "org_unit_id": ev.org_unit_id, "actor": ev.actor,
-            "correlation_id": ev.correlation_id, "causation_id": ev.causation_id,
-            "data": ev.data, "prev_hash": prev,
-            "position": first_position + i if first_position > 0 else None,
-        }
-        fields["hash"] = event_hash(fields) if hashed else UNHASHED
-        fields["position"] = first_position + i
-        prev = fields["hash"]
-        rows.append(fields)
+    buffered in memory, which the store chains (and hashes) again when they are written.
+    Each field dict also carries ``data_json``, the payload serialised once (``canonical_json``)."""
+    rows, _ = _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts=True)
     return rows
+
+
+def chain_rows(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
+               first_position: int, now: dt.datetime | None = None) -> tuple[list[tuple], list[Envelope]]:
+    """What ``chain`` computes, as the SQL adapters need it: the INSERT parameters of each event
+    (``row_params`` of its fields, in ``COLUMNS`` order) and its envelope (``appended``). ``now``:
+    the recording time of events without one (a batch chained piece by piece passes one reading)."""
+    return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False, now=now)
+
+
+def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts, now=None):
+    """One pass per event: the payload serialised once (for the hash body and the row alike), the
+    hash body spliced by ``Hasher``, the envelope built from values already of the right type."""
+    now = now or utcnow()  # one clock reading (and one formatting) per batch
+    now_text = format_recorded_at(now)
+    now_value = dt.datetime.fromisoformat(now_text[:-1] + "+00:00")  # as stored: microseconds, UTC
+    hasher = Hasher() if hashed else None
+    prev = last_hash or GENESIS_HASH
+    version = last_version
+    rows: list = []
+    envelopes: list = []
+    for i, ev in enumerate(events):
+        version += 1
+        position = first_position + i if first_position > 0 else None
+        data = ev.data
+        data_json = _canonical_fast(data)
+        occurred_on = ev.occurred_on
+        on_text = occurred_on.isoformat()
+        if ev.recorded_at is None:
+            rec_text, rec_value = now_text, now_value
+        else:
+            rec_text = format_recorded_at(ev.recorded_at)
+            rec_value = dt.datetime.fromisoformat(rec_text[:-1] + "+00:00")
+        event_id, type_, schema_version = ev.event_id, ev.type, ev.schema_version
+        unit, actor, correlation, causation = ev.org_unit_id, ev.actor, ev.correlation_id, ev.causation_id
+        hash_ = hasher(event_id, type_, schema_version, stream, version, on_text, rec_text, unit, actor,
+                       correlation, causation, data_json, prev, position) if hashed else UNHASHED
+        position = first_position + i
+        if as_dicts:
+            rows.append({
+                "event_id": event_id, "type": type_, "schema_version": schema_version, "stream": stream,
+                "stream_version": version, "occurred_on": on_text, "recorded_at": rec_text,
+                "org_unit_id": unit, "actor": actor, "correlation_id": correlation, "causation_id": causation,
+                "data": data, "prev_hash": prev, "position": position, "hash": hash_, "data_json": data_json})
+        else:
+            rows.append((position, event_id, stream, version, type_, schema_version, on_text, rec_text, unit,
+                         actor, correlation, causation, data_json, hash_, prev))
+            envelopes.append(_construct({
+                "event_id": event_id, "type": type_, "schema_version": schema_version, "stream": stream,
+                "stream_version": version, "position": position,
+                "occurred_on": occurred_on if type(occurred_on) is dt.date else dt.date.fromisoformat(on_text),
+                "recorded_at": rec_value, "org_unit_id": unit, "actor": actor, "correlation_id": correlation,
+                "causation_id": causation, "data": data, "hash": hash_, "prev_hash": prev, "source": None}))
+        prev = hash_
+    return rows, envelopes
 
 
 #: the hash of a buffered event not written yet (``chain(hashed=False)``)
@@ -56,16 +96,18 @@ UNHASHED = ""
 
 
 def row_params(fields: dict) -> tuple:
-    """The INSERT parameters of a chained event; the payload is serialised here, once per row."""
+    """The INSERT parameters of a chained event; the payload serialised by ``chain`` is reused."""
     f = fields  # spelled out (not a loop over COLUMNS): this runs once per appended event
+    data_json = f.get("data_json")
     return (f["position"], f["event_id"], f["stream"], f["stream_version"], f["type"], f["schema_version"],
             f["occurred_on"], f["recorded_at"], f["org_unit_id"], f["actor"], f["correlation_id"],
-            f["causation_id"], canonical_json(f["data"]), f["hash"], f["prev_hash"])
+            f["causation_id"], canonical_json(f["data"]) if data_json is None else data_json, f["hash"],
+            f["prev_hash"])
 
 
 assert COLUMNS == ("position", "event_id", "stream", "stream_version", "type", "schema_version", "occurred_on",
                    "recorded_at", "org_unit_id", "actor", "correlation_id", "causation_id", "data", "hash",
-                   "prev_hash"), "row_params and decode spell the columns out in this order"
+                   "prev_hash"), "row_params, chain_rows and decode spell the columns out in this order"
 
 
 def appended(fields: dict) -> Envelope:

@@ -3,36 +3,63 @@
 One writer at a time (BEGIN IMMEDIATE), so positions are max+1 and never have gaps.
 
 Group commit: appends made at the same time by several threads of one process share one
-transaction. Each caller queues its batch and waits for the writer lock; whoever gets it writes
-every queued batch, each under its own savepoint (one batch's conflict does not undo another's),
-commits once, and answers them all. A caller whose batch was written by another returns at
-once. Nobody is answered before the commit, so nothing is reported stored that could be lost.
+transaction. Each caller queues its batch; the first, finding nobody writing, leads: it takes
+every queued batch, writes them (each all-or-nothing on its own: one batch's conflict does not
+undo another's), commits once, then wakes their callers, and goes on with what queued meanwhile
+(a few groups at most, then it hands the lead to the oldest waiting caller). The others just wait
+for their answer. Nobody is answered before the commit, so nothing is reported stored that could
+be lost.
 
 ``synchronous`` is SQLite's durability setting: NORMAL (default; a power cut may lose the last
 commits, never corrupt), or FULL (each commit synced to disk), chosen with ``?synchronous=full``.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
-from shared.eventstore.records import COLUMNS, SELECT, SqlReads, appended, chain, envelope, row_params
+from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+#: event ids looked up per statement (under SQLite's bound-parameter limit)
+ID_CHUNK = 500
 
 
 class _Pending:
-    """One caller's batch waiting for a group commit."""
+    """One caller's batch waiting for a group commit; ``signal`` is held until it is answered
+    (or until the leader hands this caller the lead: ``lead``)."""
 
-    __slots__ = ("batches", "done", "result", "error")
+    __slots__ = ("batches", "result", "error", "signal", "lead")
 
     def __init__(self, batches) -> None:
-        self.batches, self.done, self.result, self.error = batches, False, None, None
+        self.batches, self.result, self.error, self.signal, self.lead = batches, None, None, None, False
+
+
+class _Stale(Exception):
+    """A batch's expected version is not the stream's: a conflict, unless its events are stored
+    already (the retry of a batch written since, which is answered with what is stored)."""
+
+    def __init__(self, stream: str, expected: int, actual: int):
+        super().__init__(stream, expected, actual)
+        self.conflict = ConcurrencyError(stream, expected, actual)
+
+
+#: the last version and hash of each stream named in a JSON array (one statement for a whole group)
+TAILS = """SELECT s.value,
+  (SELECT stream_version FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1),
+  (SELECT hash FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1)
+FROM json_each(?) AS s"""
+TAIL = "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"
+#: the longest a leader waits for the callers of the previous group to queue again (seconds); it
+#: waits no longer than the last commit took, so only where commits are slow (FULL) is it felt
+GATHER_MAX = 0.002
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -69,6 +96,11 @@ class SQLiteEventStore(SqlReads, EventStore):
         self.synchronous = synchronous
         self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
+        self._queued = threading.Condition(self._pending_lock)  # a leader gathering is woken by it
+        self._leading = False  # a caller is writing queued batches (the group commit's leader)
+        self._last_group = 1  # callers in the last group
+        self._gather = 0  # how many queued callers a gathering leader waits for (0: none waits)
+        self._commit_seconds = 0.0  # how long the last COMMIT took
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -76,54 +108,166 @@ class SQLiteEventStore(SqlReads, EventStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(SCHEMA)
+        try:
+            self._json_each = self._db.execute("SELECT value FROM json_each('[1]')").fetchall() == [(1,)]
+        except sqlite3.OperationalError:  # an SQLite built without JSON: one tail query per stream
+            self._json_each = False
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         mine = _Pending(batches)
         with self._pending_lock:
             self._pending.append(mine)
-        with self._lock:
-            if not mine.done:  # nobody wrote it while we waited for the lock: write every queued batch
-                with self._pending_lock:
-                    group, self._pending = self._pending, []
-                self._commit_group(group)
+            if self._leading:  # a leader is writing or gathering: it (or its heir) takes this batch
+                mine.signal = threading.Lock()
+                mine.signal.acquire()
+                if self._gather and len(self._pending) >= self._gather:
+                    self._queued.notify()
+            else:
+                self._leading = True
+        if mine.signal is not None:
+            mine.signal.acquire()  # released once answered, or to hand this caller the lead
+        if mine.signal is None or mine.lead:
+            self._lead(mine)
         if mine.error is not None:
             raise mine.error
-        self._notify_appended()
         return mine.result
 
+    def _lead(self, mine: _Pending) -> None:
+        """Gather, write and answer one group, then hand the lead to the oldest caller that queued
+        meanwhile (whose batch is in the next group), if any.
+
+        Gathering: when the last group had several callers, they are likely to queue again (a
+        busy service's workers): the leader waits for as many, but no longer than the last commit
+        took (what committing without them would cost: PostgreSQL's ``commit_delay`` idea)."""
+        group: list[_Pending] = []
+        try:
+            with self._pending_lock:
+                want, wait = self._last_group, min(self._commit_seconds, GATHER_MAX)
+                if len(self._pending) < want and wait > 0:
+                    self._gather = want
+                    self._queued.wait_for(lambda: len(self._pending) >= want, wait)
+                    self._gather = 0
+            with self._lock:  # batches queued while the writer is busy (a read) join this group
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit_group(group)  # answers each of them (result or error)
+            self._notify_appended()
+        finally:
+            with self._pending_lock:
+                self._last_group = max(len(group), 1)
+                for pending in group:
+                    if pending is not mine and pending.signal is not None:
+                        pending.signal.release()
+                if mine in self._pending:  # only when leading failed before taking it: it gives up
+                    self._pending.remove(mine)
+                if self._pending:
+                    heir = self._pending[0]  # it found a leader, so it holds a signal
+                    heir.lead = True
+                    heir.signal.release()
+                else:
+                    self._leading = False
+
     def _commit_group(self, group: list[_Pending]) -> None:
-        """Write the queued batches in one transaction (caller holds the writer lock)."""
+        """Write the queued batches in one transaction (caller holds the writer lock).
+
+        The fast path reads every stream's tail in one statement, chains the events in memory
+        (a batch that fails leaves no row and takes no position) and inserts the rows of the whole
+        group with one ``executemany``. Whatever it cannot settle (an event id already stored: a
+        retry, or a partial one) makes it give way to the careful path, batch by batch under
+        savepoints, in the same transaction."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
-            position = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0] + 1
-            if len(group) == 1:
-                group[0].result, _ = self._append_locked(db, group[0].batches, position)
-            else:
-                for pending in group:
-                    # One event in one stream fails before it writes, or in its one INSERT (which
-                    # SQLite undoes alone): no savepoint needed. Anything bigger gets one.
-                    single = len(pending.batches) == 1 and len(pending.batches[0][1]) == 1
-                    if not single:
-                        db.execute("SAVEPOINT one")
-                    try:
-                        pending.result, position = self._append_locked(db, pending.batches, position)
-                    except Exception as exc:  # this batch only: the others stay (and so does the position)
-                        if not single:
-                            db.execute("ROLLBACK TO one")
-                        pending.error = exc
-                    if not single:
-                        db.execute("RELEASE one")
+            head = db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()[0]
+            if not self._fast_group(db, group, head + 1):
+                self._careful_group(db, group, head + 1)
+            started = time.perf_counter()
             db.execute("COMMIT")
+            self._commit_seconds = time.perf_counter() - started
         except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             for pending in group:
                 pending.result, pending.error = None, exc
-        finally:
-            for pending in group:
-                pending.done = True
+
+    def _tails(self, db, streams: list[str]) -> dict[str, tuple[int, str]]:
+        if self._json_each:
+            rows = db.execute(TAILS, (json.dumps(streams, ensure_ascii=False),)).fetchall()
+            return {name: (version, hash_) for name, version, hash_ in rows if version is not None}
+        tails = {}
+        for name in streams:
+            last = db.execute(TAIL, (name,)).fetchone()
+            if last:
+                tails[name] = (last[0], last[1])
+        return tails
+
+    def _fast_group(self, db, group: list[_Pending], position: int) -> bool:
+        """The group written the fast way, or False (nothing written) when the careful path must."""
+        streams = list(dict.fromkeys(stream for p in group for stream, events, _ in p.batches if events))
+        tails = self._tails(db, streams) if streams else {}
+        rows: list[tuple] = []
+        written: set[str] = set()  # event ids of the rows above
+        for pending in group:
+            mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
+            out: list[Envelope] = []
+            first = position
+            try:
+                for stream, events, expected in pending.batches:
+                    if not events:
+                        continue
+                    version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
+                    if expected != ANY and expected != version:
+                        raise _Stale(stream, expected, version)
+                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position)
+                    rows += new_rows
+                    out += envelopes
+                    position += len(new_rows)
+                    mine[stream] = (new_rows[-1][3], new_rows[-1][13])
+            except Exception as exc:  # this caller only (nothing of it is written)
+                del rows[len(rows) - (position - first):]
+                position = first
+                if isinstance(exc, _Stale):
+                    ids = [e.event_id for _, events, _ in pending.batches for e in events]
+                    if not written.isdisjoint(ids) or self._any_stored(db, ids):
+                        return False  # a retry: the careful path answers it with what is stored
+                    exc = exc.conflict
+                pending.result, pending.error = None, exc
+                continue
+            tails.update(mine)
+            written.update(row[1] for row in rows[len(rows) - (position - first):])
+            pending.result, pending.error = out, None
+        if not rows:
+            return True
+        db.execute("SAVEPOINT fast")
+        try:
+            db.executemany(INSERT, rows)
+        except sqlite3.IntegrityError:  # an event id stored already (a retry): the careful path decides
+            db.execute("ROLLBACK TO fast")
+            db.execute("RELEASE fast")
+            return False
+        db.execute("RELEASE fast")
+        return True
+
+    def _any_stored(self, db, ids: list[str]) -> bool:
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start:start + ID_CHUNK]
+            if db.execute(f"SELECT 1 FROM events WHERE event_id IN ({','.join('?' * len(chunk))}) LIMIT 1",
+                          chunk).fetchone():
+                return True
+        return False
+
+    def _careful_group(self, db, group: list[_Pending], position: int) -> None:
+        """Each caller's batch on its own savepoint, retries recognised by their stored ids."""
+        for pending in group:
+            db.execute("SAVEPOINT one")
+            try:
+                pending.result, position = self._append_locked(db, pending.batches, position)
+                pending.error = None
+            except Exception as exc:  # this batch only: the others stay (and so does the position)
+                db.execute("ROLLBACK TO one")
+                pending.result, pending.error = None, exc
+            db.execute("RELEASE one")
 
     def _append_locked(self, db, batches, position: int) -> tuple[list[Envelope], int]:
         """Write the batches from global ``position`` on; their envelopes and the next position."""
@@ -132,26 +276,23 @@ class SQLiteEventStore(SqlReads, EventStore):
             if not events:
                 continue
             ids = [e.event_id for e in events]
-            marks = ",".join("?" * len(ids))
-            stored = db.execute(f"{SELECT} WHERE event_id IN ({marks}) ORDER BY position", ids).fetchall()
+            stored = []
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start:start + ID_CHUNK]
+                stored += db.execute(f"{SELECT} WHERE event_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
             if stored:
                 if len(stored) != len(ids):
                     raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
-                out.extend(envelope(r) for r in stored)
+                out.extend(envelope(r) for r in sorted(stored))
                 continue
-            last = db.execute(
-                "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1",
-                (stream,)).fetchone()
+            last = db.execute(TAIL, (stream,)).fetchone()
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
                 raise ConcurrencyError(stream, expected, version)
-            rows = chain(stream, events, version, last_hash, position)
-            if len(rows) == 1:
-                db.execute(INSERT, row_params(rows[0]))
-            else:
-                db.executemany(INSERT, [row_params(r) for r in rows])
+            rows, envelopes = chain_rows(stream, events, version, last_hash, position)
+            db.executemany(INSERT, rows)
             position += len(rows)
-            out.extend(appended(r) for r in rows)
+            out.extend(envelopes)
         return out, position
 
     # -- reading ---------------------------------------------------------------------

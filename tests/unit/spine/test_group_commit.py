@@ -90,3 +90,69 @@ def test_synchronous_setting_is_checked_and_taken_from_the_url(tmp_path):
     default = open_store(f"sqlite:///{tmp_path}/z.db")
     assert default._db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     default.close()
+
+
+def at(i: int, event_id: str) -> NewEvent:
+    """An event with its recording time given, so two stores can hold the very same rows."""
+    return NewEvent(type="test.appended", data={"i": i, "note": "Hoàn thành tốt", "n": None}, event_id=event_id,
+                    occurred_on=dt.date(2024, 5, 1), recorded_at=dt.datetime(2024, 5, 1, 8, i % 60, tzinfo=dt.timezone.utc),
+                    org_unit_id="chi-bo-1", actor="u1")
+
+
+def workload(store: SQLiteEventStore) -> list:
+    """One group mixing everything a group can hold; then its answers, as text."""
+    store.append("taken", [at(0, "t-0")], NO_STREAM)
+    store.append("retried", [at(1, "r-1"), at(2, "r-2")], NO_STREAM)
+    answers = queued_while_busy(store, [
+        lambda: store.append("a", [at(10, "a-10")], NO_STREAM),
+        lambda: store.append("taken", [at(11, "t-11")], NO_STREAM),  # conflict
+        lambda: store.append_batch([("b", [at(12, "b-12"), at(13, "b-13")], NO_STREAM),
+                                    ("taken", [at(14, "t-14")], NO_STREAM)]),  # conflict in its 2nd stream
+        lambda: store.append_batch([("c", [at(20, "c-20")], NO_STREAM), ("d", [at(21, "d-21")], NO_STREAM),
+                                    ("c", [at(22, "c-22"), at(23, "c-23")], 0)]),  # a stream twice
+        lambda: store.append("a", [at(15, "a-15")], 0),  # after the first call, in the same group
+        lambda: store.append("e", [at(30, "e-30")], -2),  # ANY
+    ])
+    return [[(e.position, e.hash) for e in a] if isinstance(a, list) else type(a).__name__ for a in answers]
+
+
+def rows(store: SQLiteEventStore) -> list:
+    return store._db.execute("SELECT * FROM events ORDER BY position").fetchall()
+
+
+def test_the_fast_group_writes_the_rows_the_careful_path_writes(tmp_path, monkeypatch):
+    fast = SQLiteEventStore(tmp_path / "fast.db")
+    careful_groups = []
+    monkeypatch.setattr(fast, "_careful_group", lambda db, group, position: careful_groups.append(group))
+    fast_answers = workload(fast)
+    assert careful_groups == []  # conflicts included, the fast path wrote it all
+    careful = SQLiteEventStore(tmp_path / "careful.db")
+    monkeypatch.setattr(careful, "_fast_group", lambda db, group, position: False)  # the careful path only
+    careful_answers = workload(careful)
+    assert fast_answers == careful_answers
+    assert fast_answers[1] == fast_answers[2] == "ConcurrencyError"
+    assert rows(fast) == rows(careful) and len(rows(fast)) == 10
+    assert [e.stream_version for e in fast.read_stream("c")] == [0, 1, 2]
+    from shared.integrity import verify_stores  # the store's verifier accepts what the fast path wrote
+    assert verify_stores({"members": fast})["ok"]
+    fast.close()
+    careful.close()
+
+
+def test_a_retry_in_a_group_is_answered_with_what_is_stored(tmp_path):
+    store = SQLiteEventStore(tmp_path / "events.db")
+    first = store.append("a", [at(1, "x-1"), at(2, "x-2")], NO_STREAM)
+    b, retry = queued_while_busy(store, [
+        lambda: store.append("b", [at(3, "y-3")], NO_STREAM),
+        lambda: store.append("a", [at(1, "x-1"), at(2, "x-2")], NO_STREAM),  # its expected version is stale now
+    ])
+    assert retry == first and [x.position for x in b] == [3]
+    moved, d, e = queued_while_busy(store, [
+        lambda: store.append("c", [at(1, "x-1")], -2),  # an id stored under another stream, with ANY
+        lambda: store.append("d", [at(4, "z-4")], -2),
+        lambda: store.append("e", [at(4, "z-4")], -2),  # the same new id twice in one group
+    ])
+    assert moved == first[:1]
+    assert [x.stream for x in d] == ["d"] and e == d and [x.position for x in d] == [4]
+    assert store.head_position() == 4
+    store.close()

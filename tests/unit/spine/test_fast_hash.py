@@ -1,0 +1,173 @@
+"""The fast append path writes exactly the bytes the simple one did: the payload text
+(``_canonical_fast`` against ``json.dumps``, orjson or not), the hash body (``Hasher`` against
+``_hash_body``) and so every stored hash, for any payload a caller can hand in."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from shared.events import (HASHED_FIELDS, Hasher, NewEvent, _canonical_fast, _default, _hash_body, canonical_json,
+                           event_hash)
+from shared.eventstore.records import appended, chain, chain_rows, row_params
+from shared.keys import Key
+
+
+def reference_json(value) -> str:
+    """canonical_json as it was written before the fast path: ``json.dumps`` on each call."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def reference_hash(fields: dict, key: Key) -> str:
+    """event_hash as it was written before: the body by ``_hash_body``, HMAC by ``hmac.new``."""
+    position = fields.get("position")
+    positional = isinstance(position, int) and position > 0
+    scheme = "hp" if positional else "h"
+    body = json.dumps({name: ({**fields, "position": position if positional else None, "scheme": scheme,
+                               "key_id": key.id}).get(name) for name in HASHED_FIELDS},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return f"{scheme}:{key.id}:{hmac.new(key.secret, body, hashlib.sha256).hexdigest()}"
+
+
+# Vietnamese letters, every control character, quotes, backslashes, astral and private-use
+# characters, the line and paragraph separators, and keys that sort differently in UTF-16
+text = st.text(alphabet=st.one_of(
+    st.sampled_from("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐ Tây Ninh \"\\/\u2028\u2029\ufeff\ud7ff\ue000\uffff😀𝄞"),
+    st.characters(max_codepoint=0x1f), st.characters(blacklist_categories=("Cs",))), max_size=12)
+scalars = st.one_of(
+    st.none(), st.booleans(), text,
+    st.integers(min_value=-2 ** 70, max_value=2 ** 70),  # beyond 64 bits: orjson refuses, json writes them
+    st.floats(allow_nan=True, allow_infinity=True),  # exponent forms differ between the two writers
+    st.sampled_from([1e16, 1e-5, 1e-7, 5e-324, -0.0, 1.0, 1e22, 123456789012345678.0]))
+payloads = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=5)), max_leaves=25)
+
+
+class Colour(str, enum.Enum):
+    RED = "đỏ"
+
+
+class Rank(enum.IntEnum):
+    ONE = 1
+
+
+@given(st.dictionaries(text, payloads, max_size=6))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@example({"note": "Hoàn thành tốt", "year": 2024, "nested": [{"b": 1, "a": [None, True]}], "n": 2 ** 64})
+@example({"\ud7ff": 1, "\ue000": 2, "😀": 3, "\uffff": 4, "a": 1.5e300, "b": float("nan")})
+@example({"enum": Colour.RED, "int": Rank.ONE, "when": dt.date(2024, 1, 2), "id": uuid.UUID(int=5)})
+@example({"int keys": {2: "b", 1: "a"}, "enum key": {Colour.RED: 1}, "tuple": (1, "ă"), "str subclass": Colour.RED})
+def test_the_payload_text_is_json_dumps_exactly(data):
+    assert outcome(_canonical_fast, data) == outcome(reference_json, data) == outcome(canonical_json, data)
+
+
+def outcome(write, value):
+    """The text written, or the kind of error raised (what reaches the caller)."""
+    try:
+        return write(value)
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+fields = st.fixed_dictionaries({
+    "event_id": text, "type": text, "schema_version": st.integers(-5, 2 ** 40), "stream": text,
+    "stream_version": st.integers(0, 2 ** 40), "occurred_on": text, "recorded_at": text,
+    "org_unit_id": st.none() | text, "actor": st.none() | text, "correlation_id": st.none() | text,
+    "causation_id": st.none() | text, "data": st.dictionaries(text, payloads, max_size=4), "prev_hash": text,
+    "position": st.none() | st.integers(-3, 2 ** 62)})
+keys = st.builds(Key, st.text(alphabet="abcdefk0123456789", min_size=1, max_size=12),
+                 st.binary(min_size=16, max_size=130))  # longer than a SHA-256 block too
+
+
+@given(fields, keys)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_the_hash_is_the_simple_paths_hash(f, key):
+    simple = reference_hash(f, key)
+    assert event_hash(f, key) == simple
+    fast = Hasher(key)(f["event_id"], f["type"], f["schema_version"], f["stream"], f["stream_version"],
+                       f["occurred_on"], f["recorded_at"], f["org_unit_id"], f["actor"], f["correlation_id"],
+                       f["causation_id"], canonical_json(f["data"]), f["prev_hash"], f["position"])
+    assert fast == simple
+
+
+def test_nesting_deeper_than_orjson_goes_falls_back_to_json():
+    deep: list = []
+    for _ in range(300):  # orjson stops at 255 levels
+        deep = [deep, {"b": "ă", "a": 1}]
+    assert _canonical_fast({"deep": deep}) == reference_json({"deep": deep})
+
+
+def test_a_payload_json_cannot_write_fails_alike():
+    for bad in ({"x": {1, 2}}, {"x": object()}, {"surrogate": "\ud800"}):
+        with pytest.raises((TypeError, UnicodeEncodeError)):
+            reference_json(bad).encode("utf-8")
+        with pytest.raises((TypeError, UnicodeEncodeError)):
+            _canonical_fast(bad).encode("utf-8")
+
+
+def simple_rows(stream, events, last_version, last_hash, first_position, key):
+    """The rows and envelopes as the store built them before: a fields dict per event, hashed by
+    ``_hash_body`` + ``hmac.new``, the payload serialised by ``json.dumps``."""
+    rows, envelopes = [], []
+    prev = last_hash or "0" * 64
+    for i, ev in enumerate(events):
+        f = {"event_id": ev.event_id, "type": ev.type, "schema_version": ev.schema_version, "stream": stream,
+             "stream_version": last_version + 1 + i, "occurred_on": ev.occurred_on.isoformat(),
+             "recorded_at": ev.recorded_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+             "org_unit_id": ev.org_unit_id, "actor": ev.actor, "correlation_id": ev.correlation_id,
+             "causation_id": ev.causation_id, "data": ev.data, "prev_hash": prev,
+             "position": first_position + i if first_position > 0 else None}
+        f["hash"] = reference_hash(f, key)
+        f["position"] = first_position + i
+        prev = f["hash"]
+        rows.append((f["position"], f["event_id"], f["stream"], f["stream_version"], f["type"], f["schema_version"],
+                     f["occurred_on"], f["recorded_at"], f["org_unit_id"], f["actor"], f["correlation_id"],
+                     f["causation_id"], reference_json(f["data"]), f["hash"], f["prev_hash"]))
+        envelopes.append(appended(f))
+    return rows, envelopes
+
+
+events_ = st.lists(st.builds(
+    NewEvent, type=text, data=st.dictionaries(text, payloads, max_size=4),
+    occurred_on=st.dates(), org_unit_id=st.none() | text, actor=st.none() | text,
+    correlation_id=st.none() | text, causation_id=st.none() | text, event_id=text,
+    schema_version=st.integers(1, 5),
+    recorded_at=st.datetimes(min_value=dt.datetime(1900, 1, 2), timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=7))]))),
+    min_size=1, max_size=5)
+
+
+@given(events_, st.integers(-1, 50), st.none() | st.just("hp:k:" + "a" * 64), st.sampled_from([0, 1, 77]), keys)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_fast_rows_and_envelopes_are_the_simple_ones(monkeypatch_key, events, last_version, last_hash, first, key):
+    monkeypatch_key(key)
+    try:
+        expected_rows, expected_envelopes = simple_rows("member-1", events, last_version, last_hash, first, key)
+    except UnicodeEncodeError:  # a lone surrogate: neither path can store it
+        with pytest.raises(UnicodeEncodeError):
+            chain_rows("member-1", events, last_version, last_hash, first)
+        return
+    rows, envelopes = chain_rows("member-1", events, last_version, last_hash, first)
+    assert rows == expected_rows
+    assert [e.model_dump() for e in envelopes] == [e.model_dump() for e in expected_envelopes]
+    assert [row_params(f) for f in chain("member-1", events, last_version, last_hash, first)] == expected_rows
+
+
+@pytest.fixture
+def monkeypatch_key():
+    """Make ``key`` the process's current integrity key for the test (hypothesis calls it often)."""
+    from shared import keys
+    from shared.keys import Keyring
+    before = keys.keyring()
+
+    def use(key):
+        keys.use(Keyring([key]))
+
+    yield use
+    keys.use(before)
