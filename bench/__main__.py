@@ -371,6 +371,7 @@ def bench_import(cfg: dict, folder: Path) -> None:
     t0 = time.perf_counter()
     lines, errors = parse_jsonl(text)
     assert not errors, errors[:3]
+    keys.prefetch(app.personal_subjects(lines))
     result = run_import(store, app.importers(deps), lines, Context(), before_commit=keys.flush)
     took = time.perf_counter() - t0
     assert result["ok"], result["errors"][:3]

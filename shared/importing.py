@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from shared.application import Context, check_deadline
 from shared.buffered import BufferedStore
 from shared.errors import DomainError, from_validation_error
-from shared.events import canonical_json, catalog, derived_event_id, model_for
+from shared.events import canonical_json, catalog, derived_event_id, model_for, stream_name
 from shared.inputcheck import BOM, InputError, loads, split_lines
 from shared.eventstore import EventStore
 
@@ -154,28 +154,56 @@ def line_command_id(line: dict) -> str:
     return line.get("event_id") or derived_event_id(line["type"], str(line["occurred_on"]), line["data"])
 
 
+def named_streams(lines: Iterable[dict]) -> list[str]:
+    """Streams a file's lines probably touch, guessed from their ids (``member_id`` M1 → the
+    stream ``member-M1``): what ``BufferedStore.prefetch`` asks the store about in bulk. A wrong
+    guess costs one name in a query; a missed one is read when a command asks for it."""
+    out: dict[str, None] = {}
+    for line in lines:
+        for key, value in line["data"].items():
+            if key.endswith("_id") and isinstance(value, str) and value:
+                out[stream_name(key[:-3], value)] = None
+    return list(out)
+
+
+#: how often (in lines) ``run_import`` reports its progress
+PROGRESS_EVERY = 1000
+
+
 def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iterable[dict], ctx: Context,
                commit: bool = True, observe: Callable[[dict], None] | None = None,
-               before_commit: Callable[[], object] | None = None) -> dict:
-    """Validate the lines this service owns in file order; commit them all when none failed
-    (``before_commit`` first: e.g. storing the personal-data keys the lines were sealed with)."""
+               before_commit: Callable[[], object] | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Validate the lines this service owns in file order, through its use cases against an
+    in-memory buffer; commit them all, in one batch, when none failed (``before_commit`` first:
+    e.g. storing the personal-data keys the lines were sealed with). ``progress(phase, done,
+    total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating") and once written ("written")."""
     check_deadline(ctx.deadline)
+    lines = list(lines)
+    mine = [line for line in lines if line["type"] in importers]
+    command_ids = [line_command_id(line) for line in mine]
     buffer = BufferedStore(store)
+    buffer.prefetch(named_streams(mine), command_ids)
     errors: list[dict] = []
     handled = 0
+    total = len(mine)
+    ids = iter(command_ids)
     for line in lines:
         if line["type"] not in importers:
             if observe:
                 observe(line)
             continue
         handled += 1
+        if progress is not None and handled % PROGRESS_EVERY == 0:
+            progress("validating", handled, total)
         model, use_case = importers[line["type"]]
         payload = {**line["data"], "occurred_on": line["occurred_on"]}
+        command_id = next(ids)
         try:
             cmd = model.model_validate(payload)
             # a line may carry its provenance (e.g. the spreadsheet row it came from) as correlation
             meta = {"correlation_id": line["correlation_id"]} if line.get("correlation_id") else {}
-            envelopes = use_case(buffer, cmd, ctx.child(command_id=line_command_id(line), **meta))
+            envelopes = use_case(buffer, cmd, ctx.child(command_id=command_id, **meta))
             problem = stored_conflict(line, envelopes) or unit_conflict(line, envelopes)
             if problem is not None:
                 errors.append(problem)
@@ -186,6 +214,8 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
             errors.append({"line": line["line"], **_without_status(err.to_dict())})
         except DomainError as exc:
             errors.append({"line": line["line"], **_without_status(exc.to_dict())})
+    if progress is not None:
+        progress("validated", handled, total)
     out = {"ok": not errors, "errors": errors, "lines": handled, "new_events": buffer.pending}
     if errors or not commit:
         return out
@@ -195,6 +225,8 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     written = buffer.commit()
     out["written"] = len(written)
     out["head"] = store.head_position()
+    if progress is not None:
+        progress("written", handled, total)
     return out
 
 

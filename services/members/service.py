@@ -277,6 +277,7 @@ class MembersService(ProjectingEntrypoints):
     def import_lines(self, lines, context=None, commit=True):
         overlay = DisciplineOverlay()
         keys = KeyBatch(self.vault)  # new members' keys stored in one transaction, before the events
+        keys.prefetch(app.personal_subjects(line for line in lines if line["type"] in app.IMPORTERS))
         return run_import(self.store, app.importers(self.deps(overlay, keys)), lines, Context.from_dict(context),
                           commit=commit, observe=overlay.observe, before_commit=keys.flush)
 
