@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
@@ -177,16 +178,25 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     """Validate the lines this service owns in file order, through its use cases against an
     in-memory buffer; commit them all, in one batch, when none failed (``before_commit`` first:
     e.g. storing the personal-data keys the lines were sealed with). ``progress(phase, done,
-    total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating") and once written ("written")."""
-    check_deadline(ctx.deadline)
+    total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating"), before the write
+    ("writing") and at the end, whatever the outcome ("done")."""
+    report = progress or (lambda phase, done, total: None)
     lines = list(lines)
     mine = [line for line in lines if line["type"] in importers]
+    try:
+        return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report)
+    finally:
+        report("done", len(mine), len(mine))
+
+
+def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report) -> dict:
+    check_deadline(ctx.deadline)
     command_ids = [line_command_id(line) for line in mine]
     buffer = BufferedStore(store)
     buffer.prefetch(named_streams(mine), command_ids)
     errors: list[dict] = []
-    handled = 0
-    total = len(mine)
+    handled, total = 0, len(mine)
+    report("validating", 0, total)
     ids = iter(command_ids)
     for line in lines:
         if line["type"] not in importers:
@@ -194,8 +204,8 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
                 observe(line)
             continue
         handled += 1
-        if progress is not None and handled % PROGRESS_EVERY == 0:
-            progress("validating", handled, total)
+        if handled % PROGRESS_EVERY == 0:
+            report("validating", handled, total)
         model, use_case = importers[line["type"]]
         payload = {**line["data"], "occurred_on": line["occurred_on"]}
         command_id = next(ids)
@@ -214,20 +224,45 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
             errors.append({"line": line["line"], **_without_status(err.to_dict())})
         except DomainError as exc:
             errors.append({"line": line["line"], **_without_status(exc.to_dict())})
-    if progress is not None:
-        progress("validated", handled, total)
     out = {"ok": not errors, "errors": errors, "lines": handled, "new_events": buffer.pending}
     if errors or not commit:
         return out
     check_deadline(ctx.deadline)
+    report("writing", handled, total)
     if before_commit is not None:
         before_commit()
     written = buffer.commit()
     out["written"] = len(written)
     out["head"] = store.head_position()
-    if progress is not None:
-        progress("written", handled, total)
     return out
+
+
+#: the progress of the imports running in this process, by the gateway's job id
+_PROGRESS: dict[str, dict] = {}
+
+
+def reporter(context: dict | None) -> Callable[[str, int, int], None] | None:
+    """A ``progress`` for ``run_import`` when the gateway named its job (``import_job`` in the
+    context): it keeps the count where ``progress_of`` reads it, and lets other work of the process
+    run meanwhile (``time.sleep(0)`` yields under eventlet: the job's progress is then answered,
+    and the broker's heartbeats, during a long validation)."""
+    job = (context or {}).get("import_job")
+    if not job:
+        return None
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "done":
+            _PROGRESS.pop(job, None)
+        else:
+            _PROGRESS[job] = {"phase": phase, "done": done, "total": total}
+            time.sleep(0)
+    return progress
+
+
+def progress_of(job: str) -> dict | None:
+    """How far this process's import for the job is: ``{"phase", "done", "total"}`` or None."""
+    got = _PROGRESS.get(job)
+    return dict(got) if got else None
 
 
 def _without_status(d: dict) -> dict:
