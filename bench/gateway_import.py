@@ -4,6 +4,7 @@ written it and its projections have caught up (``python -m bench.gateway_import 
 
 Prints the wall time, the events written per second, and the job's progress as it was seen
 while the import ran (polled every half second, as the command line's progress bar does).
+``PROFILE_TO=file.prof`` runs the server under cProfile (written when it stops).
 """
 from __future__ import annotations
 
@@ -85,8 +86,6 @@ def main(argv=None) -> None:
             for at, phase, done, total in seen:
                 print(f"  {at:6.1f} s  {phase:<24} {done:>7,} / {total:,}")
         finally:
-            if os.environ.get("DEBUG_IMPORT_PHASES"):
-                print((Path(tmp) / "up.log").read_text()[-6000:])
             os.killpg(proc.pid, 15)
             proc.wait(timeout=60)
 

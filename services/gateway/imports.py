@@ -47,9 +47,6 @@ class ImportJobs:
         return None
 
     def update(self, job_id: str, **changes) -> None:
-        import os, sys
-        if os.environ.get("DEBUG_IMPORT_PHASES") and "phase" in changes:
-            print(f"PHASE {time.time():.2f} {changes}", file=sys.stderr, flush=True)
         with self._lock:
             self._jobs[job_id].update(changes)
 
