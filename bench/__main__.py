@@ -371,6 +371,7 @@ def bench_import(cfg: dict, folder: Path) -> None:
     t0 = time.perf_counter()
     lines, errors = parse_jsonl(text)
     assert not errors, errors[:3]
+    keys.prefetch(app.personal_subjects(lines))
     result = run_import(store, app.importers(deps), lines, Context(), before_commit=keys.flush)
     took = time.perf_counter() - t0
     assert result["ok"], result["errors"][:3]
@@ -420,9 +421,13 @@ def main(argv: list[str] | None = None) -> None:
                     help="comma-separated sections (visible: --full only)")
     ap.add_argument("--rate", type=float, default=200.0, help="commands/s for the visible section (--full)")
     ap.add_argument("--commands", type=int, default=2000, help="commands sent by the visible section (--full)")
+    ap.add_argument("--import-members", type=int, default=None,
+                    help="members in the import section's file (default: 2,000 quick, 20,000 full)")
     args = ap.parse_args(argv)
     ARGS.rate, ARGS.commands = args.rate, args.commands
-    cfg = FULL if args.full else QUICK
+    cfg = dict(FULL if args.full else QUICK)
+    if args.import_members:
+        cfg["import_members"] = args.import_members
     if not peer.available():
         ap.error("the peer library is missing: pip install eventsourcing (see requirements.lock)")
     pg = not args.skip_pg and pg_reachable()

@@ -3,14 +3,23 @@
 Commands run against it exactly as against the real store; appends stay in memory. If every
 line of a file passes, ``commit`` writes the buffer to the real store in one ``append_batch``
 (one transaction in the SQL adapters); otherwise it is dropped and nothing was written.
+
+Reads of the real store are made once: a stream read is kept for the rest of the import, and
+``prefetch`` learns in a few statements which of the streams and event ids a file names are
+stored at all (a province's file names ~100,000 new members: otherwise two queries each). What
+the view read is a snapshot; a live command writing one of its streams meanwhile makes ``commit``
+fail on the stream's version, and the import writes nothing.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from shared.events import Envelope, NewEvent
 from shared.eventstore import ANY, ConcurrencyError, EventStore
-from shared.eventstore.records import appended, chain
+from shared.eventstore.records import SqlReads, appended, chain
+
+#: names per ``IN (...)`` of a prefetch (SQLite's default limit is 32,766 parameters)
+CHUNK = 500
 
 
 class BufferedStore(EventStore):
@@ -19,14 +28,49 @@ class BufferedStore(EventStore):
         self.real = real
         self._base_head = real.head_position()
         self._pending: list[tuple[str, NewEvent]] = []
+        self._events: list[Envelope] = []  # the buffered envelopes, in append (= position) order
         self._by_stream: dict[str, list[Envelope]] = {}
         self._by_id: dict[str, Envelope] = {}
         self._start_version: dict[str, int] = {}
+        self._stored: dict[str, list[Envelope]] = {}  # the real store's streams, read once
+        self._absent_ids: set[str] = set()  # event ids known not to be in the real store
+
+    # -- what the real store holds, read once ----------------------------------------------------
+    def prefetch(self, streams: Iterable[str] = (), event_ids: Iterable[str] = ()) -> None:
+        """Learn in bulk which of these streams and event ids the real store holds (streams it
+        lacks are then known empty, ids it lacks known new, without a query each). Only an
+        optimisation: anything not prefetched is read when asked for."""
+        streams = [s for s in dict.fromkeys(streams) if s not in self._stored]
+        ids = [i for i in dict.fromkeys(event_ids) if i not in self._absent_ids]
+        if not isinstance(self.real, SqlReads):
+            return  # no bulk read in this adapter: each is read on first use
+        for i in range(0, len(streams), CHUNK):
+            chunk = streams[i:i + CHUNK]
+            found = {s for (s,) in self.real._query(self.real._sql(
+                f"SELECT DISTINCT stream FROM events WHERE stream IN ({','.join('?' * len(chunk))})"), tuple(chunk))}
+            for s in chunk:
+                if s not in found:
+                    self._stored[s] = []
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i:i + CHUNK]
+            found = {e for (e,) in self.real._query(self.real._sql(
+                f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(chunk))})"), tuple(chunk))}
+            self._absent_ids.update(e for e in chunk if e not in found)
+
+    def _real_stream(self, stream: str) -> list[Envelope]:
+        got = self._stored.get(stream)
+        if got is None:
+            got = self._stored[stream] = self.real.read_stream(stream)
+        return got
 
     def _version(self, stream: str) -> int:
         own = self._by_stream.get(stream)
-        return own[-1].stream_version if own else self.real.stream_version(stream)
+        if own:
+            return own[-1].stream_version
+        stored = self._real_stream(stream)
+        return stored[-1].stream_version if stored else -1
 
+    # -- the store's port ------------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
         out = []
         for stream, events, expected in batches:
@@ -47,14 +91,19 @@ class BufferedStore(EventStore):
             for ev, row in zip(events, rows):
                 env = appended(row)  # from the chained fields: no re-serialising or re-parsing
                 own.append(env)
+                self._events.append(env)
                 self._by_id[env.event_id] = env
                 self._pending.append((stream, ev))
                 out.append(env)
         return out
 
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
-        return [e for e in self.real.read_stream(stream, from_version)] + \
-            [e for e in self._by_stream.get(stream, []) if e.stream_version >= from_version]
+        stored = self._real_stream(stream)
+        own = self._by_stream.get(stream, ())
+        if from_version <= 0:
+            return [*stored, *own]
+        return [e for e in stored if e.stream_version >= from_version] + \
+            [e for e in own if e.stream_version >= from_version]
 
     def read_all(self, from_position: int = 1, limit: int | None = None,
                  to_position: int | None = None) -> Iterator[Envelope]:
@@ -70,7 +119,10 @@ class BufferedStore(EventStore):
         yield from self.real.stream_names()
 
     def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
-        return self._by_id.get(event_id) or self.real.find_event(event_id, stream)
+        mine = self._by_id.get(event_id)
+        if mine is not None or event_id in self._absent_ids:
+            return mine
+        return self.real.find_event(event_id, stream)
 
     def get_checkpoint(self, name: str) -> int:
         return self.real.get_checkpoint(name)
@@ -84,7 +136,7 @@ class BufferedStore(EventStore):
 
     def pending_events(self) -> list[Envelope]:
         """What commands appended here and is not yet committed, in append order."""
-        return sorted((e for evs in self._by_stream.values() for e in evs), key=lambda e: e.position)
+        return list(self._events)
 
     def commit(self) -> list[Envelope]:
         """Write the buffer in order, one batch entry per run of consecutive events of a stream."""

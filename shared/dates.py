@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from shared.holidays import days_off, make_up_days
+from shared.holidays import working_day_test
 
 
 def vn_date(day: dt.date | None) -> str:
@@ -42,26 +42,24 @@ def months_between(start: dt.date, end: dt.date) -> int:
 
 
 def is_working_day(day: dt.date) -> bool:
-    if day in make_up_days(day.year):
-        return True
-    return day.weekday() < 5 and day not in days_off(day.year)
+    return working_day_test()(day)
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
     """The ``n``-th working day after ``day`` (weekends, public holidays and moved days skipped;
     make-up Saturdays count)."""
-    out = day
+    out, working, one = day, working_day_test(), dt.timedelta(days=1)
     while n > 0:
-        out += dt.timedelta(days=1)
-        if is_working_day(out):
+        out += one
+        if working(out):
             n -= 1
     return out
 
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days after ``start`` up to and including ``end``."""
-    n, day = 0, start
+    n, day, working, one = 0, start, working_day_test(), dt.timedelta(days=1)
     while day < end:
-        day += dt.timedelta(days=1)
-        n += is_working_day(day)
+        day += one
+        n += working(day)
     return n

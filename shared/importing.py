@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Callable, Iterable, Mapping
 
 from pydantic import BaseModel, ValidationError
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from shared.application import Context, check_deadline
 from shared.buffered import BufferedStore
 from shared.errors import DomainError, from_validation_error
-from shared.events import canonical_json, catalog, derived_event_id, model_for
+from shared.events import canonical_json, catalog, derived_event_id, model_for, stream_name
 from shared.inputcheck import BOM, InputError, loads, split_lines
 from shared.eventstore import EventStore
 
@@ -154,28 +155,65 @@ def line_command_id(line: dict) -> str:
     return line.get("event_id") or derived_event_id(line["type"], str(line["occurred_on"]), line["data"])
 
 
+def named_streams(lines: Iterable[dict]) -> list[str]:
+    """Streams a file's lines probably touch, guessed from their ids (``member_id`` M1 → the
+    stream ``member-M1``): what ``BufferedStore.prefetch`` asks the store about in bulk. A wrong
+    guess costs one name in a query; a missed one is read when a command asks for it."""
+    out: dict[str, None] = {}
+    for line in lines:
+        for key, value in line["data"].items():
+            if key.endswith("_id") and isinstance(value, str) and value:
+                out[stream_name(key[:-3], value)] = None
+    return list(out)
+
+
+#: how often (in lines) ``run_import`` reports its progress
+PROGRESS_EVERY = 1000
+
+
 def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iterable[dict], ctx: Context,
                commit: bool = True, observe: Callable[[dict], None] | None = None,
-               before_commit: Callable[[], object] | None = None) -> dict:
-    """Validate the lines this service owns in file order; commit them all when none failed
-    (``before_commit`` first: e.g. storing the personal-data keys the lines were sealed with)."""
+               before_commit: Callable[[], object] | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Validate the lines this service owns in file order, through its use cases against an
+    in-memory buffer; commit them all, in one batch, when none failed (``before_commit`` first:
+    e.g. storing the personal-data keys the lines were sealed with). ``progress(phase, done,
+    total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating"), before the write
+    ("writing") and at the end, whatever the outcome ("done")."""
+    report = progress or (lambda phase, done, total: None)
+    lines = list(lines)
+    mine = [line for line in lines if line["type"] in importers]
+    try:
+        return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report)
+    finally:
+        report("done", len(mine), len(mine))
+
+
+def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report) -> dict:
     check_deadline(ctx.deadline)
+    command_ids = [line_command_id(line) for line in mine]
     buffer = BufferedStore(store)
+    buffer.prefetch(named_streams(mine), command_ids)
     errors: list[dict] = []
-    handled = 0
+    handled, total = 0, len(mine)
+    report("validating", 0, total)
+    ids = iter(command_ids)
     for line in lines:
         if line["type"] not in importers:
             if observe:
                 observe(line)
             continue
         handled += 1
+        if handled % PROGRESS_EVERY == 0:
+            report("validating", handled, total)
         model, use_case = importers[line["type"]]
         payload = {**line["data"], "occurred_on": line["occurred_on"]}
+        command_id = next(ids)
         try:
             cmd = model.model_validate(payload)
             # a line may carry its provenance (e.g. the spreadsheet row it came from) as correlation
             meta = {"correlation_id": line["correlation_id"]} if line.get("correlation_id") else {}
-            envelopes = use_case(buffer, cmd, ctx.child(command_id=line_command_id(line), **meta))
+            envelopes = use_case(buffer, cmd, ctx.child(command_id=command_id, **meta))
             problem = stored_conflict(line, envelopes) or unit_conflict(line, envelopes)
             if problem is not None:
                 errors.append(problem)
@@ -190,12 +228,41 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     if errors or not commit:
         return out
     check_deadline(ctx.deadline)
+    report("writing", handled, total)
     if before_commit is not None:
         before_commit()
     written = buffer.commit()
     out["written"] = len(written)
     out["head"] = store.head_position()
     return out
+
+
+#: the progress of the imports running in this process, by the gateway's job id
+_PROGRESS: dict[str, dict] = {}
+
+
+def reporter(context: dict | None) -> Callable[[str, int, int], None] | None:
+    """A ``progress`` for ``run_import`` when the gateway named its job (``import_job`` in the
+    context): it keeps the count where ``progress_of`` reads it, and lets other work of the process
+    run meanwhile (``time.sleep(0)`` yields under eventlet: the job's progress is then answered,
+    and the broker's heartbeats, during a long validation)."""
+    job = (context or {}).get("import_job")
+    if not job:
+        return None
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "done":
+            _PROGRESS.pop(job, None)
+        else:
+            _PROGRESS[job] = {"phase": phase, "done": done, "total": total}
+            time.sleep(0)
+    return progress
+
+
+def progress_of(job: str) -> dict | None:
+    """How far this process's import for the job is: ``{"phase", "done", "total"}`` or None."""
+    got = _PROGRESS.get(job)
+    return dict(got) if got else None
 
 
 def _without_status(d: dict) -> dict:

@@ -47,6 +47,9 @@ class Vault:
         self.db = db
         self.master = master
         self._cache: dict[str, bytes] = {}
+        #: a ready cipher per key (making one parses the key: as long as sealing a value); keyed by
+        #: the key itself, and dropped with it when its subject is shredded
+        self._ciphers: dict[bytes, Fernet] = {}
         self._lock = threading.Lock()
         db.secure_delete()
         db.executescript(DDL)
@@ -115,19 +118,26 @@ class Vault:
             tx.execute("INSERT INTO personal_shredded (subject) VALUES (?) ON CONFLICT (subject) DO NOTHING",
                        (subject,))
         with self._lock:
-            self._cache.pop(subject, None)
+            key = self._cache.pop(subject, None)
+            self._ciphers.pop(key, None)
         # the deleted key was zeroed in its page (secure_delete); now move that page out of the
         # write-ahead log and empty the log, so no file of the vault still holds the key
         self.db.checkpoint()
 
     # -- values -----------------------------------------------------------------------------
+    def _cipher(self, key: bytes) -> Fernet:
+        cipher = self._ciphers.get(key)
+        if cipher is None:
+            cipher = self._ciphers[key] = Fernet(key)
+        return cipher
+
     def seal(self, subject: str, value: str | None) -> str | None:
         if value is None or is_sealed(value):
             return value
         key = self._key(subject, create=True)
         if key is None:
             raise ShreddedError(subject)
-        return PREFIX + Fernet(key).encrypt(str(value).encode("utf-8")).decode("ascii")
+        return PREFIX + self._cipher(key).encrypt(str(value).encode("utf-8")).decode("ascii")
 
     def unseal(self, subject: str, value: str | None) -> str | None:
         """The clear value; None when the subject was shredded. Clear (legacy) values pass through."""
@@ -137,7 +147,7 @@ class Vault:
         if key is None:
             return None
         try:
-            return Fernet(key).decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
+            return self._cipher(key).decrypt(value[len(PREFIX):].encode("ascii")).decode("utf-8")
         except InvalidToken:
             return None
 

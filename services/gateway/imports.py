@@ -78,9 +78,20 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
                                "message_vi": f"Chưa có dịch vụ nhận loại «{line['type']}»",
                                "message_en": f"No service takes type '{line['type']}' yet"})
     owners = [s for s in IMPORT_ORDER if any(owner_of(l["type"]) == s for l in lines)] if not errors else []
-    for service in owners:
-        answer = call(service, "import_lines", lines, context, False)
+    # Every owner validates before anything is written. The first to write validates again as it
+    # writes, and nothing is written before it: so when committing, its dry run is skipped (a
+    # province's file is mostly members' lines — validating them once instead of twice).
+    context = {**context, "import_job": job_id}  # the services report their progress under it
+    owned = {s: sum(1 for l in lines if owner_of(l["type"]) == s) for s in owners}
+    first_writes = commit and bool(owners)
+    checked = 0
+    for service in owners[1:] if first_writes else owners:
+        answer = watched(call, jobs, job_id, "validating", service, checked, lines, context, False)
         errors.extend(answer.get("errors", []))
+        checked += owned[service]
+    if errors and first_writes:  # refused anyway: the user hears of every line at once
+        errors.extend(watched(call, jobs, job_id, "validating", owners[0], checked, lines, context,
+                              False).get("errors", []))
     if errors:
         errors.sort(key=lambda e: e["line"])
         result = {"ok": False, "errors": errors, "written": 0}
@@ -93,8 +104,14 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
     written = 0
     heads: dict[str, int] = {}
     for service in owners:
-        jobs.update(job_id, phase=f"writing:{service}")
-        answer = call(service, "import_lines", lines, context, True)
+        done = sum(owned[s] for s in heads)
+        jobs.update(job_id, phase=f"writing:{service}", done=done)
+        answer = watched(call, jobs, job_id, "writing", service, done, lines, context, True)
+        if not answer.get("ok") and not heads:  # the first writer refused: nothing was written
+            errors = sorted(answer.get("errors", []), key=lambda e: e["line"])
+            result = {"ok": False, "errors": errors, "written": 0}
+            jobs.update(job_id, phase="refused", state="failed", result=result)
+            return result
         if not answer.get("ok"):
             # Validation passed for every service before anything was written, so this is rare
             # (the state moved between validation and commit). Services before this one have
@@ -105,7 +122,7 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
             return result
         written += answer.get("written", 0)
         heads[service] = answer.get("head", 0)
-        jobs.update(job_id, done=sum(1 for l in lines if owner_of(l["type"]) in heads))
+        jobs.update(job_id, done=sum(owned[s] for s in heads))
         # reacting services are waited for once, after all writes, in ``settle``
         wait_caught_up(call, heads, tuple(p for p in projecting if p not in REACTING), timeout,
                        lambda p: jobs.update(job_id, phase=p))
@@ -116,6 +133,34 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
     jobs.update(job_id, phase="done", state="done", done=len(lines), result=result)
     return result
 
+
+def watched(call: Call, jobs: ImportJobs, job_id: str, phase: str, service: str, before: int, *args) -> dict:
+    """``import_lines`` on one service, its progress copied into the job meanwhile (every half
+    second: ``done`` = the lines of the services before it + the lines it has gone through)."""
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(WATCH_EVERY):
+            try:
+                got = call(service, "import_progress", job_id)
+            except Exception:  # noqa: BLE001 — only the bar stops moving; the import goes on
+                continue
+            if got and not stop.is_set():  # a writer validates its lines again first: say so
+                now = got["phase"] if got.get("phase") in ("validating", "writing") else phase
+                jobs.update(job_id, phase=f"{now}:{service}", done=before + got["done"])
+
+    jobs.update(job_id, phase=f"{phase}:{service}", done=before)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return call(service, "import_lines", *args)
+    finally:
+        stop.set()
+        watcher.join()
+
+
+#: how often (seconds) a running import's progress is asked for
+WATCH_EVERY = 0.5
 
 #: services that react to other services' events (members: expulsion → member.expelled)
 REACTING = ("members",)

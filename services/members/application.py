@@ -486,3 +486,16 @@ IMPORTERS = {
 def importers(deps: Deps) -> dict:
     """``IMPORTERS`` bound to the service's dependencies, for ``run_import``."""
     return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
+
+
+def personal_subjects(lines) -> list[str]:
+    """Whose personal data a file's lines may seal (members by id, candidates as ``candidate:<id>``,
+    as the use cases name them): the subjects an import asks the key vault about in bulk."""
+    out: dict[str, None] = {}
+    for line in lines:
+        data = line["data"]
+        if isinstance(data.get("member_id"), str):
+            out[data["member_id"]] = None
+        if isinstance(data.get("candidate_id"), str):
+            out[f"candidate:{data['candidate_id']}"] = None
+    return list(out)

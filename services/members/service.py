@@ -13,7 +13,7 @@ from nameko.rpc import rpc
 from shared.application import Context
 from shared.contracts import members as c
 from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers, UnitAncestors, UnitMembers
-from shared.importing import run_import
+from shared.importing import progress_of, reporter, run_import
 from shared.keybatch import KeyBatch
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
@@ -277,8 +277,15 @@ class MembersService(ProjectingEntrypoints):
     def import_lines(self, lines, context=None, commit=True):
         overlay = DisciplineOverlay()
         keys = KeyBatch(self.vault)  # new members' keys stored in one transaction, before the events
+        keys.prefetch(app.personal_subjects(line for line in lines if line["type"] in app.IMPORTERS))
         return run_import(self.store, app.importers(self.deps(overlay, keys)), lines, Context.from_dict(context),
-                          commit=commit, observe=overlay.observe, before_commit=keys.flush)
+                          commit=commit, observe=overlay.observe, before_commit=keys.flush,
+                          progress=reporter(context))
+
+    @rpc
+    def import_progress(self, job):
+        """How far this service is with the import job ``job`` (None when it runs none)."""
+        return progress_of(job)
 
     # -- queries ---------------------------------------------------------------------------------
     @rpc

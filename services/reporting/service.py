@@ -10,7 +10,7 @@ from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import NotFound
-from shared.importing import run_import
+from shared.importing import progress_of, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler,
                             query)
 
@@ -84,7 +84,13 @@ class ReportingService(ProjectingEntrypoints):
                 created.add(line["data"].get("org_unit_id"))
 
         return run_import(self.store, application.importers(self._unit_known(created)), lines,
-                          Context.from_dict(context), commit=commit, observe=observe)
+                          Context.from_dict(context), commit=commit, observe=observe,
+                          progress=reporter(context))
+
+    @rpc
+    def import_progress(self, job):
+        """How far this service is with the import job ``job`` (None when it runs none)."""
+        return progress_of(job)
 
     # -- reports -------------------------------------------------------------------------------
     def _report(self, name: str, q: ReportQuery) -> dict:

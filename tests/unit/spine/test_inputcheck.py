@@ -88,3 +88,16 @@ def test_hostile_depth_in_json_text_is_an_input_error_not_a_crash():
 def test_jsonl_lines_split_on_newline_only_and_lose_a_windows_carriage_return():
     assert split_lines('{"a":"x\u2028y"}\r\n{"b":1}\n') == ['{"a":"x\u2028y"}', '{"b":1}', ""]
     assert split_lines("a\rb\r") == ["a\rb"]
+
+
+@pytest.mark.parametrize("char", ["\x7f", "\x85", "\ufffe", "\uffff"])
+def test_a_bad_character_written_as_is_not_escaped_is_refused_with_its_field(char):
+    # json itself accepts these unescaped; the check must find them in the text as written
+    err = refused(loads, '{"data": {"full_name": "Trần' + char + 'Bình"}}')
+    assert err.code == "control_character" and err.field == "data.full_name"
+
+
+def test_nesting_too_deep_without_any_escape_is_refused():
+    err = refused(loads, "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    assert err.code == "too_deep"
+    assert loads("[" * MAX_DEPTH + "]" * MAX_DEPTH)  # the limit itself passes
