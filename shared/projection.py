@@ -64,6 +64,10 @@ class Projection(abc.ABC):
         """Which runner applies ``event``; one runner (the default) applies everything."""
         return Route.MINE
 
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        """Called once per transaction before ``events`` are applied (e.g. to take the locks
+        their rows need, in one fixed order); nothing by default."""
+
     @abc.abstractmethod
     def ddl(self) -> str:
         """CREATE TABLE IF NOT EXISTS ... statements, ';'-separated."""
@@ -121,6 +125,7 @@ class ProjectionRunner:
         guarded = projection.streams_table is not None
         events = list(events)
         heads = _Heads(tx, projection, source, events) if guarded else None
+        projection.prepare(tx, source, events)
         last, passed = None, 0
         for env in events:
             route = projection.route(tx, source, env)

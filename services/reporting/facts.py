@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from fractions import Fraction
 from typing import Callable
 
@@ -27,6 +28,14 @@ EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "me
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
                  "points", "expected_return", "due_on", "purpose",
                  "decided_on")
+
+#: the class of the per-subject advisory locks partitions take on PostgreSQL (``prepare``)
+SUBJECT_LOCK = 0x64764453
+
+
+def _int4(n: int) -> int:
+    """An unsigned 32-bit number as PostgreSQL's signed ``int4``."""
+    return n - (1 << 32) if n >= 1 << 31 else n
 
 
 def recorded(env: Envelope) -> str:
@@ -103,6 +112,31 @@ class FactsProjection(Projection):
         tx.execute(f"INSERT INTO {self.t('routes')} (org_unit_id, parent_id, direct_id) VALUES (?, ?, ?) "
                    "ON CONFLICT (org_unit_id) DO NOTHING", (unit, parent, direct))
         self._routes.setdefault(unit, (parent, direct))
+
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        """Partitions sharing a PostgreSQL read model: lock each member (or unit) whose discipline
+        decisions the batch changes, in one order, for the transaction. A member's decisions
+        live in several case streams, which different partitions may apply at once (a member
+        who moved between them); each partition counts the member's decisions from what it
+        reads (``daycounts``), so without the lock both would read "none before" and the member
+        would count in each unit's day instead of once. Members' own streams are kept in order
+        by the stream guard, SQLite serialises writers, one process needs no lock."""
+        if not tx.pg or self.partition.whole or source != "discipline":
+            return
+        subjects, cases = set(), set()
+        for e in events:
+            d = e.data
+            if e.type == "discipline.applied" and d.get("subject_kind") and d.get("subject_id"):
+                subjects.add(f"{d['subject_kind']}:{d['subject_id']}")
+            elif e.type.startswith("discipline.") and d.get("case_id"):
+                cases.add(d["case_id"])
+        if cases:
+            marks = ",".join("?" * len(cases))
+            subjects.update(f"{kind}:{subject}" for kind, subject in tx.execute(
+                f"SELECT subject_kind, subject_id FROM {self.t('cases')} WHERE case_id IN ({marks})",
+                sorted(cases)).fetchall())
+        for key in sorted(subjects, key=lambda k: (zlib.crc32(k.encode("utf-8")), k)):
+            tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (SUBJECT_LOCK, _int4(zlib.crc32(key.encode("utf-8")))))
 
     def _members_read(self, tx: Tx) -> bool:
         """Has this partition read the members store (where units are created) to its head?"""
