@@ -121,6 +121,16 @@ class FactsProjection(Projection):
         reads (``daycounts``), so without the lock both would read "none before" and the member
         would count in each unit's day instead of once. Members' own streams are kept in order
         by the stream guard, SQLite serialises writers, one process needs no lock."""
+        self._lock_subjects(tx, source, events)
+        self.day_counts.begin(tx, events)  # after the locks: what they count is read under them
+
+    def finish(self, tx: Tx, ok: bool = True) -> None:
+        if ok:
+            self.day_counts.end(tx)
+        else:
+            self.day_counts.abandon()
+
+    def _lock_subjects(self, tx: Tx, source: str, events: list[Envelope]) -> None:
         if not tx.pg or self.partition.whole or source != "discipline":
             return
         subjects, cases = set(), set()
