@@ -4,6 +4,7 @@ on SQLite and on a PostgreSQL read model; the bulk row decoder gives the validat
 bulk import stores what importing the file line by line stores."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 
@@ -163,3 +164,38 @@ def test_counts_per_day_applied_event_by_event_equal_a_batch_and_a_rebuild(tmp_p
         single.db.close()
     finally:
         h.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_crash_in_the_middle_of_a_burst_loses_nothing_and_applies_nothing_twice(province, tmp_path, monkeypatch,
+                                                                                  engine):
+    """The process dies while applying a delivered burst (here: an error at the 30th event of a
+    burst, once): nothing of that burst stays, and the next deliveries apply every event once."""
+    from services.reporting.facts import FactsProjection
+    folder, stores, _ = province
+    clean = Generations(ReadModelDB(f"sqlite:///{tmp_path}/clean.read.db"), stores)
+    clean.catch_up()
+    expected = (clean.checksum(), day_counts(clean)[:2])
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(pg_database()) if engine == "postgresql" else f"sqlite:///{tmp_path}/crash.read.db"
+        g = Generations(ReadModelDB(url), stores)
+        stack.callback(g.db.close)
+        applied = {"n": 0}
+        original = FactsProjection.apply
+
+        def dies_once(self, tx, e):
+            applied["n"] += 1
+            if applied["n"] == 30:
+                raise RuntimeError("the process died here")
+            return original(self, tx, e)
+
+        monkeypatch.setattr(FactsProjection, "apply", dies_once)
+        first = next(stores["meetings"].read_all(1))
+        with pytest.raises(RuntimeError):
+            g.handle("meetings", first.to_message())  # a burst of the meetings store, cut short
+        assert g.positions()["meetings"] == 0
+        assert g.db.query(f"SELECT COUNT(*) FROM {g.prefix}absences")[0][0] == 0  # nothing of it stayed
+        monkeypatch.setattr(FactsProjection, "apply", original)
+        deliver_all(g, stores)  # the bus delivers everything again (and the store fills the gaps)
+        assert (g.checksum(), day_counts(g)[:2]) == expected
