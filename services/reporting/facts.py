@@ -123,7 +123,10 @@ class FactsProjection(Projection):
         would count in each unit's day instead of once. Members' own streams are kept in order
         by the stream guard, SQLite serialises writers, one process needs no lock."""
         self._lock_subjects(tx, source, events)
-        self.day_counts.begin(tx, events)  # after the locks: what they count is read under them
+        # after the locks: what they count is read under them. Partitioned, a subject is read when
+        # this runner first applies an event naming it (not ahead for all events: another partition
+        # may change a subject of an event it applies meanwhile, and that change is its to count)
+        self.day_counts.begin(tx, events if self.partition.whole else [])
         # which of the batch's member events are already facts: one statement, not one per event
         ids = sorted({e.event_id for e in events if e.type.startswith("member.")})
         self._facts_seen: set[str] | None = set()
