@@ -64,6 +64,14 @@ class Projection(abc.ABC):
         """Which runner applies ``event``; one runner (the default) applies everything."""
         return Route.MINE
 
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        """Called once per transaction before ``events`` are applied (e.g. to take the locks
+        their rows need, in one fixed order, or read what they change in bulk); nothing by default."""
+
+    def finish(self, tx: Tx, ok: bool = True) -> None:
+        """Called after ``prepare``'s events were applied (``ok``), or when applying them failed
+        (the transaction is rolled back): write what was kept for the batch; nothing by default."""
+
     @abc.abstractmethod
     def ddl(self) -> str:
         """CREATE TABLE IF NOT EXISTS ... statements, ';'-separated."""
@@ -121,21 +129,27 @@ class ProjectionRunner:
         guarded = projection.streams_table is not None
         events = list(events)
         heads = _Heads(tx, projection, source, events) if guarded else None
+        projection.prepare(tx, source, events)
         last, passed = None, 0
-        for env in events:
-            route = projection.route(tx, source, env)
-            if route is Route.WAIT:
-                break
-            if route is Route.MINE:
-                step = heads.step(env) if guarded else "apply"
-                if step == "wait":
+        try:
+            for env in events:
+                route = projection.route(tx, source, env)
+                if route is Route.WAIT:
                     break
-                if step == "apply":
-                    if wanted is None or env.type in wanted:
-                        projection.apply(tx, env)
-                    if guarded:
-                        heads.applied(env)
-            last, passed = env, passed + 1
+                if route is Route.MINE:
+                    step = heads.step(env) if guarded else "apply"
+                    if step == "wait":
+                        break
+                    if step == "apply":
+                        if wanted is None or env.type in wanted:
+                            projection.apply(tx, env)
+                        if guarded:
+                            heads.applied(env)
+                last, passed = env, passed + 1
+        except BaseException:
+            projection.finish(tx, ok=False)
+            raise
+        projection.finish(tx)
         if guarded:
             heads.write()
         return passed, last
@@ -146,7 +160,7 @@ class ProjectionRunner:
         WAITING (it, or an event before it, waits for another partition: the sweep retries)."""
         env = message if isinstance(message, Envelope) else Envelope.model_validate(message)
         try:
-            with self._lock, self.db.transaction() as tx:
+            with self._lock, self.db.transaction(pipelined=True) as tx:
                 seen = self._checkpoint(tx, source)
                 if env.position <= seen:
                     return "duplicate"
@@ -177,7 +191,7 @@ class ProjectionRunner:
         store = self.stores[source]
         while True:
             try:
-                with self._lock, self.db.transaction() as tx:
+                with self._lock, self.db.transaction(pipelined=True) as tx:
                     seen = self._checkpoint(tx, source)
                     events = list(store.read_all(seen + 1, limit=batch))
                     if not events:

@@ -18,8 +18,9 @@ _QMARK = re.compile(r"\?")
 class Tx:
     """The handle a projection writes through inside one transaction."""
 
-    def __init__(self, cursor, pg: bool):
-        self._cur, self._pg = cursor, pg
+    def __init__(self, cursor, pg: bool, pipeline=None):
+        self._cur, self._pg, self._pipeline = cursor, pg, pipeline
+        self._counted = cursor  # the cursor whose ``rowcount`` answers
 
     @property
     def pg(self) -> bool:
@@ -30,9 +31,14 @@ class Tx:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
         self._cur.execute(self._sql(sql), tuple(params) or (None if self._pg else ()))
+        self._counted = self._cur
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._pipeline is not None:  # its own cursor: ``rowcount`` then counts these rows alone
+            self._counted = self._cur.connection.cursor()
+            self._counted.executemany(self._sql(sql), [tuple(r) for r in rows])
+            return
         self._cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -57,8 +63,10 @@ class Tx:
 
     @property
     def rowcount(self) -> int:
-        """Rows the last statement changed."""
-        return self._cur.rowcount
+        """Rows the last statement changed (pipelined: after waiting for what was queued)."""
+        if self._pipeline is not None:
+            self._pipeline.sync()
+        return self._counted.rowcount
 
     def fetchone(self):
         return self._cur.fetchone()
@@ -171,7 +179,11 @@ class ReadModelDB:
             raise dependency_unavailable(*self.label)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, pipelined: bool = False) -> Iterator[Tx]:
+        """One transaction. ``pipelined`` (PostgreSQL): statements whose results are not read are
+        sent without waiting for their answers (psycopg's pipeline mode), so a burst of writes
+        costs about one round trip per read instead of one per statement; any error still
+        surfaces before COMMIT and rolls everything back."""
         with self._lock:
             if self.pg:
                 def begin(conn):
@@ -179,10 +191,22 @@ class ReadModelDB:
                     tx.__enter__()  # sends BEGIN: a dead connection shows here, before any work
                     return tx
                 tx = self._retrying(begin)
+                pipe = None
                 try:
+                    if pipelined:
+                        pipe = self._conn.pipeline()
+                        started = pipe.__enter__()
                     with self._conn.cursor() as cur:
-                        yield Tx(cur, True)
+                        yield Tx(cur, True, started if pipe is not None else None)
+                    if pipe is not None:
+                        done, pipe = pipe, None
+                        done.__exit__(None, None, None)  # waits for every queued statement
                 except BaseException as exc:
+                    if pipe is not None:
+                        try:
+                            pipe.__exit__(type(exc), exc, exc.__traceback__)
+                        except Exception:
+                            pass
                     try:
                         tx.__exit__(type(exc), exc, exc.__traceback__)
                     except Exception:

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from shared.events import Envelope
+from shared.events import Envelope, format_recorded_at
 from shared.readmodel import ReadModelDB, Tx
 
 TABLES = ("day_counts", "day_repeats", "day_counts_built")
@@ -127,8 +127,57 @@ class DayCounts:
             return stint_deltas(_stints(tx, self.p, subject)), False
         return distinct_part(indicator, _facts(tx, self.p, indicator, subject))
 
+    # -- per batch: what each subject counted before the batch, the difference written once at its end
+    def begin(self, tx: Tx, events: list[Envelope]) -> None:
+        """Start a batch: read in bulk what the batch's subjects count now. Every event that
+        changes what a subject counts names it (``subjects``), so a subject first met later in
+        the batch (a decision annulled in the batch that applied it) still counts as it did at
+        the start when first met; ``end`` writes the whole batch's difference in one go."""
+        self.batch: dict | None = None
+        self.latest: str | None = None
+        if not self.enabled:
+            return
+        wanted = {s for e in events if not e.type.startswith("discipline.") or e.type == "discipline.applied"
+                  for s in self.subjects(tx, e)}
+        self.batch = dict(zip(wanted, contributions(tx, self.p, wanted))) if wanted else {}
+
+    def abandon(self) -> None:
+        """The batch's transaction is rolled back: forget it."""
+        self.batch = None
+
+    def end(self, tx: Tx) -> None:
+        batch, self.batch = getattr(self, "batch", None), None
+        if not batch:
+            return
+        if self.latest is not None:
+            tx.execute(f"UPDATE {self.p}day_counts_built SET latest_rec = ? "
+                       "WHERE latest_rec IS NULL OR latest_rec < ?", (self.latest, self.latest))
+        change: Counter = Counter()
+        for key, (new, repeat) in zip(batch, contributions(tx, self.p, batch)):
+            old, was_repeat = batch[key]
+            change.update(new)
+            change.subtract(old)
+            if repeat != was_repeat:
+                indicator, subject = key
+                if repeat:
+                    tx.execute(f"INSERT INTO {self.p}day_repeats (indicator, subject_id) VALUES (?, ?) "
+                               "ON CONFLICT (indicator, subject_id) DO NOTHING", (indicator, subject))
+                else:
+                    tx.execute(f"DELETE FROM {self.p}day_repeats WHERE indicator = ? AND subject_id = ?",
+                               (indicator, subject))
+        add(tx, self.p, {k: n for k, n in sorted(change.items()) if n})
+
     def before(self, tx: Tx, e: Envelope) -> list | None:
         if not self.enabled:
+            return None
+        if getattr(self, "batch", None) is not None:  # in a batch: note subjects first met here
+            keys = self.subjects(tx, e)
+            for key in keys:
+                if key not in self.batch:
+                    self.batch[key] = self.contribution(tx, *key)
+            if keys:
+                rec = format_recorded_at(e.recorded_at)
+                self.latest = rec if self.latest is None or rec > self.latest else self.latest
             return None
         subjects = self.subjects(tx, e)
         return [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects] or None
@@ -148,6 +197,39 @@ class DayCounts:
                 else:
                     tx.execute(f"DELETE FROM {self.p}day_repeats WHERE indicator = ? AND subject_id = ?",
                                (indicator, subject))
+
+
+def contributions(tx: Tx, p: str, keys) -> list[tuple[Counter, bool]]:
+    """``DayCounts.contribution`` of many (indicator, subject) at once: a few statements, not two per subject."""
+    keys = list(keys)
+    facts: dict[tuple[str, str], list] = {k: [] for k in keys if k[0] != HEAD}
+    stints: dict[str, list] = {k[1]: [] for k in keys if k[0] == HEAD}
+    members = sorted({s for ind, s in keys if ind != HEAD and not ind.startswith("case.")})
+    subjects = sorted({s for ind, s in keys if ind.startswith("case.")})
+    for chunk in _chunked(sorted(stints)):
+        for member, unit, from_on, to_on in tx.execute(
+                f"SELECT member_id, org_unit_id, from_on, to_on FROM {p}stints WHERE member_id IN "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall():
+            stints[member].append((unit, from_on, to_on))
+    for chunk in _chunked(members):
+        for member, type_, unit, on in tx.execute(
+                f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE member_id IN "
+                f"({','.join('?' * len(chunk))})", chunk).fetchall():
+            if (type_, member) in facts:
+                facts[(type_, member)].append((unit or NO_UNIT, on))
+    for chunk in _chunked(subjects):
+        for kind, subject, unit, on in tx.execute(
+                f"SELECT subject_kind, subject_id, org_unit_id, decided_on FROM {p}cases WHERE subject_id IN "
+                f"({','.join('?' * len(chunk))}) AND annulled_rec IS NULL", chunk).fetchall():
+            if (case_indicator(kind), subject) in facts:
+                facts[(case_indicator(kind), subject)].append((unit or NO_UNIT, on))
+    return [(stint_deltas(stints[s]), False) if ind == HEAD else distinct_part(ind, facts[(ind, s)])
+            for ind, s in keys]
+
+
+def _chunked(items: list, size: int = 500) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def add(tx: Tx, p: str, change: dict) -> None:

@@ -8,7 +8,9 @@ module does not know are kept only as references to the member they name (for th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import zlib
 from fractions import Fraction
 from typing import Callable
 
@@ -27,6 +29,14 @@ EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "me
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
                  "points", "expected_return", "due_on", "purpose",
                  "decided_on")
+
+#: the class of the per-subject advisory locks partitions take on PostgreSQL (``prepare``)
+SUBJECT_LOCK = 0x64764453
+
+
+def _int4(n: int) -> int:
+    """An unsigned 32-bit number as PostgreSQL's signed ``int4``."""
+    return n - (1 << 32) if n >= 1 << 31 else n
 
 
 def recorded(env: Envelope) -> str:
@@ -103,6 +113,53 @@ class FactsProjection(Projection):
         tx.execute(f"INSERT INTO {self.t('routes')} (org_unit_id, parent_id, direct_id) VALUES (?, ?, ?) "
                    "ON CONFLICT (org_unit_id) DO NOTHING", (unit, parent, direct))
         self._routes.setdefault(unit, (parent, direct))
+
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        """Partitions sharing a PostgreSQL read model: lock each member (or unit) whose discipline
+        decisions the batch changes, in one order, for the transaction. A member's decisions
+        live in several case streams, which different partitions may apply at once (a member
+        who moved between them); each partition counts the member's decisions from what it
+        reads (``daycounts``), so without the lock both would read "none before" and the member
+        would count in each unit's day instead of once. Members' own streams are kept in order
+        by the stream guard, SQLite serialises writers, one process needs no lock."""
+        self._lock_subjects(tx, source, events)
+        # after the locks: what they count is read under them. Partitioned, a subject is read when
+        # this runner first applies an event naming it (not ahead for all events: another partition
+        # may change a subject of an event it applies meanwhile, and that change is its to count)
+        self.day_counts.begin(tx, events if self.partition.whole else [])
+        # which of the batch's member events are already facts: one statement, not one per event
+        ids = sorted({e.event_id for e in events if e.type.startswith("member.")})
+        self._facts_seen: set[str] | None = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            self._facts_seen.update(r[0] for r in tx.execute(
+                f"SELECT event_id FROM {self.t('member_facts')} WHERE event_id IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+
+    def finish(self, tx: Tx, ok: bool = True) -> None:
+        self._facts_seen = None
+        if ok:
+            self.day_counts.end(tx)
+        else:
+            self.day_counts.abandon()
+
+    def _lock_subjects(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        if not tx.pg or self.partition.whole or source != "discipline":
+            return
+        subjects, cases = set(), set()
+        for e in events:
+            d = e.data
+            if e.type == "discipline.applied" and d.get("subject_kind") and d.get("subject_id"):
+                subjects.add(f"{d['subject_kind']}:{d['subject_id']}")
+            elif e.type.startswith("discipline.") and d.get("case_id"):
+                cases.add(d["case_id"])
+        if cases:
+            marks = ",".join("?" * len(cases))
+            subjects.update(f"{kind}:{subject}" for kind, subject in tx.execute(
+                f"SELECT subject_kind, subject_id FROM {self.t('cases')} WHERE case_id IN ({marks})",
+                sorted(cases)).fetchall())
+        for key in sorted(subjects, key=lambda k: (zlib.crc32(k.encode("utf-8")), k)):
+            tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (SUBJECT_LOCK, _int4(zlib.crc32(key.encode("utf-8")))))
 
     def _members_read(self, tx: Tx) -> bool:
         """Has this partition read the members store (where units are created) to its head?"""
@@ -201,8 +258,12 @@ class FactsProjection(Projection):
         member = d.get("member_id")
         if not member:
             return False
-        if tx.scalar(f"SELECT 1 FROM {self.t('member_facts')} WHERE event_id = ?", (e.event_id,)):
+        seen = getattr(self, "_facts_seen", None)
+        if e.event_id in seen if seen is not None else \
+                tx.scalar(f"SELECT 1 FROM {self.t('member_facts')} WHERE event_id = ?", (e.event_id,)):
             return True  # the same fact delivered under two names never counts twice
+        if seen is not None:
+            seen.add(e.event_id)
         unit = d.get("org_unit_id") or e.org_unit_id
         if e.type in ("member.admitted", "member.transferred_in"):
             admitted_on = e.occurred_on.isoformat() if e.type == "member.admitted" else None
@@ -366,8 +427,15 @@ def meeting_standard(held_on: dt.date, kind: str | None, minutes: int | None, co
     if kind != "regular" or not expected:
         return duration_ok, 0
     # exact fractions, as the meetings service judges: 85 % of 20 is 17, which is not "> 85 %"
-    rate_ok = Fraction(counts["present"], expected) > Fraction(str(rules.meeting_attendance_min_rate))
+    least_rate = _exact(rules.meeting_attendance_min_rate)  # present / expected > least, in integers
+    rate_ok = counts["present"] * least_rate.denominator > least_rate.numerator * expected
     return duration_ok, int(rate_ok and counts["unexcused"] == 0 and bool(duration_ok) and not over_consecutive)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact(rate) -> Fraction:
+    """A rate from the rule table as the exact fraction it reads as (0.85 → 17/20)."""
+    return Fraction(str(rate))
 
 
 def checkpoint_name(prefix: str, partition: Partition) -> str:

@@ -1,0 +1,103 @@
+"""Partitions on a shared PostgreSQL read model count a member once (issue 15): a member who moved
+between direct units in different partitions and was disciplined in each is one disciplined
+member counted twice ("repeat"), not once in each unit, even when both partitions apply their
+decision at the same moment."""
+from __future__ import annotations
+
+import threading
+import zlib
+
+from shared.partitioning import Partition
+from shared.readmodel import ReadModelDB
+
+from services.reporting import daycounts
+from services.reporting.generations import Generations
+from tests.support.services import pg_database
+from tests.unit.reporting.history import History
+
+
+def two_directs_in_different_partitions() -> tuple[str, str]:
+    names = [f"D{i}" for i in range(1, 20)]
+    first = names[0]
+    other = next(n for n in names if zlib.crc32(n.encode()) % 2 != zlib.crc32(first.encode()) % 2)
+    assert Partition(0, 2).owner_of(first) != Partition(0, 2).owner_of(other)
+    return first, other
+
+
+def moved_and_disciplined_twice(h: History) -> None:
+    a, b = two_directs_in_different_partitions()
+    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
+    for d in (a, b):
+        h.add("org_unit.created", "2020-01-01", {"org_unit_id": d, "name": d, "kind": "direct", "parent_id": "TN"})
+        h.add("org_unit.created", "2020-01-01", {"org_unit_id": f"{d}-C", "name": f"Chi bộ {d}", "kind": "cell",
+                                                 "parent_id": d})
+    h.add("member.admitted", "2020-02-01", {"member_id": "M1", "org_unit_id": f"{a}-C", "full_name": "X",
+                                            "birth_date": "1990-01-01", "sex": "male"}, org_unit_id=f"{a}-C")
+    h.add("member.transferred", "2021-01-01", {"member_id": "M1", "from_org_unit_id": f"{a}-C",
+                                               "to_org_unit_id": f"{b}-C", "kind": "official"}, org_unit_id=f"{b}-C")
+    # one decision taken in each unit (the later one arrives while the earlier is being applied)
+    h.add("discipline.applied", "2020-06-01", {"case_id": "K1", "subject_kind": "member", "subject_id": "M1",
+                                               "form": "reprimand", "violation_on": "2020-05-01"}, org_unit_id=f"{a}-C")
+    h.add("discipline.applied", "2021-06-01", {"case_id": "K2", "subject_kind": "member", "subject_id": "M1",
+                                               "form": "warning", "violation_on": "2021-05-01"}, org_unit_id=f"{b}-C")
+    h.flush()
+
+
+def counts(g: Generations) -> tuple[list, list]:
+    p = g.prefix
+    return (sorted(g.db.query(f"SELECT indicator, org_unit_id, day, n FROM {p}day_counts WHERE indicator LIKE 'case.%'")),
+            sorted(g.db.query(f"SELECT indicator, subject_id FROM {p}day_repeats")))
+
+
+def test_two_partitions_applying_a_members_decisions_at_once_count_the_member_once(tmp_path, monkeypatch):
+    h = History(tmp_path)
+    try:
+        moved_and_disciplined_twice(h)
+        whole = Generations(ReadModelDB(f"sqlite:///{tmp_path}/whole.read.db"), h.stores)
+        whole.catch_up()
+        expected = counts(whole)
+        assert expected == ([], [("case.member", "M1")])  # a repeat: counted from the facts, not per day
+
+        with pg_database() as url:
+            parts = [Generations(ReadModelDB(url), h.stores, partition=Partition(i, 2)) for i in range(2)]
+            for _ in range(3):  # the org tree and the member first, taking turns
+                for g in parts:
+                    g.runner.catch_up("members")
+            # both partitions hold their decision's transaction open after reading what the member
+            # counted before it, until the other has read too (or, if it must wait for the other's
+            # commit, a few seconds): the interleaving that lost one decision
+            meet = threading.Barrier(2, timeout=3)
+            end = daycounts.DayCounts.end
+
+            def slow_end(self, tx):
+                if any(ind.startswith("case.") for ind, _ in (getattr(self, "batch", None) or {})):
+                    try:
+                        meet.wait()
+                    except threading.BrokenBarrierError:
+                        pass
+                return end(self, tx)
+
+            monkeypatch.setattr(daycounts.DayCounts, "end", slow_end)
+            errors: list[BaseException] = []
+
+            def run(g: Generations) -> None:
+                try:
+                    g.runner.catch_up("discipline")
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(g,)) for g in parts]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            monkeypatch.setattr(daycounts.DayCounts, "end", end)
+            for g in parts:
+                g.catch_up()
+            assert all(g.positions() == whole.positions() for g in parts)
+            assert counts(parts[0]) == expected
+            for g in parts:
+                g.db.close()
+    finally:
+        h.close()
