@@ -21,29 +21,58 @@ def usable(v: View) -> bool:
     return built and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
 
 
+def _in_subtree(v: View, column: str, org: str | None, on: str) -> tuple[str, list]:
+    """``v.subtree`` for rows of the counts: one indexed probe of the closure per row read (on
+    ``current`` too, where ``IN (descendants)`` would probe the counts once per unit of the
+    subtree, thousands of units for a province, for indicators with a handful of rows)."""
+    if org and not v.dated:
+        return (f"EXISTS (SELECT 1 FROM {v.t('closure')} sx WHERE sx.ancestor = ? AND sx.descendant = {column})",
+                [org])
+    return v.subtree(column, org, on=on)
+
+
 def distinct_subjects(v: View, indicator: str, org: str | None, p: Period) -> int:
     """Distinct subjects with a fact of ``indicator`` dated in ``p`` in ``org``'s subtree (as it
-    stood on the fact's day, or today's): the single-fact subjects summed per unit and day, plus
-    the few with several facts counted from the fact tables."""
+    stood on the fact's day, or today's)."""
+    return distinct_subjects_of(v, (indicator,), org, p)[indicator]
+
+
+def distinct_subjects_of(v: View, indicators: tuple[str, ...], org: str | None, p: Period) -> dict[str, int]:
+    """``distinct_subjects`` of several indicators at once: the single-fact subjects summed per
+    unit and day in one pass over the period's rows, plus the few with several facts counted from
+    the fact tables."""
     a, b = p.start.isoformat(), p.end.isoformat()
-    cond, params = v.subtree("d.org_unit_id", org, on="d.day")
-    singles = v.scalar(f"SELECT SUM(d.n) FROM {v.t('day_counts')} d WHERE d.indicator = ? "
-                       f"AND d.day BETWEEN ? AND ? AND {cond}", [indicator, a, b, *params])
+    cond, params = _in_subtree(v, "d.org_unit_id", org, "d.day")
+    marks = ",".join("?" * len(indicators))
+    out = dict.fromkeys(indicators, 0)
+    for indicator, n in v.q(f"SELECT d.indicator, SUM(d.n) FROM {v.t('day_counts')} d WHERE d.indicator IN ({marks}) "
+                            f"AND d.day BETWEEN ? AND ? AND {cond} GROUP BY d.indicator",
+                            [*indicators, a, b, *params]):
+        out[indicator] += int(n or 0)
+    repeats = v.t("day_repeats")
+    several = {r[0] for r in v.q(f"SELECT DISTINCT indicator FROM {repeats} WHERE indicator IN ({marks})",
+                                 list(indicators))}
+    for indicator in indicators:
+        if indicator in several:
+            out[indicator] += _repeated(v, indicator, org, a, b)
+    return out
+
+
+def _repeated(v: View, indicator: str, org: str | None, a: str, b: str) -> int:
+    """Subjects with several facts of ``indicator`` (not in the counts), from the fact tables."""
     repeats = v.t("day_repeats")
     if indicator.startswith("case."):
         cond, params = v.subtree("f.org_unit_id", org, on="f.decided_on")
-        several = v.scalar(
+        return int(v.scalar(
             f"SELECT COUNT(DISTINCT f.subject_id) FROM {repeats} r CROSS JOIN {v.t('cases')} f "
             "WHERE r.indicator = ? AND f.subject_id = r.subject_id AND f.subject_kind = ? "
             f"AND f.decided_on BETWEEN ? AND ? AND f.annulled_rec IS NULL AND {cond}",
-            [indicator, indicator[5:], a, b, *params])
-    else:
-        cond, params = v.subtree("f.org_unit_id", org, on="f.occurred_on")
-        several = v.scalar(
-            f"SELECT COUNT(DISTINCT f.member_id) FROM {repeats} r CROSS JOIN {v.t('member_facts')} f "
-            "WHERE r.indicator = ? AND f.member_id = r.subject_id AND f.type = ? "
-            f"AND f.occurred_on BETWEEN ? AND ? AND {cond}", [indicator, indicator, a, b, *params])
-    return int(singles or 0) + int(several or 0)
+            [indicator, indicator[5:], a, b, *params]) or 0)
+    cond, params = v.subtree("f.org_unit_id", org, on="f.occurred_on")
+    return int(v.scalar(
+        f"SELECT COUNT(DISTINCT f.member_id) FROM {repeats} r CROSS JOIN {v.t('member_facts')} f "
+        "WHERE r.indicator = ? AND f.member_id = r.subject_id AND f.type = ? "
+        f"AND f.occurred_on BETWEEN ? AND ? AND {cond}", [indicator, indicator, a, b, *params]) or 0)
 
 
 def heads(v: View) -> tuple[dict, dict]:
