@@ -72,19 +72,19 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
             results.update(report_p50_ms=round(pct(term_ms, 50), 2), report_p99_ms=round(p99, 2),
                            report_naive_p99_ms=round(naive99, 2), report_vs_naive_ratio=round(naive99 / p99, 2),
                            report_vs_naive_ratio_p50=round(pct(naive_ms, 50) / pct(term_ms, 50), 2))
-        worst = 0.0
-        for name, fn in {
-            "headcount tree, whole": lambda: membership.headcount(v, "TN"),
-            "headcount tree, page 1 of 100 units": lambda: paging.one_page(membership.headcount(v, "TN"), 1, 100),
-            "movement 2023, province + directs": lambda: membership.movement(v, "TN", year),
-            "warnings 2023, province, whole": lambda: early_warnings.warnings(v, "TN", 2023),
-        }.items():
-            n = calls if "warnings" not in name else max(5, calls // 4)
+        else:
+            results["report_term_current_p99_ms"] = round(p99, 2)
+        for key, name, fn in (
+            ("headcount", "headcount tree, whole", lambda: membership.headcount(v, "TN")),
+            ("headcount_page", "headcount tree, page 1 of 100 units",
+             lambda: paging.one_page(membership.headcount(v, "TN"), 1, 100)),
+            ("movement", "movement 2023, province + directs", lambda: membership.movement(v, "TN", year)),
+            ("warnings", "warnings 2023, province, whole", lambda: early_warnings.warnings(v, "TN", 2023)),
+        ):
+            n = calls if key != "warnings" else max(5, calls // 4)
             ms = latencies(fn, n)
             rows.append((f"{name}{s} (p50 / p99)", f"{pct(ms, 50):.1f} / {pct(ms, 99):.1f} ms", "", ""))
-            key = name.split(",")[0].split(" ")[0]
             results[f"report_{key}{'_current' if s else ''}_p99_ms"] = round(pct(ms, 99), 2)
-            worst = max(worst, pct(ms, 99))
     return rows, results
 
 

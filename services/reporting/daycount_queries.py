@@ -9,7 +9,7 @@ reading the stints.
 """
 from __future__ import annotations
 
-from services.reporting import daycounts
+from services.reporting import daycounts, tree_cache
 from services.reporting.periods import ALL_KNOWN, Period
 from services.reporting.view import View
 
@@ -75,18 +75,20 @@ def _repeated(v: View, indicator: str, org: str | None, a: str, b: str) -> int:
         f"AND f.occurred_on BETWEEN ? AND ? AND {cond}", [indicator, indicator, a, b, *params]) or 0)
 
 
-def heads(v: View) -> tuple[dict, dict]:
+def heads(v: View, units: list[str] | None = None) -> tuple[dict, dict]:
     """(own, total): members per unit on ``v.as_of``, and per unit with its subtree (as it stood
-    that day, or today's tree), summed from the day's running counts of each unit."""
-    day = v.as_of.isoformat()
-    counts = f"(SELECT org_unit_id, SUM(n) AS n FROM {v.t('day_counts')} WHERE indicator = '{daycounts.HEAD}' " \
-             "AND day <= ? GROUP BY org_unit_id)"
-    own = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, n FROM {counts} h WHERE n <> 0", (day,))}
-    if v.dated:
-        held, held_params = v.on_date("c", None)
-        rows = v.q(f"SELECT c.ancestor, SUM(h.n) FROM {counts} h JOIN {v.t('dclosure')} c "
-                   f"ON c.descendant = h.org_unit_id WHERE {held} GROUP BY c.ancestor", (day, *held_params))
-    else:
-        rows = v.q(f"SELECT c.ancestor, SUM(h.n) FROM {counts} h JOIN {v.t('closure')} c "
-                   "ON c.descendant = h.org_unit_id GROUP BY c.ancestor", (day,))
-    return own, {u: int(n) for u, n in rows if n}
+    that day, or today's tree), summed from the day's running counts of each unit over the tree
+    of that day (``tree_cache``); of ``units`` only when given (a page of the tree)."""
+    own = {u: int(n) for u, n in v.q(
+        f"SELECT org_unit_id, n FROM (SELECT org_unit_id, SUM(n) AS n FROM {v.t('day_counts')} "
+        f"WHERE indicator = '{daycounts.HEAD}' AND day <= ? GROUP BY org_unit_id) h WHERE n <> 0",
+        (v.as_of.isoformat(),))}
+    total: dict[str, int] = {}
+    holders = tree_cache.ancestors(v)
+    for unit, n in own.items():
+        for a in holders.get(unit, ()):
+            total[a] = total.get(a, 0) + n
+    if units is not None:
+        keep = set(units)
+        own, total = ({u: n for u, n in d.items() if u in keep} for d in (own, total))
+    return own, {u: n for u, n in total.items() if n}

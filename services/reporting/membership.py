@@ -8,7 +8,7 @@ Moves between two units inside the same subtree cancel and are not shown.
 """
 from __future__ import annotations
 
-from services.reporting import daycount_queries
+from services.reporting import daycount_queries, paging, tree_cache
 from services.reporting.periods import Period
 from services.reporting.view import View
 
@@ -129,9 +129,46 @@ def movement(v: View, org: str | None, period: Period) -> dict:
 def headcount(v: View, org: str | None) -> list[dict]:
     """Members per unit on ``v.as_of`` (own and with the subtree), top-down: the tree as it stood
     that day (units not yet ended, under the parent they had), or today's tree on ``current``."""
-    units, day = v.t("units"), v.as_of.isoformat()
+    units = tree_order(v, org)
+    own, total = _heads(v)
+    return [_row(u, own, total) for u in units]
+
+
+def headcount_page(v: View, org: str | None, page: int | None, page_size: int | None) -> dict:
+    """One page of ``headcount`` with its totals (``paging.one_page``): the units in tree order,
+    then the counts of the page's units only."""
+    out = paging.one_page(tree_order(v, org), page, page_size)
+    ids = [u[0] for u in out["rows"]]
+    own, total = _heads(v, ids) if ids else ({}, {})
+    out["rows"] = [_row(u, own, total) for u in out["rows"]]
+    return out
+
+
+def _row(u: tuple, own: dict, total: dict) -> dict:
+    uid, parent, name, kind, depth = u
+    return {"org_unit_id": uid, "parent_id": parent, "name": name, "kind": kind,
+            "own": own.get(uid, 0), "total": total.get(uid, 0), "depth": depth}
+
+
+def _heads(v: View, units: list[str] | None = None) -> tuple[dict, dict]:
     # pre-aggregated per unit and day, unless the report is "as known at" an earlier time
-    own, total = daycount_queries.heads(v) if daycount_queries.usable(v) else heads_from_stints(v)
+    if daycount_queries.usable(v):
+        return daycount_queries.heads(v, units)
+    own, total = heads_from_stints(v)
+    if units is not None:
+        keep = set(units)
+        own, total = ({u: n for u, n in d.items() if u in keep} for d in (own, total))
+    return own, total
+
+
+def tree_order(v: View, org: str | None) -> list[tuple]:
+    """(unit, parent, name, kind, depth) of ``org``'s tree (every root's without ``org``) on
+    ``v.as_of``, top-down, children by name; read once per change of the tree (``tree_cache``)."""
+    return tree_cache.cached(v, "order", lambda: _tree_order(v, org), org)
+
+
+def _tree_order(v: View, org: str | None) -> list[tuple]:
+    units, day = v.t("units"), v.as_of.isoformat()
     if v.dated:
         info = {}
         for uid, parent, name, kind, merged, dissolved in v.q(
@@ -147,12 +184,11 @@ def headcount(v: View, org: str | None) -> list[dict]:
     kids: dict[str | None, list[str]] = {}
     for uid, r in info.items():
         kids.setdefault(r[1] if r[1] in info else None, []).append(uid)
-    out: list[dict] = []
+    out: list[tuple] = []
 
     def walk(uid: str, depth: int) -> None:
         r = info[uid]
-        out.append({"org_unit_id": uid, "parent_id": r[1], "name": r[2], "kind": r[3],
-                    "own": own.get(uid, 0), "total": total.get(uid, 0), "depth": depth})
+        out.append((uid, r[1], r[2], r[3], depth))
         for child in sorted(kids.get(uid, []), key=lambda x: (info[x][2], x)):
             walk(child, depth + 1)
 

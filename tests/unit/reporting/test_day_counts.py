@@ -18,7 +18,7 @@ import datetime as dt
 import pytest
 
 from services.reporting import daycount_queries
-from services.reporting.membership import headcount, heads_from_stints
+from services.reporting.membership import headcount, headcount_page, heads_from_stints
 from services.reporting.periods import dates_period, parse_period
 from services.reporting.term_table import INDICATORS, count, count_from_facts, term_table
 from shared.events import format_recorded_at
@@ -133,6 +133,51 @@ def test_headcount_from_the_counts_equals_the_stints(h):
     assert (rows["C1"]["own"], rows["C2"]["own"]) == (3, 0)  # M4 moved from C2 to C1 that day
     rows = {r["org_unit_id"]: r for r in headcount(h.view(as_of=dt.date(2024, 5, 4)), None)}
     assert (rows["C1"]["own"], rows["C2"]["own"]) == (2, 1)  # the day before
+
+
+def test_headcount_pages_concatenated_are_the_whole_tree(h):
+    """A page reads the counts of its own units only: pages of every size, joined, give the whole
+    tree (read from the counts, and from the stints as known at an earlier time), with the totals
+    to page on; a page past the end is empty."""
+    views = [h.view(as_of=dt.date.fromisoformat(day), structure=s) for s in ("as_stood", "current")
+             for day in ("2022-01-01", "2024-05-05", "2026-01-01")]
+    views.append(h.view(as_of=dt.date(2026, 1, 1), known_at=dt.datetime(2026, 2, 1, tzinfo=UTC)))
+    assert not daycount_queries.usable(views[-1])
+    for v in views:
+        for org in (None, "TN", "D1", "D3"):
+            whole = headcount(v, org)
+            for size in (1, 2, 3, 7, 100):
+                pages, number = [], 1
+                while True:
+                    got = headcount_page(v, org, number, size)
+                    assert (got["total"], got["page_size"], got["page"]) == (len(whole), size, number)
+                    assert got["pages"] == max(1, -(-len(whole) // size))
+                    pages += got["rows"]
+                    if number >= got["pages"]:
+                        break
+                    assert len(got["rows"]) == size
+                    number += 1
+                assert pages == whole, (v.as_of, v.structure, org, size)
+                assert headcount_page(v, org, got["pages"] + 1, size)["rows"] == []
+    first = headcount_page(h.view(as_of=dt.date(2026, 1, 1)), "TN", 1, 2)
+    assert [(r["org_unit_id"], r["own"], r["total"]) for r in first["rows"]] == [("TN", 0, 6), ("C1", 4, 4)]
+
+
+def test_the_tree_kept_in_memory_follows_a_change_of_the_tree(h):
+    """The tree and its totals are kept per day until the tree changes: a unit moved (a fact
+    recorded now, dated earlier) shows at once under its new parent, with its members."""
+    v = h.view(as_of=dt.date(2026, 1, 1))
+    before = {r["org_unit_id"]: r for r in headcount(v, "TN")}
+    assert before["C1"]["parent_id"] == "TN" and (before["C1"]["total"], before["D3"]["total"]) == (4, 0)
+    h.add("org_unit.moved", "2025-12-01", {"org_unit_id": "C1", "parent_id": "D3"})
+    v = h.view(as_of=dt.date(2026, 1, 1))
+    after = {r["org_unit_id"]: r for r in headcount(v, "TN")}
+    assert after["C1"]["parent_id"] == "D3" and after["C1"]["depth"] == 2
+    assert (after["D3"]["total"], after["TN"]["total"]) == (4, before["TN"]["total"])
+    # the day before the move, the tree of that day
+    assert {r["org_unit_id"]: r for r in headcount(h.view(as_of=dt.date(2025, 11, 30)), "TN")}["D3"]["total"] == 0
+    assert daycount_queries.heads(v) == heads_from_stints(v)
+    assert headcount_page(v, "TN", 1, 100)["rows"] == headcount(v, "TN")
 
 
 def test_known_at_before_the_latest_recording_reads_the_fact_tables(h):
