@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from services.reporting import daycounts, tree_cache
 from services.reporting.periods import ALL_KNOWN, Period
+from services.reporting.schema import EVER
 from services.reporting.view import View
 
 def usable(v: View) -> bool:
@@ -92,3 +93,88 @@ def heads(v: View, units: list[str] | None = None) -> tuple[dict, dict]:
         keep = set(units)
         own, total = ({u: n for u, n in d.items() if u in keep} for d in (own, total))
     return own, {u: n for u, n in total.items() if n}
+
+
+# -- the movement table (Biểu 1) from the flows per unit and day --------------------------------------
+IN_KINDS = ("admitted", "transferred_in")
+OUT_KINDS = ("transferred_out", "died", "removed", "resigned", "expelled")
+COLUMNS = ("opening", "closing", "admitted", "transferred_in", "moved_in", "internal_in", "moved_out",
+           "internal_out", *OUT_KINDS)
+
+
+def movement(v: View, units: list[str], a: str, b: str) -> dict[str, dict]:
+    """The movement of each unit's subtree over [a, b] (ISO days), summed from the stints' starts,
+    ends and running heads per unit and day — the same figures as cutting every stint by the
+    tree (``membership``): on the structure as it stood, a unit's stints enter an ancestor's
+    subtree by their own start or when the unit was moved in (its members that day), and leave by
+    their own end or when it was moved out; moves between two units inside the subtree that day
+    are internal. On today's tree nothing moves, and stints of no length count too."""
+    flows: dict[str, list[tuple[str, str, str, str, int]]] = {}
+    kinds = FLOW_KINDS_DATED if v.dated else FLOW_KINDS_CURRENT
+    marks = ",".join("?" * len(kinds))
+    for indicator, key, day, n in v.q(f"SELECT indicator, org_unit_id, day, n FROM {v.t('day_counts')} "
+                                      f"WHERE indicator IN ({marks}) AND day BETWEEN ? AND ?", [*kinds, a, b]):
+        unit, kind, other = key.split("|", 2)
+        flows.setdefault(unit, []).append((indicator[:-1] if indicator.endswith("0") else indicator, day, kind,
+                                           other or None, n))
+    head_rows: dict[str, list[tuple[str, int]]] = {}
+    before: dict[str, int] = {}  # unit → members at the start of day a (stints begun before, not ended before)
+    for unit, day, n in v.q(f"SELECT org_unit_id, day, n FROM {v.t('day_counts')} WHERE indicator = ? AND day >= ? "
+                            "AND day <= ?", (daycounts.HEAD, a, max(a, b))):
+        head_rows.setdefault(unit, []).append((day, n))
+    for unit, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('day_counts')} WHERE indicator = ? AND day < ? "
+                       "GROUP BY org_unit_id", (daycounts.HEAD, a)):
+        before[unit] = int(n)
+
+    def members_before(unit: str, day: str) -> int:
+        """Stints of ``unit`` begun before ``day`` and not ended before it (``day`` ≥ a)."""
+        return before.get(unit, 0) + sum(n for d, n in head_rows.get(unit, ()) if d < day)
+
+    def ended_on(unit: str, day: str) -> int:
+        return sum(n for what, d, _, _, n in flows.get(unit, ()) if what == "out" and d == day)
+
+    holders = tree_cache.intervals(v)  # unit → [(ancestor, from, to)]
+    targets = set(units)
+    out = {u: dict.fromkeys(COLUMNS, 0) for u in units}
+
+    def held(anc: str, unit: str | None, day: str) -> bool:
+        return unit is not None and any(x == anc and f <= day and (t is None or t > day)
+                                        for x, f, t in holders.get(unit, ()))
+
+    for unit in set(before) | set(head_rows) | set(flows) | ({u for u in holders} if v.dated else set()):
+        for anc, f, t in holders.get(unit, ()):
+            if anc not in targets:
+                continue
+            row = out[anc]
+            if f < a and (t is None or t >= a):  # held on the day before a
+                row["opening"] += before.get(unit, 0)
+            if f <= b and (t is None or t > b):  # held on b
+                row["closing"] += members_before(unit, b) + sum(n for d, n in head_rows.get(unit, ()) if d == b) \
+                    if b >= a else before_on(v, unit, b)
+            if v.dated:  # the unit moved in / out of the subtree during the period: its members that day
+                if a <= f <= b and f != EVER:
+                    row["moved_in"] += members_before(unit, f) - ended_on(unit, f)
+                if t is not None and a <= t <= b:
+                    row["moved_out"] += members_before(unit, t) - ended_on(unit, t)
+            for what, day, kind, other, n in flows.get(unit, ()):
+                if what == "in" and f <= day and (t is None or t > day):
+                    if kind in IN_KINDS:
+                        row[kind] += n
+                    elif kind == "moved":
+                        row["internal_in" if held(anc, other, day) else "moved_in"] += n
+                elif what == "out" and (f < day if v.dated else True) and (t is None or day <= t):
+                    if kind in OUT_KINDS:
+                        row[kind] += n
+                    elif kind == "moved":
+                        row["internal_out" if held(anc, other, day) else "moved_out"] += n
+    return out
+
+
+FLOW_KINDS_DATED = ("in", "out")
+FLOW_KINDS_CURRENT = ("in", "out", "in0", "out0")
+
+
+def before_on(v: View, unit: str, day: str) -> int:
+    """Members of ``unit`` at the end of ``day`` (stints begun by then, not ended by then)."""
+    return int(v.scalar(f"SELECT SUM(n) FROM {v.t('day_counts')} WHERE indicator = ? AND org_unit_id = ? "
+                        "AND day <= ?", (daycounts.HEAD, unit, day)) or 0)

@@ -8,7 +8,7 @@ Moves between two units inside the same subtree cancel and are not shown.
 """
 from __future__ import annotations
 
-from services.reporting import daycount_queries, paging, tree_cache
+from services.reporting import daycount_queries, daycounts, paging, tree_cache
 from services.reporting.periods import Period
 from services.reporting.view import View
 
@@ -24,6 +24,14 @@ def movement_of(v: View, units: list[str], period: Period) -> dict[str, dict]:
     """Movement of each unit's subtree in one aggregate query over stints × closure."""
     if not units:
         return {}
+    if daycount_queries.usable(v) and daycounts.flows_built(v.db, v.prefix):  # summed per unit and day
+        p = period.capped(v.as_of)
+        return daycount_queries.movement(v, units, p.start.isoformat(), p.end.isoformat())
+    return movement_from_stints(v, units, period)
+
+
+def movement_from_stints(v: View, units: list[str], period: Period) -> dict[str, dict]:
+    """``movement_of`` read from the stints (any knowledge time)."""
     if v.dated:
         return _movement_as_stood(v, units, period)
     p = period.capped(v.as_of)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from services.reporting.schema import EVER
 from services.reporting.view import View
 
 T = TypeVar("T")
@@ -59,3 +60,18 @@ def ancestors(v: View) -> dict[str, tuple[str, ...]]:
             out.setdefault(d, []).append(a)
         return {d: tuple(a) for d, a in out.items()}
     return cached(v, "ancestors", build)
+
+
+def intervals(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
+    """Unit → (ancestor, from, to): the days ``from`` ≤ d < ``to`` (``to`` None: still) the unit
+    stood in the ancestor's subtree (dated closure); on ``current``, today's closure, always."""
+    def build() -> dict[str, tuple]:
+        out: dict[str, list] = {}
+        if v.dated:
+            for a, d, f, t in v.q(f"SELECT ancestor, descendant, from_on, to_on FROM {v.t('dclosure')}"):
+                out.setdefault(d, []).append((a, f, t))
+        else:
+            for a, d in v.q(f"SELECT ancestor, descendant FROM {v.t('closure')}"):
+                out.setdefault(d, []).append((a, EVER, None))
+        return {d: tuple(x) for d, x in out.items()}
+    return cached(v, "intervals", build)
