@@ -134,23 +134,24 @@ def movement(v: View, units: list[str], a: str, b: str) -> dict[str, dict]:
         return sum(n for what, d, _, _, n in flows.get(unit, ()) if what == "out" and d == day)
 
     holders = tree_cache.intervals(v)  # unit → [(ancestor, from, to)]
-    targets = set(units)
+    held_by = tree_cache.holdings(v)  # ancestor → [(unit, from, to)]
+    closing: dict[str, int] = {}  # unit → members at the end of day b
+    if b >= a:
+        for unit in set(before) | set(head_rows):
+            closing[unit] = before.get(unit, 0) + sum(n for d, n in head_rows.get(unit, ()) if d <= b)
     out = {u: dict.fromkeys(COLUMNS, 0) for u in units}
 
     def held(anc: str, unit: str | None, day: str) -> bool:
         return unit is not None and any(x == anc and f <= day and (t is None or t > day)
                                         for x, f, t in holders.get(unit, ()))
 
-    for unit in set(before) | set(head_rows) | set(flows) | ({u for u in holders} if v.dated else set()):
-        for anc, f, t in holders.get(unit, ()):
-            if anc not in targets:
-                continue
-            row = out[anc]
+    for anc in dict.fromkeys(units):
+        row = out[anc]
+        for unit, f, t in held_by.get(anc, ()):
             if f < a and (t is None or t >= a):  # held on the day before a
                 row["opening"] += before.get(unit, 0)
             if f <= b and (t is None or t > b):  # held on b
-                row["closing"] += members_before(unit, b) + sum(n for d, n in head_rows.get(unit, ()) if d == b) \
-                    if b >= a else before_on(v, unit, b)
+                row["closing"] += closing.get(unit, 0) if b >= a else before_on(v, unit, b)
             if v.dated:  # the unit moved in / out of the subtree during the period: its members that day
                 if a <= f <= b and f != EVER:
                     row["moved_in"] += members_before(unit, f) - ended_on(unit, f)

@@ -75,3 +75,14 @@ def intervals(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
                 out.setdefault(d, []).append((a, EVER, None))
         return {d: tuple(x) for d, x in out.items()}
     return cached(v, "intervals", build)
+
+
+def holdings(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
+    """Ancestor → (unit, from, to): ``intervals`` the other way round."""
+    def build() -> dict[str, tuple]:
+        out: dict[str, list] = {}
+        for unit, held in intervals(v).items():
+            for a, f, t in held:
+                out.setdefault(a, []).append((unit, f, t))
+        return {a: tuple(x) for a, x in out.items()}
+    return cached(v, "holdings", build)
