@@ -33,7 +33,7 @@ from shared.eventstore import NO_STREAM, open_store
 PG_ADMIN_URL = os.environ.get("DANGVIEN_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 QUICK = dict(rounds=3, writers=16, single_per_writer=50, batch_events=10_000, batch_size=1000,
-             pg_batch_events=10_000, members=1500, pg_members=300, years=5, import_members=2000, report_calls=30)
+             pg_batch_events=10_000, members=1500, pg_members=300, years=5, import_members=2000, report_calls=100)
 FULL = dict(rounds=5, writers=16, single_per_writer=400, batch_events=100_000, batch_size=1000,
             pg_batch_events=60_000, members=20_000, pg_members=5000, years=5, import_members=20_000,
             report_calls=100)

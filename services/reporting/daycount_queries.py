@@ -2,10 +2,9 @@
 
 Used when the report counts everything recorded by now (no ``known_at``, or one at or after the
 latest recording counted) and the generation has the counts; otherwise the report reads the fact
-tables as before (``usable``). The term table's
-indicators and the headcount tree are served from here; the movement table (Biểu 1) cuts each
-stint by the dated closure to tell moves inside a subtree from moves across it, so it keeps
-reading the stints.
+tables as before (``usable``). The term table's indicators, the headcount tree and the movement
+table (Biểu 1) are served from here: a report reads rows per unit and day with a change, and the
+tree of the day (``tree_cache``), not the members.
 """
 from __future__ import annotations
 

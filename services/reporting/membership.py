@@ -4,7 +4,9 @@ Computed from dated membership stints (member, unit, from, to, with the recordin
 end): every stint adds one at its start and removes one at its end, so
 opening + admitted + transferred_in + moved_in − transferred_out − died − removed − resigned −
 expelled − moved_out = closing holds by construction for any unit, period and knowledge time.
-Moves between two units inside the same subtree cancel and are not shown.
+Moves between two units inside the same subtree cancel and are not shown. Counting everything
+recorded, the figures are summed from the stints' starts and ends per unit and day kept by the
+projection (``daycount_queries.movement``); as known at an earlier time, from the stints.
 """
 from __future__ import annotations
 
