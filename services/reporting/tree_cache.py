@@ -31,12 +31,13 @@ def version(v: View) -> tuple | None:
     return tuple(rows[0]) if rows else (0, "")
 
 
-def cached(v: View, what: str, build: Callable[[], T], *key) -> T:
-    """``build()``, or its result from an earlier call on the same tree, structure and day."""
+def cached(v: View, what: str, build: Callable[[], T], *key, daily: bool = True) -> T:
+    """``build()``, or its result from an earlier call on the same tree, structure and day (any
+    day when not ``daily``)."""
     ver = version(v)
     if ver is None:
         return build()
-    full = (id(v.db), v.t("units"), v.structure, v.as_of, ver, what, *key)
+    full = (id(v.db), v.t("units"), v.structure, v.as_of if daily else None, ver, what, *key)
     if full in _CACHE:
         return _CACHE[full]  # type: ignore[return-value]
     got = build()
@@ -74,7 +75,7 @@ def intervals(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
             for a, d in v.q(f"SELECT ancestor, descendant FROM {v.t('closure')}"):
                 out.setdefault(d, []).append((a, EVER, None))
         return {d: tuple(x) for d, x in out.items()}
-    return cached(v, "intervals", build)
+    return cached(v, "intervals", build, daily=False)
 
 
 def holdings(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
@@ -85,4 +86,4 @@ def holdings(v: View) -> dict[str, tuple[tuple[str, str, str | None], ...]]:
             for a, f, t in held:
                 out.setdefault(a, []).append((unit, f, t))
         return {a: tuple(x) for a, x in out.items()}
-    return cached(v, "holdings", build)
+    return cached(v, "holdings", build, daily=False)
