@@ -33,7 +33,7 @@ from shared.eventstore import NO_STREAM, open_store
 PG_ADMIN_URL = os.environ.get("DANGVIEN_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 QUICK = dict(rounds=3, writers=16, single_per_writer=50, batch_events=10_000, batch_size=1000,
-             pg_batch_events=10_000, members=1500, pg_members=300, years=5, import_members=2000, report_calls=30)
+             pg_batch_events=10_000, members=1500, pg_members=300, years=5, import_members=2000, report_calls=100)
 FULL = dict(rounds=5, writers=16, single_per_writer=400, batch_events=100_000, batch_size=1000,
             pg_batch_events=60_000, members=20_000, pg_members=5000, years=5, import_members=20_000,
             report_calls=100)
@@ -236,12 +236,10 @@ def bench_append(cfg: dict, folder: Path, pg: bool) -> None:
 
 
 # -- replay and reports --------------------------------------------------------------------------------
-def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
+def bench_replay(cfg: dict, folder: Path, pg: bool, timed: bool = True, report: bool = True) -> None:
+    """Generate a province, replay it (a table row unless ``timed`` is off), then time the reports."""
     from bench.replay import generate
-    from services.reporting import early_warnings, membership, term_table
     from services.reporting.generations import Generations
-    from services.reporting.periods import parse_period
-    from services.reporting.view import View
     from shared.readmodel import ReadModelDB
 
     say("replay: generating a synthetic province …")
@@ -256,6 +254,9 @@ def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
     result = g.replay()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     label = f"{cfg['members']:,} members × {cfg['years']} years, {total:,} events"
+    if not timed:  # only the province the reports read
+        bench_reports(cfg, data, db, g.prefix)
+        return
     row(f"replay of reporting, SQLite ({label})", f"{result['events_per_second']:,.0f} ev/s",
         "", f"{result['seconds']:.1f} s incl. checksum; peak RSS {rss // 1024} MB (before {rss0 // 1024} MB)")
     RESULTS.update(replay_sqlite_evs=round(result["events_per_second"]), replay_events=total,
@@ -284,54 +285,17 @@ def bench_replay(cfg: dict, folder: Path, pg: bool) -> None:
     else:
         RESULTS["replay_pg_evs"] = None
 
+    if report:
+        bench_reports(cfg, data, db, g.prefix)
+
+
+def bench_reports(cfg: dict, data: Path, db, prefix: str) -> None:
+    from bench.reports import measure
     say("reports …")
-    v = View.of(db, g.prefix, dt.date(2025, 12, 31), None)
-    cur, prev = parse_period("2020-2025"), parse_period("2015-2020")
-    calls = cfg["report_calls"]
-
-    def latencies(fn) -> list[float]:
-        out = []
-        for _ in range(calls):
-            t = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - t) * 1000)
-        return out
-
-    term_ms = latencies(lambda: term_table.term_table(v, "TN", cur, prev))
-    naive_ms = latencies(lambda: naive_term_table(data, cur, prev))
-    p99, naive99 = pct(term_ms, 99), pct(naive_ms, 99)
-    row("term table, province (p50 / p99)", f"{pct(term_ms, 50):.1f} / {p99:.1f} ms",
-        f"naive SQL over the events {pct(naive_ms, 50):.1f} / {naive99:.1f} ms",
-        f"{naive99 / p99:.1f}× faster at p99, {pct(naive_ms, 50) / pct(term_ms, 50):.1f}× at p50")
-    RESULTS.update(report_p50_ms=round(pct(term_ms, 50), 2), report_p99_ms=round(p99, 2),
-                   report_naive_p99_ms=round(naive99, 2), report_vs_naive_ratio=round(naive99 / p99, 2),
-                   # the p99 of a few dozen sub-millisecond calls is one scheduling hiccup on a busy machine
-                   report_vs_naive_ratio_p50=round(pct(naive_ms, 50) / pct(term_ms, 50), 2))
-    for name, fn in {"headcount tree (province)": lambda: membership.headcount(v, "TN"),
-                     "movement 2023 (province)": lambda: membership.movement(v, "TN", parse_period("2023")),
-                     "warnings 2023 (province)": lambda: early_warnings.warnings(v, "TN", 2023)}.items():
-        ms = latencies(fn) if "warnings" not in name else latencies(fn)[: max(5, calls // 4)]
-        row(f"{name} (p50 / p99)", f"{pct(ms, 50):.1f} / {pct(ms, 99):.1f} ms")
-    for s in stores.values():
-        s.close()
-
-
-def naive_term_table(folder: Path, cur, prev) -> dict:
-    """The term table's counts straight from the event tables (json_extract, no read model)."""
-    out = {}
-    with sqlite3.connect(folder / "members.events.db") as m, sqlite3.connect(folder / "discipline.events.db") as d:
-        for period in (cur, prev):
-            for t in ("member.removed", "member.resigned", "member.expelled", "member.admitted"):
-                out[(period.name, t)] = m.execute(
-                    "SELECT COUNT(DISTINCT json_extract(data, '$.member_id')) FROM events WHERE type = ? "
-                    "AND occurred_on BETWEEN ? AND ?", (t, period.start.isoformat(), period.end.isoformat())).fetchone()[0]
-            for kind in ("member", "org_unit"):
-                out[(period.name, kind)] = d.execute(
-                    "SELECT COUNT(DISTINCT json_extract(data, '$.subject_id')) FROM events WHERE type = "
-                    "'discipline.applied' AND json_extract(data, '$.subject_kind') = ? AND occurred_on BETWEEN ? AND ? "
-                    "AND json_extract(data, '$.case_id') NOT IN (SELECT json_extract(data, '$.case_id') FROM events "
-                    "WHERE type = 'discipline.annulled')", (kind, period.start.isoformat(), period.end.isoformat())).fetchone()[0]
-    return out
+    rows, results = measure(db, prefix, data, cfg["report_calls"])
+    for r in rows:
+        row(*r)
+    RESULTS.update(results)
 
 
 # -- import ------------------------------------------------------------------------------------------------
@@ -418,7 +382,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("DANGVIEN_BENCH_DIR", "/var/tmp/dangvien-bench")))
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--only", default="append,replay,import,visible",
-                    help="comma-separated sections (visible: --full only)")
+                    help="comma-separated sections (visible: --full only; replay times the reports too, "
+                         "report times only them, on a province generated and replayed first)")
+    ap.add_argument("--members", type=int, help="members of the generated province (default: the mode's)")
     ap.add_argument("--rate", type=float, default=200.0, help="commands/s for the visible section (--full)")
     ap.add_argument("--commands", type=int, default=2000, help="commands sent by the visible section (--full)")
     ap.add_argument("--import-members", type=int, default=None,
@@ -428,6 +394,8 @@ def main(argv: list[str] | None = None) -> None:
     cfg = dict(FULL if args.full else QUICK)
     if args.import_members:
         cfg["import_members"] = args.import_members
+    if args.members:
+        cfg["members"] = args.members
     if not peer.available():
         ap.error("the peer library is missing: pip install eventsourcing (see requirements.lock)")
     pg = not args.skip_pg and pg_reachable()
@@ -439,8 +407,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if "append" in only:
             bench_append(cfg, folder, pg)
-        if "replay" in only:
-            bench_replay(cfg, folder, pg)
+        if "replay" in only or "report" in only:
+            bench_replay(cfg, folder, pg, timed="replay" in only, report=True)
         if "import" in only:
             bench_import(cfg, folder)
         if args.full and "visible" in only:

@@ -10,7 +10,10 @@ its ancestors) and business day:
   disciplined twice) is listed in ``day_repeats`` instead and counted from the fact tables, so
   the term table's ``COUNT(DISTINCT …)`` stays exact;
 - ``head``: +1 where a membership stint starts, −1 where it ends, so a unit's headcount on a day
-  is the sum of its rows up to that day.
+  is the sum of its rows up to that day;
+- ``in`` / ``out`` (``in0`` / ``out0`` for stints of no length): stints started / ended that day
+  in the unit, by how (admitted, moved …) and the other unit of a move (``FLOWS``), from which the
+  movement table (Biểu 1) is summed per unit and day (``daycount_queries.movement``).
 
 The ancestors a fact counts in are found when the report is read, by joining the dated closure
 on the row's day (or today's closure on ``structure=current``), so a unit moved or merged later —
@@ -35,7 +38,7 @@ from typing import Iterable
 from shared.events import Envelope, format_recorded_at
 from shared.readmodel import ReadModelDB, Tx
 
-TABLES = ("day_counts", "day_repeats", "day_counts_built")
+TABLES = ("day_counts", "day_repeats", "day_counts_built", "day_flows_built")
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {p}day_counts (
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS {p}day_counts (
 CREATE INDEX IF NOT EXISTS {p}day_counts_day ON {p}day_counts (indicator, day);
 CREATE TABLE IF NOT EXISTS {p}day_repeats (
     indicator TEXT NOT NULL, subject_id TEXT NOT NULL, PRIMARY KEY (indicator, subject_id));
-CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY, latest_rec TEXT)
+CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY, latest_rec TEXT);
+CREATE TABLE IF NOT EXISTS {p}day_flows_built (id INTEGER PRIMARY KEY)
 """
 
 #: member fact types counted by the term table (the indicator is the type)
@@ -53,6 +57,10 @@ MEMBER_TYPES = ("member.admitted", "member.removed", "member.resigned", "member.
 STINT_TYPES = ("member.admitted", "member.transferred_in", "member.transferred", "member.transferred_out",
                "member.died", "member.removed", "member.resigned", "member.expelled")
 HEAD = "head"
+#: stint starts and ends (the movement table, Biểu 1), per unit and day: the row's unit is
+#: ``unit|kind|other unit`` (the other end of a move); ``in0``/``out0`` are the ends of stints of
+#: no length (ended the day they began, or before), which only the current structure shows
+FLOWS = ("in", "out", "in0", "out0")
 NO_UNIT = ""  # a fact without a unit: counted only province-wide
 
 
@@ -82,19 +90,34 @@ def distinct_part(indicator: str, facts: list[tuple[str, str]]) -> tuple[Counter
     return Counter(), len(facts) > 1
 
 
-def stint_deltas(stints: Iterable[tuple[str, str, str | None]]) -> Counter:
+def flow_unit(unit: str, kind: str | None, other: str | None) -> str:
+    return f"{unit}|{kind or ''}|{other or ''}"
+
+
+def stint_deltas(stints: Iterable[tuple]) -> Counter:
     """+1 at a stint's start, −1 at its end (never before its start: a stint ended on a date
-    before it began counts on no day, as the headcount's own condition has it)."""
+    before it began counts on no day, as the headcount's own condition has it); with the stint's
+    kinds and other units (unit, from, to, from_kind, from_unit, to_kind, to_unit), its start and
+    end as flows too."""
     out: Counter = Counter()
-    for unit, from_on, to_on in stints:
+    for unit, from_on, to_on, *kinds in stints:
         out[(HEAD, unit, from_on)] += 1
         if to_on is not None:
             out[(HEAD, unit, max(from_on, to_on))] -= 1
+        if kinds:
+            from_kind, from_unit, to_kind, to_unit = kinds
+            empty = to_on is not None and to_on <= from_on
+            out[("in0" if empty else "in", flow_unit(unit, from_kind, from_unit), from_on)] += 1
+            if to_on is not None:
+                out[("out0" if empty else "out", flow_unit(unit, to_kind, to_unit), to_on)] += 1
     return out
 
 
+STINT_COLUMNS = "org_unit_id, from_on, to_on, from_kind, from_unit, to_kind, to_unit"
+
+
 def _stints(tx: Tx, p: str, member: str) -> list[tuple]:
-    return tx.execute(f"SELECT org_unit_id, from_on, to_on FROM {p}stints WHERE member_id = ?", (member,)).fetchall()
+    return tx.execute(f"SELECT {STINT_COLUMNS} FROM {p}stints WHERE member_id = ?", (member,)).fetchall()
 
 
 # -- live maintenance ----------------------------------------------------------------------------------
@@ -273,9 +296,9 @@ def build(tx: Tx, p: str) -> int:
         counts.update(part)
         if repeat:
             repeats.append((indicator, subject))
-    stints = tx.execute(f"SELECT org_unit_id, from_on, to_on, from_rec, to_rec FROM {p}stints").fetchall()
-    counts.update(stint_deltas(s[:3] for s in stints))
-    latest = max([latest] + [max(s[3], s[4] or "") for s in stints])
+    stints = tx.execute(f"SELECT {STINT_COLUMNS}, from_rec, to_rec FROM {p}stints").fetchall()
+    counts.update(stint_deltas(s[:7] for s in stints))
+    latest = max([latest] + [max(s[7], s[8] or "") for s in stints])
     rows = [(*k, n) for k, n in counts.items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
@@ -283,19 +306,30 @@ def build(tx: Tx, p: str) -> int:
         tx.executemany(f"INSERT INTO {p}day_repeats (indicator, subject_id) VALUES (?, ?)", repeats)
     tx.execute(f"DELETE FROM {p}day_counts_built")
     tx.execute(f"INSERT INTO {p}day_counts_built (id, latest_rec) VALUES (1, ?)", (latest or None,))
+    tx.execute(f"DELETE FROM {p}day_flows_built")
+    tx.execute(f"INSERT INTO {p}day_flows_built (id) VALUES (1)")
     return len(rows) + len(repeats)
 
 
 def ensure(db: ReadModelDB, prefix: str) -> None:
     """Create the tables of ``prefix`` and fill them once if the generation predates them."""
     db.executescript(ddl(prefix))
-    if db.query(f"SELECT 1 FROM {prefix}day_counts_built"):
+    done = f"SELECT 1 FROM {prefix}day_counts_built CROSS JOIN {prefix}day_flows_built"  # counts with flows
+    if db.query(done):
         return
     with db.transaction() as tx:
         if tx.pg:  # partition processes starting together: one fills, the others then find it filled
             tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{prefix}day_counts",))
-        if not tx.execute(f"SELECT 1 FROM {prefix}day_counts_built").fetchone():
+        if not tx.execute(done).fetchone():
             build(tx, prefix)
+
+
+def flows_built(db: ReadModelDB, prefix: str) -> bool:
+    """Do the counts hold the stints' flows (a generation counted before them gets them on start)?"""
+    try:
+        return bool(db.query(f"SELECT 1 FROM {prefix}day_flows_built"))
+    except Exception:
+        return False
 
 
 def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None]:

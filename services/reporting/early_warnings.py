@@ -156,11 +156,14 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
             "'member.new_member_class_completed') AND recorded_at <= ? AND occurred_on <= ?", (v.known, day)):
         done.setdefault((member, type_), []).append((occurred, json.loads(detail or "{}")))
     out = []
+    since: dict[dt.date, str] = {}  # thousands of items share a due day: its Vietnamese date once
 
     def add(kind: str, member: str, unit: str, due: dt.date) -> None:
         if due < on:
+            if due not in since:
+                since[due] = vn_date(due)
             out.append({"list": kind, "member_id": member, "org_unit_id": unit, "value": (on - due).days,
-                        "level": "overdue", "since": vn_date(due)})
+                        "level": "overdue", "since": since[due]})
 
     dues: dict[tuple[str, str], dt.date] = {}  # (limit, start day) → due day: many facts share a day
 

@@ -4,11 +4,13 @@ Computed from dated membership stints (member, unit, from, to, with the recordin
 end): every stint adds one at its start and removes one at its end, so
 opening + admitted + transferred_in + moved_in − transferred_out − died − removed − resigned −
 expelled − moved_out = closing holds by construction for any unit, period and knowledge time.
-Moves between two units inside the same subtree cancel and are not shown.
+Moves between two units inside the same subtree cancel and are not shown. Counting everything
+recorded, the figures are summed from the stints' starts and ends per unit and day kept by the
+projection (``daycount_queries.movement``); as known at an earlier time, from the stints.
 """
 from __future__ import annotations
 
-from services.reporting import daycount_queries
+from services.reporting import daycount_queries, daycounts, paging, tree_cache
 from services.reporting.periods import Period
 from services.reporting.view import View
 
@@ -24,6 +26,14 @@ def movement_of(v: View, units: list[str], period: Period) -> dict[str, dict]:
     """Movement of each unit's subtree in one aggregate query over stints × closure."""
     if not units:
         return {}
+    if daycount_queries.usable(v) and daycounts.flows_built(v.db, v.prefix):  # summed per unit and day
+        p = period.capped(v.as_of)
+        return daycount_queries.movement(v, units, p.start.isoformat(), p.end.isoformat())
+    return movement_from_stints(v, units, period)
+
+
+def movement_from_stints(v: View, units: list[str], period: Period) -> dict[str, dict]:
+    """``movement_of`` read from the stints (any knowledge time)."""
     if v.dated:
         return _movement_as_stood(v, units, period)
     p = period.capped(v.as_of)
@@ -129,9 +139,46 @@ def movement(v: View, org: str | None, period: Period) -> dict:
 def headcount(v: View, org: str | None) -> list[dict]:
     """Members per unit on ``v.as_of`` (own and with the subtree), top-down: the tree as it stood
     that day (units not yet ended, under the parent they had), or today's tree on ``current``."""
-    units, day = v.t("units"), v.as_of.isoformat()
+    units = tree_order(v, org)
+    own, total = _heads(v)
+    return [_row(u, own, total) for u in units]
+
+
+def headcount_page(v: View, org: str | None, page: int | None, page_size: int | None) -> dict:
+    """One page of ``headcount`` with its totals (``paging.one_page``): the units in tree order,
+    then the counts of the page's units only."""
+    out = paging.one_page(tree_order(v, org), page, page_size)
+    ids = [u[0] for u in out["rows"]]
+    own, total = _heads(v, ids) if ids else ({}, {})
+    out["rows"] = [_row(u, own, total) for u in out["rows"]]
+    return out
+
+
+def _row(u: tuple, own: dict, total: dict) -> dict:
+    uid, parent, name, kind, depth = u
+    return {"org_unit_id": uid, "parent_id": parent, "name": name, "kind": kind,
+            "own": own.get(uid, 0), "total": total.get(uid, 0), "depth": depth}
+
+
+def _heads(v: View, units: list[str] | None = None) -> tuple[dict, dict]:
     # pre-aggregated per unit and day, unless the report is "as known at" an earlier time
-    own, total = daycount_queries.heads(v) if daycount_queries.usable(v) else heads_from_stints(v)
+    if daycount_queries.usable(v):
+        return daycount_queries.heads(v, units)
+    own, total = heads_from_stints(v)
+    if units is not None:
+        keep = set(units)
+        own, total = ({u: n for u, n in d.items() if u in keep} for d in (own, total))
+    return own, total
+
+
+def tree_order(v: View, org: str | None) -> list[tuple]:
+    """(unit, parent, name, kind, depth) of ``org``'s tree (every root's without ``org``) on
+    ``v.as_of``, top-down, children by name; read once per change of the tree (``tree_cache``)."""
+    return tree_cache.cached(v, "order", lambda: _tree_order(v, org), org)
+
+
+def _tree_order(v: View, org: str | None) -> list[tuple]:
+    units, day = v.t("units"), v.as_of.isoformat()
     if v.dated:
         info = {}
         for uid, parent, name, kind, merged, dissolved in v.q(
@@ -147,12 +194,11 @@ def headcount(v: View, org: str | None) -> list[dict]:
     kids: dict[str | None, list[str]] = {}
     for uid, r in info.items():
         kids.setdefault(r[1] if r[1] in info else None, []).append(uid)
-    out: list[dict] = []
+    out: list[tuple] = []
 
     def walk(uid: str, depth: int) -> None:
         r = info[uid]
-        out.append({"org_unit_id": uid, "parent_id": r[1], "name": r[2], "kind": r[3],
-                    "own": own.get(uid, 0), "total": total.get(uid, 0), "depth": depth})
+        out.append((uid, r[1], r[2], r[3], depth))
         for child in sorted(kids.get(uid, []), key=lambda x: (info[x][2], x)):
             walk(child, depth + 1)
 

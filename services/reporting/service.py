@@ -101,11 +101,14 @@ class ReportingService(ProjectingEntrypoints):
     @query(HeadcountQuery)
     def headcount(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
+        if paging.wanted(q.page, q.page_size):  # the tree in pages: units top-down, with totals
+            out = membership.headcount_page(v, q.org_unit_id, q.page, q.page_size)
+            if q.org_unit_id and not out["total"]:
+                v.unit(q.org_unit_id)  # raises the named 'not found'
+            return out
         rows = membership.headcount(v, q.org_unit_id)
         if q.org_unit_id and not rows:
             v.unit(q.org_unit_id)  # raises the named 'not found'
-        if paging.wanted(q.page, q.page_size):  # the tree in pages: units top-down, with totals
-            return paging.one_page(rows, q.page, q.page_size)
         return rows
 
     @rpc

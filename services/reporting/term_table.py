@@ -25,14 +25,29 @@ MEMBER_FACT = {"members_removed": "member.removed", "members_resigned": "member.
                "members_expelled": "member.expelled", "members_admitted": "member.admitted"}
 
 
+def key_of(indicator: str) -> str:
+    """The counts' indicator of a term-table row (a member fact type, or a case's subject kind)."""
+    return MEMBER_FACT.get(indicator) or case_indicator("org_unit" if indicator == "orgs_disciplined" else "member")
+
+
+def counts(v: View, org: str | None, period: Period) -> dict[str, int]:
+    """Every indicator for a subtree and period; from the counts in one pass when they serve ``v``."""
+    p = period.capped(v.as_of)
+    if p.end < p.start:
+        return dict.fromkeys(INDICATORS, 0)
+    if daycount_queries.usable(v):
+        got = daycount_queries.distinct_subjects_of(v, tuple(key_of(i) for i in INDICATORS), org, p)
+        return {i: got[key_of(i)] for i in INDICATORS}
+    return {i: count_from_facts(v, i, org, p) for i in INDICATORS}
+
+
 def count(v: View, indicator: str, org: str | None, period: Period) -> int:
     """One indicator for a subtree and period, as of ``v.as_of`` and as known at ``v.known``."""
     p = period.capped(v.as_of)
     if p.end < p.start:
         return 0
     if daycount_queries.usable(v):  # pre-aggregated per unit and day; not "as known at" an earlier time
-        key = MEMBER_FACT.get(indicator) or case_indicator("org_unit" if indicator == "orgs_disciplined" else "member")
-        return daycount_queries.distinct_subjects(v, key, org, p)
+        return daycount_queries.distinct_subjects(v, key_of(indicator), org, p)
     return count_from_facts(v, indicator, org, p)
 
 
@@ -54,8 +69,9 @@ def count_from_facts(v: View, indicator: str, org: str | None, p: Period) -> int
 
 def term_table(v: View, org: str | None, period: Period, compare: Period) -> dict:
     rows = []
+    now, before = counts(v, org, period), counts(v, org, compare)
     for ind in INDICATORS:
-        cur, prev = count(v, ind, org, period), count(v, ind, org, compare)
+        cur, prev = now[ind], before[ind]
         rows.append({"indicator": ind, "label_vi": LABELS_VI[ind], "value": cur, "previous": prev,
                      "change_pct": change_pct(cur, prev)})
     return {**v.meta("term", org, period=period.name, period_vi=period.label_vi(), compare=compare.name,

@@ -17,10 +17,11 @@ import datetime as dt
 
 import pytest
 
-from services.reporting import daycount_queries
-from services.reporting.membership import headcount, heads_from_stints
+from services.reporting import daycount_queries, daycounts
+from services.reporting.membership import (headcount, headcount_page, heads_from_stints, movement_from_stints,
+                                           movement_of)
 from services.reporting.periods import dates_period, parse_period
-from services.reporting.term_table import INDICATORS, count, count_from_facts
+from services.reporting.term_table import INDICATORS, count, count_from_facts, term_table
 from shared.events import format_recorded_at
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_structure import admit, restructured
@@ -105,6 +106,23 @@ def test_term_table_from_the_counts_equals_the_fact_tables(h):
     assert count(stood, "members_admitted", "D3", parse_period("2022")) == 0
 
 
+def test_the_term_table_read_in_one_pass_equals_the_fact_tables(h):
+    """The table reads all its indicators in one pass over the counts; each row, for every unit,
+    period and structure, is the count read from the fact tables (a re-admitted member and a member
+    disciplined twice included)."""
+    for structure in ("as_stood", "current"):
+        v = h.view(as_of=dt.date(2026, 1, 1), structure=structure)
+        for org in UNITS:
+            for name, compare in (("2020-2025", "2015-2020"), ("2023", "2021"), ("2022", "2025")):
+                rows = term_table(v, org, parse_period(name), parse_period(compare))["rows"]
+                assert [(r["value"], r["previous"]) for r in rows] == \
+                    [(from_facts(v, i, org, parse_period(name)), from_facts(v, i, org, parse_period(compare)))
+                     for i in INDICATORS], (structure, org, name)
+    rows = {r["indicator"]: r["value"] for r in term_table(h.view(as_of=dt.date(2026, 1, 1)), "TN",
+                                                             parse_period("2020-2025"), parse_period("2015-2020"))["rows"]}
+    assert rows["members_disciplined"] == 1 and rows["orgs_disciplined"] == 1  # M3 twice: once; K3 annulled
+
+
 def test_headcount_from_the_counts_equals_the_stints(h):
     for structure in ("as_stood", "current"):
         for day in DAYS:
@@ -116,6 +134,79 @@ def test_headcount_from_the_counts_equals_the_stints(h):
     assert (rows["C1"]["own"], rows["C2"]["own"]) == (3, 0)  # M4 moved from C2 to C1 that day
     rows = {r["org_unit_id"]: r for r in headcount(h.view(as_of=dt.date(2024, 5, 4)), None)}
     assert (rows["C1"]["own"], rows["C2"]["own"]) == (2, 1)  # the day before
+
+
+def test_headcount_pages_concatenated_are_the_whole_tree(h):
+    """A page reads the counts of its own units only: pages of every size, joined, give the whole
+    tree (read from the counts, and from the stints as known at an earlier time), with the totals
+    to page on; a page past the end is empty."""
+    views = [h.view(as_of=dt.date.fromisoformat(day), structure=s) for s in ("as_stood", "current")
+             for day in ("2022-01-01", "2024-05-05", "2026-01-01")]
+    views.append(h.view(as_of=dt.date(2026, 1, 1), known_at=dt.datetime(2026, 2, 1, tzinfo=UTC)))
+    assert not daycount_queries.usable(views[-1])
+    for v in views:
+        for org in (None, "TN", "D1", "D3"):
+            whole = headcount(v, org)
+            for size in (1, 2, 3, 7, 100):
+                pages, number = [], 1
+                while True:
+                    got = headcount_page(v, org, number, size)
+                    assert (got["total"], got["page_size"], got["page"]) == (len(whole), size, number)
+                    assert got["pages"] == max(1, -(-len(whole) // size))
+                    pages += got["rows"]
+                    if number >= got["pages"]:
+                        break
+                    assert len(got["rows"]) == size
+                    number += 1
+                assert pages == whole, (v.as_of, v.structure, org, size)
+                assert headcount_page(v, org, got["pages"] + 1, size)["rows"] == []
+    first = headcount_page(h.view(as_of=dt.date(2026, 1, 1)), "TN", 1, 2)
+    assert [(r["org_unit_id"], r["own"], r["total"]) for r in first["rows"]] == [("TN", 0, 6), ("C1", 4, 4)]
+
+
+def test_the_tree_kept_in_memory_follows_a_change_of_the_tree(h):
+    """The tree and its totals are kept per day until the tree changes: a unit moved (a fact
+    recorded now, dated earlier) shows at once under its new parent, with its members."""
+    v = h.view(as_of=dt.date(2026, 1, 1))
+    before = {r["org_unit_id"]: r for r in headcount(v, "TN")}
+    assert before["C1"]["parent_id"] == "TN" and (before["C1"]["total"], before["D3"]["total"]) == (4, 0)
+    h.add("org_unit.moved", "2025-12-01", {"org_unit_id": "C1", "parent_id": "D3"})
+    v = h.view(as_of=dt.date(2026, 1, 1))
+    after = {r["org_unit_id"]: r for r in headcount(v, "TN")}
+    assert after["C1"]["parent_id"] == "D3" and after["C1"]["depth"] == 2
+    assert (after["D3"]["total"], after["TN"]["total"]) == (4, before["TN"]["total"])
+    # the day before the move, the tree of that day
+    assert {r["org_unit_id"]: r for r in headcount(h.view(as_of=dt.date(2025, 11, 30)), "TN")}["D3"]["total"] == 0
+    assert daycount_queries.heads(v) == heads_from_stints(v)
+    assert headcount_page(v, "TN", 1, 100)["rows"] == headcount(v, "TN")
+
+
+def test_movement_from_the_counts_equals_the_stints(h):
+    """Biểu 1 summed from the stints' starts, ends and heads per unit and day: every figure of
+    every unit, for periods and days around the moves (a cell moved by a late-recorded event, a
+    district merged, one dissolved, a member moved between districts), on both structures, equals
+    the stints cut by the tree."""
+    h.add("member.died", "2025-07-01", {"member_id": "M3"})  # dies in C1 the day C1 leaves D1
+    units = ["TN", "D1", "D2", "D3", "C1", "C2", "C3", "C4"]
+    periods = [parse_period(x) for x in ("2015-2020", "2020-2025", "2021", "2022", "2024", "2025", "2026")]
+    periods += [dates_period(dt.date(2022, 1, 1), dt.date(2022, 1, 1)), dates_period(dt.date(2021, 12, 31),
+                dt.date(2022, 1, 1)), dates_period(dt.date(2025, 7, 1), dt.date(2025, 12, 31)),
+                dates_period(dt.date(2024, 5, 5), dt.date(2024, 8, 8))]
+    checked = 0
+    for structure in ("as_stood", "current"):
+        for day in ("2024-05-05", "2025-07-01", "2026-01-01"):
+            v = h.view(as_of=dt.date.fromisoformat(day), structure=structure)
+            assert daycount_queries.usable(v)
+            for p in periods:
+                fast = movement_of(v, units, p)
+                assert fast == movement_from_stints(v, units, p), (structure, day, p.name)
+                checked += sum(sum(r.values()) for r in fast.values())
+    assert checked > 100
+    v = h.view(as_of=dt.date(2026, 1, 1))
+    assert movement_of(v, ["D1"], parse_period("2024"))["D1"]["moved_in"] == 1  # M4, from a cell of D2
+    assert movement_of(v, ["TN"], parse_period("2024"))["TN"]["internal_in"] == 1  # the same move, inside TN
+    d1 = movement_of(v, ["D1"], parse_period("2025"))["D1"]
+    assert (d1["moved_out"], d1["died"]) == (2, 1)  # C1 left D1 with two members; M3 died in D1 that day
 
 
 def test_known_at_before_the_latest_recording_reads_the_fact_tables(h):
@@ -158,3 +249,11 @@ def test_live_counts_equal_a_replay_and_a_rebuild(h):
     from services.reporting.generations import Generations
     again = Generations(g.db, h.stores)
     assert day_rows(again, again.prefix) == live
+    # counted before the movement's flows were: filled again on start, flows included
+    with g.db.transaction() as tx:
+        tx.execute(f"DELETE FROM {g.prefix}day_counts WHERE indicator IN ('in', 'out', 'in0', 'out0')")
+        tx.execute(f"DROP TABLE {g.prefix}day_flows_built")
+    assert not daycounts.flows_built(g.db, g.prefix)
+    again = Generations(g.db, h.stores)
+    assert day_rows(again, again.prefix) == live and daycounts.flows_built(g.db, g.prefix)
+    assert any(r[0] == "out" for r in live[0])
