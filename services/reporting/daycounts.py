@@ -230,10 +230,10 @@ def contributions(tx: Tx, p: str, keys) -> list[tuple[Counter, bool]]:
     members = sorted({s for ind, s in keys if ind != HEAD and not ind.startswith("case.")})
     subjects = sorted({s for ind, s in keys if ind.startswith("case.")})
     for chunk in _chunked(sorted(stints)):
-        for member, unit, from_on, to_on in tx.execute(
-                f"SELECT member_id, org_unit_id, from_on, to_on FROM {p}stints WHERE member_id IN "
+        for member, *stint in tx.execute(
+                f"SELECT member_id, {STINT_COLUMNS} FROM {p}stints WHERE member_id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall():
-            stints[member].append((unit, from_on, to_on))
+            stints[member].append(tuple(stint))  # with its kinds and other units: the flows too
     for chunk in _chunked(members):
         for member, type_, unit, on in tx.execute(
                 f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE member_id IN "
