@@ -364,6 +364,9 @@ def change(case: Case, subject_at_decision: Subject, cmd: ChangeDiscipline | Res
     _not_before_decision(case, cmd.occurred_on, "occurred_on", "Ngày thay đổi", "The change")
     if cmd.form == case.form:
         raise R.FORM_UNCHANGED(form_vi=FORM_VI[cmd.form], form=cmd.form)
+    # a leaving recorded later but dated before the decision: nobody to give a new form to (the
+    # decision itself can still be annulled)
+    require_subject(subject_at_decision, case.decided_on, "case_id")
     check_form(subject_at_decision, cmd.form, case.post)
     payload = DisciplineChanged(case_id=cmd.case_id, form=cmd.form, subject_kind=case.subject_kind,
                                 subject_id=case.subject_id, decided_by=cmd.decided_by,

@@ -379,3 +379,15 @@ def test_an_appeal_is_resolved_only_while_pending_and_from_its_day():
     [written] = domain.resolve_appeal(case(APPLIED, APPEALED), OFFICIAL, upheld, TODAY)
     assert (written.payload.TYPE, written.occurred_on, written.org_unit_id, written.payload.decided_by) == \
         ("discipline.upheld", D(2024, 6, 1), "C1", BODY)
+
+
+def test_a_change_for_a_member_who_had_left_before_the_decision_is_refused_by_name_and_day():
+    """A removal recorded late but dated before the decision: the case stands until annulled,
+    but no new form can be given to someone who was no longer a member (not an internal error)."""
+    left = Subject("member", "M1", "left", "C1")
+    error = refused(lambda: domain.change(case(APPLIED), left, ChangeDiscipline(
+        case_id="V1", form="warning", occurred_on=D(2024, 6, 10)), TODAY), R.MEMBER_LEFT)
+    assert ("M1" in error.message_vi and "10/05/2024" in error.message_vi, error.to_dict()["field"]) == \
+        (True, "case_id")
+    # the decision itself can still be annulled
+    assert domain.annul(case(APPLIED), AnnulDiscipline(case_id="V1", occurred_on=D(2024, 6, 10)), TODAY)
