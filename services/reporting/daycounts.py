@@ -181,13 +181,7 @@ class DayCounts:
             change.update(new)
             change.subtract(old)
             if repeat != was_repeat:
-                indicator, subject = key
-                if repeat:
-                    tx.execute(f"INSERT INTO {self.p}day_repeats (indicator, subject_id) VALUES (?, ?) "
-                               "ON CONFLICT (indicator, subject_id) DO NOTHING", (indicator, subject))
-                else:
-                    tx.execute(f"DELETE FROM {self.p}day_repeats WHERE indicator = ? AND subject_id = ?",
-                               (indicator, subject))
+                _mark_repeat(tx, self.p, *key, repeat)
         add(tx, self.p, {k: n for k, n in sorted(change.items()) if n})
 
     def before(self, tx: Tx, e: Envelope) -> list | None:
@@ -214,12 +208,16 @@ class DayCounts:
             change.subtract(old)
             add(tx, self.p, {k: n for k, n in change.items() if n})
             if repeat != was_repeat:
-                if repeat:
-                    tx.execute(f"INSERT INTO {self.p}day_repeats (indicator, subject_id) VALUES (?, ?) "
-                               "ON CONFLICT (indicator, subject_id) DO NOTHING", (indicator, subject))
-                else:
-                    tx.execute(f"DELETE FROM {self.p}day_repeats WHERE indicator = ? AND subject_id = ?",
-                               (indicator, subject))
+                _mark_repeat(tx, self.p, indicator, subject, repeat)
+
+
+def _mark_repeat(tx: Tx, p: str, indicator: str, subject: str, repeat: bool) -> None:
+    """List (or unlist) a subject counted more than once, whose count the fact tables then give."""
+    if repeat:
+        tx.execute(f"INSERT INTO {p}day_repeats (indicator, subject_id) VALUES (?, ?) "
+                   "ON CONFLICT (indicator, subject_id) DO NOTHING", (indicator, subject))
+    else:
+        tx.execute(f"DELETE FROM {p}day_repeats WHERE indicator = ? AND subject_id = ?", (indicator, subject))
 
 
 def contributions(tx: Tx, p: str, keys) -> list[tuple[Counter, bool]]:
