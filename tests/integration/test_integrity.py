@@ -112,8 +112,19 @@ def test_an_old_plain_hash_store_is_upgraded_by_sealing_never_rewritten(tmp_path
     from shared.events import NewEvent, legacy_hash
     from shared.eventstore import open_store, records
 
-    original = records.event_hash
-    records.event_hash = legacy_hash  # write the way the code did before keyed hashing
+    class LegacyHasher:
+        """Writes the way the code did before keyed hashing: a plain sha-256 of the fields."""
+
+        def __call__(self, event_id, type_, schema_version, stream, stream_version, occurred_on, recorded_at,
+                     org_unit_id, actor, correlation_id, causation_id, data_json, prev_hash, position):
+            return legacy_hash({
+                "event_id": event_id, "type": type_, "schema_version": schema_version, "stream": stream,
+                "stream_version": stream_version, "occurred_on": occurred_on, "recorded_at": recorded_at,
+                "org_unit_id": org_unit_id, "actor": actor, "correlation_id": correlation_id,
+                "causation_id": causation_id, "data": json.loads(data_json), "prev_hash": prev_hash})
+
+    original = records.Hasher
+    records.Hasher = LegacyHasher
     try:
         store = open_store(f"sqlite:///{tmp_path / 'data' / 'members.events.db'}")
         for line in FILE[:3]:
@@ -122,7 +133,7 @@ def test_an_old_plain_hash_store_is_upgraded_by_sealing_never_rewritten(tmp_path
                                    occurred_on=line["occurred_on"], org_unit_id=line["data"]["org_unit_id"])], -1)
         store.close()
     finally:
-        records.event_hash = original
+        records.Hasher = original
     with sqlite3.connect(tmp_path / "data" / "members.events.db") as db:
         before = db.execute("SELECT position, hash, data FROM events ORDER BY position").fetchall()
     assert all(len(h) == 64 for _, h, _ in before)
