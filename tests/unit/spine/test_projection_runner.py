@@ -1,0 +1,379 @@
+"""The projection runner as a read model's owner checks it: every event applied once, in order,
+and the checkpoint moved in the same transaction (nothing half-applied after a failure); the
+per-stream guard that lets several partitions share one read model."""
+import datetime as dt
+
+import pytest
+
+from shared.events import NewEvent
+from shared.projection import WAITING, Projection, ProjectionRunner, Route
+from shared.readmodel import ReadModelDB
+
+
+class Recording(Projection):
+    """Writes down each event it applies (stream, version, position), and each prepare/finish."""
+    name = "recording"
+    sources = ("members",)
+
+    def __init__(self):
+        self.calls: list = []
+
+    def ddl(self):
+        return ("CREATE TABLE IF NOT EXISTS seen (position INTEGER, stream TEXT, version INTEGER, "
+                "type TEXT);CREATE TABLE IF NOT EXISTS other_table (k TEXT);"
+                "CREATE TABLE IF NOT EXISTS batches (ok INTEGER)")
+
+    def prepare(self, tx, source, events):
+        self.calls.append(("prepare", source, [e.position for e in events]))
+
+    def finish(self, tx, ok=True):
+        """What a batch kept is written here, in the batch's transaction."""
+        self.calls.append(("finish", ok))
+        tx.execute("INSERT INTO batches (ok) VALUES (?)", (ok,))
+
+    def apply(self, tx, e):
+        tx.execute("INSERT INTO seen (position, stream, version, type) VALUES (?, ?, ?, ?)",
+                   (e.position, e.stream, e.stream_version, e.type))
+
+
+def seen(db):
+    return [tuple(r) for r in db.query("SELECT position, stream, version FROM seen ORDER BY position")]
+
+
+def new(kind="member.died", i=0):
+    return NewEvent(type=kind, data={"member_id": f"M{i}"}, occurred_on=dt.date(2021, 1, 1))
+
+
+def append(store, n, stream="s-1", kind="member.died"):
+    return store.append(stream, [new(kind, i) for i in range(n)])
+
+
+def runner(tmp_path, projection=None, stores=None, name="read", **kw):
+    return ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/{name}.db"), projection or Recording(), stores, **kw)
+
+
+def test_the_tables_of_a_projection_are_read_from_its_ddl():
+    assert Recording().tables() == ["seen", "other_table", "batches"]
+
+
+def test_a_new_runner_stands_at_position_zero(store, tmp_path):
+    r = runner(tmp_path, stores={"members": store})
+    assert r.checkpoint("members") == 0
+    assert r.catch_up("members") == 0
+
+
+def test_the_first_delivery_is_applied_and_only_it(store, tmp_path):
+    stored = append(store, 3)
+    r = runner(tmp_path, stores={"members": store})
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert seen(r.db) == [(1, "s-1", 0)]
+    assert r.checkpoint("members") == 1
+
+
+def test_an_envelope_can_be_delivered_as_it_is(store, tmp_path):
+    stored = append(store, 1)
+    r = runner(tmp_path, stores={"members": store})
+    assert r.handle("members", stored[0]) == "applied"
+    assert seen(r.db) == [(1, "s-1", 0)]
+
+
+def test_a_gap_is_filled_from_the_checkpoint_exactly(store, tmp_path):
+    stored = append(store, 6)
+    r = runner(tmp_path, stores={"members": store})
+    r.handle("members", stored[1].to_message())   # 1 read from the store, then 2
+    assert [p for p, *_ in seen(r.db)] == [1, 2]
+    assert r.handle("members", stored[4].to_message()) == "filled"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
+    assert r.checkpoint("members") == 5
+
+
+def test_burst_applies_what_the_store_already_holds_after_the_delivered_event(store, tmp_path):
+    stored = append(store, 6)
+    told = []
+    r = runner(tmp_path, stores={"members": store}, burst=3, on_applied=lambda s, p: told.append((s, p)))
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3]
+    assert r.checkpoint("members") == 3
+    assert told == [("members", 3)]
+    assert r.handle("members", stored[1].to_message()) == "duplicate"
+    assert r.handle("members", stored[2].to_message()) == "duplicate"
+    assert r.handle("members", stored[3].to_message()) == "applied"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5, 6]
+    assert told == [("members", 3), ("members", 6)]
+
+
+def test_without_burst_only_the_delivered_event_is_applied(store, tmp_path):
+    stored = append(store, 3)
+    told = []
+    r = runner(tmp_path, stores={"members": store}, on_applied=lambda s, p: told.append((s, p)))
+    r.handle("members", stored[0].to_message())
+    r.handle("members", stored[0].to_message())   # a duplicate tells nobody
+    assert told == [("members", 1)]
+    assert r.checkpoint("members") == 1
+
+
+def test_types_not_wanted_only_move_the_checkpoint(store, tmp_path):
+    class Deaths(Recording):
+        types = frozenset({"member.died"})
+    store.append("s-1", [new("member.died", 0), new("member.admitted", 1), new("member.died", 2)])
+    r = runner(tmp_path, Deaths(), {"members": store})
+    assert r.catch_up("members") == 3
+    assert [p for p, *_ in seen(r.db)] == [1, 3]
+    assert r.checkpoint("members") == 3
+
+
+def test_catch_up_applies_in_batches_and_reports_each(store, tmp_path):
+    append(store, 5)
+    progress, told = [], []
+    proj = Recording()
+    r = runner(tmp_path, proj, {"members": store}, on_applied=lambda s, p: told.append((s, p)))
+    assert r.catch_up("members", batch=2, progress=progress.append) == 5
+    assert progress == [2, 2, 1]
+    assert told == [("members", 2), ("members", 4), ("members", 5)]
+    assert [c for c in proj.calls if c[0] == "prepare"] == [
+        ("prepare", "members", [1, 2]), ("prepare", "members", [3, 4]), ("prepare", "members", [5])]
+    assert [c for c in proj.calls if c[0] == "finish"] == [("finish", True)] * 3
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
+
+
+def test_catch_up_all_reads_each_source_the_runner_has_a_store_for(tmp_path):
+    from shared.eventstore.sqlite import SQLiteEventStore
+
+    class Two(Recording):
+        sources = ("members", "meetings", "discipline")   # no store for discipline here
+    members, meetings = SQLiteEventStore(tmp_path / "m.db"), SQLiteEventStore(tmp_path / "g.db")
+    try:
+        append(members, 2)
+        append(meetings, 3, stream="mt-1")
+        r = runner(tmp_path, Two(), {"members": members, "meetings": meetings})
+        assert r.catch_up_all() == 5
+        assert r.checkpoint("members") == 2 and r.checkpoint("meetings") == 3
+    finally:
+        members.close()
+        meetings.close()
+
+
+class Failing(Recording):
+    def apply(self, tx, e):
+        super().apply(tx, e)
+        if e.position == 2:
+            raise RuntimeError("broken read model")
+
+
+def test_a_failure_rolls_back_the_batch_and_its_checkpoint(store, tmp_path):
+    stored = append(store, 3)
+    proj = Failing()
+    r = runner(tmp_path, proj, {"members": store})
+    with pytest.raises(RuntimeError):
+        r.handle("members", stored[2].to_message())
+    assert seen(r.db) == [] and r.checkpoint("members") == 0
+    assert r.db.query("SELECT * FROM batches") == []      # rolled back with the rest
+    assert proj.calls[-1] == ("finish", False)
+    assert ("finish", True) not in proj.calls
+
+
+class Routed(Recording):
+    """Applies stream s-1, leaves s-2 to another runner, and cannot tell yet for s-3."""
+    def route(self, tx, source, e):
+        # a real route reads the read model (which unit a member is in now) and its source
+        assert tx.scalar("SELECT COUNT(*) FROM seen") >= 0 and source == "members"
+        return {"s-1": Route.MINE, "s-2": Route.OTHER}.get(e.stream, Route.WAIT)
+
+
+def test_another_partitions_events_only_move_the_checkpoint(store, tmp_path):
+    append(store, 1, "s-1")
+    append(store, 1, "s-2")
+    append(store, 1, "s-1")
+    r = runner(tmp_path, Routed(), {"members": store})
+    assert r.catch_up("members") == 3
+    assert [p for p, *_ in seen(r.db)] == [1, 3]
+    assert r.checkpoint("members") == 3
+
+
+def test_an_event_that_must_wait_stops_the_runner_before_it(store, tmp_path):
+    a = append(store, 1, "s-1")
+    append(store, 1, "s-3")
+    c = append(store, 1, "s-1")
+    told = []
+    r = runner(tmp_path, Routed(), {"members": store}, on_applied=lambda s, p: told.append((s, p)))
+    assert r.catch_up("members") == 1          # waits at 2: 3 is not applied past it
+    assert [p for p, *_ in seen(r.db)] == [1]
+    assert r.checkpoint("members") == 1
+    assert told == [("members", 1)]
+    assert r.handle("members", c[0].to_message()) == WAITING
+    assert r.checkpoint("members") == 1 and [p for p, *_ in seen(r.db)] == [1]
+    assert r.handle("members", a[0].to_message()) == "duplicate"
+
+
+def test_a_delivered_event_that_must_wait_applies_nothing_and_waits(store, tmp_path):
+    b = append(store, 1, "s-3")
+    told = []
+    r = runner(tmp_path, Routed(), {"members": store}, on_applied=lambda s, p: told.append((s, p)))
+    assert r.handle("members", b[0].to_message()) == WAITING
+    assert r.checkpoint("members") == 0 and told == []
+
+
+# -- the per-stream guard (partitions sharing one read model) ------------------------------------
+
+class Guarded(Recording):
+    streams_table = "heads"
+
+    def __init__(self, name="p0", mine=None, lenient=False):
+        super().__init__()
+        self.name, self.mine, self.lenient_streams = name, mine, lenient
+
+    def ddl(self):
+        return super().ddl() + (";CREATE TABLE IF NOT EXISTS heads (source TEXT, stream TEXT, version INTEGER, "
+                                "PRIMARY KEY (source, stream))")
+
+    def route(self, tx, source, e):
+        return Route.MINE if self.mine is None or self.mine(e) else Route.OTHER
+
+
+def heads(db):
+    return dict(db.query("SELECT stream, version FROM heads"))
+
+
+def test_the_guard_keeps_each_streams_last_applied_version(store, tmp_path):
+    append(store, 3, "s-1")
+    append(store, 2, "s-2")
+    r = runner(tmp_path, Guarded(), {"members": store})
+    assert r.catch_up("members", batch=2) == 5
+    assert heads(r.db) == {"s-1": 2, "s-2": 1}
+    assert [(s, v) for _, s, v in seen(r.db)] == [("s-1", 0), ("s-1", 1), ("s-1", 2), ("s-2", 0), ("s-2", 1)]
+
+
+def test_a_streams_next_event_waits_until_its_previous_one_is_applied_by_the_other_partition(store, tmp_path):
+    """Partition 0 owns s-1's first event, partition 1 its second: partition 1 waits for 0."""
+    append(store, 2, "s-1")
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position == 2), {"members": store})
+    assert p1.catch_up("members") == 1          # its first is another's; its own (version 1) waits
+    assert p1.checkpoint("members") == 1 and seen(p1.db) == []
+    assert p0.catch_up("members") == 2
+    assert seen(p0.db) == [(1, "s-1", 0)]
+    assert p1.catch_up("members") == 1
+    assert seen(p1.db) == [(1, "s-1", 0), (2, "s-1", 1)]
+    assert heads(p1.db) == {"s-1": 1}
+
+
+def test_an_event_the_other_partition_already_applied_is_not_applied_twice(store, tmp_path):
+    """A member moved between partitions: both route the stream's event to themselves."""
+    append(store, 2, "s-1")
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0"), {"members": store})
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1"), {"members": store})
+    assert p0.catch_up("members") == 2
+    assert p1.catch_up("members") == 2
+    assert seen(p1.db) == [(1, "s-1", 0), (2, "s-1", 1)]
+    assert p1.checkpoint("members") == 2 and heads(p1.db) == {"s-1": 1}
+
+
+def test_a_stream_without_a_head_row_waits_for_its_first_event_unless_lenient(store, tmp_path):
+    store.append("s-1", [new()])
+    later = store.append("s-1", [new(i=1)])
+    strict = runner(tmp_path, Guarded(mine=lambda e: e.position == 2), {"members": store}, name="strict")
+    assert strict.handle("members", later[0].to_message()) == WAITING
+    assert seen(strict.db) == [] and heads(strict.db) == {}
+    lenient = runner(tmp_path, Guarded(mine=lambda e: e.position == 2, lenient=True), {"members": store},
+                     name="lenient")
+    assert lenient.handle("members", later[0].to_message()) == "filled"
+    assert seen(lenient.db) == [(2, "s-1", 1)] and heads(lenient.db) == {"s-1": 1}
+
+
+class Racing(Guarded):
+    """Another runner writes a stream head between this batch's read of the heads and its write."""
+    def __init__(self, meanwhile, **kw):
+        super().__init__(**kw)
+        self.meanwhile = meanwhile
+
+    def prepare(self, tx, source, events):
+        super().prepare(tx, source, events)
+        tx.execute(self.meanwhile)
+
+
+def test_a_head_written_meanwhile_rolls_the_batch_back(store, tmp_path):
+    stored = append(store, 1, "s-1")
+    r = runner(tmp_path, Racing("INSERT INTO heads VALUES ('members', 's-1', 0)"), {"members": store})
+    assert r.handle("members", stored[0].to_message()) == WAITING
+    assert seen(r.db) == [] and r.checkpoint("members") == 0 and heads(r.db) == {}
+    assert r.catch_up("members") == 0
+    assert seen(r.db) == [] and r.checkpoint("members") == 0
+
+
+def test_a_head_moved_meanwhile_rolls_the_batch_back(store, tmp_path):
+    append(store, 1, "s-1")
+    more = append(store, 1, "s-1")
+    r = runner(tmp_path, Guarded(), {"members": store})
+    r.catch_up("members")
+    r.projection.__class__ = Racing
+    r.projection.meanwhile = "UPDATE heads SET version = 5"
+    before = seen(r.db)
+    store.append("s-1", [new(i=2)])
+    assert r.handle("members", more[0].to_message()) == "duplicate"
+    assert r.catch_up("members") == 0
+    assert seen(r.db) == before and r.checkpoint("members") == 2 and heads(r.db) == {"s-1": 1}
+
+
+def test_lenient_heads_written_meanwhile_by_a_newer_runner_are_moved_on(store, tmp_path):
+    stored = append(store, 3, "s-1")
+    r = runner(tmp_path, Racing("INSERT INTO heads VALUES ('members', 's-1', 0)", lenient=True),
+               {"members": store}, burst=3)
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert heads(r.db) == {"s-1": 2} and r.checkpoint("members") == 3
+
+
+def test_lenient_heads_written_meanwhile_further_on_are_not_moved_back(store, tmp_path):
+    stored = append(store, 1, "s-1")
+    r = runner(tmp_path, Racing("INSERT INTO heads VALUES ('members', 's-1', 7)", lenient=True),
+               {"members": store})
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert heads(r.db) == {"s-1": 7}
+
+
+def test_a_burst_of_two_applies_the_next_stored_event_too(store, tmp_path):
+    stored = append(store, 3)
+    r = runner(tmp_path, stores={"members": store}, burst=2)
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert [p for p, *_ in seen(r.db)] == [1, 2] and r.checkpoint("members") == 2
+
+
+def test_catch_up_works_in_transactions_of_two_thousand_events(store, tmp_path):
+    store.append("s-1", [new(i=i) for i in range(2001)])
+    progress = []
+    r = runner(tmp_path, stores={"members": store})
+    assert r.catch_up("members", progress=progress.append) == 2001
+    assert progress == [2000, 1]
+    assert r.db.query("SELECT COUNT(*) FROM batches WHERE ok") == [(2,)]
+
+
+class Gappy:
+    """A store whose positions have gaps, as KurrentDB's do."""
+    def __init__(self, events):
+        self.events = events
+
+    def read_all(self, from_position=1, limit=None, to_position=None):
+        got = [e for e in self.events if e.position >= from_position
+               and (to_position is None or e.position <= to_position)]
+        return iter(got if limit is None else got[:limit])
+
+
+def test_a_gap_in_the_stores_positions_is_not_a_missed_event(store, tmp_path):
+    stored = append(store, 3)
+    a = stored[0]
+    b = stored[2].model_copy(update={"position": 40})
+    r = runner(tmp_path, stores={"members": Gappy([a, b])})
+    assert r.handle("members", a.to_message()) == "applied"
+    assert r.handle("members", b.to_message()) == "applied"    # nothing between 1 and 40: not "filled"
+    assert r.checkpoint("members") == 40 and [p for p, *_ in seen(r.db)] == [1, 40]
+
+
+def test_the_guard_reads_the_heads_of_more_than_a_thousand_streams_in_one_batch(store, tmp_path):
+    n = 1100
+    store.append_batch([(f"s-{i:04}", [new(i=i)], -1) for i in range(n)])
+    r = runner(tmp_path, Guarded(), {"members": store})
+    assert r.catch_up("members", batch=n) == n
+    store.append_batch([(f"s-{i:04}", [new(i=i)], 0) for i in range(n)])
+    assert r.catch_up("members", batch=n) == n
+    assert len(seen(r.db)) == 2 * n and set(heads(r.db).values()) == {1}
