@@ -49,8 +49,8 @@ MOVED_OFF = {2019: (D(2019, 4, 29),), 2024: (D(2024, 4, 29),), 2025: (D(2025, 5,
 MAKE_UP = {2019: (D(2019, 5, 4),), 2024: (D(2024, 5, 4),), 2025: (D(2025, 4, 26),)}
 
 
-def _extra() -> dict:
-    path = os.environ.get("DANGVIEN_HOLIDAYS")
+def _extra(path: str | None) -> dict:
+    """The administrator's file at ``path`` (none: nothing added)."""
     if not path:
         return {"days_off": [], "working_days": []}
     with open(path, encoding="utf-8") as fh:
@@ -60,7 +60,7 @@ def _extra() -> dict:
 
 @lru_cache(maxsize=None)
 def _extra_cached(path: str | None) -> dict:
-    return _extra()
+    return _extra(path)
 
 
 def holidays(year: int) -> list[tuple[dt.date, str]]:

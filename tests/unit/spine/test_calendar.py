@@ -142,3 +142,15 @@ def test_without_an_administrators_file_the_table_alone_decides(monkeypatch):
     table._days_off.cache_clear()
     assert D(2025, 5, 2) in days_off(2025) and make_up_days(2025) == frozenset({D(2025, 4, 26)})
     assert days_off(2031) == frozenset({D(2031, 1, 1), D(2031, 4, 30), D(2031, 5, 1), D(2031, 9, 2)})
+
+
+def test_the_file_a_caller_names_is_the_one_read_not_the_environments(tmp_path, monkeypatch):
+    from shared.holidays import working_day_test
+    named, other = tmp_path / "named.json", tmp_path / "other.json"
+    named.write_text('{"days_off": ["2030-07-03"], "working_days": ["2030-07-06"]}', encoding="utf-8")
+    other.write_text('{"days_off": ["2030-07-04"]}', encoding="utf-8")
+    monkeypatch.setenv("DANGVIEN_HOLIDAYS", str(other))
+    working = working_day_test(str(named))
+    assert not working(D(2030, 7, 3)) and working(D(2030, 7, 6))  # the named file's Wednesday off, Saturday worked
+    assert working(D(2030, 7, 4))  # the environment's file is not the one asked for
+    assert not working_day_test()(D(2030, 7, 4))  # asked for nothing: the environment's file
