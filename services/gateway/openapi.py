@@ -176,6 +176,11 @@ def build(services: Iterable[str], server_url: str = "/") -> dict:
                                        "content": _json(*result_of(service, name))}, **COMMON_ERRORS}
             paths[f"/api/v1/{service}/{name}"] = {"get": op}
     paths.update(_fixed_paths())
+    yearly = paths.get("/api/v1/reporting/yearly", {}).get("get")
+    if yearly:  # the document takes the figures' own parameters
+        paths["/api/v1/documents/yearly"]["get"]["parameters"] += copy.deepcopy(yearly["parameters"])
+    else:
+        del paths["/api/v1/documents/yearly"]
     readable = sorted({(svc, n) for svc, n, kind, _ in entries if kind == "query"})
     if readable:
         paths["/api/v1/exports/{service}/{name}"] = {"get": _export_op(readable)}
@@ -229,6 +234,26 @@ EVENT_PAGE = obj({"service": TEXT, "after": INT, "events": array({"$ref": "#/com
                  description="one page of the service's log in position order, only events of the caller's scope")
 
 
+SESSION = obj({"token": TEXT, "expires_at": TEXT, "name": TEXT, "role": {"enum": ["viewer", "clerk", "inspector",
+                                                                             "administrator"]},
+               "scope": {"type": ["string", "null"]}},
+              {"kind": TEXT}, description="a sign-in session: send the token as `Authorization: Bearer <token>`")
+CREDENTIALS = obj({"name": {"type": "string", "minLength": 1, "maxLength": 64},
+                   "password": {"type": "string", "minLength": 1, "maxLength": 200}})
+FORM_FIELD = obj({"name": TEXT, "label_vi": TEXT, "required": {"type": "boolean"},
+                  "input": {"enum": ["unit", "member", "choice", "date", "number", "yesno", "list", "text"]}},
+                 {"choices": array(obj({"value": {}, "label_vi": TEXT})), "default": {}, "minimum": {"type": "number"},
+                  "maximum": {"type": "number"}, "pattern": TEXT, "maxLength": INT})
+FORM_ENTRY = obj({"service": TEXT, "command": TEXT, "title_vi": TEXT, "title_en": TEXT})
+FORM = obj({"service": TEXT, "command": TEXT, "title_vi": TEXT, "title_en": TEXT, "roles": array(TEXT),
+            "fields": array(FORM_FIELD)}, description="a command's entry form, generated from its contract")
+SHEET_RESULT = obj({"ok": {"type": "boolean"}, "kind": TEXT, "into": TEXT, "file_sha256": TEXT,
+                    "dry_run": {"type": "boolean"}, "job": TEXT, "written": INT, "message_vi": TEXT,
+                    "message_en": TEXT}, {"sheet": {"type": ["string", "null"]}},
+                   description="what the list became: rows changed and unchanged, events written")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 def _errors(*codes: str) -> dict:
     return {k: v for k, v in COMMON_ERRORS.items() if k in codes}
 
@@ -236,7 +261,87 @@ def _errors(*codes: str) -> dict:
 def _fixed_paths() -> dict:
     gw = {"tags": ["gateway"]}
     job_param = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+    service_param = {"name": "service", "in": "path", "required": True,
+                     "schema": {"enum": ["members", "meetings", "discipline", "reporting"]}}
+    name_param = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
     return {
+        "/api/v1/login": {"post": {
+            "operationId": "gateway.login", **gw, "security": [],
+            "summary": "Đăng nhập bằng tên và mật khẩu — sign in with a name and a password",
+            "description": "Answers a session token to send as `Authorization: Bearer <token>`. A wrong password "
+                           "and an unknown name get the same answer; after repeated wrong tries for a name, "
+                           "tries for it wait (429 with `Retry-After`).",
+            "requestBody": {"required": True, "content": _json(CREDENTIALS, {"name": "d1_clerk",
+                                                                             "password": "…"})},
+            "responses": {"200": {"description": "signed in", "content": _json(SESSION, {
+                "token": "s_3f9c…", "expires_at": "2026-12-01T20:00:00Z", "name": "d1_clerk", "role": "clerk",
+                "scope": "TN-D1", "kind": "session"})},
+                **_errors("401", "422"), "429": _problem("Đăng nhập sai quá nhiều lần / too many failed sign-ins")}}},
+        "/api/v1/logout": {"post": {
+            "operationId": "gateway.logout", **gw,
+            "summary": "Đăng xuất (đóng phiên đăng nhập) — sign out (close this sign-in session)",
+            "description": "API tokens are not touched: only a session from /api/v1/login is closed.",
+            "responses": {"200": {"description": "signed out", "content": _json(
+                obj({"signed_out": {"const": True}}), {"signed_out": True})}, **_errors("401")}}},
+        "/api/v1/forms": {"get": {
+            "operationId": "gateway.forms", **gw,
+            "summary": "Các biểu mẫu nhập liệu vai trò được gửi — the entry forms the caller's role may send",
+            "responses": {"200": {"description": "forms", "content": _json(array(FORM_ENTRY), [{
+                "service": "meetings", "command": "record_meeting", "title_vi": "Ghi nhận sinh hoạt chi bộ",
+                "title_en": "Record a cell meeting"}])}, **_errors("401")}}},
+        "/api/v1/forms/{service}/{name}": {"get": {
+            "operationId": "gateway.form", **gw,
+            "summary": "Một biểu mẫu: các trường, nhãn tiếng Việt, lựa chọn — one form: fields, labels, choices",
+            "parameters": [service_param, name_param],
+            "responses": {"200": {"description": "the form", "content": _json(FORM, {
+                "service": "members", "command": "record_death", "title_vi": "Ghi nhận đảng viên từ trần",
+                "title_en": "Record a member's death", "roles": ["clerk"],
+                "fields": [{"name": "occurred_on", "label_vi": "Ngày", "required": True, "input": "date"},
+                           {"name": "member_id", "label_vi": "Đảng viên", "required": True, "input": "member"}]})},
+                **_errors("401", "404")}}},
+        "/api/v1/documents/yearly": {"get": {
+            "operationId": "gateway.yearly_document", **gw,
+            "summary": "Báo cáo năm gửi Ban Thường vụ (DOCX/PDF) — the yearly report document (DOCX or PDF)",
+            "description": "Drawn from the figures of GET /api/v1/reporting/yearly the caller may read (its "
+                           "parameters go in the query string); recorded in the access log.",
+            "parameters": [{"name": "format", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["docx", "pdf"], "default": "docx"}}],
+            "responses": {"200": {"description": "the document", "content": {
+                DOCX: {"schema": {}}, "application/pdf": {"schema": {}}}}, **COMMON_ERRORS}}},
+        "/api/v1/imports/sheet": {"post": {
+            "operationId": "gateway.import_sheet", **gw,
+            "summary": "Nhập danh sách từ bảng tính (XLSX/CSV), tất cả hoặc không — import a spreadsheet list, "
+                       "all or nothing (province-wide administrator)",
+            "description": "The body is the file itself. `kind`: members, working_away, removals or discipline; "
+                           "`into`: the unit the list belongs to; `on`: the day the changes take effect "
+                           "(dd/mm/yyyy); `dry_run=1` checks without writing.",
+            "parameters": [
+                {"name": "kind", "in": "query", "required": True,
+                 "schema": {"enum": ["members", "working_away", "removals", "discipline"]}},
+                {"name": "into", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 64}},
+                {"name": "filename", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}},
+                {"name": "sheet", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100}},
+                {"name": "mapping", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "a JSON object: field → column header"},
+                {"name": "create_units", "in": "query", "required": False, "schema": {"enum": ["0", "1"]}},
+                {"name": "on", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 10}},
+                {"name": "dry_run", "in": "query", "required": False, "schema": {"enum": ["0", "1"]}},
+                {"name": "job", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}}],
+            "requestBody": {"required": True, "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}}}},
+            "responses": {"200": {"description": "checked (dry run)", "content": _json(SHEET_RESULT, {
+                "ok": True, "kind": "members", "into": "TN-D1-X1", "sheet": "Sheet1", "file_sha256": "9c1e…",
+                "dry_run": True, "job": "5d0e…", "written": 0, "message_vi": "Kiểm tra danh sách đảng viên: 25 dòng "
+                "có thay đổi, 0 dòng không đổi, 25 sự kiện", "message_en": "Checked members: 25 changed row(s), "
+                "0 unchanged, 25 event(s)"})},
+                          "201": {"description": "imported", "content": _json(SHEET_RESULT, {
+                              "ok": True, "kind": "members", "into": "TN-D1-X1", "sheet": "Sheet1",
+                              "file_sha256": "9c1e…", "dry_run": False, "job": "5d0e…", "written": 25,
+                              "message_vi": "Đã nhập danh sách đảng viên: 25 dòng có thay đổi, 0 dòng không đổi, "
+                                            "25 sự kiện", "message_en": "Imported members: 25 changed row(s), "
+                                                                       "0 unchanged, 25 event(s)"})},
+                          **COMMON_ERRORS}}},
         "/api/v1/me": {"get": {"operationId": "gateway.me", **gw,
                                "summary": "Người dùng hiện tại — the calling user",
                                "responses": {"200": {"description": "user", "content": _json(USER, {
