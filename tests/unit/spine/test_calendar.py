@@ -140,6 +140,7 @@ def test_without_an_administrators_file_the_table_alone_decides(monkeypatch):
     # read afresh, not from what an earlier test (or import) left in the caches
     table._extra_cached.cache_clear()
     table._days_off.cache_clear()
+    table._make_up_days.cache_clear()
     assert D(2025, 5, 2) in days_off(2025) and make_up_days(2025) == frozenset({D(2025, 4, 26)})
     assert days_off(2031) == frozenset({D(2031, 1, 1), D(2031, 4, 30), D(2031, 5, 1), D(2031, 9, 2)})
 
