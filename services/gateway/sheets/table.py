@@ -76,23 +76,37 @@ def _clean(value):
     return value
 
 
+def not_a_sheet() -> DomainError:
+    return DomainError("not_a_sheet", "Tệp không phải bảng tính đọc được (XLSX, hoặc CSV mã UTF-8 hay Windows-1258)",
+                       "The file is not a readable spreadsheet (XLSX, or CSV in UTF-8 or Windows-1258)", field="file")
+
+
 def _csv(content: bytes, filename: str) -> Grid:
     notes = []
-    if content.startswith(b"\xef\xbb\xbf"):
-        text = content[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            text = content.decode("cp1258", errors="strict")
-            notes.append({"code": "csv_windows_1258", "message_vi": "Tệp CSV mã Windows-1258, đã chuyển sang Unicode",
-                          "message_en": "CSV file in Windows-1258, converted to Unicode"})
+    if b"\x00" in content:  # a picture, a PDF, an old .xls: text never holds a NUL byte
+        raise not_a_sheet()
+    try:
+        if content.startswith(b"\xef\xbb\xbf"):
+            text = content[3:].decode("utf-8", errors="strict")
+        else:
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                text = content.decode("cp1258", errors="strict")
+                notes.append({"code": "csv_windows_1258",
+                              "message_vi": "Tệp CSV mã Windows-1258, đã chuyển sang Unicode",
+                              "message_en": "CSV file in Windows-1258, converted to Unicode"})
+    except UnicodeDecodeError:
+        raise not_a_sheet() from None
     text = unicodedata.normalize("NFC", text)
     try:
         dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    try:
+        rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    except csv.Error:
+        raise not_a_sheet() from None
     if len(rows) > MAX_ROWS:
         raise DomainError("too_many_rows", f"Tệp có quá {MAX_ROWS} dòng", f"The file has more than {MAX_ROWS} rows",
                           field="file")

@@ -109,6 +109,22 @@ def test_csv_in_windows_1258_and_utf8_with_bom():
     assert grid.rows[0][0] == "Họ và tên" and grid.notes == []
 
 
+@pytest.mark.parametrize("content", [
+    b"GIF87a\x01\x00\x01\x00\x81\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x08\x04\x00;",  # a picture
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00",  # an old Excel 97 .xls
+    b"\xef\xbb\xbfH\xe1\xbb;\x81\x81",  # marked UTF-8, then not UTF-8
+    "Họ và tên\n".encode("utf-8") + b"\x81\x8d\x8f\x90",  # neither UTF-8 nor Windows-1258
+])
+def test_a_file_that_is_no_spreadsheet_is_refused_by_name_not_a_server_error(content):
+    from shared.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        read(content, "sheet")
+    err = refused.value
+    assert err.code == "not_a_sheet" and err.field == "file"
+    assert "không phải bảng tính" in err.message_vi and "not a readable spreadsheet" in err.message_en
+
+
 @pytest.mark.parametrize("raw,ground", [
     ("Bỏ sinh hoạt đảng 3 tháng", "abandoned_activity"), ("Không đóng đảng phí", "unpaid_dues"),
     ("abandoned_activity", "abandoned_activity"), ("Tự ý trả thẻ đảng viên", "card_returned"),
