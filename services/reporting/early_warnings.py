@@ -124,12 +124,18 @@ def _small_cells(v: View, active: dict, in_scope, on: dt.date, recognised: dict[
     """Member-holding units with fewer official members than the Charter's minimum on ``on``
     (art. 24: a cell has at least 3 official members). Official: recognised by then, or come from
     elsewhere (transferred in; their probation was judged there)."""
-    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
+    day = on.isoformat()
     admitted = dict(v.q(f"SELECT member_id, admitted_on FROM {v.t('members')}"))
     official: dict[str, int] = {}
     for member, unit in active.items():
         if not admitted.get(member) or recognised.get(member, "9999") <= day:
             official[unit] = official.get(unit, 0) + 1
+    return _small_cells_of(v, official, in_scope, on)
+
+
+def _small_cells_of(v: View, official: dict[str, int], in_scope, on: dt.date) -> list[dict]:
+    """``_small_cells`` from the official members per unit on ``on``."""
+    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
     out = []
     for uid, merged, dissolved, created in v.q(
             f"SELECT org_unit_id, merged_on, dissolved_on, created_on FROM {v.t('units')} WHERE kind IN (?, ?)",
