@@ -75,6 +75,13 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
         return queries.REPORTS["warnings"](v, ReportQuery(org_unit_id="TN", as_of=as_of, year=2023, page=number,
                                                           page_size=100))
 
+    def forget():  # what a page keeps in memory until the spans or the tree change (none before them)
+        try:
+            from services.reporting import warning_spans
+        except ImportError:
+            return
+        warning_spans.forget()
+
     def page_of_tree(v):  # what the service answers to ?page=1&page_size=100 (the whole tree sliced, before)
         if hasattr(membership, "headcount_page"):
             return membership.headcount_page(v, "TN", 1, 100)
@@ -113,6 +120,8 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
             ("warnings", "warnings 2023, province, whole", lambda: early_warnings.warnings(v, "TN", 2023)),
             ("warnings_page", "warnings 2023, province, page 1 of 100 rows", lambda: page_of_warnings(v, 1)),
             ("warnings_page_mid", "warnings 2023, province, page 1,000 of 100 rows", lambda: page_of_warnings(v, 1000)),
+            ("warnings_page_cold", "warnings 2023, province, page 1, first read after a change",
+             lambda: (forget(), page_of_warnings(v, 1))),
         ):
             n = calls if key in ("headcount", "headcount_page", "movement") or fast(key) else max(5, calls // 4)
             ms = latencies(fn, n)

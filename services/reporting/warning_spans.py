@@ -8,9 +8,10 @@ absence of that year to the year's end … and only while the member is in a uni
 (kind, org_unit_id, member_id, from_on, to_on, due_on)`` holds those runs, cut by the member's
 stints (the unit the member is in on the day), so the list on a day D is the spans with
 ``from_on <= D < to_on``. ``warn_counts`` holds +1 / −1 per (kind, unit, day) where spans start
-and end, so the size of every (kind, unit) group on D — the totals and where a page starts —
-is a sum over rows per unit and day. Official members per unit (``_official`` spans) give the
-cells below the Charter's minimum the same way.
+and end (a yearly list's under ``kind/year``), so the size of every (kind, unit) group on D — the
+totals and where a page starts — is a sum over rows per unit and day, read once per change of the
+spans or the tree (kept in memory, ``tree_cache``); a page then reads its groups' spans. Official
+members per unit (``_official`` spans) give the cells below the Charter's minimum the same way.
 
 A member's spans are a function of that member's facts, stints, unexcused absences and dues, all
 as recorded by now: the live projection recomputes the spans of the members a delivery named
@@ -26,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import uuid
 from collections import Counter
 from typing import Iterable
 
@@ -34,6 +36,7 @@ from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
 from services.reporting.periods import ALL_KNOWN, add_months, add_working_days, vn_date
+from services.reporting import tree_cache
 from services.reporting.view import View
 
 TABLES = ("warn_spans", "warn_counts", "warn_built")
@@ -47,8 +50,8 @@ CREATE INDEX IF NOT EXISTS {p}warn_spans_member ON {p}warn_spans (member_id);
 CREATE TABLE IF NOT EXISTS {p}warn_counts (
     kind TEXT NOT NULL, org_unit_id TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (kind, org_unit_id, day));
-CREATE INDEX IF NOT EXISTS {p}warn_counts_day ON {p}warn_counts (kind, day);
-CREATE TABLE IF NOT EXISTS {p}warn_built (id INTEGER PRIMARY KEY, latest_rec TEXT)
+CREATE INDEX IF NOT EXISTS {p}warn_counts_cover ON {p}warn_counts (kind, org_unit_id, day, n);
+CREATE TABLE IF NOT EXISTS {p}warn_built (id INTEGER PRIMARY KEY, latest_rec TEXT, version TEXT)
 """
 
 #: lists judged over a year (counted from its first day): their spans never cross a year's end
@@ -206,12 +209,16 @@ def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], d
 
 
 def deltas(spans: Iterable[Span]) -> Counter:
-    """+1 where a span starts, −1 where it ends, per (kind, unit, day). A yearly list's span
-    ending at the year's end has no −1: its counts are summed from the year's first day."""
+    """+1 where a span starts, −1 where it ends, per (kind, unit, day); a yearly list's under
+    ``kind/year`` (a page of one year reads that year's rows only), with no −1 at the year's end."""
     out: Counter = Counter()
     for kind, unit, _, a, b, _ in spans:
+        if kind in YEARLY:
+            kind = f"{kind}/{a[:4]}"
+            if b == f"{int(a[:4]) + 1:04d}-01-01":
+                b = None
         out[(kind, unit, a)] += 1
-        if b is not None and not (kind in YEARLY and b == f"{int(a[:4]) + 1:04d}-01-01"):
+        if b is not None:
             out[(kind, unit, b)] -= 1
     return out
 
@@ -297,7 +304,7 @@ def build(tx: Tx, p: str) -> int:
     if rows:
         tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
     tx.execute(f"DELETE FROM {p}warn_built")
-    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec) VALUES (1, ?)", (_latest(tx, p),))
+    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))
     return len(spans)
 
 
@@ -356,24 +363,30 @@ class WarningSpans:
             change = deltas(new)
             change.subtract(deltas(old))
             _add_counts(tx, p, change)
-        tx.execute(f"UPDATE {p}warn_built SET latest_rec = ? WHERE latest_rec IS NULL OR latest_rec < ?",
-                   (latest, latest))
+        # a new version on every delivery: what a page keeps in memory (``_sizes``) is read again
+        tx.execute(f"UPDATE {p}warn_built SET version = ?, latest_rec = CASE WHEN latest_rec IS NULL "
+                   "OR latest_rec < ? THEN ? ELSE latest_rec END", (_token(), latest, latest))
 
 
 # -- the paged list --------------------------------------------------------------------------------------
-def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None]:
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None, str | None]:
+    """(are the spans built, the latest recording time in them, their version)."""
     try:
-        rows = db.query(f"SELECT latest_rec FROM {prefix}warn_built")
+        rows = db.query(f"SELECT latest_rec, version FROM {prefix}warn_built")
     except Exception:  # a generation of an older version, not yet opened by this one
-        return False, None
-    return (True, rows[0][0]) if rows else (False, None)
+        return False, None, None
+    return (True, rows[0][0], rows[0][1]) if rows else (False, None, None)
 
 
 def usable(v: View, year: int) -> bool:
     """Can the list of ``year`` on ``v`` be read from the spans? For everything recorded (or as
     known at a time at or after the latest recording), and a year that holds its day (a year after
     the as-of date is judged on that date: computed as before)."""
-    ok, latest = built(v.db, v.prefix)
+    ok, latest, _ = built(v.db, v.prefix)
     return ok and v.as_of >= dt.date(year, 1, 1) and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
 
 
@@ -383,12 +396,7 @@ def page(v: View, org: str | None, year: int, page_no: int | None, page_size: in
     from services.reporting import early_warnings, paging
     end = min(dt.date(year, 12, 31), v.as_of)
     day, first_day = end.isoformat(), f"{year:04d}-01-01"
-    groups = _group_sizes(v, org, day, first_day)
-    inline = _inline_groups(v, org, year, end)
-    for key in list(groups):
-        if key in inline:
-            del groups[key]
-    sizes = sorted([(k, n) for k, n in groups.items() if n > 0] + [(k, len(r)) for k, r in inline.items() if r])
+    sizes, inline = _sizes(v, org, year, end)
     total = sum(n for _, n in sizes)
     size = page_size or paging.DEFAULT_PAGE_SIZE
     number = page_no or 1
@@ -400,7 +408,7 @@ def page(v: View, org: str | None, year: int, page_no: int | None, page_size: in
         if at + n > first and at < last:
             skip, take = max(0, first - at), min(n, last - at) - max(0, first - at)
             if key in inline:
-                rows += inline[key][skip:skip + take]
+                rows += [dict(r) for r in inline[key][skip:skip + take]]  # kept rows stay as kept
             else:
                 rows += _group_rows(v, org, key, day, first_day, skip, take, limit)
         at += n
@@ -414,23 +422,53 @@ def page(v: View, org: str | None, year: int, page_no: int | None, page_size: in
             "pages": max(1, math.ceil(total / size))}
 
 
+def _sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict]:
+    """([((list, unit), rows on ``end``)] in the list's order, the groups computed whole), kept
+    in memory until the spans or the tree change (a user paging through a list reads them once)."""
+    version = built(v.db, v.prefix)[2]
+
+    def read() -> tuple[list, dict]:
+        groups = _group_sizes(v, org, end.isoformat(), f"{year:04d}-01-01")
+        inline = _inline_groups(v, org, year, end)
+        sizes = sorted([(k, n) for k, n in groups.items() if n > 0 and k not in inline]
+                       + [(k, len(r)) for k, r in inline.items() if r])
+        return sizes, inline
+    if version is None:
+        return read()
+    return tree_cache.cached(v, "warning_sizes", read, v.prefix, version, org, year, end, daily=False)
+
+
+def forget() -> None:
+    """Drop the group sizes kept in memory (a bench timing the first page after a change)."""
+    for k in [k for k in tree_cache._CACHE if "warning_sizes" in k]:
+        tree_cache._CACHE.pop(k, None)
+
+
 def _in_scope(v: View, org: str | None, end: dt.date):
     if not org:
         return lambda unit: True
-    inside = v.inside(org, end, end)
+    inside = tree_cache.cached(v, "inside", lambda: v.inside(org, end, end), org, end, daily=False)
     return inside.__contains__
 
 
+#: lists of a due date or a state (counted from every day before), and lists of a year
+SPANNING = ("exemption_overdue", "new_member_class_overdue", "recognition_overdue", "remediation_overdue",
+            "transfer_papers_overdue", "working_away_no_contact", "working_away_overdue")
+
+
 def _group_sizes(v: View, org: str | None, day: str, first_day: str) -> dict[tuple[str, str], int]:
-    """(list, unit) → warnings on ``day`` in each unit of ``org``'s tree on that day."""
+    """(list, unit) → warnings on ``day`` in each unit of ``org``'s tree on that day: one indexed
+    scan of each list's rows per unit and day (in key order, no sort)."""
     c = v.t("warn_counts")
-    yearly = ",".join(f"'{k}'" for k in YEARLY)
-    rows = v.q(f"SELECT kind, org_unit_id, SUM(n) FROM {c} WHERE kind NOT IN ({yearly}) AND kind <> ? AND day <= ? "
-               "GROUP BY kind, org_unit_id", (OFFICIAL, day))
-    rows += v.q(f"SELECT kind, org_unit_id, SUM(n) FROM {c} WHERE kind IN ({yearly}) AND day >= ? AND day <= ? "
-                "GROUP BY kind, org_unit_id", (first_day, day))
     in_scope = _in_scope(v, org, dt.date.fromisoformat(day))
-    return {(k, u): int(n) for k, u, n in rows if n and in_scope(u)}
+    out: dict[tuple[str, str], int] = {}
+    for kind in SPANNING + YEARLY:
+        counted = f"{kind}/{first_day[:4]}" if kind in YEARLY else kind
+        for unit, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {c} WHERE kind = ? AND day <= ? GROUP BY org_unit_id",
+                           (counted, day)):
+            if n and in_scope(unit):
+                out[(kind, unit)] = int(n)
+    return out
 
 
 def _group_rows(v: View, org: str | None, key: tuple[str, str], day: str, first_day: str, skip: int, take: int,
@@ -483,12 +521,13 @@ def _yearly_counts(v: View, org: str | None, kind: str, unit: str, members: list
 def _inline_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tuple[str, str], list[dict]]:
     """Groups computed whole: the cells below the minimum (one row per unit), and the unexcused
     absences of units that entered or left ``org``'s tree (as it stood) during the year."""
-    from services.reporting.early_warnings import _small_cells_of
+    from services.reporting.early_warnings import _small_cells_of, member_holding
     out: dict[tuple[str, str], list[dict]] = {}
     day = end.isoformat()
     official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
                                           "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
-    for r in _small_cells_of(v, official, _in_scope(v, org, end), end):
+    cells = tree_cache.cached(v, "member_holding", lambda: member_holding(v), daily=False)
+    for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells):
         out[(CELLS, r["org_unit_id"])] = [r]
     if org and v.dated:
         first = f"{year:04d}-01-01"

@@ -229,3 +229,19 @@ def test_live_spans_equal_a_replay_and_a_rebuild(h):
     assert after != live
     g2.replay()
     assert spans_rows(g2) == after
+
+
+def test_a_page_read_again_after_a_delivery_or_a_change_of_the_tree_shows_it(h):
+    on = dt.date(2025, 7, 2)
+    before, _ = paged(h.view(as_of=on), "D3", 2025, 100)  # the sizes are now kept in memory
+    h.add("member.exempted", "2025-01-01", {"member_id": "M6", "until": "2025-02-01"})  # M6: expelled 2023
+    h.add("member.exempted", "2025-01-01", {"member_id": "T1", "until": "2025-02-01"})  # T1 in C3, under D3
+    v = h.view(as_of=on)
+    rows, totals = paged(v, "D3", 2025, 100)
+    whole = warnings(v, "D3", 2025)["rows"]
+    assert totals == {len(before) + 1} == {len(whole)} and same_rows(rows, whole)
+    h.add("org_unit.moved", "2025-01-01", {"org_unit_id": "C3", "parent_id": "D1"})  # out of D3
+    v = h.view(as_of=on)
+    rows, totals = paged(v, "D3", 2025, 100)
+    whole = warnings(v, "D3", 2025)["rows"]
+    assert totals == {len(whole)} and same_rows(rows, whole) and not any(r["org_unit_id"] == "C3" for r in rows)
