@@ -230,6 +230,11 @@ FACT_TYPES = ("member.admitted", "member.recognized_official", "member.new_membe
               "member.exemption_ended", "member.working_away_started", "member.working_away_ended", "member.rated")
 
 
+#: the events that write what a member's spans are drawn from (facts, stints, absences, dues)
+SPAN_EVENTS = frozenset(FACT_TYPES + ("member.transferred_out", "member.died", "member.removed", "member.resigned",
+                                      "member.expelled", "meeting.missed", "dues.recorded"))
+
+
 def _inputs(tx: Tx, p: str, members: list[str] | None):
     """(facts, stints, absences, dues, admitted, latest recording) of ``members`` (all: None)."""
     def where(col: str) -> tuple[str, list]:
@@ -332,12 +337,14 @@ class WarningSpans:
         self._latest = ""
 
     def note(self, e: Envelope) -> None:
-        if not self.enabled:
+        """Note a member whose spans the event may change (its facts, stints, unexcused absences,
+        dues); other events change no span (the tree is judged when a page is read)."""
+        if not self.enabled or e.type not in SPAN_EVENTS or (e.type == "meeting.missed" and e.data.get("excused")):
             return
         member = e.data.get("member_id") if isinstance(e.data, dict) else None
         if member:
             self._members.add(member)
-        self._latest = max(self._latest, format_recorded_at(e.recorded_at))
+            self._latest = max(self._latest, format_recorded_at(e.recorded_at))
 
     def abandon(self) -> None:
         self._members, self._latest = set(), ""
