@@ -124,16 +124,27 @@ def _small_cells(v: View, active: dict, in_scope, on: dt.date, recognised: dict[
     """Member-holding units with fewer official members than the Charter's minimum on ``on``
     (art. 24: a cell has at least 3 official members). Official: recognised by then, or come from
     elsewhere (transferred in; their probation was judged there)."""
-    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
+    day = on.isoformat()
     admitted = dict(v.q(f"SELECT member_id, admitted_on FROM {v.t('members')}"))
     official: dict[str, int] = {}
     for member, unit in active.items():
         if not admitted.get(member) or recognised.get(member, "9999") <= day:
             official[unit] = official.get(unit, 0) + 1
+    return _small_cells_of(v, official, in_scope, on)
+
+
+def member_holding(v: View) -> list[tuple]:
+    """(unit, merged_on, dissolved_on, created_on) of the units that hold members (cells)."""
+    return v.q(f"SELECT org_unit_id, merged_on, dissolved_on, created_on FROM {v.t('units')} WHERE kind IN (?, ?)",
+               MEMBER_HOLDING)
+
+
+def _small_cells_of(v: View, official: dict[str, int], in_scope, on: dt.date, cells: list[tuple] | None = None
+                    ) -> list[dict]:
+    """``_small_cells`` from the official members per unit on ``on`` (of ``cells``: ``member_holding``)."""
+    limit, day = rules_on(on).cell_min_official_members, on.isoformat()
     out = []
-    for uid, merged, dissolved, created in v.q(
-            f"SELECT org_unit_id, merged_on, dissolved_on, created_on FROM {v.t('units')} WHERE kind IN (?, ?)",
-            MEMBER_HOLDING):
+    for uid, merged, dissolved, created in (member_holding(v) if cells is None else cells):
         if (merged and merged <= day) or (dissolved and dissolved <= day) or (created and created > day):
             continue
         n = official.get(uid, 0)

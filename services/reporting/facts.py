@@ -20,7 +20,7 @@ from shared.projection import Projection, Route
 from shared.rules import rules_on
 from shared.readmodel import Tx
 
-from services.reporting import daycounts, schema, tree
+from services.reporting import daycounts, schema, tree, warning_spans
 
 #: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
 EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
@@ -71,9 +71,10 @@ class FactsProjection(Projection):
         self.members_head = members_head
         self._routes: dict[str, tuple[str | None, str | None]] = {}  # unit → (parent, direct); never change
         self.day_counts = daycounts.DayCounts(prefix)  # pre-aggregated counts, same transaction
+        self.warning_spans = warning_spans.WarningSpans(prefix)  # the early-warning lists, same transaction
 
     def ddl(self) -> str:
-        return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix)
+        return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
 
     def t(self, table: str) -> str:
         return f"{self.prefix}{table}"
@@ -142,6 +143,7 @@ class FactsProjection(Projection):
             self.day_counts.end(tx)
         else:
             self.day_counts.abandon()
+        self.warning_spans.end(tx) if ok else self.warning_spans.abandon()
 
     def _lock_subjects(self, tx: Tx, source: str, events: list[Envelope]) -> None:
         if not tx.pg or self.partition.whole or source != "discipline":
@@ -175,6 +177,7 @@ class FactsProjection(Projection):
         handler = {"org_unit": self._tree_fact, "member": self._member, "discipline": self._discipline,
                    "meeting": self._meeting, "dues": self._dues, "target": self._target}.get(family)
         counted = self.day_counts.before(tx, e)
+        self.warning_spans.note(e)
         if handler is None or not handler(tx, e):
             self._reference(tx, e)
         if counted:

@@ -29,7 +29,7 @@ from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import daycounts, known_tree, schema, staged_replay
+from services.reporting import daycounts, known_tree, schema, staged_replay, warning_spans
 from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: a live delivery applies up to this many stored events in its one transaction (a burst of commands
@@ -70,6 +70,7 @@ class Generations:
         self._followed = 0.0
         self.runner = self._runner(self.prefix)
         daycounts.ensure(db, self.prefix)  # a generation built before the counts per day gets them once
+        warning_spans.ensure(db, self.prefix)  # … and the early-warning spans
         self.progress: dict = {"state": "idle", "generation": _number(self.prefix)}
 
     def _stored_prefix(self) -> str:
@@ -158,12 +159,13 @@ class Generations:
         runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
                                   burst=LIVE_BURST)  # built whole
         if not self.db.pg:
-            runner.projection.day_counts.enabled = False  # built in one pass from the facts below
+            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # built below
             for source in self.sources:
                 runner.catch_up(source, batch=5000, progress=self._advance)
             with self.db.transaction() as tx:
                 daycounts.build(tx, new)
-            runner.projection.day_counts.enabled = True  # the last events are applied as live ones
+                warning_spans.build(tx, new)
+            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
         with self._switch:  # the last events appended while replaying, then the switch
             for source in self.sources:
                 runner.catch_up(source, progress=self._advance)
@@ -193,7 +195,7 @@ class Generations:
         for n in list(range(1, keep_from)) + [current + 1]:
             prefix = f"g{n}_"
             with self.db.transaction() as tx:
-                for table in schema.TABLES + daycounts.TABLES:
+                for table in schema.TABLES + daycounts.TABLES + warning_spans.TABLES:
                     tx.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
                 known_tree.drop_all(tx, prefix)
                 tx.execute("DELETE FROM projection_checkpoints WHERE projection = ? OR projection LIKE ?",

@@ -23,7 +23,7 @@ from shared.eventstore import EventStore
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import daycounts, schema
+from services.reporting import daycounts, schema, warning_spans
 from services.reporting.facts import FactsProjection
 
 #: where the staging file goes (default: the system's temporary folder); about 2.4 kB per member
@@ -41,11 +41,12 @@ def build(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str,
             stage.query("PRAGMA synchronous=OFF")
             staged = projection()
             runner = ProjectionRunner(stage, staged, stores)
-            staged.day_counts.enabled = False  # filled in one pass below
+            staged.day_counts.enabled = staged.warning_spans.enabled = False  # filled in one pass below
             for source in sources:
                 runner.catch_up(source, batch=batch, progress=progress)
             with stage.transaction() as tx:
                 daycounts.build(tx, staged.prefix)
+                warning_spans.build(tx, staged.prefix)
         finally:
             stage.close()
         target = projection()
@@ -58,7 +59,7 @@ def load(path: str, db: ReadModelDB, prefix: str, name: str) -> int:
     src = sqlite3.connect(path)
     written = 0
     try:
-        for table in schema.TABLES + daycounts.TABLES:
+        for table in schema.TABLES + daycounts.TABLES + warning_spans.TABLES:
             cur = src.execute(f"SELECT * FROM {prefix}{table}")
             columns = [d[0] for d in cur.description]
             with db.transaction() as tx:

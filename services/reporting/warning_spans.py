@@ -1,0 +1,566 @@
+"""Early-warning lists kept as dated spans per member (issue 15), so a page of the province's
+list costs in proportion to the page, not to the members.
+
+Each warning of a member (``early_warnings``) holds on a run of days: a probation overdue from
+the day after its due date until recognition is decided, a transfer's papers from the day after
+the 30 working days until they are presented, an absence list of a year from the first unexcused
+absence of that year to the year's end … and only while the member is in a unit. ``warn_spans
+(kind, org_unit_id, member_id, from_on, to_on, due_on)`` holds those runs, cut by the member's
+stints (the unit the member is in on the day), so the list on a day D is the spans with
+``from_on <= D < to_on``. ``warn_counts`` holds +1 / −1 per (kind, unit, day) where spans start
+and end (a yearly list's under ``kind/year``), so the size of every (kind, unit) group on D — the
+totals and where a page starts — is a sum over rows per unit and day, read once per change of the
+spans or the tree (kept in memory, ``tree_cache``); a page then reads its groups' spans. Official
+members per unit (``_official`` spans) give the cells below the Charter's minimum the same way.
+
+A member's spans are a function of that member's facts, stints, unexcused absences and dues, all
+as recorded by now: the live projection recomputes the spans of the members a delivery named
+(``WarningSpans``, in the same transaction), a replay builds them in one pass (``build``). So
+the spans serve a list "as known now" (or at a time at or after the latest recording,
+``usable``); a list as known at an earlier time, or for a year other than the one of its day, is
+computed from the fact tables as before. The unexcused absences of units whose place in the
+chosen unit's tree (as it stood) changed during the year are read from the fact tables too (the
+absence's own day decides there).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import uuid
+from collections import Counter
+from typing import Iterable
+
+from shared.events import Envelope, format_recorded_at
+from shared.readmodel import ReadModelDB, Tx
+from shared.rules import rules_on
+
+from services.reporting.periods import ALL_KNOWN, add_months, add_working_days, vn_date
+from services.reporting import tree_cache
+from services.reporting.view import View
+
+TABLES = ("warn_spans", "warn_counts", "warn_built")
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {p}warn_spans (
+    kind TEXT NOT NULL, org_unit_id TEXT NOT NULL, member_id TEXT NOT NULL, from_on TEXT NOT NULL,
+    to_on TEXT, due_on TEXT);
+CREATE INDEX IF NOT EXISTS {p}warn_spans_key ON {p}warn_spans (kind, org_unit_id, member_id, from_on);
+CREATE INDEX IF NOT EXISTS {p}warn_spans_member ON {p}warn_spans (member_id);
+CREATE TABLE IF NOT EXISTS {p}warn_counts (
+    kind TEXT NOT NULL, org_unit_id TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (kind, org_unit_id, day));
+CREATE INDEX IF NOT EXISTS {p}warn_counts_cover ON {p}warn_counts (kind, org_unit_id, day, n);
+CREATE TABLE IF NOT EXISTS {p}warn_built (id INTEGER PRIMARY KEY, latest_rec TEXT, version TEXT)
+"""
+
+#: lists judged over a year (counted from its first day): their spans never cross a year's end
+YEARLY = ("not_complete_twice", "unexcused_absences", "unpaid_dues")
+#: lists of a due date: the value is the days past it
+OVERDUE = ("exemption_overdue", "new_member_class_overdue", "recognition_overdue", "remediation_overdue",
+           "transfer_papers_overdue", "working_away_overdue")
+OFFICIAL = "_official"  # official members per unit (cells below the minimum)
+CELLS = "cell_below_minimum"
+UNTIL = "9999-12-31"
+
+Span = tuple  # (kind, unit, member, from_on, to_on | None, due_on | None)
+
+
+def ddl(prefix: str) -> str:
+    return DDL.replace("{p}", prefix)
+
+
+# -- a member's spans (pure) ---------------------------------------------------------------------------
+def _next_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def _segments(stints: Iterable[tuple]) -> list[tuple[str, str, str | None]]:
+    """(unit, from, to) the member is in a unit, as the lists see it on a day: a stint holds from
+    its start to (not including) its end; of stints holding the same day, the latest (seq) wins."""
+    stints = sorted(stints)
+    bounds = sorted({s[2] for s in stints} | {s[3] for s in stints if s[3] is not None})
+    out: list[list] = []
+    for i, day in enumerate(bounds):
+        end = bounds[i + 1] if i + 1 < len(bounds) else None
+        unit = None
+        for seq, u, a, b in stints:
+            if a <= day and not (b is not None and b <= day):
+                unit = u
+        if unit is None:
+            continue
+        if out and out[-1][0] == unit and out[-1][2] == day:
+            out[-1][2] = end
+        else:
+            out.append([unit, day, end])
+    return [tuple(s) for s in out]
+
+
+def _cut(kind: str, member: str, segs, a: str, b: str | None, due: str | None) -> list[Span]:
+    """The run [a, b) on the days the member is in a unit, one span per unit."""
+    out = []
+    for unit, sa, sb in segs:
+        lo = max(a, sa)
+        hi = b if sb is None else (sb if b is None else min(b, sb))
+        if hi is None or lo < hi:
+            out.append((kind, unit, member, lo, hi, due))
+    return out
+
+
+def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], stints: list[tuple],
+                 absences: list[tuple[str, str]], dues: dict[str, str], admitted: bool) -> list[Span]:
+    """Every warning span of one member, and the runs the member counts as official in a unit.
+
+    ``facts``: (type, occurred_on, recorded_at, detail JSON) of the member; ``stints``: (seq, unit,
+    from_on, to_on); ``absences``: (unit, day) of each unexcused absence; ``dues``: month → the
+    latest status recorded; ``admitted``: admitted here (not transferred in: official already)."""
+    segs = _segments(stints)
+    by_type: dict[str, list[tuple[str, str, dict]]] = {}
+    for type_, occurred, rec, detail in facts:
+        by_type.setdefault(type_, []).append((occurred, rec, json.loads(detail or "{}")))
+    out: list[Span] = []
+    recognised = min((d.get("decided_on") or o for o, _, d in by_type.get("member.recognized_official", ())),
+                     default=None)
+    for occurred, _, _ in by_type.get("member.admitted", ()):
+        start = dt.date.fromisoformat(occurred)
+        rules = rules_on(start)
+        due = add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat()
+        out += _cut("recognition_overdue", member, segs, _next_day(due), recognised, due)
+        due = add_months(start, rules.new_member_class_within_months).isoformat()
+        ends = [o for o, _, _ in by_type.get("member.new_member_class_completed", ())]
+        ends += [recognised] if recognised else []
+        out += _cut("new_member_class_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None),
+                    due)
+    presented = [o for o, _, _ in by_type.get("member.transfer_papers_presented", ())]
+    for type_ in ("member.transferred", "member.transferred_in"):
+        for occurred, _, d in by_type.get(type_, ()):
+            if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
+                continue
+            start = dt.date.fromisoformat(occurred)
+            due = add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
+            out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)),
+                        min((o for o in presented if o >= occurred), default=None), due)
+    completed = by_type.get("member.remediation_completed", ())
+    for occurred, _, d in by_type.get("member.remediation_planned", ()):
+        if d.get("due_on"):
+            due = dt.date.fromisoformat(d["due_on"]).isoformat()
+            done = [o for o, _, x in completed if str(x.get("year")) == str(d.get("year"))]
+            out += _cut("remediation_overdue", member, segs, max(occurred, _next_day(due)), min(done, default=None), due)
+    ended = max((o for o, _, _ in by_type.get("member.exemption_ended", ())), default="")
+    for started, _, d in by_type.get("member.exempted", ()):
+        until = d.get("until")
+        if until and not ended >= started:
+            until = dt.date.fromisoformat(until).isoformat()
+            out += _cut("exemption_overdue", member, segs, max(started, _next_day(until)), None, until)
+    out += _working_away(member, segs, by_type)
+    out += _yearly(member, segs, by_type, absences, dues)
+    if not admitted:  # transferred in: official already
+        out += _cut(OFFICIAL, member, segs, "0000-01-01", None, None)
+    elif recognised:
+        out += _cut(OFFICIAL, member, segs, recognised, None, None)
+    return out
+
+
+def _working_away(member: str, segs, by_type: dict) -> list[Span]:
+    """The latest start or end of working away dated by a day governs from that day to the next."""
+    events = sorted([(o, r, t, d) for t in ("member.working_away_started", "member.working_away_ended")
+                     for o, r, d in by_type.get(t, ())], key=lambda x: (x[0], x[1]))
+    days = sorted({e[0] for e in events})
+    latest = {e[0]: e for e in events}  # the last in order of each day
+    out: list[Span] = []
+    for i, day in enumerate(days):
+        _, _, type_, d = latest[day]
+        end = days[i + 1] if i + 1 < len(days) else None
+        if type_ != "member.working_away_started":
+            continue
+        due = d.get("expected_return")
+        if due:
+            due = dt.date.fromisoformat(due).isoformat()
+            lo = max(day, _next_day(due))
+            if end is None or lo < end:
+                out += _cut("working_away_overdue", member, segs, lo, end, due)
+        if not d.get("has_contact", True):
+            out += _cut("working_away_no_contact", member, segs, day, end, day)
+    return out
+
+
+def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], dues: dict[str, str]) -> list[Span]:
+    out: list[Span] = []
+    ratings: dict[int, str] = {}
+    for _, _, d in sorted(by_type.get("member.rated", ()), key=lambda x: x[1]):
+        if "year" in d and "rating" in d:
+            ratings[int(d["year"])] = d["rating"]
+    for year, rating in ratings.items():
+        if rating == "not_complete" and ratings.get(year - 1) == "not_complete" and 1 <= year < 9999:
+            out += _cut("not_complete_twice", member, segs, f"{year:04d}-01-01", f"{year + 1:04d}-01-01", None)
+    first: dict[tuple[str, str], str] = {}  # (unit, year) → the first unexcused absence
+    for unit, day in absences:
+        key = (unit, day[:4])
+        first[key] = min(first.get(key, day), day)
+    for (unit, year), day in first.items():
+        out.append(("unexcused_absences", unit, member, day, f"{int(year) + 1:04d}-01-01", None))
+    unpaid: dict[str, str] = {}  # year → the first unpaid month
+    for month, status in dues.items():
+        if status == "unpaid" and len(month) == 7 and month[4] == "-":
+            unpaid[month[:4]] = min(unpaid.get(month[:4], month), month)
+    for year, month in unpaid.items():
+        out += _cut("unpaid_dues", member, segs, f"{month}-01", f"{int(year) + 1:04d}-01-01", None)
+    return out
+
+
+def deltas(spans: Iterable[Span]) -> Counter:
+    """+1 where a span starts, −1 where it ends, per (kind, unit, day); a yearly list's under
+    ``kind/year`` (a page of one year reads that year's rows only), with no −1 at the year's end."""
+    out: Counter = Counter()
+    for kind, unit, _, a, b, _ in spans:
+        if kind in YEARLY:
+            kind = f"{kind}/{a[:4]}"
+            if b == f"{int(a[:4]) + 1:04d}-01-01":
+                b = None
+        out[(kind, unit, a)] += 1
+        if b is not None:
+            out[(kind, unit, b)] -= 1
+    return out
+
+
+# -- reading a member's inputs ---------------------------------------------------------------------------
+FACT_TYPES = ("member.admitted", "member.recognized_official", "member.new_member_class_completed",
+              "member.transferred", "member.transferred_in", "member.transfer_papers_presented",
+              "member.remediation_planned", "member.remediation_completed", "member.exempted",
+              "member.exemption_ended", "member.working_away_started", "member.working_away_ended", "member.rated")
+
+
+#: the events that write what a member's spans are drawn from (facts, stints, absences, dues)
+SPAN_EVENTS = frozenset(FACT_TYPES + ("member.transferred_out", "member.died", "member.removed", "member.resigned",
+                                      "member.expelled", "meeting.missed", "dues.recorded"))
+
+
+def _inputs(tx: Tx, p: str, members: list[str] | None):
+    """(facts, stints, absences, dues, admitted, latest recording) of ``members`` (all: None)."""
+    def where(col: str) -> tuple[str, list]:
+        if members is None:
+            return "", []
+        return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
+
+    types = ",".join("?" * len(FACT_TYPES))
+    facts: dict[str, list] = {}
+    w, params = where("member_id")
+    for member, type_, occurred, rec, detail in tx.execute(
+            f"SELECT member_id, type, occurred_on, recorded_at, detail FROM {p}member_facts WHERE type IN ({types}){w} "
+            "ORDER BY member_id, occurred_on, recorded_at, event_id", [*FACT_TYPES, *params]).fetchall():
+        facts.setdefault(member, []).append((type_, occurred, rec, detail))
+    stints: dict[str, list] = {}
+    for member, seq, unit, a, b in tx.execute(
+            f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {p}stints WHERE 1 = 1{w}", params).fetchall():
+        stints.setdefault(member, []).append((seq, unit, a, b))
+    absences: dict[str, list] = {}
+    for member, unit, day in tx.execute(
+            f"SELECT member_id, org_unit_id, MIN(occurred_on) FROM {p}absences WHERE excused = 0{w} "
+            "GROUP BY member_id, org_unit_id, substr(occurred_on, 1, 4)", params).fetchall():
+        absences.setdefault(member, []).append((unit, day))
+    dues: dict[str, dict] = {}
+    for member, month, status in tx.execute(
+            f"SELECT member_id, month, status FROM {p}dues WHERE 1 = 1{w} ORDER BY member_id, month, recorded_at",
+            params).fetchall():
+        dues.setdefault(member, {})[month] = status  # the latest recorded status of the month
+    admitted = {r[0] for r in tx.execute(f"SELECT member_id FROM {p}members WHERE admitted_on IS NOT NULL{w}",
+                                         params).fetchall()}
+    return facts, stints, absences, dues, admitted
+
+
+def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
+    facts, stints, absences, dues, admitted = _inputs(tx, p, members)
+    out: list[Span] = []
+    for member in (members if members is not None else sorted(set(facts) | set(stints) | set(absences) | set(dues))):
+        out += member_spans(member, facts.get(member, []), stints.get(member, []), absences.get(member, []),
+                            dues.get(member, {}), member in admitted)
+    return out
+
+
+def _latest(tx: Tx, p: str) -> str | None:
+    """The latest recording time of anything the spans (or the lists' scope) are drawn from."""
+    parts = [tx.execute(f"SELECT MAX(recorded_at) FROM {p}{t}").fetchone()[0]
+             for t in ("member_facts", "absences", "dues", "tree_facts", "units")]
+    parts.append(tx.execute(f"SELECT MAX(from_rec) FROM {p}stints").fetchone()[0])
+    parts.append(tx.execute(f"SELECT MAX(to_rec) FROM {p}stints").fetchone()[0])
+    return max((x for x in parts if x), default=None)
+
+
+def _add_counts(tx: Tx, p: str, change: Counter) -> None:
+    rows = [(*k, n) for k, n in change.items() if n]
+    if not rows:
+        return
+    tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
+                   f"ON CONFLICT (kind, org_unit_id, day) DO UPDATE SET n = {p}warn_counts.n + excluded.n", rows)
+    tx.executemany(f"DELETE FROM {p}warn_counts WHERE kind = ? AND org_unit_id = ? AND day = ? AND n = 0",
+                   [r[:3] for r in rows])
+
+
+def build(tx: Tx, p: str) -> int:
+    """Fill the tables from the fact tables in one pass (a replay, or a generation built before
+    them); returns the spans written."""
+    tx.execute(f"DELETE FROM {p}warn_spans")
+    tx.execute(f"DELETE FROM {p}warn_counts")
+    spans = _spans_of(tx, p, None)
+    if spans:
+        tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", spans)
+    rows = [(*k, n) for k, n in deltas(spans).items() if n]
+    if rows:
+        tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
+    tx.execute(f"DELETE FROM {p}warn_built")
+    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))
+    return len(spans)
+
+
+def ensure(db: ReadModelDB, prefix: str) -> None:
+    """Create the tables of ``prefix`` and fill them once if the generation predates them."""
+    db.executescript(ddl(prefix))
+    if db.query(f"SELECT 1 FROM {prefix}warn_built"):
+        return
+    with db.transaction() as tx:
+        if tx.pg:  # partition processes starting together: one fills, the others then find it filled
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{prefix}warn_spans",))
+        if not tx.execute(f"SELECT 1 FROM {prefix}warn_built").fetchone():
+            build(tx, prefix)
+
+
+# -- live maintenance ----------------------------------------------------------------------------------
+class WarningSpans:
+    """Hooks of the facts projection: ``note`` each applied event, ``end`` recomputes the spans of
+    the members the batch named, in its transaction."""
+
+    def __init__(self, prefix: str):
+        self.p = prefix
+        self.enabled = True  # off while a replay loads the fact tables; ``build`` then fills them
+        self._members: set[str] = set()
+        self._latest = ""
+
+    def note(self, e: Envelope) -> None:
+        """Note a member whose spans the event may change (its facts, stints, unexcused absences,
+        dues); other events change no span (the tree is judged when a page is read)."""
+        if not self.enabled or e.type not in SPAN_EVENTS or (e.type == "meeting.missed" and e.data.get("excused")):
+            return
+        member = e.data.get("member_id") if isinstance(e.data, dict) else None
+        if member:
+            self._members.add(member)
+            self._latest = max(self._latest, format_recorded_at(e.recorded_at))
+
+    def abandon(self) -> None:
+        self._members, self._latest = set(), ""
+
+    def end(self, tx: Tx) -> None:
+        members, latest = sorted(self._members), self._latest
+        self.abandon()
+        if not self.enabled or not latest:
+            return
+        p = self.p
+        for i in range(0, len(members), 500):
+            chunk = members[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            old = tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans "
+                             f"WHERE member_id IN ({marks})", chunk).fetchall()
+            new = _spans_of(tx, p, chunk)
+            if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
+                continue
+            tx.execute(f"DELETE FROM {p}warn_spans WHERE member_id IN ({marks})", chunk)
+            if new:
+                tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
+                               "VALUES (?, ?, ?, ?, ?, ?)", new)
+            change = deltas(new)
+            change.subtract(deltas(old))
+            _add_counts(tx, p, change)
+        # a new version on every delivery: what a page keeps in memory (``_sizes``) is read again
+        tx.execute(f"UPDATE {p}warn_built SET version = ?, latest_rec = CASE WHEN latest_rec IS NULL "
+                   "OR latest_rec < ? THEN ? ELSE latest_rec END", (_token(), latest, latest))
+
+
+# -- the paged list --------------------------------------------------------------------------------------
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None, str | None]:
+    """(are the spans built, the latest recording time in them, their version)."""
+    try:
+        rows = db.query(f"SELECT latest_rec, version FROM {prefix}warn_built")
+    except Exception:  # a generation of an older version, not yet opened by this one
+        return False, None, None
+    return (True, rows[0][0], rows[0][1]) if rows else (False, None, None)
+
+
+def usable(v: View, year: int) -> bool:
+    """Can the list of ``year`` on ``v`` be read from the spans? For everything recorded (or as
+    known at a time at or after the latest recording), and a year that holds its day (a year after
+    the as-of date is judged on that date: computed as before)."""
+    ok, latest, _ = built(v.db, v.prefix)
+    return ok and v.as_of >= dt.date(year, 1, 1) and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
+
+
+def page(v: View, org: str | None, year: int, page_no: int | None, page_size: int | None) -> dict:
+    """One page of ``early_warnings.warnings(v, org, year)`` with its totals, read from the spans:
+    the size of every (list, unit) group on the day, then the page's rows of the groups it spans."""
+    from services.reporting import early_warnings, paging
+    end = min(dt.date(year, 12, 31), v.as_of)
+    day, first_day = end.isoformat(), f"{year:04d}-01-01"
+    sizes, inline = _sizes(v, org, year, end)
+    total = sum(n for _, n in sizes)
+    size = page_size or paging.DEFAULT_PAGE_SIZE
+    number = page_no or 1
+    first, last = (number - 1) * size, number * size
+    rows: list[dict] = []
+    at = 0
+    limit = rules_on(end).removal_unexcused_months_in_year
+    for key, n in sizes:
+        if at + n > first and at < last:
+            skip, take = max(0, first - at), min(n, last - at) - max(0, first - at)
+            if key in inline:
+                rows += [dict(r) for r in inline[key][skip:skip + take]]  # kept rows stay as kept
+            else:
+                rows += _group_rows(v, org, key, day, first_day, skip, take, limit)
+        at += n
+        if at >= last:
+            break
+    names = _names(v, {r["org_unit_id"] for r in rows})
+    for r in rows:
+        r["unit_name"] = names.get(r["org_unit_id"], r["org_unit_id"])
+        r["label_vi"] = early_warnings.LISTS_VI[r["list"]]
+    return {**v.meta("warnings", org, year=year), "rows": rows, "total": total, "page": number, "page_size": size,
+            "pages": max(1, math.ceil(total / size))}
+
+
+def _sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict]:
+    """([((list, unit), rows on ``end``)] in the list's order, the groups computed whole), kept
+    in memory until the spans or the tree change (a user paging through a list reads them once)."""
+    version = built(v.db, v.prefix)[2]
+
+    def read() -> tuple[list, dict]:
+        groups = _group_sizes(v, org, end.isoformat(), f"{year:04d}-01-01")
+        inline = _inline_groups(v, org, year, end)
+        sizes = sorted([(k, n) for k, n in groups.items() if n > 0 and k not in inline]
+                       + [(k, len(r)) for k, r in inline.items() if r])
+        return sizes, inline
+    if version is None:
+        return read()
+    return tree_cache.cached(v, "warning_sizes", read, v.prefix, version, org, year, end, daily=False)
+
+
+def forget() -> None:
+    """Drop the group sizes kept in memory (a bench timing the first page after a change)."""
+    for k in [k for k in tree_cache._CACHE if "warning_sizes" in k]:
+        tree_cache._CACHE.pop(k, None)
+
+
+def _in_scope(v: View, org: str | None, end: dt.date):
+    if not org:
+        return lambda unit: True
+    inside = tree_cache.cached(v, "inside", lambda: v.inside(org, end, end), org, end, daily=False)
+    return inside.__contains__
+
+
+#: lists of a due date or a state (counted from every day before), and lists of a year
+SPANNING = ("exemption_overdue", "new_member_class_overdue", "recognition_overdue", "remediation_overdue",
+            "transfer_papers_overdue", "working_away_no_contact", "working_away_overdue")
+
+
+def _group_sizes(v: View, org: str | None, day: str, first_day: str) -> dict[tuple[str, str], int]:
+    """(list, unit) → warnings on ``day`` in each unit of ``org``'s tree on that day: one indexed
+    scan of each list's rows per unit and day (in key order, no sort)."""
+    c = v.t("warn_counts")
+    in_scope = _in_scope(v, org, dt.date.fromisoformat(day))
+    out: dict[tuple[str, str], int] = {}
+    for kind in SPANNING + YEARLY:
+        counted = f"{kind}/{first_day[:4]}" if kind in YEARLY else kind
+        for unit, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {c} WHERE kind = ? AND day <= ? GROUP BY org_unit_id",
+                           (counted, day)):
+            if n and in_scope(unit):
+                out[(kind, unit)] = int(n)
+    return out
+
+
+def _group_rows(v: View, org: str | None, key: tuple[str, str], day: str, first_day: str, skip: int, take: int,
+                limit: int) -> list[dict]:
+    kind, unit = key
+    # a group is one unit's members: read whole, ordered here as the whole list is (by code point)
+    spans = sorted(v.q(f"SELECT member_id, due_on, from_on FROM {v.t('warn_spans')} WHERE kind = ? "
+                       "AND org_unit_id = ? AND from_on <= ? AND (to_on IS NULL OR to_on > ?)",
+                       (kind, unit, day, day)), key=lambda r: (r[0], r[1] or "", r[2]))
+    spans = [(m, due) for m, due, _ in spans[skip:skip + take]]
+    on = dt.date.fromisoformat(day)
+    if kind in ("unexcused_absences", "unpaid_dues"):
+        counts = _yearly_counts(v, org, kind, unit, [m for m, _ in spans], first_day, day)
+        return [{"list": kind, "member_id": m, "org_unit_id": unit, "value": counts.get(m, 0),
+                 "level": _level(counts.get(m, 0), limit)} for m, _ in spans]
+    if kind == "not_complete_twice":
+        return [{"list": kind, "member_id": m, "org_unit_id": unit, "value": 2, "level": "screening"}
+                for m, _ in spans]
+    out = []
+    for member, due in spans:
+        since = dt.date.fromisoformat(due)
+        out.append({"list": kind, "member_id": member, "org_unit_id": unit, "value": (on - since).days,
+                    "level": "overdue" if kind in OVERDUE else "warning", "since": vn_date(since)})
+    return out
+
+
+def _level(n: int, limit: int) -> str:
+    return "removal_ground" if n >= limit else "warning"
+
+
+def _yearly_counts(v: View, org: str | None, kind: str, unit: str, members: list[str], first_day: str,
+                   day: str) -> dict[str, int]:
+    """Months of the year up to ``day`` counted for the page's members (as ``early_warnings``)."""
+    if not members:
+        return {}
+    marks = ",".join("?" * len(members))
+    if kind == "unexcused_absences":
+        cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
+        return dict(v.q(f"SELECT a.member_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) FROM {v.t('absences')} a "
+                        f"WHERE a.member_id IN ({marks}) AND a.org_unit_id = ? AND a.excused = 0 "
+                        f"AND a.occurred_on BETWEEN ? AND ? AND {cond} GROUP BY a.member_id",
+                        [*members, unit, first_day, day, *params]))
+    d = v.t("dues")
+    return dict(v.q(f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.member_id IN ({marks}) AND d.month BETWEEN ? AND ? "
+                    f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
+                    "AND x.month = d.month) AND d.status = 'unpaid' GROUP BY d.member_id",
+                    [*members, first_day[:7], day[:7]]))
+
+
+def _inline_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tuple[str, str], list[dict]]:
+    """Groups computed whole: the cells below the minimum (one row per unit), and the unexcused
+    absences of units that entered or left ``org``'s tree (as it stood) during the year."""
+    from services.reporting.early_warnings import _small_cells_of, member_holding
+    out: dict[tuple[str, str], list[dict]] = {}
+    day = end.isoformat()
+    official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
+                                          "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
+    cells = tree_cache.cached(v, "member_holding", lambda: member_holding(v), daily=False)
+    for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells):
+        out[(CELLS, r["org_unit_id"])] = [r]
+    if org and v.dated:
+        first = f"{year:04d}-01-01"
+        moved = [r[0] for r in v.q(f"SELECT DISTINCT descendant FROM {v.t('dclosure')} WHERE ancestor = ? "
+                                   "AND ((from_on > ? AND from_on <= ?) OR (to_on > ? AND to_on <= ?))",
+                                   (org, first, day, first, day))]
+        if moved:
+            limit = rules_on(end).removal_unexcused_months_in_year
+            cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
+            for unit in moved:
+                out[("unexcused_absences", unit)] = []
+            marks = ",".join("?" * len(moved))
+            for member, unit, n in v.q(
+                    f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) "
+                    f"FROM {v.t('absences')} a WHERE a.org_unit_id IN ({marks}) AND a.excused = 0 "
+                    f"AND a.occurred_on BETWEEN ? AND ? AND {cond} GROUP BY a.member_id, a.org_unit_id "
+                    "ORDER BY a.member_id", [*moved, first, day, *params]):
+                out[("unexcused_absences", unit)].append(
+                    {"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
+                     "level": _level(n, limit)})
+    return out
+
+
+def _names(v: View, units: set[str]) -> dict[str, str]:
+    if not units:
+        return {}
+    ids = sorted(units)
+    return dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')} WHERE org_unit_id IN ({','.join('?' * len(ids))})",
+                    ids))
