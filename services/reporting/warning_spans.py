@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import math
 import uuid
+import zlib
 from collections import Counter
 from typing import Iterable
 
@@ -355,6 +356,8 @@ class WarningSpans:
         if not self.enabled or not latest:
             return
         p = self.p
+        if tx.pg:
+            lock_members(tx, members)
         for i in range(0, len(members), 500):
             chunk = members[i:i + 500]
             marks = ",".join("?" * len(chunk))
@@ -373,6 +376,19 @@ class WarningSpans:
         # a new version on every delivery: what a page keeps in memory (``_sizes``) is read again
         tx.execute(f"UPDATE {p}warn_built SET version = ?, latest_rec = CASE WHEN latest_rec IS NULL "
                    "OR latest_rec < ? THEN ? ELSE latest_rec END", (_token(), latest, latest))
+
+
+#: the class of the per-member advisory locks taken before a member's spans are recomputed
+MEMBER_LOCK = 0x64765753
+
+
+def lock_members(tx: Tx, members: list[str]) -> None:
+    """Partitions sharing a PostgreSQL read model may recompute one member at once (an absence in
+    the cell they left, applied by one partition, beside a fact of their new cell applied by the
+    other): each reads the spans before the other's commit, and both write theirs. Locked one
+    member at a time, in one order, the later one reads what the first wrote, and its own facts."""
+    for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members}):
+        tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (MEMBER_LOCK, key - (1 << 32) if key >= 1 << 31 else key))
 
 
 # -- the paged list --------------------------------------------------------------------------------------

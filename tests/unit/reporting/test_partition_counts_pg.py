@@ -101,3 +101,88 @@ def test_two_partitions_applying_a_members_decisions_at_once_count_the_member_on
                 g.db.close()
     finally:
         h.close()
+
+
+def absent_in_each_cell_they_belonged_to(h: History) -> None:
+    a, b = two_directs_in_different_partitions()
+    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
+    for d in (a, b):
+        h.add("org_unit.created", "2020-01-01", {"org_unit_id": d, "name": d, "kind": "direct", "parent_id": "TN"})
+        h.add("org_unit.created", "2020-01-01", {"org_unit_id": f"{d}-C", "name": f"Chi bộ {d}", "kind": "cell",
+                                                 "parent_id": d})
+    h.add("member.admitted", "2020-02-01", {"member_id": "M1", "org_unit_id": f"{a}-C", "full_name": "X",
+                                            "birth_date": "1990-01-01", "sex": "male"}, org_unit_id=f"{a}-C")
+    h.add("member.transferred", "2020-06-01", {"member_id": "M1", "from_org_unit_id": f"{a}-C",
+                                               "to_org_unit_id": f"{b}-C", "kind": "official"}, org_unit_id=f"{b}-C")
+    # absent without leave in the cell they left and in the one they joined: one partition each
+    for cell, day in ((f"{a}-C", "2020-03-10"), (f"{b}-C", "2020-09-10")):
+        meeting = f"{cell}-{day}"
+        h.add("meeting.held", day, {"meeting_id": meeting, "org_unit_id": cell, "kind": "regular",
+                                    "duration_minutes": 90, "attendance": [{"member_id": "M1", "status": "unexcused"}]},
+              org_unit_id=cell)
+        h.add("meeting.missed", day, {"meeting_id": meeting, "org_unit_id": cell, "member_id": "M1",
+                                      "excused": False}, org_unit_id=cell)
+    h.flush()
+
+
+def warning_rows(g: Generations) -> tuple[list, list]:
+    p = g.prefix
+    return (sorted(g.db.query(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans")),
+            sorted(g.db.query(f"SELECT kind, org_unit_id, day, n FROM {p}warn_counts")))
+
+
+def test_two_partitions_recomputing_one_members_warnings_at_once_keep_them_once(tmp_path, monkeypatch):
+    from services.reporting import warning_spans
+
+    h = History(tmp_path)
+    try:
+        absent_in_each_cell_they_belonged_to(h)
+        whole = Generations(ReadModelDB(f"sqlite:///{tmp_path}/whole.read.db"), h.stores)
+        whole.catch_up()
+        expected = warning_rows(whole)
+        a, b = two_directs_in_different_partitions()
+        assert {(unit, start) for kind, unit, _, start, *_ in expected[0] if kind == "unexcused_absences"} == {
+            (f"{a}-C", "2020-03-10"), (f"{b}-C", "2020-09-10")}  # on the list in each cell, once
+
+        with pg_database() as url:
+            parts = [Generations(ReadModelDB(url), h.stores, partition=Partition(i, 2)) for i in range(2)]
+            for _ in range(3):
+                for g in parts:
+                    g.runner.catch_up("members")
+            # each partition reads the member's spans, then waits until the other has read them
+            # too (or, when it must wait for the other's commit, a few seconds) before writing
+            meet = threading.Barrier(2, timeout=3)
+            spans_of = warning_spans._spans_of
+
+            def slow_spans_of(tx, p, members):
+                out = spans_of(tx, p, members)
+                if members:
+                    try:
+                        meet.wait()
+                    except threading.BrokenBarrierError:
+                        pass
+                return out
+
+            monkeypatch.setattr(warning_spans, "_spans_of", slow_spans_of)
+            errors: list[BaseException] = []
+
+            def run(g: Generations) -> None:
+                try:
+                    g.runner.catch_up("meetings")
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(g,)) for g in parts]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            monkeypatch.setattr(warning_spans, "_spans_of", spans_of)
+            for g in parts:
+                g.catch_up()
+            assert warning_rows(parts[0]) == expected
+            for g in parts:
+                g.db.close()
+    finally:
+        h.close()
