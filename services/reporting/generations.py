@@ -29,7 +29,7 @@ from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import daycounts, known_tree, schema, staged_replay
+from services.reporting import bulk_replay, daycounts, known_tree, schema, staged_replay
 from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: a live delivery applies up to this many stored events in its one transaction (a burst of commands
@@ -159,8 +159,7 @@ class Generations:
                                   burst=LIVE_BURST)  # built whole
         if not self.db.pg:
             runner.projection.day_counts.enabled = False  # built in one pass from the facts below
-            for source in self.sources:
-                runner.catch_up(source, batch=5000, progress=self._advance)
+            bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance)
             with self.db.transaction() as tx:
                 daycounts.build(tx, new)
             runner.projection.day_counts.enabled = True  # the last events are applied as live ones
