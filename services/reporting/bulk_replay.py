@@ -33,6 +33,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
+import re
 from json.encoder import encode_basestring_ascii as _ascii
 from typing import Callable, Iterator, Mapping
 
@@ -41,6 +42,7 @@ from shared.eventstore import EventStore
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
+from services.reporting import schema
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, birth_year, latest_violation,
                                       meeting_standard)
 
@@ -435,9 +437,29 @@ def paused_gc():
             gc.enable()
 
 
+#: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather
+#: than an index entry inserted per row); nothing reads them by those indexes while replaying
+DEFERRED = ("member_facts", "meetings", "absences", "stints", "cases")
+_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS \{p\}(\w+) ON \{p\}(\w+)")
+
+
+def deferred_indexes(prefix: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the secondary indexes of ``DEFERRED`` tables in ``schema``."""
+    out = []
+    for statement in schema.DDL.split(";"):
+        m = _INDEX.search(statement)
+        if m and m.group(2) in DEFERRED:
+            out.append((f"{prefix}{m.group(1)}", statement.strip().replace("{p}", prefix)))
+    return out
+
+
 def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
             projection: FactsProjection, progress: Callable[[int], None]) -> int:
     fold = Fold(projection)
+    indexes = deferred_indexes(projection.prefix)
+    with db.transaction() as tx:
+        for name, _ in indexes:
+            tx.execute(f"DROP INDEX IF EXISTS {name}")
     checkpoints: dict[str, int] = {}
     total = 0
     for source in sources:
@@ -454,4 +476,6 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
                 break  # waiting (as the live runner would): the rest is left to it
     with db.transaction() as tx:
         fold.write_end(tx, checkpoints)
+        for _, create in indexes:
+            tx.execute(create)
     return total

@@ -180,6 +180,10 @@ def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     """Events appended after the replay are applied once, whether delivered once, twice, or found by a sweep."""
     g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
     g.replay()
+    # the indexes built after the rows are there (reports read by them)
+    indexes = {r[0] for r in g.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'g2_%'")}
+    assert {"g2_absences_unit", "g2_absences_member", "g2_meetings_unit", "g2_member_facts_type",
+            "g2_member_facts_member", "g2_stints_unit", "g2_cases_date"} <= indexes
     heads = dict(g.db.query(f"SELECT stream, version FROM {g.prefix}stream_heads WHERE source = 'members'"))
     assert heads["member-M8"] == 2 and heads["org_unit-C4"] == 2
 
