@@ -244,6 +244,23 @@ class ReadModelDB:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
+    def scan(self, sql: str, params: Sequence[Any] = (), size: int = 10_000) -> Iterator[list]:
+        """A long read (a checksum of whole tables) in pages of ``size`` rows, so they are not all
+        held at once. SQLite: one statement, this connection's lock held until its last page;
+        PostgreSQL: ``query`` (its rows, then paged)."""
+        if self.pg:
+            rows = self.query(sql, params)
+            for i in range(0, len(rows), size):
+                yield rows[i:i + size]
+            return
+        with self._lock:
+            cur = self._conn.execute(sql, tuple(params))
+            try:
+                while page := cur.fetchmany(size):
+                    yield page
+            finally:
+                cur.close()
+
     def quick_query(self, sql: str, params: Sequence[Any] = (), wait: float = 1.0) -> list:
         """``query`` for /metrics and /readyz: one attempt (reconnecting once), no backoff, and
         not waiting more than ``wait`` seconds for another caller's work; raises on failure."""

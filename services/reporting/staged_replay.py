@@ -23,7 +23,7 @@ from shared.eventstore import EventStore
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
-from services.reporting import daycounts, schema, warning_spans
+from services.reporting import bulk_replay, daycounts, schema, warning_spans
 from services.reporting.facts import FactsProjection
 
 #: where the staging file goes (default: the system's temporary folder); about 2.4 kB per member
@@ -32,7 +32,7 @@ STAGE_DIR_ENV = "DANGVIEN_REPLAY_STAGE_DIR"
 
 
 def build(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-          projection: Callable[[], FactsProjection], progress: Callable[[int], None], batch: int = 5000) -> None:
+          projection: Callable[[], FactsProjection], progress: Callable[[int], None]) -> None:
     """Build the generation of ``projection().prefix`` in a staging file, then copy it into ``db``."""
     with tempfile.TemporaryDirectory(prefix="dangvien-replay-", dir=os.environ.get(STAGE_DIR_ENV) or None) as tmp:
         path = os.path.join(tmp, "stage.db")
@@ -40,10 +40,9 @@ def build(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str,
         try:
             stage.query("PRAGMA synchronous=OFF")
             staged = projection()
-            runner = ProjectionRunner(stage, staged, stores)
+            ProjectionRunner(stage, staged, stores)  # creates the generation's tables
             staged.day_counts.enabled = staged.warning_spans.enabled = False  # filled in one pass below
-            for source in sources:
-                runner.catch_up(source, batch=batch, progress=progress)
+            bulk_replay.replay(stage, stores, sources, staged, progress)
             with stage.transaction() as tx:
                 daycounts.build(tx, staged.prefix)
                 warning_spans.build(tx, staged.prefix)

@@ -202,6 +202,21 @@ class SqlReads:
             if left is not None:
                 left -= len(rows)
 
+    def read_rows(self, columns: Sequence[str], from_position: int = 1, page: int = PAGE) -> Iterator[list[tuple]]:
+        """Pages of stored rows as the driver returns them, ``columns`` (of ``COLUMNS``, ``position``
+        first) in position order: for bulk jobs (a replay) that decode only what they use."""
+        if columns[0] != "position" or not set(columns) <= set(COLUMNS):
+            raise ValueError(f"columns must be of {COLUMNS}, position first: {columns}")
+        sql = self._sql(f"SELECT {', '.join(columns)} FROM events WHERE position >= ? ORDER BY position LIMIT ?")
+        position = from_position
+        while True:
+            rows = self._query(sql, (position, page))
+            if rows:
+                yield rows
+            if len(rows) < page:
+                return
+            position = rows[-1][0] + 1
+
     def stream_version(self, stream: str) -> int:
         row = self._query(self._sql("SELECT MAX(stream_version) FROM events WHERE stream = ?"), (stream,))[0][0]
         return -1 if row is None else row

@@ -1,0 +1,481 @@
+"""A full replay of the facts projection as a bulk job (issue 15).
+
+Applied event by event, a replay costs about three SQL statements per event (reads of what the
+handlers update, then the writes) and the decoding of an envelope. Replaying from nothing, the
+rows the handlers read are the rows the replay itself wrote, so they can be held in memory:
+
+- the stored rows are read raw (the payload parsed by orjson, no envelope, no validation: every
+  event was validated on append); the dates stay the text they were stored as;
+- the hot event types (``member.*``, ``discipline.*``, ``meeting.*``, ``dues.*``, ``target.*``
+  and the references any other type makes to a member) are folded into dicts: the rows that
+  later events change (members, stints, cases) are written once at the end, the rows no event
+  changes (facts, meetings, absences, dues, targets, references) page by page with
+  ``executemany`` and the same ``ON CONFLICT`` the live handlers use;
+- the organisation tree (``org_unit.*``: rare, and its handlers read the dated closure) is
+  applied by the live handlers themselves, in order, in the page's transaction: one source of
+  truth for it;
+- stream heads are kept per stream in memory and written once, the checkpoints last.
+
+Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
+generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
+compares the checksum of a bulk replay with that of the same events delivered one by one, on a
+history with moves, merges, re-admissions, discipline changes and annulments, absences in a row,
+late-recorded facts and unknown types. Memory grows with what later events may change (one entry
+per member, stint, case and meeting), not with the absences or facts, which are written per page.
+
+The live projection goes on from the stream heads and checkpoints written here (the last events
+appended while replaying are applied by it, before the switch).
+"""
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import gc
+import json
+import re
+from json.encoder import encode_basestring_ascii as _ascii
+from typing import Callable, Iterator, Mapping
+
+from shared.events import StoredTime, format_recorded_at
+from shared.eventstore import EventStore
+from shared.readmodel import ReadModelDB, Tx
+from shared.rules import rules_on
+
+from services.reporting import schema
+from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, birth_year, latest_violation,
+                                      meeting_standard)
+
+try:
+    import orjson
+
+    def _loads(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:  # what orjson refuses and json reads (NaN, integers over 64 bits)
+            return json.loads(text)
+except ImportError:  # pragma: no cover
+    _loads = json.loads
+
+#: events read (and rows written) per transaction
+PAGE = 10_000
+#: the organisation tree's event types, applied by the live handlers
+TREE_TYPES = frozenset({"org_unit.created", "org_unit.renamed", "org_unit.moved", "org_unit.merged",
+                        "org_unit.dissolved"})
+#: the columns a raw read returns, in this order (``_raw``)
+RAW = ("position", "stream", "stream_version", "type", "occurred_on", "recorded_at", "org_unit_id", "actor",
+       "event_id", "data")
+
+
+def _text_rec(value) -> str:
+    """The recording time as the live handlers write it (``facts.recorded``)."""
+    if value.__class__ is str and len(value) == 27 and value[-1] == "Z":
+        return value
+    return format_recorded_at(StoredTime.parse(value) if isinstance(value, str) else value)
+
+
+def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
+    """Pages of (position, stream, version, type, occurred_on text, recorded_at text, unit, actor,
+    event_id, data dict) from ``from_position`` on: straight from the rows where the store can
+    (``read_rows``), else from its envelopes."""
+    read_rows = getattr(store, "read_rows", None)
+    if read_rows is not None:
+        for rows in read_rows(RAW, from_position, PAGE):
+            yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
+                    _loads(d) if isinstance(d, (str, bytes)) else d)
+                   for p, s, v, t, on, rec, u, a, i, d in rows]
+        return
+    page = []
+    for e in store.read_all(from_position):
+        page.append((e.position, e.stream, e.stream_version, e.type, e.occurred_on.isoformat(),
+                     format_recorded_at(e.recorded_at), e.org_unit_id, e.actor, e.event_id, e.data))
+        if len(page) >= PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+class _Event:
+    """What the live tree handlers read of an event (they take an envelope)."""
+
+    __slots__ = ("event_id", "type", "data", "occurred_on", "recorded_at", "org_unit_id", "actor", "stream",
+                 "stream_version", "position")
+
+    def __init__(self, row: tuple):
+        (self.position, self.stream, self.stream_version, self.type, on, rec, self.org_unit_id, self.actor,
+         self.event_id, self.data) = row
+        self.occurred_on = dt.date.fromisoformat(on)
+        self.recorded_at = StoredTime.parse(rec)
+
+
+def _json_names(names: list) -> str:
+    """``json.dumps(names)`` (the live handler's text), spelled out for a list of strings."""
+    if all(n.__class__ is str for n in names):
+        return "[" + ", ".join(map(_ascii, names)) + "]"
+    return json.dumps(names)
+
+
+def _owners() -> dict:
+    from shared.catalog import OWNERS
+    return OWNERS
+
+
+class Fold:
+    """The facts of one generation being replayed, held in memory where later events change them."""
+
+    def __init__(self, projection: FactsProjection):
+        self.projection = projection
+        t = projection.t
+        self.t = t
+        self.owners = _owners()
+        # rows later events change: written at the end
+        self.members: dict[str, list] = {}  # member → [sex, birth_date, demobilised, admitted_on, official_on, birth_year]
+        self.stints: dict[str, list[list]] = {}  # member → stints in seq order (see ``_open``)
+        self.cases: dict[str, list] = {}  # case → the row (``CASES`` columns)
+        self.facts_seen: set[str] = set()  # event ids of member facts (one fact under two names counts once)
+        self.meetings_seen: set[str] = set()
+        #: (unit, kind, year) → [(held_on, meeting_id, absent members)] in key order: absences in a row
+        self.held: dict[tuple, list] = {}
+        # rows no event changes: written page by page
+        self.facts: list[tuple] = []
+        self.meetings: list[tuple] = []
+        self.absences: list[tuple] = []
+        self.dues: list[tuple] = []
+        self.targets: list[tuple] = []
+        self.refs: list[tuple] = []
+        self.heads: dict[str, dict[str, int]] = {}  # source → stream → last applied version
+        self._rules: dict[str, tuple] = {}
+        self._standards: dict[tuple, tuple[int, int]] = {}
+        self.handlers = {"member": self.member, "discipline": self.discipline, "meeting": self.meeting,
+                         "dues": self.dues_fact, "target": self.target}
+
+    # -- one source --------------------------------------------------------------------------
+    def source(self, tx: Tx, source: str, events: list[tuple]) -> tuple[int, int | None]:
+        """Fold a page of ``source`` in order; (events passed, last position passed). Stops before an
+        event whose stream's previous event is missing (the live runner's guard: it waits)."""
+        heads = self.heads.setdefault(source, {})
+        handlers, reference = self.handlers, self.reference
+        passed, last = 0, None
+        for ev in events:
+            stream, version = ev[1], ev[2]
+            applied = heads.get(stream, -1)
+            if version > applied:
+                if version != applied + 1:
+                    break  # wait (never in a store's own history: its versions have no gaps)
+                type_ = ev[3]
+                family = type_.split(".", 1)[0]
+                if family == "org_unit":
+                    if type_ in TREE_TYPES:
+                        self.tree(tx, source, ev)
+                    else:
+                        reference(ev)
+                else:
+                    handler = handlers.get(family)
+                    if handler is None or not handler(ev):
+                        reference(ev)
+                heads[stream] = version
+            passed, last = passed + 1, ev[0]
+        return passed, last
+
+    def tree(self, tx: Tx, source: str, ev: tuple) -> None:
+        e = _Event(ev)
+        if e.type == "org_unit.created":
+            self.projection.route(tx, source, e)  # notes the unit's route
+        self.projection.apply(tx, e)
+
+    def reference(self, ev: tuple) -> None:
+        d = ev[9]
+        member = d.get("member_id") or (d.get("subject_id") if d.get("subject_kind") == "member" else None)
+        if member:
+            self.refs.append((member, ev[8], self.owners.get(ev[3].split(".", 1)[0], "unknown")))
+
+    # -- members -----------------------------------------------------------------------------
+    def _close(self, member: str, on: str, rec: str, kind: str, to_unit: str | None = None) -> None:
+        for stint in reversed(self.stints.get(member, ())):  # the latest open stint
+            if stint[5] is None:
+                stint[5:9] = [on, kind, to_unit, rec]
+                return
+
+    def _open(self, member: str, unit: str, on: str, rec: str, kind: str, from_unit: str | None = None) -> None:
+        # org_unit_id, from_on, from_kind, from_unit, from_rec, to_on, to_kind, to_unit, to_rec; seq = index
+        self.stints.setdefault(member, []).append([unit, on, kind, from_unit, rec, None, None, None, None])
+
+    def current_unit(self, member: str) -> str | None:
+        stints = self.stints.get(member)
+        return stints[-1][0] if stints else None
+
+    def member(self, ev: tuple) -> bool:
+        _, _, _, type_, on, rec, unit_e, actor, event_id, d = ev
+        member = d.get("member_id")
+        if not member:
+            return False
+        if event_id in self.facts_seen:
+            return True  # the same fact delivered under two names never counts twice
+        self.facts_seen.add(event_id)
+        unit = d.get("org_unit_id") or unit_e
+        if type_ == "member.admitted" or type_ == "member.transferred_in":
+            admitted_on = on if type_ == "member.admitted" else None
+            row = self.members.get(member)
+            sex, year, demobilised = d.get("sex"), birth_year(d), d.get("demobilised", "none")
+            if row is None:
+                self.members[member] = [sex, None, demobilised, admitted_on, None, year]
+            else:
+                row[0], row[2], row[5] = sex, demobilised, year
+                if admitted_on is not None:
+                    row[3] = admitted_on
+            self._close(member, on, rec, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
+            self._open(member, d["org_unit_id"], on, rec, type_.split(".")[1])
+        elif type_ == "member.transferred" and d.get("kind", "official") == "official":
+            self._close(member, on, rec, "moved", d["to_org_unit_id"])
+            self._open(member, d["to_org_unit_id"], on, rec, "moved", d.get("from_org_unit_id"))
+            unit = d["to_org_unit_id"]
+        elif type_ in EXITS:
+            self._close(member, on, rec, EXITS[type_])
+        elif type_ == "member.recognized_official":
+            row = self.members.get(member)
+            if row is not None:
+                row[4] = on
+        detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
+        if type_ == "member.working_away_started":
+            detail["has_contact"] = bool(d.get("contact"))
+        if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
+            current = self.current_unit(member)  # the member's unit now (its last stint), if any
+            if current is not None:
+                unit = current
+        self.facts.append((event_id, member, type_, on, rec, unit,
+                           json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
+        return True
+
+    # -- discipline --------------------------------------------------------------------------
+    def discipline(self, ev: tuple) -> bool:
+        _, _, _, type_, on, rec, unit_e, _, event_id, d = ev
+        cases = self.cases
+        if type_ == "discipline.applied":
+            kind, subject = d["subject_kind"], d["subject_id"]
+            unit = subject if kind == "org_unit" else (unit_e or self.current_unit(subject))
+            row = [d["case_id"], event_id, kind, subject, unit, d["form"], on, latest_violation(d), rec, None, None]
+            cases.setdefault(d["case_id"], row)
+            return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)
+        if type_ == "discipline.changed":
+            form = d["form"]
+            row = cases.get(d["case_id"])
+            if row is not None:
+                row[5] = form
+        elif type_ == "discipline.annulled":
+            row = cases.get(d["case_id"])
+            if row is not None:
+                row[9], row[10] = on, rec
+        else:
+            return False
+        if row is not None and row[2] == "member":
+            self.refs.append((row[3], event_id, "discipline"))
+        return True
+
+    # -- meetings, dues, targets -------------------------------------------------------------
+    def _limit(self, on: str) -> tuple:
+        rules = self._rules.get(on)
+        if rules is None:
+            day = dt.date.fromisoformat(on)
+            rules = self._rules[on] = (day, rules_on(day).meeting_max_consecutive_absences)
+        return rules
+
+    def meeting(self, ev: tuple) -> bool:
+        _, _, _, type_, on, rec, _, _, event_id, d = ev
+        if type_ == "meeting.held":
+            attendance = d.get("attendance", [])
+            present = excused = unexcused = 0
+            absent = []  # in attendance order, as ``_absent_in_a_row`` counts them
+            for a in attendance:
+                status = a["status"]  # another status is absent, and counted nowhere (as live)
+                if status == "present":
+                    present += 1
+                    continue
+                if status == "excused":
+                    excused += 1
+                elif status == "unexcused":
+                    unexcused += 1
+                absent.append(a["member_id"])
+            expected = len(attendance)
+            day, limit = self._limit(on)
+            meeting_id, unit, kind = d["meeting_id"], d["org_unit_id"], d["kind"]
+            key = (unit, kind, on[:4])
+            over = 0
+            if absent:  # ``FactsProjection._absent_in_a_row`` over the meetings held before, in memory
+                held = self.held.get(key, ())
+                i = bisect.bisect_left(held, (on, meeting_id))
+                earlier = held[max(0, i - limit):i] if limit > 0 else []
+                if len(earlier) >= limit:
+                    missed: dict[str, int] = {}
+                    for _, _, names in earlier:
+                        for m in names:
+                            missed[m] = missed.get(m, 0) + 1
+                    over = sum(1 for m in absent if missed.get(m, 0) >= limit)
+            minutes, combined = d.get("duration_minutes"), d.get("combined")
+            judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
+            try:
+                duration_ok, standard = self._standards[judged]
+            except KeyError:  # ``meeting_standard`` reads only these (many cells meet on the same day)
+                duration_ok, standard = self._standards[judged] = meeting_standard(
+                    day, judged[1], minutes, judged[3], expected,
+                    {"present": present, "excused": excused, "unexcused": unexcused}, over)
+            except TypeError:  # an unhashable value: judged on its own
+                duration_ok, standard = meeting_standard(
+                    day, judged[1], minutes, judged[3], expected,
+                    {"present": present, "excused": excused, "unexcused": unexcused}, over)
+            attended = d.get("committee_member_attended")
+            if meeting_id not in self.meetings_seen:
+                self.meetings_seen.add(meeting_id)
+                names = sorted(absent)
+                bisect.insort(self.held.setdefault(key, []), (on, meeting_id, tuple(names)))
+                self.meetings.append((meeting_id, event_id, unit, kind, on, rec, minutes, expected,
+                                      present, excused, unexcused, 1 if combined else 0,
+                                      None if attended is None else int(bool(attended)), duration_ok, standard, over,
+                                      _json_names(names)))
+            return True
+        if type_ == "meeting.missed":
+            self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], on, rec,
+                                  1 if d.get("excused") else 0, event_id))
+            return True
+        return False
+
+    def dues_fact(self, ev: tuple) -> bool:
+        if ev[3] != "dues.recorded":
+            return False
+        d = ev[9]
+        self.dues.append((d["member_id"], d["month"], ev[5], d["status"], ev[4], ev[8]))
+        self.reference(ev)
+        return True
+
+    def target(self, ev: tuple) -> bool:
+        if ev[3] != "target.registered":
+            return False
+        d = ev[9]
+        self.targets.append((d["org_unit_id"], d["period"], d["indicator"], ev[5], d["value"], ev[8]))
+        return True
+
+    # -- writing -----------------------------------------------------------------------------
+    def write_page(self, tx: Tx) -> None:
+        """The rows no later event changes, in the order they were folded (``ON CONFLICT`` as live)."""
+        t = self.t
+        for rows, sql in (
+                (self.facts, f"INSERT INTO {t('member_facts')} (event_id, member_id, type, occurred_on, recorded_at, "
+                             "org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                (self.meetings, f"INSERT INTO {t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
+                                "recorded_at, duration, expected, present, excused, unexcused, combined, "
+                                "committee_attended, duration_ok, meets_standard, over_consecutive, absent) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                "ON CONFLICT (meeting_id) DO NOTHING"),
+                (self.absences, f"INSERT INTO {t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
+                                "recorded_at, excused, event_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                "ON CONFLICT (meeting_id, member_id) DO NOTHING"),
+                (self.dues, f"INSERT INTO {t('dues')} (member_id, month, recorded_at, status, occurred_on, event_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, month, recorded_at) DO NOTHING"),
+                (self.targets, f"INSERT INTO {t('targets')} (org_unit_id, period, indicator, recorded_at, value, "
+                               "event_id) VALUES (?, ?, ?, ?, ?, ?) "
+                               "ON CONFLICT (org_unit_id, period, indicator, recorded_at) DO NOTHING"),
+                (self.refs, f"INSERT INTO {t('member_refs')} (member_id, event_id, source) VALUES (?, ?, ?) "
+                            "ON CONFLICT (member_id, event_id) DO NOTHING")):
+            if rows:
+                tx.executemany(sql, rows)
+                rows.clear()
+
+    def write_end(self, tx: Tx, checkpoints: dict[str, int]) -> None:
+        """The rows later events changed, the stream heads, then the checkpoints."""
+        self.write_page(tx)
+        t = self.t
+        if self.members:
+            tx.executemany(f"INSERT INTO {t('members')} (member_id, sex, birth_date, demobilised, admitted_on, "
+                           "official_on, birth_year) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(m, *row) for m, row in self.members.items()])
+        stints = [(m, seq, *s) for m, items in self.stints.items() for seq, s in enumerate(items)]
+        if stints:
+            tx.executemany(f"INSERT INTO {t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, "
+                           "from_rec, to_on, to_kind, to_unit, to_rec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", stints)
+        if self.cases:
+            tx.executemany(f"INSERT INTO {t('cases')} (case_id, event_id, subject_kind, subject_id, org_unit_id, "
+                           "form, decided_on, violation_on, recorded_at, annulled_on, annulled_rec) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self.cases.values()))
+        heads = [(source, stream, version) for source, streams in self.heads.items()
+                 for stream, version in streams.items()]
+        if heads:
+            tx.executemany(f"INSERT INTO {self.projection.streams_table} (source, stream, version) VALUES (?, ?, ?)",
+                           heads)
+        for source, position in checkpoints.items():
+            tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, ?) "
+                       "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position",
+                       (self.projection.name, source, position))
+
+
+def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
+    """Is the generation of ``projection`` untouched (nothing applied, no checkpoint)?"""
+    return not db.query("SELECT 1 FROM projection_checkpoints WHERE projection = ? LIMIT 1", (projection.name,)) \
+        and not db.query(f"SELECT 1 FROM {projection.streams_table} LIMIT 1")
+
+
+def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
+           projection: FactsProjection, progress: Callable[[int], None] = lambda n: None) -> int:
+    """Apply every stored event of ``sources`` (in this order) to the empty generation of
+    ``projection`` (its tables created, its day counts off: built afterwards in one pass);
+    returns the events passed. The live runner then continues from the checkpoints."""
+    with paused_gc():
+        return _replay(db, stores, sources, projection, progress)
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """The cyclic garbage collector paused: a replay allocates millions of containers that all stay
+    alive (payloads, rows held until their page is written, the folded state), so each collection
+    would walk them all again for nothing (half the decoding time, measured). Nothing a replay
+    allocates is a cycle; what other threads leave meanwhile is collected when it is resumed."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+#: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather
+#: than an index entry inserted per row); nothing reads them by those indexes while replaying
+DEFERRED = ("member_facts", "meetings", "absences", "stints", "cases")
+_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS \{p\}(\w+) ON \{p\}(\w+)")
+
+
+def deferred_indexes(prefix: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the secondary indexes of ``DEFERRED`` tables in ``schema``."""
+    out = []
+    for statement in schema.DDL.split(";"):
+        m = _INDEX.search(statement)
+        if m and m.group(2) in DEFERRED:
+            out.append((f"{prefix}{m.group(1)}", statement.strip().replace("{p}", prefix)))
+    return out
+
+
+def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
+            projection: FactsProjection, progress: Callable[[int], None]) -> int:
+    fold = Fold(projection)
+    indexes = deferred_indexes(projection.prefix)
+    with db.transaction() as tx:
+        for name, _ in indexes:
+            tx.execute(f"DROP INDEX IF EXISTS {name}")
+    checkpoints: dict[str, int] = {}
+    total = 0
+    for source in sources:
+        for page in _raw(stores[source], 1):
+            with db.transaction() as tx:
+                passed, last = fold.source(tx, source, page)
+                fold.write_page(tx)
+            if last is not None:
+                checkpoints[source] = last
+            total += passed
+            if passed:
+                progress(passed)
+            if passed < len(page):
+                break  # waiting (as the live runner would): the rest is left to it
+    with db.transaction() as tx:
+        fold.write_end(tx, checkpoints)
+        for _, create in indexes:
+            tx.execute(create)
+    return total
