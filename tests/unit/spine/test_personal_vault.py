@@ -163,3 +163,15 @@ def test_new_keys_are_wrapped_with_the_first_master_key_alone(url):
     key = Fernet(new.encode()).decrypt(wrapped.encode())
     assert Fernet(key).decrypt(sealed[len(PREFIX):].encode()).decode() == NAME
     assert Vault(ReadModelDB(url), parse(new)).unseal("M1", sealed) == NAME
+
+
+def test_a_master_key_given_as_a_plain_multifernet_wraps_the_keys_too(url):
+    """A master key ring built by hand (not ``vaultkey.parse``) wraps with its first key as well."""
+    from cryptography.fernet import MultiFernet
+    first = Fernet(Fernet.generate_key())
+    vault = Vault(ReadModelDB(url), MultiFernet([first]))
+    sealed = vault.seal("M1", NAME)
+    wrapped = stored_keys(url)["M1"]
+    assert wrapped.startswith("wrapped:v1:")
+    key = first.decrypt(wrapped[len("wrapped:v1:"):].encode())
+    assert Fernet(key).decrypt(sealed[len(PREFIX):].encode()).decode() == NAME
