@@ -39,6 +39,16 @@ def call(method: str, url: str, token: str, body: bytes | None = None, ctype: st
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far; None where /proc is missing. On a
+    shared machine it moves less with the load than the wall time does."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.gateway_import")
     ap.add_argument("--members", type=int, default=2000)
@@ -65,6 +75,7 @@ def main(argv=None) -> None:
             job_id = job["job"] if status in (200, 201) and isinstance(job, dict) else None
             seen: list[tuple[float, str, int, int]] = []
             stop = threading.Event()
+            cpu0 = cpu_seconds(proc.pid)
             t0 = time.perf_counter()
 
             def poll():
@@ -78,11 +89,15 @@ def main(argv=None) -> None:
             status, result = call("POST", f"{base}/imports" + (f"?job={job_id}" if job_id else ""), token, text,
                                   "application/x-ndjson")
             took = time.perf_counter() - t0
+            cpu1 = cpu_seconds(proc.pid)
             stop.set()
             watcher.join()
             assert status == 201, (status, result)
             print(f"gateway import: {args.members:,} members, {result['written']:,} events in {took:.1f} s = "
                   f"{result['written'] / took:,.0f} ev/s (validated, written, projected)")
+            if cpu0 is not None and cpu1 is not None:
+                print(f"  server CPU during the import: {cpu1 - cpu0:.1f} s = {result['written'] / (cpu1 - cpu0):,.0f} "
+                      f"ev/s of CPU (load average {os.getloadavg()[0]:.1f})")
             for at, phase, done, total in seen:
                 print(f"  {at:6.1f} s  {phase:<24} {done:>7,} / {total:,}")
         finally:

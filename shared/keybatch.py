@@ -27,6 +27,7 @@ class KeyBatch(Vault):
         self.vault = vault
         self.new: dict[str, bytes] = {}
         self._ciphers = {}  # this batch's own: a key not stored yet never reaches the vault's
+        self._makers = {}
         self._absent: set[str] = set()  # subjects known to have no key and not to be shredded
 
     def prefetch(self, subjects) -> None:
@@ -64,15 +65,18 @@ class KeyBatch(Vault):
         if not self.new:
             return 0
         items = list(self.new.items())
+        mine = {s: self._stored(k.decode("ascii")) for s, k in items}  # as written (wrapped: unique)
         with self.db.transaction() as tx:
             tx.executemany("INSERT INTO personal_keys (subject, key) VALUES (?, ?) ON CONFLICT (subject) DO NOTHING",
-                           [(s, self._stored(k.decode("ascii"))) for s, k in items])
+                           list(mine.items()))
         stored: dict[str, str] = {}
         for i in range(0, len(items), 500):
             chunk = [s for s, _ in items[i:i + 500]]
             stored.update(self.db.query(f"SELECT subject, key FROM personal_keys WHERE subject IN "
                                         f"({','.join('?' * len(chunk))})", chunk))
-        lost = [s for s, k in items if s not in stored or self._opened(stored[s]).encode("ascii") != k]
+        # the row reads back as written: this batch's key (opened only when it reads otherwise)
+        lost = [s for s, k in items if stored.get(s) != mine[s]
+                and (s not in stored or self._opened(stored[s]).encode("ascii") != k)]
         if lost:
             raise DomainError("personal_keys_changed",
                               "Khóa dữ liệu cá nhân vừa được tạo bởi một thao tác khác trong lúc nhập; không có gì "

@@ -33,12 +33,21 @@ def new_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
+class MasterKey(MultiFernet):
+    """The master keys (the first wraps, every one unwraps), the first kept as text too: the vault
+    wraps a province's new keys with it in bulk (``shared.tokens``)."""
+
+    def __init__(self, keys: list[str]):
+        super().__init__([Fernet(k.encode("ascii")) for k in keys])
+        self.current = keys[0].encode("ascii")
+
+
 def parse(text: str) -> MultiFernet:
     keys = [k.strip() for k in text.replace(",", "\n").splitlines() if k.strip() and not k.strip().startswith("#")]
     if not keys:
         raise VaultKeyError("khóa chủ của kho khóa trống — the vault master key is empty")
     try:
-        return MultiFernet([Fernet(k.encode("ascii")) for k in keys])
+        return MasterKey(keys)
     except (ValueError, UnicodeEncodeError):
         raise VaultKeyError("khóa chủ không đúng dạng Fernet (44 ký tự base64) — the vault master key is not a "
                             "Fernet key (44 base64 characters)") from None

@@ -239,12 +239,15 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
             phase(f"projecting:{service}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{service} did not catch up with {behind}")
+            applied = 0
             try:
-                call(service, "catch_up", {}, {})
+                answer = call(service, "catch_up", {}, {})
+                applied = (answer.get("result") or 0) if answer.get("ok") else 0
             except Exception as exc:
                 if not _is_absent(exc):
                     raise
-            time.sleep(0.05)
+            if not applied:  # nothing left for this call to apply (another worker is at it): wait a little
+                time.sleep(0.05)
 
 
 def _is_absent(exc: Exception) -> bool:

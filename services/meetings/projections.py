@@ -44,16 +44,43 @@ class RosterProjection(Projection):
         CREATE INDEX IF NOT EXISTS mt_away_member ON mt_away (member_id)
         """
 
+    #: within a batch (``prepare`` … ``finish``): the member facts not written yet, and the members
+    #: to refold once — before the next unit event (a merge reads the stints) and at its end
+    _pending_facts: list[tuple] | None = None
+    _pending_members: dict[str, None] | None = None
+
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        self._pending_facts, self._pending_members = [], {}
+
+    def finish(self, tx: Tx, ok: bool = True) -> None:
+        if ok:
+            self._flush(tx)
+        self._pending_facts = self._pending_members = None
+
+    def _flush(self, tx: Tx) -> None:
+        if self._pending_facts:
+            tx.executemany("INSERT INTO mt_member_facts (event_id, member_id, seq, occurred_on, type, data) "
+                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING", self._pending_facts)
+        if self._pending_members:
+            refold(tx, list(self._pending_members))
+        self._pending_facts, self._pending_members = [], {}
+
     def apply(self, tx: Tx, e: Envelope) -> None:
         if e.type in r.UNIT_TYPES:
+            if self._pending_facts is not None:
+                self._flush(tx)
             self._apply_unit(tx, e)
             return
         fact = r.fact_from(e.event_id, e.position, e.type, e.occurred_on, e.data)
-        tx.execute("INSERT INTO mt_member_facts (event_id, member_id, seq, occurred_on, type, data) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                   (fact.event_id, fact.member_id, fact.seq, fact.occurred_on.isoformat(), fact.type,
-                    json.dumps(dict(fact.data), sort_keys=True)))
-        refold(tx, [fact.member_id])
+        row = (fact.event_id, fact.member_id, fact.seq, fact.occurred_on.isoformat(), fact.type,
+               json.dumps(dict(fact.data), sort_keys=True))
+        if self._pending_facts is None:  # outside a runner's batch: at once
+            tx.execute("INSERT INTO mt_member_facts (event_id, member_id, seq, occurred_on, type, data) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING", row)
+            refold(tx, [fact.member_id])
+            return
+        self._pending_facts.append(row)
+        self._pending_members[fact.member_id] = None
 
     def _apply_unit(self, tx: Tx, e: Envelope) -> None:
         units = _units(tx, [e.data["org_unit_id"]])
@@ -106,22 +133,27 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def refold(tx: Tx, member_ids: list[str]) -> None:
-    """Rewrite the dated rows of these members from their facts."""
+    """Rewrite the dated rows of these members from their facts (one statement per table)."""
     if not member_ids:
         return
     merges = _merges(tx)
-    for member_id, facts in _facts(tx, member_ids).items():
-        t = r.timeline(member_id, facts, merges)
-        for table in ("mt_stints", "mt_exemptions", "mt_away"):
-            tx.execute(f"DELETE FROM {table} WHERE member_id = ?", (member_id,))
-        tx.executemany("INSERT INTO mt_stints (member_id, org_unit_id, start_on, end_on, temporary) VALUES (?, ?, ?, ?, ?)",
-                       [(member_id, s.org_unit_id, s.start.isoformat(), _iso(s.end), int(s.temporary)) for s in t.stints])
-        tx.executemany("INSERT INTO mt_exemptions (member_id, start_on, end_on) VALUES (?, ?, ?)",
-                       [(member_id, a.isoformat(), _iso(b)) for a, b in t.exemptions])
-        tx.executemany("INSERT INTO mt_away (member_id, start_on, end_on) VALUES (?, ?, ?)",
-                       [(member_id, a.isoformat(), _iso(b)) for a, b in t.away])
-        tx.execute("INSERT INTO mt_members (member_id, admitted_on) VALUES (?, ?) ON CONFLICT (member_id) "
-                   "DO UPDATE SET admitted_on = excluded.admitted_on", (member_id, _iso(t.admitted_on)))
+    stints, exemptions, away, admitted = [], [], [], []
+    facts = _facts(tx, member_ids)
+    for member_id, theirs in facts.items():
+        t = r.timeline(member_id, theirs, merges)
+        stints += [(member_id, s.org_unit_id, s.start.isoformat(), _iso(s.end), int(s.temporary)) for s in t.stints]
+        exemptions += [(member_id, a.isoformat(), _iso(b)) for a, b in t.exemptions]
+        away += [(member_id, a.isoformat(), _iso(b)) for a, b in t.away]
+        admitted.append((member_id, _iso(t.admitted_on)))
+    gone = [(m,) for m in facts]
+    for table in ("mt_stints", "mt_exemptions", "mt_away"):
+        tx.executemany(f"DELETE FROM {table} WHERE member_id = ?", gone)
+    tx.executemany("INSERT INTO mt_stints (member_id, org_unit_id, start_on, end_on, temporary) VALUES (?, ?, ?, ?, ?)",
+                   stints)
+    tx.executemany("INSERT INTO mt_exemptions (member_id, start_on, end_on) VALUES (?, ?, ?)", exemptions)
+    tx.executemany("INSERT INTO mt_away (member_id, start_on, end_on) VALUES (?, ?, ?)", away)
+    tx.executemany("INSERT INTO mt_members (member_id, admitted_on) VALUES (?, ?) ON CONFLICT (member_id) "
+                   "DO UPDATE SET admitted_on = excluded.admitted_on", admitted)
 
 
 class SqlRoster:

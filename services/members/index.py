@@ -13,13 +13,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 from shared.events import Envelope
 from shared.projection import Projection
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
-from shared.dates import add_months, add_working_days
+from shared.dates import add_months
+from shared.dates import add_working_days as _add_working_days
+
+
+def add_working_days(day: dt.date, n: int) -> dt.date:
+    """``shared.dates.add_working_days``, remembered: a province's admissions share a few dates
+    (each would count ~45 days one by one)."""
+    return _working_days_after(day, n, os.environ.get("DANGVIEN_HOLIDAYS"))
+
+
+@lru_cache(maxsize=4096)
+def _working_days_after(day: dt.date, n: int, holidays: str | None) -> dt.date:
+    return _add_working_days(day, n)  # the holiday file is read once per name (shared.holidays)
 
 LEAVING = ("member.removed", "member.resigned", "member.expelled", "member.died", "member.transferred_out")
 
@@ -45,24 +61,40 @@ class MembersIndexProjection(Projection):
             org_unit_id TEXT, due_on TEXT NOT NULL, closed INTEGER NOT NULL)
         """
 
+    #: within a batch (``prepare`` … ``finish``): its statements in order, written at its end with
+    #: one ``executemany`` per run of the same statement (nothing reads these tables meanwhile)
+    _pending: list[tuple[str, tuple]] | None = None
+
+    def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
+        self._pending = []
+
+    def finish(self, tx: Tx, ok: bool = True) -> None:
+        pending, self._pending = self._pending, None
+        if ok and pending:
+            for sql, run in groupby(pending, key=itemgetter(0)):
+                tx.executemany(sql, [params for _, params in run])
+
     def apply(self, tx: Tx, e: Envelope) -> None:
+        out = self._pending if self._pending is not None else []
         d, t = e.data, e.type
         if t.startswith("org_unit."):
-            tx.execute("INSERT INTO mb_unit_events (position, org_unit_id, occurred_on, type, data) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT (position) DO NOTHING",
-                       (e.position, d["org_unit_id"], e.occurred_on.isoformat(), t, json.dumps(d, ensure_ascii=False)))
-        for sql, params in unit_and_roster_changes(e):
-            tx.execute(sql, params)
+            out.append(("INSERT INTO mb_unit_events (position, org_unit_id, occurred_on, type, data) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (position) DO NOTHING",
+                        (e.position, d["org_unit_id"], e.occurred_on.isoformat(), t, json.dumps(d, ensure_ascii=False))))
+        out.extend(unit_and_roster_changes(e))
         for item, change in deadline_changes(e):
             if change is None:
-                tx.execute("UPDATE mb_deadlines SET closed = 1 WHERE item = ?", (item,))
+                out.append(("UPDATE mb_deadlines SET closed = 1 WHERE item = ?", (item,)))
             elif change == "close_subject":
-                tx.execute("UPDATE mb_deadlines SET closed = 1 WHERE subject_id = ?", (item,))
+                out.append(("UPDATE mb_deadlines SET closed = 1 WHERE subject_id = ?", (item,)))
             else:
                 kind, subject, unit, due = change
-                tx.execute("INSERT INTO mb_deadlines (item, kind, subject_id, org_unit_id, due_on, closed) "
-                           "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, "
-                           "closed = 0", (item, kind, subject, unit, due.isoformat()))
+                out.append(("INSERT INTO mb_deadlines (item, kind, subject_id, org_unit_id, due_on, closed) "
+                            "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, "
+                            "closed = 0", (item, kind, subject, unit, due.isoformat())))
+        if self._pending is None:  # outside a runner's batch: at once
+            for sql, params in out:
+                tx.execute(sql, params)
 
 
 def unit_and_roster_changes(e: Envelope) -> list[tuple[str, tuple]]:

@@ -126,3 +126,40 @@ def test_the_watcher_stops_with_the_import():
     before = threading.active_count()
     run(Services())
     assert threading.active_count() == before
+
+
+class Lagging:
+    """A projecting service ``behind`` events behind the head; each ``catch_up`` applies ``step``
+    (0: another worker applies them meanwhile, ``step_meanwhile`` per look at the positions)."""
+
+    def __init__(self, head: int, step: int, step_meanwhile: int = 0):
+        self.head, self.at, self.step, self.meanwhile = head, 0, step, step_meanwhile
+        self.catch_ups = 0
+
+    def __call__(self, service, method, *args):
+        if method == "positions":
+            out = {"ok": True, "result": {"members": self.at}}
+            self.at = min(self.head, self.at + self.meanwhile)
+            return out
+        if method == "catch_up":
+            self.catch_ups += 1
+            done = min(self.step, self.head - self.at)
+            self.at += done
+            return {"ok": True, "result": done}
+        raise AssertionError(method)
+
+
+def test_waiting_for_projections_calls_catch_up_until_caught_up_without_pausing_while_it_applies(monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr(imports.time, "sleep", pauses.append)
+    svc = Lagging(head=250, step=100)
+    imports.wait_caught_up(svc, {"members": 250}, ("meetings",), timeout=5)
+    assert svc.at == 250 and svc.catch_ups == 3 and pauses == []
+
+
+def test_waiting_pauses_only_while_another_worker_applies_the_events(monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr(imports.time, "sleep", pauses.append)
+    svc = Lagging(head=30, step=0, step_meanwhile=10)
+    imports.wait_caught_up(svc, {"members": 30}, ("meetings",), timeout=5)
+    assert svc.at == 30 and len(pauses) == svc.catch_ups == 3 and all(0 < p <= 0.1 for p in pauses)

@@ -92,3 +92,27 @@ def test_a_member_with_a_stored_key_is_sealed_with_it(setting):
     admitted = next(e for e in store.read_all() if e.type == "member.admitted" and e.data["member_id"] == "M0")
     assert vault.unseal("M0", admitted.data["full_name"]) == "Trần Thị Bình 0"
     assert vault.unseal("M0", sealed_before) == "Tên cũ"
+
+
+@pytest.mark.parametrize("by_other", [False, True])
+def test_with_a_master_key_the_stored_keys_are_wrapped_and_one_made_meanwhile_still_fails_it(setting, by_other):
+    """The batch recognises its own rows by their wrapped text; another command's key (wrapped with
+    the same master key) is still told apart."""
+    from cryptography.fernet import Fernet
+
+    from shared.vaultkey import parse
+    store, _, vault_db, tmp_path = setting
+    master = parse(Fernet.generate_key().decode())
+    vault = Vault(vault_db, master)
+    other = Vault(ReadModelDB(f"sqlite:///{tmp_path}/vault.db"), master)
+    if by_other:
+        with pytest.raises(DomainError) as caught:
+            run(store, vault, history(3), before=lambda: other.seal("M1", "Lê Văn C"))
+        assert caught.value.code == "personal_keys_changed" and store.head_position() == 0
+        return
+    result, _ = run(store, vault, history(3))
+    assert result["ok"] and stored_keys(vault_db) == 3
+    assert all(k.startswith("wrapped:v1:") for (k,) in vault_db.query("SELECT key FROM personal_keys"))
+    admitted = [e for e in store.read_all() if e.type == "member.admitted"]
+    assert {other.unseal(e.data["member_id"], e.data["full_name"]) for e in admitted} == \
+        {f"Trần Thị Bình {i}" for i in range(3)}

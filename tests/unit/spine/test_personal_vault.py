@@ -144,4 +144,34 @@ def test_shredding_drops_the_processs_copy_of_the_key_too(url):
     key = stored_keys(url)["M1"].encode()
     assert vault.unseal("M1", sealed) == NAME and key in vault._ciphers
     vault.shred("M1")
-    assert key not in vault._ciphers and "M1" not in vault._cache
+    assert key not in vault._ciphers and key not in vault._makers and "M1" not in vault._cache
+
+
+def test_a_sealed_value_is_a_fernet_token_of_the_subjects_key_as_every_reader_opens_it(url):
+    vault = Vault(ReadModelDB(url))
+    sealed = vault.seal("M1", NAME)
+    key = stored_keys(url)["M1"].encode()
+    assert Fernet(key).decrypt(sealed[len(PREFIX):].encode()).decode() == NAME
+    assert vault.seal("M1", NAME) != sealed  # a fresh IV each time
+
+
+def test_new_keys_are_wrapped_with_the_first_master_key_alone(url):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    vault = Vault(ReadModelDB(url), parse(f"{new},{old}"))
+    sealed = vault.seal("M1", NAME)
+    wrapped = stored_keys(url)["M1"][len("wrapped:v1:"):]
+    key = Fernet(new.encode()).decrypt(wrapped.encode())
+    assert Fernet(key).decrypt(sealed[len(PREFIX):].encode()).decode() == NAME
+    assert Vault(ReadModelDB(url), parse(new)).unseal("M1", sealed) == NAME
+
+
+def test_a_master_key_given_as_a_plain_multifernet_wraps_the_keys_too(url):
+    """A master key ring built by hand (not ``vaultkey.parse``) wraps with its first key as well."""
+    from cryptography.fernet import MultiFernet
+    first = Fernet(Fernet.generate_key())
+    vault = Vault(ReadModelDB(url), MultiFernet([first]))
+    sealed = vault.seal("M1", NAME)
+    wrapped = stored_keys(url)["M1"]
+    assert wrapped.startswith("wrapped:v1:")
+    key = first.decrypt(wrapped[len("wrapped:v1:"):].encode())
+    assert Fernet(key).decrypt(sealed[len(PREFIX):].encode()).decode() == NAME
