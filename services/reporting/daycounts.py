@@ -288,9 +288,9 @@ def add(tx: Tx, p: str, change: dict) -> None:
     depend only on the facts, not on the order they came in)."""
     if not change:
         return
-    tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
+    tx.insert_rows(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
                    f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
-                   [(*k, n) for k, n in change.items()])
+                   [(*k, n) for k, n in change.items()])  # one row per key: one multi-row statement
     # only a decrease, or a head row (which may stand below zero), can bring a row to zero
     maybe_zero = [k for k, n in change.items() if n < 0 or k[0] == HEAD]
     if maybe_zero:

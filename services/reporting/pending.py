@@ -4,8 +4,8 @@ table, not one round trip per event.
 Each write names its table and the key of the rows it touches. A write's result is never read
 and it touches its own table only (no sub-select of another table), so writes to different
 tables commute; within a table, a write is never moved before an earlier write of the same key,
-so every row ends as the one-by-one order leaves it. Whoever reads a table with held writes
-``flush``es first.
+so every row ends as the one-by-one order leaves it; a group holds one write per key, so its
+inserts go as one multi-row statement. Whoever reads a table with held writes ``flush``es first.
 """
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ class Pending:
         self._tables: dict[str, list[tuple[str, list, set]]] = {}
 
     def add(self, table: str, sql: str, params: Sequence[Any], key: Hashable) -> None:
-        """Hold one write. It joins the first group of the same statement that comes at or after
-        the last group holding ``key`` (so it still runs after every earlier write of its rows)."""
+        """Hold one write. It joins the first group of the same statement that comes after the
+        last group holding ``key`` (so it still runs after every earlier write of its rows, and a
+        group touches each row once: one multi-row statement may send it)."""
         groups = self._tables.setdefault(table, [])
         floor = 0
         for i in range(len(groups) - 1, -1, -1):
             if key in groups[i][2]:
-                floor = i
+                floor = i + 1
                 break
         for i in range(floor, len(groups)):
             if groups[i][0] == sql:
@@ -45,5 +46,7 @@ class Pending:
             for sql, rows, _ in groups:
                 if len(rows) == 1:
                     tx.execute(sql, rows[0])
+                elif sql.startswith("INSERT"):
+                    tx.insert_rows(sql, rows)
                 else:
                     tx.executemany(sql, rows)

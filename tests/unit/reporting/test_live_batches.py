@@ -153,6 +153,8 @@ def test_held_writes_keep_each_rows_order_and_group_the_rest():
         def executemany(self, sql, rows):
             sent.append((sql, [tuple(r) for r in rows]))
 
+        insert_rows = executemany
+
     pending = Pending()
     assert not pending
     pending.add("members", "UPSERT", ("M1",), "M1")
@@ -161,10 +163,12 @@ def test_held_writes_keep_each_rows_order_and_group_the_rest():
     pending.add("members", "UPSERT", ("M1", 2), "M1")  # after M1's official: a third group
     pending.add("facts", "INSERT", ("E1",), "E1")
     pending.add("members", "OFFICIAL", ("M2",), "M2")  # after M2's upsert: joins the official group
+    pending.add("members", "UPSERT", ("M2", 2), "M2")  # after M2's official: the third group
+    pending.add("members", "UPSERT", ("M2", 3), "M2")  # M2 again: a group touches a row once
     assert pending
     pending.flush(Recorder())
-    assert sent == [("UPSERT", [("M1",), ("M2",)]), ("OFFICIAL", [("M1",), ("M2",)]), ("UPSERT", [("M1", 2)]),
-                    ("INSERT", [("E1",)])]
+    assert sent == [("UPSERT", [("M1",), ("M2",)]), ("OFFICIAL", [("M1",), ("M2",)]),
+                    ("UPSERT", [("M1", 2), ("M2", 2)]), ("UPSERT", [("M2", 3)]), ("INSERT", [("E1",)])]
     assert not pending
     sent.clear()
     pending.flush(Recorder())
