@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS {p}day_counts (
     indicator TEXT NOT NULL, org_unit_id TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (indicator, org_unit_id, day));
 CREATE INDEX IF NOT EXISTS {p}day_counts_day ON {p}day_counts (indicator, day);
+CREATE INDEX IF NOT EXISTS {p}day_counts_zero ON {p}day_counts (n) WHERE n = 0;
 CREATE TABLE IF NOT EXISTS {p}day_repeats (
     indicator TEXT NOT NULL, subject_id TEXT NOT NULL, PRIMARY KEY (indicator, subject_id));
 CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY, latest_rec TEXT);
@@ -291,11 +292,11 @@ def add(tx: Tx, p: str, change: dict) -> None:
     tx.insert_rows(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
                    f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
                    [(*k, n) for k, n in change.items()])  # one row per key: one multi-row statement
-    # only a decrease, or a head row (which may stand below zero), can bring a row to zero
-    maybe_zero = [k for k, n in change.items() if n < 0 or k[0] == HEAD]
-    if maybe_zero:
-        tx.executemany(f"DELETE FROM {p}day_counts WHERE indicator = ? AND org_unit_id = ? AND day = ? AND n = 0",
-                       maybe_zero)
+    # only a decrease, or a head row (which may stand below zero), can bring a row to zero; no
+    # row stands at zero between two changes, so the rows at zero are this change's (found by
+    # their partial index in one statement; another transaction's are not visible to it)
+    if any(n < 0 or k[0] == HEAD for k, n in change.items()):
+        tx.execute(f"DELETE FROM {p}day_counts WHERE n = 0")
 
 
 # -- bulk build --------------------------------------------------------------------------------------
