@@ -33,6 +33,11 @@ class Tx:
         return _QMARK.sub("%s", sql) if self._pg else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
+        if self._pipeline is not None:
+            # pipelined, each statement gets its own cursor: the answer to an earlier write may
+            # arrive while a read is sent, and psycopg would set it on the shared cursor, where
+            # the read's fetch then finds it ("the last operation didn't produce records")
+            self._cur = self._cur.connection.cursor()
         self._cur.execute(self._sql(sql), tuple(params) or (None if self._pg else ()))
         self._counted = self._cur
         return self
