@@ -6,6 +6,7 @@ SQL is written once in the subset both engines speak (``?`` placeholders are tur
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sqlite3
 import threading
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 _QMARK = re.compile(r"\?")
+#: the one row of an ``INSERT … VALUES (…)`` (no nested parentheses)
+_VALUES = re.compile(r"\bVALUES\s*(\([^()]*\))")
 
 
 class Tx:
@@ -30,6 +33,11 @@ class Tx:
         return _QMARK.sub("%s", sql) if self._pg else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "Tx":
+        if self._pipeline is not None:
+            # pipelined, each statement gets its own cursor: the answer to an earlier write may
+            # arrive while a read is sent, and psycopg would set it on the shared cursor, where
+            # the read's fetch then finds it ("the last operation didn't produce records")
+            self._cur = self._cur.connection.cursor()
         self._cur.execute(self._sql(sql), tuple(params) or (None if self._pg else ()))
         self._counted = self._cur
         return self
@@ -40,6 +48,26 @@ class Tx:
             self._counted.executemany(self._sql(sql), [tuple(r) for r in rows])
             return
         self._cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def insert_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``executemany`` of ``INSERT … VALUES (…) [ON CONFLICT …]`` as one multi-row statement
+        per chunk on PostgreSQL (one statement, not one per row). The caller sees that no two rows
+        touch the same row of the table (ON CONFLICT DO UPDATE may not change a row twice in one
+        statement); SQLite runs ``executemany``, already in-process."""
+        m = _VALUES.search(sql) if self._pg else None
+        if m is None or len(rows) < 2:
+            self.executemany(sql, rows)
+            return
+        import psycopg
+        width = m.group(1).count("?")
+        per = max(1, min(1000, 60000 // max(1, width)))
+        # its own cursor, as ``executemany`` (reads keep theirs); a raw one (``$n`` placeholders),
+        # whose long text psycopg sends as it is instead of parsing it for ``%s``
+        cur = psycopg.RawCursor(self._cur.connection)
+        for i in range(0, len(rows), per):
+            chunk = rows[i:i + per]
+            cur.execute(_many_rows(sql, m.start(1), m.end(1), width, len(chunk)), [x for r in chunk for x in r])
+        self._counted = cur
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Insert many rows in bulk: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on
@@ -74,6 +102,19 @@ class Tx:
     def scalar(self, sql: str, params: Sequence[Any] = (), default=None):
         row = self.execute(sql, params).fetchone()
         return default if row is None or row[0] is None else row[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _many_rows(sql: str, start: int, end: int, width: int, n: int) -> str:
+    """``sql`` with its one row ``sql[start:end]`` of ``width`` ``?`` made ``n`` rows of ``$k``."""
+    one = sql[start:end]
+    parts = one.split("?")
+    assert len(parts) == width + 1 and "?" not in sql[end:] and "?" not in sql[:start]
+    rows = []
+    for r in range(n):
+        k = r * width
+        rows.append("".join(p + (f"${k + j + 1}" if j < width else "") for j, p in enumerate(parts)))
+    return sql[:start] + ", ".join(rows) + sql[end:]
 
 
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:

@@ -33,9 +33,10 @@ from the fact tables before and after the fact handler ran, and only the change 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable
 
 from shared.events import Envelope, format_recorded_at
+from shared.partitioning import Partition
 from shared.readmodel import ReadModelDB, Tx
 
 TABLES = ("day_counts", "day_repeats", "day_counts_built", "day_flows_built")
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS {p}day_counts (
     indicator TEXT NOT NULL, org_unit_id TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (indicator, org_unit_id, day));
 CREATE INDEX IF NOT EXISTS {p}day_counts_day ON {p}day_counts (indicator, day);
+CREATE INDEX IF NOT EXISTS {p}day_counts_zero ON {p}day_counts (n) WHERE n = 0;
 CREATE TABLE IF NOT EXISTS {p}day_repeats (
     indicator TEXT NOT NULL, subject_id TEXT NOT NULL, PRIMARY KEY (indicator, subject_id));
 CREATE TABLE IF NOT EXISTS {p}day_counts_built (id INTEGER PRIMARY KEY, latest_rec TEXT);
@@ -125,9 +127,16 @@ class DayCounts:
     """Hooks around the facts projection's handlers: ``before`` reads what the event's subjects
     contribute now, ``after`` writes the difference once the handler has run."""
 
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str, partition: Partition = Partition()):
         self.p = prefix
         self.enabled = True  # off while a replay loads the fact tables; ``build`` then fills them
+        #: the row of ``day_counts_built`` whose ``latest_rec`` this runner moves on: the whole
+        #: projection's (1), or its partition's own, so partitions never wait for each other on it
+        self.slot = latest_slot(partition)
+        #: called before the fact tables are read (the projection sends the writes it holds)
+        self.before_read: Callable[[Tx], None] = lambda tx: None
+        self.batch: dict | None = None
+        self.ahead: dict = {}
 
     def subjects(self, tx: Tx, e: Envelope) -> list[tuple[str, str]]:
         d, t = e.data, e.type
@@ -146,35 +155,40 @@ class DayCounts:
         return []
 
     def contribution(self, tx: Tx, indicator: str, subject: str) -> tuple[Counter, bool]:
+        self.before_read(tx)
         if indicator == HEAD:
             return stint_deltas(_stints(tx, self.p, subject)), False
         return distinct_part(indicator, _facts(tx, self.p, indicator, subject))
 
     # -- per batch: what each subject counted before the batch, the difference written once at its end
-    def begin(self, tx: Tx, events: list[Envelope]) -> None:
+    def begin(self, tx: Tx, events: list[Envelope], ahead: bool = False) -> None:
         """Start a batch: read in bulk what the batch's subjects count now. Every event that
         changes what a subject counts names it (``subjects``), so a subject first met later in
         the batch (a decision annulled in the batch that applied it) still counts as it did at
-        the start when first met; ``end`` writes the whole batch's difference in one go."""
-        self.batch: dict | None = None
+        the start when first met; ``end`` writes the whole batch's difference in one go.
+        ``ahead``: what the subjects count is only read ahead, and a subject joins the batch when
+        an applied event first names it (a partition's batch holds events of others)."""
+        self.batch = None
+        self.ahead = {}
         self.latest: str | None = None
         if not self.enabled:
             return
         wanted = {s for e in events if not e.type.startswith("discipline.") or e.type == "discipline.applied"
                   for s in self.subjects(tx, e)}
-        self.batch = dict(zip(wanted, contributions(tx, self.p, wanted))) if wanted else {}
+        read = dict(zip(wanted, contributions(tx, self.p, wanted))) if wanted else {}
+        self.batch, self.ahead = ({}, read) if ahead else (read, {})
 
     def abandon(self) -> None:
         """The batch's transaction is rolled back: forget it."""
-        self.batch = None
+        self.batch, self.ahead = None, {}
 
     def end(self, tx: Tx) -> None:
-        batch, self.batch = getattr(self, "batch", None), None
+        batch, self.batch, self.ahead = self.batch, None, {}
         if not batch:
             return
         if self.latest is not None:
-            tx.execute(f"UPDATE {self.p}day_counts_built SET latest_rec = ? "
-                       "WHERE latest_rec IS NULL OR latest_rec < ?", (self.latest, self.latest))
+            note_latest(tx, self.p, self.slot, self.latest)
+        self.before_read(tx)
         change: Counter = Counter()
         for key, (new, repeat) in zip(batch, contributions(tx, self.p, batch)):
             old, was_repeat = batch[key]
@@ -187,11 +201,11 @@ class DayCounts:
     def before(self, tx: Tx, e: Envelope) -> list | None:
         if not self.enabled:
             return None
-        if getattr(self, "batch", None) is not None:  # in a batch: note subjects first met here
+        if self.batch is not None:  # in a batch: note subjects first met here
             keys = self.subjects(tx, e)
             for key in keys:
                 if key not in self.batch:
-                    self.batch[key] = self.contribution(tx, *key)
+                    self.batch[key] = self.ahead.pop(key) if key in self.ahead else self.contribution(tx, *key)
             if keys:
                 rec = format_recorded_at(e.recorded_at)
                 self.latest = rec if self.latest is None or rec > self.latest else self.latest
@@ -200,8 +214,7 @@ class DayCounts:
         return [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects] or None
 
     def after(self, tx: Tx, seen: list, recorded_at: str) -> None:
-        tx.execute(f"UPDATE {self.p}day_counts_built SET latest_rec = ? WHERE latest_rec IS NULL OR latest_rec < ?",
-                   (recorded_at, recorded_at))
+        note_latest(tx, self.p, self.slot, recorded_at)
         for indicator, subject, old, was_repeat in seen:
             new, repeat = self.contribution(tx, indicator, subject)
             change = Counter(new)
@@ -209,6 +222,24 @@ class DayCounts:
             add(tx, self.p, {k: n for k, n in change.items() if n})
             if repeat != was_repeat:
                 _mark_repeat(tx, self.p, indicator, subject, repeat)
+
+
+def latest_slot(partition: Partition) -> int:
+    """1 for the whole projection (the row ``build`` writes), 2 + i for partition i."""
+    return 1 if partition.whole else 2 + partition.index
+
+
+def note_latest(tx: Tx, p: str, slot: int, recorded_at: str) -> None:
+    """Move the latest recording time counted on to ``recorded_at`` in the runner's own row of
+    ``day_counts_built``; counts not built yet (no row 1) stay unbuilt."""
+    if slot == 1:
+        tx.execute(f"UPDATE {p}day_counts_built SET latest_rec = ? WHERE id = 1 AND (latest_rec IS NULL "
+                   "OR latest_rec < ?)", (recorded_at, recorded_at))
+        return
+    tx.execute(f"INSERT INTO {p}day_counts_built (id, latest_rec) SELECT ?, ? WHERE EXISTS "
+               f"(SELECT 1 FROM {p}day_counts_built WHERE id = 1) ON CONFLICT (id) DO UPDATE SET "
+               f"latest_rec = excluded.latest_rec WHERE {p}day_counts_built.latest_rec IS NULL "
+               f"OR {p}day_counts_built.latest_rec < excluded.latest_rec", (slot, recorded_at))
 
 
 def _mark_repeat(tx: Tx, p: str, indicator: str, subject: str, repeat: bool) -> None:
@@ -258,14 +289,14 @@ def add(tx: Tx, p: str, change: dict) -> None:
     depend only on the facts, not on the order they came in)."""
     if not change:
         return
-    tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
+    tx.insert_rows(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
                    f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
-                   [(*k, n) for k, n in change.items()])
-    # only a decrease, or a head row (which may stand below zero), can bring a row to zero
-    maybe_zero = [k for k, n in change.items() if n < 0 or k[0] == HEAD]
-    if maybe_zero:
-        tx.executemany(f"DELETE FROM {p}day_counts WHERE indicator = ? AND org_unit_id = ? AND day = ? AND n = 0",
-                       maybe_zero)
+                   [(*k, n) for k, n in change.items()])  # one row per key: one multi-row statement
+    # only a decrease, or a head row (which may stand below zero), can bring a row to zero; no
+    # row stands at zero between two changes, so the rows at zero are this change's (found by
+    # their partial index in one statement; another transaction's are not visible to it)
+    if any(n < 0 or k[0] == HEAD for k, n in change.items()):
+        tx.execute(f"DELETE FROM {p}day_counts WHERE n = 0")
 
 
 # -- bulk build --------------------------------------------------------------------------------------
@@ -332,8 +363,11 @@ def flows_built(db: ReadModelDB, prefix: str) -> bool:
 
 def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None]:
     """(are the counts built, the latest recording time counted in them)."""
-    try:
-        rows = db.query(f"SELECT latest_rec FROM {prefix}day_counts_built")
+    try:  # the latest of the whole projection's row and each partition's own
+        rows = db.query(f"SELECT id, latest_rec FROM {prefix}day_counts_built")
     except Exception:  # a generation of an older version, not yet opened by this one
         return False, None
-    return (True, rows[0][0]) if rows else (False, None)
+    if not rows:
+        return False, None
+    known = [r[1] for r in rows if r[1] is not None]
+    return True, max(known) if known else None

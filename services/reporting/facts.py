@@ -21,6 +21,7 @@ from shared.rules import rules_on
 from shared.readmodel import Tx
 
 from services.reporting import daycounts, schema, tree, warning_spans
+from services.reporting.pending import Pending
 
 #: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
 EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
@@ -70,8 +71,14 @@ class FactsProjection(Projection):
         self.streams_table = f"{prefix}stream_heads"
         self.members_head = members_head
         self._routes: dict[str, tuple[str | None, str | None]] = {}  # unit → (parent, direct); never change
-        self.day_counts = daycounts.DayCounts(prefix)  # pre-aggregated counts, same transaction
+        self.day_counts = daycounts.DayCounts(prefix, partition)  # pre-aggregated counts, same transaction
+        self.day_counts.before_read = self._flush
         self.warning_spans = warning_spans.WarningSpans(prefix)  # the early-warning lists, same transaction
+        #: in a batch: its writes to the member tables, held and sent at its end (``pending``)
+        self._pending: Pending | None = None
+        #: in a batch: member → [last seq, its unit, open seq, its unit] (None: no such stint),
+        #: read in one statement for the batch's members and kept up to date by its writes
+        self._stints: dict[str, list] | None = None
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
@@ -124,10 +131,19 @@ class FactsProjection(Projection):
         would count in each unit's day instead of once. Members' own streams are kept in order
         by the stream guard, SQLite serialises writers, one process needs no lock."""
         self._lock_subjects(tx, source, events)
-        # after the locks: what they count is read under them. Partitioned, a subject is read when
-        # this runner first applies an event naming it (not ahead for all events: another partition
-        # may change a subject of an event it applies meanwhile, and that change is its to count)
-        self.day_counts.begin(tx, events if self.partition.whole else [])
+        self._pending = Pending()
+        # the stints of every member the batch's member events name, read in one statement. Only
+        # a member's own stream changes its stints, and the runner read the streams' heads before
+        # this: an event of a member applied here finds no other partition's change since
+        members = sorted({e.data["member_id"] for e in events
+                          if e.type.startswith("member.") and e.data.get("member_id")})
+        self._stints = self._read_stints(tx, members)
+        # after the locks: what they count is read under them. Partitioned, a subject counts from
+        # when this runner first applies an event naming it (not ahead for all events: another
+        # partition may change a subject of an event it applies meanwhile, and that change is its
+        # to count); a member's own events may be read ahead, for the reason above
+        self.day_counts.begin(tx, events if self.partition.whole else
+                              [e for e in events if e.type.startswith("member.")], ahead=not self.partition.whole)
         # which of the batch's member events are already facts: one statement, not one per event
         ids = sorted({e.event_id for e in events if e.type.startswith("member.")})
         self._facts_seen: set[str] | None = set()
@@ -139,11 +155,50 @@ class FactsProjection(Projection):
 
     def finish(self, tx: Tx, ok: bool = True) -> None:
         self._facts_seen = None
-        if ok:
-            self.day_counts.end(tx)
+        try:
+            if ok:
+                self._flush(tx)  # what the counts and the spans read
+                self.day_counts.end(tx)
+                self.warning_spans.end(tx)
+            else:
+                self.day_counts.abandon()
+                self.warning_spans.abandon()
+        finally:
+            self._pending, self._stints = None, None
+
+    def _flush(self, tx: Tx) -> None:
+        """Send the batch's held writes (before reading a table they change)."""
+        if self._pending:
+            self._pending.flush(tx)
+
+    def _write(self, tx: Tx, table: str, sql: str, params: tuple, key) -> None:
+        """A write whose result is not read, to ``table`` only: held to the batch's end if in one."""
+        if self._pending is None:
+            tx.execute(sql, params)
         else:
-            self.day_counts.abandon()
-        self.warning_spans.end(tx) if ok else self.warning_spans.abandon()
+            self._pending.add(table, sql, params, key)
+
+    def _read_stints(self, tx: Tx, members: list[str]) -> dict[str, list]:
+        out: dict[str, list] = {m: [None, None, None, None] for m in members}
+        for i in range(0, len(members), 500):
+            chunk = members[i:i + 500]
+            for member, seq, unit, to_on in tx.execute(
+                    f"SELECT member_id, seq, org_unit_id, to_on FROM {self.t('stints')} WHERE member_id IN "
+                    f"({','.join('?' * len(chunk))})", chunk).fetchall():
+                state = out[member]
+                if state[0] is None or seq > state[0]:
+                    state[0], state[1] = seq, unit
+                if to_on is None and (state[2] is None or seq > state[2]):
+                    state[2], state[3] = seq, unit
+        return out
+
+    def _stint_state(self, tx: Tx, member_id: str) -> list:
+        """[last seq, its unit, open seq, its unit] of a member: kept for the batch's members,
+        else read (after the held writes)."""
+        if self._stints is not None and member_id in self._stints:
+            return self._stints[member_id]
+        self._flush(tx)
+        return self._read_stints(tx, [member_id])[member_id]
 
     def _lock_subjects(self, tx: Tx, source: str, events: list[Envelope]) -> None:
         if not tx.pg or self.partition.whole or source != "discipline":
@@ -187,8 +242,9 @@ class FactsProjection(Projection):
         d = e.data
         member = d.get("member_id") or (d.get("subject_id") if d.get("subject_kind") == "member" else None)
         if member:
-            tx.execute(f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) VALUES (?, ?, ?) "
-                       "ON CONFLICT (member_id, event_id) DO NOTHING", (member, e.event_id, family_owner(e)))
+            self._write(tx, "member_refs", f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) "
+                        "VALUES (?, ?, ?) ON CONFLICT (member_id, event_id) DO NOTHING",
+                        (member, e.event_id, family_owner(e)), (member, e.event_id))
 
     # -- organisation tree ------------------------------------------------------------------
     def _tree_fact(self, tx: Tx, e: Envelope) -> bool:
@@ -233,28 +289,26 @@ class FactsProjection(Projection):
 
     # -- members ----------------------------------------------------------------------------
     def current_unit(self, tx: Tx, member_id: str) -> str | None:
-        row = tx.execute(f"SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? ORDER BY seq DESC LIMIT 1",
-                         (member_id,)).fetchone()
-        return row[0] if row else None
-
-    def _open_stint(self, tx: Tx, member_id: str):
-        return tx.execute(f"SELECT seq, org_unit_id FROM {self.t('stints')} WHERE member_id = ? AND to_on IS NULL "
-                          "ORDER BY seq DESC LIMIT 1", (member_id,)).fetchone()
+        """The unit of the member's last stint."""
+        return self._stint_state(tx, member_id)[1]
 
     def _close(self, tx: Tx, member_id: str, e: Envelope, kind: str, to_unit: str | None = None) -> str | None:
-        row = self._open_stint(tx, member_id)
-        if row is None:
+        state = self._stint_state(tx, member_id)
+        if state[2] is None:  # no open stint
             return None
-        tx.execute(f"UPDATE {self.t('stints')} SET to_on = ?, to_kind = ?, to_unit = ?, to_rec = ? "
-                   "WHERE member_id = ? AND seq = ?", (e.occurred_on.isoformat(), kind, to_unit, recorded(e),
-                                                      member_id, row[0]))
-        return row[1]
+        self._write(tx, "stints", f"UPDATE {self.t('stints')} SET to_on = ?, to_kind = ?, to_unit = ?, to_rec = ? "
+                    "WHERE member_id = ? AND seq = ?", (e.occurred_on.isoformat(), kind, to_unit, recorded(e),
+                                                       member_id, state[2]), member_id)
+        unit, state[2], state[3] = state[3], None, None
+        return unit
 
     def _open(self, tx: Tx, member_id: str, unit: str, e: Envelope, kind: str, from_unit: str | None = None):
-        stints = self.t("stints")  # the next seq in the same statement: one round trip, not two
-        tx.execute(f"INSERT INTO {stints} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, from_rec) "
-                   f"SELECT ?, COALESCE(MAX(seq), -1) + 1, ?, ?, ?, ?, ? FROM {stints} WHERE member_id = ?",
-                   (member_id, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e), member_id))
+        state = self._stint_state(tx, member_id)
+        seq = 0 if state[0] is None else state[0] + 1
+        self._write(tx, "stints", f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, "
+                    "from_unit, from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)), member_id)
+        state[:] = [seq, unit, seq, unit]
 
     def _member(self, tx: Tx, e: Envelope) -> bool:
         d = e.data
@@ -262,6 +316,8 @@ class FactsProjection(Projection):
         if not member:
             return False
         seen = getattr(self, "_facts_seen", None)
+        if seen is None:
+            self._flush(tx)
         if e.event_id in seen if seen is not None else \
                 tx.scalar(f"SELECT 1 FROM {self.t('member_facts')} WHERE event_id = ?", (e.event_id,)):
             return True  # the same fact delivered under two names never counts twice
@@ -272,11 +328,12 @@ class FactsProjection(Projection):
             admitted_on = e.occurred_on.isoformat() if e.type == "member.admitted" else None
             # only the year of birth: the reports count young members by the age reached in a year,
             # and the birth date itself is personal (sealed in newer events, never kept here)
-            tx.execute(f"INSERT INTO {self.t('members')} (member_id, sex, birth_year, demobilised, admitted_on) "
-                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET sex = excluded.sex, "
-                       "birth_year = excluded.birth_year, demobilised = excluded.demobilised, "
-                       "admitted_on = COALESCE(excluded.admitted_on, " + self.t("members") + ".admitted_on)",
-                       (member, d.get("sex"), birth_year(d), d.get("demobilised", "none"), admitted_on))
+            self._write(tx, "members",
+                        f"INSERT INTO {self.t('members')} (member_id, sex, birth_year, demobilised, admitted_on) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET sex = excluded.sex, "
+                        "birth_year = excluded.birth_year, demobilised = excluded.demobilised, "
+                        "admitted_on = COALESCE(excluded.admitted_on, " + self.t("members") + ".admitted_on)",
+                        (member, d.get("sex"), birth_year(d), d.get("demobilised", "none"), admitted_on), member)
             self._close(tx, member, e, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
             self._open(tx, member, d["org_unit_id"], e, e.type.split(".")[1])
         elif e.type == "member.transferred" and d.get("kind", "official") == "official":
@@ -287,20 +344,18 @@ class FactsProjection(Projection):
         elif e.type in EXITS:
             self._close(tx, member, e, EXITS[e.type])
         elif e.type == "member.recognized_official":
-            tx.execute(f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
-                       (e.occurred_on.isoformat(), member))
+            self._write(tx, "members", f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
+                        (e.occurred_on.isoformat(), member), member)
         detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
         if e.type == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
-        if e.type in ("member.admitted", "member.transferred_in", "member.transferred"):
-            unit_sql, unit_params = "?", (unit,)
-        else:  # the member's current unit (its last stint), read inside the insert: one round trip
-            unit_sql = f"COALESCE((SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? ORDER BY seq DESC LIMIT 1), ?)"
-            unit_params = (member, unit)
-        tx.execute(f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, occurred_on, recorded_at, "
-                   f"org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, {unit_sql}, ?, ?)",
-                   (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), *unit_params,
-                    json.dumps(detail, sort_keys=True, default=str), e.actor))
+        if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
+            current = self.current_unit(tx, member)  # the member's current unit (its last stint)
+            unit = unit if current is None else current
+        self._write(tx, "member_facts", f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, "
+                    "occurred_on, recorded_at, org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
+                     json.dumps(detail, sort_keys=True, default=str), e.actor), e.event_id)
         return True
 
     # -- discipline -------------------------------------------------------------------------
@@ -330,8 +385,9 @@ class FactsProjection(Projection):
             subject = tx.execute(f"SELECT subject_kind, subject_id FROM {cases} WHERE case_id = ?",
                                  (d["case_id"],)).fetchone()
             if subject and subject[0] == "member":
-                tx.execute(f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) VALUES (?, ?, ?) "
-                           "ON CONFLICT (member_id, event_id) DO NOTHING", (subject[1], e.event_id, "discipline"))
+                self._write(tx, "member_refs", f"INSERT INTO {self.t('member_refs')} (member_id, event_id, source) "
+                            "VALUES (?, ?, ?) ON CONFLICT (member_id, event_id) DO NOTHING",
+                            (subject[1], e.event_id, "discipline"), (subject[1], e.event_id))
             return True
         return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)
 
@@ -359,11 +415,11 @@ class FactsProjection(Projection):
                         json.dumps(sorted(a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present"))))
             return True
         if e.type == "meeting.missed":
-            tx.execute(f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, occurred_on, "
-                       "recorded_at, excused, event_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                       "ON CONFLICT (meeting_id, member_id) DO NOTHING",
-                       (d["meeting_id"], d["member_id"], d["org_unit_id"], e.occurred_on.isoformat(), recorded(e),
-                        1 if d.get("excused") else 0, e.event_id))
+            self._write(tx, "absences", f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, "
+                        "occurred_on, recorded_at, excused, event_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (meeting_id, member_id) DO NOTHING",
+                        (d["meeting_id"], d["member_id"], d["org_unit_id"], e.occurred_on.isoformat(), recorded(e),
+                         1 if d.get("excused") else 0, e.event_id), (d["meeting_id"], d["member_id"]))
             return True
         return False
 
@@ -392,9 +448,10 @@ class FactsProjection(Projection):
         d = e.data
         if e.type != "dues.recorded":
             return False
-        tx.execute(f"INSERT INTO {self.t('dues')} (member_id, month, recorded_at, status, occurred_on, event_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, month, recorded_at) DO NOTHING",
-                   (d["member_id"], d["month"], recorded(e), d["status"], e.occurred_on.isoformat(), e.event_id))
+        self._write(tx, "dues", f"INSERT INTO {self.t('dues')} (member_id, month, recorded_at, status, occurred_on, "
+                    "event_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, month, recorded_at) DO NOTHING",
+                    (d["member_id"], d["month"], recorded(e), d["status"], e.occurred_on.isoformat(), e.event_id),
+                    (d["member_id"], d["month"], recorded(e)))
         self._reference(tx, e)
         return True
 

@@ -39,16 +39,17 @@ def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
 def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str) -> None:
     """A new unit: inside itself, and inside each of its parent's ancestors when the parent was."""
     dc, spans = f"{prefix}dclosure", f"{prefix}unit_spans"
-    if tx.scalar(f"SELECT 1 FROM {spans} WHERE org_unit_id = ? LIMIT 1", (unit,)):
-        return  # created once
-    tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) VALUES (?, ?, ?, NULL)",
-               (unit, parent, since))
-    tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) VALUES (?, ?, ?, NULL) "
-               "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since))
+    # created once: each statement checks that the unit has no span yet, the span itself last
+    # (no read of its own, so a pipelined batch sends the unit's statements without waiting)
+    new = f"NOT EXISTS (SELECT 1 FROM {spans} WHERE org_unit_id = ?)"
+    tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new} "
+               "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since, unit))
     if parent:  # the parent's whole dated ancestry (a unit recorded after its parent moved keeps it)
         tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, from_on, to_on "
-                   f"FROM {dc} WHERE descendant = ? "
-                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent))
+                   f"FROM {dc} WHERE descendant = ? AND {new} "
+                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent, unit))
+    tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new}",
+               (unit, parent, since, unit))
 
 
 def move_dated(tx: Tx, prefix: str, unit: str, new_parent: str, on: str) -> None:

@@ -1,0 +1,175 @@
+"""A live batch gives the rows of its events applied one by one (issue 15): the batch reads its
+members' stints once, keeps them in memory and sends its writes per table at its end, so the
+fact tables, the counts per unit and day and the latest recording counted must come out as
+when each event is delivered alone — on SQLite and PostgreSQL, whole or in two partitions."""
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from services.reporting import daycounts
+from services.reporting.generations import Generations
+from services.reporting.pending import Pending
+from shared.partitioning import Partition
+from shared.readmodel import ReadModelDB
+from tests.unit.reporting.history import History
+from tests.unit.reporting.test_day_counts import LATE, tangled
+from tests.unit.reporting.test_partitions import with_units
+from tests.unit.reporting.test_structure import admit
+
+SOURCES = ("members", "discipline", "meetings", "reporting")
+
+
+def meeting(h: History, mid: str, cell: str, on: str, absent: dict[str, str], present: list[str]) -> None:
+    attendance = [{"member_id": m, "status": "present"} for m in present] + \
+        [{"member_id": m, "status": s} for m, s in absent.items()]
+    h.add("meeting.held", on, {"meeting_id": mid, "org_unit_id": cell, "kind": "regular", "duration_minutes": 120,
+                               "attendance": attendance}, org_unit_id=cell)
+    for m, status in absent.items():
+        h.add("meeting.missed", on, {"meeting_id": mid, "member_id": m, "org_unit_id": cell,
+                                     "excused": status == "excused"}, org_unit_id=cell)
+
+
+def rich(h: History) -> History:
+    """``tangled`` (moves, merges, dissolutions, re-admission, late facts, annulled discipline)
+    and more: an entry while a stint is open, a member moved twice, official recognition, work
+    away, dues, targets, a changed decision, and a cell's meetings with absences in a row — the
+    later ones recorded before an earlier one."""
+    tangled(h)
+    admit(h, "M20", "C3", "2020-01-10")
+    h.add("member.recognized_official", "2021-01-10", {"member_id": "M20"}, org_unit_id="C3")
+    h.add("member.transferred", "2021-05-01", {"member_id": "M20", "from_org_unit_id": "C3",
+                                               "to_org_unit_id": "C2", "kind": "official"})
+    h.add("member.transferred", "2021-06-01", {"member_id": "M20", "from_org_unit_id": "C2",
+                                               "to_org_unit_id": "C1", "kind": "temporary"})
+    h.add("member.working_away_started", "2021-07-01", {"member_id": "M20", "contact": "0900"})
+    h.add("member.transferred", "2022-02-01", {"member_id": "M20", "from_org_unit_id": "C2",
+                                               "to_org_unit_id": "C4", "kind": "official"})
+    h.add("member.transferred_in", "2022-03-01", {"member_id": "M20", "org_unit_id": "C3", "sex": "male",
+                                                  "birth_year": 1985, "demobilised": "none"}, org_unit_id="C3")
+    h.add("member.died", "2024-01-01", {"member_id": "M20"}, recorded_at=LATE)
+    h.add("member.transferred_in", "2020-04-04", {"member_id": "M21", "org_unit_id": "C2", "sex": "female",
+                                                  "birth_year": 1990, "demobilised": "none"}, org_unit_id="C2")
+    h.add("member.resigned", "2020-04-04", {"member_id": "M21"})  # a stint of no length
+    for month in ("2023-01", "2023-02"):
+        h.add("dues.recorded", f"{month}-15", {"member_id": "M6", "month": month, "status": "paid"})
+    h.add("target.registered", "2023-01-01", {"org_unit_id": "C3", "period": "2023", "indicator": "admitted",
+                                              "value": 3})
+    h.add("discipline.applied", "2023-03-03", {"case_id": "K5", "subject_kind": "member", "subject_id": "M20",
+                                               "form": "warning", "violation_on": "2023-01-01"})
+    h.add("discipline.changed", "2023-04-04", {"case_id": "K5", "form": "reprimand"})
+    meeting(h, "MT1", "C3", "2023-01-20", {"M6": "unexcused"}, ["M20"])
+    meeting(h, "MT2", "C3", "2023-02-20", {"M6": "excused", "M20": "unexcused"}, [])
+    meeting(h, "MT4", "C3", "2023-04-20", {"M6": "excused"}, ["M20"])
+    meeting(h, "MT5", "C3", "2023-05-20", {"M6": "unexcused"}, ["M20"])
+    meeting(h, "MT3", "C3", "2023-03-20", {"M6": "unexcused"}, ["M20"])  # recorded after MT4, MT5
+    meeting(h, "MT6", "C3", "2023-06-20", {}, ["M6", "M20"])
+    with_units(h)
+    h.flush()
+    return h
+
+
+def counted(g: Generations) -> tuple:
+    p = g.prefix
+    return (sorted(g.db.query(f"SELECT indicator, org_unit_id, day, n FROM {p}day_counts")),
+            sorted(g.db.query(f"SELECT indicator, subject_id FROM {p}day_repeats")),
+            daycounts.built(g.db, p))
+
+
+def one_by_one(g: Generations, stores) -> None:
+    g.runner.burst = 1
+    for source in SOURCES:
+        for env in stores[source].read_all(1):
+            g.handle(source, env.to_message())
+
+
+def heads(stores) -> dict[str, int]:
+    return {s: stores[s].head_position() for s in SOURCES}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def readmodels(request, tmp_path):
+    """Three empty read models of the kind asked for."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            from tests.support.services import pg_database
+            urls = [stack.enter_context(pg_database()) for _ in range(3)]
+        else:
+            urls = [f"sqlite:///{tmp_path}/{name}.read.db" for name in ("single", "batch", "split")]
+        dbs = [ReadModelDB(url) for url in urls]
+        for db in dbs:
+            stack.callback(db.close)
+        yield dbs
+
+
+def test_a_batch_applied_live_gives_the_rows_of_its_events_one_by_one(tmp_path, readmodels):
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+        single_db, batch_db, split_db = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        batch = Generations(batch_db, h.stores)
+        batch.catch_up()  # every source in one batch each
+        assert single.positions() == batch.positions() == heads(h.stores)
+        assert single.checksum() == batch.checksum()
+        assert counted(single) == counted(batch)
+        split = [Generations(split_db, h.stores, partition=Partition(i, 2)) for i in range(2)]
+        for _ in range(50):  # each partition's catch-up in turn, until both stand at the heads
+            for p in split:
+                p.catch_up()
+            if split[0].positions() == heads(h.stores):
+                break
+        assert split[0].positions() == split[1].positions() == heads(h.stores)
+        assert split[0].checksum() == single.checksum()
+        assert counted(split[0]) == counted(single)
+
+        # what a reader checks: the rows are there and right
+        db, p = single.db, single.prefix
+        assert db.query(f"SELECT seq, org_unit_id, from_kind, to_kind, to_unit FROM {p}stints "
+                        "WHERE member_id = 'M20' ORDER BY seq") == [
+            (0, "C3", "admitted", "moved", "C2"), (1, "C2", "moved", "moved", "C4"),
+            (2, "C4", "moved", "moved", "C3"), (3, "C3", "transferred_in", "died", None)]
+        assert db.query(f"SELECT org_unit_id FROM {p}member_facts WHERE member_id = 'M20' "
+                        "AND type = 'member.working_away_started'") == [("C2",)]
+        assert db.query(f"SELECT official_on FROM {p}members WHERE member_id = 'M20'") == [("2021-01-10",)]
+        over = dict(db.query(f"SELECT meeting_id, over_consecutive FROM {p}meetings"))
+        assert over == {"MT1": 0, "MT2": 0, "MT3": 0, "MT4": 0, "MT5": 1, "MT6": 0}  # M6 missed MT1, MT2, MT4 before MT5 (MT3 came later)
+        assert db.query(f"SELECT from_on, to_on, to_kind FROM {p}stints WHERE member_id = 'M21'") == [
+            ("2020-04-04", "2020-04-04", "resigned")]
+        assert counted(single)[2][1] is not None
+    finally:
+        h.close()
+
+
+def test_held_writes_keep_each_rows_order_and_group_the_rest():
+    sent = []
+
+    class Recorder:
+        def execute(self, sql, params=()):
+            sent.append((sql, [tuple(params)]))
+
+        def executemany(self, sql, rows):
+            sent.append((sql, [tuple(r) for r in rows]))
+
+        insert_rows = executemany
+
+    pending = Pending()
+    assert not pending
+    pending.add("members", "UPSERT", ("M1",), "M1")
+    pending.add("members", "OFFICIAL", ("M1",), "M1")
+    pending.add("members", "UPSERT", ("M2",), "M2")   # joins the first upsert: M2 has no earlier write
+    pending.add("members", "UPSERT", ("M1", 2), "M1")  # after M1's official: a third group
+    pending.add("facts", "INSERT", ("E1",), "E1")
+    pending.add("members", "OFFICIAL", ("M2",), "M2")  # after M2's upsert: joins the official group
+    pending.add("members", "UPSERT", ("M2", 2), "M2")  # after M2's official: the third group
+    pending.add("members", "UPSERT", ("M2", 3), "M2")  # M2 again: a group touches a row once
+    assert pending
+    pending.flush(Recorder())
+    assert sent == [("UPSERT", [("M1",), ("M2",)]), ("OFFICIAL", [("M1",), ("M2",)]),
+                    ("UPSERT", [("M1", 2), ("M2", 2)]), ("UPSERT", [("M2", 3)]), ("INSERT", [("E1",)])]
+    assert not pending
+    sent.clear()
+    pending.flush(Recorder())
+    assert sent == []
