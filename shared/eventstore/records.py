@@ -54,7 +54,7 @@ def _chained(stream, events, last_version, last_hash, first_position, hashed, as
     now = now or utcnow()  # one clock reading (and one formatting) per batch
     now_text = format_recorded_at(now)
     now_value = dt.datetime.fromisoformat(now_text[:-1] + "+00:00")  # as stored: microseconds, UTC
-    hasher = Hasher() if hashed else None
+    hasher = current_hasher() if hashed else None
     prev = last_hash or GENESIS_HASH
     version = last_version
     rows: list = []
@@ -102,6 +102,20 @@ def _chained(stream, events, last_version, last_hash, first_position, hashed, as
                     "causation_id": causation, "data": data, "hash": hash_, "prev_hash": prev, "source": None}))
         prev = hash_
     return rows, out
+
+
+_hasher: list = [None]  # the Hasher of the current key, kept between batches (one event each, in commands)
+
+
+def current_hasher() -> Hasher:
+    """The ``Hasher`` of this process's current integrity key: made again only when the key
+    changes (a ``Hasher`` is safe to share between threads: it never changes a memo in place)."""
+    from shared.keys import keyring
+    key = keyring().current
+    hasher = _hasher[0]
+    if hasher is None or hasher.key is not key:
+        hasher = _hasher[0] = Hasher(key)
+    return hasher
 
 
 #: the hash of a buffered event not written yet (``chain(hashed=False)``)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from shared.events import Envelope, NewEvent
+from shared.events import Envelope, NewEvent, utcnow
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -220,6 +220,7 @@ class SQLiteEventStore(SqlReads, EventStore):
         tails = self._tails(db, streams) if streams else {}
         rows: list[tuple] = []
         written: set[str] = set()  # event ids of the rows above
+        now = utcnow()  # one recording time for the group (written in one transaction)
         for pending in group:
             mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
             out: list[Envelope] = []
@@ -231,8 +232,8 @@ class SQLiteEventStore(SqlReads, EventStore):
                     version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
                     if expected != ANY and expected != version:
                         raise _Stale(stream, expected, version)
-                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position,
-                                                     envelopes=pending.envelopes)
+                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position, now,
+                                                     pending.envelopes)
                     rows += new_rows
                     out += envelopes
                     position += len(new_rows)
