@@ -237,3 +237,36 @@ def test_an_event_differing_from_the_one_before_in_one_field_gets_its_own_hash(n
     for f in (first, second, first):
         args = [canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]
         assert hasher(*args) == event_hash(f, key)
+
+
+def test_without_a_key_both_hash_with_the_process_current_key(monkeypatch_key):
+    key = Key("k-now", b"n" * 32)
+    monkeypatch_key(key)
+    f = {"event_id": "e-1", "type": "member.rated", "schema_version": 1, "stream": "member-1",
+         "stream_version": 0, "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z",
+         "org_unit_id": "chi-bo-1", "actor": None, "correlation_id": None, "causation_id": None,
+         "data": {"a": 1}, "prev_hash": "0" * 64, "position": 1}
+    expected = reference_hash(f, key)
+    assert event_hash(f) == expected
+    assert Hasher()(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == expected
+
+
+@pytest.mark.parametrize("size", [63, 64, 65])
+def test_a_key_of_a_whole_block_is_used_as_it_is(size):
+    """RFC 2104: only a key longer than SHA-256's 64-byte block is hashed first."""
+    key = Key("k-block", bytes(range(size)))
+    f = {"event_id": "e-1", "type": "t", "schema_version": 1, "stream": "s", "stream_version": 0,
+         "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
+         "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": "0" * 64,
+         "position": 3}
+    assert Hasher(key)(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == reference_hash(f, key)
+
+
+def test_the_append_path_keeps_one_hasher_per_key(monkeypatch_key):
+    from shared.eventstore.records import current_hasher
+    first, second = Key("k-a", b"a" * 32), Key("k-b", b"b" * 32)
+    monkeypatch_key(first)
+    hasher = current_hasher()
+    assert hasher.key is first and current_hasher() is hasher  # kept between batches
+    monkeypatch_key(second)  # a rotated key: a new Hasher, with it
+    assert current_hasher().key is second and current_hasher() is not hasher
