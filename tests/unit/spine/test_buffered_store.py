@@ -188,6 +188,6 @@ def test_commit_answered_with_positions_writes_what_commit_writes(store):
     buf.append("a", [ev(1)])
     buf.append("b", [ev(2), ev(3)])
     buf.append("a", [ev(4)])
-    assert buf.commit(envelopes=False) == [2, 3, 4, 5]  # what a bulk import counts
+    assert buf.commit_positions() == [2, 3, 4, 5]  # what a bulk import counts
     assert stored(store) == [(1, "a", 0, "M0"), (2, "a", 1, "M1"), (3, "b", 0, "M2"), (4, "b", 1, "M3"),
                              (5, "a", 2, "M4")]
