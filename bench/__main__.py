@@ -170,10 +170,9 @@ def peer_batch(app, n: int, size: int) -> float:
 def raw_executemany(folder: Path, n: int, size: int) -> float:
     """The floor: the same rows (already serialised and hashed) inserted by ``executemany``."""
     from shared.eventstore.records import COLUMNS, chain, row_params
-    from shared.eventstore.sqlite import PAGE_SIZE, SCHEMA
+    from shared.eventstore.sqlite import SCHEMA
     path = folder / f"raw-{uuid.uuid4().hex[:6]}.db"
     db = sqlite3.connect(path, isolation_level=None)
-    db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # the store's file format
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.executescript(SCHEMA)

@@ -28,8 +28,6 @@ from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, env
 
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-#: the page size of a new store file (bytes; SQLite's default is 4,096)
-PAGE_SIZE = 16384
 #: event ids looked up per statement (under SQLite's bound-parameter limit)
 ID_CHUNK = 500
 
@@ -108,10 +106,6 @@ class SQLiteEventStore(SqlReads, EventStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        # A new file gets pages of PAGE_SIZE (an existing one keeps its own: SQLite changes it only
-        # before the first table): rows of a few hundred bytes, appended in batches, fill fewer
-        # pages and WAL frames (python -m bench: batches of 1,000 commit faster); the rows are the same.
-        self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(SCHEMA)

@@ -180,19 +180,3 @@ def test_callers_answered_with_positions_get_the_rows_and_positions_of_envelope_
     plain.close()
     mixed.close()
 
-
-def test_a_new_file_gets_the_larger_pages_and_an_old_one_keeps_its_own(tmp_path):
-    import sqlite3
-
-    from shared.eventstore import sqlite as adapter
-    new = SQLiteEventStore(tmp_path / "new.db")
-    assert new._db.execute("PRAGMA page_size").fetchone()[0] == adapter.PAGE_SIZE == 16384
-    new.close()
-    old = sqlite3.connect(tmp_path / "old.db")  # a store written before: 4,096-byte pages
-    old.executescript(adapter.SCHEMA)
-    old.close()
-    store = SQLiteEventStore(tmp_path / "old.db")
-    assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
-    store.append("a", [at(1, "p-1"), at(2, "p-2")], NO_STREAM)
-    assert verify_chain(store.read_stream("a")) is None and store.head_position() == 2
-    store.close()
