@@ -270,3 +270,30 @@ def test_the_append_path_keeps_one_hasher_per_key(monkeypatch_key):
     assert hasher.key is first and current_hasher() is hasher  # kept between batches
     monkeypatch_key(second)  # a rotated key: a new Hasher, with it
     assert current_hasher().key is second and current_hasher() is not hasher
+
+
+MEMO_FIELDS = ("actor", "causation_id", "correlation_id", "occurred_on", "org_unit_id", "recorded_at",
+               "schema_version", "scheme", "stream", "type")
+
+
+@pytest.mark.parametrize("changed", [name for name in MEMO_FIELDS if name != "scheme"])
+def test_a_field_taking_the_very_object_another_field_had_gets_its_own_hash(changed):
+    """The memo of body pieces is matched field by field: an event whose ``changed`` field is now
+    the very object another field held in the event before still gets its own hash."""
+    from shared.events import POSITIONAL
+    key = Key("k1", b"s" * 32)
+    for other in MEMO_FIELDS:
+        if other == changed:
+            continue
+        hasher = Hasher(key)
+        shared = POSITIONAL if other == "scheme" else "".join(["shared-", other])  # a new object
+        first = {"event_id": "e-1", "type": "member.rated", "schema_version": 1, "stream": "member-1",
+                 "stream_version": 0, "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z",
+                 "org_unit_id": "chi-bo-1", "actor": None, "correlation_id": "c-1", "causation_id": None,
+                 "data": {"a": 1}, "prev_hash": "0" * 64, "position": 5, changed: "".join(["old-", changed])}
+        if other != "scheme":
+            first[other] = shared
+        second = {**first, "event_id": "e-2", "stream_version": 1, changed: shared}
+        for f in (first, second):
+            args = [canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]
+            assert hasher(*args) == event_hash(f, key), (changed, other)
