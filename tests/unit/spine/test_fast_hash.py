@@ -303,10 +303,12 @@ def test_fields_that_are_not_text_are_written_as_the_simple_path_writes_them():
     """The id and the link are text in every store; a caller handing in something else (an int id,
     no link) gets the simple path's hash, not an error or another text."""
     key = Key("k1", b"s" * 32)
-    f = {"event_id": 7, "type": "t", "schema_version": 1, "stream": "s", "stream_version": 0,
-         "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
-         "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": None, "position": 3}
-    assert Hasher(key)(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == event_hash(f, key)
+    for link, version in ((None, 0), (0, "0"), ("0" * 64, True)):
+        f = {"event_id": 7, "type": "t", "schema_version": 1, "stream": "s", "stream_version": version,
+             "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
+             "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": link,
+             "position": 3}
+        assert Hasher(key)(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == event_hash(f, key)
 
 
 def test_the_scheme_changing_to_the_object_the_stream_was_gets_its_own_hash():
