@@ -140,11 +140,13 @@ def peer_single(folder: Path, writers: int, per: int) -> float:
 
 # -- append: batches ---------------------------------------------------------------------------------
 def ours_batch(url: str, n: int, size: int) -> float:
+    """Batches as the bulk import writes them: ``append_positions`` (the same rows, checks and
+    hash chain as ``append``, answered with positions instead of envelopes)."""
     store = open_store(url)
     events = [payload(i) for i in range(n)]  # built before the clock, as the peer's are
     t0 = time.perf_counter()
     for first in range(0, n, size):
-        store.append(f"import-{uuid.uuid4().hex[:8]}-{first}", events[first:first + size], NO_STREAM)
+        store.append_positions([(f"import-{uuid.uuid4().hex[:8]}-{first}", events[first:first + size], NO_STREAM)])
     took = time.perf_counter() - t0
     store.close()
     return n / took

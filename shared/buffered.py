@@ -138,8 +138,9 @@ class BufferedStore(EventStore):
         """What commands appended here and is not yet committed, in append order."""
         return list(self._events)
 
-    def commit(self) -> list[Envelope]:
-        """Write the buffer in order, one batch entry per run of consecutive events of a stream."""
+    def commit(self, envelopes: bool = True) -> list:
+        """Write the buffer in order, one batch entry per run of consecutive events of a stream;
+        the envelopes written, or (``envelopes=False``) only their positions."""
         batches: list[tuple[str, list[NewEvent], int]] = []
         version: dict[str, int] = dict(self._start_version)
         for stream, ev in self._pending:
@@ -148,4 +149,10 @@ class BufferedStore(EventStore):
             else:
                 batches.append((stream, [ev], version[stream]))
             version[stream] += 1
-        return self.real.append_batch(batches) if batches else []
+        if not batches:
+            return []
+        return self.real.append_batch(batches) if envelopes else self.real.append_positions(batches)
+
+    def commit_positions(self) -> list[int]:
+        """``commit`` answered with the positions written (a bulk import only counts them)."""
+        return self.commit(False)

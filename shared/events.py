@@ -284,7 +284,7 @@ class Hasher:
     spliced into the body in its sorted-key order, and the HMAC starts from the key's precomputed
     pads. The body bytes are exactly ``_hash_body``'s (tests/unit/spine/test_fast_hash.py)."""
 
-    __slots__ = ("key", "_key_id", "_inner", "_outer")
+    __slots__ = ("key", "_key_id", "_inner", "_outer", "_tags", "_memo")
 
     def __init__(self, key=None) -> None:
         if key is None:
@@ -298,6 +298,10 @@ class Hasher:
         secret = secret.ljust(_SHA256_BLOCK, b"\0")
         self._inner = hashlib.sha256(secret.translate(hmac.trans_36))
         self._outer = hashlib.sha256(secret.translate(hmac.trans_5C))
+        self._tags = {scheme: f"{scheme}:{key.id}:" for scheme in (POSITIONAL, UNPOSITIONED)}
+        #: the body's pieces the last event had (see ``_pieces``): the fields they were written
+        #: from, then the pieces; consecutive events of a batch share most of them
+        self._memo: list = [_MISS] * 14
 
     def __call__(self, event_id, type_, schema_version, stream, stream_version, occurred_on, recorded_at,
                  org_unit_id, actor, correlation_id, causation_id, data_json: str, prev_hash, position) -> str:
@@ -305,25 +309,47 @@ class Hasher:
         ``canonical_json(data)``."""
         positional = isinstance(position, int) and position > 0
         scheme = POSITIONAL if positional else UNPOSITIONED
-        e, f = _encode_str, _field_json  # a str (nearly every field) straight to the C escaper
-        body = (f'{{"actor":{e(actor) if actor.__class__ is str else f(actor)},'
-                f'"causation_id":{e(causation_id) if causation_id.__class__ is str else f(causation_id)},'
-                f'"correlation_id":{e(correlation_id) if correlation_id.__class__ is str else f(correlation_id)},'
-                f'"data":{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)},'
-                f'"key_id":{self._key_id},'
-                f'"occurred_on":{e(occurred_on) if occurred_on.__class__ is str else f(occurred_on)},'
-                f'"org_unit_id":{e(org_unit_id) if org_unit_id.__class__ is str else f(org_unit_id)},'
-                f'"position":{f(position) if positional else "null"},'
-                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)},'
-                f'"recorded_at":{e(recorded_at) if recorded_at.__class__ is str else f(recorded_at)},'
-                f'"schema_version":{f(schema_version)},"scheme":"{scheme}",'
-                f'"stream":{e(stream) if stream.__class__ is str else f(stream)},'
-                f'"stream_version":{f(stream_version)},"type":{e(type_) if type_.__class__ is str else f(type_)}}}')
+        m = self._memo
+        if not (actor is m[0] and causation_id is m[1] and correlation_id is m[2] and occurred_on is m[3]
+                and org_unit_id is m[4] and recorded_at is m[5] and schema_version is m[6] and scheme is m[7]
+                and stream is m[8] and type_ is m[9]):
+            m = self._pieces(type_, schema_version, stream, occurred_on, recorded_at, org_unit_id, actor,
+                             correlation_id, causation_id, scheme)
+        e, f = _encode_str, _field_json  # a str straight to the C escaper, an int by its repr
+        body = (f'{m[10]}{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)}{m[11]}'
+                f'{(position if position.__class__ is int else f(position)) if positional else "null"},'
+                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)}{m[12]}'
+                f'{stream_version if stream_version.__class__ is int else f(stream_version)}{m[13]}')
         inner = self._inner.copy()
         inner.update(body.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return f"{scheme}:{self.key.id}:{outer.hexdigest()}"
+        return self._tags[scheme] + outer.hexdigest()
+
+    def _pieces(self, type_, schema_version, stream, occurred_on, recorded_at, org_unit_id, actor, correlation_id,
+                causation_id, scheme) -> list:
+        """The body in the pieces between the fields that differ from event to event (payload, id,
+        position, link, stream version), remembered with the very objects they were written from
+        (immutable ones only: anything else is written again for every event)."""
+        f = _field_json
+        pieces = [f'{{"actor":{f(actor)},"causation_id":{f(causation_id)},"correlation_id":{f(correlation_id)},"data":',
+                  f',"key_id":{self._key_id},"occurred_on":{f(occurred_on)},"org_unit_id":{f(org_unit_id)},"position":',
+                  f',"recorded_at":{f(recorded_at)},"schema_version":{f(schema_version)},"scheme":"{scheme}",'
+                  f'"stream":{f(stream)},"stream_version":',
+                  f',"type":{f(type_)}}}']
+        fields = [actor, causation_id, correlation_id, occurred_on, org_unit_id, recorded_at, schema_version, scheme,
+                  stream, type_]
+        if all(value.__class__ in _IMMUTABLE for value in fields):
+            self._memo = memo = fields + pieces
+            return memo
+        self._memo = [_MISS] * 14
+        return [_MISS] * 10 + pieces
+
+
+#: no field is this object: a memo holding it matches no event
+_MISS = object()
+#: the field types whose written text a memo may keep for as long as it holds the very object
+_IMMUTABLE = frozenset({str, int, type(None), dt.date, dt.datetime})
 
 
 _SHA256_BLOCK = 64

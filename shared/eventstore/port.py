@@ -49,6 +49,12 @@ class EventStreams(abc.ABC):
     def append(self, stream: str, events: Sequence[NewEvent], expected_version: int = ANY) -> list[Envelope]:
         return self.append_batch([(stream, events, expected_version)])
 
+    def append_positions(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[int]:
+        """``append_batch`` for a caller that needs no envelope back (a bulk import): the same
+        rows, checks and retries, answered with each event's global position, in batch order.
+        The SQL adapters then build no envelope at all."""
+        return [env.position for env in self.append_batch(batches)]
+
     @abc.abstractmethod
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
         ...

@@ -193,6 +193,12 @@ class PostgresEventStore(SqlReads, EventStore):
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
+        return self._append(batches, envelopes=True)
+
+    def append_positions(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[int]:
+        return self._append(batches, envelopes=False)
+
+    def _append(self, batches, envelopes: bool) -> list:
         batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
         if not batches:
             return []
@@ -200,17 +206,18 @@ class PostgresEventStore(SqlReads, EventStore):
             if sum(len(events) for _, events, _ in batches) >= COPY_FROM:
                 try:  # optimistic: the unique index on event_id, not a lookup, catches a retry
                     with db.transaction():
-                        return self._append_locked(db, batches, optimistic=True)
+                        return self._append_locked(db, batches, envelopes, optimistic=True)
                 except (_Stale, psycopg.errors.UniqueViolation):
                     pass  # a retry (or a conflict): nothing was kept; the careful way decides
             with db.transaction():  # rolls back on any exception, ConcurrencyError included
-                return self._append_locked(db, batches)
+                return self._append_locked(db, batches, envelopes)
         out = self._retrying(append)
         self._notify_appended()
         return out
 
-    def _append_locked(self, db: psycopg.Connection, batches, optimistic: bool = False) -> list[Envelope]:
-        """``optimistic``: for big batches, no lookup of the ids (a stored one makes the insert
+    def _append_locked(self, db: psycopg.Connection, batches, envelopes: bool = True,
+                       optimistic: bool = False) -> list:
+        """The envelopes written, or (``envelopes`` False) their positions. ``optimistic``: for big batches, no lookup of the ids (a stored one makes the insert
         fail on the unique index) and no conflict raised here (``_Stale``): either way the caller
         rolls back and comes again the careful way, which tells a retry from a conflict."""
         wanted = sum(len(events) for _, events, _ in batches)
@@ -227,10 +234,11 @@ class PostgresEventStore(SqlReads, EventStore):
         fresh = sum(len(events) for (_, events, _), found in zip(batches, stored) if not found)
         if fresh >= COPY_FROM:
             with db.cursor().copy(COPY) as copy:
-                out, position = self._chain(batches, lookups, stored, head + 1, copy.write_row, optimistic)
+                out, position = self._chain(batches, lookups, stored, head + 1, copy.write_row, envelopes,
+                                            optimistic)
         else:
             params: list[tuple] = []
-            out, position = self._chain(batches, lookups, stored, head + 1, params.append)
+            out, position = self._chain(batches, lookups, stored, head + 1, params.append, envelopes)
             if params:
                 db.cursor().executemany(INSERT, params)
         if position - 1 != head + wanted:  # some entries were retries: give their numbers back
@@ -238,10 +246,12 @@ class PostgresEventStore(SqlReads, EventStore):
         return out
 
     @staticmethod
-    def _chain(batches, lookups, stored, position: int, write, optimistic=False) -> tuple[list[Envelope], int]:
+    def _chain(batches, lookups, stored, position: int, write, envelopes=True,
+               optimistic=False) -> tuple[list, int]:
         """Chain each new batch and ``write`` its rows, ``CHAIN_PIECE`` events at a time: rows sent
         by COPY are taken in by the server while the next piece is hashed (two processes, two
-        cores). Returns the envelopes in batch order and the next position."""
+        cores). Returns the envelopes (or, ``envelopes`` False, the positions) in batch order and the
+        next position."""
         tails: dict[str, tuple[int, str]] = {}  # streams written earlier in this very batch
         out: list[Envelope] = []
         now = utcnow()  # one recording time for the whole batch
@@ -249,18 +259,21 @@ class PostgresEventStore(SqlReads, EventStore):
             if found:
                 if len(found) != len(events):
                     raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
-                out.extend(envelope(r) for r in found)
+                if envelopes:
+                    out.extend(envelope(r) for r in found)
+                else:
+                    out.extend(r[0] for r in found)
                 continue
             last = tails.get(stream) or tail_cur.fetchone()
             version, last_hash = (last[0], last[1]) if last else (-1, None)
             if expected != ANY and expected != version:
                 raise (_Stale if optimistic else ConcurrencyError)(stream, expected, version)
             for start in range(0, len(events), CHAIN_PIECE):
-                rows, envelopes = chain_rows(stream, events[start:start + CHAIN_PIECE], version, last_hash,
-                                             position, now)
+                rows, built = chain_rows(stream, events[start:start + CHAIN_PIECE], version, last_hash,
+                                         position, now, envelopes)
                 for row in rows:
                     write(row)
-                out += envelopes
+                out += built if envelopes else range(position, position + len(rows))
                 position += len(rows)
                 version, last_hash = rows[-1][3], rows[-1][13]
             tails[stream] = (version, last_hash)

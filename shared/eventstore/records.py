@@ -37,36 +37,48 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
 
 
 def chain_rows(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
-               first_position: int, now: dt.datetime | None = None) -> tuple[list[tuple], list[Envelope]]:
+               first_position: int, now: dt.datetime | None = None,
+               envelopes: bool = True) -> tuple[list[tuple], list[Envelope]]:
     """What ``chain`` computes, as the SQL adapters need it: the INSERT parameters of each event
     (``row_params`` of its fields, in ``COLUMNS`` order) and its envelope (``appended``). ``now``:
-    the recording time of events without one (a batch chained piece by piece passes one reading)."""
-    return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False, now=now)
+    the recording time of events without one (a batch chained piece by piece passes one reading).
+    ``envelopes=False``: the rows only (the envelopes list is empty), for callers that need no
+    envelope back (``append_positions``)."""
+    return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False, now=now,
+                    envelopes=envelopes)
 
 
-def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts, now=None):
+def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts, now=None, envelopes=True):
     """One pass per event: the payload serialised once (for the hash body and the row alike), the
     hash body spliced by ``Hasher``, the envelope built from values already of the right type."""
     now = now or utcnow()  # one clock reading (and one formatting) per batch
     now_text = format_recorded_at(now)
     now_value = dt.datetime.fromisoformat(now_text[:-1] + "+00:00")  # as stored: microseconds, UTC
-    hasher = Hasher() if hashed else None
+    hasher = current_hasher() if hashed else None
     prev = last_hash or GENESIS_HASH
     version = last_version
     rows: list = []
-    envelopes: list = []
+    out: list = []
+    # the events of a batch mostly share their date and recording time: each written once (the
+    # same text object also lets ``Hasher`` re-use the piece of the hash body it is in)
+    last_on = on_text = last_rec = rec_text = rec_value = None
     for i, ev in enumerate(events):
         version += 1
         position = first_position + i if first_position > 0 else None
         data = ev.data
         data_json = _canonical_fast(data)
         occurred_on = ev.occurred_on
-        on_text = occurred_on.isoformat()
-        if ev.recorded_at is None:
-            rec_text, rec_value = now_text, now_value
-        else:
-            rec_text = format_recorded_at(ev.recorded_at)
-            rec_value = dt.datetime.fromisoformat(rec_text[:-1] + "+00:00")
+        if occurred_on is not last_on:
+            if not (occurred_on.__class__ is dt.date and last_on.__class__ is dt.date and occurred_on == last_on):
+                on_text = occurred_on.isoformat()
+            last_on = occurred_on
+        recorded_at = ev.recorded_at
+        if recorded_at is None:
+            rec_text, rec_value, last_rec = now_text, now_value, None
+        elif recorded_at is not last_rec:
+            rec_text = format_recorded_at(recorded_at)
+            rec_value = dt.datetime.fromisoformat(rec_text[:-1] + "+00:00") if envelopes else None
+            last_rec = recorded_at
         event_id, type_, schema_version = ev.event_id, ev.type, ev.schema_version
         unit, actor, correlation, causation = ev.org_unit_id, ev.actor, ev.correlation_id, ev.causation_id
         hash_ = hasher(event_id, type_, schema_version, stream, version, on_text, rec_text, unit, actor,
@@ -81,14 +93,29 @@ def _chained(stream, events, last_version, last_hash, first_position, hashed, as
         else:
             rows.append((position, event_id, stream, version, type_, schema_version, on_text, rec_text, unit,
                          actor, correlation, causation, data_json, hash_, prev))
-            envelopes.append(_construct({
-                "event_id": event_id, "type": type_, "schema_version": schema_version, "stream": stream,
-                "stream_version": version, "position": position,
-                "occurred_on": occurred_on if type(occurred_on) is dt.date else dt.date.fromisoformat(on_text),
-                "recorded_at": rec_value, "org_unit_id": unit, "actor": actor, "correlation_id": correlation,
-                "causation_id": causation, "data": data, "hash": hash_, "prev_hash": prev, "source": None}))
+            if envelopes:
+                out.append(_construct({
+                    "event_id": event_id, "type": type_, "schema_version": schema_version, "stream": stream,
+                    "stream_version": version, "position": position,
+                    "occurred_on": occurred_on if type(occurred_on) is dt.date else dt.date.fromisoformat(on_text),
+                    "recorded_at": rec_value, "org_unit_id": unit, "actor": actor, "correlation_id": correlation,
+                    "causation_id": causation, "data": data, "hash": hash_, "prev_hash": prev, "source": None}))
         prev = hash_
-    return rows, envelopes
+    return rows, out
+
+
+_hasher: list = [None]  # the Hasher of the current key, kept between batches (one event each, in commands)
+
+
+def current_hasher() -> Hasher:
+    """The ``Hasher`` of this process's current integrity key: made again only when the key
+    changes (a ``Hasher`` is safe to share between threads: it never changes a memo in place)."""
+    from shared.keys import keyring
+    key = keyring().current
+    hasher = _hasher[0]
+    if hasher is None or hasher.key is not key:
+        hasher = _hasher[0] = Hasher(key)
+    return hasher
 
 
 #: the hash of a buffered event not written yet (``chain(hashed=False)``)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from shared.events import Envelope, NewEvent
+from shared.events import Envelope, NewEvent, utcnow
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -36,10 +36,11 @@ class _Pending:
     """One caller's batch waiting for a group commit; ``signal`` is held until it is answered
     (or until the leader hands this caller the lead: ``lead``)."""
 
-    __slots__ = ("batches", "result", "error", "signal", "lead")
+    __slots__ = ("batches", "envelopes", "result", "error", "signal", "lead")
 
-    def __init__(self, batches) -> None:
+    def __init__(self, batches, envelopes: bool = True) -> None:
         self.batches, self.result, self.error, self.signal, self.lead = batches, None, None, None, False
+        self.envelopes = envelopes  # False: the caller is answered with positions (``append_positions``)
 
 
 class _Stale(Exception):
@@ -115,7 +116,12 @@ class SQLiteEventStore(SqlReads, EventStore):
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
-        mine = _Pending(batches)
+        return self._append(_Pending(batches))
+
+    def append_positions(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[int]:
+        return self._append(_Pending(batches, envelopes=False))
+
+    def _append(self, mine: _Pending) -> list:
         with self._pending_lock:
             self._pending.append(mine)
             if self._leading:  # a leader is writing or gathering: it (or its heir) takes this batch
@@ -208,6 +214,7 @@ class SQLiteEventStore(SqlReads, EventStore):
         tails = self._tails(db, streams) if streams else {}
         rows: list[tuple] = []
         written: set[str] = set()  # event ids of the rows above
+        now = utcnow()  # one recording time for the group (written in one transaction)
         for pending in group:
             mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
             out: list[Envelope] = []
@@ -219,7 +226,8 @@ class SQLiteEventStore(SqlReads, EventStore):
                     version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
                     if expected != ANY and expected != version:
                         raise _Stale(stream, expected, version)
-                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position)
+                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position, now,
+                                                     pending.envelopes)
                     rows += new_rows
                     out += envelopes
                     position += len(new_rows)
@@ -236,7 +244,7 @@ class SQLiteEventStore(SqlReads, EventStore):
                 continue
             tails.update(mine)
             written.update(row[1] for row in rows[len(rows) - (position - first):])
-            pending.result, pending.error = out, None
+            pending.result, pending.error = out if pending.envelopes else list(range(first, position)), None
         if not rows:
             return True
         db.execute("SAVEPOINT fast")
@@ -262,7 +270,8 @@ class SQLiteEventStore(SqlReads, EventStore):
         for pending in group:
             db.execute("SAVEPOINT one")
             try:
-                pending.result, position = self._append_locked(db, pending.batches, position)
+                out, position = self._append_locked(db, pending.batches, position)
+                pending.result = out if pending.envelopes else [env.position for env in out]
                 pending.error = None
             except Exception as exc:  # this batch only: the others stay (and so does the position)
                 db.execute("ROLLBACK TO one")

@@ -123,8 +123,8 @@ def test_an_old_plain_hash_store_is_upgraded_by_sealing_never_rewritten(tmp_path
                 "org_unit_id": org_unit_id, "actor": actor, "correlation_id": correlation_id,
                 "causation_id": causation_id, "data": json.loads(data_json), "prev_hash": prev_hash})
 
-    original = records.Hasher
-    records.Hasher = LegacyHasher
+    original = records.current_hasher  # the append path's hasher, made by this class instead
+    records.current_hasher = LegacyHasher
     try:
         store = open_store(f"sqlite:///{tmp_path / 'data' / 'members.events.db'}")
         for line in FILE[:3]:
@@ -133,7 +133,7 @@ def test_an_old_plain_hash_store_is_upgraded_by_sealing_never_rewritten(tmp_path
                                    occurred_on=line["occurred_on"], org_unit_id=line["data"]["org_unit_id"])], -1)
         store.close()
     finally:
-        records.Hasher = original
+        records.current_hasher = original
     with sqlite3.connect(tmp_path / "data" / "members.events.db") as db:
         before = db.execute("SELECT position, hash, data FROM events ORDER BY position").fetchall()
     assert all(len(h) == 64 for _, h, _ in before)

@@ -179,3 +179,15 @@ def test_commit_keeps_each_run_with_its_own_stream(store):
     assert stored(store) == [(1, "a", 0, "M0"), (2, "b", 0, "M1"), (3, "c", 0, "M2"), (4, "c", 1, "M3"),
                              (5, "b", 1, "M4")]
     assert [e.position for e in buf.read_all()] == [1, 2, 3, 4, 5]
+
+
+def test_commit_answered_with_positions_writes_what_commit_writes(store):
+    store.append("a", [ev(0)])
+    buf = BufferedStore(store)
+    assert buf.commit(envelopes=False) == []
+    buf.append("a", [ev(1)])
+    buf.append("b", [ev(2), ev(3)])
+    buf.append("a", [ev(4)])
+    assert buf.commit_positions() == [2, 3, 4, 5]  # what a bulk import counts
+    assert stored(store) == [(1, "a", 0, "M0"), (2, "a", 1, "M1"), (3, "b", 0, "M2"), (4, "b", 1, "M3"),
+                             (5, "a", 2, "M4")]

@@ -157,6 +157,15 @@ def test_fast_rows_and_envelopes_are_the_simple_ones(monkeypatch_key, events, la
     assert rows == expected_rows
     assert [e.model_dump() for e in envelopes] == [e.model_dump() for e in expected_envelopes]
     assert [row_params(f) for f in chain("member-1", events, last_version, last_hash, first)] == expected_rows
+    assert chain_rows("member-1", events, last_version, last_hash, first, envelopes=False) == (expected_rows, [])
+    # a batch whose events share their date and recording time (the very objects, or equal ones),
+    # as a command's or an import's do: each event still gets its own row
+    on, rec = events[0].occurred_on, events[0].recorded_at
+    sharing = [e.model_copy(update={"occurred_on": on if i % 2 else dt.date(on.year, on.month, on.day),
+                                    "recorded_at": rec if i % 3 else e.recorded_at}) for i, e in enumerate(events)]
+    expected_rows, _ = simple_rows("member-1", sharing, last_version, last_hash, first, key)
+    assert chain_rows("member-1", sharing, last_version, last_hash, first)[0] == expected_rows
+    assert chain_rows("member-1", sharing, last_version, last_hash, first, envelopes=False)[0] == expected_rows
 
 
 @pytest.fixture
@@ -171,3 +180,144 @@ def monkeypatch_key():
 
     yield use
     keys.use(before)
+
+
+shared_text = st.sampled_from(["chi-bo-1", "chi-bo-2", "ă\"\\"])  # values consecutive events share
+shared = {
+    "type": shared_text, "schema_version": st.sampled_from([1, 2, True]), "stream": shared_text,
+    "occurred_on": st.sampled_from(["2024-12-31", "2025-01-01", dt.date(2024, 12, 31)]),
+    "recorded_at": st.sampled_from(["2025-01-01T00:00:00.000000Z",
+                                    dt.datetime(2025, 1, 1, 7, tzinfo=dt.timezone(dt.timedelta(hours=7)))]),
+    "org_unit_id": st.none() | shared_text, "actor": st.none() | shared_text | st.just(["a", "list"]),
+    "correlation_id": st.none() | shared_text, "causation_id": st.none() | shared_text,
+    "position": st.none() | st.sampled_from([0, -1, True]) | st.integers(1, 2 ** 62)}
+#: each event: what differs from the event before it (the first: from ``first``)
+changes = st.fixed_dictionaries({"event_id": text, "stream_version": st.integers(0, 2 ** 40), "prev_hash": text,
+                                 "data": st.dictionaries(text, payloads, max_size=3)}, optional=shared)
+
+
+@given(st.fixed_dictionaries(shared), st.lists(changes, min_size=1, max_size=12), keys)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_one_hasher_over_a_batch_gives_each_event_its_own_hash(first, batch, key):
+    """A ``Hasher`` re-uses the pieces of the body the previous event had: every event of a batch
+    (one field or several changed since the event before, the same objects or equal ones, a list
+    mutated in between) still gets the simple path's hash."""
+    hasher = Hasher(key)
+    mutable = ["a", "list"]
+    f = first
+    for i, change in enumerate(batch):
+        f = {**f, **change}
+        if f["actor"] == ["a", "list"] or f["actor"] is mutable:
+            mutable.append(i)  # the very same list object, changed since the last event that had it
+            f["actor"] = mutable
+        fast = hasher(f["event_id"], f["type"], f["schema_version"], f["stream"], f["stream_version"],
+                      f["occurred_on"], f["recorded_at"], f["org_unit_id"], f["actor"], f["correlation_id"],
+                      f["causation_id"], canonical_json(f["data"]), f["prev_hash"], f["position"])
+        assert fast == event_hash(f, key)  # the simple path (dates written as text by ``_hash_body``)
+
+
+ORDER = ("event_id", "type", "schema_version", "stream", "stream_version", "occurred_on", "recorded_at",
+         "org_unit_id", "actor", "correlation_id", "causation_id", "data", "prev_hash", "position")
+
+
+@pytest.mark.parametrize("name, before, after", [
+    ("type", "member.rated", "member.moved"), ("schema_version", 1, 2), ("stream", "member-1", "member-2"),
+    ("occurred_on", dt.date(2024, 12, 31), dt.date(2025, 1, 1)), ("recorded_at", "2025-01-01T00:00:00.000000Z",
+                                                                  "2025-01-02T00:00:00.000000Z"),
+    ("org_unit_id", "chi-bo-1", None), ("actor", None, "clerk"), ("correlation_id", "c-1", "c-2"),
+    ("causation_id", None, "c-1"), ("position", 5, None)])
+def test_an_event_differing_from_the_one_before_in_one_field_gets_its_own_hash(name, before, after):
+    key = Key("k1", b"s" * 32)
+    hasher = Hasher(key)
+    first = {"event_id": "e-1", "type": "member.rated", "schema_version": 1, "stream": "member-1",
+             "stream_version": 0, "occurred_on": dt.date(2024, 12, 31), "recorded_at": "2025-01-01T00:00:00.000000Z",
+             "org_unit_id": "chi-bo-1", "actor": None, "correlation_id": "c-1", "causation_id": None,
+             "data": {"a": 1}, "prev_hash": "0" * 64, "position": 5, name: before}
+    second = {**first, "event_id": "e-2", "stream_version": 1, name: after}
+    for f in (first, second, first):
+        args = [canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]
+        assert hasher(*args) == event_hash(f, key)
+
+
+def test_without_a_key_both_hash_with_the_process_current_key(monkeypatch_key):
+    key = Key("k-now", b"n" * 32)
+    monkeypatch_key(key)
+    f = {"event_id": "e-1", "type": "member.rated", "schema_version": 1, "stream": "member-1",
+         "stream_version": 0, "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z",
+         "org_unit_id": "chi-bo-1", "actor": None, "correlation_id": None, "causation_id": None,
+         "data": {"a": 1}, "prev_hash": "0" * 64, "position": 1}
+    expected = reference_hash(f, key)
+    assert event_hash(f) == expected
+    assert Hasher()(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == expected
+
+
+@pytest.mark.parametrize("size", [63, 64, 65])
+def test_a_key_of_a_whole_block_is_used_as_it_is(size):
+    """RFC 2104: only a key longer than SHA-256's 64-byte block is hashed first."""
+    key = Key("k-block", bytes(range(size)))
+    f = {"event_id": "e-1", "type": "t", "schema_version": 1, "stream": "s", "stream_version": 0,
+         "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
+         "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": "0" * 64,
+         "position": 3}
+    assert Hasher(key)(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == reference_hash(f, key)
+
+
+def test_the_append_path_keeps_one_hasher_per_key(monkeypatch_key):
+    from shared.eventstore.records import current_hasher
+    first, second = Key("k-a", b"a" * 32), Key("k-b", b"b" * 32)
+    monkeypatch_key(first)
+    hasher = current_hasher()
+    assert hasher.key is first and current_hasher() is hasher  # kept between batches
+    monkeypatch_key(second)  # a rotated key: a new Hasher, with it
+    assert current_hasher().key is second and current_hasher() is not hasher
+
+
+MEMO_FIELDS = ("actor", "causation_id", "correlation_id", "occurred_on", "org_unit_id", "recorded_at",
+               "schema_version", "scheme", "stream", "type")
+
+
+@pytest.mark.parametrize("changed", [name for name in MEMO_FIELDS if name != "scheme"])
+def test_a_field_taking_the_very_object_another_field_had_gets_its_own_hash(changed):
+    """The memo of body pieces is matched field by field: an event whose ``changed`` field is now
+    the very object another field held in the event before still gets its own hash."""
+    from shared.events import POSITIONAL
+    key = Key("k1", b"s" * 32)
+    for other in MEMO_FIELDS:
+        if other == changed:
+            continue
+        hasher = Hasher(key)
+        shared = POSITIONAL if other == "scheme" else "".join(["shared-", other])  # a new object
+        first = {"event_id": "e-1", "type": "member.rated", "schema_version": 1, "stream": "member-1",
+                 "stream_version": 0, "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z",
+                 "org_unit_id": "chi-bo-1", "actor": None, "correlation_id": "c-1", "causation_id": None,
+                 "data": {"a": 1}, "prev_hash": "0" * 64, "position": 5, changed: "".join(["old-", changed])}
+        if other != "scheme":
+            first[other] = shared
+        second = {**first, "event_id": "e-2", "stream_version": 1, changed: shared}
+        for f in (first, second):
+            args = [canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]
+            assert hasher(*args) == event_hash(f, key), (changed, other)
+
+
+def test_fields_that_are_not_text_are_written_as_the_simple_path_writes_them():
+    """The id and the link are text in every store; a caller handing in something else (an int id,
+    no link) gets the simple path's hash, not an error or another text."""
+    key = Key("k1", b"s" * 32)
+    for link, version in ((None, 0), (0, "0"), ("0" * 64, True)):
+        f = {"event_id": 7, "type": "t", "schema_version": 1, "stream": "s", "stream_version": version,
+             "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
+             "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": link,
+             "position": 3}
+        assert Hasher(key)(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == event_hash(f, key)
+
+
+def test_the_scheme_changing_to_the_object_the_stream_was_gets_its_own_hash():
+    from shared.events import POSITIONAL
+    key = Key("k1", b"s" * 32)
+    hasher = Hasher(key)
+    first = {"event_id": "e-1", "type": "t", "schema_version": 1, "stream": POSITIONAL, "stream_version": 0,
+             "occurred_on": "2024-12-31", "recorded_at": "2025-01-01T00:00:00.000000Z", "org_unit_id": None,
+             "actor": None, "correlation_id": None, "causation_id": None, "data": {}, "prev_hash": "0" * 64,
+             "position": None}
+    for f in (first, {**first, "event_id": "e-2", "position": 4}):  # unpositioned, then positioned
+        assert hasher(*[canonical_json(f[n]) if n == "data" else f[n] for n in ORDER]) == event_hash(f, key)

@@ -99,21 +99,24 @@ def at(i: int, event_id: str) -> NewEvent:
                     org_unit_id="chi-bo-1", actor="u1")
 
 
-def workload(store: SQLiteEventStore) -> list:
-    """One group mixing everything a group can hold; then its answers, as text."""
+def workload(store: SQLiteEventStore, positions: bool = False) -> list:
+    """One group mixing everything a group can hold; then its answers, as text. ``positions``:
+    three of the callers use ``append_positions`` (answered with positions, as the import is)."""
     store.append("taken", [at(0, "t-0")], NO_STREAM)
     store.append("retried", [at(1, "r-1"), at(2, "r-2")], NO_STREAM)
+    batch = store.append_positions if positions else store.append_batch
     answers = queued_while_busy(store, [
         lambda: store.append("a", [at(10, "a-10")], NO_STREAM),
         lambda: store.append("taken", [at(11, "t-11")], NO_STREAM),  # conflict
-        lambda: store.append_batch([("b", [at(12, "b-12"), at(13, "b-13")], NO_STREAM),
-                                    ("taken", [at(14, "t-14")], NO_STREAM)]),  # conflict in its 2nd stream
-        lambda: store.append_batch([("c", [at(20, "c-20")], NO_STREAM), ("d", [at(21, "d-21")], NO_STREAM),
-                                    ("c", [at(22, "c-22"), at(23, "c-23")], 0)]),  # a stream twice
+        lambda: batch([("b", [at(12, "b-12"), at(13, "b-13")], NO_STREAM),
+                       ("taken", [at(14, "t-14")], NO_STREAM)]),  # conflict in its 2nd stream
+        lambda: batch([("c", [at(20, "c-20")], NO_STREAM), ("d", [at(21, "d-21")], NO_STREAM),
+                       ("c", [at(22, "c-22"), at(23, "c-23")], 0)]),  # a stream twice
         lambda: store.append("a", [at(15, "a-15")], 0),  # after the first call, in the same group
-        lambda: store.append("e", [at(30, "e-30")], -2),  # ANY
+        lambda: batch([("e", [at(30, "e-30")], -2)]),  # ANY
     ])
-    return [[(e.position, e.hash) for e in a] if isinstance(a, list) else type(a).__name__ for a in answers]
+    return [[x if isinstance(x, int) else (x.position, x.hash) for x in a] if isinstance(a, list)
+            else type(a).__name__ for a in answers]
 
 
 def rows(store: SQLiteEventStore) -> list:
@@ -156,3 +159,24 @@ def test_a_retry_in_a_group_is_answered_with_what_is_stored(tmp_path):
     assert [x.stream for x in d] == ["d"] and e == d and [x.position for x in d] == [4]
     assert store.head_position() == 4
     store.close()
+
+
+@pytest.mark.parametrize("path", ["fast", "careful"])
+def test_callers_answered_with_positions_get_the_rows_and_positions_of_envelope_callers(tmp_path, monkeypatch, path):
+    plain = SQLiteEventStore(tmp_path / "plain.db")
+    expected = workload(plain)
+    mixed = SQLiteEventStore(tmp_path / "mixed.db")
+    if path == "careful":
+        monkeypatch.setattr(mixed, "_fast_group", lambda db, group, position: False)
+    got = workload(mixed, positions=True)
+    assert got[2] == expected[2] == "ConcurrencyError"
+    for i in (3, 5):  # answered with the very positions the envelopes carry
+        assert got[i] == [position for position, _ in expected[i]] and got[i]
+    assert [got[i] for i in (0, 1, 4)] == [expected[i] for i in (0, 1, 4)]
+    assert rows(mixed) == rows(plain) and len(rows(mixed)) == 10
+    # a retry (the fast path gives way to the careful one): the stored events' positions
+    assert mixed.append_positions([("retried", [at(1, "r-1"), at(2, "r-2")], NO_STREAM)]) == [2, 3]
+    assert rows(mixed) == rows(plain)
+    plain.close()
+    mixed.close()
+
