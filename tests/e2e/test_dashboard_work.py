@@ -145,6 +145,36 @@ def test_sort_and_page_the_warnings(system, browser):  # noqa: F811
     assert all("2.1.1" in r for r in visible_rows(browser, "#panel-warnings"))
 
 
+def test_a_long_warnings_list_comes_a_server_page_at_a_time_and_exports_whole(system, browser):  # noqa: F811
+    """A province's list runs to many thousands of rows: the dashboard asks the server for one part
+    (1,000 rows; 5 here, so the test's small province has several parts), pages on from there,
+    and an export still takes the whole list."""
+    from selenium.webdriver.common.by import By
+    sign_in(browser, system, with_password(system, "e2e_parts", "viewer", None))
+    wait_for(browser, "#panel-warnings .dt-count", "trên")
+    whole = int(re.search(r"trên (\d+)", browser.find_element(By.CSS_SELECTOR, "#panel-warnings .dt-count").text)[1])
+    assert whole > 5
+    browser.execute_script("state.warningsPageSize = 5; refresh();")
+    part = wait_for(browser, "#panel-warnings .sp-count", "trên tổng")
+    assert re.search(r"Cảnh báo 1–5 trên tổng (\d+)", part.text)[1] == str(whole)  # the same list, told whole
+    assert f"(phần 1/{-(-whole // 5)})" in part.text
+    first = visible_rows(browser, "#panel-warnings")
+    assert len(first) == 5
+    assert not browser.find_element(By.CSS_SELECTOR, "#panel-warnings .sp-prev").is_enabled()
+    browser.find_element(By.CSS_SELECTOR, "#panel-warnings .sp-next").click()
+    wait_for(browser, "#panel-warnings .sp-count", "Cảnh báo 6–")
+    second = visible_rows(browser, "#panel-warnings")
+    assert second and not set(second) & set(first)
+    # the export asks for the whole list, not the part on screen
+    asked = browser.execute_script("""
+        const seen = []; const real = window.fetch;
+        window.fetch = (url, o) => { seen.push(String(url)); return Promise.reject(new Error("stop")); };
+        document.querySelector('#panel-warnings button.export[data-format="csv"]').click();
+        window.fetch = real; return seen;""")
+    assert asked and all("page" not in url for url in asked), asked
+    browser.execute_script("state.warningsPageSize = 1000;")
+
+
 def test_pick_an_as_of_date(system, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     sign_in(browser, system, with_password(system, "e2e_asof", "viewer", None))

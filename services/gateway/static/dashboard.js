@@ -5,7 +5,7 @@
 
 const API = "/api/v1";
 const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0,
-               words: {columns: {}, codes: {}, values: {}}, names: {}};
+               words: {columns: {}, codes: {}, values: {}}, names: {}, warningsPageSize: 1000};
 
 const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "list", "level_vi", "subject_kind",
                         "host_org_unit_id", "event_id", "stream", "position", "data", "occurred_on_vi"]);
@@ -287,7 +287,8 @@ async function loadReport(query, render, extra = {}) {
     const drawn = document.createElement("div");
     await (render || renderPlain)(result, drawn);
     if (seq !== state.seq) return;
-    body.replaceChildren(...drawn.childNodes, exportButtons(query, params));
+    const {page, page_size, ...whole} = params;  // an export is the whole list, not the page on screen
+    body.replaceChildren(...drawn.childNodes, exportButtons(query, whole));
     return result;
   } catch (e) {
     body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
@@ -386,11 +387,35 @@ async function refresh() {
     loadReport("evaluation", renderEvaluation),
     loadReport("causes", renderCauses),
     // the warnings of the chosen period: the roster as it stood at its end
-    loadReport("warnings", renderMembersList, {as_of: treeDay()}),
+    loadWarnings(1),
     loadReport("anomalies", renderMembersList),
     loadReport("meetings"),
     loadTrend(),
   ]);
+}
+
+// the warnings come a server page at a time (a province's list runs to many thousands of rows and
+// names): sorted and filtered within the page; the pager above the table asks for the next page
+async function loadWarnings(page) {
+  const seq = state.seq;
+  return loadReport("warnings", async (result, body) => {
+    await renderMembersList(result, body);
+    if ((result.pages || 1) > 1 && seq === state.seq) body.prepend(warningsPager(result));
+  }, {as_of: treeDay(), page, page_size: state.warningsPageSize});
+}
+
+function warningsPager(result) {
+  const div = document.createElement("div");
+  div.className = "server-pager";
+  const first = (result.page - 1) * result.page_size + 1;
+  const last = Math.min(result.total, result.page * result.page_size);
+  div.innerHTML = `<span class="sp-count" role="status">Cảnh báo ${NUMBER_VI.format(first)}–${NUMBER_VI.format(last)}`
+    + ` trên tổng ${NUMBER_VI.format(result.total)} (phần ${result.page}/${result.pages})</span> `
+    + `<button type="button" class="sp-prev"${result.page > 1 ? "" : " disabled"}>‹ Phần trước</button> `
+    + `<button type="button" class="sp-next"${result.page < result.pages ? "" : " disabled"}>Phần sau ›</button>`;
+  div.querySelector(".sp-prev").addEventListener("click", () => loadWarnings(result.page - 1));
+  div.querySelector(".sp-next").addEventListener("click", () => loadWarnings(result.page + 1));
+  return div;
 }
 
 // -- member search and the member page -----------------------------------------------------------
