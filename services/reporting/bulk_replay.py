@@ -39,6 +39,7 @@ from typing import Callable, Iterator, Mapping
 
 from shared.events import StoredTime, format_recorded_at
 from shared.eventstore import EventStore
+from shared.eventstore.records import decode_json as _loads
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
@@ -46,16 +47,6 @@ from services.reporting import schema
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, birth_year, latest_violation,
                                       meeting_standard)
 
-try:
-    import orjson
-
-    def _loads(text):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:  # what orjson refuses and json reads (NaN, integers over 64 bits)
-            return json.loads(text)
-except ImportError:  # pragma: no cover
-    _loads = json.loads
 
 #: events read (and rows written) per transaction
 PAGE = 10_000

@@ -7,13 +7,15 @@ import json
 try:  # the fast decoder (chosen by measurement: python -m bench.decode); the standard library otherwise
     import orjson
 
-    def _loads(text):
+    def decode_json(text):
+        """A stored payload's JSON: orjson, or the standard library for what orjson refuses."""
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:  # what orjson refuses and json reads (NaN, integers over 64 bits)
             return json.loads(text)
 except ImportError:  # pragma: no cover
-    _loads = json.loads
+    decode_json = json.loads
+_loads = decode_json
 from typing import Iterator, Sequence
 
 from shared.events import (Envelope, GENESIS_HASH, Hasher, NewEvent, StoredTime, _canonical_fast, canonical_json,

@@ -24,7 +24,9 @@ def two_directs_in_different_partitions() -> tuple[str, str]:
     return first, other
 
 
-def moved_and_disciplined_twice(h: History) -> None:
+def a_member_of_a_cell_in_each_partition(h: History) -> tuple[str, str]:
+    """The province, two direct units in different partitions with a cell each, and M1 admitted
+    in the first one's cell; the two direct units."""
     a, b = two_directs_in_different_partitions()
     h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
     for d in (a, b):
@@ -33,6 +35,11 @@ def moved_and_disciplined_twice(h: History) -> None:
                                                  "parent_id": d})
     h.add("member.admitted", "2020-02-01", {"member_id": "M1", "org_unit_id": f"{a}-C", "full_name": "X",
                                             "birth_date": "1990-01-01", "sex": "male"}, org_unit_id=f"{a}-C")
+    return a, b
+
+
+def moved_and_disciplined_twice(h: History) -> None:
+    a, b = a_member_of_a_cell_in_each_partition(h)
     h.add("member.transferred", "2021-01-01", {"member_id": "M1", "from_org_unit_id": f"{a}-C",
                                                "to_org_unit_id": f"{b}-C", "kind": "official"}, org_unit_id=f"{b}-C")
     # one decision taken in each unit (the later one arrives while the earlier is being applied)
@@ -104,14 +111,7 @@ def test_two_partitions_applying_a_members_decisions_at_once_count_the_member_on
 
 
 def absent_in_each_cell_they_belonged_to(h: History) -> None:
-    a, b = two_directs_in_different_partitions()
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
-    for d in (a, b):
-        h.add("org_unit.created", "2020-01-01", {"org_unit_id": d, "name": d, "kind": "direct", "parent_id": "TN"})
-        h.add("org_unit.created", "2020-01-01", {"org_unit_id": f"{d}-C", "name": f"Chi bộ {d}", "kind": "cell",
-                                                 "parent_id": d})
-    h.add("member.admitted", "2020-02-01", {"member_id": "M1", "org_unit_id": f"{a}-C", "full_name": "X",
-                                            "birth_date": "1990-01-01", "sex": "male"}, org_unit_id=f"{a}-C")
+    a, b = a_member_of_a_cell_in_each_partition(h)
     h.add("member.transferred", "2020-06-01", {"member_id": "M1", "from_org_unit_id": f"{a}-C",
                                                "to_org_unit_id": f"{b}-C", "kind": "official"}, org_unit_id=f"{b}-C")
     # absent without leave in the cell they left and in the one they joined: one partition each
