@@ -196,6 +196,13 @@ class Fold:
         stints = self.stints.get(member)
         return stints[-1][0] if stints else None
 
+    def unit_on(self, member: str, day: str) -> str | None:
+        """As the live ``FactsProjection.unit_on``: the latest stint begun by ``day``, else the last."""
+        for stint in reversed(self.stints.get(member, ())):
+            if stint[1] <= day:
+                return stint[0]
+        return self.current_unit(member)
+
     def member(self, ev: tuple) -> bool:
         _, _, _, type_, on, rec, unit_e, actor, event_id, d = ev
         member = d.get("member_id")
@@ -244,7 +251,7 @@ class Fold:
         cases = self.cases
         if type_ == "discipline.applied":
             kind, subject = d["subject_kind"], d["subject_id"]
-            unit = subject if kind == "org_unit" else (unit_e or self.current_unit(subject))
+            unit = subject if kind == "org_unit" else (unit_e or self.unit_on(subject, on))
             row = [d["case_id"], event_id, kind, subject, unit, d["form"], on, latest_violation(d), rec, None, None]
             cases.setdefault(d["case_id"], row)
             return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)

@@ -292,6 +292,14 @@ class FactsProjection(Projection):
         """The unit of the member's last stint."""
         return self._stint_state(tx, member_id)[1]
 
+    def unit_on(self, tx: Tx, member_id: str, day: str) -> str | None:
+        """The unit of the member's stint that had begun by ``day`` (the latest such), else the
+        unit of their last stint: where the member stood on that day, whatever came after."""
+        self._flush(tx)
+        row = tx.execute(f"SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? AND from_on <= ? "
+                         "ORDER BY seq DESC LIMIT 1", (member_id, day)).fetchone()
+        return row[0] if row else self.current_unit(tx, member_id)
+
     def _close(self, tx: Tx, member_id: str, e: Envelope, kind: str, to_unit: str | None = None) -> str | None:
         state = self._stint_state(tx, member_id)
         if state[2] is None:  # no open stint
@@ -365,9 +373,10 @@ class FactsProjection(Projection):
             if d["subject_kind"] == "org_unit":
                 unit = d["subject_id"]
             else:
-                # the unit on the decision date (the discipline service knows it), not wherever the
-                # member stands when this is applied: a replay and the live bus then agree
-                unit = e.org_unit_id or self.current_unit(tx, d["subject_id"])
+                # the unit on the decision date (the discipline service knows it; else the member's
+                # stint on that day), not wherever the member stands when this is applied: a replay
+                # and the live bus then agree, and a later move does not take the case along
+                unit = e.org_unit_id or self.unit_on(tx, d["subject_id"], e.occurred_on.isoformat())
             tx.execute(f"INSERT INTO {cases} (case_id, event_id, subject_kind, subject_id, org_unit_id, form, "
                        "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (case_id) DO NOTHING",
