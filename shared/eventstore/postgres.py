@@ -61,6 +61,35 @@ TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY strea
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
+#: reading connections per store (a nameko service runs 10 workers; more would only queue in the server)
+READERS = 4
+
+
+def _again_while_lost(work, connection, current):
+    """``work(connection())``, again (with backoff) while what failed is the connection — not the
+    SQL: PostgreSQL restarted, failed over or ended the backend. ``current()`` is the connection
+    last used, closed before the next try."""
+    import time
+
+    from shared.errors import dependency_unavailable
+    from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost
+    for pause in RETRY_PAUSES:
+        if pause:
+            time.sleep(pause)
+        try:
+            return work(connection())
+        except Exception as exc:
+            if not _lost(current(), exc) and not _connect_failed(exc):
+                raise
+            db = current()
+            if db is not None:
+                try:
+                    db.close()
+                except Exception:
+                    pass
+    raise dependency_unavailable("Kho sự kiện", "Event store")
+
+
 class _Stale(Exception):
     """An optimistic append found a stream past the expected version: a conflict, or the retry of
     a batch stored since (the careful append tells which)."""
@@ -103,46 +132,59 @@ class PostgresEventStore(SqlReads, EventStore):
             raise ValueError(f"invalid schema name: {self.schema!r}")
         self._lock = threading.RLock()
         self._db: psycopg.Connection | None = None
+        # reads (single statements, autocommit) use the writing connection when it is free, else
+        # connections of their own: a command's reads and the relay's polls do not queue behind
+        # an append waiting for its commit
+        self._readers = threading.BoundedSemaphore(READERS)
+        self._idle: list[psycopg.Connection] = []
+        self._idle_lock = threading.Lock()  # not the writer's: that one is held through a commit
         with self._lock:
             self._create_schema(self._connection())
 
     # -- connection ------------------------------------------------------------------
+    def _connect(self) -> psycopg.Connection:
+        cls = _GreenConnection if _eventlet_patched() else psycopg.Connection
+        # Autocommit: a read is one statement and needs no transaction (none left idle holding a
+        # snapshot); appends open an explicit one with ``transaction()``.
+        return cls.connect(self._conninfo, autocommit=True, options=f"-c search_path={self.schema}")
+
     def _connection(self) -> psycopg.Connection:
-        """The store's one connection, reopened if the server dropped it. Caller holds the lock."""
+        """The store's writing connection, reopened if the server dropped it. Caller holds the lock."""
         if self._db is None or self._db.closed:
-            cls = _GreenConnection if _eventlet_patched() else psycopg.Connection
-            # Autocommit: a read is one statement and needs no transaction (none left idle
-            # holding a snapshot); appends open an explicit one with ``transaction()``.
-            self._db = cls.connect(self._conninfo, autocommit=True,
-                                   options=f"-c search_path={self.schema}")
+            self._db = self._connect()
         return self._db
 
     def _retrying(self, work):
-        """``work(connection)`` under the lock, again on a fresh connection (with backoff) while
-        the connection is what failed: PostgreSQL restarted, failed over or ended the backend.
-        Safe for appends too: a retried batch carries the same event ids, so if the lost commit
-        did happen the retry finds the events stored and returns them."""
-        import time
-
-        from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost, stuck_in_pipeline
-        from shared.errors import dependency_unavailable
+        """``work(connection)`` on the writing connection under the lock, again on a fresh
+        connection (with backoff) while the connection is what failed: PostgreSQL restarted, failed
+        over or ended the backend. Safe for appends too: a retried batch carries the same event
+        ids, so if the lost commit did happen the retry finds the events stored and returns them."""
+        from shared.readmodel import stuck_in_pipeline
         with self._lock:
-            for pause in RETRY_PAUSES:
-                if pause:
-                    time.sleep(pause)
-                try:
-                    if self._db is not None and stuck_in_pipeline(self._db):
-                        self._db.close()  # a pipeline cut short by a dropped connection: start afresh
-                    return work(self._connection())
-                except Exception as exc:
-                    if not _lost(self._db, exc) and not _connect_failed(exc):
-                        raise
-                    if self._db is not None:
-                        try:
-                            self._db.close()
-                        except Exception:
-                            pass
-            raise dependency_unavailable("Kho sự kiện", "Event store")
+            def connection():
+                if self._db is not None and stuck_in_pipeline(self._db):
+                    self._db.close()  # a pipeline cut short by a dropped connection: start afresh
+                return self._connection()
+            return _again_while_lost(work, connection, lambda: self._db)
+
+    def _reading(self, work):
+        """``work(connection)`` on a reading connection (at most ``READERS`` at once, kept for
+        the next read), again on a fresh one while the connection is what failed."""
+        with self._readers:
+            held: list[psycopg.Connection | None] = [None]
+
+            def connection():
+                if held[0] is None or held[0].closed:
+                    with self._idle_lock:
+                        idle = self._idle.pop() if self._idle else None
+                    held[0] = idle if idle is not None and not idle.closed else self._connect()
+                return held[0]
+            try:
+                return _again_while_lost(work, connection, lambda: held[0])
+            finally:
+                if held[0] is not None and not held[0].closed:
+                    with self._idle_lock:
+                        self._idle.append(held[0])
 
     def ping(self) -> bool:
         """One quick round trip for /readyz (reconnecting once), without the retry backoff."""
@@ -281,7 +323,13 @@ class PostgresEventStore(SqlReads, EventStore):
 
     # -- reading ---------------------------------------------------------------------
     def _query(self, sql: str, params: tuple = ()) -> list:
-        return self._retrying(lambda db: db.execute(sql, params).fetchall())
+        run = lambda db: db.execute(sql, params).fetchall()  # noqa: E731
+        if self._lock.acquire(blocking=False):  # the writing connection is free: no other needed
+            try:
+                return self._retrying(run)
+            finally:
+                self._lock.release()
+        return self._reading(run)
 
     def head_position(self) -> int:
         # The counter only moves on commit and has no gaps, so it is the committed maximum.
@@ -297,3 +345,7 @@ class PostgresEventStore(SqlReads, EventStore):
         with self._lock:
             if self._db is not None:
                 self._db.close()
+        with self._idle_lock:
+            for db in self._idle:
+                db.close()
+            self._idle.clear()
