@@ -186,14 +186,17 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
 
     worker = threading.Thread(target=send, daemon=True)
     worker.start()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    # the job's steps: lines checked and written, then the projections applying them (the bar ends
+    # once the import shows in the reports)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
                   console=err, transient=True) as progress:
         task = progress.add_task(phase_vi("validating"), total=total)
         watcher = Client(url)
         while worker.is_alive():
             try:
                 state = watcher.get(f"/api/v1/import-jobs/{job}")
-                progress.update(task, completed=state.get("done", 0), description=phase_vi(state.get("phase", "")))
+                progress.update(task, completed=state.get("done", 0), total=state.get("total") or total,
+                                description=phase_vi(state.get("phase", "")))
             except ApiError:
                 pass
             worker.join(0.3)
@@ -207,17 +210,18 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
 
 
 #: the import job's phases as people read them (the gateway's codes: ``phase`` or ``phase:service``)
-PHASES_VI = {"parsing": "Đang đọc tệp", "validating": "Đang kiểm tra từng dòng", "writing": "Đang ghi",
-             "reacting": "Đang xử lý hệ quả", "projecting": "Đang cập nhật số liệu báo cáo",
-             "done": "Xong", "refused": "Bị từ chối"}
+PHASES_VI = {"parsing": "Đang đọc tệp / reading the file", "validating": "Đang kiểm tra từng dòng / checking lines",
+             "writing": "Đang ghi / writing", "reacting": "Đang xử lý hệ quả / applying consequences",
+             "projecting": "Đang cập nhật số liệu báo cáo / updating the reports",
+             "done": "Xong / done", "refused": "Bị từ chối / refused"}
 SERVICES_VI = {"members": "tổ chức, đảng viên", "meetings": "sinh hoạt, đảng phí",
                "discipline": "kiểm tra, kỷ luật", "reporting": "báo cáo"}
 
 
 def phase_vi(phase: str) -> str:
     name, _, service = (phase or "").partition(":")
-    text = PHASES_VI.get(name, "Đang xử lý")
-    return f"{text} ({SERVICES_VI.get(service, service)})" if service else text
+    text = PHASES_VI.get(name, "Đang xử lý / working")
+    return f"{text} ({SERVICES_VI.get(service, service)} / {service})" if service else text
 
 
 def import_summary(result: dict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from typing import Callable
 
 import structlog
@@ -230,6 +231,19 @@ def query(model: type[BaseModel] | None = None):
     return wrap
 
 
+#: events per transaction when the import job (``catch_up``) has a projection apply a file's events:
+#: fewer, larger transactions than a live batch (each has a fixed cost: checkpoints, the
+#: per-stream guard, the reporting read model's end-of-batch work)
+CATCH_UP_BATCH = 5000
+
+
+def let_others_run(_applied: int = 0) -> None:
+    """Between two batches of a long catch-up: under eventlet ``time.sleep(0)`` lets the other
+    green threads of the process run (the job's ``positions`` asked meanwhile, the broker's
+    heartbeats); elsewhere it costs nothing."""
+    time.sleep(0)
+
+
 class SweepingProvider(DependencyProvider):
     """A provider of projections with the one sweep loop: every ``sweep_seconds`` it catches up
     (``self.catch_up()``) from the stores, the safety net for a bus delivery that never came; a
@@ -294,8 +308,10 @@ class ProjectionsProvider(SweepingProvider):
         self.catch_up()
         self.start_sweeping()
 
-    def catch_up(self) -> int:
-        return sum(r.catch_up(s) for r in self.runners for s in r.projection.sources)
+    def catch_up(self, batch: int = 2000) -> int:
+        """Apply what the stores hold beyond the checkpoints; between two transactions (of ``batch``
+        events) other work of the process runs (``positions`` is answered: an import's progress)."""
+        return sum(r.catch_up(s, batch, progress=let_others_run) for r in self.runners for s in r.projection.sources)
 
     def handle(self, source: str, message: dict) -> None:
         for r in self.runners:
@@ -354,4 +370,5 @@ class ProjectingEntrypoints(LogEntrypoints):
     @rpc
     @query()
     def catch_up(self, q, context):
-        return self.projections.catch_up()
+        """Apply what the sources hold; the import job asks it in batches of ``CATCH_UP_BATCH``."""
+        return self.projections.catch_up(CATCH_UP_BATCH)

@@ -47,13 +47,19 @@ class ImportJobs:
         return None
 
     def update(self, job_id: str, **changes) -> None:
+        """Change the job. ``done`` counts the lines' steps (checked, written); ``projected`` the
+        steps of the projections catching up on what was written: the job shows their sum."""
         with self._lock:
-            self._jobs[job_id].update(changes)
+            job = self._jobs[job_id]
+            if "done" in changes:
+                job["lines_done"] = changes.pop("done")
+            job.update(changes)
+            job["done"] = job.get("lines_done", 0) + job.get("projected", 0)
 
     def get(self, job_id: str) -> dict | None:
         with self._lock:
             job = self._jobs.get(job_id)
-            return dict(job) if job else None
+            return {k: v for k, v in job.items() if k != "lines_done"} if job else None
 
 
 def run_import(text: str, call: Call, jobs: ImportJobs, job_id: str, context: dict,
@@ -84,6 +90,12 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
     context = {**context, "import_job": job_id}  # the services report their progress under it
     owned = {s: sum(1 for l in lines if owner_of(l["type"]) == s) for s in owners}
     first_writes = commit and bool(owners)
+    # The bar's steps: the lines the other owners check before anything is written, every line
+    # written (its writer checks it again as it writes), then as many steps again for the
+    # projections applying what was written — the bar ends once the import is in the reports.
+    ahead = sum(owned[s] for s in owners[1:]) if first_writes else 0
+    if first_writes:
+        jobs.update(job_id, total=ahead + 2 * len(lines), projected=0)
     checked = 0
     for service in owners[1:] if first_writes else owners:
         answer = watched(call, jobs, job_id, "validating", service, checked, lines, context, False)
@@ -103,8 +115,10 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
         return result
     written = 0
     heads: dict[str, int] = {}
+    catching = CatchingUp(projecting, lambda share: jobs.update(job_id, projected=max(0, min(
+        len(lines) - 1, int(share * len(lines))))))  # the last step: once every projection is done
     for service in owners:
-        done = sum(owned[s] for s in heads)
+        done = ahead + sum(owned[s] for s in heads)
         jobs.update(job_id, phase=f"writing:{service}", done=done)
         answer = watched(call, jobs, job_id, "writing", service, done, lines, context, True)
         if not answer.get("ok") and not heads:  # the first writer refused: nothing was written
@@ -122,16 +136,55 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
             return result
         written += answer.get("written", 0)
         heads[service] = answer.get("head", 0)
-        jobs.update(job_id, done=sum(owned[s] for s in heads))
+        jobs.update(job_id, done=ahead + sum(owned[s] for s in heads))
         # reacting services are waited for once, after all writes, in ``settle``
         wait_caught_up(call, heads, tuple(p for p in projecting if p not in REACTING), timeout,
-                       lambda p: jobs.update(job_id, phase=p))
-    reactions, pending = settle(call, projecting, timeout, lambda p: jobs.update(job_id, phase=p))
+                       lambda p: jobs.update(job_id, phase=p), catching.seen)
+    reactions, pending = settle(call, projecting, timeout, lambda p: jobs.update(job_id, phase=p), seen=catching.seen)
     result = {"ok": True, "lines": len(lines), "written": written, "heads": heads, "reactions": reactions}
     if pending:
         result["pending_reactions"] = pending
-    jobs.update(job_id, phase="done", state="done", done=len(lines), result=result)
+    jobs.update(job_id, phase="done", state="done", done=ahead + len(lines), projected=len(lines), result=result)
     return result
+
+
+class CatchingUp:
+    """How far the projecting services have applied what the import wrote, as a share in [0, 1]
+    told to ``show`` whenever it grows: each service counts alike, and within one, the events
+    between the positions first seen in this import and the stores' heads. A head that grows
+    later (the next service's write, a reaction) never moves the share back; a service not seen
+    yet counts as not started."""
+
+    def __init__(self, services: tuple[str, ...], show: Callable[[float], None]):
+        self.services, self.show = services, show
+        self.first: dict[tuple[str, str], int] = {}
+        self.at: dict[tuple[str, str], int] = {}
+        self.heads: dict[str, int] = {}
+        self.share = 0.0
+        self._lock = threading.Lock()  # told by the job's thread and by a watcher
+
+    def seen(self, service: str, positions: dict[str, int], heads: dict[str, int]) -> None:
+        with self._lock:
+            self._seen(service, positions, heads)
+
+    def _seen(self, service: str, positions: dict[str, int], heads: dict[str, int]) -> None:
+        self.heads.update(heads)
+        for source, position in positions.items():
+            if source in self.heads:
+                self.first.setdefault((service, source), min(position, self.heads[source]))
+                self.at[(service, source)] = position
+        share = sum(self._share_of(s) for s in self.services) / max(1, len(self.services))
+        if share > self.share:
+            self.share = share
+            self.show(share)
+
+    def _share_of(self, service: str) -> float:
+        pairs = [(source, first) for (s, source), first in self.first.items() if s == service]
+        if not pairs:
+            return 0.0
+        need = sum(self.heads[source] - first for source, first in pairs)
+        got = sum(min(self.at[(service, source)], self.heads[source]) - first for source, first in pairs)
+        return got / need if need > 0 else 1.0
 
 
 def watched(call: Call, jobs: ImportJobs, job_id: str, phase: str, service: str, before: int, *args) -> dict:
@@ -170,7 +223,8 @@ STORES = ("members", "meetings", "discipline", "reporting")
 
 
 def settle(call: Call, projecting: tuple[str, ...], timeout: float,
-           phase: Callable[[str], None] = lambda p: None, rounds: int = 5) -> tuple[int, list[str]]:
+           phase: Callable[[str], None] = lambda p: None, rounds: int = 5,
+           seen: Seen | None = None) -> tuple[int, list[str]]:
     """Wait for the consequences: each reacting service applies the reactions due now, then every
     projection catches up with the stores' new heads — again while reactions still write. Returns
     (events the reactions wrote, services whose reactions could not be confirmed)."""
@@ -197,7 +251,7 @@ def settle(call: Call, projecting: tuple[str, ...], timeout: float,
                 raise
             if answer.get("ok"):
                 heads[source] = answer["result"]
-        wait_caught_up(call, heads, projecting, timeout, phase)
+        wait_caught_up(call, heads, projecting, timeout, phase, seen)
         total += written
         if not written:
             break
@@ -219,9 +273,14 @@ def after_command(call: Call, service: str, timeout: float,
     return {"reactions": reactions, **({"pending_reactions": pending} if pending else {})}
 
 
+#: told of a projecting service's positions as they are seen: (service, positions, heads)
+Seen = Callable[[str, dict, dict], None]
+
+
 def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...], timeout: float,
-                   phase: Callable[[str], None] = lambda p: None) -> None:
-    """Block until every projecting service has applied each source up to its head."""
+                   phase: Callable[[str], None] = lambda p: None, seen: Seen | None = None) -> None:
+    """Block until every projecting service has applied each source up to its head (``seen``
+    hears of its positions meanwhile, every ``WATCH_EVERY`` seconds while it catches up)."""
     deadline = time.monotonic() + timeout
     for service in projecting:
         while True:
@@ -233,6 +292,8 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
                     break
                 raise
             positions = answer.get("result", {}) if answer.get("ok") else {}
+            if seen is not None:
+                seen(service, positions, heads)
             behind = {s: h for s, h in heads.items() if s in positions and positions[s] < h}
             if not behind:
                 break
@@ -241,13 +302,38 @@ def wait_caught_up(call: Call, heads: dict[str, int], projecting: tuple[str, ...
                 raise TimeoutError(f"{service} did not catch up with {behind}")
             applied = 0
             try:
-                answer = call(service, "catch_up", {}, {})
+                answer = catching_up(call, service, heads, seen)
                 applied = (answer.get("result") or 0) if answer.get("ok") else 0
             except Exception as exc:
                 if not _is_absent(exc):
                     raise
             if not applied:  # nothing left for this call to apply (another worker is at it): wait a little
                 time.sleep(0.05)
+
+
+def catching_up(call: Call, service: str, heads: dict[str, int], seen: Seen | None) -> dict:
+    """``catch_up`` on the service; its positions asked every ``WATCH_EVERY`` seconds meanwhile
+    and told to ``seen`` (the service answers between two of its batches)."""
+    if seen is None:
+        return call(service, "catch_up", {}, {})
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(WATCH_EVERY):
+            try:
+                answer = call(service, "positions", {}, {})
+            except Exception:  # noqa: BLE001 — only the bar stops moving; the catch-up goes on
+                continue
+            if answer.get("ok") and not stop.is_set():
+                seen(service, answer["result"], heads)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return call(service, "catch_up", {}, {})
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def _is_absent(exc: Exception) -> bool:

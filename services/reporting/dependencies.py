@@ -100,8 +100,8 @@ class ReadModels(SweepingProvider):
         """How far the current generation has read each source (for 'caught up' checks)."""
         return self.generations.positions()
 
-    def catch_up(self):
-        return self.generations.catch_up()
+    def catch_up(self, batch: int = 2000):
+        return self.generations.catch_up(batch)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -28,6 +28,7 @@ from shared.eventstore import EventStore
 from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
+from shared.runtime import let_others_run
 
 from services.reporting import bulk_replay, daycounts, known_tree, schema, staged_replay, warning_spans
 from services.reporting.facts import FactsProjection, checkpoint_name
@@ -139,10 +140,10 @@ class Generations:
         with self._switch:
             return self.runner.handle(source, message)
 
-    def catch_up(self) -> int:
+    def catch_up(self, batch: int = 2000) -> int:
         self.follow()
         with self._switch:
-            return sum(self.runner.catch_up(s) for s in self.sources)
+            return sum(self.runner.catch_up(s, batch, progress=let_others_run) for s in self.sources)
 
     def positions(self) -> dict[str, int]:
         """How far the read model has applied each source: the least over all partitions."""

@@ -27,18 +27,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import uuid
 import zlib
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable
 
 from shared.events import Envelope, format_recorded_at
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
-from services.reporting.periods import ALL_KNOWN, add_months, add_working_days, vn_date
+from services.reporting.periods import ALL_KNOWN, add_months, vn_date
+from services.reporting.periods import add_working_days as _add_working_days
 from services.reporting import tree_cache
 from services.reporting.view import View
+
+
+def add_working_days(day: dt.date, n: int) -> dt.date:
+    """``periods.add_working_days``, remembered: a province's admissions share a few dates (each
+    would count ~45 days one by one for the recognition's due day). Keyed by the holiday file too,
+    as the holiday tables are."""
+    return _working_days_after(day, n, os.environ.get("DANGVIEN_HOLIDAYS"))
+
+
+@lru_cache(maxsize=4096)
+def _working_days_after(day: dt.date, n: int, holidays: str | None) -> dt.date:
+    return _add_working_days(day, n)
 
 TABLES = ("warn_spans", "warn_counts", "warn_built")
 

@@ -245,3 +245,26 @@ def test_a_page_read_again_after_a_delivery_or_a_change_of_the_tree_shows_it(h):
     rows, totals = paged(v, "D3", 2025, 100)
     whole = warnings(v, "D3", 2025)["rows"]
     assert totals == {len(whole)} and same_rows(rows, whole) and not any(r["org_unit_id"] == "C3" for r in rows)
+
+
+def test_remembered_working_days_answer_as_the_plain_count_and_follow_the_holiday_file(tmp_path, monkeypatch):
+    """The spans' ``add_working_days`` is remembered (issue 15: a province's import computes the
+    recognition's due day of every admission): the same day as counting one by one, for every
+    start and length, and a holiday file named later is not answered from what was remembered."""
+    import datetime as dt
+    import json
+
+    from services.reporting import warning_spans
+    from shared.dates import add_working_days as plain
+
+    monkeypatch.delenv("DANGVIEN_HOLIDAYS", raising=False)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(0, 400, 3)]
+    for day in days:
+        for n in (0, 1, 5, 30, 45):
+            assert warning_spans.add_working_days(day, n) == plain(day, n), (day, n)
+    start = dt.date(2024, 6, 3)  # a Monday: without a file its 1st working day after is the 4th
+    assert warning_spans.add_working_days(start, 1) == dt.date(2024, 6, 4)
+    extra = tmp_path / "holidays.json"
+    extra.write_text(json.dumps({"days_off": ["2024-06-04"]}), encoding="utf-8")
+    monkeypatch.setenv("DANGVIEN_HOLIDAYS", str(extra))
+    assert warning_spans.add_working_days(start, 1) == plain(start, 1) == dt.date(2024, 6, 5)
