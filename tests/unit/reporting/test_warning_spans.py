@@ -20,7 +20,7 @@ import datetime as dt
 
 import pytest
 
-from services.reporting import queries, warning_spans
+from services.reporting import queries, warning_pages, warning_spans
 from services.reporting.early_warnings import warnings
 from services.reporting.view import View
 from shared.contracts.reporting import ReportQuery
@@ -162,6 +162,9 @@ def test_pages_of_the_spans_are_the_lists_computed_from_the_facts(h):
                 rows, totals = paged(v, org, on.year, 3 if org in (None, "TN") else 100)
                 assert totals == {len(whole)}, (structure, day, org)
                 assert same_rows(rows, whole), (structure, day, org)
+                listed = warning_pages.whole(v, org, on.year)  # the whole list, as an export takes it
+                assert listed["total"] == len(whole) and same_rows(listed["rows"], whole), (structure, day, org)
+                assert listed["rows"] == rows  # … in the pages' order
                 seen_lists |= {r["list"] for r in whole}
     assert seen_lists == set(warning_spans_lists())  # every list was compared with rows in it
 
@@ -177,6 +180,7 @@ def test_a_past_year_is_judged_on_its_last_day(h):
         whole = warnings(v, "TN", year)["rows"]
         rows, totals = paged(v, "TN", year, 4)
         assert whole and totals == {len(whole)} and same_rows(rows, whole)
+        assert warning_pages.whole(v, "TN", year)["rows"] == rows
 
 
 def test_the_service_pages_from_the_spans_and_falls_back_as_known_earlier(h):
@@ -187,6 +191,11 @@ def test_the_service_pages_from_the_spans_and_falls_back_as_known_earlier(h):
     assert served["total"] == len(whole) and served["pages"] == -(-len(whole) // 5)
     assert [key(r) for r in served["rows"]] == sorted(key(r) for r in whole)[5:10]
     assert {"report", "as_of", "structure", "unit_name", "year"} <= set(served)
+    # without a page: the whole list, from the spans, equal to the one computed from the facts
+    listed = queries.REPORTS["warnings"](v, ReportQuery(org_unit_id="TN", as_of=dt.date(2025, 7, 2)))
+    assert listed["total"] == len(whole) and same_rows(listed["rows"], whole)
+    assert {k: x for k, x in listed.items() if k not in ("rows", "total")} == \
+        {k: x for k, x in warnings(v, "TN", 2025).items() if k != "rows"}
     # as known before the late records: not from the spans (they hold every record), same answer as before
     g = h.generations()
     early = View.of(g.db, g.prefix, dt.date(2025, 7, 2), LATER - dt.timedelta(days=1), None)
