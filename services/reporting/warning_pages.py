@@ -15,10 +15,10 @@ import datetime as dt
 
 from shared.rules import rules_on
 
-from services.reporting import early_warnings
+from services.reporting.early_warnings import LISTS_VI
 from services.reporting.periods import vn_date
 from services.reporting.view import View
-from services.reporting.warning_spans import (OVERDUE, SPANNING, YEARLY, _in_scope, _inline_groups, _level, _names)
+from services.reporting.warning_spans import (OVERDUE, SPANNING, YEARLY, _in_scope, _inline_groups, _names)
 
 CHUNK = 500
 
@@ -31,41 +31,54 @@ def whole(v: View, org: str | None, year: int) -> dict:
     in_scope = _in_scope(v, org, end)
     inline = _inline_groups(v, org, year, end)
     limit = rules_on(end).removal_unexcused_months_in_year
-    groups: dict[tuple[str, str], list[dict]] = {k: [dict(r) for r in rs] for k, rs in inline.items() if rs}
+    listed: dict[str, list[tuple]] = {}
     for kind in SPANNING + YEARLY:
         spans = [(unit, m, due, a) for unit, m, due, a in v.q(
             f"SELECT org_unit_id, member_id, due_on, from_on FROM {v.t('warn_spans')} WHERE kind = ? "
             "AND from_on <= ? AND (to_on IS NULL OR to_on > ?)", (kind, day, day))
             if (kind, unit) not in inline and in_scope(unit)]
-        if not spans:
-            continue
         spans.sort(key=lambda r: (r[0], r[1], r[2] or "", r[3]))
+        listed[kind] = spans
+    names = _names(v, {s[0] for spans in listed.values() for s in spans} | {k[1] for k in inline})
+    groups: dict[tuple[str, str], list[dict]] = {
+        k: [{**r, "unit_name": names.get(r["org_unit_id"], r["org_unit_id"]), "label_vi": LISTS_VI[r["list"]]}
+            for r in rs] for k, rs in inline.items() if rs}
+    for kind, spans in listed.items():
+        label = LISTS_VI[kind]
+        rows: list[dict] = []
         if kind in ("unexcused_absences", "unpaid_dues"):
-            counts = _counts(v, org, kind, spans, first_day, day)
+            counts = _counts(v, kind, spans, first_day, day)
+            by_unit = kind == "unexcused_absences"
             for unit, m, _, _ in spans:
-                n = counts.get((m, unit) if kind == "unexcused_absences" else m, 0)
-                groups.setdefault((kind, unit), []).append(
-                    {"list": kind, "member_id": m, "org_unit_id": unit, "value": n, "level": _level(n, limit)})
+                n = counts.get((m, unit) if by_unit else m, 0)
+                rows.append({"list": kind, "member_id": m, "org_unit_id": unit, "value": n,
+                             "level": "removal_ground" if n >= limit else "warning",
+                             "unit_name": names.get(unit, unit), "label_vi": label})
         elif kind == "not_complete_twice":
-            for unit, m, _, _ in spans:
-                groups.setdefault((kind, unit), []).append(
-                    {"list": kind, "member_id": m, "org_unit_id": unit, "value": 2, "level": "screening"})
+            rows = [{"list": kind, "member_id": m, "org_unit_id": unit, "value": 2, "level": "screening",
+                     "unit_name": names.get(unit, unit), "label_vi": label} for unit, m, _, _ in spans]
         else:
             level = "overdue" if kind in OVERDUE else "warning"
+            since: dict[str, tuple[int, str]] = {}  # due day → (days past it, its Vietnamese form)
             for unit, m, due, _ in spans:
-                since = dt.date.fromisoformat(due)
-                groups.setdefault((kind, unit), []).append(
-                    {"list": kind, "member_id": m, "org_unit_id": unit, "value": (end - since).days,
-                     "level": level, "since": vn_date(since)})
-    rows = [r for k in sorted(groups) for r in groups[k]]
-    names = _names(v, {k[1] for k in groups})
-    for r in rows:
-        r["unit_name"] = names.get(r["org_unit_id"], r["org_unit_id"])
-        r["label_vi"] = early_warnings.LISTS_VI[r["list"]]
-    return {**v.meta("warnings", org, year=year), "rows": rows, "total": len(rows)}
+                if due not in since:
+                    d = dt.date.fromisoformat(due)
+                    since[due] = ((end - d).days, vn_date(d))
+                past, vn = since[due]
+                rows.append({"list": kind, "member_id": m, "org_unit_id": unit, "value": past, "level": level,
+                             "since": vn, "unit_name": names.get(unit, unit), "label_vi": label})
+        at = 0
+        while at < len(rows):  # the spans come by unit: one group per run
+            unit, nxt = spans[at][0], at
+            while nxt < len(rows) and spans[nxt][0] == unit:
+                nxt += 1
+            groups[(kind, unit)] = rows[at:nxt]
+            at = nxt
+    out = [r for k in sorted(groups) for r in groups[k]]
+    return {**v.meta("warnings", org, year=year), "rows": out, "total": len(out)}
 
 
-def _counts(v: View, org: str | None, kind: str, spans: list[tuple], first_day: str, day: str) -> dict:
+def _counts(v: View, kind: str, spans: list[tuple], first_day: str, day: str) -> dict:
     """Months of the year up to ``day`` counted for the listed members (as ``early_warnings``):
     per (member, unit) for the absences, per member for the dues."""
     members = sorted({s[1] for s in spans})
@@ -73,13 +86,12 @@ def _counts(v: View, org: str | None, kind: str, spans: list[tuple], first_day: 
     for i in range(0, len(members), CHUNK):
         chunk = members[i:i + CHUNK]
         marks = ",".join("?" * len(chunk))
-        if kind == "unexcused_absences":
-            cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
+        if kind == "unexcused_absences":  # a unit listed is in the tree all year (else it is inline)
             for m, unit, n in v.q(
                     f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) "
                     f"FROM {v.t('absences')} a WHERE a.member_id IN ({marks}) AND a.excused = 0 "
-                    f"AND a.occurred_on BETWEEN ? AND ? AND {cond} GROUP BY a.member_id, a.org_unit_id",
-                    [*chunk, first_day, day, *params]):
+                    "AND a.occurred_on BETWEEN ? AND ? GROUP BY a.member_id, a.org_unit_id",
+                    [*chunk, first_day, day]):
                 out[(m, unit)] = n
         else:
             d = v.t("dues")
