@@ -15,12 +15,83 @@ import datetime as dt
 
 from shared.rules import rules_on
 
+from services.reporting import tree_cache, warning_marks
 from services.reporting.early_warnings import LISTS_VI
 from services.reporting.periods import vn_date
 from services.reporting.view import View
-from services.reporting.warning_spans import (OVERDUE, SPANNING, YEARLY, _in_scope, _inline_groups, _names)
+from services.reporting.warning_spans import (OFFICIAL, OVERDUE, SPANNING, YEARLY, _group_sizes, _in_scope,
+                                              _inline_groups, _names, built)
 
 CHUNK = 500
+
+
+# -- the size of every group, kept in memory ----------------------------------------------------------
+_KEPT = 32
+#: (read model, tables, structure, tree, list's unit, year, day) → (spans' version, marks, groups, official)
+_SIZES: dict[tuple, tuple] = {}
+
+
+def forget() -> None:
+    _SIZES.clear()
+
+
+def sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict]:
+    """([((list, unit), rows on ``end``)] in the list's order, the groups computed whole).
+
+    The size of each group is a sum of ``warn_counts`` up to the day; the sums are kept in memory
+    per (list's unit, year, day) with the spans' version and the units' marks they were read at.
+    When the version moved on, only the units marked since (``warning_marks``) are summed again;
+    a new epoch (a replay) or a change of the tree sums everything again. The groups computed
+    whole (cells below the minimum, absences of units that moved) are computed on every change."""
+    day, first_day = end.isoformat(), f"{year:04d}-01-01"
+    version = built(v.db, v.prefix)[2]
+    tree = tree_cache.version(v)
+    if version is None or tree is None:
+        return _ordered(_group_sizes(v, org, day, first_day), _inline_groups(v, org, year, end))
+    key = (id(v.db), v.prefix, v.t("units"), v.structure, tree, org, year, end)
+    kept = _SIZES.get(key)
+    if kept and kept[0] == version:
+        return kept[4]
+    marks = warning_marks.read(v.db, v.prefix)  # read after the version: a change in between is read again
+    if kept and marks is not None and kept[1] is not None and kept[1][warning_marks.EPOCH] == marks[warning_marks.EPOCH]:
+        changed = {u for u in marks.keys() | kept[1].keys() if marks.get(u) != kept[1].get(u)}
+        groups, official = _resum(v, org, year, day, changed, kept[2], kept[3])
+    else:
+        groups = _group_sizes(v, org, day, first_day)
+        official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
+                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
+    result = _ordered(groups, _inline_groups(v, org, year, end, official))
+    _SIZES.pop(key, None)
+    if len(_SIZES) >= _KEPT:
+        _SIZES.pop(next(iter(_SIZES)))
+    _SIZES[key] = (version, marks, groups, official, result)
+    return result
+
+
+def _ordered(groups: dict, inline: dict) -> tuple[list, dict]:
+    return (sorted([(k, n) for k, n in groups.items() if n > 0 and k not in inline]
+                   + [(k, len(r)) for k, r in inline.items() if r]), inline)
+
+
+def _resum(v: View, org: str | None, year: int, day: str, changed: set[str], groups: dict,
+           official: dict) -> tuple[dict, dict]:
+    """The kept sizes with those of the ``changed`` units summed again."""
+    groups = {k: n for k, n in groups.items() if k[1] not in changed}
+    official = {u: n for u, n in official.items() if u not in changed}
+    in_scope = _in_scope(v, org, dt.date.fromisoformat(day))
+    kinds = {k if k not in YEARLY else f"{k}/{year:04d}": k for k in SPANNING + YEARLY}
+    units = sorted(u for u in changed if u)
+    for i in range(0, len(units), CHUNK):
+        chunk = units[i:i + CHUNK]
+        for counted, unit, n in v.q(
+                f"SELECT kind, org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind IN "
+                f"({','.join('?' * (len(kinds) + 1))}) AND org_unit_id IN ({','.join('?' * len(chunk))}) "
+                "AND day <= ? GROUP BY kind, org_unit_id", [*kinds, OFFICIAL, *chunk, day]):
+            if counted == OFFICIAL:
+                official[unit] = int(n)
+            elif n and in_scope(unit):
+                groups[(kinds[counted], unit)] = int(n)
+    return groups, official
 
 
 def whole(v: View, org: str | None, year: int) -> dict:

@@ -20,7 +20,7 @@ import datetime as dt
 
 import pytest
 
-from services.reporting import queries, warning_pages, warning_spans
+from services.reporting import queries, warning_marks, warning_pages, warning_spans
 from services.reporting.early_warnings import warnings
 from services.reporting.view import View
 from shared.contracts.reporting import ReportQuery
@@ -254,3 +254,55 @@ def test_a_page_read_again_after_a_delivery_or_a_change_of_the_tree_shows_it(h):
     rows, totals = paged(v, "D3", 2025, 100)
     whole = warnings(v, "D3", 2025)["rows"]
     assert totals == {len(whole)} and same_rows(rows, whole) and not any(r["org_unit_id"] == "C3" for r in rows)
+
+
+def all_pages_and_lists(h, days=("2025-07-02", "2025-12-31")) -> None:
+    """For every unit, both structures and ``days``: the pages joined, their total and the whole
+    list from the spans equal the list computed from the facts."""
+    for structure in ("as_stood", "current"):
+        for day in days:
+            on = dt.date.fromisoformat(day)
+            v = h.view(as_of=on, structure=structure)
+            for org in UNITS:
+                whole = warnings(v, org, on.year)["rows"]
+                rows, totals = paged(v, org, on.year, 3 if org in (None, "TN") else 100)
+                assert totals == {len(whole)} and same_rows(rows, whole), (structure, day, org)
+                listed = warning_pages.whole(v, org, on.year)
+                assert listed["total"] == len(whole) and listed["rows"] == rows, (structure, day, org)
+
+
+def changed_units(h, before: dict) -> set[str]:
+    g = h.generations()
+    marks = warning_marks.read(g.db, g.prefix)
+    return {u for u in marks if marks[u] != before.get(u)}
+
+
+def test_the_first_page_after_a_change_in_one_unit_is_the_list_computed_again(h):
+    all_pages_and_lists(h)  # every page's group sizes are now kept in memory
+    g = h.generations()
+    marks = warning_marks.read(g.db, g.prefix)
+    assert marks is not None and warning_marks.EPOCH in marks
+    # a change in one unit: T1 (in C3) exempted, past its end — its sizes alone are summed again
+    h.add("member.exempted", "2025-01-01", {"member_id": "T1", "until": "2025-02-01"})
+    assert changed_units(h, marks) == {"C3"}
+    all_pages_and_lists(h)
+    # a member leaves a cell for another (two units), a cell falls below the minimum (T2 out of C5)
+    marks = warning_marks.read(g.db, g.prefix)
+    h.add("member.transferred", "2025-03-03", {"member_id": "T2", "from_org_unit_id": "C5", "to_org_unit_id": "C4",
+                                               "kind": "official"})
+    assert changed_units(h, marks) == {"C4", "C5"}
+    all_pages_and_lists(h)
+    # more months absent for a member already listed (no span changes, the months counted do)
+    marks = warning_marks.read(g.db, g.prefix)
+    missed(h, "mt-n1", "C1", "M7", "2025-11-11")
+    assert changed_units(h, marks) == set()
+    all_pages_and_lists(h)
+    # a cell absent in it moved into D3 during the year (its absences counted from the facts)
+    missed(h, "mt-n2", "C4", "M8", "2025-03-03")
+    h.add("org_unit.moved", "2025-05-01", {"org_unit_id": "C4", "parent_id": "D3"})
+    missed(h, "mt-n3", "C4", "M8", "2025-09-09")
+    all_pages_and_lists(h)
+    # a replay: a new epoch, everything summed again
+    g.replay()
+    assert warning_marks.read(g.db, g.prefix)[warning_marks.EPOCH] != marks[warning_marks.EPOCH]
+    all_pages_and_lists(h)
