@@ -256,9 +256,9 @@ def test_a_page_read_again_after_a_delivery_or_a_change_of_the_tree_shows_it(h):
     assert totals == {len(whole)} and same_rows(rows, whole) and not any(r["org_unit_id"] == "C3" for r in rows)
 
 
-def all_pages_and_lists(h, days=("2025-07-02", "2025-12-31")) -> None:
+def all_pages_and_lists(h, days=("2025-12-31",)) -> None:
     """For every unit, both structures and ``days``: the pages joined, their total and the whole
-    list from the spans equal the list computed from the facts."""
+    list from the spans equal the list computed from the facts (20 lists: all kept in memory)."""
     for structure in ("as_stood", "current"):
         for day in days:
             on = dt.date.fromisoformat(day)
@@ -278,6 +278,7 @@ def changed_units(h, before: dict) -> set[str]:
 
 
 def test_the_first_page_after_a_change_in_one_unit_is_the_list_computed_again(h):
+    all_pages_and_lists(h, ("2025-07-02",))
     all_pages_and_lists(h)  # every page's group sizes are now kept in memory
     g = h.generations()
     marks = warning_marks.read(g.db, g.prefix)
