@@ -11,6 +11,7 @@ come computed whole, as a page has them (``warning_spans._inline_groups``).
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 
 from shared.rules import rules_on
@@ -19,8 +20,8 @@ from services.reporting import tree_cache, warning_marks
 from services.reporting.early_warnings import LISTS_VI
 from services.reporting.periods import vn_date
 from services.reporting.view import View
-from services.reporting.warning_spans import (OFFICIAL, OVERDUE, SPANNING, YEARLY, _group_sizes, _in_scope,
-                                              _inline_groups, _names, built)
+from services.reporting.warning_spans import (CELLS, OFFICIAL, OVERDUE, SPANNING, YEARLY, _cell_groups,
+                                              _group_sizes, _in_scope, _inline_groups, _moved_groups, _names, built)
 
 CHUNK = 500
 
@@ -40,9 +41,10 @@ def sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict
 
     The size of each group is a sum of ``warn_counts`` up to the day; the sums are kept in memory
     per (list's unit, year, day) with the spans' version and the units' marks they were read at.
-    When the version moved on, only the units marked since (``warning_marks``) are summed again;
-    a new epoch (a replay) or a change of the tree sums everything again. The groups computed
-    whole (cells below the minimum, absences of units that moved) are computed on every change."""
+    When the version moved on, only the units marked since (``warning_marks``) are summed again
+    and put in their place in the order (cells below the minimum with them); the absences of units
+    that moved during the year are computed again. A new epoch (a replay) or a change of the tree
+    sums everything again."""
     day, first_day = end.isoformat(), f"{year:04d}-01-01"
     version = built(v.db, v.prefix)[2]
     tree = tree_cache.version(v)
@@ -50,27 +52,65 @@ def sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict
         return _ordered(_group_sizes(v, org, day, first_day), _inline_groups(v, org, year, end))
     key = (id(v.db), v.prefix, v.t("units"), v.structure, tree, org, year, end)
     kept = _SIZES.get(key)
-    if kept and kept[0] == version:
-        return kept[4]
+    if kept and kept.version == version:
+        return kept.result
     marks = warning_marks.read(v.db, v.prefix)  # read after the version: a change in between is read again
-    if kept and marks is not None and kept[1] is not None and kept[1][warning_marks.EPOCH] == marks[warning_marks.EPOCH]:
-        changed = {u for u in marks.keys() | kept[1].keys() if marks.get(u) != kept[1].get(u)}
-        groups, official = _resum(v, org, year, day, changed, kept[2], kept[3])
+    if kept and marks is not None and kept.marks is not None and \
+            kept.marks[warning_marks.EPOCH] == marks[warning_marks.EPOCH]:
+        changed = {u for u in marks.keys() | kept.marks.keys() if marks.get(u) != kept.marks.get(u)}
+        state = kept.again(v, org, year, end, version, marks, changed)
     else:
-        groups = _group_sizes(v, org, day, first_day)
-        official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
-                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
-    result = _ordered(groups, _inline_groups(v, org, year, end, official))
+        state = _Kept(version, marks, *_Kept.whole(v, org, year, end))
     _SIZES.pop(key, None)
     if len(_SIZES) >= _KEPT:
         _SIZES.pop(next(iter(_SIZES)))
-    _SIZES[key] = (version, marks, groups, official, result)
-    return result
+    _SIZES[key] = state
+    return state.result
 
 
 def _ordered(groups: dict, inline: dict) -> tuple[list, dict]:
     return (sorted([(k, n) for k, n in groups.items() if n > 0 and k not in inline]
                    + [(k, len(r)) for k, r in inline.items() if r]), inline)
+
+
+class _Kept:
+    """The sizes of one list read at a version of the spans and the units' marks."""
+
+    def __init__(self, version, marks, groups, official, cells, moved, order):
+        self.version, self.marks, self.groups, self.official = version, marks, groups, official
+        self.cells, self.moved, self.order = cells, moved, order
+        self.result = (order, {**cells, **moved})
+
+    def again(self, v: View, org: str | None, year: int, end: dt.date, version, marks, changed: set[str]) -> "_Kept":
+        """The sizes with those of the ``changed`` units summed again, the others as kept."""
+        if len(changed) > 64 and len(changed) * 8 > len(self.official):  # many units changed: all again
+            return _Kept(version, marks, *_Kept.whole(v, org, year, end))
+        groups, official = _resum(v, org, year, end.isoformat(), changed, self.groups, self.official)
+        cells = {k: r for k, r in self.cells.items() if k[1] not in changed}
+        cells.update(_cell_groups(v, org, end, official, only=changed))
+        moved = _moved_groups(v, org, year, end)
+        order = list(self.order)  # the pages being read keep theirs
+        for k in [(kind, u) for u in changed for kind in SPANNING + YEARLY + (CELLS,)] + list(self.moved):
+            i = bisect.bisect_left(order, (k,))
+            if i < len(order) and order[i][0] == k:
+                del order[i]
+        for k in [(kind, u) for u in changed for kind in SPANNING + YEARLY]:
+            if groups.get(k, 0) > 0 and k not in moved:
+                bisect.insort(order, (k, groups[k]))
+        for k, rows in [(k, r) for k, r in cells.items() if k[1] in changed] + list(moved.items()):
+            if rows:
+                bisect.insort(order, (k, len(rows)))
+        return _Kept(version, marks, groups, official, cells, moved, order)
+
+    @staticmethod
+    def whole(v: View, org: str | None, year: int, end: dt.date) -> tuple:
+        """(groups, official, cells, moved, order) summed for every unit."""
+        day = end.isoformat()
+        groups = _group_sizes(v, org, day, f"{year:04d}-01-01")
+        official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
+                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
+        cells, moved = _cell_groups(v, org, end, official), _moved_groups(v, org, year, end)
+        return groups, official, cells, moved, _ordered(groups, {**cells, **moved})[0]
 
 
 def _resum(v: View, org: str | None, year: int, day: str, changed: set[str], groups: dict,

@@ -539,15 +539,27 @@ def _inline_groups(v: View, org: str | None, year: int, end: dt.date,
                    official: dict[str, int] | None = None) -> dict[tuple[str, str], list[dict]]:
     """Groups computed whole: the cells below the minimum (one row per unit), and the unexcused
     absences of units that entered or left ``org``'s tree (as it stood) during the year."""
-    from services.reporting.early_warnings import _small_cells_of, member_holding
-    out: dict[tuple[str, str], list[dict]] = {}
-    day = end.isoformat()
     if official is None:  # official members per unit on the day
         official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
-                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
+                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, end.isoformat()))}
+    return {**_cell_groups(v, org, end, official), **_moved_groups(v, org, year, end)}
+
+
+def _cell_groups(v: View, org: str | None, end: dt.date, official: dict[str, int],
+                 only: set[str] | None = None) -> dict[tuple[str, str], list[dict]]:
+    """The cells below the minimum (of the units ``only``, if given)."""
+    from services.reporting.early_warnings import _small_cells_of, member_holding
     cells = tree_cache.cached(v, "member_holding", lambda: member_holding(v), daily=False)
-    for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells):
-        out[(CELLS, r["org_unit_id"])] = [r]
+    if only is not None:
+        cells = [c for c in cells if c[0] in only]
+    return {(CELLS, r["org_unit_id"]): [r] for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells)}
+
+
+def _moved_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tuple[str, str], list[dict]]:
+    """The unexcused absences of units that entered or left ``org``'s tree (as it stood) during
+    the year, computed from the fact tables."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    day = end.isoformat()
     if org and v.dated:
         first = f"{year:04d}-01-01"
         moved = [r[0] for r in v.q(f"SELECT DISTINCT descendant FROM {v.t('dclosure')} WHERE ancestor = ? "

@@ -303,6 +303,8 @@ def test_the_first_page_after_a_change_in_one_unit_is_the_list_computed_again(h)
     h.add("org_unit.moved", "2025-05-01", {"org_unit_id": "C4", "parent_id": "D3"})
     missed(h, "mt-n3", "C4", "M8", "2025-09-09")
     all_pages_and_lists(h)
+    missed(h, "mt-n4", "C4", "M8", "2025-10-10")  # one month more in the moved cell (no span changes)
+    all_pages_and_lists(h)
     # a replay: a new epoch, everything summed again
     g.replay()
     assert warning_marks.read(g.db, g.prefix)[warning_marks.EPOCH] != marks[warning_marks.EPOCH]
