@@ -82,6 +82,22 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
             return
         warning_spans.forget()
 
+    changes = [0]
+
+    def after_a_change(v):  # a delivery changing one unit's counts (+1 / −1 in turns, on a far day), then page 1
+        from collections import Counter
+        import uuid
+        from services.reporting import warning_spans
+        if not units:  # code from before the spans
+            return page_of_warnings(v, 1)
+        i = changes[0]
+        changes[0] += 1
+        unit = units[(i // 2) % len(units)]
+        with db.transaction() as tx:
+            warning_spans._add_counts(tx, prefix, Counter({("recognition_overdue", unit, "2099-01-01"): 1 - 2 * (i % 2)}))
+            tx.execute(f"UPDATE {prefix}warn_built SET version = ?", (uuid.uuid4().hex,))
+        return page_of_warnings(v, 1)
+
     def page_of_tree(v):  # what the service answers to ?page=1&page_size=100 (the whole tree sliced, before)
         if hasattr(membership, "headcount_page"):
             return membership.headcount_page(v, "TN", 1, 100)
@@ -96,6 +112,13 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
             return False
         return key.startswith("warnings_page") and warning_spans.built(db, prefix)[0]
 
+    def served_whole(v):  # what the service answers (and an export takes) without a page
+        from services.reporting import queries
+        from shared.contracts.reporting import ReportQuery
+        return queries.REPORTS["warnings"](v, ReportQuery(org_unit_id="TN", as_of=as_of, year=2023))
+
+    units = [r[0] for r in db.query(f"SELECT DISTINCT org_unit_id FROM {prefix}warn_counts ORDER BY 1")] \
+        if fast("warnings_page") else []
     cur, prev, year = parse_period("2020-2025"), parse_period("2015-2020"), parse_period("2023")
     as_of = dt.date(2025, 12, 31)
     for structure in ("as_stood", "current"):
@@ -118,10 +141,13 @@ def measure(db, prefix: str, folder: Path, calls: int) -> tuple[list[tuple[str, 
             ("headcount_page", "headcount tree, page 1 of 100 units", lambda: page_of_tree(v)),
             ("movement", "movement 2023, province + directs", lambda: membership.movement(v, "TN", year)),
             ("warnings", "warnings 2023, province, whole", lambda: early_warnings.warnings(v, "TN", 2023)),
+            ("warnings_served", "warnings 2023, province, whole as served (exports)", lambda: served_whole(v)),
             ("warnings_page", "warnings 2023, province, page 1 of 100 rows", lambda: page_of_warnings(v, 1)),
             ("warnings_page_mid", "warnings 2023, province, page 1,000 of 100 rows", lambda: page_of_warnings(v, 1000)),
-            ("warnings_page_cold", "warnings 2023, province, page 1, first read after a change",
+            ("warnings_page_cold", "warnings 2023, province, page 1, nothing kept in memory",
              lambda: (forget(), page_of_warnings(v, 1))),
+            ("warnings_page_changed", "warnings 2023, province, page 1, first read after a change in one unit",
+             lambda: after_a_change(v)),
         ):
             n = calls if key in ("headcount", "headcount_page", "movement") or fast(key) else max(5, calls // 4)
             ms = latencies(fn, n)

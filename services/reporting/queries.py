@@ -9,7 +9,7 @@ from typing import Callable
 from shared.contracts.reporting import ReportQuery
 
 from services.reporting import (anomalies, causes, early_warnings, evaluation, meeting_quality, membership, paging,
-                                term_table, warning_spans)
+                                term_table, warning_pages, warning_spans)
 from services.reporting.periods import Period, choose_period, parse_period, previous
 from services.reporting.view import View
 
@@ -44,8 +44,10 @@ def _evaluation(v: View, q: ReportQuery) -> dict:
 def _warnings(v: View, q: ReportQuery) -> dict:
     v.unit(q.org_unit_id)
     year = q.year or (period_of(q, v).end.year if (q.term or q.from_ or q.to) else None)
-    if paging.wanted(q.page, q.page_size) and warning_spans.usable(v, year or v.as_of.year):
-        return warning_spans.page(v, q.org_unit_id, year or v.as_of.year, q.page, q.page_size)  # pre-aggregated
+    if warning_spans.usable(v, year or v.as_of.year):  # pre-aggregated: a page, or the whole list in one pass
+        if paging.wanted(q.page, q.page_size):
+            return warning_spans.page(v, q.org_unit_id, year or v.as_of.year, q.page, q.page_size)
+        return warning_pages.whole(v, q.org_unit_id, year or v.as_of.year)
     report = early_warnings.warnings(v, q.org_unit_id, year)
     if paging.wanted(q.page, q.page_size):
         report.update(paging.one_page(report["rows"], q.page, q.page_size))

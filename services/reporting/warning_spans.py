@@ -40,7 +40,7 @@ from shared.rules import rules_on
 
 from services.reporting.periods import ALL_KNOWN, add_months, vn_date
 from services.reporting.periods import add_working_days as _add_working_days
-from services.reporting import tree_cache
+from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
 
 
@@ -55,7 +55,8 @@ def add_working_days(day: dt.date, n: int) -> dt.date:
 def _working_days_after(day: dt.date, n: int, holidays: str | None) -> dt.date:
     return _add_working_days(day, n)
 
-TABLES = ("warn_spans", "warn_counts", "warn_built")
+
+TABLES = ("warn_spans", "warn_counts", "warn_built", warning_marks.TABLE)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {p}warn_spans (
@@ -83,7 +84,7 @@ Span = tuple  # (kind, unit, member, from_on, to_on | None, due_on | None)
 
 
 def ddl(prefix: str) -> str:
-    return DDL.replace("{p}", prefix)
+    return DDL.replace("{p}", prefix) + ";\n" + warning_marks.ddl(prefix)
 
 
 # -- a member's spans (pure) ---------------------------------------------------------------------------
@@ -310,6 +311,7 @@ def _add_counts(tx: Tx, p: str, change: Counter) -> None:
                    f"ON CONFLICT (kind, org_unit_id, day) DO UPDATE SET n = {p}warn_counts.n + excluded.n", rows)
     tx.executemany(f"DELETE FROM {p}warn_counts WHERE kind = ? AND org_unit_id = ? AND day = ? AND n = 0",
                    [r[:3] for r in rows])
+    warning_marks.mark(tx, p, (r[1] for r in rows))  # a page's sizes of these units are summed again
 
 
 def build(tx: Tx, p: str) -> int:
@@ -324,6 +326,7 @@ def build(tx: Tx, p: str) -> int:
     rows = [(*k, n) for k, n in deltas(spans).items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
+    warning_marks.renew(tx, p)
     tx.execute(f"DELETE FROM {p}warn_built")
     tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))
     return len(spans)
@@ -333,6 +336,7 @@ def ensure(db: ReadModelDB, prefix: str) -> None:
     """Create the tables of ``prefix`` and fill them once if the generation predates them."""
     db.executescript(ddl(prefix))
     if db.query(f"SELECT 1 FROM {prefix}warn_built"):
+        warning_marks.ensure(db, prefix)
         return
     with db.transaction() as tx:
         if tx.pg:  # partition processes starting together: one fills, the others then find it filled
@@ -462,24 +466,15 @@ def page(v: View, org: str | None, year: int, page_no: int | None, page_size: in
 
 def _sizes(v: View, org: str | None, year: int, end: dt.date) -> tuple[list, dict]:
     """([((list, unit), rows on ``end``)] in the list's order, the groups computed whole), kept
-    in memory until the spans or the tree change (a user paging through a list reads them once)."""
-    version = built(v.db, v.prefix)[2]
-
-    def read() -> tuple[list, dict]:
-        groups = _group_sizes(v, org, end.isoformat(), f"{year:04d}-01-01")
-        inline = _inline_groups(v, org, year, end)
-        sizes = sorted([(k, n) for k, n in groups.items() if n > 0 and k not in inline]
-                       + [(k, len(r)) for k, r in inline.items() if r])
-        return sizes, inline
-    if version is None:
-        return read()
-    return tree_cache.cached(v, "warning_sizes", read, v.prefix, version, org, year, end, daily=False)
+    in memory and, after a change, summed again only for the units it changed (``warning_pages``)."""
+    from services.reporting import warning_pages
+    return warning_pages.sizes(v, org, year, end)
 
 
 def forget() -> None:
     """Drop the group sizes kept in memory (a bench timing the first page after a change)."""
-    for k in [k for k in tree_cache._CACHE if "warning_sizes" in k]:
-        tree_cache._CACHE.pop(k, None)
+    from services.reporting import warning_pages
+    warning_pages.forget()
 
 
 def _in_scope(v: View, org: str | None, end: dt.date):
@@ -556,17 +551,31 @@ def _yearly_counts(v: View, org: str | None, kind: str, unit: str, members: list
                     [*members, first_day[:7], day[:7]]))
 
 
-def _inline_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tuple[str, str], list[dict]]:
+def _inline_groups(v: View, org: str | None, year: int, end: dt.date,
+                   official: dict[str, int] | None = None) -> dict[tuple[str, str], list[dict]]:
     """Groups computed whole: the cells below the minimum (one row per unit), and the unexcused
     absences of units that entered or left ``org``'s tree (as it stood) during the year."""
+    if official is None:  # official members per unit on the day
+        official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
+                                              "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, end.isoformat()))}
+    return {**_cell_groups(v, org, end, official), **_moved_groups(v, org, year, end)}
+
+
+def _cell_groups(v: View, org: str | None, end: dt.date, official: dict[str, int],
+                 only: set[str] | None = None) -> dict[tuple[str, str], list[dict]]:
+    """The cells below the minimum (of the units ``only``, if given)."""
     from services.reporting.early_warnings import _small_cells_of, member_holding
+    cells = tree_cache.cached(v, "member_holding", lambda: member_holding(v), daily=False)
+    if only is not None:
+        cells = [c for c in cells if c[0] in only]
+    return {(CELLS, r["org_unit_id"]): [r] for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells)}
+
+
+def _moved_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tuple[str, str], list[dict]]:
+    """The unexcused absences of units that entered or left ``org``'s tree (as it stood) during
+    the year, computed from the fact tables."""
     out: dict[tuple[str, str], list[dict]] = {}
     day = end.isoformat()
-    official = {u: int(n) for u, n in v.q(f"SELECT org_unit_id, SUM(n) FROM {v.t('warn_counts')} WHERE kind = ? "
-                                          "AND day <= ? GROUP BY org_unit_id", (OFFICIAL, day))}
-    cells = tree_cache.cached(v, "member_holding", lambda: member_holding(v), daily=False)
-    for r in _small_cells_of(v, official, _in_scope(v, org, end), end, cells):
-        out[(CELLS, r["org_unit_id"])] = [r]
     if org and v.dated:
         first = f"{year:04d}-01-01"
         moved = [r[0] for r in v.q(f"SELECT DISTINCT descendant FROM {v.t('dclosure')} WHERE ancestor = ? "

@@ -20,7 +20,7 @@ import datetime as dt
 
 import pytest
 
-from services.reporting import queries, warning_spans
+from services.reporting import queries, warning_marks, warning_pages, warning_spans
 from services.reporting.early_warnings import warnings
 from services.reporting.view import View
 from shared.contracts.reporting import ReportQuery
@@ -162,6 +162,9 @@ def test_pages_of_the_spans_are_the_lists_computed_from_the_facts(h):
                 rows, totals = paged(v, org, on.year, 3 if org in (None, "TN") else 100)
                 assert totals == {len(whole)}, (structure, day, org)
                 assert same_rows(rows, whole), (structure, day, org)
+                listed = warning_pages.whole(v, org, on.year)  # the whole list, as an export takes it
+                assert listed["total"] == len(whole) and same_rows(listed["rows"], whole), (structure, day, org)
+                assert listed["rows"] == rows  # … in the pages' order
                 seen_lists |= {r["list"] for r in whole}
     assert seen_lists == set(warning_spans_lists())  # every list was compared with rows in it
 
@@ -177,6 +180,7 @@ def test_a_past_year_is_judged_on_its_last_day(h):
         whole = warnings(v, "TN", year)["rows"]
         rows, totals = paged(v, "TN", year, 4)
         assert whole and totals == {len(whole)} and same_rows(rows, whole)
+        assert warning_pages.whole(v, "TN", year)["rows"] == rows
 
 
 def test_the_service_pages_from_the_spans_and_falls_back_as_known_earlier(h):
@@ -187,6 +191,11 @@ def test_the_service_pages_from_the_spans_and_falls_back_as_known_earlier(h):
     assert served["total"] == len(whole) and served["pages"] == -(-len(whole) // 5)
     assert [key(r) for r in served["rows"]] == sorted(key(r) for r in whole)[5:10]
     assert {"report", "as_of", "structure", "unit_name", "year"} <= set(served)
+    # without a page: the whole list, from the spans, equal to the one computed from the facts
+    listed = queries.REPORTS["warnings"](v, ReportQuery(org_unit_id="TN", as_of=dt.date(2025, 7, 2)))
+    assert listed["total"] == len(whole) and same_rows(listed["rows"], whole)
+    assert {k: x for k, x in listed.items() if k not in ("rows", "total")} == \
+        {k: x for k, x in warnings(v, "TN", 2025).items() if k != "rows"}
     # as known before the late records: not from the spans (they hold every record), same answer as before
     g = h.generations()
     early = View.of(g.db, g.prefix, dt.date(2025, 7, 2), LATER - dt.timedelta(days=1), None)
@@ -268,3 +277,58 @@ def test_remembered_working_days_answer_as_the_plain_count_and_follow_the_holida
     extra.write_text(json.dumps({"days_off": ["2024-06-04"]}), encoding="utf-8")
     monkeypatch.setenv("DANGVIEN_HOLIDAYS", str(extra))
     assert warning_spans.add_working_days(start, 1) == plain(start, 1) == dt.date(2024, 6, 5)
+
+
+def all_pages_and_lists(h, days=("2025-12-31",)) -> None:
+    """For every unit, both structures and ``days``: the pages joined, their total and the whole
+    list from the spans equal the list computed from the facts (20 lists: all kept in memory)."""
+    for structure in ("as_stood", "current"):
+        for day in days:
+            on = dt.date.fromisoformat(day)
+            v = h.view(as_of=on, structure=structure)
+            for org in UNITS:
+                whole = warnings(v, org, on.year)["rows"]
+                rows, totals = paged(v, org, on.year, 3 if org in (None, "TN") else 100)
+                assert totals == {len(whole)} and same_rows(rows, whole), (structure, day, org)
+                listed = warning_pages.whole(v, org, on.year)
+                assert listed["total"] == len(whole) and listed["rows"] == rows, (structure, day, org)
+
+
+def changed_units(h, before: dict) -> set[str]:
+    g = h.generations()
+    marks = warning_marks.read(g.db, g.prefix)
+    return {u for u in marks if marks[u] != before.get(u)}
+
+
+def test_the_first_page_after_a_change_in_one_unit_is_the_list_computed_again(h):
+    all_pages_and_lists(h, ("2025-07-02",))
+    all_pages_and_lists(h)  # every page's group sizes are now kept in memory
+    g = h.generations()
+    marks = warning_marks.read(g.db, g.prefix)
+    assert marks is not None and warning_marks.EPOCH in marks
+    # a change in one unit: T1 (in C3) exempted, past its end — its sizes alone are summed again
+    h.add("member.exempted", "2025-01-01", {"member_id": "T1", "until": "2025-02-01"})
+    assert changed_units(h, marks) == {"C3"}
+    all_pages_and_lists(h)
+    # a member leaves a cell for another (two units), a cell falls below the minimum (T2 out of C5)
+    marks = warning_marks.read(g.db, g.prefix)
+    h.add("member.transferred", "2025-03-03", {"member_id": "T2", "from_org_unit_id": "C5", "to_org_unit_id": "C4",
+                                               "kind": "official"})
+    assert changed_units(h, marks) == {"C4", "C5"}
+    all_pages_and_lists(h)
+    # more months absent for a member already listed (no span changes, the months counted do)
+    marks = warning_marks.read(g.db, g.prefix)
+    missed(h, "mt-n1", "C1", "M7", "2025-11-11")
+    assert changed_units(h, marks) == set()
+    all_pages_and_lists(h)
+    # a cell absent in it moved into D3 during the year (its absences counted from the facts)
+    missed(h, "mt-n2", "C4", "M8", "2025-03-03")
+    h.add("org_unit.moved", "2025-05-01", {"org_unit_id": "C4", "parent_id": "D3"})
+    missed(h, "mt-n3", "C4", "M8", "2025-09-09")
+    all_pages_and_lists(h)
+    missed(h, "mt-n4", "C4", "M8", "2025-10-10")  # one month more in the moved cell (no span changes)
+    all_pages_and_lists(h)
+    # a replay: a new epoch, everything summed again
+    g.replay()
+    assert warning_marks.read(g.db, g.prefix)[warning_marks.EPOCH] != marks[warning_marks.EPOCH]
+    all_pages_and_lists(h)
