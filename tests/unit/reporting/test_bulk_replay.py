@@ -23,6 +23,7 @@ from shared.readmodel import ReadModelDB
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_day_counts import LATE, tangled
 from tests.unit.reporting.test_fast_paths import day_counts, deliver_all
+from tests.unit.reporting.test_warning_spans import spans_rows
 
 SOURCES = ("members", "discipline", "meetings", "reporting")
 UTC = dt.timezone.utc
@@ -165,6 +166,8 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert g.prefix == "g2_" and result["done"] == sum(s.head_position() for s in history.stores.values())
         assert result["checksum"] == g.checksum() == expected.checksum()
         assert day_counts(g) == day_counts(expected)
+        spans = spans_rows(g)
+        assert spans == spans_rows(expected) and len(spans[0]) > 10  # the early-warning spans, built after
         assert g.positions() == expected.positions() == {s: history.stores[s].head_position() for s in SOURCES}
         seen = facts(g)
         assert seen == facts(expected)
@@ -183,7 +186,8 @@ def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     # the indexes built after the rows are there (reports read by them)
     indexes = {r[0] for r in g.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'g2_%'")}
     assert {"g2_absences_unit", "g2_absences_member", "g2_meetings_unit", "g2_member_facts_type",
-            "g2_member_facts_member", "g2_stints_unit", "g2_cases_date"} <= indexes
+            "g2_member_facts_member", "g2_stints_unit", "g2_cases_date", "g2_warn_spans_key", "g2_warn_spans_member",
+            "g2_warn_counts_cover"} <= indexes
     heads = dict(g.db.query(f"SELECT stream, version FROM {g.prefix}stream_heads WHERE source = 'members'"))
     assert heads["member-M8"] == 2 and heads["org_unit-C4"] == 2
 
