@@ -213,3 +213,17 @@ def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     assert g.db.query(f"SELECT COUNT(*) FROM {p}absences WHERE meeting_id = 'C3-2022-02'") == [(1,)]
     assert g.db.query(f"SELECT to_kind FROM {p}stints WHERE member_id = 'M11'") == [("removed",)]
     expected.db.close()
+
+
+def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(history, tmp_path):
+    """Other threads (queries served meanwhile) keep their cyclic collections while a replay runs."""
+    import gc
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    seen = []
+    advance = g._advance
+    g._advance = lambda n: (seen.append((gc.isenabled(), gc.get_threshold()[0])), advance(n))
+    before = gc.get_threshold()
+    g.replay()
+    assert seen and all(enabled and 700 <= young <= 1_000_000 for enabled, young in seen)
+    assert gc.isenabled() and gc.get_threshold() == before and gc.get_freeze_count() == 0
+    g.db.close()
