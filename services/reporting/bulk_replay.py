@@ -416,23 +416,33 @@ def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str
     """Apply every stored event of ``sources`` (in this order) to the empty generation of
     ``projection`` (its tables created, its day counts off: built afterwards in one pass);
     returns the events passed. The live runner then continues from the checkpoints."""
-    with paused_gc():
-        return _replay(db, stores, sources, projection, progress)
+    with settled_gc() as settle:
+        return _replay(db, stores, sources, projection, progress, settle)
+
+
+#: containers allocated between two young collections while replaying (Python's default: 700;
+#: about one page of decoded payloads)
+YOUNG = 200_000
 
 
 @contextlib.contextmanager
-def paused_gc():
-    """The cyclic garbage collector paused: a replay allocates millions of containers that all stay
-    alive (payloads, rows held until their page is written, the folded state), so each collection
-    would walk them all again for nothing (half the decoding time, measured). Nothing a replay
-    allocates is a cycle; what other threads leave meanwhile is collected when it is resumed."""
-    was = gc.isenabled()
-    gc.disable()
+def settled_gc():
+    """The cyclic garbage collector kept running, but told what a replay keeps: a replay allocates
+    millions of containers that all stay alive (payloads, the folded state), and collections that
+    walk them again and again cost half the decoding time (measured). So the young generation is
+    collected after ``YOUNG`` allocations rather than 700, and after each page ``settle()`` moves
+    what is alive into the collector's permanent generation (``gc.freeze``): a collection walks only
+    what was allocated since. The collector still runs for every thread (queries served meanwhile
+    keep their collections, less often); the end restores the thresholds and puts everything back
+    (``gc.unfreeze``), so cycles left meanwhile are collected as usual. Measured at 20k members ×
+    5 years: collection time within 0.1 s CPU of a paused collector."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], YOUNG), *thresholds[1:])
     try:
-        yield
+        yield gc.freeze
     finally:
-        if was:
-            gc.enable()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 #: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather
@@ -452,7 +462,7 @@ def deferred_indexes(prefix: str) -> list[tuple[str, str]]:
 
 
 def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-            projection: FactsProjection, progress: Callable[[int], None]) -> int:
+            projection: FactsProjection, progress: Callable[[int], None], settle: Callable[[], None]) -> int:
     fold = Fold(projection)
     indexes = deferred_indexes(projection.prefix)
     with db.transaction() as tx:
@@ -465,6 +475,7 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
             with db.transaction() as tx:
                 passed, last = fold.source(tx, source, page)
                 fold.write_page(tx)
+            settle()
             if last is not None:
                 checkpoints[source] = last
             total += passed

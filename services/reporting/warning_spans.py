@@ -25,13 +25,13 @@ absence's own day decides there).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import os
 import uuid
 import zlib
 from collections import Counter
-from functools import lru_cache
 from typing import Iterable
 
 from shared.events import Envelope, format_recorded_at
@@ -51,7 +51,7 @@ def add_working_days(day: dt.date, n: int) -> dt.date:
     return _working_days_after(day, n, os.environ.get("DANGVIEN_HOLIDAYS"))
 
 
-@lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def _working_days_after(day: dt.date, n: int, holidays: str | None) -> dt.date:
     return _add_working_days(day, n)
 
@@ -88,6 +88,7 @@ def ddl(prefix: str) -> str:
 
 
 # -- a member's spans (pure) ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8192)
 def _next_day(day: str) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
 
@@ -124,26 +125,51 @@ def _cut(kind: str, member: str, segs, a: str, b: str | None, due: str | None) -
     return out
 
 
+def _admission_dues(occurred: str, memo: dict) -> tuple[str, str]:
+    """(recognition due, new-member class due) of an admission on ``occurred``: a function of the
+    day (the rules and holidays in force), kept in ``memo`` for one pass (many admissions share a
+    day; counting 45 working days is most of a member's spans otherwise)."""
+    got = memo.get(("admitted", occurred))
+    if got is None:
+        start = dt.date.fromisoformat(occurred)
+        rules = rules_on(start)
+        got = memo[("admitted", occurred)] = (
+            add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat(),
+            add_months(start, rules.new_member_class_within_months).isoformat())
+    return got
+
+
+def _transfer_due(occurred: str, memo: dict) -> str:
+    """The day a transfer on ``occurred`` must have its papers presented by (as ``_admission_dues``)."""
+    got = memo.get(("transferred", occurred))
+    if got is None:
+        start = dt.date.fromisoformat(occurred)
+        got = memo[("transferred", occurred)] = add_working_days(
+            start, rules_on(start).transfer_papers_working_days).isoformat()
+    return got
+
+
 def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], stints: list[tuple],
-                 absences: list[tuple[str, str]], dues: dict[str, str], admitted: bool) -> list[Span]:
+                 absences: list[tuple[str, str]], dues: dict[str, str], admitted: bool,
+                 memo: dict | None = None) -> list[Span]:
     """Every warning span of one member, and the runs the member counts as official in a unit.
 
     ``facts``: (type, occurred_on, recorded_at, detail JSON) of the member; ``stints``: (seq, unit,
     from_on, to_on); ``absences``: (unit, day) of each unexcused absence; ``dues``: month → the
-    latest status recorded; ``admitted``: admitted here (not transferred in: official already)."""
+    latest status recorded; ``admitted``: admitted here (not transferred in: official already);
+    ``memo``: due dates already counted in this pass (``_admission_dues``)."""
+    memo = {} if memo is None else memo
     segs = _segments(stints)
     by_type: dict[str, list[tuple[str, str, dict]]] = {}
     for type_, occurred, rec, detail in facts:
-        by_type.setdefault(type_, []).append((occurred, rec, json.loads(detail or "{}")))
+        by_type.setdefault(type_, []).append((occurred, rec, json.loads(detail) if detail and detail != "{}" else {}))
     out: list[Span] = []
     recognised = min((d.get("decided_on") or o for o, _, d in by_type.get("member.recognized_official", ())),
                      default=None)
     for occurred, _, _ in by_type.get("member.admitted", ()):
-        start = dt.date.fromisoformat(occurred)
-        rules = rules_on(start)
-        due = add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat()
+        due, class_due = _admission_dues(occurred, memo)
         out += _cut("recognition_overdue", member, segs, _next_day(due), recognised, due)
-        due = add_months(start, rules.new_member_class_within_months).isoformat()
+        due = class_due
         ends = [o for o, _, _ in by_type.get("member.new_member_class_completed", ())]
         ends += [recognised] if recognised else []
         out += _cut("new_member_class_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None),
@@ -153,8 +179,7 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
         for occurred, _, d in by_type.get(type_, ()):
             if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
                 continue
-            start = dt.date.fromisoformat(occurred)
-            due = add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
+            due = _transfer_due(occurred, memo)
             out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)),
                         min((o for o in presented if o >= occurred), default=None), due)
     completed = by_type.get("member.remediation_completed", ())
@@ -288,9 +313,10 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
 def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
     facts, stints, absences, dues, admitted = _inputs(tx, p, members)
     out: list[Span] = []
+    memo: dict = {}
     for member in (members if members is not None else sorted(set(facts) | set(stints) | set(absences) | set(dues))):
         out += member_spans(member, facts.get(member, []), stints.get(member, []), absences.get(member, []),
-                            dues.get(member, {}), member in admitted)
+                            dues.get(member, {}), member in admitted, memo)
     return out
 
 
@@ -314,18 +340,29 @@ def _add_counts(tx: Tx, p: str, change: Counter) -> None:
     warning_marks.mark(tx, p, (r[1] for r in rows))  # a page's sizes of these units are summed again
 
 
+def _indexes(p: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the secondary indexes in ``DDL``."""
+    return [(f"{p}{statement.split()[5][3:]}", statement.strip().replace("{p}", p))
+            for statement in DDL.split(";") if statement.strip().startswith("CREATE INDEX")]
+
+
 def build(tx: Tx, p: str) -> int:
     """Fill the tables from the fact tables in one pass (a replay, or a generation built before
     them); returns the spans written."""
     tx.execute(f"DELETE FROM {p}warn_spans")
     tx.execute(f"DELETE FROM {p}warn_counts")
     spans = _spans_of(tx, p, None)
+    indexes = _indexes(p)
+    for name, _ in indexes:  # built after the rows: one sort each, not an entry per row
+        tx.execute(f"DROP INDEX IF EXISTS {name}")
     if spans:
         tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                        "VALUES (?, ?, ?, ?, ?, ?)", spans)
     rows = [(*k, n) for k, n in deltas(spans).items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
+    for _, create in indexes:
+        tx.execute(create)
     warning_marks.renew(tx, p)
     tx.execute(f"DELETE FROM {p}warn_built")
     tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))

@@ -23,6 +23,7 @@ from shared.readmodel import ReadModelDB
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_day_counts import LATE, tangled
 from tests.unit.reporting.test_fast_paths import day_counts, deliver_all
+from tests.unit.reporting.test_warning_spans import spans_rows
 
 SOURCES = ("members", "discipline", "meetings", "reporting")
 UTC = dt.timezone.utc
@@ -165,6 +166,8 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert g.prefix == "g2_" and result["done"] == sum(s.head_position() for s in history.stores.values())
         assert result["checksum"] == g.checksum() == expected.checksum()
         assert day_counts(g) == day_counts(expected)
+        spans = spans_rows(g)
+        assert spans == spans_rows(expected) and len(spans[0]) > 10  # the early-warning spans, built after
         assert g.positions() == expected.positions() == {s: history.stores[s].head_position() for s in SOURCES}
         seen = facts(g)
         assert seen == facts(expected)
@@ -183,7 +186,8 @@ def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     # the indexes built after the rows are there (reports read by them)
     indexes = {r[0] for r in g.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'g2_%'")}
     assert {"g2_absences_unit", "g2_absences_member", "g2_meetings_unit", "g2_member_facts_type",
-            "g2_member_facts_member", "g2_stints_unit", "g2_cases_date"} <= indexes
+            "g2_member_facts_member", "g2_stints_unit", "g2_cases_date", "g2_warn_spans_key", "g2_warn_spans_member",
+            "g2_warn_counts_cover"} <= indexes
     heads = dict(g.db.query(f"SELECT stream, version FROM {g.prefix}stream_heads WHERE source = 'members'"))
     assert heads["member-M8"] == 2 and heads["org_unit-C4"] == 2
 
@@ -209,3 +213,17 @@ def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     assert g.db.query(f"SELECT COUNT(*) FROM {p}absences WHERE meeting_id = 'C3-2022-02'") == [(1,)]
     assert g.db.query(f"SELECT to_kind FROM {p}stints WHERE member_id = 'M11'") == [("removed",)]
     expected.db.close()
+
+
+def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(history, tmp_path):
+    """Other threads (queries served meanwhile) keep their cyclic collections while a replay runs."""
+    import gc
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    seen = []
+    advance = g._advance
+    g._advance = lambda n: (seen.append((gc.isenabled(), gc.get_threshold()[0])), advance(n))
+    before = gc.get_threshold()
+    g.replay()
+    assert seen and all(enabled and 700 <= young <= 1_000_000 for enabled, young in seen)
+    assert gc.isenabled() and gc.get_threshold() == before and gc.get_freeze_count() == 0
+    g.db.close()
