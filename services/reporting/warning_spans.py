@@ -25,6 +25,7 @@ absence's own day decides there).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -126,6 +127,23 @@ def _cut(kind: str, member: str, segs, a: str, b: str | None, due: str | None) -
     return out
 
 
+@functools.lru_cache(maxsize=8192)
+def _admission_dues(admitted_on: str) -> tuple[str, str]:
+    """(recognition due, new members' class due) of an admission on that day: the same for every
+    member admitted that day (a live batch recomputes thousands of members)."""
+    start = dt.date.fromisoformat(admitted_on)
+    rules = rules_on(start)
+    return (add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat(),
+            add_months(start, rules.new_member_class_within_months).isoformat())
+
+
+@functools.lru_cache(maxsize=8192)
+def _papers_due(moved_on: str) -> str:
+    """The day a transfer's papers are due, moved on that day."""
+    start = dt.date.fromisoformat(moved_on)
+    return add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
+
+
 def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], stints: list[tuple],
                  absences: list[tuple[str, str]], dues: dict[str, str], admitted: bool) -> list[Span]:
     """Every warning span of one member, and the runs the member counts as official in a unit.
@@ -141,11 +159,9 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
     recognised = min((d.get("decided_on") or o for o, _, d in by_type.get("member.recognized_official", ())),
                      default=None)
     for occurred, _, _ in by_type.get("member.admitted", ()):
-        start = dt.date.fromisoformat(occurred)
-        rules = rules_on(start)
-        due = add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat()
+        due, class_due = _admission_dues(occurred)
         out += _cut("recognition_overdue", member, segs, _next_day(due), recognised, due)
-        due = add_months(start, rules.new_member_class_within_months).isoformat()
+        due = class_due
         ends = [o for o, _, _ in by_type.get("member.new_member_class_completed", ())]
         ends += [recognised] if recognised else []
         out += _cut("new_member_class_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None),
@@ -155,8 +171,7 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
         for occurred, _, d in by_type.get(type_, ()):
             if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
                 continue
-            start = dt.date.fromisoformat(occurred)
-            due = add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
+            due = _papers_due(occurred)
             out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)),
                         min((o for o in presented if o >= occurred), default=None), due)
     completed = by_type.get("member.remediation_completed", ())
@@ -259,7 +274,7 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     def where(col: str) -> tuple[str, list]:
         if members is None:
             return "", []
-        return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
+        return _among(tx, col, members)
 
     types = ",".join("?" * len(FACT_TYPES))
     facts: dict[str, list] = {}
@@ -285,6 +300,14 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     admitted = {r[0] for r in tx.execute(f"SELECT member_id FROM {p}members WHERE admitted_on IS NOT NULL{w}",
                                          params).fetchall()}
     return facts, stints, absences, dues, admitted
+
+
+def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
+    """`` AND col`` among ``members``: on PostgreSQL one array parameter (the same statement text
+    for any number of members, parsed once), on SQLite a list of ``?``."""
+    if tx.pg:
+        return f" AND {col} = ANY(CAST(? AS text[]))", [list(members)]
+    return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
 
 
 def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
@@ -391,13 +414,13 @@ class WarningSpans:
             lock_members(tx, members)
         for i in range(0, len(members), 500):
             chunk = members[i:i + 500]
-            marks = ",".join("?" * len(chunk))
+            among, params = _among(tx, "member_id", chunk)
             old = tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans "
-                             f"WHERE member_id IN ({marks})", chunk).fetchall()
+                             f"WHERE 1 = 1{among}", params).fetchall()
             new = _spans_of(tx, p, chunk)
             if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
                 continue
-            tx.execute(f"DELETE FROM {p}warn_spans WHERE member_id IN ({marks})", chunk)
+            tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
             if new:
                 tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                                "VALUES (?, ?, ?, ?, ?, ?)", new)
