@@ -485,3 +485,26 @@ def test_a_real_postgres_deadlock_rolls_the_batch_back_and_it_is_tried_again(sto
             assert sorted(r.db.query("SELECT id, n FROM locks")) == [(1, 1), (2, 1)]
         finally:
             r.db.close()
+
+
+class DeadlockedPerBatch(Recording):
+    """Each batch is rolled back ``times`` times (a deadlock) before it goes through."""
+    def __init__(self, times):
+        super().__init__()
+        self.times, self.left = times, {}
+
+    def prepare(self, tx, source, events):
+        super().prepare(tx, source, events)
+        first = events[0].position
+        self.left.setdefault(first, self.times)
+        if self.left[first]:
+            import psycopg.errors
+            self.left[first] -= 1
+            raise psycopg.errors.DeadlockDetected()
+
+
+def test_each_batch_of_a_catch_up_gets_its_own_tries(store, tmp_path):
+    append(store, 6)
+    r = runner(tmp_path, DeadlockedPerBatch(3), {"members": store})
+    assert r.catch_up("members", batch=2) == 6  # three rollbacks of each of the three batches
+    assert len(seen(r.db)) == 6 and r.checkpoint("members") == 6
