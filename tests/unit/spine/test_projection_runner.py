@@ -396,7 +396,7 @@ class Deadlocked(Recording):
 @pytest.mark.parametrize("error", ["DeadlockDetected", "SerializationFailure"])
 def test_a_batch_rolled_back_to_break_a_deadlock_is_tried_again(store, tmp_path, error):
     import psycopg.errors
-    stored = append(store, 3)
+    append(store, 3)
     r = runner(tmp_path, Deadlocked(3, getattr(psycopg.errors, error)), {"members": store})
     assert r.catch_up("members") == 3  # three rollbacks, then the fourth try goes through
     assert seen(r.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-1", 2)] and r.checkpoint("members") == 3
