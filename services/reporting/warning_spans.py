@@ -25,7 +25,6 @@ absence's own day decides there).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import os
@@ -127,23 +126,6 @@ def _cut(kind: str, member: str, segs, a: str, b: str | None, due: str | None) -
     return out
 
 
-@functools.lru_cache(maxsize=8192)
-def _admission_dues(admitted_on: str) -> tuple[str, str]:
-    """(recognition due, new members' class due) of an admission on that day: the same for every
-    member admitted that day (a live batch recomputes thousands of members)."""
-    start = dt.date.fromisoformat(admitted_on)
-    rules = rules_on(start)
-    return (add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat(),
-            add_months(start, rules.new_member_class_within_months).isoformat())
-
-
-@functools.lru_cache(maxsize=8192)
-def _papers_due(moved_on: str) -> str:
-    """The day a transfer's papers are due, moved on that day."""
-    start = dt.date.fromisoformat(moved_on)
-    return add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
-
-
 def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], stints: list[tuple],
                  absences: list[tuple[str, str]], dues: dict[str, str], admitted: bool) -> list[Span]:
     """Every warning span of one member, and the runs the member counts as official in a unit.
@@ -159,9 +141,11 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
     recognised = min((d.get("decided_on") or o for o, _, d in by_type.get("member.recognized_official", ())),
                      default=None)
     for occurred, _, _ in by_type.get("member.admitted", ()):
-        due, class_due = _admission_dues(occurred)
+        start = dt.date.fromisoformat(occurred)
+        rules = rules_on(start)
+        due = add_working_days(add_months(start, rules.probation_months), rules.recognition_working_days).isoformat()
         out += _cut("recognition_overdue", member, segs, _next_day(due), recognised, due)
-        due = class_due
+        due = add_months(start, rules.new_member_class_within_months).isoformat()
         ends = [o for o, _, _ in by_type.get("member.new_member_class_completed", ())]
         ends += [recognised] if recognised else []
         out += _cut("new_member_class_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None),
@@ -171,7 +155,8 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
         for occurred, _, d in by_type.get(type_, ()):
             if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
                 continue
-            due = _papers_due(occurred)
+            start = dt.date.fromisoformat(occurred)
+            due = add_working_days(start, rules_on(start).transfer_papers_working_days).isoformat()
             out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)),
                         min((o for o in presented if o >= occurred), default=None), due)
     completed = by_type.get("member.remediation_completed", ())
