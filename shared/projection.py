@@ -47,6 +47,17 @@ class Conflict(Exception):
     """Another runner applied an event of the same stream meanwhile: this batch is rolled back."""
 
 
+#: how many times a batch is tried again at once after PostgreSQL rolled it back to break a
+#: deadlock or a serialisation failure (partitions sharing a read model lock rows in turn)
+RETRIES = 3
+
+
+def rolled_back_by_server(exc: BaseException) -> bool:
+    """Did the database roll the transaction back only to break a deadlock (SQLSTATE 40P01) or a
+    serialisation failure (40001)? Trying the same batch again is then safe and usually succeeds."""
+    return getattr(exc, "sqlstate", None) in ("40P01", "40001")
+
+
 class Projection(abc.ABC):
     """A read model: its tables, and how each event changes them."""
 
@@ -159,6 +170,15 @@ class ProjectionRunner:
         """Apply one delivered event: 'applied', 'duplicate', 'filled' (a gap was read first), or
         WAITING (it, or an event before it, waits for another partition: the sweep retries)."""
         env = message if isinstance(message, Envelope) else Envelope.model_validate(message)
+        for _ in range(RETRIES + 1):
+            try:
+                return self._handle(source, env)
+            except Exception as exc:
+                if not rolled_back_by_server(exc):
+                    raise
+        return WAITING  # still breaking deadlocks: the sweep tries again
+
+    def _handle(self, source: str, env: Envelope) -> str:
         try:
             with self._lock, self.db.transaction(pipelined=True) as tx:
                 seen = self._checkpoint(tx, source)
@@ -187,7 +207,7 @@ class ProjectionRunner:
 
     def catch_up(self, source: str, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
         """Apply everything the source has beyond the checkpoint; one transaction per batch."""
-        total = 0
+        total, retries = 0, 0
         store = self.stores[source]
         while True:
             try:
@@ -201,6 +221,14 @@ class ProjectionRunner:
                         self._set_checkpoint(tx, source, last.position)
             except Conflict:
                 return total  # another partition moved a stream meanwhile: try again on the next round
+            except Exception as exc:  # rolled back to break a deadlock: the same batch again, a few times
+                if not rolled_back_by_server(exc):
+                    raise
+                retries += 1
+                if retries > RETRIES:
+                    return total  # try again on the next round
+                continue
+            retries = 0
             total += done
             if progress and done:
                 progress(done)
@@ -211,6 +239,10 @@ class ProjectionRunner:
 
     def catch_up_all(self) -> int:
         return sum(self.catch_up(s) for s in self.projection.sources if s in self.stores)
+
+
+#: new stream heads written per statement (``Tx.insert_rows`` sends up to 1,000 rows in one)
+HEADS_PER_STATEMENT = 1000
 
 
 class _Heads:
@@ -249,15 +281,16 @@ class _Heads:
         new = [(source, s, v) for s, v in self.now.items() if v is not None and self.before[s] is None]
         moved = [(v, source, s, self.before[s]) for s, v in self.now.items()
                  if self.before[s] is not None and v != self.before[s]]
-        if new:
-            tx.executemany(f"INSERT INTO {table} (source, stream, version) VALUES (?, ?, ?) "
-                           "ON CONFLICT (source, stream) DO NOTHING", new)
-            if tx.rowcount != len(new):
+        for i in range(0, len(new), HEADS_PER_STATEMENT):  # one multi-row statement per chunk
+            chunk = new[i:i + HEADS_PER_STATEMENT]
+            tx.insert_rows(f"INSERT INTO {table} (source, stream, version) VALUES (?, ?, ?) "
+                           "ON CONFLICT (source, stream) DO NOTHING", chunk)
+            if tx.rowcount != len(chunk):
                 if not self.lenient:
                     raise Conflict("a stream head was written meanwhile")
                 # lenient: rows written meanwhile by a newer runner; move them on
                 tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version < ?",
-                               [(v, source, s, v) for source, s, v in new])
+                               [(v, source, s, v) for source, s, v in chunk])
         if moved:
             tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?", moved)
             if tx.rowcount != len(moved):

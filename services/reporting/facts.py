@@ -73,7 +73,7 @@ class FactsProjection(Projection):
         self._routes: dict[str, tuple[str | None, str | None]] = {}  # unit → (parent, direct); never change
         self.day_counts = daycounts.DayCounts(prefix, partition)  # pre-aggregated counts, same transaction
         self.day_counts.before_read = self._flush
-        self.warning_spans = warning_spans.WarningSpans(prefix)  # the early-warning lists, same transaction
+        self.warning_spans = warning_spans.WarningSpans(prefix, partition)  # the early-warning lists, same transaction
         #: in a batch: its writes to the member tables, held and sent at its end (``pending``)
         self._pending: Pending | None = None
         #: in a batch: member → [last seq, its unit, open seq, its unit] (None: no such stint),

@@ -35,9 +35,11 @@ from collections import Counter
 from typing import Iterable
 
 from shared.events import Envelope, format_recorded_at
+from shared.partitioning import Partition
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
+from services.reporting.daycounts import latest_slot
 from services.reporting.periods import ALL_KNOWN, add_months, vn_date
 from services.reporting.periods import add_working_days as _add_working_days
 from services.reporting import tree_cache, warning_marks
@@ -282,7 +284,7 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     def where(col: str) -> tuple[str, list]:
         if members is None:
             return "", []
-        return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
+        return _among(tx, col, members)
 
     types = ",".join("?" * len(FACT_TYPES))
     facts: dict[str, list] = {}
@@ -310,6 +312,14 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     return facts, stints, absences, dues, admitted
 
 
+def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
+    """`` AND col`` among ``members``: on PostgreSQL one array parameter (the same statement text
+    for any number of members, parsed once), on SQLite a list of ``?``."""
+    if tx.pg:
+        return f" AND {col} = ANY(CAST(? AS text[]))", [list(members)]
+    return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
+
+
 def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
     facts, stints, absences, dues, admitted = _inputs(tx, p, members)
     out: list[Span] = []
@@ -333,10 +343,17 @@ def _add_counts(tx: Tx, p: str, change: Counter) -> None:
     rows = [(*k, n) for k, n in change.items() if n]
     if not rows:
         return
-    tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
+    # one multi-row statement (each key once: a Counter's), then one DELETE of the keys gone to 0
+    tx.insert_rows(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
                    f"ON CONFLICT (kind, org_unit_id, day) DO UPDATE SET n = {p}warn_counts.n + excluded.n", rows)
-    tx.executemany(f"DELETE FROM {p}warn_counts WHERE kind = ? AND org_unit_id = ? AND day = ? AND n = 0",
-                   [r[:3] for r in rows])
+    if tx.pg:
+        tx.execute(f"DELETE FROM {p}warn_counts w USING unnest(CAST(? AS text[]), CAST(? AS text[]), "
+                   "CAST(? AS text[])) AS k(kind, org_unit_id, day) WHERE w.n = 0 AND w.kind = k.kind "
+                   "AND w.org_unit_id = k.org_unit_id AND w.day = k.day",
+                   ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]))
+    else:
+        tx.executemany(f"DELETE FROM {p}warn_counts WHERE kind = ? AND org_unit_id = ? AND day = ? AND n = 0",
+                       [r[:3] for r in rows])
     warning_marks.mark(tx, p, (r[1] for r in rows))  # a page's sizes of these units are summed again
 
 
@@ -372,13 +389,13 @@ def build(tx: Tx, p: str) -> int:
 def ensure(db: ReadModelDB, prefix: str) -> None:
     """Create the tables of ``prefix`` and fill them once if the generation predates them."""
     db.executescript(ddl(prefix))
-    if db.query(f"SELECT 1 FROM {prefix}warn_built"):
+    if db.query(f"SELECT 1 FROM {prefix}warn_built WHERE id = 1"):
         warning_marks.ensure(db, prefix)
         return
     with db.transaction() as tx:
         if tx.pg:  # partition processes starting together: one fills, the others then find it filled
             tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{prefix}warn_spans",))
-        if not tx.execute(f"SELECT 1 FROM {prefix}warn_built").fetchone():
+        if not tx.execute(f"SELECT 1 FROM {prefix}warn_built WHERE id = 1").fetchone():
             build(tx, prefix)
 
 
@@ -387,8 +404,11 @@ class WarningSpans:
     """Hooks of the facts projection: ``note`` each applied event, ``end`` recomputes the spans of
     the members the batch named, in its transaction."""
 
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str, partition: Partition = Partition()):
         self.p = prefix
+        #: the row of ``warn_built`` this runner moves on: the whole projection's (1), or its
+        #: partition's own (2 + i), so partitions never queue on one row; readers combine them
+        self.slot = latest_slot(partition)
         self.enabled = True  # off while a replay loads the fact tables; ``build`` then fills them
         self._members: set[str] = set()
         self._latest = ""
@@ -416,13 +436,13 @@ class WarningSpans:
             lock_members(tx, members)
         for i in range(0, len(members), 500):
             chunk = members[i:i + 500]
-            marks = ",".join("?" * len(chunk))
+            among, params = _among(tx, "member_id", chunk)
             old = tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans "
-                             f"WHERE member_id IN ({marks})", chunk).fetchall()
+                             f"WHERE 1 = 1{among}", params).fetchall()
             new = _spans_of(tx, p, chunk)
             if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
                 continue
-            tx.execute(f"DELETE FROM {p}warn_spans WHERE member_id IN ({marks})", chunk)
+            tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
             if new:
                 tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                                "VALUES (?, ?, ?, ?, ?, ?)", new)
@@ -430,8 +450,21 @@ class WarningSpans:
             change.subtract(deltas(old))
             _add_counts(tx, p, change)
         # a new version on every delivery: what a page keeps in memory (``_sizes``) is read again
+        note_built(tx, p, self.slot, latest)
+
+
+def note_built(tx: Tx, p: str, slot: int, latest: str) -> None:
+    """A new version, and the latest recording time moved on to ``latest``, in the runner's own
+    row of ``warn_built``; spans not built yet (no row 1) stay unbuilt."""
+    if slot == 1:
         tx.execute(f"UPDATE {p}warn_built SET version = ?, latest_rec = CASE WHEN latest_rec IS NULL "
-                   "OR latest_rec < ? THEN ? ELSE latest_rec END", (_token(), latest, latest))
+                   "OR latest_rec < ? THEN ? ELSE latest_rec END WHERE id = 1", (_token(), latest, latest))
+        return
+    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) SELECT ?, ?, ? WHERE EXISTS "
+               f"(SELECT 1 FROM {p}warn_built WHERE id = 1) ON CONFLICT (id) DO UPDATE SET "
+               f"version = excluded.version, latest_rec = CASE WHEN {p}warn_built.latest_rec IS NULL "
+               f"OR {p}warn_built.latest_rec < excluded.latest_rec THEN excluded.latest_rec "
+               f"ELSE {p}warn_built.latest_rec END", (slot, latest, _token()))
 
 
 #: the class of the per-member advisory locks taken before a member's spans are recomputed
@@ -443,8 +476,11 @@ def lock_members(tx: Tx, members: list[str]) -> None:
     the cell they left, applied by one partition, beside a fact of their new cell applied by the
     other): each reads the spans before the other's commit, and both write theirs. Locked one
     member at a time, in one order, the later one reads what the first wrote, and its own facts."""
-    for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members}):
-        tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (MEMBER_LOCK, key - (1 << 32) if key >= 1 << 31 else key))
+    keys = [key - (1 << 32) if key >= 1 << 31 else key
+            for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members})]
+    if keys:  # one statement: unnest gives the keys in the array's order, each locked in turn
+        tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
+                   (MEMBER_LOCK, keys))
 
 
 # -- the paged list --------------------------------------------------------------------------------------
@@ -455,10 +491,15 @@ def _token() -> str:
 def built(db: ReadModelDB, prefix: str) -> tuple[bool, str | None, str | None]:
     """(are the spans built, the latest recording time in them, their version)."""
     try:
-        rows = db.query(f"SELECT latest_rec, version FROM {prefix}warn_built")
+        rows = db.query(f"SELECT id, latest_rec, version FROM {prefix}warn_built ORDER BY id")
     except Exception:  # a generation of an older version, not yet opened by this one
         return False, None, None
-    return (True, rows[0][0], rows[0][1]) if rows else (False, None, None)
+    if not rows or rows[0][0] != 1:
+        return False, None, None
+    # the whole build's row and each partition's: the latest of them, and a version that changes
+    # when any of them does (what a page keeps in memory is then read again)
+    latest = max((r[1] for r in rows if r[1] is not None), default=None)
+    return True, latest, ";".join(f"{i}:{v}" for i, _, v in rows)
 
 
 def usable(v: View, year: int) -> bool:

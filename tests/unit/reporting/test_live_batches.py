@@ -8,7 +8,7 @@ import contextlib
 
 import pytest
 
-from services.reporting import daycounts
+from services.reporting import daycounts, warning_spans
 from services.reporting.generations import Generations
 from services.reporting.pending import Pending
 from shared.partitioning import Partition
@@ -74,7 +74,25 @@ def counted(g: Generations) -> tuple:
     p = g.prefix
     return (sorted(g.db.query(f"SELECT indicator, org_unit_id, day, n FROM {p}day_counts")),
             sorted(g.db.query(f"SELECT indicator, subject_id FROM {p}day_repeats")),
-            daycounts.built(g.db, p))
+            daycounts.built(g.db, p),
+            sorted(g.db.query(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans")),
+            sorted(g.db.query(f"SELECT kind, org_unit_id, day, n FROM {p}warn_counts")),
+            warning_spans.built(g.db, p)[:2])
+
+
+def rebuilt(g: Generations) -> tuple:
+    """The early-warning spans and counts built afresh from the fact tables (then rolled back)."""
+    p, out = g.prefix, None
+
+    class Undo(Exception):
+        pass
+    with contextlib.suppress(Undo), g.db.transaction() as tx:
+        warning_spans.build(tx, p)
+        out = (sorted(tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans")
+                      .fetchall()),
+               sorted(tx.execute(f"SELECT kind, org_unit_id, day, n FROM {p}warn_counts").fetchall()))
+        raise Undo
+    return out
 
 
 def one_by_one(g: Generations, stores) -> None:
@@ -124,6 +142,12 @@ def test_a_batch_applied_live_gives_the_rows_of_its_events_one_by_one(tmp_path, 
         assert split[0].positions() == split[1].positions() == heads(h.stores)
         assert split[0].checksum() == single.checksum()
         assert counted(split[0]) == counted(single)
+        # the spans kept live are those built from the facts: no count left at 0, none missing
+        assert counted(single)[3] and counted(single)[4]
+        assert tuple(counted(single)[3:5]) == rebuilt(single) == tuple(counted(split[0])[3:5])
+        # each partition moved its own row of ``warn_built`` on; readers see the latest of them
+        ids = {r[0] for r in split_db.query(f"SELECT id FROM {split[0].prefix}warn_built")}
+        assert 1 in ids and ids - {1} and ids <= {1, 2, 3}
 
         # what a reader checks: the rows are there and right
         db, p = single.db, single.prefix

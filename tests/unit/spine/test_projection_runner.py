@@ -377,3 +377,134 @@ def test_the_guard_reads_the_heads_of_more_than_a_thousand_streams_in_one_batch(
     store.append_batch([(f"s-{i:04}", [new(i=i)], 0) for i in range(n)])
     assert r.catch_up("members", batch=n) == n
     assert len(seen(r.db)) == 2 * n and set(heads(r.db).values()) == {1}
+
+
+class Deadlocked(Recording):
+    """The database rolls the first ``times`` batches back to break a deadlock (or a serialisation
+    failure): the exception psycopg raises for it, as the runner meets it."""
+    def __init__(self, times, error):
+        super().__init__()
+        self.times, self.error = times, error
+
+    def apply(self, tx, e):
+        super().apply(tx, e)
+        if self.times:
+            self.times -= 1
+            raise self.error()
+
+
+@pytest.mark.parametrize("error", ["DeadlockDetected", "SerializationFailure"])
+def test_a_batch_rolled_back_to_break_a_deadlock_is_tried_again(store, tmp_path, error):
+    import psycopg.errors
+    append(store, 3)
+    r = runner(tmp_path, Deadlocked(3, getattr(psycopg.errors, error)), {"members": store})
+    assert r.catch_up("members") == 3  # three rollbacks, then the fourth try goes through
+    assert seen(r.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-1", 2)] and r.checkpoint("members") == 3
+    more = append(store, 1)
+    r.projection.times = 2
+    assert r.handle("members", more[0].to_message()) == "applied"
+    assert seen(r.db)[-1] == (4, "s-1", 3) and r.checkpoint("members") == 4
+
+
+def test_a_batch_still_deadlocked_after_a_few_tries_is_left_to_the_next_round(store, tmp_path):
+    import psycopg.errors
+    stored = append(store, 2)
+    r = runner(tmp_path, Deadlocked(4, psycopg.errors.DeadlockDetected), {"members": store})
+    assert r.catch_up("members") == 0 and seen(r.db) == [] and r.checkpoint("members") == 0
+    r.projection.times = 4
+    assert r.handle("members", stored[0].to_message()) == WAITING
+    assert seen(r.db) == [] and r.checkpoint("members") == 0
+    assert r.catch_up("members") == 2 and r.checkpoint("members") == 2
+
+
+def test_other_database_errors_are_not_tried_again(store, tmp_path):
+    import psycopg.errors
+    stored = append(store, 2)
+    r = runner(tmp_path, Deadlocked(1, psycopg.errors.UniqueViolation), {"members": store})
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        r.catch_up("members")
+    r.projection.times = 1
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        r.handle("members", stored[0].to_message())
+    assert seen(r.db) == [] and r.checkpoint("members") == 0
+
+
+class LockingInTurn(Recording):
+    """Its first batch takes row 1 of ``locks``, then row 2 while another connection holds row 2
+    and waits for row 1: a real deadlock, which PostgreSQL breaks by rolling this batch back."""
+    def __init__(self, url):
+        super().__init__()
+        self.url, self.provoked, self.other = url, False, None
+
+    def ddl(self):
+        return super().ddl() + ";CREATE TABLE IF NOT EXISTS locks (id INTEGER PRIMARY KEY, n INTEGER)"
+
+    def finish(self, tx, ok=True):
+        self.calls.append(("finish", ok))
+
+    def prepare(self, tx, source, events):
+        super().prepare(tx, source, events)
+        if self.provoked:
+            return
+        self.provoked = True
+        import threading
+        import time
+
+        import psycopg
+        held = threading.Event()
+
+        def other():
+            with psycopg.connect(self.url, autocommit=False) as conn:
+                conn.execute("SET deadlock_timeout = '10s'")  # this side waits: PostgreSQL picks the batch
+                conn.execute("UPDATE locks SET n = n + 1 WHERE id = 2")
+                held.set()
+                time.sleep(0.1)
+                conn.execute("UPDATE locks SET n = n + 1 WHERE id = 1")  # waits for the batch
+                conn.commit()
+        tx.execute("SET LOCAL deadlock_timeout = '500ms'")
+        tx.execute("UPDATE locks SET n = n + 1 WHERE id = 1 RETURNING id").fetchone()
+        self.other = threading.Thread(target=other)
+        self.other.start()
+        held.wait(10)
+        tx.execute("UPDATE locks SET n = n + 1 WHERE id = 2 RETURNING id").fetchone()  # deadlock
+
+
+def test_a_real_postgres_deadlock_rolls_the_batch_back_and_it_is_tried_again(store):
+    from tests.support.services import pg_database
+    with pg_database() as url:
+        proj = LockingInTurn(url)
+        r = ProjectionRunner(ReadModelDB(url), proj, {"members": store})
+        try:
+            r.db.executescript("INSERT INTO locks VALUES (1, 0), (2, 0)")
+            append(store, 2)
+            assert r.catch_up("members") == 2
+            proj.other.join(10)
+            assert proj.provoked and ("finish", True) in proj.calls
+            assert seen(r.db) == [(1, "s-1", 0), (2, "s-1", 1)] and r.checkpoint("members") == 2
+            # the other connection went through once the batch was rolled back; the retry did not lock
+            assert sorted(r.db.query("SELECT id, n FROM locks")) == [(1, 1), (2, 1)]
+        finally:
+            r.db.close()
+
+
+class DeadlockedPerBatch(Recording):
+    """Each batch is rolled back ``times`` times (a deadlock) before it goes through."""
+    def __init__(self, times):
+        super().__init__()
+        self.times, self.left = times, {}
+
+    def prepare(self, tx, source, events):
+        super().prepare(tx, source, events)
+        first = events[0].position
+        self.left.setdefault(first, self.times)
+        if self.left[first]:
+            import psycopg.errors
+            self.left[first] -= 1
+            raise psycopg.errors.DeadlockDetected()
+
+
+def test_each_batch_of_a_catch_up_gets_its_own_tries(store, tmp_path):
+    append(store, 6)
+    r = runner(tmp_path, DeadlockedPerBatch(3), {"members": store})
+    assert r.catch_up("members", batch=2) == 6  # three rollbacks of each of the three batches
+    assert len(seen(r.db)) == 6 and r.checkpoint("members") == 6
