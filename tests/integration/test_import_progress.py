@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from tests.integration.test_import_settles import a_cell_admitting
 from tests.support.services import Cluster, http, rabbit_vhost
 
 pytestmark = pytest.mark.integration
@@ -17,15 +18,7 @@ MEMBERS = 1500  # enough that the reports take a while to catch up after the wri
 
 
 def lines() -> list[dict]:
-    out = [{"type": "org_unit.created", "occurred_on": "2015-01-01",
-            "data": {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"}},
-           {"type": "org_unit.created", "occurred_on": "2015-01-01",
-            "data": {"org_unit_id": "G1", "name": "Chi bộ xã Hảo Đước", "kind": "grassroots_cell", "parent_id": "TN"}}]
-    for i in range(1, MEMBERS + 1):
-        out.append({"type": "member.admitted", "occurred_on": "2016-03-01",
-                    "data": {"member_id": f"M{i}", "org_unit_id": "G1", "full_name": "Lê Văn Tám",
-                             "birth_date": "1980-02-02", "sex": "male", "demobilised": "none"}})
-    return out
+    return a_cell_admitting(MEMBERS)
 
 
 def headcount(url: str, auth: dict) -> int | None:

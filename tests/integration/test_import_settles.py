@@ -15,17 +15,25 @@ pytestmark = pytest.mark.integration
 MEMBERS, EXPELLED = 400, 150  # enough that the bus alone would still be delivering after the import
 
 
-def lines() -> list[dict]:
+def a_cell_admitting(members: int, recognized: bool = False) -> list[dict]:
+    """Import lines: the province, one cell, ``members`` admitted in it (each recognised official
+    a year later if ``recognized``)."""
     out = [{"type": "org_unit.created", "occurred_on": "2015-01-01",
             "data": {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"}},
            {"type": "org_unit.created", "occurred_on": "2015-01-01",
             "data": {"org_unit_id": "G1", "name": "Chi bộ xã Hảo Đước", "kind": "grassroots_cell", "parent_id": "TN"}}]
-    for i in range(1, MEMBERS + 1):
+    for i in range(1, members + 1):
         out.append({"type": "member.admitted", "occurred_on": "2016-03-01",
                     "data": {"member_id": f"M{i}", "org_unit_id": "G1", "full_name": "Lê Văn Tám",
                              "birth_date": "1980-02-02", "sex": "male", "demobilised": "none"}})
-        out.append({"type": "member.recognized_official", "occurred_on": "2017-03-01",
-                    "data": {"member_id": f"M{i}", "decided_on": "2017-03-10"}})
+        if recognized:
+            out.append({"type": "member.recognized_official", "occurred_on": "2017-03-01",
+                        "data": {"member_id": f"M{i}", "decided_on": "2017-03-10"}})
+    return out
+
+
+def lines() -> list[dict]:
+    out = a_cell_admitting(MEMBERS, recognized=True)
     for i in range(1, EXPELLED + 1):  # expulsions decided in 2021
         out.append({"type": "discipline.applied", "occurred_on": f"2021-{i % 12 + 1:02d}-10",
                     "data": {"case_id": f"K{i}", "subject_kind": "member", "subject_id": f"M{i}", "form": "expulsion",
