@@ -238,9 +238,7 @@ class Fold:
         if type_ == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))
         if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
-            current = self.current_unit(member)  # the member's unit now (its last stint), if any
-            if current is not None:
-                unit = current
+            unit = self.unit_on(member, on) or unit  # as live: the member's unit on the fact's date
         self.facts.append((event_id, member, type_, on, rec, unit,
                            json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
         return True

@@ -179,21 +179,21 @@ class FactsProjection(Projection):
             self._pending.add(table, sql, params, key)
 
     def _read_stints(self, tx: Tx, members: list[str]) -> dict[str, list]:
-        out: dict[str, list] = {m: [None, None, None, None] for m in members}
+        out: dict[str, list] = {m: [None, None, None, None, None] for m in members}
         for i in range(0, len(members), 500):
             chunk = members[i:i + 500]
-            for member, seq, unit, to_on in tx.execute(
-                    f"SELECT member_id, seq, org_unit_id, to_on FROM {self.t('stints')} WHERE member_id IN "
+            for member, seq, unit, from_on, to_on in tx.execute(
+                    f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {self.t('stints')} WHERE member_id IN "
                     f"({','.join('?' * len(chunk))})", chunk).fetchall():
                 state = out[member]
                 if state[0] is None or seq > state[0]:
-                    state[0], state[1] = seq, unit
+                    state[0], state[1], state[4] = seq, unit, from_on
                 if to_on is None and (state[2] is None or seq > state[2]):
                     state[2], state[3] = seq, unit
         return out
 
     def _stint_state(self, tx: Tx, member_id: str) -> list:
-        """[last seq, its unit, open seq, its unit] of a member: kept for the batch's members,
+        """[last seq, its unit, open seq, its unit, the last's first day] of a member: kept for the batch's members,
         else read (after the held writes)."""
         if self._stints is not None and member_id in self._stints:
             return self._stints[member_id]
@@ -295,6 +295,9 @@ class FactsProjection(Projection):
     def unit_on(self, tx: Tx, member_id: str, day: str) -> str | None:
         """The unit of the member's stint that had begun by ``day`` (the latest such), else the
         unit of their last stint: where the member stood on that day, whatever came after."""
+        state = self._stint_state(tx, member_id)
+        if state[4] is not None and state[4] <= day:
+            return state[1]  # the last stint had begun by then: no earlier one is later
         self._flush(tx)
         row = tx.execute(f"SELECT org_unit_id FROM {self.t('stints')} WHERE member_id = ? AND from_on <= ? "
                          "ORDER BY seq DESC LIMIT 1", (member_id, day)).fetchone()
@@ -316,7 +319,7 @@ class FactsProjection(Projection):
         self._write(tx, "stints", f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, "
                     "from_unit, from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)), member_id)
-        state[:] = [seq, unit, seq, unit]
+        state[:] = [seq, unit, seq, unit, e.occurred_on.isoformat()]
 
     def _member(self, tx: Tx, e: Envelope) -> bool:
         d = e.data
@@ -358,8 +361,10 @@ class FactsProjection(Projection):
         if e.type == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
         if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
-            current = self.current_unit(tx, member)  # the member's current unit (its last stint)
-            unit = unit if current is None else current
+            # the member's unit on the fact's date (DOMAIN.md §2: a fact counts where its unit stood
+            # that day), not wherever the member stands when it is applied: a fact recorded after a
+            # move, and a replay, then count it in the same unit
+            unit = self.unit_on(tx, member, e.occurred_on.isoformat()) or unit
         self._write(tx, "member_facts", f"INSERT INTO {self.t('member_facts')} (event_id, member_id, type, "
                     "occurred_on, recorded_at, org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
