@@ -379,6 +379,7 @@ class Fold:
     def write_end(self, tx: Tx, checkpoints: dict[str, int]) -> None:
         """The rows later events changed, the stream heads, then the checkpoints."""
         self.write_page(tx)
+        self.projection.settle_tree(tx)  # tree changes that came out of date order: once, at the end
         t = self.t
         if self.members:
             tx.executemany(f"INSERT INTO {t('members')} (member_id, sex, birth_date, demobilised, admitted_on, "

@@ -12,6 +12,7 @@ import functools
 import json
 import zlib
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Callable
 
 from shared.events import Envelope, format_recorded_at
@@ -79,6 +80,10 @@ class FactsProjection(Projection):
         #: in a batch: member → [last seq, its unit, open seq, its unit] (None: no such stint),
         #: read in one statement for the batch's members and kept up to date by its writes
         self._stints: dict[str, list] | None = None
+        #: the latest date of a move or merge applied (read once), and whether a tree change dated
+        #: before it came since: then the structure is built again in date order (``settle_tree``)
+        self._tree_latest: str | None = None
+        self._tree_stale = False
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
@@ -157,10 +162,12 @@ class FactsProjection(Projection):
         self._facts_seen = None
         try:
             if ok:
+                self.settle_tree(tx)
                 self._flush(tx)  # what the counts and the spans read
                 self.day_counts.end(tx)
                 self.warning_spans.end(tx)
             else:
+                self._tree_latest, self._tree_stale = None, False  # read again from what was kept
                 self.day_counts.abandon()
                 self.warning_spans.abandon()
         finally:
@@ -256,7 +263,35 @@ class FactsProjection(Projection):
                    f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
                    "ON CONFLICT (event_id) DO NOTHING",
                    (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        if e.type in tree.DATED:
+            day = e.occurred_on.isoformat()
+            if self._tree_latest is None:
+                self._tree_latest = tx.scalar(
+                    f"SELECT MAX(occurred_on) FROM {self.t('tree_facts')} WHERE type IN "
+                    f"({','.join('?' * len(tree.DATED))}) AND event_id <> ?", (*tree.DATED, e.event_id)) or ""
+            if day < self._tree_latest:
+                # recorded after a change dated later (a district reporting a move late): the
+                # intervals written in arrival order are wrong from this day on
+                self._tree_stale = True
+            self._tree_latest = max(self._tree_latest, day)
         return True
+
+    def settle_tree(self, tx: Tx) -> None:
+        """After tree changes that came out of date order: the structure built again from every
+        kept change, moves and merges in date order (``tree.in_date_order``), as if they had come
+        in that order. Once per batch (or replay), not per change."""
+        if not self._tree_stale:
+            return
+        self._tree_stale = False
+        facts = [(t, on, json.loads(data), rec) for t, on, data, rec in tx.execute(
+            f"SELECT type, occurred_on, data, recorded_at FROM {self.t('tree_facts')} ORDER BY seq").fetchall()]
+        tree.clear(tx, self.prefix)
+        for type_, on, d, rec in tree.in_date_order(facts):
+            if type_ == "org_unit.created":  # the row stays; the parent it was created under again
+                tx.execute(f"UPDATE {self.t('units')} SET parent_id = ?, merged_into = NULL, merged_on = NULL "
+                           "WHERE org_unit_id = ?", (d.get("parent_id"), d["org_unit_id"]))
+            self._org_unit(tx, SimpleNamespace(type=type_, data=d, occurred_on=dt.date.fromisoformat(on),
+                                               recorded_at=dt.datetime.fromisoformat(rec.replace("Z", "+00:00"))))
 
     def _org_unit(self, tx: Tx, e: Envelope) -> bool:
         d, units = e.data, self.t("units")

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from shared.readmodel import ReadModelDB
 
-from services.reporting import schema
+from services.reporting import schema, tree
 
 _TABLE = re.compile(r"(?:TABLE IF NOT EXISTS|ON) \{p\}(\w+)")
 
@@ -60,7 +60,9 @@ def _build(db: ReadModelDB, snap: str, facts: list) -> None:
             return
         for s in statements:
             tx.execute(s.replace("{p}", snap))
-        for event_id, type_, occurred_on, recorded_at, data in facts:
+        # in date order, as the live tables are (a change may have been recorded after a later one)
+        for type_, occurred_on, event_id, recorded_at, data in tree.in_date_order(
+                [(f[1], f[2], f[0], f[3], f[4]) for f in facts]):
             projection._org_unit(tx, SimpleNamespace(
                 event_id=event_id, type=type_, data=json.loads(data), occurred_on=dt.date.fromisoformat(occurred_on),
                 recorded_at=dt.datetime.fromisoformat(recorded_at.replace("Z", "+00:00"))))

@@ -8,6 +8,26 @@ from __future__ import annotations
 
 from shared.readmodel import Tx
 
+#: the tree changes that start or end dated intervals (a creation's interval starts at ``EVER``)
+DATED = ("org_unit.moved", "org_unit.merged")
+#: the tables the structure's changes build (the unit rows keep names and dates of their own)
+STRUCTURE = ("closure", "dclosure", "unit_spans")
+
+
+def in_date_order(facts: list[tuple]) -> list[tuple]:
+    """(type, occurred_on, ...) of the tree's changes, in the order that builds the structure
+    as it stood: the creations as they came (each hangs under its parent from ``EVER``), then the
+    moves and merges by their date (those of one day as they came), then the rest as they came
+    (renames and dissolutions change no interval)."""
+    created = [f for f in facts if f[0] == "org_unit.created"]
+    dated = sorted((f for f in facts if f[0] in DATED), key=lambda f: f[1])  # stable: same day, as came
+    return created + dated + [f for f in facts if f[0] != "org_unit.created" and f[0] not in DATED]
+
+
+def clear(tx: Tx, prefix: str) -> None:
+    for table in STRUCTURE:
+        tx.execute(f"DELETE FROM {prefix}{table}")
+
 
 def attach(tx: Tx, prefix: str, unit: str, parent: str | None) -> None:
     c = f"{prefix}closure"
@@ -33,8 +53,10 @@ def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
 # -- the structure as it stood: dated intervals ------------------------------------------------
 # ``dclosure`` (ancestor, descendant, from_on, to_on): ``descendant`` was inside ``ancestor``'s
 # subtree on every day d with from_on <= d < to_on (to_on NULL: still). ``unit_spans`` keeps each
-# unit's parent per interval. Both are written in the order the tree's events are applied, which
-# is their business-date order in the members store (a unit is created, then moved, merged...).
+# unit's parent per interval. Both are written as the tree's events are applied, which must be
+# their business-date order: a change recorded after one dated later (each unit has its own
+# stream, so a district may report a move late) has the facts projection build them again in
+# that order (``in_date_order``, ``FactsProjection.settle_tree``).
 
 def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str) -> None:
     """A new unit: inside itself, and inside each of its parent's ancestors when the parent was."""
