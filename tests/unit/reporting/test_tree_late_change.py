@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from services.reporting import membership
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, history_on
 
 UTC = dt.timezone.utc
 
@@ -74,22 +74,24 @@ def structure(g) -> dict[str, list]:
     return {t: sorted(g.db.query(f"SELECT {cols} FROM {g.prefix}{t}")) for t, cols in STRUCTURE.items()}
 
 
-def test_a_move_recorded_late_is_drawn_where_it_stood_on_each_day(tmp_path):
-    h = History(tmp_path)
-    try:
-        recorded(h, MOVES)
-        h.generations()
-        before = headcount(h, "2020-03-01")
-        assert (before["D1"], before["D2"], before["C1"]) == (("TN", 7), ("TN", 5), ("G1", 3))
-        after = headcount(h, "2020-07-01")  # C1 under G2 (D2) from 01/06/2020; G1 still under D1
-        assert (after["D1"], after["D2"], after["G2"], after["C1"]) == (("TN", 4), ("TN", 8), ("D2", 8), ("G2", 3))
-        later = headcount(h, "2021-03-01")  # G1 (with C2) moved under D2 too
-        assert (later["D1"], later["D2"], later["G1"]) == (("TN", 0), ("TN", 12), ("D2", 4))
-        assert headcount(h, "2022-04-01")["C2"] == ("G1", 4)
-        now = headcount(h, "2022-12-01")  # C2's latest move by date is to G2, whatever came last
-        assert (now["C2"], now["G1"], now["G2"]) == (("G2", 4), ("D2", 0), ("D2", 12))
-    finally:
-        h.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def h(request, tmp_path):
+    with history_on(request.param, tmp_path) as hist:
+        yield hist
+
+
+def test_a_move_recorded_late_is_drawn_where_it_stood_on_each_day(h):
+    recorded(h, MOVES)
+    h.generations()
+    before = headcount(h, "2020-03-01")
+    assert (before["D1"], before["D2"], before["C1"]) == (("TN", 7), ("TN", 5), ("G1", 3))
+    after = headcount(h, "2020-07-01")  # C1 under G2 (D2) from 01/06/2020; G1 still under D1
+    assert (after["D1"], after["D2"], after["G2"], after["C1"]) == (("TN", 4), ("TN", 8), ("D2", 8), ("G2", 3))
+    later = headcount(h, "2021-03-01")  # G1 (with C2) moved under D2 too
+    assert (later["D1"], later["D2"], later["G1"]) == (("TN", 0), ("TN", 12), ("D2", 4))
+    assert headcount(h, "2022-04-01")["C2"] == ("G1", 4)
+    now = headcount(h, "2022-12-01")  # C2's latest move by date is to G2, whatever came last
+    assert (now["C2"], now["G1"], now["G2"]) == (("G2", 4), ("D2", 0), ("D2", 12))
 
 
 def test_the_tables_equal_those_of_the_same_changes_in_date_order(tmp_path):
@@ -105,31 +107,23 @@ def test_the_tables_equal_those_of_the_same_changes_in_date_order(tmp_path):
         in_order.close()
 
 
-def test_a_bulk_replay_draws_the_same_tree_as_the_live_projection(tmp_path):
-    h = History(tmp_path)
-    try:
-        recorded(h, MOVES)
-        g = h.generations()
-        live, tables = g.checksum(), structure(g)
-        g.replay()
-        assert structure(g) == tables
-        assert g.checksum() == live
-        assert headcount(h, "2020-07-01")["D2"] == ("TN", 8)
-    finally:
-        h.close()
+def test_a_bulk_replay_draws_the_same_tree_as_the_live_projection(h):
+    recorded(h, MOVES)
+    g = h.generations()
+    live, tables = g.checksum(), structure(g)
+    g.replay()
+    assert structure(g) == tables
+    assert g.checksum() == live
+    assert headcount(h, "2020-07-01")["D2"] == ("TN", 8)
 
 
 @pytest.mark.parametrize("known, d1_mid_2020", [("2022-02-15", 7), ("2022-03-15", 4)])
-def test_a_report_as_known_at_a_past_time_draws_that_tree_in_date_order(tmp_path, known, d1_mid_2020):
-    h = History(tmp_path)
-    try:
-        recorded(h, MOVES)
-        h.generations()
-        # known on 15/02/2022: only G1's move; on 15/03/2022: C1's late move too, drawn from 01/06/2020
-        assert headcount(h, "2020-07-01", known_at=at(known))["D1"] == ("TN", d1_mid_2020)
-        # known on 15/07/2022: C2's move of 01/06/2022 only, not yet the one of 01/03/2022
-        assert headcount(h, "2022-04-01", known_at=at("2022-07-15"))["C2"] == ("G1", 4)
-        assert headcount(h, "2022-04-01", known_at=at("2022-08-15"))["C2"] == ("G1", 4)
-        assert headcount(h, "2022-12-01", known_at=at("2022-07-15"))["C2"] == ("G2", 4)
-    finally:
-        h.close()
+def test_a_report_as_known_at_a_past_time_draws_that_tree_in_date_order(h, known, d1_mid_2020):
+    recorded(h, MOVES)
+    h.generations()
+    # known on 15/02/2022: only G1's move; on 15/03/2022: C1's late move too, drawn from 01/06/2020
+    assert headcount(h, "2020-07-01", known_at=at(known))["D1"] == ("TN", d1_mid_2020)
+    # known on 15/07/2022: C2's move of 01/06/2022 only, not yet the one of 01/03/2022
+    assert headcount(h, "2022-04-01", known_at=at("2022-07-15"))["C2"] == ("G1", 4)
+    assert headcount(h, "2022-04-01", known_at=at("2022-08-15"))["C2"] == ("G1", 4)
+    assert headcount(h, "2022-12-01", known_at=at("2022-07-15"))["C2"] == ("G2", 4)
