@@ -119,7 +119,8 @@ def test_a_clerk_form_refused_by_a_rule_shows_its_message_and_writes_nothing(own
     login(browser, own_system, token, "/static/bieu-mau.html")
     wait_for(browser, "#f-command option")
     Select(browser.find_element(By.ID, "f-command")).select_by_value("recognize_official")
-    wait_for(browser, "#f-member_id")
+    # the chosen command's form, not the first one still loading (whose answer may come later)
+    wait_for(browser, '#f-form[data-command="recognize_official"] #f-member_id')
     before = counts(own_system, "members")
     date = browser.find_element(By.ID, "f-occurred_on")
     date.clear()
@@ -132,10 +133,37 @@ def test_a_clerk_form_refused_by_a_rule_shows_its_message_and_writes_nothing(own
     assert no_horizontal_scroll(browser)
 
     Select(browser.find_element(By.ID, "f-command")).select_by_value("start_working_away")
-    wait_for(browser, "#f-place")
+    wait_for(browser, '#f-form[data-command="start_working_away"] #f-place')
     browser.find_element(By.ID, "f-member_id").send_keys("M000003")
     browser.find_element(By.ID, "f-place").send_keys("Bình Dương")
     browser.find_element(By.ID, "f-send").click()
     wait_for(browser, "#f-result", "Đã ghi 1 sự kiện")
     assert counts(own_system, "members").get("member.working_away_started", 0) == \
         before.get("member.working_away_started", 0) + 1
+
+
+def test_a_form_chosen_while_another_loads_stays_and_sends_its_own_command(own_system, browser):  # noqa: F811
+    """A clerk who picks one command, then another before the first form arrived, keeps the
+    second form: the first answer, arriving late, neither replaces it nor changes what is sent."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    token = own_system.user_add("can_bo_xa_2", "clerk", "TN-D1-G1")
+    login(browser, own_system, token, "/static/bieu-mau.html")
+    wait_for(browser, "#f-form[data-command] input")
+    # the answer for recognize_official's form comes 1.5 s late, as on a slow line
+    browser.execute_script("""
+      const real = window.fetch;
+      window.fetch = (url, opts) => String(url).includes('/forms/members/recognize_official')
+        ? new Promise(ok => setTimeout(() => ok(real(url, opts)), 1500)) : real(url, opts);""")
+    Select(browser.find_element(By.ID, "f-command")).select_by_value("recognize_official")
+    Select(browser.find_element(By.ID, "f-command")).select_by_value("start_working_away")
+    wait_for(browser, '#f-form[data-command="start_working_away"] #f-place')
+    browser.execute_script("return new Promise(ok => setTimeout(ok, 2500))")  # the late answer has come
+    assert browser.find_element(By.ID, "f-form").get_attribute("data-command") == "start_working_away"
+    before = counts(own_system, "members").get("member.working_away_started", 0)
+    browser.find_element(By.ID, "f-member_id").send_keys("M000004")
+    browser.find_element(By.ID, "f-place").send_keys("Long An")
+    browser.find_element(By.ID, "f-send").click()
+    wait_for(browser, "#f-result", "Đã ghi 1 sự kiện")
+    assert counts(own_system, "members").get("member.working_away_started", 0) == before + 1

@@ -65,11 +65,18 @@ function input(f) {
   }
 }
 
+let asked = 0;  // the last form asked for: an earlier answer arriving after it is dropped
+
 async function showForm(command) {
+  const mine = ++asked;
+  $("f-send").disabled = true;  // until the chosen command's form stands: never send another's
   const res = await api(`/forms/members/${command}`);
+  if (mine !== asked) return;  // the clerk chose another command meanwhile: its form wins
   current = res.body;
   $("f-form").innerHTML = current.fields.map(input).join("");
+  $("f-form").dataset.command = command;
   $("f-result").innerHTML = "";
+  $("f-send").disabled = false;
 }
 
 function payload() {
