@@ -167,3 +167,28 @@ def test_a_form_chosen_while_another_loads_stays_and_sends_its_own_command(own_s
     browser.find_element(By.ID, "f-send").click()
     wait_for(browser, "#f-result", "Đã ghi 1 sự kiện")
     assert counts(own_system, "members").get("member.working_away_started", 0) == before + 1
+
+
+def test_a_meeting_is_not_saved_with_the_roster_of_another_day(own_system, browser):  # noqa: F811
+    """The roster depends on the day (who was in the cell then): a secretary who loads it, then
+    changes the meeting's date, is told to load it again and nothing is queued or written."""
+    from selenium.webdriver.common.by import By
+
+    token = own_system.user_add("bi_thu_chi_bo_2", "clerk", OWN_CELL)
+    login(browser, own_system, token, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    before = counts(own_system, "meetings")
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    ids = [r.get_attribute("data-member") for r in browser.find_elements(By.CSS_SELECTOR, "#m-roster li")]
+    for member in ids:  # each click draws the roster again
+        browser.find_element(By.CSS_SELECTOR, f"#m-roster li[data-member='{member}'] [data-a='present']").click()
+    day = browser.find_element(By.ID, "m-date")
+    day.clear()
+    day.send_keys((dt.date.today() - dt.timedelta(days=40)).strftime("%d/%m/%Y"))
+    browser.find_element(By.ID, "m-save").click()
+    alert = browser.switch_to.alert
+    assert "tải lại danh sách" in alert.text and "load the meeting day's roster again" in alert.text
+    alert.accept()
+    assert outbox_states(browser) == []
+    assert counts(own_system, "meetings") == before

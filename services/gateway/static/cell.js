@@ -115,15 +115,22 @@ async function nameOf(memberId) {
   return state.names[memberId];
 }
 
+let rosterAsked = 0;  // the last roster asked for: a late answer for another cell or day is dropped
+
 async function loadRoster() {
   const on = isoOf($("m-date").value);
   if (!on || !state.unit) { alert("Ngày họp phải theo dạng dd/mm/yyyy"); return; }
-  const res = await api(`/meetings/roster?org_unit_id=${encodeURIComponent(state.unit)}&on=${on}`);
+  const mine = ++rosterAsked, unit = state.unit;
+  const res = await api(`/meetings/roster?org_unit_id=${encodeURIComponent(unit)}&on=${on}`);
+  if (mine !== rosterAsked || unit !== state.unit) return;  // the secretary moved on meanwhile
   if (!res.ok) { alert(res.body.message_vi || "Không tải được danh sách"); return; }
-  state.roster = res.body;
+  const roster = res.body;
+  for (const e of roster) await nameOf(e.member_id);
+  if (mine !== rosterAsked || unit !== state.unit) return;
+  state.roster = roster;
+  state.rosterFor = {unit, on};
   state.attendance = {};
   state.reasons = {};
-  for (const e of state.roster) await nameOf(e.member_id);
   renderRoster();
   renderDues();
 }
@@ -164,6 +171,12 @@ function saveMeeting() {
   const on = isoOf($("m-date").value);
   const expected = state.roster.filter(e => !e.exempt);
   if (!on || !expected.length) { alert("Hãy tải danh sách ngày họp trước"); return; }
+  const loaded = state.rosterFor || {};
+  if (loaded.unit !== state.unit || loaded.on !== on) {  // the roster is that of another cell or day
+    alert("Danh sách đang hiện là của ngày hoặc chi bộ khác: hãy tải lại danh sách ngày họp — " +
+          "The roster shown is for another day or cell: load the meeting day's roster again");
+    return;
+  }
   const missing = expected.filter(e => !state.attendance[e.member_id]);
   if (missing.length) { alert(`Chưa điểm danh: ${missing.map(e => state.names[e.member_id]).join(", ")}`); return; }
   const kind = $("m-kind").value;
@@ -261,7 +274,9 @@ $("cell-login-form").addEventListener("submit", async ev => {
   start();
 });
 $("cell-logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
-$("cell-unit").addEventListener("change", () => { state.unit = $("cell-unit").value; state.roster = []; renderRoster(); renderDues(); });
+$("cell-unit").addEventListener("change", () => {
+  state.unit = $("cell-unit").value; state.roster = []; rosterAsked += 1; renderRoster(); renderDues();
+});
 document.querySelectorAll(".tabs button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
 $("m-load").addEventListener("click", loadRoster);
 $("m-save").addEventListener("click", saveMeeting);
