@@ -23,8 +23,8 @@ from typing import Callable, Mapping
 
 import orjson
 
-from shared.events import canonical_json
 from shared.collector import settled
+from shared.events import canonical_json
 from shared.eventstore import EventStore
 from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
