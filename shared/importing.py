@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.application import Context, check_deadline
 from shared.buffered import BufferedStore
+from shared.collector import settled
 from shared.errors import DomainError, from_validation_error
 from shared.events import canonical_json, catalog, derived_event_id, model_for, stream_name
 from shared.inputcheck import BOM, InputError, loads, split_lines
@@ -180,13 +181,19 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
     e.g. storing the personal-data keys the lines were sealed with). ``progress(phase, done,
     total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating"), before the write
     ("writing") and at the end, whatever the outcome ("done")."""
-    report = progress or (lambda phase, done, total: None)
+    told = progress or (lambda phase, done, total: None)
     lines = list(lines)
     mine = [line for line in lines if line["type"] in importers]
-    try:
-        return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report)
-    finally:
-        report("done", len(mine), len(mine))
+    # what the lines keep alive (the buffer, its envelopes) is settled as it grows: the collector
+    # walks only what came since (``shared.collector``)
+    with settled() as settle:
+        def report(phase: str, done: int, total: int) -> None:
+            settle()
+            told(phase, done, total)
+        try:
+            return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report)
+        finally:
+            told("done", len(mine), len(mine))
 
 
 def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report) -> dict:

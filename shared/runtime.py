@@ -17,6 +17,7 @@ from nameko.rpc import rpc
 from pydantic import BaseModel, ValidationError
 
 from shared.application import check_deadline
+from shared.collector import settled
 from shared.config import Settings
 from shared.errors import DomainError, from_validation_error
 from shared.events import Envelope
@@ -244,6 +245,15 @@ def let_others_run(_applied: int = 0) -> None:
     time.sleep(0)
 
 
+def settling(settle: Callable[[], None]) -> Callable[[int], None]:
+    """``let_others_run`` after ``settle()``: between two batches of a catch-up run in
+    ``shared.collector.settled``, what stays alive is settled before the others run."""
+    def between(applied: int = 0) -> None:
+        settle()
+        let_others_run(applied)
+    return between
+
+
 class SweepingProvider(DependencyProvider):
     """A provider of projections with the one sweep loop: every ``sweep_seconds`` it catches up
     (``self.catch_up()``) from the stores, the safety net for a bus delivery that never came; a
@@ -311,7 +321,9 @@ class ProjectionsProvider(SweepingProvider):
     def catch_up(self, batch: int = 2000) -> int:
         """Apply what the stores hold beyond the checkpoints; between two transactions (of ``batch``
         events) other work of the process runs (``positions`` is answered: an import's progress)."""
-        return sum(r.catch_up(s, batch, progress=let_others_run) for r in self.runners for s in r.projection.sources)
+        with settled() as settle:  # a file's events: the collector walks only each batch's allocations
+            return sum(r.catch_up(s, batch, progress=settling(settle)) for r in self.runners
+                       for s in r.projection.sources)
 
     def handle(self, source: str, message: dict) -> None:
         for r in self.runners:

@@ -29,14 +29,13 @@ appended while replaying are applied by it, before the switch).
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
-import gc
 import json
 import re
 from json.encoder import encode_basestring_ascii as _ascii
 from typing import Callable, Iterator, Mapping
 
+from shared.collector import settled
 from shared.events import StoredTime, format_recorded_at
 from shared.eventstore import EventStore
 from shared.eventstore.records import decode_json as _loads
@@ -415,33 +414,8 @@ def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str
     """Apply every stored event of ``sources`` (in this order) to the empty generation of
     ``projection`` (its tables created, its day counts off: built afterwards in one pass);
     returns the events passed. The live runner then continues from the checkpoints."""
-    with settled_gc() as settle:
+    with settled() as settle:  # the collector told what a replay keeps (``shared.collector``)
         return _replay(db, stores, sources, projection, progress, settle)
-
-
-#: containers allocated between two young collections while replaying (Python's default: 700;
-#: about one page of decoded payloads)
-YOUNG = 200_000
-
-
-@contextlib.contextmanager
-def settled_gc():
-    """The cyclic garbage collector kept running, but told what a replay keeps: a replay allocates
-    millions of containers that all stay alive (payloads, the folded state), and collections that
-    walk them again and again cost half the decoding time (measured). So the young generation is
-    collected after ``YOUNG`` allocations rather than 700, and after each page ``settle()`` moves
-    what is alive into the collector's permanent generation (``gc.freeze``): a collection walks only
-    what was allocated since. The collector still runs for every thread (queries served meanwhile
-    keep their collections, less often); the end restores the thresholds and puts everything back
-    (``gc.unfreeze``), so cycles left meanwhile are collected as usual. Measured at 20k members ×
-    5 years: collection time within 0.1 s CPU of a paused collector."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], YOUNG), *thresholds[1:])
-    try:
-        yield gc.freeze
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 #: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather

@@ -33,7 +33,8 @@ from the fact tables before and after the fact handler ran, and only the change 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterable
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
 
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
@@ -85,11 +86,18 @@ def _facts(tx: Tx, p: str, indicator: str, subject: str) -> list[tuple[str, str]
     return [(r[0] or NO_UNIT, r[1]) for r in rows]
 
 
-def distinct_part(indicator: str, facts: list[tuple[str, str]]) -> tuple[Counter, bool]:
-    """(counts, repeat): one fact counts on its day; two or more make the subject a repeat."""
+#: what a subject adds to the counts when it has no fact, or two or more (read only)
+NOTHING: Mapping = MappingProxyType({})
+
+
+def distinct_part(indicator: str, facts: list[tuple[str, str]]) -> tuple[Mapping, bool]:
+    """(counts, repeat): one fact counts on its day; two or more make the subject a repeat.
+    The counts are a plain mapping, only read (added to a ``Counter``, or subtracted from one): an
+    import asks this twice for every new member and indicator, and building a ``Counter`` each
+    time showed in the profile of its catch-up."""
     if len(facts) == 1:
-        return Counter({(indicator, *facts[0]): 1}), False
-    return Counter(), len(facts) > 1
+        return {(indicator, *facts[0]): 1}, False
+    return NOTHING, len(facts) > 1
 
 
 def flow_unit(unit: str, kind: str | None, other: str | None) -> str:
@@ -154,7 +162,7 @@ class DayCounts:
             return [(case_indicator(row[0]), row[1])] if row else []
         return []
 
-    def contribution(self, tx: Tx, indicator: str, subject: str) -> tuple[Counter, bool]:
+    def contribution(self, tx: Tx, indicator: str, subject: str) -> tuple[Mapping, bool]:
         self.before_read(tx)
         if indicator == HEAD:
             return stint_deltas(_stints(tx, self.p, subject)), False
@@ -251,7 +259,7 @@ def _mark_repeat(tx: Tx, p: str, indicator: str, subject: str, repeat: bool) -> 
         tx.execute(f"DELETE FROM {p}day_repeats WHERE indicator = ? AND subject_id = ?", (indicator, subject))
 
 
-def contributions(tx: Tx, p: str, keys) -> list[tuple[Counter, bool]]:
+def contributions(tx: Tx, p: str, keys) -> list[tuple[Mapping, bool]]:
     """``DayCounts.contribution`` of many (indicator, subject) at once: a few statements, not two per subject."""
     keys = list(keys)
     facts: dict[tuple[str, str], list] = {k: [] for k in keys if k[0] != HEAD}

@@ -23,12 +23,13 @@ from typing import Callable, Mapping
 
 import orjson
 
+from shared.collector import settled
 from shared.events import canonical_json
 from shared.eventstore import EventStore
 from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
-from shared.runtime import let_others_run
+from shared.runtime import settling
 
 from services.reporting import bulk_replay, daycounts, known_tree, schema, staged_replay, warning_spans
 from services.reporting.facts import FactsProjection, checkpoint_name
@@ -142,8 +143,8 @@ class Generations:
 
     def catch_up(self, batch: int = 2000) -> int:
         self.follow()
-        with self._switch:
-            return sum(self.runner.catch_up(s, batch, progress=let_others_run) for s in self.sources)
+        with self._switch, settled() as settle:  # the collector walks only each batch's allocations
+            return sum(self.runner.catch_up(s, batch, progress=settling(settle)) for s in self.sources)
 
     def positions(self) -> dict[str, int]:
         """How far the read model has applied each source: the least over all partitions."""

@@ -197,3 +197,27 @@ def test_held_writes_keep_each_rows_order_and_group_the_rest():
     sent.clear()
     pending.flush(Recorder())
     assert sent == []
+
+
+def test_a_catch_up_runs_with_the_collector_settled_between_its_batches(tmp_path):
+    """The reporting catch-up (an import's file of events) settles what stays alive after each
+    batch (``shared.collector``), and gives the collector back afterwards."""
+    import gc
+
+    from shared.collector import YOUNG
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+        g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/settled.read.db"), h.stores)
+        before, seen = gc.get_threshold(), []
+        runner_catch_up = g.runner.catch_up
+
+        def watched(source, batch, progress=None):
+            return runner_catch_up(source, batch, progress=lambda n: (progress(n), seen.append(
+                (gc.get_threshold()[0], gc.get_freeze_count()))))
+        g.runner.catch_up = watched
+        assert g.catch_up(batch=5) > 10
+        assert len(seen) > 2 and all(young >= YOUNG and frozen > 0 for young, frozen in seen), seen
+        assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    finally:
+        h.close()

@@ -5,6 +5,7 @@ file is sent again, and reports its progress. Real SQLite files."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from services.members import application as app
 from services.members.dependencies import standalone_deps
 from shared.application import Context
+from shared.collector import YOUNG
 from shared.errors import DomainError
 from shared.eventstore import open_store
 from shared.importing import PROGRESS_EVERY, parse_jsonl, run_import
@@ -174,3 +176,20 @@ def test_a_refused_file_reports_no_writing(services):
     seen: list[str] = []
     result = services("members").import_lines(parsed(history(3, bad_last=True)), progress=lambda p, *_: seen.append(p))
     assert not result["ok"] and "writing" not in seen and seen[-1] == "done"
+
+
+def test_the_import_runs_with_the_collector_settled_and_gives_it_back(services):
+    """What the lines keep alive is frozen as the import goes (``shared.collector``): a collection
+    walks only what came since; after the import (done or refused) the process's settings are back."""
+    before = gc.get_threshold()
+    seen: list[tuple[str, int, int]] = []
+
+    def progress(phase, done, total):
+        seen.append((phase, gc.get_threshold()[0], gc.get_freeze_count()))
+    assert services("members").import_lines(parsed(history(PROGRESS_EVERY + 10)), progress=progress)["ok"]
+    inside = [s for s in seen if s[0] != "done"]
+    assert inside and all(young >= YOUNG and frozen > 0 for _, young, frozen in inside), inside
+    assert seen[-1][0] == "done" and gc.get_threshold() == before and gc.get_freeze_count() == 0
+    seen.clear()
+    assert not services("members").import_lines(parsed(history(3, bad_last=True)), progress=progress)["ok"]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
