@@ -44,6 +44,14 @@ def test_administrator_checks_then_imports_a_list_from_the_page(own_system, brow
     wait_for(browser, "#sheet-status", "Kiểm tra danh sách đảng viên: 3 dòng có thay đổi")
     cell = unit_id_for(COMMITTEE, None, "Chi bộ Ấp Tám")
     assert cell not in headcount(own_system, COMMITTEE)  # the check wrote nothing, not even the cell
+    # the answer comes late, as on a slow line: meanwhile neither button can send the file again
+    browser.execute_script("""
+      const real = window.fetch;
+      window.fetch = (url, opts) => String(url).includes('/imports/sheet')
+        ? new Promise(ok => setTimeout(() => ok(real(url, opts)), 1500)) : real(url, opts);""")
     browser.find_element(By.ID, "sheet-import").click()
+    assert browser.execute_script("return [document.getElementById('sheet-import').disabled,"
+                                  " document.getElementById('sheet-check').disabled]") == [True, True]
     wait_for(browser, "#sheet-status", "Đã nhập danh sách đảng viên")
     assert headcount(own_system, COMMITTEE)[cell] == 3
+    assert browser.find_element(By.ID, "sheet-import").is_enabled()

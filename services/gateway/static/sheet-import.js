@@ -44,9 +44,20 @@ async function send(dryRun) {
   if (dryRun) params.set("dry_run", "1");
   el("sheet-status").textContent = dryRun ? "Đang kiểm tra…" : "Đang nhập… (chờ các dịch vụ cập nhật số liệu)";
   el("sheet-result").innerHTML = "";
-  const res = await fetch(`/api/v1/imports/sheet?${params}`, {method: "POST", body: await file.arrayBuffer(),
-    headers: {Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream"}});
-  const body = await res.json().catch(() => ({}));
+  // one file at a time: a second click while it runs would send it again
+  el("sheet-check").disabled = el("sheet-import").disabled = true;
+  let res, body;
+  try {
+    res = await fetch(`/api/v1/imports/sheet?${params}`, {method: "POST", body: await file.arrayBuffer(),
+      headers: {Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream"}});
+    body = await res.json().catch(() => ({}));
+  } catch (e) {
+    el("sheet-status").textContent = "Mất kết nối tới máy chủ — the server could not be reached";
+    el("sheet-status").className = "error";
+    return;
+  } finally {
+    el("sheet-check").disabled = el("sheet-import").disabled = false;
+  }
   el("sheet-status").textContent = body.message_vi || `Lỗi ${res.status}`;
   el("sheet-status").className = res.ok ? "ok" : "error";
   el("sheet-result").innerHTML =
