@@ -99,3 +99,17 @@ def history_on(database: str, folder: Path) -> Iterator[History]:
         history = History(folder, url)
         stack.callback(history.close)
         yield history
+
+
+def two_cells(h: History, members: tuple[str, ...] = ("M1",)) -> None:
+    """A province TN, a district D1 and two cells C1, C2 (01/01/2020); ``members`` admitted into
+    C1 on 01/02/2020."""
+    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
+    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "D1", "name": "Huyện", "kind": "direct",
+                                             "parent_id": "TN"})
+    for cell in ("C1", "C2"):
+        h.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}", "kind": "cell",
+                                                 "parent_id": "D1"})
+    for member in members:
+        h.add("member.admitted", "2020-02-01", {"member_id": member, "org_unit_id": "C1", "full_name": "X",
+                                                "birth_date": "1990-01-01", "sex": "male"}, org_unit_id="C1")

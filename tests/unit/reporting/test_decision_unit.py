@@ -5,18 +5,11 @@ not wherever the member stands when the event is applied: a member who moved aft
 does not take the case along, and the live projection and a bulk replay agree."""
 from __future__ import annotations
 
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, two_cells
 
 
 def moved_after_a_decision(h: History) -> None:
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "D1", "name": "Huyện", "kind": "direct",
-                                             "parent_id": "TN"})
-    for cell in ("C1", "C2"):
-        h.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}", "kind": "cell",
-                                                 "parent_id": "D1"})
-    h.add("member.admitted", "2020-02-01", {"member_id": "M1", "org_unit_id": "C1", "full_name": "X",
-                                            "birth_date": "1990-01-01", "sex": "male"}, org_unit_id="C1")
+    two_cells(h)
     h.add("member.transferred", "2022-01-10", {"member_id": "M1", "from_org_unit_id": "C1",
                                                "to_org_unit_id": "C2", "kind": "official"}, org_unit_id="C2")
     h.flush()

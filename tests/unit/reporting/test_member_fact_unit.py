@@ -7,19 +7,11 @@ from __future__ import annotations
 
 from services.reporting.periods import parse_period
 from services.reporting.term_table import term_table
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, two_cells
 
 
 def recorded_after_a_move(h: History) -> None:
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"})
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "D1", "name": "Huyện", "kind": "direct",
-                                             "parent_id": "TN"})
-    for cell in ("C1", "C2"):
-        h.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}", "kind": "cell",
-                                                 "parent_id": "D1"})
-    for member in ("M1", "M2"):
-        h.add("member.admitted", "2020-02-01", {"member_id": member, "org_unit_id": "C1", "full_name": "X",
-                                                "birth_date": "1990-01-01", "sex": "male"}, org_unit_id="C1")
+    two_cells(h, ("M1", "M2"))
     # M1 moves to C2; M2, removed from C1 in 2021 (recorded late, below), is taken back in C2 in 2023
     h.add("member.transferred", "2022-01-10", {"member_id": "M1", "from_org_unit_id": "C1",
                                                "to_org_unit_id": "C2", "kind": "official"}, org_unit_id="C2")
