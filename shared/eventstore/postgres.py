@@ -10,6 +10,10 @@ Group commit (``shared.eventstore.groupcommit``): the single-event appends of co
 queue while one transaction is being written and the next shares one transaction (one position
 reservation, one tail lookup, one insert, one commit), each batch all-or-nothing on its own and
 each caller answered with its own envelopes, or its own error, after the commit.
+
+Wake-up: every append transaction sends a notification (``pg_notify``, delivered at commit, not at
+all on rollback) on the store's channel; ``wait_for_append`` listens on it, so a relay sees the
+appends of every process on the store (replicas of a service) at once instead of at its next poll.
 """
 from __future__ import annotations
 
@@ -68,6 +72,8 @@ TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY strea
 TAILS = ("SELECT s, t.stream_version, t.hash FROM unnest(%s::text[]) AS s CROSS JOIN LATERAL "
          "(SELECT stream_version, hash FROM events WHERE stream = s ORDER BY stream_version DESC LIMIT 1) AS t")
 ANY_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%s) LIMIT 1"
+#: sent inside each append transaction: the listeners hear of it when (and only if) it commits
+NOTIFY = "SELECT pg_notify(%s, '')"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -126,6 +132,12 @@ def _eventlet_patched() -> bool:
     return patcher is not None and patcher.is_monkey_patched("select")
 
 
+def channel_of(schema: str) -> str:
+    """The notification channel of the store in ``schema`` (at most 63 bytes, PostgreSQL's limit:
+    two long schema names sharing a prefix would only wake each other's listeners for nothing)."""
+    return f"dangvien_appended:{schema}"[:63]
+
+
 def split_url(url: str) -> tuple[str, str | None]:
     """Take our own ``schema`` query parameter out of the URL (libpq rejects unknown ones)."""
     parts = urlsplit(url)
@@ -154,6 +166,9 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
         self._readers = threading.BoundedSemaphore(READERS)
         self._idle: list[psycopg.Connection] = []
         self._idle_lock = threading.Lock()  # not the writer's: that one is held through a commit
+        self.channel = channel_of(self.schema)
+        self._listener: psycopg.Connection | None = None  # LISTENs on the channel (wait_for_append)
+        self._listen_lock = threading.Lock()
         with self._lock:
             self._create_schema(self._connection())
 
@@ -309,6 +324,7 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
         streams = list(dict.fromkeys(stream for p in group for stream, _, _ in p.batches))
         with db.pipeline():
             reserve = db.execute(RESERVE, (wanted, wanted))
+            db.execute(NOTIFY, (self.channel,))
             stored = db.execute(ANY_STORED, (ids,))
             tail_rows = db.execute(TAILS, (streams,))
         head = reserve.fetchone()[0]
@@ -371,6 +387,7 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
         # commit, so these reads cannot be overtaken.
         with db.pipeline():
             reserve = db.execute(RESERVE, (wanted, wanted))
+            db.execute(NOTIFY, (self.channel,))  # one per transaction reaches the listeners
             lookups = [(None if optimistic else db.execute(STORED, ([e.event_id for e in events],)),
                         db.execute(TAIL, (stream,)))
                        for stream, events, _ in batches]
@@ -444,7 +461,51 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
             "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
             "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (name, position)))
 
+    # -- waiting -----------------------------------------------------------------------
+    def wait_for_append(self, after_position: int, timeout: float) -> bool:
+        """Block until the log passes ``after_position`` or the timeout ends, woken by the
+        notification of any process's append (listening starts before the head is read, so none
+        committed in between is missed); without a listening connection, or while another
+        thread waits on it, as the port does (woken by this process's appends, else by the poll)."""
+        if not self._listen_lock.acquire(blocking=False):
+            return super().wait_for_append(after_position, timeout)
+        try:
+            listener = self._listening()
+            if listener is None:
+                return super().wait_for_append(after_position, timeout)
+            if self.head_position() > after_position:
+                return True
+            try:
+                for _ in listener.notifies(timeout=timeout, stop_after=1):
+                    break
+            except psycopg.Error:
+                self._drop_listener()  # the next wait listens again on a fresh connection
+        finally:
+            self._listen_lock.release()
+        return self.head_position() > after_position
+
+    def _listening(self) -> psycopg.Connection | None:
+        if self._listener is not None and not self._listener.closed:
+            return self._listener
+        try:
+            listener = self._connect()
+            listener.execute(f'LISTEN "{self.channel}"')
+        except psycopg.Error:
+            return None
+        self._listener = listener
+        return listener
+
+    def _drop_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except Exception:
+                pass
+        self._listener = None
+
     def close(self) -> None:
+        with self._listen_lock:
+            self._drop_listener()
         with self._lock:
             if self._db is not None:
                 self._db.close()

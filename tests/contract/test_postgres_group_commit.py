@@ -19,6 +19,7 @@ import pytest
 from shared.events import NewEvent, verify_chain
 from shared.eventstore import NO_STREAM, ConcurrencyError, PartialRetryError
 from shared.eventstore.postgres import PostgresEventStore
+from tests.support.services import wait_until
 
 
 def at(i: int, event_id: str) -> NewEvent:
@@ -230,3 +231,93 @@ def test_group_members_on_another_connection_still_queue_on_the_log(open_store):
             assert verify_chain(one.read_stream(f"s-{w}")) is None
     finally:
         two.close()
+
+
+# -- wake-up on append (LISTEN/NOTIFY) -----------------------------------------------------------
+def test_an_append_by_another_process_wakes_the_waiting_relay_at_once(open_store):
+    """A relay waiting on one store object is woken by an append made through another (a second
+    replica of the service, i.e. another process): the notification reaches it on commit, long
+    before its wait would time out. A refused append (rolled back) sends nothing."""
+    waiting_side = open_store()
+    appending_side = PostgresEventStore(waiting_side._conninfo, schema=waiting_side.schema)
+    try:
+        appending_side.append("a", [at(0, "a-0")], NO_STREAM)
+        outcome: list = []
+
+        def wait() -> None:
+            started = time.monotonic()
+            outcome.append(waiting_side.wait_for_append(1, timeout=20))
+            outcome.append(time.monotonic() - started)
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        wait_until(lambda: waiting_side._listener is not None and waiting_side._listen_lock.locked(),
+                   what="the waiter listening")
+        with pytest.raises(ConcurrencyError):
+            appending_side.append("a", [at(1, "a-1")], NO_STREAM)  # rolled back: no notification
+        time.sleep(0.3)
+        assert outcome == []  # still waiting
+        queued_while_busy(appending_side, [  # a group commit notifies too
+            lambda: appending_side.append("b", [at(2, "b-2")], NO_STREAM),
+            lambda: appending_side.append("c", [at(3, "c-3")], NO_STREAM),
+        ])
+        waiter.join(timeout=30)
+        assert outcome and outcome[0] is True and outcome[1] < 15  # woken, not timed out
+    finally:
+        appending_side.close()
+
+
+def test_without_a_listening_connection_the_wait_is_the_ports(open_store, monkeypatch):
+    store = open_store()
+    monkeypatch.setattr(store, "_listening", lambda: None)
+    started = time.monotonic()
+    assert store.wait_for_append(0, timeout=0.2) is False
+    assert time.monotonic() - started >= 0.15
+    store.append("a", [at(0, "a-0")], NO_STREAM)
+    assert store.wait_for_append(0, timeout=5) is True
+
+
+LISTENING_CHILD = r"""
+import eventlet
+eventlet.monkey_patch()
+import sys, time
+from shared.eventstore.postgres import PostgresEventStore
+from tests.support.services import wait_until
+
+store = PostgresEventStore(sys.argv[1])
+ticks = [0]
+
+def ticker():
+    while True:
+        ticks[0] += 1
+        eventlet.sleep(0.01)
+
+eventlet.spawn(ticker)
+print("listening", flush=True)
+started = time.monotonic()
+woken = store.wait_for_append(0, timeout=20) and time.monotonic() - started < 15
+print("woken", woken, ticks[0] >= 3, flush=True)
+"""
+
+
+def test_under_eventlet_the_listening_wait_lets_other_green_threads_run_and_wakes(open_store):
+    import subprocess
+    import sys
+    store = open_store()
+    url = f"{store._conninfo}?schema={store.schema}" if "?" not in store._conninfo else \
+        f"{store._conninfo}&schema={store.schema}"
+    child = subprocess.Popen([sys.executable, "-c", LISTENING_CHILD, url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "listening"
+        wait_until(lambda: listeners(store) > 0, what="the child listening")
+        store.append("a", [at(0, "a-0")], NO_STREAM)
+        out, _ = child.communicate(timeout=30)
+        assert out.split() == ["woken", "True", "True"]
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def listeners(store: PostgresEventStore) -> int:
+    with psycopg.connect(store._conninfo, autocommit=True) as db:
+        return db.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s",
+                          (f'LISTEN "{store.channel}"%',)).fetchone()[0]
