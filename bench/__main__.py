@@ -351,10 +351,10 @@ def bench_import(cfg: dict, folder: Path) -> None:
 def bench_visible(folder: Path) -> None:
     from bench.visible import measure
     say(f"command → visible, distributed, {ARGS.commands} admissions at {ARGS.rate:g}/s "
-        f"from {ARGS.senders} senders …")
+        f"from {ARGS.senders} senders, {ARGS.members_processes} members process(es) …")
     env = dict(item.split("=", 1) for item in ARGS.service_env)
     try:
-        got = measure(folder, ARGS.rate, ARGS.commands, ARGS.senders, env)
+        got = measure(folder, ARGS.rate, ARGS.commands, ARGS.senders, env, ARGS.members_processes)
     except Exception as exc:  # noqa: BLE001 — RabbitMQ/PostgreSQL missing: say so, keep the rest
         row("command → visible in reports (RabbitMQ + PostgreSQL)", "not measured", "", f"{type(exc).__name__}: {exc}")
         return
@@ -364,11 +364,13 @@ def bench_visible(folder: Path) -> None:
         f"{got['visible']} seen; the command's own answer {got['answered_p50']:.0f} / {got['answered_p99']:.0f} ms")
     RESULTS.update(command_visible_p99_ms=round(got["p99"], 1), command_visible_p50_ms=round(got["p50"], 1),
                    command_visible_rate=round(got["achieved_rate"], 1), command_refused=got["refused"],
+                   command_senders=ARGS.senders, command_members_processes=ARGS.members_processes,
                    command_answered_p50_ms=round(got["answered_p50"], 1),
+                   headcount_look_p50_ms=round(got["look_p50"], 1), headcount_look_p99_ms=round(got["look_p99"], 1),
                    command_answered_p99_ms=round(got["answered_p99"], 1))
 
 
-ARGS = argparse.Namespace(rate=200.0, commands=2000, senders=16, service_env=[])
+ARGS = argparse.Namespace(rate=200.0, commands=2000, senders=16, service_env=[], members_processes=1)
 
 
 # -- main ---------------------------------------------------------------------------------------------------
@@ -399,10 +401,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--service-env", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting for the visible section's service processes, e.g. "
                          "DANGVIEN_MEMBERS_WORKERS=32 (repeatable)")
+    ap.add_argument("--members-processes", type=int, default=1,
+                    help="members service processes of the visible section (replicas on one queue; --full)")
     ap.add_argument("--import-members", type=int, default=None,
                     help="members in the import section's file (default: 2,000 quick, 20,000 full)")
     args = ap.parse_args(argv)
     ARGS.rate, ARGS.commands, ARGS.senders, ARGS.service_env = args.rate, args.commands, args.senders, args.service_env
+    ARGS.members_processes = args.members_processes
     cfg = dict(FULL if args.full else QUICK)
     if args.import_members:
         cfg["import_members"] = args.import_members

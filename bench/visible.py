@@ -29,18 +29,28 @@ def admission(member_id: str) -> dict:
             "birth_date": "1996-04-05", "sex": "female", "demobilised": "none"}
 
 
-def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: dict | None = None) -> dict:
+def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: dict | None = None,
+            members_processes: int = 1) -> dict:
     """p50/p99 ms from command sent to visible in the headcount, at ``rate`` commands/s asked, from
-    ``senders`` threads; ``env`` is given to every service process (e.g. ``DANGVIEN_MEMBERS_WORKERS``).
+    ``senders`` threads; ``env`` is given to every service process (e.g. ``DANGVIEN_SERVICE_WORKERS``);
+    ``members_processes`` members processes share the commands (replicas on one RPC queue).
     A command the gateway refuses (503 busy) is counted, not retried: the others are measured."""
     from tests.support.services import Cluster, http, pg_database, rabbit_vhost
 
-    with rabbit_vhost() as amqp, pg_database() as members_db, pg_database() as reporting_db:
+    import contextlib
+    with contextlib.ExitStack() as stack:
+        amqp = stack.enter_context(rabbit_vhost())
+        members_db, reporting_db = stack.enter_context(pg_database()), stack.enter_context(pg_database())
+        readmodels = {"reporting": reporting_db}
+        if members_processes > 1:  # replicas share members' read model and key vault: PostgreSQL, as deployed
+            readmodels["members"] = stack.enter_context(pg_database())
         cluster = Cluster(folder / f"cluster-{uuid.uuid4().hex[:6]}", amqp, stores={"members": members_db},
-                          readmodels={"reporting": reporting_db})
+                          readmodels=readmodels)
         try:
             for svc in ("members", "reporting", "gateway"):
                 cluster.start(svc, **(env or {}))
+            for replica in range(2, members_processes + 1):
+                cluster.start("members", replica=replica, **(env or {}))
             token = (cluster.tmp / "data" / "admin.token")
             auth = {"Authorization": f"Bearer {token.read_text().strip()}"} if token.exists() else {}
             for unit in TREE:
@@ -52,11 +62,15 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
             refused: list[int] = []  # statuses other than 201 (503: the gateway's bulkhead was full)
             done = threading.Event()
 
+            looks: list[float] = []  # how long each look at the headcount took (the watcher's resolution)
+
             def watch() -> None:
                 while not done.is_set():
+                    asked = time.perf_counter()
                     status, rows = http("GET", f"{cluster.url}/api/v1/reporting/headcount?org_unit_id=TN",
                                         headers=auth)
                     now = time.perf_counter()
+                    looks.append((now - asked) * 1000)
                     total = rows[0]["total"] if status == 200 and rows else 0
                     for k in range(min(total, commands)):  # the k-th accepted admission is visible
                         if seen[k] is None:
@@ -100,7 +114,8 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
         return {"p50": None, "p99": None, "achieved_rate": achieved, "visible": 0, "refused": len(refused)}
     # the command's own answer (the members service and the gateway), apart from the projection's part
     return {"p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99), "achieved_rate": achieved,
-            "visible": len(latencies), "refused": len(refused), "answered_p50": _pct(replies, 0.5), "answered_p99": _pct(replies, 0.99)}
+            "visible": len(latencies), "refused": len(refused), "look_p50": _pct(sorted(looks), 0.5),
+            "look_p99": _pct(sorted(looks), 0.99), "answered_p50": _pct(replies, 0.5), "answered_p99": _pct(replies, 0.99)}
 
 
 def _pct(sorted_ms: list[float], q: float) -> float | None:
