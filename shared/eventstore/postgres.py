@@ -301,8 +301,8 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
             with db.transaction():
                 self._fast_group(db, group)
             return
-        except (_Careful, psycopg.errors.UniqueViolation):
-            pass  # nothing was kept: the careful way tells a retry from a conflict
+        except (_Careful, psycopg.errors.IntegrityError):
+            pass  # nothing was kept: the careful way tells a retry from a conflict, and whose row it was
         with db.transaction():
             for pending in group:
                 try:
