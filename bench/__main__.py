@@ -350,21 +350,27 @@ def bench_import(cfg: dict, folder: Path) -> None:
 
 def bench_visible(folder: Path) -> None:
     from bench.visible import measure
-    say(f"command → visible, distributed, {ARGS.commands} admissions at {ARGS.rate:g}/s …")
+    say(f"command → visible, distributed, {ARGS.commands} admissions at {ARGS.rate:g}/s "
+        f"from {ARGS.senders} senders, {ARGS.members_processes} members process(es) …")
+    env = dict(item.split("=", 1) for item in ARGS.service_env)
     try:
-        got = measure(folder, ARGS.rate, ARGS.commands)
+        got = measure(folder, ARGS.rate, ARGS.commands, ARGS.senders, env, ARGS.members_processes)
     except Exception as exc:  # noqa: BLE001 — RabbitMQ/PostgreSQL missing: say so, keep the rest
         row("command → visible in reports (RabbitMQ + PostgreSQL)", "not measured", "", f"{type(exc).__name__}: {exc}")
         return
     row(f"command → visible in reports, RabbitMQ + PostgreSQL, {ARGS.commands} admissions (p50 / p99)",
-        f"{got['p50']:.0f} / {got['p99']:.0f} ms", "", f"asked {ARGS.rate:g}/s, sent {got['achieved_rate']:.0f}/s; "
+        f"{got['p50']:.0f} / {got['p99']:.0f} ms", "", f"asked {ARGS.rate:g}/s from {ARGS.senders} senders, "
+        f"accepted {got['achieved_rate']:.0f}/s, {got['refused']} refused (503); "
         f"{got['visible']} seen; the command's own answer {got['answered_p50']:.0f} / {got['answered_p99']:.0f} ms")
     RESULTS.update(command_visible_p99_ms=round(got["p99"], 1), command_visible_p50_ms=round(got["p50"], 1),
-                   command_visible_rate=round(got["achieved_rate"], 1),
+                   command_visible_rate=round(got["achieved_rate"], 1), command_refused=got["refused"],
+                   command_senders=ARGS.senders, command_members_processes=ARGS.members_processes,
+                   command_answered_p50_ms=round(got["answered_p50"], 1),
+                   headcount_look_p50_ms=round(got["look_p50"], 1), headcount_look_p99_ms=round(got["look_p99"], 1),
                    command_answered_p99_ms=round(got["answered_p99"], 1))
 
 
-ARGS = argparse.Namespace(rate=200.0, commands=2000)
+ARGS = argparse.Namespace(rate=200.0, commands=2000, senders=16, service_env=[], members_processes=1)
 
 
 # -- main ---------------------------------------------------------------------------------------------------
@@ -390,10 +396,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--members", type=int, help="members of the generated province (default: the mode's)")
     ap.add_argument("--rate", type=float, default=200.0, help="commands/s for the visible section (--full)")
     ap.add_argument("--commands", type=int, default=2000, help="commands sent by the visible section (--full)")
+    ap.add_argument("--senders", type=int, default=16,
+                    help="client threads of the visible section; each waits for its answer (--full)")
+    ap.add_argument("--service-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the visible section's service processes, e.g. "
+                         "DANGVIEN_MEMBERS_WORKERS=32 (repeatable)")
+    ap.add_argument("--members-processes", type=int, default=1,
+                    help="members service processes of the visible section (replicas on one queue; --full)")
     ap.add_argument("--import-members", type=int, default=None,
                     help="members in the import section's file (default: 2,000 quick, 20,000 full)")
     args = ap.parse_args(argv)
-    ARGS.rate, ARGS.commands = args.rate, args.commands
+    ARGS.rate, ARGS.commands, ARGS.senders, ARGS.service_env = args.rate, args.commands, args.senders, args.service_env
+    ARGS.members_processes = args.members_processes
     cfg = dict(FULL if args.full else QUICK)
     if args.import_members:
         cfg["import_members"] = args.import_members

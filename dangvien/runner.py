@@ -40,7 +40,7 @@ def nameko_config(settings: Settings) -> dict:
         "WEB_SERVER_ADDRESS": f"{settings.http_host}:{settings.http_port}",
         "SERIALIZER": "json",
         "TRANSPORT_OPTIONS": memory_shim.transport_options(settings.amqp_uri),
-        "max_workers": 10,
+        "max_workers": settings.service_workers,
         "DANGVIEN_SETTINGS": settings,
     }
 
@@ -60,6 +60,7 @@ def start(names: list[str], settings: Settings):
     from shared import integrity_watch, keys, ops
     keys.use(keys.resolve(settings))  # before any append: raises keys.KeyError_ naming the setting
     config = nameko_config(settings)
+    size_publisher_pools(settings, names)
     runner = ServiceRunner(config)
     for name in names:
         cls = service_class(name)
@@ -81,6 +82,17 @@ def start(names: list[str], settings: Settings):
             logging.getLogger("dangvien").warning("ops endpoints not started on port %s: %s",
                                                   settings.metrics_port, exc)
     return runner
+
+
+def size_publisher_pools(settings: Settings, names: list[str]) -> None:
+    """kombu keeps at most 10 broker connections and producers per process by default; every RPC
+    call and answer and every event dispatched takes one for its publish (and its confirm), so
+    beyond 10 workers they would queue there: the pools get as many as the process's workers."""
+    from kombu import pools
+    workers = max((settings.gateway_workers if n == "gateway" else settings.service_workers for n in names),
+                  default=settings.service_workers)
+    if workers > pools.get_limit():
+        pools.set_limit(workers)
 
 
 def run_until_signalled(runner) -> None:

@@ -47,8 +47,14 @@ class Settings(BaseSettings):
     #: request and a service does not start (or append) once it has passed. Imports get their own.
     rpc_timeout_seconds: float = 30.0
     import_timeout_seconds: float = 900.0
-    #: concurrent HTTP requests of the gateway; one backend service may hold at most 40% of them.
+    #: concurrent HTTP requests of the gateway; one backend service may hold at most
+    #: ``gateway_backend_calls`` of them (0: 40%), so a slow one cannot starve the others.
     gateway_workers: int = 40
+    gateway_backend_calls: int = 0
+    #: concurrent workers (commands, queries, deliveries) of each backend service process; calls
+    #: beyond them wait in the broker. Size the gateway's calls per backend to at least the workers
+    #: of all its processes (docs/operations.md, "Throughput").
+    service_workers: int = 10
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
     #: the personal-data vault's master key file (0600, outside the data folder; shared/vaultkey.py).
@@ -91,6 +97,20 @@ class Settings(BaseSettings):
                     f"?log=<service>")
             owners[key] = service
         return self
+
+    @field_validator("gateway_workers", "service_workers")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("phải ít nhất 1 / must be at least 1")
+        return value
+
+    @property
+    def backend_calls(self) -> int:
+        """Calls the gateway has in flight to one backend at most (its bulkhead)."""
+        if self.gateway_backend_calls > 0:
+            return min(self.gateway_backend_calls, self.gateway_workers)
+        return max(1, self.gateway_workers * 2 // 5)
 
     @property
     def partition(self) -> Partition:

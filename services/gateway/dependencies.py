@@ -33,9 +33,10 @@ class Gateway(DependencyProvider):
         self.jobs = imports.ImportJobs()
         self.backends = running_backends(settings.amqp_uri)
         self.rpc_timeout, self.import_timeout = settings.rpc_timeout_seconds, settings.import_timeout_seconds
-        # bulkheads: one backend may hold at most 40% of the gateway's workers, so requests to a
-        # dead or slow service cannot starve the others (nor the pages the gateway serves itself)
-        self.bulkhead = max(1, settings.gateway_workers * 2 // 5)
+        # bulkheads: one backend may hold at most this many of the gateway's workers (40% unless
+        # set), so requests to a dead or slow service cannot starve the others (nor the pages the
+        # gateway serves itself)
+        self.bulkhead = settings.backend_calls
         self.slots = {b: threading.BoundedSemaphore(self.bulkhead) for b in BACKENDS}
         if settings.amqp_uri.startswith("memory://") or not self.users.all():
             # embedded mode on a workstation: the local CLI finds this token by itself; a

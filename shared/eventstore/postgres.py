@@ -5,6 +5,15 @@ and bumps it in the same transaction, so appenders queue on it: positions are ga
 commit order (a reader never sees n+1 while n is uncommitted), and a rolled-back append gives
 its numbers back. ``data`` is kept as the canonical JSON *text*: JSONB would reorder keys and
 whitespace, and the hash chain is computed over that exact text.
+
+Group commit (``shared.eventstore.groupcommit``): the single-event appends of concurrent commands
+queue while one transaction is being written and the next shares one transaction (one position
+reservation, one tail lookup, one insert, one commit), each batch all-or-nothing on its own and
+each caller answered with its own envelopes, or its own error, after the commit.
+
+Wake-up: every append transaction sends a notification (``pg_notify``, delivered at commit, not at
+all on rollback) on the store's channel; ``wait_for_append`` listens on it, so a relay sees the
+appends of every process on the store (replicas of a service) at once instead of at its next poll.
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import psycopg
 from psycopg import waiting
 
 from shared.events import Envelope, NewEvent, utcnow
+from shared.eventstore.groupcommit import GroupCommit, Pending
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -58,6 +68,12 @@ INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] *
 RESERVE = "UPDATE log_head SET position = position + %s RETURNING position - %s"
 STORED = SELECT + " WHERE event_id = ANY(%s) ORDER BY position"
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = %s ORDER BY stream_version DESC LIMIT 1"
+#: the last version and hash of each named stream (one statement for a whole group)
+TAILS = ("SELECT s, t.stream_version, t.hash FROM unnest(%s::text[]) AS s CROSS JOIN LATERAL "
+         "(SELECT stream_version, hash FROM events WHERE stream = s ORDER BY stream_version DESC LIMIT 1) AS t")
+ANY_STORED = "SELECT 1 FROM events WHERE event_id = ANY(%s) LIMIT 1"
+#: sent inside each append transaction: the listeners hear of it when (and only if) it commits
+NOTIFY = "SELECT pg_notify(%s, '')"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -95,6 +111,11 @@ class _Stale(Exception):
     a batch stored since (the careful append tells which)."""
 
 
+class _Careful(Exception):
+    """A group the fast way cannot settle (an event id stored already, or twice in the group: a
+    retry): nothing was kept, each batch goes again on its own savepoint."""
+
+
 class _GreenConnection(psycopg.Connection):
     """psycopg waits in C (``wait_c``), which blocks eventlet's hub for the whole query.
 
@@ -111,6 +132,12 @@ def _eventlet_patched() -> bool:
     return patcher is not None and patcher.is_monkey_patched("select")
 
 
+def channel_of(schema: str) -> str:
+    """The notification channel of the store in ``schema`` (at most 63 bytes, PostgreSQL's limit:
+    two long schema names sharing a prefix would only wake each other's listeners for nothing)."""
+    return f"dangvien_appended:{schema}"[:63]
+
+
 def split_url(url: str) -> tuple[str, str | None]:
     """Take our own ``schema`` query parameter out of the URL (libpq rejects unknown ones)."""
     parts = urlsplit(url)
@@ -120,7 +147,7 @@ def split_url(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
-class PostgresEventStore(SqlReads, EventStore):
+class PostgresEventStore(GroupCommit, SqlReads, EventStore):
     P = "%s"
 
     def __init__(self, url: str, schema: str | None = None):
@@ -131,6 +158,7 @@ class PostgresEventStore(SqlReads, EventStore):
         if not _SCHEMA_NAME.match(self.schema):
             raise ValueError(f"invalid schema name: {self.schema!r}")
         self._lock = threading.RLock()
+        self._init_group_commit()
         self._db: psycopg.Connection | None = None
         # reads (single statements, autocommit) use the writing connection when it is free, else
         # connections of their own: a command's reads and the relay's polls do not queue behind
@@ -138,6 +166,9 @@ class PostgresEventStore(SqlReads, EventStore):
         self._readers = threading.BoundedSemaphore(READERS)
         self._idle: list[psycopg.Connection] = []
         self._idle_lock = threading.Lock()  # not the writer's: that one is held through a commit
+        self.channel = channel_of(self.schema)
+        self._listener: psycopg.Connection | None = None  # LISTENs on the channel (wait_for_append)
+        self._listen_lock = threading.Lock()
         with self._lock:
             self._create_schema(self._connection())
 
@@ -235,27 +266,115 @@ class PostgresEventStore(SqlReads, EventStore):
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
-        return self._append(batches, envelopes=True)
+        batches = self._nonempty(batches)
+        return self._append(Pending(batches)) if batches else []
 
     def append_positions(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[int]:
-        return self._append(batches, envelopes=False)
+        batches = self._nonempty(batches)
+        return self._append(Pending(batches, envelopes=False)) if batches else []
 
-    def _append(self, batches, envelopes: bool) -> list:
-        batches = [(stream, list(events), expected) for stream, events, expected in batches if events]
-        if not batches:
-            return []
-        def append(db):
-            if sum(len(events) for _, events, _ in batches) >= COPY_FROM:
-                try:  # optimistic: the unique index on event_id, not a lookup, catches a retry
-                    with db.transaction():
-                        return self._append_locked(db, batches, envelopes, optimistic=True)
-                except (_Stale, psycopg.errors.UniqueViolation):
-                    pass  # a retry (or a conflict): nothing was kept; the careful way decides
-            with db.transaction():  # rolls back on any exception, ConcurrencyError included
-                return self._append_locked(db, batches, envelopes)
-        out = self._retrying(append)
-        self._notify_appended()
-        return out
+    @staticmethod
+    def _nonempty(batches) -> list:
+        return [(stream, list(events), expected) for stream, events, expected in batches if events]
+
+    def _commit_group(self, group: list[Pending]) -> None:
+        """Write the queued batches in one transaction (the caller holds the writer lock) and
+        answer each ``Pending``; a failure of the whole transaction is every caller's answer."""
+        import time
+        started = time.perf_counter()
+        try:
+            self._retrying(lambda db: self._write_group(db, group))
+        except BaseException as exc:
+            for pending in group:
+                pending.result, pending.error = None, exc
+        self._commit_seconds = min(time.perf_counter() - started, 1.0)
+
+    def _write_group(self, db: psycopg.Connection, group: list[Pending]) -> None:
+        """One caller alone: its batch as before (big ones by COPY). Several: the fast way, all
+        batches chained in memory against the tails read in one round trip; what the fast way
+        cannot settle (a retry among them) goes batch by batch on savepoints."""
+        if len(group) == 1:
+            pending = group[0]
+            pending.result, pending.error = self._append_one(db, pending.batches, pending.envelopes), None
+            return
+        try:
+            with db.transaction():
+                self._fast_group(db, group)
+            return
+        except (_Careful, psycopg.errors.IntegrityError):
+            pass  # nothing was kept: the careful way tells a retry from a conflict, and whose row it was
+        with db.transaction():
+            for pending in group:
+                try:
+                    with db.transaction():  # a savepoint: this batch only
+                        out = self._append_locked(db, pending.batches, pending.envelopes)
+                    pending.result, pending.error = out, None
+                except Exception as exc:
+                    if isinstance(exc, psycopg.OperationalError) or db.closed:
+                        raise  # the connection, not the batch: the whole group again
+                    pending.result, pending.error = None, exc
+
+    def _fast_group(self, db: psycopg.Connection, group: list[Pending]) -> None:
+        """Reserve the positions of the whole group, read every stream's tail, chain each caller's
+        batch (a conflict is that caller's answer and takes no position), insert the rows in one
+        go and give back the positions of the refused. Raises ``_Careful`` before writing anything
+        when an event id is stored already or named twice."""
+        wanted = sum(len(events) for p in group for _, events, _ in p.batches)
+        ids = [e.event_id for p in group for _, events, _ in p.batches for e in events]
+        streams = list(dict.fromkeys(stream for p in group for stream, _, _ in p.batches))
+        with db.pipeline():
+            reserve = db.execute(RESERVE, (wanted, wanted))
+            db.execute(NOTIFY, (self.channel,))
+            stored = db.execute(ANY_STORED, (ids,))
+            tail_rows = db.execute(TAILS, (streams,))
+        head = reserve.fetchone()[0]
+        if stored.fetchone() is not None or len(set(ids)) != len(ids):
+            raise _Careful()
+        tails = {name: (version, hash_) for name, version, hash_ in tail_rows.fetchall()}
+        rows: list[tuple] = []
+        position = head + 1
+        now = utcnow()  # one recording time for the group (written in one transaction)
+        for pending in group:
+            mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
+            out: list = []
+            first, kept = position, len(rows)
+            try:
+                for stream, events, expected in pending.batches:
+                    version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
+                    if expected != ANY and expected != version:
+                        raise ConcurrencyError(stream, expected, version)
+                    new_rows, built = chain_rows(stream, events, version, last_hash, position, now,
+                                                 pending.envelopes)
+                    rows += new_rows
+                    out += built if pending.envelopes else range(position, position + len(new_rows))
+                    position += len(new_rows)
+                    mine[stream] = (new_rows[-1][3], new_rows[-1][13])
+            except ConcurrencyError as exc:  # this caller only (nothing of it is written)
+                del rows[kept:]
+                position = first
+                pending.result, pending.error = None, exc
+                continue
+            tails.update(mine)
+            pending.result, pending.error = out, None
+        if len(rows) >= COPY_FROM:
+            with db.cursor().copy(COPY) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif rows:
+            db.cursor().executemany(INSERT, rows)
+        if position - 1 != head + wanted:  # some callers were refused: give their numbers back
+            db.execute("UPDATE log_head SET position = %s", (position - 1,))
+
+    def _append_one(self, db: psycopg.Connection, batches, envelopes: bool) -> list:
+        """One caller's batches in a transaction of their own."""
+        if sum(len(events) for _, events, _ in batches) >= COPY_FROM:
+            try:  # optimistic: the unique index on event_id, not a lookup, catches a retry
+                with db.transaction():
+                    return self._append_locked(db, batches, envelopes, optimistic=True)
+            except (_Stale, psycopg.errors.UniqueViolation):
+                pass  # a retry (or a conflict): nothing was kept; the careful way decides
+        with db.transaction():  # rolls back on any exception, ConcurrencyError included
+            return self._append_locked(db, batches, envelopes)
 
     def _append_locked(self, db: psycopg.Connection, batches, envelopes: bool = True,
                        optimistic: bool = False) -> list:
@@ -268,6 +387,7 @@ class PostgresEventStore(SqlReads, EventStore):
         # commit, so these reads cannot be overtaken.
         with db.pipeline():
             reserve = db.execute(RESERVE, (wanted, wanted))
+            db.execute(NOTIFY, (self.channel,))  # one per transaction reaches the listeners
             lookups = [(None if optimistic else db.execute(STORED, ([e.event_id for e in events],)),
                         db.execute(TAIL, (stream,)))
                        for stream, events, _ in batches]
@@ -341,7 +461,51 @@ class PostgresEventStore(SqlReads, EventStore):
             "INSERT INTO checkpoints (name, position) VALUES (%s, %s) "
             "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (name, position)))
 
+    # -- waiting -----------------------------------------------------------------------
+    def wait_for_append(self, after_position: int, timeout: float) -> bool:
+        """Block until the log passes ``after_position`` or the timeout ends, woken by the
+        notification of any process's append (listening starts before the head is read, so none
+        committed in between is missed); without a listening connection, or while another
+        thread waits on it, as the port does (woken by this process's appends, else by the poll)."""
+        if not self._listen_lock.acquire(blocking=False):
+            return super().wait_for_append(after_position, timeout)
+        try:
+            listener = self._listening()
+            if listener is None:
+                return super().wait_for_append(after_position, timeout)
+            if self.head_position() > after_position:
+                return True
+            try:
+                for _ in listener.notifies(timeout=timeout, stop_after=1):
+                    break
+            except psycopg.Error:
+                self._drop_listener()  # the next wait listens again on a fresh connection
+        finally:
+            self._listen_lock.release()
+        return self.head_position() > after_position
+
+    def _listening(self) -> psycopg.Connection | None:
+        if self._listener is not None and not self._listener.closed:
+            return self._listener
+        try:
+            listener = self._connect()
+            listener.execute(f'LISTEN "{self.channel}"')
+        except psycopg.Error:
+            return None
+        self._listener = listener
+        return listener
+
+    def _drop_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except Exception:
+                pass
+        self._listener = None
+
     def close(self) -> None:
+        with self._listen_lock:
+            self._drop_listener()
         with self._lock:
             if self._db is not None:
                 self._db.close()

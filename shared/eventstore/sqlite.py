@@ -2,13 +2,9 @@
 
 One writer at a time (BEGIN IMMEDIATE), so positions are max+1 and never have gaps.
 
-Group commit: appends made at the same time by several threads of one process share one
-transaction. Each caller queues its batch; the first, finding nobody writing, leads: it takes
-every queued batch, writes them (each all-or-nothing on its own: one batch's conflict does not
-undo another's), commits once, then wakes their callers, and goes on with what queued meanwhile
-(a few groups at most, then it hands the lead to the oldest waiting caller). The others just wait
-for their answer. Nobody is answered before the commit, so nothing is reported stored that could
-be lost.
+Group commit (``shared.eventstore.groupcommit``): appends made at the same time by several
+threads of one process share one transaction, each batch all-or-nothing on its own, each caller
+answered after the commit.
 
 ``synchronous`` is SQLite's durability setting: NORMAL (default; a power cut may lose the last
 commits, never corrupt), or FULL (each commit synced to disk), chosen with ``?synchronous=full``.
@@ -23,6 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from shared.events import Envelope, NewEvent, utcnow
+from shared.eventstore.groupcommit import GroupCommit, Pending
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -30,17 +27,6 @@ INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 #: event ids looked up per statement (under SQLite's bound-parameter limit)
 ID_CHUNK = 500
-
-
-class _Pending:
-    """One caller's batch waiting for a group commit; ``signal`` is held until it is answered
-    (or until the leader hands this caller the lead: ``lead``)."""
-
-    __slots__ = ("batches", "envelopes", "result", "error", "signal", "lead")
-
-    def __init__(self, batches, envelopes: bool = True) -> None:
-        self.batches, self.result, self.error, self.signal, self.lead = batches, None, None, None, False
-        self.envelopes = envelopes  # False: the caller is answered with positions (``append_positions``)
 
 
 class _Stale(Exception):
@@ -58,10 +44,6 @@ TAILS = """SELECT s.value,
   (SELECT hash FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1)
 FROM json_each(?) AS s"""
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"
-#: the longest a leader waits for the callers of the previous group to queue again (seconds); it
-#: waits no longer than the last commit took, so only where commits are slow (FULL) is it felt
-GATHER_MAX = 0.002
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY,
@@ -85,8 +67,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER 
 """
 
 
-
-class SQLiteEventStore(SqlReads, EventStore):
+class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
     def __init__(self, path: str | Path, synchronous: str = "NORMAL"):
         super().__init__()
         self.path = str(path)
@@ -95,13 +76,7 @@ class SQLiteEventStore(SqlReads, EventStore):
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}: {synchronous!r}")
         self.synchronous = synchronous
-        self._pending: list[_Pending] = []
-        self._pending_lock = threading.Lock()
-        self._queued = threading.Condition(self._pending_lock)  # a leader gathering is woken by it
-        self._leading = False  # a caller is writing queued batches (the group commit's leader)
-        self._last_group = 1  # callers in the last group
-        self._gather = 0  # how many queued callers a gathering leader waits for (0: none waits)
-        self._commit_seconds = 0.0  # how long the last COMMIT took
+        self._init_group_commit()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -116,65 +91,12 @@ class SQLiteEventStore(SqlReads, EventStore):
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:
-        return self._append(_Pending(batches))
+        return self._append(Pending(batches))
 
     def append_positions(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[int]:
-        return self._append(_Pending(batches, envelopes=False))
+        return self._append(Pending(batches, envelopes=False))
 
-    def _append(self, mine: _Pending) -> list:
-        with self._pending_lock:
-            self._pending.append(mine)
-            if self._leading:  # a leader is writing or gathering: it (or its heir) takes this batch
-                mine.signal = threading.Lock()
-                mine.signal.acquire()
-                if self._gather and len(self._pending) >= self._gather:
-                    self._queued.notify()
-            else:
-                self._leading = True
-        if mine.signal is not None:
-            mine.signal.acquire()  # released once answered, or to hand this caller the lead
-        if mine.signal is None or mine.lead:
-            self._lead(mine)
-        if mine.error is not None:
-            raise mine.error
-        return mine.result
-
-    def _lead(self, mine: _Pending) -> None:
-        """Gather, write and answer one group, then hand the lead to the oldest caller that queued
-        meanwhile (whose batch is in the next group), if any.
-
-        Gathering: when the last group had several callers, they are likely to queue again (a
-        busy service's workers): the leader waits for as many, but no longer than the last commit
-        took (what committing without them would cost: PostgreSQL's ``commit_delay`` idea)."""
-        group: list[_Pending] = []
-        try:
-            with self._pending_lock:
-                want, wait = self._last_group, min(self._commit_seconds, GATHER_MAX)
-                if len(self._pending) < want and wait > 0:
-                    self._gather = want
-                    self._queued.wait_for(lambda: len(self._pending) >= want, wait)
-                    self._gather = 0
-            with self._lock:  # batches queued while the writer is busy (a read) join this group
-                with self._pending_lock:
-                    group, self._pending = self._pending, []
-                self._commit_group(group)  # answers each of them (result or error)
-            self._notify_appended()
-        finally:
-            with self._pending_lock:
-                self._last_group = max(len(group), 1)
-                for pending in group:
-                    if pending is not mine and pending.signal is not None:
-                        pending.signal.release()
-                if mine in self._pending:  # only when leading failed before taking it: it gives up
-                    self._pending.remove(mine)
-                if self._pending:
-                    heir = self._pending[0]  # it found a leader, so it holds a signal
-                    heir.lead = True
-                    heir.signal.release()
-                else:
-                    self._leading = False
-
-    def _commit_group(self, group: list[_Pending]) -> None:
+    def _commit_group(self, group: list[Pending]) -> None:
         """Write the queued batches in one transaction (caller holds the writer lock).
 
         The fast path reads every stream's tail in one statement, chains the events in memory
@@ -208,7 +130,7 @@ class SQLiteEventStore(SqlReads, EventStore):
                 tails[name] = (last[0], last[1])
         return tails
 
-    def _fast_group(self, db, group: list[_Pending], position: int) -> bool:
+    def _fast_group(self, db, group: list[Pending], position: int) -> bool:
         """The group written the fast way, or False (nothing written) when the careful path must."""
         streams = list(dict.fromkeys(stream for p in group for stream, events, _ in p.batches if events))
         tails = self._tails(db, streams) if streams else {}
@@ -265,7 +187,7 @@ class SQLiteEventStore(SqlReads, EventStore):
                 return True
         return False
 
-    def _careful_group(self, db, group: list[_Pending], position: int) -> None:
+    def _careful_group(self, db, group: list[Pending], position: int) -> None:
         """Each caller's batch on its own savepoint, retries recognised by their stored ids."""
         for pending in group:
             db.execute("SAVEPOINT one")

@@ -1,0 +1,101 @@
+"""Group commit, shared by the SQL adapters: appends made at the same time by several threads (or
+green threads) of one process share one transaction.
+
+Each caller queues its batch; the first, finding nobody writing, leads: it takes every queued
+batch, has the adapter write them (``_commit_group``: each batch all-or-nothing on its own, one
+batch's conflict does not undo another's), commits once, then wakes their callers, and goes on
+with what queued meanwhile by handing the lead to the oldest waiting caller. The others just wait
+for their answer. Nobody is answered before the commit, so nothing is reported stored that could
+be lost; a failure of the whole transaction is every caller's answer.
+"""
+from __future__ import annotations
+
+import threading
+
+#: the longest a leader waits for the callers of the previous group to queue again (seconds); it
+#: waits no longer than the last commit took, so only where commits are slow is it felt
+GATHER_MAX = 0.002
+
+
+class Pending:
+    """One caller's batch waiting for a group commit; ``signal`` is held until it is answered
+    (or until the leader hands this caller the lead: ``lead``)."""
+
+    __slots__ = ("batches", "envelopes", "result", "error", "signal", "lead")
+
+    def __init__(self, batches, envelopes: bool = True) -> None:
+        self.batches, self.result, self.error, self.signal, self.lead = batches, None, None, None, False
+        self.envelopes = envelopes  # False: the caller is answered with positions (``append_positions``)
+
+
+class GroupCommit:
+    """Mixin: ``_append(Pending(...))`` queues and answers; the adapter provides ``_lock`` (its
+    writer's lock), ``_commit_group(group)`` (writes and answers each ``Pending``: ``result`` or
+    ``error``) and sets ``_commit_seconds`` (how long its last COMMIT took)."""
+
+    _lock: threading.RLock
+
+    def _init_group_commit(self) -> None:
+        self._pending: list[Pending] = []
+        self._pending_lock = threading.Lock()
+        self._queued = threading.Condition(self._pending_lock)  # a leader gathering is woken by it
+        self._leading = False  # a caller is writing queued batches (the group commit's leader)
+        self._last_group = 1  # callers in the last group
+        self._gather = 0  # how many queued callers a gathering leader waits for (0: none waits)
+        self._commit_seconds = 0.0  # how long the last COMMIT took
+
+    def _commit_group(self, group: list[Pending]) -> None:
+        raise NotImplementedError
+
+    def _append(self, mine: Pending) -> list:
+        with self._pending_lock:
+            self._pending.append(mine)
+            if self._leading:  # a leader is writing or gathering: it (or its heir) takes this batch
+                mine.signal = threading.Lock()
+                mine.signal.acquire()
+                if self._gather and len(self._pending) >= self._gather:
+                    self._queued.notify()
+            else:
+                self._leading = True
+        if mine.signal is not None:
+            mine.signal.acquire()  # released once answered, or to hand this caller the lead
+        if mine.signal is None or mine.lead:
+            self._lead(mine)
+        if mine.error is not None:
+            raise mine.error
+        return mine.result
+
+    def _lead(self, mine: Pending) -> None:
+        """Gather, write and answer one group, then hand the lead to the oldest caller that queued
+        meanwhile (whose batch is in the next group), if any.
+
+        Gathering: when the last group had several callers, they are likely to queue again (a
+        busy service's workers): the leader waits for as many, but no longer than the last commit
+        took (what committing without them would cost: PostgreSQL's ``commit_delay`` idea)."""
+        group: list[Pending] = []
+        try:
+            with self._pending_lock:
+                want, wait = self._last_group, min(self._commit_seconds, GATHER_MAX)
+                if len(self._pending) < want and wait > 0:
+                    self._gather = want
+                    self._queued.wait_for(lambda: len(self._pending) >= want, wait)
+                    self._gather = 0
+            with self._lock:  # batches queued while the writer is busy (a read) join this group
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit_group(group)  # answers each of them (result or error)
+            self._notify_appended()
+        finally:
+            with self._pending_lock:
+                self._last_group = max(len(group), 1)
+                for pending in group:
+                    if pending is not mine and pending.signal is not None:
+                        pending.signal.release()
+                if mine in self._pending:  # only when leading failed before taking it: it gives up
+                    self._pending.remove(mine)
+                if self._pending:
+                    heir = self._pending[0]  # it found a leader, so it holds a signal
+                    heir.lead = True
+                    heir.signal.release()
+                else:
+                    self._leading = False
