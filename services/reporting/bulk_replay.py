@@ -42,7 +42,7 @@ from shared.eventstore.records import decode_json as _loads
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
-from services.reporting import schema
+from services.reporting import daycounts, schema, warning_spans
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, birth_year, latest_violation,
                                       meeting_standard)
 
@@ -135,6 +135,12 @@ class Fold:
         self.targets: list[tuple] = []
         self.refs: list[tuple] = []
         self.heads: dict[str, dict[str, int]] = {}  # source → stream → last applied version
+        # what the day counts and the warning spans are drawn from (``derive``), kept as folded
+        self.span_facts: dict[str, list] = {}  # member → [(on, rec, event_id, type, detail)] of their FACT_TYPES
+        self.counted: list[tuple] = []  # (member, type, unit, on, rec) of the facts of daycounts.MEMBER_TYPES
+        self.unexcused: dict[tuple, str] = {}  # (member, unit, year) → the first unexcused absence stored
+        self.paid: dict[str, dict[str, tuple]] = {}  # member → month → (recorded_at, status) of the latest stored
+        self.latest = ""  # the latest recording time written to member_facts, absences and dues
         self._rules: dict[str, tuple] = {}
         self._standards: dict[tuple, tuple[int, int]] = {}
         self.handlers = {"member": self.member, "discipline": self.discipline, "meeting": self.meeting,
@@ -238,8 +244,12 @@ class Fold:
             detail["has_contact"] = bool(d.get("contact"))
         if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
             unit = self.unit_on(member, on) or unit  # as live: the member's unit on the fact's date
-        self.facts.append((event_id, member, type_, on, rec, unit,
-                           json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
+        text = json.dumps(detail, sort_keys=True, default=str) if detail else "{}"
+        self.facts.append((event_id, member, type_, on, rec, unit, text, actor))
+        if type_ in SPAN_FACTS:
+            self.span_facts.setdefault(member, []).append((on, rec, event_id, type_, text))
+        if type_ in COUNTED:
+            self.counted.append((member, type_, unit, on, rec))
         return True
 
     # -- discipline --------------------------------------------------------------------------
@@ -373,7 +383,37 @@ class Fold:
                             "ON CONFLICT (member_id, event_id) DO NOTHING")):
             if rows:
                 tx.executemany(sql, rows)
+                if rows is self.facts:
+                    self.latest = max(self.latest, max(r[4] for r in rows))
+                elif rows is self.absences:
+                    self._absences(_stored(tx, rows, f"SELECT meeting_id, member_id, org_unit_id, "
+                                                     f"occurred_on, recorded_at, excused, event_id FROM {t('absences')} "
+                                                     "WHERE meeting_id = ? AND member_id = ?", 2))
+                elif rows is self.dues:
+                    self._dues(_stored(tx, rows, f"SELECT member_id, month, recorded_at, status, "
+                                                 f"occurred_on, event_id FROM {t('dues')} WHERE member_id = ? "
+                                                 "AND month = ? AND recorded_at = ?", 3))
                 rows.clear()
+
+    def _absences(self, rows: list[tuple]) -> None:
+        """Note the first unexcused absence per member, unit and year of the absences stored."""
+        first, latest = self.unexcused, self.latest
+        for _, member, unit, on, rec, excused, _ in rows:
+            if rec > latest:
+                latest = rec
+            if not excused:
+                key = (member, unit, on[:4])
+                if on < first.get(key, "~"):
+                    first[key] = on
+        self.latest = latest
+
+    def _dues(self, rows: list[tuple]) -> None:
+        """Note the status of each member's month recorded latest, of the dues stored."""
+        for member, month, rec, status, _, _ in rows:
+            self.latest = max(self.latest, rec)
+            months = self.paid.setdefault(member, {})
+            if month not in months or rec > months[month][0]:
+                months[month] = (rec, status)
 
     def write_end(self, tx: Tx, checkpoints: dict[str, int]) -> None:
         """The rows later events changed, the stream heads, then the checkpoints."""
@@ -403,6 +443,41 @@ class Fold:
                        (self.projection.name, source, position))
 
 
+    def derive(self, tx: Tx) -> None:
+        """Fill the day counts and the warning spans from what was folded (after ``write_end``):
+        the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables."""
+        p = self.projection.prefix
+        stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
+                  for items in self.stints.values() for s in items]
+        daycounts.fill(tx, p, self.counted, [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()],
+                       stints)
+        facts = {m: [(type_, on, rec, text) for on, rec, _, type_, text in sorted(items)]
+                 for m, items in self.span_facts.items()}
+        absences: dict[str, list] = {}
+        for (member, unit, _), on in self.unexcused.items():
+            absences.setdefault(member, []).append((unit, on))
+        dues = {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()}
+        latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
+        warning_spans.build(tx, p, (facts, {m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)]
+                                            for m, items in self.stints.items() if items},
+                                    absences, dues, {m for m, row in self.members.items() if row[3] is not None},
+                                    latest))
+
+
+#: member facts the warning spans and the day counts are drawn from
+SPAN_FACTS = frozenset(warning_spans.FACT_TYPES)
+COUNTED = frozenset(daycounts.MEMBER_TYPES)
+
+
+def _stored(tx: Tx, rows: list[tuple], select: str, key: int) -> list[tuple]:
+    """The rows of ``rows`` just inserted with ``ON CONFLICT DO NOTHING`` that the table holds as
+    they are: all of them when as many rows were inserted as given; otherwise (a key met twice: the
+    row stored first stays) each one compared with the row stored under its first ``key`` columns."""
+    if tx.rowcount == len(rows):
+        return rows
+    return [r for r in rows if tuple(tx.execute(select, r[:key]).fetchone() or ()) == tuple(r)]
+
+
 def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
     """Is the generation of ``projection`` untouched (nothing applied, no checkpoint)?"""
     return not db.query("SELECT 1 FROM projection_checkpoints WHERE projection = ? LIMIT 1", (projection.name,)) \
@@ -412,8 +487,9 @@ def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
 def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
            projection: FactsProjection, progress: Callable[[int], None] = lambda n: None) -> int:
     """Apply every stored event of ``sources`` (in this order) to the empty generation of
-    ``projection`` (its tables created, its day counts off: built afterwards in one pass);
-    returns the events passed. The live runner then continues from the checkpoints."""
+    ``projection`` (its tables created, its day counts and warning spans off: filled at the end
+    from what was folded, ``Fold.derive``); returns the events passed. The live runner then
+    continues from the checkpoints."""
     with settled() as settle:  # the collector told what a replay keeps (``shared.collector``)
         return _replay(db, stores, sources, projection, progress, settle)
 
@@ -460,4 +536,5 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
         fold.write_end(tx, checkpoints)
         for _, create in indexes:
             tx.execute(create)
+        fold.derive(tx)
     return total

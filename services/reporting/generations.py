@@ -170,11 +170,8 @@ class Generations:
         runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
                                   burst=LIVE_BURST)  # built whole
         if not self.db.pg:
-            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # built below
+            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # the replay's
             bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance)
-            with self.db.transaction() as tx:
-                daycounts.build(tx, new)
-                warning_spans.build(tx, new)
             runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
         with self._switch:  # the last events appended while replaying, then the switch
             for source in self.sources:

@@ -321,7 +321,13 @@ def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
 
 
 def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
-    facts, stints, absences, dues, admitted = _inputs(tx, p, members)
+    return spans_of(*_inputs(tx, p, members), members)
+
+
+def spans_of(facts: dict[str, list], stints: dict[str, list], absences: dict[str, list], dues: dict[str, dict],
+             admitted: set[str], members: list[str] | None = None) -> list[Span]:
+    """The spans of ``members`` (all: None, in member order) from their inputs, as ``_inputs``
+    gives them (a replay gives them from what it folded in memory)."""
     out: list[Span] = []
     memo: dict = {}
     for member in (members if members is not None else sorted(set(facts) | set(stints) | set(absences) | set(dues))):
@@ -330,12 +336,16 @@ def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
     return out
 
 
-def _latest(tx: Tx, p: str) -> str | None:
-    """The latest recording time of anything the spans (or the lists' scope) are drawn from."""
-    parts = [tx.execute(f"SELECT MAX(recorded_at) FROM {p}{t}").fetchone()[0]
-             for t in ("member_facts", "absences", "dues", "tree_facts", "units")]
-    parts.append(tx.execute(f"SELECT MAX(from_rec) FROM {p}stints").fetchone()[0])
-    parts.append(tx.execute(f"SELECT MAX(to_rec) FROM {p}stints").fetchone()[0])
+def _latest(tx: Tx, p: str, members: str | None = None) -> str | None:
+    """The latest recording time of anything the spans (or the lists' scope) are drawn from;
+    ``members``: that of the member tables (facts, absences, dues, stints) when the caller knows it."""
+    tables = ("member_facts", "absences", "dues", "tree_facts", "units") if members is None else ("tree_facts", "units")
+    parts = [tx.execute(f"SELECT MAX(recorded_at) FROM {p}{t}").fetchone()[0] for t in tables]
+    if members is None:
+        parts.append(tx.execute(f"SELECT MAX(from_rec) FROM {p}stints").fetchone()[0])
+        parts.append(tx.execute(f"SELECT MAX(to_rec) FROM {p}stints").fetchone()[0])
+    else:
+        parts.append(members)
     return max((x for x in parts if x), default=None)
 
 
@@ -363,12 +373,17 @@ def _indexes(p: str) -> list[tuple[str, str]]:
             for statement in DDL.split(";") if statement.strip().startswith("CREATE INDEX")]
 
 
-def build(tx: Tx, p: str) -> int:
+def build(tx: Tx, p: str, inputs: tuple | None = None) -> int:
     """Fill the tables from the fact tables in one pass (a replay, or a generation built before
-    them); returns the spans written."""
+    them); returns the spans written. ``inputs``: what ``_inputs`` would read, and the latest
+    recording time in the member tables (a replay passes what it folded in memory)."""
     tx.execute(f"DELETE FROM {p}warn_spans")
     tx.execute(f"DELETE FROM {p}warn_counts")
-    spans = _spans_of(tx, p, None)
+    if inputs is None:
+        spans, member_latest = _spans_of(tx, p, None), None
+    else:
+        *read, member_latest = inputs
+        spans = spans_of(*read)
     indexes = _indexes(p)
     for name, _ in indexes:  # built after the rows: one sort each, not an entry per row
         tx.execute(f"DROP INDEX IF EXISTS {name}")
@@ -382,7 +397,8 @@ def build(tx: Tx, p: str) -> int:
         tx.execute(create)
     warning_marks.renew(tx, p)
     tx.execute(f"DELETE FROM {p}warn_built")
-    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))
+    latest = _latest(tx, p) if inputs is None else _latest(tx, p, member_latest or "")
+    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (latest, _token()))
     return len(spans)
 
 
