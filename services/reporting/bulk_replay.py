@@ -389,10 +389,8 @@ class Fold:
                     self._absences(_stored(tx, rows, f"SELECT meeting_id, member_id, org_unit_id, "
                                                      f"occurred_on, recorded_at, excused, event_id FROM {t('absences')} "
                                                      "WHERE meeting_id = ? AND member_id = ?", 2))
-                elif rows is self.dues:
-                    self._dues(_stored(tx, rows, f"SELECT member_id, month, recorded_at, status, "
-                                                 f"occurred_on, event_id FROM {t('dues')} WHERE member_id = ? "
-                                                 "AND month = ? AND recorded_at = ?", 3))
+                elif rows is self.dues:  # a row kept over another of its key has its recording time: ``_dues``
+                    self._dues(rows)
                 rows.clear()
 
     def _absences(self, rows: list[tuple]) -> None:
@@ -408,7 +406,9 @@ class Fold:
         self.latest = latest
 
     def _dues(self, rows: list[tuple]) -> None:
-        """Note the status of each member's month recorded latest, of the dues stored."""
+        """Note the status of each member's month recorded latest. A row the table did not take
+        (``ON CONFLICT``: one of the same member, month and recording time was there) changes
+        nothing here either: of two recorded at the same time, the first noted stays."""
         for member, month, rec, status, _, _ in rows:
             self.latest = max(self.latest, rec)
             months = self.paid.setdefault(member, {})

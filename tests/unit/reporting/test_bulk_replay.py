@@ -23,6 +23,7 @@ from shared.readmodel import ReadModelDB
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_day_counts import LATE, tangled
 from tests.unit.reporting.test_fast_paths import day_counts, deliver_all
+from services.reporting import daycounts, warning_spans
 from tests.unit.reporting.test_warning_spans import spans_rows
 
 SOURCES = ("members", "discipline", "meetings", "reporting")
@@ -177,6 +178,39 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert [s[2] for s in seen["stints"]] == ["C1", "C3", "C4"] and seen["same"] == [(1,)]
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
     expected.db.close()
+
+
+def test_a_bulk_replay_fills_the_day_counts_and_spans_a_rebuild_from_its_tables_gives(history, tmp_path):
+    """The replay fills them from what it folded (``Fold.derive``), a rebuild reads the fact tables:
+    the same rows and the same latest recording times, also where the table kept a row over a later
+    one of the same key (an absence recorded again, unexcused, later than anything else)."""
+    late = dt.datetime(2031, 1, 1, tzinfo=UTC)
+    held(history, "C2-2023-05", "C2", "2023-05-05", {"M3": "excused"})
+    history.add("meeting.missed", "2023-05-05", {"meeting_id": "C2-2023-05", "org_unit_id": "C2", "member_id": "M3",
+                                                 "excused": False}, recorded_at=late)
+    history.add("dues.recorded", "2024-01-31", {"member_id": "M3", "month": "2024-03", "status": "paid"},
+                recorded_at=dt.datetime(2024, 4, 1, tzinfo=UTC))
+    history.add("dues.recorded", "2024-01-31", {"member_id": "M3", "month": "2024-03", "status": "unpaid"},
+                recorded_at=dt.datetime(2024, 4, 1, tzinfo=UTC))
+    history.flush()
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    g.replay()
+    p = g.prefix
+
+    def derived():
+        return (spans_rows(g), g.db.query(f"SELECT id, latest_rec FROM {p}warn_built"), day_counts(g))
+
+    replayed = derived()
+    with g.db.transaction() as tx:
+        daycounts.build(tx, p)
+        warning_spans.build(tx, p)
+    assert replayed == derived()
+    assert g.db.query(f"SELECT excused FROM {p}absences WHERE meeting_id = 'C2-2023-05'") == [(1,)]
+    assert replayed[1][0][1] < "2031" and not [s for s in replayed[0][0] if s[2] == "M3" and s[3].startswith("2023")]
+    assert g.db.query(f"SELECT status FROM {p}dues WHERE month = '2024-03'") == [("paid",)]
+    assert [s for s in replayed[0][0] if s[0] == "unexcused_absences" and s[2] == "M6"]  # spans, not an empty list
+    assert replayed[2][0]  # day counts too
+    g.db.close()
 
 
 def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
