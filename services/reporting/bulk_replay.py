@@ -32,8 +32,11 @@ import bisect
 import datetime as dt
 import json
 import re
+from sys import intern
 from json.encoder import encode_basestring_ascii as _ascii
 from typing import Callable, Iterator, Mapping
+
+import orjson
 
 from shared.collector import settled
 from shared.events import StoredTime, format_recorded_at
@@ -70,10 +73,17 @@ def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
     (``read_rows``), else from its envelopes."""
     read_rows = getattr(store, "read_rows", None)
     if read_rows is not None:
+        loads = orjson.loads
         for rows in read_rows(RAW, from_position, PAGE):
-            yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
-                    _loads(d) if isinstance(d, (str, bytes)) else d)
-                   for p, s, v, t, on, rec, u, a, i, d in rows]
+            try:  # SQLite's rows: text dates, JSON text (the recording time as written, checked inline)
+                yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(),
+                        rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z" else _text_rec(rec),
+                        u, a, i, loads(d))
+                       for p, s, v, t, on, rec, u, a, i, d in rows]
+            except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
+                yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
+                        _loads(d) if isinstance(d, (str, bytes)) else d)
+                       for p, s, v, t, on, rec, u, a, i, d in rows]
         return
     page = []
     for e in store.read_all(from_position):
@@ -136,8 +146,6 @@ class Fold:
         self.refs: list[tuple] = []
         self.heads: dict[str, dict[str, int]] = {}  # source → stream → last applied version
         # what the day counts and the warning spans are drawn from (``derive``), kept as folded
-        self.span_facts: dict[str, list] = {}  # member → [(on, rec, event_id, type, detail)] of their FACT_TYPES
-        self.counted: list[tuple] = []  # (member, type, unit, on, rec) of the facts of daycounts.MEMBER_TYPES
         self.unexcused: dict[tuple, str] = {}  # (member, unit, year) → the first unexcused absence stored
         self.paid: dict[str, dict[str, tuple]] = {}  # member → month → (recorded_at, status) of the latest stored
         self.latest = ""  # the latest recording time written to member_facts, absences and dues
@@ -145,34 +153,42 @@ class Fold:
         self._standards: dict[tuple, tuple[int, int]] = {}
         self.handlers = {"member": self.member, "discipline": self.discipline, "meeting": self.meeting,
                          "dues": self.dues_fact, "target": self.target}
+        #: event type → its fold (``_route``), found once per type
+        self.routes: dict[str, Callable[[tuple], bool] | None] = {"meeting.held": self.held_meeting,
+                                                                     "meeting.missed": self.missed}
 
     # -- one source --------------------------------------------------------------------------
     def source(self, tx: Tx, source: str, events: list[tuple]) -> tuple[int, int | None]:
         """Fold a page of ``source`` in order; (events passed, last position passed). Stops before an
         event whose stream's previous event is missing (the live runner's guard: it waits)."""
         heads = self.heads.setdefault(source, {})
-        handlers, reference = self.handlers, self.reference
-        passed, last = 0, None
-        for ev in events:
+        routes, reference = self.routes, self.reference
+        passed = len(events)
+        for i, ev in enumerate(events):
             stream, version = ev[1], ev[2]
             applied = heads.get(stream, -1)
             if version > applied:
                 if version != applied + 1:
+                    passed = i
                     break  # wait (never in a store's own history: its versions have no gaps)
-                type_ = ev[3]
-                family = type_.split(".", 1)[0]
-                if family == "org_unit":
-                    if type_ in TREE_TYPES:
-                        self.tree(tx, source, ev)
-                    else:
-                        reference(ev)
-                else:
-                    handler = handlers.get(family)
-                    if handler is None or not handler(ev):
-                        reference(ev)
+                try:
+                    fold = routes[ev[3]]
+                except KeyError:
+                    fold = routes[ev[3]] = self._route(ev[3])
+                if fold is None:
+                    self.tree(tx, source, ev)
+                elif not fold(ev):
+                    reference(ev)
                 heads[stream] = version
-            passed, last = passed + 1, ev[0]
-        return passed, last
+        return passed, events[passed - 1][0] if passed else None
+
+    def _route(self, type_: str) -> Callable[[tuple], bool] | None:
+        """The fold of events of ``type_`` (True: folded; False: only a reference to the member it
+        names); None for the tree's, applied by the live handlers (``tree``)."""
+        family = type_.split(".", 1)[0]
+        if family == "org_unit":
+            return None if type_ in TREE_TYPES else _unfolded
+        return self.handlers.get(family, _unfolded)
 
     def tree(self, tx: Tx, source: str, ev: tuple) -> None:
         e = _Event(ev)
@@ -244,12 +260,8 @@ class Fold:
             detail["has_contact"] = bool(d.get("contact"))
         if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
             unit = self.unit_on(member, on) or unit  # as live: the member's unit on the fact's date
-        text = json.dumps(detail, sort_keys=True, default=str) if detail else "{}"
-        self.facts.append((event_id, member, type_, on, rec, unit, text, actor))
-        if type_ in SPAN_FACTS:
-            self.span_facts.setdefault(member, []).append((on, rec, event_id, type_, text))
-        if type_ in COUNTED:
-            self.counted.append((member, type_, unit, on, rec))
+        self.facts.append((event_id, member, type_, on, rec, unit,
+                           json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
         return True
 
     # -- discipline --------------------------------------------------------------------------
@@ -286,63 +298,62 @@ class Fold:
         return rules
 
     def meeting(self, ev: tuple) -> bool:
-        _, _, _, type_, on, rec, _, _, event_id, d = ev
-        if type_ == "meeting.held":
-            attendance = d.get("attendance", [])
-            present = excused = unexcused = 0
-            absent = []  # in attendance order, as ``_absent_in_a_row`` counts them
-            for a in attendance:
-                status = a["status"]  # another status is absent, and counted nowhere (as live)
-                if status == "present":
-                    present += 1
-                    continue
-                if status == "excused":
-                    excused += 1
-                elif status == "unexcused":
-                    unexcused += 1
-                absent.append(a["member_id"])
-            expected = len(attendance)
-            day, limit = self._limit(on)
-            meeting_id, unit, kind = d["meeting_id"], d["org_unit_id"], d["kind"]
-            key = (unit, kind, on[:4])
-            over = 0
-            if absent:  # ``FactsProjection._absent_in_a_row`` over the meetings held before, in memory
-                held = self.held.get(key, ())
-                i = bisect.bisect_left(held, (on, meeting_id))
-                earlier = held[max(0, i - limit):i] if limit > 0 else []
-                if len(earlier) >= limit:
-                    missed: dict[str, int] = {}
-                    for _, _, names in earlier:
-                        for m in names:
-                            missed[m] = missed.get(m, 0) + 1
-                    over = sum(1 for m in absent if missed.get(m, 0) >= limit)
-            minutes, combined = d.get("duration_minutes"), d.get("combined")
-            judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
-            try:
-                duration_ok, standard = self._standards[judged]
-            except KeyError:  # ``meeting_standard`` reads only these (many cells meet on the same day)
-                duration_ok, standard = self._standards[judged] = meeting_standard(
-                    day, judged[1], minutes, judged[3], expected,
-                    {"present": present, "excused": excused, "unexcused": unexcused}, over)
-            except TypeError:  # an unhashable value: judged on its own
-                duration_ok, standard = meeting_standard(
-                    day, judged[1], minutes, judged[3], expected,
-                    {"present": present, "excused": excused, "unexcused": unexcused}, over)
-            attended = d.get("committee_member_attended")
-            if meeting_id not in self.meetings_seen:
-                self.meetings_seen.add(meeting_id)
-                names = sorted(absent)
-                bisect.insort(self.held.setdefault(key, []), (on, meeting_id, tuple(names)))
-                self.meetings.append((meeting_id, event_id, unit, kind, on, rec, minutes, expected,
-                                      present, excused, unexcused, 1 if combined else 0,
-                                      None if attended is None else int(bool(attended)), duration_ok, standard, over,
-                                      _json_names(names)))
-            return True
-        if type_ == "meeting.missed":
-            self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], on, rec,
-                                  1 if d.get("excused") else 0, event_id))
-            return True
+        if ev[3] == "meeting.held":
+            return self.held_meeting(ev)
+        if ev[3] == "meeting.missed":
+            return self.missed(ev)
         return False
+
+    def held_meeting(self, ev: tuple) -> bool:
+        _, _, _, _, on, rec, _, _, event_id, d = ev
+        attendance = d.get("attendance", [])
+        statuses = [a["status"] for a in attendance]  # another status is absent, and counted nowhere (as live)
+        expected, present = len(statuses), statuses.count("present")
+        excused, unexcused = statuses.count("excused"), statuses.count("unexcused")
+        # in attendance order, as ``_absent_in_a_row`` counts them
+        absent = [a["member_id"] for a in attendance if a["status"] != "present"] if present < expected else []
+        day, limit = self._limit(on)
+        meeting_id, unit, kind = d["meeting_id"], d["org_unit_id"], d["kind"]
+        key = (unit, kind, on[:4])
+        over = 0
+        if absent:  # ``FactsProjection._absent_in_a_row`` over the meetings held before, in memory
+            held = self.held.get(key, ())
+            i = bisect.bisect_left(held, (on, meeting_id))
+            earlier = held[max(0, i - limit):i] if limit > 0 else []
+            if len(earlier) >= limit:
+                missed: dict[str, int] = {}
+                for _, _, names in earlier:
+                    for m in names:
+                        missed[m] = missed.get(m, 0) + 1
+                over = sum(1 for m in absent if missed.get(m, 0) >= limit)
+        minutes, combined = d.get("duration_minutes"), d.get("combined")
+        judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
+        try:
+            duration_ok, standard = self._standards[judged]
+        except KeyError:  # ``meeting_standard`` reads only these (many cells meet on the same day)
+            duration_ok, standard = self._standards[judged] = meeting_standard(
+                day, judged[1], minutes, judged[3], expected,
+                {"present": present, "excused": excused, "unexcused": unexcused}, over)
+        except TypeError:  # an unhashable value: judged on its own
+            duration_ok, standard = meeting_standard(
+                day, judged[1], minutes, judged[3], expected,
+                {"present": present, "excused": excused, "unexcused": unexcused}, over)
+        attended = d.get("committee_member_attended")
+        if meeting_id not in self.meetings_seen:
+            self.meetings_seen.add(meeting_id)
+            names = sorted(absent)
+            bisect.insort(self.held.setdefault(key, []), (on, meeting_id, tuple(names)))
+            self.meetings.append((meeting_id, event_id, unit, kind, on, rec, minutes, expected,
+                                  present, excused, unexcused, 1 if combined else 0,
+                                  None if attended is None else int(bool(attended)), duration_ok, standard, over,
+                                  _json_names(names)))
+        return True
+
+    def missed(self, ev: tuple) -> bool:
+        d = ev[9]
+        self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
+                              1 if d.get("excused") else 0, ev[8]))
+        return True
 
     def dues_fact(self, ev: tuple) -> bool:
         if ev[3] != "dues.recorded":
@@ -401,8 +412,11 @@ class Fold:
                 latest = rec
             if not excused:
                 key = (member, unit, on[:4])
-                if on < first.get(key, "~"):
-                    first[key] = on
+                was = first.get(key)
+                if was is None:  # kept to the end: one copy of each name and day (a payload's are its own)
+                    first[(_one(member), _one(unit), intern(key[2]))] = intern(on)
+                elif on < was:
+                    first[key] = intern(on)
         self.latest = latest
 
     def _dues(self, rows: list[tuple]) -> None:
@@ -443,16 +457,20 @@ class Fold:
                        (self.projection.name, source, position))
 
 
+    def forget_folding(self) -> None:
+        """Drop what only the folding needs (ids seen, meetings held, stream heads: written by now),
+        so ``derive`` builds the spans beside what they are drawn from alone."""
+        self.facts_seen, self.meetings_seen, self.held, self.heads, self._standards = set(), set(), {}, {}, {}
+
     def derive(self, tx: Tx) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
         the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
-        daycounts.fill(tx, p, self.counted, [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()],
+        daycounts.fill(tx, p, daycounts.counted_facts(tx, p), [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()],
                        stints)
-        facts = {m: [(type_, on, rec, text) for on, rec, _, type_, text in sorted(items)]
-                 for m, items in self.span_facts.items()}
+        facts = warning_spans.facts_of(tx, p)  # a few per member, read by their index (built by now)
         absences: dict[str, list] = {}
         for (member, unit, _), on in self.unexcused.items():
             absences.setdefault(member, []).append((unit, on))
@@ -464,9 +482,9 @@ class Fold:
                                     latest))
 
 
-#: member facts the warning spans and the day counts are drawn from
-SPAN_FACTS = frozenset(warning_spans.FACT_TYPES)
-COUNTED = frozenset(daycounts.MEMBER_TYPES)
+def _one(name):
+    """One copy of a name kept long (``sys.intern``); a value of another type as it is."""
+    return intern(name) if name.__class__ is str else name
 
 
 def _stored(tx: Tx, rows: list[tuple], select: str, key: int) -> list[tuple]:
@@ -476,6 +494,10 @@ def _stored(tx: Tx, rows: list[tuple], select: str, key: int) -> list[tuple]:
     if tx.rowcount == len(rows):
         return rows
     return [r for r in rows if tuple(tx.execute(select, r[:key]).fetchone() or ()) == tuple(r)]
+
+
+def _unfolded(ev: tuple) -> bool:
+    return False
 
 
 def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
@@ -536,5 +558,6 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
         fold.write_end(tx, checkpoints)
         for _, create in indexes:
             tx.execute(create)
+        fold.forget_folding()
         fold.derive(tx)
     return total

@@ -311,13 +311,17 @@ def add(tx: Tx, p: str, change: dict) -> None:
 def build(tx: Tx, p: str) -> int:
     """Fill the tables from the fact tables in one pass (a generation built before them); returns
     the rows written. A replay passes what it folded in memory to ``fill`` instead."""
-    marks = ",".join("?" * len(MEMBER_TYPES))
-    facts = tx.execute(f"SELECT member_id, type, org_unit_id, occurred_on, recorded_at FROM {p}member_facts "
-                       f"WHERE type IN ({marks})", MEMBER_TYPES).fetchall()
     cases = tx.execute(f"SELECT subject_kind, subject_id, org_unit_id, decided_on, recorded_at, annulled_rec "
                        f"FROM {p}cases").fetchall()
     stints = tx.execute(f"SELECT {STINT_COLUMNS}, from_rec, to_rec FROM {p}stints").fetchall()
-    return fill(tx, p, facts, cases, stints)
+    return fill(tx, p, counted_facts(tx, p), cases, stints)
+
+
+def counted_facts(tx: Tx, p: str) -> list[tuple]:
+    """(member_id, type, org_unit_id, occurred_on, recorded_at) of every member fact counted here."""
+    marks = ",".join("?" * len(MEMBER_TYPES))
+    return tx.execute(f"SELECT member_id, type, org_unit_id, occurred_on, recorded_at FROM {p}member_facts "
+                      f"WHERE type IN ({marks})", MEMBER_TYPES).fetchall()
 
 
 def fill(tx: Tx, p: str, facts: Iterable[tuple], cases: Iterable[tuple], stints: list[tuple]) -> int:

@@ -255,16 +255,19 @@ def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], d
 def deltas(spans: Iterable[Span]) -> Counter:
     """+1 where a span starts, −1 where it ends, per (kind, unit, day); a yearly list's under
     ``kind/year`` (a page of one year reads that year's rows only), with no −1 at the year's end."""
-    out: Counter = Counter()
+    out: dict = {}  # a dict, then one Counter: ``Counter[key] += 1`` costs a Python call per new key
+    get = out.get
     for kind, unit, _, a, b, _ in spans:
         if kind in YEARLY:
             kind = f"{kind}/{a[:4]}"
             if b == f"{int(a[:4]) + 1:04d}-01-01":
                 b = None
-        out[(kind, unit, a)] += 1
+        key = (kind, unit, a)
+        out[key] = get(key, 0) + 1
         if b is not None:
-            out[(kind, unit, b)] -= 1
-    return out
+            key = (kind, unit, b)
+            out[key] = get(key, 0) - 1
+    return Counter(out)
 
 
 # -- reading a member's inputs ---------------------------------------------------------------------------
@@ -286,13 +289,8 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
             return "", []
         return _among(tx, col, members)
 
-    types = ",".join("?" * len(FACT_TYPES))
-    facts: dict[str, list] = {}
     w, params = where("member_id")
-    for member, type_, occurred, rec, detail in tx.execute(
-            f"SELECT member_id, type, occurred_on, recorded_at, detail FROM {p}member_facts WHERE type IN ({types}){w} "
-            "ORDER BY member_id, occurred_on, recorded_at, event_id", [*FACT_TYPES, *params]).fetchall():
-        facts.setdefault(member, []).append((type_, occurred, rec, detail))
+    facts = facts_of(tx, p, w, params)
     stints: dict[str, list] = {}
     for member, seq, unit, a, b in tx.execute(
             f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {p}stints WHERE 1 = 1{w}", params).fetchall():
@@ -310,6 +308,18 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     admitted = {r[0] for r in tx.execute(f"SELECT member_id FROM {p}members WHERE admitted_on IS NOT NULL{w}",
                                          params).fetchall()}
     return facts, stints, absences, dues, admitted
+
+
+def facts_of(tx: Tx, p: str, where: str = "", params: list = ()) -> dict[str, list]:
+    """member → (type, occurred_on, recorded_at, detail) of each of the member's facts the spans
+    are drawn from (``FACT_TYPES``), in the order they are read (of the members ``where`` names)."""
+    types = ",".join("?" * len(FACT_TYPES))
+    facts: dict[str, list] = {}
+    for member, type_, occurred, rec, detail in tx.execute(
+            f"SELECT member_id, type, occurred_on, recorded_at, detail FROM {p}member_facts WHERE type IN ({types}){where} "
+            "ORDER BY member_id, occurred_on, recorded_at, event_id", [*FACT_TYPES, *params]).fetchall():
+        facts.setdefault(member, []).append((type_, occurred, rec, detail))
+    return facts
 
 
 def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
