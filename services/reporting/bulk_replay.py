@@ -464,22 +464,24 @@ class Fold:
 
     def derive(self, tx: Tx) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
-        the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables."""
+        the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables
+        (the member facts they are drawn from, a few per member, read back by their index)."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
-        daycounts.fill(tx, p, daycounts.counted_facts(tx, p), [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()],
-                       stints)
-        facts = warning_spans.facts_of(tx, p)  # a few per member, read by their index (built by now)
+        daycounts.fill(tx, p, daycounts.counted_facts(tx, p),
+                       [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()], stints)
+        latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
+        del stints  # before the spans' inputs are built beside the folded rows
         absences: dict[str, list] = {}
         for (member, unit, _), on in self.unexcused.items():
             absences.setdefault(member, []).append((unit, on))
-        dues = {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()}
-        latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
-        warning_spans.build(tx, p, (facts, {m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)]
-                                            for m, items in self.stints.items() if items},
-                                    absences, dues, {m for m, row in self.members.items() if row[3] is not None},
-                                    latest))
+        self.unexcused = {}
+        warning_spans.build(tx, p, (
+            warning_spans.facts_of(tx, p),
+            {m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)] for m, items in self.stints.items() if items},
+            absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
+            {m for m, row in self.members.items() if row[3] is not None}, latest))
 
 
 def _one(name):
