@@ -261,3 +261,36 @@ def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(h
     assert seen and all(enabled and 700 <= young <= 1_000_000 for enabled, young in seen)
     assert gc.isenabled() and gc.get_threshold() == before and gc.get_freeze_count() == 0
     g.db.close()
+
+
+def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypatch):
+    """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
+    bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
+    write with 15 digits) or a BLOB (which it refuses) is written by Python."""
+    from services.reporting import generations
+    db = ReadModelDB(f"sqlite:///{tmp_path}/checksum.read.db")
+    Generations(db, {})
+    texts = ["a\"b\\c/d", "".join(map(chr, range(32))), "\x7f\u2028\u2029\uffff", "Tỉnh Thái Nguyên 😀", "", "[1]"]
+    with db.transaction() as tx:
+        for i, text in enumerate(texts):
+            tx.execute("INSERT INTO g1_members (member_id, sex, birth_date, demobilised, admitted_on, official_on, "
+                       "birth_year) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (f"M{i}", text, None, text, "2020-01-01", None, [2 ** 63 - 1, -2 ** 63, 0, -5, 1990, None][i]))
+    by_python = generations.table_checksum(db, "g1_", sqlite_json=False)
+    python_rows = generations._rows_json
+    monkeypatch.setattr(generations, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
+    assert generations.table_checksum(db, "g1_") == by_python
+    monkeypatch.setattr(generations, "_rows_json", python_rows)
+
+    with db.transaction() as tx:  # 0.1 + 0.2: SQLite's 15 digits would write 0.3
+        tx.execute("INSERT INTO g1_targets (org_unit_id, period, indicator, recorded_at, value, event_id) "
+                   "VALUES ('D1', '2020-2025', 'x', '2024-01-01T00:00:00.000000Z', ?, 'e1')", (0.1 + 0.2,))
+    assert db.query("SELECT typeof(value) FROM g1_targets") == [("real",)]
+    assert generations.table_checksum(db, "g1_") == generations.table_checksum(db, "g1_", sqlite_json=False)
+    with db.transaction() as tx:  # a BLOB: refused by Python's dump as it was (no row of a replay holds one)
+        tx.execute("INSERT INTO g1_member_refs (member_id, event_id, source) VALUES ('M1', ?, 'members')",
+                   (b"\x00\x01",))
+    for sqlite_json in (True, False):
+        with pytest.raises(TypeError):
+            generations.table_checksum(db, "g1_", sqlite_json)
+    db.close()
