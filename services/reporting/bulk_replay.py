@@ -111,9 +111,10 @@ class _Event:
 
 def _json_names(names: list) -> str:
     """``json.dumps(names)`` (the live handler's text), spelled out for a list of strings."""
-    if all(n.__class__ is str for n in names):
+    try:
         return "[" + ", ".join(map(_ascii, names)) + "]"
-    return json.dumps(names)
+    except TypeError:  # a name that is not text
+        return json.dumps(names)
 
 
 def _owners() -> dict:
@@ -325,7 +326,7 @@ class Fold:
                 for _, _, names in earlier:
                     for m in names:
                         missed[m] = missed.get(m, 0) + 1
-                over = sum(1 for m in absent if missed.get(m, 0) >= limit)
+                over = len([m for m in absent if missed.get(m, 0) >= limit])
         minutes, combined = d.get("duration_minutes"), d.get("combined")
         judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
         try:
