@@ -50,8 +50,9 @@ from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, bir
                                       meeting_standard)
 
 
-#: events read (and rows written) per transaction
-PAGE = 10_000
+#: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
+#: (peak memory 26 MB less at 100k members × 5 years, 46 MB at 20k: a page of decoded payloads)
+PAGE = 5_000
 #: the organisation tree's event types, applied by the live handlers
 TREE_TYPES = frozenset({"org_unit.created", "org_unit.renamed", "org_unit.moved", "org_unit.merged",
                         "org_unit.dissolved"})
