@@ -309,33 +309,49 @@ def add(tx: Tx, p: str, change: dict) -> None:
 
 # -- bulk build --------------------------------------------------------------------------------------
 def build(tx: Tx, p: str) -> int:
-    """Fill the tables from the fact tables in one pass (a replay, or a generation built before
-    them); returns the rows written."""
+    """Fill the tables from the fact tables in one pass (a generation built before them); returns
+    the rows written. A replay passes what it folded in memory to ``fill`` instead."""
+    cases = tx.execute(f"SELECT subject_kind, subject_id, org_unit_id, decided_on, recorded_at, annulled_rec "
+                       f"FROM {p}cases").fetchall()
+    stints = tx.execute(f"SELECT {STINT_COLUMNS}, from_rec, to_rec FROM {p}stints").fetchall()
+    return fill(tx, p, counted_facts(tx, p), cases, stints)
+
+
+def counted_facts(tx: Tx, p: str) -> list[tuple]:
+    """(member_id, type, org_unit_id, occurred_on, recorded_at) of every member fact counted here."""
+    marks = ",".join("?" * len(MEMBER_TYPES))
+    return tx.execute(f"SELECT member_id, type, org_unit_id, occurred_on, recorded_at FROM {p}member_facts "
+                      f"WHERE type IN ({marks})", MEMBER_TYPES).fetchall()
+
+
+def fill(tx: Tx, p: str, facts: Iterable[tuple], cases: Iterable[tuple], stints: list[tuple]) -> int:
+    """Fill the tables from the rows of the fact tables they are drawn from: ``facts`` (member_id,
+    type, org_unit_id, occurred_on, recorded_at) of ``MEMBER_TYPES``, every case (subject_kind,
+    subject_id, org_unit_id, decided_on, recorded_at, annulled_rec) and every stint
+    (``STINT_COLUMNS``, from_rec, to_rec); returns the rows written."""
     tx.execute(f"DELETE FROM {p}day_counts")
     tx.execute(f"DELETE FROM {p}day_repeats")
-    facts: dict[tuple[str, str], list] = {}
-    marks = ",".join("?" * len(MEMBER_TYPES))
+    subjects: dict[tuple[str, str], list] = {}
     latest = ""  # the latest recording time of anything counted (facts, annulments, stint ends)
-    for member, type_, unit, on, rec in tx.execute(
-            f"SELECT member_id, type, org_unit_id, occurred_on, recorded_at FROM {p}member_facts WHERE type IN ({marks})",
-            MEMBER_TYPES).fetchall():
-        facts.setdefault((type_, member), []).append((unit or NO_UNIT, on))
-        latest = max(latest, rec)
-    for kind, subject, unit, on, rec, annulled in tx.execute(
-            f"SELECT subject_kind, subject_id, org_unit_id, decided_on, recorded_at, annulled_rec FROM {p}cases").fetchall():
+    for member, type_, unit, on, rec in facts:
+        subjects.setdefault((type_, member), []).append((unit or NO_UNIT, on))
+        if rec > latest:
+            latest = rec
+    for kind, subject, unit, on, rec, annulled in cases:
         if annulled is None:
-            facts.setdefault((case_indicator(kind), subject), []).append((unit or NO_UNIT, on))
+            subjects.setdefault((case_indicator(kind), subject), []).append((unit or NO_UNIT, on))
         latest = max(latest, rec, annulled or "")
     counts: Counter = Counter()
     repeats = []
-    for (indicator, subject), items in facts.items():
-        part, repeat = distinct_part(indicator, items)
-        counts.update(part)
-        if repeat:
+    for (indicator, subject), items in subjects.items():
+        if len(items) == 1:  # ``distinct_part`` of one fact, spelled out (one per member admitted)
+            key = (indicator, *items[0])
+            counts[key] = counts.get(key, 0) + 1
+        elif items:
             repeats.append((indicator, subject))
-    stints = tx.execute(f"SELECT {STINT_COLUMNS}, from_rec, to_rec FROM {p}stints").fetchall()
     counts.update(stint_deltas(s[:7] for s in stints))
-    latest = max([latest] + [max(s[7], s[8] or "") for s in stints])
+    for s in stints:
+        latest = max(latest, s[7], s[8] or "")
     rows = [(*k, n) for k, n in counts.items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)

@@ -41,11 +41,8 @@ def build(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str,
             stage.query("PRAGMA synchronous=OFF")
             staged = projection()
             ProjectionRunner(stage, staged, stores)  # creates the generation's tables
-            staged.day_counts.enabled = staged.warning_spans.enabled = False  # filled in one pass below
+            staged.day_counts.enabled = staged.warning_spans.enabled = False  # filled by the replay at its end
             bulk_replay.replay(stage, stores, sources, staged, progress)
-            with stage.transaction() as tx:
-                daycounts.build(tx, staged.prefix)
-                warning_spans.build(tx, staged.prefix)
         finally:
             stage.close()
         target = projection()

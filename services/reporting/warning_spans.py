@@ -255,16 +255,19 @@ def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], d
 def deltas(spans: Iterable[Span]) -> Counter:
     """+1 where a span starts, −1 where it ends, per (kind, unit, day); a yearly list's under
     ``kind/year`` (a page of one year reads that year's rows only), with no −1 at the year's end."""
-    out: Counter = Counter()
+    out: dict = {}  # a dict, then one Counter: ``Counter[key] += 1`` costs a Python call per new key
+    get = out.get
     for kind, unit, _, a, b, _ in spans:
         if kind in YEARLY:
             kind = f"{kind}/{a[:4]}"
             if b == f"{int(a[:4]) + 1:04d}-01-01":
                 b = None
-        out[(kind, unit, a)] += 1
+        key = (kind, unit, a)
+        out[key] = get(key, 0) + 1
         if b is not None:
-            out[(kind, unit, b)] -= 1
-    return out
+            key = (kind, unit, b)
+            out[key] = get(key, 0) - 1
+    return Counter(out)
 
 
 # -- reading a member's inputs ---------------------------------------------------------------------------
@@ -286,13 +289,8 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
             return "", []
         return _among(tx, col, members)
 
-    types = ",".join("?" * len(FACT_TYPES))
-    facts: dict[str, list] = {}
     w, params = where("member_id")
-    for member, type_, occurred, rec, detail in tx.execute(
-            f"SELECT member_id, type, occurred_on, recorded_at, detail FROM {p}member_facts WHERE type IN ({types}){w} "
-            "ORDER BY member_id, occurred_on, recorded_at, event_id", [*FACT_TYPES, *params]).fetchall():
-        facts.setdefault(member, []).append((type_, occurred, rec, detail))
+    facts = facts_of(tx, p, w, params)
     stints: dict[str, list] = {}
     for member, seq, unit, a, b in tx.execute(
             f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {p}stints WHERE 1 = 1{w}", params).fetchall():
@@ -312,6 +310,18 @@ def _inputs(tx: Tx, p: str, members: list[str] | None):
     return facts, stints, absences, dues, admitted
 
 
+def facts_of(tx: Tx, p: str, where: str = "", params: list = ()) -> dict[str, list]:
+    """member → (type, occurred_on, recorded_at, detail) of each of the member's facts the spans
+    are drawn from (``FACT_TYPES``), in the order they are read (of the members ``where`` names)."""
+    types = ",".join("?" * len(FACT_TYPES))
+    facts: dict[str, list] = {}
+    for member, type_, occurred, rec, detail in tx.execute(
+            f"SELECT member_id, type, occurred_on, recorded_at, detail FROM {p}member_facts WHERE type IN ({types}){where} "
+            "ORDER BY member_id, occurred_on, recorded_at, event_id", [*FACT_TYPES, *params]).fetchall():
+        facts.setdefault(member, []).append((type_, occurred, rec, detail))
+    return facts
+
+
 def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
     """`` AND col`` among ``members``: on PostgreSQL one array parameter (the same statement text
     for any number of members, parsed once), on SQLite a list of ``?``."""
@@ -321,7 +331,13 @@ def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
 
 
 def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
-    facts, stints, absences, dues, admitted = _inputs(tx, p, members)
+    return spans_of(*_inputs(tx, p, members), members)
+
+
+def spans_of(facts: dict[str, list], stints: dict[str, list], absences: dict[str, list], dues: dict[str, dict],
+             admitted: set[str], members: list[str] | None = None) -> list[Span]:
+    """The spans of ``members`` (all: None, in member order) from their inputs, as ``_inputs``
+    gives them (a replay gives them from what it folded in memory)."""
     out: list[Span] = []
     memo: dict = {}
     for member in (members if members is not None else sorted(set(facts) | set(stints) | set(absences) | set(dues))):
@@ -330,12 +346,16 @@ def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
     return out
 
 
-def _latest(tx: Tx, p: str) -> str | None:
-    """The latest recording time of anything the spans (or the lists' scope) are drawn from."""
-    parts = [tx.execute(f"SELECT MAX(recorded_at) FROM {p}{t}").fetchone()[0]
-             for t in ("member_facts", "absences", "dues", "tree_facts", "units")]
-    parts.append(tx.execute(f"SELECT MAX(from_rec) FROM {p}stints").fetchone()[0])
-    parts.append(tx.execute(f"SELECT MAX(to_rec) FROM {p}stints").fetchone()[0])
+def _latest(tx: Tx, p: str, members: str | None = None) -> str | None:
+    """The latest recording time of anything the spans (or the lists' scope) are drawn from;
+    ``members``: that of the member tables (facts, absences, dues, stints) when the caller knows it."""
+    tables = ("member_facts", "absences", "dues", "tree_facts", "units") if members is None else ("tree_facts", "units")
+    parts = [tx.execute(f"SELECT MAX(recorded_at) FROM {p}{t}").fetchone()[0] for t in tables]
+    if members is None:
+        parts.append(tx.execute(f"SELECT MAX(from_rec) FROM {p}stints").fetchone()[0])
+        parts.append(tx.execute(f"SELECT MAX(to_rec) FROM {p}stints").fetchone()[0])
+    else:
+        parts.append(members)
     return max((x for x in parts if x), default=None)
 
 
@@ -363,12 +383,17 @@ def _indexes(p: str) -> list[tuple[str, str]]:
             for statement in DDL.split(";") if statement.strip().startswith("CREATE INDEX")]
 
 
-def build(tx: Tx, p: str) -> int:
+def build(tx: Tx, p: str, inputs: tuple | None = None) -> int:
     """Fill the tables from the fact tables in one pass (a replay, or a generation built before
-    them); returns the spans written."""
+    them); returns the spans written. ``inputs``: what ``_inputs`` would read, and the latest
+    recording time in the member tables (a replay passes what it folded in memory)."""
     tx.execute(f"DELETE FROM {p}warn_spans")
     tx.execute(f"DELETE FROM {p}warn_counts")
-    spans = _spans_of(tx, p, None)
+    if inputs is None:
+        spans, member_latest = _spans_of(tx, p, None), None
+    else:
+        *read, member_latest = inputs
+        spans = spans_of(*read)
     indexes = _indexes(p)
     for name, _ in indexes:  # built after the rows: one sort each, not an entry per row
         tx.execute(f"DROP INDEX IF EXISTS {name}")
@@ -382,7 +407,8 @@ def build(tx: Tx, p: str) -> int:
         tx.execute(create)
     warning_marks.renew(tx, p)
     tx.execute(f"DELETE FROM {p}warn_built")
-    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (_latest(tx, p), _token()))
+    latest = _latest(tx, p) if inputs is None else _latest(tx, p, member_latest or "")
+    tx.execute(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (1, ?, ?)", (latest, _token()))
     return len(spans)
 
 

@@ -23,6 +23,7 @@ from shared.readmodel import ReadModelDB
 from tests.unit.reporting.history import History
 from tests.unit.reporting.test_day_counts import LATE, tangled
 from tests.unit.reporting.test_fast_paths import day_counts, deliver_all
+from services.reporting import daycounts, warning_spans
 from tests.unit.reporting.test_warning_spans import spans_rows
 
 SOURCES = ("members", "discipline", "meetings", "reporting")
@@ -179,6 +180,39 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
     expected.db.close()
 
 
+def test_a_bulk_replay_fills_the_day_counts_and_spans_a_rebuild_from_its_tables_gives(history, tmp_path):
+    """The replay fills them from what it folded (``Fold.derive``), a rebuild reads the fact tables:
+    the same rows and the same latest recording times, also where the table kept a row over a later
+    one of the same key (an absence recorded again, unexcused, later than anything else)."""
+    late = dt.datetime(2031, 1, 1, tzinfo=UTC)
+    held(history, "C2-2023-05", "C2", "2023-05-05", {"M3": "excused"})
+    history.add("meeting.missed", "2023-05-05", {"meeting_id": "C2-2023-05", "org_unit_id": "C2", "member_id": "M3",
+                                                 "excused": False}, recorded_at=late)
+    history.add("dues.recorded", "2024-01-31", {"member_id": "M3", "month": "2024-03", "status": "paid"},
+                recorded_at=dt.datetime(2024, 4, 1, tzinfo=UTC))
+    history.add("dues.recorded", "2024-01-31", {"member_id": "M3", "month": "2024-03", "status": "unpaid"},
+                recorded_at=dt.datetime(2024, 4, 1, tzinfo=UTC))
+    history.flush()
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    g.replay()
+    p = g.prefix
+
+    def derived():
+        return (spans_rows(g), g.db.query(f"SELECT id, latest_rec FROM {p}warn_built"), day_counts(g))
+
+    replayed = derived()
+    with g.db.transaction() as tx:
+        daycounts.build(tx, p)
+        warning_spans.build(tx, p)
+    assert replayed == derived()
+    assert g.db.query(f"SELECT excused FROM {p}absences WHERE meeting_id = 'C2-2023-05'") == [(1,)]
+    assert replayed[1][0][1] < "2031" and not [s for s in replayed[0][0] if s[2] == "M3" and s[3].startswith("2023")]
+    assert g.db.query(f"SELECT status FROM {p}dues WHERE month = '2024-03'") == [("paid",)]
+    assert [s for s in replayed[0][0] if s[0] == "unexcused_absences" and s[2] == "M6"]  # spans, not an empty list
+    assert replayed[2][0]  # day counts too
+    g.db.close()
+
+
 def test_the_live_projection_goes_on_from_a_bulk_replay(history, tmp_path):
     """Events appended after the replay are applied once, whether delivered once, twice, or found by a sweep."""
     g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
@@ -227,3 +261,36 @@ def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(h
     assert seen and all(enabled and 700 <= young <= 1_000_000 for enabled, young in seen)
     assert gc.isenabled() and gc.get_threshold() == before and gc.get_freeze_count() == 0
     g.db.close()
+
+
+def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypatch):
+    """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
+    bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
+    write with 15 digits) or a BLOB (which it refuses) is written by Python."""
+    from services.reporting import generations
+    db = ReadModelDB(f"sqlite:///{tmp_path}/checksum.read.db")
+    Generations(db, {})
+    texts = ["a\"b\\c/d", "".join(map(chr, range(32))), "\x7f\u2028\u2029\uffff", "Tỉnh Thái Nguyên 😀", "", "[1]"]
+    with db.transaction() as tx:
+        for i, text in enumerate(texts):
+            tx.execute("INSERT INTO g1_members (member_id, sex, birth_date, demobilised, admitted_on, official_on, "
+                       "birth_year) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (f"M{i}", text, None, text, "2020-01-01", None, [2 ** 63 - 1, -2 ** 63, 0, -5, 1990, None][i]))
+    by_python = generations.table_checksum(db, "g1_", sqlite_json=False)
+    python_rows = generations._rows_json
+    monkeypatch.setattr(generations, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
+    assert generations.table_checksum(db, "g1_") == by_python
+    monkeypatch.setattr(generations, "_rows_json", python_rows)
+
+    with db.transaction() as tx:  # 0.1 + 0.2: SQLite's 15 digits would write 0.3
+        tx.execute("INSERT INTO g1_targets (org_unit_id, period, indicator, recorded_at, value, event_id) "
+                   "VALUES ('D1', '2020-2025', 'x', '2024-01-01T00:00:00.000000Z', ?, 'e1')", (0.1 + 0.2,))
+    assert db.query("SELECT typeof(value) FROM g1_targets") == [("real",)]
+    assert generations.table_checksum(db, "g1_") == generations.table_checksum(db, "g1_", sqlite_json=False)
+    with db.transaction() as tx:  # a BLOB: refused by Python's dump as it was (no row of a replay holds one)
+        tx.execute("INSERT INTO g1_member_refs (member_id, event_id, source) VALUES ('M1', ?, 'members')",
+                   (b"\x00\x01",))
+    for sqlite_json in (True, False):
+        with pytest.raises(TypeError):
+            generations.table_checksum(db, "g1_", sqlite_json)
+    db.close()
