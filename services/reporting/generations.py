@@ -183,11 +183,12 @@ class Generations:
                            "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
             self.prefix = new
             self.runner = runner if self.partition.whole else self._runner(new)
+        checksum = self.checksum()  # part of the wait: an audit's replay ends with it
         elapsed = max(time.time() - self.progress["started"], 1e-6)
         done = self.progress["done"]
         self.progress = {"state": "done", "generation": _number(new), "done": done, "total": max(total, done),
                          "seconds": round(elapsed, 3), "events_per_second": round(done / elapsed, 1),
-                         "checksum": self.checksum()}
+                         "checksum": checksum}
         return dict(self.progress)
 
     def _advance(self, n: int) -> None:
