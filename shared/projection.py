@@ -255,11 +255,21 @@ class _Heads:
         self.lenient = projection.lenient_streams
         names = list(dict.fromkeys(e.stream for e in events))
         self.before: dict[str, int | None] = dict.fromkeys(names)
-        for i in range(0, len(names), 500):
-            chunk = names[i:i + 500]
-            rows = tx.execute(f"SELECT stream, version FROM {self.table} WHERE source = ? AND stream IN "
-                              f"({','.join('?' * len(chunk))})", (source, *chunk)).fetchall()
+        if tx.pg and names:
+            # one statement, joined to the list: ``source = ? AND stream IN (…)`` is planned once
+            # for all values (psycopg prepares a repeated statement) and PostgreSQL then scans the
+            # whole source, testing each row against every name (200 ms per 500 names at 5,000
+            # streams); the join looks each name up in the primary key
+            rows = tx.execute(f"SELECT h.stream, h.version FROM unnest(?::text[]) AS s(stream) "
+                              f"JOIN {self.table} h ON h.source = ? AND h.stream = s.stream",
+                              (names, source)).fetchall()
             self.before.update(dict(rows))
+        else:
+            for i in range(0, len(names), 500):
+                chunk = names[i:i + 500]
+                rows = tx.execute(f"SELECT stream, version FROM {self.table} WHERE source = ? AND stream IN "
+                                  f"({','.join('?' * len(chunk))})", (source, *chunk)).fetchall()
+                self.before.update(dict(rows))
         self.now = dict(self.before)
 
     def step(self, env: Envelope) -> str:

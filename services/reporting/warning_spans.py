@@ -469,8 +469,8 @@ class WarningSpans:
             if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
                 continue
             tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
-            if new:
-                tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
+            if new:  # one multi-row statement (PostgreSQL), not one per span
+                tx.insert_rows(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                                "VALUES (?, ?, ?, ?, ?, ?)", new)
             change = deltas(new)
             change.subtract(deltas(old))
