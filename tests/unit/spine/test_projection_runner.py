@@ -508,3 +508,30 @@ def test_each_batch_of_a_catch_up_gets_its_own_tries(store, tmp_path):
     r = runner(tmp_path, DeadlockedPerBatch(3), {"members": store})
     assert r.catch_up("members", batch=2) == 6  # three rollbacks of each of the three batches
     assert len(seen(r.db)) == 6 and r.checkpoint("members") == 6
+
+
+class GuardedOnPostgres(Guarded):
+    def finish(self, tx, ok=True):  # ``batches.ok`` is an integer there, not a boolean
+        self.calls.append(("finish", ok))
+
+
+def test_on_postgresql_the_guard_reads_the_batchs_heads_of_its_own_source(store):
+    """PostgreSQL reads the heads of a batch's streams in one statement, joined to their names
+    (the IN list a prepared statement plans once made it scan the whole source per name)."""
+    from tests.support.services import pg_database
+    n = 1100
+    store.append_batch([(f"s-{i:04}", [new(i=i)], -1) for i in range(n)])
+    with pg_database() as url:
+        r = ProjectionRunner(ReadModelDB(url), GuardedOnPostgres(), {"members": store})
+        try:
+            assert r.catch_up("members", batch=n) == n
+            store.append_batch([(f"s-{i:04}", [new(i=i)], 0) for i in range(n)])
+            # another source's stream of the same name is not this one's: its first event applies
+            r.db.executescript("INSERT INTO heads (source, stream, version) VALUES ('discipline', 's-new', 0)")
+            store.append("s-new", [new(i=n)])
+            assert r.catch_up("members", batch=n + 1) == n + 1
+            assert len(seen(r.db)) == 2 * n + 1
+            assert dict(r.db.query("SELECT stream, version FROM heads WHERE source = 'members'")) == {
+                **{f"s-{i:04}": 1 for i in range(n)}, "s-new": 0}
+        finally:
+            r.db.close()
