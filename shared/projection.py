@@ -135,35 +135,38 @@ class ProjectionRunner:
         many were passed (applied, skipped or another's) and the last of them (None if none).
 
         With a stream guard, the batch's stream heads are read in one statement first and written
-        once per stream at the end (not once per event)."""
+        once per stream at the end (not once per event). Which events pass is decided before the
+        projection prepares (routes depend on no applied event, heads only on the batch's own):
+        a batch that must wait at once, for another partition, prepares nothing."""
         wanted, projection = self.projection.types, self.projection
         guarded = projection.streams_table is not None
         events = list(events)
         heads = _Heads(tx, projection, source, events) if guarded else None
-        projection.prepare(tx, source, events)
-        last, passed = None, 0
-        try:
-            for env in events:
-                route = projection.route(tx, source, env)
-                if route is Route.WAIT:
+        passing: list[tuple[Envelope, bool]] = []  # each passed event, and whether it is applied
+        for env in events:
+            route = projection.route(tx, source, env)
+            if route is Route.WAIT:
+                break
+            step = "other"
+            if route is Route.MINE:
+                step = heads.step(env) if guarded else "apply"
+                if step == "wait":
                     break
-                if route is Route.MINE:
-                    step = heads.step(env) if guarded else "apply"
-                    if step == "wait":
-                        break
-                    if step == "apply":
-                        if wanted is None or env.type in wanted:
-                            projection.apply(tx, env)
-                        if guarded:
-                            heads.applied(env)
-                last, passed = env, passed + 1
+                if step == "apply" and guarded:
+                    heads.applied(env)
+            passing.append((env, step == "apply" and (wanted is None or env.type in wanted)))
+        projection.prepare(tx, source, [env for env, _ in passing])
+        try:
+            for env, applied in passing:
+                if applied:
+                    projection.apply(tx, env)
         except BaseException:
             projection.finish(tx, ok=False)
             raise
         projection.finish(tx)
         if guarded:
             heads.write()
-        return passed, last
+        return len(passing), passing[-1][0] if passing else None
 
     # -- the doorbell ----------------------------------------------------------------
     def handle(self, source: str, message: dict | Envelope) -> str:
