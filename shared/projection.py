@@ -305,6 +305,13 @@ class _Heads:
                 tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version < ?",
                                [(v, source, s, v) for source, s, v in chunk])
         if moved:
-            tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?", moved)
+            if tx.pg:  # one statement joined to the list of (new, stream, old), not one per stream
+                tx.execute(f"UPDATE {table} AS h SET version = m.version FROM unnest(CAST(? AS integer[]), "
+                           "CAST(? AS text[]), CAST(? AS integer[])) AS m(version, stream, before) "
+                           "WHERE h.source = ? AND h.stream = m.stream AND h.version = m.before",
+                           ([m[0] for m in moved], [m[2] for m in moved], [m[3] for m in moved], source))
+            else:
+                tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?",
+                               moved)
             if tx.rowcount != len(moved):
                 raise Conflict("a stream head was moved meanwhile")

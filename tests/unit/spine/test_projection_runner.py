@@ -535,3 +535,30 @@ def test_on_postgresql_the_guard_reads_the_batchs_heads_of_its_own_source(store)
                 **{f"s-{i:04}": 1 for i in range(n)}, "s-new": 0}
         finally:
             r.db.close()
+
+
+class RacingOnPostgres(Racing):
+    def finish(self, tx, ok=True):
+        self.calls.append(("finish", ok))
+
+
+def test_on_postgresql_the_heads_move_in_one_statement_and_one_moved_meanwhile_rolls_the_batch_back(store):
+    from tests.support.services import pg_database
+    append(store, 1, "s-1")
+    append(store, 1, "s-2")
+    with pg_database() as url:
+        proj = RacingOnPostgres("SELECT 1")
+        r = ProjectionRunner(ReadModelDB(url), proj, {"members": store})
+        try:
+            assert r.catch_up("members") == 2
+            store.append("s-1", [new(i=2)])
+            store.append("s-2", [new(i=3)])
+            proj.meanwhile = "UPDATE heads SET version = 5 WHERE stream = 's-2'"
+            before = seen(r.db)
+            assert r.catch_up("members") == 0  # s-2 moved by another: nothing of the batch stays
+            assert seen(r.db) == before and r.checkpoint("members") == 2 and heads(r.db) == {"s-1": 0, "s-2": 0}
+            proj.meanwhile = "SELECT 1"
+            assert r.catch_up("members") == 2
+            assert heads(r.db) == {"s-1": 1, "s-2": 1} and r.checkpoint("members") == 4
+        finally:
+            r.db.close()
