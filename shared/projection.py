@@ -147,14 +147,15 @@ class ProjectionRunner:
             route = projection.route(tx, source, env)
             if route is Route.WAIT:
                 break
-            step = "other"
+            applied = False  # another's, or a duplicate: only passed
             if route is Route.MINE:
                 step = heads.step(env) if guarded else "apply"
                 if step == "wait":
                     break
-                if step == "apply" and guarded:
+                applied = step == "apply"
+                if applied and guarded:
                     heads.applied(env)
-            passing.append((env, step == "apply" and (wanted is None or env.type in wanted)))
+            passing.append((env, applied and (wanted is None or env.type in wanted)))
         projection.prepare(tx, source, [env for env, _ in passing])
         try:
             for env, applied in passing:
