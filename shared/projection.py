@@ -105,6 +105,10 @@ class ProjectionRunner:
         #: on, in one transaction; the deliveries of the rest of the burst are then duplicates
         self.burst = burst
         self._lock = threading.RLock()
+        #: source → the events its last catch-up batch read, when their positions follow each
+        #: other (a store without gaps): a batch that stopped before its end, waiting for another
+        #: partition, is read again from there, and the store only for what comes after them
+        self._read: dict[str, list[Envelope]] = {}
         db.executescript(CHECKPOINT_DDL + ";" + projection.ddl())
 
     # -- checkpoints -----------------------------------------------------------------
@@ -212,12 +216,11 @@ class ProjectionRunner:
     def catch_up(self, source: str, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
         """Apply everything the source has beyond the checkpoint; one transaction per batch."""
         total, retries = 0, 0
-        store = self.stores[source]
         while True:
             try:
                 with self._lock, self.db.transaction(pipelined=True) as tx:
                     seen = self._checkpoint(tx, source)
-                    events = list(store.read_all(seen + 1, limit=batch))
+                    events = self._events(source, seen + 1, batch)
                     if not events:
                         return total
                     done, last = self._apply_all(tx, source, events)
@@ -240,6 +243,19 @@ class ProjectionRunner:
                 self.on_applied(source, last.position)
             if done < len(events):
                 return total  # waiting for another partition
+
+    def _events(self, source: str, first: int, limit: int) -> list[Envelope]:
+        """Up to ``limit`` events of ``source`` from position ``first`` on: those the last batch
+        read from there (stored events never change), then the store's."""
+        kept = self._read.get(source, [])
+        start = first - kept[0].position if kept else -1
+        events = kept[start:start + limit] if 0 <= start < len(kept) else []
+        if len(events) < limit:
+            events += self.stores[source].read_all(events[-1].position + 1 if events else first,
+                                                   limit=limit - len(events))
+        gapless = bool(events) and events[0].position == first and events[-1].position - first == len(events) - 1
+        self._read[source] = events if gapless else []
+        return events
 
     def catch_up_all(self) -> int:
         return sum(self.catch_up(s) for s in self.projection.sources if s in self.stores)

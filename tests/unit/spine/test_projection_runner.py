@@ -562,3 +562,45 @@ def test_on_postgresql_the_heads_move_in_one_statement_and_one_moved_meanwhile_r
             assert heads(r.db) == {"s-1": 1, "s-2": 1} and r.checkpoint("members") == 4
         finally:
             r.db.close()
+
+
+class Counting:
+    """A store that notes where each read starts and how many events it asks for."""
+    def __init__(self, inner):
+        self.inner, self.reads = inner, []
+
+    def read_all(self, from_position=1, limit=None, to_position=None):
+        self.reads.append((from_position, limit))
+        return self.inner.read_all(from_position, limit=limit, to_position=to_position)
+
+
+def test_a_batch_that_waited_is_read_again_from_what_it_read_then_the_store_after_it(store, tmp_path):
+    """Partition 1 stops at s-1's second event (partition 0 owns the first): its next catch-up takes
+    the events from there out of its last read, and asks the store only for what follows them."""
+    append(store, 2, "s-1")
+    append(store, 1, "s-2")
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    counted = Counting(store)
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": counted})
+    assert p1.catch_up("members", batch=10) == 1 and p1.checkpoint("members") == 1
+    assert p0.catch_up("members", batch=10) == 3
+    store.append("s-2", [new(i=4)])
+    assert p1.catch_up("members", batch=3) == 3  # positions 2 and 3 as read before, 4 from the store
+    assert counted.reads == [(1, 10), (4, 1), (5, 3)]
+    assert seen(p1.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-2", 0), (4, "s-2", 1)]
+    assert p1.checkpoint("members") == 4
+
+
+def test_a_store_with_gaps_is_read_again_from_the_checkpoint(store, tmp_path):
+    """Positions with gaps (KurrentDB): what was read cannot show that nothing lies between, so a
+    batch that waited reads the store again from its checkpoint."""
+    first, second = append(store, 2, "s-1")
+    gappy = Counting(Gappy([first, second.model_copy(update={"position": 40})]))
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": gappy})
+    assert p1.catch_up("members") == 1 and p0.catch_up("members") == 2
+    assert p1.catch_up("members") == 1
+    assert [start for start, _ in gappy.reads] == [1, 2, 41]
+    assert seen(p1.db) == [(1, "s-1", 0), (40, "s-1", 1)] and p1.checkpoint("members") == 40
