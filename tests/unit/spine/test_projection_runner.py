@@ -574,22 +574,42 @@ class Counting:
         return self.inner.read_all(from_position, limit=limit, to_position=to_position)
 
 
-def test_a_batch_that_waited_is_read_again_from_what_it_read_then_the_store_after_it(store, tmp_path):
-    """Partition 1 stops at s-1's second event (partition 0 owns the first): its next catch-up takes
-    the events from there out of its last read, and asks the store only for what follows them."""
+def waiting_partitions(store, tmp_path):
+    """s-1's first event (partition 0's), then s-1's second, s-2, s-3 and s-4's first (partition 1's):
+    partition 1, reading through a ``Counting`` store, waits at position 2 for partition 0."""
     append(store, 2, "s-1")
-    append(store, 1, "s-2")
+    for stream in ("s-2", "s-3", "s-4"):
+        append(store, 1, stream)
     url = f"sqlite:///{tmp_path}/shared.db"
     p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
     counted = Counting(store)
     p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": counted})
+    return p0, p1, counted
+
+
+def test_a_batch_that_waited_is_read_again_from_what_it_read_then_the_store_after_it(store, tmp_path):
+    """Partition 1 stops at s-1's second event (partition 0 owns the first): its next catch-ups take
+    the events from there out of their last read, and ask the store only for what follows them."""
+    p0, p1, counted = waiting_partitions(store, tmp_path)
     assert p1.catch_up("members", batch=10) == 1 and p1.checkpoint("members") == 1
-    assert p0.catch_up("members", batch=10) == 3
-    store.append("s-2", [new(i=4)])
-    assert p1.catch_up("members", batch=3) == 3  # positions 2 and 3 as read before, 4 from the store
-    assert counted.reads == [(1, 10), (4, 1), (5, 3)]
-    assert seen(p1.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-2", 0), (4, "s-2", 1)]
-    assert p1.checkpoint("members") == 4
+    assert p1.catch_up("members", batch=10) == 0  # 2..5 as read before, the store after 5
+    assert p1.catch_up("members", batch=3) == 0   # 2..4 as read before: the store not at all
+    assert counted.reads == [(1, 10), (6, 6)]
+    assert p0.catch_up("members", batch=10) == 5
+    store.append("s-2", [new(i=6)])
+    assert p1.catch_up("members", batch=5) == 5   # 2..4 as read before, 5 and 6 from the store
+    assert counted.reads == [(1, 10), (6, 6), (5, 2), (7, 5)]
+    assert [p for p, *_ in seen(p1.db)] == [1, 2, 3, 4, 5, 6] and p1.checkpoint("members") == 6
+
+
+def test_a_checkpoint_moved_back_reads_the_store_from_it(store, tmp_path):
+    p0, p1, counted = waiting_partitions(store, tmp_path)
+    assert p1.catch_up("members", batch=10) == 1
+    assert p1.catch_up("members", batch=10) == 0  # 2..5 kept
+    p1.db.executescript("UPDATE projection_checkpoints SET position = 0 WHERE projection = 'p1'")
+    assert p1.catch_up("members", batch=10) == 1  # from 1 again, not from what was kept
+    assert counted.reads == [(1, 10), (6, 6), (1, 10)]
+    assert seen(p1.db) == [] and p1.checkpoint("members") == 1
 
 
 def test_a_store_with_gaps_is_read_again_from_the_checkpoint(store, tmp_path):
