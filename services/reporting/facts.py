@@ -7,6 +7,7 @@ module does not know are kept only as references to the member they name (for th
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import json
@@ -84,6 +85,11 @@ class FactsProjection(Projection):
         #: before it came since: then the structure is built again in date order (``settle_tree``)
         self._tree_latest: str | None = None
         self._tree_stale = False
+        #: in a batch: (cell, kind, year) → [(held on, meeting, absent members)] of the meetings
+        #: held that year, sorted, for the batch's meetings; read in one statement and kept up to
+        #: date by its inserts (``_absent_in_a_row``), with the meetings already stored (``_held_ids``)
+        self._held: dict[tuple, list] | None = None
+        self._held_ids: set[str] = set()
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
@@ -143,6 +149,7 @@ class FactsProjection(Projection):
         members = sorted({e.data["member_id"] for e in events
                           if e.type.startswith("member.") and e.data.get("member_id")})
         self._stints = self._read_stints(tx, members)
+        self._held = self._read_held(tx, events)
         # after the locks: what they count is read under them. Partitioned, a subject counts from
         # when this runner first applies an event naming it (not ahead for all events: another
         # partition may change a subject of an event it applies meanwhile, and that change is its
@@ -171,7 +178,7 @@ class FactsProjection(Projection):
                 self.day_counts.abandon()
                 self.warning_spans.abandon()
         finally:
-            self._pending, self._stints = None, None
+            self._pending, self._stints, self._held, self._held_ids = None, None, None, set()
 
     def _flush(self, tx: Tx) -> None:
         """Send the batch's held writes (before reading a table they change)."""
@@ -198,6 +205,39 @@ class FactsProjection(Projection):
                 if to_on is None and (state[2] is None or seq > state[2]):
                     state[2], state[3] = seq, unit
         return out
+
+    def _read_held(self, tx: Tx, events: list[Envelope]) -> dict[tuple, list] | None:
+        """The meetings held in the years of the batch's meetings, of their cells and kinds (the
+        earlier meetings ``_absent_in_a_row`` counts), and which of the batch's meetings are stored."""
+        keys, ids = set(), set()
+        for e in events:
+            d = e.data if e.type == "meeting.held" else None
+            if d and d.get("org_unit_id") and d.get("kind") and d.get("meeting_id"):
+                keys.add((d["org_unit_id"], d["kind"], e.occurred_on.year))
+                ids.add(d["meeting_id"])
+        if not keys:
+            return None
+        held: dict[tuple, list] = {k: [] for k in keys}
+        units = sorted({k[0] for k in keys})
+        first, last = min(k[2] for k in keys), max(k[2] for k in keys)
+        for i in range(0, len(units), 500):
+            chunk = units[i:i + 500]
+            for unit, kind, on, meeting, names in tx.execute(
+                    f"SELECT org_unit_id, kind, held_on, meeting_id, absent FROM {self.t('meetings')} WHERE org_unit_id IN "
+                    f"({','.join('?' * len(chunk))}) AND held_on >= ? AND held_on < ?",
+                    (*chunk, f"{first:04d}-01-01", f"{last + 1:04d}-01-01")).fetchall():
+                rows = held.get((unit, kind, int(on[:4])))
+                if rows is not None:
+                    rows.append((on, meeting, tuple(json.loads(names or "[]"))))
+        for rows in held.values():
+            rows.sort()
+        ids = sorted(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            self._held_ids.update(r[0] for r in tx.execute(
+                f"SELECT meeting_id FROM {self.t('meetings')} WHERE meeting_id IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return held
 
     def _stint_state(self, tx: Tx, member_id: str) -> list:
         """[last seq, its unit, open seq, its unit, the last's first day] of a member: kept for the batch's members,
@@ -452,6 +492,7 @@ class FactsProjection(Projection):
             duration_ok, standard = meeting_standard(e.occurred_on, d.get("kind"), d.get("duration_minutes"),
                                                      bool(d.get("combined")), expected, counts, over)
             attended = d.get("committee_member_attended")
+            absent = sorted(a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present")
             tx.execute(f"INSERT INTO {self.t('meetings')} (meeting_id, event_id, org_unit_id, kind, held_on, "
                        "recorded_at, duration, expected, present, excused, unexcused, combined, committee_attended, "
                        "duration_ok, meets_standard, over_consecutive, absent) "
@@ -461,7 +502,11 @@ class FactsProjection(Projection):
                         recorded(e), d.get("duration_minutes"), expected, counts["present"],
                         counts["excused"], counts["unexcused"], 1 if d.get("combined") else 0,
                         None if attended is None else int(bool(attended)), duration_ok, standard, over,
-                        json.dumps(sorted(a["member_id"] for a in d.get("attendance", []) if a.get("status") != "present"))))
+                        json.dumps(absent)))
+            held = self._held.get((d["org_unit_id"], d["kind"], e.occurred_on.year)) if self._held else None
+            if held is not None and d["meeting_id"] not in self._held_ids:  # as the insert: once per meeting
+                bisect.insort(held, (e.occurred_on.isoformat(), d["meeting_id"], tuple(absent)))
+            self._held_ids.add(d["meeting_id"])
             return True
         if e.type == "meeting.missed":
             self._write(tx, "absences", f"INSERT INTO {self.t('absences')} (meeting_id, member_id, org_unit_id, "
@@ -481,6 +526,17 @@ class FactsProjection(Projection):
             return 0
         limit = rules_on(held_on).meeting_max_consecutive_absences
         day = held_on.isoformat()
+        held = self._held.get((d["org_unit_id"], d["kind"], held_on.year)) if self._held else None
+        if held is not None:  # the batch's copy of the meetings held that year (``_read_held``)
+            i = bisect.bisect_left(held, (day, d["meeting_id"]))
+            earlier = [held[j][2] for j in range(max(0, i - limit), i)] if limit > 0 else []
+            if len(earlier) < limit:
+                return 0
+            missed_here: dict[str, int] = {}
+            for names in earlier:
+                for member in names:
+                    missed_here[member] = missed_here.get(member, 0) + 1
+            return sum(1 for m in absent if missed_here.get(m, 0) >= limit)
         earlier = [r[:1] for r in tx.execute(
             f"SELECT absent FROM {self.t('meetings')} WHERE org_unit_id = ? AND kind = ? AND held_on >= ? "
             "AND (held_on < ? OR (held_on = ? AND meeting_id < ?)) ORDER BY held_on DESC, meeting_id DESC LIMIT ?",

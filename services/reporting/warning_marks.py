@@ -28,8 +28,8 @@ def mark(tx: Tx, p: str, units: Iterable[str]) -> None:
     PostgreSQL read model lock the rows alike)."""
     token = uuid.uuid4().hex
     rows = [(u, token) for u in sorted(set(units))]
-    if rows:
-        tx.executemany(f"INSERT INTO {p}warn_marks (org_unit_id, token) VALUES (?, ?) "
+    if rows:  # each unit once: one multi-row statement (PostgreSQL)
+        tx.insert_rows(f"INSERT INTO {p}warn_marks (org_unit_id, token) VALUES (?, ?) "
                        "ON CONFLICT (org_unit_id) DO UPDATE SET token = excluded.token", rows)
 
 

@@ -324,9 +324,12 @@ def facts_of(tx: Tx, p: str, where: str = "", params: list = ()) -> dict[str, li
 
 def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
     """`` AND col`` among ``members``: on PostgreSQL one array parameter (the same statement text
-    for any number of members, parsed once), on SQLite a list of ``?``."""
+    for any number of members, parsed once), on SQLite a list of ``?``. PostgreSQL plans a
+    repeated statement once for any array; ``col = ANY(array)`` is then planned as a scan of the
+    table testing each row against every member (60 ms per 500 members at 5,000 stints, before
+    the table's statistics exist), while ``col IN (SELECT unnest(array))`` is joined to the list."""
     if tx.pg:
-        return f" AND {col} = ANY(CAST(? AS text[]))", [list(members)]
+        return f" AND {col} IN (SELECT unnest(CAST(? AS text[])))", [list(members)]
     return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
 
 
@@ -469,8 +472,8 @@ class WarningSpans:
             if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
                 continue
             tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
-            if new:
-                tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
+            if new:  # one multi-row statement (PostgreSQL), not one per span
+                tx.insert_rows(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                                "VALUES (?, ?, ?, ?, ?, ?)", new)
             change = deltas(new)
             change.subtract(deltas(old))

@@ -221,3 +221,39 @@ def test_a_catch_up_runs_with_the_collector_settled_between_its_batches(tmp_path
         assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     finally:
         h.close()
+
+
+def test_absences_in_a_row_count_the_meetings_stored_by_earlier_batches_of_the_cells_kind_and_year(
+        tmp_path, readmodels):
+    """A batch keeps its cells' meetings of the year in memory (read once): what earlier batches
+    stored counts, a meeting of another year, kind or cell does not, nor a meeting id delivered
+    again for another cell (stored once) — whatever the batches' sizes."""
+    h = History(tmp_path, None)
+    try:
+        meeting(h, "MA0", "C3", "2022-12-20", {"M6": "unexcused"}, [])  # the year before
+        meeting(h, "MA1", "C3", "2023-01-20", {"M6": "unexcused"}, [])
+        meeting(h, "MA2", "C3", "2023-02-20", {"M6": "excused"}, [])
+        h.add("meeting.held", "2023-03-01", {"meeting_id": "MT", "org_unit_id": "C3", "kind": "thematic",
+                                             "duration_minutes": 120,
+                                             "attendance": [{"member_id": "M6", "status": "unexcused"}]})
+        meeting(h, "MC1", "C2", "2023-03-10", {"M6": "unexcused"}, [])  # another cell
+        meeting(h, "MA3", "C3", "2023-03-20", {"M6": "unexcused"}, [])  # MA1, MT, MA2 if kinds mixed
+        meeting(h, "MA2", "C2", "2023-03-25", {"M6": "unexcused"}, [])  # MA2 again: not stored
+        meeting(h, "MC2", "C2", "2023-04-01", {"M6": "unexcused"}, [])
+        meeting(h, "MA4", "C3", "2023-04-20", {"M6": "unexcused"}, ["M7"])
+        meeting(h, "MC3", "C2", "2023-04-25", {"M6": "unexcused"}, [])  # MC1, MA2 (C2), MC2 if stored twice
+        h.flush()
+        expected = {"MA0": 0, "MA1": 0, "MA2": 0, "MT": 0, "MC1": 0, "MA3": 0, "MC2": 0, "MA4": 1, "MC3": 0}
+        single_db, *dbs = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        assert dict(single_db.query(f"SELECT meeting_id, over_consecutive FROM {single.prefix}meetings")) == expected
+        for db, size in zip(dbs, (11, 2000)):  # MA2 of C2 in a later batch than the first; all in one
+            g = Generations(db, h.stores)
+            g.catch_up(batch=size)
+            while g.positions() != heads(h.stores):
+                g.catch_up(batch=size)
+            assert dict(db.query(f"SELECT meeting_id, over_consecutive FROM {g.prefix}meetings")) == expected, size
+            assert db.query(f"SELECT org_unit_id FROM {g.prefix}meetings WHERE meeting_id = 'MA2'") == [("C3",)]
+    finally:
+        h.close()

@@ -508,3 +508,119 @@ def test_each_batch_of_a_catch_up_gets_its_own_tries(store, tmp_path):
     r = runner(tmp_path, DeadlockedPerBatch(3), {"members": store})
     assert r.catch_up("members", batch=2) == 6  # three rollbacks of each of the three batches
     assert len(seen(r.db)) == 6 and r.checkpoint("members") == 6
+
+
+class GuardedOnPostgres(Guarded):
+    def finish(self, tx, ok=True):  # ``batches.ok`` is an integer there, not a boolean
+        self.calls.append(("finish", ok))
+
+
+def test_on_postgresql_the_guard_reads_the_batchs_heads_of_its_own_source(store):
+    """PostgreSQL reads the heads of a batch's streams in one statement, joined to their names
+    (the IN list a prepared statement plans once made it scan the whole source per name)."""
+    from tests.support.services import pg_database
+    n = 1100
+    store.append_batch([(f"s-{i:04}", [new(i=i)], -1) for i in range(n)])
+    with pg_database() as url:
+        r = ProjectionRunner(ReadModelDB(url), GuardedOnPostgres(), {"members": store})
+        try:
+            assert r.catch_up("members", batch=n) == n
+            store.append_batch([(f"s-{i:04}", [new(i=i)], 0) for i in range(n)])
+            # another source's stream of the same name is not this one's: its first event applies
+            r.db.executescript("INSERT INTO heads (source, stream, version) VALUES ('discipline', 's-new', 0)")
+            store.append("s-new", [new(i=n)])
+            assert r.catch_up("members", batch=n + 1) == n + 1
+            assert len(seen(r.db)) == 2 * n + 1
+            assert dict(r.db.query("SELECT stream, version FROM heads WHERE source = 'members'")) == {
+                **{f"s-{i:04}": 1 for i in range(n)}, "s-new": 0}
+        finally:
+            r.db.close()
+
+
+class RacingOnPostgres(Racing):
+    def finish(self, tx, ok=True):
+        self.calls.append(("finish", ok))
+
+
+def test_on_postgresql_the_heads_move_in_one_statement_and_one_moved_meanwhile_rolls_the_batch_back(store):
+    from tests.support.services import pg_database
+    append(store, 1, "s-1")
+    append(store, 1, "s-2")
+    with pg_database() as url:
+        proj = RacingOnPostgres("SELECT 1")
+        r = ProjectionRunner(ReadModelDB(url), proj, {"members": store})
+        try:
+            assert r.catch_up("members") == 2
+            store.append("s-1", [new(i=2)])
+            store.append("s-2", [new(i=3)])
+            proj.meanwhile = "UPDATE heads SET version = 5 WHERE stream = 's-2'"
+            before = seen(r.db)
+            assert r.catch_up("members") == 0  # s-2 moved by another: nothing of the batch stays
+            assert seen(r.db) == before and r.checkpoint("members") == 2 and heads(r.db) == {"s-1": 0, "s-2": 0}
+            proj.meanwhile = "SELECT 1"
+            assert r.catch_up("members") == 2
+            assert heads(r.db) == {"s-1": 1, "s-2": 1} and r.checkpoint("members") == 4
+        finally:
+            r.db.close()
+
+
+class Counting:
+    """A store that notes where each read starts and how many events it asks for."""
+    def __init__(self, inner):
+        self.inner, self.reads = inner, []
+
+    def read_all(self, from_position=1, limit=None, to_position=None):
+        self.reads.append((from_position, limit))
+        return self.inner.read_all(from_position, limit=limit, to_position=to_position)
+
+
+def waiting_partitions(store, tmp_path):
+    """s-1's first event (partition 0's), then s-1's second, s-2, s-3 and s-4's first (partition 1's):
+    partition 1, reading through a ``Counting`` store, waits at position 2 for partition 0."""
+    append(store, 2, "s-1")
+    for stream in ("s-2", "s-3", "s-4"):
+        append(store, 1, stream)
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    counted = Counting(store)
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": counted})
+    return p0, p1, counted
+
+
+def test_a_batch_that_waited_is_read_again_from_what_it_read_then_the_store_after_it(store, tmp_path):
+    """Partition 1 stops at s-1's second event (partition 0 owns the first): its next catch-ups take
+    the events from there out of their last read, and ask the store only for what follows them."""
+    p0, p1, counted = waiting_partitions(store, tmp_path)
+    assert p1.catch_up("members", batch=10) == 1 and p1.checkpoint("members") == 1
+    assert p1.catch_up("members", batch=10) == 0  # 2..5 as read before, the store after 5
+    assert p1.catch_up("members", batch=3) == 0   # 2..4 as read before: the store not at all
+    assert counted.reads == [(1, 10), (6, 6)]
+    assert p0.catch_up("members", batch=10) == 5
+    store.append("s-2", [new(i=6)])
+    assert p1.catch_up("members", batch=5) == 5   # 2..4 as read before, 5 and 6 from the store
+    assert counted.reads == [(1, 10), (6, 6), (5, 2), (7, 5)]
+    assert [p for p, *_ in seen(p1.db)] == [1, 2, 3, 4, 5, 6] and p1.checkpoint("members") == 6
+
+
+def test_a_checkpoint_moved_back_reads_the_store_from_it(store, tmp_path):
+    p0, p1, counted = waiting_partitions(store, tmp_path)
+    assert p1.catch_up("members", batch=10) == 1
+    assert p1.catch_up("members", batch=10) == 0  # 2..5 kept
+    p1.db.executescript("UPDATE projection_checkpoints SET position = 0 WHERE projection = 'p1'")
+    assert p1.catch_up("members", batch=10) == 1  # from 1 again, not from what was kept
+    assert counted.reads == [(1, 10), (6, 6), (1, 10)]
+    assert seen(p1.db) == [] and p1.checkpoint("members") == 1
+
+
+def test_a_store_with_gaps_is_read_again_from_the_checkpoint(store, tmp_path):
+    """Positions with gaps (KurrentDB): what was read cannot show that nothing lies between, so a
+    batch that waited reads the store again from its checkpoint."""
+    first, second = append(store, 2, "s-1")
+    gappy = Counting(Gappy([first, second.model_copy(update={"position": 40})]))
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": gappy})
+    assert p1.catch_up("members") == 1 and p0.catch_up("members") == 2
+    assert p1.catch_up("members") == 1
+    assert [start for start, _ in gappy.reads] == [1, 2, 41]
+    assert seen(p1.db) == [(1, "s-1", 0), (40, "s-1", 1)] and p1.checkpoint("members") == 40
