@@ -61,6 +61,9 @@ def load(path: str, db: ReadModelDB, prefix: str, name: str) -> int:
             with db.transaction() as tx:
                 tx.execute(f"DELETE FROM {prefix}{table}")
                 written += tx.copy_rows(f"{prefix}{table}", columns, _streamed(cur))
+                if tx.pg:  # statistics now, not when autovacuum comes by: the first reports and the
+                    # live projection's statements are planned for the rows loaded, not for an empty table
+                    tx.execute(f"ANALYZE {prefix}{table}")
         with db.transaction() as tx:
             for source, position in src.execute(
                     "SELECT source, position FROM projection_checkpoints WHERE projection = ?", (name,)):
