@@ -4,8 +4,9 @@ is a mistake the client must hear of — answering with the first request's fact
 second one was recorded when nothing was written.
 
 The gateway keeps, per command id (user, endpoint and key: ``service.context_of``), a digest of the
-body that was accepted under it. It is written only once the service has accepted the request, so
-a body refused on its content does not use the key up: corrected, it goes through under that key.
+body sent under it, claimed before the service is called (so two bodies racing under one key cannot
+both go on). A body the service refused on its content (nothing written) frees the key again:
+corrected, it goes through under that key.
 """
 from __future__ import annotations
 
@@ -33,28 +34,29 @@ def key_reused(key: str) -> DomainError:
 
 
 class KeyBook:
-    """command id → the digest of the body accepted under it (``gw_idempotency``)."""
+    """command id → the digest of the body claimed under it (``gw_idempotency``)."""
 
     def __init__(self, db: ReadModelDB):
         self.db = db
         schema.migrate(db)
 
-    def accepted(self, command_id: str) -> str | None:
+    def claimed(self, command_id: str) -> str | None:
         rows = self.db.query("SELECT fingerprint FROM gw_idempotency WHERE command_id = ?", (command_id,))
         return rows[0][0] if rows else None
 
-    def check(self, command_id: str, key: str, digest: str) -> None:
-        """Raise ``idempotency_key_reused`` when the key already carried another body."""
-        seen = self.accepted(command_id)
-        if seen is not None and seen != digest:
-            raise key_reused(key)
-
-    def remember(self, command_id: str, key: str, digest: str) -> None:
-        """Keep the digest of an accepted body; when another body got there first (two requests
-        under one key at once), this one was answered with that one's facts: raise, so its sender
-        hears that nothing of its own was written."""
+    def claim(self, command_id: str, key: str, digest: str) -> None:
+        """Before the call: the key is this body's from now on, or ``idempotency_key_reused`` when
+        another body has it (sent earlier, or at this very moment: the first insert wins)."""
         at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.db.transaction() as tx:
             tx.execute("INSERT INTO gw_idempotency (command_id, fingerprint, at) VALUES (?, ?, ?) "
                        "ON CONFLICT (command_id) DO NOTHING", (command_id, digest, at))
-        self.check(command_id, key, digest)
+        if self.claimed(command_id) != digest:
+            raise key_reused(key)
+
+    def release(self, command_id: str, digest: str) -> None:
+        """The service refused the body (nothing was written): the key is free for a corrected one.
+        Not after a timeout or a lost answer — the body may have been written, so only it may come
+        again under the key."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM gw_idempotency WHERE command_id = ? AND fingerprint = ?", (command_id, digest))

@@ -391,10 +391,10 @@ class GatewayService:
         key = request.headers.get(KEY_HEADER)
         if key:  # the client's key: a retry of the same body, never the first answer to another one
             digest = idempotency.fingerprint(payload)
-            self.gw.keys.check(ctx["command_id"], key, digest)
+            self.gw.keys.claim(ctx["command_id"], key, digest)
         answer = self._call(service, name, payload, ctx)
-        if key and answer.get("ok"):
-            self.gw.keys.remember(ctx["command_id"], key, digest)
+        if key and not answer.get("ok"):
+            self.gw.keys.release(ctx["command_id"], digest)
         if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
             answer = {**answer, **imports.after_command(self._call, service, self.gw.rpc_timeout)}
         return rpc_answer(answer, 201)

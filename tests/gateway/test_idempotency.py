@@ -84,9 +84,10 @@ def test_a_key_reused_for_a_different_request_is_refused_not_answered_with_the_f
     assert event_count(system.data_dir) == before + 1
 
 
-def test_two_bodies_racing_under_one_key_the_loser_hears_it(tmp_path):
-    """Both passed the check before either was accepted: the service answered the second with the
-    first one's facts, so remembering it must refuse (nothing of its own was written)."""
+def test_a_key_is_claimed_by_the_first_body_and_freed_only_by_a_refusal(tmp_path):
+    """Two bodies racing under one key: the first claim wins, the other is refused before the service
+    is called. A refusal frees the key for a corrected body; a timeout does not (the body may have
+    been written), so only that body may come again under it."""
     from services.gateway.idempotency import KeyBook, fingerprint
     from shared.errors import DomainError
     from shared.readmodel import ReadModelDB
@@ -96,16 +97,16 @@ def test_two_bodies_racing_under_one_key_the_loser_hears_it(tmp_path):
         book = KeyBook(db)
         one, two = fingerprint({"member_id": "M1"}), fingerprint({"member_id": "M2"})
         assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})  # key order is no difference
-        book.check("cmd-1", "k", one)
-        book.check("cmd-1", "k", two)  # nothing accepted yet: both go on
-        book.remember("cmd-1", "k", one)
+        book.claim("cmd-1", "k", one)
         with pytest.raises(DomainError) as lost:
-            book.remember("cmd-1", "k", two)
+            book.claim("cmd-1", "k", two)
         assert lost.value.code == "idempotency_key_reused" and lost.value.status == 422
-        book.remember("cmd-1", "k", one)  # the winner's retry
-        book.check("cmd-1", "k", one)
+        book.claim("cmd-1", "k", one)  # its retry
+        book.release("cmd-1", two)  # only the body holding the key frees it
         with pytest.raises(DomainError):
-            book.check("cmd-1", "k", two)
-        book.check("cmd-2", "k", two)  # another user's or endpoint's command id: its own
+            book.claim("cmd-1", "k", two)
+        book.release("cmd-1", one)  # refused on its content
+        book.claim("cmd-1", "k", two)  # the corrected body
+        book.claim("cmd-2", "k", one)  # another user's or endpoint's command id: its own
     finally:
         db.close()
