@@ -373,12 +373,16 @@ def test_a_garbled_line_in_the_seal_file_is_reported_and_does_not_silence_the_ot
     exported copy unused — but be named itself, while the readable seals and the copy still count."""
     store, book, sql = sealed
     exported = book.path("members").read_text(encoding="utf-8")
-    with open(book.path("members"), "a", encoding="utf-8") as f:
-        f.write('{"kind": "dangvien.seal", "source": "memb\n')
+    # a blank line first (skipped), the seal, a half-written line, bytes that are not UTF-8
+    book.path("members").write_bytes(b"\n" + exported.encode("utf-8") + b'{"kind": "dangvien.seal", "source": "memb\n'
+                                     + b'{"source": "members", "store": "\xff\xfe"}\n')
     report = verify(store, book)  # the store itself untouched: only the seal file is
     assert not report["ok"] and checks(report) == {"seal_unreadable"}, report
+    assert [p["line"] for p in report["problems"]] == [3], report  # the non-UTF-8 line reads as another store's
     problem = report["problems"][0]
-    assert problem["line"] == 2 and "niêm phong" in problem["message_vi"] and "seal file" in problem["message_en"]
+    assert problem["file"] == "members.seals.jsonl", problem
+    assert "niêm phong" in problem["message_vi"] and "seal file" in problem["message_en"]
+    assert report["seals_checked"] == 1  # the readable seal still counts
     sql.run("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events)")
     from shared.integrity import parse_seals
     report = verify_stores({"members": store}, book=book, seals=parse_seals(exported))["sources"][0]
