@@ -102,6 +102,9 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         target.write_bytes(body)
         console.print(f"Đã ghi / written: {target} ({len(body):,} bytes)")
         console.print(f"Mã số liệu / figures digest: {figures['digest']}")
+        warning = document.integrity_warning(figures)
+        if warning:
+            console.print(f"[red]{warning}[/]")
 
     audit_app = next((g.typer_instance for g in app.registered_groups if g.name == "audit"), None)
     if audit_app is None:

@@ -55,6 +55,10 @@ CHECKS: dict[str, tuple[str, str]] = {
                          "a seal is signed with a key that is not in the key ring"),
     "seal_truncated": ("Kho ngắn hơn dấu niêm phong: các sự kiện cuối, một luồng hoặc cả kho đã bị xóa",
                        "the log is shorter than a seal: its last events, a stream or the whole store were deleted"),
+    "seal_unreadable": ("Một dòng của tệp niêm phong không đọc được (bị sửa hoặc ghi dở): kiểm tra tệp và bản sao "
+                        "giữ bên ngoài",
+                        "a line of the seal file is unreadable (edited or half-written): check the file and the "
+                        "copy kept outside"),
     "seal_mismatch": ("Sự kiện ở vị trí đã niêm phong khác với dấu niêm phong (bị xóa, sửa hoặc sắp xếp lại)",
                       "the log at a sealed position differs from the seal (events deleted, edited or reordered)"),
 }
@@ -119,10 +123,25 @@ class SealBook:
         return self.folder / f"{source}.seals.jsonl"
 
     def load(self, source: str, store=None) -> list[dict]:
+        """The source's seals; a line that is not a seal comes back as ``{"unreadable": <line no>}``
+        (the verifier names it): one garbled line must neither stop verification nor hide the
+        other seals."""
         path = self.path(source)
         if not path.exists():
             return []
-        return select_seals(parse_seals(path.read_text(encoding="utf-8")), source, store)
+        seals, unreadable = [], []
+        for n, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                seal = json.loads(line)
+            except ValueError:
+                seal = None
+            if isinstance(seal, dict):
+                seals.append(seal)
+            else:
+                unreadable.append({"unreadable": n, "file": path.name})
+        return unreadable + select_seals(seals, source, store)
 
     def add(self, seal: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -178,6 +197,9 @@ class StoreVerifier:
     # seals -----------------------------------------------------------------------------
     def add_seals(self, seals: Iterable[dict]) -> None:
         for seal in seals:
+            if "unreadable" in seal:
+                self.problems.append(problem("seal_unreadable", line=seal["unreadable"], file=seal.get("file")))
+                continue
             bad = seal_check(seal, self.ring)
             if bad is not None:
                 self.problems.append(problem(bad, seal_head=seal.get("head_position"),

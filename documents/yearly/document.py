@@ -346,9 +346,28 @@ def _field(run_parent, instr: str) -> None:
     run_parent._p.append(fld)
 
 
+def integrity_warning(figures: dict) -> str | None:
+    """The warning a document drawn while a source store fails verification carries (None: intact)."""
+    flag = figures.get("integrity")
+    if not isinstance(flag, dict) or flag.get("intact") is not False:
+        return None
+    return f"{flag.get('message_vi', '')} / {flag.get('message_en', '')}"
+
+
+def write_warning(doc, text: str) -> None:
+    """First thing of the body, bold and red: nobody signs figures from a tampered record unawares."""
+    first = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
+    p = first.insert_paragraph_before()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    r = p.add_run(text)
+    r.bold = True
+    r.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+
+
 def footer_lines(figures: dict) -> list[str]:
     params, rm = figures["params"], figures.get("read_model") or {}
-    return [f"Số liệu đến ngày {vn.date(params['as_of'])} · ghi nhận đến {vn.moment(params['known_at'])}",
+    warning = integrity_warning(figures)
+    return ([warning] if warning else []) + [f"Số liệu đến ngày {vn.date(params['as_of'])} · ghi nhận đến {vn.moment(params['known_at'])}",
             f"Mã kiểm tra cơ sở dữ liệu báo cáo (SHA-256): {rm.get('checksum', '—')}",
             f"Mã số liệu của văn bản: {figures['digest']} · kiểm tra: dangvien audit reproduce <tệp>"]
 
@@ -407,6 +426,9 @@ def render_docx(figures: dict, template: str | Path | None = None, texts: dict |
     for p in _paragraphs(doc):
         _replace_inline(p, values)
     write_footer(doc, figures)
+    warning = integrity_warning(figures)
+    if warning:
+        write_warning(doc, warning)
     props = doc.core_properties
     props.title = f"Báo cáo kết quả thực hiện Chỉ thị năm {figures['params']['year']} — {figures['unit']['name']}"
     props.subject = f"digest {figures['digest']}"

@@ -184,6 +184,8 @@ def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
         return
     from shared.events import catalog
     models = catalog()
+    # only the ids the file itself creates: a known thing is placed by the resolver on every line
+    # that names it (an attendee hosted in the user's cell is no licence to name that member anywhere)
     made: set[tuple[str, str]] = set()
     for line in lines:
         data = line.get("data") if isinstance(line.get("data"), dict) else {}
@@ -192,14 +194,15 @@ def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
         if not refs:
             raise forbidden_scope(None)
         placed = False
+        fresh = []
         for field, kind, ident in refs:
-            key = ("member" if kind == "attendee" else kind, ident)
-            if key in made:
+            if ("member" if kind == "attendee" else kind, ident) in made:  # a member the file admitted
                 placed = True
                 continue
             units = units_of(kind, ident, resolver)
             if units is None:
                 if field in new_ok:
+                    fresh.append((kind, ident))
                     continue  # the id this line creates: placed through the line's other fields
                 raise forbidden_scope(field)  # neither known here nor made earlier in the file
             if not in_scope(user.scope, units, resolver):
@@ -207,7 +210,7 @@ def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
             placed = True
         if not placed:
             raise forbidden_scope(refs[0][0])
-        made.update(("member" if k == "attendee" else k, i) for _, k, i in refs)
+        made.update(fresh)
 
 
 def authorise(user: User | None, spec: Spec, payload: dict, resolver: Resolver, is_query: bool) -> dict:

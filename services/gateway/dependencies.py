@@ -13,6 +13,7 @@ from shared.runtime import depends_on, settings_of
 from services.gateway import imports
 from services.gateway.audit import AccessLog
 from services.gateway.auth import UserStore, db_url, ensure_admin_token
+from services.gateway.idempotency import KeyBook
 
 SERVICE = "gateway"
 BACKENDS = ("members", "meetings", "discipline", "reporting")
@@ -30,6 +31,7 @@ class Gateway(DependencyProvider):
         depends_on("users:gateway", self.db)
         self.users = UserStore(self.db)
         self.access_log = AccessLog(self.db)
+        self.keys = KeyBook(self.db)
         self.jobs = imports.ImportJobs()
         self.backends = running_backends(settings.amqp_uri)
         self.rpc_timeout, self.import_timeout = settings.rpc_timeout_seconds, settings.import_timeout_seconds

@@ -77,7 +77,8 @@ IDEMPOTENCY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
     "description": "Khóa chống ghi trùng: gửi lại cùng khóa thì không ghi thêm (per user). "
                    "A retried request with the same key by the same user writes nothing new and "
-                   "returns the events the first attempt stored.",
+                   "returns the events the first attempt stored; the same key with other content is "
+                   "refused (422 idempotency_key_reused, nothing written).",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
 REASON = {

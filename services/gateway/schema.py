@@ -55,11 +55,17 @@ def _passwords(tx: Tx) -> None:
     tx.execute("CREATE TABLE IF NOT EXISTS gw_login_failures (name TEXT NOT NULL, at TEXT NOT NULL)")
 
 
+def _idempotency(tx: Tx) -> None:
+    tx.execute("CREATE TABLE IF NOT EXISTS gw_idempotency (command_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+               "at TEXT NOT NULL)")
+
+
 #: (version, what it does, the step); append only
 MIGRATIONS: list[tuple[int, str, Callable[[Tx], None]]] = [
     (1, "users, their audit, the personal-data access log", _users_and_access_log),
     (2, "API tokens may expire", _add_column("gw_users", "expires_at", "TEXT")),
     (3, "sign-in with a password: its hash, sessions, failed attempts", _passwords),
+    (4, "the body accepted under each client's Idempotency-Key", _idempotency),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -27,7 +27,7 @@ from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
 
 from documents import tables as exports
-from services.gateway import access, eventlog, forms, imports, openapi, passwords
+from services.gateway import access, eventlog, forms, idempotency, imports, openapi, passwords
 from services.gateway.dependencies import BACKENDS, Gateway
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import ALWAYS_RECORDED, personal_subjects
@@ -387,7 +387,14 @@ class GatewayService:
         user = self._user(request)
         payload = read_json(request)
         payload = access.authorise(user, spec, payload, self._resolver(), is_query=False)
-        answer = self._call(service, name, payload, context_of(request, user, f"{service}/{name}"))
+        ctx = context_of(request, user, f"{service}/{name}")
+        key = request.headers.get(KEY_HEADER)
+        if key:  # the client's key: a retry of the same body, never the first answer to another one
+            digest = idempotency.fingerprint(payload)
+            self.gw.keys.claim(ctx["command_id"], key, digest)
+        answer = self._call(service, name, payload, ctx)
+        if key and not answer.get("ok"):
+            self.gw.keys.release(ctx["command_id"], digest)
         if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
             answer = {**answer, **imports.after_command(self._call, service, self.gw.rpc_timeout)}
         return rpc_answer(answer, 201)

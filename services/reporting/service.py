@@ -173,6 +173,7 @@ class ReportingService(ProjectingEntrypoints):
 
     @rpc
     @query(YearlyQuery)
+    @integrity_flagged
     def yearly(self, q, context):
         """D8: the yearly report's figures; without ``known_at``, as known now (and that moment is kept)."""
         known_at = q.known_at or dt.datetime.now(dt.timezone.utc)

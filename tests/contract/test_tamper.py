@@ -8,8 +8,6 @@ the store, and every verification checks the log against them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import sqlite3
 import uuid
@@ -367,3 +365,25 @@ def test_kurrentdb_a_forged_event_appended_with_a_correct_link_is_detected(backe
     report = verify_stores({"members": store})["sources"][0]
     bad = broken_stream(report, "member-C")
     assert not report["ok"] and bad["check"] in ("unkeyed", "hash") and bad["type"] == "member.died"
+
+
+def test_a_garbled_line_in_the_seal_file_is_reported_and_does_not_silence_the_other_seals(sealed):
+    """One unreadable line in the seal folder (an insider's garbage, or a half-written line) must not
+    make verification crash — which would leave the store unverified, reports unflagged and an
+    exported copy unused — but be named itself, while the readable seals and the copy still count."""
+    store, book, sql = sealed
+    exported = book.path("members").read_text(encoding="utf-8")
+    # a blank line first (skipped), the seal, a half-written line, bytes that are not UTF-8
+    book.path("members").write_bytes(b"\n" + exported.encode("utf-8") + b'{"kind": "dangvien.seal", "source": "memb\n'
+                                     + b'{"source": "members", "store": "\xff\xfe"}\n')
+    report = verify(store, book)  # the store itself untouched: only the seal file is
+    assert not report["ok"] and checks(report) == {"seal_unreadable"}, report
+    assert [p["line"] for p in report["problems"]] == [3], report  # the non-UTF-8 line reads as another store's
+    problem = report["problems"][0]
+    assert problem["file"] == "members.seals.jsonl", problem
+    assert "niêm phong" in problem["message_vi"] and "seal file" in problem["message_en"]
+    assert report["seals_checked"] == 1  # the readable seal still counts
+    sql.run("DELETE FROM events WHERE position = (SELECT MAX(position) FROM events)")
+    from shared.integrity import parse_seals
+    report = verify_stores({"members": store}, book=book, seals=parse_seals(exported))["sources"][0]
+    assert {"seal_unreadable", "seal_truncated"} <= checks(report), report

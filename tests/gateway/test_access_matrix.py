@@ -398,3 +398,34 @@ def test_a_retried_command_with_the_same_idempotency_key_writes_nothing_new(syst
     before = event_count(system.data_dir)
     again = system.call("POST", "/api/v1/members/admit_member", "d1_clerk", body, headers=key)
     assert again == first and event_count(system.data_dir) == before
+
+
+def test_a_guest_in_a_district_cell_is_not_the_districts_to_import_into(system):
+    """A member of TN-D2 on temporary transfer to a TN-D1 cell attends that cell's meetings, so the
+    TN-D1 administrator's file may record such a meeting; a later line of the same file acting on
+    the guest's own record (which stays with TN-D2) is refused, and nothing of the file is written."""
+    cell, guest, own = "TN-D1-G1-C8", "MH-D2-1", "MH-D1-1"
+    person = {"full_name": "Vũ Thị Khách", "birth_date": "1991-04-05", "sex": "female"}
+    for path, body in (
+            ("create_org_unit", {"org_unit_id": cell, "name": "Chi bộ Khách", "kind": "cell", "parent_id": "TN-D1-G1",
+                                 "occurred_on": "2024-01-02"}),
+            ("admit_member", {"member_id": own, "org_unit_id": cell, **person, "occurred_on": "2024-01-05"}),
+            ("admit_member", {"member_id": guest, "org_unit_id": "TN-D2-G2-C1", **person, "occurred_on": "2024-01-05"}),
+            ("transfer_member", {"member_id": guest, "to_org_unit_id": cell, "kind": "temporary", "purpose": "work",
+                                 "until": "2024-10-01", "occurred_on": "2024-02-01"})):
+        status, answer_ = system.call("POST", f"/api/v1/members/{path}", "admin", body)
+        assert status == 201, (path, answer_)
+    meeting = ("meeting.held", "2024-03-05", {
+        "meeting_id": "SH-KHACH-1", "org_unit_id": cell, "kind": "regular", "duration_minutes": 90,
+        "attendance": [{"member_id": own, "status": "present"}, {"member_id": guest, "status": "present"}]})
+    before = event_count(system.data_dir)
+    for line in (("member.record_updated", "2024-03-06", {"member_id": guest, "full_name": "Tên Bị Sửa"}),
+                 ("member.transferred", "2024-03-06", {"member_id": guest, "to_org_unit_id": cell})):
+        status, body = _post_raw(system, "/api/v1/imports", "d1_admin", _jsonl(meeting, line))
+        assert status == 403 and body["code"] == "forbidden_scope" and body["field"] == "member_id", (line, body)
+    assert event_count(system.data_dir) == before
+    status, record = system.call("GET", f"/api/v1/members/get_member?member_id={guest}", "admin")
+    assert status == 200 and record["full_name"] == person["full_name"] and record["org_unit_id"] == "TN-D2-G2-C1"
+    # the host cell's meeting alone, its guest attending: the district's to record
+    status, body = _post_raw(system, "/api/v1/imports", "d1_admin", _jsonl(meeting))
+    assert status == 201, body

@@ -192,3 +192,30 @@ def test_import_lines_of_a_district_administrator_are_placed_line_by_line():
         refusals.append(refused.value.to_dict())
     assert refusals[0] == refusals[1]  # elsewhere and nothing: the same answer
     access.check_import(User("p", "administrator", None), [line("org_unit.created", org_unit_id="R")], RESOLVER)
+
+
+def test_an_import_naming_a_hosted_member_as_attendee_may_not_then_act_on_that_member():
+    """A member of D2 on temporary transfer to a D1 cell attends that cell's meetings, so a D1
+    administrator's file may list it in attendance; that must not make it the D1 file's to update,
+    remove or transfer on a later line (the member's record stays with its home district)."""
+    hosted = {"M2": ["D2-C1", "D1-C1"]}  # home unit first, then the host cell
+    resolver = access.Resolver(ancestors, MEMBERS.get,
+                               lambda kind, ident: hosted.get(ident, [MEMBERS[ident]] if ident in MEMBERS else None)
+                               if kind == "member" else None)
+    admin = User("a", "administrator", "D1")
+
+    def line(type_, **data):
+        return {"type": type_, "occurred_on": "2024-01-01", "data": data, "line": 1}
+
+    meeting = line("meeting.held", meeting_id="SH-9", org_unit_id="D1-C1", kind="regular", duration_minutes=60,
+                   attendance=[{"member_id": "M1", "status": "present"}, {"member_id": "M2", "status": "present"}])
+    access.check_import(admin, [meeting], resolver)  # the host cell's meeting, its guest attending: fine
+    for after in (line("member.record_updated", member_id="M2", full_name="Tên Khác"),
+                  line("member.removed", member_id="M2", ground="other"),
+                  line("member.transferred", member_id="M2", to_org_unit_id="D1-C1")):
+        with pytest.raises(access.Forbidden) as refused:
+            access.check_import(admin, [meeting, after], resolver)
+        assert refused.value.to_dict()["field"] == "member_id", after
+    # a member the file itself admitted is still the file's to name on later lines
+    admitted = line("member.admitted", member_id="M8", org_unit_id="D1-C1")
+    access.check_import(admin, [admitted, line("member.record_updated", member_id="M8", full_name="X")], resolver)

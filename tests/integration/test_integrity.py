@@ -97,6 +97,13 @@ def test_tampered_store_is_named_everywhere_after_a_restart(tmp_path):
         movement = run_cli(url, tmp_path, "report", "movement", "--org", "D1", "--year", "2021", "--format", "json")
         assert movement.returncode == 0, movement.stderr
         assert "members" in json.loads(movement.stdout)["integrity"]["failing_sources"]
+        # the yearly report to the Standing Committee (D8) too: its figures and the document say so
+        yearly = run_cli(url, tmp_path, "report", "yearly", "--org", "D1", "--year", "2021", "--format", "json",
+                         "--output", str(tmp_path / "yearly.json"))
+        assert yearly.returncode == 0, yearly.stderr
+        assert "WARNING: event store members" in yearly.stdout, yearly.stdout
+        figures = json.loads((tmp_path / "yearly.json").read_text(encoding="utf-8"))
+        assert figures["integrity"]["intact"] is False and figures["integrity"]["failing_sources"] == ["members"]
 
         # the insider also deletes the local seals: the exported copy still tells
         shutil.rmtree(tmp_path / "data.integrity" / "seals")

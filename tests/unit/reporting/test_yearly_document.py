@@ -255,3 +255,24 @@ def test_a_number_edited_by_hand_is_named(made, tmp_path):
     d.save(out)
     assert [(e["figure"], e["printed"], e["embedded"]) for e in embed.edited(out.getvalue(), f)] == [
         ("footnote/members_removed/year", "2", "3")]
+
+
+def test_a_document_drawn_while_a_store_fails_verification_says_so_first_and_on_every_page(made):
+    """The yearly report is signed and sent to the Standing Committee: figures drawn from a record
+    that fails its integrity check must say so where the reader starts, and in the footer."""
+    from services.reporting.audit import integrity_header
+    from shared import integrity_watch
+
+    _, f, clean = made
+    assert "CẢNH BÁO" not in all_text(Document(io.BytesIO(clean)))
+    integrity_watch._set("members", state="failed")
+    try:
+        flag = integrity_header()
+    finally:
+        integrity_watch.STATE.pop("members", None)
+    d = Document(io.BytesIO(doc.render({**f, "integrity": flag}, "docx")))
+    first = next(p for p in d.paragraphs if p.text.strip())
+    assert first.text.startswith("CẢNH BÁO: kho sự kiện members") and "WARNING: event store members" in first.text
+    assert first.runs[0].bold
+    footer = "\n".join(p.text for p in d.sections[0].footer.paragraphs)
+    assert "CẢNH BÁO: kho sự kiện members" in footer and "tampered" in footer
