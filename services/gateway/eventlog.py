@@ -20,12 +20,22 @@ def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
     return service, query_int(args, "after", 0, 0, 2 ** 62), query_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
+def units_of(event: dict) -> list[str]:
+    """The units an event concerns: its own and, for a member's official transfer, the unit the
+    member left — the district the member leaves keeps a mirror of its members and must hear of it
+    (the unit left is in the payload, not personal; the member's personal fields stay sealed)."""
+    units = [event.get("org_unit_id")]
+    if event.get("type") == "member.transferred":
+        units.append((event.get("data") or {}).get("from_org_unit_id"))
+    return [u for u in units if u]
+
+
 def visible(scope: str | None, events: list[dict], resolver: access.Resolver) -> list[dict]:
-    """The events a user of ``scope`` may read: those of a unit inside it (an event of no unit is
-    province-wide)."""
+    """The events a user of ``scope`` may read: those of a unit inside it, or leaving one (an event
+    of no unit is province-wide)."""
     if scope is None:
         return events
-    return [e for e in events if e.get("org_unit_id") and access.unit_in_scope(scope, e["org_unit_id"], resolver)]
+    return [e for e in events if any(access.unit_in_scope(scope, u, resolver) for u in units_of(e))]
 
 
 def page(service: str, after: int, read: dict, shown: list[dict]) -> dict:

@@ -2,9 +2,12 @@
 — in position order, only its own org scope, the events as the feed publishes them, bounded pages."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.gateway.conftest import FAMILY, OTHER_CELL, OWN_CELL
+from tests.support.services import http
 
 pytestmark = pytest.mark.integration
 
@@ -93,10 +96,12 @@ def test_a_scoped_reader_sees_only_its_units_events_and_still_moves_on(system):
     district = whole_log(system, "d1_viewer")
     assert district and len(district) < len(everything)
     parents = parents_in(everything)
-    assert all(under(e["org_unit_id"], "TN-D1", parents) for e in district)
-    assert [e["event_id"] for e in district] == [e["event_id"] for e in everything
-                                                  if e.get("org_unit_id") and under(e["org_unit_id"], "TN-D1",
-                                                                                    parents)]
+    def concerns(e: dict, top: str) -> bool:  # its unit, or the unit a transferred member left
+        left = (e.get("data") or {}).get("from_org_unit_id") if e["type"] == "member.transferred" else None
+        return any(u and under(u, top, parents) for u in (e.get("org_unit_id"), left))
+
+    assert all(concerns(e, "TN-D1") for e in district)
+    assert [e["event_id"] for e in district] == [e["event_id"] for e in everything if concerns(e, "TN-D1")]
     cell = whole_log(system, "cell_clerk", limit=3)
     assert cell and {e["org_unit_id"] for e in cell} == {OWN_CELL}
     assert not any(e["org_unit_id"] == OTHER_CELL for e in district + cell)
@@ -119,3 +124,26 @@ def test_personal_data_stays_as_the_feed_publishes_it_and_reads_are_logged(syste
 def test_no_token_no_events(system):
     status, body = read(system, None, "service=members")
     assert status == 401 and body["message_vi"]
+
+
+def test_a_district_hears_of_its_member_leaving_for_another_district(system):
+    """A district's feed consumer mirrors its members: an official transfer out of one of its cells
+    comes in its feed (the member leaves), as it comes in the receiving district's (the member
+    arrives); a third district hears of neither, and the member's personal fields stay sealed."""
+    line = {"type": "member.admitted", "occurred_on": "2016-04-01",
+            "data": {"member_id": "M900001", "org_unit_id": "TN-D1-G2-C2", "full_name": "Phạm Văn Đi",
+                     "birth_date": "1985-01-01", "sex": "male", "demobilised": "none"}}
+    status, body = http("POST", f"{system.url}/api/v1/imports", None,
+                        {"Authorization": f"Bearer {system.tokens['admin']}", "Content-Type": "application/x-ndjson"},
+                        raw=(json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+    assert status == 201, body
+    status, body = system.call("POST", "/api/v1/members/transfer_member", "admin", {
+        "occurred_on": "2024-03-01", "member_id": "M900001", "to_org_unit_id": "TN-D2-G2-C2", "kind": "official"})
+    assert status == 201, body
+    moved = body["events"][0]["event_id"]
+    assert moved in [e["event_id"] for e in whole_log(system, "d1_viewer", limit=500)]
+    assert moved in [e["event_id"] for e in whole_log(system, "admin", limit=500)]
+    cell = whole_log(system, "cell_clerk", limit=500)  # TN-D1-G1-C1: neither end of the move
+    assert moved not in [e["event_id"] for e in cell]
+    shown = next(e for e in whole_log(system, "d1_viewer", limit=500) if e["event_id"] == moved)
+    assert shown["data"]["from_org_unit_id"] == "TN-D1-G2-C2" and shown["org_unit_id"] == "TN-D2-G2-C2"
