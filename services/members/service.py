@@ -280,7 +280,7 @@ class MembersService(ProjectingEntrypoints):
         keys.prefetch(app.personal_subjects(line for line in lines if line["type"] in app.IMPORTERS))
         return run_import(self.store, app.importers(self.deps(overlay, keys)), lines, Context.from_dict(context),
                           commit=commit, observe=overlay.observe, before_commit=keys.flush,
-                          progress=reporter(context))
+                          progress=reporter(context), open_sealed=app.sealed_opener(keys))
 
     @rpc
     def import_progress(self, job):

@@ -341,3 +341,30 @@ def test_the_units_of_a_conflicting_fact_are_named(store):
     _, [dup] = parse_jsonl(text({**UNIT, "event_id": "E2", "org_unit_id": "TN"},
                                 {**UNIT, "event_id": "E2", "org_unit_id": "TN", "data": {**UNIT["data"], "name": "x"}}))
     assert dup["message_en"].count("[TN]") == 2
+
+
+MEMBER = {"type": "member.admitted", "occurred_on": "2020-02-03", "event_id": "c3a5b1f2-7d3e-4c1a-9f0b-2d6e8a4b5c71",
+          "data": {"member_id": "M1", "org_unit_id": "G1", "full_name": "Trần Thị Bình", "birth_date": "1995-02-01",
+                   "sex": "female"}}
+
+
+def test_a_line_with_sealed_personal_fields_and_its_event_id_imports_and_imports_again_as_nothing(store):
+    """The stored event keeps the name and birth date sealed (random ciphertext): the line's own
+    new event, and on a second import the stored one opened with the person's key, is the same
+    fact — not an ``event_id_conflict`` (every such line was refused, even on its first import)."""
+    deps = standalone_deps(store)
+    opener = app.sealed_opener(deps.vault)
+    first = run_import(store, app.importers(deps), parsed(UNIT, CELL, MEMBER, MEMBER), Context())  # its own events
+    assert first["ok"], first["errors"]
+    assert first["written"] == 3
+    again = run_import(store, app.importers(deps), parsed(MEMBER), Context(), open_sealed=opener)
+    assert again["ok"] and again["written"] == 0, again["errors"]
+    for changed in ({"full_name": "Trần Thị Bính"}, {"birth_date": "1995-02-02"}):
+        other = {**MEMBER, "data": {**MEMBER["data"], **changed}}
+        out = run_import(store, app.importers(deps), parsed(other), Context(), open_sealed=opener)
+        assert [(e["line"], e["code"]) for e in out["errors"]] == [(1, "event_id_conflict")]
+        assert "sealed:v1:" in out["errors"][0]["message_en"]  # the stored side is quoted sealed, never opened
+    # without the key to open them, sealed values cannot be shown equal: refused, as before
+    out = run_import(store, app.importers(deps), parsed(MEMBER), Context())
+    assert [(e["line"], e["code"]) for e in out["errors"]] == [(1, "event_id_conflict")]
+    assert store.head_position() == 3
