@@ -396,6 +396,8 @@ class GatewayService:
         if key and not answer.get("ok"):
             self.gw.keys.release(ctx["command_id"], digest)
         if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
+            if (service, name) == ("members", "shred_member"):  # nor does the access log keep the name
+                self.gw.access_log.erase_free_text(payload["member_id"])
             answer = {**answer, **imports.after_command(self._call, service, self.gw.rpc_timeout)}
         return rpc_answer(answer, 201)
 
