@@ -54,6 +54,7 @@ class AccessLog:
     def __init__(self, db: ReadModelDB):
         self.db = db
         schema.migrate(db)  # gw_access_log: services/gateway/schema.py
+        db.secure_delete()  # an erased search text leaves no old bytes in the page (SQLite)
 
     def record(self, actor: str, role: str, action: str, endpoint: str, params: dict, reason: str | None,
                subjects: list[str], rows: int) -> None:
@@ -80,6 +81,8 @@ class AccessLog:
                 tx.execute("UPDATE gw_access_log SET params = ? WHERE id = ?",
                            (json.dumps(params, ensure_ascii=False), row_id))
                 changed += 1
+        if changed:
+            self.db.checkpoint()  # nor in the write-ahead log (SQLite)
         return changed
 
     def search(self, actor: str | None = None, member_id: str | None = None, limit: int = 200) -> list[dict]:

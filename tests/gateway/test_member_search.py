@@ -131,6 +131,11 @@ def test_after_shredding_the_access_log_no_longer_shows_the_name_searched_for_th
     assert len(searches) == 2 and all(e["reason"] == reason and e["actor"] == "d1_viewer" for e in searches)
     text = _json.dumps(log, ensure_ascii=False).lower()
     assert "xóa được" not in text and "xoa duoc" not in text, log
+    # nor does any file of the data folder keep it (no old page in a write-ahead log or free space)
+    for path in system.data_dir.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            assert name.encode() not in raw and b"dinh thi xoa duoc" not in raw, path.name
     # other members' entries keep their search text
     status, others = system.call("GET", "/api/v1/audit/access?actor=d1_viewer&limit=1000", "admin")
     assert any(e["params"].get("q") == BINH for e in others)
