@@ -368,3 +368,20 @@ def test_a_line_with_sealed_personal_fields_and_its_event_id_imports_and_imports
     out = run_import(store, app.importers(deps), parsed(MEMBER), Context())
     assert [(e["line"], e["code"]) for e in out["errors"]] == [(1, "event_id_conflict")]
     assert store.head_position() == 3
+
+
+def test_a_sealed_value_that_cannot_be_opened_is_not_taken_for_an_empty_one():
+    """A shredded person's stored value opens to nothing: a line that leaves the field empty is
+    still not the stored fact (nothing to compare it with)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    def no_model():
+        raise KeyError("x.y")
+    env = SimpleNamespace(event_id="E1", type="x.y", occurred_on=dt.date(2020, 1, 1), org_unit_id=None,
+                          data={"note": "sealed:v1:abc"}, payload=no_model)
+    line = {"event_id": "E1", "type": "x.y", "occurred_on": "2020-01-01", "data": {"note": None}, "line": 3}
+    err = stored_conflict(line, [env], open_sealed=lambda e, value: None)
+    assert (err["line"], err["code"]) == (3, "event_id_conflict")
+    assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env], open_sealed=lambda e, value: "ghi chú") is None
+    assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env]) is not None  # no opener: not shown equal
