@@ -60,6 +60,8 @@ def context_of(request, user, endpoint: str) -> dict:
         key = str(uuid.uuid4())
     # per user: two clerks who happen to pick the same key do not collide
     ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
+    if user is not None and user.scope is not None:
+        ctx["scoped"] = True  # refusals quote nothing stored outside the user's part (shared.importing)
     return ctx
 
 

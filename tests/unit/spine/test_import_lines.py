@@ -385,3 +385,21 @@ def test_a_sealed_value_that_cannot_be_opened_is_not_taken_for_an_empty_one():
     assert (err["line"], err["code"]) == (3, "event_id_conflict")
     assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env], open_sealed=lambda e, value: "ghi chú") is None
     assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env]) is not None  # no opener: not shown equal
+
+
+def test_a_refusal_for_a_user_limited_to_part_of_the_tree_quotes_only_the_line(store):
+    from shared.importing import quotes_stored
+    assert quotes_stored(None) and quotes_stored({}) and quotes_stored({"scoped": False})
+    assert not quotes_stored({"scoped": True})
+    assert run_import(store, importers(store), parsed({**UNIT, "event_id": "E1"}), Context())["written"] == 1
+    renamed = {**CELL, "event_id": "E1"}
+    out = run_import(store, importers(store), parsed(renamed), Context(), quote_stored=False)
+    [err] = out["errors"]
+    assert (err["line"], err["code"], err["field"]) == (1, "event_id_conflict", "event_id")
+    assert "Đảng bộ tỉnh" not in err["message_en"] + err["message_vi"] and "TN" not in err["message_en"].split("—")[0]
+    assert "Chi bộ xã" in err["message_en"] and "Chi bộ xã" in err["message_vi"]
+    assert "E1" in err["message_en"] and "already used by another fact" in err["message_en"]
+    assert "đã được dùng cho một sự kiện khác" in err["message_vi"] and "dòng 1" in err["message_vi"]
+    assert "line 1" in err["message_en"]
+    out = run_import(store, importers(store), parsed(renamed), Context())
+    assert "Đảng bộ tỉnh" in out["errors"][0]["message_en"]  # province-wide: both sides, as before
