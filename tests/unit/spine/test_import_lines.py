@@ -167,6 +167,7 @@ def test_a_stored_event_id_with_another_type_or_day_is_another_fact(store):
     for changed in ({"occurred_on": "2020-01-02"}, {"type": "org_unit.renamed"}):
         err = stored_conflict({**line, **changed}, [stored])
         assert (err["line"], err["code"], err["field"]) == (4, "event_id_conflict", "event_id")
+        assert "stored: org_unit.created 2020-01-01" in err["message_en"]  # by default both sides are quoted
     assert stored_conflict({**line, "data": {"name": "Đảng bộ tỉnh"}}, [stored]) is None  # a field it names agrees
     err = stored_conflict({**line, "data": {"kind": "direct"}}, [stored])
     assert err["code"] == "event_id_conflict"
