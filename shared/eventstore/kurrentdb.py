@@ -251,6 +251,8 @@ class KurrentDBEventStore(EventStore):
             sep = "&" if urlsplit(conn_url).query else "?"
             self._reader = _blocking(KurrentDBClient, conn_url + sep + "NodePreference=random")
         self._trimmed: set[str] = set()
+        #: None until known: whether the log holds events written before id markers existed
+        self._unmarked: bool | None = None
         self._leases: dict[str, float] = {}  # lease name -> until (wall clock) while we hold it
         self._holder = f"{socket.gethostname()}:{uuid.uuid4()}"
 
@@ -603,10 +605,24 @@ class KurrentDBEventStore(EventStore):
                 if rec.id == wanted:
                     return self._envelope(rec)
             return None
+        if not self._unmarked_history():
+            return None  # every event of the log has its marker: this id is not stored
         for rec in self._backwards():
             if rec.id == wanted and (env := self._envelope(rec)) is not None:
                 return env
         return None
+
+    def _unmarked_history(self) -> bool:
+        """Whether the log began before id markers existed (its events are then found only by a
+        scan): decided once, from the log's first event. Without it, every id not stored — each new
+        event of a bulk import — cost a scan of the whole log."""
+        if self._unmarked is None:
+            for rec in self._all_page(None, 1):
+                env = self._envelope(rec)
+                self._unmarked = env is None or self._by_marker(env.event_id) is None
+            if self._unmarked is None:
+                self._unmarked = False  # an empty log: everything in it will have its marker
+        return self._unmarked
 
     # -- checkpoints -----------------------------------------------------------------
     @_whole
