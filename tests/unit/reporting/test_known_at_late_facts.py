@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from services.reporting import yearly
 from services.reporting.queries import REPORTS
 from shared.contracts.reporting import ReportQuery
 from tests.unit.reporting.history import History
@@ -101,6 +102,7 @@ def reports(h: History, unit: str) -> dict:
     for name, options in QUERIES.items():
         q = ReportQuery(org_unit_id=unit, as_of=dt.date(2024, 12, 31), known_at=KNOWN_AT, **options)
         out[name] = REPORTS[name](v, q)
+    out["yearly"] = yearly.figures(v, unit if unit != "TN" else None, 2024)  # the document to the Standing Committee
     return out
 
 
@@ -120,7 +122,7 @@ def test_facts_recorded_later_change_no_report_as_known_before(tmp_path, unit, p
         histories[name] = h
     try:
         without, with_late = (reports(histories[n], unit) for n in ("without", "with"))
-        for name in QUERIES:
+        for name in [*QUERIES, "yearly"]:
             assert with_late[name] == without[name], name
         # and the late facts do count once known (the test would prove nothing otherwise)
         views = [histories[n].view(as_of=dt.date(2024, 12, 31)) for n in ("without", "with")]
