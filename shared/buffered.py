@@ -118,6 +118,10 @@ class BufferedStore(EventStore):
     def stream_names(self) -> Iterator[str]:
         yield from self.real.stream_names()
 
+    def holds(self, event_id: str) -> bool:
+        """Whether the event was appended to this buffer (not read from the real store)."""
+        return event_id in self._by_id
+
     def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
         mine = self._by_id.get(event_id)
         if mine is not None or event_id in self._absent_ids:

@@ -17,9 +17,10 @@ from shared.application import Context, check_deadline
 from shared.buffered import BufferedStore
 from shared.collector import settled
 from shared.errors import DomainError, from_validation_error
-from shared.events import canonical_json, catalog, derived_event_id, model_for, stream_name
+from shared.events import Envelope, canonical_json, catalog, derived_event_id, model_for, stream_name
 from shared.inputcheck import BOM, InputError, loads, split_lines
 from shared.eventstore import EventStore
+from shared.personal import is_sealed
 
 Importer = tuple[type[BaseModel], Callable]
 
@@ -112,12 +113,23 @@ def summary(type_: str, occurred_on, data: dict, org_unit_id: str | None = None,
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def stored_conflict(line: dict, envelopes) -> dict | None:
+#: opens a stored event's sealed personal value (``shared.personal``), or None when it cannot
+OpenSealed = Callable[[Envelope, str], object]
+_UNOPENED = object()
+
+
+def stored_conflict(line: dict, envelopes, open_sealed: OpenSealed | None = None,
+                    new: Callable[[str], bool] = lambda event_id: False, quote_stored: bool = True) -> dict | None:
     """The error when the line's explicit ``event_id`` is already stored with other content
-    (a retried command finds its stored events and writes nothing: that must be the same fact)."""
+    (a retried command finds its stored events and writes nothing: that must be the same fact).
+    ``new(event_id)``: the event was made by this very file (its line, or an earlier line that
+    ``parse_jsonl`` found identical), so it cannot conflict. A stored personal field is sealed
+    (random ciphertext): it is compared once opened by ``open_sealed``; without it, or when it
+    cannot be opened (shredded), it is not shown equal. ``quote_stored`` False (a user limited to
+    part of the tree): the stored fact may lie outside it, so only the line is quoted back."""
     eid = line.get("event_id")
     env = next((e for e in envelopes or () if getattr(e, "event_id", None) == eid), None) if eid else None
-    if env is None:
+    if env is None or new(eid):
         return None
     same = env.type == line["type"] and env.occurred_on.isoformat() == str(line["occurred_on"])
     if same:
@@ -126,15 +138,28 @@ def stored_conflict(line: dict, envelopes) -> dict | None:
             theirs = env.payload().model_dump(mode="json")
         except (KeyError, ValidationError):
             mine, theirs = line["data"], env.data
-        same = all(mine.get(k) == theirs.get(k) for k in line["data"])
+        same = all(mine.get(k) == _opened(env, theirs.get(k), open_sealed) for k in line["data"])
     if same:
         return None
     ours = summary(line["type"], line["occurred_on"], line["data"], line.get("org_unit_id"))
+    if not quote_stored:
+        return line_error(line["line"], "event_id_conflict",
+                          f"«event_id» {eid} đã được dùng cho một sự kiện khác; hãy dùng mã khác — dòng "
+                          f"{line['line']}: {ours}",
+                          f"'event_id' {eid} is already used by another fact; use another id — line "
+                          f"{line['line']}: {ours}", "event_id")
     stored = summary(env.type, env.occurred_on.isoformat(), env.data, env.org_unit_id)
     return line_error(line["line"], "event_id_conflict",
                       f"«event_id» {eid} đã được lưu với nội dung khác — đã lưu: {stored}; dòng {line['line']}: {ours}",
                       f"'event_id' {eid} is already stored with different content — stored: {stored}; "
                       f"line {line['line']}: {ours}", "event_id")
+
+
+def _opened(env, value, open_sealed: OpenSealed | None):
+    if not is_sealed(value):
+        return value
+    clear = open_sealed(env, value) if open_sealed is not None else None
+    return _UNOPENED if clear is None else clear
 
 
 def unit_conflict(line: dict, envelopes) -> dict | None:
@@ -150,6 +175,12 @@ def unit_conflict(line: dict, envelopes) -> dict | None:
                               f"The line's 'org_unit_id' ({unit}) contradicts the event's unit ({decided})",
                               "org_unit_id")
     return None
+
+
+def quotes_stored(context: Mapping | None) -> bool:
+    """Whether an import's refusals may quote what is stored: not for a user limited to part of the
+    tree (the gateway marks the context ``scoped``), since an event id can name a fact elsewhere."""
+    return not (context or {}).get("scoped")
 
 
 def line_command_id(line: dict) -> str:
@@ -175,12 +206,15 @@ PROGRESS_EVERY = 1000
 def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iterable[dict], ctx: Context,
                commit: bool = True, observe: Callable[[dict], None] | None = None,
                before_commit: Callable[[], object] | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> dict:
+               progress: Callable[[str, int, int], None] | None = None,
+               open_sealed: OpenSealed | None = None, quote_stored: bool = True) -> dict:
     """Validate the lines this service owns in file order, through its use cases against an
     in-memory buffer; commit them all, in one batch, when none failed (``before_commit`` first:
     e.g. storing the personal-data keys the lines were sealed with). ``progress(phase, done,
     total)`` hears of it every ``PROGRESS_EVERY`` lines ("validating"), before the write
-    ("writing") and at the end, whatever the outcome ("done")."""
+    ("writing") and at the end, whatever the outcome ("done"). ``open_sealed`` opens stored
+    personal values, to tell a line sent again under its ``event_id`` from other content;
+    ``quote_stored`` False keeps the stored side out of such a refusal (``quotes_stored``)."""
     told = progress or (lambda phase, done, total: None)
     lines = list(lines)
     mine = [line for line in lines if line["type"] in importers]
@@ -191,12 +225,14 @@ def run_import(store: EventStore, importers: Mapping[str, Importer], lines: Iter
             settle()
             told(phase, done, total)
         try:
-            return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report)
+            return _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report, open_sealed,
+                        quote_stored)
         finally:
             told("done", len(mine), len(mine))
 
 
-def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report) -> dict:
+def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, report, open_sealed,
+         quote_stored) -> dict:
     check_deadline(ctx.deadline)
     command_ids = [line_command_id(line) for line in mine]
     buffer = BufferedStore(store)
@@ -221,7 +257,7 @@ def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, rep
             # a line may carry its provenance (e.g. the spreadsheet row it came from) as correlation
             meta = {"correlation_id": line["correlation_id"]} if line.get("correlation_id") else {}
             envelopes = use_case(buffer, cmd, ctx.child(command_id=command_id, **meta))
-            problem = stored_conflict(line, envelopes) or unit_conflict(line, envelopes)
+            problem = stored_conflict(line, envelopes, open_sealed, buffer.holds, quote_stored) or unit_conflict(line, envelopes)
             if problem is not None:
                 errors.append(problem)
         except ValidationError as exc:

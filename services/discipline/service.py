@@ -14,7 +14,7 @@ from shared.application import Context
 from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, CaseQuery,
                                          ChangeDiscipline, ConcludeInspection, ConcludeSupervision, InEffectQuery,
                                          OpenInspection, OpenSupervision, ResolveAppeal, SubjectQuery)
-from shared.importing import progress_of, reporter, run_import
+from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
 
@@ -99,7 +99,7 @@ class DisciplineService(ProjectingEntrypoints):
     def import_lines(self, lines, context=None, commit=True):
         roster = OverlayRoster(self.projections.db)
         return run_import(self.store, app.importers(roster), lines, Context.from_dict(context), commit=commit,
-                          observe=roster.observe, progress=reporter(context))
+                          observe=roster.observe, progress=reporter(context), quote_stored=quotes_stored(context))
 
     @rpc
     def import_progress(self, job):

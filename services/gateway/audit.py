@@ -22,6 +22,10 @@ PERSONAL_FIELDS = frozenset(PERSONAL_KEYS - {"data", "payload"})
 MAX_SUBJECTS = 1000
 #: queries recorded on every call, even when the answer carries nobody (a search for a person)
 ALWAYS_RECORDED = frozenset({"members/search_members"})
+#: parameters of a recorded call that may hold a person's name (the search text)
+FREE_TEXT_PARAMS = ("q",)
+#: what stays of such a parameter once a member the call found is shredded
+ERASED = "[đã xóa / erased]"
 
 
 def _walk(value: Any) -> Iterable[dict]:
@@ -50,6 +54,7 @@ class AccessLog:
     def __init__(self, db: ReadModelDB):
         self.db = db
         schema.migrate(db)  # gw_access_log: services/gateway/schema.py
+        db.secure_delete()  # an erased search text leaves no old bytes in the page (SQLite)
 
     def record(self, actor: str, role: str, action: str, endpoint: str, params: dict, reason: str | None,
                subjects: list[str], rows: int) -> None:
@@ -59,6 +64,26 @@ class AccessLog:
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (at, actor, role, action, endpoint, json.dumps(params, ensure_ascii=False, default=str),
                         reason, json.dumps(subjects), rows))
+
+    def erase_free_text(self, member_id: str) -> int:
+        """After ``member_id``'s personal data is shredded: the free text of every entry that
+        found them (a search by their name) is erased, so the log no longer pairs their id with
+        it; who, when, which endpoint, why and whom stay. Returns the entries changed."""
+        changed = 0
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT id, params FROM gw_access_log WHERE subjects LIKE ?",
+                              (f'%{json.dumps(member_id)}%',)).fetchall()
+            for row_id, text in rows:
+                params = json.loads(text)
+                if not any(params.get(k) not in (None, ERASED) for k in FREE_TEXT_PARAMS):
+                    continue
+                params.update({k: ERASED for k in FREE_TEXT_PARAMS if k in params})
+                tx.execute("UPDATE gw_access_log SET params = ? WHERE id = ?",
+                           (json.dumps(params, ensure_ascii=False), row_id))
+                changed += 1
+        if changed:
+            self.db.checkpoint()  # nor in the write-ahead log (SQLite)
+        return changed
 
     def search(self, actor: str | None = None, member_id: str | None = None, limit: int = 200) -> list[dict]:
         sql = "SELECT id, at, actor, role, action, endpoint, params, reason, subjects, rows FROM gw_access_log"

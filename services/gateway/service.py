@@ -60,6 +60,8 @@ def context_of(request, user, endpoint: str) -> dict:
         key = str(uuid.uuid4())
     # per user: two clerks who happen to pick the same key do not collide
     ctx["command_id"] = derived_event_id("http", actor, endpoint, key)
+    if user is not None and user.scope is not None:
+        ctx["scoped"] = True  # refusals quote nothing stored outside the user's part (shared.importing)
     return ctx
 
 
@@ -396,6 +398,8 @@ class GatewayService:
         if key and not answer.get("ok"):
             self.gw.keys.release(ctx["command_id"], digest)
         if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
+            if (service, name) == ("members", "shred_member"):  # nor does the access log keep the name
+                self.gw.access_log.erase_free_text(payload["member_id"])
             answer = {**answer, **imports.after_command(self._call, service, self.gw.rpc_timeout)}
         return rpc_answer(answer, 201)
 

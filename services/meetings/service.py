@@ -9,7 +9,7 @@ from shared.application import Context
 from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,
                                        RosterQuery, ScheduleMeeting, WarningsQuery)
 from shared.errors import DomainError
-from shared.importing import progress_of, reporter, run_import
+from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             log, query)
 
@@ -84,7 +84,7 @@ class MeetingsService(ProjectingEntrypoints):
     def import_lines(self, lines, context=None, commit=True):
         overlay = RosterOverlay(self._roster())
         return run_import(self.store, app.importers(overlay), lines, Context.from_dict(context), commit=commit,
-                          observe=overlay.observe, progress=reporter(context))
+                          observe=overlay.observe, progress=reporter(context), quote_stored=quotes_stored(context))
 
     @rpc
     def import_progress(self, job):

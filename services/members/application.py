@@ -488,6 +488,17 @@ def importers(deps: Deps) -> dict:
     return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
 
 
+def sealed_opener(vault):
+    """``run_import``'s ``open_sealed``: a stored event's sealed value opened with the key of the
+    person it is about (a candidate's as ``candidate:<id>``, as the use cases seal them)."""
+    def open_sealed(env, value):
+        data = env.data
+        if data.get("candidate_id") and not data.get("member_id"):
+            return vault.unseal(f"candidate:{data['candidate_id']}", value)
+        return vault.unseal(data["member_id"], value) if data.get("member_id") else None
+    return open_sealed
+
+
 def personal_subjects(lines) -> list[str]:
     """Whose personal data a file's lines may seal (members by id, candidates as ``candidate:<id>``,
     as the use cases name them): the subjects an import asks the key vault about in bulk."""

@@ -13,7 +13,7 @@ from nameko.rpc import rpc
 from shared.application import Context
 from shared.contracts import members as c
 from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers, UnitAncestors, UnitMembers
-from shared.importing import progress_of, reporter, run_import
+from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.keybatch import KeyBatch
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
                             query)
@@ -280,7 +280,8 @@ class MembersService(ProjectingEntrypoints):
         keys.prefetch(app.personal_subjects(line for line in lines if line["type"] in app.IMPORTERS))
         return run_import(self.store, app.importers(self.deps(overlay, keys)), lines, Context.from_dict(context),
                           commit=commit, observe=overlay.observe, before_commit=keys.flush,
-                          progress=reporter(context))
+                          progress=reporter(context), open_sealed=app.sealed_opener(keys),
+                          quote_stored=quotes_stored(context))
 
     @rpc
     def import_progress(self, job):

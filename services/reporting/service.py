@@ -10,7 +10,7 @@ from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import NotFound
-from shared.importing import progress_of, reporter, run_import
+from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler,
                             query)
 
@@ -85,7 +85,7 @@ class ReportingService(ProjectingEntrypoints):
 
         return run_import(self.store, application.importers(self._unit_known(created)), lines,
                           Context.from_dict(context), commit=commit, observe=observe,
-                          progress=reporter(context))
+                          progress=reporter(context), quote_stored=quotes_stored(context))
 
     @rpc
     def import_progress(self, job):

@@ -177,11 +177,27 @@ def refuse_dropped_credentials(conn_url: str) -> None:
             "credentials for an insecure server.")
 
 
+#: names the KurrentDB record of an event whose id is not a UUID in its canonical spelling
+RECORD_ID_NAMESPACE = uuid.UUID("5b0c7d1e-2f44-5a8e-9c61-3d7f0e9a4b12")
+
+
+def record_id(event_id: str) -> uuid.UUID:
+    """The KurrentDB record id of our event id. KurrentDB records need UUIDs, our ids are any
+    string (an import line may name its fact ``E1``, or with an upper-case GUID), so an id that is
+    not a UUID as ``str(uuid)`` spells it is mapped to a name-based UUID of it. The event's own id
+    stays in the metadata: it is what reads compare."""
+    try:
+        as_uuid = uuid.UUID(event_id)
+    except ValueError:
+        return uuid.uuid5(RECORD_ID_NAMESPACE, event_id)
+    return as_uuid if str(as_uuid) == event_id else uuid.uuid5(RECORD_ID_NAMESPACE, event_id)
+
+
 def to_kdb_event(fields: dict) -> KdbEvent:
     meta = {name: fields[name] for name in META_FIELDS}
     return KdbEvent(type=fields["type"], data=canonical_json(fields["data"]).encode("utf-8"),
                     metadata=canonical_json({MARK: canonical_json(meta)}).encode("utf-8"),
-                    id=uuid.UUID(fields["event_id"]))
+                    id=record_id(fields["event_id"]))
 
 
 def to_envelope(rec, stream: str) -> Envelope | None:
@@ -235,6 +251,8 @@ class KurrentDBEventStore(EventStore):
             sep = "&" if urlsplit(conn_url).query else "?"
             self._reader = _blocking(KurrentDBClient, conn_url + sep + "NodePreference=random")
         self._trimmed: set[str] = set()
+        #: None until known: whether the log holds events written before id markers existed
+        self._unmarked: bool | None = None
         self._leases: dict[str, float] = {}  # lease name -> until (wall clock) while we hold it
         self._holder = f"{socket.gethostname()}:{uuid.uuid4()}"
 
@@ -345,11 +363,6 @@ class KurrentDBEventStore(EventStore):
         ids = [e.event_id for _, events, _ in batches for e in events]
         if len(set(ids)) != len(ids):
             raise PartialRetryError("the batch names one event id twice")
-        for value in ids:
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                raise ValueError(f"KurrentDB event ids are UUIDs, not {value!r}") from None
         stored: dict[str, Envelope] = {}
         fast = self._multi is not False and not careful  # (unknown yet: try the atomic append)
         if not fast:
@@ -384,7 +397,7 @@ class KurrentDBEventStore(EventStore):
         found = {}
         if len(wanted) <= 5 * PAGE:
             for rec in self._all_page(None, len(wanted) + 100, backwards=True):
-                if str(rec.id) in wanted and (env := self._envelope(rec)) is not None:
+                if (env := self._envelope(rec)) is not None and env.event_id in wanted:
                     found[env.event_id] = env
         if len(found) == len(wanted):
             return found
@@ -411,8 +424,8 @@ class KurrentDBEventStore(EventStore):
         if last and expected != ANY and last.stream_position > expected:
             # A retry of this batch would sit right after the version it expected.
             records = self._records(kdb_stream, stream_position=expected + 1, limit=len(events))
-        ids = {uuid.UUID(e.event_id) for e in events}
-        stored = [self._envelope(r) for r in records if r.id in ids]
+        ids = {e.event_id for e in events}
+        stored = [env for env in map(self._envelope, records) if env is not None and env.event_id in ids]
         if stored:
             if len(stored) != len(ids):
                 raise PartialRetryError(f"stream {stream}: some events of the batch are already stored")
@@ -471,18 +484,21 @@ class KurrentDBEventStore(EventStore):
             return None
         where = json.loads(marker.data)
         records = self._records(self._kdb_stream(where["stream"]), stream_position=where["version"], limit=1)
-        if records and str(records[0].id) == event_id:
-            return self._envelope(records[0])
+        env = self._envelope(records[0]) if records else None
+        if env is not None and env.event_id == event_id:
+            return env
         return None  # a marker left by a write that failed half-way: the event is not stored
 
     def _read_back(self, kdb_stream: str, first_version: int, event_ids: list[str]) -> list[Envelope]:
         """The stored envelopes: the append only returns the last commit position."""
-        wanted = {uuid.UUID(i) for i in event_ids}
-        found = [r for r in self._records(kdb_stream, stream_position=first_version, limit=len(wanted))
-                 if r.id in wanted]
+        wanted = set(event_ids)
+        found = [env for env in map(self._envelope, self._records(kdb_stream, stream_position=first_version,
+                                                                   limit=len(wanted)))
+                 if env is not None and env.event_id in wanted]
         if len(found) != len(wanted):  # the server took them as a retry of events stored earlier
-            found = [r for r in self._records(kdb_stream) if r.id in wanted]
-        return [self._envelope(r) for r in found]
+            found = [env for env in map(self._envelope, self._records(kdb_stream))
+                     if env is not None and env.event_id in wanted]
+        return found
 
     # -- log ownership ---------------------------------------------------------------
     @_whole
@@ -579,11 +595,8 @@ class KurrentDBEventStore(EventStore):
 
     @_whole
     def find_event(self, event_id: str, stream: str | None = None) -> Envelope | None:
-        try:
-            wanted = uuid.UUID(event_id)
-        except ValueError:
-            return None  # never stored: KurrentDB ids are UUIDs
-        env = self._by_marker(str(wanted))
+        wanted = record_id(event_id)
+        env = self._by_marker(event_id)
         if env is not None:
             return env
         if stream is not None:
@@ -592,10 +605,24 @@ class KurrentDBEventStore(EventStore):
                 if rec.id == wanted:
                     return self._envelope(rec)
             return None
+        if not self._unmarked_history():
+            return None  # every event of the log has its marker: this id is not stored
         for rec in self._backwards():
             if rec.id == wanted and (env := self._envelope(rec)) is not None:
                 return env
         return None
+
+    def _unmarked_history(self) -> bool:
+        """Whether the log began before id markers existed (its events are then found only by a
+        scan): decided once, from the log's first event. Without it, every id not stored — each new
+        event of a bulk import — cost a scan of the whole log."""
+        if self._unmarked is None:
+            for rec in self._all_page(None, 1):
+                env = self._envelope(rec)
+                self._unmarked = env is None or self._by_marker(env.event_id) is None
+            if self._unmarked is None:
+                self._unmarked = False  # an empty log: everything in it will have its marker
+        return self._unmarked
 
     # -- checkpoints -----------------------------------------------------------------
     @_whole

@@ -145,6 +145,26 @@ def test_same_batch_twice_is_stored_once(store):
     assert store.head_position() == head
 
 
+
+def test_an_event_id_need_not_be_a_uuid(store):
+    """An import line may name its fact with any id (``event_id``: a non-empty string of at most
+    100 characters, e.g. a source system's row key, or an upper-case GUID): every store keeps it,
+    finds it and takes the same batch again as a retry — KurrentDB, whose records need UUIDs, too."""
+    ids = ["E1", "kho-2020/000123", "C3A5B1F2-7D3E-4C1A-9F0B-2D6E8A4B5C71", "x" * 100]
+    batch = [ev(i, event_id=eid) for i, eid in enumerate(ids)]
+    first = store.append_batch([("member-1", batch[:2], NO_STREAM), ("member-2", batch[2:], NO_STREAM)])
+    assert [e.event_id for e in first] == ids
+    head = store.head_position()
+    for env in first:
+        assert store.find_event(env.event_id) == env
+        assert store.find_event(env.event_id, env.stream) == env
+    assert store.find_event("c3a5b1f2-7d3e-4c1a-9f0b-2d6e8a4b5c71") is None  # another string: another id
+    again = store.append_batch([("member-1", batch[:2], NO_STREAM), ("member-2", batch[2:], NO_STREAM)])
+    assert again == first and store.head_position() == head
+    with pytest.raises(PartialRetryError):
+        store.append("member-3", [batch[0], ev(9)], ANY)
+    assert [e.event_id for e in store.read_all()] == ids
+
 def test_partly_stored_batch_is_refused(store):
     stored = ev(0)
     store.append("member-1", [stored], NO_STREAM)

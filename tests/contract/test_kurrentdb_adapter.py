@@ -88,6 +88,46 @@ def test_an_event_id_is_stored_once_in_the_whole_log(url, opened):
     assert opened(url).find_event(first.event_id) == stored[0]  # not cached: from the server
 
 
+
+def counting_log_reads(store) -> dict:
+    calls = {"pages": 0}
+    real = store._all_page
+
+    def page(*args, **kwargs):
+        calls["pages"] += 1
+        return real(*args, **kwargs)
+    store._all_page = page
+    return calls
+
+
+def test_an_unknown_event_id_is_answered_from_its_marker_without_scanning_the_log(url, opened):
+    """Every event is written with its id marker, so an id without one is not stored: answered
+    without reading the log (a bulk import asks this of every new event — it scanned the whole
+    log each time, one page per 1,000 events)."""
+    store = opened(url)
+    for start in range(0, 2500, 500):
+        store.append_batch([(f"s-{i}", [ev(i)], NO_STREAM) for i in range(start, start + 500)])
+    store = opened(url)  # what it learns about the log is learned once per store object
+    calls = counting_log_reads(store)
+    for _ in range(20):
+        assert store.find_event(str(uuid.uuid4())) is None
+    assert calls["pages"] <= 1, calls
+
+
+def test_events_written_before_id_markers_are_still_found_by_id(url, opened):
+    """A log begun by a version without id markers: its events are found by scanning it."""
+    from shared.eventstore.records import chain
+    store = opened(url)
+    legacy = chain("old-1", [ev(1), ev(2)], -1, None, 0)
+    store._client.append_to_stream(store._kdb_stream("old-1"), events=[kurrentdb.to_kdb_event(r) for r in legacy],
+                                    current_version=kurrentdb.StreamState.NO_STREAM)
+    store.append("new-1", [ev(3)], NO_STREAM)
+    store = opened(url)
+    for row in legacy:
+        found = store.find_event(row["event_id"])
+        assert found is not None and found.stream == "old-1" and found.data == row["data"]
+    assert store.find_event(str(uuid.uuid4())) is None
+
 def test_checkpoints_never_move_backwards(url, opened):
     store, other = opened(url), opened(url)
     store.set_checkpoint("relay", 900)

@@ -86,6 +86,29 @@ def test_an_event_id_stored_with_other_content_is_refused_with_both_summaries(sy
     assert "Chi bộ đổi tên" in err["message_en"] and "đã được lưu" in err["message_vi"]
 
 
+
+def test_a_district_administrator_is_not_shown_another_districts_fact_stored_under_the_same_event_id(system):
+    """Event ids are global and files pick them freely ("E1"): a district administrator whose line
+    reuses an id another district's fact is stored under hears that the id is taken, never what
+    was stored there (its unit, names, people) — the province-wide administrator still sees both."""
+    eid, elsewhere, mine = f"QA-E-{uuid.uuid4().hex[:8]}", uid(), uid()
+    theirs = unit(elsewhere, "Chi bộ Huyện Hai bí mật", event_id=eid)
+    theirs["data"]["parent_id"] = "TN-D2-G1"
+    assert send(system, lines(theirs))[0] == 201
+    line = unit(mine, "Chi bộ của tôi", event_id=eid)
+    status, body = http("POST", f"{system.url}/api/v1/imports", None,
+                        {"Authorization": f"Bearer {system.tokens['d1_admin']}",
+                         "Content-Type": "application/x-ndjson"}, raw=lines(line))
+    assert status == 422, body
+    [err] = body["errors"]
+    assert err["line"] == 1 and err["code"] == "event_id_conflict" and err["field"] == "event_id"
+    text = json.dumps(body, ensure_ascii=False)
+    assert elsewhere not in text and "bí mật" not in text and "TN-D2" not in text, text
+    assert eid in err["message_en"] and "Chi bộ của tôi" in err["message_en"]  # its own line it may see
+    assert "đã được dùng" in err["message_vi"] and "already used" in err["message_en"]
+    status, body = send(system, lines(line))  # the province-wide administrator: both sides
+    assert status == 422 and "bí mật" in body["errors"][0]["message_en"]
+
 # -- text ------------------------------------------------------------------------------------
 def test_invalid_utf8_is_refused_naming_the_line_never_stored_as_replacement(system):
     a, b = uid(), uid()

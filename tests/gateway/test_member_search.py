@@ -98,3 +98,44 @@ def test_a_search_needs_something_to_look_for_and_says_so_in_both_languages(syst
     assert "từ khóa" in body["message_vi"] and "search text" in body["message_en"]
     status, body = search(system, "prov_viewer", q="a")  # one letter would list everybody
     assert status == 422 and body["field"] == "q"
+
+
+def test_after_shredding_the_access_log_no_longer_shows_the_name_searched_for_the_member(system):
+    """The access log keeps what each search looked for, beside the members it found: once a
+    member's personal data is shredded, the text of those searches is erased too — else the log
+    would still pair the member's id with the name (the entries themselves stay: who, when, why)."""
+    name, member = "Đinh Thị Xóa Được", "M-SHRED-1"
+    line = {"type": "member.admitted", "occurred_on": "2016-03-01",
+            "data": {"member_id": member, "org_unit_id": OWN_CELL, "full_name": name, "birth_date": "1981-06-07",
+                     "sex": "female", "demobilised": "none"}}
+    import json as _json
+    from tests.support.services import http
+    status, body = http("POST", f"{system.url}/api/v1/imports", None,
+                        {"Authorization": f"Bearer {system.tokens['admin']}", "Content-Type": "application/x-ndjson"},
+                        raw=(_json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+    assert status == 201, body
+    reason = "Xác minh trước khi xóa dữ liệu"
+    status, found = search(system, "d1_viewer", q="dinh thi xoa duoc", reason=reason)
+    assert status == 200 and [r["member_id"] for r in found["rows"]] == [member], found
+    assert search(system, "d1_viewer", q=name, reason=reason)[1]["rows"]
+    assert search(system, "d1_viewer", q=BINH)[0] == 200
+    status, log = system.call("GET", f"/api/v1/audit/access?member_id={member}", "admin")
+    assert status == 200 and len(log) == 2 and {e["params"]["q"] for e in log} == {"dinh thi xoa duoc", name}
+
+    status, body = system.call("POST", "/api/v1/members/shred_member", "admin",
+                               {"member_id": member, "occurred_on": "2026-01-05"})
+    assert status == 201, body
+    status, log = system.call("GET", f"/api/v1/audit/access?member_id={member}", "admin")
+    assert status == 200
+    searches = [e for e in log if e["endpoint"] == "members/search_members"]
+    assert len(searches) == 2 and all(e["reason"] == reason and e["actor"] == "d1_viewer" for e in searches)
+    text = _json.dumps(log, ensure_ascii=False).lower()
+    assert "xóa được" not in text and "xoa duoc" not in text, log
+    # nor does any file of the data folder keep it (no old page in a write-ahead log or free space)
+    for path in system.data_dir.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            assert name.encode() not in raw and b"dinh thi xoa duoc" not in raw, path.name
+    # other members' entries keep their search text
+    status, others = system.call("GET", "/api/v1/audit/access?actor=d1_viewer&limit=1000", "admin")
+    assert any(e["params"].get("q") == BINH for e in others)

@@ -167,6 +167,7 @@ def test_a_stored_event_id_with_another_type_or_day_is_another_fact(store):
     for changed in ({"occurred_on": "2020-01-02"}, {"type": "org_unit.renamed"}):
         err = stored_conflict({**line, **changed}, [stored])
         assert (err["line"], err["code"], err["field"]) == (4, "event_id_conflict", "event_id")
+        assert "stored: org_unit.created 2020-01-01" in err["message_en"]  # by default both sides are quoted
     assert stored_conflict({**line, "data": {"name": "Đảng bộ tỉnh"}}, [stored]) is None  # a field it names agrees
     err = stored_conflict({**line, "data": {"kind": "direct"}}, [stored])
     assert err["code"] == "event_id_conflict"
@@ -341,3 +342,65 @@ def test_the_units_of_a_conflicting_fact_are_named(store):
     _, [dup] = parse_jsonl(text({**UNIT, "event_id": "E2", "org_unit_id": "TN"},
                                 {**UNIT, "event_id": "E2", "org_unit_id": "TN", "data": {**UNIT["data"], "name": "x"}}))
     assert dup["message_en"].count("[TN]") == 2
+
+
+MEMBER = {"type": "member.admitted", "occurred_on": "2020-02-03", "event_id": "c3a5b1f2-7d3e-4c1a-9f0b-2d6e8a4b5c71",
+          "data": {"member_id": "M1", "org_unit_id": "G1", "full_name": "Trần Thị Bình", "birth_date": "1995-02-01",
+                   "sex": "female"}}
+
+
+def test_a_line_with_sealed_personal_fields_and_its_event_id_imports_and_imports_again_as_nothing(store):
+    """The stored event keeps the name and birth date sealed (random ciphertext): the line's own
+    new event, and on a second import the stored one opened with the person's key, is the same
+    fact — not an ``event_id_conflict`` (every such line was refused, even on its first import)."""
+    deps = standalone_deps(store)
+    opener = app.sealed_opener(deps.vault)
+    first = run_import(store, app.importers(deps), parsed(UNIT, CELL, MEMBER, MEMBER), Context())  # its own events
+    assert first["ok"], first["errors"]
+    assert first["written"] == 3
+    again = run_import(store, app.importers(deps), parsed(MEMBER), Context(), open_sealed=opener)
+    assert again["ok"] and again["written"] == 0, again["errors"]
+    for changed in ({"full_name": "Trần Thị Bính"}, {"birth_date": "1995-02-02"}):
+        other = {**MEMBER, "data": {**MEMBER["data"], **changed}}
+        out = run_import(store, app.importers(deps), parsed(other), Context(), open_sealed=opener)
+        assert [(e["line"], e["code"]) for e in out["errors"]] == [(1, "event_id_conflict")]
+        assert "sealed:v1:" in out["errors"][0]["message_en"]  # the stored side is quoted sealed, never opened
+    # without the key to open them, sealed values cannot be shown equal: refused, as before
+    out = run_import(store, app.importers(deps), parsed(MEMBER), Context())
+    assert [(e["line"], e["code"]) for e in out["errors"]] == [(1, "event_id_conflict")]
+    assert store.head_position() == 3
+
+
+def test_a_sealed_value_that_cannot_be_opened_is_not_taken_for_an_empty_one():
+    """A shredded person's stored value opens to nothing: a line that leaves the field empty is
+    still not the stored fact (nothing to compare it with)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    def no_model():
+        raise KeyError("x.y")
+    env = SimpleNamespace(event_id="E1", type="x.y", occurred_on=dt.date(2020, 1, 1), org_unit_id=None,
+                          data={"note": "sealed:v1:abc"}, payload=no_model)
+    line = {"event_id": "E1", "type": "x.y", "occurred_on": "2020-01-01", "data": {"note": None}, "line": 3}
+    err = stored_conflict(line, [env], open_sealed=lambda e, value: None)
+    assert (err["line"], err["code"]) == (3, "event_id_conflict")
+    assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env], open_sealed=lambda e, value: "ghi chú") is None
+    assert stored_conflict({**line, "data": {"note": "ghi chú"}}, [env]) is not None  # no opener: not shown equal
+
+
+def test_a_refusal_for_a_user_limited_to_part_of_the_tree_quotes_only_the_line(store):
+    from shared.importing import quotes_stored
+    assert quotes_stored(None) and quotes_stored({}) and quotes_stored({"scoped": False})
+    assert not quotes_stored({"scoped": True})
+    assert run_import(store, importers(store), parsed({**UNIT, "event_id": "E1"}), Context())["written"] == 1
+    renamed = {**CELL, "event_id": "E1"}
+    out = run_import(store, importers(store), parsed(renamed), Context(), quote_stored=False)
+    [err] = out["errors"]
+    assert (err["line"], err["code"], err["field"]) == (1, "event_id_conflict", "event_id")
+    assert "Đảng bộ tỉnh" not in err["message_en"] + err["message_vi"] and "TN" not in err["message_en"].split("—")[0]
+    assert "Chi bộ xã" in err["message_en"] and "Chi bộ xã" in err["message_vi"]
+    assert "E1" in err["message_en"] and "already used by another fact" in err["message_en"]
+    assert "đã được dùng cho một sự kiện khác" in err["message_vi"] and "dòng 1" in err["message_vi"]
+    assert "line 1" in err["message_en"]
+    out = run_import(store, importers(store), parsed(renamed), Context())
+    assert "Đảng bộ tỉnh" in out["errors"][0]["message_en"]  # province-wide: both sides, as before
