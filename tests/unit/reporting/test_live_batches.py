@@ -215,7 +215,7 @@ def test_held_writes_keep_each_rows_order_and_group_the_rest():
         def executemany(self, sql, rows):
             sent.append((sql, [tuple(r) for r in rows]))
 
-        insert_rows = executemany
+        insert_rows = update_rows = executemany
 
     pending = Pending()
     assert not pending
