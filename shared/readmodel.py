@@ -76,7 +76,9 @@ class Tx:
         """``executemany`` of ``UPDATE t SET a = ?, … WHERE k = ? AND …`` as one statement per
         chunk on PostgreSQL, joined to the rows as a ``VALUES`` list (one statement, not one per
         row). The caller sees that no two rows name the same row of the table (an UPDATE joined to
-        two of them changes it once, with either); SQLite, and any other statement, run ``executemany``."""
+        two of them changes it once, with either), and that the values suit a ``VALUES`` list (a
+        column whose values are all NULL or text is typed text there, so set to a text column);
+        SQLite, and any other statement, run ``executemany``."""
         m = _UPDATE.fullmatch(sql.strip()) if self._pg and len(rows) > 1 else None
         if m is None:
             self.executemany(sql, rows)
