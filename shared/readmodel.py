@@ -16,6 +16,9 @@ from typing import Any, Iterable, Iterator, Sequence
 _QMARK = re.compile(r"\?")
 #: the one row of an ``INSERT … VALUES (…)`` (no nested parentheses)
 _VALUES = re.compile(r"\bVALUES\s*(\([^()]*\))")
+#: ``UPDATE t SET a = ?, b = ? WHERE k = ? AND j = ?``: every value a parameter, the rows by equality
+_UPDATE = re.compile(r"UPDATE\s+(\w+)\s+SET\s+(\w+\s*=\s*\?(?:\s*,\s*\w+\s*=\s*\?)*)\s+"
+                     r"WHERE\s+(\w+\s*=\s*\?(?:\s+AND\s+\w+\s*=\s*\?)*)\s*", re.IGNORECASE)
 
 
 class Tx:
@@ -69,6 +72,29 @@ class Tx:
             cur.execute(_many_rows(sql, m.start(1), m.end(1), width, len(chunk)), [x for r in chunk for x in r])
         self._counted = cur
 
+    def update_rows(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``executemany`` of ``UPDATE t SET a = ?, … WHERE k = ? AND …`` as one statement per
+        chunk on PostgreSQL, joined to the rows as a ``VALUES`` list (one statement, not one per
+        row). The caller sees that no two rows name the same row of the table (an UPDATE joined to
+        two of them changes it once, with either), and that the values suit a ``VALUES`` list (a
+        column whose values are all NULL or text is typed text there, so set to a text column);
+        SQLite, and any other statement, run ``executemany``."""
+        m = _UPDATE.fullmatch(sql.strip()) if self._pg and len(rows) > 1 else None
+        if m is None:
+            self.executemany(sql, rows)
+            return
+        import psycopg
+        table = m.group(1)
+        sets = [part.split("=")[0].strip() for part in m.group(2).split(",")]
+        keys = [part.split("=")[0].strip() for part in re.split(r"\s+AND\s+", m.group(3), flags=re.IGNORECASE)]
+        width = len(sets) + len(keys)
+        per = max(1, min(1000, 60000 // width))
+        cur = psycopg.RawCursor(self._cur.connection)  # its own cursor, as ``insert_rows``
+        for i in range(0, len(rows), per):
+            chunk = rows[i:i + per]
+            cur.execute(_joined_update(table, tuple(sets), tuple(keys), len(chunk)), [x for r in chunk for x in r])
+        self._counted = cur
+
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Insert many rows in bulk: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on
         SQLite; ``rows`` may be an iterator (streamed, not held). Returns the rows written."""
@@ -115,6 +141,17 @@ def _many_rows(sql: str, start: int, end: int, width: int, n: int) -> str:
         k = r * width
         rows.append("".join(p + (f"${k + j + 1}" if j < width else "") for j, p in enumerate(parts)))
     return sql[:start] + ", ".join(rows) + sql[end:]
+
+
+@functools.lru_cache(maxsize=64)
+def _joined_update(table: str, sets: tuple[str, ...], keys: tuple[str, ...], n: int) -> str:
+    """``UPDATE table SET sets … WHERE keys …`` of ``n`` rows of ``$k`` (sets, then keys, each row)."""
+    width = len(sets) + len(keys)
+    values = ", ".join("(" + ", ".join(f"${r * width + j + 1}" for j in range(width)) + ")" for r in range(n))
+    names = [f"s{j}" for j in range(len(sets))] + [f"k{j}" for j in range(len(keys))]
+    return (f"UPDATE {table} AS t_ SET " + ", ".join(f"{c} = v_.s{j}" for j, c in enumerate(sets))
+            + f" FROM (VALUES {values}) AS v_({', '.join(names)}) WHERE "
+            + " AND ".join(f"t_.{c} = v_.k{j}" for j, c in enumerate(keys)))
 
 
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:

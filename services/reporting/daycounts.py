@@ -28,7 +28,9 @@ from the fact tables (rebuilt by ``build``; a generation built before them is fi
 so the replay checksum, which covers the fact tables, is unchanged.
 
 Each event touching a subject is applied as a difference: the subject's contribution is read
-from the fact tables before and after the fact handler ran, and only the change is written.
+from the fact tables before and after the fact handler ran, and only the change is written. A
+live batch reads its subjects once at its start; a member's stints and counted facts are then kept
+in memory as the batch writes them (``DayCounts.begin``), only cases are read again at its end.
 """
 from __future__ import annotations
 
@@ -145,6 +147,8 @@ class DayCounts:
         self.before_read: Callable[[Tx], None] = lambda tx: None
         self.batch: dict | None = None
         self.ahead: dict = {}
+        #: in a batch: the rows of its members' stints and counted facts, kept in memory (``begin``)
+        self.rows: dict = {}
 
     def subjects(self, tx: Tx, e: Envelope) -> list[tuple[str, str]]:
         d, t = e.data, e.type
@@ -175,31 +179,72 @@ class DayCounts:
         the batch (a decision annulled in the batch that applied it) still counts as it did at
         the start when first met; ``end`` writes the whole batch's difference in one go.
         ``ahead``: what the subjects count is only read ahead, and a subject joins the batch when
-        an applied event first names it (a partition's batch holds events of others)."""
+        an applied event first names it (a partition's batch holds events of others).
+
+        A member's stints and counted facts read here are kept (``rows``) and changed by the
+        projection's writes as it makes them (``stint_opened``, ``stint_closed``, ``fact_added``),
+        so ``end`` counts them from memory: only the member's own stream changes them (the stream
+        guard keeps it to one runner at a time), so what is kept is what a read at the end would
+        give. Cases (written by other streams, under ``prepare``'s locks) are read again."""
         self.batch = None
         self.ahead = {}
+        self.rows = {}
         self.latest: str | None = None
         if not self.enabled:
             return
         wanted = {s for e in events if not e.type.startswith("discipline.") or e.type == "discipline.applied"
                   for s in self.subjects(tx, e)}
-        read = dict(zip(wanted, contributions(tx, self.p, wanted))) if wanted else {}
+        read = self._read(tx, wanted) if wanted else {}
         self.batch, self.ahead = ({}, read) if ahead else (read, {})
+
+    def _read(self, tx: Tx, keys) -> dict:
+        """What ``keys`` count now, read in bulk; the rows of those kept in memory noted in ``rows``."""
+        rows = subject_rows(tx, self.p, keys)
+        for key, got in rows.items():
+            if kept_in_memory(key[0]):
+                self.rows[key] = got
+        return {key: part(key, got) for key, got in rows.items()}
 
     def abandon(self) -> None:
         """The batch's transaction is rolled back: forget it."""
-        self.batch, self.ahead = None, {}
+        self.batch, self.ahead, self.rows = None, {}, {}
+
+    # the projection's writes of a batch's member rows, kept in memory (``begin``)
+    def stint_opened(self, member: str, seq: int, unit: str, from_on: str, from_kind: str | None,
+                     from_unit: str | None) -> None:
+        kept = self.rows.get((HEAD, member))
+        if kept is not None:
+            kept[seq] = [unit, from_on, None, from_kind, from_unit, None, None]
+
+    def stint_closed(self, member: str, seq: int, to_on: str, to_kind: str, to_unit: str | None) -> None:
+        key = (HEAD, member)
+        kept = self.rows.get(key)
+        if kept is None:
+            return
+        if seq not in kept:  # not as read: counted from the table at the end
+            del self.rows[key]
+            return
+        kept[seq][2], kept[seq][5], kept[seq][6] = to_on, to_kind, to_unit
+
+    def fact_added(self, member: str, type_: str, unit: str | None, occurred_on: str) -> None:
+        kept = self.rows.get((type_, member))
+        if kept is not None:
+            kept.append((unit or NO_UNIT, occurred_on))
 
     def end(self, tx: Tx) -> None:
         batch, self.batch, self.ahead = self.batch, None, {}
+        kept, self.rows = self.rows, {}
         if not batch:
             return
         if self.latest is not None:
             note_latest(tx, self.p, self.slot, self.latest)
-        self.before_read(tx)
+        unknown = [key for key in batch if key not in kept]
+        if unknown:
+            self.before_read(tx)
+        now = dict(zip(unknown, contributions(tx, self.p, unknown))) if unknown else {}
         change: Counter = Counter()
-        for key, (new, repeat) in zip(batch, contributions(tx, self.p, batch)):
-            old, was_repeat = batch[key]
+        for key, (old, was_repeat) in batch.items():
+            new, repeat = now[key] if key in now else part(key, kept[key])
             change.update(new)
             change.subtract(old)
             if repeat != was_repeat:
@@ -213,7 +258,11 @@ class DayCounts:
             keys = self.subjects(tx, e)
             for key in keys:
                 if key not in self.batch:
-                    self.batch[key] = self.ahead.pop(key) if key in self.ahead else self.contribution(tx, *key)
+                    if key in self.ahead:
+                        self.batch[key] = self.ahead.pop(key)
+                    else:
+                        self.before_read(tx)
+                        self.batch[key] = self._read(tx, [key])[key]
             if keys:
                 rec = format_recorded_at(e.recorded_at)
                 self.latest = rec if self.latest is None or rec > self.latest else self.latest
@@ -259,18 +308,39 @@ def _mark_repeat(tx: Tx, p: str, indicator: str, subject: str, repeat: bool) -> 
         tx.execute(f"DELETE FROM {p}day_repeats WHERE indicator = ? AND subject_id = ?", (indicator, subject))
 
 
+def kept_in_memory(indicator: str) -> bool:
+    """Are a subject's rows of ``indicator`` kept in memory through a batch (only its own member
+    stream writes them: stints and the member facts counted), or read again at its end (cases)?"""
+    return indicator == HEAD or indicator in MEMBER_TYPES
+
+
+def part(key: tuple[str, str], rows) -> tuple[Mapping, bool]:
+    """What a subject counts from its rows (``subject_rows``)."""
+    if key[0] == HEAD:
+        return stint_deltas(rows.values()), False
+    return distinct_part(key[0], rows)
+
+
 def contributions(tx: Tx, p: str, keys) -> list[tuple[Mapping, bool]]:
     """``DayCounts.contribution`` of many (indicator, subject) at once: a few statements, not two per subject."""
     keys = list(keys)
+    rows = subject_rows(tx, p, keys)
+    return [part(key, rows[key]) for key in keys]
+
+
+def subject_rows(tx: Tx, p: str, keys) -> dict[tuple[str, str], object]:
+    """The rows each (indicator, subject) counts from, read in a few statements: a member's stints
+    by seq (``HEAD``: seq → [``STINT_COLUMNS``]), else the (unit, day) of each counted fact."""
+    keys = list(keys)
     facts: dict[tuple[str, str], list] = {k: [] for k in keys if k[0] != HEAD}
-    stints: dict[str, list] = {k[1]: [] for k in keys if k[0] == HEAD}
+    stints: dict[str, dict] = {k[1]: {} for k in keys if k[0] == HEAD}
     members = sorted({s for ind, s in keys if ind != HEAD and not ind.startswith("case.")})
     subjects = sorted({s for ind, s in keys if ind.startswith("case.")})
     for chunk in _chunked(sorted(stints)):
-        for member, *stint in tx.execute(
-                f"SELECT member_id, {STINT_COLUMNS} FROM {p}stints WHERE member_id IN "
+        for member, seq, *stint in tx.execute(
+                f"SELECT member_id, seq, {STINT_COLUMNS} FROM {p}stints WHERE member_id IN "
                 f"({','.join('?' * len(chunk))})", chunk).fetchall():
-            stints[member].append(tuple(stint))  # with its kinds and other units: the flows too
+            stints[member][seq] = list(stint)  # with its kinds and other units: the flows too
     for chunk in _chunked(members):
         for member, type_, unit, on in tx.execute(
                 f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE member_id IN "
@@ -283,8 +353,7 @@ def contributions(tx: Tx, p: str, keys) -> list[tuple[Mapping, bool]]:
                 f"({','.join('?' * len(chunk))}) AND annulled_rec IS NULL", chunk).fetchall():
             if (case_indicator(kind), subject) in facts:
                 facts[(case_indicator(kind), subject)].append((unit or NO_UNIT, on))
-    return [(stint_deltas(stints[s]), False) if ind == HEAD else distinct_part(ind, facts[(ind, s)])
-            for ind, s in keys]
+    return {key: stints[key[1]] if key[0] == HEAD else facts[key] for key in keys}
 
 
 def _chunked(items: list, size: int = 500) -> Iterable[list]:

@@ -385,6 +385,7 @@ class FactsProjection(Projection):
         self._write(tx, "stints", f"UPDATE {self.t('stints')} SET to_on = ?, to_kind = ?, to_unit = ?, to_rec = ? "
                     "WHERE member_id = ? AND seq = ?", (e.occurred_on.isoformat(), kind, to_unit, recorded(e),
                                                        member_id, state[2]), member_id)
+        self.day_counts.stint_closed(member_id, state[2], e.occurred_on.isoformat(), kind, to_unit)
         unit, state[2], state[3] = state[3], None, None
         return unit
 
@@ -394,6 +395,7 @@ class FactsProjection(Projection):
         self._write(tx, "stints", f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, "
                     "from_unit, from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)), member_id)
+        self.day_counts.stint_opened(member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit)
         state[:] = [seq, unit, seq, unit, e.occurred_on.isoformat()]
 
     def _member(self, tx: Tx, e: Envelope) -> bool:
@@ -444,6 +446,7 @@ class FactsProjection(Projection):
                     "occurred_on, recorded_at, org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
                      json.dumps(detail, sort_keys=True, default=str), e.actor), e.event_id)
+        self.day_counts.fact_added(member, e.type, unit, e.occurred_on.isoformat())
         return True
 
     # -- discipline -------------------------------------------------------------------------

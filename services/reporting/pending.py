@@ -1,11 +1,12 @@
-"""Writes of one live batch held back and sent together: one ``executemany`` per statement and
-table, not one round trip per event.
+"""Writes of one live batch held back and sent together: one statement (or ``executemany``) per
+statement and table, not one round trip per event.
 
 Each write names its table and the key of the rows it touches. A write's result is never read
 and it touches its own table only (no sub-select of another table), so writes to different
 tables commute; within a table, a write is never moved before an earlier write of the same key,
 so every row ends as the one-by-one order leaves it; a group holds one write per key, so its
-inserts go as one multi-row statement. Whoever reads a table with held writes ``flush``es first.
+inserts go as one multi-row statement and its updates as one joined to their rows. Whoever
+reads a table with held writes ``flush``es first.
 """
 from __future__ import annotations
 
@@ -48,5 +49,7 @@ class Pending:
                     tx.execute(sql, rows[0])
                 elif sql.startswith("INSERT"):
                     tx.insert_rows(sql, rows)
+                elif sql.startswith("UPDATE"):
+                    tx.update_rows(sql, rows)
                 else:
                     tx.executemany(sql, rows)

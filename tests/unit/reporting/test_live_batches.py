@@ -167,6 +167,44 @@ def test_a_batch_applied_live_gives_the_rows_of_its_events_one_by_one(tmp_path, 
         h.close()
 
 
+def test_a_batch_counts_its_members_stints_and_facts_from_memory_at_its_end(tmp_path, readmodels, monkeypatch):
+    """A batch keeps its members' stints and counted facts as read at its start and changes them as
+    it writes them: its end reads again only the subjects of cases (written by other streams), and
+    the counts come out as one by one, whatever the batches' sizes (a stint opened in one batch and
+    closed in a later one, a member re-admitted, a stint of no length)."""
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+        single_db, *dbs = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        ending, read_at_end = [], []
+        real_end, real_rows = daycounts.DayCounts.end, daycounts.subject_rows
+
+        def end(self, tx):
+            ending.append(True)
+            try:
+                real_end(self, tx)
+            finally:
+                ending.pop()
+
+        def rows(tx, p, keys):
+            keys = list(keys)
+            if ending:
+                read_at_end.extend(keys)
+            return real_rows(tx, p, keys)
+        monkeypatch.setattr(daycounts.DayCounts, "end", end)
+        monkeypatch.setattr(daycounts, "subject_rows", rows)
+        for db, size in zip(dbs, (3, 2000)):
+            g = Generations(db, h.stores)
+            while g.positions() != heads(h.stores):
+                g.catch_up(batch=size)
+            assert counted(g)[:3] == counted(single)[:3], size
+        assert read_at_end and all(indicator.startswith("case.") for indicator, _ in read_at_end), read_at_end
+    finally:
+        h.close()
+
+
 def test_held_writes_keep_each_rows_order_and_group_the_rest():
     sent = []
 
@@ -177,7 +215,7 @@ def test_held_writes_keep_each_rows_order_and_group_the_rest():
         def executemany(self, sql, rows):
             sent.append((sql, [tuple(r) for r in rows]))
 
-        insert_rows = executemany
+        insert_rows = update_rows = executemany
 
     pending = Pending()
     assert not pending
