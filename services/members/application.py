@@ -17,6 +17,7 @@ from shared.errors import invalid
 from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
 from shared.personal import ShreddedError, Vault
+from shared.readahead import read_ahead
 from shared.rules import rules_on
 
 from services.members import candidates, domain, lifecycle, rating, search
@@ -207,6 +208,8 @@ decide_admission = _candidate_step(candidates.decide_admission)
 # --- members ---------------------------------------------------------------------------------------
 
 def admit_member(store, cmd: c.AdmitMember, ctx: Context, deps: Deps) -> list[Envelope]:
+    store = read_ahead(store, [org_stream(cmd.org_unit_id), member_stream(cmd.member_id)]
+                       + ([candidate_stream(cmd.candidate_id)] if cmd.candidate_id else []), ctx)
     unit = load_unit(store, cmd.org_unit_id)
     rules = rules_on(cmd.occurred_on)
     resolution_on = special = None
@@ -224,6 +227,7 @@ def admit_member(store, cmd: c.AdmitMember, ctx: Context, deps: Deps) -> list[En
 
 
 def transfer_in(store, cmd: c.TransferIn, ctx: Context, deps: Deps) -> list[Envelope]:
+    store = read_ahead(store, [org_stream(cmd.org_unit_id), member_stream(cmd.member_id)], ctx)
     unit = load_unit(store, cmd.org_unit_id)
     holder = card_holder(store, deps, cmd.card_number)
     sealed = sealed_fields(deps, cmd.member_id, cmd, ("full_name", "birth_date") + RECORD_PERSONAL)
@@ -248,6 +252,7 @@ def _member_step(decide, needs_rules: bool = False):
     """A command on one member's stream whose decision needs nothing else."""
     def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
         rules = rules_on(cmd.occurred_on)
+        store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
         return execute(store, member_stream(cmd.member_id), domain.fold_member,
                        (lambda m: decide(m, cmd, rules)) if needs_rules else (lambda m: decide(m, cmd)), ctx)
     use_case.__name__ = decide.__name__
@@ -276,6 +281,7 @@ record_death = _member_step(lifecycle.record_death)
 
 
 def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    store = read_ahead(store, [org_stream(cmd.to_org_unit_id), member_stream(cmd.member_id)], ctx)
     target = load_unit(store, cmd.to_org_unit_id)
     rules = rules_on(cmd.occurred_on)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
@@ -283,6 +289,7 @@ def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | Non
 
 
 def introduce_liaison(store, cmd: c.IntroduceLiaison, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    store = read_ahead(store, [org_stream(cmd.residence_org_unit_id), member_stream(cmd.member_id)], ctx)
     residence = load_unit(store, cmd.residence_org_unit_id)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
                    lambda m: lifecycle.introduce_liaison(m, residence, cmd), ctx)

@@ -59,6 +59,14 @@ class EventStreams(abc.ABC):
     def read_stream(self, stream: str, from_version: int = 0) -> list[Envelope]:
         ...
 
+    def read_streams(self, streams: Sequence[str], event_id: str | None = None
+                     ) -> tuple[dict[str, list[Envelope]], Envelope | None]:
+        """What a command reads before it decides, at once: each named stream whole and the stored
+        event with ``event_id`` (None when absent or not asked). The SQL adapters answer in one
+        round trip; this default reads one after the other."""
+        found = self.find_event(event_id, streams[0] if streams else None) if event_id else None
+        return {name: self.read_stream(name) for name in dict.fromkeys(streams)}, found
+
     @abc.abstractmethod
     def stream_version(self, stream: str) -> int:
         """The last version of the stream, NO_STREAM when it has none."""

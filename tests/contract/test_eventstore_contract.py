@@ -115,6 +115,17 @@ def test_stream_version_head_position_names_and_find_event(store):
         assert store.find_event(env.event_id) == env
 
 
+def test_read_streams_reads_several_streams_and_an_event_by_id_at_once(backend, store):
+    a = store.append("a", [ev(0), ev(1)], NO_STREAM)
+    b = store.append("b", [ev(2)], NO_STREAM)
+    assert store.read_streams(["a", "b", "none", "a"], b[0].event_id) == ({"a": a, "b": b, "none": []}, b[0])
+    assert store.read_streams(["a"], str(uuid.uuid4())) == ({"a": a}, None)
+    more = backend.open().append("a", [ev(3)], 1)  # another process appends to a stream read before
+    streams, found = store.read_streams(["a"], a[0].event_id)
+    assert streams == {"a": a + more} and found == a[0]
+    assert store.read_streams(["a"]) == ({"a": store.read_stream("a")}, None)
+
+
 # -- optimistic concurrency --------------------------------------------------------------
 def test_expected_version_conflict_raises_and_writes_nothing(store):
     store.append("member-1", [ev(0)], NO_STREAM)
