@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from shared.events import Envelope, EventData, NewEvent, derived_event_id
+from shared.errors import DomainError
 from shared.eventstore import ConcurrencyError, EventStreams
 
 
@@ -103,7 +104,15 @@ def execute(store: EventStreams, stream: str, fold: Callable[[list[Envelope]], o
     for attempt in (1, 2):
         history = store.read_stream(stream)
         version = history[-1].stream_version if history else -1
-        decided = decide(fold(history))
+        try:
+            decided = decide(fold(history))
+        except DomainError:
+            # refused on a state that may hold this very command, written by its other attempt
+            # (a retry sent while the first was still running): its answer, not a refusal
+            done = already_done(store, ctx, stream)
+            if done is not None:
+                return done
+            raise
         if not decided:
             return []
         grouped: dict[str, list[NewEvent]] = {}

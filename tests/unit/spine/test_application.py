@@ -60,6 +60,49 @@ def test_a_concurrent_append_is_retried_once_against_the_new_state(store):
     assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["Tên khác", "Chi bộ mới"]
 
 
+
+class _LandsAfterTheCheck:
+    """A store whose first command-id lookup misses the command's other attempt, which is written
+    right after it (a retry sent while the first attempt was still running)."""
+
+    def __init__(self, store, first_attempt):
+        self.store, self.first_attempt, self.looked = store, first_attempt, False
+
+    def find_event(self, event_id, stream=None):
+        if not self.looked:
+            self.looked = True
+            self.first_attempt()
+            return None
+        return self.store.find_event(event_id, stream)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_retry_refused_on_the_state_its_first_attempt_wrote_answers_with_that_attempt(store):
+    ctx = Context(command_id="req-7")
+    first: list = []
+    racing = _LandsAfterTheCheck(store, lambda: first.extend(rename(store, "Chi bộ Ấp 7", ctx)))
+    again = rename(racing, "Chi bộ Ấp 7", ctx)  # its state now has the name: the rule would refuse it
+    assert first and [e.event_id for e in again] == [e.event_id for e in first]
+    assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["Chi bộ Ấp 7"]
+
+
+def test_a_retry_whose_append_meets_its_first_attempt_answers_with_it_and_writes_nothing(store):
+    """(The store knows the command's event id: the append answers with what is stored.)"""
+    ctx = Context(command_id="req-8")
+    first: list = []
+
+    def decide(state):  # a command no state refuses: only the command id can tell the two apart
+        if not first:  # the first attempt lands between this attempt's read and its append
+            first.extend(execute(store, "org_unit-U1", fold, lambda s: decide_rename(s, "Ấp 8"), ctx))
+        return decide_rename(None, "Ấp 8")
+
+    again = execute(store, "org_unit-U1", fold, decide, ctx)
+    assert [e.event_id for e in again] == [e.event_id for e in first]
+    assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["Ấp 8"]
+
+
 LINES = [
     '{"type":"org_unit.created","occurred_on":"2020-01-01","data":{"org_unit_id":"TN","name":"Đảng bộ tỉnh","kind":"province"}}',
     '{"type":"org_unit.created","occurred_on":"2020-01-01","data":{"org_unit_id":"D1","name":"Huyện ủy","kind":"direct","parent_id":"TN"}}',
