@@ -103,6 +103,27 @@ def test_a_retry_whose_append_meets_its_first_attempt_answers_with_it_and_writes
     assert [e.data["name"] for e in store.read_stream("org_unit-U1")] == ["Ấp 8"]
 
 
+
+def test_past_its_deadline_a_command_writes_nothing(store):
+    """The gateway has answered 504 once the deadline passed: the command must not write after it."""
+    import time
+    head = store.head_position()
+    with pytest.raises(DomainError) as err:
+        rename(store, "Chi bộ trễ hạn", Context(deadline=time.time() - 1))
+    assert err.value.code == "deadline_exceeded"
+    assert store.head_position() == head
+
+
+def test_a_deadline_is_passed_only_after_its_instant(monkeypatch):
+    import time
+    from shared.application import check_deadline
+    monkeypatch.setattr(time, "time", lambda: 1_000.0)
+    check_deadline(1_000.0)  # the very instant: still in time
+    check_deadline(None)
+    with pytest.raises(DomainError):
+        check_deadline(999.999)
+
+
 LINES = [
     '{"type":"org_unit.created","occurred_on":"2020-01-01","data":{"org_unit_id":"TN","name":"Đảng bộ tỉnh","kind":"province"}}',
     '{"type":"org_unit.created","occurred_on":"2020-01-01","data":{"org_unit_id":"D1","name":"Huyện ủy","kind":"direct","parent_id":"TN"}}',
