@@ -19,6 +19,7 @@ import pytest
 from shared.events import NewEvent, verify_chain
 from shared.eventstore import NO_STREAM, ConcurrencyError, PartialRetryError
 from shared.eventstore.postgres import PostgresEventStore
+from tests.support.group_commit import queued_while_busy, workload as mixed_group
 from tests.support.services import wait_until
 
 
@@ -44,61 +45,8 @@ def open_store(pg_database):
             db.execute(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
 
 
-def queued_while_busy(store: PostgresEventStore, calls: list, groups: list | None = None) -> list:
-    """Hold the writing connection (as a long commit would), let every call queue, then release:
-    one group, one transaction. Returns each call's result or exception, in call order."""
-    answers: list = [None] * len(calls)
-    commits: list[int] = []
-    real_commit = store._commit_group
-
-    def counting(group):
-        commits.append(len(group))
-        return real_commit(group)
-
-    store._commit_group = counting
-
-    def run(i, fn):
-        try:
-            answers[i] = fn()
-        except Exception as exc:  # noqa: BLE001 (the answer under test)
-            answers[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    with store._lock:
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 10
-        while len(store._pending) < len(calls) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(store._pending) == len(calls)
-        assert all(a is None for a in answers)  # nobody is answered before the commit
-    for t in threads:
-        t.join(timeout=30)
-    assert commits == [len(calls)]  # one transaction for all of them
-    if groups is not None:
-        groups.extend(commits)
-    del store._commit_group
-    return answers
 
 
-def workload(store: PostgresEventStore, positions: bool = False) -> list:
-    """One group mixing everything a group can hold; then its answers, as text. ``positions``:
-    three of the callers use ``append_positions`` (answered with positions, as the import is)."""
-    store.append("taken", [at(0, "t-0")], NO_STREAM)
-    store.append("retried", [at(1, "r-1"), at(2, "r-2")], NO_STREAM)
-    batch = store.append_positions if positions else store.append_batch
-    answers = queued_while_busy(store, [
-        lambda: store.append("a", [at(10, "a-10")], NO_STREAM),
-        lambda: store.append("taken", [at(11, "t-11")], NO_STREAM),  # conflict
-        lambda: batch([("b", [at(12, "b-12"), at(13, "b-13")], NO_STREAM),
-                       ("taken", [at(14, "t-14")], NO_STREAM)]),  # conflict in its 2nd stream
-        lambda: batch([("c", [at(20, "c-20")], NO_STREAM), ("d", [at(21, "d-21")], NO_STREAM),
-                       ("c", [at(22, "c-22"), at(23, "c-23")], 0)]),  # a stream twice
-        lambda: store.append("a", [at(15, "a-15")], 0),  # after the first call, in the same group
-        lambda: batch([("e", [at(30, "e-30")], -2)]),  # ANY
-    ])
-    return [[x if isinstance(x, int) else (x.position, x.hash) for x in a] if isinstance(a, list)
-            else type(a).__name__ for a in answers]
 
 
 def rows(store: PostgresEventStore) -> list:
@@ -135,14 +83,14 @@ def test_queued_appends_share_one_commit_and_each_caller_gets_its_own_answer(ope
 
 def test_the_fast_group_writes_the_rows_the_careful_path_writes(open_store, monkeypatch):
     fast = open_store()
-    fast_answers = workload(fast)
+    fast_answers = mixed_group(fast, at)
     careful = open_store()
     from shared.eventstore import postgres
 
     def only_careful(db, group):
         raise postgres._Careful()
     monkeypatch.setattr(careful, "_fast_group", only_careful)
-    careful_answers = workload(careful)
+    careful_answers = mixed_group(careful, at)
     assert fast_answers == careful_answers
     assert fast_answers[1] == fast_answers[2] == "ConcurrencyError"
     assert [p for p, _ in fast_answers[0] + fast_answers[3] + fast_answers[4] + fast_answers[5]] == \
@@ -157,8 +105,8 @@ def test_the_fast_group_writes_the_rows_the_careful_path_writes(open_store, monk
 
 def test_callers_answered_with_positions_get_the_positions_of_envelope_callers(open_store):
     plain, mixed = open_store(), open_store()
-    expected = workload(plain)
-    got = workload(mixed, positions=True)
+    expected = mixed_group(plain, at)
+    got = mixed_group(mixed, at, positions=True)
     assert got[2] == expected[2] == "ConcurrencyError"
     for i in (3, 5):
         assert got[i] == [position for position, _ in expected[i]] and got[i]

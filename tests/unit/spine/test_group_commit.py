@@ -3,14 +3,13 @@ one transaction, yet each stays all-or-nothing on its own and each caller gets i
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 
 import pytest
 
 from shared.events import NewEvent, verify_chain
 from shared.eventstore import NO_STREAM, ConcurrencyError, PartialRetryError
 from shared.eventstore.sqlite import SQLiteEventStore
+from tests.support.group_commit import queued_while_busy, workload as mixed_group
 
 
 def ev(i: int, event_id: str | None = None) -> NewEvent:
@@ -19,37 +18,6 @@ def ev(i: int, event_id: str | None = None) -> NewEvent:
                     **extra)
 
 
-def queued_while_busy(store: SQLiteEventStore, calls: list) -> list:
-    """Hold the writer lock (as a long commit would), let every call queue, then release: one
-    group. Returns each call's result or exception, in call order."""
-    answers: list = [None] * len(calls)
-    commits = []
-    real_commit = store._commit_group
-
-    def counting(group):
-        commits.append(len(group))
-        return real_commit(group)
-
-    store._commit_group = counting
-
-    def run(i, fn):
-        try:
-            answers[i] = fn()
-        except Exception as exc:  # noqa: BLE001 (the answer under test)
-            answers[i] = exc
-
-    with store._lock:
-        threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 10
-        while len(store._pending) < len(calls) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(store._pending) == len(calls)
-    for t in threads:
-        t.join(timeout=30)
-    assert commits == [len(calls)]  # one transaction for all of them
-    return answers
 
 
 @pytest.mark.parametrize("synchronous", ["normal", "full"])
@@ -99,24 +67,6 @@ def at(i: int, event_id: str) -> NewEvent:
                     org_unit_id="chi-bo-1", actor="u1")
 
 
-def workload(store: SQLiteEventStore, positions: bool = False) -> list:
-    """One group mixing everything a group can hold; then its answers, as text. ``positions``:
-    three of the callers use ``append_positions`` (answered with positions, as the import is)."""
-    store.append("taken", [at(0, "t-0")], NO_STREAM)
-    store.append("retried", [at(1, "r-1"), at(2, "r-2")], NO_STREAM)
-    batch = store.append_positions if positions else store.append_batch
-    answers = queued_while_busy(store, [
-        lambda: store.append("a", [at(10, "a-10")], NO_STREAM),
-        lambda: store.append("taken", [at(11, "t-11")], NO_STREAM),  # conflict
-        lambda: batch([("b", [at(12, "b-12"), at(13, "b-13")], NO_STREAM),
-                       ("taken", [at(14, "t-14")], NO_STREAM)]),  # conflict in its 2nd stream
-        lambda: batch([("c", [at(20, "c-20")], NO_STREAM), ("d", [at(21, "d-21")], NO_STREAM),
-                       ("c", [at(22, "c-22"), at(23, "c-23")], 0)]),  # a stream twice
-        lambda: store.append("a", [at(15, "a-15")], 0),  # after the first call, in the same group
-        lambda: batch([("e", [at(30, "e-30")], -2)]),  # ANY
-    ])
-    return [[x if isinstance(x, int) else (x.position, x.hash) for x in a] if isinstance(a, list)
-            else type(a).__name__ for a in answers]
 
 
 def rows(store: SQLiteEventStore) -> list:
@@ -127,11 +77,11 @@ def test_the_fast_group_writes_the_rows_the_careful_path_writes(tmp_path, monkey
     fast = SQLiteEventStore(tmp_path / "fast.db")
     careful_groups = []
     monkeypatch.setattr(fast, "_careful_group", lambda db, group, position: careful_groups.append(group))
-    fast_answers = workload(fast)
+    fast_answers = mixed_group(fast, at)
     assert careful_groups == []  # conflicts included, the fast path wrote it all
     careful = SQLiteEventStore(tmp_path / "careful.db")
     monkeypatch.setattr(careful, "_fast_group", lambda db, group, position: False)  # the careful path only
-    careful_answers = workload(careful)
+    careful_answers = mixed_group(careful, at)
     assert fast_answers == careful_answers
     assert fast_answers[1] == fast_answers[2] == "ConcurrencyError"
     assert rows(fast) == rows(careful) and len(rows(fast)) == 10
@@ -164,11 +114,11 @@ def test_a_retry_in_a_group_is_answered_with_what_is_stored(tmp_path):
 @pytest.mark.parametrize("path", ["fast", "careful"])
 def test_callers_answered_with_positions_get_the_rows_and_positions_of_envelope_callers(tmp_path, monkeypatch, path):
     plain = SQLiteEventStore(tmp_path / "plain.db")
-    expected = workload(plain)
+    expected = mixed_group(plain, at)
     mixed = SQLiteEventStore(tmp_path / "mixed.db")
     if path == "careful":
         monkeypatch.setattr(mixed, "_fast_group", lambda db, group, position: False)
-    got = workload(mixed, positions=True)
+    got = mixed_group(mixed, at, positions=True)
     assert got[2] == expected[2] == "ConcurrencyError"
     for i in (3, 5):  # answered with the very positions the envelopes carry
         assert got[i] == [position for position, _ in expected[i]] and got[i]
