@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import time
 from typing import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -85,8 +86,6 @@ def _again_while_lost(work, connection, current):
     """``work(connection())``, again (with backoff) while what failed is the connection — not the
     SQL: PostgreSQL restarted, failed over or ended the backend. ``current()`` is the connection
     last used, closed before the next try."""
-    import time
-
     from shared.errors import dependency_unavailable
     from shared.readmodel import RETRY_PAUSES, _connect_failed, _lost
     for pause in RETRY_PAUSES:
@@ -280,7 +279,6 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
     def _commit_group(self, group: list[Pending]) -> None:
         """Write the queued batches in one transaction (the caller holds the writer lock) and
         answer each ``Pending``; a failure of the whole transaction is every caller's answer."""
-        import time
         started = time.perf_counter()
         try:
             self._retrying(lambda db: self._write_group(db, group))
