@@ -162,6 +162,29 @@ class DeadlineExceeded(DomainError):
     status = 504
 
 
+class TooLarge(DomainError):
+    """The store's server refused the write as a whole because it is larger than it accepts in one
+    transaction. Nothing was written; the same request will be refused again."""
+
+    status = 413
+
+
+def batch_too_large(size: int | None, max_size: int | None) -> TooLarge:
+    """An append the event store's server refused for its size (KurrentDB's maximum append /
+    transaction size): the import must be split, or the server's limit raised."""
+    said_vi = f"{size:,} byte".replace(",", ".") if size else "vượt giới hạn"
+    said_en = f"{size:,} bytes" if size else "over the limit"
+    limit_vi = f"tối đa {max_size:,} byte".replace(",", ".") if max_size else "giới hạn của máy chủ"
+    limit_en = f"at most {max_size:,} bytes" if max_size else "the server's limit"
+    return TooLarge("batch_too_large",
+                    f"Lô dữ liệu quá lớn để máy chủ kho sự kiện ghi trong một lần ({said_vi}, {limit_vi}); "
+                    "không có dữ liệu nào được ghi. Hãy chia tệp nhập thành các tệp nhỏ hơn hoặc tăng giới hạn "
+                    "kích thước ghi của máy chủ",
+                    f"The batch is too large for the event store's server to write at once ({said_en}, "
+                    f"{limit_en}); nothing was written. Split the import file into smaller files or raise the "
+                    "server's append size limit", size=size, max_size=max_size)
+
+
 def dependency_unavailable(dependency_vi: str, dependency_en: str) -> Unavailable:
     return Unavailable("dependency_unavailable",
                        f"{dependency_vi} tạm thời không truy cập được; hãy thử lại sau với cùng "

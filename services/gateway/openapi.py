@@ -376,7 +376,10 @@ def _fixed_paths() -> dict:
             "requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
             "responses": {"201": {"description": "written", "content": _json(IMPORTED, {
                 "ok": True, "lines": 39, "written": 39, "job": "5d0e8f7c9a7b4f0e8d1c2b3a4f5e6d7c"})},
-                **COMMON_ERRORS, "409": _problem("Ghi một phần / partly written: send the whole file again")}}},
+                **COMMON_ERRORS, "409": _problem("Ghi một phần / partly written: send the whole file again"),
+                "413": _problem("Quá lớn / too large: the body over the gateway's limit, or the file over what the "
+                                "event store's server writes at once (batch_too_large: nothing written, split the "
+                                "file)")}}},
         "/api/v1/import-jobs": {"post": {
             "operationId": "gateway.new_import_job", **gw,
             "summary": "Tạo lượt nhập để theo dõi tiến độ — create an import job to follow (administrator)",

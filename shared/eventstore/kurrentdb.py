@@ -54,9 +54,12 @@ from kurrentdbclient import KurrentDBClient, NewEvents, StreamState
 from kurrentdbclient import NewEvent as KdbEvent
 from kurrentdbclient.client import DEFAULT_EXCLUDE_FILTER
 from kurrentdbclient.exceptions import (DeadlineExceededError, ExceptionThrownByHandlerError, GrpcError,
-                                        InvalidCommitPositionError, NodeIsNotLeaderError, NotFoundError,
-                                        ServiceUnavailableError, WrongCurrentVersionError)
+                                        InvalidCommitPositionError, MaximumAppendSizeExceededError,
+                                        NodeIsNotLeaderError, NotFoundError, RecordMaxSizeExceededError,
+                                        ServiceUnavailableError, TransactionMaxSizeExceededError,
+                                        WrongCurrentVersionError)
 
+from shared.errors import batch_too_large
 from shared.events import Envelope, NewEvent, canonical_json
 from shared.eventstore.port import ANY, NO_STREAM, ConcurrencyError, EventStore, LogInUse, PartialRetryError
 from shared.eventstore.records import chain
@@ -77,6 +80,25 @@ LEASE_SECONDS = 10.0
 DEFAULT_DEADLINE = 30.0
 COUNT_CAP = 1_000_000  # count_after stops counting here (a metric, not a scan of a huge log)
 RETRYABLE = (ServiceUnavailableError, DeadlineExceededError, NodeIsNotLeaderError, ExceptionThrownByHandlerError)
+#: the server's refusals of a write for its size (the v2 transaction, one record, a v1 append)
+TOO_LARGE = (TransactionMaxSizeExceededError, RecordMaxSizeExceededError, MaximumAppendSizeExceededError)
+
+
+class _PartlyWritten(PartialRetryError):
+    """A server before 25.1 refused one stream of a batch for its size after earlier streams of it
+    were written (appends there are not atomic across streams)."""
+
+    def __init__(self, stream: str):
+        super().__init__(f"stream {stream}: refused for its size after earlier streams of the batch were written")
+
+
+def _sizes(exc: Exception) -> tuple[int | None, int | None]:
+    """(size, maximum) of a size refusal, as far as the server said them."""
+    size, max_size = getattr(exc, "size", None), getattr(exc, "max_size", None)
+    if max_size is None:  # a v1 refusal says only "Max size is N"
+        found = re.search(r"(\d+)", str(exc))
+        max_size = int(found.group(1)) if found else None
+    return size, max_size
 
 
 def _green() -> bool:
@@ -437,6 +459,14 @@ class KurrentDBEventStore(EventStore):
         return None, version, env.hash if env else None
 
     def _write(self, writes: list[tuple[str, list[dict], int]], expected: dict[str, int]) -> None:
+        try:
+            self._write_sized(writes, expected)
+        except TOO_LARGE as exc:
+            # The server refused the write as a whole for its size: the same write would be refused
+            # again, so the caller is told what to do instead of a retry or a bare gRPC error.
+            raise batch_too_large(*_sizes(exc)) from None
+
+    def _write_sized(self, writes: list[tuple[str, list[dict], int]], expected: dict[str, int]) -> None:
         markers = [(r["event_id"], stream, r["stream_version"]) for stream, rows, _ in writes for r in rows]
         if self._multi is not False:
             requests = [NewEvents(self._kdb_stream(stream), [to_kdb_event(r) for r in rows], _current(version))
@@ -455,11 +485,15 @@ class KurrentDBEventStore(EventStore):
                     raise _Retry(ids=True) from None
                 raise
         # Separate appends (not atomic across streams, see the module doc).
-        for stream, rows, version in writes:
+        for n, (stream, rows, version) in enumerate(writes):
             try:
                 self._append(self._kdb_stream(stream), [to_kdb_event(r) for r in rows], _current(version))
             except WrongCurrentVersionError:
                 self._conflict(self._kdb_stream(stream), expected)
+            except TOO_LARGE:
+                if n:  # earlier streams are written: not "nothing written" (a retry writes the rest)
+                    raise _PartlyWritten(stream) from None
+                raise
         for eid, s, v in markers:
             self._append(self._id_stream(eid), [_json_event(ID_TYPE, {"stream": s, "version": v})], StreamState.ANY)
 

@@ -89,3 +89,23 @@ def test_a_commit_that_fails_half_way_leaves_nothing_written(faulty):
     assert result["ok"] and result["written"] == 6
     assert [e.stream for e in store.read_all()] == ["org_unit-TN", "org_unit-D1", "org_unit-G1",
                                                      "member-M1", "member-M2", "member-M3"]
+
+
+def test_an_import_larger_than_the_kurrentdb_server_takes_writes_nothing_and_says_why(tmp_path):
+    """On KurrentDB the whole file goes in one atomic append session; a server that refuses it for
+    its size must leave nothing behind and the importer must read what to do."""
+    from shared.errors import TooLarge
+    from shared.eventstore.kurrentdb import KurrentDBEventStore
+    from tests.contract.conftest import with_query
+    from tests.support.kurrentdb_standin import standin
+
+    with standin(extra=("--max-append-bytes", "1500")) as server:
+        store = KurrentDBEventStore(with_query(server.url, log="members"))
+        try:
+            with pytest.raises(TooLarge) as caught:
+                do_import(store)
+            assert caught.value.code == "batch_too_large"
+            assert "Hãy chia tệp nhập" in caught.value.message_vi
+            assert store.head_position() == 0 and list(store.read_all()) == []
+        finally:
+            store.close()

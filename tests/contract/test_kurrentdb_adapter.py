@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from shared.config import Settings
+from shared.errors import TooLarge
 from shared.events import NewEvent
 from shared.eventstore import NO_STREAM, PartialRetryError
 from shared.eventstore import kurrentdb
@@ -189,3 +190,25 @@ def test_after_a_leader_change_writes_follow_the_leader_and_reads_may_stay(opene
             assert list(reader.read_all()) == []
             # one that needs the leader is sent there
             assert list(opened(f"{follower.url}&log=m").read_all()) == written
+
+
+def test_a_batch_larger_than_the_server_takes_is_refused_whole_with_a_clear_error(opened):
+    """A real server refuses an append session over its maximum size (KurrentDB's transaction size
+    limit); the store says so in both languages, with the sizes, and nothing of the batch is kept."""
+    with standin(extra=("--max-append-bytes", "4000")) as server:
+        store = opened(with_query(server.url, log="members"))
+        store.append_batch([("s-1", [ev(1)], NO_STREAM)])
+        big = [(f"s-{i}", [NewEvent(type="test.happened", data={"i": i, "pad": "x" * 200},
+                                    occurred_on=dt.date(2024, 1, 15))], NO_STREAM) for i in range(2, 40)]
+        for _ in range(2):  # sent again, it is refused the same way, not taken for a half-written batch
+            with pytest.raises(TooLarge) as caught:
+                store.append_batch(big)
+            err = caught.value
+            assert (err.code, err.status) == ("batch_too_large", 413)
+            assert err.details["max_size"] == 4000 and err.details["size"] > 4000
+            assert "tối đa 4.000 byte" in err.message_vi and "không có dữ liệu nào được ghi" in err.message_vi
+            assert "at most 4,000 bytes" in err.message_en and "nothing was written" in err.message_en
+            assert [e.stream for e in store.read_all()] == ["s-1"]
+            assert all(store.stream_version(f"s-{i}") == -1 for i in range(2, 40))
+        store.append_batch(big[:3])  # what fits is written as usual
+        assert [e.stream for e in store.read_all()] == ["s-1", "s-2", "s-3", "s-4"]

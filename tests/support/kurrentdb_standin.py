@@ -163,8 +163,10 @@ class Node:
     """What every service of the node shares: the log, its role and test knobs."""
 
     def __init__(self, log: Log, role: str = "leader", leader: str = "", multi_append: bool = True,
-                 delay: float = 0.0):
+                 delay: float = 0.0, max_append_bytes: int = 0):
         self.log, self.role, self.leader, self.multi_append, self.delay = log, role, leader, multi_append, delay
+        #: as a real server's maximum append (transaction) size; 0 = no limit
+        self.max_append_bytes = max_append_bytes
         self.calls: dict[str, int] = {}
 
     def enter(self, name: str, context, writes: bool) -> None:
@@ -356,6 +358,12 @@ class StreamsV2(v2_grpc.StreamsServiceServicer):
             appends.append((req.stream, expected, events))
         if not appends:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no append requests")
+        size = sum(len(meta) + len(data) for _, _, events in appends for *_, meta, data in events)
+        if self.node.max_append_bytes and size > self.node.max_append_bytes:
+            _abort_rich(context, grpc.StatusCode.ABORTED,
+                        f"Transaction size {size} exceeds the maximum of {self.node.max_append_bytes} bytes",
+                        v2_errors_pb2.AppendTransactionSizeExceededErrorDetails(
+                            size=size, max_size=self.node.max_append_bytes))
         try:
             out = self.log.write(appends)
         except WrongVersion as exc:
@@ -458,9 +466,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--leader", default="", help="host:port a follower names as the leader")
     p.add_argument("--no-multi-append", action="store_true", help="behave as a server before 25.1")
     p.add_argument("--delay-ms", type=float, default=0.0)
+    p.add_argument("--max-append-bytes", type=int, default=0, help="refuse larger append sessions, as a server does")
     a = p.parse_args(argv)
     server, port, _ = serve(a.port, a.data, role=a.role, leader=a.leader, multi_append=not a.no_multi_append,
-                            delay=a.delay_ms / 1000)
+                            delay=a.delay_ms / 1000, max_append_bytes=a.max_append_bytes)
     print(f"listening on {port}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

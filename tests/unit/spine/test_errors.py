@@ -61,6 +61,26 @@ def test_a_passed_deadline_is_a_504_saying_nothing_was_written():
     assert "nothing was written" in err.message_en
 
 
+def test_a_batch_too_large_for_the_store_is_a_413_with_both_sizes_read_as_users_write_them():
+    err = errors.batch_too_large(1234567, 1048576)
+    assert (err.code, err.status, err.field) == ("batch_too_large", 413, None)
+    assert isinstance(err, errors.TooLarge)
+    assert err.message_vi == ("Lô dữ liệu quá lớn để máy chủ kho sự kiện ghi trong một lần (1.234.567 byte, "
+                              "tối đa 1.048.576 byte); không có dữ liệu nào được ghi. Hãy chia tệp nhập thành "
+                              "các tệp nhỏ hơn hoặc tăng giới hạn kích thước ghi của máy chủ")
+    assert err.message_en == ("The batch is too large for the event store's server to write at once "
+                              "(1,234,567 bytes, at most 1,048,576 bytes); nothing was written. Split the import "
+                              "file into smaller files or raise the server's append size limit")
+    assert err.to_dict()["details"] == {"size": 1234567, "max_size": 1048576}
+
+
+def test_a_batch_too_large_whose_sizes_the_server_did_not_give_still_says_what_to_do():
+    err = errors.batch_too_large(None, None)
+    assert "(vượt giới hạn, giới hạn của máy chủ)" in err.message_vi
+    assert "(over the limit, the server's limit)" in err.message_en
+    assert "Hãy chia tệp nhập" in err.message_vi and "Split the import file" in err.message_en
+
+
 # --- named rules ----------------------------------------------------------------------------------
 
 def age_rule() -> Rule:
