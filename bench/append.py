@@ -1,6 +1,14 @@
 """Append throughput of the event store adapters: one event per append, then batches.
 
     python bench/append.py [--events 20000] [--batch 100] [--backends sqlite,postgres]
+    python -m bench.append --costs [--events 10000] [--batch 1000]
+
+``--costs``: what one event of a batched SQLite append costs, piece by piece, beside the peer
+(``eventsourcing``, bench/peer.py) at the same durability (WAL, ``synchronous=FULL``): CPU time
+(steadier than the clock on a shared machine) of our whole append, of the chaining alone
+(payload serialised, keyed hash, row), of the bare insert of our rows with each index and
+without, and of the peer's rows in the peer's table; then the clock time of the COMMITs (WAL
+written and synced), which both sides pay once per batch.
 
 Each backend gets a fresh location: a temporary SQLite file, a new PostgreSQL database
 (created on the server of DANGVIEN_PG_URL and dropped at the end), and, when KURRENTDB_URL is
@@ -86,13 +94,117 @@ def batched(store: EventStore, n: int, size: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def _cpu_per_event(n: int, rounds: int, run) -> tuple[float, float, float]:
+    """Median, least and most CPU microseconds per event of ``rounds`` calls of ``run()``, which
+    returns the CPU seconds of its timed part."""
+    import statistics
+    spent = sorted(run() / n * 1e6 for _ in range(rounds))
+    return statistics.median(spent), spent[0], spent[-1]
+
+
+def costs(n: int, size: int, rounds: int = 5) -> None:
+    import sqlite3
+    from bench import peer
+    from shared.eventstore.records import COLUMNS, chain_rows
+    from shared.eventstore.sqlite import INSERT, SCHEMA
+
+    events = [event(i) for i in range(n)]
+    chained = [chain_rows(f"s-{first}", events[first:first + size], -1, None, first + 1, envelopes=False)[0]
+               for first in range(0, n, size)]
+    peer_table = ("CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+                  "state BLOB, PRIMARY KEY (originator_id, originator_version))")
+    peer_state = ('{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-01T14:41:30.965768+00:00"},'
+                  '"year":2024,"rating":"good","note":"Ho\\u00e0n th\\u00e0nh t\\u1ed1t"}').encode()
+    peer_rows = [[(uuid.uuid4().hex, i, "bench.peer:Member.Rated", peer_state) for i in range(size)]
+                 for _ in range(0, n, size)]
+    lines = []
+
+    def show(label: str, figures: tuple[float, float, float], unit: str = "CPU") -> None:
+        lines.append(f"{label:<58} {figures[0]:6.2f} µs/event {unit} (rounds {figures[1]:.2f}–{figures[2]:.2f})")
+        print(lines[-1], flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        def ours() -> float:
+            store = open_store(f"sqlite:///{tmp}/ours-{uuid.uuid4().hex[:6]}.db?synchronous=full")
+            started = time.process_time()
+            for first in range(0, n, size):
+                store.append_positions([(f"import-{first}", events[first:first + size], NO_STREAM)])
+            took = time.process_time() - started
+            store.close()
+            return took
+
+        def theirs() -> float:
+            app = peer.sqlite_app(f"{tmp}/peer-{uuid.uuid4().hex[:6]}.db")
+            members = []
+            for first in range(0, n, size):
+                member = peer.new_member(first)
+                for i in range(first + 1, min(n, first + size)):
+                    peer.rate(member, i)
+                members.append(member)
+            started = time.process_time()
+            for member in members:
+                app.save(member)
+            took = time.process_time() - started
+            app.close()
+            return took
+
+        def chaining() -> float:
+            started = time.process_time()
+            for first in range(0, n, size):
+                chain_rows(f"s-{first}", events[first:first + size], -1, None, first + 1, envelopes=False)
+            return time.process_time() - started
+
+        def inserting(schema: str, sql: str, batches, clock=time.process_time, commit_only: bool = False):
+            def run() -> float:
+                db = sqlite3.connect(f"{tmp}/raw-{uuid.uuid4().hex[:6]}.db", isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.executescript(schema)
+                took = 0.0
+                for rows in batches:
+                    started = clock()
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany(sql, rows)
+                    if commit_only:
+                        started = clock()
+                    db.execute("COMMIT")
+                    took += clock() - started
+                db.close()
+                return took
+            return run
+
+        ours_table = SCHEMA.split(";")[0]
+        no_id_index = ours_table.replace("event_id TEXT NOT NULL UNIQUE", "event_id TEXT NOT NULL")
+        no_stream_index = ours_table.replace(",\n    UNIQUE (stream, stream_version)", "")
+        show("ours: append_positions, whole", _cpu_per_event(n, rounds, ours))
+        show("peer: Application.save, whole", _cpu_per_event(n, rounds, theirs))
+        show("ours: chaining only (payload JSON, keyed hash, row)", _cpu_per_event(n, rounds, chaining))
+        show("ours: bare executemany + COMMIT (table + 2 indexes)", _cpu_per_event(n, rounds, inserting(ours_table, INSERT, chained)))
+        show("  the same without the event_id index", _cpu_per_event(n, rounds, inserting(no_id_index, INSERT, chained)))
+        show("  the same without the (stream, version) index", _cpu_per_event(n, rounds, inserting(no_stream_index, INSERT, chained)))
+        show("  the table alone (no index)", _cpu_per_event(n, rounds, inserting(
+            no_id_index.replace(",\n    UNIQUE (stream, stream_version)", ""), INSERT, chained)))
+        show("peer-shaped rows, bare executemany + COMMIT", _cpu_per_event(n, rounds, inserting(
+            peer_table, "INSERT INTO stored_events VALUES (?,?,?,?)", peer_rows)))
+        show("ours: COMMIT alone (WAL written and synced)", _cpu_per_event(n, rounds, inserting(
+            ours_table, INSERT, chained, time.perf_counter, commit_only=True)), "clock")
+        show("peer-shaped rows: COMMIT alone", _cpu_per_event(n, rounds, inserting(
+            peer_table, "INSERT INTO stored_events VALUES (?,?,?,?)", peer_rows, time.perf_counter,
+            commit_only=True)), "clock")
+    assert COLUMNS[0] == "position"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=100)
     default = "sqlite,postgres" + (",kurrentdb" if os.environ.get("KURRENTDB_URL") else "")
     parser.add_argument("--backends", default=default)
+    parser.add_argument("--costs", action="store_true", help="the cost of one batched SQLite event, piece by piece")
     args = parser.parse_args()
+    if args.costs:
+        costs(args.events, args.batch)
+        return
 
     rows = []
     for name in args.backends.split(","):

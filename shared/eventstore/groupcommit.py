@@ -11,6 +11,10 @@ be lost; a failure of the whole transaction is every caller's answer.
 from __future__ import annotations
 
 import threading
+from typing import Callable, Sequence
+
+from shared.eventstore.port import ANY
+from shared.eventstore.records import chain_rows
 
 #: the longest a leader waits for the callers of the previous group to queue again (seconds); it
 #: waits no longer than the last commit took, so only where commits are slow is it felt
@@ -99,3 +103,52 @@ class GroupCommit:
                     heir.signal.release()
                 else:
                     self._leading = False
+
+
+class Careful(Exception):
+    """A group the fast way cannot settle (an event id stored already: a retry): nothing of the
+    group is written, the adapter goes batch by batch (each on a savepoint) instead."""
+
+
+#: what ``chain_group`` calls when a caller's expected version is not its stream's: the exception
+#: that is this caller's answer, or it raises ``Careful`` (the whole group goes the careful way).
+#: Called with the caller, the stream, its expected and actual versions and the rows of the
+#: callers settled before it.
+Stale = Callable[[Pending, str, int, int, Sequence[tuple]], Exception]
+
+
+def chain_group(group: list[Pending], tails: dict, position: int, now, stale: Stale) -> tuple[list[tuple], int]:
+    """The fast way's chaining of a commit group, in memory, shared by the SQL adapters.
+
+    Each caller's batches are chained (``chain_rows``) against ``tails`` (stream -> last version
+    and hash, read in one go by the adapter; updated here) from global ``position`` on, and the
+    caller answered (``result``: its envelopes, or its positions; ``error``: its refusal). A caller
+    whose batch fails takes no row and no position, and the callers after it chain as if it had
+    not come. Returns the INSERT rows of the whole group and the next position."""
+    rows: list[tuple] = []
+    for pending in group:
+        mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
+        out: list = []
+        first, kept = position, len(rows)
+        try:
+            for stream, events, expected in pending.batches:
+                if not events:
+                    continue
+                version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
+                if expected != ANY and expected != version:
+                    raise stale(pending, stream, expected, version, rows[:kept])
+                new_rows, built = chain_rows(stream, events, version, last_hash, position, now, pending.envelopes)
+                rows += new_rows
+                out += built if pending.envelopes else range(position, position + len(new_rows))
+                position += len(new_rows)
+                mine[stream] = (new_rows[-1][3], new_rows[-1][13])
+        except Careful:
+            raise
+        except Exception as exc:  # this caller only (nothing of it is written)
+            del rows[kept:]
+            position = first
+            pending.result, pending.error = None, exc
+            continue
+        tails.update(mine)
+        pending.result, pending.error = out, None
+    return rows, position

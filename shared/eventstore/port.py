@@ -63,7 +63,8 @@ class EventStreams(abc.ABC):
                      ) -> tuple[dict[str, list[Envelope]], Envelope | None]:
         """What a command reads before it decides, at once: each named stream whole and the stored
         event with ``event_id`` (None when absent or not asked). The SQL adapters answer in one
-        round trip; this default reads one after the other."""
+        round trip; this default reads one after the other. What is answered is the caller's
+        own: changing a payload in it changes nothing that a later read returns."""
         found = self.find_event(event_id, streams[0] if streams else None) if event_id else None
         return {name: self.read_stream(name) for name in dict.fromkeys(streams)}, found
 

@@ -28,7 +28,7 @@ import psycopg
 from psycopg import waiting
 
 from shared.events import Envelope, NewEvent, utcnow
-from shared.eventstore.groupcommit import GroupCommit, Pending
+from shared.eventstore.groupcommit import Careful, GroupCommit, Pending, chain_group
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -110,9 +110,14 @@ class _Stale(Exception):
     a batch stored since (the careful append tells which)."""
 
 
-class _Careful(Exception):
-    """A group the fast way cannot settle (an event id stored already, or twice in the group: a
-    retry): nothing was kept, each batch goes again on its own savepoint."""
+#: a group the fast way cannot settle (an event id stored already, or twice in the group: a
+#: retry): nothing was kept, each batch goes again on its own savepoint
+_Careful = Careful
+
+
+def _conflict(pending, stream: str, expected: int, version: int, settled) -> Exception:
+    """A caller's refusal in a group (ids stored already were ruled out before chaining)."""
+    return ConcurrencyError(stream, expected, version)
 
 
 class _GreenConnection(psycopg.Connection):
@@ -329,31 +334,8 @@ class PostgresEventStore(GroupCommit, SqlReads, EventStore):
         if stored.fetchone() is not None or len(set(ids)) != len(ids):
             raise _Careful()
         tails = {name: (version, hash_) for name, version, hash_ in tail_rows.fetchall()}
-        rows: list[tuple] = []
-        position = head + 1
-        now = utcnow()  # one recording time for the group (written in one transaction)
-        for pending in group:
-            mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
-            out: list = []
-            first, kept = position, len(rows)
-            try:
-                for stream, events, expected in pending.batches:
-                    version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
-                    if expected != ANY and expected != version:
-                        raise ConcurrencyError(stream, expected, version)
-                    new_rows, built = chain_rows(stream, events, version, last_hash, position, now,
-                                                 pending.envelopes)
-                    rows += new_rows
-                    out += built if pending.envelopes else range(position, position + len(new_rows))
-                    position += len(new_rows)
-                    mine[stream] = (new_rows[-1][3], new_rows[-1][13])
-            except ConcurrencyError as exc:  # this caller only (nothing of it is written)
-                del rows[kept:]
-                position = first
-                pending.result, pending.error = None, exc
-                continue
-            tails.update(mine)
-            pending.result, pending.error = out, None
+        # one recording time for the group (written in one transaction)
+        rows, position = chain_group(group, tails, head + 1, utcnow(), _conflict)
         if len(rows) >= COPY_FROM:
             with db.cursor().copy(COPY) as copy:
                 for row in rows:

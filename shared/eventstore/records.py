@@ -170,6 +170,27 @@ def _construct(values: dict) -> Envelope:
     return env
 
 
+def _copied(value):
+    """A JSON value (dicts, lists and scalars, as a payload is) copied down to its immutable leaves."""
+    cls = value.__class__
+    if cls is dict:
+        return {key: _copied(item) if item.__class__ in _CONTAINERS else item for key, item in value.items()}
+    if cls is list:
+        return [_copied(item) if item.__class__ in _CONTAINERS else item for item in value]
+    return value
+
+
+_CONTAINERS = (dict, list)
+
+
+def own_copy(env: Envelope) -> Envelope:
+    """An envelope equal to ``env`` whose payload the caller may change without changing ``env``'s
+    (an ``Envelope`` is frozen, its payload dict is not)."""
+    values = dict(env.__dict__)
+    values["data"] = _copied(values["data"])
+    return _construct(values)
+
+
 def decode(row: Sequence) -> Envelope:
     """A stored row as an envelope, for bulk reads (replay): the payload parsed by orjson and the
     row trusted as stored (every field was validated on append), so no model validation."""
@@ -258,20 +279,23 @@ class SqlReads:
                 found = env
             if env.stream in fresh and env.stream_version > after[env.stream]:  # not the id's row only
                 fresh[env.stream].append(env)
-        out: dict[str, list[Envelope]] = {}
+        read: dict[str, list[Envelope]] = {}
         for name in names:
             events = [*known.get(name, ()), *fresh[name]]
             if any(env.stream_version != i for i, env in enumerate(events)):  # never expected: read it plainly
                 events = self.read_stream(name)
-            out[name] = events
+            read[name] = events
         with kept.lock:
-            for name, events in out.items():
+            for name, events in read.items():
                 if events:
                     kept[name] = tuple(events)
                     kept.move_to_end(name)
             while len(kept) > CACHED_STREAMS:
                 kept.popitem(last=False)
-        return out, found
+        # the kept envelopes stay the store's: the caller gets its own (a command that changes a
+        # payload it read changes nothing that the next command reads)
+        out = {name: [own_copy(env) for env in events] for name, events in read.items()}
+        return out, (None if found is None else own_copy(found))
 
     def _kept_streams(self) -> "_KeptStreams":
         kept = self.__dict__.get("_kept")

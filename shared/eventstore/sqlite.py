@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from shared.events import Envelope, NewEvent, utcnow
-from shared.eventstore.groupcommit import GroupCommit, Pending
+from shared.eventstore.groupcommit import Careful, GroupCommit, Pending, chain_group
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
@@ -27,15 +27,6 @@ INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 #: event ids looked up per statement (under SQLite's bound-parameter limit)
 ID_CHUNK = 500
-
-
-class _Stale(Exception):
-    """A batch's expected version is not the stream's: a conflict, unless its events are stored
-    already (the retry of a batch written since, which is answered with what is stored)."""
-
-    def __init__(self, stream: str, expected: int, actual: int):
-        super().__init__(stream, expected, actual)
-        self.conflict = ConcurrencyError(stream, expected, actual)
 
 
 #: the last version and hash of each stream named in a JSON array (one statement for a whole group)
@@ -134,39 +125,17 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         """The group written the fast way, or False (nothing written) when the careful path must."""
         streams = list(dict.fromkeys(stream for p in group for stream, events, _ in p.batches if events))
         tails = self._tails(db, streams) if streams else {}
-        rows: list[tuple] = []
-        written: set[str] = set()  # event ids of the rows above
-        now = utcnow()  # one recording time for the group (written in one transaction)
-        for pending in group:
-            mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
-            out: list[Envelope] = []
-            first = position
-            try:
-                for stream, events, expected in pending.batches:
-                    if not events:
-                        continue
-                    version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
-                    if expected != ANY and expected != version:
-                        raise _Stale(stream, expected, version)
-                    new_rows, envelopes = chain_rows(stream, events, version, last_hash, position, now,
-                                                     pending.envelopes)
-                    rows += new_rows
-                    out += envelopes
-                    position += len(new_rows)
-                    mine[stream] = (new_rows[-1][3], new_rows[-1][13])
-            except Exception as exc:  # this caller only (nothing of it is written)
-                del rows[len(rows) - (position - first):]
-                position = first
-                if isinstance(exc, _Stale):
-                    ids = [e.event_id for _, events, _ in pending.batches for e in events]
-                    if not written.isdisjoint(ids) or self._any_stored(db, ids):
-                        return False  # a retry: the careful path answers it with what is stored
-                    exc = exc.conflict
-                pending.result, pending.error = None, exc
-                continue
-            tails.update(mine)
-            written.update(row[1] for row in rows[len(rows) - (position - first):])
-            pending.result, pending.error = out if pending.envelopes else list(range(first, position)), None
+
+        def stale(pending: Pending, stream: str, expected: int, version: int, settled) -> Exception:
+            ids = [e.event_id for _, events, _ in pending.batches for e in events]
+            if not {row[1] for row in settled}.isdisjoint(ids) or self._any_stored(db, ids):
+                raise Careful()  # a retry: the careful path answers it with what is stored
+            return ConcurrencyError(stream, expected, version)
+
+        try:  # one recording time for the group (written in one transaction)
+            rows, _ = chain_group(group, tails, position, utcnow(), stale)
+        except Careful:
+            return False
         if not rows:
             return True
         db.execute("SAVEPOINT fast")

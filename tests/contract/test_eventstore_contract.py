@@ -126,6 +126,29 @@ def test_read_streams_reads_several_streams_and_an_event_by_id_at_once(backend, 
     assert store.read_streams(["a"]) == ({"a": store.read_stream("a")}, None)
 
 
+def test_a_reader_changing_the_payloads_it_read_changes_nothing_the_next_reader_sees(store):
+    """The SQL stores keep the streams a command read for the next command: a command that
+    changes a payload it was handed (its own fold, say) must not change what the next one reads."""
+    from shared.readahead import read_ahead
+    from shared.application import Context
+    nested = NewEvent(type="test.happened", data={"i": 0, "posts": [{"name": "Bí thư"}]},
+                      occurred_on=dt.date(2024, 1, 15))
+    written = store.append("unit", [nested, ev(1)], NO_STREAM)
+    for _ in range(2):  # the first read fills what the store keeps, the second is answered from it
+        streams, found = store.read_streams(["unit"], written[0].event_id)
+        streams["unit"][0].data["posts"][0]["name"] = "changed"
+        streams["unit"][1].data["i"] = 99
+        streams["unit"].append(streams["unit"][0])
+        found.data["extra"] = True
+    view = read_ahead(store, ["unit"], Context(command_id=written[1].event_id))
+    first = view.read_stream("unit")
+    first[0].data["posts"].append({"name": "changed"})
+    view.find_event(written[1].event_id).data["i"] = 7
+    assert store.read_streams(["unit"], written[1].event_id) == ({"unit": written}, written[1])
+    assert [env.data for env in store.read_stream("unit")] == [
+        {"i": 0, "posts": [{"name": "Bí thư"}]}, {"i": 1, "note": "Đảng viên Nguyễn Thị Hường"}]
+
+
 # -- optimistic concurrency --------------------------------------------------------------
 def test_expected_version_conflict_raises_and_writes_nothing(store):
     store.append("member-1", [ev(0)], NO_STREAM)
