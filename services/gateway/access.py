@@ -77,6 +77,9 @@ class Resolver:
     #: (kind, id) -> the org units it belongs to, for every other kind (candidate, case,
     #: inspection, supervision, meeting, a member's host unit); None when unknown
     place: Callable[[str, str], list[str] | None] = lambda kind, ident: None
+    #: org_unit_id -> where it stood over time: [(from "YYYY-MM-DD", [the unit, ..., the root])] in
+    #: date order (None when unknown); the event feed places a fact by its date with it
+    spans: Callable[[str], list[tuple[str, list[str]]] | None] = lambda unit_id: None
 
 
 def is_member_field(field: str) -> bool:
