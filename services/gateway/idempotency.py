@@ -67,9 +67,9 @@ def key_expired(key: str, first_on: str) -> DomainError:
 
 
 def first_recorded(answer: dict) -> dt.datetime | None:
-    """The earliest recording time among the events a command's answer carries (None: none)."""
-    result = answer.get("result")
-    events = result.get("events") if isinstance(result, dict) else None
+    """The earliest recording time among the events a command's answer carries (``{"ok", "events"}``;
+    None: none)."""
+    events = answer.get("events")
     times = []
     for e in events if isinstance(events, list) else ():
         at = e.get("recorded_at") if isinstance(e, dict) else None
