@@ -6,7 +6,9 @@ the endpoint's ``Spec.scope_fields`` present in the payload (declared once in
 supervision or meeting; each is placed in the tree (a member by its unit, a case by its subject,
 ...) and must lie in the user's subtree: the user's unit itself or below it. So a move across
 scopes is refused unless the user's scope covers both sides (otherwise: ``transfer_out`` by the
-sender, ``transfer_in`` by the receiver). A field naming the thing the command creates
+sender, ``transfer_in`` by the receiver). A field the command points out of the tree by its
+nature (``Spec.reaches``: the residence cell a member is introduced to, wherever the member lives)
+need not be in the scope; the other fields place the call. A field naming the thing the command creates
 (``Spec.creates``) may carry a fresh id; an id that already names something elsewhere is refused
 like any other. A query with no scope field given is cut to the user's scope by adding
 ``org_unit_id``.
@@ -75,6 +77,9 @@ class Resolver:
     #: (kind, id) -> the org units it belongs to, for every other kind (candidate, case,
     #: inspection, supervision, meeting, a member's host unit); None when unknown
     place: Callable[[str, str], list[str] | None] = lambda kind, ident: None
+    #: org_unit_id -> where it stood over time: [(from "YYYY-MM-DD", [the unit, ..., the root])] in
+    #: date order (None when unknown); the event feed places a fact by its date with it
+    spans: Callable[[str], list[tuple[str, list[str]]] | None] = lambda unit_id: None
 
 
 def is_member_field(field: str) -> bool:
@@ -153,10 +158,14 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
             return {**payload, "org_unit_id": user.scope}
         # an endpoint that names nothing in the tree cannot be placed: province-wide users only
         raise forbidden_scope(spec.scope_fields[0] if spec.scope_fields else None)
-    if not any(field not in spec.creates for field, _, _ in refs):
-        # only a new id (e.g. admit_member with no unit): it must still be placed somewhere
+    reaching = set(spec.reaches)
+    if not any(field not in spec.creates and field not in reaching for field, _, _ in refs):
+        # only a new id (e.g. admit_member with no unit), or only a unit outside: it must still be
+        # placed in the user's part somewhere
         raise forbidden_scope(refs[0][0])
     for field, kind, ident in refs:
+        if field in reaching:
+            continue  # points outside by nature: the service checks the unit exists and is active
         units = units_of(kind, ident, resolver)
         if units is None and field in spec.creates:
             continue  # a fresh id: what it will belong to is checked through the other fields
@@ -167,6 +176,8 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
 
 #: ids an import line may create besides its stream's own id (the first scoped field of its payload)
 IMPORT_NEW_IDS = {"candidate.admission_decided": ("member_id",)}
+#: fields an import line may point outside the user's part with, as its command may (``Spec.reaches``)
+IMPORT_REACHES = {"member.liaison_introduced": ("residence_org_unit_id",)}
 
 
 def new_id_fields(model, type_: str | None) -> tuple[str, ...]:
@@ -190,7 +201,8 @@ def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
     for line in lines:
         data = line.get("data") if isinstance(line.get("data"), dict) else {}
         new_ok = new_id_fields(models.get(line.get("type")), line.get("type"))
-        refs = references_in([f for f in data if f in SCOPED_FIELDS], data)
+        reaching = IMPORT_REACHES.get(line.get("type") or "", ())
+        refs = references_in([f for f in data if f in SCOPED_FIELDS and f not in reaching], data)
         if not refs:
             raise forbidden_scope(None)
         placed = False

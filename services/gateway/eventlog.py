@@ -3,6 +3,8 @@ missed messages (docs/events/README.md). Only the events of units in the caller'
 events as the feed publishes them (personal fields sealed); bounded pages."""
 from __future__ import annotations
 
+import datetime as dt
+
 from shared.errors import DomainError
 
 from services.gateway import access
@@ -21,21 +23,59 @@ def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
 
 
 def units_of(event: dict) -> list[str]:
-    """The units an event concerns: its own and, for a member's official transfer, the unit the
+    """The units an event concerns: its own; for a unit's own event (moved, merged: filed under the
+    new parent or the successor) the unit itself; for a member's official transfer, the unit the
     member left — the district the member leaves keeps a mirror of its members and must hear of it
     (the unit left is in the payload, not personal; the member's personal fields stay sealed)."""
     units = [event.get("org_unit_id")]
+    data = event.get("data") or {}
     if event.get("type") == "member.transferred":
-        units.append((event.get("data") or {}).get("from_org_unit_id"))
+        units.append(data.get("from_org_unit_id"))
+    if str(event.get("type", "")).startswith("org_unit.") and data.get("org_unit_id") not in units:
+        units.append(data.get("org_unit_id"))  # a move or merge is filed under the new parent/successor
     return [u for u in units if u]
 
 
+def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
+    """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
+    else the first (a fact dated before the unit's creation is placed where it was created)."""
+    chain = spans[0][1]
+    for start, ancestors in spans:
+        if start > day:
+            break
+        chain = ancestors
+    return chain
+
+
+def day_before(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+
+
+def concerns_scope(scope: str, event: dict, resolver: access.Resolver) -> bool:
+    """Whether a reader of ``scope`` sees the event (docs/events/README.md, "Which events a scoped
+    reader sees"): one of its units lies in the scope now — the whole history of a unit moved in,
+    its earlier events included — or lay in it on the event's business date — a unit moved out
+    keeps its past with the scope that had it, and nothing dated after it left. A move is also seen
+    by the scope the unit leaves."""
+    day = str(event.get("occurred_on") or "")
+    for unit in units_of(event):
+        if access.unit_in_scope(scope, unit, resolver):
+            return True
+        spans = resolver.spans(unit) if day else None
+        if not spans:
+            continue
+        days = [day, day_before(day)] if event.get("type") == "org_unit.moved" else [day]
+        if any(scope in chain_on(spans, d) for d in days):
+            return True
+    return False
+
+
 def visible(scope: str | None, events: list[dict], resolver: access.Resolver) -> list[dict]:
-    """The events a user of ``scope`` may read: those of a unit inside it, or leaving one (an event
-    of no unit is province-wide)."""
+    """The events a user of ``scope`` may read (``concerns_scope``; an event of no unit is
+    province-wide)."""
     if scope is None:
         return events
-    return [e for e in events if any(access.unit_in_scope(scope, u, resolver) for u in units_of(e))]
+    return [e for e in events if concerns_scope(scope, e, resolver)]
 
 
 def page(service: str, after: int, read: dict, shown: list[dict]) -> dict:

@@ -66,6 +66,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Tx], None]]] = [
     (2, "API tokens may expire", _add_column("gw_users", "expires_at", "TEXT")),
     (3, "sign-in with a password: its hash, sessions, failed attempts", _passwords),
     (4, "the body accepted under each client's Idempotency-Key", _idempotency),
+    (5, "claims of Idempotency-Keys pruned by age: an index on the claim time",
+     lambda tx: tx.execute("CREATE INDEX IF NOT EXISTS gw_idempotency_at ON gw_idempotency (at)")),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -7,6 +7,7 @@ personal data are written to the access log (``audit``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import mimetypes
 import time
@@ -78,6 +79,10 @@ def backend_timeout(service: str, seconds: float):
                             "have been written — send it again with the same Idempotency-Key (never written twice)",
                             service=service)
 
+
+#: 503s the gateway answers without having sent the call (the backend's share of workers is full,
+#: or it is not running): nothing can have been written
+NOT_SENT = ("service_busy", "service_unavailable")
 
 #: exceptions of a service that mean "a dependency is down", not "a bug": 503, not 500
 DEPENDENCY_ERRORS = {"Unavailable", "OperationalError", "InterfaceError", "UnknownService"}
@@ -248,7 +253,7 @@ class GatewayService:
                 return out
 
         def located(service: str, kind: str, ident: str):
-            key = (kind, ident)
+            key = ("locate", service, kind, ident)  # not ("unit", id): that is the unit's ancestors
             if key not in cache:
                 try:
                     answer = self._call(service, "locate", {"kind": kind, "id": ident}, {"actor": "gateway"})
@@ -282,7 +287,12 @@ class GatewayService:
                 return [unit] if unit else None
             return None
 
-        return access.Resolver(ancestors, member_unit, place)
+        def spans(unit_id: str):
+            found = located("members", "unit", unit_id)
+            return [(s["from"], list(s["ancestors"])) for s in found["spans"]] \
+                if isinstance(found, dict) and found.get("spans") else None
+
+        return access.Resolver(ancestors, member_unit, place, spans)
 
     def _run_query(self, request, service: str, name: str):
         """Authorise and run one query; return (user, params sent, the service's answer)."""
@@ -393,10 +403,20 @@ class GatewayService:
         key = request.headers.get(KEY_HEADER)
         if key:  # the client's key: a retry of the same body, never the first answer to another one
             digest = idempotency.fingerprint(payload)
-            self.gw.keys.claim(ctx["command_id"], key, digest)
-        answer = self._call(service, name, payload, ctx)
+            claimed_at = dt.datetime.now(dt.timezone.utc)
+            fresh = self.gw.keys.claim(ctx["command_id"], key, digest, claimed_at)
+        try:
+            answer = self._call(service, name, payload, ctx)
+        except Unavailable as exc:
+            if key and exc.code in NOT_SENT:  # never reached the service: nothing written, the key is free
+                self.gw.keys.release(ctx["command_id"], digest)
+            raise
         if key and not answer.get("ok"):
             self.gw.keys.release(ctx["command_id"], digest)
+        if key and fresh and answer.get("ok"):
+            earlier = idempotency.answered_by_an_earlier_use(answer, claimed_at)
+            if earlier is not None:  # the key's claim was pruned: its facts are not this body's answer
+                raise idempotency.key_expired(key, vn_date(earlier.date()))
         if answer.get("ok"):  # its consequences applied (an expulsion → member.expelled), or named
             if (service, name) == ("members", "shred_member"):  # nor does the access log keep the name
                 self.gw.access_log.erase_free_text(payload["member_id"])

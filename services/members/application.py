@@ -436,7 +436,35 @@ def locate(store, kind: str | None, ident: str | None) -> dict | None:
     if kind == "candidate":
         cand = candidates.fold_candidate(store.read_stream(candidate_stream(ident)))
         return {"units": [cand.org_unit_id]} if cand.exists and cand.org_unit_id else None
+    if kind == "unit":
+        spans = unit_spans(store, ident)
+        return {"units": spans[-1]["ancestors"], "spans": spans} if spans else None
     return None
+
+
+def unit_spans(store, org_unit_id: str) -> list[dict]:
+    """Where a unit stood in the tree over time: ``[{"from": "YYYY-MM-DD", "ancestors": [the unit,
+    its parent, ... the root]}]`` in date order, one span per change of its chain (its own moves and
+    its ancestors' moves, by business date); empty when the unit was never created. The event
+    feed shows a unit's facts to the scopes it lay in on their dates (docs/events/README.md)."""
+    seen: set[str] = set()
+    todo, dates = [org_unit_id], set()
+    while todo and len(seen) < 50:  # every unit that ever was an ancestor, and the dates it moved
+        uid = todo.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        for e in store.read_stream(org_stream(uid)):
+            if e.type in ("org_unit.created", "org_unit.moved"):
+                dates.add(e.occurred_on)
+                if e.data.get("parent_id"):
+                    todo.append(e.data["parent_id"])
+    spans: list[dict] = []
+    for day in sorted(dates):
+        chain = [u.org_unit_id for u in ancestors(store, org_unit_id, day)]
+        if chain and (not spans or spans[-1]["ancestors"] != chain):
+            spans.append({"from": day.isoformat(), "ancestors": chain})
+    return spans
 
 
 def unit_ancestors(store, org_unit_id: str, on: dt.date | None) -> list[str]:

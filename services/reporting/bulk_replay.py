@@ -46,8 +46,8 @@ from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
 from services.reporting import daycounts, schema, warning_spans
-from services.reporting.facts import (DETAIL_FIELDS, EXITS, FactsProjection, birth_year, latest_violation,
-                                      meeting_standard)
+from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
+                                      latest_violation, meeting_standard)
 
 
 #: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
@@ -136,6 +136,10 @@ class Fold:
         self.stints: dict[str, list[list]] = {}  # member → stints in seq order (see ``_open``)
         self.cases: dict[str, list] = {}  # case → the row (``CASES`` columns)
         self.facts_seen: set[str] = set()  # event ids of member facts (one fact under two names counts once)
+        #: member → the latest date of their facts a late earlier transfer would move (``refile``), and
+        #: member → the earliest date of such a transfer (refiled at the end)
+        self.refilable_until: dict[str, str] = {}
+        self.refiles: dict[str, str] = {}
         self.meetings_seen: set[str] = set()
         #: (unit, kind, year) → [(held_on, meeting_id, absent members)] in key order: absences in a row
         self.held: dict[tuple, list] = {}
@@ -251,6 +255,8 @@ class Fold:
             self._close(member, on, rec, "moved", d["to_org_unit_id"])
             self._open(member, d["to_org_unit_id"], on, rec, "moved", d.get("from_org_unit_id"))
             unit = d["to_org_unit_id"]
+            if self.refilable_until.get(member, "") >= on:  # recorded after facts it now precedes
+                self.refiles[member] = min(on, self.refiles.get(member, on))
         elif type_ in EXITS:
             self._close(member, on, rec, EXITS[type_])
         elif type_ == "member.recognized_official":
@@ -262,6 +268,8 @@ class Fold:
             detail["has_contact"] = bool(d.get("contact"))
         if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
             unit = self.unit_on(member, on) or unit  # as live: the member's unit on the fact's date
+        if type_ not in REFILED_NOT and on > self.refilable_until.get(member, ""):
+            self.refilable_until[member] = on
         self.facts.append((event_id, member, type_, on, rec, unit,
                            json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
         return True
@@ -406,6 +414,21 @@ class Fold:
                     self._dues(rows)
                 rows.clear()
 
+    def refile(self, tx: Tx) -> None:
+        """As live ``FactsProjection._refile``, once at the end (every fact written, the member_facts
+        indexes built again): the facts of a member dated on or after a transfer recorded after
+        them count where the member stood on their dates. The final stints give each the unit the
+        live projection ends with: a stint appended after the transfer moves a fact only if it
+        begins by the fact's date, and then the live projection refiles it again."""
+        t, marks = self.t, ",".join("?" * len(REFILED_NOT))
+        for member, day in sorted(self.refiles.items()):
+            rows = tx.execute(f"SELECT event_id, occurred_on, org_unit_id FROM {t('member_facts')} WHERE member_id = ? "
+                              f"AND occurred_on >= ? AND type NOT IN ({marks})", (member, day, *REFILED_NOT)).fetchall()
+            moved = [(now, event_id) for event_id, on, unit in rows if (now := self.unit_on(member, on)) and now != unit]
+            if moved:
+                tx.executemany(f"UPDATE {t('member_facts')} SET org_unit_id = ? WHERE event_id = ?", moved)
+        self.refiles.clear()
+
     def _absences(self, rows: list[tuple]) -> None:
         """Note the first unexcused absence per member, unit and year of the absences stored."""
         first, latest = self.unexcused, self.latest
@@ -463,6 +486,7 @@ class Fold:
         """Drop what only the folding needs (ids seen, meetings held, stream heads: written by now),
         so ``derive`` builds the spans beside what they are drawn from alone."""
         self.facts_seen, self.meetings_seen, self.held, self.heads, self._standards = set(), set(), {}, {}, {}
+        self.refilable_until = {}
 
     def derive(self, tx: Tx) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
@@ -562,6 +586,7 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
         fold.write_end(tx, checkpoints)
         for _, create in indexes:
             tx.execute(create)
+        fold.refile(tx)
         fold.forget_folding()
         fold.derive(tx)
     return total

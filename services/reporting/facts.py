@@ -28,6 +28,9 @@ from services.reporting.pending import Pending
 #: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
 EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
          "member.resigned": "resigned", "member.expelled": "expelled"}
+#: member facts a late-recorded earlier transfer does not move (``FactsProjection._refile``): they
+#: carry their own unit, or shape the stints and the day counts
+REFILED_NOT = ("member.admitted", "member.transferred_in", "member.transferred", *EXITS)
 #: non-personal payload fields a member fact keeps for breakdowns (names, birth dates stay out)
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
                  "points", "expected_return", "due_on", "purpose",
@@ -378,6 +381,22 @@ class FactsProjection(Projection):
                          "ORDER BY seq DESC LIMIT 1", (member_id, day)).fetchone()
         return row[0] if row else self.current_unit(tx, member_id)
 
+    def _refile(self, tx: Tx, member_id: str, day: str) -> None:
+        """A transfer dated ``day`` recorded after facts of the member dated on or after it (a late
+        entry): those facts now count where the member stood on their dates (DOMAIN.md §2), as if
+        recorded after it. Not the facts that carry their own unit or shape the stints and the day
+        counts (admissions, transfers, exits): ``REFILED_NOT``. The bulk replay does the same
+        (``bulk_replay.Fold.refile``)."""
+        self._flush(tx)
+        rows = tx.execute(f"SELECT event_id, occurred_on, org_unit_id FROM {self.t('member_facts')} WHERE member_id = ? "
+                          f"AND occurred_on >= ? AND type NOT IN ({','.join('?' * len(REFILED_NOT))})",
+                          (member_id, day, *REFILED_NOT)).fetchall()
+        for event_id, on, unit in rows:
+            now = self.unit_on(tx, member_id, on)
+            if now and now != unit:
+                self._write(tx, "member_facts", f"UPDATE {self.t('member_facts')} SET org_unit_id = ? "
+                            "WHERE event_id = ?", (now, event_id), event_id)
+
     def _close(self, tx: Tx, member_id: str, e: Envelope, kind: str, to_unit: str | None = None) -> str | None:
         state = self._stint_state(tx, member_id)
         if state[2] is None:  # no open stint
@@ -429,6 +448,7 @@ class FactsProjection(Projection):
             self._close(tx, member, e, "moved", d["to_org_unit_id"])
             self._open(tx, member, d["to_org_unit_id"], e, "moved", d.get("from_org_unit_id"))
             unit = d["to_org_unit_id"]
+            self._refile(tx, member, e.occurred_on.isoformat())
         elif e.type in EXITS:
             self._close(tx, member, e, EXITS[e.type])
         elif e.type == "member.recognized_official":

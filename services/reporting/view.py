@@ -106,15 +106,18 @@ class View:
             return [{"org_unit_id": r[0], "name": r[1], "kind": r[2]} for r in rows]
         a, b = (start or self.as_of).isoformat(), (end or self.as_of).isoformat()
         cond = "sp.parent_id = ?" if org else f"(sp.parent_id IS NULL OR sp.parent_id NOT IN (SELECT org_unit_id FROM {units}))"
-        rows = self.q(f"SELECT u.org_unit_id, u.name, u.kind, sp.from_on, sp.to_on, u.merged_on, u.dissolved_on "
+        rows = self.q(f"SELECT u.org_unit_id, u.name, u.kind, sp.from_on, sp.to_on, u.merged_on, u.dissolved_on, "
+                      "u.created_on "
                       f"FROM {self.t('unit_spans')} sp JOIN {units} u ON u.org_unit_id = sp.org_unit_id "
                       f"WHERE {cond} AND sp.from_on <= ? AND (sp.to_on IS NULL OR sp.to_on > ?) "
                       "ORDER BY u.name, u.org_unit_id", ((org,) if org else ()) + (b, a))
         out, seen = [], set()
-        for uid, name, kind, f, t, merged, dissolved in rows:
+        for uid, name, kind, f, t, merged, dissolved, created in rows:
             ended = min([x for x in (merged, dissolved) if x], default=None)
             if ended and (ended <= a or ended <= f):
                 continue  # gone before the period (or this interval) began
+            if created and created > b:
+                continue  # not yet created by the period's end
             if uid not in seen:
                 seen.add(uid)
                 out.append({"org_unit_id": uid, "name": name, "kind": kind})

@@ -20,7 +20,7 @@ from services.reporting import rules as R
 from shared.rules import TERMS, term_of
 
 from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
-from services.reporting.periods import Period, change_pct, parse_period, previous, vn_date
+from services.reporting.periods import Period, change_pct, parse_period, previous
 from services.reporting.view import View
 
 VERSION = 1
@@ -183,8 +183,11 @@ def causes_table(v: View, org: str | None, y: Period) -> dict:
 
 
 def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells: list[dict]) -> dict:
-    """One row per unit directly under the report's unit (D7: the province knows each direct unit)."""
-    units = v.children(org) if org else v.children(None)
+    """One row per unit directly under the report's unit (D7: the province knows each direct unit),
+    as the structure stood in the year (DOMAIN.md §2): a unit created after it is not a row, one
+    dissolved or merged after it still is — not today's direct units."""
+    p = y.capped(v.as_of)
+    units = v.children(org, p.start, max(p.start, p.end))
     ids = [u["org_unit_id"] for u in units]
     moved = membership.movement_of(v, ids, y)
     direct_of: dict[str, str] = {}

@@ -66,6 +66,10 @@ class Spec:
     added, never removed). The gateway checks each one present against the caller's scope.
     ``creates``: the fields among them that name the thing the command creates (a new member id,
     case id, ...): a fresh id passes, an id that already names something must be in scope.
+    ``reaches``: unit fields among them that point *out of* the caller's part of the tree by the
+    nature of the command (the residence cell a member is introduced to, in whatever district the
+    member lives): the other fields place the command in the caller's scope, these need not be in
+    it (the service checks that the unit exists and is active).
     """
 
     model: type[BaseModel]
@@ -74,6 +78,7 @@ class Spec:
     roles: tuple[str, ...] = ("clerk", "administrator")
     scope_fields: tuple[str, ...] | None = None
     creates: tuple[str, ...] = ()
+    reaches: tuple[str, ...] = ()
 
     def __post_init__(self):
         fields = tuple(dict.fromkeys((*(self.scope_fields or ()), *scoped_fields_of(self.model))))
@@ -81,6 +86,10 @@ class Spec:
         unknown = set(self.creates) - set(fields)
         if unknown:
             raise ValueError(f"creates names fields that are not scoped: {sorted(unknown)}")
+        loose = {f for f in self.reaches if SCOPED_FIELDS.get(f) != "unit"} | (set(self.reaches) & set(self.creates))
+        if loose or (self.reaches and not set(fields) - set(self.reaches)):
+            raise ValueError(f"reaches names fields that are not units, or nothing else places the call: "
+                             f"{sorted(loose or self.reaches)}")
 
 
 def contracts_of(service: str):

@@ -353,7 +353,10 @@ COMMANDS = {
     "end_abroad": _m(EndAbroad, "Đảng viên về nước", "Member back from abroad"),
     "exempt_member": _m(ExemptMember, "Miễn công tác và sinh hoạt đảng", "Exempt a member"),
     "end_exemption": _m(EndExemption, "Kết thúc miễn sinh hoạt", "End an exemption"),
-    "introduce_liaison": _m(IntroduceLiaison, "Giới thiệu sinh hoạt nơi cư trú", "Residence liaison"),
+    # recorded by the member's own unit (QĐ 213: the workplace introduces its member to the cell where
+    # they live), which may be in another district: the residence cell need not be in the caller's scope
+    "introduce_liaison": Spec(IntroduceLiaison, "Giới thiệu sinh hoạt nơi cư trú", "Residence liaison",
+                              roles=("clerk", "administrator"), reaches=("residence_org_unit_id",)),
     "record_liaison_feedback": _m(RecordLiaisonFeedback, "Nhận xét của nơi cư trú", "Residence feedback"),
     "assign_task": _m(AssignTask, "Phân công nhiệm vụ", "Assign a task"),
     "make_commitment": _m(MakeCommitment, "Cam kết tu dưỡng rèn luyện", "Yearly commitment"),

@@ -179,6 +179,13 @@ def test_every_scoped_field_of_every_endpoint_refuses_elsewhere_exactly_like_not
                 for label, control, other, ghost in matrix_payloads(spec, field, kind == "command"):
                     where = (path, label)
                     s_other, b_other = answer(system, kind == "command", path, other)
+                    if field in spec.reaches:
+                        # points outside by nature (a liaison's residence cell): another district's
+                        # unit passes the scope check, and so does an unknown one (the service judges)
+                        s_ghost, b_ghost = answer(system, kind == "command", path, ghost)
+                        assert s_other != 403 and s_ghost != 403, (where, b_other, b_ghost)
+                        probed.add((service, name, field))
+                        continue
                     assert s_other == 403 and b_other["code"] == "forbidden_scope", (where, s_other, b_other)
                     s_control, b_control = answer(system, kind == "command", path, control)
                     assert s_control != 403, (where, "in-scope control refused", b_control)
@@ -230,6 +237,37 @@ def test_moves_across_scopes_are_refused_and_allowed_inside(system):
     status, done = system.call("POST", "/api/v1/members/transfer_member", "admin",
                                {"member_id": "M000005", "to_org_unit_id": "TN-D2-G2-C2", "occurred_on": today})
     assert status == 201, done
+
+
+def test_a_district_introduces_its_member_to_the_residence_cell_of_another_district(system):
+    """QĐ 213: a member working in an agency is introduced by their own party organisation to the
+    cell where they live, which may lie in another district: the sending district records it. The
+    member must still be the district's own, and the residence cell must exist."""
+    today = dt.date.today().isoformat()
+    before = event_count(system.data_dir)
+    status, done = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk",
+                               {"member_id": "M000006", "residence_org_unit_id": OTHER_CELL, "occurred_on": today})
+    assert status == 201, done
+    assert done["events"][0]["type"] == "member.liaison_introduced"
+    assert done["events"][0]["data"]["residence_org_unit_id"] == OTHER_CELL
+    assert event_count(system.data_dir) == before + 1
+    # another district's member: still refused, as a member that does not exist is
+    other = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk",
+                        {"member_id": OTHER_MEMBER, "residence_org_unit_id": OWN_CELL, "occurred_on": today})
+    ghost = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk",
+                        {"member_id": GHOST_MEMBER, "residence_org_unit_id": OWN_CELL, "occurred_on": today})
+    assert other[0] == 403 and other[1]["code"] == "forbidden_scope", other
+    assert {k: v for k, v in other[1].items() if k not in PER_REQUEST} == \
+        {k: v for k, v in ghost[1].items() if k not in PER_REQUEST}
+    # a residence cell that does not exist: refused by the members service, nothing written
+    status, refused = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk",
+                                  {"member_id": "M000006", "residence_org_unit_id": GHOST_UNIT, "occurred_on": today})
+    assert status in (404, 422) and refused["message_vi"] and refused["message_en"], refused
+    # naming only a unit outside places nothing: a scoped user is refused
+    status, refused = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk",
+                                  {"residence_org_unit_id": OTHER_CELL, "occurred_on": today})
+    assert status == 403 and refused["code"] == "forbidden_scope", refused
+    assert event_count(system.data_dir) == before + 1
 
 
 def test_ids_of_another_district_are_no_oracle_for_new_records(system, world):  # world: KL-D2 is taken

@@ -219,3 +219,42 @@ def test_an_import_naming_a_hosted_member_as_attendee_may_not_then_act_on_that_m
     # a member the file itself admitted is still the file's to name on later lines
     admitted = line("member.admitted", member_id="M8", org_unit_id="D1-C1")
     access.check_import(admin, [admitted, line("member.record_updated", member_id="M8", full_name="X")], resolver)
+
+
+class Liaison(Query):
+    member_id: str
+    residence_org_unit_id: str
+
+
+LIAISON = Spec(Liaison, "l", "l", roles=("clerk",), reaches=("residence_org_unit_id",))
+
+
+def test_a_field_that_reaches_out_needs_the_other_fields_in_scope_only():
+    """A member of D1 introduced to the cell of D2 where they live: the D1 clerk records it; a D2
+    member is still refused, and so is a call that only names the unit outside."""
+    clerk = User("c", "clerk", "D1")
+    body = {"member_id": "M1", "residence_org_unit_id": "D2-C1"}
+    assert access.authorise(clerk, LIAISON, body, RESOLVER, False) == body
+    with pytest.raises(access.Forbidden) as other:
+        access.authorise(clerk, LIAISON, {**body, "member_id": "M2"}, RESOLVER, False)
+    assert other.value.field == "member_id"
+    with pytest.raises(access.Forbidden):
+        access.authorise(clerk, LIAISON, {"residence_org_unit_id": "D2-C1"}, RESOLVER, False)
+    with pytest.raises(ValueError):  # only a unit field may reach out, and something must place the call
+        Spec(Liaison, "l", "l", reaches=("member_id",))
+
+
+def test_the_liaison_contract_lets_the_sending_district_name_the_residence_cell():
+    from shared.contracts.members import COMMANDS
+    clerk = User("c", "clerk", "D1")
+    body = {"member_id": "M1", "residence_org_unit_id": "D2-C1", "occurred_on": "2024-05-02"}
+    assert access.authorise(clerk, COMMANDS["introduce_liaison"], body, RESOLVER, False) == body
+
+
+def test_an_import_line_introducing_a_member_to_a_cell_elsewhere_is_the_senders():
+    admin = User("a", "administrator", "D1")
+    line = {"type": "member.liaison_introduced", "occurred_on": "2024-05-02",
+            "data": {"member_id": "M1", "residence_org_unit_id": "D2-C1"}}
+    access.check_import(admin, [line], RESOLVER)
+    with pytest.raises(access.Forbidden):
+        access.check_import(admin, [{**line, "data": {**line["data"], "member_id": "M2"}}], RESOLVER)

@@ -110,3 +110,193 @@ def test_a_key_is_claimed_by_the_first_body_and_freed_only_by_a_refusal(tmp_path
         book.claim("cmd-2", "k", one)  # another user's or endpoint's command id: its own
     finally:
         db.close()
+
+
+# -- a call never sent, the retention of claims, a key whose claim was pruned ---------------------
+
+class _Gateway:
+    """The parts of the gateway's dependency that ``command`` uses."""
+
+    def __init__(self, db):
+        from services.gateway.idempotency import KeyBook
+        self.keys = KeyBook(db)
+        self.rpc_timeout = 5
+
+
+class _Handler:
+    """A gateway worker whose backend answers from a script: ``answers`` are returned (or raised)
+    one per call, and each call's payload is kept."""
+
+    def __init__(self, db, answers):
+        from services.gateway import access
+        from services.gateway.auth import User
+        self.gw = _Gateway(db)
+        self.answers = list(answers)
+        self.sent = []
+        self.user = User("clerk", "administrator", None)
+        self.resolver = access.Resolver(lambda unit: [], lambda member: None)
+
+    def _user(self, request):
+        return self.user
+
+    def _resolver(self):
+        return self.resolver
+
+    def _call(self, service, method, payload, ctx):
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        self.sent.append(payload)
+        return answer
+
+    def post(self, body: dict, key: str):
+        import json
+
+        from werkzeug.test import EnvironBuilder
+        from werkzeug.wrappers import Request
+
+        from services.gateway.service import GatewayService
+        request = Request(EnvironBuilder(method="POST", path="/api/v1/members/admit_member",
+                                         data=json.dumps(body), content_type="application/json",
+                                         headers={"Idempotency-Key": key}).get_environ())
+        response = GatewayService.command(self, request, "members", "admit_member")
+        return response.status_code, json.loads(response.get_data(as_text=True))
+
+
+def written(member_id: str, recorded_at: str | None = None) -> dict:
+    at = recorded_at or dt.datetime.now(dt.timezone.utc).isoformat()
+    # the shape of a command's answer from its service: {"ok": true, "events": [...]}
+    return {"ok": True, "events": [{"event_id": "e1", "type": "member.admitted", "recorded_at": at,
+                                    "data": {"member_id": member_id}}]}
+
+
+@pytest.fixture()
+def gw_db(tmp_path):
+    from shared.readmodel import ReadModelDB
+    db = ReadModelDB(f"sqlite:///{tmp_path / 'gw.db'}")
+    yield db
+    db.close()
+
+
+def test_a_call_the_gateway_never_sent_leaves_the_key_free_for_a_corrected_body(gw_db):
+    """503 service_busy: the backend's share of the gateway's workers was full, so the call was
+    never sent and nothing was written. The clerk corrects a typo and sends again under the same
+    key (the cell page keeps the key of an entry): it goes through, it is not refused as a reused key."""
+    from services.gateway.service import _not_running, backend_busy
+    body = admission("MK-BUSY-1", "Lê Văn Bận")
+    handler = _Handler(gw_db, [backend_busy("members"), written("MK-BUSY-1")])
+    status, busy = handler.post(body, "phieu-busy")
+    assert status == 503 and busy["code"] == "service_busy", busy
+    status, done = handler.post({**body, "full_name": "Lê Văn Bàn"}, "phieu-busy")
+    assert status == 201, done
+    assert handler.sent == [{**body, "full_name": "Lê Văn Bàn"}]
+    # the same for a backend that is not running
+    handler = _Handler(gw_db, [_not_running("members"), written("MK-BUSY-2")])
+    assert handler.post(admission("MK-BUSY-2", "A"), "phieu-down")[0] == 503
+    assert handler.post(admission("MK-BUSY-2", "B"), "phieu-down")[0] == 201
+
+
+def test_a_timeout_keeps_the_key_for_its_own_body_only(gw_db):
+    """504: the service may have written the body, so only that body may come again under the key."""
+    from services.gateway.service import backend_timeout
+    body = admission("MK-SLOW-1", "Lê Văn Chậm")
+    handler = _Handler(gw_db, [backend_timeout("members", 5), written("MK-SLOW-1")])
+    assert handler.post(body, "phieu-slow")[0] == 504
+    status, refused = handler.post({**body, "full_name": "Khác"}, "phieu-slow")
+    assert status == 422 and refused["code"] == "idempotency_key_reused", refused
+    assert handler.post(body, "phieu-slow")[0] == 201
+
+
+def test_claims_are_pruned_after_the_retry_window_cheaply(gw_db):
+    from services.gateway import idempotency
+    from services.gateway.idempotency import RETENTION, KeyBook, fingerprint
+    tick = [0.0]
+    book = KeyBook(gw_db, clock=lambda: tick[0])
+    now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
+    one, two = fingerprint({"n": 1}), fingerprint({"n": 2})
+    assert book.claim("old", "k", one, now - RETENTION - dt.timedelta(hours=2)) is True
+    assert book.claim("recent", "k", one, now - RETENTION + dt.timedelta(hours=2)) is True
+    assert book.claim("recent", "k", one, now) is False  # a retry: the claim was there
+    # within the window both claims hold; pruning is at most once per PRUNE_EVERY seconds
+    assert book.prune(now) == 0  # not yet due (pruned at the first claim)
+    tick[0] += idempotency.PRUNE_EVERY
+    assert book.prune(now) == 1  # the claim older than the window
+    assert book.claimed("old") is None and book.claimed("recent") == one
+    with pytest.raises(Exception):
+        book.claim("recent", "k", two, now)  # still remembered: another body is refused
+    indexes = [r[0] for r in gw_db.query("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = 'gw_idempotency'")]
+    assert "gw_idempotency_at" in indexes  # the prune reads the index, not the table
+
+
+def test_a_key_whose_claim_was_pruned_is_never_answered_with_the_old_facts(gw_db):
+    """A client re-uses, two months later, a key whose claim the gateway has pruned, for another
+    member. The service finds the facts of the first use (same command id) and writes nothing; the
+    gateway must not answer those facts as this request's: it says the key is spent, and when."""
+    long_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)).isoformat()
+    handler = _Handler(gw_db, [written("MK-OLD-1", recorded_at=long_ago)])
+    status, body = handler.post(admission("MK-NEW-2", "Lê Văn Mới"), "phieu-2-thang")
+    assert status == 422 and body["code"] == "idempotency_key_expired", body
+    day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)).strftime("%d/%m/%Y")
+    assert day in body["message_vi"] and day in body["message_en"] and "không có gì được ghi" in body["message_vi"]
+    # a claim still kept, retried: answered with its facts as always
+    handler = _Handler(gw_db, [written("MK-R-1"), written("MK-R-1", recorded_at=long_ago)])
+    first = handler.post(admission("MK-R-1", "A"), "phieu-r")
+    assert first[0] == 201
+    assert handler.post(admission("MK-R-1", "A"), "phieu-r")[0] == 201
+
+
+def test_a_gateway_crash_between_the_write_and_the_answer_is_answered_on_retry_without_a_second_fact(tmp_path):
+    """The process is killed (SIGKILL) after the admission was written and before the 201 left: the
+    client got no answer. Restarted, the same request under the same key gets the fact written the
+    first time — one admission in the store, not two — and another body under that key is refused."""
+    import json
+    import os
+    from pathlib import Path
+
+    from tests.gateway.conftest import tree_lines
+    from tests.gateway.test_access_matrix import event_count
+    from tests.support.services import Process, base_env, cli, free_port, http
+
+    inject = Path(__file__).resolve().parents[1] / "support" / "inject"
+    data_dir, port = tmp_path / "data", free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def start(log: str, **fault):
+        env = base_env(**fault)
+        if fault:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(inject), os.environ.get("PYTHONPATH", "")) if p)
+        proc = Process(cli("up", "--data-dir", str(data_dir), "--port", str(port)), env, tmp_path / log)
+        proc.wait_for_output("(Ctrl+C", timeout=300)
+        return proc, {"Authorization": f"Bearer {(data_dir / 'admin.token').read_text().strip()}"}
+
+    body = admission("M-CRASH-1", "Võ Thị Mất Trả Lời")
+    key = {"Idempotency-Key": "phieu-crash-1"}
+    proc, auth = start("first.log", DANGVIEN_TEST_FAULT="gateway:answer:M-CRASH-1")
+    try:
+        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in tree_lines()[:8])
+        status, made = http("POST", f"{url}/api/v1/imports", None, {**auth, "Content-Type": "application/x-ndjson"},
+                            raw=text.encode("utf-8"))
+        assert status == 201, made
+        before = event_count(data_dir)
+        with pytest.raises(Exception):  # the connection drops: no answer at all
+            http("POST", f"{url}/api/v1/members/admit_member", body,
+                 {**auth, **key, "Content-Type": "application/json"})
+        proc.proc.wait(60)
+    finally:
+        proc.stop()
+    assert event_count(data_dir) == before + 1  # written before the crash
+    proc, auth = start("second.log")
+    try:
+        status, again = http("POST", f"{url}/api/v1/members/admit_member", body,
+                             {**auth, **key, "Content-Type": "application/json"})
+        assert status == 201, again
+        assert [e["type"] for e in again["events"]] == ["member.admitted"]
+        assert again["events"][0]["data"]["member_id"] == "M-CRASH-1"
+        assert event_count(data_dir) == before + 1  # the retry wrote nothing
+        status, other = http("POST", f"{url}/api/v1/members/admit_member", admission("M-CRASH-2", "Khác"),
+                             {**auth, **key, "Content-Type": "application/json"})
+        assert status == 422 and other["code"] == "idempotency_key_reused", other
+        assert event_count(data_dir) == before + 1
+    finally:
+        proc.stop()

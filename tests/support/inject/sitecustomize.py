@@ -1,6 +1,8 @@
 """Python loads this module at start-up when a test puts this folder on a child process's
 PYTHONPATH. With ``DANGVIEN_TEST_FAULT=relay:<point>[:<n>]`` the relay of that process dies
 (SIGKILL) at that point of its loop, the n-th time (default 1) — see ``tests/support/relay_faults.py``.
+With ``DANGVIEN_TEST_FAULT=gateway:answer:<member id>`` the process dies after writing a command
+about that member, before answering it.
 
 The production code has no such hook: the relay module is wrapped right after it is imported.
 Nothing else is imported early, so nameko's eventlet monkey-patching is undisturbed.
@@ -36,3 +38,39 @@ if _FAULT.startswith("relay:"):
             return spec
 
     sys.meta_path.insert(0, _WrapRelayOnImport())
+
+if _FAULT.startswith("gateway:answer:"):
+    # ``gateway:answer:<member id>``: the process dies (SIGKILL) after a command about that member
+    # was written and before its 201 answer leaves — the gateway crashing between the write and
+    # the answer
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    class _WrapGatewayOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name != "services.gateway.service":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            run_module = spec.loader.exec_module
+
+            def exec_module(module):
+                run_module(module)
+                answer = module.rpc_answer
+
+                member = _FAULT[len("gateway:answer:"):]
+
+                def crash_before_a_written_answer(result, status=200):
+                    events = (result or {}).get("events") or [] if status == 201 else []
+                    if any((e.get("data") or {}).get("member_id") == member for e in events):
+                        import signal
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    return answer(result, status)
+
+                module.rpc_answer = crash_before_a_written_answer
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, _WrapGatewayOnImport())

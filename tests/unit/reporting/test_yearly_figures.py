@@ -107,3 +107,21 @@ def test_a_late_entry_changes_the_figures_known_now_not_those_at_the_documents_k
     assert (removed["document"], removed["now"]) == (3, 4)
     assert "Đảng viên bị xóa tên" in removed["label"] and "Năm 2025" in removed["label"]
     assert "appendix/D1/removed" in changed and "appendix/D0/removed" not in changed
+
+
+def test_a_past_years_appendix_lists_the_direct_units_of_that_year_not_of_today(history):
+    """The 2025 report drawn in 2026 (as of a day in 2026): a direct unit created in 02/2026 did not
+    exist in 2025 and is not a row of its appendix; one dissolved in 2026 was there all of 2025 and is."""
+    province(history, directs=3)
+    history.add("org_unit.created", "2026-02-01", {"org_unit_id": "D9", "name": "Đảng bộ Mới 2026", "kind": "direct",
+                                                   "parent_id": "TN"}, org_unit_id="D9")
+    for mid in ("M00200", "M00201", "M00202", "M00203"):
+        history.add("member.transferred", "2026-01-05", {"member_id": mid, "from_org_unit_id": "D2-G-C",
+                                                         "to_org_unit_id": "D1-G-C", "kind": "official"},
+                    org_unit_id="D1-G-C")
+    for unit in ("D2-G-C", "D2-G", "D2"):
+        history.add("org_unit.dissolved", "2026-01-20", {"org_unit_id": unit}, org_unit_id=unit)
+    f = yearly.figures(history.view(as_of=dt.date(2026, 6, 30)), None, 2025)
+    appendix = values(f, "appendix")
+    assert list(appendix) == ["D0", "D1", "D2"]
+    assert appendix["D2"]["closing"] == 4 and appendix["D1"]["closing"] == 3  # as they stood on 31/12/2025
