@@ -213,42 +213,77 @@ class Generations:
 
     # -- checksum ------------------------------------------------------------------------------
     def checksum(self) -> str:
-        """sha-256 over every table of the current generation, rows in key order (prefix-free):
-        each row as compact JSON (``_rows_json``) and a newline."""
+        """sha-256 over every table reports read in the current generation, rows in key order
+        (prefix-free): each row as compact JSON (``_rows_json``) and a newline (``checked``)."""
         return table_checksum(self.db, self.prefix)
+
+
+#: what the checksum reads beside ``schema.TABLES`` (which it reads whole): the day counts and the
+#: early-warning spans, which reports read in their place. (table, columns, filter, order): a count
+#: of zero is no count (the live projection removes them per batch, a replay never writes them); a
+#: build marker counts as built or not, not its rows per partition, its version token or its latest
+#: recording time: that time only tells a report known at an earlier time to count from the facts
+#: instead (the same answer), and the live projection moves it by the events that change spans
+#: while a rebuild takes the latest of the tables (a tree change recorded late moves one, not the
+#: other). ``warn_spans`` has no key: every column orders it, an open end (NULL) first on both
+#: databases. Left out: ``warn_marks`` (random tokens that only tell a cached page to read again)
+#: and ``known_tree``'s tables (a past tree built on demand from ``tree_facts``, which is read).
+DERIVED = (
+    ("day_counts", "indicator, org_unit_id, day, n", "n <> 0", "indicator, org_unit_id, day"),
+    ("day_repeats", "indicator, subject_id", "", "indicator, subject_id"),
+    ("day_counts_built", "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END", "", ""),
+    ("day_flows_built", "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END", "", ""),
+    ("warn_spans", "kind, org_unit_id, member_id, from_on, to_on, due_on", "",
+     "kind, org_unit_id, member_id, from_on, to_on NULLS FIRST, due_on NULLS FIRST"),
+    ("warn_counts", "kind, org_unit_id, day, n", "n <> 0", "kind, org_unit_id, day"),
+    ("warn_built", "CASE WHEN MIN(id) = 1 THEN 1 ELSE 0 END", "", ""),
+)
+
+
+def checked(prefix: str) -> list[tuple[str, str | None, str, str]]:
+    """(table, columns or None for all, filter, order) of every table the checksum reads, in order."""
+    return [(f"{prefix}{t}", None, "", schema.ORDER_BY[t]) for t in schema.TABLES] + \
+        [(f"{prefix}{t}", columns, where, order) for t, columns, where, order in DERIVED]
 
 
 def table_checksum(db: ReadModelDB, prefix: str, sqlite_json: bool = True) -> str:
     """``Generations.checksum`` of the tables of ``prefix``. On SQLite (``sqlite_json``) the JSON of
     each row is written by SQLite itself (``_sqlite_dump``), the same bytes in a third of the time."""
     digest = hashlib.sha256()
-    for table in schema.TABLES:
-        digest.update(f"#{table}\n".encode())
-        name, order = f"{prefix}{table}", schema.ORDER_BY[table]
-        dumped = _sqlite_dump(db, digest, name, order) if sqlite_json and not db.pg else None
+    for name, columns, where, order in checked(prefix):
+        digest.update(f"#{name[len(prefix):]}\n".encode())
+        dumped = _sqlite_dump(db, digest, name, columns, where, order) if sqlite_json and not db.pg else None
         if dumped is not None:
             digest = dumped
             continue
-        for rows in db.scan(f"SELECT * FROM {name} ORDER BY {order}"):
+        for rows in db.scan(_select(columns or "*", name, where, order)):
             digest.update(_rows_json(rows))
     return digest.hexdigest()
 
 
-def _sqlite_dump(db: ReadModelDB, digest, table: str, order: str):
+def _select(columns: str, table: str, where: str, order: str) -> str:
+    return f"SELECT {columns} FROM {table}" + (f" WHERE {where}" if where else "") + \
+        (f" ORDER BY {order}" if order else "")
+
+
+def _sqlite_dump(db: ReadModelDB, digest, table: str, columns: str | None, where: str, order: str):
     """``digest`` (a copy) updated with the rows of ``table`` as SQLite writes them (``json_array``:
     text, integers and NULL written as orjson writes them, byte for byte:
     ``tests/unit/reporting/test_bulk_replay.py``); None where Python must dump them: a table holding
     a REAL (a fraction in an INTEGER column, which SQLite writes with 15 digits) or a BLOB (which
-    ``json_array`` refuses)."""
+    ``json_array`` refuses). ``columns`` None: every column of the table."""
     info = db.query(f"PRAGMA table_info({table})")
-    columns = [row[1] for row in info]
-    numeric = [row[1] for row in info if not any(k in (row[2] or "").upper() for k in ("CHAR", "CLOB", "TEXT"))]
+    named = {c.strip() for c in columns.split(",")} if columns is not None else {row[1] for row in info}
+    numeric = [row[1] for row in info if row[1] in named
+               and not any(k in (row[2] or "").upper() for k in ("CHAR", "CLOB", "TEXT"))]
+    if columns is None:
+        columns = ", ".join(row[1] for row in info)
     if numeric and db.query(f"SELECT 1 FROM {table} WHERE "
                             + " OR ".join(f"typeof({c}) = 'real'" for c in numeric) + " LIMIT 1"):
         return None
     out = digest.copy()
     try:
-        for rows in db.scan(f"SELECT json_array({', '.join(columns)}) FROM {table} ORDER BY {order}"):
+        for rows in db.scan(_select(f"json_array({columns})", table, where, order)):
             out.update(("\n".join(map(_first, rows)) + "\n").encode("utf-8"))
     except sqlite3.OperationalError:  # JSON cannot hold BLOB values
         return None

@@ -294,3 +294,55 @@ def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypat
         with pytest.raises(TypeError):
             generations.table_checksum(db, "g1_", sqlite_json)
     db.close()
+
+
+def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
+    """An auditor proves replay = live by the checksum: a difference planted in one row of the
+    tables reports read instead of the facts (warning spans and counts, day counts and repeats,
+    the markers saying they are built) changes it; what no report reads as a fact (a zero count,
+    a marker's version token or latest recording time, a page-cache token) does not. On SQLite and as Python writes it."""
+    from services.reporting import generations
+    g = live(history, f"sqlite:///{tmp_path}/live.read.db")
+    p, db = g.prefix, g.db
+    base = g.checksum()
+    assert base == generations.table_checksum(db, p, sqlite_json=False)
+    span = db.query(f"SELECT kind, org_unit_id, member_id, from_on FROM {p}warn_spans "
+                    "WHERE kind = 'unexcused_absences' ORDER BY member_id, from_on LIMIT 1")[0]
+    planted = [  # (change, undo): one row each
+        (f"UPDATE {p}warn_spans SET from_on = '1999-01-01' WHERE kind = ? AND org_unit_id = ? AND member_id = ? "
+         "AND from_on = ?", span,
+         f"UPDATE {p}warn_spans SET from_on = ? WHERE from_on = '1999-01-01'", (span[3],)),
+        (f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
+         "VALUES ('unpaid_dues', 'C1', 'M3', '2024-01-01', NULL, NULL)", (),
+         f"DELETE FROM {p}warn_spans WHERE kind = 'unpaid_dues' AND member_id = 'M3' AND from_on = '2024-01-01' "
+         "AND to_on IS NULL", ()),
+        (f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES ('unpaid_dues', 'C1', '1999-01-01', 1)", (),
+         f"DELETE FROM {p}warn_counts WHERE day = '1999-01-01'", ()),
+        (f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES ('head', 'C1', '1999-01-01', 1)", (),
+         f"DELETE FROM {p}day_counts WHERE day = '1999-01-01'", ()),
+        (f"INSERT INTO {p}day_repeats (indicator, subject_id) VALUES ('x', 'M3')", (),
+         f"DELETE FROM {p}day_repeats WHERE indicator = 'x'", ()),
+        (f"DELETE FROM {p}warn_built", (), None, ()),  # not built: reports count from the facts
+    ]
+    assert db.query(f"SELECT COUNT(*) FROM {p}warn_spans WHERE kind = 'unpaid_dues' AND member_id = 'M3' "
+                    "AND from_on = '2024-01-01' AND to_on IS NULL") == [(0,)]
+    marked = db.query(f"SELECT id, latest_rec, version FROM {p}warn_built")
+    for change, args, undo, undo_args in planted:
+        with db.transaction() as tx:
+            tx.execute(change, args)
+        assert g.checksum() != base, change
+        assert generations.table_checksum(db, p, sqlite_json=False) != base, change
+        with db.transaction() as tx:
+            if undo is None:
+                tx.insert_rows(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (?, ?, ?)", marked)
+            else:
+                tx.execute(undo, undo_args)
+        assert g.checksum() == base, undo
+    with db.transaction() as tx:  # what reports do not read as facts
+        tx.execute(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES ('unpaid_dues', 'C1', "
+                   "'1999-01-01', 0)")
+        tx.execute(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES ('head', 'C1', '1999-01-01', 0)")
+        tx.execute(f"UPDATE {p}warn_built SET version = 'another', latest_rec = '1999-01-01T00:00:00.000000Z'")
+        tx.execute(f"UPDATE {p}warn_marks SET token = 'another'")
+    assert g.checksum() == base == generations.table_checksum(db, p, sqlite_json=False)
+    g.db.close()
