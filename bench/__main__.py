@@ -153,12 +153,7 @@ def ours_batch(url: str, n: int, size: int) -> float:
 
 
 def peer_batch(app, n: int, size: int) -> float:
-    members = []
-    for first in range(0, n, size):
-        m = peer.new_member(first)
-        for i in range(first + 1, min(n, first + size)):
-            peer.rate(m, i)
-        members.append(m)
+    members = peer.members_in_batches(n, size)
     t0 = time.perf_counter()
     for m in members:
         app.save(m)

@@ -135,12 +135,7 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
 
         def theirs() -> float:
             app = peer.sqlite_app(f"{tmp}/peer-{uuid.uuid4().hex[:6]}.db")
-            members = []
-            for first in range(0, n, size):
-                member = peer.new_member(first)
-                for i in range(first + 1, min(n, first + size)):
-                    peer.rate(member, i)
-                members.append(member)
+            members = peer.members_in_batches(n, size)
             started = time.process_time()
             for member in members:
                 app.save(member)

@@ -6,7 +6,6 @@ concurrency on each aggregate's version, its SQLite datastore in WAL mode with S
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 try:
@@ -53,3 +52,15 @@ def new_member(i: int) -> Any:
 
 def rate(member: Any, i: int) -> None:
     member.rate(year=2024, rating="good", note="Hoàn thành tốt")
+
+
+def members_in_batches(n: int, size: int) -> list:
+    """``n`` pending events as members of ``size`` events each (one admission, then ratings): what
+    one ``save`` per member writes in one transaction, the peer's batched append."""
+    members = []
+    for first in range(0, n, size):
+        member = new_member(first)
+        for i in range(first + 1, min(n, first + size)):
+            rate(member, i)
+        members.append(member)
+    return members
