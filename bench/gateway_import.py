@@ -3,7 +3,9 @@ temporary folder, one POST of a JSONL history, answered once every service has v
 written it and its projections have caught up (``python -m bench.gateway_import --members 20000``).
 
 Prints the wall time, the events written per second, and the job's progress as it was seen
-while the import ran (polled every half second, as the command line's progress bar does).
+while the import ran (polled every half second, as the command line's progress bar does), each
+with the server's CPU seconds used since the POST (steadier than the wall time on a shared
+machine).
 ``PROFILE_TO=file.prof`` runs the server under cProfile (written when it stops).
 """
 from __future__ import annotations
@@ -73,7 +75,7 @@ def main(argv=None) -> None:
             text = import_file(args.members).encode("utf-8")
             status, job = call("POST", f"{base}/import-jobs", token, b"{}")
             job_id = job["job"] if status in (200, 201) and isinstance(job, dict) else None
-            seen: list[tuple[float, str, int, int]] = []
+            seen: list[tuple[float, float | None, str, int, int]] = []
             stop = threading.Event()
             cpu0 = cpu_seconds(proc.pid)
             t0 = time.perf_counter()
@@ -82,7 +84,9 @@ def main(argv=None) -> None:
                 while job_id and not stop.wait(0.5):
                     s, j = call("GET", f"{base}/import-jobs/{job_id}", token)
                     if s == 200:
-                        seen.append((time.perf_counter() - t0, j["phase"], j["done"], j["total"]))
+                        cpu = cpu_seconds(proc.pid)
+                        seen.append((time.perf_counter() - t0, None if cpu is None or cpu0 is None else cpu - cpu0,
+                                     j["phase"], j["done"], j["total"]))
 
             watcher = threading.Thread(target=poll, daemon=True)
             watcher.start()
@@ -98,8 +102,9 @@ def main(argv=None) -> None:
             if cpu0 is not None and cpu1 is not None:
                 print(f"  server CPU during the import: {cpu1 - cpu0:.1f} s = {result['written'] / (cpu1 - cpu0):,.0f} "
                       f"ev/s of CPU (load average {os.getloadavg()[0]:.1f})")
-            for at, phase, done, total in seen:
-                print(f"  {at:6.1f} s  {phase:<24} {done:>7,} / {total:,}")
+            print("  wall s   CPU s  phase (as the progress bar saw it)")
+            for at, cpu, phase, done, total in seen:
+                print(f"  {at:6.1f}  {'' if cpu is None else f'{cpu:6.1f}':>6}  {phase:<24} {done:>7,} / {total:,}")
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=60)
