@@ -54,6 +54,9 @@ def cpu_seconds(pid: int) -> float | None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.gateway_import")
     ap.add_argument("--members", type=int, default=2000)
+    ap.add_argument("--after", type=float, default=0.0,
+                    help="seconds to keep the server running after the answer, its CPU then printed "
+                         "(the bus deliveries of the written events, applied or skipped as duplicates)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dangvien-gw-import-") as tmp:
         data, port = Path(tmp) / "data", free_port()
@@ -105,6 +108,11 @@ def main(argv=None) -> None:
             print("  wall s   CPU s  phase (as the progress bar saw it)")
             for at, cpu, phase, done, total in seen:
                 print(f"  {at:6.1f}  {'' if cpu is None else f'{cpu:6.1f}':>6}  {phase:<24} {done:>7,} / {total:,}")
+            if args.after > 0 and cpu1 is not None:
+                time.sleep(args.after)
+                cpu2 = cpu_seconds(proc.pid)
+                if cpu2 is not None:
+                    print(f"  server CPU in the {args.after:g} s after the answer: {cpu2 - cpu1:.1f} s")
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=60)
