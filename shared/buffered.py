@@ -40,11 +40,10 @@ def buffered(stream: str, events: Sequence[NewEvent], last_version: int, first_p
         else:  # as ``chain`` stores it: the text form, read back
             text = format_recorded_at(rec)
             rec = dt.datetime.fromisoformat(text[:-1] + "+00:00")
-        on = ev.occurred_on
         out.append(_construct({
             "event_id": ev.event_id, "type": ev.type, "schema_version": ev.schema_version, "stream": stream,
             "stream_version": last_version + 1 + i, "position": first_position + i,
-            "occurred_on": on if type(on) is dt.date else dt.date.fromisoformat(on.isoformat()),
+            "occurred_on": ev.occurred_on,  # a date: ``NewEvent`` validated it
             "recorded_at": rec, "org_unit_id": ev.org_unit_id, "actor": ev.actor,
             "correlation_id": ev.correlation_id, "causation_id": ev.causation_id, "data": ev.data,
             "hash": UNHASHED, "prev_hash": prev, "source": None}))
