@@ -55,8 +55,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.gateway_import")
     ap.add_argument("--members", type=int, default=2000)
     ap.add_argument("--after", type=float, default=0.0,
-                    help="seconds to keep the server running after the answer, its CPU then printed "
-                         "(the bus deliveries of the written events, applied or skipped as duplicates)")
+                    help="at most these seconds, watch the server after the answer until it is idle and print "
+                         "the CPU it used meanwhile (the bus deliveries of the written events, applied or "
+                         "skipped as duplicates)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dangvien-gw-import-") as tmp:
         data, port = Path(tmp) / "data", free_port()
@@ -80,6 +81,11 @@ def main(argv=None) -> None:
             job_id = job["job"] if status in (200, 201) and isinstance(job, dict) else None
             seen: list[tuple[float, float | None, str, int, int]] = []
             stop = threading.Event()
+            idle_rate = 0.0  # the idle server's own CPU per second (sweeps, relay polls), to tell "idle" after
+            if args.after > 0:
+                before = cpu_seconds(proc.pid)
+                time.sleep(3.0)
+                idle_rate = ((cpu_seconds(proc.pid) or 0.0) - (before or 0.0)) / 3.0
             cpu0 = cpu_seconds(proc.pid)
             t0 = time.perf_counter()
 
@@ -109,10 +115,17 @@ def main(argv=None) -> None:
             for at, cpu, phase, done, total in seen:
                 print(f"  {at:6.1f}  {'' if cpu is None else f'{cpu:6.1f}':>6}  {phase:<24} {done:>7,} / {total:,}")
             if args.after > 0 and cpu1 is not None:
-                time.sleep(args.after)
-                cpu2 = cpu_seconds(proc.pid)
-                if cpu2 is not None:
-                    print(f"  server CPU in the {args.after:g} s after the answer: {cpu2 - cpu1:.1f} s")
+                # until the server is back to its idle rate (measured before the POST), at most ``--after`` s
+                t1, last = time.perf_counter(), cpu1
+                while time.perf_counter() - t1 < args.after:
+                    time.sleep(2.0)
+                    now = cpu_seconds(proc.pid)
+                    if now is None or now - last <= 2.0 * (1.5 * idle_rate + 0.01):
+                        break
+                    last = now
+                idle = "idle" if time.perf_counter() - t1 < args.after else "still busy"
+                print(f"  server CPU after the answer: {last - cpu1:.1f} s in {time.perf_counter() - t1:.0f} s ({idle}); "
+                      f"import and after: {last - cpu0:.1f} s = {result['written'] / (last - cpu0):,.0f} ev/s of CPU")
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=60)
