@@ -14,12 +14,41 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Sequence
 
-from shared.events import Envelope, NewEvent
+import datetime as dt
+
+from shared.events import GENESIS_HASH, Envelope, NewEvent, format_recorded_at, utcnow
 from shared.eventstore import ANY, ConcurrencyError, EventStore
-from shared.eventstore.records import SqlReads, appended, chain
+from shared.eventstore.records import UNHASHED, SqlReads, _construct
 
 #: names per ``IN (...)`` of a prefetch (SQLite's default limit is 32,766 parameters)
 CHUNK = 500
+
+
+def buffered(stream: str, events: Sequence[NewEvent], last_version: int, first_position: int) -> list[Envelope]:
+    """The envelopes ``chain(..., hashed=False)`` would give these events, built straight from
+    them: a buffered event is neither serialised nor hashed (``commit`` has the store do both),
+    and the recording clock is read once per call (``chain``: once per batch), as stored:
+    microseconds, UTC. The first event's link is the genesis hash, the others' the empty
+    (unhashed) hash before them."""
+    now = utcnow()
+    out = []
+    prev = GENESIS_HASH
+    for i, ev in enumerate(events):
+        rec = ev.recorded_at
+        if rec is None:
+            rec = now
+        else:  # as ``chain`` stores it: the text form, read back
+            text = format_recorded_at(rec)
+            rec = dt.datetime.fromisoformat(text[:-1] + "+00:00")
+        out.append(_construct({
+            "event_id": ev.event_id, "type": ev.type, "schema_version": ev.schema_version, "stream": stream,
+            "stream_version": last_version + 1 + i, "position": first_position + i,
+            "occurred_on": ev.occurred_on,  # a date: ``NewEvent`` validated it
+            "recorded_at": rec, "org_unit_id": ev.org_unit_id, "actor": ev.actor,
+            "correlation_id": ev.correlation_id, "causation_id": ev.causation_id, "data": ev.data,
+            "hash": UNHASHED, "prev_hash": prev, "source": None}))
+        prev = UNHASHED
+    return out
 
 
 class BufferedStore(EventStore):
@@ -86,10 +115,8 @@ class BufferedStore(EventStore):
             own = self._by_stream.setdefault(stream, [])
             self._start_version.setdefault(stream, version)
             # not hashed here (so no link to read either): ``commit`` chains them again in the real
-            # store, which hashes them
-            rows = chain(stream, events, version, None, self._base_head + len(self._pending) + 1, hashed=False)
-            for ev, row in zip(events, rows):
-                env = appended(row)  # from the chained fields: no re-serialising or re-parsing
+            # store, which hashes and serialises them
+            for env, ev in zip(buffered(stream, events, version, self._base_head + len(self._pending) + 1), events):
                 own.append(env)
                 self._events.append(env)
                 self._by_id[env.event_id] = env

@@ -147,6 +147,10 @@ class Relay:
                     time.sleep(min(poll * 10, 2.0))
                     continue
                 if self.run_once():
+                    # a backlog (an import's file) is published batch after batch: between two,
+                    # the process's other work runs (under eventlet ``sleep(0)`` yields; the
+                    # answers and progress of an import, requests)
+                    time.sleep(0)
                     continue
                 self.store.wait_for_append(self.checkpoint, poll)
             except Exception as exc:  # broker or store down: keep trying, nothing is lost

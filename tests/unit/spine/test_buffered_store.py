@@ -191,3 +191,30 @@ def test_commit_answered_with_positions_writes_what_commit_writes(store):
     assert buf.commit_positions() == [2, 3, 4, 5]  # what a bulk import counts
     assert stored(store) == [(1, "a", 0, "M0"), (2, "a", 1, "M1"), (3, "b", 0, "M2"), (4, "b", 1, "M3"),
                              (5, "a", 2, "M4")]
+
+
+def test_buffered_envelopes_are_those_the_unhashed_chain_gives(store):
+    """The buffer builds its envelopes straight from the events (nothing serialised or hashed
+    before ``commit``): field for field what ``chain(hashed=False)`` made of them, clocks given or
+    read as stored (microseconds, UTC)."""
+    from shared.buffered import buffered
+    from shared.events import GENESIS_HASH, format_recorded_at
+    from shared.eventstore.records import UNHASHED, appended, chain
+    at = dt.datetime(2021, 3, 4, 5, 6, 7, 891011, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    events = [NewEvent(type="member.died", data={"member_id": "M1", "n": i}, occurred_on=dt.date(2021, 1, 1 + i),
+                       recorded_at=at, org_unit_id="C1", actor="a", correlation_id="c", causation_id="d")
+              for i in range(3)]
+    got = buffered("member-M1", events, 4, 11)
+    want = [appended(row) for row in chain("member-M1", events, 4, None, 11, hashed=False)]
+    assert [e.model_dump() for e in got] == [e.model_dump() for e in want]
+    assert [(e.stream_version, e.position, e.prev_hash, e.hash) for e in got] == [
+        (5, 11, GENESIS_HASH, UNHASHED), (6, 12, UNHASHED, UNHASHED), (7, 13, UNHASHED, UNHASHED)]
+    assert got[0].recorded_at == at and got[0].recorded_at.utcoffset() == dt.timedelta(0)
+    plain = [ev(0), ev(1)]
+    unclocked = buffered("s-1", plain, -1, 1)
+    assert unclocked[0].recorded_at is unclocked[1].recorded_at  # one reading per call, as chain
+    clock = unclocked[0].recorded_at
+    assert clock.utcoffset() == dt.timedelta(0)
+    assert dt.datetime.fromisoformat(format_recorded_at(clock)[:-1] + "+00:00") == clock
+    assert [e.model_dump(exclude={"recorded_at"}) for e in unclocked] == [
+        e.model_dump(exclude={"recorded_at"}) for e in map(appended, chain("s-1", plain, -1, None, 1, hashed=False))]

@@ -44,3 +44,18 @@ def test_only_one_replica_relays_a_store(store, tmp_path):
         h.close()  # the holder goes away (as a dead process would): the lease is free
     again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert again.stdout.strip() == "True"
+
+
+def test_a_backlog_is_published_batch_by_batch_letting_other_work_run_between(store, monkeypatch):
+    """An import's thousands of events: between two of the relay's batches the process's other
+    work runs (under eventlet ``time.sleep(0)`` switches to it) and sees the backlog part published —
+    in the embedded server, the import's answer and its progress are not held until the last one."""
+    import time
+    for i in range(5):
+        store.append(f"member-M{i}", [NewEvent(type="member.died", occurred_on=dt.date(2020, 2, 1),
+                                               data={"member_id": f"M{i}"})])
+    relay = Relay(store, "members", f"memory://relay-{uuid.uuid4().hex}", batch=2)
+    seen_by_others: list[int] = []
+    monkeypatch.setattr(time, "sleep", lambda seconds: seconds == 0 and seen_by_others.append(relay.checkpoint))
+    relay.run_forever(lambda: relay.checkpoint == 5, poll=0.01)
+    assert seen_by_others == [2, 4, 5]
