@@ -60,7 +60,7 @@ def _publish(verifier: StoreVerifier, full: bool) -> None:
 
 
 def _verifier(source: str, store, book: SealBook, ring) -> StoreVerifier:
-    return StoreVerifier(source, store, ring, book.load(source, store))
+    return StoreVerifier(source, store, ring, book.load(source))
 
 
 def run(stores: dict, owned: set[str], settings, stop=lambda: False, sleep=time.sleep) -> None:

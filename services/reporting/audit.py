@@ -64,7 +64,7 @@ def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
     returned, to be copied outside the province's servers). A failing store is not sealed."""
     out = {"intact": True, "seals": [], "sources": []}
     for source, store in stores.items():
-        verifier = StoreVerifier(source, store, seals=book.load(source, store) if book else ())
+        verifier = StoreVerifier(source, store, seals=book.load(source) if book else ())
         verifier.advance()
         report = verifier.report()
         out["sources"].append(report)

@@ -291,15 +291,106 @@ def test_several_stores_are_ok_only_when_each_is(tmp_path):
     assert dt.datetime.strptime(out["checked_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_a_seal_book_gives_each_store_its_own_seals(tmp_path):
+def test_a_seal_of_another_store_of_the_same_source_is_named_not_passed_over(tmp_path):
+    """The same source name, another store (another first event): its seal is not this store's,
+    and verification says so loudly instead of ignoring it (the old code matched seals by URL and
+    dropped every seal naming another URL without a word)."""
     from shared.integrity import SealBook
     book = SealBook(tmp_path / "seals")
-    here, there = write(Log(), ["member-A"]), write(Log(), ["member-A", "member-B"])
+    here, there = write(Log(), ["member-A"]), write(Log(), ["member-X", "member-B"])
     there.url = "memory://elsewhere"
-    book.add(seal_of(there, 2, 2, there.events[1].hash))   # the same source name, another store
-    assert verify_stores({"members": here}, ring=RING, book=book)["ok"]
+    book.add(seal_of(there, 2, 2, there.events[1].hash))
+    report = verify_stores({"members": here}, ring=RING, book=book)["sources"][0]
+    assert not report["ok"] and (report["seals_checked"], report["seals_foreign"]) == (0, 1)
+    [p] = report["problems"]
+    assert (p["check"], p["seal_head"], p["seal_store"], p["seal_first_hash"], p["first_hash"]) == (
+        "seal_foreign", 2, "memory://elsewhere", there.events[0].hash, here.events[0].hash)
+    assert "kho khác" in p["message_vi"] and "another store" in p["message_en"]
     there_report = verify_stores({"members": there}, ring=RING, book=book)["sources"][0]
-    assert there_report["ok"] and there_report["seals_checked"] == 1
+    assert there_report["ok"] and there_report["seals_checked"] == 1 and there_report["seals_foreign"] == 0
+
+
+def test_a_seal_is_matched_by_the_store_identity_whatever_url_the_store_has_now(tmp_path):
+    """The store file moved (or the host renamed, the DSN spelled otherwise): its seals are still
+    its own, so deleting its newest events is still caught."""
+    from shared.integrity import SealBook
+    book = SealBook(tmp_path / "seals")
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    book.add(verified(log).seal())
+    log.url = "memory://moved/to/another/place"
+    report = verify_stores({"members": log}, ring=RING, book=book)["sources"][0]
+    assert report["ok"] and report["seals_checked"] == 1 and report["sealed_head"] == 3
+    assert report["identity"] == log.events[0].hash
+    log.events.pop()
+    report = verify_stores({"members": log}, ring=RING, book=book)["sources"][0]
+    assert not report["ok"] and [p["check"] for p in report["problems"]] == ["seal_truncated"]
+
+
+def test_a_seal_of_a_store_first_event_changed_is_named_foreign_and_the_event_as_edited():
+    log = write(Log(), ["member-A", "member-B"])
+    seal = verified(log).seal()
+    first = log.events[0]
+    log.events[0] = Envelope(**{**first.model_dump(), "hash": first.hash[:-1] + ("0" if first.hash[-1] != "0" else "1")})
+    v = verified(log, [seal])
+    assert {p["check"] for p in v.store_problems()} == {"seal_foreign"}
+    assert v.broken_streams()[0]["stream"] == "member-A"
+
+
+def test_the_identity_is_signed_and_a_seal_made_before_it_still_verifies():
+    from shared.integrity import _signature
+    log = write(Log(), ["member-A", "member-B"])
+    seal = verified(log).seal()
+    assert seal["first_hash"] == log.events[0].hash
+    for forged in ({**seal, "first_hash": "f" * 64}, {k: v for k, v in seal.items() if k != "first_hash"}):
+        assert only_problem(verified(log, [forged]))["check"] == "seal_forged"
+    old = {k: v for k, v in seal.items() if k not in ("first_hash", "signature")}
+    old["store"] = "memory://another-spelling"       # and the store's URL has changed since
+    old["signature"] = _signature(old, KEY.secret)   # a seal written before identities: no first_hash
+    v = verified(log, [old])
+    assert v.ok and v.report()["seals_checked"] == 1
+    log.events.pop()
+    assert only_problem(verified(log, [old]))["check"] == "seal_truncated"
+    assert "first_hash" not in verified(Log()).seal()   # an empty store has no identity to name
+
+
+def test_a_seal_whose_source_has_no_store_is_named_and_fails_the_verification(tmp_path):
+    from shared.integrity import SealBook
+    log = write(Log(), ["member-A"])
+    seal = {**verified(log).seal(), "source": "meetings"}
+    out = verify_stores({"members": log}, ring=RING, seals=[seal])
+    assert not out["ok"] and out["sources"][0]["ok"]
+    [p] = out["problems"]
+    assert (p["check"], p["seal_source"], p["seals"]) == ("seal_no_store", "meetings", 1)
+    assert "không có kho" in p["message_vi"] and "no store" in p["message_en"]
+    book = SealBook(tmp_path / "seals")
+    book.add(seal_of(log, 1, 1, log.events[0].hash))
+    book.add({**seal, "source": "discipline"})
+    out = verify_stores({"members": log}, ring=RING, book=book)
+    assert not out["ok"] and [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("discipline", 1)]
+    assert verify_stores({"members": log}, ring=RING, book=book, seals=[])["problems"][0]["check"] == "seal_no_store"
+    both = verify_stores({"members": log, "discipline": write(Log(), ["member-A"])}, ring=RING, book=book)
+    assert both["problems"] == [] and both["sources"][0]["ok"]  # its seals now go to its store (forged there)
+
+
+def test_newest_events_deleted_between_two_advances_are_named():
+    """The integrity watch checks only new events each round: events deleted (or changed) at the
+    head after they were verified must not pass unnoticed until the next whole verification."""
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    v = verified(log)
+    assert v.ok
+    log.events.pop()
+    assert v.advance() == 0
+    p = only_problem(v)
+    assert (p["check"], p["verified_head"], p["verified_hash"]) == ("head_changed", 3, v.last_hash)
+    assert "xóa" in p["message_vi"] and "deleted" in p["message_en"]
+    v.advance()
+    assert len(v.store_problems()) == 1   # named once
+    changed = write(Log(), ["member-A", "member-B"])
+    v = verified(changed)
+    changed.events[1] = Envelope(**{**changed.events[1].model_dump(), "hash": "e" * 64})
+    v.advance()
+    p = only_problem(v)
+    assert (p["check"], p["position"], p["stream"]) == ("head_changed", 2, "member-B")
 
 
 def test_an_upgrade_event_in_a_store_that_never_had_plain_hashes_is_a_mismatch():
@@ -362,7 +453,7 @@ def test_a_seal_book_keeps_one_line_per_seal_in_a_private_folder(tmp_path):
     lines = book.path("members").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [seal, seal]
     assert lines[0] == json.dumps(seal, sort_keys=True, ensure_ascii=False)
-    assert book.load("members", log) == [seal, seal] and book.load("other") == []
+    assert book.load("members") == [seal, seal] and book.load("other") == []
 
 
 def test_the_report_names_what_was_verified():
