@@ -148,6 +148,9 @@ def seal_check(seal: Mapping, ring) -> str | None:
     return None if hmac.compare_digest(_signature(seal, key.secret), str(seal.get("signature", ""))) else "seal_forged"
 
 
+SEAL_SUFFIX = ".seals.jsonl"
+
+
 class SealBook:
     """Seals of each source, one JSON line each, in a folder outside the stores (append-only)."""
 
@@ -155,7 +158,11 @@ class SealBook:
         self.folder = Path(folder)
 
     def path(self, source: str) -> Path:
-        return self.folder / f"{source}.seals.jsonl"
+        return self.folder / f"{source}{SEAL_SUFFIX}"
+
+    def sources(self) -> list[str]:
+        """The sources that have a seal file here."""
+        return sorted(p.name[:-len(SEAL_SUFFIX)] for p in self.folder.glob(f"*{SEAL_SUFFIX}"))
 
     def load(self, source: str) -> list[dict]:
         """Every seal of the source, whatever store URL it names (the verifier matches them by the
@@ -252,10 +259,9 @@ class StoreVerifier:
         """Made on another store: it names a first event other than this store's."""
         return seal.get(IDENTITY) is not None and self.first_hash is not None and seal[IDENTITY] != self.first_hash
 
-    def _name_foreign(self, seal: Mapping) -> None:
-        self.problems.append(problem("seal_foreign", seal_head=seal.get("head_position"), sealed_at=seal.get("sealed_at"),
-                                     seal_store=seal.get("store"), seal_first_hash=seal.get(IDENTITY),
-                                     first_hash=self.first_hash))
+    def _foreign_problem(self, seal: Mapping) -> dict:
+        return problem("seal_foreign", seal_head=seal["head_position"], sealed_at=seal.get("sealed_at"),
+                       seal_store=seal.get("store"), seal_first_hash=seal[IDENTITY], first_hash=self.first_hash)
 
     def _check_passed_seal(self, seal: dict) -> None:
         """A seal at or below what was verified already: look at the event it names again."""
@@ -263,7 +269,7 @@ class StoreVerifier:
         if head == 0 and seal["event_count"] == 0:
             return
         if self._foreign(seal):
-            self._name_foreign(seal)
+            self.problems.append(self._foreign_problem(seal))
             return
         env = next(iter(self.store.read_all(head, limit=1)), None)
         if env is None or env.position != head or env.hash != seal["last_hash"] \
@@ -274,7 +280,7 @@ class StoreVerifier:
         while self._pending and self._pending[0]["head_position"] <= env.position:
             seal = self._pending.pop(0)
             if self._foreign(seal):
-                self._name_foreign(seal)
+                self.problems.append(self._foreign_problem(seal))
             elif seal["head_position"] != env.position or seal["event_count"] != self.count \
                     or seal["last_hash"] != env.hash:
                 self.problems.append(problem("seal_mismatch", env, seal_head=seal["head_position"],
@@ -356,9 +362,7 @@ class StoreVerifier:
         out = list(self.problems)
         for seal in self._pending:  # sealed heads the log never reached
             if self._foreign(seal):
-                out.append(problem("seal_foreign", seal_head=seal["head_position"], sealed_at=seal.get("sealed_at"),
-                                   seal_store=seal.get("store"), seal_first_hash=seal[IDENTITY],
-                                   first_hash=self.first_hash))
+                out.append(self._foreign_problem(seal))
                 continue
             out.append(problem("seal_truncated", seal_head=seal["head_position"], head_position=self.position,
                                sealed_at=seal.get("sealed_at")))
@@ -419,13 +423,10 @@ def verify_stores(stores: Mapping[str, object], ring=None, seals: Iterable[dict]
     for seal in extra:
         if isinstance(seal, dict) and seal.get("source") not in stores:
             orphans[str(seal.get("source"))] = orphans.get(str(seal.get("source")), 0) + 1
-    if book is not None and book.folder.is_dir():
-        for path in sorted(book.folder.glob("*.seals.jsonl")):
-            source = path.name[:-len(".seals.jsonl")]
-            if source not in stores:
-                orphans[source] = orphans.get(source, 0) + len(book.load(source))
-    for source, n in sorted(orphans.items()):
-        out["problems"].append(problem("seal_no_store", seal_source=source, seals=n))
+    for source in (book.sources() if book is not None else []):
+        if source not in stores:
+            orphans[source] = orphans.get(source, 0) + len(book.load(source))
+    out["problems"] = [problem("seal_no_store", seal_source=source, seals=n) for source, n in sorted(orphans.items())]
     out["ok"] = out["ok"] and not out["problems"]
     out["checked_at"] = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     return out

@@ -15,7 +15,8 @@ def test_foreign_seals_and_seals_without_a_store_are_shown(monkeypatch):
     screen = io.StringIO()
     for name in ("console", "err"):  # one wide screen: no cell wrapped
         monkeypatch.setattr(cli_report, name, Console(file=screen, width=3000))
-    foreign = problem("seal_foreign", seal_head=7, sealed_at="2026-11-30T10:00:00Z", seal_store="sqlite:///old/members.db")
+    foreign = problem("seal_foreign", seal_head=7, sealed_at="2026-11-30T10:00:00Z",
+                      seal_store="sqlite:///old/members.db")
     out = {"ok": False, "sources": [{"source": "members", "streams": 4, "events": 7, "seals_checked": 0,
                                      "seals_foreign": 1, "broken": [], "problems": [foreign]}],
            "problems": [problem("seal_no_store", seal_source="meetings", seals=3)]}

@@ -330,7 +330,8 @@ def test_a_seal_of_a_store_first_event_changed_is_named_foreign_and_the_event_as
     log = write(Log(), ["member-A", "member-B"])
     seal = verified(log).seal()
     first = log.events[0]
-    log.events[0] = Envelope(**{**first.model_dump(), "hash": first.hash[:-1] + ("0" if first.hash[-1] != "0" else "1")})
+    other = first.hash[:-1] + ("0" if first.hash[-1] != "0" else "1")  # the first event's hash changed
+    log.events[0] = Envelope(**{**first.model_dump(), "hash": other})
     v = verified(log, [seal])
     assert {p["check"] for p in v.store_problems()} == {"seal_foreign"}
     assert v.broken_streams()[0]["stream"] == "member-A"
