@@ -496,3 +496,65 @@ def test_a_refused_upgrade_names_the_store_and_every_problem():
         upgrade(log, ring=RING)
     assert str(refused.value) == ("memory://members: history broken before the upgrade: "
                                   "hash at member-A@0; hash at member-B@0")
+
+
+# -- what mutation testing showed untested in the identity and the orphan seals ----------------
+
+def test_a_seal_made_before_identities_keeps_the_signature_it_was_made_with():
+    """The signature of a seal without ``first_hash`` covers exactly the fields seals had then
+    (computed here by hand, not by the code under test)."""
+    import hashlib
+    import hmac
+    from shared.events import canonical_json
+    from shared.integrity import SEAL_FIELDS
+    log = write(Log(), ["member-A"])
+    old = {k: v for k, v in verified(log).seal().items() if k not in ("first_hash", "signature")}
+    body = canonical_json({k: old.get(k) for k in SEAL_FIELDS}).encode("utf-8")
+    old["signature"] = hmac.new(KEY.secret, body, hashlib.sha256).hexdigest()
+    v = verified(log, [old])
+    assert v.ok and v.report()["seals_checked"] == 1
+
+
+def test_a_seal_at_head_one_names_the_store_and_its_identity():
+    log = write(Log(), ["member-A"])
+    seal = verified(log).seal()
+    assert (seal["head_position"], seal["first_hash"], seal["store"]) == (1, log.events[0].hash, "memory://members")
+    assert sign_seal("members", log, 1, 1, log.events[0].hash, RING)["first_hash"] == log.events[0].hash
+
+
+def test_a_foreign_seal_added_after_the_log_was_read_is_named_with_its_time():
+    log = write(Log(), ["member-A", "member-B"])
+    other = write(Log(), ["member-X", "member-Y"])
+    v = verified(log)
+    v.add_seals([seal_of(other, 2, 2, other.events[1].hash, sealed_at="2024-03-05T00:00:00Z")])
+    p = only_problem(v)
+    assert (p["check"], p["seal_head"], p["sealed_at"], p["seal_first_hash"], p["first_hash"]) == (
+        "seal_foreign", 2, "2024-03-05T00:00:00Z", other.events[0].hash, log.events[0].hash)
+    assert v.report()["seals_foreign"] == 1
+
+
+def test_a_foreign_seal_past_the_head_does_not_hide_a_truncation_seal_after_it():
+    log = write(Log(), ["member-A", "member-B"])
+    other = write(Log(), ["member-X", "member-Y", "member-Z"])
+    mine = write(Log(), ["member-A", "member-B", "member-C", "member-D"])  # the same first event as log
+    foreign = seal_of(other, 3, 3, other.events[2].hash)
+    truncated = seal_of(mine, 4, 4, mine.events[3].hash, sealed_at="2024-03-06T00:00:00Z")
+    problems = verified(log, [foreign, truncated]).store_problems()
+    assert [(p["check"], p["seal_head"], p["sealed_at"]) for p in problems] == [
+        ("seal_foreign", 3, "2024-03-02T00:00:00Z"), ("seal_truncated", 4, "2024-03-06T00:00:00Z")]
+
+
+def test_seals_without_a_store_are_counted_per_source_from_the_copy_and_the_folder(tmp_path):
+    from shared.integrity import SealBook
+    log = write(Log(), ["member-A"])
+    own = verified(log).seal()
+    stray = {**own, "source": "meetings"}
+    out = verify_stores({"members": log}, ring=RING, seals=[own, stray, stray, "not a seal"])
+    assert set(out) == {"ok", "sources", "problems", "checked_at"}
+    assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
+    assert out["sources"][0]["seals_checked"] == 1
+    book = SealBook(tmp_path / "seals")
+    book.add(stray)
+    out = verify_stores({"members": log}, ring=RING, seals=[stray], book=book)
+    assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
+    assert verify_stores({"members": log}, ring=RING, seals=[own])["problems"] == []
