@@ -107,10 +107,17 @@ def show_verification(out: dict) -> None:
                  f"{b['message_vi']} — {b['message_en']}" for b in s["broken"]]
         lines += [f"{p['message_vi']} — {p['message_en']}"
                   + (f" (niêm phong/seal @ {p['seal_head']})" if p.get("seal_head") is not None else "")
+                  + (f" (kho/store {p['seal_store']})" if p.get("seal_store") else "")
                   for p in s.get("problems", [])]
-        t.add_row(s["source"], str(s["streams"]), str(s["events"]), str(s.get("seals_checked", 0)),
-                  "\n".join(lines) or "nguyên vẹn / intact")
+        seals = str(s.get("seals_checked", 0))
+        if s.get("seals_foreign"):
+            seals += f" (+{s['seals_foreign']} của kho khác / of another store)"
+        t.add_row(s["source"], str(s["streams"]), str(s["events"]), seals, "\n".join(lines) or "nguyên vẹn / intact")
     console.print(t)
+    # seals naming a source with no store here: never passed over in silence
+    for p in out.get("problems", []):
+        err.print(f"[bold red]{p['message_vi']} — {p['message_en']}: {p.get('seal_source')} "
+                  f"({p.get('seals')} dấu niêm phong / seals)[/]")
 
 
 def show(report: dict, fmt: str, output: Path | None) -> None:

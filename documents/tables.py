@@ -13,6 +13,9 @@ allowed to read, the CLI renders what the gateway returned, neither imports a se
   landscape fitted to the page width.
 - CSV: the header row and the rows only (no title lines), UTF-8 with a BOM so Excel reads the
   diacritics; numbers with a decimal point, dates dd/mm/yyyy.
+- Drawn while a source store fails integrity verification (the report's ``integrity``, or the
+  flag of the answer's envelope given as ``integrity``): every sheet names it in its title lines
+  and a CSV starts with it, on a line of its own before the header (``documents.integrity``).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from documents import vn
+from documents.integrity import warning
 from shared.labels import FIELD_VI, value_vi
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -201,17 +205,17 @@ def title_lines(report: dict) -> list[str]:
     lines.append(f"Dữ kiện ghi nhận đến: {vn.moment(report.get('known_at'))}")
     if report.get("structure") in STRUCTURE_VI:
         lines.append(f"Cơ cấu tổ chức: {STRUCTURE_VI[report['structure']]}")
-    flag = report.get("integrity")
-    if isinstance(flag, dict) and flag.get("intact") is False:
-        lines.append(f"{flag.get('message_vi', '')} / {flag.get('message_en', '')}")
     return lines
 
 
-def tables(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None) -> list[Table]:
-    """The sheets of a query's answer: a report's own layout, or the fields of any other list."""
+def tables(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None,
+           integrity: dict | None = None) -> list[Table]:
+    """The sheets of a query's answer: a report's own layout, or the fields of any other list;
+    the integrity warning (``integrity``, or the report's own) is the last title line."""
+    alarm = warning(result, integrity)
     if isinstance(result, dict) and result.get("report") in COLUMNS:
         report = result["report"]
-        titles = title_lines(result)
+        titles = title_lines(result) + ([alarm] if alarm else [])
         out = [Table(TITLES_VI[report], titles, COLUMNS[report], list(result.get("rows") or []))]
         if report in EXTRA and result.get(EXTRA[report][0]):
             key, sheet, cols = EXTRA[report]
@@ -227,6 +231,8 @@ def tables(result: Any, name: str = "", title_vi: str | None = None, params: dic
             shown_value = vn.date(value) if _day(value) else str(value)
             titles.append(f"{header_vi(key)}: {shown_value}")
     titles.append(f"Xuất lúc: {vn.moment(dt.datetime.now(dt.timezone.utc).isoformat())}")
+    if alarm:
+        titles.append(alarm)
     return [Table(title_vi or TITLES_VI.get(name, name) or "Bảng", titles,
                   [(k, header_vi(k), "text" if k.endswith("_id") else _generic_kind(k, rows)) for k in keys], rows)]
 
@@ -251,7 +257,8 @@ def _width(value: Any, kind: str) -> int:
     return len(shown(value, kind)) if value is not None else 1
 
 
-def to_xlsx(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None) -> bytes:
+def to_xlsx(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None,
+            integrity: dict | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -259,11 +266,14 @@ def to_xlsx(result: Any, name: str = "", title_vi: str | None = None, params: di
     wb = Workbook()
     wb.remove(wb.active)
     taken: set[str] = set()
-    for t in tables(result, name, title_vi, params):
+    alarm = warning(result, integrity)
+    for t in tables(result, name, title_vi, params, integrity):
         ws = wb.create_sheet(sheet_name(t.name, taken))
         taken.add(ws.title)
         for i, line in enumerate(t.titles, 1):
-            ws.cell(row=i, column=1, value=line).font = Font(bold=(i == 1), size=14 if i == 1 else 11)
+            red = line == alarm  # the warning in bold red, as the yearly document prints it
+            ws.cell(row=i, column=1, value=line).font = Font(bold=(i == 1 or red), size=14 if i == 1 else 11,
+                                                             color="C00000" if red else None)
         head_row = len(t.titles) + 2
         widths = []
         for c, (_, header, kind) in enumerate(t.columns, 1):
@@ -311,18 +321,25 @@ def csv_value(value: Any, kind: str) -> Any:
     return _safe_text(v)
 
 
-def to_csv(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None) -> bytes:
-    """The first table: its header row and rows, no title lines (a file other programs read as is)."""
-    t = tables(result, name, title_vi, params)[0]
+def to_csv(result: Any, name: str = "", title_vi: str | None = None, params: dict | None = None,
+           integrity: dict | None = None) -> bytes:
+    """The first table: its header row and rows, no title lines (a file other programs read as is)
+    — unless the figures come from a store failing verification: then the warning comes first,
+    on its own line, so neither a person nor a program takes the file as clean."""
+    t = tables(result, name, title_vi, params, integrity)[0]
     buf = io.StringIO()
     w = csv.writer(buf)
+    alarm = warning(result, integrity)
+    if alarm:
+        w.writerow([alarm])
     w.writerow([h + (" (%)" if kind in ("percent", "change") else "") for _, h, kind in t.columns])
     for row in t.rows:
         w.writerow([csv_value(row.get(k), kind) for k, _, kind in t.columns])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def render(result: Any, fmt: str, name: str = "", title_vi: str | None = None, params: dict | None = None) -> bytes:
+def render(result: Any, fmt: str, name: str = "", title_vi: str | None = None, params: dict | None = None,
+           integrity: dict | None = None) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: xlsx | csv")
-    return (to_xlsx if fmt == "xlsx" else to_csv)(result, name, title_vi, params)
+    return (to_xlsx if fmt == "xlsx" else to_csv)(result, name, title_vi, params, integrity)

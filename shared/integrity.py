@@ -12,6 +12,14 @@ outside the store): the event at the sealed position must still carry the sealed
 exactly the sealed number of events, and the log must reach every sealed head. So deleting the
 last events, a whole stream or the whole store, reordering and position edits are all caught.
 
+A seal names its store by the store's **identity** — the hash of its first event (``first_hash``),
+which nobody can change without the key and which stays the same when the file moves, the host
+is renamed or the DSN is spelled differently — never by its URL (kept in the seal for people to
+read). Every seal of a source is checked: one made on another store (another first event) is
+named ``seal_foreign``, and a seal whose source has no store verified ``seal_no_store``; none is
+ignored. Between two reads, ``advance()`` first looks again at the last event it verified, so
+events deleted or changed at the head are caught before any new seal is taken.
+
 Stores written before keyed hashing keep their plain sha-256 events: an ``integrity.upgraded``
 event (keyed) fixes them by a digest, so they can be verified but no longer recomputed unnoticed.
 """
@@ -61,6 +69,18 @@ CHECKS: dict[str, tuple[str, str]] = {
                         "copy kept outside"),
     "seal_mismatch": ("Sự kiện ở vị trí đã niêm phong khác với dấu niêm phong (bị xóa, sửa hoặc sắp xếp lại)",
                       "the log at a sealed position differs from the seal (events deleted, edited or reordered)"),
+    "seal_foreign": ("Dấu niêm phong của nguồn này được lập trên một kho khác (sự kiện đầu tiên khác): kho đã bị "
+                     "thay thế, làm lại từ đầu hoặc sự kiện đầu tiên bị sửa. Nếu kho được tạo lại có chủ đích, "
+                     "hãy lưu trữ tệp niêm phong cũ",
+                     "a seal of this source was made on another store (a different first event): the store was "
+                     "replaced, started again or its first event changed. If the store was re-created on purpose, "
+                     "archive the old seal file"),
+    "seal_no_store": ("Dấu niêm phong của một nguồn không có kho nào được kiểm tra: dấu này không được đối chiếu",
+                      "a seal names a source with no store being verified: it was not checked against anything"),
+    "head_changed": ("Sự kiện cuối cùng đã kiểm tra không còn hoặc đã khác: các sự kiện mới nhất đã bị xóa hoặc sửa "
+                     "sau khi được kiểm tra",
+                     "the last event verified is gone or different: the newest events were deleted or changed "
+                     "after they were verified"),
 }
 
 
@@ -75,7 +95,8 @@ def problem(check: str, env: Envelope | None = None, **extra) -> dict:
 
 
 def store_id(store) -> str:
-    """A stable name for a store in seals: its URL without credentials."""
+    """The store's URL without credentials: what a person reads in a seal and a report (seals are
+    matched by the store's identity, its first event's hash, not by this)."""
     from urllib.parse import urlsplit, urlunsplit
     url = getattr(store, "url", "") or ""
     parts = urlsplit(url)
@@ -88,20 +109,34 @@ def store_id(store) -> str:
 
 # -- seals ---------------------------------------------------------------------------------------
 SEAL_FIELDS = ("kind", "source", "store", "head_position", "event_count", "last_hash", "sealed_at", "key_id")
+#: the store's identity: signed when present (seals made before it have none, and keep their signature)
+IDENTITY = "first_hash"
 
 
 def _signature(seal: Mapping, secret: bytes) -> str:
-    body = canonical_json({k: seal.get(k) for k in SEAL_FIELDS}).encode("utf-8")
+    signed = SEAL_FIELDS + ((IDENTITY,) if IDENTITY in seal else ())
+    body = canonical_json({k: seal.get(k) for k in signed}).encode("utf-8")
     return hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def sign_seal(source: str, store, head_position: int, event_count: int, last_hash: str, ring=None) -> dict:
+def first_hash(store) -> str | None:
+    """The store's identity: the hash of its first event (None while it is empty)."""
+    first = next(iter(store.read_all(1, limit=1)), None)
+    return None if first is None else first.hash
+
+
+def sign_seal(source: str, store, head_position: int, event_count: int, last_hash: str, ring=None,
+              identity: str | None = None) -> dict:
+    """A signed statement of the store's head; ``identity`` is the store's first hash (read from
+    the store when not given). A seal of an empty store names no identity: it states nothing."""
     if ring is None:
         from shared.keys import keyring
         ring = keyring()
     seal = {"kind": "dangvien.seal", "source": source, "store": store_id(store), "head_position": head_position,
             "event_count": event_count, "last_hash": last_hash,
             "sealed_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "key_id": ring.current.id}
+    if head_position > 0:
+        seal[IDENTITY] = identity or first_hash(store)
     seal["signature"] = _signature(seal, ring.current.secret)
     return seal
 
@@ -113,6 +148,9 @@ def seal_check(seal: Mapping, ring) -> str | None:
     return None if hmac.compare_digest(_signature(seal, key.secret), str(seal.get("signature", ""))) else "seal_forged"
 
 
+SEAL_SUFFIX = ".seals.jsonl"
+
+
 class SealBook:
     """Seals of each source, one JSON line each, in a folder outside the stores (append-only)."""
 
@@ -120,12 +158,17 @@ class SealBook:
         self.folder = Path(folder)
 
     def path(self, source: str) -> Path:
-        return self.folder / f"{source}.seals.jsonl"
+        return self.folder / f"{source}{SEAL_SUFFIX}"
 
-    def load(self, source: str, store=None) -> list[dict]:
-        """The source's seals; a line that is not a seal comes back as ``{"unreadable": <line no>}``
-        (the verifier names it): one garbled line must neither stop verification nor hide the
-        other seals."""
+    def sources(self) -> list[str]:
+        """The sources that have a seal file here."""
+        return sorted(p.name[:-len(SEAL_SUFFIX)] for p in self.folder.glob(f"*{SEAL_SUFFIX}"))
+
+    def load(self, source: str) -> list[dict]:
+        """Every seal of the source, whatever store URL it names (the verifier matches them by the
+        store's identity and names the others); a line that is not a seal comes back as
+        ``{"unreadable": <line no>}`` (the verifier names it): one garbled line must neither stop
+        verification nor hide the other seals."""
         path = self.path(source)
         if not path.exists():
             return []
@@ -137,11 +180,11 @@ class SealBook:
                 seal = json.loads(line)
             except ValueError:
                 seal = None
-            if isinstance(seal, dict):
+            if isinstance(seal, dict) and seal.get("kind") == "dangvien.seal":
                 seals.append(seal)
             else:
                 unreadable.append({"unreadable": n, "file": path.name})
-        return unreadable + select_seals(seals, source, store)
+        return unreadable + select_seals(seals, source)
 
     def add(self, seal: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -161,10 +204,8 @@ def parse_seals(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def select_seals(seals: Iterable[dict], source: str, store=None) -> list[dict]:
-    sid = store_id(store) if store is not None else None
-    return [s for s in seals if isinstance(s, dict) and s.get("source") == source
-            and (sid is None or s.get("store") == sid)]
+def select_seals(seals: Iterable[dict], source: str) -> list[dict]:
+    return [s for s in seals if isinstance(s, dict) and s.get("source") == source]
 
 
 # -- the verifier --------------------------------------------------------------------------------
@@ -181,6 +222,8 @@ class StoreVerifier:
         self.position = 0          # last position checked
         self.count = 0             # events checked
         self.last_hash = None      # hash of the event at self.position
+        self.first_hash = None     # the store's identity: its first event's hash
+        self._head_lost = False    # the event at self.position was gone or changed when read again
         self.streams: dict[str, tuple[int, str]] = {}   # stream -> (last version, last hash)
         self.broken: dict[str, dict] = {}               # stream -> its first problem
         self.problems: list[dict] = []                  # store-level problems (seals, upgrade)
@@ -212,10 +255,21 @@ class StoreVerifier:
                 self._pending.append(seal)
         self._pending.sort(key=lambda s: s["head_position"])
 
+    def _foreign(self, seal: Mapping) -> bool:
+        """Made on another store: it names a first event other than this store's."""
+        return seal.get(IDENTITY) is not None and self.first_hash is not None and seal[IDENTITY] != self.first_hash
+
+    def _foreign_problem(self, seal: Mapping) -> dict:
+        return problem("seal_foreign", seal_head=seal["head_position"], sealed_at=seal.get("sealed_at"),
+                       seal_store=seal.get("store"), seal_first_hash=seal[IDENTITY], first_hash=self.first_hash)
+
     def _check_passed_seal(self, seal: dict) -> None:
         """A seal at or below what was verified already: look at the event it names again."""
         head = seal["head_position"]
         if head == 0 and seal["event_count"] == 0:
+            return
+        if self._foreign(seal):
+            self.problems.append(self._foreign_problem(seal))
             return
         env = next(iter(self.store.read_all(head, limit=1)), None)
         if env is None or env.position != head or env.hash != seal["last_hash"] \
@@ -225,7 +279,9 @@ class StoreVerifier:
     def _meet_seals(self, env: Envelope) -> None:
         while self._pending and self._pending[0]["head_position"] <= env.position:
             seal = self._pending.pop(0)
-            if seal["head_position"] != env.position or seal["event_count"] != self.count \
+            if self._foreign(seal):
+                self.problems.append(self._foreign_problem(seal))
+            elif seal["head_position"] != env.position or seal["event_count"] != self.count \
                     or seal["last_hash"] != env.hash:
                 self.problems.append(problem("seal_mismatch", env, seal_head=seal["head_position"],
                                              sealed_at=seal.get("sealed_at")))
@@ -236,6 +292,8 @@ class StoreVerifier:
             self.broken[env.stream] = problem(check, env)
 
     def check(self, env: Envelope) -> None:
+        if not self.count:
+            self.first_hash = env.hash
         if self.gapless and env.position != self.position + 1:
             self._flag("position", env)
         elif env.position <= self.position:
@@ -279,7 +337,15 @@ class StoreVerifier:
 
     def advance(self, progress: Callable[[int], None] | None = None, pause: Callable[[], None] | None = None,
                 limit: int | None = None) -> int:
-        """Check the events after the last checked position; returns how many were checked."""
+        """Check the events after the last checked position; returns how many were checked. The
+        last event checked is read again first: deleting or changing the newest events between two
+        calls is named (``head_changed``), not passed over."""
+        if self.count and not self._head_lost:
+            env = next(iter(self.store.read_all(self.position, limit=1)), None)
+            if env is None or env.position != self.position or env.hash != self.last_hash:
+                self._head_lost = True
+                self.problems.append(problem("head_changed", env, verified_head=self.position,
+                                             verified_hash=self.last_hash))
         n = 0
         for env in self.store.read_all(self.position + 1, limit=limit):
             self.check(env)
@@ -295,6 +361,9 @@ class StoreVerifier:
     def store_problems(self) -> list[dict]:
         out = list(self.problems)
         for seal in self._pending:  # sealed heads the log never reached
+            if self._foreign(seal):
+                out.append(self._foreign_problem(seal))
+                continue
             out.append(problem("seal_truncated", seal_head=seal["head_position"], head_position=self.position,
                                sealed_at=seal.get("sealed_at")))
         if self.legacy_count and self.upgrade is None:
@@ -314,10 +383,14 @@ class StoreVerifier:
         return not self.broken and not self.store_problems()
 
     def report(self) -> dict:
-        return {"source": self.source, "store": store_id(self.store), "streams": len(self.streams),
+        """``seals_checked`` counts the seals of this store (its identity, or none named); the
+        others are ``seals_foreign`` and each is a problem."""
+        mine = [s for s in self.seals if not self._foreign(s)]
+        return {"source": self.source, "store": store_id(self.store), "identity": self.first_hash,
+                "streams": len(self.streams),
                 "events": self.count, "head_position": self.position, "last_hash": self.last_hash,
-                "seals_checked": len(self.seals),
-                "sealed_head": max((s["head_position"] for s in self.seals), default=None),
+                "seals_checked": len(mine), "seals_foreign": len(self.seals) - len(mine),
+                "sealed_head": max((s["head_position"] for s in mine), default=None),
                 "legacy_events": self.legacy_count,
                 "broken": self.broken_streams(),
                 "problems": self.store_problems(), "ok": self.ok}
@@ -325,7 +398,7 @@ class StoreVerifier:
     def seal(self, ring=None) -> dict:
         """A signed statement of what was verified (only call when ``ok``)."""
         return sign_seal(self.source, self.store, self.position, self.count, self.last_hash or GENESIS_HASH,
-                         ring or self.ring)
+                         ring or self.ring, identity=self.first_hash)
 
 
 def legacy_line(env: Envelope) -> bytes:
@@ -334,16 +407,27 @@ def legacy_line(env: Envelope) -> bytes:
 
 def verify_stores(stores: Mapping[str, object], ring=None, seals: Iterable[dict] | None = None,
                   book: SealBook | None = None) -> dict:
-    """Verify every store against its seals (from ``book`` and/or ``seals``, e.g. an external copy)."""
+    """Verify every store against its seals (from ``book`` and/or ``seals``, e.g. an external copy).
+    Seals of a source that has no store here are named in ``problems`` (``seal_no_store``) and
+    make the answer not ok: a seal is never passed over."""
     extra = list(seals or [])
-    out = {"ok": True, "sources": []}
+    out = {"ok": True, "sources": [], "problems": []}
     for source, store in stores.items():
-        own = book.load(source, store) if book is not None else []
+        own = book.load(source) if book is not None else []
         verifier = StoreVerifier(source, store, ring, own + select_seals(extra, source))
         verifier.advance()
         report = verifier.report()
         out["sources"].append(report)
         out["ok"] = out["ok"] and report["ok"]
+    orphans: dict[str, int] = {}
+    for seal in extra:
+        if isinstance(seal, dict) and seal.get("source") not in stores:
+            orphans[str(seal.get("source"))] = orphans.get(str(seal.get("source")), 0) + 1
+    for source in (book.sources() if book is not None else []):
+        if source not in stores:
+            orphans[source] = orphans.get(source, 0) + len(book.load(source))
+    out["problems"] = [problem("seal_no_store", seal_source=source, seals=n) for source, n in sorted(orphans.items())]
+    out["ok"] = out["ok"] and not out["problems"]
     out["checked_at"] = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     return out
 

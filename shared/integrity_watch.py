@@ -7,7 +7,13 @@ other green threads, with progress — while the process already serves. Then ev
 seal folder, and from time to time the whole log is verified again (edits behind the head).
 
 The state is on ``/readyz`` and ``/metrics`` (``shared.ops``), on the dashboard, and in the header
-of every report computed while a store fails. Tampering is logged loudly (``integrity_failed``).
+of every report computed while a store fails (or could not be verified). Tampering is logged loudly
+(``integrity_failed``).
+
+What a verifier learnt is not forgotten when it is made again (the whole-log rounds, or after an
+error): the head it verified is handed to the new one as a seal kept in memory, so events deleted
+at the head before the next seal was written are still caught. A store that failed stays
+``failed`` through errors (an outage must not clear the warning); only a clean verification does.
 """
 from __future__ import annotations
 
@@ -38,6 +44,13 @@ def failing() -> list[str]:
         return sorted(k for k, v in STATE.items() if v.get("state") == "failed")
 
 
+def unverified() -> list[str]:
+    """Sources whose store could not be verified (an error reading it): their figures are not
+    confirmed either (report headers say so)."""
+    with _lock:
+        return sorted(k for k, v in STATE.items() if v.get("state") == "error")
+
+
 def _set(source: str, **values) -> None:
     with _lock:
         STATE.setdefault(source, {}).update(values)
@@ -60,7 +73,7 @@ def _publish(verifier: StoreVerifier, full: bool) -> None:
 
 
 def _verifier(source: str, store, book: SealBook, ring) -> StoreVerifier:
-    return StoreVerifier(source, store, ring, book.load(source, store))
+    return StoreVerifier(source, store, ring, book.load(source))
 
 
 def run(stores: dict, owned: set[str], settings, stop=lambda: False, sleep=time.sleep) -> None:
@@ -75,6 +88,7 @@ def run(stores: dict, owned: set[str], settings, stop=lambda: False, sleep=time.
         return
     book = SealBook(settings.seal_path())
     verifiers: dict[str, StoreVerifier] = {}
+    known: dict[str, dict] = {}  # source -> the head its last verifier verified, as a seal kept in memory
     for source, store in stores.items():
         _set(source, state="checking", checked_events=0, head_position=None)
         try:
@@ -97,9 +111,13 @@ def run(stores: dict, owned: set[str], settings, stop=lambda: False, sleep=time.
             try:
                 if full or source not in verifiers:
                     verifiers[source] = _verifier(source, store, book, ring)
+                    if source in known:
+                        verifiers[source].add_seals([known[source]])
                 verifier = verifiers[source]
                 before = verifier.position
                 verifier.advance(progress=lambda n, s=source: _set(s, checked_events=n), pause=lambda: sleep(0))
+                if verifier.count and (verifier.position != before or source not in known):
+                    known[source] = verifier.seal()
                 _publish(verifier, full)
                 if verifier.ok and verifier.position > 0 and (
                         verifier.position != before or source not in last_seal) \
@@ -112,7 +130,9 @@ def run(stores: dict, owned: set[str], settings, stop=lambda: False, sleep=time.
                     last_seal[source] = time.monotonic()
                     _set(source, sealed_head=seal["head_position"])
             except Exception as exc:  # the store is down: fault handling reports it elsewhere
-                _set(source, state="error", error=type(exc).__name__)
+                failed = STATE.get(source, {}).get("state") == "failed"
+                _set(source, state="failed" if failed else "error", error=type(exc).__name__)
+                log.warning("integrity_check_error", source=source, error=type(exc).__name__, still_failed=failed)
                 verifiers.pop(source, None)
         rounds += 1
         waited = 0.0

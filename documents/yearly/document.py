@@ -348,10 +348,8 @@ def _field(run_parent, instr: str) -> None:
 
 def integrity_warning(figures: dict) -> str | None:
     """The warning a document drawn while a source store fails verification carries (None: intact)."""
-    flag = figures.get("integrity")
-    if not isinstance(flag, dict) or flag.get("intact") is not False:
-        return None
-    return f"{flag.get('message_vi', '')} / {flag.get('message_en', '')}"
+    from documents.integrity import warning
+    return warning(figures)
 
 
 def write_warning(doc, text: str) -> None:

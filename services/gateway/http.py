@@ -80,9 +80,25 @@ def read_json(request) -> dict:
 def rpc_answer(answer: dict, status: int = 200) -> Response:
     """Turn a service's {'ok': ...} answer into an HTTP response."""
     if answer.get("ok"):
-        body = {k: v for k, v in answer.items() if k != "ok"}
-        return json_response(body.get("result", body), status=status)
+        body = {k: v for k, v in answer.items() if k not in ("ok", "integrity")}
+        response = json_response(body.get("result", body), status=status)
+        flagged(response, answer.get("integrity"))
+        return response
     return problem_from_error(answer["error"])
+
+
+INTEGRITY_HEADER = "X-Dangvien-Integrity"
+
+
+def flagged(response: Response, flag) -> Response:
+    """An answer drawn while a source store fails verification (or could not be verified) says so
+    in a header too — the one place a list (the headcount tree) can carry it: ``failed`` or
+    ``unverified``, then the stores (ASCII: the bilingual words are in the report's ``integrity``)."""
+    if isinstance(flag, dict) and flag.get("intact") is False:
+        failing, unverified = flag.get("failing_sources") or [], flag.get("unverified_sources") or []
+        state = "failed" if failing else "unverified"
+        response.headers[INTEGRITY_HEADER] = f"{state}; stores={','.join(failing or unverified)}"
+    return response
 
 
 _STATUS_WORDS = {404: ("Không có địa chỉ này", "Not found"),

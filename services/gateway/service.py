@@ -32,8 +32,8 @@ from services.gateway import access, eventlog, forms, idempotency, imports, open
 from services.gateway.dependencies import BACKENDS, Gateway
 from services.gateway.sheets import api as sheets_api
 from services.gateway.audit import ALWAYS_RECORDED, personal_subjects
-from services.gateway.http import (body_bytes, install_problem_answers, json_response, problem, problem_from_exc,
-                                   query_int, read_json, rpc_answer)
+from services.gateway.http import (body_bytes, flagged, install_problem_answers, json_response, problem,
+                                   problem_from_exc, query_int, read_json, rpc_answer)
 from shared.inputcheck import MAX_IMPORT_BYTES, InputError, decode_utf8
 
 SERVICE = "gateway"
@@ -458,10 +458,12 @@ class GatewayService:
         self.gw.access_log.record(user.name, user.role, "export", f"{service}/{name}", {**params, "format": fmt},
                                   reason_of(request), subjects, len(rows))
         spec = queries_of(service).get(name)
-        body = exports.render(result, fmt, name, getattr(spec, "summary_vi", None), params)
+        body = exports.render(result, fmt, name, getattr(spec, "summary_vi", None), params,
+                              integrity=answer.get("integrity"))
         filename = f"{service}-{name}.{fmt}"
-        return Response(body, mimetype=exports.FORMATS[fmt].split(";")[0],
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return flagged(Response(body, mimetype=exports.FORMATS[fmt].split(";")[0],
+                                headers={"Content-Disposition": f'attachment; filename="{filename}"'}),
+                       answer.get("integrity"))
 
     @http("GET", f"{API}/documents/yearly")
     @guarded
@@ -484,9 +486,10 @@ class GatewayService:
         body = yearly_document.render(figures, fmt)
         self.gw.access_log.record(user.name, user.role, "export", "reporting/yearly", {**params, "format": fmt},
                                   reason_of(request), [], 1)
-        return Response(body, mimetype=yearly_document.FORMATS[fmt],
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="{yearly_document.filename(figures, fmt)}"'})
+        return flagged(Response(body, mimetype=yearly_document.FORMATS[fmt],
+                                headers={"Content-Disposition":
+                                         f'attachment; filename="{yearly_document.filename(figures, fmt)}"'}),
+                       answer.get("integrity"))
 
     @http("GET", f"{API}/audit/access")
     @guarded

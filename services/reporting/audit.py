@@ -64,7 +64,7 @@ def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
     returned, to be copied outside the province's servers). A failing store is not sealed."""
     out = {"intact": True, "seals": [], "sources": []}
     for source, store in stores.items():
-        verifier = StoreVerifier(source, store, seals=book.load(source, store) if book else ())
+        verifier = StoreVerifier(source, store, seals=book.load(source) if book else ())
         verifier.advance()
         report = verifier.report()
         out["sources"].append(report)
@@ -79,15 +79,23 @@ def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
 
 
 def integrity_header() -> dict | None:
-    """The warning every report carries while a source store fails verification (None: all intact
-    or still being checked)."""
+    """The warning every report carries while a source store fails verification, or could not be
+    verified (an error reading it); None: all intact or still being checked."""
     from shared import integrity_watch
-    failing = integrity_watch.failing()
-    if not failing:
+    failing, unverified = integrity_watch.failing(), integrity_watch.unverified()
+    if not failing and not unverified:
         return None
-    names = ", ".join(failing)
-    return {"intact": False, "failing_sources": failing,
-            "message_vi": f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa "
-                          "(xem dangvien audit verify)",
-            "message_en": f"WARNING: event store {names} fails integrity verification — figures may have been "
-                          "tampered with (see dangvien audit verify)"}
+    vi, en = [], []
+    if failing:
+        names = ", ".join(failing)
+        vi.append(f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa")
+        en.append(f"WARNING: event store {names} fails integrity verification — figures may have been tampered with")
+    if unverified:
+        names = ", ".join(unverified)
+        vi.append(f"CẢNH BÁO: không kiểm tra được toàn vẹn kho sự kiện {names} (lỗi khi đọc kho) — số liệu chưa "
+                  "được xác nhận")
+        en.append(f"WARNING: the integrity of event store {names} could not be verified (error reading it) — "
+                  "figures are not confirmed")
+    return {"intact": False, "failing_sources": failing, "unverified_sources": unverified,
+            "message_vi": "; ".join(vi) + " (xem dangvien audit verify)",
+            "message_en": "; ".join(en) + " (see dangvien audit verify)"}

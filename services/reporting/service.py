@@ -21,16 +21,22 @@ SERVICE = "reporting"
 
 
 def integrity_flagged(fn):
-    """A report computed while a source store fails verification says so in its header."""
+    """Every answer computed while a source store fails verification (or could not be verified)
+    says so: the flag rides beside the result in the answer (lists too, e.g. the headcount tree:
+    the gateway turns it into a header and into the exports' warning) and inside a report's own
+    JSON. Put it outside ``@query`` so it sees the whole answer."""
     import functools
 
     @functools.wraps(fn)
-    def wrapper(self, q, context):
-        report = fn(self, q, context)
+    def wrapper(self, *args, **kwargs):
+        answer = fn(self, *args, **kwargs)
         flag = audit.integrity_header()
-        if flag is not None and isinstance(report, dict):
-            report = {**report, "integrity": flag}
-        return report
+        if flag is None or not isinstance(answer, dict) or not answer.get("ok"):
+            return answer
+        result = answer.get("result")
+        if isinstance(result, dict):
+            result = {**result, "integrity": flag}
+        return {**answer, "result": result, "integrity": flag}
     return wrapper
 
 
@@ -98,6 +104,7 @@ class ReportingService(ProjectingEntrypoints):
         return queries.REPORTS[name](self.projections.view(q.as_of, q.known_at, q.structure), q)
 
     @rpc
+    @integrity_flagged
     @query(HeadcountQuery)
     def headcount(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
@@ -112,8 +119,8 @@ class ReportingService(ProjectingEntrypoints):
         return rows
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def headcount_report(self, q, context):
         """The headcount with the report options: on ``as_of``, else the end of the period given."""
         v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
@@ -121,8 +128,8 @@ class ReportingService(ProjectingEntrypoints):
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def composition(self, q, context):
         """Composition on ``as_of``, else the end of the period given; ratings of that period's last year."""
         v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
@@ -130,50 +137,50 @@ class ReportingService(ProjectingEntrypoints):
         return member_composition.composition(v, q.org_unit_id, q.year or v.as_of.year)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def term(self, q, context):
         return self._report("term", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def movement(self, q, context):
         return self._report("movement", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def warnings(self, q, context):
         return self._report("warnings", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def evaluation(self, q, context):
         return self._report("evaluation", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def meetings(self, q, context):
         return self._report("meetings", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def causes(self, q, context):
         return self._report("causes", q)
 
     @rpc
-    @query(ReportQuery)
     @integrity_flagged
+    @query(ReportQuery)
     def anomalies(self, q, context):
         return self._report("anomalies", q)
 
     @rpc
-    @query(YearlyQuery)
     @integrity_flagged
+    @query(YearlyQuery)
     def yearly(self, q, context):
         """D8: the yearly report's figures; without ``known_at``, as known now (and that moment is kept)."""
         known_at = q.known_at or dt.datetime.now(dt.timezone.utc)
@@ -201,6 +208,7 @@ class ReportingService(ProjectingEntrypoints):
         return {"checksum": g.checksum(), "generation": g.prefix.strip("g_"), "positions": g.positions()}
 
     @rpc
+    @integrity_flagged
     @query(AuditTrailQuery)
     def audit_trail(self, q, context):
         return audit.trail(self.projections.view(), self.projections.stores, q.member_id)

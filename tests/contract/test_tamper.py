@@ -90,7 +90,7 @@ def sealed(backend, store, tmp_path):
         pytest.skip("KurrentDB refuses edits; its forgeries are tested separately")
     fill(store)
     book = SealBook(tmp_path / "seals")
-    verifier = StoreVerifier("members", store, seals=book.load("members", store))
+    verifier = StoreVerifier("members", store, seals=book.load("members"))
     verifier.advance()
     assert verifier.ok, verifier.report()
     book.add(verifier.seal())
@@ -378,7 +378,8 @@ def test_a_garbled_line_in_the_seal_file_is_reported_and_does_not_silence_the_ot
                                      + b'{"source": "members", "store": "\xff\xfe"}\n')
     report = verify(store, book)  # the store itself untouched: only the seal file is
     assert not report["ok"] and checks(report) == {"seal_unreadable"}, report
-    assert [p["line"] for p in report["problems"]] == [3], report  # the non-UTF-8 line reads as another store's
+    # the half-written line and the JSON that is no seal (it once passed silently as "another store's")
+    assert [p["line"] for p in report["problems"]] == [3, 4], report
     problem = report["problems"][0]
     assert problem["file"] == "members.seals.jsonl", problem
     assert "niêm phong" in problem["message_vi"] and "seal file" in problem["message_en"]
@@ -387,3 +388,62 @@ def test_a_garbled_line_in_the_seal_file_is_reported_and_does_not_silence_the_ot
     from shared.integrity import parse_seals
     report = verify_stores({"members": store}, book=book, seals=parse_seals(exported))["sources"][0]
     assert {"seal_unreadable", "seal_truncated"} <= checks(report), report
+
+
+# -- seals follow the store, not its URL -----------------------------------------------------
+def reopened_elsewhere(backend, store, tmp_path):
+    """The same store under another URL: the SQLite file moved to another folder, the PostgreSQL
+    DSN spelled without its port (what a new host name or a rewritten DSN does to the URL)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from shared.eventstore import open_store
+    store.close()
+    if backend.name == "sqlite":
+        moved = tmp_path / "moved" / "events.db"
+        moved.parent.mkdir()
+        backend.path.rename(moved)
+        for suffix in ("-wal", "-shm"):
+            side = backend.path.with_name(backend.path.name + suffix)
+            if side.exists():
+                side.rename(moved.with_name(moved.name + suffix))
+        backend.path = moved
+        url = f"sqlite:///{moved}"
+    else:
+        parts = urlsplit(backend.url)
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]))
+        backend.db_url = urlunsplit(urlsplit(backend.db_url)._replace(netloc=parts.netloc.rsplit(":", 1)[0]))
+    assert url != backend.url
+    again = open_store(url)
+    backend._opened.append(again)
+    return again
+
+
+def test_a_sealed_store_under_a_new_url_is_still_checked_against_its_seals(sealed, backend, tmp_path):
+    """Fault of round 6: seals were matched by store URL, so after a move ``audit verify`` said
+    ``seals_checked: 0`` and a truncated store verified intact."""
+    store, book, _ = sealed
+    sealed_url = json.loads(book.path("members").read_text(encoding="utf-8").splitlines()[0])["store"]
+    moved = reopened_elsewhere(backend, store, tmp_path)
+    report = verify(moved, book)
+    assert report["store"] != sealed_url
+    assert report["ok"] and report["seals_checked"] == 1 and report["sealed_head"] == 7, report
+    Sql(backend).run("DELETE FROM events WHERE position = 7")  # the newest event, the log's last
+    report = verify(moved, book)
+    assert not report["ok"] and checks(report) == {"seal_truncated"}, report
+
+
+def test_a_seal_of_a_replaced_store_is_reported_loudly(sealed, backend, tmp_path):
+    """The store emptied and started again (the same events written anew, another first event):
+    the old seals match no store here; each is named, in Vietnamese and English."""
+    store, book, sql = sealed
+    sql.run("DELETE FROM events")
+    if backend.name == "postgres":
+        sql.run("UPDATE log_head SET position = 0")
+    store.close()
+    anew = backend.open()  # a process started on the emptied store: no cached heads
+    fill(anew)
+    report = verify(anew, book)
+    assert not report["ok"] and report["seals_checked"] == 0 and report["seals_foreign"] == 1, report
+    [p] = report["problems"]
+    assert p["check"] == "seal_foreign" and p["seal_head"] == 7 and p["first_hash"] != p["seal_first_hash"]
+    assert "kho khác" in p["message_vi"] and "another store" in p["message_en"]

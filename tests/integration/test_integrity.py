@@ -104,6 +104,21 @@ def test_tampered_store_is_named_everywhere_after_a_restart(tmp_path):
         assert "WARNING: event store members" in yearly.stdout, yearly.stdout
         figures = json.loads((tmp_path / "yearly.json").read_text(encoding="utf-8"))
         assert figures["integrity"]["intact"] is False and figures["integrity"]["failing_sources"] == ["members"]
+        # the headcount tree in list form and every export say it too (they said nothing before)
+        token = (tmp_path / "data" / "admin.token").read_text().strip()
+
+        def raw_get(path):
+            req = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.headers, resp.read()
+        headers, body = raw_get("/api/v1/reporting/headcount?org_unit_id=D1")
+        assert headers["X-Dangvien-Integrity"] == "failed; stores=members" and isinstance(json.loads(body), list)
+        for path in ("/api/v1/exports/reporting/headcount?org_unit_id=D1&format=csv",
+                     "/api/v1/exports/reporting/movement?org_unit_id=D1&year=2021&format=csv"):
+            headers, body = raw_get(path)
+            first = body.decode("utf-8-sig").splitlines()[0]
+            assert first.startswith("CẢNH BÁO: kho sự kiện members") and "WARNING: event store members" in first, path
+            assert headers["X-Dangvien-Integrity"] == "failed; stores=members"
 
         # the insider also deletes the local seals: the exported copy still tells
         shutil.rmtree(tmp_path / "data.integrity" / "seals")

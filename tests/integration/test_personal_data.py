@@ -194,6 +194,11 @@ def test_after_shredding_nothing_in_a_copy_of_the_data_folder_opens_the_old_valu
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
     status, record = demo.call("GET", "/api/v1/members/get_member", params={"member_id": member})
     assert status == 200 and record["full_name"] is None and record["personal_data_shredded"] is True
+    # the erasure deleted a key, not an event: every store still verifies whole, against its seals
+    status, verified = demo.call("GET", "/api/v1/reporting/audit_verify")
+    assert status == 200 and verified["ok"] and not verified["problems"], verified
+    members = next(s for s in verified["sources"] if s["source"] == "members")
+    assert members["broken"] == [] and members["events"] >= 2
     for path in after.rglob("*"):
         if path.is_file():
             raw = path.read_bytes()

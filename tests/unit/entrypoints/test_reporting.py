@@ -50,3 +50,41 @@ def test_the_headcount_counts_the_member_up_the_tree(reporting):
 def test_a_report_of_an_unknown_unit_is_a_named_404(reporting):
     error = reporting.headcount({"org_unit_id": "X9"}, CTX)["error"]
     assert (error["code"], error["status"]) == ("org_unit_not_found", 404)
+
+
+@pytest.fixture
+def members_failing():
+    from shared import integrity_watch
+    integrity_watch._set("members", state="failed")
+    yield
+    integrity_watch.STATE.pop("members", None)
+
+
+def test_every_answer_drawn_while_a_store_fails_carries_the_flag_lists_too(reporting, members_failing):
+    """The headcount tree in list form answered with no word of a failing store (only reports, which
+    are dicts, were flagged): now the flag rides in every reporting answer's envelope, and inside a
+    report's own JSON, whatever its shape."""
+    tree = reporting.headcount({"org_unit_id": "P"}, CTX)
+    assert isinstance(tree["result"], list) and tree["integrity"]["failing_sources"] == ["members"]
+    page = reporting.headcount({"org_unit_id": "P", "page": 1, "page_size": 2}, CTX)
+    assert page["integrity"] == page["result"]["integrity"] and page["result"]["total"] == 3
+    for name, params in (("headcount_report", {"org_unit_id": "P", "as_of": "2020-01-01"}),
+                         ("movement", {"org_unit_id": "P", "year": 2019}), ("audit_trail", {"member_id": "M1"})):
+        answer = getattr(reporting, name)(params, CTX)
+        assert answer["ok"], answer
+        assert answer["integrity"]["intact"] is False and answer["result"]["integrity"] == answer["integrity"], name
+    error = reporting.headcount({"org_unit_id": "X9"}, CTX)
+    assert not error["ok"] and "integrity" not in error  # a refusal is no figure
+
+
+def test_the_gateway_says_it_in_a_header_where_a_list_cannot_hold_it():
+    from services.gateway.http import rpc_answer
+    flag = {"intact": False, "failing_sources": ["members"], "unverified_sources": ["discipline"],
+            "message_vi": "CẢNH BÁO", "message_en": "WARNING"}
+    response = rpc_answer({"ok": True, "result": [{"org_unit_id": "P"}], "integrity": flag})
+    assert response.headers["X-Dangvien-Integrity"] == "failed; stores=members"
+    assert response.get_json() == [{"org_unit_id": "P"}]
+    flag = {**flag, "failing_sources": []}
+    response = rpc_answer({"ok": True, "result": {"rows": []}, "integrity": flag})
+    assert response.headers["X-Dangvien-Integrity"] == "unverified; stores=discipline"
+    assert "X-Dangvien-Integrity" not in rpc_answer({"ok": True, "result": []}).headers

@@ -291,15 +291,107 @@ def test_several_stores_are_ok_only_when_each_is(tmp_path):
     assert dt.datetime.strptime(out["checked_at"], "%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_a_seal_book_gives_each_store_its_own_seals(tmp_path):
+def test_a_seal_of_another_store_of_the_same_source_is_named_not_passed_over(tmp_path):
+    """The same source name, another store (another first event): its seal is not this store's,
+    and verification says so loudly instead of ignoring it (the old code matched seals by URL and
+    dropped every seal naming another URL without a word)."""
     from shared.integrity import SealBook
     book = SealBook(tmp_path / "seals")
-    here, there = write(Log(), ["member-A"]), write(Log(), ["member-A", "member-B"])
+    here, there = write(Log(), ["member-A"]), write(Log(), ["member-X", "member-B"])
     there.url = "memory://elsewhere"
-    book.add(seal_of(there, 2, 2, there.events[1].hash))   # the same source name, another store
-    assert verify_stores({"members": here}, ring=RING, book=book)["ok"]
+    book.add(seal_of(there, 2, 2, there.events[1].hash))
+    report = verify_stores({"members": here}, ring=RING, book=book)["sources"][0]
+    assert not report["ok"] and (report["seals_checked"], report["seals_foreign"]) == (0, 1)
+    [p] = report["problems"]
+    assert (p["check"], p["seal_head"], p["seal_store"], p["seal_first_hash"], p["first_hash"]) == (
+        "seal_foreign", 2, "memory://elsewhere", there.events[0].hash, here.events[0].hash)
+    assert "kho khác" in p["message_vi"] and "another store" in p["message_en"]
     there_report = verify_stores({"members": there}, ring=RING, book=book)["sources"][0]
-    assert there_report["ok"] and there_report["seals_checked"] == 1
+    assert there_report["ok"] and there_report["seals_checked"] == 1 and there_report["seals_foreign"] == 0
+
+
+def test_a_seal_is_matched_by_the_store_identity_whatever_url_the_store_has_now(tmp_path):
+    """The store file moved (or the host renamed, the DSN spelled otherwise): its seals are still
+    its own, so deleting its newest events is still caught."""
+    from shared.integrity import SealBook
+    book = SealBook(tmp_path / "seals")
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    book.add(verified(log).seal())
+    log.url = "memory://moved/to/another/place"
+    report = verify_stores({"members": log}, ring=RING, book=book)["sources"][0]
+    assert report["ok"] and report["seals_checked"] == 1 and report["sealed_head"] == 3
+    assert report["identity"] == log.events[0].hash
+    log.events.pop()
+    report = verify_stores({"members": log}, ring=RING, book=book)["sources"][0]
+    assert not report["ok"] and [p["check"] for p in report["problems"]] == ["seal_truncated"]
+
+
+def test_a_seal_of_a_store_first_event_changed_is_named_foreign_and_the_event_as_edited():
+    log = write(Log(), ["member-A", "member-B"])
+    seal = verified(log).seal()
+    first = log.events[0]
+    other = first.hash[:-1] + ("0" if first.hash[-1] != "0" else "1")  # the first event's hash changed
+    log.events[0] = Envelope(**{**first.model_dump(), "hash": other})
+    v = verified(log, [seal])
+    assert {p["check"] for p in v.store_problems()} == {"seal_foreign"}
+    assert v.broken_streams()[0]["stream"] == "member-A"
+
+
+def test_the_identity_is_signed_and_a_seal_made_before_it_still_verifies():
+    from shared.integrity import _signature
+    log = write(Log(), ["member-A", "member-B"])
+    seal = verified(log).seal()
+    assert seal["first_hash"] == log.events[0].hash
+    for forged in ({**seal, "first_hash": "f" * 64}, {k: v for k, v in seal.items() if k != "first_hash"}):
+        assert only_problem(verified(log, [forged]))["check"] == "seal_forged"
+    old = {k: v for k, v in seal.items() if k not in ("first_hash", "signature")}
+    old["store"] = "memory://another-spelling"       # and the store's URL has changed since
+    old["signature"] = _signature(old, KEY.secret)   # a seal written before identities: no first_hash
+    v = verified(log, [old])
+    assert v.ok and v.report()["seals_checked"] == 1
+    log.events.pop()
+    assert only_problem(verified(log, [old]))["check"] == "seal_truncated"
+    assert "first_hash" not in verified(Log()).seal()   # an empty store has no identity to name
+
+
+def test_a_seal_whose_source_has_no_store_is_named_and_fails_the_verification(tmp_path):
+    from shared.integrity import SealBook
+    log = write(Log(), ["member-A"])
+    seal = {**verified(log).seal(), "source": "meetings"}
+    out = verify_stores({"members": log}, ring=RING, seals=[seal])
+    assert not out["ok"] and out["sources"][0]["ok"]
+    [p] = out["problems"]
+    assert (p["check"], p["seal_source"], p["seals"]) == ("seal_no_store", "meetings", 1)
+    assert "không có kho" in p["message_vi"] and "no store" in p["message_en"]
+    book = SealBook(tmp_path / "seals")
+    book.add(seal_of(log, 1, 1, log.events[0].hash))
+    book.add({**seal, "source": "discipline"})
+    out = verify_stores({"members": log}, ring=RING, book=book)
+    assert not out["ok"] and [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("discipline", 1)]
+    assert verify_stores({"members": log}, ring=RING, book=book, seals=[])["problems"][0]["check"] == "seal_no_store"
+    both = verify_stores({"members": log, "discipline": write(Log(), ["member-A"])}, ring=RING, book=book)
+    assert both["problems"] == [] and both["sources"][0]["ok"]  # its seals now go to its store (forged there)
+
+
+def test_newest_events_deleted_between_two_advances_are_named():
+    """The integrity watch checks only new events each round: events deleted (or changed) at the
+    head after they were verified must not pass unnoticed until the next whole verification."""
+    log = write(Log(), ["member-A", "member-B", "member-C"])
+    v = verified(log)
+    assert v.ok
+    log.events.pop()
+    assert v.advance() == 0
+    p = only_problem(v)
+    assert (p["check"], p["verified_head"], p["verified_hash"]) == ("head_changed", 3, v.last_hash)
+    assert "xóa" in p["message_vi"] and "deleted" in p["message_en"]
+    v.advance()
+    assert len(v.store_problems()) == 1   # named once
+    changed = write(Log(), ["member-A", "member-B"])
+    v = verified(changed)
+    changed.events[1] = Envelope(**{**changed.events[1].model_dump(), "hash": "e" * 64})
+    v.advance()
+    p = only_problem(v)
+    assert (p["check"], p["position"], p["stream"]) == ("head_changed", 2, "member-B")
 
 
 def test_an_upgrade_event_in_a_store_that_never_had_plain_hashes_is_a_mismatch():
@@ -362,7 +454,7 @@ def test_a_seal_book_keeps_one_line_per_seal_in_a_private_folder(tmp_path):
     lines = book.path("members").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [seal, seal]
     assert lines[0] == json.dumps(seal, sort_keys=True, ensure_ascii=False)
-    assert book.load("members", log) == [seal, seal] and book.load("other") == []
+    assert book.load("members") == [seal, seal] and book.load("other") == []
 
 
 def test_the_report_names_what_was_verified():
@@ -404,3 +496,65 @@ def test_a_refused_upgrade_names_the_store_and_every_problem():
         upgrade(log, ring=RING)
     assert str(refused.value) == ("memory://members: history broken before the upgrade: "
                                   "hash at member-A@0; hash at member-B@0")
+
+
+# -- what mutation testing showed untested in the identity and the orphan seals ----------------
+
+def test_a_seal_made_before_identities_keeps_the_signature_it_was_made_with():
+    """The signature of a seal without ``first_hash`` covers exactly the fields seals had then
+    (computed here by hand, not by the code under test)."""
+    import hashlib
+    import hmac
+    from shared.events import canonical_json
+    from shared.integrity import SEAL_FIELDS
+    log = write(Log(), ["member-A"])
+    old = {k: v for k, v in verified(log).seal().items() if k not in ("first_hash", "signature")}
+    body = canonical_json({k: old.get(k) for k in SEAL_FIELDS}).encode("utf-8")
+    old["signature"] = hmac.new(KEY.secret, body, hashlib.sha256).hexdigest()
+    v = verified(log, [old])
+    assert v.ok and v.report()["seals_checked"] == 1
+
+
+def test_a_seal_at_head_one_names_the_store_and_its_identity():
+    log = write(Log(), ["member-A"])
+    seal = verified(log).seal()
+    assert (seal["head_position"], seal["first_hash"], seal["store"]) == (1, log.events[0].hash, "memory://members")
+    assert sign_seal("members", log, 1, 1, log.events[0].hash, RING)["first_hash"] == log.events[0].hash
+
+
+def test_a_foreign_seal_added_after_the_log_was_read_is_named_with_its_time():
+    log = write(Log(), ["member-A", "member-B"])
+    other = write(Log(), ["member-X", "member-Y"])
+    v = verified(log)
+    v.add_seals([seal_of(other, 2, 2, other.events[1].hash, sealed_at="2024-03-05T00:00:00Z")])
+    p = only_problem(v)
+    assert (p["check"], p["seal_head"], p["sealed_at"], p["seal_first_hash"], p["first_hash"]) == (
+        "seal_foreign", 2, "2024-03-05T00:00:00Z", other.events[0].hash, log.events[0].hash)
+    assert v.report()["seals_foreign"] == 1
+
+
+def test_a_foreign_seal_past_the_head_does_not_hide_a_truncation_seal_after_it():
+    log = write(Log(), ["member-A", "member-B"])
+    other = write(Log(), ["member-X", "member-Y", "member-Z"])
+    mine = write(Log(), ["member-A", "member-B", "member-C", "member-D"])  # the same first event as log
+    foreign = seal_of(other, 3, 3, other.events[2].hash)
+    truncated = seal_of(mine, 4, 4, mine.events[3].hash, sealed_at="2024-03-06T00:00:00Z")
+    problems = verified(log, [foreign, truncated]).store_problems()
+    assert [(p["check"], p["seal_head"], p["sealed_at"]) for p in problems] == [
+        ("seal_foreign", 3, "2024-03-02T00:00:00Z"), ("seal_truncated", 4, "2024-03-06T00:00:00Z")]
+
+
+def test_seals_without_a_store_are_counted_per_source_from_the_copy_and_the_folder(tmp_path):
+    from shared.integrity import SealBook
+    log = write(Log(), ["member-A"])
+    own = verified(log).seal()
+    stray = {**own, "source": "meetings"}
+    out = verify_stores({"members": log}, ring=RING, seals=[own, stray, stray, "not a seal"])
+    assert set(out) == {"ok", "sources", "problems", "checked_at"}
+    assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
+    assert out["sources"][0]["seals_checked"] == 1
+    book = SealBook(tmp_path / "seals")
+    book.add(stray)
+    out = verify_stores({"members": log}, ring=RING, seals=[stray], book=book)
+    assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
+    assert verify_stores({"members": log}, ring=RING, seals=[own])["problems"] == []
