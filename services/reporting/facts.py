@@ -300,12 +300,18 @@ class FactsProjection(Projection):
     def _tree_fact(self, tx: Tx, e: Envelope) -> bool:
         """A change of the tree, applied and kept in order with its recording time, so a report as
         known at a past time can draw the tree as it was known then (``known_tree``)."""
+        kept = (f"INSERT INTO {self.t('tree_facts')} (seq, event_id, type, occurred_on, recorded_at, data) "
+                f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
+                "ON CONFLICT (event_id) DO NOTHING",
+                (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        if e.type == "org_unit.created":
+            # its row, its place in both closures and the fact kept: none reads what another
+            # writes, so PostgreSQL takes them as one statement (a province's 1,000 units at once)
+            tree.in_one(tx, [*self._created(e), kept])
+            return True
         if not self._org_unit(tx, e):
             return False
-        tx.execute(f"INSERT INTO {self.t('tree_facts')} (seq, event_id, type, occurred_on, recorded_at, data) "
-                   f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
-                   "ON CONFLICT (event_id) DO NOTHING",
-                   (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        tx.execute(*kept)
         if e.type in tree.DATED:
             day = e.occurred_on.isoformat()
             if self._tree_latest is None:
@@ -339,12 +345,7 @@ class FactsProjection(Projection):
     def _org_unit(self, tx: Tx, e: Envelope) -> bool:
         d, units = e.data, self.t("units")
         if e.type == "org_unit.created":
-            tx.execute(f"INSERT INTO {units} (org_unit_id, name, kind, parent_id, created_on, recorded_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id) DO NOTHING",
-                       (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(),
-                        recorded(e)))
-            tree.attach(tx, self.prefix, d["org_unit_id"], d.get("parent_id"))
-            tree.attach_dated(tx, self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)
+            tree.run(tx, self._created(e))
         elif e.type == "org_unit.renamed":
             tx.execute(f"UPDATE {units} SET name = ? WHERE org_unit_id = ?", (d["name"], d["org_unit_id"]))
         elif e.type == "org_unit.moved":
@@ -364,6 +365,15 @@ class FactsProjection(Projection):
         else:
             return False
         return True
+
+    def _created(self, e) -> list[tuple[str, tuple]]:
+        """The statements of a unit's creation: its row, then its place in the closures."""
+        d = e.data
+        return [(f"INSERT INTO {self.t('units')} (org_unit_id, name, kind, parent_id, created_on, recorded_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id) DO NOTHING",
+                 (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(), recorded(e))),
+                *tree.attached(self.prefix, d["org_unit_id"], d.get("parent_id")),
+                *tree.attached_dated(self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)]
 
     # -- members ----------------------------------------------------------------------------
     def current_unit(self, tx: Tx, member_id: str) -> str | None:

@@ -345,3 +345,32 @@ def test_partitions_in_batches_of_any_size_give_the_rows_of_one_by_one(tmp_path,
         assert tuple(counted(split[0])[3:5]) == rebuilt(split[0])
     finally:
         h.close()
+
+
+def test_units_created_on_postgresql_in_one_statement_stand_as_created_one_statement_at_a_time(tmp_path):
+    """PostgreSQL takes a unit's creation (its row, both closures, its span, the fact kept) as one
+    statement: the tree's tables come out as SQLite's, which runs them one by one — with moves,
+    merges and a change recorded out of date order, delivered one by one and in one batch."""
+    from tests.support.services import pg_database
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+
+        def tree_rows(g: Generations) -> dict:
+            p = g.prefix
+            return {t: sorted(tuple(r) for r in g.db.query(f"SELECT * FROM {p}{t}")) for t in
+                    ("units", "closure", "dclosure", "unit_spans", "routes")} | {
+                "tree_facts": g.db.query(f"SELECT seq, event_id, type, occurred_on FROM {p}tree_facts ORDER BY seq")}
+        lite = Generations(ReadModelDB(f"sqlite:///{tmp_path}/tree.read.db"), h.stores)
+        one_by_one(lite, h.stores)
+        expected = tree_rows(lite)
+        assert len(expected["units"]) > 4 and len(expected["dclosure"]) > len(expected["units"])
+        with pg_database() as a, pg_database() as b:
+            one, batch = Generations(ReadModelDB(a), h.stores), Generations(ReadModelDB(b), h.stores)
+            one_by_one(one, h.stores)
+            batch.catch_up()
+            assert tree_rows(one) == expected and tree_rows(batch) == expected
+            one.db.close()
+            batch.db.close()
+    finally:
+        h.close()
