@@ -139,8 +139,8 @@ class ProjectionRunner:
         many were passed (applied, skipped or another's) and the last of them (None if none).
 
         With a stream guard, the batch's stream heads are read as it reaches them, a few statements
-        in all (``_Heads``), and written once per stream at the end (not once per event). Which events pass is decided before the
-        projection prepares (routes depend on no applied event, heads only on the batch's own):
+        in all (``_Heads``), and written once per stream at the end (not once per event). Which
+        events pass is decided before the projection prepares (routes depend on no applied event, heads only on the batch's own):
         a batch that must wait at once, for another partition, prepares nothing."""
         wanted, projection = self.projection.types, self.projection
         guarded = projection.streams_table is not None
