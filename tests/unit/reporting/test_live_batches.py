@@ -374,3 +374,41 @@ def test_units_created_on_postgresql_in_one_statement_stand_as_created_one_state
             batch.db.close()
     finally:
         h.close()
+
+
+def test_a_late_transfer_in_the_batch_of_the_facts_it_precedes_moves_them_as_one_by_one(tmp_path, readmodels):
+    """A batch reads once the latest date of the facts of the members it transfers, and keeps it
+    as it writes their facts: a transfer recorded after facts dated later (in the same batch or an
+    earlier one) still moves them, one dated before moves nothing — in batches of any size, on
+    SQLite and PostgreSQL, as one by one."""
+    from tests.unit.reporting.history import two_cells
+    h = History(tmp_path, None)
+    try:
+        two_cells(h, ("M1", "M2", "M3"))
+        h.add("member.rated", "2022-03-15", {"member_id": "M1", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        h.add("member.working_away_started", "2022-02-20", {"member_id": "M1", "place": "Bình Dương"},
+              org_unit_id="C1")
+        h.add("member.rated", "2022-01-15", {"member_id": "M2", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        h.add("member.rated", "2022-03-15", {"member_id": "M3", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        for member in ("M1", "M2", "M3"):  # recorded after those facts, dated 01/03/2022
+            h.add("member.transferred", "2022-03-01", {"member_id": member, "from_org_unit_id": "C1",
+                                                       "to_org_unit_id": "C2", "kind": "official"}, org_unit_id="C2")
+        h.add("member.rated", "2022-04-15", {"member_id": "M3", "year": 2020, "rating": "good"}, org_unit_id="C2")
+        h.flush()
+        single_db, *dbs = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        units = f"SELECT member_id, type, occurred_on, org_unit_id FROM {single.prefix}member_facts " \
+                "WHERE type = 'member.rated' OR type = 'member.working_away_started' ORDER BY 1, 3"
+        assert single_db.query(units) == [
+            ("M1", "member.working_away_started", "2022-02-20", "C1"), ("M1", "member.rated", "2022-03-15", "C2"),
+            ("M2", "member.rated", "2022-01-15", "C1"),
+            ("M3", "member.rated", "2022-03-15", "C2"), ("M3", "member.rated", "2022-04-15", "C2")]
+        for db, size in zip(dbs, (2000, 4)):
+            g = Generations(db, h.stores)
+            while g.positions() != heads(h.stores):
+                g.catch_up(batch=size)
+            assert db.query(units) == single_db.query(units), size
+            assert g.checksum() == single.checksum() and counted(g) == counted(single), size
+    finally:
+        h.close()
