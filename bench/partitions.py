@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import os
 import random
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from shared.events import NewEvent
 from shared.eventstore.sqlite import SQLiteEventStore
@@ -61,20 +63,38 @@ def history(members: int) -> list[tuple[str, NewEvent]]:
     return out + [(s, e) for _, s, e in events]
 
 
+def backend_cpu(db) -> Callable[[], float | None]:
+    """The CPU seconds the PostgreSQL backend serving ``db`` has used so far (None when its
+    process cannot be read: a server on another machine)."""
+    pid = db.query("SELECT pg_backend_pid()")[0][0]
+
+    def used() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
 def run_partition(store_path: str, readmodel: str, partition: str, start, done) -> None:
     from services.reporting.generations import Generations
     from shared.partitioning import Partition
     from shared.readmodel import ReadModelDB
     store = SQLiteEventStore(store_path)
     g = Generations(ReadModelDB(readmodel), {"members": store}, partition=Partition.parse(partition))
+    server = backend_cpu(g.db)
     start.wait()
+    cpu, server_before = time.process_time(), server()
     head = store.head_position()
     rounds = 0
     while g.positions()["members"] < head:
         rounds += 1
         if not g.catch_up():
             time.sleep(0.01)  # waiting for another partition's earlier event of a stream
-    done.put((partition, rounds))
+    server_after = server()
+    done.put((partition, rounds, time.process_time() - cpu,
+              None if server_before is None or server_after is None else server_after - server_before))
 
 
 def fresh_database(admin: str) -> tuple[str, str]:
@@ -110,12 +130,18 @@ def main() -> None:
             time.sleep(3)  # let every process import and connect
             t0 = time.perf_counter()
             start.set()
-            rounds = [done.get() for _ in procs]
+            results = [done.get() for _ in procs]
             took = time.perf_counter() - t0
             for p in procs:
                 p.join()
+            client = sum(r[2] for r in results)
+            server = None if any(r[3] is None for r in results) else sum(r[3] for r in results)
+            # CPU per event (the partitions' processes and their PostgreSQL backends): steadier
+            # than the wall time on a shared machine
+            cpu = f"client {client / len(evs) * 1e6:.0f} µs" + (
+                "" if server is None else f" + server {server / len(evs) * 1e6:.0f} µs")
             print(f"{n} partition(s): {took:.2f} s = {len(evs) / took:,.0f} events/s "
-                  f"(catch-up rounds per partition: {sorted(r for _, r in rounds)})")
+                  f"(catch-up rounds per partition: {sorted(r[1] for r in results)}; CPU per event: {cpu})")
             import psycopg
             with psycopg.connect(args.pg, autocommit=True) as c:
                 c.execute(f"DROP DATABASE {name}")

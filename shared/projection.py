@@ -138,9 +138,9 @@ class ProjectionRunner:
         """Apply the events this runner owns, in order, up to the first that must wait. Returns how
         many were passed (applied, skipped or another's) and the last of them (None if none).
 
-        With a stream guard, the batch's stream heads are read in one statement first and written
-        once per stream at the end (not once per event). Which events pass is decided before the
-        projection prepares (routes depend on no applied event, heads only on the batch's own):
+        With a stream guard, the batch's stream heads are read as it reaches them, a few statements
+        in all (``_Heads``), and written once per stream at the end (not once per event). Which
+        events pass is decided before the projection prepares (routes depend on no applied event, heads only on the batch's own):
         a batch that must wait at once, for another partition, prepares nothing."""
         wanted, projection = self.projection.types, self.projection
         guarded = projection.streams_table is not None
@@ -263,18 +263,37 @@ class ProjectionRunner:
 
 #: new stream heads written per statement (``Tx.insert_rows`` sends up to 1,000 rows in one)
 HEADS_PER_STATEMENT = 1000
+#: the events whose streams' heads a batch reads first; each further read takes twice as many
+HEADS_FIRST = 64
 
 
 class _Heads:
-    """The per-stream guard of one batch: the last applied version of each stream it touches, read
-    in one statement, then written once per stream — and only if nobody (another partition) moved
-    it meanwhile; otherwise the whole batch is rolled back (``Conflict``)."""
+    """The per-stream guard of one batch: the last applied version of each stream it touches,
+    then written once per stream — and only if nobody (another partition) moved it meanwhile;
+    otherwise the whole batch is rolled back (``Conflict``).
+
+    The heads are read as the batch needs them, in windows of its events that double (64, 128,
+    … events: a batch of 2,000 in six statements): a batch that must wait for another partition
+    after a few events, as partitions often do, reads the heads of those few streams, not of
+    every stream of its 2,000 events."""
 
     def __init__(self, tx: Tx, projection: Projection, source: str, events: list[Envelope]):
         self.tx, self.table, self.source = tx, projection.streams_table, source
         self.lenient = projection.lenient_streams
-        names = list(dict.fromkeys(e.stream for e in events))
-        self.before: dict[str, int | None] = dict.fromkeys(names)
+        self.events, self.read_to, self.window = events, 0, HEADS_FIRST  # events[:read_to]: heads read
+        self.before: dict[str, int | None] = {}
+        self.now: dict[str, int | None] = {}
+
+    def _read(self, stream: str) -> None:
+        """Read the heads of the next window's streams not read yet (``stream`` alone when the
+        batch's events are all read: it is not among them)."""
+        upto = min(len(self.events), self.read_to + self.window)
+        names = list(dict.fromkeys(e.stream for e in self.events[self.read_to:upto] if e.stream not in self.before))
+        if upto == self.read_to:
+            names = [stream]
+        self.read_to, self.window = upto, self.window * 2
+        got: dict[str, int | None] = dict.fromkeys(names)
+        tx, source = self.tx, self.source
         if tx.pg and names:
             # one statement, joined to the list: ``source = ? AND stream IN (…)`` is planned once
             # for all values (psycopg prepares a repeated statement) and PostgreSQL then scans the
@@ -283,17 +302,20 @@ class _Heads:
             rows = tx.execute(f"SELECT h.stream, h.version FROM unnest(?::text[]) AS s(stream) "
                               f"JOIN {self.table} h ON h.source = ? AND h.stream = s.stream",
                               (names, source)).fetchall()
-            self.before.update(dict(rows))
+            got.update(dict(rows))
         else:
             for i in range(0, len(names), 500):
                 chunk = names[i:i + 500]
                 rows = tx.execute(f"SELECT stream, version FROM {self.table} WHERE source = ? AND stream IN "
                                   f"({','.join('?' * len(chunk))})", (source, *chunk)).fetchall()
-                self.before.update(dict(rows))
-        self.now = dict(self.before)
+                got.update(dict(rows))
+        self.before.update(got)
+        self.now.update(got)
 
     def step(self, env: Envelope) -> str:
         """'apply' when the stream's previous event is applied, 'duplicate' when this one is, else 'wait'."""
+        while env.stream not in self.before:  # the windows up to this event's (all before it are read)
+            self._read(env.stream)
         applied = self.now.get(env.stream)
         if applied is None:
             if self.lenient:

@@ -93,6 +93,8 @@ class FactsProjection(Projection):
         #: date by its inserts (``_absent_in_a_row``), with the meetings already stored (``_held_ids``)
         self._held: dict[tuple, list] | None = None
         self._held_ids: set[str] = set()
+        #: in a batch: the latest date of the facts of each member it transfers (``_refile``)
+        self._latest_fact: dict[str, str] | None = None
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
@@ -152,6 +154,7 @@ class FactsProjection(Projection):
         members = sorted({e.data["member_id"] for e in events
                           if e.type.startswith("member.") and e.data.get("member_id")})
         self._stints = self._read_stints(tx, members)
+        self._latest_fact = self._read_latest_facts(tx, events)
         self._held = self._read_held(tx, events)
         # after the locks: what they count is read under them. Partitioned, a subject counts from
         # when this runner first applies an event naming it (not ahead for all events: another
@@ -182,6 +185,7 @@ class FactsProjection(Projection):
                 self.warning_spans.abandon()
         finally:
             self._pending, self._stints, self._held, self._held_ids = None, None, None, set()
+            self._latest_fact = None
 
     def _flush(self, tx: Tx) -> None:
         """Send the batch's held writes (before reading a table they change)."""
@@ -207,6 +211,20 @@ class FactsProjection(Projection):
                     state[0], state[1], state[4] = seq, unit, from_on
                 if to_on is None and (state[2] is None or seq > state[2]):
                     state[2], state[3] = seq, unit
+        return out
+
+    def _read_latest_facts(self, tx: Tx, events: list[Envelope]) -> dict[str, str]:
+        """member → the latest date of the member's facts, for the members the batch transfers
+        (``_refile`` reads their facts from a transfer's date on only if there are any), read in
+        one statement and kept up to date by the batch's own facts (``_member``)."""
+        members = sorted({e.data["member_id"] for e in events if e.type == "member.transferred"
+                          and e.data.get("member_id")})
+        out: dict[str, str] = dict.fromkeys(members, "")
+        for i in range(0, len(members), 500):
+            chunk = members[i:i + 500]
+            out.update((m, on or "") for m, on in tx.execute(
+                f"SELECT member_id, MAX(occurred_on) FROM {self.t('member_facts')} WHERE member_id IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY member_id", chunk).fetchall())
         return out
 
     def _read_held(self, tx: Tx, events: list[Envelope]) -> dict[tuple, list] | None:
@@ -300,12 +318,18 @@ class FactsProjection(Projection):
     def _tree_fact(self, tx: Tx, e: Envelope) -> bool:
         """A change of the tree, applied and kept in order with its recording time, so a report as
         known at a past time can draw the tree as it was known then (``known_tree``)."""
+        kept = (f"INSERT INTO {self.t('tree_facts')} (seq, event_id, type, occurred_on, recorded_at, data) "
+                f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
+                "ON CONFLICT (event_id) DO NOTHING",
+                (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        if e.type == "org_unit.created":
+            # its row, its place in both closures and the fact kept: none reads what another
+            # writes, so PostgreSQL takes them as one statement (a province's 1,000 units at once)
+            tree.in_one(tx, [*self._created(e), kept])
+            return True
         if not self._org_unit(tx, e):
             return False
-        tx.execute(f"INSERT INTO {self.t('tree_facts')} (seq, event_id, type, occurred_on, recorded_at, data) "
-                   f"SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM {self.t('tree_facts')} WHERE 1 = 1 "
-                   "ON CONFLICT (event_id) DO NOTHING",
-                   (e.event_id, e.type, e.occurred_on.isoformat(), recorded(e), json.dumps(e.data, sort_keys=True)))
+        tx.execute(*kept)
         if e.type in tree.DATED:
             day = e.occurred_on.isoformat()
             if self._tree_latest is None:
@@ -339,12 +363,7 @@ class FactsProjection(Projection):
     def _org_unit(self, tx: Tx, e: Envelope) -> bool:
         d, units = e.data, self.t("units")
         if e.type == "org_unit.created":
-            tx.execute(f"INSERT INTO {units} (org_unit_id, name, kind, parent_id, created_on, recorded_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id) DO NOTHING",
-                       (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(),
-                        recorded(e)))
-            tree.attach(tx, self.prefix, d["org_unit_id"], d.get("parent_id"))
-            tree.attach_dated(tx, self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)
+            tree.run(tx, self._created(e))
         elif e.type == "org_unit.renamed":
             tx.execute(f"UPDATE {units} SET name = ? WHERE org_unit_id = ?", (d["name"], d["org_unit_id"]))
         elif e.type == "org_unit.moved":
@@ -364,6 +383,15 @@ class FactsProjection(Projection):
         else:
             return False
         return True
+
+    def _created(self, e) -> list[tuple[str, tuple]]:
+        """The statements of a unit's creation: its row, then its place in the closures."""
+        d = e.data
+        return [(f"INSERT INTO {self.t('units')} (org_unit_id, name, kind, parent_id, created_on, recorded_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (org_unit_id) DO NOTHING",
+                 (d["org_unit_id"], d["name"], d["kind"], d.get("parent_id"), e.occurred_on.isoformat(), recorded(e))),
+                *tree.attached(self.prefix, d["org_unit_id"], d.get("parent_id")),
+                *tree.attached_dated(self.prefix, d["org_unit_id"], d.get("parent_id"), schema.EVER)]
 
     # -- members ----------------------------------------------------------------------------
     def current_unit(self, tx: Tx, member_id: str) -> str | None:
@@ -387,6 +415,9 @@ class FactsProjection(Projection):
         recorded after it. Not the facts that carry their own unit or shape the stints and the day
         counts (admissions, transfers, exits): ``REFILED_NOT``. The bulk replay does the same
         (``bulk_replay.Fold.refile``)."""
+        latest = self._latest_fact.get(member_id) if self._latest_fact is not None else None
+        if latest is not None and latest < day:
+            return  # none of the member's facts (stored, or the batch's so far) is dated on or after it
         self._flush(tx)
         rows = tx.execute(f"SELECT event_id, occurred_on, org_unit_id FROM {self.t('member_facts')} WHERE member_id = ? "
                           f"AND occurred_on >= ? AND type NOT IN ({','.join('?' * len(REFILED_NOT))})",
@@ -466,6 +497,9 @@ class FactsProjection(Projection):
                     "occurred_on, recorded_at, org_unit_id, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.event_id, member, e.type, e.occurred_on.isoformat(), recorded(e), unit,
                      json.dumps(detail, sort_keys=True, default=str), e.actor), e.event_id)
+        latest = self._latest_fact.get(member) if self._latest_fact is not None else None
+        if latest is not None and latest < e.occurred_on.isoformat():
+            self._latest_fact[member] = e.occurred_on.isoformat()
         self.day_counts.fact_added(member, e.type, unit, e.occurred_on.isoformat())
         return True
 

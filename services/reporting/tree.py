@@ -29,13 +29,32 @@ def clear(tx: Tx, prefix: str) -> None:
         tx.execute(f"DELETE FROM {prefix}{table}")
 
 
-def attach(tx: Tx, prefix: str, unit: str, parent: str | None) -> None:
+def attached(prefix: str, unit: str, parent: str | None) -> list[tuple[str, tuple]]:
+    """The statements that hang a new ``unit`` under ``parent`` in the closure."""
     c = f"{prefix}closure"
-    tx.execute(f"INSERT INTO {c} (ancestor, descendant, depth) VALUES (?, ?, 0) "
-               "ON CONFLICT (ancestor, descendant) DO NOTHING", (unit, unit))
+    out = [(f"INSERT INTO {c} (ancestor, descendant, depth) VALUES (?, ?, 0) "
+            "ON CONFLICT (ancestor, descendant) DO NOTHING", (unit, unit))]
     if parent:
-        tx.execute(f"INSERT INTO {c} (ancestor, descendant, depth) SELECT ancestor, ?, depth + 1 FROM {c} "
-                   "WHERE descendant = ? ON CONFLICT (ancestor, descendant) DO NOTHING", (unit, parent))
+        out.append((f"INSERT INTO {c} (ancestor, descendant, depth) SELECT ancestor, ?, depth + 1 FROM {c} "
+                    "WHERE descendant = ? ON CONFLICT (ancestor, descendant) DO NOTHING", (unit, parent)))
+    return out
+
+
+def run(tx: Tx, statements: list[tuple[str, tuple]]) -> None:
+    for sql, params in statements:
+        tx.execute(sql, params)
+
+
+def in_one(tx: Tx, statements: list[tuple[str, tuple]]) -> None:
+    """Run writes none of which reads what another of them writes: on PostgreSQL as one statement
+    (each but the last in a ``WITH``, all seeing the tables as they stood before it, as they
+    would one after the other), elsewhere one by one."""
+    if not tx.pg or len(statements) < 2:
+        run(tx, statements)
+        return
+    *first, (last, _) = statements
+    sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(first)) + " " + last
+    tx.execute(sql, tuple(x for _, params in statements for x in params))
 
 
 def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
@@ -58,20 +77,22 @@ def move(tx: Tx, prefix: str, unit: str, new_parent: str) -> None:
 # stream, so a district may report a move late) has the facts projection build them again in
 # that order (``in_date_order``, ``FactsProjection.settle_tree``).
 
-def attach_dated(tx: Tx, prefix: str, unit: str, parent: str | None, since: str) -> None:
-    """A new unit: inside itself, and inside each of its parent's ancestors when the parent was."""
+def attached_dated(prefix: str, unit: str, parent: str | None, since: str) -> list[tuple[str, tuple]]:
+    """The statements that date a new unit: inside itself, and inside each of its parent's
+    ancestors when the parent was."""
     dc, spans = f"{prefix}dclosure", f"{prefix}unit_spans"
     # created once: each statement checks that the unit has no span yet, the span itself last
     # (no read of its own, so a pipelined batch sends the unit's statements without waiting)
     new = f"NOT EXISTS (SELECT 1 FROM {spans} WHERE org_unit_id = ?)"
-    tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new} "
-               "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since, unit))
+    out = [(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new} "
+            "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, unit, since, unit))]
     if parent:  # the parent's whole dated ancestry (a unit recorded after its parent moved keeps it)
-        tx.execute(f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, from_on, to_on "
-                   f"FROM {dc} WHERE descendant = ? AND {new} "
-                   "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent, unit))
-    tx.execute(f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new}",
-               (unit, parent, since, unit))
+        out.append((f"INSERT INTO {dc} (ancestor, descendant, from_on, to_on) SELECT ancestor, ?, from_on, to_on "
+                    f"FROM {dc} WHERE descendant = ? AND {new} "
+                    "ON CONFLICT (ancestor, descendant, from_on) DO NOTHING", (unit, parent, unit)))
+    out.append((f"INSERT INTO {spans} (org_unit_id, parent_id, from_on, to_on) SELECT ?, ?, ?, NULL WHERE {new}",
+                (unit, parent, since, unit)))
+    return out
 
 
 def move_dated(tx: Tx, prefix: str, unit: str, new_parent: str, on: str) -> None:

@@ -142,6 +142,25 @@ def _admission_dues(occurred: str, memo: dict) -> tuple[str, str]:
     return got
 
 
+#: the due dates counted so far (``_admission_dues``, ``_transfer_due``), kept between passes (a
+#: live batch's members were mostly admitted on days an earlier batch counted already), for the
+#: holiday file and rule table they were counted with; bounded
+_DUE_MEMO: dict = {}
+_DUE_MEMO_KEY: list = [None]
+DUE_MEMO_SIZE = 20_000
+
+
+def due_memo() -> dict:
+    """The memo of due dates for a pass: the one kept between passes, emptied when the holiday
+    file or the rule table changed since (or when it grew past ``DUE_MEMO_SIZE``)."""
+    from shared.rules import RULE_TABLE
+    key = (os.environ.get("DANGVIEN_HOLIDAYS"), len(RULE_TABLE))
+    if _DUE_MEMO_KEY[0] != key or len(_DUE_MEMO) > DUE_MEMO_SIZE:
+        _DUE_MEMO.clear()
+        _DUE_MEMO_KEY[0] = key
+    return _DUE_MEMO
+
+
 def _transfer_due(occurred: str, memo: dict) -> str:
     """The day a transfer on ``occurred`` must have its papers presented by (as ``_admission_dues``)."""
     got = memo.get(("transferred", occurred))
@@ -343,7 +362,7 @@ def spans_of(facts: dict[str, list], stints: dict[str, list], absences: dict[str
     """The spans of ``members`` (all: None, in member order) from their inputs, as ``_inputs``
     gives them (a replay gives them from what it folded in memory)."""
     out: list[Span] = []
-    memo: dict = {}
+    memo = due_memo()
     for member in (members if members is not None else sorted(set(facts) | set(stints) | set(absences) | set(dues))):
         out += member_spans(member, facts.get(member, []), stints.get(member, []), absences.get(member, []),
                             dues.get(member, {}), member in admitted, memo)
@@ -364,7 +383,7 @@ def _latest(tx: Tx, p: str, members: str | None = None) -> str | None:
 
 
 def _add_counts(tx: Tx, p: str, change: Counter) -> None:
-    rows = [(*k, n) for k, n in change.items() if n]
+    rows = sorted((*k, n) for k, n in change.items() if n)  # in one order: partitions lock rows alike
     if not rows:
         return
     # one multi-row statement (each key once: a Counter's), then one DELETE of the rows gone to 0:
@@ -453,6 +472,9 @@ class WarningSpans:
         self._members, self._latest = set(), ""
 
     def end(self, tx: Tx) -> None:
+        """Recompute the spans of the members the batch named, under their locks (PostgreSQL): only
+        the members whose spans changed are written again (those without spans before only
+        inserted), and the batch's change of the counts goes as one statement at its end."""
         members, latest = sorted(self._members), self._latest
         self.abandon()
         if not self.enabled or not latest:
@@ -460,23 +482,49 @@ class WarningSpans:
         p = self.p
         if tx.pg:
             lock_members(tx, members)
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
+        change: Counter = Counter()
+        size = CHUNK_PG if tx.pg else CHUNK
+        for i in range(0, len(members), size):
+            chunk = members[i:i + size]
             among, params = _among(tx, "member_id", chunk)
-            old = tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on FROM {p}warn_spans "
-                             f"WHERE 1 = 1{among}", params).fetchall()
-            new = _spans_of(tx, p, chunk)
-            if sorted(map(tuple, old), key=repr) == sorted(new, key=repr):
+            old = _by_member(tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on "
+                                        f"FROM {p}warn_spans WHERE 1 = 1{among}", params).fetchall())
+            new = _by_member(_spans_of(tx, p, chunk))
+            changed = [m for m in chunk if _differ(old.get(m), new.get(m))]
+            if not changed:
                 continue
-            tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
-            if new:  # one multi-row statement (PostgreSQL), not one per span
+            gone = [m for m in changed if m in old]  # a member without spans before has none to delete
+            if gone:
+                among, params = _among(tx, "member_id", gone)
+                tx.execute(f"DELETE FROM {p}warn_spans WHERE 1 = 1{among}", params)
+            rows = [s for m in changed for s in new.get(m, ())]
+            if rows:  # one multi-row statement (PostgreSQL), not one per span
                 tx.insert_rows(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", new)
-            change = deltas(new)
-            change.subtract(deltas(old))
-            _add_counts(tx, p, change)
+                               "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            change.update(deltas(rows))
+            change.subtract(deltas(s for m in gone for s in old[m]))
+        _add_counts(tx, p, change)  # each (kind, unit, day) once for the whole batch
         # a new version on every delivery: what a page keeps in memory (``_sizes``) is read again
         note_built(tx, p, self.slot, latest)
+
+
+#: members recomputed per round of statements (SQLite: a list of ``?``; PostgreSQL: one array)
+CHUNK, CHUNK_PG = 500, 2000
+
+
+def _by_member(spans: Iterable) -> dict[str, list[Span]]:
+    """member → the member's spans (as tuples, in the order given)."""
+    out: dict[str, list[Span]] = {}
+    for s in spans:
+        out.setdefault(s[2], []).append(tuple(s))
+    return out
+
+
+def _differ(old: list[Span] | None, new: list[Span] | None) -> bool:
+    """Are two members' lists of spans different, whatever their order?"""
+    if not old or not new:
+        return bool(old) != bool(new)
+    return len(old) != len(new) or Counter(old) != Counter(new)
 
 
 def note_built(tx: Tx, p: str, slot: int, latest: str) -> None:

@@ -295,3 +295,120 @@ def test_absences_in_a_row_count_the_meetings_stored_by_earlier_batches_of_the_c
             assert db.query(f"SELECT org_unit_id FROM {g.prefix}meetings WHERE meeting_id = 'MA2'") == [("C3",)]
     finally:
         h.close()
+
+
+def test_a_batch_writes_again_only_the_warning_spans_it_changes(tmp_path):
+    """A batch naming two members recomputes both, but writes again only the spans of the one
+    whose spans changed (SQLite gives a row deleted and inserted again a new rowid): the other
+    keeps its rows as they were, and the spans and counts are those built from the facts."""
+    h = History(tmp_path, None)
+    try:
+        admit(h, "M1", "C3", "2020-01-10")
+        admit(h, "M2", "C3", "2020-01-10")
+        h.flush()
+        g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/spans.read.db"), h.stores)
+        g.catch_up()
+        spans = f"SELECT rowid, kind, org_unit_id, from_on, to_on FROM {g.prefix}warn_spans WHERE member_id = ? ORDER BY 2"
+        m1, m2 = g.db.query(spans, ("M1",)), g.db.query(spans, ("M2",))
+        assert [r[1] for r in m1] == [r[1] for r in m2] == ["new_member_class_overdue", "recognition_overdue"]
+        h.add("member.recognized_official", "2021-01-10", {"member_id": "M1"}, org_unit_id="C3")
+        h.add("member.rated", "2020-12-20", {"member_id": "M2", "year": 2020, "rating": "good"}, org_unit_id="C3")
+        h.flush()
+        assert g.catch_up() == 2
+        assert [r[1:] for r in g.db.query(spans, ("M1",))] == [("_official", "C3", "2021-01-10", None)]
+        assert g.db.query(spans, ("M2",)) == m2  # the same rows, never deleted and inserted again
+        assert tuple(counted(g)[3:5]) == rebuilt(g)
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize("sizes", [(3, 70), (64, 2000)])
+def test_partitions_in_batches_of_any_size_give_the_rows_of_one_by_one(tmp_path, readmodels, sizes):
+    """Two partitions catching up in turn, in small batches (each waiting for the other often, the
+    stream heads read in windows) or large ones, give the fact tables, counts and warning spans
+    of one-by-one delivery — on SQLite and PostgreSQL."""
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+        single_db, split_db, _ = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        split = [Generations(split_db, h.stores, partition=Partition(i, 2)) for i in range(2)]
+        for _ in range(200):
+            for p, size in zip(split, sizes):
+                p.catch_up(batch=size)
+            if split[0].positions() == split[1].positions() == heads(h.stores):
+                break
+        assert split[0].positions() == split[1].positions() == heads(h.stores)
+        assert split[0].checksum() == single.checksum()
+        assert counted(split[0])[:2] == counted(single)[:2] and counted(split[0])[3:5] == counted(single)[3:5]
+        assert tuple(counted(split[0])[3:5]) == rebuilt(split[0])
+    finally:
+        h.close()
+
+
+def test_units_created_on_postgresql_in_one_statement_stand_as_created_one_statement_at_a_time(tmp_path):
+    """PostgreSQL takes a unit's creation (its row, both closures, its span, the fact kept) as one
+    statement: the tree's tables come out as SQLite's, which runs them one by one — with moves,
+    merges and a change recorded out of date order, delivered one by one and in one batch."""
+    from tests.support.services import pg_database
+    h = History(tmp_path, None)
+    try:
+        rich(h)
+
+        def tree_rows(g: Generations) -> dict:
+            p = g.prefix
+            return {t: sorted(tuple(r) for r in g.db.query(f"SELECT * FROM {p}{t}")) for t in
+                    ("units", "closure", "dclosure", "unit_spans", "routes")} | {
+                "tree_facts": g.db.query(f"SELECT seq, event_id, type, occurred_on FROM {p}tree_facts ORDER BY seq")}
+        lite = Generations(ReadModelDB(f"sqlite:///{tmp_path}/tree.read.db"), h.stores)
+        one_by_one(lite, h.stores)
+        expected = tree_rows(lite)
+        assert len(expected["units"]) > 4 and len(expected["dclosure"]) > len(expected["units"])
+        with pg_database() as a, pg_database() as b:
+            one, batch = Generations(ReadModelDB(a), h.stores), Generations(ReadModelDB(b), h.stores)
+            one_by_one(one, h.stores)
+            batch.catch_up()
+            assert tree_rows(one) == expected and tree_rows(batch) == expected
+            one.db.close()
+            batch.db.close()
+    finally:
+        h.close()
+
+
+def test_a_late_transfer_in_the_batch_of_the_facts_it_precedes_moves_them_as_one_by_one(tmp_path, readmodels):
+    """A batch reads once the latest date of the facts of the members it transfers, and keeps it
+    as it writes their facts: a transfer recorded after facts dated later (in the same batch or an
+    earlier one) still moves them, one dated before moves nothing — in batches of any size, on
+    SQLite and PostgreSQL, as one by one."""
+    from tests.unit.reporting.history import two_cells
+    h = History(tmp_path, None)
+    try:
+        two_cells(h, ("M1", "M2", "M3"))
+        h.add("member.rated", "2022-03-15", {"member_id": "M1", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        h.add("member.working_away_started", "2022-02-20", {"member_id": "M1", "place": "Bình Dương"},
+              org_unit_id="C1")
+        h.add("member.rated", "2022-01-15", {"member_id": "M2", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        h.add("member.rated", "2022-03-15", {"member_id": "M3", "year": 2021, "rating": "good"}, org_unit_id="C1")
+        for member in ("M1", "M2", "M3"):  # recorded after those facts, dated 01/03/2022
+            h.add("member.transferred", "2022-03-01", {"member_id": member, "from_org_unit_id": "C1",
+                                                       "to_org_unit_id": "C2", "kind": "official"}, org_unit_id="C2")
+        h.add("member.rated", "2022-04-15", {"member_id": "M3", "year": 2020, "rating": "good"}, org_unit_id="C2")
+        h.flush()
+        single_db, *dbs = readmodels
+        single = Generations(single_db, h.stores)
+        one_by_one(single, h.stores)
+        units = f"SELECT member_id, type, occurred_on, org_unit_id FROM {single.prefix}member_facts " \
+                "WHERE type = 'member.rated' OR type = 'member.working_away_started' ORDER BY 1, 3"
+        assert single_db.query(units) == [
+            ("M1", "member.working_away_started", "2022-02-20", "C1"), ("M1", "member.rated", "2022-03-15", "C2"),
+            ("M2", "member.rated", "2022-01-15", "C1"),
+            ("M3", "member.rated", "2022-03-15", "C2"), ("M3", "member.rated", "2022-04-15", "C2")]
+        for db, size in zip(dbs, (2000, 4)):
+            g = Generations(db, h.stores)
+            while g.positions() != heads(h.stores):
+                g.catch_up(batch=size)
+            assert db.query(units) == single_db.query(units), size
+            assert g.checksum() == single.checksum() and counted(g) == counted(single), size
+    finally:
+        h.close()

@@ -2,6 +2,7 @@
 and the checkpoint moved in the same transaction (nothing half-applied after a failure); the
 per-stream guard that lets several partitions share one read model."""
 import datetime as dt
+import re
 
 import pytest
 
@@ -624,3 +625,50 @@ def test_a_store_with_gaps_is_read_again_from_the_checkpoint(store, tmp_path):
     assert p1.catch_up("members") == 1
     assert [start for start, _ in gappy.reads] == [1, 2, 41]
     assert seen(p1.db) == [(1, "s-1", 0), (40, "s-1", 1)] and p1.checkpoint("members") == 40
+
+
+def heads_asked(db) -> list[list[str]]:
+    """Starts noting the stream names of every read of the heads ``db`` is sent (SQLite)."""
+    asked: list[list[str]] = []
+
+    def note(sql: str) -> None:
+        if sql.startswith("SELECT stream, version FROM heads"):
+            asked.append(re.findall(r"'(s-[^']*)'", sql))
+    db._conn.set_trace_callback(note)
+    return asked
+
+
+def test_a_batch_that_must_wait_after_its_first_events_reads_only_the_heads_it_reaches(store, tmp_path):
+    """Partition 1 meets s-a's second event (partition 0 owns the first) as the second of a batch of
+    1,002: it waits there, having asked for the heads of the first 64 events' streams, not of all
+    1,001. Once partition 0 has applied it, the whole batch passes, its heads read in windows of
+    64, 128, 256 … events (six reads), every stream once, and it applies as one read would."""
+    append(store, 2, "s-a")
+    store.append_batch([(f"s-{i:04}", [new(i=i)], -1) for i in range(1000)])
+    url = f"sqlite:///{tmp_path}/shared.db"
+    p0 = ProjectionRunner(ReadModelDB(url), Guarded("p0", lambda e: e.position == 1), {"members": store})
+    p1 = ProjectionRunner(ReadModelDB(url), Guarded("p1", lambda e: e.position != 1), {"members": store})
+    asked = heads_asked(p1.db)
+    assert p1.catch_up("members", batch=1002) == 1 and p1.checkpoint("members") == 1
+    assert [len(names) for names in asked] == [63]  # s-a and s-0000 … s-0061
+    assert asked[0][:3] == ["s-a", "s-0000", "s-0001"] and seen(p1.db) == []
+    assert p0.catch_up("members") == 1002  # applies position 1, passes the rest (partition 1's)
+    asked.clear()
+    assert p1.catch_up("members", batch=1001) == 1001
+    assert [len(names) for names in asked] == [64, 128, 256, 500, 12, 41]  # 64 … 512 (500 a statement), 41
+    assert sorted(n for names in asked for n in names) == sorted(["s-a"] + [f"s-{i:04}" for i in range(1000)])
+    assert len(seen(p1.db)) == 1002 and heads(p1.db) == {"s-a": 1, **{f"s-{i:04}": 0 for i in range(1000)}}
+
+
+def test_a_stream_read_alone_when_the_event_is_not_among_the_batchs(store, tmp_path):
+    """The guard asked about an event outside the batch it was given reads that stream's head
+    alone (once every window is read), and answers as for any other."""
+    from shared.projection import _Heads
+    append(store, 2, "s-1")
+    first, second = store.read_all(1)
+    db = ReadModelDB(f"sqlite:///{tmp_path}/alone.db")
+    db.executescript(Guarded().ddl() + ";INSERT INTO heads VALUES ('members', 's-1', 0)")
+    with db.transaction() as tx:
+        guard = _Heads(tx, Guarded(), "members", [])
+        assert guard.step(second) == "apply" and guard.step(first) == "duplicate"
+        assert guard.before == {"s-1": 0}
