@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import structlog
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import HttpRequestHandler, http
@@ -45,6 +46,12 @@ install_problem_answers()  # 404/405 and oversized headers answer problem+json t
 
 
 KEY_HEADER = "Idempotency-Key"
+
+#: a request to a service is transient, as its reply is (``shared.runtime.ReplyPublisher``): the
+#: gateway waits on it with a deadline, and a request lost with the broker is answered 504 "may or
+#: may not have been written — send it again under the same Idempotency-Key", as a timeout is. It
+#: is still confirmed by the broker: the confirm is what tells an absent service (mandatory) apart.
+REQUESTS = {"delivery_mode": NON_PERSISTENT}
 
 
 def context_of(request, user, endpoint: str) -> dict:
@@ -177,10 +184,10 @@ def bearer(request) -> str | None:
 class GatewayService:
     name = SERVICE
 
-    members = RpcProxy("members")
-    meetings = RpcProxy("meetings")
-    discipline = RpcProxy("discipline")
-    reporting = RpcProxy("reporting")
+    members = RpcProxy("members", **REQUESTS)
+    meetings = RpcProxy("meetings", **REQUESTS)
+    discipline = RpcProxy("discipline", **REQUESTS)
+    reporting = RpcProxy("reporting", **REQUESTS)
     gw = Gateway()
 
     # -- plumbing -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""An RPC reply is transient and published without a publisher-confirm wait, on real RabbitMQ.
+"""An RPC reply is transient and published without a publisher-confirm wait, and the gateway's
+request is transient too, on real RabbitMQ.
 
 The caller waits on its reply (its reply queue is not durable and expires with it), so a reply
 written to the broker's disk, and a service waiting for the broker to say so before it acks the
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from tests.support.services import rabbit_vhost, wait_until
+from tests.support.services import Cluster, http, rabbit_vhost, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +96,33 @@ def test_a_reply_is_transient_and_its_service_waits_for_no_confirm(echo):
     vhost = echo.rsplit("/", 1)[1]
     modes = confirm_channels(vhost)
     assert modes and "true" not in modes  # the service's channels (consumer, replies): no confirm mode
+
+
+def queue_counts(vhost: str, queue: str) -> tuple[int, int]:
+    """(messages, persistent messages) in one queue of ``vhost``."""
+    out = subprocess.run(["rabbitmqctl", "list_queues", "-q", "-p", vhost, "name", "messages", "messages_persistent"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if parts[0] == queue:
+            return int(parts[1]), int(parts[2])
+    raise AssertionError(f"no queue {queue} in {out!r}")
+
+
+def test_a_request_waiting_for_a_stopped_service_is_transient_and_answered_504(tmp_path):
+    """members stopped (its queue stays): the gateway's request waits in the queue, not on the
+    broker's disk, and the client hears 504 with the key to send it again under."""
+    with rabbit_vhost() as amqp:
+        cluster = Cluster(tmp_path / "cluster", amqp)
+        try:
+            members = cluster.start("members")
+            cluster.start("gateway", DANGVIEN_RPC_TIMEOUT_SECONDS="2")
+            members.stop()
+            token = (cluster.tmp / "data" / "admin.token").read_text().strip()
+            status, body = http("POST", f"{cluster.url}/api/v1/members/create_org_unit",
+                                {"occurred_on": "2020-01-01", "org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh",
+                                 "kind": "province"}, {"Authorization": f"Bearer {token}"})
+            assert status == 504 and body["code"] == "service_timeout", body
+            assert queue_counts(amqp.rsplit("/", 1)[1], "rpc-members") == (1, 0)
+        finally:
+            cluster.stop()
