@@ -6,12 +6,14 @@ Kept apart from domain code: only ``service.py`` modules import this.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import time
 from typing import Callable
 
 import structlog
 from nameko.events import BROADCAST, EventHandler
+from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko import rpc as nameko_rpc
 from nameko.amqp.publish import Publisher
@@ -108,7 +110,25 @@ class ReplyingRpcConsumer(nameko_rpc.RpcConsumer):
         return result, exc_info
 
 
-class Rpc(nameko_rpc.Rpc):
+class SignatureOnce:
+    """An entrypoint mix-in: nameko checks every call's arguments against the method with
+    ``inspect.getcallargs``, which reads the method's signature again each time (a fifth of the
+    check); here it is read once per entrypoint and each call is bound to it. Same refusals
+    (``IncorrectSignature``), as ``tests/unit/spine/test_signature_once.py`` compares."""
+
+    _signature: inspect.Signature | None = None
+
+    def check_signature(self, args, kwargs):
+        if self._signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            self._signature = inspect.signature(method, follow_wrapped=False)
+        try:
+            self._signature.bind(None, *args, **kwargs)  # None: the service instance (unbound method)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc))
+
+
+class Rpc(SignatureOnce, nameko_rpc.Rpc):
     """An RPC entrypoint whose reply is transient (``ReplyPublisher``). Every RPC of one service
     must use it: entrypoints share their consumer by class, and two consumers on the service's
     queue would each refuse the other's methods."""

@@ -18,7 +18,7 @@ import structlog
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.rpc import RpcProxy
-from nameko.web.handlers import HttpRequestHandler, http
+from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
@@ -27,6 +27,7 @@ from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
+from shared.runtime import SignatureOnce
 
 from documents import tables as exports
 from services.gateway import access, eventlog, forms, idempotency, imports, openapi, passwords
@@ -142,6 +143,13 @@ def guarded(fn):
 
 def _not_running(service: str):
     return Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy", f"Service '{service}' is not running")
+
+
+class Http(SignatureOnce, HttpRequestHandler):
+    """nameko's HTTP entrypoint, the method's signature read once (``shared.runtime.SignatureOnce``)."""
+
+
+http = Http.decorator
 
 
 class InstantHttp(HttpRequestHandler):
