@@ -66,7 +66,8 @@ def _event(i: int) -> NewEvent:
 
 
 def _feed(conn):
-    queue = Queue("feed", exchange=event_exchange("members"), routing_key="#")
+    # a name of its own: kombu's memory transport keeps its queues for the whole test process
+    queue = Queue(f"feed-{uuid.uuid4().hex[:8]}", exchange=event_exchange("members"), routing_key="#")
     queue(conn.channel()).declare()
     return queue
 
