@@ -6,6 +6,11 @@ for its answer before sending again, so the rate reached is at most senders / an
 polls the province headcount and notes when it reaches each count. The k-th admission's
 latency is (the moment the headcount first showed k) − (the moment the k-th admission was
 sent), a slight over-estimate when admissions overtake each other. Used by ``python -m bench --full``.
+
+CPU time is counted per process from ``/proc/<pid>/stat`` over the sending and until the last
+admission is visible (``cpu_ms_per_command``): each service process, the PostgreSQL backends
+serving the bench's own databases, and the broker (shared with every other vhost on the machine,
+so only a rough figure). Steadier than wall-clock on a shared machine.
 """
 from __future__ import annotations
 
@@ -15,6 +20,57 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+_TICK = None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of one process so far (``None`` if it is gone or unreadable)."""
+    global _TICK
+    import os
+    if _TICK is None:
+        _TICK = os.sysconf("SC_CLK_TCK")
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def _pg_backends(databases: list[str]) -> list[int]:
+    """The PostgreSQL server processes connected to ``databases`` (by database name)."""
+    import psycopg
+    from tests.support.services import PG_ADMIN_URL
+    names = [url.rsplit("/", 1)[1] for url in databases]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (names,))]
+
+
+def _broker_pids() -> list[int]:
+    import subprocess
+    out = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class CpuMeter:
+    """CPU seconds per named group of processes between ``start()`` and ``stop()``; a PostgreSQL
+    backend that appears meanwhile counts from zero, one that ends is left out (pools keep theirs)."""
+
+    def __init__(self, groups):
+        self.groups = groups  # callable → {name: [pid, ...]}
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        return {name: {pid: t for pid in pids if (t := cpu_seconds(pid)) is not None}
+                for name, pids in self.groups().items()}
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        return {name: sum(t - self.before.get(name, {}).get(pid, 0.0) for pid, t in pids.items())
+                for name, pids in after.items()}
 
 TREE = [
     {"occurred_on": "2020-01-01", "org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"},
@@ -83,6 +139,11 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
             watcher = threading.Thread(target=watch)
             watcher.start()
             counter = itertools.count()
+            databases = [members_db, reporting_db, *readmodels.values()]
+            meter = CpuMeter(lambda: {**{name: [p.proc.pid] for name, p in cluster.procs.items()},
+                                      "postgresql": _pg_backends(list(dict.fromkeys(databases))),
+                                      "broker (shared)": _broker_pids()})
+            meter.start()
             start = time.perf_counter()
 
             def send(i: int) -> None:
@@ -104,18 +165,22 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
             finished.set()
             watcher.join(timeout=120)
             done.set()
+            cpu = meter.stop()
             accepted = commands - len(refused)
             latencies = sorted((s - t) * 1000 for s, t in zip(seen[:accepted], sent) if s is not None)
             replies = sorted((a - t) * 1000 for a, t in zip(answered[:accepted], sent) if a)
             achieved = accepted / (max(answered) - start) if accepted > 1 else rate
         finally:
             cluster.stop()
+    cpu_ms = {name: round(seconds * 1000 / max(1, commands - len(refused)), 2) for name, seconds in cpu.items()}
     if not latencies:
-        return {"p50": None, "p99": None, "achieved_rate": achieved, "visible": 0, "refused": len(refused)}
+        return {"p50": None, "p99": None, "achieved_rate": achieved, "visible": 0, "refused": len(refused),
+                "cpu_ms_per_command": cpu_ms}
     # the command's own answer (the members service and the gateway), apart from the projection's part
     return {"p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99), "achieved_rate": achieved,
             "visible": len(latencies), "refused": len(refused), "look_p50": _pct(sorted(looks), 0.5),
-            "look_p99": _pct(sorted(looks), 0.99), "answered_p50": _pct(replies, 0.5), "answered_p99": _pct(replies, 0.99)}
+            "look_p99": _pct(sorted(looks), 0.99), "answered_p50": _pct(replies, 0.5), "answered_p99": _pct(replies, 0.99),
+            "cpu_ms_per_command": cpu_ms}
 
 
 def _pct(sorted_ms: list[float], q: float) -> float | None:

@@ -77,6 +77,9 @@ class Relay:
         self._conn: Connection | None = None
         self._producer: Producer | None = None
         self._confirms: _BatchConfirms | None = None
+        #: the position this relay last checkpointed, kept while it holds the lease (only the
+        #: leaseholder moves it), so a batch does not read it back; None: read it from the store
+        self._position: int | None = None
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
@@ -96,6 +99,7 @@ class Relay:
             pass
         finally:
             self._conn, self._producer = None, None
+            self._position = None  # after an error, trust only what the store holds
 
     @property
     def checkpoint(self) -> int:
@@ -104,12 +108,19 @@ class Relay:
     def lag(self) -> int:
         return self.store.count_after(self.checkpoint)
 
+    def position(self) -> int:
+        """Where the next batch starts after: the position this relay last checkpointed, else the
+        stored checkpoint."""
+        if self._position is None:
+            self._position = self.checkpoint
+        return self._position
+
     def run_once(self) -> int:
         """Publish what follows the checkpoint (one batch); return how many were published.
 
         The checkpoint moves only after the broker confirmed every message of the batch.
         """
-        start = self.checkpoint + 1
+        start = self.position() + 1
         events = list(self.store.read_all(start, limit=self.batch))
         if not events:
             return 0
@@ -133,6 +144,7 @@ class Relay:
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
         self.store.set_checkpoint(CHECKPOINT, events[-1].position)
+        self._position = events[-1].position
         if self.on_published:
             self.on_published(len(events))
         return len(events)
@@ -143,16 +155,21 @@ class Relay:
         while not should_stop():
             try:
                 if not self.store.try_lease(CHECKPOINT):
-                    # another replica of this service relays this store; stand by
+                    # another replica of this service relays this store; stand by, and read its
+                    # checkpoint again if this one takes over
+                    self._position = None
                     time.sleep(min(poll * 10, 2.0))
                     continue
-                if self.run_once():
+                published = self.run_once()
+                if published:
                     # a backlog (an import's file) is published batch after batch: between two,
                     # the process's other work runs (under eventlet ``sleep(0)`` yields; the
                     # answers and progress of an import, requests)
                     time.sleep(0)
-                    continue
-                self.store.wait_for_append(self.checkpoint, poll)
+                if published == self.batch:
+                    continue  # a full batch: more may follow at once
+                # the log's end was reached: wait for the next append (at once if one came meanwhile)
+                self.store.wait_for_append(self.position(), poll)
             except Exception as exc:  # broker or store down: keep trying, nothing is lost
                 if on_error:
                     on_error(exc)

@@ -6,14 +6,19 @@ Kept apart from domain code: only ``service.py`` modules import this.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import time
 from typing import Callable
 
 import structlog
 from nameko.events import BROADCAST, EventHandler
+from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
+                              LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from pydantic import BaseModel, ValidationError
 
 from shared.application import check_deadline
@@ -71,6 +76,67 @@ def close_all() -> None:
         _stores.clear()
         _readmodels.clear()
         dependencies.clear()
+
+
+class ReplyPublisher(Publisher):
+    """Publishes an RPC reply: transient and without waiting for the broker's confirm.
+
+    A reply lives only as long as its caller waits on it (its queue is not durable and expires
+    with the caller), so writing it to disk and waiting for the broker to say so protects nothing:
+    if the broker or the connection is lost before it arrives, the caller's deadline passes and it
+    answers "may or may not have been written — send it again under the same key", exactly as when
+    the replying process dies. What must not be lost (the events) is in the store before the reply
+    is sent, and the relay publishes it persistent with confirms (``shared.relay``)."""
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+class ReplyResponder(nameko_rpc.Responder):
+    publisher_cls = ReplyPublisher
+
+
+class ReplyingRpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer, answering with ``ReplyResponder`` (the request is acked after it)."""
+
+    def handle_result(self, message, result, exc_info):
+        config = self.container.config
+        responder = ReplyResponder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+                                   config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class SignatureOnce:
+    """An entrypoint mix-in: nameko checks every call's arguments against the method with
+    ``inspect.getcallargs``, which reads the method's signature again each time (a fifth of the
+    check); here it is read once per entrypoint and each call is bound to it. Same refusals
+    (``IncorrectSignature``), as ``tests/unit/spine/test_signature_once.py`` compares."""
+
+    _signature: inspect.Signature | None = None
+
+    def check_signature(self, args, kwargs):
+        if self._signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            self._signature = inspect.signature(method, follow_wrapped=False)
+        try:
+            self._signature.bind(None, *args, **kwargs)  # None: the service instance (unbound method)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc))
+
+
+class Rpc(SignatureOnce, nameko_rpc.Rpc):
+    """An RPC entrypoint whose reply is transient (``ReplyPublisher``). Every RPC of one service
+    must use it: entrypoints share their consumer by class, and two consumers on the service's
+    queue would each refuse the other's methods."""
+
+    rpc_consumer = ReplyingRpcConsumer()
+
+
+rpc = Rpc.decorator
 
 
 def settings_of(config: dict) -> Settings:

@@ -8,7 +8,7 @@ probationary member, which organisations exist) and a read model of its own case
 from __future__ import annotations
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
+from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, CaseQuery,

@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 
 import structlog
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
 from nameko.rpc import RpcProxy
-from nameko.web.handlers import HttpRequestHandler, http
+from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from shared.contracts import commands_of, queries_of
@@ -26,6 +27,7 @@ from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
+from shared.runtime import SignatureOnce
 
 from documents import tables as exports
 from services.gateway import access, eventlog, forms, idempotency, imports, openapi, passwords
@@ -45,6 +47,12 @@ install_problem_answers()  # 404/405 and oversized headers answer problem+json t
 
 
 KEY_HEADER = "Idempotency-Key"
+
+#: a request to a service is transient, as its reply is (``shared.runtime.ReplyPublisher``): the
+#: gateway waits on it with a deadline, and a request lost with the broker is answered 504 "may or
+#: may not have been written — send it again under the same Idempotency-Key", as a timeout is. It
+#: is still confirmed by the broker: the confirm is what tells an absent service (mandatory) apart.
+REQUESTS = {"delivery_mode": NON_PERSISTENT}
 
 
 def context_of(request, user, endpoint: str) -> dict:
@@ -137,6 +145,13 @@ def _not_running(service: str):
     return Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy", f"Service '{service}' is not running")
 
 
+class Http(SignatureOnce, HttpRequestHandler):
+    """nameko's HTTP entrypoint, the method's signature read once (``shared.runtime.SignatureOnce``)."""
+
+
+http = Http.decorator
+
+
 class InstantHttp(HttpRequestHandler):
     """An HTTP entrypoint answered on the web server's own green thread, without a nameko worker:
     ``/healthz`` answers at once even while every worker waits on a backend."""
@@ -177,10 +192,10 @@ def bearer(request) -> str | None:
 class GatewayService:
     name = SERVICE
 
-    members = RpcProxy("members")
-    meetings = RpcProxy("meetings")
-    discipline = RpcProxy("discipline")
-    reporting = RpcProxy("reporting")
+    members = RpcProxy("members", **REQUESTS)
+    meetings = RpcProxy("meetings", **REQUESTS)
+    discipline = RpcProxy("discipline", **REQUESTS)
+    reporting = RpcProxy("reporting", **REQUESTS)
     gw = Gateway()
 
     # -- plumbing -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ warnings (DOMAIN.md §4; D0, D4, D7). Entry points only."""
 from __future__ import annotations
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
+from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,

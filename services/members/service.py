@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
+from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts import members as c

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nameko.rpc import rpc
+from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,

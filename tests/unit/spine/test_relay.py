@@ -59,3 +59,67 @@ def test_a_backlog_is_published_batch_by_batch_letting_other_work_run_between(st
     monkeypatch.setattr(time, "sleep", lambda seconds: seconds == 0 and seen_by_others.append(relay.checkpoint))
     relay.run_forever(lambda: relay.checkpoint == 5, poll=0.01)
     assert seen_by_others == [2, 4, 5]
+
+
+def _event(i: int) -> NewEvent:
+    return NewEvent(type="member.died", occurred_on=dt.date(2020, 2, 1), data={"member_id": f"M{i}"})
+
+
+def _feed(conn):
+    # a name of its own: kombu's memory transport keeps its queues for the whole test process
+    queue = Queue(f"feed-{uuid.uuid4().hex[:8]}", exchange=event_exchange("members"), routing_key="#")
+    queue(conn.channel()).declare()
+    return queue
+
+
+def _positions(conn, queue, count: int) -> list[int]:
+    got = []
+    with conn.Consumer(queue, callbacks=[lambda body, msg: (got.append(body["position"]), msg.ack())]):
+        for _ in range(count):
+            conn.drain_events(timeout=2)
+    return got
+
+
+def test_a_relay_keeping_up_one_event_at_a_time_reads_its_checkpoint_once(store):
+    """While it relays, only this relay moves its checkpoint: it keeps the position it stored
+    instead of reading it back before every batch (a round trip per event on PostgreSQL)."""
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    reads = []
+    stored = store.get_checkpoint
+    store.get_checkpoint = lambda name: reads.append(name) or stored(name)
+    with Connection(uri) as conn:
+        queue = _feed(conn)
+        relay = Relay(store, "members", uri)
+        for i in range(1, 6):
+            store.append(f"member-M{i}", [_event(i)])
+            assert relay.run_once() == 1
+            assert relay.run_once() == 0
+        assert _positions(conn, queue, 5) == [1, 2, 3, 4, 5]
+    assert reads == ["relay"]
+    store.get_checkpoint = stored
+    assert relay.checkpoint == 5  # what it kept is what it stored
+
+
+def test_after_an_error_or_a_lost_lease_the_relay_starts_from_the_stored_checkpoint(store):
+    """Another replica may have relayed meanwhile: the relay then trusts the store, not the
+    position it kept (a stale one would only publish again, never skip)."""
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    with Connection(uri) as conn:
+        queue = _feed(conn)
+        relay = Relay(store, "members", uri)
+        for i in range(1, 5):
+            store.append(f"member-M{i}", [_event(i)])
+        relay.batch = 1
+        assert relay.run_once() == 1
+        store.set_checkpoint("relay", 2)  # another replica relayed event 2 while this one was cut off
+        relay.reset()  # the broker error this relay saw
+        assert relay.run_once() == 1
+        assert _positions(conn, queue, 2) == [1, 3]
+        store.set_checkpoint("relay", 4)  # and events 4 while this relay stood by without the lease
+        store.append("member-M5", [_event(5)])
+        leases = iter([False, True])
+        store.try_lease = lambda name: next(leases, True)
+        turns = iter(range(3))
+        relay.run_forever(lambda: next(turns, None) is None, poll=0.01)
+        assert _positions(conn, queue, 1) == [5]
+        assert relay.checkpoint == 5
