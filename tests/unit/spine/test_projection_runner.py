@@ -753,3 +753,15 @@ def test_a_stream_read_alone_when_the_event_is_not_among_the_batchs(store, tmp_p
         guard = _Heads(tx, Guarded(), "members", [])
         assert guard.step(second) == "apply" and guard.step(first) == "duplicate"
         assert guard.before == {"s-1": 0}
+
+
+def test_a_catch_up_that_stops_to_wait_remembers_what_it_passed(store, tmp_path):
+    """Partition 1 passes position 1 (partition 0's) and stops at 2 to wait: position 1's delivery
+    is then a duplicate told without a transaction."""
+    p0, p1, counted = waiting_partitions(store, tmp_path)
+    assert p1.catch_up("members") == 1 and p1.checkpoint("members") == 1
+    sent = statements(p1.db)
+    first = list(store.read_all(1, limit=1))[0]
+    assert p1.handle("members", first.to_message()) == "duplicate"
+    assert sent == []
+
