@@ -109,6 +109,12 @@ class ProjectionRunner:
         #: other (a store without gaps): a batch that stopped before its end, waiting for another
         #: partition, is read again from there, and the store only for what comes after them
         self._read: dict[str, list[Envelope]] = {}
+        #: source → a checkpoint this runner saw committed (or committed itself): checkpoints only
+        #: move forward, so a delivery at or below it is a duplicate, told without a transaction
+        #: (a burst's deliveries after the events it applied, a bulk write's after its catch-up).
+        #: An operator moving a checkpoint back is seen by the next catch-up (the sweep's), which
+        #: applies what a delivery skipped meanwhile.
+        self._passed: dict[str, int] = {}
         db.executescript(CHECKPOINT_DDL + ";" + projection.ddl())
 
     # -- checkpoints -----------------------------------------------------------------
@@ -177,6 +183,9 @@ class ProjectionRunner:
     def handle(self, source: str, message: dict | Envelope) -> str:
         """Apply one delivered event: 'applied', 'duplicate', 'filled' (a gap was read first), or
         WAITING (it, or an event before it, waits for another partition: the sweep retries)."""
+        position = message.position if isinstance(message, Envelope) else message.get("position")
+        if type(position) is int and position <= self._passed.get(source, 0):
+            return "duplicate"
         env = message if isinstance(message, Envelope) else Envelope.model_validate(message)
         for _ in range(RETRIES + 1):
             try:
@@ -190,6 +199,7 @@ class ProjectionRunner:
         try:
             with self._lock, self.db.transaction(pipelined=True) as tx:
                 seen = self._checkpoint(tx, source)
+                self._pass(source, seen)
                 if env.position <= seen:
                     return "duplicate"
                 outcome = "applied"
@@ -209,9 +219,14 @@ class ProjectionRunner:
                     env = last
         except Conflict:
             return WAITING
+        self._pass(source, env.position)  # committed
         if self.on_applied:
             self.on_applied(source, env.position)
         return outcome
+
+    def _pass(self, source: str, position: int) -> None:
+        if position > self._passed.get(source, 0):
+            self._passed[source] = position
 
     def catch_up(self, source: str, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
         """Apply everything the source has beyond the checkpoint; one transaction per batch."""
@@ -220,6 +235,7 @@ class ProjectionRunner:
             try:
                 with self._lock, self.db.transaction(pipelined=True) as tx:
                     seen = self._checkpoint(tx, source)
+                    self._passed[source] = seen  # as stored: a checkpoint moved back is taken as it is
                     events = self._events(source, seen + 1, batch)
                     if not events:
                         return total
@@ -236,6 +252,8 @@ class ProjectionRunner:
                     return total  # try again on the next round
                 continue
             retries = 0
+            if last is not None:
+                self._pass(source, last.position)  # committed
             total += done
             if progress and done:
                 progress(done)

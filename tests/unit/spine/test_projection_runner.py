@@ -103,6 +103,87 @@ def test_burst_applies_what_the_store_already_holds_after_the_delivered_event(st
     assert told == [("members", 3), ("members", 6)]
 
 
+def statements(db) -> list[str]:
+    """Starts noting every statement ``db`` is sent (SQLite)."""
+    sent: list[str] = []
+    db._conn.set_trace_callback(sent.append)
+    return sent
+
+
+def test_a_burst_s_later_deliveries_are_told_duplicates_without_touching_the_read_model(store, tmp_path):
+    """After a delivery applied a burst (or a catch-up a bulk write), the bus still rings once per
+    event: those deliveries are duplicates, told from the checkpoint the runner committed, with no
+    transaction; the first event beyond it is applied as usual."""
+    stored = append(store, 6)
+    r = runner(tmp_path, stores={"members": store}, burst=3)
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    sent = statements(r.db)
+    assert [r.handle("members", e.to_message()) for e in stored[:3]] == ["duplicate"] * 3
+    assert r.handle("members", stored[1]) == "duplicate"  # an envelope delivered as it is, too
+    assert sent == []
+    assert r.handle("members", stored[3].to_message()) == "applied"
+    assert sent and [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_deliveries_a_catch_up_passed_are_duplicates_without_a_transaction(store, tmp_path):
+    stored = append(store, 4)
+    r = runner(tmp_path, stores={"members": store})
+    assert r.catch_up("members") == 4
+    sent = statements(r.db)
+    assert [r.handle("members", e.to_message()) for e in stored] == ["duplicate"] * 4
+    assert sent == []
+
+
+def test_a_duplicate_seen_in_the_read_model_is_remembered(store, tmp_path):
+    """Another runner (a replica) applied the events: this one learns the checkpoint from its first
+    delivery's transaction and answers the next duplicates without one."""
+    stored = append(store, 3)
+    url = f"sqlite:///{tmp_path}/shared.db"
+    other = ProjectionRunner(ReadModelDB(url), Recording(), {"members": store})
+    assert other.catch_up("members") == 3
+    r = ProjectionRunner(ReadModelDB(url), Recording(), {"members": store})
+    assert r.handle("members", stored[2].to_message()) == "duplicate"  # read in a transaction
+    sent = statements(r.db)
+    assert r.handle("members", stored[0].to_message()) == "duplicate"
+    assert r.handle("members", stored[2].to_message()) == "duplicate"
+    assert sent == []
+
+
+def test_a_delivery_is_not_taken_for_a_duplicate_before_its_checkpoint_is_known(store, tmp_path):
+    stored = append(store, 2)
+    r = runner(tmp_path, stores={"members": store})
+    assert r.handle("members", stored[0].to_message()) == "applied"
+    assert r.handle("members", stored[1].to_message()) == "applied"
+    assert seen(r.db) == [(1, "s-1", 0), (2, "s-1", 1)]
+
+
+def test_a_checkpoint_moved_back_is_taken_by_the_next_catch_up_and_deliveries_follow_it(store, tmp_path):
+    """An operator moving a checkpoint back (to apply again): a delivery in between may still be
+    told a duplicate, the sweep's next catch-up reads the checkpoint as stored and applies from it,
+    and deliveries are judged against the checkpoint it read from then on — here the catch-up
+    stops at a failing event, whose delivery then applies it."""
+    class FailsOnce(Recording):
+        failed = False
+
+        def apply(self, tx, e):
+            if e.position == 3 and not self.failed:
+                self.failed = True
+                raise RuntimeError("the disk was full for a moment")
+            super().apply(tx, e)
+    stored = append(store, 3)
+    r = runner(tmp_path, FailsOnce(), stores={"members": store})
+    r.projection.failed = True
+    assert r.catch_up("members") == 3
+    r.db.executescript("UPDATE projection_checkpoints SET position = 1; DELETE FROM seen WHERE position > 1")
+    assert r.handle("members", stored[1].to_message()) == "duplicate"  # not yet known: the sweep's
+    r.projection.failed = False
+    with pytest.raises(RuntimeError):
+        r.catch_up("members", batch=1)  # 2 applied, 3 failed
+    assert r.checkpoint("members") == 2
+    assert r.handle("members", stored[2].to_message()) == "applied"
+    assert seen(r.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-1", 2)]
+
+
 def test_without_burst_only_the_delivered_event_is_applied(store, tmp_path):
     stored = append(store, 3)
     told = []
@@ -672,3 +753,15 @@ def test_a_stream_read_alone_when_the_event_is_not_among_the_batchs(store, tmp_p
         guard = _Heads(tx, Guarded(), "members", [])
         assert guard.step(second) == "apply" and guard.step(first) == "duplicate"
         assert guard.before == {"s-1": 0}
+
+
+def test_a_catch_up_that_stops_to_wait_remembers_what_it_passed(store, tmp_path):
+    """Partition 1 passes position 1 (partition 0's) and stops at 2 to wait: position 1's delivery
+    is then a duplicate told without a transaction."""
+    p0, p1, counted = waiting_partitions(store, tmp_path)
+    assert p1.catch_up("members") == 1 and p1.checkpoint("members") == 1
+    sent = statements(p1.db)
+    first = list(store.read_all(1, limit=1))[0]
+    assert p1.handle("members", first.to_message()) == "duplicate"
+    assert sent == []
+
