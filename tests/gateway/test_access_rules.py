@@ -14,19 +14,13 @@ from documents import tables as exports
 from services.gateway import access
 from services.gateway.audit import AccessLog, personal_subjects
 from services.gateway.auth import User, UserStore, ensure_admin_token, hash_token
+from tests.support.tree import ancestors_in
 
 PARENT = {"TN": None, "D1": "TN", "D1-C1": "D1", "D2": "TN", "D2-C1": "D2"}
 MEMBERS = {"M1": "D1-C1", "M2": "D2-C1"}
 
 
-def ancestors(unit):
-    if unit not in PARENT:
-        return None
-    out, cur = [], PARENT[unit]
-    while cur:
-        out.append(cur)
-        cur = PARENT[cur]
-    return out
+ancestors = ancestors_in(PARENT)
 
 
 RESOLVER = access.Resolver(ancestors, MEMBERS.get)

@@ -7,20 +7,14 @@ from __future__ import annotations
 import pytest
 
 from services.gateway import access, eventlog
+from tests.support.tree import ancestors_in
 
 PARENT = {"TN": None, "A": "TN", "B": "TN", "A-G": "A", "B-G": "B", "C": "B-G"}
 #: C was created under A-G on 01/01/2020 and moved under B-G on 01/01/2024
 SPANS = {"C": [("2020-01-01", ["C", "A-G", "A", "TN"]), ("2024-01-01", ["C", "B-G", "B", "TN"])]}
 
 
-def ancestors(unit):
-    if unit not in PARENT:
-        return None
-    out, cur = [], PARENT[unit]
-    while cur:
-        out.append(cur)
-        cur = PARENT[cur]
-    return out
+ancestors = ancestors_in(PARENT)
 
 
 RESOLVER = access.Resolver(ancestors, lambda m: None, spans=SPANS.get)
