@@ -8,7 +8,6 @@ probationary member, which organisations exist) and a read model of its own case
 from __future__ import annotations
 
 from nameko.events import event_handler
-from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, CaseQuery,
@@ -16,7 +15,7 @@ from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, Appl
                                          OpenInspection, OpenSupervision, ResolveAppeal, SubjectQuery)
 from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
-                            query)
+                            query, rpc)  # rpc: replies transient, without a confirm wait
 
 from services.discipline import application as app
 from services.discipline import domain, effect

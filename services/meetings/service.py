@@ -3,7 +3,6 @@ warnings (DOMAIN.md §4; D0, D4, D7). Entry points only."""
 from __future__ import annotations
 
 from nameko.events import event_handler
-from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,
@@ -11,7 +10,7 @@ from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuer
 from shared.errors import DomainError
 from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
-                            log, query)
+                            log, query, rpc)  # rpc: replies transient, without a confirm wait
 
 from services.meetings import application as app, domain, quality, views
 from services.meetings import rules as R

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from nameko.events import event_handler
-from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts import members as c
@@ -16,7 +15,7 @@ from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers,
 from shared.importing import progress_of, quotes_stored, reporter, run_import
 from shared.keybatch import KeyBatch
 from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
-                            query)
+                            query, rpc)  # rpc: replies transient, without a confirm wait
 
 from services.members import application as app
 from services.members import tree

@@ -3,16 +3,16 @@ Entry points only; the SQL lives in one module per report."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from shared.runtime import rpc  # replies transient, without a confirm wait
 
 from shared.application import Context
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import NotFound
 from shared.importing import progress_of, quotes_stored, reporter, run_import
-from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, partition_event_handler,
-                            query)
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command,
+                            partition_event_handler, query, rpc)  # rpc: replies transient, without a confirm wait
 
 from services.reporting import application, audit, member_composition, membership, paging, queries, yearly
 from services.reporting.dependencies import ReadModels
@@ -25,8 +25,6 @@ def integrity_flagged(fn):
     says so: the flag rides beside the result in the answer (lists too, e.g. the headcount tree:
     the gateway turns it into a header and into the exports' warning) and inside a report's own
     JSON. Put it outside ``@query`` so it sees the whole answer."""
-    import functools
-
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         answer = fn(self, *args, **kwargs)
