@@ -90,12 +90,13 @@ def movement_table(v: View, org: str | None, y: Period) -> dict:
 
 
 def discipline_forms(v: View, org: str | None, y: Period) -> dict:
-    """Decisions dated in the year and the year before, not annulled as known, by subject and form."""
+    """Decisions dated in the year and the year before, not annulled as known, by subject and form,
+    each in the unit it stood in on its decision date (as the term table counts them)."""
     def counts(p: Period) -> Counter:
         p = p.capped(v.as_of)
         if p.end < p.start:
             return Counter()
-        cond, params = v.subtree("org_unit_id", org)
+        cond, params = v.subtree("org_unit_id", org, on="decided_on")
         return Counter({(kind, form): n for kind, form, n in v.q(
             f"SELECT subject_kind, form, COUNT(*) FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
             f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond} "
@@ -182,36 +183,31 @@ def causes_table(v: View, org: str | None, y: Period) -> dict:
                  [col(o, labels[o]) for o in causes.OUTCOMES], rows)
 
 
-def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells: list[dict]) -> dict:
+def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> dict:
     """One row per unit directly under the report's unit (D7: the province knows each direct unit),
     as the structure stood in the year (DOMAIN.md §2): a unit created after it is not a row, one
-    dissolved or merged after it still is — not today's direct units."""
+    dissolved or merged after it still is — not today's direct units. Each member-level figure
+    counts in the direct unit its cell stood under on the fact's date (a cell moved to another
+    direct unit later, or during the year, counts there only from its move): an unexcused absence
+    on its day, the other warnings on the list's day, a meeting on the day it was held."""
     p = y.capped(v.as_of)
     units = v.children(org, p.start, max(p.start, p.end))
     ids = [u["org_unit_id"] for u in units]
     moved = membership.movement_of(v, ids, y)
-    direct_of: dict[str, str] = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        for anc, desc in v.q(f"SELECT ancestor, descendant FROM {v.t('closure')} WHERE ancestor IN ({marks})", ids):
-            direct_of[desc] = anc
-    warned: dict[str, set] = {}
-    for r in found:
-        if r["org_unit_id"] in direct_of:
-            warned.setdefault(direct_of[r["org_unit_id"]], set()).add(r["member_id"])
+    warned = _warned_by_direct_unit(v, ids, y, found)
     present: Counter = Counter()
     expected: Counter = Counter()
     standard: Counter = Counter()
     held: Counter = Counter()
-    for c in cells:
-        d = direct_of.get(c["org_unit_id"])
-        if d and c["attendance_rate"] is not None:
-            # the rate is per cell; weigh cells equally, as the meetings table does
-            present[d] += c["attendance_rate"]
-            expected[d] += 1
-        if d:
-            standard[d] += c["meetings_meeting_standard"]
-            held[d] += c["regular_held"]
+    for uid in ids:
+        # the direct unit's own meetings report: its cells' meetings held while they stood under it
+        for c in meeting_quality.meeting_quality(v, uid, y)["rows"]:
+            if c["attendance_rate"] is not None:
+                # the rate is per cell; weigh cells equally, as the meetings table does
+                present[uid] += c["attendance_rate"]
+                expected[uid] += 1
+            standard[uid] += c["meetings_meeting_standard"]
+            held[uid] += c["regular_held"]
     rows = []
     for u in units:
         uid = u["org_unit_id"]
@@ -228,6 +224,43 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict], cells
             col("members_disciplined", "Đảng viên bị kỷ luật"), col("warned", "Đảng viên có cảnh báo"),
             col("attendance", "Tỷ lệ dự họp (%)", "pct"), col("meeting_standard", "Buổi họp đạt chuẩn (%)", "pct")]
     return table(f"Phụ lục. Số liệu năm {y.name} của từng đơn vị trực thuộc", cols, rows)
+
+
+def _warned_by_direct_unit(v: View, ids: list[str], y: Period, found: list[dict]) -> dict[str, set]:
+    """Direct unit → the members with a warning of the year in its subtree: an unexcused absence
+    where its cell stood on the absence's day, any other warning where the member's unit stood on
+    the day the lists are drawn (the year's end, or the as-of date); on the current structure,
+    today's tree."""
+    if not ids:
+        return {}
+    p = y.capped(v.as_of)
+    day = max(p.start, p.end).isoformat()
+    marks = ",".join("?" * len(ids))
+    out: dict[str, set] = {}
+    if not v.dated:
+        direct_of = dict((d, a) for a, d in v.q(
+            f"SELECT ancestor, descendant FROM {v.t('closure')} WHERE ancestor IN ({marks})", ids))
+        for r in found:
+            if r["member_id"] and r["org_unit_id"] in direct_of:
+                out.setdefault(direct_of[r["org_unit_id"]], set()).add(r["member_id"])
+        return out
+    direct_on_day = dict((d, a) for a, d in v.q(
+        f"SELECT ancestor, descendant FROM {v.t('dclosure')} WHERE ancestor IN ({marks}) "
+        "AND from_on <= ? AND (to_on IS NULL OR to_on > ?)", [*ids, day, day]))
+    absent = {(r["member_id"], r["org_unit_id"]) for r in found if r["list"] == "unexcused_absences"}
+    for r in found:
+        if r["list"] != "unexcused_absences" and r["member_id"] and r["org_unit_id"] in direct_on_day:
+            out.setdefault(direct_on_day[r["org_unit_id"]], set()).add(r["member_id"])
+    if absent:
+        on_day, _ = v.on_date("dc", "a.occurred_on")
+        for anc, member, unit in v.q(
+                f"SELECT DISTINCT dc.ancestor, a.member_id, a.org_unit_id FROM {v.t('absences')} a "
+                f"JOIN {v.t('dclosure')} dc ON dc.descendant = a.org_unit_id AND {on_day} "
+                f"WHERE dc.ancestor IN ({marks}) AND a.excused = 0 AND a.occurred_on BETWEEN ? AND ? "
+                "AND a.recorded_at <= ?", [*ids, p.start.isoformat(), p.end.isoformat(), v.known]):
+            if (member, unit) in absent:
+                out.setdefault(anc, set()).add(member)
+    return out
 
 
 # -- the bundle -----------------------------------------------------------------------------------
@@ -252,7 +285,7 @@ def figures(v: View, org: str | None, year: int, term_name: str | None = None) -
         "warnings": warnings_table(v, root, year, found),
         "meetings": meetings_table(v, root, y, cells),
         "causes": causes_table(v, root, y),
-        "appendix": appendix_table(v, root, y, found, cells),
+        "appendix": appendix_table(v, root, y, found),
     }
     unit = v.unit(root)
     roots = v.children(None)

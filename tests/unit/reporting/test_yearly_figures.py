@@ -8,6 +8,8 @@ import pytest
 from documents.yearly import embed
 from services.reporting import yearly
 from services.reporting.periods import parse_period
+from services.reporting.early_warnings import warnings
+from services.reporting.meeting_quality import meeting_quality
 from services.reporting.term_table import term_table
 from shared.errors import DomainError
 from tests.unit.reporting.yearly_history import province
@@ -125,3 +127,73 @@ def test_a_past_years_appendix_lists_the_direct_units_of_that_year_not_of_today(
     appendix = values(f, "appendix")
     assert list(appendix) == ["D0", "D1", "D2"]
     assert appendix["D2"]["closing"] == 4 and appendix["D1"]["closing"] == 3  # as they stood on 31/12/2025
+
+
+def _cell_meets(history, cell: str, on: str, meeting: str, absent: str | None = None) -> None:
+    """A regular meeting of ``cell``: its four members present, or one absent without reason."""
+    members = [f"M{int(cell[1]):03d}{i:02d}" for i in range(4)]
+    att = [{"member_id": m, "status": "unexcused" if m == absent else "present"} for m in members]
+    history.add("meeting.held", on, {"meeting_id": meeting, "org_unit_id": cell, "kind": "regular",
+                                     "duration_minutes": 120, "attendance": att}, org_unit_id=cell)
+    if absent:
+        history.add("meeting.missed", on, {"meeting_id": meeting, "member_id": absent, "org_unit_id": cell,
+                                           "excused": False}, org_unit_id=cell)
+
+
+def test_a_past_years_appendix_counts_a_cell_moved_since_under_the_direct_unit_it_stood_under(history):
+    """Inspection staff check the 2025 appendix against the 2025 tree: D1's cell held its meetings,
+    and its member missed one, in 2025 under D1; the cell was moved under D0 in 01/2026. Drawn in
+    06/2026, the 2025 report still shows those meetings and that warning in D1's row, as D1's own
+    meetings and warnings reports for 2025 do — not in D0's, whose own cell held no meeting."""
+    province(history)
+    _cell_meets(history, "D1-G-C", "2025-03-05", "m1")
+    _cell_meets(history, "D1-G-C", "2025-04-05", "m2", absent="M00101")
+    history.add("org_unit.moved", "2026-01-10", {"org_unit_id": "D1-G-C", "parent_id": "D0-G"}, org_unit_id="D1-G-C")
+    v = history.view(as_of=dt.date(2026, 6, 30))
+    appendix = values(yearly.figures(v, None, 2025), "appendix")
+    own = meeting_quality(v, "D1", parse_period("2025"))["rows"]
+    assert [r["org_unit_id"] for r in own] == ["D1-G-C"] and own[0]["attendance_rate"] == 87.5
+    assert appendix["D1"]["attendance"] == 87.5 and appendix["D1"]["meeting_standard"] == 50.0
+    assert appendix["D0"]["attendance"] is None and appendix["D0"]["meeting_standard"] is None
+    warned_d1 = {r["member_id"] for r in warnings(v, "D1", 2025)["rows"] if r["member_id"]}
+    assert "M00101" in warned_d1 and appendix["D1"]["warned"] == len(warned_d1)
+    warned_d0 = {r["member_id"] for r in warnings(v, "D0", 2025)["rows"] if r["member_id"]}
+    assert appendix["D0"]["warned"] == len(warned_d0) and not warned_d0 & warned_d1
+
+
+def test_a_cell_moved_during_the_year_counts_each_meeting_under_the_direct_unit_of_its_day(history):
+    """Moved from D1 to D0 on 01/07/2025: its March meeting (all present) is D1's, its September
+    one (one member absent without reason) is D0's, and the absence warns in D0's row only."""
+    province(history)
+    _cell_meets(history, "D1-G-C", "2025-03-05", "m1")
+    history.add("org_unit.moved", "2025-07-01", {"org_unit_id": "D1-G-C", "parent_id": "D0-G"}, org_unit_id="D1-G-C")
+    _cell_meets(history, "D1-G-C", "2025-09-05", "m2", absent="M00101")
+    v = history.view(as_of=dt.date(2025, 12, 31))
+    appendix = values(yearly.figures(v, None, 2025), "appendix")
+    assert appendix["D1"]["attendance"] == 100.0 and appendix["D1"]["meeting_standard"] == 100.0
+    assert appendix["D0"]["attendance"] == 75.0 and appendix["D0"]["meeting_standard"] == 0.0
+    absences = {r["member_id"] for r in warnings(v, "D0", 2025)["rows"] if r["list"] == "unexcused_absences"}
+    assert absences == {"M00101"}
+    assert not [r for r in warnings(v, "D1", 2025)["rows"] if r["list"] == "unexcused_absences"]
+
+
+def test_a_cell_below_the_minimum_is_not_counted_as_a_warned_member(history):
+    """D0's cell lost all four members by 2025 (three removed, one resigned): the warnings list it
+    as a cell below the Charter's minimum (no member named); the appendix's "members with a
+    warning" counts members, so that row adds none."""
+    province(history)
+    v = history.view(as_of=AS_OF)
+    rows = warnings(v, "D0", 2025)["rows"]
+    assert [r["org_unit_id"] for r in rows if r["list"] == "cell_below_minimum"] == ["D0-G-C"]
+    members = {r["member_id"] for r in rows if r["member_id"]}
+    assert values(yearly.figures(v, None, 2025), "appendix")["D0"]["warned"] == len(members)
+
+
+def test_a_past_years_discipline_by_form_counts_decisions_where_they_stood_on_their_date(history):
+    """D1's yearly report for 2025, drawn in 06/2026 after D1's cell moved under D0 (01/2026): the
+    warning decided on 01/07/2025 for a member of that cell is D1's, in Bảng 3 as in Bảng 1."""
+    province(history)
+    history.add("org_unit.moved", "2026-01-10", {"org_unit_id": "D1-G-C", "parent_id": "D0-G"}, org_unit_id="D1-G-C")
+    f = yearly.figures(history.view(as_of=dt.date(2026, 6, 30)), "D1", 2025)
+    assert values(f, "footnote")["members_disciplined"]["year"] == 1
+    assert values(f, "discipline")["member.warning"]["year"] == 1
