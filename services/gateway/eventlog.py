@@ -26,11 +26,16 @@ def units_of(event: dict) -> list[str]:
     """The units an event concerns: its own; for a unit's own event (moved, merged: filed under the
     new parent or the successor) the unit itself; for a member's official transfer, the unit the
     member left — the district the member leaves keeps a mirror of its members and must hear of it
-    (the unit left is in the payload, not personal; the member's personal fields stay sealed)."""
+    (the unit left is in the payload, not personal; the member's personal fields stay sealed); for
+    an introduction to the residence cell (QĐ 213), that cell — the residence district must hear of
+    the member introduced to it, which may be in another district (only this event names it: the
+    member's other events stay with the member's own district)."""
     units = [event.get("org_unit_id")]
     data = event.get("data") or {}
     if event.get("type") == "member.transferred":
         units.append(data.get("from_org_unit_id"))
+    elif event.get("type") == "member.liaison_introduced":
+        units.append(data.get("residence_org_unit_id"))
     if str(event.get("type", "")).startswith("org_unit.") and data.get("org_unit_id") not in units:
         units.append(data.get("org_unit_id"))  # a move or merge is filed under the new parent/successor
     return [u for u in units if u]

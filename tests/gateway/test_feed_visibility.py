@@ -25,7 +25,8 @@ def ev(type_: str, on: str, unit: str = "C", **data) -> dict:
 
 
 LOG = [ev("org_unit.created", "2020-01-01"), ev("member.admitted", "2020-02-01"),
-       ev("org_unit.moved", "2024-01-01", "B-G", org_unit_id="C", parent_id="B-G"),  # filed under the new parent ev("member.admitted", "2024-02-01"),
+       ev("org_unit.moved", "2024-01-01", "B-G", org_unit_id="C", parent_id="B-G"),  # filed under the new parent
+       ev("member.admitted", "2024-02-01"),
        ev("member.rated", "2023-12-20")]  # recorded after the move, dated before it
 
 
@@ -50,6 +51,23 @@ def test_a_scope_the_unit_never_lay_in_sees_none_of_it():
     finally:
         del PARENT["X"]
     assert len(eventlog.visible(None, LOG, RESOLVER)) == len(LOG)  # province-wide: everything
+
+
+def test_the_residence_district_sees_the_introduction_to_its_cell_and_no_other_event_of_the_member():
+    """QĐ 213: district A introduces its member (cell A-C) to the residence cell R of district B.
+    B's reader sees that introduction (it names B's cell) — not the member's other events in A."""
+    PARENT.update({"A-C": "A-G", "R": "B-G"})
+    log = [ev("member.admitted", "2020-02-01", "A-C", member_id="M1"),
+           ev("member.liaison_introduced", "2024-03-01", "A-C", member_id="M1", residence_org_unit_id="R"),
+           ev("member.rated", "2024-12-20", "A-C", member_id="M1", year=2024, rating="good")]
+    try:
+        seen = {s: [e["type"] for e in eventlog.visible(s, log, RESOLVER)] for s in ("A", "B", "B-G", "R", "X")}
+    finally:
+        for unit in ("A-C", "R"):
+            del PARENT[unit]
+    assert seen["A"] == ["member.admitted", "member.liaison_introduced", "member.rated"]
+    assert seen["B"] == seen["B-G"] == seen["R"] == ["member.liaison_introduced"]
+    assert seen["X"] == []
 
 
 def test_without_the_history_of_the_tree_only_the_structure_of_today_counts():
