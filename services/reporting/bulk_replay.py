@@ -47,7 +47,7 @@ from shared.rules import rules_on
 
 from services.reporting import daycounts, schema, warning_spans
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
-                                      latest_violation, meeting_standard)
+                                      latest_violation, meeting_standard, moves, shapes_stints, threaded)
 
 
 #: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
@@ -134,6 +134,9 @@ class Fold:
         # rows later events change: written at the end
         self.members: dict[str, list] = {}  # member → [sex, birth_date, demobilised, admitted_on, official_on, birth_year]
         self.stints: dict[str, list[list]] = {}  # member → stints in seq order (see ``_open``)
+        #: member → the facts that shape their stints (``facts.threaded``), to thread them again when
+        #: one comes out of date order
+        self.shaping: dict[str, list[tuple]] = {}
         self.cases: dict[str, list] = {}  # case → the row (``CASES`` columns)
         self.facts_seen: set[str] = set()  # event ids of member facts (one fact under two names counts once)
         #: member → the latest date of their facts a late earlier transfer would move (``refile``), and
@@ -239,6 +242,16 @@ class Fold:
             return True  # the same fact delivered under two names never counts twice
         self.facts_seen.add(event_id)
         unit = d.get("org_unit_id") or unit_e
+        late = False
+        if shapes_stints(type_, d.get("kind")):
+            # as live (``FactsProjection._rethread``): dated before where the stints already reach
+            stints = self.stints.get(member)
+            late = bool(stints) and max(stints[-1][1], stints[-1][5] or "") > on
+            target = d["to_org_unit_id"] if type_ == "member.transferred" else d.get("org_unit_id") or unit_e
+            self.shaping.setdefault(member, []).append((type_, on, rec, event_id, target, d.get("from_org_unit_id")))
+            if late:
+                self.stints[member] = threaded(self.shaping[member])
+                self.refiles[member] = min(on, self.refiles.get(member, on))
         if type_ == "member.admitted" or type_ == "member.transferred_in":
             admitted_on = on if type_ == "member.admitted" else None
             row = self.members.get(member)
@@ -249,16 +262,21 @@ class Fold:
                 row[0], row[2], row[5] = sex, demobilised, year
                 if admitted_on is not None:
                     row[3] = admitted_on
-            self._close(member, on, rec, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
-            self._open(member, d["org_unit_id"], on, rec, type_.split(".")[1])
+            if not late:
+                self._close(member, on, rec, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
+                self._open(member, d["org_unit_id"], on, rec, type_.split(".")[1])
         elif type_ == "member.transferred" and d.get("kind", "official") == "official":
-            self._close(member, on, rec, "moved", d["to_org_unit_id"])
-            self._open(member, d["to_org_unit_id"], on, rec, "moved", d.get("from_org_unit_id"))
             unit = d["to_org_unit_id"]
-            if self.refilable_until.get(member, "") >= on:  # recorded after facts it now precedes
-                self.refiles[member] = min(on, self.refiles.get(member, on))
+            if not late:
+                stints = self.stints.get(member)
+                if moves(bool(stints), bool(stints) and any(s[5] is None for s in stints)):
+                    self._close(member, on, rec, "moved", d["to_org_unit_id"])
+                    self._open(member, d["to_org_unit_id"], on, rec, "moved", d.get("from_org_unit_id"))
+                if self.refilable_until.get(member, "") >= on:  # recorded after facts it now precedes
+                    self.refiles[member] = min(on, self.refiles.get(member, on))
         elif type_ in EXITS:
-            self._close(member, on, rec, EXITS[type_])
+            if not late:
+                self._close(member, on, rec, EXITS[type_])
         elif type_ == "member.recognized_official":
             row = self.members.get(member)
             if row is not None:
@@ -486,7 +504,7 @@ class Fold:
         """Drop what only the folding needs (ids seen, meetings held, stream heads: written by now),
         so ``derive`` builds the spans beside what they are drawn from alone."""
         self.facts_seen, self.meetings_seen, self.held, self.heads, self._standards = set(), set(), {}, {}, {}
-        self.refilable_until = {}
+        self.refilable_until, self.shaping = {}, {}
 
     def derive(self, tx: Tx) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):

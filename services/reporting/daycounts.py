@@ -149,6 +149,8 @@ class DayCounts:
         self.ahead: dict = {}
         #: in a batch: the rows of its members' stints and counted facts, kept in memory (``begin``)
         self.rows: dict = {}
+        #: out of a batch: what the event being applied counted before it (``before``, ``touch``)
+        self._seen: list | None = None
 
     def subjects(self, tx: Tx, e: Envelope) -> list[tuple[str, str]]:
         d, t = e.data, e.type
@@ -268,9 +270,33 @@ class DayCounts:
                 self.latest = rec if self.latest is None or rec > self.latest else self.latest
             return None
         subjects = self.subjects(tx, e)
-        return [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects] or None
+        self._seen = [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects]
+        return self._seen or None
+
+    def touch(self, tx: Tx, member: str) -> None:
+        """The member's stints and counted facts are about to change beyond what the event names
+        (a fact recorded out of date order threads the stints again and refiles the exits, which
+        may move to another unit): note what they count now, and count them from the tables when
+        the event (or the batch) is done."""
+        if not self.enabled:
+            return
+        keys = [(HEAD, member), *((t, member) for t in MEMBER_TYPES)]
+        if self.batch is not None:
+            for key in keys:
+                if key not in self.batch:
+                    if key in self.ahead:
+                        self.batch[key] = self.ahead.pop(key)
+                    else:
+                        self.before_read(tx)
+                        self.batch[key] = self._read(tx, [key])[key]
+                self.rows.pop(key, None)  # read back at the end, not kept in memory
+            return
+        if self._seen is not None:
+            have = {(ind, s) for ind, s, *_ in self._seen}
+            self._seen.extend((ind, s, *self.contribution(tx, ind, s)) for ind, s in keys if (ind, s) not in have)
 
     def after(self, tx: Tx, seen: list, recorded_at: str) -> None:
+        self._seen = None
         note_latest(tx, self.p, self.slot, recorded_at)
         for indicator, subject, old, was_repeat in seen:
             new, repeat = self.contribution(tx, indicator, subject)

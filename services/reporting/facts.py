@@ -29,8 +29,11 @@ from services.reporting.pending import Pending
 EXITS = {"member.transferred_out": "transferred_out", "member.died": "died", "member.removed": "removed",
          "member.resigned": "resigned", "member.expelled": "expelled"}
 #: member facts a late-recorded earlier transfer does not move (``FactsProjection._refile``): they
-#: carry their own unit, or shape the stints and the day counts
-REFILED_NOT = ("member.admitted", "member.transferred_in", "member.transferred", *EXITS)
+#: carry their own unit. An exit (a removal …) is moved: it belongs to the unit the member stood in
+#: on its date, and the stints it closes are threaded again with it (``threaded``)
+REFILED_NOT = ("member.admitted", "member.transferred_in", "member.transferred")
+#: member facts that open or close a membership stint (a transfer only when official)
+SHAPING = ("member.admitted", "member.transferred_in", "member.transferred", *EXITS)
 #: non-personal payload fields a member fact keeps for breakdowns (names, birth dates stay out)
 DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_org_unit_id", "to_org_unit_id",
                  "points", "expected_return", "due_on", "purpose",
@@ -43,6 +46,46 @@ SUBJECT_LOCK = 0x64764453
 def _int4(n: int) -> int:
     """An unsigned 32-bit number as PostgreSQL's signed ``int4``."""
     return n - (1 << 32) if n >= 1 << 31 else n
+
+
+def shapes_stints(type_: str, kind: str | None) -> bool:
+    """Does a member fact open or close a stint? (A temporary transfer leaves the home unit's.)"""
+    return type_ in SHAPING and (type_ != "member.transferred" or (kind or "official") == "official")
+
+
+def moves(has_stints: bool, open_stint: bool) -> bool:
+    """An official transfer moves the member only while on the rolls: a member with stints and none
+    open has left (removed, resigned …) before it — the members service refuses such a transfer;
+    one dated after an exit recorded later is moot — so it opens no stint. A member's first fact
+    may be a transfer (history from before the system): it opens one."""
+    return open_stint or not has_stints
+
+
+def threaded(facts: list[tuple]) -> list[list]:
+    """A member's stints from the facts that shape them, applied in date order whatever the order
+    they were recorded in (those of one day in recording order), as ``_open`` and ``_close`` apply
+    them one by one: ``facts`` (type, occurred_on, recorded_at, event_id, unit, from_unit) — the
+    unit entered (the transfer's target), the unit left for a transfer; returns, in seq order,
+    [org_unit_id, from_on, from_kind, from_unit, from_rec, to_on, to_kind, to_unit, to_rec]."""
+    out: list[list] = []
+
+    def close(on: str, rec: str, kind: str, to_unit: str | None = None) -> None:
+        for stint in reversed(out):  # the latest open stint
+            if stint[5] is None:
+                stint[5:9] = [on, kind, to_unit, rec]
+                return
+
+    for type_, on, rec, _, unit, from_unit in sorted(facts, key=lambda f: (f[1], f[2], f[3])):
+        if type_ in ("member.admitted", "member.transferred_in"):
+            close(on, rec, "moved", unit)  # a re-entry while still open: keep one stint
+            out.append([unit, on, type_.split(".")[1], None, rec, None, None, None, None])
+        elif type_ == "member.transferred":
+            if moves(bool(out), any(s[5] is None for s in out)):
+                close(on, rec, "moved", unit)
+                out.append([unit, on, "moved", from_unit, rec, None, None, None, None])
+        elif type_ in EXITS:
+            close(on, rec, EXITS[type_])
+    return out
 
 
 def recorded(env: Envelope) -> str:
@@ -200,7 +243,7 @@ class FactsProjection(Projection):
             self._pending.add(table, sql, params, key)
 
     def _read_stints(self, tx: Tx, members: list[str]) -> dict[str, list]:
-        out: dict[str, list] = {m: [None, None, None, None, None] for m in members}
+        out: dict[str, list] = {m: [None, None, None, None, None, None] for m in members}
         for i in range(0, len(members), 500):
             chunk = members[i:i + 500]
             for member, seq, unit, from_on, to_on in tx.execute(
@@ -208,7 +251,7 @@ class FactsProjection(Projection):
                     f"({','.join('?' * len(chunk))})", chunk).fetchall():
                 state = out[member]
                 if state[0] is None or seq > state[0]:
-                    state[0], state[1], state[4] = seq, unit, from_on
+                    state[0], state[1], state[4], state[5] = seq, unit, from_on, to_on
                 if to_on is None and (state[2] is None or seq > state[2]):
                     state[2], state[3] = seq, unit
         return out
@@ -261,8 +304,8 @@ class FactsProjection(Projection):
         return held
 
     def _stint_state(self, tx: Tx, member_id: str) -> list:
-        """[last seq, its unit, open seq, its unit, the last's first day] of a member: kept for the batch's members,
-        else read (after the held writes)."""
+        """[last seq, its unit, open seq, its unit, the last's first day, the last's end day] of a
+        member: kept for the batch's members, else read (after the held writes)."""
         if self._stints is not None and member_id in self._stints:
             return self._stints[member_id]
         self._flush(tx)
@@ -409,24 +452,57 @@ class FactsProjection(Projection):
                          "ORDER BY seq DESC LIMIT 1", (member_id, day)).fetchone()
         return row[0] if row else self.current_unit(tx, member_id)
 
-    def _refile(self, tx: Tx, member_id: str, day: str) -> None:
+    def _refile(self, tx: Tx, member_id: str, day: str, always: bool = False) -> None:
         """A transfer dated ``day`` recorded after facts of the member dated on or after it (a late
-        entry): those facts now count where the member stood on their dates (DOMAIN.md §2), as if
-        recorded after it. Not the facts that carry their own unit or shape the stints and the day
-        counts (admissions, transfers, exits): ``REFILED_NOT``. The bulk replay does the same
-        (``bulk_replay.Fold.refile``)."""
+        entry), or any fact that threaded the stints again from ``day`` (``always``): those facts
+        now count where the member stood on their dates (DOMAIN.md §2), as if recorded after it —
+        exits too (a removal belongs to the unit the member stood in on its date). Not the facts
+        that carry their own unit (admissions, transfers): ``REFILED_NOT``. The bulk replay does
+        the same (``bulk_replay.Fold.refile``)."""
         latest = self._latest_fact.get(member_id) if self._latest_fact is not None else None
-        if latest is not None and latest < day:
+        if not always and latest is not None and latest < day:
             return  # none of the member's facts (stored, or the batch's so far) is dated on or after it
         self._flush(tx)
-        rows = tx.execute(f"SELECT event_id, occurred_on, org_unit_id FROM {self.t('member_facts')} WHERE member_id = ? "
-                          f"AND occurred_on >= ? AND type NOT IN ({','.join('?' * len(REFILED_NOT))})",
-                          (member_id, day, *REFILED_NOT)).fetchall()
-        for event_id, on, unit in rows:
-            now = self.unit_on(tx, member_id, on)
-            if now and now != unit:
-                self._write(tx, "member_facts", f"UPDATE {self.t('member_facts')} SET org_unit_id = ? "
-                            "WHERE event_id = ?", (now, event_id), event_id)
+        rows = tx.execute(f"SELECT event_id, occurred_on, org_unit_id, type FROM {self.t('member_facts')} "
+                          f"WHERE member_id = ? AND occurred_on >= ? AND type NOT IN "
+                          f"({','.join('?' * len(REFILED_NOT))})", (member_id, day, *REFILED_NOT)).fetchall()
+        moved = [(now, event_id, type_) for event_id, on, unit, type_ in rows
+                 if (now := self.unit_on(tx, member_id, on)) and now != unit]
+        if any(type_ in daycounts.MEMBER_TYPES for _, _, type_ in moved):
+            self.day_counts.touch(tx, member_id)  # an exit counted in a unit's day moves to another
+        for now, event_id, _ in moved:
+            self._write(tx, "member_facts", f"UPDATE {self.t('member_facts')} SET org_unit_id = ? "
+                        "WHERE event_id = ?", (now, event_id), event_id)
+
+    def _reaches_past(self, tx: Tx, member_id: str, day: str) -> bool:
+        """Do the member's stints already begin or end after ``day``? (A fact shaping them dated
+        ``day`` then came out of date order.) They are kept in date order, so the last one's
+        start or end is the latest."""
+        state = self._stint_state(tx, member_id)
+        return state[0] is not None and max(state[4], state[5] or "") > day
+
+    def _rethread(self, tx: Tx, member_id: str) -> None:
+        """Thread the member's stints again from every fact stored that shapes them, in date order
+        (``threaded``): as if they had been recorded in that order. The bulk replay does the same."""
+        self._flush(tx)
+        facts = [(t, on, rec, eid, unit, json.loads(detail or "{}").get("from_org_unit_id"))
+                 for t, on, rec, eid, unit, detail in tx.execute(
+                     f"SELECT type, occurred_on, recorded_at, event_id, org_unit_id, detail FROM {self.t('member_facts')} "
+                     f"WHERE member_id = ? AND type IN ({','.join('?' * len(SHAPING))})",
+                     (member_id, *SHAPING)).fetchall()
+                 if shapes_stints(t, json.loads(detail or "{}").get("kind"))]
+        stints = threaded(facts)
+        tx.execute(f"DELETE FROM {self.t('stints')} WHERE member_id = ?", (member_id,))
+        if stints:
+            tx.executemany(f"INSERT INTO {self.t('stints')} (member_id, seq, org_unit_id, from_on, from_kind, from_unit, "
+                           "from_rec, to_on, to_kind, to_unit, to_rec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(member_id, seq, *s) for seq, s in enumerate(stints)])
+        state = self._stint_state(tx, member_id)
+        opened = [seq for seq, s in enumerate(stints) if s[5] is None]
+        last = stints[-1] if stints else None
+        state[:] = [len(stints) - 1 if stints else None, last[0] if last else None,
+                    opened[-1] if opened else None, stints[opened[-1]][0] if opened else None,
+                    last[1] if last else None, last[5] if last else None]
 
     def _close(self, tx: Tx, member_id: str, e: Envelope, kind: str, to_unit: str | None = None) -> str | None:
         state = self._stint_state(tx, member_id)
@@ -436,6 +512,8 @@ class FactsProjection(Projection):
                     "WHERE member_id = ? AND seq = ?", (e.occurred_on.isoformat(), kind, to_unit, recorded(e),
                                                        member_id, state[2]), member_id)
         self.day_counts.stint_closed(member_id, state[2], e.occurred_on.isoformat(), kind, to_unit)
+        if state[2] == state[0]:
+            state[5] = e.occurred_on.isoformat()
         unit, state[2], state[3] = state[3], None, None
         return unit
 
@@ -446,7 +524,7 @@ class FactsProjection(Projection):
                     "from_unit, from_rec) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit, recorded(e)), member_id)
         self.day_counts.stint_opened(member_id, seq, unit, e.occurred_on.isoformat(), kind, from_unit)
-        state[:] = [seq, unit, seq, unit, e.occurred_on.isoformat()]
+        state[:] = [seq, unit, seq, unit, e.occurred_on.isoformat(), None]
 
     def _member(self, tx: Tx, e: Envelope) -> bool:
         d = e.data
@@ -462,6 +540,14 @@ class FactsProjection(Projection):
         if seen is not None:
             seen.add(e.event_id)
         unit = d.get("org_unit_id") or e.org_unit_id
+        day = e.occurred_on.isoformat()
+        # dated before where the member's stints already reach (recorded late): the stints are
+        # threaded again in date order once the fact is stored, and the facts from its date on
+        # refiled (``_rethread``); what the day counts drew from them is noted first
+        late = shapes_stints(e.type, d.get("kind")) and self._reaches_past(tx, member, day)
+        if late:
+            self._flush(tx)
+            self.day_counts.touch(tx, member)
         if e.type in ("member.admitted", "member.transferred_in"):
             admitted_on = e.occurred_on.isoformat() if e.type == "member.admitted" else None
             # only the year of birth: the reports count young members by the age reached in a year,
@@ -472,16 +558,21 @@ class FactsProjection(Projection):
                         "birth_year = excluded.birth_year, demobilised = excluded.demobilised, "
                         "admitted_on = COALESCE(excluded.admitted_on, " + self.t("members") + ".admitted_on)",
                         (member, d.get("sex"), birth_year(d), d.get("demobilised", "none"), admitted_on), member)
-            self._close(tx, member, e, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
-            self._open(tx, member, d["org_unit_id"], e, e.type.split(".")[1])
+            if not late:
+                self._close(tx, member, e, "moved", d["org_unit_id"])  # a re-entry while still open: keep one stint
+                self._open(tx, member, d["org_unit_id"], e, e.type.split(".")[1])
         elif e.type == "member.transferred" and d.get("kind", "official") == "official":
             # temporary transfers do not change the home unit's headcount (DOMAIN.md §3)
-            self._close(tx, member, e, "moved", d["to_org_unit_id"])
-            self._open(tx, member, d["to_org_unit_id"], e, "moved", d.get("from_org_unit_id"))
             unit = d["to_org_unit_id"]
-            self._refile(tx, member, e.occurred_on.isoformat())
+            if not late:
+                state = self._stint_state(tx, member)
+                if moves(state[0] is not None, state[2] is not None):
+                    self._close(tx, member, e, "moved", d["to_org_unit_id"])
+                    self._open(tx, member, d["to_org_unit_id"], e, "moved", d.get("from_org_unit_id"))
+                self._refile(tx, member, day)
         elif e.type in EXITS:
-            self._close(tx, member, e, EXITS[e.type])
+            if not late:
+                self._close(tx, member, e, EXITS[e.type])
         elif e.type == "member.recognized_official":
             self._write(tx, "members", f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
                         (e.occurred_on.isoformat(), member), member)
@@ -501,6 +592,9 @@ class FactsProjection(Projection):
         if latest is not None and latest < e.occurred_on.isoformat():
             self._latest_fact[member] = e.occurred_on.isoformat()
         self.day_counts.fact_added(member, e.type, unit, e.occurred_on.isoformat())
+        if late:
+            self._rethread(tx, member)
+            self._refile(tx, member, day, always=True)
         return True
 
     # -- discipline -------------------------------------------------------------------------

@@ -105,6 +105,17 @@ def rich(h: History) -> History:
             {"subject_kind": "member", "subject_id": "M3"})
     unknown(h, "members", "org_unit-C2", "org_unit.noted", "2024-05-07", {"org_unit_id": "C2", "member_id": "M5"})
     h.add("org_unit.renamed", "2024-06-01", {"org_unit_id": "C4", "name": "Chi bộ Bốn mới"})
+    # exits out of date order with transfers: M12 removed (01/06/2022, with a rating before it) before
+    # its transfer C1 → C2 dated 01/03/2022 is recorded; M13 resigned (dated 01/02/2022) after its
+    # transfer C1 → C3 dated 01/03/2022 was recorded
+    for member in ("M12", "M13"):
+        h.add("member.admitted", "2020-05-05", {"member_id": member, "org_unit_id": "C1", "full_name": "sealed:v1:n",
+                                                "birth_year": 1990, "sex": "male"}, org_unit_id="C1")
+    h.add("member.rated", "2022-05-01", {"member_id": "M12", "year": 2021, "rating": "complete"})
+    h.add("member.removed", "2022-06-01", {"member_id": "M12", "ground": "abandoned_activity"})
+    h.add("member.transferred", "2022-03-01", {"member_id": "M12", "from_org_unit_id": "C1", "to_org_unit_id": "C2"})
+    h.add("member.transferred", "2022-03-01", {"member_id": "M13", "from_org_unit_id": "C1", "to_org_unit_id": "C3"})
+    h.add("member.resigned", "2022-02-01", {"member_id": "M13"})
     h.flush()
     return h
 
@@ -127,6 +138,8 @@ def facts(g: Generations) -> dict:
                     "ORDER BY seq"),
         "cases": q(f"SELECT case_id, org_unit_id, form, annulled_on FROM {p}cases ORDER BY 1"),
         "same": q(f"SELECT COUNT(*) FROM {p}member_facts WHERE event_id = 'same-fact'"),
+        "exits": q(f"SELECT member_id, type, org_unit_id FROM {p}member_facts WHERE member_id IN ('M12', 'M13') "
+                   "AND type NOT IN ('member.admitted', 'member.transferred') ORDER BY 1, 2"),
     }
 
 
@@ -175,7 +188,11 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         # the history exercised what it is meant to (equal empty tables would prove nothing)
         assert {m for m, _ in seen["over"]} >= {"C3-2021-04", "C3-2021-05", "C3-2021-06"}
         assert ("M6", "unknown") in seen["refs"] and ("M5", "members") in seen["refs"]
-        assert [s[2] for s in seen["stints"]] == ["C1", "C3", "C4"] and seen["same"] == [(1,)]
+        # M7's facts came out of date order (admitted into C1 on 01/07/2025, recorded before a transfer
+        # to C3 dated 01/09/2022 and an entry into C4 dated 03/03/2023): threaded in date order
+        assert [s[2] for s in seen["stints"]] == ["C3", "C4", "C1"] and seen["same"] == [(1,)]
+        assert seen["exits"] == [("M12", "member.rated", "C2"), ("M12", "member.removed", "C2"),
+                                 ("M13", "member.resigned", "C1")]
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
     expected.db.close()
 
