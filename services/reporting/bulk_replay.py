@@ -138,6 +138,7 @@ class Fold:
         #: one comes out of date order
         self.shaping: dict[str, list[tuple]] = {}
         self.cases: dict[str, list] = {}  # case → the row (``CASES`` columns)
+        self.cases_of: dict[str, list[str]] = {}  # member → the cases deciding on them (``refile_cases``)
         self.facts_seen: set[str] = set()  # event ids of member facts (one fact under two names counts once)
         #: member → the latest date of their facts a late earlier transfer would move (``refile``), and
         #: member → the earliest date of such a transfer (refiled at the end)
@@ -252,6 +253,7 @@ class Fold:
             if late:
                 self.stints[member] = threaded(self.shaping[member])
                 self.refiles[member] = min(on, self.refiles.get(member, on))
+                self.refile_cases(member, on)
         if type_ == "member.admitted" or type_ == "member.transferred_in":
             admitted_on = on if type_ == "member.admitted" else None
             row = self.members.get(member)
@@ -272,6 +274,7 @@ class Fold:
                 if moves(bool(stints), bool(stints) and any(s[5] is None for s in stints)):
                     self._close(member, on, rec, "moved", d["to_org_unit_id"])
                     self._open(member, d["to_org_unit_id"], on, rec, "moved", d.get("from_org_unit_id"))
+                self.refile_cases(member, on)
                 if self.refilable_until.get(member, "") >= on:  # recorded after facts it now precedes
                     self.refiles[member] = min(on, self.refiles.get(member, on))
         elif type_ in EXITS:
@@ -292,15 +295,26 @@ class Fold:
                            json.dumps(detail, sort_keys=True, default=str) if detail else "{}", actor))
         return True
 
+    def refile_cases(self, member: str, day: str) -> None:
+        """As live ``FactsProjection._refile_cases``, at the same point: the member's decisions
+        folded so far, dated on or after ``day``, count where the member stood on their dates."""
+        for case in self.cases_of.get(member, ()):
+            row = self.cases[case]
+            if row[6] >= day:
+                now = self.unit_on(member, row[6])
+                if now and now != row[4]:
+                    row[4] = now
+
     # -- discipline --------------------------------------------------------------------------
     def discipline(self, ev: tuple) -> bool:
         _, _, _, type_, on, rec, unit_e, _, event_id, d = ev
         cases = self.cases
         if type_ == "discipline.applied":
             kind, subject = d["subject_kind"], d["subject_id"]
-            unit = subject if kind == "org_unit" else (unit_e or self.unit_on(subject, on))
+            unit = subject if kind == "org_unit" else (self.unit_on(subject, on) or unit_e)  # as live
             row = [d["case_id"], event_id, kind, subject, unit, d["form"], on, latest_violation(d), rec, None, None]
-            cases.setdefault(d["case_id"], row)
+            if cases.setdefault(d["case_id"], row) is row and kind == "member":
+                self.cases_of.setdefault(subject, []).append(d["case_id"])
             return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)
         if type_ == "discipline.changed":
             form = d["form"]
@@ -504,7 +518,7 @@ class Fold:
         """Drop what only the folding needs (ids seen, meetings held, stream heads: written by now),
         so ``derive`` builds the spans beside what they are drawn from alone."""
         self.facts_seen, self.meetings_seen, self.held, self.heads, self._standards = set(), set(), {}, {}, {}
-        self.refilable_until, self.shaping = {}, {}
+        self.refilable_until, self.shaping, self.cases_of = {}, {}, {}
 
     def derive(self, tx: Tx) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):

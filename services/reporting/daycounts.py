@@ -274,13 +274,13 @@ class DayCounts:
         return self._seen or None
 
     def touch(self, tx: Tx, member: str) -> None:
-        """The member's stints and counted facts are about to change beyond what the event names
-        (a fact recorded out of date order threads the stints again and refiles the exits, which
-        may move to another unit): note what they count now, and count them from the tables when
-        the event (or the batch) is done."""
+        """The member's stints, counted facts and decisions are about to change beyond what the
+        event names (a fact recorded out of date order threads the stints again and refiles the
+        exits and decisions, which may move to another unit): note what they count now, and count
+        them from the tables when the event (or the batch) is done."""
         if not self.enabled:
             return
-        keys = [(HEAD, member), *((t, member) for t in MEMBER_TYPES)]
+        keys = [(HEAD, member), *((t, member) for t in MEMBER_TYPES), (case_indicator("member"), member)]
         if self.batch is not None:
             for key in keys:
                 if key not in self.batch:

@@ -35,8 +35,8 @@ def level(count: int, limit: int) -> str:
 
 def _active(v: View) -> str:
     s = v.t("stints")
-    return (f"SELECT member_id, org_unit_id FROM {s} WHERE from_on <= ? AND from_rec <= ? "
-            "AND NOT (to_on IS NOT NULL AND to_on <= ? AND to_rec <= ?)")
+    return (f"SELECT s.member_id, s.org_unit_id FROM {s} s WHERE s.from_on <= ? AND s.from_rec <= ? "
+            "AND NOT (s.to_on IS NOT NULL AND s.to_on <= ? AND s.to_rec <= ?)")
 
 
 def warnings(v: View, org: str | None, year: int | None = None) -> dict:

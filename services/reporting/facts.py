@@ -458,7 +458,9 @@ class FactsProjection(Projection):
         now count where the member stood on their dates (DOMAIN.md §2), as if recorded after it —
         exits too (a removal belongs to the unit the member stood in on its date). Not the facts
         that carry their own unit (admissions, transfers): ``REFILED_NOT``. The bulk replay does
-        the same (``bulk_replay.Fold.refile``)."""
+        the same (``bulk_replay.Fold.refile``). And the member's discipline decisions dated on or
+        after it (``_refile_cases``)."""
+        self._refile_cases(tx, member_id, day)
         latest = self._latest_fact.get(member_id) if self._latest_fact is not None else None
         if not always and latest is not None and latest < day:
             return  # none of the member's facts (stored, or the batch's so far) is dated on or after it
@@ -473,6 +475,20 @@ class FactsProjection(Projection):
         for now, event_id, _ in moved:
             self._write(tx, "member_facts", f"UPDATE {self.t('member_facts')} SET org_unit_id = ? "
                         "WHERE event_id = ?", (now, event_id), event_id)
+
+    def _refile_cases(self, tx: Tx, member_id: str, day: str) -> None:
+        """The member's discipline decisions dated on or after ``day``, stored before the stints
+        changed from that day (a transfer recorded after a decision it precedes): each counts in
+        the unit the member stood in on its decision date (DOMAIN.md §2) — the discipline service
+        named the unit it knew of then. The bulk replay does the same (``Fold.refile_cases``)."""
+        self._flush(tx)
+        rows = tx.execute(f"SELECT case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id = ? "
+                          "AND subject_kind = 'member' AND decided_on >= ?", (member_id, day)).fetchall()
+        moved = [(now, case) for case, on, unit in rows if (now := self.unit_on(tx, member_id, on)) and now != unit]
+        if moved:
+            self.day_counts.touch(tx, member_id)
+            for now, case in moved:
+                tx.execute(f"UPDATE {self.t('cases')} SET org_unit_id = ? WHERE case_id = ?", (now, case))
 
     def _reaches_past(self, tx: Tx, member_id: str, day: str) -> bool:
         """Do the member's stints already begin or end after ``day``? (A fact shaping them dated
@@ -604,10 +620,12 @@ class FactsProjection(Projection):
             if d["subject_kind"] == "org_unit":
                 unit = d["subject_id"]
             else:
-                # the unit on the decision date (the discipline service knows it; else the member's
-                # stint on that day), not wherever the member stands when this is applied: a replay
-                # and the live bus then agree, and a later move does not take the case along
-                unit = e.org_unit_id or self.unit_on(tx, d["subject_id"], e.occurred_on.isoformat())
+                # the member's unit on the decision date, as for the member's own facts (the member's
+                # stint that day; else the unit the discipline service named), not wherever the
+                # member stands when this is applied: a replay and the live bus then agree, a later
+                # move does not take the case along, and a transfer recorded after the decision but
+                # dated before it moves it (``_refile_cases``)
+                unit = self.unit_on(tx, d["subject_id"], e.occurred_on.isoformat()) or e.org_unit_id
             tx.execute(f"INSERT INTO {cases} (case_id, event_id, subject_kind, subject_id, org_unit_id, form, "
                        "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (case_id) DO NOTHING",

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS {p}cases (
     org_unit_id TEXT, form TEXT NOT NULL, decided_on TEXT NOT NULL, violation_on TEXT, -- the latest violation
     recorded_at TEXT NOT NULL, annulled_on TEXT, annulled_rec TEXT);
 CREATE INDEX IF NOT EXISTS {p}cases_date ON {p}cases (decided_on);
+CREATE INDEX IF NOT EXISTS {p}cases_subject ON {p}cases (subject_id, decided_on);
 CREATE TABLE IF NOT EXISTS {p}meetings (
     meeting_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, org_unit_id TEXT NOT NULL, kind TEXT NOT NULL,
     held_on TEXT NOT NULL, recorded_at TEXT NOT NULL, duration INTEGER, expected INTEGER,
@@ -101,6 +102,7 @@ CREATE TABLE IF NOT EXISTS {p}stream_heads (
 CREATE TABLE IF NOT EXISTS {p}tree_facts (
     seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, occurred_on TEXT NOT NULL,
     recorded_at TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS {p}tree_facts_type ON {p}tree_facts (type, occurred_on);
 CREATE TABLE IF NOT EXISTS rp_generation (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL)
 """
 

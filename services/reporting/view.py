@@ -8,11 +8,13 @@ merged or dissolved units rolls up into the units that hold them now."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from shared.readmodel import ReadModelDB
 
 from services.reporting import rules as R
+from services.reporting.known_stints import stints_as_known
 from services.reporting.known_tree import tree_prefix
 from services.reporting.periods import ALL_KNOWN, known_at_key, vn_date
 from services.reporting.schema import TREE_TABLES
@@ -33,13 +35,15 @@ class View:
     known: str = ALL_KNOWN  # recording-clock bound (UTC text)
     structure: str = "as_stood"
     tree: str | None = None  # prefix of the tree tables as known at ``known`` (None: the live ones)
+    stints: str | None = None  # the stints as known at ``known`` when threaded again since (None: the table)
 
     @classmethod
     def of(cls, db: ReadModelDB, prefix: str, as_of: dt.date | None, known_at: dt.datetime | None,
            structure: str | None = None) -> "View":
         known = known_at_key(known_at)
         tree = None if known == ALL_KNOWN else tree_prefix(db, prefix, known)
-        return cls(db, prefix, as_of or dt.date.today(), known, structure or "as_stood", tree)
+        stints = None if known == ALL_KNOWN else stints_as_known(db, prefix, known)
+        return cls(db, prefix, as_of or dt.date.today(), known, structure or "as_stood", tree, stints)
 
     @property
     def dated(self) -> bool:
@@ -53,6 +57,8 @@ class View:
         return f"{column}.from_on <= {on} AND ({column}.to_on IS NULL OR {column}.to_on > {on})", []
 
     def t(self, table: str) -> str:
+        if table == "stints" and self.stints:
+            return self.stints
         if self.tree and table in TREE_TABLES:
             return f"{self.tree}{table}"
         return f"{self.prefix}{table}"
@@ -112,6 +118,7 @@ class View:
                       f"WHERE {cond} AND sp.from_on <= ? AND (sp.to_on IS NULL OR sp.to_on > ?) "
                       "ORDER BY u.name, u.org_unit_id", ((org,) if org else ()) + (b, a))
         out, seen = [], set()
+        named = self.names_on(b)
         for uid, name, kind, f, t, merged, dissolved, created in rows:
             ended = min([x for x in (merged, dissolved) if x], default=None)
             if ended and (ended <= a or ended <= f):
@@ -120,8 +127,31 @@ class View:
                 continue  # not yet created by the period's end
             if uid not in seen:
                 seen.add(uid)
-                out.append({"org_unit_id": uid, "name": name, "kind": kind})
+                out.append({"org_unit_id": uid, "name": named.get(uid, name), "kind": kind})
         return out
+
+    def names_on(self, day: str) -> dict[str, str]:
+        """The units renamed after ``day`` (as known at the view's recording time) → the name each
+        had on ``day`` (the latest renaming by then, else the name it was created with): a report
+        on a past period names its units as they were named then (the unit rows hold the latest)."""
+        try:
+            renames = self.q(f"SELECT occurred_on, data FROM {self.prefix}tree_facts WHERE type = 'org_unit.renamed' "
+                             "AND recorded_at <= ? ORDER BY occurred_on, seq", (self.known,))
+        except Exception:
+            return {}  # a read model built before the tree's changes were kept
+        later = {json.loads(d)["org_unit_id"] for on, d in renames if on > day}
+        if not later:
+            return {}
+        out: dict[str, str] = {}
+        for (d,) in self.q(f"SELECT data FROM {self.prefix}tree_facts WHERE type = 'org_unit.created'"):
+            data = json.loads(d)
+            if data["org_unit_id"] in later:
+                out[data["org_unit_id"]] = data.get("name")
+        for on, d in renames:
+            data = json.loads(d)
+            if on <= day and data["org_unit_id"] in later:
+                out[data["org_unit_id"]] = data.get("name")
+        return {u: n for u, n in out.items() if n}
 
     def meta(self, report: str, org: str | None, **extra) -> dict:
         u = self.unit(org)

@@ -197,3 +197,18 @@ def test_a_past_years_discipline_by_form_counts_decisions_where_they_stood_on_th
     f = yearly.figures(history.view(as_of=dt.date(2026, 6, 30)), "D1", 2025)
     assert values(f, "footnote")["members_disciplined"]["year"] == 1
     assert values(f, "discipline")["member.warning"]["year"] == 1
+
+
+def test_a_past_years_report_names_the_direct_units_as_they_were_named_that_year(history):
+    """D1 renamed in 03/2026: the 2025 report drawn in 06/2026 names it as it was named in 2025 —
+    in the appendix, the movement table and the targets — while a 2026 report uses the new name."""
+    province(history)
+    history.add("org_unit.renamed", "2026-03-01", {"org_unit_id": "D1", "name": "Đảng bộ phường Mới"}, org_unit_id="D1")
+    v = history.view(as_of=dt.date(2026, 6, 30))
+    f = yearly.figures(v, None, 2025)
+    label = {r["id"]: r["label_vi"] for r in f["tables"]["appendix"]["rows"]}
+    assert label["D1"] == "Đảng bộ huyện Số 1" and label["D0"] == "Đảng bộ huyện Số 0"
+    assert {r["id"]: r["label_vi"] for r in f["tables"]["movement"]["rows"]}["D1"] == "Đảng bộ huyện Số 1"
+    assert f["tables"]["targets"]["rows"][-1]["label_vi"].startswith("Đảng bộ huyện Số 1 — ")
+    now = {r["id"]: r["label_vi"] for r in yearly.figures(v, None, 2026)["tables"]["appendix"]["rows"]}
+    assert now["D1"] == "Đảng bộ phường Mới"
