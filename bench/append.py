@@ -6,7 +6,8 @@
 ``--costs``: what one event of a batched SQLite append costs, piece by piece, beside the peer
 (``eventsourcing``, bench/peer.py) at the same durability (WAL, ``synchronous=FULL``): CPU time
 (steadier than the clock on a shared machine) of our whole append, of the chaining alone
-(payload serialised, keyed hash, row), of the bare insert of our rows with each index and
+(payload serialised, keyed hash, row), of a commit group of 16 one-event appends (the leader's
+part of single appends from 16 writers, whole and its chaining), of the bare insert of our rows with each index and
 without, and of the peer's rows in the peer's table; then the clock time of the COMMITs (WAL
 written and synced), which both sides pay once per batch.
 
@@ -34,6 +35,8 @@ from shared.eventstore import NO_STREAM, EventStore, open_store
 
 PG_ADMIN_URL = os.environ.get("DANGVIEN_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 STREAMS = 1000
+#: callers in one commit group of single appends (``--costs``): the 16 writers of ``python -m bench``
+GROUP = 16
 
 
 def event(i: int) -> NewEvent:
@@ -168,12 +171,44 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
                 return took
             return run
 
+        def group_of_singles(chain_only: bool) -> float:
+            """Single appends as 16 writers make them: the leader's CPU for each commit group of 16
+            one-event callers (their expected versions checked), the whole group (``_commit_group``:
+            tails read, chained, inserted, committed) or its chaining only (``chain_group``)."""
+            from shared.eventstore.groupcommit import Pending, chain_group
+            store = open_store(f"sqlite:///{tmp}/group-{uuid.uuid4().hex[:6]}.db?synchronous=full")
+            streams = [f"member-{w}-{k}" for w in range(GROUP) for k in range(10)]
+            store.append_batch([(name, [event(-1)], NO_STREAM) for name in streams])  # the members exist
+            versions = dict.fromkeys(streams, 0)
+            groups = []
+            for first in range(0, n - GROUP + 1, GROUP):
+                group = []
+                for w in range(GROUP):
+                    name = streams[(first + w * 10) % len(streams)]
+                    group.append(Pending([(name, [events[first + w]], versions[name])]))
+                    versions[name] += 1
+                groups.append(group)
+            tails = {name: (0, "0" * 64) for name in streams}  # what chain_group goes on from (and updates)
+            started = time.process_time()
+            for group in groups:
+                if chain_only:
+                    chain_group(group, tails, 1, None, None)
+                else:
+                    store._commit_group(group)
+            took = time.process_time() - started
+            assert all(p.error is None for group in groups for p in group)
+            store.close()
+            return took * n / (len(groups) * GROUP)
+
         ours_table = SCHEMA.split(";")[0]
         no_id_index = ours_table.replace("event_id TEXT NOT NULL UNIQUE", "event_id TEXT NOT NULL")
         no_stream_index = ours_table.replace(",\n    UNIQUE (stream, stream_version)", "")
         show("ours: append_positions, whole", _cpu_per_event(n, rounds, ours))
         show("peer: Application.save, whole", _cpu_per_event(n, rounds, theirs))
         show("ours: chaining only (payload JSON, keyed hash, row)", _cpu_per_event(n, rounds, chaining))
+        show(f"ours: single events, one commit group of {GROUP}, leader's whole", _cpu_per_event(
+            n, rounds, lambda: group_of_singles(False)))
+        show("  its chaining only (chain_group)", _cpu_per_event(n, rounds, lambda: group_of_singles(True)))
         show("ours: bare executemany + COMMIT (table + 2 indexes)", _cpu_per_event(n, rounds, inserting(ours_table, INSERT, chained)))
         show("  the same without the event_id index", _cpu_per_event(n, rounds, inserting(no_id_index, INSERT, chained)))
         show("  the same without the (stream, version) index", _cpu_per_event(n, rounds, inserting(no_stream_index, INSERT, chained)))

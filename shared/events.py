@@ -284,7 +284,7 @@ class Hasher:
     spliced into the body in its sorted-key order, and the HMAC starts from the key's precomputed
     pads. The body bytes are exactly ``_hash_body``'s (tests/unit/spine/test_fast_hash.py)."""
 
-    __slots__ = ("key", "_key_id", "_inner", "_outer", "_tags", "_memo")
+    __slots__ = ("key", "_key_id", "_inner", "_outer", "_tags", "_memo", "_stream")
 
     def __init__(self, key=None) -> None:
         if key is None:
@@ -301,7 +301,10 @@ class Hasher:
         self._tags = {scheme: f"{scheme}:{key.id}:" for scheme in (POSITIONAL, UNPOSITIONED)}
         #: the body's pieces the last event had (see ``_pieces``): the fields they were written
         #: from, then the pieces; consecutive events of a batch share most of them
-        self._memo: list = [_MISS] * 14
+        self._memo: list = [_MISS] * 13
+        #: the last stream and its text, apart from the memo: single-event appends of a commit
+        #: group share everything else but their streams (one memo for all of them)
+        self._stream: tuple = (_MISS, "")
 
     def __call__(self, event_id, type_, schema_version, stream, stream_version, occurred_on, recorded_at,
                  org_unit_id, actor, correlation_id, causation_id, data_json: str, prev_hash, position) -> str:
@@ -312,38 +315,46 @@ class Hasher:
         m = self._memo
         if not (actor is m[0] and causation_id is m[1] and correlation_id is m[2] and occurred_on is m[3]
                 and org_unit_id is m[4] and recorded_at is m[5] and schema_version is m[6] and scheme is m[7]
-                and stream is m[8] and type_ is m[9]):
-            m = self._pieces(type_, schema_version, stream, occurred_on, recorded_at, org_unit_id, actor,
+                and type_ is m[8]):
+            m = self._pieces(type_, schema_version, occurred_on, recorded_at, org_unit_id, actor,
                              correlation_id, causation_id, scheme)
         e, f = _encode_str, _field_json  # a str straight to the C escaper, an int by its repr
-        body = (f'{m[10]}{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)}{m[11]}'
+        last = self._stream
+        if stream is last[0]:
+            stream_text = last[1]
+        else:
+            stream_text = e(stream) if stream.__class__ is str else f(stream)
+            if stream.__class__ is str:  # immutable: its text may be kept for as long as the object is
+                self._stream = (stream, stream_text)
+        body = (f'{m[9]}{data_json},"event_id":{e(event_id) if event_id.__class__ is str else f(event_id)}{m[10]}'
                 f'{(position if position.__class__ is int else f(position)) if positional else "null"},'
-                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)}{m[12]}'
-                f'{stream_version if stream_version.__class__ is int else f(stream_version)}{m[13]}')
+                f'"prev_hash":{e(prev_hash) if prev_hash.__class__ is str else f(prev_hash)}{m[11]}'
+                f'{stream_text},"stream_version":'
+                f'{stream_version if stream_version.__class__ is int else f(stream_version)}{m[12]}')
         inner = self._inner.copy()
         inner.update(body.encode("utf-8"))
         outer = self._outer.copy()
         outer.update(inner.digest())
         return self._tags[scheme] + outer.hexdigest()
 
-    def _pieces(self, type_, schema_version, stream, occurred_on, recorded_at, org_unit_id, actor, correlation_id,
+    def _pieces(self, type_, schema_version, occurred_on, recorded_at, org_unit_id, actor, correlation_id,
                 causation_id, scheme) -> list:
         """The body in the pieces between the fields that differ from event to event (payload, id,
-        position, link, stream version), remembered with the very objects they were written from
-        (immutable ones only: anything else is written again for every event)."""
+        position, link, stream, stream version), remembered with the very objects they were written
+        from (immutable ones only: anything else is written again for every event)."""
         f = _field_json
         pieces = [f'{{"actor":{f(actor)},"causation_id":{f(causation_id)},"correlation_id":{f(correlation_id)},"data":',
                   f',"key_id":{self._key_id},"occurred_on":{f(occurred_on)},"org_unit_id":{f(org_unit_id)},"position":',
                   f',"recorded_at":{f(recorded_at)},"schema_version":{f(schema_version)},"scheme":"{scheme}",'
-                  f'"stream":{f(stream)},"stream_version":',
+                  f'"stream":',
                   f',"type":{f(type_)}}}']
         fields = [actor, causation_id, correlation_id, occurred_on, org_unit_id, recorded_at, schema_version, scheme,
-                  stream, type_]
+                  type_]
         if all(value.__class__ in _IMMUTABLE for value in fields):
             self._memo = memo = fields + pieces
             return memo
-        self._memo = [_MISS] * 14
-        return [_MISS] * 10 + pieces
+        self._memo = [_MISS] * 13
+        return [_MISS] * 9 + pieces
 
 
 #: no field is this object: a memo holding it matches no event

@@ -14,7 +14,7 @@ import threading
 from typing import Callable, Sequence
 
 from shared.eventstore.port import ANY
-from shared.eventstore.records import chain_rows
+from shared.eventstore.records import Stamp, chain_rows
 
 #: the longest a leader waits for the callers of the previous group to queue again (seconds); it
 #: waits no longer than the last commit took, so only where commits are slow is it felt
@@ -126,6 +126,7 @@ def chain_group(group: list[Pending], tails: dict, position: int, now, stale: St
     whose batch fails takes no row and no position, and the callers after it chain as if it had
     not come. Returns the INSERT rows of the whole group and the next position."""
     rows: list[tuple] = []
+    stamp = Stamp(now)  # the group's recording time, written once for all its callers
     for pending in group:
         mine: dict[str, tuple[int, str]] = {}  # this caller's own tails until it is settled
         out: list = []
@@ -137,7 +138,7 @@ def chain_group(group: list[Pending], tails: dict, position: int, now, stale: St
                 version, last_hash = mine.get(stream) or tails.get(stream) or (-1, None)
                 if expected != ANY and expected != version:
                     raise stale(pending, stream, expected, version, rows[:kept])
-                new_rows, built = chain_rows(stream, events, version, last_hash, position, now, pending.envelopes)
+                new_rows, built = chain_rows(stream, events, version, last_hash, position, stamp, pending.envelopes)
                 rows += new_rows
                 out += built if pending.envelopes else range(position, position + len(new_rows))
                 position += len(new_rows)

@@ -40,14 +40,29 @@ def chain(stream: str, events: Sequence[NewEvent], last_version: int, last_hash:
     return rows
 
 
+class Stamp:
+    """One reading of the clock for the events chained together (a batch, or a whole commit group:
+    ``now``), written once; the ``Hasher`` of the current key, looked up once; and the text of
+    each event date met so far, so the events of many small batches share one text object (which
+    lets ``Hasher`` re-use the piece of the hash body it is in)."""
+
+    __slots__ = ("text", "value", "hasher", "dates")
+
+    def __init__(self, now: dt.datetime | None = None, hashed: bool = True) -> None:
+        self.text = format_recorded_at(now or utcnow())
+        self.value = dt.datetime.fromisoformat(self.text[:-1] + "+00:00")  # as stored: microseconds, UTC
+        self.hasher = current_hasher() if hashed else None
+        self.dates: dict = {}
+
+
 def chain_rows(stream: str, events: Sequence[NewEvent], last_version: int, last_hash: str | None,
-               first_position: int, now: dt.datetime | None = None,
+               first_position: int, now: dt.datetime | Stamp | None = None,
                envelopes: bool = True) -> tuple[list[tuple], list[Envelope]]:
     """What ``chain`` computes, as the SQL adapters need it: the INSERT parameters of each event
     (``row_params`` of its fields, in ``COLUMNS`` order) and its envelope (``appended``). ``now``:
-    the recording time of events without one (a batch chained piece by piece passes one reading).
-    ``envelopes=False``: the rows only (the envelopes list is empty), for callers that need no
-    envelope back (``append_positions``)."""
+    the recording time of events without one (a batch chained piece by piece passes one reading;
+    a commit group, one ``Stamp`` for all its batches). ``envelopes=False``: the rows only (the
+    envelopes list is empty), for callers that need no envelope back (``append_positions``)."""
     return _chained(stream, events, last_version, last_hash, first_position, True, as_dicts=False, now=now,
                     envelopes=envelopes)
 
@@ -55,10 +70,9 @@ def chain_rows(stream: str, events: Sequence[NewEvent], last_version: int, last_
 def _chained(stream, events, last_version, last_hash, first_position, hashed, as_dicts, now=None, envelopes=True):
     """One pass per event: the payload serialised once (for the hash body and the row alike), the
     hash body spliced by ``Hasher``, the envelope built from values already of the right type."""
-    now = now or utcnow()  # one clock reading (and one formatting) per batch
-    now_text = format_recorded_at(now)
-    now_value = dt.datetime.fromisoformat(now_text[:-1] + "+00:00")  # as stored: microseconds, UTC
-    hasher = current_hasher() if hashed else None
+    stamp = now if now.__class__ is Stamp else Stamp(now, hashed)  # one clock reading (and formatting) per batch
+    now_text, now_value, dates = stamp.text, stamp.value, stamp.dates
+    hasher = (stamp.hasher or current_hasher()) if hashed else None
     prev = last_hash or GENESIS_HASH
     version = last_version
     rows: list = []
@@ -73,7 +87,11 @@ def _chained(stream, events, last_version, last_hash, first_position, hashed, as
         data_json = _canonical_fast(data)
         occurred_on = ev.occurred_on
         if occurred_on is not last_on:
-            if not (occurred_on.__class__ is dt.date and last_on.__class__ is dt.date and occurred_on == last_on):
+            if occurred_on.__class__ is dt.date:  # a plain date: its text as the stamp has it
+                on_text = dates.get(occurred_on)
+                if on_text is None:
+                    on_text = dates[occurred_on] = occurred_on.isoformat()
+            else:
                 on_text = occurred_on.isoformat()
             last_on = occurred_on
         recorded_at = ev.recorded_at

@@ -130,3 +130,61 @@ def test_callers_answered_with_positions_get_the_rows_and_positions_of_envelope_
     plain.close()
     mixed.close()
 
+
+
+def dated(i: int, on: dt.date, recorded: bool, **fields) -> NewEvent:
+    extra = {"recorded_at": dt.datetime(2024, 5, 2, 9, i % 60, 7, 123456, tzinfo=dt.timezone.utc)} if recorded else {}
+    return NewEvent(type="test.appended", data={"i": i, "note": "Hoàn thành tốt"}, event_id=f"d-{i}",
+                    occurred_on=on, **extra, **fields)
+
+
+def group_of_single_events(recorded: bool) -> list:
+    """Sixteen callers of one event each, as a busy service's workers append: streams, dates (equal
+    dates as distinct objects too), actors and units differing from caller to caller, a stream
+    twice, a conflict in the middle."""
+    calls = []
+    for i in range(16):
+        on = dt.date(2024, 4, 1 + i % 3)  # a new date object each time, three values
+        fields = {"actor": f"u{i % 2}", "org_unit_id": None if i % 4 == 0 else f"chi-bo-{i % 3}"}
+        stream, expected = (f"m-{i % 5}", -2) if i != 7 else ("m-0", 5)  # 7: a stale expected version
+        calls.append((stream, [dated(i, on, recorded, **fields)], expected))
+    return calls
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_a_group_of_single_events_is_stored_and_hashed_as_one_by_one_appends(tmp_path, recorded):
+    """The group's chaining shares one clock reading, one hasher and each date's text between
+    its callers: each event still keeps its own date and stream in its row and its hash, and each
+    stream's chain is the one a one-by-one append makes."""
+    calls = group_of_single_events(recorded)
+    grouped = SQLiteEventStore(tmp_path / "grouped.db")
+    answers = queued_while_busy(grouped, [
+        (lambda s=s, e=e, x=x: grouped.append(s, e, x)) for s, e, x in calls])
+    assert isinstance(answers[7], ConcurrencyError)
+    for i, (stream, events, expected) in enumerate(calls):
+        if i != 7:
+            stored = grouped.find_event(events[0].event_id)
+            assert answers[i] == [stored]
+            assert (stored.stream, stored.occurred_on, stored.actor, stored.org_unit_id) == (
+                stream, events[0].occurred_on, events[0].actor, events[0].org_unit_id)
+    single = SQLiteEventStore(tmp_path / "single.db")  # one by one, in the order the group wrote them
+    by_id = {events[0].event_id: (stream, events, expected) for stream, events, expected in calls}
+    for env in grouped.read_all():
+        single.append(*by_id[env.event_id])
+    with pytest.raises(ConcurrencyError):
+        single.append(*calls[7])
+    for name in {s for s, _, _ in calls}:
+        assert verify_chain(grouped.read_stream(name)) is None
+    if recorded:  # the same rows, byte for byte, as appended one by one
+        assert rows(grouped) == rows(single)
+    else:  # one recording time for the whole group
+        assert len({e.recorded_at for e in grouped.read_all()}) == 1
+        assert [r[:7] + r[8:13] for r in rows(grouped)] == [r[:7] + r[8:13] for r in rows(single)]
+    # the next group goes on from each stream's last hash
+    after = queued_while_busy(grouped, [lambda: grouped.append("m-1", [ev(100)], -2),
+                                        lambda: grouped.append("m-2", [ev(101)], -2)])
+    assert all(len(a) == 1 for a in after)
+    for name in ("m-1", "m-2"):
+        assert verify_chain(grouped.read_stream(name)) is None
+    grouped.close()
+    single.close()
