@@ -122,6 +122,7 @@ def test_a_process_killed_between_and_within_groups_loses_nothing_it_answered(tm
         answered.append(line.strip())
         if len(answered) >= 3000:  # a few checkpoints' worth of groups
             break
+    assert len(answered) >= 3000, "the writing process stopped on its own"
     child.send_signal(signal.SIGKILL)
     child.wait(30)
     answered += [line.strip() for line in child.stdout]  # printed before the kill
