@@ -221,7 +221,7 @@ class ProjectionRunner:
             self.handle(source, message)
         return outcome
 
-    def _handle(self, source: str, env: Envelope, delivered: frozenset = frozenset()) -> str:
+    def _handle(self, source: str, env: Envelope, delivered: frozenset) -> str:
         try:
             with self._lock, self.db.transaction(pipelined=True) as tx:
                 seen = self._checkpoint(tx, source)
