@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import weakref
 from functools import partial
-from logging import getLogger
 
 from amqp.exceptions import ConnectionError
 from eventlet.event import Event
@@ -27,8 +26,6 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
 from shared.runtime import PartitionEventHandler
-
-_log = getLogger(__name__)
 
 #: deliveries a batch handler's queue may hold unacked (the broker's prefetch), so at most one batch
 BATCH = 500
