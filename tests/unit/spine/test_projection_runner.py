@@ -176,6 +176,17 @@ def test_a_batch_beyond_what_was_delivered_before_is_filled_from_the_store(store
     assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
 
 
+def test_a_delivery_whose_position_is_text_in_a_batch_is_handled_alone_after_the_others(store, tmp_path):
+    """A producer that wrote the position as text ("3"): not a number the batch can order by, so
+    that delivery is validated (and read as position 3) and applied alone, after the others."""
+    stored = append(store, 3)
+    r = runner(tmp_path, stores={"members": store})
+    text = {**stored[2].to_message(), "position": "3"}
+    assert r.handle_batch("members", [text, stored[1].to_message(), stored[0].to_message()]) == "applied"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3]
+    assert r.checkpoint("members") == 3
+
+
 def test_a_delivery_without_a_position_in_a_batch_is_handled_alone_after_the_others(store, tmp_path):
     stored = append(store, 2)
     r = runner(tmp_path, stores={"members": store})
