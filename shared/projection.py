@@ -183,19 +183,45 @@ class ProjectionRunner:
     def handle(self, source: str, message: dict | Envelope) -> str:
         """Apply one delivered event: 'applied', 'duplicate', 'filled' (a gap was read first), or
         WAITING (it, or an event before it, waits for another partition: the sweep retries)."""
+        return self._deliver(source, message, frozenset())
+
+    def _deliver(self, source: str, message: dict | Envelope, delivered: frozenset) -> str:
+        """``handle``, where the positions ``delivered`` with the message are no gap when read."""
         position = message.position if isinstance(message, Envelope) else message.get("position")
         if type(position) is int and position <= self._passed.get(source, 0):
             return "duplicate"
         env = message if isinstance(message, Envelope) else Envelope.model_validate(message)
         for _ in range(RETRIES + 1):
             try:
-                return self._handle(source, env)
+                return self._handle(source, env, delivered)
             except Exception as exc:
                 if not rolled_back_by_server(exc):
                     raise
         return WAITING  # still breaking deadlocks: the sweep tries again
 
-    def _handle(self, source: str, env: Envelope) -> str:
+    def handle_batch(self, source: str, messages: Iterable[dict | Envelope]) -> str:
+        """Apply a batch of deliveries of ``source`` (the bus's prefetched burst) in one transaction:
+        the latest of them is handled, and the store gives every event from the checkpoint up to it
+        (the others delivered with it among them: the store holds what the bus carries), so the
+        batch costs one transaction and one checkpoint write whatever its size. The outcome of that
+        one ('duplicate' when the checkpoint is already past every delivery, told without a
+        transaction; 'filled' only when the store gave events the batch did not carry). A delivery
+        without a position is handled alone, after the others."""
+        latest, odd, delivered = None, [], set()
+        for message in messages:
+            position = message.position if isinstance(message, Envelope) else message.get("position")
+            if type(position) is not int:
+                odd.append(message)
+                continue
+            delivered.add(position)
+            if latest is None or position > latest[0]:
+                latest = (position, message)
+        outcome = "duplicate" if latest is None else self._deliver(source, latest[1], frozenset(delivered))
+        for message in odd:
+            self.handle(source, message)
+        return outcome
+
+    def _handle(self, source: str, env: Envelope, delivered: frozenset) -> str:
         try:
             with self._lock, self.db.transaction(pipelined=True) as tx:
                 seen = self._checkpoint(tx, source)
@@ -206,7 +232,7 @@ class ProjectionRunner:
                 missing: list[Envelope] = []
                 if env.position > seen + 1:
                     missing = list(self.stores[source].read_all(seen + 1, to_position=env.position - 1))
-                    outcome = "filled" if missing else outcome
+                    outcome = "filled" if any(e.position not in delivered for e in missing) else outcome
                 after: list[Envelope] = []
                 if self.burst > 1:  # what was appended since: applied now, its deliveries then skipped
                     after = list(self.stores[source].read_all(env.position + 1, limit=self.burst - 1))

@@ -396,6 +396,12 @@ class ProjectionsProvider(SweepingProvider):
             if source in r.projection.sources:
                 r.handle(source, message)
 
+    def handle_batch(self, source: str, messages: list) -> None:
+        """A batch of deliveries (``shared.bus_batches``): one transaction per projection."""
+        for r in self.runners:
+            if source in r.projection.sources:
+                r.handle_batch(source, messages)
+
     def positions(self) -> dict[str, int]:
         """The lowest checkpoint of each source over this service's projections."""
         out: dict[str, int] = {}

@@ -7,9 +7,8 @@ probationary member, which organisations exist) and a read model of its own case
 """
 from __future__ import annotations
 
-from nameko.events import event_handler
-
 from shared.application import Context
+from shared.bus_batches import batch_event_handler
 from shared.contracts.discipline import (AnnulDiscipline, AppealDiscipline, ApplyDiscipline, CaseQuery,
                                          ChangeDiscipline, ConcludeInspection, ConcludeSupervision, InEffectQuery,
                                          OpenInspection, OpenSupervision, ResolveAppeal, SubjectQuery)
@@ -37,9 +36,9 @@ class DisciplineService(ProjectingEntrypoints):
         return use_case(self.store, DbRoster(self.projections.db), cmd, Context.from_dict(context))
 
     # -- members' facts ---------------------------------------------------------------------
-    @event_handler("members", "#")
-    def on_members_event(self, message):
-        self.projections.handle("members", message)
+    @batch_event_handler("members", "#")
+    def on_members_event(self, messages):
+        self.projections.handle_batch("members", messages)
 
     # -- commands ---------------------------------------------------------------------------
     @rpc

@@ -2,9 +2,8 @@
 warnings (DOMAIN.md §4; D0, D4, D7). Entry points only."""
 from __future__ import annotations
 
-from nameko.events import event_handler
-
 from shared.application import Context
+from shared.bus_batches import batch_event_handler
 from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuery, RecordDues, RecordMeeting,
                                        RosterQuery, ScheduleMeeting, WarningsQuery)
 from shared.errors import DomainError
@@ -44,13 +43,13 @@ class MeetingsService(ProjectingEntrypoints):
         return events
 
     # -- reactions: the roster follows the members service -----------------------------
-    @event_handler("members", "#")
-    def on_members_event(self, message):
-        self.projections.handle("members", message)
+    @batch_event_handler("members", "#")
+    def on_members_event(self, messages):
+        self.projections.handle_batch("members", messages)
 
-    @event_handler("meetings", "#")
-    def on_own_event(self, message):
-        self.projections.handle("meetings", message)
+    @batch_event_handler("meetings", "#")
+    def on_own_event(self, messages):
+        self.projections.handle_batch("meetings", messages)
 
     # -- placement (for the gateway's scope check) ---------------------------------------
     @rpc

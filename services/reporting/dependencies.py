@@ -54,13 +54,17 @@ class ReadModels(SweepingProvider):
         """Apply a delivery; one that waits for another partition's earlier event of its stream is
         retried here for a moment (each retry reads what it missed from the store; then the sweep
         takes over, and the store keeps the event either way)."""
+        return self.handle_batch(source, [message])
+
+    def handle_batch(self, source: str, messages: list) -> str:
+        """Apply a batch of deliveries (the bus's burst) in one transaction; retried as ``handle``."""
         import eventlet
-        outcome = self.generations.handle(source, message)
+        outcome = self.generations.handle_batch(source, messages)
         for pause in (0.05, 0.1, 0.2, 0.4, 0.8):
             if outcome != WAITING or self._stopping:
                 break
             eventlet.sleep(pause)
-            outcome = self.generations.handle(source, message)
+            outcome = self.generations.handle_batch(source, messages)
         return outcome
 
     def start_replay(self) -> dict:

@@ -143,6 +143,12 @@ class Generations:
         with self._switch:
             return self.runner.handle(source, message)
 
+    def handle_batch(self, source: str, messages: list) -> str:
+        """A batch of deliveries of ``source``, in one transaction (``ProjectionRunner.handle_batch``)."""
+        self.follow(at_most_every=1.0)
+        with self._switch:
+            return self.runner.handle_batch(source, messages)
+
     def catch_up(self, batch: int = 2000) -> int:
         self.follow()
         with self._switch, settled() as settle:  # the collector walks only each batch's allocations

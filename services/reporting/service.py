@@ -7,12 +7,13 @@ import functools
 
 
 from shared.application import Context
+from shared.bus_batches import partition_batch_event_handler
 from shared.contracts.reporting import (AuditTrailQuery, HeadcountQuery, NoParams, RegisterTarget,
                                         ReportQuery, SealNow, VerifySeals, YearlyQuery)
 from shared.errors import NotFound
 from shared.importing import progress_of, quotes_stored, reporter, run_import
-from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command,
-                            partition_event_handler, query, rpc)  # rpc: replies transient, without a confirm wait
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, query,
+                            rpc)  # rpc: replies transient, without a confirm wait
 
 from services.reporting import application, audit, member_composition, membership, paging, queries, yearly
 from services.reporting.dependencies import ReadModels
@@ -46,21 +47,21 @@ class ReportingService(ProjectingEntrypoints):
     projections = ReadModels()
 
     # -- the doorbell --------------------------------------------------------------------------
-    @partition_event_handler("members", "#")
-    def on_members_event(self, message):
-        self.projections.handle("members", message)
+    @partition_batch_event_handler("members", "#")
+    def on_members_event(self, messages):
+        self.projections.handle_batch("members", messages)
 
-    @partition_event_handler("meetings", "#")
-    def on_meetings_event(self, message):
-        self.projections.handle("meetings", message)
+    @partition_batch_event_handler("meetings", "#")
+    def on_meetings_event(self, messages):
+        self.projections.handle_batch("meetings", messages)
 
-    @partition_event_handler("discipline", "#")
-    def on_discipline_event(self, message):
-        self.projections.handle("discipline", message)
+    @partition_batch_event_handler("discipline", "#")
+    def on_discipline_event(self, messages):
+        self.projections.handle_batch("discipline", messages)
 
-    @partition_event_handler("reporting", "#")
-    def on_reporting_event(self, message):
-        self.projections.handle("reporting", message)
+    @partition_batch_event_handler("reporting", "#")
+    def on_reporting_event(self, messages):
+        self.projections.handle_batch("reporting", messages)
 
     # -- targets -------------------------------------------------------------------------------
     def _unit_known(self, extra: set | None = None):

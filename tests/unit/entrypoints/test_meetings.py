@@ -45,3 +45,19 @@ def test_unknown_units_and_meetings_answer_404_with_both_texts(meetings):
                                                                   "Không tìm thấy tổ chức đảng «C9»")
     meeting = meetings.meeting({"meeting_id": "H9"}, CTX)["error"]
     assert (meeting["code"], meeting["message_en"]) == ("meeting_not_found", "Meeting 'H9' not found")
+
+
+def test_the_roster_follows_a_batch_of_bus_deliveries_in_any_order_and_again(meetings, tmp_path):
+    """The doorbell takes the bus's deliveries in batches (``shared.bus_batches``): a batch out of
+    order is applied whole; the same batch delivered again (a kill before its ack) changes nothing."""
+    members = meetings.projections.stores["members"]
+    admitted = [members.append(f"member-M{i}", [NewEvent(
+        type="member.admitted", occurred_on=dt.date(2011, 1, 1), data={
+            "member_id": f"M{i}", "org_unit_id": "C1", "full_name": "Trần Thị Bình", "birth_date": "1985-01-01",
+            "sex": "female", "demobilised": "none"})])[0] for i in (2, 3, 4)]
+    batch = [e.to_message() for e in reversed(admitted)]
+    meetings.on_members_event(batch)
+    assert meetings.projections.positions()["members"] == members.head_position()  # applied by the batch
+    meetings.on_members_event(batch)
+    roster = meetings.roster({"org_unit_id": "C1", "on": "2024-06-01"}, CTX)["result"]
+    assert [m["member_id"] for m in roster] == ["M1", "M2", "M3", "M4"]

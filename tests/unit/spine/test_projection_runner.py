@@ -134,6 +134,68 @@ def test_deliveries_a_catch_up_passed_are_duplicates_without_a_transaction(store
     assert sent == []
 
 
+def test_a_batch_of_deliveries_is_applied_in_one_transaction_with_one_checkpoint_write(store, tmp_path):
+    """The bus's prefetched burst, handed over together: every event up to the latest delivery,
+    in store order whatever order they came in, prepared once, the checkpoint written once."""
+    stored = append(store, 5)
+    told = []
+    r = runner(tmp_path, stores={"members": store}, on_applied=lambda s, p: told.append((s, p)))
+    sent = statements(r.db)
+    batch = [stored[2].to_message(), stored[0].to_message(), stored[3].to_message(), stored[1].to_message()]
+    assert r.handle_batch("members", batch) == "applied"  # no gap: the store gave what the batch carried
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4]
+    assert [c for c in r.projection.calls if c[0] == "prepare"] == [("prepare", "members", [1, 2, 3, 4])]
+    assert len([q for q in sent if q.startswith("BEGIN")]) == 1
+    assert len([q for q in sent if q.startswith("INSERT INTO projection_checkpoints")]) == 1
+    assert r.checkpoint("members") == 4
+    assert told == [("members", 4)]
+    assert r.handle_batch("members", [stored[4]]) == "applied"  # envelopes as they are, too
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
+
+
+def test_a_batch_redelivered_after_its_commit_is_a_duplicate_without_a_statement(store, tmp_path):
+    """A process killed after the commit, before the ack: the broker delivers the batch again."""
+    stored = append(store, 3)
+    r = runner(tmp_path, stores={"members": store})
+    batch = [e.to_message() for e in stored]
+    assert r.handle_batch("members", batch) == "applied"
+    sent = statements(r.db)
+    assert r.handle_batch("members", batch) == "duplicate"
+    assert r.handle_batch("members", []) == "duplicate"
+    assert sent == [] and r.checkpoint("members") == 3
+    again = runner(tmp_path, stores={"members": store})  # the restarted process: same read model
+    assert again.handle_batch("members", list(reversed(batch))) == "duplicate"
+    assert seen(again.db) == [(1, "s-1", 0), (2, "s-1", 1), (3, "s-1", 2)]
+
+
+def test_a_batch_beyond_what_was_delivered_before_is_filled_from_the_store(store, tmp_path):
+    stored = append(store, 6)
+    r = runner(tmp_path, stores={"members": store})
+    assert r.handle_batch("members", [stored[0].to_message()]) == "applied"
+    assert r.handle_batch("members", [stored[4].to_message(), stored[3].to_message()]) == "filled"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
+
+
+def test_a_delivery_whose_position_is_text_in_a_batch_is_handled_alone_after_the_others(store, tmp_path):
+    """A producer that wrote the position as text ("3"): not a number the batch can order by, so
+    that delivery is validated (and read as position 3) and applied alone, after the others."""
+    stored = append(store, 3)
+    r = runner(tmp_path, stores={"members": store})
+    text = {**stored[2].to_message(), "position": "3"}
+    assert r.handle_batch("members", [text, stored[1].to_message(), stored[0].to_message()]) == "applied"
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3]
+    assert r.checkpoint("members") == 3
+
+
+def test_a_delivery_without_a_position_in_a_batch_is_handled_alone_after_the_others(store, tmp_path):
+    stored = append(store, 2)
+    r = runner(tmp_path, stores={"members": store})
+    odd = {k: v for k, v in stored[0].to_message().items() if k != "position"}
+    with pytest.raises(ValueError):  # refused as a single delivery without one is
+        r.handle_batch("members", [odd, stored[1].to_message()])
+    assert [p for p, *_ in seen(r.db)] == [1, 2]  # the others were applied first
+
+
 def test_a_duplicate_seen_in_the_read_model_is_remembered(store, tmp_path):
     """Another runner (a replica) applied the events: this one learns the checkpoint from its first
     delivery's transaction and answers the next duplicates without one."""
