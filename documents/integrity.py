@@ -1,8 +1,9 @@
 """The integrity warning as every document and export prints it (pure: flag → text).
 
-The reporting service puts ``audit.integrity_header()`` on each answer drawn while a source store
-fails verification (or could not be verified): inside a report's JSON as ``integrity``, and beside
-any other answer (a list) in its envelope. Whatever renders those figures for a person — the
+Every service puts ``shared.integrity_watch.flag()`` on each answer drawn while a store it watches
+fails verification (or could not be verified): beside the result in the answer's envelope (member
+lists, meeting registers, discipline cases, the event log, the headcount tree) and inside a report's
+own JSON as ``integrity``. Whatever renders those figures for a person — the
 XLSX/CSV exports, the yearly DOCX/PDF, the CLI — takes its warning line from here."""
 from __future__ import annotations
 

@@ -51,6 +51,46 @@ def unverified() -> list[str]:
         return sorted(k for k, v in STATE.items() if v.get("state") == "error")
 
 
+def flag() -> dict | None:
+    """The warning every answer a user reads records from carries while a store this process
+    watches fails verification, or could not be verified (an error reading it); None: all intact
+    or still being checked. One mechanism for every service (``shared.runtime.query`` puts it on
+    each answer): the gateway turns it into the ``X-Dangvien-Integrity`` header, the exports and
+    documents into their warning line (``documents.integrity``)."""
+    bad, unsure = failing(), unverified()
+    if not bad and not unsure:
+        return None
+    vi, en = [], []
+    if bad:
+        names = ", ".join(bad)
+        vi.append(f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa")
+        en.append(f"WARNING: event store {names} fails integrity verification — figures may have been tampered with")
+    if unsure:
+        names = ", ".join(unsure)
+        vi.append(f"CẢNH BÁO: không kiểm tra được toàn vẹn kho sự kiện {names} (lỗi khi đọc kho) — số liệu chưa "
+                  "được xác nhận")
+        en.append(f"WARNING: the integrity of event store {names} could not be verified (error reading it) — "
+                  "figures are not confirmed")
+    return {"intact": False, "failing_sources": bad, "unverified_sources": unsure,
+            "message_vi": "; ".join(vi) + " (xem dangvien audit verify)",
+            "message_en": "; ".join(en) + " (see dangvien audit verify)"}
+
+
+def flag_answer(answer, within: bool = False):
+    """``answer`` (an RPC's ``{"ok": True, "result": ...}``) with the flag beside its result while a
+    store fails; ``within``: inside a dict result too (a report's own JSON, which documents and the
+    CLI print). A refusal is no figure: it is left as it is."""
+    if not isinstance(answer, dict) or not answer.get("ok"):
+        return answer
+    warning = flag()
+    if warning is None:
+        return answer
+    result = answer.get("result")
+    if within and isinstance(result, dict):
+        result = {**result, "integrity": warning}
+    return {**answer, "result": result, "integrity": warning}
+
+
 def _set(source: str, **values) -> None:
     with _lock:
         STATE.setdefault(source, {}).update(values)

@@ -21,6 +21,7 @@ from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from pydantic import BaseModel, ValidationError
 
+from shared import integrity_watch
 from shared.application import check_deadline
 from shared.collector import settled
 from shared.config import Settings
@@ -277,9 +278,11 @@ def command(model: type[BaseModel]):
     return wrap
 
 
-def query(model: type[BaseModel] | None = None):
+def query(model: type[BaseModel] | None = None, *, within: bool = False):
     """Wrap a read RPC: validate its parameters into ``model``; failures such as 'not found' come
-    back as data. The method receives ``(self, q, context)``."""
+    back as data. The method receives ``(self, q, context)``. Every answer computed while a store
+    this process watches fails verification carries the integrity flag beside its result (and
+    inside it, ``within``: a report's own JSON) — ``shared.integrity_watch.flag_answer``."""
 
     def wrap(fn):
         @functools.wraps(fn)
@@ -287,7 +290,7 @@ def query(model: type[BaseModel] | None = None):
             try:
                 check_deadline((context or {}).get("deadline"))
                 q = model.model_validate(params or {}) if model else (params or {})
-                return {"ok": True, "result": fn(self, q, context or {})}
+                return integrity_watch.flag_answer({"ok": True, "result": fn(self, q, context or {})}, within)
             except DomainError as exc:
                 return {"ok": False, "error": exc.to_dict()}
             except ValidationError as exc:

@@ -532,7 +532,7 @@ class GatewayService:
         if subjects:
             self.gw.access_log.record(user.name, user.role, "read", f"events/{service}",
                                       {"after": after, "limit": limit}, reason_of(request), subjects, len(shown))
-        return json_response(eventlog.page(service, after, read, shown))
+        return flagged(json_response(eventlog.page(service, after, read, shown)), answer.get("integrity"))
 
     def _import_admin(self, request):
         user = self._user(request)

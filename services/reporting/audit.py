@@ -76,26 +76,3 @@ def seal(stores: Mapping[str, EventStore], book: SealBook | None) -> dict:
             book.add(s)
         out["seals"].append(s)
     return out
-
-
-def integrity_header() -> dict | None:
-    """The warning every report carries while a source store fails verification, or could not be
-    verified (an error reading it); None: all intact or still being checked."""
-    from shared import integrity_watch
-    failing, unverified = integrity_watch.failing(), integrity_watch.unverified()
-    if not failing and not unverified:
-        return None
-    vi, en = [], []
-    if failing:
-        names = ", ".join(failing)
-        vi.append(f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa")
-        en.append(f"WARNING: event store {names} fails integrity verification — figures may have been tampered with")
-    if unverified:
-        names = ", ".join(unverified)
-        vi.append(f"CẢNH BÁO: không kiểm tra được toàn vẹn kho sự kiện {names} (lỗi khi đọc kho) — số liệu chưa "
-                  "được xác nhận")
-        en.append(f"WARNING: the integrity of event store {names} could not be verified (error reading it) — "
-                  "figures are not confirmed")
-    return {"intact": False, "failing_sources": failing, "unverified_sources": unverified,
-            "message_vi": "; ".join(vi) + " (xem dangvien audit verify)",
-            "message_en": "; ".join(en) + " (see dangvien audit verify)"}

@@ -3,8 +3,6 @@ Entry points only; the SQL lives in one module per report."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
-
 
 from shared.application import Context
 from shared.bus_batches import partition_batch_event_handler
@@ -19,24 +17,6 @@ from services.reporting import application, audit, member_composition, membershi
 from services.reporting.dependencies import ReadModels
 
 SERVICE = "reporting"
-
-
-def integrity_flagged(fn):
-    """Every answer computed while a source store fails verification (or could not be verified)
-    says so: the flag rides beside the result in the answer (lists too, e.g. the headcount tree:
-    the gateway turns it into a header and into the exports' warning) and inside a report's own
-    JSON. Put it outside ``@query`` so it sees the whole answer."""
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        answer = fn(self, *args, **kwargs)
-        flag = audit.integrity_header()
-        if flag is None or not isinstance(answer, dict) or not answer.get("ok"):
-            return answer
-        result = answer.get("result")
-        if isinstance(result, dict):
-            result = {**result, "integrity": flag}
-        return {**answer, "result": result, "integrity": flag}
-    return wrapper
 
 
 class ReportingService(ProjectingEntrypoints):
@@ -103,8 +83,7 @@ class ReportingService(ProjectingEntrypoints):
         return queries.REPORTS[name](self.projections.view(q.as_of, q.known_at, q.structure), q)
 
     @rpc
-    @integrity_flagged
-    @query(HeadcountQuery)
+    @query(HeadcountQuery, within=True)
     def headcount(self, q, context):
         v = self.projections.view(q.as_of, q.known_at, q.structure)
         if paging.wanted(q.page, q.page_size):  # the tree in pages: units top-down, with totals
@@ -118,8 +97,7 @@ class ReportingService(ProjectingEntrypoints):
         return rows
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def headcount_report(self, q, context):
         """The headcount with the report options: on ``as_of``, else the end of the period given."""
         v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
@@ -127,8 +105,7 @@ class ReportingService(ProjectingEntrypoints):
         return {**v.meta("headcount", q.org_unit_id), "rows": rows}
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def composition(self, q, context):
         """Composition on ``as_of``, else the end of the period given; ratings of that period's last year."""
         v = self.projections.view(queries.day_of(q), q.known_at, q.structure)
@@ -136,50 +113,42 @@ class ReportingService(ProjectingEntrypoints):
         return member_composition.composition(v, q.org_unit_id, q.year or v.as_of.year)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def term(self, q, context):
         return self._report("term", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def movement(self, q, context):
         return self._report("movement", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def warnings(self, q, context):
         return self._report("warnings", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def evaluation(self, q, context):
         return self._report("evaluation", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def meetings(self, q, context):
         return self._report("meetings", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def causes(self, q, context):
         return self._report("causes", q)
 
     @rpc
-    @integrity_flagged
-    @query(ReportQuery)
+    @query(ReportQuery, within=True)
     def anomalies(self, q, context):
         return self._report("anomalies", q)
 
     @rpc
-    @integrity_flagged
-    @query(YearlyQuery)
+    @query(YearlyQuery, within=True)
     def yearly(self, q, context):
         """D8: the yearly report's figures; without ``known_at``, as known now (and that moment is kept)."""
         known_at = q.known_at or dt.datetime.now(dt.timezone.utc)
@@ -207,8 +176,7 @@ class ReportingService(ProjectingEntrypoints):
         return {"checksum": g.checksum(), "generation": g.prefix.strip("g_"), "positions": g.positions()}
 
     @rpc
-    @integrity_flagged
-    @query(AuditTrailQuery)
+    @query(AuditTrailQuery, within=True)
     def audit_trail(self, q, context):
         return audit.trail(self.projections.view(), self.projections.stores, q.member_id)
 

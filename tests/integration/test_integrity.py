@@ -119,6 +119,15 @@ def test_tampered_store_is_named_everywhere_after_a_restart(tmp_path):
             first = body.decode("utf-8-sig").splitlines()[0]
             assert first.startswith("CẢNH BÁO: kho sự kiện members") and "WARNING: event store members" in first, path
             assert headers["X-Dangvien-Integrity"] == "failed; stores=members"
+        # the member list, its export and the event log too (only the reports said it before)
+        for path in ("/api/v1/members/unit_members?org_unit_id=G1", "/api/v1/events?service=members",
+                     "/api/v1/exports/members/unit_members?org_unit_id=G1&format=csv",
+                     "/api/v1/exports/meetings/roster?org_unit_id=G1&on=2021-06-01&format=csv"):
+            headers, body = raw_get(path)
+            assert headers["X-Dangvien-Integrity"] == "failed; stores=members", path
+            if "/exports/" in path:
+                first = body.decode("utf-8-sig").splitlines()[0]
+                assert first.startswith("CẢNH BÁO: kho sự kiện members"), path
 
         # the insider also deletes the local seals: the exported copy still tells
         shutil.rmtree(tmp_path / "data.integrity" / "seals")

@@ -260,7 +260,7 @@ def test_a_number_edited_by_hand_is_named(made, tmp_path):
 def test_a_document_drawn_while_a_store_fails_verification_says_so_first_and_on_every_page(made):
     """The yearly report is signed and sent to the Standing Committee: figures drawn from a record
     that fails its integrity check must say so where the reader starts, and in the footer."""
-    from services.reporting.audit import integrity_header
+    from shared.integrity_watch import flag as integrity_header
     from shared import integrity_watch
 
     _, f, clean = made

@@ -73,7 +73,7 @@ def test_newest_events_deleted_before_they_were_sealed_are_caught_and_stay_caugh
     assert states[1]["head_position"] == 5 and states[0]["sealed_head"] == 3
     assert states[2]["first_problem"]["check"] == "head_changed"
     assert states[3]["first_problem"]["check"] == "seal_truncated" and states[3]["first_problem"]["seal_head"] == 5
-    from services.reporting.audit import integrity_header
+    from shared.integrity_watch import flag as integrity_header
     flag = integrity_header()
     assert flag["intact"] is False and flag["failing_sources"] == ["members"]
     assert "bị sửa" in flag["message_vi"] and "tampered" in flag["message_en"]
@@ -123,7 +123,7 @@ def test_a_store_that_cannot_be_verified_is_named_in_every_report_header(watch):
     rounds = Rounds({}, last=0)
     integrity_watch.run({"members": flaky}, set(), settings, stop=rounds.stop, sleep=rounds.sleep)
     assert rounds.states[0]["state"] == "error" and integrity_watch.unverified() == ["members"]
-    from services.reporting.audit import integrity_header
+    from shared.integrity_watch import flag as integrity_header
     flag = integrity_header()
     assert flag["intact"] is False and flag["unverified_sources"] == ["members"] and flag["failing_sources"] == []
     assert "không kiểm tra được toàn vẹn kho sự kiện members" in flag["message_vi"]
