@@ -115,9 +115,10 @@ def show_verification(out: dict) -> None:
         t.add_row(s["source"], str(s["streams"]), str(s["events"]), seals, "\n".join(lines) or "nguyên vẹn / intact")
     console.print(t)
     # seals naming a source with no store here: never passed over in silence
-    for p in out.get("problems", []):
-        err.print(f"[bold red]{p['message_vi']} — {p['message_en']}: {p.get('seal_source')} "
-                  f"({p.get('seals')} dấu niêm phong / seals)[/]")
+    for p in out.get("problems", []):  # and a line of a seal copy that is no seal: named by its line
+        where = "" if p["check"] == "seal_unreadable" else \
+            f": {p.get('seal_source')} ({p.get('seals')} dấu niêm phong / seals)"
+        err.print(f"[bold red]{p['message_vi']} — {p['message_en']}{where}[/]")
 
 
 def show(report: dict, fmt: str, output: Path | None) -> None:
@@ -264,7 +265,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         if seals is not None:
             from shared.integrity import parse_seals
             try:
-                body = {"seals": parse_seals(seals.read_text(encoding="utf-8"))}
+                body = {"seals": parse_seals(seals.read_text(encoding="utf-8"), seals.name)}
             except (ValueError, UnicodeDecodeError) as exc:
                 err.print(f"[red]Tệp niêm phong không đọc được / unreadable seal file[/] {seals}: {exc}")
                 raise typer.Exit(2)

@@ -132,7 +132,7 @@ def sign_seal(source: str, store, head_position: int, event_count: int, last_has
     if ring is None:
         from shared.keys import keyring
         ring = keyring()
-    seal = {"kind": "dangvien.seal", "source": source, "store": store_id(store), "head_position": head_position,
+    seal = {"kind": SEAL_KIND, "source": source, "store": store_id(store), "head_position": head_position,
             "event_count": event_count, "last_hash": last_hash,
             "sealed_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "key_id": ring.current.id}
     if head_position > 0:
@@ -172,7 +172,7 @@ class SealBook:
         path = self.path(source)
         if not path.exists():
             return []
-        seals, unreadable = [], []
+        seals, bad = [], []
         for n, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), 1):
             if not line.strip():
                 continue
@@ -180,11 +180,11 @@ class SealBook:
                 seal = json.loads(line)
             except ValueError:
                 seal = None
-            if isinstance(seal, dict) and seal.get("kind") == "dangvien.seal":
+            if is_seal(seal):
                 seals.append(seal)
             else:
-                unreadable.append({"unreadable": n, "file": path.name})
-        return unreadable + select_seals(seals, source)
+                bad.append(unreadable("line", n, path.name))
+        return bad + select_seals(seals, source)
 
     def add(self, seal: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -192,16 +192,58 @@ class SealBook:
             f.write(json.dumps(seal, ensure_ascii=False, sort_keys=True) + "\n")
 
 
-def parse_seals(text: str) -> list[dict]:
-    """Seals from a seal file (JSON lines) or an exported bundle (``{"seals": [...]}``)."""
-    text = text.strip()
-    if text.startswith("{") and "\n" not in text:
-        value = json.loads(text)
-        return list(value.get("seals", [value])) if isinstance(value, dict) else []
-    if text.startswith("{\n") or text.startswith("["):
-        value = json.loads(text)  # a pretty-printed bundle, a single seal or a list
-        return list(value.get("seals", [value])) if isinstance(value, dict) else list(value)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+SEAL_KIND = "dangvien.seal"
+
+
+def is_seal(value) -> bool:
+    """A JSON object of the seal kind (its signature is checked later): anything else in a seal file
+    or a copy is named (``seal_unreadable``), never skipped."""
+    return isinstance(value, dict) and value.get("kind") == SEAL_KIND
+
+
+def unreadable(where: str, n: int, file: str | None = None) -> dict:
+    """The marker of a line (``where="line"``) or bundle entry (``"entry"``) that is not a seal."""
+    return {"unreadable": n, "where": where, "file": file}
+
+
+def unreadable_problem(marker: Mapping) -> dict:
+    """``seal_unreadable`` naming the line (or the bundle's entry) and the file, in both languages."""
+    n, file = marker["unreadable"], marker.get("file")
+    vi_where, en_where = ("mục", "entry") if marker.get("where") == "entry" else ("dòng", "line")
+    in_vi, in_en = (f" của tệp {file}", f" of {file}") if file else ("", "")
+    vi, en = CHECKS["seal_unreadable"]
+    return problem("seal_unreadable", **{"line" if en_where == "line" else "entry": n, "file": file},
+                   message_vi=f"{vi_where.capitalize()} {n}{in_vi} không phải một dấu niêm phong. {vi}",
+                   message_en=f"{en_where.capitalize()} {n}{in_en} is not a seal. {en}")
+
+
+def parse_seals(text: str, file: str | None = None) -> list[dict]:
+    """Seals from a seal file (JSON lines) or an exported bundle (``{"seals": [...]}``, a list, a
+    single seal, on one line or pretty-printed). A line (or a bundle's entry) that is not a seal
+    comes back as an ``unreadable`` marker naming it (``verify_stores`` fails on it)."""
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        return []
+    try:
+        value = json.loads(text)  # one document: a bundle, a list or a single seal
+    except ValueError:
+        value = None
+    else:
+        items = value.get("seals") if isinstance(value, dict) and not is_seal(value) else value
+        if isinstance(items, list):
+            return [item if is_seal(item) else unreadable("entry", n, file) for n, item in enumerate(items, 1)]
+        if is_seal(items):
+            return [items]
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):  # JSON lines, numbered as the file's
+        if not line.strip():
+            continue
+        try:
+            seal = json.loads(line)
+        except ValueError:
+            seal = None
+        out.append(seal if is_seal(seal) else unreadable("line", n, file))
+    return out
 
 
 def select_seals(seals: Iterable[dict], source: str) -> list[dict]:
@@ -241,7 +283,7 @@ class StoreVerifier:
     def add_seals(self, seals: Iterable[dict]) -> None:
         for seal in seals:
             if "unreadable" in seal:
-                self.problems.append(problem("seal_unreadable", line=seal["unreadable"], file=seal.get("file")))
+                self.problems.append(unreadable_problem(seal))
                 continue
             bad = seal_check(seal, self.ring)
             if bad is not None:
@@ -410,7 +452,11 @@ def verify_stores(stores: Mapping[str, object], ring=None, seals: Iterable[dict]
     """Verify every store against its seals (from ``book`` and/or ``seals``, e.g. an external copy).
     Seals of a source that has no store here are named in ``problems`` (``seal_no_store``) and
     make the answer not ok: a seal is never passed over."""
-    extra = list(seals or [])
+    given = list(seals or [])
+    extra = [s for s in given if is_seal(s)]
+    # an entry that is no seal (a marker from ``parse_seals``, or anything else given) is named
+    bad = [unreadable_problem(s if isinstance(s, dict) and "unreadable" in s else unreadable("entry", n))
+           for n, s in enumerate(given, 1) if not is_seal(s)]
     out = {"ok": True, "sources": [], "problems": []}
     for source, store in stores.items():
         own = book.load(source) if book is not None else []
@@ -421,12 +467,13 @@ def verify_stores(stores: Mapping[str, object], ring=None, seals: Iterable[dict]
         out["ok"] = out["ok"] and report["ok"]
     orphans: dict[str, int] = {}
     for seal in extra:
-        if isinstance(seal, dict) and seal.get("source") not in stores:
+        if seal.get("source") not in stores:
             orphans[str(seal.get("source"))] = orphans.get(str(seal.get("source")), 0) + 1
     for source in (book.sources() if book is not None else []):
         if source not in stores:
             orphans[source] = orphans.get(source, 0) + len(book.load(source))
-    out["problems"] = [problem("seal_no_store", seal_source=source, seals=n) for source, n in sorted(orphans.items())]
+    out["problems"] = bad + [problem("seal_no_store", seal_source=source, seals=n)
+                             for source, n in sorted(orphans.items())]
     out["ok"] = out["ok"] and not out["problems"]
     out["checked_at"] = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     return out

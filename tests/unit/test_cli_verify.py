@@ -25,3 +25,36 @@ def test_foreign_seals_and_seals_without_a_store_are_shown(monkeypatch):
     assert "1 của kho khác / of another store" in text.replace("(+", "")
     assert "another store" in text and "kho khác" in text and "sqlite:///old/members.db" in text
     assert "không có kho nào" in text and "no store being verified" in text and "meetings (3" in text
+
+
+def test_a_line_of_the_seal_copy_that_is_no_seal_is_shown_by_its_line(monkeypatch, tmp_path):
+    """``audit verify --seals copy`` with a line that is not a seal: the auditor reads which line of
+    which file, in both languages, and the command fails (exit 1), not a parser's English message."""
+    from typer.testing import CliRunner
+
+    from dangvien.cli import app
+    from shared.integrity import parse_seals, unreadable_problem
+    screen = io.StringIO()
+    for name in ("console", "err"):
+        monkeypatch.setattr(cli_report, name, Console(file=screen, width=3000))
+    [marker] = parse_seals("[1]\n{oops\n", "seals-2026-11-30.jsonl")[1:]
+    show_verification({"ok": False, "sources": [], "problems": [unreadable_problem(marker)]})
+    text = " ".join(screen.getvalue().split())
+    assert "Dòng 2 của tệp seals-2026-11-30.jsonl không phải một dấu niêm phong" in text
+    assert "Line 2 of seals-2026-11-30.jsonl is not a seal" in text and "None" not in text
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text("42\n", encoding="utf-8")
+    sent = {}
+
+    class Client:
+        def __init__(self, url):
+            pass
+
+        def post(self, path, json_body):
+            sent.update(json_body)
+            return {"intact": False, "sources": [], "problems": [unreadable_problem(json_body["seals"][0])]}
+
+    monkeypatch.setattr(cli_report, "Client", Client)
+    result = CliRunner().invoke(app, ["audit", "verify", "--seals", str(copy)])
+    assert result.exit_code == 1, result.output
+    assert sent["seals"] == [{"unreadable": 1, "where": "line", "file": "copy.jsonl"}]

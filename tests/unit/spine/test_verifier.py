@@ -428,7 +428,8 @@ def test_a_seal_names_its_store_without_credentials():
 
 def test_seals_are_read_from_a_seal_file_an_exported_bundle_or_a_list():
     from shared.integrity import parse_seals
-    a, b = {"source": "members", "head_position": 1}, {"source": "members", "head_position": 2}
+    a = {"kind": "dangvien.seal", "source": "members", "head_position": 1}
+    b = {"kind": "dangvien.seal", "source": "members", "head_position": 2}
     lines = json.dumps(a) + "\n" + json.dumps(b) + "\n"
     assert parse_seals(lines) == [a, b]
     assert parse_seals(json.dumps(a)) == [a]                                  # one line, one seal
@@ -551,10 +552,47 @@ def test_seals_without_a_store_are_counted_per_source_from_the_copy_and_the_fold
     stray = {**own, "source": "meetings"}
     out = verify_stores({"members": log}, ring=RING, seals=[own, stray, stray, "not a seal"])
     assert set(out) == {"ok", "sources", "problems", "checked_at"}
-    assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
+    unreadable, orphans = out["problems"][0], out["problems"][1:]
+    assert (unreadable["check"], unreadable["entry"]) == ("seal_unreadable", 4)  # named, not skipped
+    assert [(p["seal_source"], p["seals"]) for p in orphans] == [("meetings", 2)]
     assert out["sources"][0]["seals_checked"] == 1
     book = SealBook(tmp_path / "seals")
     book.add(stray)
     out = verify_stores({"members": log}, ring=RING, seals=[stray], book=book)
     assert [(p["seal_source"], p["seals"]) for p in out["problems"]] == [("meetings", 2)]
     assert verify_stores({"members": log}, ring=RING, seals=[own])["problems"] == []
+
+
+@pytest.mark.parametrize("bad", ["42", "[1, 2]", '"seal"', "null", "true", '{"source": "members"}',
+                                 '{"kind": "other", "source": "members"}', "{not json", "niêm phong"])
+def test_a_line_of_an_external_seal_copy_that_is_not_a_seal_fails_verification_naming_the_line(bad):
+    """An external copy is what an auditor trusts when the local seals cannot be: a line in it
+    that is no seal (a number, a list, an object of another kind, garbage) was skipped in silence
+    (or stopped the CLI with a parser's English message) and the copy passed as clean."""
+    from shared.integrity import parse_seals
+    log = write(Log(), ["member-A", "member-B"])
+    good = seal_of(log, 2, 2, log.events[-1].hash)
+    text = json.dumps(good) + "\n\n" + bad + "\n" + json.dumps(good) + "\n"
+    out = verify_stores({"members": log}, RING, seals=parse_seals(text, "seals-2026-11-30.jsonl"))
+    assert out["ok"] is False
+    assert out["sources"][0]["ok"] and out["sources"][0]["seals_checked"] == 2  # the real seals still count
+    [p] = out["problems"]
+    assert (p["check"], p["line"], p["file"]) == ("seal_unreadable", 3, "seals-2026-11-30.jsonl")
+    assert "Dòng 3" in p["message_vi"] and "seals-2026-11-30.jsonl" in p["message_vi"]
+    assert "Line 3" in p["message_en"] and "seals-2026-11-30.jsonl" in p["message_en"]
+
+
+def test_an_entry_of_an_exported_bundle_that_is_not_a_seal_fails_verification_naming_it():
+    from shared.integrity import parse_seals
+    log = write(Log(), ["member-A"])
+    good = seal_of(log, 1, 1, log.events[-1].hash)
+    for text in (json.dumps({"seals": [good, 7, good]}), json.dumps({"seals": [good, [good], good]}, indent=1),
+                 json.dumps([good, "x", good], indent=1)):
+        out = verify_stores({"members": log}, RING, seals=parse_seals(text, "copy.json"))
+        assert out["ok"] is False and out["sources"][0]["seals_checked"] == 2, text
+        [p] = out["problems"]
+        assert (p["check"], p["entry"]) == ("seal_unreadable", 2), text
+        assert "Mục 2" in p["message_vi"] and "Entry 2" in p["message_en"]
+    # given directly (a program, the API), an entry that is no seal is named too, never skipped
+    out = verify_stores({"members": log}, RING, seals=[good, "garbage"])
+    assert out["ok"] is False and [(p["check"], p["entry"]) for p in out["problems"]] == [("seal_unreadable", 2)]
