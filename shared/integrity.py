@@ -36,6 +36,8 @@ from shared.events import (GENESIS_HASH, Envelope, NewEvent, canonical_json, che
                            is_legacy, legacy_hash, utcnow)
 
 UPGRADE_TYPE = "integrity.upgraded"
+#: the hash of a record of a store's stream that is not one of ours (``shared.eventstore.kurrentdb``)
+FOREIGN_HASH = "foreign"
 UPGRADE_STREAM = "integrity"
 
 #: every failed check, Vietnamese first, English beside
@@ -77,6 +79,10 @@ CHECKS: dict[str, tuple[str, str]] = {
                      "archive the old seal file"),
     "seal_no_store": ("Dấu niêm phong của một nguồn không có kho nào được kiểm tra: dấu này không được đối chiếu",
                       "a seal names a source with no store being verified: it was not checked against anything"),
+    "foreign": ("Một bản ghi trong luồng của kho không mang phong bì dangvien (ghi vòng qua dịch vụ, không có băm "
+                "có khóa): không ai kiểm chứng được nó, và lệnh kế tiếp của luồng này sẽ bị từ chối",
+                "a record in one of the store's streams carries no dangvien envelope (written around the service, "
+                "no keyed hash): nothing can vouch for it, and the stream's next command will be refused"),
     "head_changed": ("Sự kiện cuối cùng đã kiểm tra không còn hoặc đã khác: các sự kiện mới nhất đã bị xóa hoặc sửa "
                      "sau khi được kiểm tra",
                      "the last event verified is gone or different: the newest events were deleted or changed "
@@ -261,6 +267,8 @@ class StoreVerifier:
             ring = keyring()
         self.source, self.store, self.ring = source, store, ring
         self.gapless = bool(getattr(store, "positions_gapless", False))
+        #: the store can show the records of its streams that are not ours (KurrentDB): read them too
+        self._reads = {"foreign": True} if getattr(store, "reads_foreign", False) is True else {}
         self.position = 0          # last position checked
         self.count = 0             # events checked
         self.last_hash = None      # hash of the event at self.position
@@ -313,7 +321,7 @@ class StoreVerifier:
         if self._foreign(seal):
             self.problems.append(self._foreign_problem(seal))
             return
-        env = next(iter(self.store.read_all(head, limit=1)), None)
+        env = next(iter(self.store.read_all(head, limit=1, **self._reads)), None)
         if env is None or env.position != head or env.hash != seal["last_hash"] \
                 or (self.gapless and seal["event_count"] != head):
             self.problems.append(problem("seal_mismatch", env, seal_head=head, sealed_at=seal.get("sealed_at")))
@@ -334,6 +342,8 @@ class StoreVerifier:
             self.broken[env.stream] = problem(check, env)
 
     def check(self, env: Envelope) -> None:
+        if env.hash == FOREIGN_HASH:  # not one of ours: named, its place in the stream taken
+            self._flag("foreign", env)
         if not self.count:
             self.first_hash = env.hash
         if self.gapless and env.position != self.position + 1:
@@ -346,7 +356,9 @@ class StoreVerifier:
             self._flag("version", env)
         elif env.prev_hash != last_hash:
             self._flag("link", env)
-        if is_legacy(env.hash):
+        if env.hash == FOREIGN_HASH:
+            pass
+        elif is_legacy(env.hash):
             if self.keyed_seen:  # plain hashes only ever come before the first keyed event
                 self._flag("unkeyed", env)
             elif legacy_hash(fields) != env.hash:
@@ -383,13 +395,13 @@ class StoreVerifier:
         last event checked is read again first: deleting or changing the newest events between two
         calls is named (``head_changed``), not passed over."""
         if self.count and not self._head_lost:
-            env = next(iter(self.store.read_all(self.position, limit=1)), None)
+            env = next(iter(self.store.read_all(self.position, limit=1, **self._reads)), None)
             if env is None or env.position != self.position or env.hash != self.last_hash:
                 self._head_lost = True
                 self.problems.append(problem("head_changed", env, verified_head=self.position,
                                              verified_hash=self.last_hash))
         n = 0
-        for env in self.store.read_all(self.position + 1, limit=limit):
+        for env in self.store.read_all(self.position + 1, limit=limit, **self._reads):
             self.check(env)
             n += 1
             if n % 2000 == 0:

@@ -240,6 +240,16 @@ def to_envelope(rec, stream: str) -> Envelope | None:
                     position=rec.commit_position, data=json.loads(rec.data), **fields)
 
 
+def foreign_envelope(rec, stream: str) -> Envelope:
+    """A record of one of the log's streams that carries no envelope of ours (written around the
+    service), as the verifier sees it: its hash says so (``shared.integrity`` names it ``foreign``)."""
+    from shared.integrity import FOREIGN_HASH
+    recorded = getattr(rec, "recorded_at", None) or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return Envelope(event_id=str(rec.id), type=str(rec.type), schema_version=0, stream=stream,
+                    stream_version=rec.stream_position, position=rec.commit_position, occurred_on=recorded.date(),
+                    recorded_at=recorded, data={}, hash=FOREIGN_HASH, prev_hash="")
+
+
 def _json_event(type_: str, data: dict) -> KdbEvent:
     return KdbEvent(type=type_, data=canonical_json(data).encode("utf-8"))
 
@@ -295,8 +305,11 @@ class KurrentDBEventStore(EventStore):
     def _id_stream(self, event_id: str) -> str:
         return self._side_stream("id", event_id)
 
-    def _envelope(self, rec) -> Envelope | None:
-        return to_envelope(rec, self._our_stream(rec.stream_name))
+    def _envelope(self, rec, foreign: bool = False) -> Envelope | None:
+        env = to_envelope(rec, self._our_stream(rec.stream_name))
+        if env is None and foreign and self.log and not rec.type.startswith("$"):
+            return foreign_envelope(rec, self._our_stream(rec.stream_name))  # the filter: a stream of the log
+        return env
 
     # -- every gRPC call: deadline, reconnect, retry -------------------------------------
     def _call(self, fn: Callable, client: KurrentDBClient | None = None):
@@ -560,8 +573,12 @@ class KurrentDBEventStore(EventStore):
         records = self._records(self._kdb_stream(stream), stream_position=from_version)
         return [env for env in map(self._envelope, records) if env is not None]
 
+    #: ``read_all(foreign=True)`` also yields the records of the log's streams that are not ours
+    #: (``FOREIGN_HASH``): the verifier reads so; every other reader passes over them
+    reads_foreign = True
+
     def read_all(self, from_position: int = 1, limit: int | None = None,
-                 to_position: int | None = None) -> Iterator[Envelope]:
+                 to_position: int | None = None, foreign: bool = False) -> Iterator[Envelope]:
         # The server only starts reads at existing commit positions. Callers resume from
         # "last seen + 1", so start at from_position - 1 and drop what is below from_position;
         # if that is not an event either, scan from the start (correct, only slower).
@@ -580,7 +597,7 @@ class KurrentDBEventStore(EventStore):
                     continue
                 if to_position is not None and rec.commit_position > to_position:
                     return
-                env = self._envelope(rec)
+                env = self._envelope(rec, foreign)
                 if env is None:
                     continue
                 yield env

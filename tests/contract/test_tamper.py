@@ -447,3 +447,93 @@ def test_a_seal_of_a_replaced_store_is_reported_loudly(sealed, backend, tmp_path
     [p] = report["problems"]
     assert p["check"] == "seal_foreign" and p["seal_head"] == 7 and p["first_hash"] != p["seal_first_hash"]
     assert "kho khác" in p["message_vi"] and "another store" in p["message_en"]
+
+
+# -- the background watch: every tamper above is also caught by the process's own check --------------
+def _swap_positions(sql):
+    a, b = sql.row("member-A", 1)["position"], sql.row("discipline-1", 0)["position"]
+    sql.run("UPDATE events SET position = -1 WHERE position = ?", (a,))
+    sql.run("UPDATE events SET position = ? WHERE position = ?", (a, b))
+    sql.run("UPDATE events SET position = ? WHERE position = -1", (b,))
+
+
+TAMPERS = {
+    "payload_edited": lambda sql: sql.run("UPDATE events SET data = ? WHERE stream = 'discipline-1'",
+                                          (canonical_json({"member_id": "B", "form": "expulsion"}),)),
+    "middle_deleted": lambda sql: sql.run("DELETE FROM events WHERE stream = 'member-A' AND stream_version = 1"),
+    "tail_truncated": lambda sql: sql.run("DELETE FROM events WHERE position >= 6"),
+    "positions_reordered": _swap_positions,
+    "emptied": lambda sql: sql.run("DELETE FROM events"),
+}
+
+
+@pytest.mark.parametrize("tamper", sorted(TAMPERS))
+def test_the_background_watch_catches_each_tamper_and_every_answer_says_so(sealed, tamper, tmp_path, monkeypatch):
+    """What ``dangvien audit verify`` names, the watch every process runs names too (by the next
+    whole-log round at the latest), and from then on every answer a user reads carries the flag."""
+    from types import SimpleNamespace
+
+    from shared import integrity_watch
+    store, book, sql = sealed
+    monkeypatch.setattr(integrity_watch, "FULL_EVERY", 2)
+    monkeypatch.setattr(integrity_watch, "STATE", {})
+    settings = SimpleNamespace(integrity_interval_seconds=0.05, seal_path=lambda: book.folder)
+    states, rounds = [], []
+
+    def sleep(seconds):
+        if seconds <= 0:
+            return
+        states.append(dict(integrity_watch.snapshot()["members"]))
+        if len(rounds) == 0:
+            TAMPERS[tamper](sql)
+        rounds.append(1)
+
+    integrity_watch.run({"members": store}, set(), settings, stop=lambda: len(rounds) > 2, sleep=sleep)
+    assert [s["state"] for s in states][0] == "intact"
+    assert states[-1]["state"] == "failed", states
+    assert integrity_watch.flag()["failing_sources"] == ["members"]
+    assert not verify(store, book)["ok"]  # and the auditor's verification agrees
+
+
+def test_the_watch_with_a_replaced_key_fails_every_store_it_opened(sealed, tmp_path, monkeypatch):
+    """The key ring replaced (a new key put in the old one's place): every old event and every
+    seal names a key the ring does not hold; the watch says failed, never intact."""
+    from types import SimpleNamespace
+
+    from shared import integrity_watch
+    store, book, sql = sealed
+    monkeypatch.setattr(integrity_watch, "STATE", {})
+    settings = SimpleNamespace(integrity_interval_seconds=0.05, seal_path=lambda: book.folder)
+    old = keys.keyring()
+    try:
+        keys.use(keys.Keyring([keys.Key("other", bytes(32))]))
+        done = []
+        integrity_watch.run({"members": store}, set(), settings, stop=lambda: bool(done),
+                            sleep=lambda s: done.append(s) if s > 0 else None)
+        state = integrity_watch.snapshot()["members"]
+        assert state["state"] == "failed" and state["first_problem"]["check"] in ("unknown_key", "seal_unknown_key")
+        report = verify(store, book)
+        assert not report["ok"] and {"unknown_key", "seal_unknown_key"} <= checks(report)
+    finally:
+        keys.use(old)
+
+
+def test_kurrentdb_an_event_appended_to_a_log_stream_without_our_envelope_is_named(backend, store):
+    """Anyone with access to the server can append an event that carries no dangvien envelope to
+    a stream of the log (or one with a bookkeeping type): the store's reads pass over it, so the
+    verifier never saw it and the store verified intact — while it holds a revision of the
+    member's stream (the member's next command then fails on the expected version)."""
+    if not backend.name.startswith("kurrentdb"):
+        pytest.skip("KurrentDB only (SQL stores: a row without a hash is read and fails its check)")
+    from kurrentdbclient import NewEvent as KdbEvent
+    fill(store)
+    assert verify_stores({"members": store})["ok"]
+    store._client.append_to_stream(store._kdb_stream("member-C"), current_version=0,
+                                   events=[KdbEvent(type="member.died", data=b'{"member_id": "C"}')])
+    report = verify_stores({"members": store})["sources"][0]
+    assert not report["ok"], report
+    bad = broken_stream(report, "member-C")
+    assert (bad["check"], bad["stream_version"], bad["type"]) == ("foreign", 1, "member.died"), report
+    assert "phong bì dangvien" in bad["message_vi"] and "no dangvien envelope" in bad["message_en"]
+    # every other reader passes over it as before (a projection never applies it)
+    assert [e.type for e in store.read_all() if e.stream == "member-C"] == ["member.admitted"]

@@ -596,3 +596,51 @@ def test_an_entry_of_an_exported_bundle_that_is_not_a_seal_fails_verification_na
     # given directly (a program, the API), an entry that is no seal is named too, never skipped
     out = verify_stores({"members": log}, RING, seals=[good, "garbage"])
     assert out["ok"] is False and [(p["check"], p["entry"]) for p in out["problems"]] == [("seal_unreadable", 2)]
+
+
+class KurrentLike(Log):
+    """A store that can show the records of its streams that are not ours (``reads_foreign``)."""
+
+    reads_foreign = True
+
+    def __init__(self):
+        super().__init__(gapless=False)
+        self.foreign: list[Envelope] = []
+
+    def read_all(self, from_position=1, limit=None, foreign=False):
+        out = sorted([e for e in self.events + (self.foreign if foreign else []) if e.position >= from_position],
+                     key=lambda e: e.position)
+        return out[:limit] if limit is not None else out
+
+
+def foreign_after(log: KurrentLike, stream: str) -> Envelope:
+    from shared.integrity import FOREIGN_HASH
+    version = max(e.stream_version for e in log.events if e.stream == stream) + 1
+    env = Envelope(**{**fields(stream, version, log.head_position() + 10, ""), "event_id": "x-1",
+                      "type": "member.died", "hash": FOREIGN_HASH, "prev_hash": ""})
+    log.foreign.append(env)
+    return env
+
+
+def test_a_record_without_our_envelope_in_a_stream_is_named_not_passed_over():
+    """KurrentDB passes over records of the log's streams that carry no dangvien envelope: the
+    verifier asks for them (``reads_foreign``) and names each (``foreign``); the store stayed
+    'intact' before. Read again as the head (the watch's next round) it is no ``head_changed``."""
+    log = write(KurrentLike(), ["member-A", "member-B"])
+    log.events = [Envelope(**{**e.model_dump(), "position": e.position * 10}) for e in log.events]
+    assert verified(log).ok
+    env = foreign_after(log, "member-A")
+    v = verified(log)
+    assert not v.ok
+    bad = only_problem(v)
+    assert (bad["check"], bad["stream"], bad["stream_version"], bad["position"]) == ("foreign", "member-A", 1,
+                                                                                       env.position)
+    assert "phong bì dangvien" in bad["message_vi"] and "no dangvien envelope" in bad["message_en"]
+    assert v.report()["events"] == 3 and v.position == env.position
+    assert v.advance() == 0 and only_problem(v)["check"] == "foreign"  # the head read again: the same record
+    # a seal taken before it still holds; the record after the sealed head is named all the same
+    log.foreign.clear()
+    seal = verified(log).seal()
+    log.foreign.append(env)
+    v = verified(log, [seal])
+    assert [p["check"] for p in v.broken_streams()] == ["foreign"] and v.store_problems() == []
