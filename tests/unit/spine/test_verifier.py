@@ -626,7 +626,7 @@ def test_a_record_without_our_envelope_in_a_stream_is_named_not_passed_over():
     """KurrentDB passes over records of the log's streams that carry no dangvien envelope: the
     verifier asks for them (``reads_foreign``) and names each (``foreign``); the store stayed
     'intact' before. Read again as the head (the watch's next round) it is no ``head_changed``."""
-    log = write(KurrentLike(), ["member-A", "member-B"])
+    log = write(KurrentLike(), ["member-A", "member-B"], positional=False)
     log.events = [Envelope(**{**e.model_dump(), "position": e.position * 10}) for e in log.events]
     assert verified(log).ok
     env = foreign_after(log, "member-A")
