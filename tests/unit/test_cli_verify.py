@@ -58,3 +58,27 @@ def test_a_line_of_the_seal_copy_that_is_no_seal_is_shown_by_its_line(monkeypatc
     result = CliRunner().invoke(app, ["audit", "verify", "--seals", str(copy)])
     assert result.exit_code == 1, result.output
     assert sent["seals"] == [{"unreadable": 1, "where": "line", "file": "copy.jsonl"}]
+
+
+def test_a_member_trail_drawn_from_a_failing_store_is_printed_with_the_warning(monkeypatch):
+    """``dangvien audit trail member M1`` printed the trail's table with no word of a store that
+    fails verification (its JSON carried the flag; the table dropped it)."""
+    from typer.testing import CliRunner
+
+    from dangvien.cli import app
+    flag = {"intact": False, "failing_sources": ["members"], "unverified_sources": [],
+            "message_vi": "CẢNH BÁO: kho sự kiện members không qua kiểm tra toàn vẹn",
+            "message_en": "WARNING: event store members fails integrity verification"}
+    trail = {"member_id": "M1", "rows": [], "integrity": flag}
+    screen = io.StringIO()
+    for name in ("console", "err"):
+        monkeypatch.setattr(cli_report, name, Console(file=screen, width=3000))
+    monkeypatch.setattr(cli_report, "fetch", lambda name, url, **params: trail)
+    result = CliRunner().invoke(app, ["audit", "trail", "member", "M1"])
+    assert result.exit_code == 0, result.output
+    text = screen.getvalue()
+    assert "CẢNH BÁO: kho sự kiện members" in text and "WARNING: event store members" in text
+    screen.truncate(0)
+    monkeypatch.setattr(cli_report, "fetch", lambda name, url, **params: {"member_id": "M1", "rows": []})
+    assert CliRunner().invoke(app, ["audit", "trail", "member", "M1"]).exit_code == 0
+    assert "CẢNH BÁO" not in screen.getvalue()
