@@ -57,9 +57,12 @@ def flag() -> dict | None:
     or still being checked. One mechanism for every service (``shared.runtime.query`` puts it on
     each answer): the gateway turns it into the ``X-Dangvien-Integrity`` header, the exports and
     documents into their warning line (``documents.integrity``)."""
-    bad, unsure = failing(), unverified()
-    if not bad and not unsure:
+    with _lock:  # one pass under the lock (every answer asks): most often nothing to say
+        states = [(k, v.get("state")) for k, v in STATE.items()]
+    if not any(state in ("failed", "error") for _, state in states):
         return None
+    bad = sorted(k for k, state in states if state == "failed")
+    unsure = sorted(k for k, state in states if state == "error")
     vi, en = [], []
     if bad:
         names = ", ".join(bad)
