@@ -215,12 +215,13 @@ def unreadable(where: str, n: int, file: str | None = None) -> dict:
 def unreadable_problem(marker: Mapping) -> dict:
     """``seal_unreadable`` naming the line (or the bundle's entry) and the file, in both languages."""
     n, file = marker["unreadable"], marker.get("file")
-    vi_where, en_where = ("mục", "entry") if marker.get("where") == "entry" else ("dòng", "line")
+    entry = marker.get("where") == "entry"
+    vi_where, en_where = ("Mục", "Entry") if entry else ("Dòng", "Line")
     in_vi, in_en = (f" của tệp {file}", f" of {file}") if file else ("", "")
     vi, en = CHECKS["seal_unreadable"]
-    return problem("seal_unreadable", **{"line" if en_where == "line" else "entry": n, "file": file},
-                   message_vi=f"{vi_where.capitalize()} {n}{in_vi} không phải một dấu niêm phong. {vi}",
-                   message_en=f"{en_where.capitalize()} {n}{in_en} is not a seal. {en}")
+    return problem("seal_unreadable", **{"entry" if entry else "line": n, "file": file},
+                   message_vi=f"{vi_where} {n}{in_vi} không phải một dấu niêm phong. {vi}",
+                   message_en=f"{en_where} {n}{in_en} is not a seal. {en}")
 
 
 def parse_seals(text: str, file: str | None = None) -> list[dict]:
@@ -233,7 +234,7 @@ def parse_seals(text: str, file: str | None = None) -> list[dict]:
     try:
         value = json.loads(text)  # one document: a bundle, a list or a single seal
     except ValueError:
-        value = None
+        pass  # JSON lines
     else:
         items = value.get("seals") if isinstance(value, dict) and not is_seal(value) else value
         if isinstance(items, list):
@@ -247,7 +248,8 @@ def parse_seals(text: str, file: str | None = None) -> list[dict]:
         try:
             seal = json.loads(line)
         except ValueError:
-            seal = None
+            out.append(unreadable("line", n, file))
+            continue
         out.append(seal if is_seal(seal) else unreadable("line", n, file))
     return out
 

@@ -456,6 +456,13 @@ def test_a_seal_book_keeps_one_line_per_seal_in_a_private_folder(tmp_path):
     assert [json.loads(line) for line in lines] == [seal, seal]
     assert lines[0] == json.dumps(seal, sort_keys=True, ensure_ascii=False)
     assert book.load("members") == [seal, seal] and book.load("other") == []
+    with open(book.path("members"), "a", encoding="utf-8") as f:  # a garbled line, a foreign kind
+        f.write('{"kind": "dangvien.se\n[1]\n')
+    marks = [{"unreadable": n, "where": "line", "file": "members.seals.jsonl"} for n in (3, 4)]
+    assert book.load("members") == [*marks, seal, seal]
+    problems = verify_stores({"members": log}, RING, book=book)["sources"][0]["problems"]
+    assert [(p["check"], p["line"]) for p in problems] == [("seal_unreadable", 3), ("seal_unreadable", 4)]
+    assert problems[0]["message_en"].startswith("Line 3 of members.seals.jsonl is not a seal")
 
 
 def test_the_report_names_what_was_verified():
@@ -577,6 +584,7 @@ def test_a_line_of_an_external_seal_copy_that_is_not_a_seal_fails_verification_n
     assert out["ok"] is False
     assert out["sources"][0]["ok"] and out["sources"][0]["seals_checked"] == 2  # the real seals still count
     [p] = out["problems"]
+    assert parse_seals(text, "copy.jsonl") == [good, {"unreadable": 3, "where": "line", "file": "copy.jsonl"}, good]
     assert (p["check"], p["line"], p["file"]) == ("seal_unreadable", 3, "seals-2026-11-30.jsonl")
     assert "Dòng 3" in p["message_vi"] and "seals-2026-11-30.jsonl" in p["message_vi"]
     assert "Line 3" in p["message_en"] and "seals-2026-11-30.jsonl" in p["message_en"]
@@ -591,11 +599,26 @@ def test_an_entry_of_an_exported_bundle_that_is_not_a_seal_fails_verification_na
         out = verify_stores({"members": log}, RING, seals=parse_seals(text, "copy.json"))
         assert out["ok"] is False and out["sources"][0]["seals_checked"] == 2, text
         [p] = out["problems"]
-        assert (p["check"], p["entry"]) == ("seal_unreadable", 2), text
-        assert "Mục 2" in p["message_vi"] and "Entry 2" in p["message_en"]
+        assert (p["check"], p["entry"], p["file"]) == ("seal_unreadable", 2, "copy.json"), text
+        assert p["message_vi"].startswith("Mục 2 của tệp copy.json không phải một dấu niêm phong")
+        assert p["message_en"].startswith("Entry 2 of copy.json is not a seal")
     # given directly (a program, the API), an entry that is no seal is named too, never skipped
-    out = verify_stores({"members": log}, RING, seals=[good, "garbage"])
-    assert out["ok"] is False and [(p["check"], p["entry"]) for p in out["problems"]] == [("seal_unreadable", 2)]
+    for garbage in ("garbage", {"source": "members", "head_position": 1}):
+        out = verify_stores({"members": log}, RING, seals=[good, garbage])
+        assert out["ok"] is False and [(p["check"], p["entry"]) for p in out["problems"]] == [("seal_unreadable", 2)]
+        [p] = out["problems"]
+        assert p["message_vi"].startswith("Mục 2 không phải một dấu niêm phong. ")  # no file to name
+        assert p["message_en"].startswith("Entry 2 is not a seal. ")
+
+
+def test_a_seal_copy_saved_with_a_byte_order_mark_is_read_whole():
+    """Notepad and Excel start a UTF-8 file with a byte order mark: the copy is still read."""
+    from shared.integrity import parse_seals
+    log = write(Log(), ["member-A"])
+    good = seal_of(log, 1, 1, log.events[-1].hash)
+    for text in ("\ufeff" + json.dumps({"seals": [good]}), "\ufeff" + json.dumps(good) + "\n" + json.dumps(good)):
+        assert parse_seals(text) == [good] * text.count('"signature"'), text
+    assert parse_seals("\ufeff\n\n") == [] and parse_seals("") == []
 
 
 class KurrentLike(Log):
