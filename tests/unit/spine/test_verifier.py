@@ -619,6 +619,8 @@ def test_a_seal_copy_saved_with_a_byte_order_mark_is_read_whole():
     for text in ("\ufeff" + json.dumps({"seals": [good]}), "\ufeff" + json.dumps(good) + "\n" + json.dumps(good)):
         assert parse_seals(text) == [good] * text.count('"signature"'), text
     assert parse_seals("\ufeff\n\n") == [] and parse_seals("") == []
+    # only the mark is taken off: a line with anything else before the seal is not one
+    assert parse_seals("X" + json.dumps(good)) == [{"unreadable": 1, "where": "line", "file": None}]
 
 
 class KurrentLike(Log):
@@ -661,6 +663,11 @@ def test_a_record_without_our_envelope_in_a_stream_is_named_not_passed_over():
     assert "phong bì dangvien" in bad["message_vi"] and "no dangvien envelope" in bad["message_en"]
     assert v.report()["events"] == 3 and v.position == env.position
     assert v.advance() == 0 and only_problem(v)["check"] == "foreign"  # the head read again: the same record
+    # what the watch keeps in memory is a seal of the head it verified, here that record: checked
+    # against it again (not read as gone, a false seal_mismatch)
+    again = verified(log)
+    again.add_seals([v.seal()])
+    assert again.store_problems() == [] and [p["check"] for p in again.broken_streams()] == ["foreign"]
     # a seal taken before it still holds; the record after the sealed head is named all the same
     log.foreign.clear()
     seal = verified(log).seal()
