@@ -27,6 +27,16 @@ CHECKPOINT = "relay"
 CHECKPOINT_SECONDS = 0.25
 
 
+#: what the relay of this process last had confirmed, by store (``id``): its lag (``shared.ops``)
+#: counts from there when that is past the stored checkpoint
+_published: dict[int, int] = {}
+
+
+def published_position(store) -> int | None:
+    """The position up to which this process's relay has published ``store`` (None: not relaying it)."""
+    return _published.get(id(store))
+
+
 def event_exchange(service: str) -> Exchange:
     return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
 
@@ -115,6 +125,7 @@ class Relay:
             # after an error, trust only what the store holds (what was published and not yet
             # stored is published again)
             self._position = self._stored = None
+            _published.pop(id(self.store), None)
 
     @property
     def checkpoint(self) -> int:
@@ -158,7 +169,7 @@ class Relay:
                                  message_id=env.event_id)
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
-        self._position = events[-1].position
+        self._position = _published[id(self.store)] = events[-1].position
         full, self._full = self._full, len(events) == self.batch
         if full or self._full or time.monotonic() - self._stored_at >= CHECKPOINT_SECONDS:
             self.store_checkpoint()
@@ -180,6 +191,7 @@ class Relay:
                     # another replica of this service relays this store; stand by, and read its
                     # checkpoint again if this one takes over
                     self._position = self._stored = None
+                    _published.pop(id(self.store), None)
                     time.sleep(min(poll * 10, 2.0))
                     continue
                 published = self.run_once()

@@ -122,6 +122,7 @@ def test_a_relay_keeping_up_one_event_at_a_time_stores_its_checkpoint_once_in_a_
             clock[0] += 0.05
         assert writes == [1]  # the first at once, the next ones within CHECKPOINT_SECONDS of it
         assert relay.checkpoint == 1 and relay.lag() == 4
+        assert relay_module.published_position(store) == 5  # what its process counts as published (shared.ops)
         store.append("member-M6", [_event(6)])
         clock[0] += relay_module.CHECKPOINT_SECONDS
         assert relay.run_once() == 1
