@@ -81,7 +81,9 @@ def reply(config: dict, message, result, exc_info, delivery_mode: int):
     was; a result that cannot be encoded answered as ``UnserializableValueError``), serialized
     once, without a publisher confirm (``confirms=False``); returns ``(result, exc_info)``."""
     error = serialize(exc_info[1]) if exc_info is not None else None
-    serializer = registry.type_to_name[message.properties["content_type"]]
+    # kombu's in-memory transport (embedded mode) keeps the content type on the message itself
+    content_type = message.properties.get("content_type") or getattr(message, "content_type", None)
+    serializer = registry.type_to_name[content_type or "application/json"]
     try:
         content_type, encoding, body = dumps({"result": result, "error": error}, serializer)
     except Exception:

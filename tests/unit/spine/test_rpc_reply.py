@@ -29,7 +29,7 @@ def encodings(monkeypatch):
     return made
 
 
-def answer(result, exc_info=None):
+def answer(result, exc_info=None, properties=None):
     """One reply sent the way a service answers a request; (the reply as the caller reads it,
     what handle_result returned, the acked requests)."""
     uri = f"memory://{uuid.uuid4().hex[:8]}"  # a broker of its own
@@ -38,8 +38,10 @@ def answer(result, exc_info=None):
     consumer = ReplyingRpcConsumer()
     consumer.container = SimpleNamespace(config={"AMQP_URI": uri})
     consumer.queue_consumer = SimpleNamespace(ack_message=acked.append)
-    request = SimpleNamespace(properties={"content_type": "application/json", "reply_to": route,
-                                          "correlation_id": "c1"})
+    given = {"content_type": "application/json", "reply_to": route, "correlation_id": "c1", **(properties or {})}
+    request = SimpleNamespace(properties={k: v for k, v in given.items() if v is not None})
+    if "content_type" not in request.properties:  # as kombu's in-memory transport keeps it
+        request.content_type = "application/json"
     with Connection(uri) as conn:
         replies = Queue(route, exchange=Exchange("nameko-rpc", type="topic", durable=True), routing_key=route)(conn)
         replies.declare()
@@ -56,6 +58,13 @@ def test_a_reply_reaches_its_caller_transient_and_encoded_once(encodings):
     assert returned == ({"ok": True, "result": "Đảng bộ tỉnh Tây Ninh"}, None)
     assert acked == [request]
     assert len(encodings) == 1
+
+
+def test_a_request_from_the_in_memory_transport_is_answered_too():
+    """Embedded mode: kombu's in-memory transport keeps the content type on the message, not in
+    its properties."""
+    got, returned, _, _ = answer({"ok": True}, properties={"content_type": None})
+    assert json.loads(got.body) == {"result": {"ok": True}, "error": None}
 
 
 def test_an_answer_that_cannot_be_encoded_reaches_the_caller_as_an_error():
