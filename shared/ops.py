@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from shared import runtime
+from shared.relay import published_position
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -75,7 +76,10 @@ def _store_gauges(settings) -> list[GaugeMetricFamily]:
             if hasattr(store, "ping") and not store.ping():  # no backoff while it is down
                 raise ConnectionError(svc)
             head = store.head_position()
-            lag = store.count_after(store.get_checkpoint("relay"))  # events, not positions
+            # events, not positions; from what this process's relay published when it is further
+            # than the checkpoint it stored (stored at most every 0.25 s while busy)
+            relayed = store.get_checkpoint("relay")
+            lag = store.count_after(max(relayed, published_position(store) or relayed))
             _last_heads[svc] = heads[svc] = head
             up[f"store:{svc}"] = 1
         except Exception:

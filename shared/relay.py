@@ -2,12 +2,18 @@
 the bus, then moves the checkpoint. At-least-once: a crash between publish and checkpoint
 re-publishes, and consumers skip what they have seen (``shared.projection``).
 
+The checkpoint moves only past what the broker confirmed. While events come one small batch at a
+time, it is stored at most every ``CHECKPOINT_SECONDS`` (and as soon as they stop), not once per
+batch: a busy relay does not commit a transaction per event, and one that dies publishes again
+at most that much.
+
 Messages go to the topic exchange ``<service>.events`` (the one nameko's ``event_handler``
 listens on) with routing key = event type, persistent, with publisher confirms on AMQP.
 """
 from __future__ import annotations
 
 import json
+import time
 
 import amqp
 from typing import Callable
@@ -17,6 +23,18 @@ from kombu import Connection, Exchange, Producer
 from shared.eventstore import EventStore
 
 CHECKPOINT = "relay"
+#: while events keep coming in small batches, the relay stores its checkpoint at most this often
+CHECKPOINT_SECONDS = 0.25
+
+
+#: what the relay of this process last had confirmed, by store (``id``): its lag (``shared.ops``)
+#: counts from there when that is past the stored checkpoint
+_published: dict[int, int] = {}
+
+
+def published_position(store) -> int | None:
+    """The position up to which this process's relay has published ``store`` (None: not relaying it)."""
+    return _published.get(id(store))
 
 
 def event_exchange(service: str) -> Exchange:
@@ -80,6 +98,11 @@ class Relay:
         #: the position this relay last checkpointed, kept while it holds the lease (only the
         #: leaseholder moves it), so a batch does not read it back; None: read it from the store
         self._position: int | None = None
+        #: the position last stored, and when (a partial batch within CHECKPOINT_SECONDS of it
+        #: is stored later: when the next is due, or when the relay finds nothing more to publish)
+        self._stored: int | None = None
+        self._stored_at = float("-inf")
+        self._full = False  # the last batch was full (a backlog): its end is stored at once
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
@@ -99,7 +122,10 @@ class Relay:
             pass
         finally:
             self._conn, self._producer = None, None
-            self._position = None  # after an error, trust only what the store holds
+            # after an error, trust only what the store holds (what was published and not yet
+            # stored is published again)
+            self._position = self._stored = None
+            _published.pop(id(self.store), None)
 
     @property
     def checkpoint(self) -> int:
@@ -112,7 +138,7 @@ class Relay:
         """Where the next batch starts after: the position this relay last checkpointed, else the
         stored checkpoint."""
         if self._position is None:
-            self._position = self.checkpoint
+            self._position = self._stored = self.checkpoint
         return self._position
 
     def run_once(self) -> int:
@@ -143,21 +169,29 @@ class Relay:
                                  message_id=env.event_id)
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
-        self.store.set_checkpoint(CHECKPOINT, events[-1].position)
-        self._position = events[-1].position
+        self._position = _published[id(self.store)] = events[-1].position
+        full, self._full = self._full, len(events) == self.batch
+        if full or self._full or time.monotonic() - self._stored_at >= CHECKPOINT_SECONDS:
+            self.store_checkpoint()
         if self.on_published:
             self.on_published(len(events))
         return len(events)
 
+    def store_checkpoint(self) -> None:
+        """Store the position published so far, if it moved since it was last stored."""
+        if self._position is not None and self._position != self._stored:
+            self.store.set_checkpoint(CHECKPOINT, self._position)
+            self._stored, self._stored_at = self._position, time.monotonic()
+
     def run_forever(self, should_stop: Callable[[], bool], poll: float = 0.2,
                     on_error: Callable[[Exception], None] | None = None) -> None:
-        import time
         while not should_stop():
             try:
                 if not self.store.try_lease(CHECKPOINT):
                     # another replica of this service relays this store; stand by, and read its
                     # checkpoint again if this one takes over
-                    self._position = None
+                    self._position = self._stored = None
+                    _published.pop(id(self.store), None)
                     time.sleep(min(poll * 10, 2.0))
                     continue
                 published = self.run_once()
@@ -168,10 +202,16 @@ class Relay:
                     time.sleep(0)
                 if published == self.batch:
                     continue  # a full batch: more may follow at once
-                # the log's end was reached: wait for the next append (at once if one came meanwhile)
-                self.store.wait_for_append(self.position(), poll)
+                # the log's end was reached: wait for the next append (at once if one came
+                # meanwhile); none came: store what was published
+                if not self.store.wait_for_append(self.position(), poll):
+                    self.store_checkpoint()
             except Exception as exc:  # broker or store down: keep trying, nothing is lost
                 if on_error:
                     on_error(exc)
                 self.reset()
                 time.sleep(min(poll * 5, 2.0))
+        try:
+            self.store_checkpoint()  # stopping: what was published is not published again
+        except Exception:
+            pass

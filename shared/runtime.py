@@ -16,9 +16,7 @@ from nameko.events import BROADCAST, EventHandler
 from nameko.exceptions import IncorrectSignature
 from nameko.extensions import DependencyProvider
 from nameko import rpc as nameko_rpc
-from nameko.amqp.publish import Publisher
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER,
-                              LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
+from nameko.constants import NON_PERSISTENT
 from pydantic import BaseModel, ValidationError
 
 from shared import integrity_watch
@@ -30,6 +28,7 @@ from shared.events import Envelope
 from shared.eventstore import EventStore, open_store
 from shared.readmodel import ReadModelDB
 from shared.relay import Relay
+from shared import rpcwire
 
 _stores: dict[str, EventStore] = {}
 _readmodels: dict[str, ReadModelDB] = {}
@@ -79,34 +78,23 @@ def close_all() -> None:
         dependencies.clear()
 
 
-class ReplyPublisher(Publisher):
-    """Publishes an RPC reply: transient and without waiting for the broker's confirm.
-
-    A reply lives only as long as its caller waits on it (its queue is not durable and expires
-    with the caller), so writing it to disk and waiting for the broker to say so protects nothing:
-    if the broker or the connection is lost before it arrives, the caller's deadline passes and it
-    answers "may or may not have been written — send it again under the same key", exactly as when
-    the replying process dies. What must not be lost (the events) is in the store before the reply
-    is sent, and the relay publishes it persistent with confirms (``shared.relay``)."""
-
-    use_confirms = False
-    delivery_mode = NON_PERSISTENT
-
-
-class ReplyResponder(nameko_rpc.Responder):
-    publisher_cls = ReplyPublisher
+#: an RPC reply is transient and published without waiting for the broker's confirm.
+#:
+#: A reply lives only as long as its caller waits on it (its queue is not durable and expires
+#: with the caller), so writing it to disk and waiting for the broker to say so protects nothing:
+#: if the broker or the connection is lost before it arrives, the caller's deadline passes and it
+#: answers "may or may not have been written — send it again under the same key", exactly as when
+#: the replying process dies. What must not be lost (the events) is in the store before the reply
+#: is sent, and the relay publishes it persistent with confirms (``shared.relay``).
+REPLIES = NON_PERSISTENT
 
 
 class ReplyingRpcConsumer(nameko_rpc.RpcConsumer):
-    """nameko's RPC consumer, answering with ``ReplyResponder`` (the request is acked after it)."""
+    """nameko's RPC consumer, answering through ``shared.rpcwire.reply`` (transient, no confirm
+    wait, serialized once); the request is acked after the reply is sent."""
 
     def handle_result(self, message, result, exc_info):
-        config = self.container.config
-        responder = ReplyResponder(config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
-                                   config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
-                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = responder.send_response(result, exc_info)
+        result, exc_info = rpcwire.reply(self.container.config, message, result, exc_info, REPLIES)
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
@@ -130,7 +118,7 @@ class SignatureOnce:
 
 
 class Rpc(SignatureOnce, nameko_rpc.Rpc):
-    """An RPC entrypoint whose reply is transient (``ReplyPublisher``). Every RPC of one service
+    """An RPC entrypoint whose reply is transient (``REPLIES``). Every RPC of one service
     must use it: entrypoints share their consumer by class, and two consumers on the service's
     queue would each refuse the other's methods."""
 
@@ -138,6 +126,9 @@ class Rpc(SignatureOnce, nameko_rpc.Rpc):
 
 
 rpc = Rpc.decorator
+
+#: a service's proxy to another's RPCs (the gateway's), its requests sent by ``shared.rpcwire``
+RpcProxy = rpcwire.LeanRpcProxy
 
 
 def settings_of(config: dict) -> Settings:

@@ -17,7 +17,6 @@ from pathlib import Path
 import structlog
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import MethodNotFound, RemoteError, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
@@ -27,7 +26,7 @@ from shared.errors import DeadlineExceeded, DomainError, NotFound, Unavailable
 from shared.events import derived_event_id
 from shared.importing import parse_jsonl
 from shared.labels import dashboard_labels
-from shared.runtime import SignatureOnce
+from shared.runtime import RpcProxy, SignatureOnce
 
 from documents import tables as exports
 from services.gateway import access, eventlog, forms, idempotency, imports, openapi, passwords
@@ -48,7 +47,7 @@ install_problem_answers()  # 404/405 and oversized headers answer problem+json t
 
 KEY_HEADER = "Idempotency-Key"
 
-#: a request to a service is transient, as its reply is (``shared.runtime.ReplyPublisher``): the
+#: a request to a service is transient, as its reply is (``shared.runtime.REPLIES``): the
 #: gateway waits on it with a deadline, and a request lost with the broker is answered 504 "may or
 #: may not have been written — send it again under the same Idempotency-Key", as a timeout is. It
 #: is still confirmed by the broker: the confirm is what tells an absent service (mandatory) apart.

@@ -126,3 +126,34 @@ def test_a_request_waiting_for_a_stopped_service_is_transient_and_answered_504(t
             assert queue_counts(amqp.rsplit("/", 1)[1], "rpc-members") == (1, 0)
         finally:
             cluster.stop()
+
+
+def consumers(vhost: str) -> dict[str, str]:
+    """queue → 'true'/'false': does its consumer ack what it is given."""
+    out = subprocess.run(["rabbitmqctl", "list_consumers", "-q", "-p", vhost, "queue_name", "ack_required"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return {line.split("\t")[0]: line.split("\t")[1].strip() for line in out.splitlines() if "\t" in line}
+
+
+def test_the_gateway_takes_its_replies_without_acking_them_and_still_answers(tmp_path):
+    """A reply's ack protects nothing (its caller is the only one waiting on it): the gateway's reply
+    queue is consumed without acks, the requests a service takes are still acked after the reply,
+    and an absent service is still told at once (503, not a wait)."""
+    with rabbit_vhost() as amqp:
+        cluster = Cluster(tmp_path / "cluster", amqp)
+        try:
+            cluster.start("members")
+            cluster.start("gateway")
+            auth = {"Authorization": f"Bearer {(cluster.tmp / 'data' / 'admin.token').read_text().strip()}"}
+            status, body = http("POST", f"{cluster.url}/api/v1/members/create_org_unit",
+                                {"occurred_on": "2020-01-01", "org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh",
+                                 "kind": "province"}, auth)
+            assert status == 201, body
+            acks = consumers(amqp.rsplit("/", 1)[1])
+            replies = [q for q in acks if q.startswith("rpc.reply-gateway")]
+            assert replies and all(acks[q] == "false" for q in replies), acks
+            assert acks["rpc-members"] == "true"  # a request is acked once it is answered
+            status, body = http("GET", f"{cluster.url}/api/v1/meetings/roster?org_unit_id=TN&on=2021-01-01", headers=auth)
+            assert status == 503 and body["code"] == "service_unavailable", body
+        finally:
+            cluster.stop()

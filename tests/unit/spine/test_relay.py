@@ -97,7 +97,41 @@ def test_a_relay_keeping_up_one_event_at_a_time_reads_its_checkpoint_once(store)
         assert _positions(conn, queue, 5) == [1, 2, 3, 4, 5]
     assert reads == ["relay"]
     store.get_checkpoint = stored
+    relay.store_checkpoint()
     assert relay.checkpoint == 5  # what it kept is what it stored
+
+
+def test_a_relay_keeping_up_one_event_at_a_time_stores_its_checkpoint_once_in_a_while(store, monkeypatch):
+    """One event at a time (commands as they come): the checkpoint is stored at most every
+    ``CHECKPOINT_SECONDS``, not once per event (a transaction each on PostgreSQL), and as soon as
+    nothing more comes; a relay that died meanwhile would publish again what followed it (consumers
+    skip duplicates), never skip one."""
+    import shared.relay as relay_module
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    clock = [100.0]
+    monkeypatch.setattr(relay_module.time, "monotonic", lambda: clock[0])
+    writes = []
+    stored = store.set_checkpoint
+    store.set_checkpoint = lambda name, position: writes.append(position) or stored(name, position)
+    with Connection(uri) as conn:
+        queue = _feed(conn)
+        relay = Relay(store, "members", uri)
+        for i in range(1, 6):
+            store.append(f"member-M{i}", [_event(i)])
+            assert relay.run_once() == 1
+            clock[0] += 0.05
+        assert writes == [1]  # the first at once, the next ones within CHECKPOINT_SECONDS of it
+        assert relay.checkpoint == 1 and relay.lag() == 4
+        assert relay_module.published_position(store) == 5  # what its process counts as published (shared.ops)
+        store.append("member-M6", [_event(6)])
+        clock[0] += relay_module.CHECKPOINT_SECONDS
+        assert relay.run_once() == 1
+        assert writes == [1, 6]  # due again: everything published so far
+        store.append("member-M7", [_event(7)])
+        turns = iter(range(2))
+        relay.run_forever(lambda: next(turns, None) is None, poll=0.01)  # publishes 7, then nothing comes
+        assert writes == [1, 6, 7] and relay.lag() == 0
+        assert _positions(conn, queue, 7) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_after_an_error_or_a_lost_lease_the_relay_starts_from_the_stored_checkpoint(store):
