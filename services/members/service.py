@@ -10,6 +10,7 @@ import datetime as dt
 from nameko.events import event_handler
 
 from shared.application import Context
+from shared.bus_batches import batch_event_handler
 from shared.contracts import members as c
 from shared.contracts.members import GetMember, OrgTree, Overdue, SearchMembers, UnitAncestors, UnitMembers
 from shared.importing import progress_of, quotes_stored, reporter, run_import
@@ -254,9 +255,9 @@ class MembersService(ProjectingEntrypoints):
         return self._run(app.shred_member, cmd, context)
 
     # -- reactions -------------------------------------------------------------------------------
-    @event_handler(SERVICE, "#")
-    def on_own_event(self, message):
-        self.projections.handle(SERVICE, message)
+    @batch_event_handler(SERVICE, "#")
+    def on_own_event(self, messages):
+        self.projections.handle_batch(SERVICE, messages)
 
     @event_handler("discipline", "#")
     def on_discipline_event(self, message):
