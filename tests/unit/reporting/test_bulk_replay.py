@@ -225,14 +225,19 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
 
 
 def meeting_recorded_in(h: History, source: str) -> None:
-    """A meeting of C3 held 30/06/2021, recorded by ``source``: M6 absent for the seventh time that
-    year (three meetings in a row before it, in the meetings store)."""
-    attendance = [{"member_id": "M6", "status": "unexcused"}, {"member_id": "M3", "status": "present"}]
+    """A meeting of C3 held 30/06/2021, recorded by ``source``: M6 absent again (as at the three
+    meetings before it), M3 absent, and M3 absent again at three meetings of July in the meetings
+    store (the third is M3's third absence in a row only with the meeting of 30/06 counted)."""
+    attendance = [{"member_id": "M6", "status": "unexcused"}, {"member_id": "M3", "status": "unexcused"},
+                  {"member_id": "M4", "status": "present"}]
     unknown(h, source, "meeting-C3-2021-06x", "meeting.held", "2021-06-30",
             {"meeting_id": "C3-2021-06x", "org_unit_id": "C3", "kind": "regular", "duration_minutes": 90,
              "attendance": attendance})
-    unknown(h, source, "meeting-C3-2021-06x", "meeting.missed", "2021-06-30",
-            {"meeting_id": "C3-2021-06x", "org_unit_id": "C3", "member_id": "M6", "excused": False})
+    for member in ("M6", "M3"):
+        unknown(h, source, "meeting-C3-2021-06x", "meeting.missed", "2021-06-30",
+                {"meeting_id": "C3-2021-06x", "org_unit_id": "C3", "member_id": member, "excused": False})
+    for day in "abc":
+        held(h, f"C3-2021-07{day}", "C3", f"2021-07-0{'abc'.index(day) + 1}", {"M3": "unexcused"})
     h.flush()
 
 
@@ -240,8 +245,8 @@ def meeting_recorded_in(h: History, source: str) -> None:
 def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings_store_is_folded_apart(
         history, tmp_path, monkeypatch, source):
     """After the meetings store (``reporting``): judged with the meetings the second process held
-    (the absence in a row counted); before it (``members``): the replay folds the meetings store
-    itself, the second process stopped."""
+    (the absences in a row counted); before it (``members``): counted in the meetings judged after
+    it, the replay then folding the meetings store itself (the second process stopped)."""
     meeting_recorded_in(history, source)
     expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
     started = folded_apart(monkeypatch)
@@ -249,11 +254,11 @@ def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings
     result = g.replay()
 
     assert result["checksum"] == expected.checksum()
-    over = "SELECT over_consecutive, unexcused FROM {}meetings WHERE meeting_id = 'C3-2021-06x'"
-    assert g.db.query(over.format(g.prefix)) == expected.db.query(over.format(expected.prefix))
-    assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x'") == [("M6",)]
-    if source == "reporting":
-        assert g.db.query(over.format(g.prefix)) == [(1, 1)]
+    over = "SELECT meeting_id, over_consecutive FROM {}meetings WHERE meeting_id IN ('C3-2021-06x', 'C3-2021-07c')"
+    assert g.db.query(over.format(g.prefix)) == expected.db.query(over.format(expected.prefix)) == \
+        ([("C3-2021-06x", 1), ("C3-2021-07c", 0)] if source == "reporting" else [("C3-2021-06x", 0), ("C3-2021-07c", 1)])
+    assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x' "
+                      "ORDER BY 1") == [("M3",), ("M6",)]
     assert [a.finished for a in started] == [source == "reporting"] and started[0].proc.returncode is not None
     g.db.close()
     expected.db.close()
