@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -46,6 +47,7 @@ APART_FROM = 50_000
 PROCESSES_ENV = "DANGVIEN_REPLAY_PROCESSES"
 #: pages the second process may fold ahead of the replay (each about 1 MB pickled)
 AHEAD = 32
+_LENGTH = struct.Struct("<Q")  # each message: its length, then its pickle
 
 
 def _json_names(names: list) -> str:
@@ -180,11 +182,25 @@ class Apart:
         self.finished = False  # every page read
 
     def _next(self):
+        """The next message: its length (8 bytes), then its pickle. Read to the byte (a pipe made
+        cooperative by eventlet, as in the service, returns what has arrived so far)."""
         try:
-            return pickle.load(self.proc.stdout)
+            return pickle.loads(self._read(_LENGTH.unpack(self._read(_LENGTH.size))[0]))
         except (EOFError, pickle.UnpicklingError, OSError) as exc:
             code = self.proc.wait()
             raise RuntimeError(f"the meetings fold process ended early (exit code {code})") from exc
+
+    def _read(self, n: int) -> bytes:
+        out = self.proc.stdout.read(n)
+        if len(out) == n:
+            return out
+        parts = [out]
+        while n > (got := sum(map(len, parts))):
+            part = self.proc.stdout.read(n - got)
+            if not part:
+                raise EOFError
+            parts.append(part)
+        return b"".join(parts)
 
     def pages(self) -> Iterator[tuple]:
         """(events read, events passed, last position passed, stream heads changed, meetings rows,
@@ -265,15 +281,19 @@ def run(url: str, schema: str, out, commands) -> None:
         ready.put(None)
         writer.join()
     if commands.readline().strip() == b"state":
-        out.write(pickle.dumps((fold.held, fold.meetings_seen), 5))
-        out.flush()
+        _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+
+
+def _send(out, data: bytes) -> None:
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+    out.flush()
 
 
 def _write(ready: queue.Queue, out) -> None:
     try:
         while (data := ready.get()) is not None:
-            out.write(data)
-            out.flush()
+            _send(out, data)
     except OSError:  # the replay stopped reading (it ended or failed): nothing left to do
         os._exit(1)
 
