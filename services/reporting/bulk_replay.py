@@ -14,7 +14,10 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - the organisation tree (``org_unit.*``: rare, and its handlers read the dated closure) is
   applied by the live handlers themselves, in order, in the page's transaction: one source of
   truth for it;
-- stream heads are kept per stream in memory and written once, the checkpoints last.
+- stream heads are kept per stream in memory and written once, the checkpoints last;
+- on a machine with more than one CPU, a large meetings store (most of the events) is read,
+  decoded and folded by a second process while this one folds the other stores
+  (``meeting_fold``); this process writes its rows with the others, page by page.
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
