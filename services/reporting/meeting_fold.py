@@ -150,14 +150,31 @@ def opening(store) -> list[str] | None:
     return None
 
 
+#: where a container's CPU limit is read (cgroup v2: "quota period", or "max period")
+CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
+def cpus() -> float:
+    """The CPUs this process may use: its affinity, and a container's CPU limit if lower."""
+    try:
+        n: float = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    try:
+        with open(CPU_MAX) as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            n = min(n, int(quota) / int(period))
+    except (OSError, ValueError):  # no cgroup v2 limit to read
+        pass
+    return n
+
+
 def wanted() -> bool:
-    """May a replay fold apart on this machine (more than one CPU, not turned off)?"""
+    """May a replay fold apart here (two CPUs or more, not turned off)?"""
     if os.environ.get(PROCESSES_ENV, "").strip() == "1":
         return False
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except AttributeError:  # not Linux
-        return (os.cpu_count() or 1) > 1
+    return cpus() >= 2
 
 
 def apart(stores, sources: tuple[str, ...]) -> "Apart | None":

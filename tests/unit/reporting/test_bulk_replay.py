@@ -458,3 +458,17 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         tx.execute(f"UPDATE {p}warn_marks SET token = 'another'")
     assert g.checksum() == base == generations.table_checksum(db, p, sqlite_json=False)
     g.db.close()
+
+
+@pytest.mark.parametrize("cpu_max, apart", [("max 100000\n", True), ("200000 100000\n", True),
+                                             ("150000 100000\n", False), ("100000 100000\n", False)])
+def test_a_replay_folds_apart_only_where_two_cpus_are_allowed(tmp_path, monkeypatch, cpu_max, apart):
+    """A container limited to less than two CPUs (cgroup ``cpu.max``) folds in one process, as does
+    ``DANGVIEN_REPLAY_PROCESSES=1``."""
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    monkeypatch.setattr(meeting_fold, "CPU_MAX", str(tmp_path / "cpu.max"))
+    monkeypatch.setattr(meeting_fold.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.delenv(meeting_fold.PROCESSES_ENV, raising=False)
+    assert meeting_fold.wanted() is apart
+    monkeypatch.setenv(meeting_fold.PROCESSES_ENV, "1")
+    assert meeting_fold.wanted() is False
