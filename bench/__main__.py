@@ -248,16 +248,21 @@ def bench_replay(cfg: dict, folder: Path, pg: bool, timed: bool = True, report: 
     db = ReadModelDB(f"sqlite:///{data}/reporting.read.db")
     g = Generations(db, stores)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = os.times()
     result = g.replay()
+    cpu = [b - a for a, b in zip(before, os.times())]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_apart = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child: the meetings fold
     label = f"{cfg['members']:,} members × {cfg['years']} years, {total:,} events"
     if not timed:  # only the province the reports read
         bench_reports(cfg, data, db, g.prefix)
         return
     row(f"replay of reporting, SQLite ({label})", f"{result['events_per_second']:,.0f} ev/s",
-        "", f"{result['seconds']:.1f} s incl. checksum; peak RSS {rss // 1024} MB (before {rss0 // 1024} MB)")
+        "", f"{result['seconds']:.1f} s incl. checksum; CPU {cpu[0] + cpu[1]:.1f} + {cpu[2] + cpu[3]:.1f} s "
+        f"(meetings fold process); peak RSS {rss // 1024} MB (before {rss0 // 1024} MB), {rss_apart // 1024} MB")
     RESULTS.update(replay_sqlite_evs=round(result["events_per_second"]), replay_events=total,
-                   replay_peak_rss_mb=rss // 1024)
+                   replay_peak_rss_mb=rss // 1024, replay_cpu_s=round(cpu[0] + cpu[1], 1),
+                   replay_cpu_apart_s=round(cpu[2] + cpu[3], 1), replay_peak_rss_apart_mb=rss_apart // 1024)
 
     if pg:  # a smaller province: PostgreSQL is bound by round trips per statement
         small = folder / "province-pg"

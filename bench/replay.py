@@ -6,6 +6,8 @@ reporting read model (events/s), then report latencies. Not through HTTP, for sp
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import datetime as dt
 import random
 import shutil
@@ -116,8 +118,13 @@ def main() -> None:
     stores = {s: open_store(f"sqlite:///{args.dir}/{s}.events.db") for s in ("members", "discipline", "meetings", "reporting")}
     db = ReadModelDB(f"sqlite:///{args.dir}/reporting.read.db")
     g = Generations(db, stores)
+    before = os.times()
     result = g.replay()
-    print(f"replay: {result['done']:,} events in {result['seconds']:.1f}s = {result['events_per_second']:,.0f} events/s")
+    cpu = [b - a for a, b in zip(before, os.times())]
+    print(f"replay: {result['done']:,} events in {result['seconds']:.1f}s = {result['events_per_second']:,.0f} events/s; "
+          f"CPU {cpu[0] + cpu[1]:.1f} s in this process, {cpu[2] + cpu[3]:.1f} s in the meetings fold process; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB, "
+          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB")
     cur, prev = parse_period("2020-2025"), parse_period("2015-2020")
     for structure in ("as_stood", "current"):  # the structure as it stood (default), today's tree
         print(f"reports, structure={structure}:")

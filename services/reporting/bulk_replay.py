@@ -14,7 +14,10 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - the organisation tree (``org_unit.*``: rare, and its handlers read the dated closure) is
   applied by the live handlers themselves, in order, in the page's transaction: one source of
   truth for it;
-- stream heads are kept per stream in memory and written once, the checkpoints last.
+- stream heads are kept per stream in memory and written once, the checkpoints last;
+- on a machine with more than one CPU, a large meetings store (most of the events) is read,
+  decoded and folded by a second process while this one folds the other stores
+  (``meeting_fold``); this process writes its rows with the others, page by page.
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
@@ -28,12 +31,10 @@ appended while replaying are applied by it, before the switch).
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import re
 from sys import intern
-from json.encoder import encode_basestring_ascii as _ascii
 from typing import Callable, Iterator, Mapping
 
 import orjson
@@ -43,11 +44,11 @@ from shared.events import StoredTime, format_recorded_at
 from shared.eventstore import EventStore
 from shared.eventstore.records import decode_json as _loads
 from shared.readmodel import ReadModelDB, Tx
-from shared.rules import rules_on
 
-from services.reporting import daycounts, schema, warning_spans
+from services.reporting import daycounts, meeting_fold, schema, warning_spans
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
-                                      latest_violation, meeting_standard, moves, shapes_stints, threaded)
+                                      latest_violation, moves, shapes_stints, threaded)
+from services.reporting.meeting_fold import MeetingFold
 
 
 #: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
@@ -110,14 +111,6 @@ class _Event:
         self.recorded_at = StoredTime.parse(rec)
 
 
-def _json_names(names: list) -> str:
-    """``json.dumps(names)`` (the live handler's text), spelled out for a list of strings."""
-    try:
-        return "[" + ", ".join(map(_ascii, names)) + "]"
-    except TypeError:  # a name that is not text
-        return json.dumps(names)
-
-
 def _owners() -> dict:
     from shared.catalog import OWNERS
     return OWNERS
@@ -144,13 +137,12 @@ class Fold:
         #: member → the earliest date of such a transfer (refiled at the end)
         self.refilable_until: dict[str, str] = {}
         self.refiles: dict[str, str] = {}
-        self.meetings_seen: set[str] = set()
-        #: (unit, kind, year) → [(held_on, meeting_id, absent members)] in key order: absences in a row
-        self.held: dict[tuple, list] = {}
+        self.meeting_fold = MeetingFold()  # the meetings held (absences in a row), and their rows
+        self.apart: meeting_fold.Apart | None = None  # the meetings store folded in a second process
         # rows no event changes: written page by page
         self.facts: list[tuple] = []
-        self.meetings: list[tuple] = []
-        self.absences: list[tuple] = []
+        self.meetings: list[tuple] = self.meeting_fold.meetings
+        self.absences: list[tuple] = self.meeting_fold.absences
         self.dues: list[tuple] = []
         self.targets: list[tuple] = []
         self.refs: list[tuple] = []
@@ -159,20 +151,17 @@ class Fold:
         self.unexcused: dict[tuple, str] = {}  # (member, unit, year) → the first unexcused absence stored
         self.paid: dict[str, dict[str, tuple]] = {}  # member → month → (recorded_at, status) of the latest stored
         self.latest = ""  # the latest recording time written to member_facts, absences and dues
-        self._rules: dict[str, tuple] = {}
-        self._standards: dict[tuple, tuple[int, int]] = {}
         self.handlers = {"member": self.member, "discipline": self.discipline, "meeting": self.meeting,
                          "dues": self.dues_fact, "target": self.target}
         #: event type → its fold (``_route``), found once per type
-        self.routes: dict[str, Callable[[tuple], bool] | None] = {"meeting.held": self.held_meeting,
-                                                                     "meeting.missed": self.missed}
+        self.routes: dict[str, Callable[[tuple], bool] | None] = {"meeting.held": self.meeting_fold.held_meeting,
+                                                                     "meeting.missed": self.meeting_fold.missed}
 
     # -- one source --------------------------------------------------------------------------
     def source(self, tx: Tx, source: str, events: list[tuple]) -> tuple[int, int | None]:
         """Fold a page of ``source`` in order; (events passed, last position passed). Stops before an
         event whose stream's previous event is missing (the live runner's guard: it waits)."""
         heads = self.heads.setdefault(source, {})
-        routes, reference = self.routes, self.reference
         passed = len(events)
         for i, ev in enumerate(events):
             stream, version = ev[1], ev[2]
@@ -181,16 +170,31 @@ class Fold:
                 if version != applied + 1:
                     passed = i
                     break  # wait (never in a store's own history: its versions have no gaps)
-                try:
-                    fold = routes[ev[3]]
-                except KeyError:
-                    fold = routes[ev[3]] = self._route(ev[3])
-                if fold is None:
-                    self.tree(tx, source, ev)
-                elif not fold(ev):
-                    reference(ev)
+                self.one(tx, source, ev)
                 heads[stream] = version
         return passed, events[passed - 1][0] if passed else None
+
+    def one(self, tx: Tx, source: str, ev: tuple) -> None:
+        """Fold one event its stream's guard let through."""
+        try:
+            fold = self.routes[ev[3]]
+        except KeyError:
+            fold = self.routes[ev[3]] = self._route(ev[3])
+        if fold is None:
+            self.tree(tx, source, ev)
+        elif not fold(ev):
+            self.reference(ev)
+
+    def take(self, tx: Tx, source: str, page: tuple) -> tuple[int, int | None]:
+        """A page of ``source`` folded by the second process (``meeting_fold.run``): its rows, its
+        streams' heads, then the events of other types in their order; as ``source``."""
+        _, passed, last, heads, meetings, absences, others = page
+        self.heads.setdefault(source, {}).update(heads)
+        self.meetings += meetings
+        self.absences += absences
+        for ev in others:
+            self.one(tx, source, ev)
+        return passed, last
 
     def _route(self, type_: str) -> Callable[[tuple], bool] | None:
         """The fold of events of ``type_`` (True: folded; False: only a reference to the member it
@@ -331,71 +335,20 @@ class Fold:
             self.refs.append((row[3], event_id, "discipline"))
         return True
 
-    # -- meetings, dues, targets -------------------------------------------------------------
-    def _limit(self, on: str) -> tuple:
-        rules = self._rules.get(on)
-        if rules is None:
-            day = dt.date.fromisoformat(on)
-            rules = self._rules[on] = (day, rules_on(day).meeting_max_consecutive_absences)
-        return rules
-
+    # -- meetings (``meeting_fold``), dues, targets ------------------------------------------
     def meeting(self, ev: tuple) -> bool:
         if ev[3] == "meeting.held":
-            return self.held_meeting(ev)
+            return self.routes["meeting.held"](ev)
         if ev[3] == "meeting.missed":
-            return self.missed(ev)
+            return self.meeting_fold.missed(ev)
         return False
 
-    def held_meeting(self, ev: tuple) -> bool:
-        _, _, _, _, on, rec, _, _, event_id, d = ev
-        attendance = d.get("attendance", [])
-        statuses = [a["status"] for a in attendance]  # another status is absent, and counted nowhere (as live)
-        expected, present = len(statuses), statuses.count("present")
-        excused, unexcused = statuses.count("excused"), statuses.count("unexcused")
-        # in attendance order, as ``_absent_in_a_row`` counts them
-        absent = [a["member_id"] for a in attendance if a["status"] != "present"] if present < expected else []
-        day, limit = self._limit(on)
-        meeting_id, unit, kind = d["meeting_id"], d["org_unit_id"], d["kind"]
-        key = (unit, kind, on[:4])
-        over = 0
-        if absent:  # ``FactsProjection._absent_in_a_row`` over the meetings held before, in memory
-            held = self.held.get(key, ())
-            i = bisect.bisect_left(held, (on, meeting_id))
-            earlier = held[max(0, i - limit):i] if limit > 0 else []
-            if len(earlier) >= limit:
-                missed: dict[str, int] = {}
-                for _, _, names in earlier:
-                    for m in names:
-                        missed[m] = missed.get(m, 0) + 1
-                over = len([m for m in absent if missed.get(m, 0) >= limit])
-        minutes, combined = d.get("duration_minutes"), d.get("combined")
-        judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
-        try:
-            duration_ok, standard = self._standards[judged]
-        except KeyError:  # ``meeting_standard`` reads only these (many cells meet on the same day)
-            duration_ok, standard = self._standards[judged] = meeting_standard(
-                day, judged[1], minutes, judged[3], expected,
-                {"present": present, "excused": excused, "unexcused": unexcused}, over)
-        except TypeError:  # an unhashable value: judged on its own
-            duration_ok, standard = meeting_standard(
-                day, judged[1], minutes, judged[3], expected,
-                {"present": present, "excused": excused, "unexcused": unexcused}, over)
-        attended = d.get("committee_member_attended")
-        if meeting_id not in self.meetings_seen:
-            self.meetings_seen.add(meeting_id)
-            names = sorted(absent)
-            bisect.insort(self.held.setdefault(key, []), (on, meeting_id, tuple(names)))
-            self.meetings.append((meeting_id, event_id, unit, kind, on, rec, minutes, expected,
-                                  present, excused, unexcused, 1 if combined else 0,
-                                  None if attended is None else int(bool(attended)), duration_ok, standard, over,
-                                  _json_names(names)))
-        return True
-
-    def missed(self, ev: tuple) -> bool:
-        d = ev[9]
-        self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
-                              1 if d.get("excused") else 0, ev[8]))
-        return True
+    def _held_after_apart(self, ev: tuple) -> bool:
+        """A meeting recorded in a store after the meetings store folded apart: judged with the
+        meetings held there (asked for once)."""
+        self.meeting_fold.held, self.meeting_fold.meetings_seen = self.apart.state()
+        self.routes["meeting.held"] = self.meeting_fold.held_meeting
+        return self.meeting_fold.held_meeting(ev)
 
     def dues_fact(self, ev: tuple) -> bool:
         if ev[3] != "dues.recorded":
@@ -517,7 +470,8 @@ class Fold:
     def forget_folding(self) -> None:
         """Drop what only the folding needs (ids seen, meetings held, stream heads: written by now),
         so ``derive`` builds the spans beside what they are drawn from alone."""
-        self.facts_seen, self.meetings_seen, self.held, self.heads, self._standards = set(), set(), {}, {}, {}
+        self.facts_seen, self.heads = set(), {}
+        self.meeting_fold.forget()
         self.refilable_until, self.shaping, self.cases_of = {}, {}, {}
 
     def derive(self, tx: Tx) -> None:
@@ -601,19 +555,30 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
             tx.execute(f"DROP INDEX IF EXISTS {name}")
     checkpoints: dict[str, int] = {}
     total = 0
-    for source in sources:
-        for page in _raw(stores[source], 1):
-            with db.transaction() as tx:
-                passed, last = fold.source(tx, source, page)
-                fold.write_page(tx)
-            settle()
-            if last is not None:
-                checkpoints[source] = last
-            total += passed
-            if passed:
-                progress(passed)
-            if passed < len(page):
-                break  # waiting (as the live runner would): the rest is left to it
+    fold.apart = meeting_fold.apart(stores, sources)  # started first: it folds while this process does
+    try:
+        for source in sources:
+            if fold.apart is not None and source == fold.apart.source and fold.meeting_fold.folded:
+                fold.apart.close()  # meetings in the stores before it: the meetings store is folded here
+                fold.apart = None
+            taken = fold.apart is not None and source == fold.apart.source
+            for page in fold.apart.pages() if taken else _raw(stores[source], 1):
+                with db.transaction() as tx:
+                    passed, last = fold.take(tx, source, page) if taken else fold.source(tx, source, page)
+                    fold.write_page(tx)
+                settle()
+                if last is not None:
+                    checkpoints[source] = last
+                total += passed
+                if passed:
+                    progress(passed)
+                if passed < (page[0] if taken else len(page)):
+                    break  # waiting (as the live runner would): the rest is left to it
+            if taken:
+                fold.routes["meeting.held"] = fold._held_after_apart  # its meetings held, if a later store needs them
+    finally:
+        if fold.apart is not None:
+            fold.apart.close()
     with db.transaction() as tx:
         fold.write_end(tx, checkpoints)
         for _, create in indexes:

@@ -9,14 +9,21 @@ absences, dues and targets recorded twice, decisions changed (one of an unknown 
 a decision without a unit, temporary and official transfers, a re-entry while a stint is open,
 recognition, working away with a sealed contact, sealed personal fields, one fact stored under two
 names, and types of every family this version does not know.
+
+The meetings store may be folded by a second process (``meeting_fold``): the same rows, whether
+meetings are also recorded in the stores before or after it, and a second process that fails
+leaves the generation read before as it was.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
+from services.reporting import meeting_fold
 from services.reporting.generations import Generations
 from shared.events import NewEvent
 from shared.readmodel import ReadModelDB
@@ -162,11 +169,29 @@ class EnvelopesOnly:
         return getattr(self._store, name)
 
 
-@pytest.mark.parametrize("read_model", ["sqlite", "sqlite-envelopes", "postgresql"])
-def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path, read_model):
+def folded_apart(monkeypatch) -> list:
+    """Fold the meetings store in a second process whatever its size and the machine's CPUs;
+    the handles of the processes started, in order."""
+    started = []
+    monkeypatch.setattr(meeting_fold, "APART_FROM", 0)
+    monkeypatch.setattr(meeting_fold, "wanted", lambda: True)
+
+    class Seen(meeting_fold.Apart):
+        def __init__(self, args):
+            super().__init__(args)
+            started.append(self)
+
+    monkeypatch.setattr(meeting_fold, "Apart", Seen)
+    return started
+
+
+@pytest.mark.parametrize("read_model", ["sqlite", "sqlite-envelopes", "postgresql", "sqlite-apart",
+                                        "postgresql-apart"])
+def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path, read_model, monkeypatch):
     expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
+    started = folded_apart(monkeypatch) if read_model.endswith("apart") else []
     with contextlib.ExitStack() as stack:
-        if read_model == "postgresql":
+        if read_model.startswith("postgresql"):
             from tests.support.services import pg_database
             url = stack.enter_context(pg_database())
         else:
@@ -194,7 +219,77 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert seen["exits"] == [("M12", "member.rated", "C2"), ("M12", "member.removed", "C2"),
                                  ("M13", "member.resigned", "C1")]
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
+        if read_model.endswith("apart"):  # the meetings store was folded by a second process, which ended well
+            assert [(a.finished, a.proc.returncode) for a in started] == [(True, 0)]
     expected.db.close()
+
+
+def meeting_recorded_in(h: History, source: str) -> None:
+    """A meeting of C3 held 30/06/2021, recorded by ``source``: M6 absent again (as at the three
+    meetings before it), M3 absent, and M3 absent again at three meetings of July in the meetings
+    store (the third is M3's third absence in a row only with the meeting of 30/06 counted)."""
+    attendance = [{"member_id": "M6", "status": "unexcused"}, {"member_id": "M3", "status": "unexcused"},
+                  {"member_id": "M4", "status": "present"}]
+    unknown(h, source, "meeting-C3-2021-06x", "meeting.held", "2021-06-30",
+            {"meeting_id": "C3-2021-06x", "org_unit_id": "C3", "kind": "regular", "duration_minutes": 90,
+             "attendance": attendance})
+    for member in ("M6", "M3"):
+        unknown(h, source, "meeting-C3-2021-06x", "meeting.missed", "2021-06-30",
+                {"meeting_id": "C3-2021-06x", "org_unit_id": "C3", "member_id": member, "excused": False})
+    for day in "abc":
+        held(h, f"C3-2021-07{day}", "C3", f"2021-07-0{'abc'.index(day) + 1}", {"M3": "unexcused"})
+    h.flush()
+
+
+@pytest.mark.parametrize("source", ["reporting", "members"])
+def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings_store_is_folded_apart(
+        history, tmp_path, monkeypatch, source):
+    """After the meetings store (``reporting``): judged with the meetings the second process held
+    (the absences in a row counted); before it (``members``): counted in the meetings judged after
+    it, the replay then folding the meetings store itself (the second process stopped)."""
+    meeting_recorded_in(history, source)
+    expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
+    started = folded_apart(monkeypatch)
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    result = g.replay()
+
+    assert result["checksum"] == expected.checksum()
+    over = "SELECT meeting_id, over_consecutive FROM {}meetings WHERE meeting_id IN ('C3-2021-06x', 'C3-2021-07c')"
+    assert g.db.query(over.format(g.prefix)) == expected.db.query(over.format(expected.prefix)) == \
+        ([("C3-2021-06x", 1), ("C3-2021-07c", 0)] if source == "reporting" else [("C3-2021-06x", 0), ("C3-2021-07c", 1)])
+    assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x' "
+                      "ORDER BY 1") == [("M3",), ("M6",)]
+    assert [a.finished for a in started] == [source == "reporting"] and started[0].proc.returncode is not None
+    g.db.close()
+    expected.db.close()
+
+
+def test_a_replay_whose_meetings_process_fails_leaves_the_generation_read_before(history, tmp_path, monkeypatch):
+    """The second process ending early fails the replay (it says so); reports go on reading the
+    generation they read, unchanged, and the next replay builds the new one whole."""
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    g.replay()
+    before, meetings = g.checksum(), g.db.query(f"SELECT COUNT(*) FROM {g.prefix}meetings")
+    started = folded_apart(monkeypatch)
+
+    def dies(self, args):  # ends at once, with code 3
+        self.proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.finished = False
+        started.append(self)
+
+    real = meeting_fold.Apart.__init__
+    monkeypatch.setattr(meeting_fold.Apart, "__init__", dies)
+    with pytest.raises(RuntimeError, match=r"meetings fold process ended early \(exit code 3\)"):
+        g.replay()
+    assert g.prefix == "g2_" and g.checksum() == before
+    assert g.db.query(f"SELECT COUNT(*) FROM {g.prefix}meetings") == meetings and meetings[0][0] > 10
+    assert started[0].proc.returncode is not None  # not left running
+
+    monkeypatch.setattr(meeting_fold.Apart, "__init__", real)
+    result = g.replay()
+    assert g.prefix == "g3_" and result["checksum"] == before
+    g.db.close()
 
 
 def test_a_bulk_replay_fills_the_day_counts_and_spans_a_rebuild_from_its_tables_gives(history, tmp_path):
@@ -363,3 +458,17 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         tx.execute(f"UPDATE {p}warn_marks SET token = 'another'")
     assert g.checksum() == base == generations.table_checksum(db, p, sqlite_json=False)
     g.db.close()
+
+
+@pytest.mark.parametrize("cpu_max, apart", [("max 100000\n", True), ("200000 100000\n", True),
+                                             ("150000 100000\n", False), ("100000 100000\n", False)])
+def test_a_replay_folds_apart_only_where_two_cpus_are_allowed(tmp_path, monkeypatch, cpu_max, apart):
+    """A container limited to less than two CPUs (cgroup ``cpu.max``) folds in one process, as does
+    ``DANGVIEN_REPLAY_PROCESSES=1``."""
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    monkeypatch.setattr(meeting_fold, "CPU_MAX", str(tmp_path / "cpu.max"))
+    monkeypatch.setattr(meeting_fold.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.delenv(meeting_fold.PROCESSES_ENV, raising=False)
+    assert meeting_fold.wanted() is apart
+    monkeypatch.setenv(meeting_fold.PROCESSES_ENV, "1")
+    assert meeting_fold.wanted() is False

@@ -1,0 +1,324 @@
+"""The meetings of a full replay, folded in a second process (issue 15).
+
+The meetings store holds most of a province's events (87 % at 100,000 members over five years:
+one ``meeting.held`` per cell and month, one ``meeting.missed`` per absence), and folding them
+reads nothing the folds of the other stores write: a meeting is judged from its own attendance,
+the rules of its day and the meetings held before it in its unit, kind and year. So a replay may
+hand the meetings store to a second process (``run``) while it folds the members and discipline
+stores itself: that process reads the stored rows, decodes the payloads and folds them
+(``MeetingFold``, the live handlers of ``meeting.held`` and ``meeting.missed`` read for a replay),
+and passes each page's rows to the replay on its standard output (pickled, a few pages ahead);
+the replay writes them, in the page's order, with every other row (``bulk_replay.Fold.take``).
+The events of any other type in the meetings store are passed on as read, and folded by the
+replay in their order.
+
+Same rows: the second process runs the very fold the replay runs in-process, and the replay uses
+it only where the result cannot differ — when the stores before the meetings store held no
+meeting (then it folds the meetings store itself), and a meeting recorded in a store after it is
+judged with the meetings the second process held, which it asks for then (``Apart.state``).
+``tests/unit/reporting/test_bulk_replay.py`` compares the checksum of both paths with the live
+projection's. If the second process fails, the replay fails (the previous generation stays the
+one read) and says so.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from json.encoder import encode_basestring_ascii as _ascii
+from typing import Iterator
+
+from shared.rules import rules_on
+
+from services.reporting.facts import meeting_standard
+
+#: the source folded apart, and the fewest stored events for which a second process pays (its
+#: start, about 0.3 s of CPU, and the pickling of its rows)
+SOURCE = "meetings"
+APART_FROM = 50_000
+#: ``DANGVIEN_REPLAY_PROCESSES=1``: fold every store in the replay's process
+PROCESSES_ENV = "DANGVIEN_REPLAY_PROCESSES"
+#: pages the second process may fold ahead of the replay (each about 1 MB pickled)
+AHEAD = 32
+_LENGTH = struct.Struct("<Q")  # each message: its length, then its pickle
+
+
+def _json_names(names: list) -> str:
+    """``json.dumps(names)`` (the live handler's text), spelled out for a list of strings."""
+    try:
+        return "[" + ", ".join(map(_ascii, names)) + "]"
+    except TypeError:  # a name that is not text
+        return json.dumps(names)
+
+
+class MeetingFold:
+    """The meetings of one generation being replayed: rows of ``meetings`` and ``absences`` (written
+    page by page by the replay) and the meetings held per unit, kind and year (absences in a row)."""
+
+    def __init__(self):
+        self.meetings: list[tuple] = []
+        self.absences: list[tuple] = []
+        self.meetings_seen: set[str] = set()
+        #: (unit, kind, year) → [(held_on, meeting_id, absent members)] in key order: absences in a row
+        self.held: dict[tuple, list] = {}
+        self.folded = 0  # events folded (a replay folds the meetings store apart only while none was)
+        self._rules: dict[str, tuple] = {}
+        self._standards: dict[tuple, tuple[int, int]] = {}
+
+    def forget(self) -> None:
+        """Drop what only the folding needs (once every meeting is written)."""
+        self.meetings_seen, self.held, self._standards = set(), {}, {}
+
+    def _limit(self, on: str) -> tuple:
+        rules = self._rules.get(on)
+        if rules is None:
+            day = dt.date.fromisoformat(on)
+            rules = self._rules[on] = (day, rules_on(day).meeting_max_consecutive_absences)
+        return rules
+
+    def held_meeting(self, ev: tuple) -> bool:
+        self.folded += 1
+        _, _, _, _, on, rec, _, _, event_id, d = ev
+        attendance = d.get("attendance", [])
+        statuses = [a["status"] for a in attendance]  # another status is absent, and counted nowhere (as live)
+        expected, present = len(statuses), statuses.count("present")
+        excused, unexcused = statuses.count("excused"), statuses.count("unexcused")
+        # in attendance order, as ``_absent_in_a_row`` counts them
+        absent = [a["member_id"] for a in attendance if a["status"] != "present"] if present < expected else []
+        day, limit = self._limit(on)
+        meeting_id, unit, kind = d["meeting_id"], d["org_unit_id"], d["kind"]
+        key = (unit, kind, on[:4])
+        over = 0
+        if absent:  # ``FactsProjection._absent_in_a_row`` over the meetings held before, in memory
+            held = self.held.get(key, ())
+            i = bisect.bisect_left(held, (on, meeting_id))
+            earlier = held[max(0, i - limit):i] if limit > 0 else []
+            if len(earlier) >= limit:
+                missed: dict[str, int] = {}
+                for _, _, names in earlier:
+                    for m in names:
+                        missed[m] = missed.get(m, 0) + 1
+                over = len([m for m in absent if missed.get(m, 0) >= limit])
+        minutes, combined = d.get("duration_minutes"), d.get("combined")
+        judged = (on, d.get("kind"), minutes, bool(combined), expected, present, unexcused, over)
+        try:
+            duration_ok, standard = self._standards[judged]
+        except KeyError:  # ``meeting_standard`` reads only these (many cells meet on the same day)
+            duration_ok, standard = self._standards[judged] = meeting_standard(
+                day, judged[1], minutes, judged[3], expected,
+                {"present": present, "excused": excused, "unexcused": unexcused}, over)
+        except TypeError:  # an unhashable value: judged on its own
+            duration_ok, standard = meeting_standard(
+                day, judged[1], minutes, judged[3], expected,
+                {"present": present, "excused": excused, "unexcused": unexcused}, over)
+        attended = d.get("committee_member_attended")
+        if meeting_id not in self.meetings_seen:
+            self.meetings_seen.add(meeting_id)
+            names = sorted(absent)
+            bisect.insort(self.held.setdefault(key, []), (on, meeting_id, tuple(names)))
+            self.meetings.append((meeting_id, event_id, unit, kind, on, rec, minutes, expected,
+                                  present, excused, unexcused, 1 if combined else 0,
+                                  None if attended is None else int(bool(attended)), duration_ok, standard, over,
+                                  _json_names(names)))
+        return True
+
+    def missed(self, ev: tuple) -> bool:
+        self.folded += 1
+        d = ev[9]
+        self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
+                              1 if d.get("excused") else 0, ev[8]))
+        return True
+
+
+# -- the second process ------------------------------------------------------------------------
+def opening(store) -> list[str] | None:
+    """The arguments that open ``store`` again in another process; None for a store that cannot
+    be (in memory, a KurrentDB store, a store that gives only envelopes)."""
+    from shared.eventstore.postgres import PostgresEventStore
+    from shared.eventstore.sqlite import SQLiteEventStore
+    if type(store) is SQLiteEventStore and store.path != ":memory:":
+        return [store.url, ""]
+    if type(store) is PostgresEventStore:
+        return [store.url, store.schema]
+    return None
+
+
+#: where a container's CPU limit is read (cgroup v2: "quota period", or "max period")
+CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
+def cpus() -> float:
+    """The CPUs this process may use: its affinity, and a container's CPU limit if lower."""
+    try:
+        n: float = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    try:
+        with open(CPU_MAX) as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            n = min(n, int(quota) / int(period))
+    except (OSError, ValueError):  # no cgroup v2 limit to read
+        pass
+    return n
+
+
+def wanted() -> bool:
+    """May a replay fold apart here (two CPUs or more, not turned off)?"""
+    if os.environ.get(PROCESSES_ENV, "").strip() == "1":
+        return False
+    return cpus() >= 2
+
+
+def apart(stores, sources: tuple[str, ...]) -> "Apart | None":
+    """A second process folding the meetings store, started now; None where the replay folds it."""
+    store = stores.get(SOURCE)
+    if SOURCE not in sources or store is None or not wanted():
+        return None
+    args = opening(store)
+    if args is None or store.count_after(0) < APART_FROM:
+        return None
+    return Apart(args)
+
+
+class Apart:
+    """The replay's handle on the second process: its pages, its meetings held, its end."""
+
+    source = SOURCE
+
+    def __init__(self, args: list[str]):
+        self.proc = subprocess.Popen([sys.executable, "-m", __name__, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        self.finished = False  # every page read
+
+    def _next(self):
+        """The next message: its length (8 bytes), then its pickle. Read to the byte (a pipe made
+        cooperative by eventlet, as in the service, returns what has arrived so far)."""
+        try:
+            return pickle.loads(self._read(_LENGTH.unpack(self._read(_LENGTH.size))[0]))
+        except (EOFError, pickle.UnpicklingError, OSError) as exc:
+            code = self.proc.wait()
+            raise RuntimeError(f"the meetings fold process ended early (exit code {code})") from exc
+
+    def _read(self, n: int) -> bytes:
+        out = self.proc.stdout.read(n)
+        if len(out) == n:
+            return out
+        parts = [out]
+        while n > (got := sum(map(len, parts))):
+            part = self.proc.stdout.read(n - got)
+            if not part:
+                raise EOFError
+            parts.append(part)
+        return b"".join(parts)
+
+    def pages(self) -> Iterator[tuple]:
+        """(events read, events passed, last position passed, stream heads changed, meetings rows,
+        absences rows, events of other types) of each page, in position order."""
+        while (page := self._next()) is not None:
+            yield page
+        self.finished = True
+
+    def state(self) -> tuple[dict, set]:
+        """The meetings held and seen (after the last page): what a meeting recorded later is judged with."""
+        if not self.finished:  # what is left after a page that stopped at a missing event: its end
+            for _ in self.pages():
+                pass
+        self.proc.stdin.write(b"state\n")
+        self.proc.stdin.flush()
+        return self._next()
+
+    def close(self) -> None:
+        """End the process: told to (it waits for a command once every page is read), else killed."""
+        if not self.finished:
+            self.proc.kill()
+        try:
+            self.proc.stdin.close()
+        except OSError:  # it ended already
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+def run(url: str, schema: str, out, commands) -> None:
+    """Fold the store at ``url`` (as ``bulk_replay.Fold.source`` does: the stream guard, then the
+    meetings folded, the rest passed on), writing a pickled page after each page read and None at
+    the end; then, asked ``state``, the meetings held and seen."""
+    from shared.collector import settled
+    from shared.eventstore import open_store
+    from services.reporting.bulk_replay import _raw
+    if schema:
+        from shared.eventstore.postgres import PostgresEventStore
+        store = PostgresEventStore(url, schema)
+    else:
+        store = open_store(url)
+    fold, heads = MeetingFold(), {}
+    ready: queue.Queue = queue.Queue(AHEAD)
+    writer = threading.Thread(target=_write, args=(ready, out), daemon=True)
+    writer.start()
+    try:
+        with settled() as settle:
+            for page in _raw(store, 1):
+                passed, changed, others = len(page), {}, []
+                for i, ev in enumerate(page):
+                    stream, version = ev[1], ev[2]
+                    applied = heads.get(stream, -1)
+                    if version > applied:
+                        if version != applied + 1:
+                            passed = i
+                            break  # wait (never in a store's own history: its versions have no gaps)
+                        type_ = ev[3]
+                        if type_ == "meeting.held":
+                            fold.held_meeting(ev)
+                        elif type_ == "meeting.missed":
+                            fold.missed(ev)
+                        else:
+                            others.append(ev)
+                        heads[stream] = changed[stream] = version
+                ready.put(pickle.dumps((len(page), passed, page[passed - 1][0] if passed else None,
+                                        list(changed.items()), fold.meetings, fold.absences, others), 5))
+                fold.meetings, fold.absences = [], []
+                settle()
+                if passed < len(page):
+                    break
+    finally:
+        store.close()
+        ready.put(pickle.dumps(None, 5))
+        ready.put(None)
+        writer.join()
+    if commands.readline().strip() == b"state":
+        _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+
+
+def _send(out, data: bytes) -> None:
+    out.write(_LENGTH.pack(len(data)))
+    out.write(data)
+    out.flush()
+
+
+def _write(ready: queue.Queue, out) -> None:
+    try:
+        while (data := ready.get()) is not None:
+            _send(out, data)
+    except OSError:  # the replay stopped reading (it ended or failed): nothing left to do
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    _out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write among the pickles
+    try:
+        run(sys.argv[1], sys.argv[2], _out, sys.stdin.buffer)
+    except BrokenPipeError:  # the replay stopped reading: it ended or failed
+        sys.exit(1)
