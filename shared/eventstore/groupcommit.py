@@ -103,11 +103,6 @@ class GroupCommit:
                     heir.signal.release()
                 else:
                     self._leading = False
-        self._after_group()
-
-    def _after_group(self) -> None:
-        """What the adapter does once a group is answered and the lead handed on, outside the
-        writer's lock (the next group is being written meanwhile): nothing by default."""
 
 
 class Careful(Exception):

@@ -27,8 +27,6 @@ INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 #: event ids looked up per statement (under SQLite's bound-parameter limit)
 ID_CHUNK = 500
-#: WAL frames after which the store checkpoints (what SQLite's automatic checkpoint waits for)
-CHECKPOINT_FRAMES = 1000
 
 
 #: the last version and hash of each stream named in a JSON array (one statement for a whole group)
@@ -77,15 +75,6 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(SCHEMA)
-        # the WAL is checkpointed by the store, outside the writer's lock (``_after_group``), not by
-        # SQLite inside the COMMIT that crosses the limit (where the whole group waited for it)
-        self._wal = self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
-        if self._wal:
-            self._db.execute("PRAGMA wal_autocheckpoint=0")
-        self._checkpointing = threading.Lock()  # held by the one checkpoint under way
-        self._checkpoint_db: sqlite3.Connection | None = None
-        self._written = 0  # rows and commits since the last checkpoint
-        self._checkpoint_at = CHECKPOINT_FRAMES // 4  # rows and commits per checkpoint (learnt at each)
         try:
             self._json_each = self._db.execute("SELECT value FROM json_each('[1]')").fetchall() == [(1,)]
         except sqlite3.OperationalError:  # an SQLite built without JSON: one tail query per stream
@@ -115,32 +104,11 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
             started = time.perf_counter()
             db.execute("COMMIT")
             self._commit_seconds = time.perf_counter() - started
-            self._written += 1 + sum(len(p.result) for p in group if p.error is None and p.result)
         except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             for pending in group:
                 pending.result, pending.error = None, exc
-
-    def _after_group(self) -> None:
-        """A PASSIVE checkpoint, on a connection of its own, once about ``CHECKPOINT_FRAMES``
-        frames were written since the last: run by the thread that led the group just answered,
-        while the next group is written (SQLite lets one checkpointer and one writer work at once).
-        The frames per row and commit are learnt from each checkpoint, so stores of single events,
-        of groups and of large batches all checkpoint every ``CHECKPOINT_FRAMES`` or so."""
-        if not self._wal or self._written < self._checkpoint_at or not self._checkpointing.acquire(blocking=False):
-            return
-        try:
-            if self._checkpoint_db is None:
-                self._checkpoint_db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            written, self._written = self._written, 0
-            _, frames, _ = self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if frames > 0 and written > 0:
-                self._checkpoint_at = max(1, int(CHECKPOINT_FRAMES * written / frames))
-        except sqlite3.Error:  # busy or closing: the next group's leader tries again
-            pass
-        finally:
-            self._checkpointing.release()
 
     def _tails(self, db, streams: list[str]) -> dict[str, tuple[int, str]]:
         if self._json_each:
@@ -260,13 +228,7 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
             self._db.execute(
                 "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET position = excluded.position", (name, position))
-            self._written += 1
-        self._after_group()
 
     def close(self) -> None:
-        with self._checkpointing:
-            if self._checkpoint_db is not None:
-                self._checkpoint_db.close()
-                self._checkpoint_db = None
         with self._lock:
             self._db.close()
