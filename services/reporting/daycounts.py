@@ -259,12 +259,7 @@ class DayCounts:
         if self.batch is not None:  # in a batch: note subjects first met here
             keys = self.subjects(tx, e)
             for key in keys:
-                if key not in self.batch:
-                    if key in self.ahead:
-                        self.batch[key] = self.ahead.pop(key)
-                    else:
-                        self.before_read(tx)
-                        self.batch[key] = self._read(tx, [key])[key]
+                self._hold(tx, key)
             if keys:
                 rec = format_recorded_at(e.recorded_at)
                 self.latest = rec if self.latest is None or rec > self.latest else self.latest
@@ -272,6 +267,15 @@ class DayCounts:
         subjects = self.subjects(tx, e)
         self._seen = [(ind, s, *self.contribution(tx, ind, s)) for ind, s in subjects]
         return self._seen or None
+
+    def _hold(self, tx: Tx, key: tuple) -> None:
+        """In a batch: note what ``key`` counts before the batch, the first time the batch meets it."""
+        if key not in self.batch:
+            if key in self.ahead:
+                self.batch[key] = self.ahead.pop(key)
+            else:
+                self.before_read(tx)
+                self.batch[key] = self._read(tx, [key])[key]
 
     def touch(self, tx: Tx, member: str) -> None:
         """The member's stints, counted facts and decisions are about to change beyond what the
@@ -283,12 +287,7 @@ class DayCounts:
         keys = [(HEAD, member), *((t, member) for t in MEMBER_TYPES), (case_indicator("member"), member)]
         if self.batch is not None:
             for key in keys:
-                if key not in self.batch:
-                    if key in self.ahead:
-                        self.batch[key] = self.ahead.pop(key)
-                    else:
-                        self.before_read(tx)
-                        self.batch[key] = self._read(tx, [key])[key]
+                self._hold(tx, key)
                 self.rows.pop(key, None)  # read back at the end, not kept in memory
             return
         if self._seen is not None:
