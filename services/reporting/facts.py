@@ -183,7 +183,8 @@ class FactsProjection(Projection):
 
     def prepare(self, tx: Tx, source: str, events: list[Envelope]) -> None:
         """Partitions sharing a PostgreSQL read model: lock each member (or unit) whose discipline
-        decisions the batch changes, in one order, for the transaction. A member's decisions
+        decisions the batch changes (a discipline batch's subjects; a members batch's members whose
+        stints it shapes, which may refile their decisions), in one order, for the transaction. A member's decisions
         live in several case streams, which different partitions may apply at once (a member
         who moved between them); each partition counts the member's decisions from what it
         reads (``daycounts``), so without the lock both would read "none before" and the member
@@ -312,10 +313,13 @@ class FactsProjection(Projection):
         return self._read_stints(tx, [member_id])[member_id]
 
     def _lock_subjects(self, tx: Tx, source: str, events: list[Envelope]) -> None:
-        if not tx.pg or self.partition.whole or source != "discipline":
+        if not tx.pg or self.partition.whole or source not in ("discipline", "members"):
             return
         subjects, cases = set(), set()
-        for e in events:
+        if source == "members":  # a fact shaping the stints may refile the member's decisions (``_refile``)
+            subjects.update(f"member:{e.data['member_id']}" for e in events
+                            if e.type in SHAPING and e.data.get("member_id"))
+        for e in events if source == "discipline" else ():
             d = e.data
             if e.type == "discipline.applied" and d.get("subject_kind") and d.get("subject_id"):
                 subjects.add(f"{d['subject_kind']}:{d['subject_id']}")

@@ -186,3 +186,72 @@ def test_two_partitions_recomputing_one_members_warnings_at_once_keep_them_once(
                 g.db.close()
     finally:
         h.close()
+
+
+def test_a_late_transfer_refiling_a_decision_while_another_partition_applies_one_counts_the_member_once(
+        tmp_path, monkeypatch):
+    """A transfer recorded after a decision it precedes moves that decision to the unit the member
+    then stood in (one partition, applying members), while the other partition applies another
+    decision of the same member: both recount the member's decisions, and the member is counted
+    as the one partition would count them, not once per partition."""
+    h = History(tmp_path)
+    try:
+        a, b = a_member_of_a_cell_in_each_partition(h)
+        h.add("discipline.applied", "2021-06-01", {"case_id": "K1", "subject_kind": "member", "subject_id": "M1",
+                                                   "form": "reprimand", "violation_on": "2021-05-01"},
+              org_unit_id=f"{a}-C")
+        h.flush()
+        with pg_database() as url:
+            parts = [Generations(ReadModelDB(url), h.stores, partition=Partition(i, 2)) for i in range(2)]
+            for _ in range(3):
+                for g in parts:
+                    g.catch_up()
+            # recorded late: the move dated before K1, and another decision dated before the move
+            h.add("member.transferred", "2021-01-01", {"member_id": "M1", "from_org_unit_id": f"{a}-C",
+                                                       "to_org_unit_id": f"{b}-C", "kind": "official"},
+                  org_unit_id=f"{b}-C")
+            h.add("discipline.applied", "2020-12-01", {"case_id": "K2", "subject_kind": "member", "subject_id": "M1",
+                                                       "form": "warning", "violation_on": "2020-11-01"},
+                  org_unit_id=f"{a}-C")
+            h.flush()
+            whole = Generations(ReadModelDB(f"sqlite:///{tmp_path}/whole.read.db"), h.stores)
+            whole.catch_up()
+            expected = counts(whole)
+            meet = threading.Barrier(2, timeout=3)
+            end = daycounts.DayCounts.end
+
+            def slow_end(self, tx):
+                if any(ind.startswith("case.") for ind, _ in (getattr(self, "batch", None) or {})):
+                    try:
+                        meet.wait()
+                    except threading.BrokenBarrierError:
+                        pass
+                return end(self, tx)
+
+            monkeypatch.setattr(daycounts.DayCounts, "end", slow_end)
+            errors: list[BaseException] = []
+            mover = next(g for g in parts if g.partition.owns(b))
+            other = next(g for g in parts if g is not mover)
+
+            def run(g: Generations, source: str) -> None:
+                try:
+                    g.runner.catch_up(source)
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(mover, "members")),
+                       threading.Thread(target=run, args=(other, "discipline"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            monkeypatch.setattr(daycounts.DayCounts, "end", end)
+            for g in parts:
+                g.catch_up()
+            assert all(g.positions() == whole.positions() for g in parts)
+            assert counts(parts[0]) == expected
+            for g in parts:
+                g.db.close()
+    finally:
+        h.close()
