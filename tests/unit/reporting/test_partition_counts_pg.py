@@ -56,6 +56,40 @@ def counts(g: Generations) -> tuple[list, list]:
             sorted(g.db.query(f"SELECT indicator, subject_id FROM {p}day_repeats")))
 
 
+def catch_up_at_once(monkeypatch, jobs: list[tuple[Generations, str]]) -> None:
+    """Run each (partition, source) catch-up in its own thread, every one holding its transaction
+    open after reading what a member's decisions counted before it, until the other has read too
+    (or, if it must wait for the other's commit, a few seconds): the interleaving that loses or
+    doubles a decision. Raises what a catch-up raised."""
+    meet = threading.Barrier(len(jobs), timeout=3)
+    end = daycounts.DayCounts.end
+
+    def slow_end(self, tx):
+        if any(ind.startswith("case.") for ind, _ in (getattr(self, "batch", None) or {})):
+            try:
+                meet.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return end(self, tx)
+
+    monkeypatch.setattr(daycounts.DayCounts, "end", slow_end)
+    errors: list[BaseException] = []
+
+    def run(g: Generations, source: str) -> None:
+        try:
+            g.runner.catch_up(source)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    monkeypatch.setattr(daycounts.DayCounts, "end", end)
+    assert errors == []
+
+
 def test_two_partitions_applying_a_members_decisions_at_once_count_the_member_once(tmp_path, monkeypatch):
     h = History(tmp_path)
     try:
@@ -70,36 +104,7 @@ def test_two_partitions_applying_a_members_decisions_at_once_count_the_member_on
             for _ in range(3):  # the org tree and the member first, taking turns
                 for g in parts:
                     g.runner.catch_up("members")
-            # both partitions hold their decision's transaction open after reading what the member
-            # counted before it, until the other has read too (or, if it must wait for the other's
-            # commit, a few seconds): the interleaving that lost one decision
-            meet = threading.Barrier(2, timeout=3)
-            end = daycounts.DayCounts.end
-
-            def slow_end(self, tx):
-                if any(ind.startswith("case.") for ind, _ in (getattr(self, "batch", None) or {})):
-                    try:
-                        meet.wait()
-                    except threading.BrokenBarrierError:
-                        pass
-                return end(self, tx)
-
-            monkeypatch.setattr(daycounts.DayCounts, "end", slow_end)
-            errors: list[BaseException] = []
-
-            def run(g: Generations) -> None:
-                try:
-                    g.runner.catch_up("discipline")
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=run, args=(g,)) for g in parts]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            assert errors == []
-            monkeypatch.setattr(daycounts.DayCounts, "end", end)
+            catch_up_at_once(monkeypatch, [(g, "discipline") for g in parts])
             for g in parts:
                 g.catch_up()
             assert all(g.positions() == whole.positions() for g in parts)
@@ -217,36 +222,9 @@ def test_a_late_transfer_refiling_a_decision_while_another_partition_applies_one
             whole = Generations(ReadModelDB(f"sqlite:///{tmp_path}/whole.read.db"), h.stores)
             whole.catch_up()
             expected = counts(whole)
-            meet = threading.Barrier(2, timeout=3)
-            end = daycounts.DayCounts.end
-
-            def slow_end(self, tx):
-                if any(ind.startswith("case.") for ind, _ in (getattr(self, "batch", None) or {})):
-                    try:
-                        meet.wait()
-                    except threading.BrokenBarrierError:
-                        pass
-                return end(self, tx)
-
-            monkeypatch.setattr(daycounts.DayCounts, "end", slow_end)
-            errors: list[BaseException] = []
             mover = next(g for g in parts if g.partition.owns(b))
             other = next(g for g in parts if g is not mover)
-
-            def run(g: Generations, source: str) -> None:
-                try:
-                    g.runner.catch_up(source)
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=run, args=(mover, "members")),
-                       threading.Thread(target=run, args=(other, "discipline"))]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            assert errors == []
-            monkeypatch.setattr(daycounts.DayCounts, "end", end)
+            catch_up_at_once(monkeypatch, [(mover, "members"), (other, "discipline")])
             for g in parts:
                 g.catch_up()
             assert all(g.positions() == whole.positions() for g in parts)
