@@ -424,15 +424,20 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
             **{k: record.get(k) for k in PERSONAL_OUT + ("education", "political_theory", "occupation")}}
 
 
-def locate(store, kind: str | None, ident: str | None) -> dict | None:
-    """The units a member (home, then host when temporarily elsewhere) or a candidate belongs to."""
+def locate(store, kind: str | None, ident: str | None, on: dt.date | None = None) -> dict | None:
+    """The units a member (home, then host when temporarily elsewhere) or a candidate belongs to;
+    for a member with ``on``, also ``unit_on``: its own unit on that business date."""
     if not isinstance(ident, str) or not ident:
         return None
     if kind == "member":
-        m = load_member(store, ident)
+        history = store.read_stream(member_stream(ident))
+        m = domain.fold_member(history)
         if not m.exists or not m.org_unit_id:
             return None
-        return {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u]}
+        found = {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u]}
+        if on is not None:
+            found["unit_on"] = domain.member_unit_on(history, on)
+        return found
     if kind == "candidate":
         cand = candidates.fold_candidate(store.read_stream(candidate_stream(ident)))
         return {"units": [cand.org_unit_id]} if cand.exists and cand.org_unit_id else None

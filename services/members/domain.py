@@ -305,6 +305,25 @@ def fold_member(events: list[Envelope]) -> Member:
     return fold_events(evolve_member, Member(), events)
 
 
+def member_unit_on(events: list[Envelope], on: dt.date) -> str | None:
+    """The member's own unit on business date ``on``: the latest admission, transfer in or
+    official transfer dated by then, in date order (a transfer may be recorded after facts it
+    precedes); before the first, the unit it was first placed in."""
+    placed = []
+    for n, e in enumerate(events):  # in stream order: the later recorded wins a tie of dates
+        if e.type in ("member.admitted", "member.transferred_in"):
+            placed.append((e.occurred_on, n, e.data.get("org_unit_id")))
+        elif e.type == "member.transferred" and e.data.get("kind") != "temporary":
+            placed.append((e.occurred_on, n, e.data.get("to_org_unit_id")))
+    placed.sort(key=lambda p: (p[0], p[1]))
+    unit = placed[0][2] if placed else None
+    for day, _, u in placed:
+        if day > on:
+            break
+        unit = u
+    return unit
+
+
 def member_not_found(member_id: str) -> DomainError:
     return R.MEMBER_NOT_FOUND(member_id=member_id)
 

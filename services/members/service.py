@@ -331,7 +331,12 @@ class MembersService(ProjectingEntrypoints):
     def locate(self, q, context):
         """Where a member or candidate belongs (``{"kind", "id"}`` → ``{"units": [...]}`` or None):
         ids only, never a personal field; the gateway places calls in the tree with it."""
-        return app.locate(self.store, q.get("kind"), q.get("id"))
+        on = q.get("on")
+        try:
+            on = dt.date.fromisoformat(on) if isinstance(on, str) else None
+        except ValueError:
+            on = None
+        return app.locate(self.store, q.get("kind"), q.get("id"), on)
 
 
 def _ancestor_ids(store, org_unit_id, on):

@@ -1,0 +1,65 @@
+"""A member who came into a district is the district's from the day it came, not before: on the
+running system, a district may not file a fact about that member on a day the member stood in
+another district (the fact would count in the other district's figures for that day)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.gateway.conftest import OTHER_CELL, OWN_CELL
+from tests.gateway.test_access_matrix import event_count
+from tests.support.services import http
+
+pytestmark = pytest.mark.integration
+
+ARRIVED = "2024-06-03"
+
+
+def removed_in(system, org: str, year: int) -> int:
+    status, body = system.call("GET", f"/api/v1/reporting/movement?org_unit_id={org}&year={year}", "admin")
+    assert status == 200, body
+    return body["rows"][0]["removed"]
+
+
+def test_a_district_files_nothing_about_a_member_on_a_day_it_stood_in_another_district(system):
+    member = f"MDS-{uuid.uuid4().hex[:6]}"
+    admitted = system.call("POST", "/api/v1/members/admit_member", "admin", {
+        "occurred_on": "2016-03-01", "member_id": member, "org_unit_id": OTHER_CELL, "full_name": "Đặng Văn Sơn",
+        "birth_date": "1985-02-03", "sex": "male"})
+    assert admitted[0] == 201, admitted
+    moved = system.call("POST", "/api/v1/members/transfer_member", "admin",
+                        {"occurred_on": ARRIVED, "member_id": member, "to_org_unit_id": OWN_CELL})
+    assert moved[0] == 201, moved
+    before, removed_2020 = event_count(system.data_dir), removed_in(system, "TN-D2", 2020)
+
+    # on days the member stood in the other district: refused like anything outside the scope
+    for user, path, body in (
+            ("d1_clerk", "members/remove_member", {"occurred_on": "2020-05-04", "ground": "abandoned_activity"}),
+            ("d1_clerk", "members/record_death", {"occurred_on": "2024-06-02"}),
+            ("d1_clerk", "members/transfer_member", {"occurred_on": "2020-05-04", "to_org_unit_id": "TN-D1-G1-C2"}),
+            ("d1_clerk", "meetings/record_dues", {"occurred_on": "2024-07-01", "month": "2024-05", "status": "unpaid"}),
+            ("d1_inspector", "discipline/apply_discipline", {
+                "occurred_on": "2020-05-04", "case_id": f"K-{member}", "subject_kind": "member",
+                "form": "reprimand", "violation_on": "2020-01-02"})):
+        field = "subject_id" if path.startswith("discipline") else "member_id"
+        status, refused = system.call("POST", f"/api/v1/{path}", user, {**body, field: member})
+        assert status == 403 and refused["code"] == "forbidden_scope", (path, status, refused)
+    # ... and in an import file of the district's administrator
+    line = json.dumps({"type": "member.removed", "occurred_on": "2020-05-04",
+                       "data": {"member_id": member, "ground": "abandoned_activity"}})
+    status, refused = http("POST", f"{system.url}/api/v1/imports", None,
+                           {"Authorization": f"Bearer {system.tokens['d1_admin']}",
+                            "Content-Type": "application/x-ndjson"}, raw=line.encode("utf-8"))
+    assert status == 403 and refused["code"] == "forbidden_scope", refused
+    assert event_count(system.data_dir) == before
+    assert removed_in(system, "TN-D2", 2020) == removed_2020
+
+    # from the day it came, the member is the district's
+    task = system.call("POST", "/api/v1/members/assign_task", "d1_clerk",
+                       {"occurred_on": ARRIVED, "member_id": member, "task": "Phụ trách tổ dân cư"})
+    assert task[0] == 201, task
+    dues = system.call("POST", "/api/v1/meetings/record_dues", "d1_clerk",
+                       {"occurred_on": "2024-07-01", "member_id": member, "month": "2024-06", "status": "paid"})
+    assert dues[0] == 201, dues
