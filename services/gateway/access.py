@@ -90,6 +90,9 @@ class Resolver:
     #: (member_id, "YYYY-MM-DD") -> the member's own unit on that business date (None when unknown):
     #: a fact dated before the member came into the caller's scope counts where it stood then
     member_unit_on: Callable[[str, str], str | None] = lambda member_id, day: None
+    #: (kind, id) -> the unit a case, inspection or supervision is filed under (its subject's unit
+    #: when it was decided or opened: where it counts), None when unknown
+    filed: Callable[[str, str], str | None] = lambda kind, ident: None
 
 
 def is_member_field(field: str) -> bool:
@@ -175,12 +178,21 @@ def filed_on(payload: dict) -> list[str]:
     return days
 
 
+FILED_KINDS = ("case", "inspection", "supervision")
+
+
 def held_then(scope: str, kind: str, ident: str, days: list[str], resolver: Resolver) -> bool:
     """A member named by a command is the caller's on the fact's dates too: a member who came into
     the scope from another district on day D is not the scope's to remove, transfer, discipline or
     record dues for on a day before D — the fact would count in the other district's figures for
-    that day (each fact is filed in the unit the member stood in on its date, DOMAIN.md §2). Other
-    kinds (an attendee is checked against the cell's roster on the meeting's day) pass."""
+    that day (each fact is filed in the unit the member stood in on its date, DOMAIN.md §2). A
+    case, inspection or supervision must also be filed in the scope. Other kinds (an attendee is
+    checked against the cell's roster on the meeting's day) pass."""
+    if kind in FILED_KINDS:
+        # a case is placed by its subject now, and by the unit it counts in: a decision a district
+        # took about a member who has since moved elsewhere stays that district's to change or annul
+        unit = resolver.filed(kind, ident)
+        return unit is None or unit_in_scope(scope, unit, resolver)
     if kind != "member":
         return True
     for day in days:

@@ -319,3 +319,31 @@ def test_an_import_line_dated_before_a_member_came_into_the_scope_is_refused():
         access.check_import(admin, [removed], DATED)
     assert refused.value.field == "member_id"
     access.check_import(admin, [{**removed, "occurred_on": "2024-06-03"}], DATED)
+
+
+def test_a_case_decided_in_another_district_stays_that_districts_after_its_member_moved():
+    """D2 reprimanded M3 in 2022 (the case counts in D2's figures); M3 moved to D1 in 2024. A D1
+    inspector may not appeal, change or annul that case, nor conclude D2's inspection of M3: the
+    case is placed by its subject now and by the unit it is filed under. D1's own later case about
+    M3 is D1's; reading a case is placed by its subject as before."""
+    from shared.contracts.discipline import COMMANDS as DISCIPLINE, QUERIES as DISCIPLINE_Q
+    filed = {("case", "K-D2"): "D2-C1", ("case", "K-D1"): "D1-C1", ("inspection", "I-D2"): "D2-C1"}
+    resolver = access.Resolver(ancestors, lambda m: unit_on(m, "9999-12-31"),
+                               lambda kind, ident: [unit_on("M3", "9999-12-31")] if (kind, ident) in filed else None,
+                               member_unit_on=unit_on, filed=lambda kind, ident: filed.get((kind, ident)))
+    inspector = User("i", "inspector", "D1")
+    for name, body in (("annul_discipline", {"case_id": "K-D2"}),
+                       ("change_discipline", {"case_id": "K-D2", "form": "warning"}),
+                       ("appeal_discipline", {"case_id": "K-D2"}),
+                       ("conclude_inspection", {"inspection_id": "I-D2"})):
+        with pytest.raises(access.Forbidden) as refused:
+            access.authorise(inspector, DISCIPLINE[name], {**body, "occurred_on": "2024-07-01"}, resolver, False)
+        assert refused.value.field in ("case_id", "inspection_id")
+    mine = {"case_id": "K-D1", "occurred_on": "2024-07-01"}
+    assert access.authorise(inspector, DISCIPLINE["annul_discipline"], mine, resolver, False) == mine
+    assert access.authorise(User("p", "inspector", None), DISCIPLINE["annul_discipline"],
+                            {**mine, "case_id": "K-D2"}, resolver, False)
+    assert access.authorise(User("v", "viewer", "D1"), DISCIPLINE_Q["case"], {"case_id": "K-D2"}, resolver, True)
+    line = {"type": "discipline.annulled", "occurred_on": "2024-07-01", "data": {"case_id": "K-D2"}}
+    with pytest.raises(access.Forbidden):
+        access.check_import(User("a", "administrator", "D1"), [line], resolver)

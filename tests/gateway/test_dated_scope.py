@@ -63,3 +63,35 @@ def test_a_district_files_nothing_about_a_member_on_a_day_it_stood_in_another_di
     dues = system.call("POST", "/api/v1/meetings/record_dues", "d1_clerk",
                        {"occurred_on": "2024-07-01", "member_id": member, "month": "2024-06", "status": "paid"})
     assert dues[0] == 201, dues
+
+
+def disciplined_in(system, org: str, year: int) -> int:
+    status, body = system.call("GET", f"/api/v1/reporting/term?org_unit_id={org}&year={year}", "admin")
+    assert status == 200, body
+    return next(r["value"] for r in body["rows"] if r["indicator"] == "members_disciplined")
+
+
+def test_a_decision_another_district_took_stays_its_own_after_the_member_moved(system):
+    """D2 reprimanded its member in 2022 (it counts in D2's term table); the member moved to D1 in
+    2024. A D1 inspector may not annul, change or appeal D2's decision: D2's 2022 figure stays."""
+    member, case = f"MDC-{uuid.uuid4().hex[:6]}", f"KDC-{uuid.uuid4().hex[:6]}"
+    for path, body in (("members/admit_member", {"occurred_on": "2016-03-01", "member_id": member,
+                                                 "org_unit_id": OTHER_CELL, "full_name": "Võ Thị Hoa",
+                                                 "birth_date": "1984-04-05", "sex": "female"}),
+                       ("members/recognize_official", {"occurred_on": "2017-03-01", "member_id": member}),
+                       ("discipline/apply_discipline", {"occurred_on": "2022-05-04", "case_id": case,
+                                                        "subject_kind": "member", "subject_id": member,
+                                                        "form": "reprimand", "violation_on": "2022-01-02"}),
+                       ("members/transfer_member", {"occurred_on": ARRIVED, "member_id": member,
+                                                    "to_org_unit_id": OWN_CELL})):
+        done = system.call("POST", f"/api/v1/{path}", "admin", body)
+        assert done[0] == 201, (path, done)
+    before, figure = event_count(system.data_dir), disciplined_in(system, "TN-D2", 2022)
+    assert figure >= 1
+    for path, body in (("annul_discipline", {}), ("change_discipline", {"form": "warning"}),
+                       ("appeal_discipline", {})):
+        status, refused = system.call("POST", f"/api/v1/discipline/{path}", "d1_inspector",
+                                      {"occurred_on": "2024-07-01", "case_id": case, **body})
+        assert status == 403 and refused["code"] == "forbidden_scope", (path, status, refused)
+    assert event_count(system.data_dir) == before
+    assert disciplined_in(system, "TN-D2", 2022) == figure
