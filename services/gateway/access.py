@@ -181,18 +181,35 @@ def filed_on(payload: dict) -> list[str]:
 FILED_KINDS = ("case", "inspection", "supervision")
 
 
+def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
+    """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
+    else the first (a fact dated before the unit's creation is placed where it was created)."""
+    chain = spans[0][1]
+    for start, ancestors in spans:
+        if start > day:
+            break
+        chain = ancestors
+    return chain
+
+
 def held_then(scope: str, kind: str, ident: str, days: list[str], resolver: Resolver) -> bool:
     """A member named by a command is the caller's on the fact's dates too: a member who came into
     the scope from another district on day D is not the scope's to remove, transfer, discipline or
     record dues for on a day before D — the fact would count in the other district's figures for
-    that day (each fact is filed in the unit the member stood in on its date, DOMAIN.md §2). A
-    case, inspection or supervision must also be filed in the scope. Other kinds (an attendee is
+    that day (each fact is filed in the unit the member stood in on its date, DOMAIN.md §2). So
+    is a unit on the dates of the facts filed in it. A case, inspection or supervision must also be
+    filed in the scope. Other kinds (an attendee is
     checked against the cell's roster on the meeting's day) pass."""
     if kind in FILED_KINDS:
         # a case is placed by its subject now, and by the unit it counts in: a decision a district
         # took about a member who has since moved elsewhere stays that district's to change or annul
         unit = resolver.filed(kind, ident)
         return unit is None or unit_in_scope(scope, unit, resolver)
+    if kind == "unit":
+        # a unit moved into the scope on day D is the scope's from D: a meeting, an admission or a
+        # move dated before D counts in the figures of the district it stood in then
+        spans = resolver.spans(ident) if days else None
+        return not spans or all(scope in chain_on(spans, day) for day in days)
     if kind != "member":
         return True
     for day in days:

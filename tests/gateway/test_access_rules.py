@@ -347,3 +347,28 @@ def test_a_case_decided_in_another_district_stays_that_districts_after_its_membe
     line = {"type": "discipline.annulled", "occurred_on": "2024-07-01", "data": {"case_id": "K-D2"}}
     with pytest.raises(access.Forbidden):
         access.check_import(User("a", "administrator", "D1"), [line], resolver)
+
+
+def test_a_unit_moved_into_the_scope_is_the_scopes_from_the_day_it_moved():
+    """Cell C7 stood under D2 until it moved under D1 on 03/06/2024: a D1 clerk may not record its
+    meeting, nor admit a member into it, on a day before (the fact counts in D2's figures for that
+    day); from the day of the move on it is D1's. Reading it is placed as it stands now."""
+    from shared.contracts.meetings import COMMANDS as MEETINGS
+    from shared.contracts.members import COMMANDS as MEMBERS_COMMANDS
+    parents = {**PARENT, "C7": "D1"}
+    spans = {"C7": [("2015-10-01", ["C7", "D2", "TN"]), ("2024-06-03", ["C7", "D1", "TN"])]}
+    resolver = access.Resolver(ancestors_in(parents), MEMBERS.get, spans=spans.get)
+    clerk = User("c", "clerk", "D1")
+    meeting = {"meeting_id": "SH-7", "org_unit_id": "C7", "kind": "regular", "duration_minutes": 120,
+               "attendance": []}
+    admit = {"member_id": "M70", "org_unit_id": "C7", "full_name": "x", "birth_date": "1990-01-01", "sex": "male"}
+    for spec, body in ((MEETINGS["record_meeting"], meeting), (MEMBERS_COMMANDS["admit_member"], admit)):
+        with pytest.raises(access.Forbidden) as refused:
+            access.authorise(clerk, spec, {**body, "occurred_on": "2024-05-10"}, resolver, False)
+        assert refused.value.field == "org_unit_id"
+        later = {**body, "occurred_on": "2024-06-03"}
+        assert access.authorise(clerk, spec, later, resolver, False) == later
+    assert access.authorise(User("v", "viewer", "D1"), UNIT_Q, {"org_unit_id": "C7"}, resolver, True)
+    line = {"type": "meeting.held", "occurred_on": "2024-05-10", "data": meeting}
+    with pytest.raises(access.Forbidden):
+        access.check_import(User("a", "administrator", "D1"), [line], resolver)

@@ -95,3 +95,29 @@ def test_a_decision_another_district_took_stays_its_own_after_the_member_moved(s
         assert status == 403 and refused["code"] == "forbidden_scope", (path, status, refused)
     assert event_count(system.data_dir) == before
     assert disciplined_in(system, "TN-D2", 2022) == figure
+
+
+def test_a_cell_moved_into_a_district_is_the_districts_from_the_day_it_moved(system):
+    """A D2 cell moved under D1 on 03/06/2024: a D1 clerk may not record its meeting of May 2024 (it
+    would count in D2's meeting figures for 2024); its meeting of June is D1's to record."""
+    suffix = uuid.uuid4().hex[:6]
+    cell, member = f"TN-D2-G2-CX{suffix}", f"MDU-{suffix}"
+    for path, body in (("members/create_org_unit", {"occurred_on": "2016-01-04", "org_unit_id": cell,
+                                                    "name": f"Chi bộ Ấp {suffix}", "kind": "cell",
+                                                    "parent_id": "TN-D2-G2"}),
+                       ("members/admit_member", {"occurred_on": "2016-03-01", "member_id": member, "org_unit_id": cell,
+                                                 "full_name": "Lý Văn Tâm", "birth_date": "1986-06-07", "sex": "male"}),
+                       ("members/move_org_unit", {"occurred_on": ARRIVED, "org_unit_id": cell,
+                                                  "parent_id": "TN-D1-G1"})):
+        done = system.call("POST", f"/api/v1/{path}", "admin", body)
+        assert done[0] == 201, (path, done)
+    before = event_count(system.data_dir)
+    meeting = {"org_unit_id": cell, "kind": "regular", "duration_minutes": 120,
+               "attendance": [{"member_id": member, "status": "present"}]}
+    status, refused = system.call("POST", "/api/v1/meetings/record_meeting", "d1_clerk",
+                                  {**meeting, "meeting_id": f"SH-{suffix}-5", "occurred_on": "2024-05-10"})
+    assert status == 403 and refused["code"] == "forbidden_scope", refused
+    assert event_count(system.data_dir) == before
+    done = system.call("POST", "/api/v1/meetings/record_meeting", "d1_clerk",
+                       {**meeting, "meeting_id": f"SH-{suffix}-6", "occurred_on": "2024-06-10"})
+    assert done[0] == 201, done
