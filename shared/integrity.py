@@ -25,7 +25,6 @@ event (keyed) fixes them by a digest, so they can be verified but no longer reco
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from shared.dates import today_vn
 from shared.events import (GENESIS_HASH, Envelope, NewEvent, canonical_json, check_hash, derived_event_id,
                            is_legacy, legacy_hash, utcnow)
 
@@ -596,7 +596,7 @@ def upgrade(store, source: str = "", ring=None) -> Envelope | None:
     head, last = verifier.legacy_last
     data = {"legacy_head_position": head, "legacy_event_count": verifier.legacy_count, "legacy_last_hash": last,
             "legacy_digest": verifier._legacy_digest.hexdigest(), "key_id": ring.current.id}
-    event = NewEvent(type=UPGRADE_TYPE, data=data, occurred_on=dt.date.today(), actor="system:integrity",
+    event = NewEvent(type=UPGRADE_TYPE, data=data, occurred_on=today_vn(), actor="system:integrity",
                      event_id=derived_event_id("integrity.upgraded", source, head, last))
     from shared.eventstore.port import ANY
     return store.append(UPGRADE_STREAM, [event], ANY)[0]

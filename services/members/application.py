@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from functools import partial
 
+from shared.dates import today_vn
 from shared.application import Context, Decided, execute
 from shared.catalog.members import RECORD_PERSONAL
 from shared.contracts import members as c
@@ -398,7 +399,7 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
     m = domain.fold_member(events)
     if not m.exists:
         raise domain.member_not_found(member_id)
-    rules = rules_on(dt.date.today())
+    rules = rules_on(today_vn())
     record = deps.vault.unseal_fields(member_id, m.record, PERSONAL_OUT)
     if isinstance(m.birth_date, str):  # sealed: open it like the other personal fields
         clear = deps.vault.unseal(member_id, m.birth_date)
@@ -414,7 +415,7 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
         categories.append("exempt")
     if m.host_unit_id:
         categories.append("temporary")
-    if m.birth_date and domain.age_in_months(m.birth_date, dt.date.today()) // 12 <= rules.young_member_max_age:
+    if m.birth_date and domain.age_in_months(m.birth_date, today_vn()) // 12 <= rules.young_member_max_age:
         categories.append("young")
     return {"member_id": m.member_id, "org_unit_id": m.org_unit_id, "host_org_unit_id": m.host_unit_id,
             "status": m.status, "admitted_on": m.admitted_on, "birth_date": m.birth_date, "sex": m.sex,
