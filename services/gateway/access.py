@@ -181,6 +181,17 @@ def filed_on(payload: dict) -> list[str]:
 FILED_KINDS = ("case", "inspection", "supervision")
 
 
+def placed_on(placed: list, day: str) -> str | None:
+    """A member's unit on ``day`` (ISO) from where its unit changed (``[[ISO day, unit], ...]`` in
+    date order, as the members service's ``locate`` answers); before the first, the first unit."""
+    unit = placed[0][1] if placed else None
+    for start, u in placed:
+        if start > day:
+            break
+        unit = u
+    return unit
+
+
 def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
     """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
     else the first (a fact dated before the unit's creation is placed where it was created)."""

@@ -286,6 +286,9 @@ class GatewayService:
             return units[0] if units else None
 
         def member_unit_on(member_id: str, day: str):
+            found = located("members", "member", member_id)  # the answer member_unit already read
+            if isinstance(found, dict) and isinstance(found.get("placed"), list):
+                return access.placed_on(found["placed"], day)
             found = located("members", "member", member_id, day)
             return found.get("unit_on") if isinstance(found, dict) else None
 

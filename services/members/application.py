@@ -435,7 +435,10 @@ def locate(store, kind: str | None, ident: str | None, on: dt.date | None = None
         m = domain.fold_member(history)
         if not m.exists or not m.org_unit_id:
             return None
-        found = {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u]}
+        # placed: where its own unit changed, by business date, so a command dated before the member
+        # came into a scope is placed where the member stood then (the gateway's access rules)
+        found = {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u],
+                 "placed": [[day.isoformat(), unit] for day, unit in domain.member_placements(history)]}
         if on is not None:
             found["unit_on"] = domain.member_unit_on(history, on)
         return found

@@ -372,3 +372,10 @@ def test_a_unit_moved_into_the_scope_is_the_scopes_from_the_day_it_moved():
     line = {"type": "meeting.held", "occurred_on": "2024-05-10", "data": meeting}
     with pytest.raises(access.Forbidden):
         access.check_import(User("a", "administrator", "D1"), [line], resolver)
+
+
+def test_a_members_unit_on_a_day_is_read_from_where_its_unit_changed():
+    placed = [["2016-03-01", "D2-C1"], ["2024-06-03", "D1-C1"]]
+    assert [access.placed_on(placed, d) for d in ("2015-01-01", "2024-06-02", "2024-06-03", "2030-01-01")] == \
+        ["D2-C1", "D2-C1", "D1-C1", "D1-C1"]
+    assert access.placed_on([], "2024-01-01") is None
