@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
+from shared.dates import today_vn
 from shared.events import Envelope, EventData, NewEvent, derived_event_id
 from shared.errors import DomainError
 from shared.eventstore import ConcurrencyError, EventStreams
@@ -26,7 +27,7 @@ class Context:
     #: idempotency key of the command (HTTP ``Idempotency-Key`` or a derived import line id)
     command_id: str | None = None
     #: "today" for rules that depend on the present (e.g. no meetings dated in the future)
-    today: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=lambda: today_vn())
     #: when the caller stops waiting (Unix time, set by the gateway): past it nothing is appended
     deadline: float | None = None
 

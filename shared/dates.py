@@ -15,6 +15,21 @@ import datetime as dt
 from shared.holidays import working_day_test
 
 
+#: Vietnam's time (UTC+7, no daylight saving): the business day of every fact is a day there
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def today_vn() -> dt.date:
+    """Today in Vietnam, whatever the server's zone (containers run in UTC): from 00:00 to 07:00 in
+    Vietnam the UTC day is still yesterday, and a cell recording this morning's meeting was told it
+    lies in the future."""
+    return utc_now().astimezone(VN_TIME).date()
+
+
 def vn_date(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 

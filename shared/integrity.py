@@ -25,13 +25,14 @@ event (keyed) fixes them by a digest, so they can be verified but no longer reco
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from shared.dates import today_vn
 from shared.events import (GENESIS_HASH, Envelope, NewEvent, canonical_json, check_hash, derived_event_id,
                            is_legacy, legacy_hash, utcnow)
 
@@ -83,6 +84,10 @@ CHECKS: dict[str, tuple[str, str]] = {
                 "có khóa): không ai kiểm chứng được nó, và lệnh kế tiếp của luồng này sẽ bị từ chối",
                 "a record in one of the store's streams carries no dangvien envelope (written around the service, "
                 "no keyed hash): nothing can vouch for it, and the stream's next command will be refused"),
+    "unreadable": ("Một bản ghi sự kiện không đọc được (nội dung, ngày hoặc thời điểm ghi đã bị sửa thành dữ liệu hỏng): "
+                   "không ai kiểm chứng được nó",
+                   "an event row cannot be read (its payload, date or recording time was edited into something "
+                   "malformed): nothing can vouch for it"),
     "head_changed": ("Sự kiện cuối cùng đã kiểm tra không còn hoặc đã khác: các sự kiện mới nhất đã bị xóa hoặc sửa "
                      "sau khi được kiểm tra",
                      "the last event verified is gone or different: the newest events were deleted or changed "
@@ -259,6 +264,21 @@ def select_seals(seals: Iterable[dict], source: str) -> list[dict]:
 
 
 # -- the verifier --------------------------------------------------------------------------------
+UNREADABLE_HASH = "unreadable"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored row that cannot be decoded into an event: what of it can be read, to name it."""
+
+    position: int
+    event_id: str | None
+    stream: str
+    stream_version: int | None
+    type: str | None
+    hash: str = UNREADABLE_HASH
+
+
 class StoreVerifier:
     """Checks one store's log in position order; ``advance()`` continues where it stopped, so a
     process verifies new events as they come without reading the log again."""
@@ -391,20 +411,73 @@ class StoreVerifier:
                 or d.get("legacy_digest") != self._legacy_digest.hexdigest()):
             self.problems.append(problem("upgrade_mismatch", env))
 
+    def _events(self, start: int, limit: int | None):
+        """``read_all`` from ``start``; a row that cannot be decoded (a payload, date or time edited
+        into something malformed) is named ``unreadable`` and passed over, so one such edit neither
+        stops the verification nor leaves the events after it unchecked."""
+        position, left = start, limit
+        while left is None or left > 0:
+            try:
+                for env in self.store.read_all(position, limit=left, **self._reads):
+                    yield env
+                    position = env.position + 1
+                    left = None if left is None else left - 1
+                return
+            except Exception:
+                row = self._raw_row(position)
+                if row is None:
+                    raise  # not a row we can name (the store is down, ...): the caller reports the error
+                yield row
+                position = row.position + 1
+                left = None if left is None else left - 1
+
+    def _raw_row(self, position: int):
+        """The row at or after ``position`` as stored, without decoding its payload or dates (SQL
+        stores); None when the store cannot give it."""
+        read_rows = getattr(self.store, "read_rows", None)
+        if read_rows is None:
+            return None
+        try:
+            page = next(iter(read_rows(("position", "event_id", "stream", "stream_version", "type"), position,
+                                       page=1)), [])
+        except Exception:
+            return None
+        if not page:
+            return None
+        pos, event_id, stream, version, type_ = page[0]
+        return Unreadable(position=pos, event_id=event_id, stream=stream, stream_version=version, type=type_)
+
+    def _check_unreadable(self, row: "Unreadable") -> None:
+        self._flag("unreadable", row)
+        if not self.count:
+            self.first_hash = row.hash
+        if self.gapless and row.position != self.position + 1:
+            self._flag("position", row)
+        last_version, _ = self.streams.get(row.stream, (-1, GENESIS_HASH))
+        self.streams[row.stream] = (row.stream_version if isinstance(row.stream_version, int) else last_version + 1,
+                                    row.hash)
+        self.position = max(self.position, row.position)
+        self.count += 1
+        self.last_hash = row.hash
+        self._meet_seals(row)
+
     def advance(self, progress: Callable[[int], None] | None = None, pause: Callable[[], None] | None = None,
                 limit: int | None = None) -> int:
         """Check the events after the last checked position; returns how many were checked. The
         last event checked is read again first: deleting or changing the newest events between two
         calls is named (``head_changed``), not passed over."""
         if self.count and not self._head_lost:
-            env = next(iter(self.store.read_all(self.position, limit=1, **self._reads)), None)
+            env = next(iter(self._events(self.position, 1)), None)
             if env is None or env.position != self.position or env.hash != self.last_hash:
                 self._head_lost = True
                 self.problems.append(problem("head_changed", env, verified_head=self.position,
                                              verified_hash=self.last_hash))
         n = 0
-        for env in self.store.read_all(self.position + 1, limit=limit, **self._reads):
-            self.check(env)
+        for env in self._events(self.position + 1, limit):
+            if isinstance(env, Unreadable):
+                self._check_unreadable(env)
+            else:
+                self.check(env)
             n += 1
             if n % 2000 == 0:
                 if progress:
@@ -523,7 +596,7 @@ def upgrade(store, source: str = "", ring=None) -> Envelope | None:
     head, last = verifier.legacy_last
     data = {"legacy_head_position": head, "legacy_event_count": verifier.legacy_count, "legacy_last_hash": last,
             "legacy_digest": verifier._legacy_digest.hexdigest(), "key_id": ring.current.id}
-    event = NewEvent(type=UPGRADE_TYPE, data=data, occurred_on=dt.date.today(), actor="system:integrity",
+    event = NewEvent(type=UPGRADE_TYPE, data=data, occurred_on=today_vn(), actor="system:integrity",
                      event_id=derived_event_id("integrity.upgraded", source, head, last))
     from shared.eventstore.port import ANY
     return store.append(UPGRADE_STREAM, [event], ANY)[0]

@@ -46,15 +46,18 @@ def locate(store: EventStore, kind: str | None, ident: str | None) -> dict | Non
     if not isinstance(ident, str) or not ident:
         return None
     if kind == "case":
-        found = load_case(store, ident)
+        history = store.read_stream(case_stream(ident))
+        found = domain.fold_case(history)
     elif kind in ("inspection", "supervision"):
-        stream = inspection_stream(ident) if kind == "inspection" else supervision_stream(ident)
-        found = domain.fold_inquiry(store.read_stream(stream))
+        history = store.read_stream(inspection_stream(ident) if kind == "inspection" else supervision_stream(ident))
+        found = domain.fold_inquiry(history)
     else:
         return None
     if not found.exists:
         return None
-    return {"subject_kind": found.subject_kind, "subject_id": found.subject_id}
+    # org_unit_id: the unit it is filed under (its subject's unit when decided or opened: where it counts)
+    return {"subject_kind": found.subject_kind, "subject_id": found.subject_id,
+            "org_unit_id": history[0].org_unit_id if history else None}
 
 
 def open_inspection(store: EventStore, roster: Roster, cmd: OpenInspection, ctx: Context) -> list[Envelope]:

@@ -11,20 +11,27 @@ nature (``Spec.reaches``: the residence cell a member is introduced to, wherever
 need not be in the scope; the other fields place the call. A field naming the thing the command creates
 (``Spec.creates``) may carry a fresh id; an id that already names something elsewhere is refused
 like any other. A query with no scope field given is cut to the user's scope by adding
-``org_unit_id``.
+``org_unit_id``. A command naming a member is placed on its business date too (``held_then``): a
+member who came into the scope on day D is not the scope's to file facts about on days before D.
 
 Every scope refusal has the same body, whether the thing exists or not: a 403 must not tell a
 district clerk which units, members or cases another district has.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Callable, Iterable
+
+from pydantic import TypeAdapter
 
 from shared.contracts import SCOPED_FIELDS, Spec
 from shared.errors import DomainError
 
 from services.gateway.auth import User
+
+
+_DATE = TypeAdapter(dt.date)
 
 
 class Unauthorized(DomainError):
@@ -80,6 +87,12 @@ class Resolver:
     #: org_unit_id -> where it stood over time: [(from "YYYY-MM-DD", [the unit, ..., the root])] in
     #: date order (None when unknown); the event feed places a fact by its date with it
     spans: Callable[[str], list[tuple[str, list[str]]] | None] = lambda unit_id: None
+    #: (member_id, "YYYY-MM-DD") -> the member's own unit on that business date (None when unknown):
+    #: a fact dated before the member came into the caller's scope counts where it stood then
+    member_unit_on: Callable[[str, str], str | None] = lambda member_id, day: None
+    #: (kind, id) -> the unit a case, inspection or supervision is filed under (its subject's unit
+    #: when it was decided or opened: where it counts), None when unknown
+    filed: Callable[[str, str], str | None] = lambda kind, ident: None
 
 
 def is_member_field(field: str) -> bool:
@@ -145,6 +158,78 @@ def in_scope(scope: str, units: list[str], resolver: Resolver) -> bool:
     return any(unit_in_scope(scope, u, resolver) for u in units)
 
 
+def filed_on(payload: dict) -> list[str]:
+    """The business dates the facts of a command are filed on (ISO): its ``occurred_on``, and for
+    dues the last day of the month they are for (``meetings.dues.cell_for_month``). A date the
+    model would refuse is left out: the service refuses the command anyway."""
+    days = []
+    try:
+        days.append(_DATE.validate_python(payload.get("occurred_on")).isoformat())
+    except (ValueError, TypeError):
+        pass
+    month = payload.get("month")
+    if isinstance(month, str) and len(month) == 7:
+        try:
+            first = dt.date(int(month[:4]), int(month[5:]), 1)
+        except ValueError:
+            pass
+        else:
+            days.append(((first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)).isoformat())
+    return days
+
+
+FILED_KINDS = ("case", "inspection", "supervision")
+
+
+def placed_on(placed: list, day: str) -> str | None:
+    """A member's unit on ``day`` (ISO) from where its unit changed (``[[ISO day, unit], ...]`` in
+    date order, as the members service's ``locate`` answers); before the first, the first unit."""
+    unit = placed[0][1] if placed else None
+    for start, u in placed:
+        if start > day:
+            break
+        unit = u
+    return unit
+
+
+def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
+    """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
+    else the first (a fact dated before the unit's creation is placed where it was created)."""
+    chain = spans[0][1]
+    for start, ancestors in spans:
+        if start > day:
+            break
+        chain = ancestors
+    return chain
+
+
+def held_then(scope: str, kind: str, ident: str, days: list[str], resolver: Resolver) -> bool:
+    """A member named by a command is the caller's on the fact's dates too: a member who came into
+    the scope from another district on day D is not the scope's to remove, transfer, discipline or
+    record dues for on a day before D — the fact would count in the other district's figures for
+    that day (each fact is filed in the unit the member stood in on its date, DOMAIN.md §2). So
+    is a unit on the dates of the facts filed in it. A case, inspection or supervision must also be
+    filed in the scope. Other kinds (an attendee is
+    checked against the cell's roster on the meeting's day) pass."""
+    if kind in FILED_KINDS:
+        # a case is placed by its subject now, and by the unit it counts in: a decision a district
+        # took about a member who has since moved elsewhere stays that district's to change or annul
+        unit = resolver.filed(kind, ident)
+        return unit is None or unit_in_scope(scope, unit, resolver)
+    if kind == "unit":
+        # a unit moved into the scope on day D is the scope's from D: a meeting, an admission or a
+        # move dated before D counts in the figures of the district it stood in then
+        spans = resolver.spans(ident) if days else None
+        return not spans or all(scope in chain_on(spans, day) for day in days)
+    if kind != "member":
+        return True
+    for day in days:
+        unit = resolver.member_unit_on(ident, day)
+        if unit is not None and not unit_in_scope(scope, unit, resolver):
+            return False
+    return True
+
+
 def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_query: bool) -> dict:
     """Raise Forbidden when any field of the call names something outside the user's subtree (or
     something that does not exist: the same answer); return the payload to send (for a query
@@ -159,6 +244,7 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
         # an endpoint that names nothing in the tree cannot be placed: province-wide users only
         raise forbidden_scope(spec.scope_fields[0] if spec.scope_fields else None)
     reaching = set(spec.reaches)
+    days = [] if is_query else filed_on(payload)
     if not any(field not in spec.creates and field not in reaching for field, _, _ in refs):
         # only a new id (e.g. admit_member with no unit), or only a unit outside: it must still be
         # placed in the user's part somewhere
@@ -170,6 +256,8 @@ def check_scope(user: User, spec: Spec, payload: dict, resolver: Resolver, is_qu
         if units is None and field in spec.creates:
             continue  # a fresh id: what it will belong to is checked through the other fields
         if units is None or not in_scope(user.scope, units, resolver):
+            raise forbidden_scope(field)
+        if not is_query and not held_then(user.scope, kind, ident, days, resolver):
             raise forbidden_scope(field)
     return payload
 
@@ -217,7 +305,9 @@ def check_import(user: User, lines: list[dict], resolver: Resolver) -> None:
                     fresh.append((kind, ident))
                     continue  # the id this line creates: placed through the line's other fields
                 raise forbidden_scope(field)  # neither known here nor made earlier in the file
-            if not in_scope(user.scope, units, resolver):
+            if not in_scope(user.scope, units, resolver) \
+                    or not held_then(user.scope, kind, ident, filed_on({**data, "occurred_on": line.get("occurred_on")}),
+                                     resolver):
                 raise forbidden_scope(field)
             placed = True
         if not placed:

@@ -8,6 +8,7 @@ import datetime as dt
 from shared.errors import DomainError
 
 from services.gateway import access
+from services.gateway.access import chain_on
 from services.gateway.http import query_int
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -39,17 +40,6 @@ def units_of(event: dict) -> list[str]:
     if str(event.get("type", "")).startswith("org_unit.") and data.get("org_unit_id") not in units:
         units.append(data.get("org_unit_id"))  # a move or merge is filed under the new parent/successor
     return [u for u in units if u]
-
-
-def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
-    """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
-    else the first (a fact dated before the unit's creation is placed where it was created)."""
-    chain = spans[0][1]
-    for start, ancestors in spans:
-        if start > day:
-            break
-        chain = ancestors
-    return chain
 
 
 def day_before(day: str) -> str:

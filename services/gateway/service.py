@@ -266,11 +266,12 @@ class GatewayService:
                     cur = parents.get(cur)
                 return out
 
-        def located(service: str, kind: str, ident: str):
-            key = ("locate", service, kind, ident)  # not ("unit", id): that is the unit's ancestors
+        def located(service: str, kind: str, ident: str, on: str | None = None):
+            key = ("locate", service, kind, ident, on)  # not ("unit", id): that is the unit's ancestors
             if key not in cache:
                 try:
-                    answer = self._call(service, "locate", {"kind": kind, "id": ident}, {"actor": "gateway"})
+                    q = {"kind": kind, "id": ident, **({"on": on} if on else {})}
+                    answer = self._call(service, "locate", q, {"actor": "gateway"})
                 except (MethodNotFound, Unavailable, UnknownService):
                     answer = None  # cannot place it: a scoped user is refused (fail closed)
                 cache[key] = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
@@ -283,6 +284,17 @@ class GatewayService:
         def member_unit(member_id: str):
             units = member_units(member_id)
             return units[0] if units else None
+
+        def member_unit_on(member_id: str, day: str):
+            found = located("members", "member", member_id)  # the answer member_unit already read
+            if isinstance(found, dict) and isinstance(found.get("placed"), list):
+                return access.placed_on(found["placed"], day)
+            found = located("members", "member", member_id, day)
+            return found.get("unit_on") if isinstance(found, dict) else None
+
+        def filed(kind: str, ident: str):
+            found = located("discipline", kind, ident) if kind in access.FILED_KINDS else None
+            return found.get("org_unit_id") if isinstance(found, dict) else None
 
         def place(kind: str, ident: str):
             if kind == "member":
@@ -306,7 +318,7 @@ class GatewayService:
             return [(s["from"], list(s["ancestors"])) for s in found["spans"]] \
                 if isinstance(found, dict) and found.get("spans") else None
 
-        return access.Resolver(ancestors, member_unit, place, spans)
+        return access.Resolver(ancestors, member_unit, place, spans, member_unit_on, filed)
 
     def _run_query(self, request, service: str, name: str):
         """Authorise and run one query; return (user, params sent, the service's answer)."""

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from functools import partial
 
+from shared.dates import today_vn
 from shared.application import Context, Decided, execute
 from shared.catalog.members import RECORD_PERSONAL
 from shared.contracts import members as c
@@ -398,7 +399,7 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
     m = domain.fold_member(events)
     if not m.exists:
         raise domain.member_not_found(member_id)
-    rules = rules_on(dt.date.today())
+    rules = rules_on(today_vn())
     record = deps.vault.unseal_fields(member_id, m.record, PERSONAL_OUT)
     if isinstance(m.birth_date, str):  # sealed: open it like the other personal fields
         clear = deps.vault.unseal(member_id, m.birth_date)
@@ -414,7 +415,7 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
         categories.append("exempt")
     if m.host_unit_id:
         categories.append("temporary")
-    if m.birth_date and domain.age_in_months(m.birth_date, dt.date.today()) // 12 <= rules.young_member_max_age:
+    if m.birth_date and domain.age_in_months(m.birth_date, today_vn()) // 12 <= rules.young_member_max_age:
         categories.append("young")
     return {"member_id": m.member_id, "org_unit_id": m.org_unit_id, "host_org_unit_id": m.host_unit_id,
             "status": m.status, "admitted_on": m.admitted_on, "birth_date": m.birth_date, "sex": m.sex,
@@ -424,15 +425,23 @@ def get_member(store, member_id: str, deps: Deps) -> dict:
             **{k: record.get(k) for k in PERSONAL_OUT + ("education", "political_theory", "occupation")}}
 
 
-def locate(store, kind: str | None, ident: str | None) -> dict | None:
-    """The units a member (home, then host when temporarily elsewhere) or a candidate belongs to."""
+def locate(store, kind: str | None, ident: str | None, on: dt.date | None = None) -> dict | None:
+    """The units a member (home, then host when temporarily elsewhere) or a candidate belongs to;
+    for a member with ``on``, also ``unit_on``: its own unit on that business date."""
     if not isinstance(ident, str) or not ident:
         return None
     if kind == "member":
-        m = load_member(store, ident)
+        history = store.read_stream(member_stream(ident))
+        m = domain.fold_member(history)
         if not m.exists or not m.org_unit_id:
             return None
-        return {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u]}
+        # placed: where its own unit changed, by business date, so a command dated before the member
+        # came into a scope is placed where the member stood then (the gateway's access rules)
+        found = {"units": [u for u in (m.org_unit_id, m.host_unit_id) if u],
+                 "placed": [[day.isoformat(), unit] for day, unit in domain.member_placements(history)]}
+        if on is not None:
+            found["unit_on"] = domain.member_unit_on(history, on)
+        return found
     if kind == "candidate":
         cand = candidates.fold_candidate(store.read_stream(candidate_stream(ident)))
         return {"units": [cand.org_unit_id]} if cand.exists and cand.org_unit_id else None

@@ -305,6 +305,35 @@ def fold_member(events: list[Envelope]) -> Member:
     return fold_events(evolve_member, Member(), events)
 
 
+def member_placements(events: list[Envelope]) -> list[tuple[dt.date, str]]:
+    """Where the member's own unit changed: (business date, unit) for each admission, transfer in
+    and official transfer, in date order (a transfer may be recorded after facts it precedes; of
+    two on one day, the later recorded wins)."""
+    placed = []
+    for n, e in enumerate(events):
+        if e.type in ("member.admitted", "member.transferred_in"):
+            placed.append((e.occurred_on, n, e.data.get("org_unit_id")))
+        elif e.type == "member.transferred" and e.data.get("kind") != "temporary":
+            placed.append((e.occurred_on, n, e.data.get("to_org_unit_id")))
+    return [(day, unit) for day, _, unit in sorted(placed, key=lambda p: (p[0], p[1]))]
+
+
+def unit_on(placements, on) -> str | None:
+    """The unit of ``placements`` (``member_placements``, dates or ISO texts) in force on ``on``;
+    before the first, the unit it was first placed in."""
+    unit = placements[0][1] if placements else None
+    for day, u in placements:
+        if day > on:
+            break
+        unit = u
+    return unit
+
+
+def member_unit_on(events: list[Envelope], on: dt.date) -> str | None:
+    """The member's own unit on business date ``on``."""
+    return unit_on(member_placements(events), on)
+
+
 def member_not_found(member_id: str) -> DomainError:
     return R.MEMBER_NOT_FOUND(member_id=member_id)
 

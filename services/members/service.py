@@ -9,6 +9,7 @@ import datetime as dt
 
 from nameko.events import event_handler
 
+from shared.dates import today_vn
 from shared.application import Context
 from shared.bus_batches import batch_event_handler
 from shared.contracts import members as c
@@ -302,7 +303,7 @@ class MembersService(ProjectingEntrypoints):
     @rpc
     @query(OrgTree)
     def org_tree(self, q, context):
-        units = tree.tree_as_of(self.deps().index.unit_history(), q.on or dt.date.today())
+        units = tree.tree_as_of(self.deps().index.unit_history(), q.on or today_vn())
         if q.org_unit_id and q.org_unit_id not in units:
             raise app.domain.unit_not_found(q.org_unit_id, "org_unit_id")
         return tree.nested(units, q.org_unit_id)
@@ -310,7 +311,7 @@ class MembersService(ProjectingEntrypoints):
     @rpc
     @query(Overdue)
     def overdue(self, q, context):
-        on = q.on or dt.date.today()
+        on = q.on or today_vn()
         items = self.deps().index.overdue(on)
         if q.org_unit_id:
             items = [i for i in items if q.org_unit_id in _ancestor_ids(self.store, i["org_unit_id"], on)]
@@ -331,7 +332,12 @@ class MembersService(ProjectingEntrypoints):
     def locate(self, q, context):
         """Where a member or candidate belongs (``{"kind", "id"}`` → ``{"units": [...]}`` or None):
         ids only, never a personal field; the gateway places calls in the tree with it."""
-        return app.locate(self.store, q.get("kind"), q.get("id"))
+        on = q.get("on")
+        try:
+            on = dt.date.fromisoformat(on) if isinstance(on, str) else None
+        except ValueError:
+            on = None
+        return app.locate(self.store, q.get("kind"), q.get("id"), on)
 
 
 def _ancestor_ids(store, org_unit_id, on):

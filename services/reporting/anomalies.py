@@ -11,6 +11,18 @@ from shared.dates import add_years
 from services.reporting.periods import Period, vn_date
 from services.reporting.view import View
 
+#: business dates are Vietnamese days: a fact recorded at 00:30 on 01/02 in Vietnam was recorded on
+#: 01/02, though it is still 31/01 in UTC, the recording clock's zone
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
+
+
+def recorded_day_vn(recorded_at: str) -> dt.date:
+    """The Vietnamese day of a stored recording time (UTC text, 'Z')."""
+    moment = dt.datetime.fromisoformat(recorded_at[:-1] + "+00:00" if recorded_at.endswith("Z") else recorded_at)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(VN_TIME).date()
+
 
 def anomalies(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
@@ -43,7 +55,7 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
                     f"BETWEEN ? AND ? AND recorded_at <= ? AND {t_cond}", [a, b, v.known, *t_params])
     for subject, on, rec, unit in late:
         day = dt.date.fromisoformat(on)
-        lag = (dt.date.fromisoformat(rec[:10]) - day).days
+        lag = (recorded_day_vn(rec) - day).days
         if lag > rules_on(day).report_late_entry_days:
             rows.append({"anomaly": "late_entry", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": lag, "limit": rules_on(day).report_late_entry_days,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
+from shared.dates import today_vn
 from shared.contracts.reporting import ReportQuery
 
 from services.reporting import (anomalies, causes, early_warnings, evaluation, meeting_quality, membership, paging,
@@ -18,7 +19,7 @@ def day_of(q: ReportQuery) -> dt.date | None:
     """The day a report on one day is drawn on: ``as_of``, else the end of the period given (not
     after today), else today."""
     if q.as_of is None and (q.term or q.year or q.from_ or q.to):
-        today = dt.date.today()
+        today = today_vn()
         return min(choose_period(q.term, q.year, q.from_, q.to, today).end, today)
     return q.as_of
 

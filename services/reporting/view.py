@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from shared.dates import today_vn
 from shared.readmodel import ReadModelDB
 
 from services.reporting import rules as R
@@ -43,7 +44,7 @@ class View:
         known = known_at_key(known_at)
         tree = None if known == ALL_KNOWN else tree_prefix(db, prefix, known)
         stints = None if known == ALL_KNOWN else stints_as_known(db, prefix, known)
-        return cls(db, prefix, as_of or dt.date.today(), known, structure or "as_stood", tree, stints)
+        return cls(db, prefix, as_of or today_vn(), known, structure or "as_stood", tree, stints)
 
     @property
     def dated(self) -> bool:

@@ -87,8 +87,9 @@ class YearlyQuery(Query):
 
     org_unit_id: Id | None = None
     year: int = Field(ge=1930, le=2200)
-    as_of: BusinessDate | None = None
-    known_at: dt.datetime | None = None
+    #: the days as every report reads them (dd/mm/yyyy or yyyy-mm-dd; a day known_at is its end in Vietnam)
+    as_of: ReportDate | None = None
+    known_at: KnownAt | None = None
     #: the term compared in the footnote table and the Đề án targets; default the year's term
     term: Period | None = None
 

@@ -128,6 +128,31 @@ def test_payload_edited_without_touching_the_hash(sealed):
     assert "sửa" in bad["message_vi"] and "edited" in bad["message_en"]
 
 
+#: edits that leave a row no event can be decoded from (PostgreSQL's typed date and time columns
+#: refuse the last two; its payload is text)
+MALFORMED = {"payload": ("data", "{not json"), "business date": ("occurred_on", "01/03/2024"),
+             "recording time": ("recorded_at", "yesterday")}
+
+
+@pytest.mark.parametrize("what", sorted(MALFORMED))
+def test_a_row_edited_into_something_unreadable_is_named_and_the_rest_still_verified(sealed, backend, what):
+    """The verification neither crashes nor stops at a row edited into malformed text: it names that
+    event (its stream, position and type) and goes on to check every event after it."""
+    store, book, sql = sealed
+    column, value = MALFORMED[what]
+    if backend.name != "sqlite" and column != "data":
+        pytest.skip("PostgreSQL's typed columns refuse a malformed date or time")
+    sql.run(f"UPDATE events SET {column} = ? WHERE stream = 'discipline-1'", (value,))
+    sql.run("UPDATE events SET data = ? WHERE stream = 'member-B' AND stream_version = 1",
+            (canonical_json({"member_id": "B", "rating": "excellent"}),))  # a later edit, after it
+    report = verify(store, book)
+    assert not report["ok"] and report["events"] == 7
+    bad = broken_stream(report, "discipline-1")
+    assert (bad["check"], bad["position"], bad["type"]) == ("unreadable", 4, "discipline.decided")
+    assert "không đọc được" in bad["message_vi"] and "cannot be read" in bad["message_en"]
+    assert broken_stream(report, "member-B")["check"] == "hash"
+
+
 def test_row_deleted_in_the_middle_of_a_stream(sealed):
     store, book, sql = sealed
     sql.run("DELETE FROM events WHERE stream = 'member-A' AND stream_version = 1")
@@ -464,6 +489,8 @@ TAMPERS = {
     "tail_truncated": lambda sql: sql.run("DELETE FROM events WHERE position >= 6"),
     "positions_reordered": _swap_positions,
     "emptied": lambda sql: sql.run("DELETE FROM events"),
+    # a payload no event can be decoded from: named as tampering ("failed"), not an outage ("error")
+    "payload_malformed": lambda sql: sql.run("UPDATE events SET data = '{not json' WHERE stream = 'discipline-1'"),
 }
 
 

@@ -252,3 +252,130 @@ def test_an_import_line_introducing_a_member_to_a_cell_elsewhere_is_the_senders(
     access.check_import(admin, [line], RESOLVER)
     with pytest.raises(access.Forbidden):
         access.check_import(admin, [{**line, "data": {**line["data"], "member_id": "M2"}}], RESOLVER)
+
+
+#: M3 was admitted in D2 and transferred to D1 on 2024-06-03: D1's now, D2's before that day
+STINTS = {"M1": [("2016-03-01", "D1-C1")], "M2": [("2016-03-01", "D2-C1")],
+          "M3": [("2016-03-01", "D2-C1"), ("2024-06-03", "D1-C1")]}
+
+
+def unit_on(member_id: str, day: str):
+    stints = STINTS.get(member_id)
+    if not stints:
+        return None
+    unit = stints[0][1]
+    for start, u in stints:
+        if start <= day:
+            unit = u
+    return unit
+
+
+DATED = access.Resolver(ancestors, lambda m: unit_on(m, "9999-12-31"), member_unit_on=unit_on)
+
+
+def test_a_fact_dated_before_a_member_came_into_the_scope_is_the_scope_that_held_the_member_then():
+    """A member who came from D2 to D1 on 03/06/2024 is D1's from that day only: a D1 clerk may not
+    remove it, record its death, transfer it or record its dues (or a D1 inspector discipline it) on
+    a day it stood in D2 — the fact would count in D2's figures for that day (DOMAIN.md §2: each
+    fact in the unit the member stood in on its date). The same answer as for any other field
+    outside the scope; from the day of the move on, the member is D1's."""
+    from shared.contracts.discipline import COMMANDS as DISCIPLINE
+    from shared.contracts.meetings import COMMANDS as MEETINGS
+    from shared.contracts.members import COMMANDS as MEMBERS_COMMANDS
+    clerk, inspector = User("c", "clerk", "D1"), User("i", "inspector", "D1")
+    calls = [(clerk, MEMBERS_COMMANDS["remove_member"], {"member_id": "M3", "ground": "abandoned_activity"}),
+             (clerk, MEMBERS_COMMANDS["record_death"], {"member_id": "M3"}),
+             (clerk, MEMBERS_COMMANDS["transfer_member"], {"member_id": "M3", "to_org_unit_id": "D1-C1"}),
+             (inspector, DISCIPLINE["apply_discipline"],
+              {"case_id": "K9", "subject_kind": "member", "subject_id": "M3", "form": "reprimand",
+               "violation_on": "2019-01-02"})]
+    for user, spec, body in calls:
+        with pytest.raises(access.Forbidden) as refused:
+            access.authorise(user, spec, {**body, "occurred_on": "2020-05-04"}, DATED, False)
+        assert refused.value.to_dict() == access.forbidden_scope(refused.value.field).to_dict()
+        assert refused.value.field in ("member_id", "subject_id")
+        on_the_day = {**body, "occurred_on": "2024-06-03"}
+        assert access.authorise(user, spec, on_the_day, DATED, False) == on_the_day
+    # dues are filed by the month they are for, whatever day they are recorded
+    dues = {"member_id": "M3", "status": "unpaid", "occurred_on": "2026-01-05"}
+    with pytest.raises(access.Forbidden):
+        access.authorise(clerk, MEETINGS["record_dues"], {**dues, "month": "2024-05"}, DATED, False)
+    assert access.authorise(clerk, MEETINGS["record_dues"], {**dues, "month": "2024-06"}, DATED, False)
+    # D2 no longer holds the member at all; the province covers both
+    with pytest.raises(access.Forbidden):
+        access.authorise(User("c2", "clerk", "D2"), MEMBERS_COMMANDS["record_death"],
+                         {"member_id": "M3", "occurred_on": "2020-05-04"}, DATED, False)
+    assert access.authorise(User("p", "clerk", None), MEMBERS_COMMANDS["record_death"],
+                            {"member_id": "M3", "occurred_on": "2020-05-04"}, DATED, False)
+    # a query reads the member as it is now (its record follows it)
+    assert access.authorise(User("v", "viewer", "D1"), MEMBER_Q, {"member_id": "M3"}, DATED, True)
+
+
+def test_an_import_line_dated_before_a_member_came_into_the_scope_is_refused():
+    admin = User("a", "administrator", "D1")
+    removed = {"type": "member.removed", "occurred_on": "2020-05-04",
+               "data": {"member_id": "M3", "ground": "abandoned_activity"}}
+    with pytest.raises(access.Forbidden) as refused:
+        access.check_import(admin, [removed], DATED)
+    assert refused.value.field == "member_id"
+    access.check_import(admin, [{**removed, "occurred_on": "2024-06-03"}], DATED)
+
+
+def test_a_case_decided_in_another_district_stays_that_districts_after_its_member_moved():
+    """D2 reprimanded M3 in 2022 (the case counts in D2's figures); M3 moved to D1 in 2024. A D1
+    inspector may not appeal, change or annul that case, nor conclude D2's inspection of M3: the
+    case is placed by its subject now and by the unit it is filed under. D1's own later case about
+    M3 is D1's; reading a case is placed by its subject as before."""
+    from shared.contracts.discipline import COMMANDS as DISCIPLINE, QUERIES as DISCIPLINE_Q
+    filed = {("case", "K-D2"): "D2-C1", ("case", "K-D1"): "D1-C1", ("inspection", "I-D2"): "D2-C1"}
+    resolver = access.Resolver(ancestors, lambda m: unit_on(m, "9999-12-31"),
+                               lambda kind, ident: [unit_on("M3", "9999-12-31")] if (kind, ident) in filed else None,
+                               member_unit_on=unit_on, filed=lambda kind, ident: filed.get((kind, ident)))
+    inspector = User("i", "inspector", "D1")
+    for name, body in (("annul_discipline", {"case_id": "K-D2"}),
+                       ("change_discipline", {"case_id": "K-D2", "form": "warning"}),
+                       ("appeal_discipline", {"case_id": "K-D2"}),
+                       ("conclude_inspection", {"inspection_id": "I-D2"})):
+        with pytest.raises(access.Forbidden) as refused:
+            access.authorise(inspector, DISCIPLINE[name], {**body, "occurred_on": "2024-07-01"}, resolver, False)
+        assert refused.value.field in ("case_id", "inspection_id")
+    mine = {"case_id": "K-D1", "occurred_on": "2024-07-01"}
+    assert access.authorise(inspector, DISCIPLINE["annul_discipline"], mine, resolver, False) == mine
+    assert access.authorise(User("p", "inspector", None), DISCIPLINE["annul_discipline"],
+                            {**mine, "case_id": "K-D2"}, resolver, False)
+    assert access.authorise(User("v", "viewer", "D1"), DISCIPLINE_Q["case"], {"case_id": "K-D2"}, resolver, True)
+    line = {"type": "discipline.annulled", "occurred_on": "2024-07-01", "data": {"case_id": "K-D2"}}
+    with pytest.raises(access.Forbidden):
+        access.check_import(User("a", "administrator", "D1"), [line], resolver)
+
+
+def test_a_unit_moved_into_the_scope_is_the_scopes_from_the_day_it_moved():
+    """Cell C7 stood under D2 until it moved under D1 on 03/06/2024: a D1 clerk may not record its
+    meeting, nor admit a member into it, on a day before (the fact counts in D2's figures for that
+    day); from the day of the move on it is D1's. Reading it is placed as it stands now."""
+    from shared.contracts.meetings import COMMANDS as MEETINGS
+    from shared.contracts.members import COMMANDS as MEMBERS_COMMANDS
+    parents = {**PARENT, "C7": "D1"}
+    spans = {"C7": [("2015-10-01", ["C7", "D2", "TN"]), ("2024-06-03", ["C7", "D1", "TN"])]}
+    resolver = access.Resolver(ancestors_in(parents), MEMBERS.get, spans=spans.get)
+    clerk = User("c", "clerk", "D1")
+    meeting = {"meeting_id": "SH-7", "org_unit_id": "C7", "kind": "regular", "duration_minutes": 120,
+               "attendance": []}
+    admit = {"member_id": "M70", "org_unit_id": "C7", "full_name": "x", "birth_date": "1990-01-01", "sex": "male"}
+    for spec, body in ((MEETINGS["record_meeting"], meeting), (MEMBERS_COMMANDS["admit_member"], admit)):
+        with pytest.raises(access.Forbidden) as refused:
+            access.authorise(clerk, spec, {**body, "occurred_on": "2024-05-10"}, resolver, False)
+        assert refused.value.field == "org_unit_id"
+        later = {**body, "occurred_on": "2024-06-03"}
+        assert access.authorise(clerk, spec, later, resolver, False) == later
+    assert access.authorise(User("v", "viewer", "D1"), UNIT_Q, {"org_unit_id": "C7"}, resolver, True)
+    line = {"type": "meeting.held", "occurred_on": "2024-05-10", "data": meeting}
+    with pytest.raises(access.Forbidden):
+        access.check_import(User("a", "administrator", "D1"), [line], resolver)
+
+
+def test_a_members_unit_on_a_day_is_read_from_where_its_unit_changed():
+    placed = [["2016-03-01", "D2-C1"], ["2024-06-03", "D1-C1"]]
+    assert [access.placed_on(placed, d) for d in ("2015-01-01", "2024-06-02", "2024-06-03", "2030-01-01")] == \
+        ["D2-C1", "D2-C1", "D1-C1", "D1-C1"]
+    assert access.placed_on([], "2024-01-01") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from shared.dates import today_vn
 from shared.errors import DomainError
 
 from services.gateway import imports
@@ -102,7 +103,7 @@ def parse_day(text: str, field: str) -> dt.date:
 def import_sheet(args, content: bytes, call, jobs: imports.ImportJobs, context: dict,
                  projecting: tuple[str, ...]) -> tuple[int, dict]:
     """(HTTP status, body) for one sheet: 200 dry run, 201 written, 422 refused (nothing written)."""
-    opts = options_of(args, content, dt.date.today())
+    opts = options_of(args, content, today_vn())
     grid = table.read(content, opts.filename, args.get("sheet") or None)
     result = plan(grid, opts, RpcSystem(call, opts.into))
     summary = result.summary()

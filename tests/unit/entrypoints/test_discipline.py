@@ -41,8 +41,9 @@ def test_a_decision_is_written_then_read_back_by_case_and_subject(discipline):
     case = discipline.case({"case_id": "V1"}, CTX)["result"]
     assert (case["case_id"], case["form"]) == ("V1", "reprimand")
     assert [c["case_id"] for c in discipline.subject_cases({"subject_id": "M1"}, CTX)["result"]] == ["V1"]
+    # where the case is placed: its subject, and the unit it is filed under (counts in)
     assert discipline.locate({"kind": "case", "id": "V1"}, CTX)["result"] == {"subject_kind": "member",
-                                                                              "subject_id": "M1"}
+                                                                              "subject_id": "M1", "org_unit_id": "C1"}
 
 
 def test_refusals_and_unknown_cases_answer_as_data(discipline):

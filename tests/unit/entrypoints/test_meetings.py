@@ -61,3 +61,21 @@ def test_the_roster_follows_a_batch_of_bus_deliveries_in_any_order_and_again(mee
     meetings.on_members_event(batch)
     roster = meetings.roster({"org_unit_id": "C1", "on": "2024-06-01"}, CTX)["result"]
     assert [m["member_id"] for m in roster] == ["M1", "M2", "M3", "M4"]
+
+
+def test_a_meeting_recorded_early_in_the_morning_in_vietnam_on_its_day_is_not_in_the_future(meetings, monkeypatch):
+    """At 06:30 on 05/03/2025 in Vietnam it is still 04/03 in UTC, the zone servers and containers
+    run in: the cell's meeting of that morning is today's, not a future one (nor is a discipline
+    decision of the day, nor is "today" the day before in a report's default as-of date)."""
+    from shared import dates
+    from shared.application import Context
+    monkeypatch.setattr(dates, "utc_now", lambda: dt.datetime(2025, 3, 4, 23, 30, tzinfo=dt.timezone.utc))
+    assert dates.today_vn() == Context().today == dt.date(2025, 3, 5)
+    answer = meetings.record_meeting({"meeting_id": "H-early", "org_unit_id": "C1", "kind": "regular",
+                                      "occurred_on": "2025-03-05", "duration_minutes": 120,
+                                      "attendance": [{"member_id": "M1", "status": "present"}]}, {"actor": "cb"})
+    assert [e["type"] for e in answer["events"]] == ["meeting.held"], answer
+    refused = meetings.record_meeting({"meeting_id": "H-late", "org_unit_id": "C1", "kind": "regular",
+                                       "occurred_on": "2025-03-06", "duration_minutes": 120,
+                                       "attendance": [{"member_id": "M1", "status": "present"}]}, {"actor": "cb"})
+    assert refused["error"]["code"] == "meeting_in_future"

@@ -350,3 +350,21 @@ def test_over_60_counted_in_whole_months_needs_a_special_decision():
     error = refused(lambda: domain.check_admission_age(birth, D(2025, 6, 20), None, rules), R.TOO_OLD)
     assert "61 years 3 months on 20/06/2025" in error.message_en
     domain.check_admission_age(birth, D(2025, 6, 20), "QĐ 99/2025", rules)
+
+
+def test_the_unit_a_member_stood_in_on_a_day_follows_the_dates_not_the_recording_order():
+    """The gateway places a command dated D by the member's unit on D (a member who came into a
+    district is not the district's on the days before): admissions, transfers in and official
+    transfers count by their business dates, a late-recorded earlier transfer included; a
+    temporary transfer leaves the member's own unit; before the admission, the first unit."""
+    history = [fact("member.admitted", D(2016, 3, 1), "C1", member_id="M1", org_unit_id="C1"),
+               fact("member.transferred", D(2024, 6, 3), "C3", member_id="M1", from_org_unit_id="C2",
+                    to_org_unit_id="C3", kind="official"),
+               fact("member.transferred", D(2020, 1, 6), "C2", member_id="M1", from_org_unit_id="C1",
+                    to_org_unit_id="C2", kind="official"),  # recorded late
+               fact("member.transferred", D(2025, 1, 6), "C9", member_id="M1", from_org_unit_id="C3",
+                    to_org_unit_id="C9", kind="temporary", until="2025-09-01")]
+    on = lambda day: domain.member_unit_on(history, day)  # noqa: E731
+    assert [on(D(2015, 1, 1)), on(D(2016, 3, 1)), on(D(2020, 1, 5)), on(D(2020, 1, 6))] == ["C1", "C1", "C1", "C2"]
+    assert [on(D(2024, 6, 2)), on(D(2024, 6, 3)), on(D(2025, 3, 1))] == ["C2", "C3", "C3"]
+    assert domain.member_unit_on([], ON) is None

@@ -169,3 +169,20 @@ def test_a_cell_with_fewer_than_three_official_members_is_listed(history):
     assert small(D(2017, 2, 10)) == {"C2": 0}  # the day of it: three official members
     history.add("member.died", "2018-03-01", {"member_id": "M2"})
     assert small(D(2018, 2, 28)) == {"C2": 0} and small(D(2018, 3, 1)) == {"C1": 2, "C2": 0}
+
+
+def test_a_late_entry_is_counted_in_vietnamese_days_at_its_limit(history):
+    """Late entry (DOMAIN.md §7.8): recorded more than 30 days after the fact, the days being those of
+    Vietnam (UTC+7), as every date of the system is. A fact of 01/01/2025 recorded on 31/01 (30
+    days) is on time, on 01/02 (31 days) late — even at 00:30 on 01/02 in Vietnam, which is still
+    31/01 in UTC."""
+    world(history)
+    vn = dt.timezone(dt.timedelta(hours=7))
+    recorded = {"M1": dt.datetime(2025, 1, 31, 23, 30, tzinfo=vn),   # 30 days: on time
+                "M2": dt.datetime(2025, 2, 1, 0, 30, tzinfo=vn),     # 31 days: late (31/01 17:30 UTC)
+                "M3": dt.datetime(2025, 2, 1, 12, 0, tzinfo=vn)}     # 31 days: late
+    for member, at in recorded.items():
+        history.add("member.new_member_class_completed", "2025-01-01", {"member_id": member}, org_unit_id="C1",
+                    recorded_at=at.astimezone(dt.timezone.utc))
+    found = rows(anomalies(history.view(as_of=D(2025, 12, 31)), None, parse_period("2025")), "late_entry")
+    assert sorted((x["subject_id"], x["value"], x["limit"]) for x in found) == [("M2", 31, 30), ("M3", 31, 30)]
