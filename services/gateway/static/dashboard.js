@@ -272,12 +272,6 @@ async function loadReport(query, render, extra = {}) {
     const seq = state.seq;
     const result = await api(`/reporting/${query}`, params);
     if (seq !== state.seq) return;  // a newer choice is being drawn
-    if (result && result.integrity && result.integrity.intact === false) {
-      // a source store fails integrity verification: every figure below may be tampered with
-      const alert = $("#integrity-alert");
-      alert.textContent = `${result.integrity.message_vi} — ${result.integrity.message_en}`;
-      alert.hidden = false;
-    }
     const meta = section.querySelector(".meta");
     if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || (result.year && `năm ${result.year}`),
                                   result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
