@@ -60,28 +60,42 @@ def test_a_tampered_store_is_announced_on_every_view_and_page_until_it_verifies_
     browser.get(watched.url + "/")
     browser.find_element(By.ID, "token").send_keys(watched.tokens["prov_viewer"])
     browser.find_element(By.ID, "login-button").click()
-    # a clean system: the tree and the reports drawn, no banner
+    # a clean system: the tree and the reports drawn, no banner; nor on the cell book's roster
     wait_for(browser, '#panel-units tr.unit-link[data-unit="TN-D1"]')
     wait_for(browser, "#panel-term table")
     wait_for(browser, "#panel-warnings .body table, #panel-warnings .body .empty")
+    assert banner(browser) == ""
+    browser.get(watched.url + "/static/chi-bo.html")
+    wait_for(browser, "#cell-app")
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li[data-member]")
     assert banner(browser) == ""
 
     # the members store is edited while the system runs; the watch finds it
     edit_admission(watched, '"birth_year":1980', '"birth_year":1990')
     wait_until(lambda: members_state(watched) == "failed", 120, what="members failed")
 
-    # the list view the user goes to next (the headcount tree one level down) carries the alert
-    browser.find_element(By.CSS_SELECTOR, '#panel-units tr.unit-link[data-unit="TN-D1"]').click()
-    wait_for(browser, "#current-unit", "Đảng bộ Huyện 1")
-    wait_until(lambda: WARNING_EN in banner(browser), 60, what="the banner on the headcount tree")
+    # the list on screen asked again (the meeting roster): the alert comes with it
+    browser.execute_script("document.getElementById('m-roster').innerHTML = ''")
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li[data-member]")
+    wait_until(lambda: WARNING_EN in banner(browser), 30, what="the banner on the meeting roster")
     text = banner(browser)
     assert "Cảnh báo toàn vẹn dữ liệu" in text and "Integrity warning" in text
     assert WARNING_VI in text and "(xem dangvien audit verify)" in text
+
+    # the dashboard: the headcount tree one level down carries it too
+    browser.execute_script("sessionStorage.removeItem('dv_integrity')")  # nothing carried over
+    browser.get(watched.url + "/")
+    wait_for(browser, '#panel-units tr.unit-link[data-unit="TN-D1"]').click()
+    wait_for(browser, "#current-unit", "Đảng bộ Huyện 1")
+    wait_until(lambda: WARNING_EN in banner(browser), 60, what="the banner on the headcount tree")
+    text = banner(browser)
+    assert "Cảnh báo toàn vẹn dữ liệu" in text and "Integrity warning" in text and WARNING_VI in text
     box = browser.find_element(By.ID, "integrity-alert")
     assert box.get_attribute("role") == "alert" and box.get_attribute("data-stores") == "members"
-    assert box.is_displayed()
 
-    # another view of the same page (a member's record): the banner stays
+    # another view of the same page (a member's record), and back: the banner stays
     browser.execute_script("location.hash = '#thanh-vien/M000001'")
     wait_for(browser, "#member-page dl.record")
     assert WARNING_VI in banner(browser)
@@ -89,18 +103,10 @@ def test_a_tampered_store_is_announced_on_every_view_and_page_until_it_verifies_
     wait_for(browser, "#reports")
     assert WARNING_VI in banner(browser)
 
-    # another page (the cell book, a meeting roster), which reads the header of its own answers
-    browser.execute_script("sessionStorage.removeItem('dv_integrity')")  # nothing carried over
-    browser.get(watched.url + "/static/chi-bo.html")
-    wait_for(browser, "#cell-app")
-    browser.find_element(By.ID, "m-load").click()
-    wait_for(browser, "#m-roster li[data-member]")
-    wait_until(lambda: WARNING_VI in banner(browser), 30, what="the banner on the meeting roster")
-
-    # the row put back: the next whole-log pass finds the store intact, the next answer clears it
+    # the row put back: the next whole-log pass finds the store intact, the next answers clear it
     edit_admission(watched, '"birth_year":1990', '"birth_year":1980')
     wait_until(lambda: members_state(watched) == "intact", 120, what="members intact again")
-    browser.get(watched.url + "/")
+    browser.find_element(By.CSS_SELECTOR, "#breadcrumb a").click()  # back up to the province
     wait_for(browser, '#panel-units tr.unit-link[data-unit="TN-D1"]')
     wait_until(lambda: banner(browser) == "", 60, what="the banner gone")
     wait_for(browser, "#panel-term table")
