@@ -23,6 +23,7 @@ import time
 import structlog
 
 from shared.integrity import SealBook, StoreVerifier, upgrade
+from shared.labels import integrity_words
 
 log = structlog.get_logger()
 
@@ -63,20 +64,9 @@ def flag() -> dict | None:
         return None
     bad = sorted(k for k, state in states if state == "failed")
     unsure = sorted(k for k, state in states if state == "error")
-    vi, en = [], []
-    if bad:
-        names = ", ".join(bad)
-        vi.append(f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa")
-        en.append(f"WARNING: event store {names} fails integrity verification — figures may have been tampered with")
-    if unsure:
-        names = ", ".join(unsure)
-        vi.append(f"CẢNH BÁO: không kiểm tra được toàn vẹn kho sự kiện {names} (lỗi khi đọc kho) — số liệu chưa "
-                  "được xác nhận")
-        en.append(f"WARNING: the integrity of event store {names} could not be verified (error reading it) — "
-                  "figures are not confirmed")
+    message_vi, message_en = integrity_words(bad, unsure)
     return {"intact": False, "failing_sources": bad, "unverified_sources": unsure,
-            "message_vi": "; ".join(vi) + " (xem dangvien audit verify)",
-            "message_en": "; ".join(en) + " (see dangvien audit verify)"}
+            "message_vi": message_vi, "message_en": message_en}
 
 
 def flag_answer(answer, within: bool = False):

@@ -136,10 +136,41 @@ CODE_VI = {
 }
 
 
+#: the heading of the integrity alert on every page of the dashboard (Vietnamese, English)
+INTEGRITY_TITLE = ("Cảnh báo toàn vẹn dữ liệu", "Integrity warning")
+
+
+def integrity_words(failing: list[str], unverified: list[str]) -> tuple[str, str]:
+    """The integrity warning, Vietnamese and English, for the stores that fail verification and
+    those that could not be verified: the one wording of the answers' ``integrity`` flag, hence of
+    the exports' and documents' first line and of the dashboard's alert."""
+    vi, en = [], []
+    if failing:
+        names = ", ".join(failing)
+        vi.append(f"CẢNH BÁO: kho sự kiện {names} không qua kiểm tra toàn vẹn — số liệu có thể đã bị sửa")
+        en.append(f"WARNING: event store {names} fails integrity verification — figures may have been tampered with")
+    if unverified:
+        names = ", ".join(unverified)
+        vi.append(f"CẢNH BÁO: không kiểm tra được toàn vẹn kho sự kiện {names} (lỗi khi đọc kho) — số liệu chưa "
+                  "được xác nhận")
+        en.append(f"WARNING: the integrity of event store {names} could not be verified (error reading it) — "
+                  "figures are not confirmed")
+    return "; ".join(vi) + " (xem dangvien audit verify)", "; ".join(en) + " (see dangvien audit verify)"
+
+
+def integrity_alert_words() -> dict:
+    """The words of the dashboard's integrity alert: its heading, and the warning for each state the
+    gateway's ``X-Dangvien-Integrity`` header names (``failed`` / ``unverified``), ``{stores}`` standing
+    for the stores the header lists."""
+    failed, unverified = integrity_words(["{stores}"], []), integrity_words([], ["{stores}"])
+    return {"title_vi": INTEGRITY_TITLE[0], "title_en": INTEGRITY_TITLE[1],
+            "failed": {"vi": failed[0], "en": failed[1]}, "unverified": {"vi": unverified[0], "en": unverified[1]}}
+
+
 def dashboard_labels() -> dict:
     """Everything the dashboard translates, in one answer (``GET /labels.json``)."""
     return {"columns": {**{k: v for k, v in FIELD_VI.items()}, **COLUMN_VI}, "codes": CODE_VI,
-            "values": VALUE_VI}
+            "values": VALUE_VI, "integrity": integrity_alert_words()}
 
 
 #: the facts of a member's audit trail (event types), as a person reads them

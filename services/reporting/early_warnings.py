@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from shared.dates import add_months, add_working_days
 from shared.rules import rules_on
 
-from services.reporting.periods import add_months, add_working_days, vn_date
+from services.reporting.periods import vn_date
 from services.reporting.view import MEMBER_HOLDING, View
 
 LISTS_VI = {

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.dates import vn_date
 from shared.errors import DomainError
 from shared.events import format_recorded_at
 from shared.rules import TERMS
-from shared.dates import add_months, add_working_days, vn_date  # noqa: F401  (kernel dates)
 
 from services.reporting import rules as R
 

@@ -34,20 +34,21 @@ import zlib
 from collections import Counter
 from typing import Iterable
 
+from shared.dates import add_months
+from shared.dates import add_working_days as _add_working_days
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
 from shared.readmodel import ReadModelDB, Tx
 from shared.rules import rules_on
 
 from services.reporting.daycounts import latest_slot
-from services.reporting.periods import ALL_KNOWN, add_months, vn_date
-from services.reporting.periods import add_working_days as _add_working_days
+from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
-    """``periods.add_working_days``, remembered: a province's admissions share a few dates (each
+    """``shared.dates.add_working_days``, remembered: a province's admissions share a few dates (each
     would count ~45 days one by one for the recognition's due day). Keyed by the holiday file too,
     as the holiday tables are."""
     return _working_days_after(day, n, os.environ.get("DANGVIEN_HOLIDAYS"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 
 import pytest
@@ -138,6 +139,10 @@ def test_a_clerk_form_refused_by_a_rule_shows_its_message_and_writes_nothing(own
     browser.find_element(By.ID, "f-place").send_keys("Bình Dương")
     browser.find_element(By.ID, "f-send").click()
     wait_for(browser, "#f-result", "Đã ghi 1 sự kiện")
+    # the event written, named as people say it (not its code) and dated dd/mm/yyyy
+    written = browser.find_element(By.CSS_SELECTOR, "#f-result li").text
+    assert written.startswith("Đi làm ăn xa — ") and "member." not in written, written
+    assert re.fullmatch(r"Đi làm ăn xa — \d{2}/\d{2}/\d{4}", written), written
     assert counts(own_system, "members").get("member.working_away_started", 0) == \
         before.get("member.working_away_started", 0) + 1
 

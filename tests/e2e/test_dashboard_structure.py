@@ -84,9 +84,9 @@ def test_drill_into_a_dissolved_district_as_it_stood_and_not_on_todays_tree(rest
 
     # as it stood on 1/7/2025 (the day of the restructuring): the district is gone from that day
     set_value(browser, "#structure", "as_stood")
-    set_value(browser, "#as-of", "2025-07-01")
+    set_value(browser, "#as-of", "01/07/2025")
     wait_for(browser, "#tree-day", "01/07/2025")
     WebDriverWait(browser, 60).until(lambda d: "TN-D2-G1" in unit_rows(d) and "TN-D2" not in unit_rows(d))
-    set_value(browser, "#as-of", "2025-06-30")  # the day before: still there
+    set_value(browser, "#as-of", "30/06/2025")  # the day before: still there
     wait_for(browser, "#tree-day", "30/06/2025")
     WebDriverWait(browser, 60).until(lambda d: "TN-D2" in unit_rows(d) and "TN-D2-G1" not in unit_rows(d))

@@ -179,10 +179,20 @@ def test_pick_an_as_of_date(system, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     sign_in(browser, system, with_password(system, "e2e_asof", "viewer", None))
     wait_for(browser, "#panel-term table")
-    set_value(browser, "#as-of", "2020-03-31")
+    # typed as people write a day, dd/mm/yyyy, and shown so (the browser's date field wrote mm/dd/yyyy)
+    from selenium.webdriver.common.keys import Keys
+    field = browser.find_element(By.ID, "as-of")
+    assert field.get_attribute("placeholder") == "dd/mm/yyyy"
+    field.send_keys("31/03/2020", Keys.TAB)
     wait_for(browser, "#tree-day", "31/03/2020")
+    assert field.get_attribute("value") == "31/03/2020"
     wait_for(browser, "#panel-term .meta", "số liệu đến 31/03/2020")
     wait_for(browser, "#panel-warnings .meta", "số liệu đến 31/03/2020")  # the warnings follow the choice
+    # no such day: said in Vietnamese and English, and nothing redrawn for it
+    set_value(browser, "#as-of", "31/02/2020")
+    message = browser.execute_script("return document.querySelector('#as-of').validationMessage")
+    assert "dd/mm/yyyy" in message and "Ngày phải" in message and "Date must" in message
+    assert browser.find_element(By.ID, "tree-day").text == "31/03/2020"
     # a term without an as-of date: the warnings are drawn at the term's end
     set_value(browser, "#as-of", "")
     set_value(browser, "#term", "2015-2020")

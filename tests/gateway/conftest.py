@@ -84,13 +84,14 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(tmp: Path):
-    """``dangvien up --demo`` in a subprocess with the users above; stopped (by its own pid) at the end."""
+def running_system(tmp: Path, **env: str):
+    """``dangvien up --demo`` in a subprocess with the users above (``env``: more settings);
+    stopped (by its own pid) at the end."""
     data_dir = tmp / "data"
     port = free_port()
     # INFO, as in production: the log must stay free of personal data at the level people run
     proc = Process(cli("up", "--data-dir", str(data_dir), "--port", str(port)),
-                   base_env(DANGVIEN_LOG_LEVEL="INFO"), tmp / "up.log")
+                   base_env(DANGVIEN_LOG_LEVEL="INFO", **env), tmp / "up.log")
     try:
         proc.wait_for_output("(Ctrl+C", timeout=300)
         sys_ = System(f"http://127.0.0.1:{port}", data_dir, proc)

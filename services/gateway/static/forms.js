@@ -8,6 +8,7 @@ const token = sessionStorage.getItem("dv_token");
 const $ = id => document.getElementById(id);
 const pad = n => String(n).padStart(2, "0");
 let current = null;
+let eventNames = {};  // event type -> its Vietnamese name (/labels.json, shared/labels.py)
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -102,7 +103,8 @@ async function send() {
     const events = res.body.events || [];
     $("f-result").className = "ok";
     $("f-result").innerHTML = `<p>Đã ghi ${events.length} sự kiện:</p><ul>` + events.map(e =>
-      `<li>${esc(e.type)} — ${esc((e.occurred_on || "").split("-").reverse().join("/"))}</li>`).join("") + "</ul>";
+      `<li>${esc(eventNames[e.type] || e.type)} — ${esc((e.occurred_on || "").split("-").reverse().join("/"))}</li>`)
+      .join("") + "</ul>";
   } else {
     $("f-result").className = "error";
     const field = res.body.field ? ` (trường: ${esc((current.fields.find(f => f.name === res.body.field) || {}).label_vi || res.body.field)})` : "";
@@ -111,6 +113,7 @@ async function send() {
 }
 
 async function start() {
+  fetch("/labels.json").then(r => r.json()).then(w => { eventNames = (w.codes || {}).type || {}; }).catch(() => null);
   const me = await api("/me");
   if (!me.ok) { $("f-login").hidden = false; return; }
   const offered = await api("/forms");
