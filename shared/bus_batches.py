@@ -7,6 +7,11 @@ cost. A batch handler takes the deliveries its queue has prefetched (up to ``BAT
 the service method receives the list of their bodies in one worker, and they are acked together,
 after the method returned (its transaction committed), by one ``basic.ack`` with ``multiple``.
 
+A handler declared ``lazy=True`` receives each event body as a ``Delivery``, decoded when first
+read: its position comes from the relay's header, and a projection handling a batch reads the body
+of the latest delivery only — the store gives it the others (after an import, the thousands of
+deliveries it skips as duplicates are never decoded).
+
 At least once, as before: a process killed before the ack gets the whole batch again (its
 projections tell the events applied as duplicates); a method that raised is acked as nameko's
 handler does (the sweep applies from the store what a failed delivery did not). Deliveries of one
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import weakref
+from collections.abc import Mapping
 from functools import partial
 
 from amqp.exceptions import ConnectionError
@@ -29,6 +35,43 @@ from shared.runtime import PartitionEventHandler
 
 #: deliveries a batch handler's queue may hold unacked (the broker's prefetch), so at most one batch
 BATCH = 500
+#: the header in which the relay (``shared.relay``) sends the event's position
+POSITION = "dangvien.position"
+
+
+class Delivery(Mapping):
+    """A delivery's body (a JSON object: an event), read only when needed: decoded (as kombu would have: the message's
+    content type, the consumer's accepted types) when first read, except its ``position``, which
+    the relay's header tells without decoding."""
+
+    __slots__ = ("message", "_body")
+
+    def __init__(self, message):
+        self.message, self._body = message, None
+
+    def body(self):
+        if self._body is None:
+            self._body = self.message.decode()
+        return self._body
+
+    def get(self, key, default=None):
+        if key == "position" and self._body is None:
+            position = (self.message.headers or {}).get(POSITION)
+            if type(position) is int:
+                return position
+        return self.body().get(key, default)
+
+    def __getitem__(self, key):
+        return self.body()[key]
+
+    def __iter__(self):
+        return iter(self.body())
+
+    def __len__(self):
+        return len(self.body())
+
+    def __repr__(self):
+        return f"Delivery({self.body()!r})"
 
 
 class BatchQueueConsumer(QueueConsumer):
@@ -48,6 +91,19 @@ class BatchQueueConsumer(QueueConsumer):
     @property
     def prefetch_count(self):
         return BATCH
+
+    def get_consumers(self, consumer_cls, channel):
+        """nameko's consumers, but given the raw message (``on_message``): not decoded here."""
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], on_message=partial(self._delivered, provider),
+                                    accept=self.accept)
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _delivered(self, provider, message):
+        body = Delivery(message) if getattr(provider, "lazy", False) else message.decode()
+        self.handle_message(provider, body, message)
 
     def handle_message(self, provider, body, message):
         order, state = self._open.get(message.channel) or self._open.setdefault(
@@ -92,6 +148,11 @@ class Batches:
     came while the previous batch was handled (same queue as the handler it is mixed into)."""
 
     queue_consumer = BatchQueueConsumer()
+
+    def __init__(self, *args, lazy: bool = False, **kwargs):
+        #: the bodies are handed over as ``Delivery`` mappings, decoded when first read
+        self.lazy = lazy
+        super().__init__(*args, **kwargs)
 
     def setup(self):
         self._waiting: list = []

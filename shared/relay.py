@@ -86,8 +86,11 @@ class _BatchConfirms:
 class Relay:
     def __init__(self, store: EventStore, service: str, amqp_uri: str, batch: int = 500,
                  on_published: Callable[[int], None] | None = None,
-                 transform: Callable[[dict], dict] | None = None):
+                 transform: Callable[[dict], dict] | None = None, transport_options: dict | None = None):
         self.store, self.service, self.amqp_uri, self.batch = store, service, amqp_uri, batch
+        #: the connection's, as the process's other connections have them (e.g. kombu's in-memory
+        #: transport without base64 bodies, embedded mode)
+        self.transport_options = transport_options
         #: e.g. the members service unseals personal fields for authorised feed consumers
         self.transform = transform
         self.exchange = event_exchange(service)
@@ -106,7 +109,7 @@ class Relay:
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
-            self._conn = Connection(self.amqp_uri)
+            self._conn = Connection(self.amqp_uri, transport_options=self.transport_options)
             channel = self._conn.channel()
             self.exchange(channel).declare()
             self._confirms = _BatchConfirms(channel) if self.amqp_uri.startswith(("amqp", "pyamqp")) else None

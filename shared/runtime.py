@@ -211,7 +211,8 @@ class RelayProvider(DependencyProvider):
     def setup(self):
         settings = settings_of(self.container.config)
         self.relay = Relay(store_at(settings.store_url(self.service)), self.service,
-                           self.container.config["AMQP_URI"], transform=self.transform)
+                           self.container.config["AMQP_URI"], transform=self.transform,
+                           transport_options=self.container.config.get("TRANSPORT_OPTIONS"))
         self.poll = settings.relay_poll_seconds
 
     def start(self):

@@ -36,7 +36,7 @@ class DisciplineService(ProjectingEntrypoints):
         return use_case(self.store, DbRoster(self.projections.db), cmd, Context.from_dict(context))
 
     # -- members' facts ---------------------------------------------------------------------
-    @batch_event_handler("members", "#")
+    @batch_event_handler("members", "#", lazy=True)
     def on_members_event(self, messages):
         self.projections.handle_batch("members", messages)
 

@@ -2,6 +2,7 @@
 until every projection has caught up (DESIGN.md §2 "Import")."""
 from __future__ import annotations
 
+import collections
 import threading
 import time
 import uuid
@@ -83,12 +84,16 @@ def run_lines(lines: list[dict], errors: list[dict], call: Call, jobs: ImportJob
                 errors.append({"line": line["line"], "code": "no_owner", "field": "type",
                                "message_vi": f"Chưa có dịch vụ nhận loại «{line['type']}»",
                                "message_en": f"No service takes type '{line['type']}' yet"})
-    owners = [s for s in IMPORT_ORDER if any(owner_of(l["type"]) == s for l in lines)] if not errors else []
+    per_owner: dict[str, int] = {}  # the lines each service owns (a type's owner looked up once)
+    if not errors:
+        for type_, n in collections.Counter(line["type"] for line in lines).items():
+            per_owner[owner_of(type_)] = per_owner.get(owner_of(type_), 0) + n
+    owners = [s for s in IMPORT_ORDER if per_owner.get(s)]
     # Every owner validates before anything is written. The first to write validates again as it
     # writes, and nothing is written before it: so when committing, its dry run is skipped (a
     # province's file is mostly members' lines — validating them once instead of twice).
     context = {**context, "import_job": job_id}  # the services report their progress under it
-    owned = {s: sum(1 for l in lines if owner_of(l["type"]) == s) for s in owners}
+    owned = {s: per_owner[s] for s in owners}
     first_writes = commit and bool(owners)
     # The bar's steps: the lines the other owners check before anything is written, every line
     # written (its writer checks it again as it writes), then as many steps again for the

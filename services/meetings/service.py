@@ -43,11 +43,11 @@ class MeetingsService(ProjectingEntrypoints):
         return events
 
     # -- reactions: the roster follows the members service -----------------------------
-    @batch_event_handler("members", "#")
+    @batch_event_handler("members", "#", lazy=True)
     def on_members_event(self, messages):
         self.projections.handle_batch("members", messages)
 
-    @batch_event_handler("meetings", "#")
+    @batch_event_handler("meetings", "#", lazy=True)
     def on_own_event(self, messages):
         self.projections.handle_batch("meetings", messages)
 

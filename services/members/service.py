@@ -256,7 +256,7 @@ class MembersService(ProjectingEntrypoints):
         return self._run(app.shred_member, cmd, context)
 
     # -- reactions -------------------------------------------------------------------------------
-    @batch_event_handler(SERVICE, "#")
+    @batch_event_handler(SERVICE, "#", lazy=True)
     def on_own_event(self, messages):
         self.projections.handle_batch(SERVICE, messages)
 

@@ -27,19 +27,19 @@ class ReportingService(ProjectingEntrypoints):
     projections = ReadModels()
 
     # -- the doorbell --------------------------------------------------------------------------
-    @partition_batch_event_handler("members", "#")
+    @partition_batch_event_handler("members", "#", lazy=True)
     def on_members_event(self, messages):
         self.projections.handle_batch("members", messages)
 
-    @partition_batch_event_handler("meetings", "#")
+    @partition_batch_event_handler("meetings", "#", lazy=True)
     def on_meetings_event(self, messages):
         self.projections.handle_batch("meetings", messages)
 
-    @partition_batch_event_handler("discipline", "#")
+    @partition_batch_event_handler("discipline", "#", lazy=True)
     def on_discipline_event(self, messages):
         self.projections.handle_batch("discipline", messages)
 
-    @partition_batch_event_handler("reporting", "#")
+    @partition_batch_event_handler("reporting", "#", lazy=True)
     def on_reporting_event(self, messages):
         self.projections.handle_batch("reporting", messages)
 

@@ -209,15 +209,44 @@ def own_copy(env: Envelope) -> Envelope:
     return _construct(values)
 
 
+#: the recording time last read, as (its text, its value): the events of one append share one
+#: (a whole import's), so it is parsed once for them (a datetime is immutable: shared safely)
+_recorded: tuple = ("", None)
+#: event dates read so far, text → date (immutable); bounded: cleared when full
+_dates: dict[str, dt.date] = {}
+DATES_KEPT = 4096
+
+
+def _recorded_at(text: str) -> dt.datetime:
+    global _recorded
+    last = _recorded
+    if last[0] == text:
+        return last[1]
+    value = StoredTime.parse(text)
+    _recorded = (text, value)
+    return value
+
+
+def _date(text: str) -> dt.date:
+    value = _dates.get(text)
+    if value is None:
+        value = dt.date.fromisoformat(text)
+        if len(_dates) >= DATES_KEPT:
+            _dates.clear()
+        _dates[text] = value
+    return value
+
+
 def decode(row: Sequence) -> Envelope:
     """A stored row as an envelope, for bulk reads (replay): the payload parsed by orjson and the
-    row trusted as stored (every field was validated on append), so no model validation."""
+    row trusted as stored (every field was validated on append), so no model validation; a date
+    or recording time met before is parsed once."""
     data, rec, on = row[12], row[7], row[6]
     return _construct({
         "event_id": row[1], "type": row[4], "schema_version": row[5], "stream": row[2],
         "stream_version": row[3], "position": row[0],
-        "occurred_on": dt.date.fromisoformat(on) if isinstance(on, str) else on,
-        "recorded_at": StoredTime.parse(rec) if isinstance(rec, str) else rec,
+        "occurred_on": _date(on) if isinstance(on, str) else on,
+        "recorded_at": _recorded_at(rec) if isinstance(rec, str) else rec,
         "org_unit_id": row[8], "actor": row[9], "correlation_id": row[10], "causation_id": row[11],
         "data": _loads(data) if isinstance(data, (str, bytes)) else data, "hash": row[13],
         "prev_hash": row[14], "source": None})

@@ -54,6 +54,10 @@ class Tally:
     def on_beta(self, bodies):
         handle("beta", bodies)
 
+    @batch_event_handler("gamma", "#", lazy=True)
+    def on_gamma(self, bodies):  # positions only, and the last body: the others are never decoded
+        handle("gamma", [b.get("position") for b in bodies] + [dict(bodies[-1])])
+
 runner = ServiceRunner({"AMQP_URI": amqp})
 runner.add_service(Tally)
 runner.start()
@@ -105,6 +109,15 @@ def publish(amqp: str, source: str, numbers) -> None:
                             serializer="json")
         for n in numbers:
             producer.publish(n, routing_key="thing.happened", delivery_mode=2)
+
+
+def publish_raw(amqp: str, source: str, bodies: list[tuple[int, bytes]]) -> None:
+    """Bodies as they are (JSON or not), with the position header the relay sends."""
+    with Connection(amqp) as conn:
+        producer = Producer(conn.channel(), exchange=Exchange(f"{source}.events", type="topic", durable=True))
+        for position, body in bodies:
+            producer.publish(body, routing_key="thing.happened", delivery_mode=2, content_type="application/json",
+                             content_encoding="utf-8", headers={"dangvien.position": position})
 
 
 def queue(vhost: str, source: str) -> tuple[int, int] | None:
@@ -172,3 +185,17 @@ def test_a_batch_done_never_acks_another_queue_s_deliveries_still_being_handled(
     wait_until(lambda: queue(tally.vhost, "alpha") == (0, 0) and queue(tally.vhost, "beta") == (0, 0),
                timeout=60, what="every delivery acked")
     assert [n for b in tally.batches("done", "alpha", tally.proc.pid) for n in b] == list(range(5))
+
+
+def test_a_lazy_handler_reads_positions_from_the_header_and_decodes_only_what_it_reads(tally):
+    tally.hold("gamma")
+    tally.start()
+    publish_raw(tally.amqp, "gamma", [(1, b'{"position": 1, "n": "M\xc3\xb4t"}')])
+    wait_until(lambda: tally.batches("start", "gamma"), what="the first batch started")
+    # not even JSON: a handler that asks only their positions never decodes them
+    publish_raw(tally.amqp, "gamma", [(2, b"not json"), (3, b"{broken"), (4, '{"position": 4, "n": "Bốn"}'.encode())])
+    wait_until(lambda: queue(tally.vhost, "gamma") == (0, 4), timeout=60, what="every delivery taken")
+    tally.hold("gamma", False)
+    wait_until(lambda: queue(tally.vhost, "gamma") == (0, 0), timeout=60, what="every delivery acked")
+    assert tally.batches("done", "gamma") == [[1, {"position": 1, "n": "Môt"}],
+                                              [2, 3, 4, {"position": 4, "n": "Bốn"}]]

@@ -153,6 +153,40 @@ def test_a_batch_of_deliveries_is_applied_in_one_transaction_with_one_checkpoint
     assert [p for p, *_ in seen(r.db)] == [1, 2, 3, 4, 5]
 
 
+class Unread(dict):
+    """A delivery as the bus hands it to a lazy handler: its position known, its body read only
+    when asked for (``shared.bus_batches.Delivery``); ``opened`` tells whether it was."""
+
+    def __init__(self, message: dict):
+        super().__init__(message)
+        self.opened = False
+
+    def get(self, key, default=None):
+        if key != "position":
+            self.opened = True
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.opened = True
+        return super().__getitem__(key)
+
+    def keys(self):
+        self.opened = True
+        return super().keys()
+
+
+def test_a_batch_reads_the_body_of_its_latest_delivery_only_and_none_once_applied(store, tmp_path):
+    stored = append(store, 4)
+    r = runner(tmp_path, stores={"members": store})
+    batch = [Unread(e.to_message()) for e in stored[:3]]
+    assert r.handle_batch("members", batch) == "applied"
+    assert [d.opened for d in batch] == [False, False, True]  # the store gave the others
+    assert [p for p, *_ in seen(r.db)] == [1, 2, 3]
+    again = [Unread(e.to_message()) for e in stored[:3]]  # redelivered: known duplicates
+    assert r.handle_batch("members", again) == "duplicate"
+    assert not any(d.opened for d in again)
+
+
 def test_a_batch_redelivered_after_its_commit_is_a_duplicate_without_a_statement(store, tmp_path):
     """A process killed after the commit, before the ack: the broker delivers the batch again."""
     stored = append(store, 3)
