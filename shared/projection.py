@@ -342,10 +342,13 @@ class _Heads:
             # one statement, joined to the list: ``source = ? AND stream IN (…)`` is planned once
             # for all values (psycopg prepares a repeated statement) and PostgreSQL then scans the
             # whole source, testing each row against every name (200 ms per 500 names at 5,000
-            # streams); the join looks each name up in the primary key
-            rows = tx.execute(f"SELECT h.stream, h.version FROM unnest(?::text[]) AS s(stream) "
-                              f"JOIN {self.table} h ON h.source = ? AND h.stream = s.stream",
-                              (names, source)).fetchall()
+            # streams). Nor a join: on a table grown since it was last analysed (a catch-up, a
+            # fresh generation) PostgreSQL hashes the whole source for it. A sub-select per name
+            # looks each up in the primary key whatever the statistics say (a name without a
+            # head: NULL, as not found)
+            rows = tx.execute(f"SELECT s.stream, (SELECT h.version FROM {self.table} h WHERE h.source = ? "
+                              "AND h.stream = s.stream) FROM unnest(?::text[]) AS s(stream)",
+                              (source, names)).fetchall()
             got.update(dict(rows))
         else:
             for i in range(0, len(names), 500):

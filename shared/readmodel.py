@@ -112,6 +112,24 @@ class Tx:
             n += len(chunk)
         return n
 
+    def rows_in(self, sql: str, keys: Sequence[Any], params: Sequence[Any] = ()) -> list:
+        """The rows of ``sql`` for every key of ``keys``: ``sql`` holds ``{keys}`` where its
+        ``column IN (…)`` goes (``sql.format(keys=...)``), and ``params`` the values of the ``?``
+        after it. PostgreSQL: one statement whatever the number of keys, the keys one array
+        parameter (``= ANY(?)``), so its text stays the same (psycopg prepares it once, the server
+        plans no list of 500 values each time); SQLite: ``IN (?, …)`` by 500 keys."""
+        keys = list(keys)
+        if not keys:
+            return []
+        if self._pg:
+            return self.execute(sql.format(keys="= ANY(?)"), (keys, *params)).fetchall()
+        out: list = []
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            out.extend(self.execute(sql.format(keys=f"IN ({','.join('?' * len(chunk))})"),
+                                    (*chunk, *params)).fetchall())
+        return out
+
     def fetchall(self) -> list:
         return self._cur.fetchall()
 

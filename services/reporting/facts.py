@@ -212,12 +212,8 @@ class FactsProjection(Projection):
                               [e for e in events if e.type.startswith("member.")], ahead=not self.partition.whole)
         # which of the batch's member events are already facts: one statement, not one per event
         ids = sorted({e.event_id for e in events if e.type.startswith("member.")})
-        self._facts_seen: set[str] | None = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            self._facts_seen.update(r[0] for r in tx.execute(
-                f"SELECT event_id FROM {self.t('member_facts')} WHERE event_id IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall())
+        self._facts_seen: set[str] | None = {r[0] for r in tx.rows_in(
+            f"SELECT event_id FROM {self.t('member_facts')} WHERE event_id {{keys}}", ids)}
 
     def finish(self, tx: Tx, ok: bool = True) -> None:
         self._facts_seen = None
@@ -249,16 +245,14 @@ class FactsProjection(Projection):
 
     def _read_stints(self, tx: Tx, members: list[str]) -> dict[str, list]:
         out: dict[str, list] = {m: [None, None, None, None, None, None] for m in members}
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
-            for member, seq, unit, from_on, to_on in tx.execute(
-                    f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {self.t('stints')} WHERE member_id IN "
-                    f"({','.join('?' * len(chunk))})", chunk).fetchall():
-                state = out[member]
-                if state[0] is None or seq > state[0]:
-                    state[0], state[1], state[4], state[5] = seq, unit, from_on, to_on
-                if to_on is None and (state[2] is None or seq > state[2]):
-                    state[2], state[3] = seq, unit
+        for member, seq, unit, from_on, to_on in tx.rows_in(
+                f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {self.t('stints')} WHERE member_id {{keys}}",
+                members):
+            state = out[member]
+            if state[0] is None or seq > state[0]:
+                state[0], state[1], state[4], state[5] = seq, unit, from_on, to_on
+            if to_on is None and (state[2] is None or seq > state[2]):
+                state[2], state[3] = seq, unit
         return out
 
     def _read_latest_facts(self, tx: Tx, events: list[Envelope]) -> dict[str, str]:
@@ -268,11 +262,9 @@ class FactsProjection(Projection):
         members = sorted({e.data["member_id"] for e in events if e.type == "member.transferred"
                           and e.data.get("member_id")})
         out: dict[str, str] = dict.fromkeys(members, "")
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
-            out.update((m, on or "") for m, on in tx.execute(
-                f"SELECT member_id, MAX(occurred_on) FROM {self.t('member_facts')} WHERE member_id IN "
-                f"({','.join('?' * len(chunk))}) GROUP BY member_id", chunk).fetchall())
+        out.update((m, on or "") for m, on in tx.rows_in(
+            f"SELECT member_id, MAX(occurred_on) FROM {self.t('member_facts')} WHERE member_id {{keys}} "
+            "GROUP BY member_id", members))
         return out
 
     def _read_cases(self, tx: Tx, events: list[Envelope]) -> dict[str, list[list]]:
@@ -282,12 +274,10 @@ class FactsProjection(Projection):
         the batch commits; within it only ``_refile_cases`` does, which keeps this copy up to date."""
         members = sorted({e.data["member_id"] for e in events if e.type in SHAPING and e.data.get("member_id")})
         out: dict[str, list[list]] = {m: [] for m in members}
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
-            for member, case, on, unit in tx.execute(
-                    f"SELECT subject_id, case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id IN "
-                    f"({','.join('?' * len(chunk))}) AND subject_kind = 'member'", chunk).fetchall():
-                out[member].append([case, on, unit])
+        for member, case, on, unit in tx.rows_in(
+                f"SELECT subject_id, case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id {{keys}} "
+                "AND subject_kind = 'member'", members):
+            out[member].append([case, on, unit])
         return out
 
     def _read_held(self, tx: Tx, events: list[Envelope]) -> dict[tuple, list] | None:
@@ -304,23 +294,16 @@ class FactsProjection(Projection):
         held: dict[tuple, list] = {k: [] for k in keys}
         units = sorted({k[0] for k in keys})
         first, last = min(k[2] for k in keys), max(k[2] for k in keys)
-        for i in range(0, len(units), 500):
-            chunk = units[i:i + 500]
-            for unit, kind, on, meeting, names in tx.execute(
-                    f"SELECT org_unit_id, kind, held_on, meeting_id, absent FROM {self.t('meetings')} WHERE org_unit_id IN "
-                    f"({','.join('?' * len(chunk))}) AND held_on >= ? AND held_on < ?",
-                    (*chunk, f"{first:04d}-01-01", f"{last + 1:04d}-01-01")).fetchall():
-                rows = held.get((unit, kind, int(on[:4])))
-                if rows is not None:
-                    rows.append((on, meeting, tuple(json.loads(names or "[]"))))
+        for unit, kind, on, meeting, names in tx.rows_in(
+                f"SELECT org_unit_id, kind, held_on, meeting_id, absent FROM {self.t('meetings')} WHERE org_unit_id "
+                "{keys} AND held_on >= ? AND held_on < ?", units, (f"{first:04d}-01-01", f"{last + 1:04d}-01-01")):
+            rows = held.get((unit, kind, int(on[:4])))
+            if rows is not None:
+                rows.append((on, meeting, tuple(json.loads(names or "[]"))))
         for rows in held.values():
             rows.sort()
-        ids = sorted(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            self._held_ids.update(r[0] for r in tx.execute(
-                f"SELECT meeting_id FROM {self.t('meetings')} WHERE meeting_id IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall())
+        self._held_ids.update(r[0] for r in tx.rows_in(
+            f"SELECT meeting_id FROM {self.t('meetings')} WHERE meeting_id {{keys}}", sorted(ids)))
         return held
 
     def _stint_state(self, tx: Tx, member_id: str) -> list:
