@@ -35,3 +35,11 @@ def test_rows_of_many_keys_with_parameters_after_the_list(db):
         counted = tx.rows_in("SELECT k, COUNT(*) FROM t WHERE k {keys} GROUP BY k", ["m1", "m3"])
         assert sorted(counted) == [("m1", 2), ("m3", 2)]
         assert tx.rows_in("SELECT k FROM t WHERE k {keys}", []) == []
+
+
+def test_keys_with_quotes_backslashes_and_braces(db):
+    odd = ['a"b', "c\\d", "e'f", "NULL", " sp ", "{x,y}", "ü", ""]
+    with db.transaction(pipelined=True) as tx:
+        tx.insert_rows("INSERT INTO t (k, day, n) VALUES (?, ?, ?)", [(k, "2025-01-01", i) for i, k in enumerate(odd)])
+        assert sorted(tx.rows_in("SELECT k, n FROM t WHERE k {keys}", odd)) == sorted((k, i) for i, k in enumerate(odd))
+        assert tx.rows_in("SELECT k FROM t WHERE k {keys}", ['a"b"', "c\\\\d"]) == []
