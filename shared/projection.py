@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Mapping
 
 from shared.events import Envelope
 from shared.eventstore import EventLog
-from shared.readmodel import ReadModelDB, Tx
+from shared.readmodel import ReadModelDB, Tx, text_array
 
 CHECKPOINT_DDL = """
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
@@ -342,10 +342,13 @@ class _Heads:
             # one statement, joined to the list: ``source = ? AND stream IN (…)`` is planned once
             # for all values (psycopg prepares a repeated statement) and PostgreSQL then scans the
             # whole source, testing each row against every name (200 ms per 500 names at 5,000
-            # streams); the join looks each name up in the primary key
-            rows = tx.execute(f"SELECT h.stream, h.version FROM unnest(?::text[]) AS s(stream) "
-                              f"JOIN {self.table} h ON h.source = ? AND h.stream = s.stream",
-                              (names, source)).fetchall()
+            # streams). Nor a join: on a table grown since it was last analysed (a catch-up, a
+            # fresh generation) PostgreSQL hashes the whole source for it. A sub-select per name
+            # looks each up in the primary key whatever the statistics say (a name without a
+            # head: NULL, as not found)
+            rows = tx.execute(f"SELECT s.stream, (SELECT h.version FROM {self.table} h WHERE h.source = ? "
+                              "AND h.stream = s.stream) FROM unnest(CAST(? AS text[])) AS s(stream)",
+                              (source, text_array(names))).fetchall()
             got.update(dict(rows))
         else:
             for i in range(0, len(names), 500):
@@ -392,9 +395,15 @@ class _Heads:
                 tx.execute(f"UPDATE {table} AS h SET version = m.version FROM unnest(CAST(? AS integer[]), "
                            "CAST(? AS text[]), CAST(? AS integer[])) AS m(version, stream, before) "
                            "WHERE h.source = ? AND h.stream = m.stream AND h.version = m.before",
-                           ([m[0] for m in moved], [m[2] for m in moved], [m[3] for m in moved], source))
+                           (_int_array(m[0] for m in moved), text_array([m[2] for m in moved]),
+                            _int_array(m[3] for m in moved), source))
             else:
                 tx.executemany(f"UPDATE {table} SET version = ? WHERE source = ? AND stream = ? AND version = ?",
                                moved)
             if tx.rowcount != len(moved):
                 raise Conflict("a stream head was moved meanwhile")
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """Integers as one PostgreSQL array literal (for a parameter cast to ``integer[]``)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"

@@ -361,29 +361,19 @@ def subject_rows(tx: Tx, p: str, keys) -> dict[tuple[str, str], object]:
     stints: dict[str, dict] = {k[1]: {} for k in keys if k[0] == HEAD}
     members = sorted({s for ind, s in keys if ind != HEAD and not ind.startswith("case.")})
     subjects = sorted({s for ind, s in keys if ind.startswith("case.")})
-    for chunk in _chunked(sorted(stints)):
-        for member, seq, *stint in tx.execute(
-                f"SELECT member_id, seq, {STINT_COLUMNS} FROM {p}stints WHERE member_id IN "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall():
-            stints[member][seq] = list(stint)  # with its kinds and other units: the flows too
-    for chunk in _chunked(members):
-        for member, type_, unit, on in tx.execute(
-                f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE member_id IN "
-                f"({','.join('?' * len(chunk))})", chunk).fetchall():
-            if (type_, member) in facts:
-                facts[(type_, member)].append((unit or NO_UNIT, on))
-    for chunk in _chunked(subjects):
-        for kind, subject, unit, on in tx.execute(
-                f"SELECT subject_kind, subject_id, org_unit_id, decided_on FROM {p}cases WHERE subject_id IN "
-                f"({','.join('?' * len(chunk))}) AND annulled_rec IS NULL", chunk).fetchall():
-            if (case_indicator(kind), subject) in facts:
-                facts[(case_indicator(kind), subject)].append((unit or NO_UNIT, on))
+    for member, seq, *stint in tx.rows_in(
+            f"SELECT member_id, seq, {STINT_COLUMNS} FROM {p}stints WHERE member_id {{keys}}", sorted(stints)):
+        stints[member][seq] = list(stint)  # with its kinds and other units: the flows too
+    for member, type_, unit, on in tx.rows_in(
+            f"SELECT member_id, type, org_unit_id, occurred_on FROM {p}member_facts WHERE member_id {{keys}}", members):
+        if (type_, member) in facts:
+            facts[(type_, member)].append((unit or NO_UNIT, on))
+    for kind, subject, unit, on in tx.rows_in(
+            f"SELECT subject_kind, subject_id, org_unit_id, decided_on FROM {p}cases WHERE subject_id {{keys}} "
+            "AND annulled_rec IS NULL", subjects):
+        if (case_indicator(kind), subject) in facts:
+            facts[(case_indicator(kind), subject)].append((unit or NO_UNIT, on))
     return {key: stints[key[1]] if key[0] == HEAD else facts[key] for key in keys}
-
-
-def _chunked(items: list, size: int = 500) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def add(tx: Tx, p: str, change: dict) -> None:

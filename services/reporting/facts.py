@@ -138,6 +138,9 @@ class FactsProjection(Projection):
         self._held_ids: set[str] = set()
         #: in a batch: the latest date of the facts of each member it transfers (``_refile``)
         self._latest_fact: dict[str, str] | None = None
+        #: in a batch: member → [case, decided on, unit] of the member's decisions, for the members
+        #: whose stints it shapes (``_refile_cases``), read in one statement after the subject locks
+        self._cases: dict[str, list[list]] | None = None
 
     def ddl(self) -> str:
         return schema.ddl(self.prefix) + ";" + daycounts.ddl(self.prefix) + ";" + warning_spans.ddl(self.prefix)
@@ -199,6 +202,7 @@ class FactsProjection(Projection):
                           if e.type.startswith("member.") and e.data.get("member_id")})
         self._stints = self._read_stints(tx, members)
         self._latest_fact = self._read_latest_facts(tx, events)
+        self._cases = self._read_cases(tx, events)
         self._held = self._read_held(tx, events)
         # after the locks: what they count is read under them. Partitioned, a subject counts from
         # when this runner first applies an event naming it (not ahead for all events: another
@@ -208,12 +212,8 @@ class FactsProjection(Projection):
                               [e for e in events if e.type.startswith("member.")], ahead=not self.partition.whole)
         # which of the batch's member events are already facts: one statement, not one per event
         ids = sorted({e.event_id for e in events if e.type.startswith("member.")})
-        self._facts_seen: set[str] | None = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            self._facts_seen.update(r[0] for r in tx.execute(
-                f"SELECT event_id FROM {self.t('member_facts')} WHERE event_id IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall())
+        self._facts_seen: set[str] | None = {r[0] for r in tx.rows_in(
+            f"SELECT event_id FROM {self.t('member_facts')} WHERE event_id {{keys}}", ids)}
 
     def finish(self, tx: Tx, ok: bool = True) -> None:
         self._facts_seen = None
@@ -229,7 +229,7 @@ class FactsProjection(Projection):
                 self.warning_spans.abandon()
         finally:
             self._pending, self._stints, self._held, self._held_ids = None, None, None, set()
-            self._latest_fact = None
+            self._latest_fact, self._cases = None, None
 
     def _flush(self, tx: Tx) -> None:
         """Send the batch's held writes (before reading a table they change)."""
@@ -245,16 +245,14 @@ class FactsProjection(Projection):
 
     def _read_stints(self, tx: Tx, members: list[str]) -> dict[str, list]:
         out: dict[str, list] = {m: [None, None, None, None, None, None] for m in members}
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
-            for member, seq, unit, from_on, to_on in tx.execute(
-                    f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {self.t('stints')} WHERE member_id IN "
-                    f"({','.join('?' * len(chunk))})", chunk).fetchall():
-                state = out[member]
-                if state[0] is None or seq > state[0]:
-                    state[0], state[1], state[4], state[5] = seq, unit, from_on, to_on
-                if to_on is None and (state[2] is None or seq > state[2]):
-                    state[2], state[3] = seq, unit
+        for member, seq, unit, from_on, to_on in tx.rows_in(
+                f"SELECT member_id, seq, org_unit_id, from_on, to_on FROM {self.t('stints')} WHERE member_id {{keys}}",
+                members):
+            state = out[member]
+            if state[0] is None or seq > state[0]:
+                state[0], state[1], state[4], state[5] = seq, unit, from_on, to_on
+            if to_on is None and (state[2] is None or seq > state[2]):
+                state[2], state[3] = seq, unit
         return out
 
     def _read_latest_facts(self, tx: Tx, events: list[Envelope]) -> dict[str, str]:
@@ -264,11 +262,22 @@ class FactsProjection(Projection):
         members = sorted({e.data["member_id"] for e in events if e.type == "member.transferred"
                           and e.data.get("member_id")})
         out: dict[str, str] = dict.fromkeys(members, "")
-        for i in range(0, len(members), 500):
-            chunk = members[i:i + 500]
-            out.update((m, on or "") for m, on in tx.execute(
-                f"SELECT member_id, MAX(occurred_on) FROM {self.t('member_facts')} WHERE member_id IN "
-                f"({','.join('?' * len(chunk))}) GROUP BY member_id", chunk).fetchall())
+        out.update((m, on or "") for m, on in tx.rows_in(
+            f"SELECT member_id, MAX(occurred_on) FROM {self.t('member_facts')} WHERE member_id {{keys}} "
+            "GROUP BY member_id", members))
+        return out
+
+    def _read_cases(self, tx: Tx, events: list[Envelope]) -> dict[str, list[list]]:
+        """member → [case, decided on, unit] of each decision on the member, for the members whose
+        stints the batch shapes (the only ones ``_refile_cases`` looks at), read in one statement.
+        Read after ``_lock_subjects``: no other partition changes these members' decisions before
+        the batch commits; within it only ``_refile_cases`` does, which keeps this copy up to date."""
+        members = sorted({e.data["member_id"] for e in events if e.type in SHAPING and e.data.get("member_id")})
+        out: dict[str, list[list]] = {m: [] for m in members}
+        for member, case, on, unit in tx.rows_in(
+                f"SELECT subject_id, case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id {{keys}} "
+                "AND subject_kind = 'member'", members):
+            out[member].append([case, on, unit])
         return out
 
     def _read_held(self, tx: Tx, events: list[Envelope]) -> dict[tuple, list] | None:
@@ -285,23 +294,16 @@ class FactsProjection(Projection):
         held: dict[tuple, list] = {k: [] for k in keys}
         units = sorted({k[0] for k in keys})
         first, last = min(k[2] for k in keys), max(k[2] for k in keys)
-        for i in range(0, len(units), 500):
-            chunk = units[i:i + 500]
-            for unit, kind, on, meeting, names in tx.execute(
-                    f"SELECT org_unit_id, kind, held_on, meeting_id, absent FROM {self.t('meetings')} WHERE org_unit_id IN "
-                    f"({','.join('?' * len(chunk))}) AND held_on >= ? AND held_on < ?",
-                    (*chunk, f"{first:04d}-01-01", f"{last + 1:04d}-01-01")).fetchall():
-                rows = held.get((unit, kind, int(on[:4])))
-                if rows is not None:
-                    rows.append((on, meeting, tuple(json.loads(names or "[]"))))
+        for unit, kind, on, meeting, names in tx.rows_in(
+                f"SELECT org_unit_id, kind, held_on, meeting_id, absent FROM {self.t('meetings')} WHERE org_unit_id "
+                "{keys} AND held_on >= ? AND held_on < ?", units, (f"{first:04d}-01-01", f"{last + 1:04d}-01-01")):
+            rows = held.get((unit, kind, int(on[:4])))
+            if rows is not None:
+                rows.append((on, meeting, tuple(json.loads(names or "[]"))))
         for rows in held.values():
             rows.sort()
-        ids = sorted(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            self._held_ids.update(r[0] for r in tx.execute(
-                f"SELECT meeting_id FROM {self.t('meetings')} WHERE meeting_id IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall())
+        self._held_ids.update(r[0] for r in tx.rows_in(
+            f"SELECT meeting_id FROM {self.t('meetings')} WHERE meeting_id {{keys}}", sorted(ids)))
         return held
 
     def _stint_state(self, tx: Tx, member_id: str) -> list:
@@ -485,14 +487,18 @@ class FactsProjection(Projection):
         changed from that day (a transfer recorded after a decision it precedes): each counts in
         the unit the member stood in on its decision date (DOMAIN.md §2) — the discipline service
         named the unit it knew of then. The bulk replay does the same (``Fold.refile_cases``)."""
-        self._flush(tx)
-        rows = tx.execute(f"SELECT case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id = ? "
-                          "AND subject_kind = 'member' AND decided_on >= ?", (member_id, day)).fetchall()
-        moved = [(now, case) for case, on, unit in rows if (now := self.unit_on(tx, member_id, on)) and now != unit]
+        kept = self._cases.get(member_id) if self._cases is not None else None
+        if kept is None:  # not read for the batch (out of a batch): read now
+            kept = [list(r) for r in tx.execute(
+                f"SELECT case_id, decided_on, org_unit_id FROM {self.t('cases')} WHERE subject_id = ? "
+                "AND subject_kind = 'member'", (member_id,)).fetchall()]
+        rows = [c for c in kept if c[1] >= day]
+        moved = [(now, c) for c in rows if (now := self.unit_on(tx, member_id, c[1])) and now != c[2]]
         if moved:
             self.day_counts.touch(tx, member_id)
-            for now, case in moved:
-                tx.execute(f"UPDATE {self.t('cases')} SET org_unit_id = ? WHERE case_id = ?", (now, case))
+            for now, c in moved:
+                tx.execute(f"UPDATE {self.t('cases')} SET org_unit_id = ? WHERE case_id = ?", (now, c[0]))
+                c[2] = now
 
     def _reaches_past(self, tx: Tx, member_id: str, day: str) -> bool:
         """Do the member's stints already begin or end after ``day``? (A fact shaping them dated
