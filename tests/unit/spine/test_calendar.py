@@ -155,3 +155,21 @@ def test_the_file_a_caller_names_is_the_one_read_not_the_environments(tmp_path, 
     assert not working(D(2030, 7, 3)) and working(D(2030, 7, 6))  # the named file's Wednesday off, Saturday worked
     assert working(D(2030, 7, 4))  # the environment's file is not the one asked for
     assert not working_day_test()(D(2030, 7, 4))  # asked for nothing: the environment's file
+
+
+def test_today_is_vietnams_day_at_the_edges_of_the_utc_offset(monkeypatch):
+    """Vietnam is UTC+7: 16:59 UTC is still the same day there, 17:00 UTC is already the next."""
+    from shared import dates
+    clock = {"now": dt.datetime(2025, 3, 4, 16, 59, 59, tzinfo=dt.timezone.utc)}
+    monkeypatch.setattr(dates, "utc_now", lambda: clock["now"])
+    assert dates.today_vn() == dt.date(2025, 3, 4)
+    clock["now"] = dt.datetime(2025, 3, 4, 17, 0, tzinfo=dt.timezone.utc)
+    assert dates.today_vn() == dt.date(2025, 3, 5)
+
+
+def test_the_clock_reads_utc_with_its_zone():
+    """A recording time is an aware UTC time (offset 0), whatever the server's zone."""
+    from shared import dates
+    now = dates.utc_now()
+    assert now.utcoffset() == dt.timedelta(0)
+    assert abs(now - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(seconds=5)
