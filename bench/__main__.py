@@ -368,7 +368,7 @@ def bench_visible(folder: Path) -> None:
                    command_answered_p50_ms=round(got["answered_p50"], 1),
                    headcount_look_p50_ms=round(got["look_p50"], 1), headcount_look_p99_ms=round(got["look_p99"], 1),
                    command_answered_p99_ms=round(got["answered_p99"], 1),
-                   command_cpu_ms_per_command=got["cpu_ms_per_command"])
+                   command_cpu_ms_per_command=got["cpu_ms_per_command"], command_batches=got.get("batches"))
     say("CPU ms per command: " + ", ".join(f"{k} {v:.2f}" for k, v in got["cpu_ms_per_command"].items()))
 
 

@@ -166,6 +166,7 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
             watcher.join(timeout=120)
             done.set()
             cpu = meter.stop()
+            batches = _batches(cluster)
             accepted = commands - len(refused)
             latencies = sorted((s - t) * 1000 for s, t in zip(seen[:accepted], sent) if s is not None)
             replies = sorted((a - t) * 1000 for a, t in zip(answered[:accepted], sent) if a)
@@ -180,7 +181,25 @@ def measure(folder: Path, rate: float, commands: int, senders: int = 16, env: di
     return {"p50": _pct(latencies, 0.5), "p99": _pct(latencies, 0.99), "achieved_rate": achieved,
             "visible": len(latencies), "refused": len(refused), "look_p50": _pct(sorted(looks), 0.5),
             "look_p99": _pct(sorted(looks), 0.99), "answered_p50": _pct(replies, 0.5), "answered_p99": _pct(replies, 0.99),
-            "cpu_ms_per_command": cpu_ms}
+            "cpu_ms_per_command": cpu_ms, "batches": batches}
+
+
+def _batches(cluster) -> dict[str, int | None]:
+    """Batches of deliveries each process's projections took from the bus (its workers of the
+    members events, on its metrics port): fewer for the same commands, less paid per batch."""
+    from tests.support.services import metric
+    import urllib.request
+    out: dict[str, int | None] = {}
+    for name, entrypoint in (("reporting", "on_members_event"), ("members", "on_own_event")):
+        proc = cluster.procs.get(name)
+        try:
+            with urllib.request.urlopen(f"{proc.ops_url}/metrics", timeout=10) as resp:
+                text = resp.read().decode()
+            n = metric(text, "dangvien_worker_seconds_count", entrypoint=entrypoint)
+            out[name] = None if n is None else int(n)
+        except Exception:  # noqa: BLE001 - a figure, not the measure
+            out[name] = None
+    return out
 
 
 def _pct(sorted_ms: list[float], q: float) -> float | None:

@@ -6,6 +6,9 @@ projections skip thousands of deliveries as duplicates, and that machinery is mo
 cost. A batch handler takes the deliveries its queue has prefetched (up to ``BATCH``) together:
 the service method receives the list of their bodies in one worker, and they are acked together,
 after the method returned (its transaction committed), by one ``basic.ack`` with ``multiple``.
+A small batch first waits ``batch_gather_seconds`` (settings) for more deliveries to join it: at a
+steady trickle of commands each delivery would otherwise be a batch of its own, paying a batch's
+own cost (a transaction, its reads, the early-warning lists recomputed) alone.
 
 A handler declared ``lazy=True`` receives each event body as a ``Delivery``, decoded when first
 read: its position comes from the relay's header, and a projection handling a batch reads the body
@@ -24,6 +27,7 @@ import weakref
 from collections.abc import Mapping
 from functools import partial
 
+import eventlet
 from amqp.exceptions import ConnectionError
 from eventlet.event import Event
 from kombu.transport import virtual
@@ -31,10 +35,12 @@ from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
-from shared.runtime import PartitionEventHandler
+from shared.runtime import PartitionEventHandler, settings_of
 
 #: deliveries a batch handler's queue may hold unacked (the broker's prefetch), so at most one batch
 BATCH = 500
+#: a batch of at least this many deliveries is applied at once, without gathering more
+GATHERED = 50
 #: the header in which the relay (``shared.relay``) sends the event's position
 POSITION = "dangvien.position"
 
@@ -157,6 +163,7 @@ class Batches:
     def setup(self):
         self._waiting: list = []
         self._running = False
+        self._gather = settings_of(self.container.config).batch_gather_seconds
         super().setup()
 
     def take(self, body, message) -> None:
@@ -169,6 +176,10 @@ class Batches:
     def _batches(self) -> None:
         try:
             while self._waiting:
+                if self._gather > 0 and len(self._waiting) < GATHERED:
+                    # a small batch waits a moment: deliveries coming meanwhile join it, and what
+                    # each batch costs whatever its size is paid once for them all
+                    eventlet.sleep(self._gather)
                 batch, self._waiting = self._waiting, []
                 messages = [m for _, m in batch]
                 done = Event()

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     service_workers: int = 10
     #: how often the relay looks at the log when nothing woke it (seconds).
     relay_poll_seconds: float = 0.2
+    #: how long an event handler taking deliveries in batches lets a small batch gather more
+    #: before applying it (seconds; 0: at once). A batch's own cost (its transaction, the reads of
+    #: its members, the early-warning lists' recomputation) is paid once for all it holds.
+    batch_gather_seconds: float = 0.01
     #: the personal-data vault's master key file (0600, outside the data folder; shared/vaultkey.py).
     #: Empty: ``DANGVIEN_VAULT_KEY`` if set, else ``$XDG_CONFIG_HOME/dangvien/vault.key``.
     vault_key_file: str = ""

@@ -354,8 +354,52 @@ def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
     return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
 
 
-def _spans_of(tx: Tx, p: str, members: list[str] | None) -> list[Span]:
-    return spans_of(*_inputs(tx, p, members), members)
+def _spans_of(tx: Tx, p: str, members: list[str] | None, before: list | None = None) -> list[Span]:
+    """The spans of ``members`` (all: None) from what the tables hold; ``before``, if given (with
+    ``members``), receives the members' spans stored now, read in the same statement."""
+    if members is None:
+        return spans_of(*_inputs(tx, p, None), None)
+    return spans_of(*_member_inputs(tx, p, members, before), members)
+
+
+def _member_inputs(tx: Tx, p: str, members: list[str], before: list | None = None):
+    """``_inputs`` of a few members (a live batch's) in one statement, not five (a statement's own
+    cost is most of a small batch's): the rows of each table tagged, in one order that keeps the
+    order ``_inputs`` reads each in (facts by date, recording and id; dues by month and recording)."""
+    w, params = _among(tx, "member_id", members)
+    types = ",".join("?" * len(FACT_TYPES))
+    parts = [(f"SELECT 0, member_id, occurred_on, recorded_at, event_id, type, detail FROM {p}member_facts "
+              f"WHERE type IN ({types}){w}", [*FACT_TYPES, *params]),
+             (f"SELECT 1, member_id, CAST(seq AS TEXT), org_unit_id, from_on, to_on, NULL FROM {p}stints "
+              f"WHERE 1 = 1{w}", params),
+             (f"SELECT 2, member_id, org_unit_id, MIN(occurred_on), NULL, NULL, NULL FROM {p}absences "
+              f"WHERE excused = 0{w} GROUP BY member_id, org_unit_id, substr(occurred_on, 1, 4)", params),
+             (f"SELECT 3, member_id, month, recorded_at, NULL, status, NULL FROM {p}dues WHERE 1 = 1{w}", params),
+             (f"SELECT 4, member_id, NULL, NULL, NULL, NULL, NULL FROM {p}members WHERE admitted_on IS NOT NULL{w}",
+              params)]
+    if before is not None:
+        parts.append((f"SELECT 5, member_id, kind, org_unit_id, from_on, to_on, due_on FROM {p}warn_spans "
+                       f"WHERE 1 = 1{w}", params))
+    facts: dict[str, list] = {}
+    stints: dict[str, list] = {}
+    absences: dict[str, list] = {}
+    dues: dict[str, dict] = {}
+    admitted: set[str] = set()
+    for tag, member, a, b, c, d, e in tx.execute(" UNION ALL ".join(sql for sql, _ in parts) + " ORDER BY 1, 2, 3, 4, 5",
+                                                 [x for _, ps in parts for x in ps]).fetchall():
+        if tag == 0:
+            facts.setdefault(member, []).append((d, a, b, e))
+        elif tag == 1:
+            stints.setdefault(member, []).append((int(a), b, c, d))
+        elif tag == 2:
+            absences.setdefault(member, []).append((a, b))
+        elif tag == 3:
+            dues.setdefault(member, {})[a] = d  # the latest recorded status of the month
+        elif tag == 4:
+            admitted.add(member)
+        else:
+            before.append((a, b, member, c, d, e))
+    return facts, stints, absences, dues, admitted
 
 
 def spans_of(facts: dict[str, list], stints: dict[str, list], absences: dict[str, list], dues: dict[str, dict],
@@ -487,10 +531,9 @@ class WarningSpans:
         size = CHUNK_PG if tx.pg else CHUNK
         for i in range(0, len(members), size):
             chunk = members[i:i + size]
-            among, params = _among(tx, "member_id", chunk)
-            old = _by_member(tx.execute(f"SELECT kind, org_unit_id, member_id, from_on, to_on, due_on "
-                                        f"FROM {p}warn_spans WHERE 1 = 1{among}", params).fetchall())
-            new = _by_member(_spans_of(tx, p, chunk))
+            before: list[Span] = []  # the chunk's spans stored now, read with their inputs
+            new = _by_member(_spans_of(tx, p, chunk, before))
+            old = _by_member(before)
             changed = [m for m in chunk if _differ(old.get(m), new.get(m))]
             if not changed:
                 continue

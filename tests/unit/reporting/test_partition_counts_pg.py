@@ -159,8 +159,8 @@ def test_two_partitions_recomputing_one_members_warnings_at_once_keep_them_once(
             meet = threading.Barrier(2, timeout=3)
             spans_of = warning_spans._spans_of
 
-            def slow_spans_of(tx, p, members):
-                out = spans_of(tx, p, members)
+            def slow_spans_of(tx, p, members, *before):
+                out = spans_of(tx, p, members, *before)
                 if members:
                     try:
                         meet.wait()
