@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -141,7 +140,7 @@ def judge(module: str, statuses: dict[str, str], equivalents: dict[tuple[str, st
     """Split a module's mutants (``{name: status}`` as mutmut reports them) into killed, listed
     equivalents, unlisted survivors (the failures) and stale listings (listed, but no longer
     surviving: the code changed, or a test now kills it; to be removed from the file)."""
-    killed = unlisted = 0
+    killed = 0
     listed, holes, counts = [], [], {}
     for name, status in statuses.items():
         counts[status] = counts.get(status, 0) + 1
