@@ -264,19 +264,17 @@ def select_seals(seals: Iterable[dict], source: str) -> list[dict]:
 
 
 # -- the verifier --------------------------------------------------------------------------------
-UNREADABLE_HASH = "unreadable"
-
-
 @dataclass(frozen=True)
 class Unreadable:
-    """A stored row that cannot be decoded into an event: what of it can be read, to name it."""
+    """A stored row that cannot be decoded into an event: what of it can be read, to name it (its
+    stored hash kept: the store's identity when it is the first event, what a seal over it names)."""
 
     position: int
     event_id: str | None
     stream: str
     stream_version: int | None
     type: str | None
-    hash: str = UNREADABLE_HASH
+    hash: str
 
 
 class StoreVerifier:
@@ -396,7 +394,9 @@ class StoreVerifier:
                 self._flag(bad, env)
             elif env.type == UPGRADE_TYPE and self.upgrade is None:
                 self._check_upgrade(env)
-        self.streams[env.stream] = (env.stream_version, env.hash)
+        # the version it should have: a wrong one (even one edited into text) is named above, and a
+        # stream keeps its first problem, so the next events are checked without a crash
+        self.streams[env.stream] = (last_version + 1, env.hash)
         self.position = max(self.position, env.position)
         self.count += 1
         self.last_hash = env.hash
@@ -438,24 +438,23 @@ class StoreVerifier:
         if read_rows is None:
             return None
         try:
-            page = next(iter(read_rows(("position", "event_id", "stream", "stream_version", "type"), position,
-                                       page=1)), [])
+            page = next(iter(read_rows(("position", "event_id", "stream", "stream_version", "type", "hash"),
+                                       position, page=1)), [])
         except Exception:
             return None
         if not page:
             return None
-        pos, event_id, stream, version, type_ = page[0]
-        return Unreadable(position=pos, event_id=event_id, stream=stream, stream_version=version, type=type_)
+        pos, event_id, stream, version, type_, hash_ = page[0]
+        return Unreadable(position=pos, event_id=event_id, stream=stream, stream_version=version, type=type_,
+                          hash=hash_)
 
     def _check_unreadable(self, row: "Unreadable") -> None:
         self._flag("unreadable", row)
         if not self.count:
             self.first_hash = row.hash
-        if self.gapless and row.position != self.position + 1:
-            self._flag("position", row)
+        # (a gap before it is not flagged: its stream keeps its first problem, 'unreadable')
         last_version, _ = self.streams.get(row.stream, (-1, GENESIS_HASH))
-        self.streams[row.stream] = (row.stream_version if isinstance(row.stream_version, int) else last_version + 1,
-                                    row.hash)
+        self.streams[row.stream] = (last_version + 1, row.hash)
         self.position = max(self.position, row.position)
         self.count += 1
         self.last_hash = row.hash

@@ -368,3 +368,20 @@ def test_the_unit_a_member_stood_in_on_a_day_follows_the_dates_not_the_recording
     assert [on(D(2015, 1, 1)), on(D(2016, 3, 1)), on(D(2020, 1, 5)), on(D(2020, 1, 6))] == ["C1", "C1", "C1", "C2"]
     assert [on(D(2024, 6, 2)), on(D(2024, 6, 3)), on(D(2025, 3, 1))] == ["C2", "C3", "C3"]
     assert domain.member_unit_on([], ON) is None
+
+
+def test_a_member_transferred_in_stands_in_the_unit_it_came_to_from_that_day():
+    """A member who came from another party committee (``member.transferred_in``) is the
+    receiving unit's from the transfer's date; an admission and an official transfer dated the
+    same day count in the order recorded (the later recorded wins, whatever the units' ids)."""
+    came = [fact("member.admitted", D(2015, 5, 4), "C7", member_id="M1", org_unit_id="C7"),
+            fact("member.transferred_out", D(2022, 2, 28), "C7", member_id="M1"),
+            fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M1", org_unit_id="C1")]
+    on = lambda day: domain.member_unit_on(came, day)  # noqa: E731
+    assert [on(D(2022, 2, 28)), on(D(2022, 3, 1)), on(D(2025, 1, 1))] == ["C7", "C1", "C1"]
+    assert domain.member_placements(came) == [(D(2015, 5, 4), "C7"), (D(2022, 3, 1), "C1")]
+    same_day = [fact("member.admitted", D(2020, 2, 3), "C9", member_id="M1", org_unit_id="C9"),
+                fact("member.transferred", D(2020, 2, 3), "C2", member_id="M1", from_org_unit_id="C9",
+                     to_org_unit_id="C2", kind="official")]
+    assert domain.member_unit_on(same_day, D(2020, 2, 3)) == "C2"
+    assert domain.member_placements(same_day) == [(D(2020, 2, 3), "C9"), (D(2020, 2, 3), "C2")]

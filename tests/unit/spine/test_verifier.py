@@ -674,3 +674,22 @@ def test_a_record_without_our_envelope_in_a_stream_is_named_not_passed_over():
     log.foreign.append(env)
     v = verified(log, [seal])
     assert [p["check"] for p in v.broken_streams()] == ["foreign"] and v.store_problems() == []
+
+
+class Outage(Log):
+    """A store that fails while its log is read and cannot show its rows undecoded (no
+    ``read_rows``, as KurrentDB): nothing there can be named unreadable."""
+
+    def read_all(self, from_position=1, limit=None):
+        for env in super().read_all(from_position, limit):
+            if env.position == 2:
+                raise ConnectionError("the store went away at position 2")
+            yield env
+
+
+def test_a_store_failing_while_read_is_reported_with_its_own_error_not_named_unreadable():
+    """An outage is not tampering: the verification stops with the store's own error (what the
+    watch reports as 'could not be verified'), never a guess about a row it could not read."""
+    log = write(Outage(), ["member-A", "member-B", "member-C"])
+    with pytest.raises(ConnectionError, match="went away at position 2"):
+        verify_stores({"members": log}, RING)
