@@ -521,13 +521,18 @@ def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
 
 
 def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-           projection: FactsProjection, progress: Callable[[int], None] = lambda n: None) -> int:
+           projection: FactsProjection, progress: Callable[[int], None] = lambda n: None,
+           ahead: list | None = None) -> int:
     """Apply every stored event of ``sources`` (in this order) to the empty generation of
     ``projection`` (its tables created, its day counts and warning spans off: filled at the end
     from what was folded, ``Fold.derive``); returns the events passed. The live runner then
-    continues from the checkpoints."""
+    continues from the checkpoints.
+
+    ``ahead``: a list the caller closes; where a second process folded the meetings store, it goes
+    on hashing the fact tables for the checksum once they are written, while this one derives
+    the day counts and spans from them, and its handle is added there (``meeting_fold.Apart.checksum``)."""
     with settled() as settle:  # the collector told what a replay keeps (``shared.collector``)
-        return _replay(db, stores, sources, projection, progress, settle)
+        return _replay(db, stores, sources, projection, progress, settle, ahead)
 
 
 #: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather
@@ -547,7 +552,8 @@ def deferred_indexes(prefix: str) -> list[tuple[str, str]]:
 
 
 def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-            projection: FactsProjection, progress: Callable[[int], None], settle: Callable[[], None]) -> int:
+            projection: FactsProjection, progress: Callable[[int], None], settle: Callable[[], None],
+            ahead: list | None = None) -> int:
     fold = Fold(projection)
     indexes = deferred_indexes(projection.prefix)
     with db.transaction() as tx:
@@ -576,14 +582,28 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
                     break  # waiting (as the live runner would): the rest is left to it
             if taken:
                 fold.routes["meeting.held"] = fold._held_after_apart  # its meetings held, if a later store needs them
-    finally:
+    except BaseException:
         if fold.apart is not None:
             fold.apart.close()
-    with db.transaction() as tx:
-        fold.write_end(tx, checkpoints)
-        for _, create in indexes:
-            tx.execute(create)
-        fold.refile(tx)
-        fold.forget_folding()
-        fold.derive(tx)
+        raise
+    helper, fold.apart = fold.apart, None
+    if helper is not None and (ahead is None or not helper.finished or db.pg or ":memory:" in db.url):
+        helper.close()  # not asked for, or it cannot open the read model: the caller hashes every table
+        helper = None
+    try:
+        with db.transaction() as tx:
+            fold.write_end(tx, checkpoints)
+            for _, create in indexes:
+                tx.execute(create)
+            fold.refile(tx)
+        if helper is not None:  # the fact tables are final (committed): hashed there while derived here
+            helper.hash_facts(db.url, projection.prefix)
+            ahead.append(helper)
+            helper = None
+        with db.transaction() as tx:
+            fold.forget_folding()
+            fold.derive(tx)
+    finally:
+        if helper is not None:
+            helper.close()
     return total

@@ -172,24 +172,32 @@ class Generations:
         total = sum(self.stores[s].count_after(0) for s in self.sources)  # events (KurrentDB positions are offsets)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
-        if self.db.pg:  # built in a local file by the same code, then loaded by COPY
-            staged_replay.build(self.db, self.stores, self.sources, lambda: self._projection(new, Partition()),
-                                self._advance)
-        runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
-                                  burst=LIVE_BURST)  # built whole
-        if not self.db.pg:
-            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # the replay's
-            bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance)
-            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
-        with self._switch:  # the last events appended while replaying, then the switch
-            for source in self.sources:
-                runner.catch_up(source, progress=self._advance)
-            with self.db.transaction() as tx:
-                tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
-                           "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
-            self.prefix = new
-            self.runner = runner if self.partition.whole else self._runner(new)
-        checksum = self.checksum()  # part of the wait: an audit's replay ends with it
+        ahead: list = []  # the second process of a replay, hashing its fact tables meanwhile
+        try:
+            if self.db.pg:  # built in a local file by the same code, then loaded by COPY
+                staged_replay.build(self.db, self.stores, self.sources, lambda: self._projection(new, Partition()),
+                                    self._advance)
+            runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
+                                      burst=LIVE_BURST)  # built whole
+            if not self.db.pg:
+                runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # the replay's
+                bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance, ahead)
+                runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
+            with self._switch:  # the last events appended while replaying, then the switch
+                caught = sum(runner.catch_up(source, progress=self._advance) for source in self.sources)
+                with self.db.transaction() as tx:
+                    tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
+                               "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
+                self.prefix = new
+                self.runner = runner if self.partition.whole else self._runner(new)
+            # part of the wait (an audit's replay ends with it): the tables as the replay wrote them,
+            # hashed by its second process, where nothing was applied since; else read here
+            checksum = ahead[0].checksum() if ahead and not caught else None
+        finally:
+            for helper in ahead:
+                helper.close()
+        if checksum is None:
+            checksum = self.checksum()
         elapsed = max(time.time() - self.progress["started"], 1e-6)
         done = self.progress["done"]
         self.progress = {"state": "done", "generation": _number(new), "done": done, "total": max(total, done),
@@ -255,8 +263,15 @@ def checked(prefix: str) -> list[tuple[str, str | None, str, str]]:
 def table_checksum(db: ReadModelDB, prefix: str, sqlite_json: bool = True) -> str:
     """``Generations.checksum`` of the tables of ``prefix``. On SQLite (``sqlite_json``) the JSON of
     each row is written by SQLite itself (``_sqlite_dump``), the same bytes in a third of the time."""
-    digest = hashlib.sha256()
-    for name, columns, where, order in checked(prefix):
+    return hashed(db, prefix, hashlib.sha256(), checked(prefix), sqlite_json).hexdigest()
+
+
+def hashed(db: ReadModelDB, prefix: str, digest, tables: list[tuple[str, str | None, str, str]],
+           sqlite_json: bool = True):
+    """``digest`` updated with ``tables`` (of ``checked(prefix)``, in its order) as the checksum
+    hashes them; a part of the checksum (``facts_part``, then ``derived_part``) may be hashed in
+    another process (``meeting_fold``: the digest goes on where that part ends)."""
+    for name, columns, where, order in tables:
         digest.update(f"#{name[len(prefix):]}\n".encode())
         dumped = _sqlite_dump(db, digest, name, columns, where, order) if sqlite_json and not db.pg else None
         if dumped is not None:
@@ -264,7 +279,17 @@ def table_checksum(db: ReadModelDB, prefix: str, sqlite_json: bool = True) -> st
             continue
         for rows in db.scan(_select(columns or "*", name, where, order)):
             digest.update(_rows_json(rows))
-    return digest.hexdigest()
+    return digest
+
+
+def facts_part(prefix: str) -> list[tuple[str, str | None, str, str]]:
+    """The tables of the checksum a replay has finished before it derives the day counts and the
+    warning spans from them (``schema.TABLES``), in order; ``derived_part``: the rest."""
+    return checked(prefix)[:len(schema.TABLES)]
+
+
+def derived_part(prefix: str) -> list[tuple[str, str | None, str, str]]:
+    return checked(prefix)[len(schema.TABLES):]
 
 
 def _select(columns: str, table: str, where: str, order: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import json
 import os
 import pickle
@@ -235,6 +236,25 @@ class Apart:
         self.proc.stdin.flush()
         return self._next()
 
+    def hash_facts(self, url: str, prefix: str) -> None:
+        """Have the process hash the fact tables of ``prefix`` (``generations.facts_part``) in the
+        read model at ``url``, as the checksum does, while the replay derives the day counts and
+        spans (after its last page: the process holds nothing else by then)."""
+        self._command(b"hash " + json.dumps([url, prefix]).encode())
+
+    def checksum(self) -> str | None:
+        """The checksum of the generation ``hash_facts`` named: its derived tables hashed on from
+        the fact tables (once the replay has written them); None where the process could not."""
+        try:
+            self._command(b"derived")
+            return self._next()
+        except (OSError, RuntimeError):  # it ended: the caller reads the tables itself
+            return None
+
+    def _command(self, line: bytes) -> None:
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
     def close(self) -> None:
         """End the process: told to (it waits for a command once every page is read), else killed."""
         if not self.finished:
@@ -297,8 +317,42 @@ def run(url: str, schema: str, out, commands) -> None:
         ready.put(pickle.dumps(None, 5))
         ready.put(None)
         writer.join()
-    if commands.readline().strip() == b"state":
-        _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+    serve(fold, out, commands)
+
+
+def serve(fold: MeetingFold, out, commands) -> None:
+    """Answer the replay's commands once every page is sent, until it closes the pipe: ``state``
+    (the meetings held and seen), ``hash [url, prefix]`` (the fact tables of a finished replay,
+    hashed for its checksum: ``Apart.hash_facts``) and ``derived`` (the checksum, its derived
+    tables hashed on: ``Apart.checksum``; None if hashing failed, said on standard error)."""
+    db = digest = None
+    try:
+        while line := commands.readline():
+            word, _, rest = line.strip().partition(b" ")
+            if word == b"state":
+                _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+            elif word == b"hash":
+                fold.forget()  # the fold is over: only the tables are read from now on
+                try:
+                    from shared.readmodel import ReadModelDB
+                    from services.reporting import generations
+                    url, prefix = json.loads(rest)
+                    db = ReadModelDB(url)
+                    digest = generations.hashed(db, prefix, hashlib.sha256(), generations.facts_part(prefix))
+                except Exception as exc:  # the replay then hashes every table itself
+                    print(f"meetings fold: the checksum's fact tables not hashed: {exc!r}", file=sys.stderr)
+                    digest = None
+            elif word == b"derived":
+                try:
+                    hexdigest = None if digest is None else generations.hashed(
+                        db, prefix, digest, generations.derived_part(prefix)).hexdigest()
+                except Exception as exc:
+                    print(f"meetings fold: the checksum's derived tables not hashed: {exc!r}", file=sys.stderr)
+                    hexdigest = None
+                _send(out, pickle.dumps(hexdigest, 5))
+    finally:
+        if db is not None:
+            db.close()
 
 
 def _send(out, data: bytes) -> None:
