@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from services.reporting import meeting_fold
+from services.reporting import bulk_replay, meeting_fold
 from services.reporting.generations import Generations
 from shared.events import NewEvent
 from shared.readmodel import ReadModelDB
@@ -179,7 +179,12 @@ def folded_apart(monkeypatch) -> list:
     class Seen(meeting_fold.Apart):
         def __init__(self, args):
             super().__init__(args)
+            self.hashed = None  # the checksum it gave (``checksum``), if asked
             started.append(self)
+
+        def checksum(self):
+            self.hashed = super().checksum()
+            return self.hashed
 
     monkeypatch.setattr(meeting_fold, "Apart", Seen)
     return started
@@ -221,6 +226,8 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
         if read_model.endswith("apart"):  # the meetings store was folded by a second process, which ended well
             assert [(a.finished, a.proc.returncode) for a in started] == [(True, 0)]
+            # on SQLite it hashed the tables for the checksum meanwhile (a staged replay's are loaded first)
+            assert [a.hashed for a in started] == [result["checksum"] if read_model == "sqlite-apart" else None]
     expected.db.close()
 
 
@@ -260,6 +267,30 @@ def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings
     assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x' "
                       "ORDER BY 1") == [("M3",), ("M6",)]
     assert [a.finished for a in started] == [source == "reporting"] and started[0].proc.returncode is not None
+    g.db.close()
+    expected.db.close()
+
+
+def test_events_applied_after_the_tables_were_hashed_are_in_the_replay_checksum(history, tmp_path, monkeypatch):
+    """The second process hashes the tables as the replay wrote them; an event appended meanwhile,
+    applied before the switch, changes them: the checksum the replay ends with is then read again."""
+    started = folded_apart(monkeypatch)
+    derive = bulk_replay.Fold.derive
+
+    def appended_meanwhile(fold, tx):
+        held(history, "C3-2025-12", "C3", "2025-12-10", {"M3": "unexcused"})
+        history.flush()
+        derive(fold, tx)
+
+    monkeypatch.setattr(bulk_replay.Fold, "derive", appended_meanwhile)
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    result = g.replay()
+    monkeypatch.setattr(bulk_replay.Fold, "derive", derive)
+    expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
+
+    assert g.db.query(f"SELECT COUNT(*) FROM {g.prefix}meetings WHERE meeting_id = 'C3-2025-12'") == [(1,)]
+    assert result["checksum"] == g.checksum() == expected.checksum()
+    assert [(a.finished, a.proc.returncode, a.hashed) for a in started] == [(True, 0, None)]
     g.db.close()
     expected.db.close()
 
