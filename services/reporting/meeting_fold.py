@@ -237,7 +237,7 @@ class Apart:
         return self._next()
 
     def hash_facts(self, url: str, prefix: str) -> None:
-        """Have the process hash the fact tables of ``prefix`` (``generations.facts_part``) in the
+        """Have the process hash the fact tables of ``prefix`` (``checksum.facts_part``) in the
         read model at ``url``, as the checksum does, while the replay derives the day counts and
         spans (after its last page: the process holds nothing else by then)."""
         self._command(b"hash " + json.dumps([url, prefix]).encode())
@@ -335,17 +335,17 @@ def serve(fold: MeetingFold, out, commands) -> None:
                 fold.forget()  # the fold is over: only the tables are read from now on
                 try:
                     from shared.readmodel import ReadModelDB
-                    from services.reporting import generations
+                    from services.reporting import checksum
                     url, prefix = json.loads(rest)
                     db = ReadModelDB(url)
-                    digest = generations.hashed(db, prefix, hashlib.sha256(), generations.facts_part(prefix))
+                    digest = checksum.hashed(db, prefix, hashlib.sha256(), checksum.facts_part(prefix))
                 except Exception as exc:  # the replay then hashes every table itself
                     print(f"meetings fold: the checksum's fact tables not hashed: {exc!r}", file=sys.stderr)
                     digest = None
             elif word == b"derived":
                 try:
-                    hexdigest = None if digest is None else generations.hashed(
-                        db, prefix, digest, generations.derived_part(prefix)).hexdigest()
+                    hexdigest = None if digest is None else checksum.hashed(
+                        db, prefix, digest, checksum.derived_part(prefix)).hexdigest()
                 except Exception as exc:
                     print(f"meetings fold: the checksum's derived tables not hashed: {exc!r}", file=sys.stderr)
                     hexdigest = None

@@ -410,7 +410,7 @@ def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypat
     """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
     bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
     write with 15 digits) or a BLOB (which it refuses) is written by Python."""
-    from services.reporting import generations
+    from services.reporting import checksum
     db = ReadModelDB(f"sqlite:///{tmp_path}/checksum.read.db")
     Generations(db, {})
     texts = ["a\"b\\c/d", "".join(map(chr, range(32))), "\x7f\u2028\u2029\uffff", "Tỉnh Thái Nguyên 😀", "", "[1]"]
@@ -419,23 +419,23 @@ def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypat
             tx.execute("INSERT INTO g1_members (member_id, sex, birth_date, demobilised, admitted_on, official_on, "
                        "birth_year) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (f"M{i}", text, None, text, "2020-01-01", None, [2 ** 63 - 1, -2 ** 63, 0, -5, 1990, None][i]))
-    by_python = generations.table_checksum(db, "g1_", sqlite_json=False)
-    python_rows = generations._rows_json
-    monkeypatch.setattr(generations, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
-    assert generations.table_checksum(db, "g1_") == by_python
-    monkeypatch.setattr(generations, "_rows_json", python_rows)
+    by_python = checksum.table_checksum(db, "g1_", sqlite_json=False)
+    python_rows = checksum._rows_json
+    monkeypatch.setattr(checksum, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
+    assert checksum.table_checksum(db, "g1_") == by_python
+    monkeypatch.setattr(checksum, "_rows_json", python_rows)
 
     with db.transaction() as tx:  # 0.1 + 0.2: SQLite's 15 digits would write 0.3
         tx.execute("INSERT INTO g1_targets (org_unit_id, period, indicator, recorded_at, value, event_id) "
                    "VALUES ('D1', '2020-2025', 'x', '2024-01-01T00:00:00.000000Z', ?, 'e1')", (0.1 + 0.2,))
     assert db.query("SELECT typeof(value) FROM g1_targets") == [("real",)]
-    assert generations.table_checksum(db, "g1_") == generations.table_checksum(db, "g1_", sqlite_json=False)
+    assert checksum.table_checksum(db, "g1_") == checksum.table_checksum(db, "g1_", sqlite_json=False)
     with db.transaction() as tx:  # a BLOB: refused by Python's dump as it was (no row of a replay holds one)
         tx.execute("INSERT INTO g1_member_refs (member_id, event_id, source) VALUES ('M1', ?, 'members')",
                    (b"\x00\x01",))
     for sqlite_json in (True, False):
         with pytest.raises(TypeError):
-            generations.table_checksum(db, "g1_", sqlite_json)
+            checksum.table_checksum(db, "g1_", sqlite_json)
     db.close()
 
 
@@ -444,11 +444,11 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
     tables reports read instead of the facts (warning spans and counts, day counts and repeats,
     the markers saying they are built) changes it; what no report reads as a fact (a zero count,
     a marker's version token or latest recording time, a page-cache token) does not. On SQLite and as Python writes it."""
-    from services.reporting import generations
+    from services.reporting import checksum
     g = live(history, f"sqlite:///{tmp_path}/live.read.db")
     p, db = g.prefix, g.db
     base = g.checksum()
-    assert base == generations.table_checksum(db, p, sqlite_json=False)
+    assert base == checksum.table_checksum(db, p, sqlite_json=False)
     span = db.query(f"SELECT kind, org_unit_id, member_id, from_on FROM {p}warn_spans "
                     "WHERE kind = 'unexcused_absences' ORDER BY member_id, from_on LIMIT 1")[0]
     planted = [  # (change, undo): one row each
@@ -474,7 +474,7 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         with db.transaction() as tx:
             tx.execute(change, args)
         assert g.checksum() != base, change
-        assert generations.table_checksum(db, p, sqlite_json=False) != base, change
+        assert checksum.table_checksum(db, p, sqlite_json=False) != base, change
         with db.transaction() as tx:
             if undo is None:
                 tx.insert_rows(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (?, ?, ?)", marked)
@@ -487,7 +487,7 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         tx.execute(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES ('head', 'C1', '1999-01-01', 0)")
         tx.execute(f"UPDATE {p}warn_built SET version = 'another', latest_rec = '1999-01-01T00:00:00.000000Z'")
         tx.execute(f"UPDATE {p}warn_marks SET token = 'another'")
-    assert g.checksum() == base == generations.table_checksum(db, p, sqlite_json=False)
+    assert g.checksum() == base == checksum.table_checksum(db, p, sqlite_json=False)
     g.db.close()
 
 
