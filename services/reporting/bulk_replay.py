@@ -474,10 +474,22 @@ class Fold:
         self.meeting_fold.forget()
         self.refilable_until, self.shaping, self.cases_of = {}, {}, {}
 
-    def derive(self, tx: Tx) -> None:
+    def span_inputs(self) -> tuple:
+        """What the warning spans are drawn from beside the member facts (``warning_spans.spans_of``):
+        stints, unexcused absences, dues and admissions as folded (once every event is)."""
+        absences: dict[str, list] = {}
+        for (member, unit, _), on in self.unexcused.items():
+            absences.setdefault(member, []).append((unit, on))
+        self.unexcused = {}
+        return ({m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)] for m, items in self.stints.items() if items},
+                absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
+                {m for m, row in self.members.items() if row[3] is not None})
+
+    def derive(self, tx: Tx, drawn: tuple | None = None) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
         the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables
-        (the member facts they are drawn from, a few per member, read back by their index)."""
+        (the member facts they are drawn from, a few per member, read back by their index).
+        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
@@ -485,15 +497,10 @@ class Fold:
                        [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()], stints)
         latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
         del stints  # before the spans' inputs are built beside the folded rows
-        absences: dict[str, list] = {}
-        for (member, unit, _), on in self.unexcused.items():
-            absences.setdefault(member, []).append((unit, on))
-        self.unexcused = {}
-        warning_spans.build(tx, p, (
-            warning_spans.facts_of(tx, p),
-            {m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)] for m, items in self.stints.items() if items},
-            absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
-            {m for m, row in self.members.items() if row[3] is not None}, latest))
+        if drawn is not None:
+            warning_spans.build(tx, p, (latest,), drawn)
+            return
+        warning_spans.build(tx, p, (warning_spans.facts_of(tx, p), *self.span_inputs(), latest))
 
 
 def _one(name):
@@ -587,22 +594,28 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
             fold.apart.close()
         raise
     helper, fold.apart = fold.apart, None
-    if helper is not None and (ahead is None or not helper.finished or db.pg or ":memory:" in db.url):
-        helper.close()  # not asked for, or it cannot open the read model: the caller hashes every table
+    if helper is not None and (not helper.finished or db.pg or ":memory:" in db.url):
+        helper.close()  # it cannot open the read model: this process derives, the caller hashes
         helper = None
     try:
+        drawing = helper  # the warning spans drawn there while the folded rows are written here
+        if drawing is not None:
+            drawing.derive_spans(db.url, projection.prefix, fold.span_inputs())
         with db.transaction() as tx:
             fold.write_end(tx, checkpoints)
             for _, create in indexes:
                 tx.execute(create)
             fold.refile(tx)
-        if helper is not None:  # the fact tables are final (committed): hashed there while derived here
+        if helper is not None and ahead is not None:  # the fact tables are final (committed): hashed there
             helper.hash_facts(db.url, projection.prefix)
             ahead.append(helper)
             helper = None
         with db.transaction() as tx:
             fold.forget_folding()
-            fold.derive(tx)
+            drawn = drawing.spans() if drawing is not None else None
+            if drawing is not None and drawn is None:
+                raise RuntimeError("the meetings fold process did not draw the warning spans")
+            fold.derive(tx, drawn)
     finally:
         if helper is not None:
             helper.close()

@@ -236,6 +236,22 @@ class Apart:
         self.proc.stdin.flush()
         return self._next()
 
+    def derive_spans(self, url: str, prefix: str, inputs: tuple) -> None:
+        """Have the process draw the warning spans of ``prefix`` (``warning_spans.spans_of``) from
+        ``inputs`` (stints, unexcused absences, dues and admissions as the replay folded them) and
+        the member facts already written at ``url``, while the replay writes the rest (``spans``)."""
+        data = pickle.dumps(inputs, 5)
+        self._command(b"spans " + json.dumps([url, prefix, len(data)]).encode())
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def spans(self) -> tuple | None:
+        """(spans, rows of their counts) that ``derive_spans`` asked for; None where the process could not."""
+        try:
+            return self._next()
+        except RuntimeError:  # it ended: the replay draws them itself
+            return None
+
     def hash_facts(self, url: str, prefix: str) -> None:
         """Have the process hash the fact tables of ``prefix`` (``checksum.facts_part``) in the
         read model at ``url``, as the checksum does, while the replay derives the day counts and
@@ -322,7 +338,8 @@ def run(url: str, schema: str, out, commands) -> None:
 
 def serve(fold: MeetingFold, out, commands) -> None:
     """Answer the replay's commands once every page is sent, until it closes the pipe: ``state``
-    (the meetings held and seen), ``hash [url, prefix]`` (the fact tables of a finished replay,
+    (the meetings held and seen), ``spans [url, prefix, size]`` and a pickle of that size (the
+    warning spans drawn: ``Apart.derive_spans``), ``hash [url, prefix]`` (the fact tables of a finished replay,
     hashed for its checksum: ``Apart.hash_facts``) and ``derived`` (the checksum, its derived
     tables hashed on: ``Apart.checksum``; None if hashing failed, said on standard error)."""
     db = digest = None
@@ -331,13 +348,30 @@ def serve(fold: MeetingFold, out, commands) -> None:
             word, _, rest = line.strip().partition(b" ")
             if word == b"state":
                 _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+            elif word == b"spans":
+                fold.forget()  # the fold is over: only the tables are read from now on
+                url, prefix, size = json.loads(rest)
+                inputs = pickle.loads(_exactly(commands, size))
+                try:
+                    from shared.readmodel import ReadModelDB
+                    from services.reporting import warning_spans
+                    db = db or ReadModelDB(url)
+                    facts = warning_spans.facts_of(_Reads(db), prefix)  # read beside the replay's writes
+                    spans = warning_spans.spans_of(facts, *inputs)
+                    del facts, inputs
+                    drawn = (spans, [(*k, n) for k, n in warning_spans.deltas(spans).items() if n])
+                except Exception as exc:  # the replay then draws them itself
+                    print(f"meetings fold: the warning spans not drawn: {exc!r}", file=sys.stderr)
+                    drawn = None
+                _send(out, pickle.dumps(drawn, 5))
+                del drawn
             elif word == b"hash":
                 fold.forget()  # the fold is over: only the tables are read from now on
                 try:
                     from shared.readmodel import ReadModelDB
                     from services.reporting import checksum
                     url, prefix = json.loads(rest)
-                    db = ReadModelDB(url)
+                    db = db or ReadModelDB(url)
                     digest = checksum.hashed(db, prefix, hashlib.sha256(), checksum.facts_part(prefix))
                 except Exception as exc:  # the replay then hashes every table itself
                     print(f"meetings fold: the checksum's fact tables not hashed: {exc!r}", file=sys.stderr)
@@ -353,6 +387,36 @@ def serve(fold: MeetingFold, out, commands) -> None:
     finally:
         if db is not None:
             db.close()
+
+
+class _Reads:
+    """What a read of ``warning_spans`` asks of a transaction (``execute(…).fetchall()``), as plain
+    reads: a transaction here would wait for the replay's (one writer at a time)."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def execute(self, sql: str, params=()):
+        return _Rows(self.db.query(sql, params))
+
+
+class _Rows:
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def fetchall(self) -> list:
+        return self.rows
+
+
+def _exactly(stream, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(n - got)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def _send(out, data: bytes) -> None:

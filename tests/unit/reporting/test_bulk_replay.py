@@ -179,12 +179,17 @@ def folded_apart(monkeypatch) -> list:
     class Seen(meeting_fold.Apart):
         def __init__(self, args):
             super().__init__(args)
-            self.hashed = None  # the checksum it gave (``checksum``), if asked
+            self.hashed = self.drew = None  # the checksum it gave (``checksum``), if asked
             started.append(self)
 
         def checksum(self):
             self.hashed = super().checksum()
             return self.hashed
+
+        def spans(self):
+            drawn = super().spans()
+            self.drew = drawn is not None and len(drawn[0])  # the warning spans it drew, if asked
+            return drawn
 
     monkeypatch.setattr(meeting_fold, "Apart", Seen)
     return started
@@ -228,6 +233,7 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
             assert [(a.finished, a.proc.returncode) for a in started] == [(True, 0)]
             # on SQLite it hashed the tables for the checksum meanwhile (a staged replay's are loaded first)
             assert [a.hashed for a in started] == [result["checksum"] if read_model == "sqlite-apart" else None]
+            assert [a.drew for a in started] == [len(spans[0])]  # and drew the warning spans (staged too)
     expected.db.close()
 
 
@@ -277,10 +283,10 @@ def test_events_applied_after_the_tables_were_hashed_are_in_the_replay_checksum(
     started = folded_apart(monkeypatch)
     derive = bulk_replay.Fold.derive
 
-    def appended_meanwhile(fold, tx):
+    def appended_meanwhile(fold, tx, *drawn):
         held(history, "C3-2025-12", "C3", "2025-12-10", {"M3": "unexcused"})
         history.flush()
-        derive(fold, tx)
+        derive(fold, tx, *drawn)
 
     monkeypatch.setattr(bulk_replay.Fold, "derive", appended_meanwhile)
     g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
