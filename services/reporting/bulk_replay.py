@@ -161,17 +161,8 @@ class Fold:
     def source(self, tx: Tx, source: str, events: list[tuple]) -> tuple[int, int | None]:
         """Fold a page of ``source`` in order; (events passed, last position passed). Stops before an
         event whose stream's previous event is missing (the live runner's guard: it waits)."""
-        heads = self.heads.setdefault(source, {})
-        passed = len(events)
-        for i, ev in enumerate(events):
-            stream, version = ev[1], ev[2]
-            applied = heads.get(stream, -1)
-            if version > applied:
-                if version != applied + 1:
-                    passed = i
-                    break  # wait (never in a store's own history: its versions have no gaps)
-                self.one(tx, source, ev)
-                heads[stream] = version
+        passed = meeting_fold.in_stream_order(events, self.heads.setdefault(source, {}),
+                                              lambda ev: self.one(tx, source, ev))
         return passed, events[passed - 1][0] if passed else None
 
     def one(self, tx: Tx, source: str, ev: tuple) -> None:

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 from json.encoder import encode_basestring_ascii as _ascii
-from typing import Iterator
+from typing import Callable, Iterator
 
 from shared.rules import rules_on
 
@@ -130,12 +130,40 @@ class MeetingFold:
                                   _json_names(names)))
         return True
 
+    def one(self, ev: tuple) -> bool:
+        """Fold a meeting's event (True); False for an event of another type."""
+        type_ = ev[3]
+        if type_ == "meeting.held":
+            return self.held_meeting(ev)
+        if type_ == "meeting.missed":
+            return self.missed(ev)
+        return False
+
     def missed(self, ev: tuple) -> bool:
         self.folded += 1
         d = ev[9]
         self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
                               1 if d.get("excused") else 0, ev[8]))
         return True
+
+
+def in_stream_order(events: list[tuple], heads: dict[str, int], fold: Callable[[tuple], object],
+                    changed: dict[str, int] | None = None) -> int:
+    """``fold`` each raw event (``bulk_replay._raw``) in order whose stream's previous event was
+    folded, noting its version in ``heads`` (and ``changed``); an event folded already is passed
+    over. Returns the events passed: it stops before an event whose previous one is missing (the
+    live runner's guard: it waits; never in a store's own history, whose versions have no gaps)."""
+    for i, ev in enumerate(events):
+        stream, version = ev[1], ev[2]
+        applied = heads.get(stream, -1)
+        if version > applied:
+            if version != applied + 1:
+                return i
+            fold(ev)
+            heads[stream] = version
+            if changed is not None:
+                changed[stream] = version
+    return len(events)
 
 
 # -- the second process ------------------------------------------------------------------------
@@ -306,22 +334,8 @@ def run(url: str, schema: str, out, commands) -> None:
     try:
         with settled() as settle:
             for page in _raw(store, 1):
-                passed, changed, others = len(page), {}, []
-                for i, ev in enumerate(page):
-                    stream, version = ev[1], ev[2]
-                    applied = heads.get(stream, -1)
-                    if version > applied:
-                        if version != applied + 1:
-                            passed = i
-                            break  # wait (never in a store's own history: its versions have no gaps)
-                        type_ = ev[3]
-                        if type_ == "meeting.held":
-                            fold.held_meeting(ev)
-                        elif type_ == "meeting.missed":
-                            fold.missed(ev)
-                        else:
-                            others.append(ev)
-                        heads[stream] = changed[stream] = version
+                changed, others = {}, []
+                passed = in_stream_order(page, heads, lambda ev: fold.one(ev) or others.append(ev), changed)
                 ready.put(pickle.dumps((len(page), passed, page[passed - 1][0] if passed else None,
                                         list(changed.items()), fold.meetings, fold.absences, others), 5))
                 fold.meetings, fold.absences = [], []
