@@ -17,7 +17,10 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - stream heads are kept per stream in memory and written once, the checkpoints last;
 - on a machine with more than one CPU, a large meetings store (most of the events) is read,
   decoded and folded by a second process while this one folds the other stores
-  (``meeting_fold``); this process writes its rows with the others, page by page.
+  (``meeting_fold``); this process writes its rows with the others, page by page. Once every
+  page is folded, that process draws the warning spans from what this one folded while this one
+  writes its last rows, then hashes the fact tables for the checksum while this one writes the
+  day counts and spans (``Generations.replay`` asks it for the checksum).
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
@@ -586,7 +589,7 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
         raise
     helper, fold.apart = fold.apart, None
     if helper is not None and (not helper.finished or db.pg or ":memory:" in db.url):
-        helper.close()  # it cannot open the read model: this process derives, the caller hashes
+        helper.close()  # stopped at a missing event, or it cannot open the read model: all done here
         helper = None
     try:
         drawing = helper  # the warning spans drawn there while the folded rows are written here

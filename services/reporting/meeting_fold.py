@@ -10,7 +10,12 @@ stores itself: that process reads the stored rows, decodes the payloads and fold
 and passes each page's rows to the replay on its standard output (pickled, a few pages ahead);
 the replay writes them, in the page's order, with every other row (``bulk_replay.Fold.take``).
 The events of any other type in the meetings store are passed on as read, and folded by the
-replay in their order.
+replay in their order. Its pages sent, the process serves the replay's tail (``serve``): it draws
+the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
+member facts already written, while the replay writes its last rows; then it hashes the fact
+tables for the checksum while the replay writes the day counts and spans, and the derived tables
+once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
+the replay uses it only when no event was applied to the generation since (else it reads again).
 
 Same rows: the second process runs the very fold the replay runs in-process, and the replay uses
 it only where the result cannot differ — when the stores before the meetings store held no
