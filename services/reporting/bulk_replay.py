@@ -17,7 +17,10 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - stream heads are kept per stream in memory and written once, the checkpoints last;
 - on a machine with more than one CPU, a large meetings store (most of the events) is read,
   decoded and folded by a second process while this one folds the other stores
-  (``meeting_fold``); this process writes its rows with the others, page by page.
+  (``meeting_fold``); this process writes its rows with the others, page by page. Once every
+  page is folded, that process draws the warning spans from what this one folded while this one
+  writes its last rows, then hashes the fact tables for the checksum while this one writes the
+  day counts and spans (``Generations.replay`` asks it for the checksum).
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
@@ -161,17 +164,8 @@ class Fold:
     def source(self, tx: Tx, source: str, events: list[tuple]) -> tuple[int, int | None]:
         """Fold a page of ``source`` in order; (events passed, last position passed). Stops before an
         event whose stream's previous event is missing (the live runner's guard: it waits)."""
-        heads = self.heads.setdefault(source, {})
-        passed = len(events)
-        for i, ev in enumerate(events):
-            stream, version = ev[1], ev[2]
-            applied = heads.get(stream, -1)
-            if version > applied:
-                if version != applied + 1:
-                    passed = i
-                    break  # wait (never in a store's own history: its versions have no gaps)
-                self.one(tx, source, ev)
-                heads[stream] = version
+        passed = meeting_fold.in_stream_order(events, self.heads.setdefault(source, {}),
+                                              lambda ev: self.one(tx, source, ev))
         return passed, events[passed - 1][0] if passed else None
 
     def one(self, tx: Tx, source: str, ev: tuple) -> None:
@@ -474,10 +468,22 @@ class Fold:
         self.meeting_fold.forget()
         self.refilable_until, self.shaping, self.cases_of = {}, {}, {}
 
-    def derive(self, tx: Tx) -> None:
+    def span_inputs(self) -> tuple:
+        """What the warning spans are drawn from beside the member facts (``warning_spans.spans_of``):
+        stints, unexcused absences, dues and admissions as folded (once every event is)."""
+        absences: dict[str, list] = {}
+        for (member, unit, _), on in self.unexcused.items():
+            absences.setdefault(member, []).append((unit, on))
+        self.unexcused = {}
+        return ({m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)] for m, items in self.stints.items() if items},
+                absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
+                {m for m, row in self.members.items() if row[3] is not None})
+
+    def derive(self, tx: Tx, drawn: tuple | None = None) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
         the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables
-        (the member facts they are drawn from, a few per member, read back by their index)."""
+        (the member facts they are drawn from, a few per member, read back by their index).
+        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
@@ -485,15 +491,10 @@ class Fold:
                        [(r[2], r[3], r[4], r[6], r[8], r[10]) for r in self.cases.values()], stints)
         latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
         del stints  # before the spans' inputs are built beside the folded rows
-        absences: dict[str, list] = {}
-        for (member, unit, _), on in self.unexcused.items():
-            absences.setdefault(member, []).append((unit, on))
-        self.unexcused = {}
-        warning_spans.build(tx, p, (
-            warning_spans.facts_of(tx, p),
-            {m: [(seq, s[0], s[1], s[5]) for seq, s in enumerate(items)] for m, items in self.stints.items() if items},
-            absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
-            {m for m, row in self.members.items() if row[3] is not None}, latest))
+        if drawn is not None:
+            warning_spans.build(tx, p, (latest,), drawn)
+            return
+        warning_spans.build(tx, p, (warning_spans.facts_of(tx, p), *self.span_inputs(), latest))
 
 
 def _one(name):
@@ -521,13 +522,18 @@ def empty(db: ReadModelDB, projection: FactsProjection) -> bool:
 
 
 def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-           projection: FactsProjection, progress: Callable[[int], None] = lambda n: None) -> int:
+           projection: FactsProjection, progress: Callable[[int], None] = lambda n: None,
+           ahead: list | None = None) -> int:
     """Apply every stored event of ``sources`` (in this order) to the empty generation of
     ``projection`` (its tables created, its day counts and warning spans off: filled at the end
     from what was folded, ``Fold.derive``); returns the events passed. The live runner then
-    continues from the checkpoints."""
+    continues from the checkpoints.
+
+    ``ahead``: a list the caller closes; where a second process folded the meetings store, it goes
+    on hashing the fact tables for the checksum once they are written, while this one derives
+    the day counts and spans from them, and its handle is added there (``meeting_fold.Apart.checksum``)."""
     with settled() as settle:  # the collector told what a replay keeps (``shared.collector``)
-        return _replay(db, stores, sources, projection, progress, settle)
+        return _replay(db, stores, sources, projection, progress, settle, ahead)
 
 
 #: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather
@@ -547,7 +553,8 @@ def deferred_indexes(prefix: str) -> list[tuple[str, str]]:
 
 
 def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str, ...],
-            projection: FactsProjection, progress: Callable[[int], None], settle: Callable[[], None]) -> int:
+            projection: FactsProjection, progress: Callable[[int], None], settle: Callable[[], None],
+            ahead: list | None = None) -> int:
     fold = Fold(projection)
     indexes = deferred_indexes(projection.prefix)
     with db.transaction() as tx:
@@ -576,14 +583,34 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
                     break  # waiting (as the live runner would): the rest is left to it
             if taken:
                 fold.routes["meeting.held"] = fold._held_after_apart  # its meetings held, if a later store needs them
-    finally:
+    except BaseException:
         if fold.apart is not None:
             fold.apart.close()
-    with db.transaction() as tx:
-        fold.write_end(tx, checkpoints)
-        for _, create in indexes:
-            tx.execute(create)
-        fold.refile(tx)
-        fold.forget_folding()
-        fold.derive(tx)
+        raise
+    helper, fold.apart = fold.apart, None
+    if helper is not None and (not helper.finished or db.pg or ":memory:" in db.url):
+        helper.close()  # stopped at a missing event, or it cannot open the read model: all done here
+        helper = None
+    try:
+        drawing = helper  # the warning spans drawn there while the folded rows are written here
+        if drawing is not None:
+            drawing.derive_spans(db.url, projection.prefix, fold.span_inputs())
+        with db.transaction() as tx:
+            fold.write_end(tx, checkpoints)
+            for _, create in indexes:
+                tx.execute(create)
+            fold.refile(tx)
+        if helper is not None and ahead is not None:  # the fact tables are final (committed): hashed there
+            helper.hash_facts(db.url, projection.prefix)
+            ahead.append(helper)
+            helper = None
+        with db.transaction() as tx:
+            fold.forget_folding()
+            drawn = drawing.spans() if drawing is not None else None
+            if drawing is not None and drawn is None:
+                raise RuntimeError("the meetings fold process did not draw the warning spans")
+            fold.derive(tx, drawn)
+    finally:
+        if helper is not None:
+            helper.close()
     return total

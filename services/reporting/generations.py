@@ -15,18 +15,11 @@ switch made by another process (``rp_generation``) on their next delivery, sweep
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import operator
-import sqlite3
 import threading
 import time
 from typing import Callable, Mapping
 
-import orjson
-
 from shared.collector import settled
-from shared.events import canonical_json
 from shared.eventstore import EventStore
 from shared.partitioning import Partition
 from shared.projection import ProjectionRunner
@@ -34,6 +27,7 @@ from shared.readmodel import ReadModelDB
 from shared.runtime import settling
 
 from services.reporting import bulk_replay, daycounts, known_tree, schema, staged_replay, warning_spans
+from services.reporting.checksum import table_checksum
 from services.reporting.facts import FactsProjection, checkpoint_name
 
 #: a live delivery applies up to this many stored events in its one transaction (a burst of commands
@@ -42,27 +36,6 @@ LIVE_BURST = 500
 
 #: sources in a fixed order, so a replay applies the org tree and members before what refers to them
 SOURCE_ORDER = ("members", "discipline", "meetings", "reporting")
-
-
-def _row_json(row) -> bytes:
-    """A row as compact JSON (orjson: ~3x the standard library; the checksum's own cost)."""
-    try:
-        return orjson.dumps(list(row), default=_plain)
-    except TypeError:
-        return canonical_json(list(row)).encode("utf-8")
-
-
-def _rows_json(rows: list) -> bytes:
-    """``_row_json`` of each row, each followed by a newline: one orjson call per row, one join per
-    page (what the checksum hashes, byte for byte)."""
-    try:
-        return b"\n".join(map(orjson.dumps, rows)) + b"\n"
-    except TypeError:  # a value orjson does not write by itself: row by row, as ``_row_json`` does
-        return b"".join(_row_json(row) + b"\n" for row in rows)
-
-
-def _plain(value):
-    return json.loads(canonical_json(value))
 
 
 def _number(prefix: str) -> int:
@@ -172,24 +145,32 @@ class Generations:
         total = sum(self.stores[s].count_after(0) for s in self.sources)  # events (KurrentDB positions are offsets)
         self.progress = {"state": "running", "generation": _number(new), "done": 0, "total": total,
                          "started": time.time()}
-        if self.db.pg:  # built in a local file by the same code, then loaded by COPY
-            staged_replay.build(self.db, self.stores, self.sources, lambda: self._projection(new, Partition()),
-                                self._advance)
-        runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
-                                  burst=LIVE_BURST)  # built whole
-        if not self.db.pg:
-            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # the replay's
-            bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance)
-            runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
-        with self._switch:  # the last events appended while replaying, then the switch
-            for source in self.sources:
-                runner.catch_up(source, progress=self._advance)
-            with self.db.transaction() as tx:
-                tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
-                           "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
-            self.prefix = new
-            self.runner = runner if self.partition.whole else self._runner(new)
-        checksum = self.checksum()  # part of the wait: an audit's replay ends with it
+        ahead: list = []  # the second process of a replay, hashing its fact tables meanwhile
+        try:
+            if self.db.pg:  # built in a local file by the same code, then loaded by COPY
+                staged_replay.build(self.db, self.stores, self.sources, lambda: self._projection(new, Partition()),
+                                    self._advance)
+            runner = ProjectionRunner(self.db, self._projection(new, Partition()), self.stores,
+                                      burst=LIVE_BURST)  # built whole
+            if not self.db.pg:
+                runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = False  # the replay's
+                bulk_replay.replay(self.db, self.stores, self.sources, runner.projection, self._advance, ahead)
+                runner.projection.day_counts.enabled = runner.projection.warning_spans.enabled = True  # the last events live
+            with self._switch:  # the last events appended while replaying, then the switch
+                caught = sum(runner.catch_up(source, progress=self._advance) for source in self.sources)
+                with self.db.transaction() as tx:
+                    tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
+                               "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
+                self.prefix = new
+                self.runner = runner if self.partition.whole else self._runner(new)
+            # part of the wait (an audit's replay ends with it): the tables as the replay wrote them,
+            # hashed by its second process, where nothing was applied since; else read here
+            checksum = ahead[0].checksum() if ahead and not caught else None
+        finally:
+            for helper in ahead:
+                helper.close()
+        if checksum is None:
+            checksum = self.checksum()
         elapsed = max(time.time() - self.progress["started"], 1e-6)
         done = self.progress["done"]
         self.progress = {"state": "done", "generation": _number(new), "done": done, "total": max(total, done),
@@ -220,80 +201,5 @@ class Generations:
     # -- checksum ------------------------------------------------------------------------------
     def checksum(self) -> str:
         """sha-256 over every table reports read in the current generation, rows in key order
-        (prefix-free): each row as compact JSON (``_rows_json``) and a newline (``checked``)."""
+        (prefix-free): each row as compact JSON and a newline (``checksum.table_checksum``)."""
         return table_checksum(self.db, self.prefix)
-
-
-#: what the checksum reads beside ``schema.TABLES`` (which it reads whole): the day counts and the
-#: early-warning spans, which reports read in their place. (table, columns, filter, order): a count
-#: of zero is no count (the live projection removes them per batch, a replay never writes them); a
-#: build marker counts as built or not, not its rows per partition, its version token or its latest
-#: recording time: that time only tells a report known at an earlier time to count from the facts
-#: instead (the same answer), and the live projection moves it by the events that change spans
-#: while a rebuild takes the latest of the tables (a tree change recorded late moves one, not the
-#: other). ``warn_spans`` has no key: every column orders it, an open end (NULL) first on both
-#: databases. Left out: ``warn_marks`` (random tokens that only tell a cached page to read again)
-#: and ``known_tree``'s tables (a past tree built on demand from ``tree_facts``, which is read).
-DERIVED = (
-    ("day_counts", "indicator, org_unit_id, day, n", "n <> 0", "indicator, org_unit_id, day"),
-    ("day_repeats", "indicator, subject_id", "", "indicator, subject_id"),
-    ("day_counts_built", "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END", "", ""),
-    ("day_flows_built", "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END", "", ""),
-    ("warn_spans", "kind, org_unit_id, member_id, from_on, to_on, due_on", "",
-     "kind, org_unit_id, member_id, from_on, to_on NULLS FIRST, due_on NULLS FIRST"),
-    ("warn_counts", "kind, org_unit_id, day, n", "n <> 0", "kind, org_unit_id, day"),
-    ("warn_built", "CASE WHEN MIN(id) = 1 THEN 1 ELSE 0 END", "", ""),
-)
-
-
-def checked(prefix: str) -> list[tuple[str, str | None, str, str]]:
-    """(table, columns or None for all, filter, order) of every table the checksum reads, in order."""
-    return [(f"{prefix}{t}", None, "", schema.ORDER_BY[t]) for t in schema.TABLES] + \
-        [(f"{prefix}{t}", columns, where, order) for t, columns, where, order in DERIVED]
-
-
-def table_checksum(db: ReadModelDB, prefix: str, sqlite_json: bool = True) -> str:
-    """``Generations.checksum`` of the tables of ``prefix``. On SQLite (``sqlite_json``) the JSON of
-    each row is written by SQLite itself (``_sqlite_dump``), the same bytes in a third of the time."""
-    digest = hashlib.sha256()
-    for name, columns, where, order in checked(prefix):
-        digest.update(f"#{name[len(prefix):]}\n".encode())
-        dumped = _sqlite_dump(db, digest, name, columns, where, order) if sqlite_json and not db.pg else None
-        if dumped is not None:
-            digest = dumped
-            continue
-        for rows in db.scan(_select(columns or "*", name, where, order)):
-            digest.update(_rows_json(rows))
-    return digest.hexdigest()
-
-
-def _select(columns: str, table: str, where: str, order: str) -> str:
-    return f"SELECT {columns} FROM {table}" + (f" WHERE {where}" if where else "") + \
-        (f" ORDER BY {order}" if order else "")
-
-
-def _sqlite_dump(db: ReadModelDB, digest, table: str, columns: str | None, where: str, order: str):
-    """``digest`` (a copy) updated with the rows of ``table`` as SQLite writes them (``json_array``:
-    text, integers and NULL written as orjson writes them, byte for byte:
-    ``tests/unit/reporting/test_bulk_replay.py``); None where Python must dump them: a table holding
-    a REAL (a fraction in an INTEGER column, which SQLite writes with 15 digits) or a BLOB (which
-    ``json_array`` refuses). ``columns`` None: every column of the table."""
-    info = db.query(f"PRAGMA table_info({table})")
-    named = {c.strip() for c in columns.split(",")} if columns is not None else {row[1] for row in info}
-    numeric = [row[1] for row in info if row[1] in named
-               and not any(k in (row[2] or "").upper() for k in ("CHAR", "CLOB", "TEXT"))]
-    if columns is None:
-        columns = ", ".join(row[1] for row in info)
-    if numeric and db.query(f"SELECT 1 FROM {table} WHERE "
-                            + " OR ".join(f"typeof({c}) = 'real'" for c in numeric) + " LIMIT 1"):
-        return None
-    out = digest.copy()
-    try:
-        for rows in db.scan(_select(f"json_array({columns})", table, where, order)):
-            out.update(("\n".join(map(_first, rows)) + "\n").encode("utf-8"))
-    except sqlite3.OperationalError:  # JSON cannot hold BLOB values
-        return None
-    return out
-
-
-_first = operator.itemgetter(0)

@@ -10,7 +10,12 @@ stores itself: that process reads the stored rows, decodes the payloads and fold
 and passes each page's rows to the replay on its standard output (pickled, a few pages ahead);
 the replay writes them, in the page's order, with every other row (``bulk_replay.Fold.take``).
 The events of any other type in the meetings store are passed on as read, and folded by the
-replay in their order.
+replay in their order. Its pages sent, the process serves the replay's tail (``serve``): it draws
+the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
+member facts already written, while the replay writes its last rows; then it hashes the fact
+tables for the checksum while the replay writes the day counts and spans, and the derived tables
+once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
+the replay uses it only when no event was applied to the generation since (else it reads again).
 
 Same rows: the second process runs the very fold the replay runs in-process, and the replay uses
 it only where the result cannot differ — when the stores before the meetings store held no
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import json
 import os
 import pickle
@@ -33,7 +39,7 @@ import subprocess
 import sys
 import threading
 from json.encoder import encode_basestring_ascii as _ascii
-from typing import Iterator
+from typing import Callable, Iterator
 
 from shared.rules import rules_on
 
@@ -129,12 +135,40 @@ class MeetingFold:
                                   _json_names(names)))
         return True
 
+    def one(self, ev: tuple) -> bool:
+        """Fold a meeting's event (True); False for an event of another type."""
+        type_ = ev[3]
+        if type_ == "meeting.held":
+            return self.held_meeting(ev)
+        if type_ == "meeting.missed":
+            return self.missed(ev)
+        return False
+
     def missed(self, ev: tuple) -> bool:
         self.folded += 1
         d = ev[9]
         self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
                               1 if d.get("excused") else 0, ev[8]))
         return True
+
+
+def in_stream_order(events: list[tuple], heads: dict[str, int], fold: Callable[[tuple], object],
+                    changed: dict[str, int] | None = None) -> int:
+    """``fold`` each raw event (``bulk_replay._raw``) in order whose stream's previous event was
+    folded, noting its version in ``heads`` (and ``changed``); an event folded already is passed
+    over. Returns the events passed: it stops before an event whose previous one is missing (the
+    live runner's guard: it waits; never in a store's own history, whose versions have no gaps)."""
+    for i, ev in enumerate(events):
+        stream, version = ev[1], ev[2]
+        applied = heads.get(stream, -1)
+        if version > applied:
+            if version != applied + 1:
+                return i
+            fold(ev)
+            heads[stream] = version
+            if changed is not None:
+                changed[stream] = version
+    return len(events)
 
 
 # -- the second process ------------------------------------------------------------------------
@@ -235,6 +269,41 @@ class Apart:
         self.proc.stdin.flush()
         return self._next()
 
+    def derive_spans(self, url: str, prefix: str, inputs: tuple) -> None:
+        """Have the process draw the warning spans of ``prefix`` (``warning_spans.spans_of``) from
+        ``inputs`` (stints, unexcused absences, dues and admissions as the replay folded them) and
+        the member facts already written at ``url``, while the replay writes the rest (``spans``)."""
+        data = pickle.dumps(inputs, 5)
+        self._command(b"spans " + json.dumps([url, prefix, len(data)]).encode())
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def spans(self) -> tuple | None:
+        """(spans, rows of their counts) that ``derive_spans`` asked for; None where the process could not."""
+        try:
+            return self._next()
+        except RuntimeError:  # it ended: the replay draws them itself
+            return None
+
+    def hash_facts(self, url: str, prefix: str) -> None:
+        """Have the process hash the fact tables of ``prefix`` (``checksum.facts_part``) in the
+        read model at ``url``, as the checksum does, while the replay derives the day counts and
+        spans (after its last page: the process holds nothing else by then)."""
+        self._command(b"hash " + json.dumps([url, prefix]).encode())
+
+    def checksum(self) -> str | None:
+        """The checksum of the generation ``hash_facts`` named: its derived tables hashed on from
+        the fact tables (once the replay has written them); None where the process could not."""
+        try:
+            self._command(b"derived")
+            return self._next()
+        except (OSError, RuntimeError):  # it ended: the caller reads the tables itself
+            return None
+
+    def _command(self, line: bytes) -> None:
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
     def close(self) -> None:
         """End the process: told to (it waits for a command once every page is read), else killed."""
         if not self.finished:
@@ -270,22 +339,8 @@ def run(url: str, schema: str, out, commands) -> None:
     try:
         with settled() as settle:
             for page in _raw(store, 1):
-                passed, changed, others = len(page), {}, []
-                for i, ev in enumerate(page):
-                    stream, version = ev[1], ev[2]
-                    applied = heads.get(stream, -1)
-                    if version > applied:
-                        if version != applied + 1:
-                            passed = i
-                            break  # wait (never in a store's own history: its versions have no gaps)
-                        type_ = ev[3]
-                        if type_ == "meeting.held":
-                            fold.held_meeting(ev)
-                        elif type_ == "meeting.missed":
-                            fold.missed(ev)
-                        else:
-                            others.append(ev)
-                        heads[stream] = changed[stream] = version
+                changed, others = {}, []
+                passed = in_stream_order(page, heads, lambda ev: fold.one(ev) or others.append(ev), changed)
                 ready.put(pickle.dumps((len(page), passed, page[passed - 1][0] if passed else None,
                                         list(changed.items()), fold.meetings, fold.absences, others), 5))
                 fold.meetings, fold.absences = [], []
@@ -297,8 +352,90 @@ def run(url: str, schema: str, out, commands) -> None:
         ready.put(pickle.dumps(None, 5))
         ready.put(None)
         writer.join()
-    if commands.readline().strip() == b"state":
-        _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+    serve(fold, out, commands)
+
+
+def serve(fold: MeetingFold, out, commands) -> None:
+    """Answer the replay's commands once every page is sent, until it closes the pipe: ``state``
+    (the meetings held and seen), ``spans [url, prefix, size]`` and a pickle of that size (the
+    warning spans drawn: ``Apart.derive_spans``), ``hash [url, prefix]`` (the fact tables of a finished replay,
+    hashed for its checksum: ``Apart.hash_facts``) and ``derived`` (the checksum, its derived
+    tables hashed on: ``Apart.checksum``; None if hashing failed, said on standard error)."""
+    db = digest = None
+    try:
+        while line := commands.readline():
+            word, _, rest = line.strip().partition(b" ")
+            if word == b"state":
+                _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+            elif word == b"spans":
+                fold.forget()  # the fold is over: only the tables are read from now on
+                url, prefix, size = json.loads(rest)
+                inputs = pickle.loads(_exactly(commands, size))
+                try:
+                    from shared.readmodel import ReadModelDB
+                    from services.reporting import warning_spans
+                    db = db or ReadModelDB(url)
+                    facts = warning_spans.facts_of(_Reads(db), prefix)  # read beside the replay's writes
+                    spans = warning_spans.spans_of(facts, *inputs)
+                    del facts, inputs
+                    drawn = (spans, [(*k, n) for k, n in warning_spans.deltas(spans).items() if n])
+                except Exception as exc:  # the replay then draws them itself
+                    print(f"meetings fold: the warning spans not drawn: {exc!r}", file=sys.stderr)
+                    drawn = None
+                _send(out, pickle.dumps(drawn, 5))
+                del drawn
+            elif word == b"hash":
+                fold.forget()  # the fold is over: only the tables are read from now on
+                try:
+                    from shared.readmodel import ReadModelDB
+                    from services.reporting import checksum
+                    url, prefix = json.loads(rest)
+                    db = db or ReadModelDB(url)
+                    digest = checksum.hashed(db, prefix, hashlib.sha256(), checksum.facts_part(prefix))
+                except Exception as exc:  # the replay then hashes every table itself
+                    print(f"meetings fold: the checksum's fact tables not hashed: {exc!r}", file=sys.stderr)
+                    digest = None
+            elif word == b"derived":
+                try:
+                    hexdigest = None if digest is None else checksum.hashed(
+                        db, prefix, digest, checksum.derived_part(prefix)).hexdigest()
+                except Exception as exc:
+                    print(f"meetings fold: the checksum's derived tables not hashed: {exc!r}", file=sys.stderr)
+                    hexdigest = None
+                _send(out, pickle.dumps(hexdigest, 5))
+    finally:
+        if db is not None:
+            db.close()
+
+
+class _Reads:
+    """What a read of ``warning_spans`` asks of a transaction (``execute(…).fetchall()``), as plain
+    reads: a transaction here would wait for the replay's (one writer at a time)."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def execute(self, sql: str, params=()):
+        return _Rows(self.db.query(sql, params))
+
+
+class _Rows:
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def fetchall(self) -> list:
+        return self.rows
+
+
+def _exactly(stream, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(n - got)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def _send(out, data: bytes) -> None:

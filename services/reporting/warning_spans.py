@@ -447,14 +447,18 @@ def _indexes(p: str) -> list[tuple[str, str]]:
             for statement in DDL.split(";") if statement.strip().startswith("CREATE INDEX")]
 
 
-def build(tx: Tx, p: str, inputs: tuple | None = None) -> int:
+def build(tx: Tx, p: str, inputs: tuple | None = None, drawn: tuple | None = None) -> int:
     """Fill the tables from the fact tables in one pass (a replay, or a generation built before
     them); returns the spans written. ``inputs``: what ``_inputs`` would read, and the latest
-    recording time in the member tables (a replay passes what it folded in memory)."""
+    recording time in the member tables (a replay passes what it folded in memory); ``drawn``:
+    the spans of those inputs and the rows of their counts (``deltas``), drawn by another process."""
     tx.execute(f"DELETE FROM {p}warn_spans")
     tx.execute(f"DELETE FROM {p}warn_counts")
+    rows = None
     if inputs is None:
         spans, member_latest = _spans_of(tx, p, None), None
+    elif drawn is not None:
+        (*_, member_latest), (spans, rows) = inputs, drawn
     else:
         *read, member_latest = inputs
         spans = spans_of(*read)
@@ -464,7 +468,8 @@ def build(tx: Tx, p: str, inputs: tuple | None = None) -> int:
     if spans:
         tx.executemany(f"INSERT INTO {p}warn_spans (kind, org_unit_id, member_id, from_on, to_on, due_on) "
                        "VALUES (?, ?, ?, ?, ?, ?)", spans)
-    rows = [(*k, n) for k, n in deltas(spans).items() if n]
+    if rows is None:
+        rows = [(*k, n) for k, n in deltas(spans).items() if n]
     if rows:
         tx.executemany(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?)", rows)
     for _, create in indexes:

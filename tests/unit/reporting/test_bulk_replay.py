@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from services.reporting import meeting_fold
+from services.reporting import bulk_replay, meeting_fold
 from services.reporting.generations import Generations
 from shared.events import NewEvent
 from shared.readmodel import ReadModelDB
@@ -179,7 +179,17 @@ def folded_apart(monkeypatch) -> list:
     class Seen(meeting_fold.Apart):
         def __init__(self, args):
             super().__init__(args)
+            self.hashed = self.drew = None  # the checksum it gave (``checksum``), if asked
             started.append(self)
+
+        def checksum(self):
+            self.hashed = super().checksum()
+            return self.hashed
+
+        def spans(self):
+            drawn = super().spans()
+            self.drew = drawn is not None and len(drawn[0])  # the warning spans it drew, if asked
+            return drawn
 
     monkeypatch.setattr(meeting_fold, "Apart", Seen)
     return started
@@ -221,6 +231,9 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
         if read_model.endswith("apart"):  # the meetings store was folded by a second process, which ended well
             assert [(a.finished, a.proc.returncode) for a in started] == [(True, 0)]
+            # on SQLite it hashed the tables for the checksum meanwhile (a staged replay's are loaded first)
+            assert [a.hashed for a in started] == [result["checksum"] if read_model == "sqlite-apart" else None]
+            assert [a.drew for a in started] == [len(spans[0])]  # and drew the warning spans (staged too)
     expected.db.close()
 
 
@@ -260,6 +273,30 @@ def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings
     assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x' "
                       "ORDER BY 1") == [("M3",), ("M6",)]
     assert [a.finished for a in started] == [source == "reporting"] and started[0].proc.returncode is not None
+    g.db.close()
+    expected.db.close()
+
+
+def test_events_applied_after_the_tables_were_hashed_are_in_the_replay_checksum(history, tmp_path, monkeypatch):
+    """The second process hashes the tables as the replay wrote them; an event appended meanwhile,
+    applied before the switch, changes them: the checksum the replay ends with is then read again."""
+    started = folded_apart(monkeypatch)
+    derive = bulk_replay.Fold.derive
+
+    def appended_meanwhile(fold, tx, *drawn):
+        held(history, "C3-2025-12", "C3", "2025-12-10", {"M3": "unexcused"})
+        history.flush()
+        derive(fold, tx, *drawn)
+
+    monkeypatch.setattr(bulk_replay.Fold, "derive", appended_meanwhile)
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    result = g.replay()
+    monkeypatch.setattr(bulk_replay.Fold, "derive", derive)
+    expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
+
+    assert g.db.query(f"SELECT COUNT(*) FROM {g.prefix}meetings WHERE meeting_id = 'C3-2025-12'") == [(1,)]
+    assert result["checksum"] == g.checksum() == expected.checksum()
+    assert [(a.finished, a.proc.returncode, a.hashed) for a in started] == [(True, 0, None)]
     g.db.close()
     expected.db.close()
 
@@ -379,7 +416,7 @@ def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypat
     """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
     bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
     write with 15 digits) or a BLOB (which it refuses) is written by Python."""
-    from services.reporting import generations
+    from services.reporting import checksum
     db = ReadModelDB(f"sqlite:///{tmp_path}/checksum.read.db")
     Generations(db, {})
     texts = ["a\"b\\c/d", "".join(map(chr, range(32))), "\x7f\u2028\u2029\uffff", "Tỉnh Thái Nguyên 😀", "", "[1]"]
@@ -388,23 +425,23 @@ def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypat
             tx.execute("INSERT INTO g1_members (member_id, sex, birth_date, demobilised, admitted_on, official_on, "
                        "birth_year) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (f"M{i}", text, None, text, "2020-01-01", None, [2 ** 63 - 1, -2 ** 63, 0, -5, 1990, None][i]))
-    by_python = generations.table_checksum(db, "g1_", sqlite_json=False)
-    python_rows = generations._rows_json
-    monkeypatch.setattr(generations, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
-    assert generations.table_checksum(db, "g1_") == by_python
-    monkeypatch.setattr(generations, "_rows_json", python_rows)
+    by_python = checksum.table_checksum(db, "g1_", sqlite_json=False)
+    python_rows = checksum._rows_json
+    monkeypatch.setattr(checksum, "_rows_json", lambda rows: pytest.fail("dumped by Python"))
+    assert checksum.table_checksum(db, "g1_") == by_python
+    monkeypatch.setattr(checksum, "_rows_json", python_rows)
 
     with db.transaction() as tx:  # 0.1 + 0.2: SQLite's 15 digits would write 0.3
         tx.execute("INSERT INTO g1_targets (org_unit_id, period, indicator, recorded_at, value, event_id) "
                    "VALUES ('D1', '2020-2025', 'x', '2024-01-01T00:00:00.000000Z', ?, 'e1')", (0.1 + 0.2,))
     assert db.query("SELECT typeof(value) FROM g1_targets") == [("real",)]
-    assert generations.table_checksum(db, "g1_") == generations.table_checksum(db, "g1_", sqlite_json=False)
+    assert checksum.table_checksum(db, "g1_") == checksum.table_checksum(db, "g1_", sqlite_json=False)
     with db.transaction() as tx:  # a BLOB: refused by Python's dump as it was (no row of a replay holds one)
         tx.execute("INSERT INTO g1_member_refs (member_id, event_id, source) VALUES ('M1', ?, 'members')",
                    (b"\x00\x01",))
     for sqlite_json in (True, False):
         with pytest.raises(TypeError):
-            generations.table_checksum(db, "g1_", sqlite_json)
+            checksum.table_checksum(db, "g1_", sqlite_json)
     db.close()
 
 
@@ -413,11 +450,11 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
     tables reports read instead of the facts (warning spans and counts, day counts and repeats,
     the markers saying they are built) changes it; what no report reads as a fact (a zero count,
     a marker's version token or latest recording time, a page-cache token) does not. On SQLite and as Python writes it."""
-    from services.reporting import generations
+    from services.reporting import checksum
     g = live(history, f"sqlite:///{tmp_path}/live.read.db")
     p, db = g.prefix, g.db
     base = g.checksum()
-    assert base == generations.table_checksum(db, p, sqlite_json=False)
+    assert base == checksum.table_checksum(db, p, sqlite_json=False)
     span = db.query(f"SELECT kind, org_unit_id, member_id, from_on FROM {p}warn_spans "
                     "WHERE kind = 'unexcused_absences' ORDER BY member_id, from_on LIMIT 1")[0]
     planted = [  # (change, undo): one row each
@@ -443,7 +480,7 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         with db.transaction() as tx:
             tx.execute(change, args)
         assert g.checksum() != base, change
-        assert generations.table_checksum(db, p, sqlite_json=False) != base, change
+        assert checksum.table_checksum(db, p, sqlite_json=False) != base, change
         with db.transaction() as tx:
             if undo is None:
                 tx.insert_rows(f"INSERT INTO {p}warn_built (id, latest_rec, version) VALUES (?, ?, ?)", marked)
@@ -456,7 +493,7 @@ def test_the_checksum_covers_every_table_reports_read(history, tmp_path):
         tx.execute(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES ('head', 'C1', '1999-01-01', 0)")
         tx.execute(f"UPDATE {p}warn_built SET version = 'another', latest_rec = '1999-01-01T00:00:00.000000Z'")
         tx.execute(f"UPDATE {p}warn_marks SET token = 'another'")
-    assert g.checksum() == base == generations.table_checksum(db, p, sqlite_json=False)
+    assert g.checksum() == base == checksum.table_checksum(db, p, sqlite_json=False)
     g.db.close()
 
 
