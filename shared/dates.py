@@ -78,3 +78,15 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
         day += one
         n += working(day)
     return n
+
+
+def in_force_on(changes, day, default=None):
+    """What stood on ``day`` along a time line of ``changes`` — ``[(start, value), ...]`` in start
+    order, starts as dates or ISO texts (compared as given): the value of the latest change begun by
+    then; before the first change, the first value (``default`` for an empty line)."""
+    value = changes[0][1] if changes else default
+    for start, then in changes:
+        if start > day:
+            break
+        value = then
+    return value

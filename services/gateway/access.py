@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 from pydantic import TypeAdapter
 
 from shared.contracts import SCOPED_FIELDS, Spec
+from shared.dates import in_force_on
 from shared.errors import DomainError
 
 from services.gateway.auth import User
@@ -184,23 +185,13 @@ FILED_KINDS = ("case", "inspection", "supervision")
 def placed_on(placed: list, day: str) -> str | None:
     """A member's unit on ``day`` (ISO) from where its unit changed (``[[ISO day, unit], ...]`` in
     date order, as the members service's ``locate`` answers); before the first, the first unit."""
-    unit = placed[0][1] if placed else None
-    for start, u in placed:
-        if start > day:
-            break
-        unit = u
-    return unit
+    return in_force_on(placed, day)
 
 
 def chain_on(spans: list[tuple[str, list[str]]], day: str) -> list[str]:
     """The unit's chain (itself up to the root) in force on ``day``: the latest span begun by then,
     else the first (a fact dated before the unit's creation is placed where it was created)."""
-    chain = spans[0][1]
-    for start, ancestors in spans:
-        if start > day:
-            break
-        chain = ancestors
-    return chain
+    return in_force_on(spans, day)
 
 
 def held_then(scope: str, kind: str, ident: str, days: list[str], resolver: Resolver) -> bool:

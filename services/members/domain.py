@@ -18,7 +18,7 @@ from shared.events import Envelope, stream_name
 from shared.events import by_type, fold as fold_events
 from shared.personal import is_sealed
 
-from shared.dates import add_months, months_between, vn
+from shared.dates import add_months, in_force_on, months_between, vn
 from services.members import rules as R
 
 KIND_VI = {"province": "Tỉnh ủy", "direct": "Đảng bộ trực thuộc", "grassroots_committee": "Đảng bộ cơ sở",
@@ -321,12 +321,7 @@ def member_placements(events: list[Envelope]) -> list[tuple[dt.date, str]]:
 def unit_on(placements, on) -> str | None:
     """The unit of ``placements`` (``member_placements``, dates or ISO texts) in force on ``on``;
     before the first, the unit it was first placed in."""
-    unit = placements[0][1] if placements else None
-    for day, u in placements:
-        if day > on:
-            break
-        unit = u
-    return unit
+    return in_force_on(placements, on)
 
 
 def member_unit_on(events: list[Envelope], on: dt.date) -> str | None:

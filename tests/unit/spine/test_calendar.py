@@ -173,3 +173,18 @@ def test_the_clock_reads_utc_with_its_zone():
     now = dates.utc_now()
     assert now.utcoffset() == dt.timedelta(0)
     assert abs(now - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(seconds=5)
+
+
+def test_what_stood_on_a_day_along_a_time_line():
+    """The value of the latest change begun by the day — the day a change starts included — and
+    before the first change the first value; an empty line has the default."""
+    from shared.dates import in_force_on
+    line = [(D(2020, 1, 1), "C1"), (D(2024, 6, 3), "C2"), (D(2025, 1, 1), "C3")]
+    assert in_force_on(line, D(2019, 12, 31)) == "C1"
+    assert in_force_on(line, D(2024, 6, 2)) == "C1"
+    assert in_force_on(line, D(2024, 6, 3)) == "C2"
+    assert in_force_on(line, D(2024, 12, 31)) == "C2"
+    assert in_force_on(line, D(2030, 1, 1)) == "C3"
+    assert in_force_on([], D(2024, 6, 3)) is None
+    assert in_force_on([], "2024-06-03", default="TN") == "TN"
+    assert in_force_on([("2024-06-03", "C2")], "2024-06-03") == "C2"
