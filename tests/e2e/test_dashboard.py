@@ -85,6 +85,11 @@ def test_board_member_logs_in_reads_the_term_table_drills_down_and_downloads(sys
                                    "return c.data.datasets.map(d => d.data.length);")
     assert len(drawn) == 2 and min(drawn) >= 4
     wait_for(browser, "#chart-trend canvas")
+    # the causes table names each group once (its Vietnamese label), not in two columns
+    wait_for(browser, "#panel-causes table tbody tr")
+    causes = [[td.text for td in tr.find_elements(By.CSS_SELECTOR, "td")]
+              for tr in browser.find_elements(By.CSS_SELECTOR, "#panel-causes table tbody tr")]
+    assert causes and all(row[0] and row.count(row[0]) == 1 for row in causes), causes[:3]
 
     # drill down: province → direct committee → grassroots committee → cell
     for expected_kind in ("direct", "grassroots_committee", "cell"):

@@ -175,7 +175,8 @@ function treeDay() {
   if (dayOf("#as-of")) return dayOf("#as-of");
   const year = $("#year").value;
   const end = year ? `${year}-12-31` : `${$("#term").value.split("-")[1]}-09-30`;
-  const today = new Date().toISOString().slice(0, 10);
+  const now = new Date();  // the user's own day (toISOString is UTC: yesterday before 07:00 in Vietnam)
+  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
   return end < today ? end : today;
 }
 
@@ -338,8 +339,11 @@ function renderCauses(result, body) {
   const numeric = rows.length ? Object.keys(rows[0]).filter(k => typeof rows[0][k] === "number" && k !== "year") : [];
   barChart($("#chart-causes"), "Theo đối tượng đảng viên", rows.map(label),
            numeric.slice(0, 4).map(k => ({name: column(k), values: rows.map(r => r[k])})));
-  table(body, all, {columns: {key: {label: column("category"), html: r => esc(label(r)), text: label}},
-                    pageSize: 20});
+  // the group's name in one column: the Vietnamese label is what the key column shows
+  const labels = new Map(all.map(r => [r.key, label(r)]));
+  table(body, all.map(({label_vi, ...r}) => r),
+        {columns: {key: {label: column("category"), html: r => esc(labels.get(r.key)), text: r => labels.get(r.key)}},
+         pageSize: 20});
 }
 
 async function renderMembersList(result, body) {
