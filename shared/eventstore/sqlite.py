@@ -35,6 +35,8 @@ TAILS = """SELECT s.value,
   (SELECT hash FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1)
 FROM json_each(?) AS s"""
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"
+#: how long opening a store, and each write, waits for another connection's lock (seconds)
+OPEN_SECONDS = 30
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     position INTEGER PRIMARY KEY,
@@ -71,14 +73,32 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.executescript(SCHEMA)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=OPEN_SECONDS)
+        self._prepare()
         try:
             self._json_each = self._db.execute("SELECT value FROM json_each('[1]')").fetchall() == [(1,)]
         except sqlite3.OperationalError:  # an SQLite built without JSON: one tail query per stream
             self._json_each = False
+
+    def _prepare(self) -> None:
+        """WAL mode, the durability asked and the schema, retried while another connection holds the
+        file: several processes opening a fresh store at once race to switch it to WAL, and SQLite
+        answers that switch with "database is locked" at once, without waiting (its busy handler is
+        not called there). Every step is idempotent; a lock held longer than the connection's own
+        timeout is raised."""
+        deadline = time.monotonic() + OPEN_SECONDS
+        pause = 0.005
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA synchronous={self.synchronous}")
+                self._db.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     # -- writing ---------------------------------------------------------------------
     def append_batch(self, batches: Sequence[tuple[str, Sequence[NewEvent], int]]) -> list[Envelope]:

@@ -82,3 +82,37 @@ def test_a_process_killed_between_and_within_groups_loses_nothing_it_answered(tm
         assert [e.stream_version for e in events] == list(range(len(events)))
         assert verify_chain(events) is None
     store.close()
+
+
+def test_processes_starting_together_all_open_a_fresh_store(tmp_path):
+    """Services started at once open the same fresh SQLite file: each switches it to WAL and creates
+    the schema. SQLite answers a concurrent switch with "database is locked" at once (no busy wait),
+    so without a retry one starter in a few dozen died at boot. 60 fresh files, 8 openers each."""
+    import threading
+
+    from shared.eventstore.port import NO_STREAM
+
+    errors, opened = [], []
+    for round_ in range(60):
+        path = tmp_path / f"boot-{round_}" / "members.events.db"
+        start = threading.Barrier(8)
+
+        def boot(i):
+            try:
+                start.wait()
+                store = SQLiteEventStore(path)
+                opened.append(store)
+                store.append(f"boot-{i}", [NewEvent(type="member.died", occurred_on=dt.date(2020, 1, 1),
+                                                    data={"member_id": f"M{i}"})], NO_STREAM)
+            except Exception as exc:  # noqa: BLE001 (collected and reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=boot, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == [], f"round {round_}: {errors[:3]}"
+        assert len(list(SQLiteEventStore(path).read_all())) == 8
+    for store in opened:
+        store.close()
