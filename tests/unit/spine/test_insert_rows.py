@@ -3,28 +3,18 @@ statement per row leaves — across chunks, with ON CONFLICT, with text that hol
 and quotes — and the connection still answers reads afterwards in the same pipelined transaction."""
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from shared.readmodel import ReadModelDB
 
 INSERT = ("INSERT INTO t (k, label, n) VALUES (?, ?, ?) "
           "ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n, label = excluded.label")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        else:
-            url = f"sqlite:///{tmp_path}/t.db"
-        db = ReadModelDB(url)
-        stack.callback(db.close)
-        db.executescript("CREATE TABLE t (k TEXT PRIMARY KEY, label TEXT, n INTEGER NOT NULL)")
-        yield db
+@pytest.fixture
+def db(read_model):
+    db = read_model
+    db.executescript("CREATE TABLE t (k TEXT PRIMARY KEY, label TEXT, n INTEGER NOT NULL)")
+    yield db
 
 
 def test_many_rows_in_chunks_update_as_row_by_row(db):

@@ -3,25 +3,14 @@ parameters after the list, none at all — are the same on SQLite (IN lists of 5
 PostgreSQL (one array parameter), read inside a pipelined transaction after its writes."""
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from shared.readmodel import ReadModelDB
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        else:
-            url = f"sqlite:///{tmp_path}/t.db"
-        db = ReadModelDB(url)
-        stack.callback(db.close)
-        db.executescript("CREATE TABLE t (k TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (k, day))")
-        yield db
+@pytest.fixture
+def db(read_model):
+    db = read_model
+    db.executescript("CREATE TABLE t (k TEXT NOT NULL, day TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (k, day))")
+    yield db
 
 
 def test_rows_of_many_keys_with_parameters_after_the_list(db):

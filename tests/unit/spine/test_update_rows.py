@@ -4,31 +4,22 @@ text keys, NULLs and text that holds ``$``, ``%`` and quotes; rows named by no r
 a statement of another form runs row by row."""
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 
-from shared.readmodel import ReadModelDB, _joined_update
+from shared.readmodel import _joined_update
 
 UPDATE = "UPDATE t SET label = ?, note = ? WHERE k = ? AND seq = ?"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        else:
-            url = f"sqlite:///{tmp_path}/t.db"
-        db = ReadModelDB(url)
-        stack.callback(db.close)
-        db.executescript("CREATE TABLE t (k TEXT NOT NULL, seq INTEGER NOT NULL, label TEXT, note TEXT, "
-                         "PRIMARY KEY (k, seq))")
-        with db.transaction() as tx:
-            tx.executemany("INSERT INTO t (k, seq, label, note) VALUES (?, ?, ?, ?)",
-                           [(f"k{i}", s, "old", "n") for i in range(1500) for s in (0, 1)])
-        yield db
+@pytest.fixture
+def db(read_model):
+    db = read_model
+    db.executescript("CREATE TABLE t (k TEXT NOT NULL, seq INTEGER NOT NULL, label TEXT, note TEXT, "
+                     "PRIMARY KEY (k, seq))")
+    with db.transaction() as tx:
+        tx.executemany("INSERT INTO t (k, seq, label, note) VALUES (?, ?, ?, ?)",
+                       [(f"k{i}", s, "old", "n") for i in range(1500) for s in (0, 1)])
+    yield db
 
 
 def table(db) -> dict:
