@@ -412,6 +412,21 @@ def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(h
     g.db.close()
 
 
+def test_a_bulk_replay_writes_with_a_larger_page_cache_and_gives_the_connection_its_own_back(history, tmp_path):
+    """The replay's inserts and index sorts run in a page cache of ``CACHE_KIB`` (not SQLite's 2 MB,
+    beyond which a sort spills to temporary files); the service's connection keeps its own after."""
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    g.db.query("PRAGMA cache_size = -3000")
+    seen = []
+    advance = g._advance
+    g._advance = lambda n: (seen.append(g.db.query("PRAGMA cache_size")[0][0]), advance(n))
+    result = g.replay()
+    assert seen and set(seen) == {-65_536}  # ``CACHE_KIB``: 64 MiB while replaying
+    assert g.db.query("PRAGMA cache_size") == [(-3000,)]
+    assert result["checksum"] == g.checksum()
+    g.db.close()
+
+
 def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypatch):
     """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
     bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
