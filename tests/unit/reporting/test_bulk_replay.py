@@ -524,3 +524,35 @@ def test_a_replay_folds_apart_only_where_two_cpus_are_allowed(tmp_path, monkeypa
     assert meeting_fold.wanted() is apart
     monkeypatch.setenv(meeting_fold.PROCESSES_ENV, "1")
     assert meeting_fold.wanted() is False
+
+
+class ShortWrites:
+    """Standard output unbuffered (``PYTHONUNBUFFERED``) onto a pipe: a write a signal interrupts
+    (a profiler attaching, a terminal resized) writes only part of the bytes and says how many."""
+
+    def __init__(self, most: int):
+        self.most, self.written = most, bytearray()
+
+    def write(self, data) -> int:
+        taken = bytes(data[:self.most])
+        self.written += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_pages_of_the_meetings_process_arrive_whole_through_writes_cut_short():
+    import io
+    import pickle
+    import types
+    pages = [(3, 3, 7, [("meeting-C1-1", 2)], [("C1-1", "e1", "C1")] * 2000, [("C1-1", "M1", "C1")] * 3000, []),
+             (1, 1, 8, [("meeting-C1-2", 0)], [], [("C1-2", "Nguyễn", "C1")], [])]
+    out = ShortWrites(most=4096)
+    for page in pages:
+        meeting_fold._send(out, pickle.dumps(page, 5))
+    meeting_fold._send(out, pickle.dumps(None, 5))
+    apart = meeting_fold.Apart.__new__(meeting_fold.Apart)
+    apart.proc = types.SimpleNamespace(stdout=io.BytesIO(bytes(out.written)), wait=lambda: 0)
+    apart.finished = False
+    assert list(apart.pages()) == pages and apart.finished
