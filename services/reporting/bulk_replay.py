@@ -34,6 +34,7 @@ appended while replaying are applied by it, before the switch).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -532,8 +533,32 @@ def replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[str
     ``ahead``: a list the caller closes; where a second process folded the meetings store, it goes
     on hashing the fact tables for the checksum once they are written, while this one derives
     the day counts and spans from them, and its handle is added there (``meeting_fold.Apart.checksum``)."""
-    with settled() as settle:  # the collector told what a replay keeps (``shared.collector``)
+    with settled() as settle, larger_cache(db):  # the collector told what a replay keeps (``shared.collector``)
         return _replay(db, stores, sources, projection, progress, settle, ahead)
+
+
+#: SQLite's page cache (KiB) of the read model's connection while replaying, instead of its
+#: default 2 MB: the B-tree inserts of the pages' rows and the deferred indexes' sorts (which spill
+#: to temporary files beyond it) read and write less (at 20,000 members × 5 years, 22 % fewer bytes
+#: read, 13 % fewer written). Bounded whatever the province's size: at 100,000 members × 5 years
+#: the peak grew by 75 MB and the median replay took 131 s instead of 152 s on a busy machine;
+#: at 20,000 no difference stood out of the noise
+CACHE_KIB = 65_536
+
+
+@contextlib.contextmanager
+def larger_cache(db: ReadModelDB):
+    """``CACHE_KIB`` of page cache on ``db``'s connection (SQLite) until the block ends, then the
+    size it had: the service's connection goes on with its own once the replay is done."""
+    if db.pg:
+        yield
+        return
+    was = db.query("PRAGMA cache_size")[0][0]
+    db.query(f"PRAGMA cache_size = -{CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.query(f"PRAGMA cache_size = {int(was)}")
 
 
 #: tables written in bulk whose secondary indexes are built after the rows (one sort each, rather

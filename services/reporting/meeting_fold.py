@@ -439,8 +439,14 @@ def _exactly(stream, n: int) -> bytes:
 
 
 def _send(out, data: bytes) -> None:
-    out.write(_LENGTH.pack(len(data)))
-    out.write(data)
+    """Write a message whole. ``out`` may be a raw stream (standard output where
+    ``PYTHONUNBUFFERED`` is set, as in many containers), whose ``write`` writes part of the bytes
+    when a signal interrupts a write to a full pipe (a profiler attaching does): the rest is written
+    then, or the replay would read the next message in its place."""
+    for part in (_LENGTH.pack(len(data)), data):
+        view = memoryview(part)
+        while view:
+            view = view[out.write(view):]
     out.flush()
 
 

@@ -412,6 +412,21 @@ def test_a_bulk_replay_leaves_the_garbage_collector_running_and_as_it_found_it(h
     g.db.close()
 
 
+def test_a_bulk_replay_writes_with_a_larger_page_cache_and_gives_the_connection_its_own_back(history, tmp_path):
+    """The replay's inserts and index sorts run in a page cache of ``CACHE_KIB`` (not SQLite's 2 MB,
+    beyond which a sort spills to temporary files); the service's connection keeps its own after."""
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    g.db.query("PRAGMA cache_size = -3000")
+    seen = []
+    advance = g._advance
+    g._advance = lambda n: (seen.append(g.db.query("PRAGMA cache_size")[0][0]), advance(n))
+    result = g.replay()
+    assert seen and set(seen) == {-65_536}  # ``CACHE_KIB``: 64 MiB while replaying
+    assert g.db.query("PRAGMA cache_size") == [(-3000,)]
+    assert result["checksum"] == g.checksum()
+    g.db.close()
+
+
 def test_the_checksum_sqlite_writes_is_the_one_python_writes(tmp_path, monkeypatch):
     """On SQLite each row's JSON is written by SQLite (``json_array``), elsewhere by orjson: the same
     bytes for text of every kind and 64-bit integers; a table holding a fraction (which SQLite would
@@ -509,3 +524,35 @@ def test_a_replay_folds_apart_only_where_two_cpus_are_allowed(tmp_path, monkeypa
     assert meeting_fold.wanted() is apart
     monkeypatch.setenv(meeting_fold.PROCESSES_ENV, "1")
     assert meeting_fold.wanted() is False
+
+
+class ShortWrites:
+    """Standard output unbuffered (``PYTHONUNBUFFERED``) onto a pipe: a write a signal interrupts
+    (a profiler attaching, a terminal resized) writes only part of the bytes and says how many."""
+
+    def __init__(self, most: int):
+        self.most, self.written = most, bytearray()
+
+    def write(self, data) -> int:
+        taken = bytes(data[:self.most])
+        self.written += taken
+        return len(taken)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_pages_of_the_meetings_process_arrive_whole_through_writes_cut_short():
+    import io
+    import pickle
+    import types
+    pages = [(3, 3, 7, [("meeting-C1-1", 2)], [("C1-1", "e1", "C1")] * 2000, [("C1-1", "M1", "C1")] * 3000, []),
+             (1, 1, 8, [("meeting-C1-2", 0)], [], [("C1-2", "Nguyễn", "C1")], [])]
+    out = ShortWrites(most=4096)
+    for page in pages:
+        meeting_fold._send(out, pickle.dumps(page, 5))
+    meeting_fold._send(out, pickle.dumps(None, 5))
+    apart = meeting_fold.Apart.__new__(meeting_fold.Apart)
+    apart.proc = types.SimpleNamespace(stdout=io.BytesIO(bytes(out.written)), wait=lambda: 0)
+    apart.finished = False
+    assert list(apart.pages()) == pages and apart.finished
