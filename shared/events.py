@@ -136,8 +136,18 @@ except ImportError:  # pragma: no cover
 
 
 def derived_event_id(*parts: Any) -> str:
-    """A stable id from content, so a retried command or re-imported line writes nothing new."""
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, canonical_json(list(parts))))
+    """A stable id from content, so a retried command or re-imported line writes nothing new:
+    ``str(uuid.uuid5(EVENT_ID_NAMESPACE, canonical_json(list(parts))))``, built without the
+    ``UUID`` object and with ``_canonical_fast`` (an import derives one per line; the same text:
+    tests/unit/spine/test_fast_hash.py)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + _canonical_fast(list(parts)).encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 
 def utcnow() -> dt.datetime:
