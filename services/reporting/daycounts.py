@@ -402,6 +402,7 @@ def add_counts(tx: Tx, table: str, key: tuple[str, str, str], rows: list[tuple[s
         tx.insert_rows(f"INSERT INTO {table} ({a}, {b}, {c}, n) VALUES (?, ?, ?, ?) "
                        f"ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET n = {table}.n + excluded.n", rows)
         return
+    columns = list(zip(*rows))
     tx.execute(f"WITH d AS (SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), "
                f"CAST(? AS integer[])) AS d(a, b, c, n)), "
                f"gone AS (DELETE FROM {table} t USING d WHERE t.{a} = d.a AND t.{b} = d.b AND t.{c} = d.c "
@@ -409,8 +410,7 @@ def add_counts(tx: Tx, table: str, key: tuple[str, str, str], rows: list[tuple[s
                f"INSERT INTO {table} ({a}, {b}, {c}, n) SELECT d.a, d.b, d.c, d.n FROM d WHERE NOT EXISTS "
                f"(SELECT 1 FROM gone g WHERE g.{a} = d.a AND g.{b} = d.b AND g.{c} = d.c) "
                f"ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET n = {table}.n + excluded.n",
-               (text_array([r[0] for r in rows]), text_array([r[1] for r in rows]),
-                text_array([r[2] for r in rows]), "{" + ",".join(str(int(r[3])) for r in rows) + "}"))
+               (*map(text_array, columns[:3]), "{" + ",".join(map(str, map(int, columns[3]))) + "}"))
 
 
 # -- bulk build --------------------------------------------------------------------------------------
