@@ -431,10 +431,10 @@ def _add_counts(tx: Tx, p: str, change: Counter) -> None:
     rows = sorted((*k, n) for k, n in change.items() if n)  # in one order: partitions lock rows alike
     if not rows:
         return
-    # one statement (each key once: a Counter's; ``daycounts.add_counts``), then one DELETE of the rows gone to 0:
-    # no row stands at 0 between two changes, so the rows at 0 are this change's (found by their
-    # partial index; another transaction's are not visible to it), as ``daycounts.add`` finds its
-    # own; not the changed keys matched one by one (three arrays of every key: a tenth of a batch)
+    # one statement (each key once: a Counter's; ``daycounts.add_counts``, which on PostgreSQL
+    # deletes the rows it brings to 0 as it goes), then one DELETE of any row left at 0 (SQLite's,
+    # or one a concurrent transaction inserted meanwhile): no row stands at 0 between two changes,
+    # so they are this change's, found by their partial index, as ``daycounts.add`` finds its own
     add_counts(tx, f"{p}warn_counts", ("kind", "org_unit_id", "day"), rows)
     tx.execute(f"DELETE FROM {p}warn_counts WHERE n = 0")
     warning_marks.mark(tx, p, (r[1] for r in rows))  # a page's sizes of these units are summed again
