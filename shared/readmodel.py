@@ -63,7 +63,7 @@ class Tx:
             return
         import psycopg
         width = m.group(1).count("?")
-        per = max(1, min(1000, 60000 // max(1, width)))
+        per = max(1, min(MANY_ROWS, 60000 // max(1, width)))
         # its own cursor, as ``executemany`` (reads keep theirs); a raw one (``$n`` placeholders),
         # whose long text psycopg sends as it is instead of parsing it for ``%s``
         cur = psycopg.RawCursor(self._cur.connection)
@@ -162,14 +162,23 @@ def text_array(values: Sequence[str]) -> str:
 @functools.lru_cache(maxsize=256)
 def _many_rows(sql: str, start: int, end: int, width: int, n: int) -> str:
     """``sql`` with its one row ``sql[start:end]`` of ``width`` ``?`` made ``n`` rows of ``$k``."""
-    one = sql[start:end]
+    assert "?" not in sql[end:] and "?" not in sql[:start]
+    return sql[:start] + ", ".join(_row_texts(sql[start:end], width)[:n]) + sql[end:]
+
+
+#: the most rows ``Tx.insert_rows`` sends in one statement
+MANY_ROWS = 1000
+
+
+@functools.lru_cache(maxsize=64)
+def _row_texts(one: str, width: int) -> tuple[str, ...]:
+    """The row ``one`` of ``width`` ``?`` as rows 1 … ``MANY_ROWS`` of ``$k``: built once per row
+    shape (a batch's last chunk, of another length each time, takes the first n of them)."""
     parts = one.split("?")
-    assert len(parts) == width + 1 and "?" not in sql[end:] and "?" not in sql[:start]
-    rows = []
-    for r in range(n):
-        k = r * width
-        rows.append("".join(p + (f"${k + j + 1}" if j < width else "") for j, p in enumerate(parts)))
-    return sql[:start] + ", ".join(rows) + sql[end:]
+    assert len(parts) == width + 1
+    template = "".join(p.replace("{", "{{").replace("}", "}}") + "${}" for p in parts[:-1]) + \
+        parts[-1].replace("{", "{{").replace("}", "}}")
+    return tuple(template.format(*range(r * width + 1, r * width + width + 1)) for r in range(MANY_ROWS))
 
 
 @functools.lru_cache(maxsize=64)

@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Mapping
 
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
-from shared.readmodel import ReadModelDB, Tx
+from shared.readmodel import ReadModelDB, Tx, text_array
 
 TABLES = ("day_counts", "day_repeats", "day_counts_built", "day_flows_built")
 
@@ -381,14 +381,36 @@ def add(tx: Tx, p: str, change: dict) -> None:
     depend only on the facts, not on the order they came in)."""
     if not change:
         return
-    tx.insert_rows(f"INSERT INTO {p}day_counts (indicator, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
-                   f"ON CONFLICT (indicator, org_unit_id, day) DO UPDATE SET n = {p}day_counts.n + excluded.n",
-                   [(*k, n) for k, n in change.items()])  # one row per key: one multi-row statement
+    add_counts(tx, f"{p}day_counts", ("indicator", "org_unit_id", "day"), [(*k, n) for k, n in change.items()])
     # only a decrease, or a head row (which may stand below zero), can bring a row to zero; no
     # row stands at zero between two changes, so the rows at zero are this change's (found by
     # their partial index in one statement; another transaction's are not visible to it)
     if any(n < 0 or k[0] == HEAD for k, n in change.items()):
         tx.execute(f"DELETE FROM {p}day_counts WHERE n = 0")
+
+
+def add_counts(tx: Tx, table: str, key: tuple[str, str, str], rows: list[tuple[str, str, str, int]]) -> None:
+    """Add each row's n (its last column, never 0) to the row of its ``key`` in ``table`` (a table
+    of ``key`` and ``n``), each key once in ``rows``. On PostgreSQL one statement of four array
+    parameters (the same text for any number of rows: prepared once, and its keys four strings to
+    send, not a parameter each): the rows the sum brings to zero are deleted at once, not first
+    updated to zero (a new version of the row and an entry in each of its indexes) and then
+    deleted. A row a concurrent transaction inserted meanwhile (not seen by the DELETE) may still
+    come to zero, as every row that reaches it on SQLite: the caller deletes the rows at zero next."""
+    a, b, c = key
+    if not tx.pg:
+        tx.insert_rows(f"INSERT INTO {table} ({a}, {b}, {c}, n) VALUES (?, ?, ?, ?) "
+                       f"ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET n = {table}.n + excluded.n", rows)
+        return
+    columns = list(zip(*rows))
+    tx.execute(f"WITH d AS (SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), "
+               f"CAST(? AS integer[])) AS d(a, b, c, n)), "
+               f"gone AS (DELETE FROM {table} t USING d WHERE t.{a} = d.a AND t.{b} = d.b AND t.{c} = d.c "
+               f"AND t.n + d.n = 0 RETURNING t.{a}, t.{b}, t.{c}) "
+               f"INSERT INTO {table} ({a}, {b}, {c}, n) SELECT d.a, d.b, d.c, d.n FROM d WHERE NOT EXISTS "
+               f"(SELECT 1 FROM gone g WHERE g.{a} = d.a AND g.{b} = d.b AND g.{c} = d.c) "
+               f"ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET n = {table}.n + excluded.n",
+               (*map(text_array, columns[:3]), "{" + ",".join(map(str, map(int, columns[3]))) + "}"))
 
 
 # -- bulk build --------------------------------------------------------------------------------------

@@ -38,10 +38,10 @@ from shared.dates import add_months
 from shared.dates import add_working_days as _add_working_days
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
-from shared.readmodel import ReadModelDB, Tx
+from shared.readmodel import ReadModelDB, Tx, text_array
 from shared.rules import rules_on
 
-from services.reporting.daycounts import latest_slot
+from services.reporting.daycounts import add_counts, latest_slot
 from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
@@ -349,8 +349,8 @@ def _among(tx: Tx, col: str, members: list[str]) -> tuple[str, list]:
     repeated statement once for any array; ``col = ANY(array)`` is then planned as a scan of the
     table testing each row against every member (60 ms per 500 members at 5,000 stints, before
     the table's statistics exist), while ``col IN (SELECT unnest(array))`` is joined to the list."""
-    if tx.pg:
-        return f" AND {col} IN (SELECT unnest(CAST(? AS text[])))", [list(members)]
+    if tx.pg:  # the array as one literal (``text_array``): psycopg's list dumper adapts each element in Python
+        return f" AND {col} IN (SELECT unnest(CAST(? AS text[])))", [text_array(members)]
     return f" AND {col} IN ({','.join('?' * len(members))})", list(members)
 
 
@@ -431,12 +431,11 @@ def _add_counts(tx: Tx, p: str, change: Counter) -> None:
     rows = sorted((*k, n) for k, n in change.items() if n)  # in one order: partitions lock rows alike
     if not rows:
         return
-    # one multi-row statement (each key once: a Counter's), then one DELETE of the rows gone to 0:
-    # no row stands at 0 between two changes, so the rows at 0 are this change's (found by their
-    # partial index; another transaction's are not visible to it), as ``daycounts.add`` finds its
-    # own; not the changed keys matched one by one (three arrays of every key: a tenth of a batch)
-    tx.insert_rows(f"INSERT INTO {p}warn_counts (kind, org_unit_id, day, n) VALUES (?, ?, ?, ?) "
-                   f"ON CONFLICT (kind, org_unit_id, day) DO UPDATE SET n = {p}warn_counts.n + excluded.n", rows)
+    # one statement (each key once: a Counter's; ``daycounts.add_counts``, which on PostgreSQL
+    # deletes the rows it brings to 0 as it goes), then one DELETE of any row left at 0 (SQLite's,
+    # or one a concurrent transaction inserted meanwhile): no row stands at 0 between two changes,
+    # so they are this change's, found by their partial index, as ``daycounts.add`` finds its own
+    add_counts(tx, f"{p}warn_counts", ("kind", "org_unit_id", "day"), rows)
     tx.execute(f"DELETE FROM {p}warn_counts WHERE n = 0")
     warning_marks.mark(tx, p, (r[1] for r in rows))  # a page's sizes of these units are summed again
 
@@ -603,7 +602,7 @@ def lock_members(tx: Tx, members: list[str]) -> None:
             for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members})]
     if keys:  # one statement: unnest gives the keys in the array's order, each locked in turn
         tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
-                   (MEMBER_LOCK, keys))
+                   (MEMBER_LOCK, "{" + ",".join(map(str, keys)) + "}"))
 
 
 # -- the paged list --------------------------------------------------------------------------------------
