@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER 
 """
 
 
-def insert_rows(db, rows: Sequence[tuple]) -> None:
+def insert_events(db, rows: Sequence[tuple]) -> None:
     """Insert ``rows`` (``INSERT`` parameters, in ``COLUMNS`` order): the same rows ``INSERT``
     stores, the empty (None) ones of the ``NULLABLE`` columns written as ``NULL`` in the statement
     instead of bound. Python's sqlite3 binds a None only after looking for an adapter for it (the
@@ -197,7 +197,7 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         if not rows:
             return True
         try:  # the first write of the transaction: undoing it undoes nothing else
-            insert_rows(db, rows)
+            insert_events(db, rows)
         except sqlite3.IntegrityError:  # an event id stored already (a retry): the careful path decides
             db.execute("ROLLBACK")
             db.execute("BEGIN IMMEDIATE")
@@ -250,7 +250,7 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
             if expected != ANY and expected != version:
                 raise ConcurrencyError(stream, expected, version)
             rows, envelopes = chain_rows(stream, events, version, last_hash, position)
-            insert_rows(db, rows)
+            insert_events(db, rows)
             position += len(rows)
             out.extend(envelopes)
         return out, position
