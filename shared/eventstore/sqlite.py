@@ -25,7 +25,6 @@ from shared.eventstore.groupcommit import Careful, GroupCommit, Pending, chain_g
 from shared.eventstore.port import ANY, ConcurrencyError, EventStore, PartialRetryError
 from shared.eventstore.records import COLUMNS, SELECT, SqlReads, chain_rows, envelope
 
-INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
 #: the columns an event may leave empty (org unit, actor, correlation, causation), by index in ``COLUMNS``
 NULLABLE = tuple(COLUMNS.index(name) for name in ("org_unit_id", "actor", "correlation_id", "causation_id"))
 _nullable = operator.itemgetter(*NULLABLE)
@@ -66,9 +65,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER 
 
 
 def insert_events(db, rows: Sequence[tuple]) -> None:
-    """Insert ``rows`` (``INSERT`` parameters, in ``COLUMNS`` order): the same rows ``INSERT``
-    stores, the empty (None) ones of the ``NULLABLE`` columns written as ``NULL`` in the statement
-    instead of bound. Python's sqlite3 binds a None only after looking for an adapter for it (the
+    """Insert ``rows`` (INSERT parameters, in ``COLUMNS`` order): the rows an INSERT binding every
+    parameter stores, the empty (None) ones of the ``NULLABLE`` columns written as ``NULL`` in the
+    statement instead of bound. Python's sqlite3 binds a None only after looking for an adapter for it (the
     ``__adapt__`` and ``__conform__`` look-ups), which was a quarter of the insert's CPU for the
     three None columns of a usual event (``python -m bench.append --costs``). One ``executemany``
     per pattern of empty columns (one for a usual batch); positions are in the rows, so the order

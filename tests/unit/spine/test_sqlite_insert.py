@@ -11,10 +11,12 @@ import pytest
 
 from shared.events import NewEvent
 from shared.eventstore import NO_STREAM
-from shared.eventstore.records import chain_rows
-from shared.eventstore.sqlite import INSERT, SCHEMA, SQLiteEventStore
+from shared.eventstore.records import COLUMNS, chain_rows
+from shared.eventstore.sqlite import SCHEMA, SQLiteEventStore
 from shared.integrity import verify_stores
 
+#: the plain statement: every parameter bound, None as None
+INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
 #: every pattern of empty columns (org unit, actor, correlation, causation), each value distinct
 PATTERNS = list(itertools.product([False, True], repeat=4))
 
