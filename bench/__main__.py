@@ -163,9 +163,10 @@ def peer_batch(app, n: int, size: int) -> float:
 
 
 def raw_executemany(folder: Path, n: int, size: int) -> float:
-    """The floor: the same rows (already serialised and hashed) inserted by ``executemany``."""
-    from shared.eventstore.records import COLUMNS, chain, row_params
-    from shared.eventstore.sqlite import SCHEMA
+    """The floor: the same rows (already serialised and hashed) inserted by ``executemany``, their
+    empty columns written as NULL as the store writes them (``insert_events``)."""
+    from shared.eventstore.records import chain, row_params
+    from shared.eventstore.sqlite import SCHEMA, insert_events
     path = folder / f"raw-{uuid.uuid4().hex[:6]}.db"
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -174,11 +175,10 @@ def raw_executemany(folder: Path, n: int, size: int) -> float:
     events = [payload(i) for i in range(n)]
     batches = [[row_params(r) for r in chain(f"raw-{first}", events[first:first + size], -1, None, first + 1)]
                for first in range(0, n, size)]
-    sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})"
     t0 = time.perf_counter()
     for rows in batches:
         db.execute("BEGIN IMMEDIATE")
-        db.executemany(sql, rows)
+        insert_events(db, rows)
         db.execute("COMMIT")
     took = time.perf_counter() - t0
     db.close()

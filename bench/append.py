@@ -109,7 +109,7 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
     import sqlite3
     from bench import peer
     from shared.eventstore.records import COLUMNS, chain_rows
-    from shared.eventstore.sqlite import INSERT, SCHEMA
+    from shared.eventstore.sqlite import SCHEMA, insert_events
 
     events = [event(i) for i in range(n)]
     chained = [chain_rows(f"s-{first}", events[first:first + size], -1, None, first + 1, envelopes=False)[0]
@@ -121,6 +121,9 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
     peer_rows = [[(uuid.uuid4().hex, i, "bench.peer:Member.Rated", peer_state) for i in range(size)]
                  for _ in range(0, n, size)]
     lines = []
+
+    def peer_insert(db, rows) -> None:
+        db.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
 
     def show(label: str, figures: tuple[float, float, float], unit: str = "CPU") -> None:
         lines.append(f"{label:<58} {figures[0]:6.2f} µs/event {unit} (rounds {figures[1]:.2f}–{figures[2]:.2f})")
@@ -152,7 +155,7 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
                 chain_rows(f"s-{first}", events[first:first + size], -1, None, first + 1, envelopes=False)
             return time.process_time() - started
 
-        def inserting(schema: str, sql: str, batches, clock=time.process_time, commit_only: bool = False):
+        def inserting(schema: str, insert, batches, clock=time.process_time, commit_only: bool = False):
             def run() -> float:
                 db = sqlite3.connect(f"{tmp}/raw-{uuid.uuid4().hex[:6]}.db", isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
@@ -162,7 +165,7 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
                 for rows in batches:
                     started = clock()
                     db.execute("BEGIN IMMEDIATE")
-                    db.executemany(sql, rows)
+                    insert(db, rows)
                     if commit_only:
                         started = clock()
                     db.execute("COMMIT")
@@ -209,17 +212,17 @@ def costs(n: int, size: int, rounds: int = 5) -> None:
         show(f"ours: single events, one commit group of {GROUP}, leader's whole", _cpu_per_event(
             n, rounds, lambda: group_of_singles(False)))
         show("  its chaining only (chain_group)", _cpu_per_event(n, rounds, lambda: group_of_singles(True)))
-        show("ours: bare executemany + COMMIT (table + 2 indexes)", _cpu_per_event(n, rounds, inserting(ours_table, INSERT, chained)))
-        show("  the same without the event_id index", _cpu_per_event(n, rounds, inserting(no_id_index, INSERT, chained)))
-        show("  the same without the (stream, version) index", _cpu_per_event(n, rounds, inserting(no_stream_index, INSERT, chained)))
+        show("ours: bare executemany + COMMIT (table + 2 indexes)", _cpu_per_event(n, rounds, inserting(ours_table, insert_events, chained)))
+        show("  the same without the event_id index", _cpu_per_event(n, rounds, inserting(no_id_index, insert_events, chained)))
+        show("  the same without the (stream, version) index", _cpu_per_event(n, rounds, inserting(no_stream_index, insert_events, chained)))
         show("  the table alone (no index)", _cpu_per_event(n, rounds, inserting(
-            no_id_index.replace(",\n    UNIQUE (stream, stream_version)", ""), INSERT, chained)))
+            no_id_index.replace(",\n    UNIQUE (stream, stream_version)", ""), insert_events, chained)))
         show("peer-shaped rows, bare executemany + COMMIT", _cpu_per_event(n, rounds, inserting(
-            peer_table, "INSERT INTO stored_events VALUES (?,?,?,?)", peer_rows)))
+            peer_table, peer_insert, peer_rows)))
         show("ours: COMMIT alone (WAL written and synced)", _cpu_per_event(n, rounds, inserting(
-            ours_table, INSERT, chained, time.perf_counter, commit_only=True)), "clock")
+            ours_table, insert_events, chained, time.perf_counter, commit_only=True)), "clock")
         show("peer-shaped rows: COMMIT alone", _cpu_per_event(n, rounds, inserting(
-            peer_table, "INSERT INTO stored_events VALUES (?,?,?,?)", peer_rows, time.perf_counter,
+            peer_table, peer_insert, peer_rows, time.perf_counter,
             commit_only=True)), "clock")
     assert COLUMNS[0] == "position"
 

@@ -188,3 +188,44 @@ def test_a_group_of_single_events_is_stored_and_hashed_as_one_by_one_appends(tmp
         assert verify_chain(grouped.read_stream(name)) is None
     grouped.close()
     single.close()
+
+
+class _WriterBetween:
+    """The store's connection, letting ``other`` append once right after the first plain ROLLBACK
+    (another process writing while the group's transaction is begun again)."""
+
+    def __init__(self, db, other) -> None:
+        self._db, self._other, self.fired = db, other, False
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+    def execute(self, sql, *params):
+        out = self._db.execute(sql, *params)
+        if sql == "ROLLBACK" and not self.fired:
+            self.fired = True
+            self._other.append("other", [at(9, "o-9")], NO_STREAM)
+        return out
+
+
+def test_a_stored_id_met_by_the_insert_begins_the_transaction_again(tmp_path):
+    """The fast path's insert meets a stored id (a retry with ANY): its rows are undone with the
+    transaction, and the careful path goes on from what is stored then — another writer's event
+    included — with no gap and no position taken twice."""
+    store = SQLiteEventStore(tmp_path / "events.db")
+    other = SQLiteEventStore(tmp_path / "events.db")
+    first = store.append("a", [at(1, "x-1")], NO_STREAM)
+    store._db = between = _WriterBetween(store._db, other)
+    retry, fresh = queued_while_busy(store, [
+        lambda: store.append("a", [at(1, "x-1")], -2),  # ANY: only the insert finds the id stored
+        lambda: store.append("b", [at(2, "y-2")], NO_STREAM),
+    ])
+    assert between.fired
+    assert retry == first
+    assert [(e.stream, e.position) for e in fresh] == [("b", 3)]
+    assert [e.stream for e in store.read_all()] == ["a", "other", "b"]
+    from shared.integrity import verify_stores
+    assert verify_stores({"members": store})["ok"]
+    store._db = between._db
+    store.close()
+    other.close()
