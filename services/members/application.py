@@ -527,9 +527,19 @@ IMPORTERS = {
     "member.died": (c.RecordDeath, record_death),
 }
 
+def run(use_case, store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    """Every command of the service, live or imported: refused when its business date (or the
+    decision date it carries) is after today — a removal dated 2099 made the member 'removed in
+    2099' and refused every later command about them."""
+    domain.not_in_future(cmd.occurred_on, ctx.today)
+    if getattr(cmd, "decided_on", None) is not None:
+        domain.not_in_future(cmd.decided_on, ctx.today, "decided_on")
+    return use_case(store, cmd, ctx, deps)
+
+
 def importers(deps: Deps) -> dict:
     """``IMPORTERS`` bound to the service's dependencies, for ``run_import``."""
-    return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
+    return {t: (model, partial(run, fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
 
 
 def sealed_opener(vault):

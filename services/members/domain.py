@@ -329,6 +329,12 @@ def member_unit_on(events: list[Envelope], on: dt.date) -> str | None:
     return unit_on(member_placements(events), on)
 
 
+def not_in_future(day: dt.date, today: dt.date, field_: str = "occurred_on") -> None:
+    """A fact is recorded once it has happened: its business date is not after today (Vietnam's day)."""
+    if day > today:
+        raise R.DATE_IN_FUTURE(day=vn(day), today=vn(today), field=field_)
+
+
 def member_not_found(member_id: str) -> DomainError:
     return R.MEMBER_NOT_FOUND(member_id=member_id)
 

@@ -17,6 +17,12 @@ RECORD = "tính nhất quán của hồ sơ / consistency of the record"
 #: personal data protection (the vault shreds keys on request)
 PRIVACY = "Nghị định 13/2023/NĐ-CP (bảo vệ dữ liệu cá nhân)"
 
+# -- every command -------------------------------------------------------------------------------------
+#: the same code as the discipline service's: clients treat both alike
+DATE_IN_FUTURE = Rule("date_in_future", "Ngày {day} ở tương lai (hôm nay là {today}): chỉ ghi nhận việc đã xảy ra",
+                      "Date {day} is in the future (today is {today}): only what has happened is recorded", RECORD,
+                      field="occurred_on")
+
 # -- the organisation tree -------------------------------------------------------------------------
 ORG_UNIT_NOT_FOUND = Rule("org_unit_not_found", "Không tìm thấy tổ chức đảng «{org_unit_id}»",
                           "Party organisation '{org_unit_id}' not found", RECORD, NotFound)
