@@ -344,12 +344,21 @@ def require_active_member(member: Member, member_id: str) -> Member:
     if not member.exists:
         raise member_not_found(member_id)
     if not member.active:
-        how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),
-               "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
-                                                                   "was transferred out of the province")}
-        vi, en = how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
-        raise R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
+        raise not_active(member, member_id)
     return member
+
+
+def how_left(member: Member) -> tuple[str, str]:
+    """How a member left the rolls, as the refusals say it (Vietnamese, English)."""
+    how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),
+           "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
+                                                               "was transferred out of the province")}
+    return how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
+
+
+def not_active(member: Member, member_id: str) -> DomainError:
+    vi, en = how_left(member)
+    return R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
 
 
 def age_in_months(birth: dt.date, on: dt.date) -> int:

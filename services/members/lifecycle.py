@@ -14,8 +14,8 @@ from shared.events import EventData
 
 from shared.dates import add_months, months_between, vn
 from services.members import rules as R
-from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, member_not_found,
-                                     require_active_member, require_active_unit, require_member_holding)
+from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
+                                     not_active, require_active_member, require_active_unit, require_member_holding)
 
 
 def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = None) -> list[Decided]:
@@ -31,6 +31,8 @@ def check_readmission(member: Member, on: dt.date, rules) -> None:
     """Kết nạp lại: at least 36 months after leaving, once, never after abandoning activity or resigning."""
     if member.active:
         raise R.MEMBER_EXISTS(member_id=member.member_id)
+    if member.left_how == "died":
+        raise not_active(member, member.member_id)
     if member.left_how in rules.readmission_barred_exits or member.readmitted:
         raise R.READMISSION_NOT_ALLOWED()
     earliest = add_months(member.left_on, rules.readmission_min_months)
@@ -65,8 +67,16 @@ def card_reservation(cmd: c.AdmitMember | c.TransferIn | c.UpdateMemberRecord, r
 
 
 def transfer_in(member: Member, unit: OrgUnit | None, cmd: c.TransferIn, sealed: dict, card_holder: str | None) -> list[Decided]:
+    """Tiếp nhận chuyển sinh hoạt đến từ tỉnh khác: a new record, or one who left by a transfer out of
+    the province coming back — never one who left the Party (removed, resigned, expelled: only a
+    re-admission, with its 36 months and its bars, brings them back) or died."""
     if member.active:
         raise R.MEMBER_EXISTS(member_id=cmd.member_id)
+    if member.exists and member.left_how == "died":
+        raise not_active(member, cmd.member_id)
+    if member.exists and member.left_how != "transferred_out":
+        vi, en = how_left(member)
+        raise R.TRANSFER_IN_AFTER_EXIT(member_id=cmd.member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
     check_card(card_holder, cmd.member_id)
     payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id,

@@ -135,6 +135,11 @@ READMISSION_NOT_ALLOWED = Rule("readmission_not_allowed",
                                "Không được kết nạp lại: đảng viên đã bỏ sinh hoạt, xin ra khỏi Đảng hoặc đã được kết "
                                "nạp lại một lần", "Re-admission is not allowed: the member abandoned activity, "
                                "resigned, or was already re-admitted once", QD24_294, field="member_id")
+TRANSFER_IN_AFTER_EXIT = Rule("transfer_in_not_allowed",
+                              "Đảng viên «{member_id}» {how_vi} ngày {day}, không phải chuyển sinh hoạt ra ngoài "
+                              "tỉnh: không tiếp nhận chuyển đến được; nếu đủ điều kiện, hãy xét kết nạp lại",
+                              "Member '{member_id}' {how_en} on {day}, not transferred out of the province: they "
+                              "cannot be transferred in; if eligible, consider re-admission", QD24_294, field="member_id")
 READMISSION_TOO_SOON = Rule("readmission_too_soon",
                             "Chỉ được kết nạp lại sau {months} tháng kể từ ngày ra khỏi Đảng ({left}), tức từ ngày "
                             "{earliest}", "Re-admission only {months} months after leaving ({left}), i.e. from "

@@ -135,6 +135,31 @@ def test_a_member_transferred_in_from_another_province():
     assert types(lifecycle.transfer_in(out_, unit("C1"), cmd, {"full_name": "s"}, None)) == ["member.transferred_in"]
 
 
+def test_who_left_the_party_or_died_comes_back_by_no_transfer_in_and_the_dead_by_no_readmission():
+    """Only a member who left by a transfer out of the province may be transferred in again under
+    their record: a member who resigned (barred from re-admission for ever), was removed or expelled
+    was brought back the next day by a transfer in, past the 36 months and the bars of re-admission;
+    and a member who died could be re-admitted 36 months later."""
+    cmd = c.TransferIn(member_id="M1", org_unit_id="C1", full_name="A", birth_date=D(1990, 5, 1), sex="male",
+                       origin="Tỉnh ủy Hà Nam", occurred_on=ON)
+    for exit_, how_vi, how_en in (
+            (fact("member.resigned", D(2024, 3, 1), "C1", member_id="M1"), "đã ra khỏi Đảng", "resigned"),
+            (fact("member.removed", D(2024, 3, 1), "C1", member_id="M1", ground="abandoned_activity"),
+             "đã bị xóa tên", "was removed from the rolls"),
+            (fact("member.expelled", D(2024, 3, 1), "C1", member_id="M1", case_id="K1"), "đã bị khai trừ",
+             "was expelled")):
+        left = member(ADMITTED, OFFICIAL, exit_)
+        error = refused(lambda: lifecycle.transfer_in(left, unit("C1"), cmd, {"full_name": "s"}, None),
+                        R.TRANSFER_IN_AFTER_EXIT)
+        assert (error.code, error.field) == ("transfer_in_not_allowed", "member_id")
+        assert error.message_vi.startswith(f"Đảng viên «M1» {how_vi} ngày 01/03/2024")
+        assert error.message_en.startswith(f"Member 'M1' {how_en} on 01/03/2024")
+    error = refused(lambda: lifecycle.transfer_in(GONE, unit("C1"), cmd, {"full_name": "s"}, None), R.MEMBER_NOT_ACTIVE)
+    assert error.message_vi == "Đảng viên «M1» đã từ trần ngày 05/01/2023"
+    error = refused(lambda: admit(GONE, on=D(2026, 6, 1)), R.MEMBER_NOT_ACTIVE)  # 41 months after the death
+    assert (error.field, error.message_en) == ("member_id", "Member 'M1' died on 05/01/2023")
+
+
 # --- the record ------------------------------------------------------------------------------------
 
 def test_an_updated_record_keeps_only_the_fields_given():
