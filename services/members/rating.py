@@ -36,7 +36,7 @@ def rating_from_points(points: int, thresholds: dict) -> str:
 
 def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd: c.RateMember, rules,
          grassroots_id: str) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_active_member(member, cmd.member_id, cmd.occurred_on)
     if member.exemption:
         raise R.EXEMPT_NOT_RATED()
     year_end = dt.date(cmd.year, 12, 31)

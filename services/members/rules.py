@@ -68,6 +68,10 @@ MEMBER_NOT_FOUND = Rule("member_not_found", "Không tìm thấy đảng viên «
                         RECORD, NotFound, field="member_id")
 MEMBER_NOT_ACTIVE = Rule("member_not_active", "Đảng viên «{member_id}» {how_vi} ngày {day}",
                          "Member '{member_id}' {how_en} on {day}", RECORD, field="member_id")
+BEFORE_JOINING = Rule("before_joining", "Ngày {day} trước ngày đảng viên «{member_id}» được kết nạp hoặc chuyển đến "
+                      "({since}): khi đó đảng viên chưa có trong danh sách",
+                      "Date {day} is before member '{member_id}' was admitted or transferred in ({since}): not on the "
+                      "rolls then", RECORD, field="occurred_on")
 MEMBER_EXISTS = Rule("member_exists", "Đảng viên «{member_id}» đã có trong danh sách",
                      "Member '{member_id}' already exists", RECORD, Conflict, field="member_id")
 CARD_NUMBER_TAKEN = Rule("card_number_taken", "Số thẻ đảng viên này đã cấp cho một đảng viên khác",

@@ -160,6 +160,32 @@ def test_who_left_the_party_or_died_comes_back_by_no_transfer_in_and_the_dead_by
     assert (error.field, error.message_en) == ("member_id", "Member 'M1' died on 05/01/2023")
 
 
+def test_no_fact_about_a_member_is_dated_before_they_came_onto_the_rolls():
+    """A member's facts start the day they were admitted (or transferred in): a removal dated 1980 of
+    a member admitted in 2020 was written and counted in 1980's figures. The day of the admission
+    itself is accepted; after a re-admission the new admission is the start."""
+    for command, decide in (
+            (c.RemoveMember(member_id="M1", ground="no_progress", occurred_on=D(2020, 2, 2)), lifecycle.remove),
+            (c.RecordDeath(member_id="M1", occurred_on=D(1980, 1, 30)), lifecycle.record_death),
+            (c.StartWorkingAway(member_id="M1", place="Bình Dương", occurred_on=D(2019, 12, 1)),
+             lifecycle.start_working_away)):
+        error = refused(lambda: decide(M, command), R.BEFORE_JOINING)
+        assert (error.code, error.field) == ("before_joining", "occurred_on")
+        assert error.message_vi.startswith(f"Ngày {command.occurred_on:%d/%m/%Y} trước ngày đảng viên «M1» được "
+                                           "kết nạp hoặc chuyển đến (03/02/2020)")
+    assert types(lifecycle.remove(M, c.RemoveMember(member_id="M1", ground="no_progress", occurred_on=D(2020, 2, 3)))) \
+        == ["member.removed"]
+    came = member(fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M1", org_unit_id="C1",
+                       admitted_on="2015-09-02", birth_date="1990-05-01", sex="male"))
+    refused(lambda: lifecycle.record_death(came, c.RecordDeath(member_id="M1", occurred_on=D(2022, 2, 28))),
+            R.BEFORE_JOINING)
+    back = member(ADMITTED, fact("member.removed", D(2021, 6, 1), "C1", member_id="M1", ground="unpaid_dues"),
+                  fact("member.admitted", D(2024, 6, 3), "C1", member_id="M1", org_unit_id="C1",
+                       birth_date="1990-05-01", sex="male"))
+    refused(lambda: lifecycle.record_death(back, c.RecordDeath(member_id="M1", occurred_on=D(2024, 6, 2))),
+            R.BEFORE_JOINING)
+
+
 # --- the record ------------------------------------------------------------------------------------
 
 def test_an_updated_record_keeps_only_the_fields_given():
