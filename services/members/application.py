@@ -154,7 +154,7 @@ def assign_cell_overseer(store, cmd: c.AssignCellOverseer, ctx: Context, deps: D
 
     def decide(unit):
         domain.require_member_holding(domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
-        domain.require_active_member(overseer, cmd.member_id, cmd.occurred_on)
+        domain.require_on_rolls(overseer, cmd)
         return [Decided(CellOverseerAssigned(org_unit_id=cmd.org_unit_id, member_id=cmd.member_id,
                                              attends_meetings=cmd.attends_meetings), cmd.occurred_on, cmd.org_unit_id)]
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
@@ -357,7 +357,7 @@ def settle_reactions(store, discipline_store, deps_of, catch_up) -> int:
 def rate_member(store, cmd: c.RateMember, ctx: Context, deps: Deps) -> list[Envelope]:
     rules = rules_on(cmd.occurred_on)
     member = load_member(store, cmd.member_id)
-    domain.require_active_member(member, cmd.member_id, cmd.occurred_on)
+    domain.require_on_rolls(member, cmd)
     grassroots = grassroots_of(store, member.org_unit_id, cmd.occurred_on)
     cases = deps.discipline.cases_in_year(cmd.member_id, cmd.year)
     return execute(store, rating_stream(grassroots, cmd.year), rating.fold_ratings,

@@ -353,6 +353,11 @@ def require_active_member(member: Member, member_id: str, on: dt.date | None = N
     return member
 
 
+def require_on_rolls(member: Member, cmd) -> Member:
+    """``require_active_member`` for the command's member on the command's date."""
+    return require_active_member(member, cmd.member_id, cmd.occurred_on)
+
+
 def how_left(member: Member) -> tuple[str, str]:
     """How a member left the rolls, as the refusals say it (Vietnamese, English)."""
     how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),

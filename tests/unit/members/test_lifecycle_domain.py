@@ -186,6 +186,25 @@ def test_no_fact_about_a_member_is_dated_before_they_came_onto_the_rolls():
             R.BEFORE_JOINING)
 
 
+def test_a_fact_is_recorded_once_it_happened_today_at_the_latest():
+    today = D(2024, 6, 30)
+    assert domain.not_in_future(today, today) is None  # the day itself
+    assert domain.not_in_future(today - DAY, today) is None
+    error = refused(lambda: domain.not_in_future(today + DAY, today), R.DATE_IN_FUTURE)
+    assert (error.code, error.field) == ("date_in_future", "occurred_on")
+    assert error.message_vi == "Ngày 01/07/2024 ở tương lai (hôm nay là 30/06/2024): chỉ ghi nhận việc đã xảy ra"
+    assert error.message_en == "Date 01/07/2024 is in the future (today is 30/06/2024): only what has happened is recorded"
+    assert refused(lambda: domain.not_in_future(today + DAY, today, "decided_on"), R.DATE_IN_FUTURE).field == "decided_on"
+
+
+def test_a_command_names_its_member_when_they_are_unknown_gone_or_not_yet_on_the_rolls():
+    assert refused(lambda: domain.require_on_rolls(domain.Member(), c.RecordDeath(member_id="M7", occurred_on=ON)),
+                   R.MEMBER_NOT_FOUND).message_en == "Member 'M7' not found"
+    assert refused(lambda: domain.require_on_rolls(GONE, c.RecordDeath(member_id="M1", occurred_on=ON)),
+                   R.MEMBER_NOT_ACTIVE).message_en == "Member 'M1' died on 05/01/2023"
+    assert domain.require_on_rolls(M, c.RecordDeath(member_id="M1", occurred_on=D(2020, 2, 3))) is M
+
+
 # --- the record ------------------------------------------------------------------------------------
 
 def test_an_updated_record_keeps_only_the_fields_given():
