@@ -154,7 +154,7 @@ def assign_cell_overseer(store, cmd: c.AssignCellOverseer, ctx: Context, deps: D
 
     def decide(unit):
         domain.require_member_holding(domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
-        domain.require_active_member(overseer, cmd.member_id)
+        domain.require_on_rolls(overseer, cmd)
         return [Decided(CellOverseerAssigned(org_unit_id=cmd.org_unit_id, member_id=cmd.member_id,
                                              attends_meetings=cmd.attends_meetings), cmd.occurred_on, cmd.org_unit_id)]
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
@@ -357,7 +357,7 @@ def settle_reactions(store, discipline_store, deps_of, catch_up) -> int:
 def rate_member(store, cmd: c.RateMember, ctx: Context, deps: Deps) -> list[Envelope]:
     rules = rules_on(cmd.occurred_on)
     member = load_member(store, cmd.member_id)
-    domain.require_active_member(member, cmd.member_id)
+    domain.require_on_rolls(member, cmd)
     grassroots = grassroots_of(store, member.org_unit_id, cmd.occurred_on)
     cases = deps.discipline.cases_in_year(cmd.member_id, cmd.year)
     return execute(store, rating_stream(grassroots, cmd.year), rating.fold_ratings,
@@ -527,9 +527,19 @@ IMPORTERS = {
     "member.died": (c.RecordDeath, record_death),
 }
 
+def run(use_case, store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+    """Every command of the service, live or imported: refused when its business date (or the
+    decision date it carries) is after today — a removal dated 2099 made the member 'removed in
+    2099' and refused every later command about them."""
+    domain.not_in_future(cmd.occurred_on, ctx.today)
+    if getattr(cmd, "decided_on", None) is not None:
+        domain.not_in_future(cmd.decided_on, ctx.today, "decided_on")
+    return use_case(store, cmd, ctx, deps)
+
+
 def importers(deps: Deps) -> dict:
     """``IMPORTERS`` bound to the service's dependencies, for ``run_import``."""
-    return {t: (model, partial(fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
+    return {t: (model, partial(run, fn, deps=deps)) for t, (model, fn) in IMPORTERS.items()}
 
 
 def sealed_opener(vault):

@@ -187,6 +187,8 @@ class Member:
     papers_due_unit: str | None = None
     left_on: dt.date | None = None
     left_how: str | None = None  # removed:<ground> | resigned | expelled | died | transferred_out
+    #: the day the member's present stay on the rolls began: admitted or transferred in
+    joined_on: dt.date | None = None
     admissions: int = 0
     readmitted: bool = False
     class_done: bool = False
@@ -232,7 +234,7 @@ def _admitted(state: Member, e: Envelope) -> Member:
     return Member(d["member_id"], d["org_unit_id"], "probationary", e.occurred_on, date_or_sealed(d["birth_date"]),
                   d["sex"], d.get("demobilised", "none"), admissions=state.admissions + 1,
                   readmitted=state.admissions > 0, left_on=state.left_on, left_how=state.left_how,
-                  record={**state.record, **_record_of(d)}, shredded=state.shredded)
+                  joined_on=e.occurred_on, record={**state.record, **_record_of(d)}, shredded=state.shredded)
 
 
 def _transferred_in(state: Member, e: Envelope) -> Member:
@@ -242,7 +244,7 @@ def _transferred_in(state: Member, e: Envelope) -> Member:
                   dt.date.fromisoformat(admitted) if admitted else None,
                   date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
                   papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
-                  record={**state.record, **_record_of(d)}, shredded=state.shredded)
+                  joined_on=e.occurred_on, record={**state.record, **_record_of(d)}, shredded=state.shredded)
 
 
 def _record_updated(state: Member, e: Envelope) -> Member:
@@ -329,21 +331,44 @@ def member_unit_on(events: list[Envelope], on: dt.date) -> str | None:
     return unit_on(member_placements(events), on)
 
 
+def not_in_future(day: dt.date, today: dt.date, field_: str = "occurred_on") -> None:
+    """A fact is recorded once it has happened: its business date is not after today (Vietnam's day)."""
+    if day > today:
+        raise R.DATE_IN_FUTURE(day=vn(day), today=vn(today), field=field_)
+
+
 def member_not_found(member_id: str) -> DomainError:
     return R.MEMBER_NOT_FOUND(member_id=member_id)
 
 
-def require_active_member(member: Member, member_id: str) -> Member:
-    """The member exists and is still on the rolls."""
+def require_active_member(member: Member, member_id: str, on: dt.date | None = None) -> Member:
+    """The member exists and is still on the rolls — and was already on ``on``, the command's date:
+    a removal dated 1980 of a member admitted in 2015 was counted in 1980's figures."""
     if not member.exists:
         raise member_not_found(member_id)
     if not member.active:
-        how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),
-               "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
-                                                                   "was transferred out of the province")}
-        vi, en = how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
-        raise R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
+        raise not_active(member, member_id)
+    if on is not None and member.joined_on is not None and on < member.joined_on:
+        raise R.BEFORE_JOINING(member_id=member_id, day=vn(on), since=vn(member.joined_on))
     return member
+
+
+def require_on_rolls(member: Member, cmd) -> Member:
+    """``require_active_member`` for the command's member on the command's date."""
+    return require_active_member(member, cmd.member_id, cmd.occurred_on)
+
+
+def how_left(member: Member) -> tuple[str, str]:
+    """How a member left the rolls, as the refusals say it (Vietnamese, English)."""
+    how = {"resigned": ("đã ra khỏi Đảng", "resigned"), "expelled": ("đã bị khai trừ", "was expelled"),
+           "died": ("đã từ trần", "died"), "transferred_out": ("đã chuyển sinh hoạt ra ngoài tỉnh",
+                                                               "was transferred out of the province")}
+    return how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
+
+
+def not_active(member: Member, member_id: str) -> DomainError:
+    vi, en = how_left(member)
+    return R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
 
 
 def age_in_months(birth: dt.date, on: dt.date) -> int:

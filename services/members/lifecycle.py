@@ -14,8 +14,8 @@ from shared.events import EventData
 
 from shared.dates import add_months, months_between, vn
 from services.members import rules as R
-from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, member_not_found,
-                                     require_active_member, require_active_unit, require_member_holding)
+from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
+                                     not_active, require_active_unit, require_member_holding, require_on_rolls)
 
 
 def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = None) -> list[Decided]:
@@ -31,6 +31,8 @@ def check_readmission(member: Member, on: dt.date, rules) -> None:
     """Kết nạp lại: at least 36 months after leaving, once, never after abandoning activity or resigning."""
     if member.active:
         raise R.MEMBER_EXISTS(member_id=member.member_id)
+    if member.left_how == "died":
+        raise not_active(member, member.member_id)
     if member.left_how in rules.readmission_barred_exits or member.readmitted:
         raise R.READMISSION_NOT_ALLOWED()
     earliest = add_months(member.left_on, rules.readmission_min_months)
@@ -65,8 +67,16 @@ def card_reservation(cmd: c.AdmitMember | c.TransferIn | c.UpdateMemberRecord, r
 
 
 def transfer_in(member: Member, unit: OrgUnit | None, cmd: c.TransferIn, sealed: dict, card_holder: str | None) -> list[Decided]:
+    """Tiếp nhận chuyển sinh hoạt đến từ tỉnh khác: a new record, or one who left by a transfer out of
+    the province coming back — never one who left the Party (removed, resigned, expelled: only a
+    re-admission, with its 36 months and its bars, brings them back) or died."""
     if member.active:
         raise R.MEMBER_EXISTS(member_id=cmd.member_id)
+    if member.exists and member.left_how == "died":
+        raise not_active(member, cmd.member_id)
+    if member.exists and member.left_how != "transferred_out":
+        vi, en = how_left(member)
+        raise R.TRANSFER_IN_AFTER_EXIT(member_id=cmd.member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
     require_member_holding(require_active_unit(unit, cmd.org_unit_id, "org_unit_id"), "org_unit_id")
     check_card(card_holder, cmd.member_id)
     payload = ev.MemberTransferredIn(member_id=cmd.member_id, org_unit_id=cmd.org_unit_id,
@@ -80,7 +90,7 @@ def transfer_in(member: Member, unit: OrgUnit | None, cmd: c.TransferIn, sealed:
 
 
 def update_record(member: Member, cmd: c.UpdateMemberRecord, sealed: dict, card_holder: str | None) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if member.shredded:
         raise R.MEMBER_SHREDDED()
     check_card(card_holder, cmd.member_id)
@@ -95,7 +105,7 @@ def update_record(member: Member, cmd: c.UpdateMemberRecord, sealed: dict, card_
 
 
 def complete_new_member_class(member: Member, cmd: c.CompleteNewMemberClass) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if member.class_done:
         return []
     return _one(ev.MemberNewMemberClassCompleted(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -103,7 +113,7 @@ def complete_new_member_class(member: Member, cmd: c.CompleteNewMemberClass) -> 
 
 def recognize_official(member: Member, cmd: c.RecognizeOfficial, rules) -> list[Decided]:
     """Công nhận chính thức: after the 12 months' probation, dated from its end even when late."""
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if member.status != "probationary":
         raise R.NOT_PROBATIONARY(member_id=cmd.member_id)
     decided = cmd.decided_on or cmd.occurred_on
@@ -118,7 +128,7 @@ def recognize_official(member: Member, cmd: c.RecognizeOfficial, rules) -> list[
 def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rules) -> list[Decided]:
     """Chuyển sinh hoạt trong tỉnh: official (papers within 30 working days) or temporary (3–12 months;
     study up to 24)."""
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.from_org_unit_id and cmd.from_org_unit_id != member.org_unit_id:
         raise R.WRONG_FROM_UNIT(current=member.org_unit_id, given=cmd.from_org_unit_id)
     require_member_holding(require_active_unit(target, cmd.to_org_unit_id, "to_org_unit_id"), "to_org_unit_id")
@@ -146,14 +156,14 @@ def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rule
 
 
 def end_temporary_transfer(member: Member, cmd: c.EndTemporaryTransfer) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if not member.host_unit_id:
         raise R.NOT_TEMPORARY()
     return _one(ev.MemberTemporaryTransferEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
 def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if not member.papers_due_unit:
         return []
     return _one(ev.MemberTransferPapersPresented(member_id=cmd.member_id, org_unit_id=member.papers_due_unit),
@@ -161,12 +171,12 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
 
 
 def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
 def start_working_away(member: Member, cmd: c.StartWorkingAway) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if member.working_away:
         raise R.ALREADY_WORKING_AWAY()
     return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=cmd.contact,
@@ -174,14 +184,14 @@ def start_working_away(member: Member, cmd: c.StartWorkingAway) -> list[Decided]
 
 
 def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if not member.working_away:
         return []
     return _one(ev.MemberWorkingAwayEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
 def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
         raise R.ABROAD_NEEDS_TRANSFER(months=rules.abroad_transfer_months)
@@ -192,7 +202,7 @@ def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
 
 
 def end_abroad(member: Member, cmd: c.EndAbroad) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if not member.abroad:
         return []
     return _one(ev.MemberAbroadEnded(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -200,7 +210,7 @@ def end_abroad(member: Member, cmd: c.EndAbroad) -> list[Decided]:
 
 def exempt(member: Member, cmd: c.ExemptMember, rules, sealed_reason: str | None) -> list[Decided]:
     """Miễn sinh hoạt: old age/illness without end date; other grounds at most 12 months."""
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.ground not in rules.exemption_open_ended_grounds:
         max_m = rules.exemption_max_months_other_grounds
         if cmd.until is None or cmd.until > add_months(cmd.occurred_on, max_m):
@@ -214,38 +224,38 @@ def exempt(member: Member, cmd: c.ExemptMember, rules, sealed_reason: str | None
 
 
 def end_exemption(member: Member, cmd: c.EndExemption) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if not member.exemption:
         return []
     return _one(ev.MemberExemptionEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
 def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.IntroduceLiaison) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     require_active_unit(residence, cmd.residence_org_unit_id, "residence_org_unit_id")
     return _one(ev.MemberLiaisonIntroduced(member_id=cmd.member_id, residence_org_unit_id=cmd.residence_org_unit_id),
                 member, cmd.occurred_on)
 
 
 def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year, feedback=cmd.feedback),
                 member, cmd.occurred_on)
 
 
 def assign_task(member: Member, cmd: c.AssignTask) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberTaskAssigned(member_id=cmd.member_id, task=cmd.task, due_on=cmd.due_on), member,
                 cmd.occurred_on)
 
 
 def make_commitment(member: Member, cmd: c.MakeCommitment) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberCommitmentMade(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
 def plan_remediation(member: Member, cmd: c.PlanRemediation) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.due_on <= cmd.occurred_on:
         raise R.DUE_BEFORE_PLAN()
     return _one(ev.MemberRemediationPlanned(member_id=cmd.member_id, year=cmd.year, due_on=cmd.due_on,
@@ -253,14 +263,14 @@ def plan_remediation(member: Member, cmd: c.PlanRemediation) -> list[Decided]:
 
 
 def complete_remediation(member: Member, cmd: c.CompleteRemediation) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.year not in member.remediation_open:
         return []
     return _one(ev.MemberRemediationCompleted(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
 def grant_loan(member: Member, cmd: c.GrantLoan) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.loan_id in member.loans:
         return []
     return _one(ev.MemberLoanGranted(member_id=cmd.member_id, loan_id=cmd.loan_id, amount_vnd=cmd.amount_vnd,
@@ -279,7 +289,7 @@ def repay_loan(member: Member, cmd: c.RepayLoan) -> list[Decided]:
 
 def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
     """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if cmd.ground == "failed_probation" and member.status != "probationary":
         raise R.REMOVAL_NEEDS_PROBATIONARY()
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
@@ -287,7 +297,7 @@ def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
 
 def resign(member: Member, open_cases: list[str], cmd: c.ResignMember) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if open_cases:
         raise R.DISCIPLINE_CASE_OPEN(details={"cases": open_cases})
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -308,12 +318,12 @@ def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False) -> list[De
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
 def record_death(member: Member, cmd: c.RecordDeath) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
 
 

@@ -16,7 +16,7 @@ from shared.events import Envelope
 
 from shared.dates import add_months, vn
 from services.members import rules as R
-from services.members.domain import Member, require_active_member
+from services.members.domain import Member, require_on_rolls
 
 RATING_VI = {"excellent": "Hoàn thành xuất sắc nhiệm vụ", "good": "Hoàn thành tốt nhiệm vụ",
              "complete": "Hoàn thành nhiệm vụ", "not_complete": "Không hoàn thành nhiệm vụ"}
@@ -36,7 +36,7 @@ def rating_from_points(points: int, thresholds: dict) -> str:
 
 def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd: c.RateMember, rules,
          grassroots_id: str) -> list[Decided]:
-    require_active_member(member, cmd.member_id)
+    require_on_rolls(member, cmd)
     if member.exemption:
         raise R.EXEMPT_NOT_RATED()
     year_end = dt.date(cmd.year, 12, 31)

@@ -17,6 +17,12 @@ RECORD = "tính nhất quán của hồ sơ / consistency of the record"
 #: personal data protection (the vault shreds keys on request)
 PRIVACY = "Nghị định 13/2023/NĐ-CP (bảo vệ dữ liệu cá nhân)"
 
+# -- every command -------------------------------------------------------------------------------------
+#: the same code as the discipline service's: clients treat both alike
+DATE_IN_FUTURE = Rule("date_in_future", "Ngày {day} ở tương lai (hôm nay là {today}): chỉ ghi nhận việc đã xảy ra",
+                      "Date {day} is in the future (today is {today}): only what has happened is recorded", RECORD,
+                      field="occurred_on")
+
 # -- the organisation tree -------------------------------------------------------------------------
 ORG_UNIT_NOT_FOUND = Rule("org_unit_not_found", "Không tìm thấy tổ chức đảng «{org_unit_id}»",
                           "Party organisation '{org_unit_id}' not found", RECORD, NotFound)
@@ -62,6 +68,10 @@ MEMBER_NOT_FOUND = Rule("member_not_found", "Không tìm thấy đảng viên «
                         RECORD, NotFound, field="member_id")
 MEMBER_NOT_ACTIVE = Rule("member_not_active", "Đảng viên «{member_id}» {how_vi} ngày {day}",
                          "Member '{member_id}' {how_en} on {day}", RECORD, field="member_id")
+BEFORE_JOINING = Rule("before_joining", "Ngày {day} trước ngày đảng viên «{member_id}» được kết nạp hoặc chuyển đến "
+                      "({since}): khi đó đảng viên chưa có trong danh sách",
+                      "Date {day} is before member '{member_id}' was admitted or transferred in ({since}): not on the "
+                      "rolls then", RECORD, field="occurred_on")
 MEMBER_EXISTS = Rule("member_exists", "Đảng viên «{member_id}» đã có trong danh sách",
                      "Member '{member_id}' already exists", RECORD, Conflict, field="member_id")
 CARD_NUMBER_TAKEN = Rule("card_number_taken", "Số thẻ đảng viên này đã cấp cho một đảng viên khác",
@@ -129,6 +139,11 @@ READMISSION_NOT_ALLOWED = Rule("readmission_not_allowed",
                                "Không được kết nạp lại: đảng viên đã bỏ sinh hoạt, xin ra khỏi Đảng hoặc đã được kết "
                                "nạp lại một lần", "Re-admission is not allowed: the member abandoned activity, "
                                "resigned, or was already re-admitted once", QD24_294, field="member_id")
+TRANSFER_IN_AFTER_EXIT = Rule("transfer_in_not_allowed",
+                              "Đảng viên «{member_id}» {how_vi} ngày {day}, không phải chuyển sinh hoạt ra ngoài "
+                              "tỉnh: không tiếp nhận chuyển đến được; nếu đủ điều kiện, hãy xét kết nạp lại",
+                              "Member '{member_id}' {how_en} on {day}, not transferred out of the province: they "
+                              "cannot be transferred in; if eligible, consider re-admission", QD24_294, field="member_id")
 READMISSION_TOO_SOON = Rule("readmission_too_soon",
                             "Chỉ được kết nạp lại sau {months} tháng kể từ ngày ra khỏi Đảng ({left}), tức từ ngày "
                             "{earliest}", "Re-admission only {months} months after leaving ({left}), i.e. from "

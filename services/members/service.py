@@ -45,7 +45,7 @@ class MembersService(ProjectingEntrypoints):
                         DisciplineIndex(self.projections.db, overlay))
 
     def _run(self, use_case, cmd, context):
-        return use_case(self.store, cmd, Context.from_dict(context), self.deps())
+        return app.run(use_case, self.store, cmd, Context.from_dict(context), self.deps())
 
     # -- commands: organisation tree ---------------------------------------------------------------
     @rpc

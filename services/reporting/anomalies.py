@@ -74,4 +74,5 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
             rows.append({"anomaly": "past_limitation", "subject_id": subject, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": (day - violated_on).days // 365, "limit": years,
                          "label_vi": f"Quyết định {case} quá thời hiệu {years} năm"})
-    return {**v.meta("anomalies", org, period=period.name, period_vi=period.label_vi()), "rows": rows}
+    return {**v.meta("anomalies", org, v.naming_day(period.start, period.end),
+                     period=period.name, period_vi=period.label_vi()), "rows": rows}

@@ -71,7 +71,8 @@ def causes(v: View, org: str | None, period: Period) -> dict:
              **{o: by_cat[(c, o)] for o in OUTCOMES}} for c in CATEGORIES_VI]
     rows += [{"group": "years_since_admission", "key": k, "label_vi": f"Tuổi đảng {k} năm" if k != "unknown" else "Không rõ tuổi đảng",
               **{o: by_years[(k, o)] for o in OUTCOMES}} for k in [s[0] for s in SENIORITY] + ["unknown"]]
-    return {**v.meta("causes", org, period=period.name, period_vi=period.label_vi()), "rows": rows}
+    return {**v.meta("causes", org, v.naming_day(period.start, period.end),
+                     period=period.name, period_vi=period.label_vi()), "rows": rows}
 
 
 def _members(v: View, ids: list[str]) -> tuple[dict, dict]:

@@ -45,7 +45,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), v.as_of)
     rules = rules_on(end)
     limit = rules.removal_unexcused_months_in_year
-    units = dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')}"))
+    units = v.names_then(dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')}")), v.naming_day(start, end))
     rows: list[dict] = []
     cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
     # counted in months (Charter art. 8 ground (a): three months; several absences in a month are one)
@@ -77,7 +77,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
         r["unit_name"] = units.get(r["org_unit_id"], r["org_unit_id"])
         r["label_vi"] = LISTS_VI[r["list"]]
     rows.sort(key=lambda r: (r["list"], r["org_unit_id"] or "", r["member_id"]))
-    return {**v.meta("warnings", org, year=year), "rows": rows}
+    return {**v.meta("warnings", org, v.naming_day(dt.date(year, 1, 1), dt.date(year, 12, 31)), year=year), "rows": rows}
 
 
 def _scope(v: View, org: str | None, on: dt.date):

@@ -47,7 +47,7 @@ def rating_rule(v: View, org: str, period: Period) -> dict:
 def evaluation(v: View, org: str | None, period: Period, compare: Period | None = None) -> dict:
     compare = compare or previous(period)
     p = period.capped(v.as_of)
-    units = ([v.unit(org)] if org else []) + v.children(org, p.start, max(p.start, p.end))
+    units = ([v.unit(org, max(p.start, p.end))] if org else []) + v.children(org, p.start, max(p.start, p.end))
     rows, ratings = [], []
     for u in units:
         uid = u["org_unit_id"]
@@ -59,5 +59,6 @@ def evaluation(v: View, org: str | None, period: Period, compare: Period | None 
                          "label_vi": term_table.LABELS_VI[ind], "actual": actual, "target": target,
                          "met": met(actual, target), "previous": prev, "change_pct": change_pct(actual, prev)})
         ratings.append({"org_unit_id": uid, "name": u["name"], **rating_rule(v, uid, period)})
-    return {**v.meta("evaluation", org, period=period.name, period_vi=period.label_vi(), compare=compare.name),
+    return {**v.meta("evaluation", org, v.naming_day(period.start, period.end),
+                     period=period.name, period_vi=period.label_vi(), compare=compare.name),
             "rows": rows, "ratings": ratings}

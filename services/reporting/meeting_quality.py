@@ -46,10 +46,12 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
         "GROUP BY u.org_unit_id, u.name, u.kind ORDER BY u.name, u.org_unit_id",
         [p.start.isoformat(), p.end.isoformat(), v.known, *held_params, *MEMBER_HOLDING, *params,
          p.start.isoformat(), p.start.isoformat()])
+    named_on = v.naming_day(period.start, period.end)
+    names = v.names_then({r[0]: r[1] for r in rows}, named_on)
     out = []
     for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted, row_ in rows:
         expected, present = int(expected or 0), int(present or 0)
-        out.append({"org_unit_id": uid, "name": name, "kind": kind,
+        out.append({"org_unit_id": uid, "name": names[uid], "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
                     "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,
                     "attendance_rate": round(present / expected * 100, 2) if expected else None,
@@ -57,5 +59,5 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
                     "meetings_too_short": int(short or 0),
                     "meetings_absent_in_a_row": int(row_ or 0),
                     "committee_member_attended": int(overseer or 0), "committee_member_recorded": int(noted or 0)})
-    return {**v.meta("meetings", org, period=period.name, period_vi=period.label_vi(),
+    return {**v.meta("meetings", org, named_on, period=period.name, period_vi=period.label_vi(),
                      standard_source=rules.source("meeting_attendance_min_rate")), "rows": out}

@@ -123,7 +123,7 @@ def reconciles(row: dict) -> bool:
 def movement(v: View, org: str | None, period: Period) -> dict:
     """The chosen unit (or the province roots) and one row per direct sub-unit (drill-down, D7)."""
     p = period.capped(v.as_of)
-    targets = ([v.unit(org)] if org else []) + v.children(org, p.start, max(p.start, p.end))
+    targets = ([v.unit(org, max(p.start, p.end))] if org else []) + v.children(org, p.start, max(p.start, p.end))
     figures = movement_of(v, [u["org_unit_id"] for u in targets], period)
     rows = []
     for i, u in enumerate(targets):
@@ -133,7 +133,8 @@ def movement(v: View, org: str | None, period: Period) -> dict:
                **{k: f[k] for k in ("opening", *FLOWS_IN, *FLOWS_OUT, "closing")}}
         row["reconciles"] = reconciles({**row, "internal_in": f["internal_in"], "internal_out": f["internal_out"]})
         rows.append(row)
-    return {**v.meta("movement", org, period=period.name, period_vi=period.label_vi()), "rows": rows}
+    return {**v.meta("movement", org, v.naming_day(period.start, period.end),
+                     period=period.name, period_vi=period.label_vi()), "rows": rows}
 
 
 def headcount(v: View, org: str | None) -> list[dict]:
@@ -181,13 +182,14 @@ def _tree_order(v: View, org: str | None) -> list[tuple]:
     units, day = v.t("units"), v.as_of.isoformat()
     if v.dated:
         info = {}
+        named = v.names_on(day)  # the names of that day
         for uid, parent, name, kind, merged, dissolved in v.q(
                 f"SELECT u.org_unit_id, sp.parent_id, u.name, u.kind, u.merged_on, u.dissolved_on "
                 f"FROM {v.t('unit_spans')} sp JOIN {units} u ON u.org_unit_id = sp.org_unit_id "
                 "WHERE sp.from_on <= ? AND (sp.to_on IS NULL OR sp.to_on > ?)", (day, day)):
             if (merged and merged <= day) or (dissolved and dissolved <= day):
                 continue  # gone by then
-            info[uid] = (uid, parent, name, kind)
+            info[uid] = (uid, parent, named.get(uid, name), kind)
     else:
         info = {r[0]: r for r in v.q(f"SELECT org_unit_id, parent_id, name, kind FROM {units} "
                                      "WHERE merged_into IS NULL AND dissolved_on IS NULL")}

@@ -74,5 +74,6 @@ def term_table(v: View, org: str | None, period: Period, compare: Period) -> dic
         cur, prev = now[ind], before[ind]
         rows.append({"indicator": ind, "label_vi": LABELS_VI[ind], "value": cur, "previous": prev,
                      "change_pct": change_pct(cur, prev)})
-    return {**v.meta("term", org, period=period.name, period_vi=period.label_vi(), compare=compare.name,
+    return {**v.meta("term", org, v.naming_day(period.start, period.end),
+                     period=period.name, period_vi=period.label_vi(), compare=compare.name,
                      compare_vi=compare.label_vi()), "rows": rows}

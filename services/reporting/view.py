@@ -91,7 +91,15 @@ class View:
         return {r[0] for r in self.q(f"SELECT descendant FROM {self.t('dclosure')} WHERE ancestor = ? "
                                      "AND from_on <= ? AND (to_on IS NULL OR to_on > ?)", (org, b, a))}
 
-    def unit(self, org: str | None) -> dict:
+    def naming_day(self, start: dt.date, end: dt.date) -> dt.date:
+        """The day a report on [start, end] names its units on: the period's last day lived by the
+        as-of date (its first, for a period not begun by then) — the day ``children`` lists them on."""
+        return max(start, min(end, self.as_of))
+
+    def unit(self, org: str | None, on: dt.date | None = None) -> dict:
+        """The unit, named as it was on ``on`` (default: the as-of date) on the structure as it
+        stood — a report on 2022 drawn after a renaming names the unit as 2022 knew it — and by
+        today's name on the current structure."""
         if not org:
             return {"org_unit_id": None, "name": "Toàn tỉnh", "kind": "province"}
         rows = self.q(f"SELECT org_unit_id, name, kind, parent_id, merged_into FROM {self.t('units')} "
@@ -99,7 +107,8 @@ class View:
         if not rows:
             raise R.ORG_UNIT_NOT_FOUND(org_unit_id=org)
         r = rows[0]
-        return {"org_unit_id": r[0], "name": r[1], "kind": r[2], "parent_id": r[3], "merged_into": r[4]}
+        name = self.names_on((on or self.as_of).isoformat()).get(org, r[1]) if self.dated else r[1]
+        return {"org_unit_id": r[0], "name": name, "kind": r[2], "parent_id": r[3], "merged_into": r[4]}
 
     def children(self, org: str | None, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
         """Direct sub-units: on the structure as it stood, those under ``org`` at some day of
@@ -154,8 +163,17 @@ class View:
                 out[data["org_unit_id"]] = data.get("name")
         return {u: n for u, n in out.items() if n}
 
-    def meta(self, report: str, org: str | None, **extra) -> dict:
-        u = self.unit(org)
+    def names_then(self, names: dict[str, str], on: dt.date) -> dict[str, str]:
+        """``names`` (unit → its name now) as the units were named on ``on``, on the structure as it
+        stood; unchanged on the current structure."""
+        if not self.dated:
+            return names
+        return {**names, **{u: n for u, n in self.names_on(on.isoformat()).items() if u in names}}
+
+    def meta(self, report: str, org: str | None, on: dt.date | None = None, **extra) -> dict:
+        """The heading of a report: ``on`` is the day it names the unit on (``naming_day``; default
+        the as-of date)."""
+        u = self.unit(org, on)
         known = None if self.known == ALL_KNOWN else self.known
         return {"report": report, "org_unit_id": u["org_unit_id"], "unit_name": u["name"],
                 "as_of": self.as_of.isoformat(), "as_of_vi": vn_date(self.as_of), "known_at": known,

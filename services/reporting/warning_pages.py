@@ -150,7 +150,8 @@ def whole(v: View, org: str | None, year: int) -> dict:
             if (kind, unit) not in inline and in_scope(unit)]
         spans.sort(key=lambda r: (r[0], r[1], r[2] or "", r[3]))
         listed[kind] = spans
-    names = _names(v, {s[0] for spans in listed.values() for s in spans} | {k[1] for k in inline})
+    named_on = v.naming_day(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    names = _names(v, {s[0] for spans in listed.values() for s in spans} | {k[1] for k in inline}, named_on)
     groups: dict[tuple[str, str], list[dict]] = {
         k: [{**r, "unit_name": names.get(r["org_unit_id"], r["org_unit_id"]), "label_vi": LISTS_VI[r["list"]]}
             for r in rs] for k, rs in inline.items() if rs}
@@ -186,7 +187,7 @@ def whole(v: View, org: str | None, year: int) -> dict:
             groups[(kind, unit)] = rows[at:nxt]
             at = nxt
     out = [r for k in sorted(groups) for r in groups[k]]
-    return {**v.meta("warnings", org, year=year), "rows": out, "total": len(out)}
+    return {**v.meta("warnings", org, named_on, year=year), "rows": out, "total": len(out)}
 
 
 def _counts(v: View, kind: str, spans: list[tuple], first_day: str, day: str) -> dict:

@@ -656,11 +656,12 @@ def page(v: View, org: str | None, year: int, page_no: int | None, page_size: in
         at += n
         if at >= last:
             break
-    names = _names(v, {r["org_unit_id"] for r in rows})
+    named_on = v.naming_day(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    names = _names(v, {r["org_unit_id"] for r in rows}, named_on)
     for r in rows:
         r["unit_name"] = names.get(r["org_unit_id"], r["org_unit_id"])
         r["label_vi"] = early_warnings.LISTS_VI[r["list"]]
-    return {**v.meta("warnings", org, year=year), "rows": rows, "total": total, "page": number, "page_size": size,
+    return {**v.meta("warnings", org, named_on, year=year), "rows": rows, "total": total, "page": number, "page_size": size,
             "pages": max(1, math.ceil(total / size))}
 
 
@@ -798,9 +799,10 @@ def _moved_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tup
     return out
 
 
-def _names(v: View, units: set[str]) -> dict[str, str]:
+def _names(v: View, units: set[str], on: dt.date) -> dict[str, str]:
+    """The units' names as they were on ``on`` (``View.names_then``)."""
     if not units:
         return {}
     ids = sorted(units)
-    return dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')} WHERE org_unit_id IN ({','.join('?' * len(ids))})",
-                    ids))
+    return v.names_then(dict(v.q(f"SELECT org_unit_id, name FROM {v.t('units')} "
+                                 f"WHERE org_unit_id IN ({','.join('?' * len(ids))})", ids)), on)

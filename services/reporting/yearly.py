@@ -287,10 +287,11 @@ def figures(v: View, org: str | None, year: int, term_name: str | None = None) -
         "causes": causes_table(v, root, y),
         "appendix": appendix_table(v, root, y, found),
     }
-    unit = v.unit(root)
+    named_on = v.naming_day(y.start, y.end)  # the units as named in the year reported on
+    unit = v.unit(root, named_on)
     roots = v.children(None)
     return {"version": VERSION, "report": "yearly",
-            "province": roots[0]["name"] if len(roots) == 1 else unit["name"],
+            "province": v.unit(roots[0]["org_unit_id"], named_on)["name"] if len(roots) == 1 else unit["name"],
             "params": {"org_unit_id": root, "year": year, "term": t.name, "as_of": v.as_of.isoformat(),
                        "known_at": v.known},
             "unit": {"org_unit_id": unit["org_unit_id"], "name": unit["name"], "kind": unit["kind"]},

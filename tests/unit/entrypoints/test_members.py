@@ -60,3 +60,30 @@ def test_positions_say_how_far_each_source_is_projected(members):
     province(members)
     members.catch_up({}, CTX)
     assert members.positions({}, CTX)["result"] == {"members": 5, "discipline": 0}  # 4 units, 1 member
+
+
+def test_a_fact_dated_after_today_is_refused_on_every_path_and_nothing_is_written(members):
+    """A member's fact is recorded once it has happened (as meetings, dues and discipline refuse
+    theirs): a removal dated 30/01/2099 made the member 'removed on 30/01/2099' and refused every
+    later command about them. Today (Vietnam's day, the context's) itself is accepted."""
+    province(members)
+    today = {**CTX, "today": "2024-06-30"}
+    head = members.head_position({}, today)["result"]
+    for command, payload in (
+            ("remove_member", {"member_id": "M1", "ground": "no_progress"}),
+            ("transfer_member", {"member_id": "M1", "to_org_unit_id": "C2", "kind": "official"}),
+            ("record_death", {"member_id": "M1"}),
+            ("create_org_unit", {"org_unit_id": "C3", "name": "Chi bộ 3", "kind": "cell", "parent_id": "G1"}),
+            ("admit_member", {"member_id": "M2", "org_unit_id": "C1", "full_name": "Lê Văn Cường",
+                              "birth_date": "1990-01-01", "sex": "male"})):
+        answer = getattr(members, command)({"occurred_on": "2024-07-01", **payload}, today)
+        assert (answer["ok"], answer["error"]["code"], answer["error"]["field"]) \
+            == (False, "date_in_future", "occurred_on"), command
+        assert "01/07/2024" in answer["error"]["message_vi"] and "30/06/2024" in answer["error"]["message_vi"]
+        assert "in the future" in answer["error"]["message_en"]
+    line = {"line": 1, "type": "member.removed", "occurred_on": "2024-07-01",
+            "data": {"member_id": "M1", "ground": "no_progress"}}
+    imported = members.import_lines([line], today)
+    assert not imported["ok"] and imported["errors"][0]["code"] == "date_in_future"
+    assert members.head_position({}, today)["result"] == head  # nothing written
+    assert members.remove_member({"occurred_on": "2024-06-30", "member_id": "M1", "ground": "no_progress"}, today)["ok"]

@@ -135,6 +135,76 @@ def test_a_member_transferred_in_from_another_province():
     assert types(lifecycle.transfer_in(out_, unit("C1"), cmd, {"full_name": "s"}, None)) == ["member.transferred_in"]
 
 
+def test_who_left_the_party_or_died_comes_back_by_no_transfer_in_and_the_dead_by_no_readmission():
+    """Only a member who left by a transfer out of the province may be transferred in again under
+    their record: a member who resigned (barred from re-admission for ever), was removed or expelled
+    was brought back the next day by a transfer in, past the 36 months and the bars of re-admission;
+    and a member who died could be re-admitted 36 months later."""
+    cmd = c.TransferIn(member_id="M1", org_unit_id="C1", full_name="A", birth_date=D(1990, 5, 1), sex="male",
+                       origin="Tỉnh ủy Hà Nam", occurred_on=ON)
+    for exit_, how_vi, how_en in (
+            (fact("member.resigned", D(2024, 3, 1), "C1", member_id="M1"), "đã ra khỏi Đảng", "resigned"),
+            (fact("member.removed", D(2024, 3, 1), "C1", member_id="M1", ground="abandoned_activity"),
+             "đã bị xóa tên", "was removed from the rolls"),
+            (fact("member.expelled", D(2024, 3, 1), "C1", member_id="M1", case_id="K1"), "đã bị khai trừ",
+             "was expelled")):
+        left = member(ADMITTED, OFFICIAL, exit_)
+        error = refused(lambda: lifecycle.transfer_in(left, unit("C1"), cmd, {"full_name": "s"}, None),
+                        R.TRANSFER_IN_AFTER_EXIT)
+        assert (error.code, error.field) == ("transfer_in_not_allowed", "member_id")
+        assert error.message_vi.startswith(f"Đảng viên «M1» {how_vi} ngày 01/03/2024")
+        assert error.message_en.startswith(f"Member 'M1' {how_en} on 01/03/2024")
+    error = refused(lambda: lifecycle.transfer_in(GONE, unit("C1"), cmd, {"full_name": "s"}, None), R.MEMBER_NOT_ACTIVE)
+    assert error.message_vi == "Đảng viên «M1» đã từ trần ngày 05/01/2023"
+    error = refused(lambda: admit(GONE, on=D(2026, 6, 1)), R.MEMBER_NOT_ACTIVE)  # 41 months after the death
+    assert (error.field, error.message_en) == ("member_id", "Member 'M1' died on 05/01/2023")
+
+
+def test_no_fact_about_a_member_is_dated_before_they_came_onto_the_rolls():
+    """A member's facts start the day they were admitted (or transferred in): a removal dated 1980 of
+    a member admitted in 2020 was written and counted in 1980's figures. The day of the admission
+    itself is accepted; after a re-admission the new admission is the start."""
+    for command, decide in (
+            (c.RemoveMember(member_id="M1", ground="no_progress", occurred_on=D(2020, 2, 2)), lifecycle.remove),
+            (c.RecordDeath(member_id="M1", occurred_on=D(1980, 1, 30)), lifecycle.record_death),
+            (c.StartWorkingAway(member_id="M1", place="Bình Dương", occurred_on=D(2019, 12, 1)),
+             lifecycle.start_working_away)):
+        error = refused(lambda: decide(M, command), R.BEFORE_JOINING)
+        assert (error.code, error.field) == ("before_joining", "occurred_on")
+        assert error.message_vi.startswith(f"Ngày {command.occurred_on:%d/%m/%Y} trước ngày đảng viên «M1» được "
+                                           "kết nạp hoặc chuyển đến (03/02/2020)")
+    assert types(lifecycle.remove(M, c.RemoveMember(member_id="M1", ground="no_progress", occurred_on=D(2020, 2, 3)))) \
+        == ["member.removed"]
+    came = member(fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M1", org_unit_id="C1",
+                       admitted_on="2015-09-02", birth_date="1990-05-01", sex="male"))
+    refused(lambda: lifecycle.record_death(came, c.RecordDeath(member_id="M1", occurred_on=D(2022, 2, 28))),
+            R.BEFORE_JOINING)
+    back = member(ADMITTED, fact("member.removed", D(2021, 6, 1), "C1", member_id="M1", ground="unpaid_dues"),
+                  fact("member.admitted", D(2024, 6, 3), "C1", member_id="M1", org_unit_id="C1",
+                       birth_date="1990-05-01", sex="male"))
+    refused(lambda: lifecycle.record_death(back, c.RecordDeath(member_id="M1", occurred_on=D(2024, 6, 2))),
+            R.BEFORE_JOINING)
+
+
+def test_a_fact_is_recorded_once_it_happened_today_at_the_latest():
+    today = D(2024, 6, 30)
+    assert domain.not_in_future(today, today) is None  # the day itself
+    assert domain.not_in_future(today - DAY, today) is None
+    error = refused(lambda: domain.not_in_future(today + DAY, today), R.DATE_IN_FUTURE)
+    assert (error.code, error.field) == ("date_in_future", "occurred_on")
+    assert error.message_vi == "Ngày 01/07/2024 ở tương lai (hôm nay là 30/06/2024): chỉ ghi nhận việc đã xảy ra"
+    assert error.message_en == "Date 01/07/2024 is in the future (today is 30/06/2024): only what has happened is recorded"
+    assert refused(lambda: domain.not_in_future(today + DAY, today, "decided_on"), R.DATE_IN_FUTURE).field == "decided_on"
+
+
+def test_a_command_names_its_member_when_they_are_unknown_gone_or_not_yet_on_the_rolls():
+    assert refused(lambda: domain.require_on_rolls(domain.Member(), c.RecordDeath(member_id="M7", occurred_on=ON)),
+                   R.MEMBER_NOT_FOUND).message_en == "Member 'M7' not found"
+    assert refused(lambda: domain.require_on_rolls(GONE, c.RecordDeath(member_id="M1", occurred_on=ON)),
+                   R.MEMBER_NOT_ACTIVE).message_en == "Member 'M1' died on 05/01/2023"
+    assert domain.require_on_rolls(M, c.RecordDeath(member_id="M1", occurred_on=D(2020, 2, 3))) is M
+
+
 # --- the record ------------------------------------------------------------------------------------
 
 def test_an_updated_record_keeps_only_the_fields_given():

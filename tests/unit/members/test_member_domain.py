@@ -208,7 +208,7 @@ ADMITTED = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit
 def test_an_admitted_members_record():
     m = member(ADMITTED)
     assert m == domain.Member("M1", "C1", "probationary", D(2020, 2, 3), D(1990, 5, 1), "female", "none",
-                              admissions=1, record={"full_name": "Trần Thị Bình"})
+                              admissions=1, joined_on=D(2020, 2, 3), record={"full_name": "Trần Thị Bình"})
     assert m.probation_end(12) == D(2021, 2, 3)
     veteran = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit_id="C1", birth_date="1990-05-01",
                    sex="male", demobilised="army")
@@ -232,7 +232,7 @@ def test_a_readmitted_member_keeps_how_they_left_and_counts_two_admissions():
     m = member(ADMITTED, left, shredded, again)
     assert m == domain.Member("M1", "C2", "probationary", D(2025, 1, 6), D(1990, 5, 1), "female", "none",
                               left_on=D(2021, 6, 1), left_how="removed:unpaid_dues", admissions=2, readmitted=True,
-                              record={"full_name": "Trần Thị Bình", "citizen_id": "001190000001"}, shredded=True)
+                              joined_on=D(2025, 1, 6), record={"full_name": "Trần Thị Bình", "citizen_id": "001190000001"}, shredded=True)
 
 
 def test_a_member_transferred_in_from_another_province():
@@ -241,7 +241,7 @@ def test_a_member_transferred_in_from_another_province():
                 full_name="Lê Văn Cường")
     assert member(came) == domain.Member("M5", "C1", "official", D(2015, 9, 2), D(1985, 1, 20), "male", "police",
                                          papers_due_unit="C1", admissions=1, class_done=True,
-                                         record={"full_name": "Lê Văn Cường", "demobilised": "police"})
+                                         joined_on=D(2022, 3, 1), record={"full_name": "Lê Văn Cường", "demobilised": "police"})
     probationary = fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M5", org_unit_id="C1",
                         status="probationary", birth_date="1985-01-20", sex="male")
     m = member(probationary)

@@ -119,3 +119,9 @@ def test_excellent_is_at_most_a_fifth_of_good_or_better_counting_this_one():
     error = refused(lambda: rate("excellent", ratings=lower), R.EXCELLENT_QUOTA_EXCEEDED)
     assert "(at most 0 of 4)" in error.message_en
     assert types(rate("good", ratings={**seven, "M11": "excellent"})) == ["member.rated"]
+
+
+def test_a_rating_dated_before_the_member_came_onto_the_rolls_is_refused():
+    # admitted 21/12/2024 (and so not rated for 2024 anyway): a rating dated 20/12/2024 names the date first
+    error = refused(lambda: rate("good", who=member(D(2024, 12, 21))), R.BEFORE_JOINING)
+    assert (error.code, error.field) == ("before_joining", "occurred_on")
