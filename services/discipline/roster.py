@@ -14,7 +14,7 @@ from typing import Iterable
 #: member events and the status they leave the member in
 MEMBER_STATUS = {
     "member.admitted": "probationary",
-    "member.transferred_in": "official",
+    "member.transferred_in": "official",  # unless the transfer in says "probationary" (changes_of)
     "member.recognized_official": "official",
     "member.removed": "left", "member.resigned": "left", "member.expelled": "left",
     "member.died": "left", "member.transferred_out": "left",
@@ -50,6 +50,9 @@ class Subject:
 
 
 def changes_of(type_: str, data: dict, occurred_on: dt.date, seq: int) -> list[Change]:
+    if type_ == "member.transferred_in":  # a probationary member transferred in stays probationary
+        return [Change("member", data["member_id"], occurred_on, seq, data.get("status") or "official",
+                       data["org_unit_id"])]
     if type_ in MEMBER_STATUS:
         return [Change("member", data["member_id"], occurred_on, seq, MEMBER_STATUS[type_], data.get("org_unit_id"))]
     if type_ == "member.transferred":

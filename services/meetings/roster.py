@@ -22,7 +22,7 @@ MEMBER_TYPES = frozenset({"member.admitted", "member.transferred_in", "member.tr
                           "member.working_away_ended", "member.temporary_transfer_ended"}) | LEAVING
 UNIT_TYPES = frozenset({"org_unit.created", "org_unit.merged", "org_unit.dissolved"})
 #: what the roster keeps of each fact: no names or birth dates (personal data stays with members)
-KEPT_FIELDS = ("org_unit_id", "from_org_unit_id", "to_org_unit_id", "kind", "until")
+KEPT_FIELDS = ("org_unit_id", "from_org_unit_id", "to_org_unit_id", "kind", "until", "admitted_on")
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,8 @@ def timeline(member_id: str, facts: Iterable[Fact], merges: Mapping[str, tuple[s
             since, temporary = day, False
             if f.type == "member.admitted":
                 admitted_on = day
+            elif d.get("admitted_on"):  # a transfer in carries the day of the admission elsewhere
+                admitted_on = dt.date.fromisoformat(str(d["admitted_on"]))
         elif f.type == "member.transferred":
             if home is None and cell is None:
                 continue  # not a member (any more) on that date: a transfer cannot bring them back

@@ -8,6 +8,8 @@ attendance (D7) is counted here.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from shared.rules import rules_on
 
 from services.reporting.periods import Period
@@ -18,12 +20,18 @@ def months_in(p: Period) -> int:
     return (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
 
 
+def months_open(p: Period, created_on: str | None, closed_on: str | None) -> int:
+    """The calendar months of ``p`` in which the cell existed on at least one day: a cell is
+    expected to meet only while it exists (created on ``created_on``, merged or dissolved on
+    ``closed_on``, the first day it no longer exists)."""
+    start = max(p.start, dt.date.fromisoformat(created_on)) if created_on else p.start
+    end = min(p.end, dt.date.fromisoformat(closed_on) - dt.timedelta(days=1)) if closed_on else p.end
+    return months_in(Period(p.name, start, end, p.kind)) if end >= start else 0
+
+
 def meeting_quality(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
     rules = rules_on(p.end)
-    months = months_in(p) if p.end >= p.start else 0
-    expected_regular = round(rules.meetings_regular_per_year * months / 12)
-    expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
     m = v.t("meetings")
     if org and v.dated:  # the cells inside in the period, each counted while it was inside
         inside = sorted(v.inside(org, p.start, max(p.start, p.end))) or [""]
@@ -33,7 +41,7 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
         cond, params = v.subtree("u.org_unit_id", org)
         held, held_params = "1 = 1", []
     rows = v.q(
-        f"SELECT u.org_unit_id, u.name, u.kind, "
+        f"SELECT u.org_unit_id, u.name, u.kind, u.created_on, u.dissolved_on, u.merged_on, "
         "SUM(CASE WHEN m.kind = 'regular' THEN 1 ELSE 0 END), SUM(CASE WHEN m.kind = 'thematic' THEN 1 ELSE 0 END), "
         "SUM(m.expected), SUM(m.present), SUM(m.unexcused), SUM(m.meets_standard), "
         "SUM(CASE WHEN m.kind = 'regular' AND m.duration_ok = 0 THEN 1 ELSE 0 END), "
@@ -43,14 +51,20 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
         f"FROM {v.t('units')} u LEFT JOIN {m} m ON m.org_unit_id = u.org_unit_id AND m.held_on BETWEEN ? AND ? "
         f"AND m.recorded_at <= ? AND {held} WHERE u.kind IN (?, ?) AND {cond} "
         "AND (u.dissolved_on IS NULL OR u.dissolved_on > ?) AND (u.merged_on IS NULL OR u.merged_on > ?) "
-        "GROUP BY u.org_unit_id, u.name, u.kind ORDER BY u.name, u.org_unit_id",
+        "AND (u.created_on IS NULL OR u.created_on <= ?) "
+        "GROUP BY u.org_unit_id, u.name, u.kind, u.created_on, u.dissolved_on, u.merged_on "
+        "ORDER BY u.name, u.org_unit_id",
         [p.start.isoformat(), p.end.isoformat(), v.known, *held_params, *MEMBER_HOLDING, *params,
-         p.start.isoformat(), p.start.isoformat()])
+         p.start.isoformat(), p.start.isoformat(), p.end.isoformat()])
     named_on = v.naming_day(period.start, period.end)
     names = v.names_then({r[0]: r[1] for r in rows}, named_on)
     out = []
-    for uid, name, kind, regular, thematic, expected, present, unexcused, standard, short, overseer, noted, row_ in rows:
+    for (uid, name, kind, created, dissolved, merged, regular, thematic, expected, present, unexcused, standard, short,
+         overseer, noted, row_) in rows:
         expected, present = int(expected or 0), int(present or 0)
+        months = months_open(p, created, min(filter(None, (dissolved, merged)), default=None))
+        expected_regular = round(rules.meetings_regular_per_year * months / 12)
+        expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
         out.append({"org_unit_id": uid, "name": names[uid], "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
                     "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,

@@ -76,3 +76,24 @@ def test_a_temporary_transfer_keeps_the_members_unit(desk):
               to_org_unit_id="C2", kind="official")
     [event] = decide(desk, case_id="K2")
     assert event.org_unit_id == "C2"
+
+
+@pytest.mark.parametrize("form", ["dismissal", "expulsion"])
+def test_a_probationary_member_transferred_in_is_still_probationary(desk, form):
+    """A member transferred in from another province while still probationary keeps that status
+    until recognised official: only reprimand or warning (Điều lệ Đảng, Điều 36)."""
+    desk.fact("member.transferred_in", D(2020, 9, 1), "member-M4", member_id="M4", org_unit_id="C1",
+              full_name="Trần Thị Bình", birth_date="1990-01-01", sex="female", origin="Tỉnh ủy Bình Dương",
+              status="probationary", admitted_on="2020-03-01")
+    with pytest.raises(DomainError) as refused:
+        decide(desk, subject_id="M4", form=form, post="Phó Bí thư", violation_on=D(2020, 10, 1))
+    err = refused.value
+    assert err.code == "form_not_allowed" and err.field == "form"
+    assert "đảng viên dự bị" in err.message_vi and "a probationary member" in err.message_en
+    [event] = decide(desk, case_id="K2", subject_id="M4", form="warning", violation_on=D(2020, 10, 1))
+    assert event.data["form"] == "warning" and event.org_unit_id == "C1"
+    # recognised official on 01/03/2021: from then on every member form is open
+    desk.fact("member.recognized_official", D(2021, 3, 1), "member-M4", member_id="M4")
+    [event] = decide(desk, case_id="K3", subject_id="M4", form="expulsion", violation_on=D(2021, 4, 1),
+                     on=D(2021, 5, 1))
+    assert event.data["form"] == "expulsion"

@@ -187,3 +187,16 @@ def test_the_same_exemption_recorded_again_writes_nothing_another_ground_does():
     exempt = {2025: my.MemberYear(dues={"2025-03": my.DuesMonth("exempt", None, "poor_household")})}
     assert record(status="exempt", exemption_ground="poor_household", years=exempt) == []
     assert types(record(status="exempt", exemption_ground="serious_illness", years=exempt)) == ["dues.recorded"]
+
+
+def test_party_age_of_a_member_transferred_in_counts_from_the_admission_they_bring():
+    """A member transferred in from another province, admitted there on 01/06/2015, has a party
+    age of 9 years in 2025: not exempt from dues on party age 50 (QĐ 01-QĐ/TW)."""
+    from services.meetings import roster as r
+    facts = [r.fact_from("e1", 1, "member.transferred_in", D(2024, 1, 10),
+                         {"member_id": "M1", "org_unit_id": "C1", "status": "official", "admitted_on": "2015-06-01"})]
+    t = r.timeline("M1", [f for f in facts if f])
+    assert t.admitted_on == D(2015, 6, 1)
+    error = refused(lambda: record(status="exempt", exemption_ground="party_age_50", timeline=t),
+                    R.PARTY_AGE_TOO_LOW)
+    assert "01/06/2015" in error.message_vi and error.field == "exemption_ground"

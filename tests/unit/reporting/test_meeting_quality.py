@@ -43,3 +43,27 @@ def test_a_read_model_built_before_the_new_columns_keeps_working(tmp_path):
     Generations(db, {})
     for table, column, _ in schema.ADDED_COLUMNS:
         db.query(f"SELECT {column} FROM g1_{table}")  # raises if the column were missing
+
+
+def test_a_cell_is_expected_to_meet_only_in_the_months_it_existed(history):
+    """A cell created on 01/07/2025 owes 6 monthly meetings in 2025, not 12; one dissolved on
+    01/04/2025 owes 3 (January to March); one created in 2026 is not on the 2025 list at all."""
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    history.add("org_unit.created", "2025-07-01", {"org_unit_id": "C1", "name": "Chi bộ Ấp 1",
+                                                   "kind": "grassroots_cell", "parent_id": "TN"})
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "C2", "name": "Chi bộ Ấp 2",
+                                                   "kind": "grassroots_cell", "parent_id": "TN"})
+    history.add("org_unit.dissolved", "2025-04-01", {"org_unit_id": "C2"})
+    history.add("org_unit.created", "2026-03-01", {"org_unit_id": "C3", "name": "Chi bộ Ấp 3",
+                                                   "kind": "grassroots_cell", "parent_id": "TN"})
+    for structure in ("as_stood", "current"):
+        view = history.view(as_of=dt.date(2026, 6, 1), structure=structure)
+        rows = meeting_quality(view, "TN", parse_period("2025"))["rows"]
+        assert {r["org_unit_id"]: (r["regular_expected"], r["thematic_expected"]) for r in rows} == \
+            {"C1": (6, 2), "C2": (3, 1)}, structure
+    # the last day before the dissolution still counts its month: dissolved on 01/03 owes January and February
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "C4", "name": "Chi bộ Ấp 4",
+                                                   "kind": "grassroots_cell", "parent_id": "TN"})
+    history.add("org_unit.dissolved", "2025-03-01", {"org_unit_id": "C4"})
+    rows = meeting_quality(history.view(as_of=dt.date(2026, 6, 1)), "TN", parse_period("2025"))["rows"]
+    assert [r["regular_expected"] for r in rows if r["org_unit_id"] == "C4"] == [2]
