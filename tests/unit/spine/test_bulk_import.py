@@ -161,7 +161,9 @@ def test_a_shredded_member_is_refused_and_nothing_is_written(services):
     assert svc.store.head_position() == 0
 
 
-def test_progress_is_reported_while_validating_then_writing(services):
+def test_progress_is_reported_while_validating_then_writing(services, monkeypatch):
+    import shared.importing
+    monkeypatch.setattr(shared.importing, "clock", lambda: 0.0)  # lines counted, not timed
     members = 2 * PROGRESS_EVERY + 10
     lines = parsed(history(members))
     seen: list[tuple[str, int, int]] = []

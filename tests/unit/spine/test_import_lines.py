@@ -242,7 +242,9 @@ def test_past_its_deadline_an_import_writes_nothing(store):
     assert store.head_position() == 0
 
 
-def test_the_gateways_job_hears_the_progress_until_the_import_is_done(store):
+def test_the_gateways_job_hears_the_progress_until_the_import_is_done(store, monkeypatch):
+    import shared.importing
+    monkeypatch.setattr(shared.importing, "clock", lambda: 0.0)  # no report for the time taken
     assert reporter(None) is None and reporter({}) is None and reporter({"import_job": ""}) is None
     report = reporter({"import_job": "J1"})
     heard = []
@@ -326,10 +328,32 @@ def test_a_deadline_passing_after_the_lines_were_checked_writes_nothing(store, m
 def test_validation_progress_names_the_lines_done_and_the_total(store, monkeypatch):
     import shared.importing
     monkeypatch.setattr(shared.importing, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(shared.importing, "clock", lambda: 0.0)  # lines counted, not timed
     heard = []
     run_import(store, importers(store), parsed(UNIT, CELL), Context(), progress=lambda *p: heard.append(p))
     assert heard == [("validating", 0, 2), ("validating", 1, 2), ("validating", 2, 2), ("writing", 2, 2),
                      ("done", 2, 2)]
+
+
+def test_slow_lines_report_their_progress_long_before_a_thousand_of_them(store, monkeypatch):
+    """A loaded machine checks a line in an eighth of a second: the job's progress (and, through
+    ``reporter``, the process's answer to its poll) then comes every quarter of a second of work,
+    not only every ``PROGRESS_EVERY`` lines — the bar does not freeze."""
+    import shared.importing
+    now = [100.0]
+    monkeypatch.setattr(shared.importing, "clock", lambda: now[0])
+
+    def slowed(use_case):
+        def run(*args):
+            now[0] += 0.125
+            return use_case(*args)
+        return run
+    slow = {t: (model, slowed(use_case)) for t, (model, use_case) in importers(store).items()}
+    cells = [{**CELL, "data": {**CELL["data"], "org_unit_id": f"G{i}"}} for i in range(1, 7)]
+    heard = []
+    assert run_import(store, slow, parsed(UNIT, *cells), Context(), progress=lambda *p: heard.append(p))["ok"]
+    assert heard == [("validating", 0, 7), ("validating", 3, 7), ("validating", 5, 7), ("validating", 7, 7),
+                     ("writing", 7, 7), ("done", 7, 7)]
 
 
 def test_the_units_of_a_conflicting_fact_are_named(store):
