@@ -18,19 +18,6 @@ TABLE = ("CREATE TABLE IF NOT EXISTS t_counts (kind TEXT NOT NULL, org_unit_id T
          "n INTEGER NOT NULL, PRIMARY KEY (kind, org_unit_id, day))")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def read_model(request, tmp_path):
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        else:
-            url = f"sqlite:///{tmp_path}/t.db"
-        db = ReadModelDB(url)
-        stack.callback(db.close)
-        yield db
-
-
 def test_a_change_is_summed_per_key_and_a_row_brought_to_zero_is_gone(read_model):
     db = read_model
     db.executescript(TABLE)

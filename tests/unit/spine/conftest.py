@@ -1,9 +1,6 @@
-import contextlib
-
 import pytest
 
 from shared.eventstore.sqlite import SQLiteEventStore
-from shared.readmodel import ReadModelDB
 
 
 @pytest.fixture
@@ -11,17 +8,3 @@ def store(tmp_path):
     s = SQLiteEventStore(tmp_path / "members.events.db")
     yield s
     s.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def read_model(request, tmp_path):
-    """An empty read model on each backend: an SQLite file, then a fresh PostgreSQL database."""
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            from tests.support.services import pg_database
-            url = stack.enter_context(pg_database())
-        else:
-            url = f"sqlite:///{tmp_path}/t.db"
-        db = ReadModelDB(url)
-        stack.callback(db.close)
-        yield db
