@@ -148,6 +148,11 @@ class Tx:
         return default if row is None or row[0] is None else row[0]
 
 
+def int_array(values: Iterable[int]) -> str:
+    """Integers as one PostgreSQL array literal, for a parameter cast to ``integer[]``."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
 def text_array(values: Sequence[str]) -> str:
     """Strings as one PostgreSQL ``text[]`` literal, for a parameter cast to ``text[]``: each
     element quoted (a backslash or a double quote escaped). Four times as quick as psycopg's

@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Mapping
 
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
-from shared.readmodel import ReadModelDB, Tx, text_array
+from shared.readmodel import ReadModelDB, Tx, int_array, text_array
 
 TABLES = ("day_counts", "day_repeats", "day_counts_built", "day_flows_built")
 
@@ -410,7 +410,7 @@ def add_counts(tx: Tx, table: str, key: tuple[str, str, str], rows: list[tuple[s
                f"INSERT INTO {table} ({a}, {b}, {c}, n) SELECT d.a, d.b, d.c, d.n FROM d WHERE NOT EXISTS "
                f"(SELECT 1 FROM gone g WHERE g.{a} = d.a AND g.{b} = d.b AND g.{c} = d.c) "
                f"ON CONFLICT ({a}, {b}, {c}) DO UPDATE SET n = {table}.n + excluded.n",
-               (*map(text_array, columns[:3]), "{" + ",".join(map(str, map(int, columns[3]))) + "}"))
+               (*map(text_array, columns[:3]), int_array(columns[3])))
 
 
 # -- bulk build --------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from shared.dates import add_months
 from shared.dates import add_working_days as _add_working_days
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
-from shared.readmodel import ReadModelDB, Tx, text_array
+from shared.readmodel import ReadModelDB, Tx, int_array, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
@@ -602,7 +602,7 @@ def lock_members(tx: Tx, members: list[str]) -> None:
             for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members})]
     if keys:  # one statement: unnest gives the keys in the array's order, each locked in turn
         tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
-                   (MEMBER_LOCK, "{" + ",".join(map(str, keys)) + "}"))
+                   (MEMBER_LOCK, int_array(keys)))
 
 
 # -- the paged list --------------------------------------------------------------------------------------
