@@ -171,3 +171,5 @@ def test_the_months_a_cell_is_open():
     assert q.months_open(2025, None, D(2025, 12, 31)) == list(range(1, 13))
     assert q.months_open(2025, D(2025, 6, 30), D(2025, 7, 1)) == [6]
     assert q.months_open(2025, D(2025, 6, 30), D(2025, 6, 30)) == []
+    # created in an earlier year, closed on 02/01: it existed on 01/01 only
+    assert q.months_open(2025, D(2015, 1, 1), D(2025, 1, 2)) == [1]
