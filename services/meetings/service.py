@@ -110,9 +110,7 @@ class MeetingsService(ProjectingEntrypoints):
     @rpc
     @query(CellYearQuery)
     def cell_quality(self, q, context):
-        unit = SqlRoster(self.projections.db).unit(q.org_unit_id)
-        if unit is None:
-            raise _unit_not_found(q.org_unit_id)
+        unit = domain.check_is_cell(SqlRoster(self.projections.db).unit(q.org_unit_id), q.org_unit_id)
         today = Context.from_dict(context).today
         return quality.cell_year(q.org_unit_id, q.year, views.cell_meetings(self.projections.db, q.org_unit_id, q.year),
                                  today, created_on=unit.created_on, closed_on=unit.closed_on)

@@ -107,3 +107,15 @@ def test_a_cells_year_expects_meetings_only_while_the_cell_exists(meetings):
     assert year("C3", 2025)[0] == {"held": 0, "expected": 0, "months_without": []}
     # a cell that exists all year owes the twelve and the four, as before
     assert year("C1", 2024)[0]["expected"] == 12
+
+
+def test_the_meeting_quality_of_a_unit_that_is_not_a_cell_is_refused(meetings):
+    """Only cells hold cell meetings: a party committee has no year of meetings to be short of."""
+    members = meetings.projections.stores["members"]
+    members.append("org_unit-G1", [NewEvent(type="org_unit.created", occurred_on=dt.date(2010, 1, 1), data={
+        "org_unit_id": "G1", "name": "Đảng bộ xã 1", "kind": "grassroots_committee", "parent_id": None})])
+    meetings.catch_up({}, CTX)
+    error = meetings.cell_quality({"org_unit_id": "G1", "year": 2024}, CTX)["error"]
+    assert (error["code"], error["message_vi"]) == (
+        "not_a_cell", "«G1» không phải là chi bộ; chỉ chi bộ tổ chức sinh hoạt chi bộ")
+    assert meetings.cell_quality({"org_unit_id": "C9", "year": 2024}, CTX)["error"]["code"] == "org_unit_not_found"
