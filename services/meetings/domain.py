@@ -52,12 +52,18 @@ def fold(events: list[Envelope]) -> Meeting:
     return fold_events(evolve, Meeting(), events)
 
 
-def check_cell(unit: Unit | None, org_unit_id: str, day: dt.date) -> None:
-    """Meetings belong to a cell that exists and is not merged or dissolved on that day."""
+def check_is_cell(unit: Unit | None, org_unit_id: str) -> Unit:
+    """Only a cell (chi bộ) holds cell meetings: a unit that is known and holds members."""
     if unit is None:
         raise R.ORG_UNIT_NOT_FOUND(org_unit_id=org_unit_id)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         raise R.NOT_A_CELL(org_unit_id=org_unit_id)
+    return unit
+
+
+def check_cell(unit: Unit | None, org_unit_id: str, day: dt.date) -> None:
+    """Meetings belong to a cell that exists and is not merged or dissolved on that day."""
+    unit = check_is_cell(unit, org_unit_id)
     if not unit.open_on(day):
         raise R.CELL_INACTIVE(org_unit_id=org_unit_id, day=fmt(day))
 

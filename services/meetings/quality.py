@@ -94,9 +94,20 @@ def months_of_year_until(year: int, today: dt.date) -> list[int]:
     return list(range(1, last + 1))
 
 
+def months_open(year: int, created_on: dt.date | None, closed_on: dt.date | None) -> list[int]:
+    """The calendar months of ``year`` in which the cell existed on at least one day (created on
+    ``created_on``; merged or dissolved on ``closed_on``, the first day it no longer exists): a
+    cell is expected to meet only while it exists (as the reporting service counts it)."""
+    first = max(dt.date(year, 1, 1), created_on) if created_on else dt.date(year, 1, 1)
+    last = min(dt.date(year, 12, 31), closed_on - dt.timedelta(days=1)) if closed_on else dt.date(year, 12, 31)
+    return list(range(first.month, last.month + 1)) if last >= first else []
+
+
 def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: dt.date,
-              rules_for: Callable[[dt.date], Rules] = rules_on) -> dict:
-    """A cell's year: held vs expected, attendance rate, criteria met, per-meeting detail."""
+              rules_for: Callable[[dt.date], Rules] = rules_on, created_on: dt.date | None = None,
+              closed_on: dt.date | None = None) -> dict:
+    """A cell's year: held vs expected, attendance rate, criteria met, per-meeting detail. Only
+    the months (and quarters) in which the cell existed are expected, in proportion."""
     mine = [m for m in meetings if m.held_on.year == year]
     assessed = assess_year(mine, rules_for)
     rules = rules_for(dt.date(year, 12, 31))
@@ -104,17 +115,22 @@ def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: d
     thematic = [q for q in assessed if q.kind == "thematic"]
     regular_months = {m.held_on.month for m in mine if m.kind == "regular" or m.combined}
     thematic_quarters = {(m.held_on.month - 1) // 3 + 1 for m in mine if m.kind == "thematic" or m.combined}
-    months = months_of_year_until(year, today)
+    elapsed = months_of_year_until(year, today)
+    open_months = months_open(year, created_on, closed_on)
+    months = [m for m in elapsed if m in open_months]
     expected = sum(q.expected for q in assessed)
     present = sum(q.present for q in assessed)
     with_committee = [q for q in assessed if q.committee_member_attended is not None]
     return {
         "org_unit_id": org_unit_id, "year": year,
-        "regular": {"held": len(regular), "expected": rules.meetings_regular_per_year,
+        "regular": {"held": len(regular),
+                    "expected": round(rules.meetings_regular_per_year * len(open_months) / 12),
                     "months_without": [m for m in months if m not in regular_months]},
-        "thematic": {"held": len(thematic), "expected": rules.meetings_thematic_per_year,
+        "thematic": {"held": len(thematic),
+                     "expected": round(rules.meetings_thematic_per_year * len(open_months) / 12),
+                     # a quarter the cell existed in, judged from the first day of its last month
                      "quarters_without": [q for q in sorted({(m - 1) // 3 + 1 for m in months})
-                                          if q not in thematic_quarters and q * 3 <= (months[-1] if months else 0)]},
+                                          if q not in thematic_quarters and q * 3 <= len(elapsed)]},
         "attendance_rate": round(present / expected, 4) if expected else None,
         "meetings_meeting_standard": sum(1 for q in assessed if q.meets_standard),
         "meetings_assessed": len(assessed),

@@ -110,11 +110,10 @@ class MeetingsService(ProjectingEntrypoints):
     @rpc
     @query(CellYearQuery)
     def cell_quality(self, q, context):
-        if SqlRoster(self.projections.db).unit(q.org_unit_id) is None:
-            raise _unit_not_found(q.org_unit_id)
+        unit = domain.check_is_cell(SqlRoster(self.projections.db).unit(q.org_unit_id), q.org_unit_id)
         today = Context.from_dict(context).today
         return quality.cell_year(q.org_unit_id, q.year, views.cell_meetings(self.projections.db, q.org_unit_id, q.year),
-                                 today)
+                                 today, created_on=unit.created_on, closed_on=unit.closed_on)
 
     @rpc
     @query(AbsencesQuery)

@@ -79,3 +79,43 @@ def test_a_meeting_recorded_early_in_the_morning_in_vietnam_on_its_day_is_not_in
                                        "occurred_on": "2025-03-06", "duration_minutes": 120,
                                        "attendance": [{"member_id": "M1", "status": "present"}]}, {"actor": "cb"})
     assert refused["error"]["code"] == "meeting_in_future"
+
+
+def test_a_cells_year_expects_meetings_only_while_the_cell_exists(meetings):
+    """A cell created on 01/07/2024 is not short of meetings for January–June; one merged away on
+    01/10/2024 owes none from October on; neither owes any in a year it did not exist."""
+    members = meetings.projections.stores["members"]
+    members.append("org_unit-C2", [NewEvent(type="org_unit.created", occurred_on=dt.date(2024, 7, 1), data={
+        "org_unit_id": "C2", "name": "Chi bộ 2", "kind": "cell", "parent_id": None})])
+    members.append("org_unit-C3", [NewEvent(type="org_unit.created", occurred_on=dt.date(2010, 1, 1), data={
+        "org_unit_id": "C3", "name": "Chi bộ 3", "kind": "cell", "parent_id": None})])
+    members.append("org_unit-C3", [NewEvent(type="org_unit.merged", occurred_on=dt.date(2024, 10, 1), data={
+        "org_unit_id": "C3", "into_org_unit_id": "C1"})])
+    ctx = {"actor": "tester", "today": "2025-01-15"}
+    meetings.catch_up({}, ctx)
+
+    def year(unit, y):
+        answer = meetings.cell_quality({"org_unit_id": unit, "year": y}, ctx)["result"]
+        return answer["regular"], answer["thematic"]
+
+    assert year("C2", 2024) == ({"held": 0, "expected": 6, "months_without": [7, 8, 9, 10, 11, 12]},
+                                {"held": 0, "expected": 2, "quarters_without": [3, 4]})
+    assert year("C2", 2023) == ({"held": 0, "expected": 0, "months_without": []},
+                                {"held": 0, "expected": 0, "quarters_without": []})
+    assert year("C3", 2024) == ({"held": 0, "expected": 9, "months_without": list(range(1, 10))},
+                                {"held": 0, "expected": 3, "quarters_without": [1, 2, 3]})
+    assert year("C3", 2025)[0] == {"held": 0, "expected": 0, "months_without": []}
+    # a cell that exists all year owes the twelve and the four, as before
+    assert year("C1", 2024)[0]["expected"] == 12
+
+
+def test_the_meeting_quality_of_a_unit_that_is_not_a_cell_is_refused(meetings):
+    """Only cells hold cell meetings: a party committee has no year of meetings to be short of."""
+    members = meetings.projections.stores["members"]
+    members.append("org_unit-G1", [NewEvent(type="org_unit.created", occurred_on=dt.date(2010, 1, 1), data={
+        "org_unit_id": "G1", "name": "Đảng bộ xã 1", "kind": "grassroots_committee", "parent_id": None})])
+    meetings.catch_up({}, CTX)
+    error = meetings.cell_quality({"org_unit_id": "G1", "year": 2024}, CTX)["error"]
+    assert (error["code"], error["message_vi"]) == (
+        "not_a_cell", "«G1» không phải là chi bộ; chỉ chi bộ tổ chức sinh hoạt chi bộ")
+    assert meetings.cell_quality({"org_unit_id": "C9", "year": 2024}, CTX)["error"]["code"] == "org_unit_not_found"

@@ -118,3 +118,58 @@ def test_a_cells_year_judges_each_meeting_by_the_rules_it_is_given():
     assert q.cell_year("A", 2024, meetings, D(2025, 1, 1))["meetings"][0]["duration_ok"]
     later = q.cell_year("A", 2024, meetings, D(2025, 1, 1), rules_for=lambda day: rules_on(D(2025, 10, 1)))
     assert (later["meetings"][0]["duration_ok"], later["meetings"][0]["min_minutes"]) == (False, 90)
+
+
+def year_of(year, meetings, today, created_on=None, closed_on=None):
+    y = q.cell_year("A", year, meetings, today, created_on=created_on, closed_on=closed_on)
+    return (y["regular"]["expected"], y["regular"]["months_without"],
+            y["thematic"]["expected"], y["thematic"]["quarters_without"])
+
+
+def test_a_cell_created_mid_year_is_expected_to_meet_only_from_its_month_of_creation():
+    # created on 01/07: January–June and the first two quarters are not its own; 6 + 2 expected
+    meetings = [held("r7", D(2025, 7, 10), EVERYONE), held("t4", D(2025, 11, 20), EVERYONE, kind="thematic")]
+    assert year_of(2025, meetings, D(2026, 1, 15), created_on=D(2025, 7, 1)) == \
+        (6, [8, 9, 10, 11, 12], 2, [3])
+    # created on the last day of August: August counts (it existed one day of it), 5 regular,
+    # round(4 × 5/12) = 2 thematic
+    assert year_of(2025, [], D(2026, 1, 15), created_on=D(2025, 8, 31)) == (5, [8, 9, 10, 11, 12], 2, [3, 4])
+    # created on the first day of September: August does not; round(4 × 4/12) = 1
+    assert year_of(2025, [], D(2026, 1, 15), created_on=D(2025, 9, 1)) == (4, [9, 10, 11, 12], 1, [3, 4])
+    # in the year it is created, the months until today only, and a quarter only once it is over
+    assert year_of(2025, [], D(2025, 7, 15), created_on=D(2025, 5, 10)) == (8, [5, 6, 7], 3, [2])
+    # created in an earlier year: the whole year, as before
+    assert year_of(2025, [], D(2026, 1, 15), created_on=D(2015, 1, 1)) == (12, list(range(1, 13)), 4, [1, 2, 3, 4])
+
+
+def test_a_cell_dissolved_or_merged_is_expected_to_meet_only_until_it_closed():
+    # closed on 01/10 (the first day it no longer exists): nothing from October on
+    assert year_of(2025, [], D(2026, 1, 15), closed_on=D(2025, 10, 1)) == (9, list(range(1, 10)), 3, [1, 2, 3])
+    # closed on 02/10: it existed on 01/10, so October and the fourth quarter are its own
+    assert year_of(2025, [], D(2026, 1, 15), closed_on=D(2025, 10, 2)) == \
+        (10, list(range(1, 11)), 3, [1, 2, 3, 4])
+    # created and closed within the year: March–May
+    assert year_of(2025, [held("t", D(2025, 3, 20), EVERYONE, kind="thematic")], D(2026, 1, 15),
+                   created_on=D(2025, 3, 15), closed_on=D(2025, 5, 16)) == (3, [3, 4, 5], 1, [2])
+
+
+def test_a_year_wholly_before_creation_or_after_closing_expects_nothing():
+    before = q.cell_year("A", 2024, [], D(2026, 1, 15), created_on=D(2025, 7, 1))
+    assert (before["regular"], before["thematic"]) == ({"held": 0, "expected": 0, "months_without": []},
+                                                       {"held": 0, "expected": 0, "quarters_without": []})
+    # closed on 01/01/2025: it did not exist a single day of 2025
+    assert year_of(2025, [], D(2026, 1, 15), closed_on=D(2025, 1, 1)) == (0, [], 0, [])
+    assert year_of(2026, [], D(2027, 1, 15), closed_on=D(2025, 7, 1)) == (0, [], 0, [])
+    # closed on 02/01: one day of January
+    assert year_of(2025, [], D(2026, 1, 15), closed_on=D(2025, 1, 2)) == (1, [1], 0, [1])
+
+
+def test_the_months_a_cell_is_open():
+    assert q.months_open(2025, None, None) == list(range(1, 13))
+    assert q.months_open(2025, D(2025, 12, 31), None) == [12]
+    assert q.months_open(2025, D(2026, 1, 1), None) == []
+    assert q.months_open(2025, None, D(2025, 12, 31)) == list(range(1, 13))
+    assert q.months_open(2025, D(2025, 6, 30), D(2025, 7, 1)) == [6]
+    assert q.months_open(2025, D(2025, 6, 30), D(2025, 6, 30)) == []
+    # created in an earlier year, closed on 02/01: it existed on 01/01 only
+    assert q.months_open(2025, D(2015, 1, 1), D(2025, 1, 2)) == [1]
