@@ -162,11 +162,17 @@ class Relay:
         The checkpoint moves only after the broker confirmed every message of the batch.
         """
         start = self.position() + 1
-        events = list(self.store.read_all(start, limit=self.batch))
+        # ringing a doorbell (known once connected): the others of the batch are counted, not read
+        ringing = self._producer is not None and self._doorbell_only()
+        if ringing:
+            count, events = self._last_of(start)
+        else:
+            events = list(self.store.read_all(start, limit=self.batch))
+            count = len(events)
         if not events:
             return 0
         producer = self._producer_ready()
-        for env in (events[-1:] if self._doorbell_only() else events):
+        for env in (events[-1:] if ringing or self._doorbell_only() else events):
             body = env.model_dump(mode="json")
             body["source"] = self.service
             if self.transform:
@@ -185,12 +191,23 @@ class Relay:
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
         self._position = _published[id(self.store)] = events[-1].position
-        full, self._full = self._full, len(events) == self.batch
+        full, self._full = self._full, count == self.batch
         if full or self._full or time.monotonic() - self._stored_at >= CHECKPOINT_SECONDS:
             self.store_checkpoint()
         if self.on_published:
-            self.on_published(len(events))
-        return len(events)
+            self.on_published(count)
+        return count
+
+    def _last_of(self, start: int) -> tuple[int, list]:
+        """(how many events the batch from ``start`` holds, its last event, alone) — the others
+        read as positions only, where the store can (``read_rows``); else the whole batch."""
+        read_rows = getattr(self.store, "read_rows", None)
+        rows = next(iter(read_rows(["position"], start, page=self.batch)), []) if read_rows else None
+        last = list(self.store.read_all(rows[-1][0], limit=1)) if rows else []
+        if rows is None or (rows and not last):
+            events = list(self.store.read_all(start, limit=self.batch))
+            return len(events), events
+        return len(rows), last
 
     def _doorbell_only(self) -> bool:
         """Whether the batch's last event alone tells every subscriber of it: kombu's in-memory
