@@ -192,3 +192,22 @@ def test_when_every_subscriber_reads_the_store_a_backlog_is_announced_by_its_las
             store.append(f"member-M{i}", [_event(i)])
         assert relay.run_once() == 3
         assert _queued(conn, feed) == [6, 7, 8] and _queued(conn, projection) == [6, 7, 8]
+
+
+def test_a_doorbell_from_a_store_that_cannot_list_positions_reads_the_batch_and_rings_once(store, monkeypatch):
+    """A store without ``read_rows`` (positions alone): the batch is read whole, still announced by
+    its last event."""
+    import shared.relay as relay_module
+    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
+    monkeypatch.setattr(type(store), "read_rows", None, raising=False)
+    service = f"svc{uuid.uuid4().hex[:8]}"
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    with Connection(uri) as conn:
+        projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
+        projection(conn.channel()).declare()
+        relay_module.READS_THE_STORE.add(projection.name)
+        relay = Relay(store, service, uri, batch=2)
+        for i in range(1, 6):
+            store.append(f"member-M{i}", [_event(i)])
+        assert [relay.run_once() for _ in range(4)] == [2, 2, 1, 0]
+        assert relay.checkpoint == 5 and _queued(conn, projection) == [2, 4, 5]
