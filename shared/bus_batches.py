@@ -13,7 +13,8 @@ own cost (a transaction, its reads, the early-warning lists recomputed) alone.
 A handler declared ``lazy=True`` receives each event body as a ``Delivery``, decoded when first
 read: its position comes from the relay's header, and a projection handling a batch reads the body
 of the latest delivery only — the store gives it the others (after an import, the thousands of
-deliveries it skips as duplicates are never decoded).
+deliveries it skips as duplicates are never decoded). In embedded mode, a relay whose every
+subscriber is such a handler publishes only the last event of each batch (``shared.relay``).
 
 At least once, as before: a process killed before the ack gets the whole batch again (its
 projections tell the events applied as duplicates); a method that raised is acked as nameko's
@@ -35,6 +36,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import QueueConsumer
 
+from shared.relay import READS_THE_STORE
 from shared.runtime import PartitionEventHandler, settings_of
 
 #: deliveries a batch handler's queue may hold unacked (the broker's prefetch), so at most one batch
@@ -165,6 +167,8 @@ class Batches:
         self._running = False
         self._gather = settings_of(self.container.config).batch_gather_seconds
         super().setup()
+        if self.lazy:  # it reads from the store what precedes a delivery: a relay may ring once
+            READS_THE_STORE.add(self.queue.name)
 
     def take(self, body, message) -> None:
         """A delivery, in the consumer's thread: kept for the next batch (one runs at a time)."""

@@ -9,6 +9,13 @@ at most that much.
 
 Messages go to the topic exchange ``<service>.events`` (the one nameko's ``event_handler``
 listens on) with routing key = event type, persistent, with publisher confirms on AMQP.
+
+On kombu's in-memory transport (embedded mode: every subscriber lives in this process), when every
+queue bound to the exchange takes every event for a consumer that reads from the store all the
+events up to the one delivered (a lazy batch handler, ``shared.bus_batches``, whose projections
+handle a batch by its latest delivery: ``ProjectionRunner.handle_batch``), a batch is announced by
+its last event only — the doorbell: the others would each be published, routed, wrapped and
+dropped unread (after an import, thousands of them, a third of the process's work).
 """
 from __future__ import annotations
 
@@ -30,6 +37,11 @@ CHECKPOINT_SECONDS = 0.25
 #: what the relay of this process last had confirmed, by store (``id``): its lag (``shared.ops``)
 #: counts from there when that is past the stored checkpoint
 _published: dict[int, int] = {}
+
+
+#: the queues of this process (kombu's in-memory transport) whose consumer reads from the store
+#: every event up to the latest it is delivered (``shared.bus_batches``: lazy batch handlers)
+READS_THE_STORE: set[str] = set()
 
 
 def published_position(store) -> int | None:
@@ -150,11 +162,17 @@ class Relay:
         The checkpoint moves only after the broker confirmed every message of the batch.
         """
         start = self.position() + 1
-        events = list(self.store.read_all(start, limit=self.batch))
+        # ringing a doorbell (known once connected): the others of the batch are counted, not read
+        ringing = self._producer is not None and self._doorbell_only()
+        if ringing:
+            count, events = self._last_of(start)
+        else:
+            events = list(self.store.read_all(start, limit=self.batch))
+            count = len(events)
         if not events:
             return 0
         producer = self._producer_ready()
-        for env in events:
+        for env in (events[-1:] if ringing or self._doorbell_only() else events):
             body = env.model_dump(mode="json")
             body["source"] = self.service
             if self.transform:
@@ -173,12 +191,35 @@ class Relay:
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
         self._position = _published[id(self.store)] = events[-1].position
-        full, self._full = self._full, len(events) == self.batch
+        full, self._full = self._full, count == self.batch
         if full or self._full or time.monotonic() - self._stored_at >= CHECKPOINT_SECONDS:
             self.store_checkpoint()
         if self.on_published:
-            self.on_published(len(events))
-        return len(events)
+            self.on_published(count)
+        return count
+
+    def _last_of(self, start: int) -> tuple[int, list]:
+        """(how many events the batch from ``start`` holds, its last event, alone) — the others
+        read as positions only, where the store can (``read_rows``); else the whole batch."""
+        read_rows = getattr(self.store, "read_rows", None)
+        rows = next(iter(read_rows(["position"], start, page=self.batch)), []) if read_rows else None
+        last = list(self.store.read_all(rows[-1][0], limit=1)) if rows else []
+        if rows is None or (rows and not last):
+            events = list(self.store.read_all(start, limit=self.batch))
+            return len(events), events
+        return len(rows), last
+
+    def _doorbell_only(self) -> bool:
+        """Whether the batch's last event alone tells every subscriber of it: kombu's in-memory
+        transport, and every queue bound to the exchange takes every routing key for a consumer
+        of this process that reads what precedes the delivery from the store (``READS_THE_STORE``)."""
+        if self._confirms is not None or not self.amqp_uri.startswith("memory://"):
+            return False
+        try:
+            table = self._producer.channel.get_table(self.exchange.name)
+        except (KeyError, AttributeError):
+            return False
+        return bool(table) and all(key == "#" and queue in READS_THE_STORE for key, _, queue in table)
 
     def store_checkpoint(self) -> None:
         """Store the position published so far, if it moved since it was last stored."""

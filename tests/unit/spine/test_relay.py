@@ -157,3 +157,57 @@ def test_after_an_error_or_a_lost_lease_the_relay_starts_from_the_stored_checkpo
         relay.run_forever(lambda: next(turns, None) is None, poll=0.01)
         assert _positions(conn, queue, 1) == [5]
         assert relay.checkpoint == 5
+
+
+def _queued(conn, queue) -> list[int]:
+    """The positions waiting in ``queue``, taken without waiting for more."""
+    got = []
+    while (msg := queue(conn.channel()).get(no_ack=True)) is not None:
+        got.append(msg.headers["dangvien.position"])
+    return got
+
+
+def test_when_every_subscriber_reads_the_store_a_backlog_is_announced_by_its_last_event(store, monkeypatch):
+    """Embedded mode: the projections' lazy batch handlers read from the store every event up to
+    the one delivered, so a batch of the backlog rings once (its last event); the checkpoint still
+    moves past all of it. Another subscriber beside them (a feed, a handler taking each event)
+    gets every event, as before."""
+    import shared.relay as relay_module
+    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
+    service = f"svc{uuid.uuid4().hex[:8]}"  # an exchange of its own: memory queues outlive a test
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    with Connection(uri) as conn:
+        projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
+        projection(conn.channel()).declare()
+        relay_module.READS_THE_STORE.add(projection.name)
+        relay = Relay(store, service, uri, batch=3)
+        for i in range(1, 6):
+            store.append(f"member-M{i}", [_event(i)])
+        assert relay.run_once() == 3 and relay.run_once() == 2
+        assert relay.checkpoint == 5
+        assert _queued(conn, projection) == [3, 5]
+        feed = Queue(f"feed-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
+        feed(conn.channel()).declare()
+        for i in range(6, 9):
+            store.append(f"member-M{i}", [_event(i)])
+        assert relay.run_once() == 3
+        assert _queued(conn, feed) == [6, 7, 8] and _queued(conn, projection) == [6, 7, 8]
+
+
+def test_a_doorbell_from_a_store_that_cannot_list_positions_reads_the_batch_and_rings_once(store, monkeypatch):
+    """A store without ``read_rows`` (positions alone): the batch is read whole, still announced by
+    its last event."""
+    import shared.relay as relay_module
+    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
+    monkeypatch.setattr(type(store), "read_rows", None, raising=False)
+    service = f"svc{uuid.uuid4().hex[:8]}"
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    with Connection(uri) as conn:
+        projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
+        projection(conn.channel()).declare()
+        relay_module.READS_THE_STORE.add(projection.name)
+        relay = Relay(store, service, uri, batch=2)
+        for i in range(1, 6):
+            store.append(f"member-M{i}", [_event(i)])
+        assert [relay.run_once() for _ in range(4)] == [2, 2, 1, 0]
+        assert relay.checkpoint == 5 and _queued(conn, projection) == [2, 4, 5]
