@@ -39,6 +39,9 @@ TAILS = """SELECT s.value,
   (SELECT hash FROM events WHERE stream = s.value ORDER BY stream_version DESC LIMIT 1)
 FROM json_each(?) AS s"""
 TAIL = "SELECT stream_version, hash FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1"
+#: the most streams whose last version and hash the writer remembers between commit groups (past
+#: it, it forgets them all and reads them again)
+TAILS_KEPT = 50_000
 #: how long opening a store, and each write, waits for another connection's lock (seconds)
 OPEN_SECONDS = 30
 SCHEMA = """
@@ -105,6 +108,12 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}: {synchronous!r}")
         self.synchronous = synchronous
         self._init_group_commit()
+        #: what the writer remembers of its own commits, good while no other connection wrote
+        #: (SQLite's ``data_version`` unchanged): each stream's last version and hash, the head
+        self._known_tails: dict[str, tuple[int, str]] = {}
+        self._known_head: int | None = None
+        self._data_version = None
+        self._written: tuple[dict, int] | None = None  # what the group being written leaves
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -152,20 +161,44 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         savepoints, in the same transaction — or, when the insert itself met a stored id, in a
         transaction begun again (the fast path's rows are undone with the first one: the insert
         runs under no savepoint, whose copies of the pages it changes cost a fifth of a commit
-        group's CPU)."""
+        group's CPU).
+
+        The tails and the head the fast path wrote are remembered once committed, and taken
+        instead of read while no other connection has written (``PRAGMA data_version``, read
+        under the write lock, unchanged): a stream written by this store before is not read again.
+        Anything else (the careful path, a failure) forgets them."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
-            if not self._fast_group(db, group, self._head(db) + 1):
+            version = db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:  # another connection wrote: what is remembered may be stale
+                self._forget()
+                self._data_version = version
+            head = self._known_head
+            self._written = None
+            if not self._fast_group(db, group, (self._head(db) if head is None else head) + 1):
+                self._written = None
+                self._forget()
                 self._careful_group(db, group, self._head(db) + 1)
             started = time.perf_counter()
             db.execute("COMMIT")
             self._commit_seconds = time.perf_counter() - started
         except BaseException as exc:
+            self._forget()
             if db.in_transaction:
                 db.execute("ROLLBACK")
             for pending in group:
                 pending.result, pending.error = None, exc
+            return
+        if self._written is not None:
+            tails, self._known_head = self._written
+            if len(self._known_tails) + len(tails) > TAILS_KEPT:
+                self._known_tails.clear()
+            self._known_tails.update(tails)
+
+    def _forget(self) -> None:
+        self._known_tails.clear()
+        self._known_head = None
 
     def _tails(self, db, streams: list[str]) -> dict[str, tuple[int, str]]:
         if self._json_each:
@@ -179,9 +212,13 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
         return tails
 
     def _fast_group(self, db, group: list[Pending], position: int) -> bool:
-        """The group written the fast way, or False (nothing written) when the careful path must."""
+        """The group written the fast way (``_written``: the tails of its streams and the head it
+        leaves, remembered once committed), or False (nothing written) when the careful path must."""
         streams = list(dict.fromkeys(stream for p in group for stream, events, _ in p.batches if events))
-        tails = self._tails(db, streams) if streams else {}
+        known = self._known_tails
+        tails = {name: known[name] for name in streams if name in known}
+        if len(tails) < len(streams):
+            tails.update(self._tails(db, [name for name in streams if name not in tails]))
 
         def stale(pending: Pending, stream: str, expected: int, version: int, settled) -> Exception:
             ids = [e.event_id for _, events, _ in pending.batches for e in events]
@@ -190,17 +227,17 @@ class SQLiteEventStore(GroupCommit, SqlReads, EventStore):
             return ConcurrencyError(stream, expected, version)
 
         try:  # one recording time for the group (written in one transaction)
-            rows, _ = chain_group(group, tails, position, utcnow(), stale)
+            rows, after = chain_group(group, tails, position, utcnow(), stale)
         except Careful:
             return False
-        if not rows:
-            return True
-        try:  # the first write of the transaction: undoing it undoes nothing else
-            insert_events(db, rows)
-        except sqlite3.IntegrityError:  # an event id stored already (a retry): the careful path decides
-            db.execute("ROLLBACK")
-            db.execute("BEGIN IMMEDIATE")
-            return False
+        if rows:
+            try:  # the first write of the transaction: undoing it undoes nothing else
+                insert_events(db, rows)
+            except sqlite3.IntegrityError:  # an event id stored already (a retry): the careful path decides
+                db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+                return False
+        self._written = (tails, after - 1)
         return True
 
     @staticmethod
