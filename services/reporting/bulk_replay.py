@@ -52,7 +52,7 @@ from shared.readmodel import ReadModelDB, Tx
 from services.reporting import daycounts, meeting_fold, schema, warning_spans
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
                                       latest_violation, moves, shapes_stints, threaded)
-from services.reporting.meeting_fold import MeetingFold
+from services.reporting.meeting_fold import MeetingFold, absence
 
 
 #: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
@@ -73,10 +73,11 @@ def _text_rec(value) -> str:
     return format_recorded_at(StoredTime.parse(value) if isinstance(value, str) else value)
 
 
-def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
+def _raw(store: EventStore, from_position: int, undecoded: str = "") -> Iterator[list[tuple]]:
     """Pages of (position, stream, version, type, occurred_on text, recorded_at text, unit, actor,
     event_id, data dict) from ``from_position`` on: straight from the rows where the store can
-    (``read_rows``), else from its envelopes."""
+    (``read_rows``), else from its envelopes. The payloads of type ``undecoded`` stay as the store
+    gives them (their rows are read again elsewhere: ``missed_rows``)."""
     read_rows = getattr(store, "read_rows", None)
     if read_rows is not None:
         loads = orjson.loads
@@ -84,11 +85,11 @@ def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
             try:  # SQLite's rows: text dates, JSON text (the recording time as written, checked inline)
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(),
                         rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z" else _text_rec(rec),
-                        u, a, i, loads(d))
+                        u, a, i, loads(d) if t != undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
             except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
-                        _loads(d) if isinstance(d, (str, bytes)) else d)
+                        _loads(d) if isinstance(d, (str, bytes)) and t != undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
         return
     page = []
@@ -100,6 +101,25 @@ def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
             page = []
     if page:
         yield page
+
+
+#: the ``meeting.missed`` events of a range of positions of a SQLite store (``missed_rows``)
+MISSED = ("SELECT occurred_on, recorded_at, event_id, data FROM events "
+          "WHERE position BETWEEN ? AND ? AND type = 'meeting.missed' ORDER BY position")
+
+
+def missed_rows(store: EventStore, first: int, last: int) -> list[tuple]:
+    """The rows of ``absences`` the ``meeting.missed`` events stored from position ``first`` to
+    ``last`` give, in position order, read and decoded as ``_raw`` reads them (a SQLite store
+    folded apart: ``meeting_fold.absences_here``)."""
+    rows, loads = store._query(MISSED, (first, last)), orjson.loads
+    try:
+        return [absence(loads(d), on, rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z"
+                        else _text_rec(rec), i)
+                for on, rec, i, d in rows]
+    except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
+        return [absence(_loads(d) if isinstance(d, (str, bytes)) else d, on, _text_rec(rec), i)
+                for on, rec, i, d in rows]
 
 
 class _Event:
@@ -183,10 +203,12 @@ class Fold:
     def take(self, tx: Tx, source: str, page: tuple) -> tuple[int, int | None]:
         """A page of ``source`` folded by the second process (``meeting_fold.run``): its rows, its
         streams' heads, then the events of other types in their order; as ``source``."""
-        _, passed, last, heads, meetings, absences, others = page
+        _, passed, last, heads, meetings, absences, others, missed = page
         self.heads.setdefault(source, {}).update(heads)
         self.meetings += meetings
         self.absences += absences
+        if missed is not None:  # the page's absences, read from the store here (``missed_rows``)
+            self.absences += missed_rows(self.apart.store, *missed)
         for ev in others:
             self.one(tx, source, ev)
         return passed, last
