@@ -17,10 +17,12 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - stream heads are kept per stream in memory and written once, the checkpoints last;
 - on a machine with more than one CPU, a large meetings store (most of the events) is read,
   decoded and folded by a second process while this one folds the other stores
-  (``meeting_fold``); this process writes its rows with the others, page by page. Once every
-  page is folded, that process draws the warning spans from what this one folded while this one
-  writes its last rows, then hashes the fact tables for the checksum while this one writes the
-  day counts and spans (``Generations.replay`` asks it for the checksum).
+  (``meeting_fold``); this process writes its rows with the others, page by page (from a SQLite
+  store that process only passes the ``meeting.missed`` events, whose rows this one reads
+  itself: ``missed_rows``). Once every page is folded, that process draws the warning spans from
+  what this one folded while this one writes its last rows and the day counts, then hashes the
+  fact tables for the checksum while this one writes the spans (``Generations.replay`` asks it
+  for the checksum).
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
@@ -502,11 +504,12 @@ class Fold:
                 absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
                 {m for m, row in self.members.items() if row[3] is not None})
 
-    def derive(self, tx: Tx, drawn: tuple | None = None) -> None:
+    def derive(self, tx: Tx, drawn: Callable[[], tuple] | None = None) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
         the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables
         (the member facts they are drawn from, a few per member, read back by their index).
-        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process."""
+        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process,
+        asked for once the day counts are written (it draws them meanwhile)."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
@@ -515,7 +518,7 @@ class Fold:
         latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
         del stints  # before the spans' inputs are built beside the folded rows
         if drawn is not None:
-            warning_spans.build(tx, p, (latest,), drawn)
+            warning_spans.build(tx, p, (latest,), drawn())
             return
         warning_spans.build(tx, p, (warning_spans.facts_of(tx, p), *self.span_inputs(), latest))
 
@@ -532,6 +535,16 @@ def _stored(tx: Tx, rows: list[tuple], select: str, key: int) -> list[tuple]:
     if tx.rowcount == len(rows):
         return rows
     return [r for r in rows if tuple(tx.execute(select, r[:key]).fetchone() or ()) == tuple(r)]
+
+
+def _drawn(helper: meeting_fold.Apart) -> Callable[[], tuple]:
+    """The warning spans the second process draws (``Apart.spans``), asked for when called."""
+    def spans() -> tuple:
+        drawn = helper.spans()
+        if drawn is None:
+            raise RuntimeError("the meetings fold process did not draw the warning spans")
+        return drawn
+    return spans
 
 
 def _unfolded(ev: tuple) -> bool:
@@ -653,10 +666,7 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
             helper = None
         with db.transaction() as tx:
             fold.forget_folding()
-            drawn = drawing.spans() if drawing is not None else None
-            if drawing is not None and drawn is None:
-                raise RuntimeError("the meetings fold process did not draw the warning spans")
-            fold.derive(tx, drawn)
+            fold.derive(tx, _drawn(drawing) if drawing is not None else None)
     finally:
         if helper is not None:
             helper.close()
