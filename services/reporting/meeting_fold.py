@@ -10,7 +10,10 @@ stores itself: that process reads the stored rows, decodes the payloads and fold
 and passes each page's rows to the replay on its standard output (pickled, a few pages ahead);
 the replay writes them, in the page's order, with every other row (``bulk_replay.Fold.take``).
 The events of any other type in the meetings store are passed on as read, and folded by the
-replay in their order. Its pages sent, the process serves the replay's tail (``serve``): it draws
+replay in their order. From a SQLite store the ``meeting.missed`` events (two in three, with small
+payloads) are only passed, undecoded: the replay reads their rows itself for the page's positions
+(``bulk_replay.missed_rows``), which costs it less than the decoding, folding and pickling cost
+here, where the bound is. Its pages sent, the process serves the replay's tail (``serve``): it draws
 the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
 member facts already written, while the replay writes its last rows; then it hashes the fact
 tables for the checksum while the replay writes the day counts and spans, and the derived tables
