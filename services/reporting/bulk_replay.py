@@ -17,10 +17,12 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
 - stream heads are kept per stream in memory and written once, the checkpoints last;
 - on a machine with more than one CPU, a large meetings store (most of the events) is read,
   decoded and folded by a second process while this one folds the other stores
-  (``meeting_fold``); this process writes its rows with the others, page by page. Once every
-  page is folded, that process draws the warning spans from what this one folded while this one
-  writes its last rows, then hashes the fact tables for the checksum while this one writes the
-  day counts and spans (``Generations.replay`` asks it for the checksum).
+  (``meeting_fold``); this process writes its rows with the others, page by page (from a SQLite
+  store that process only passes the ``meeting.missed`` events, whose rows this one reads
+  itself: ``missed_rows``). Once every page is folded, that process draws the warning spans from
+  what this one folded while this one writes its last rows and the day counts, then hashes the
+  fact tables for the checksum while this one writes the spans (``Generations.replay`` asks it
+  for the checksum).
 
 Each fold below is the live handler of ``facts.FactsProjection`` read for a replay from an empty
 generation; the rows must be exactly the live ones: ``tests/unit/reporting/test_bulk_replay.py``
@@ -52,7 +54,7 @@ from shared.readmodel import ReadModelDB, Tx
 from services.reporting import daycounts, meeting_fold, schema, warning_spans
 from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
                                       latest_violation, moves, shapes_stints, threaded)
-from services.reporting.meeting_fold import MeetingFold
+from services.reporting.meeting_fold import MeetingFold, absence
 
 
 #: events read (and rows written) per transaction: 5,000 cost the CPU time 10,000 did and hold less
@@ -73,10 +75,11 @@ def _text_rec(value) -> str:
     return format_recorded_at(StoredTime.parse(value) if isinstance(value, str) else value)
 
 
-def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
+def _raw(store: EventStore, from_position: int, undecoded: str = "") -> Iterator[list[tuple]]:
     """Pages of (position, stream, version, type, occurred_on text, recorded_at text, unit, actor,
     event_id, data dict) from ``from_position`` on: straight from the rows where the store can
-    (``read_rows``), else from its envelopes."""
+    (``read_rows``), else from its envelopes. The payloads of type ``undecoded`` stay as the store
+    gives them (their rows are read again elsewhere: ``missed_rows``)."""
     read_rows = getattr(store, "read_rows", None)
     if read_rows is not None:
         loads = orjson.loads
@@ -84,11 +87,11 @@ def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
             try:  # SQLite's rows: text dates, JSON text (the recording time as written, checked inline)
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(),
                         rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z" else _text_rec(rec),
-                        u, a, i, loads(d))
+                        u, a, i, loads(d) if t != undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
             except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
-                        _loads(d) if isinstance(d, (str, bytes)) else d)
+                        _loads(d) if isinstance(d, (str, bytes)) and t != undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
         return
     page = []
@@ -100,6 +103,25 @@ def _raw(store: EventStore, from_position: int) -> Iterator[list[tuple]]:
             page = []
     if page:
         yield page
+
+
+#: the ``meeting.missed`` events of a range of positions of a SQLite store (``missed_rows``)
+MISSED = ("SELECT occurred_on, recorded_at, event_id, data FROM events "
+          "WHERE position BETWEEN ? AND ? AND type = 'meeting.missed' ORDER BY position")
+
+
+def missed_rows(store: EventStore, first: int, last: int) -> list[tuple]:
+    """The rows of ``absences`` the ``meeting.missed`` events stored from position ``first`` to
+    ``last`` give, in position order, read and decoded as ``_raw`` reads them (a SQLite store
+    folded apart: ``meeting_fold.absences_here``)."""
+    rows, loads = store._query(MISSED, (first, last)), orjson.loads
+    try:
+        return [absence(loads(d), on, rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z"
+                        else _text_rec(rec), i)
+                for on, rec, i, d in rows]
+    except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
+        return [absence(_loads(d) if isinstance(d, (str, bytes)) else d, on, _text_rec(rec), i)
+                for on, rec, i, d in rows]
 
 
 class _Event:
@@ -183,10 +205,12 @@ class Fold:
     def take(self, tx: Tx, source: str, page: tuple) -> tuple[int, int | None]:
         """A page of ``source`` folded by the second process (``meeting_fold.run``): its rows, its
         streams' heads, then the events of other types in their order; as ``source``."""
-        _, passed, last, heads, meetings, absences, others = page
+        _, passed, last, heads, meetings, absences, others, missed = page
         self.heads.setdefault(source, {}).update(heads)
         self.meetings += meetings
         self.absences += absences
+        if missed is not None:  # the page's absences, read from the store here (``missed_rows``)
+            self.absences += missed_rows(self.apart.store, *missed)
         for ev in others:
             self.one(tx, source, ev)
         return passed, last
@@ -480,11 +504,12 @@ class Fold:
                 absences, {m: {month: status for month, (_, status) in months.items()} for m, months in self.paid.items()},
                 {m for m, row in self.members.items() if row[3] is not None})
 
-    def derive(self, tx: Tx, drawn: tuple | None = None) -> None:
+    def derive(self, tx: Tx, drawn: Callable[[], tuple] | None = None) -> None:
         """Fill the day counts and the warning spans from what was folded (after ``write_end``):
         the rows ``daycounts.build`` and ``warning_spans.build`` would read back from the tables
         (the member facts they are drawn from, a few per member, read back by their index).
-        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process."""
+        ``drawn``: the spans and their counts, drawn from ``span_inputs`` by the second process,
+        asked for once the day counts are written (it draws them meanwhile)."""
         p = self.projection.prefix
         stints = [(s[0], s[1], s[5], s[2], s[3], s[6], s[7], s[4], s[8])
                   for items in self.stints.values() for s in items]
@@ -493,7 +518,7 @@ class Fold:
         latest = max([self.latest] + [max(s[7], s[8] or "") for s in stints])
         del stints  # before the spans' inputs are built beside the folded rows
         if drawn is not None:
-            warning_spans.build(tx, p, (latest,), drawn)
+            warning_spans.build(tx, p, (latest,), drawn())
             return
         warning_spans.build(tx, p, (warning_spans.facts_of(tx, p), *self.span_inputs(), latest))
 
@@ -510,6 +535,16 @@ def _stored(tx: Tx, rows: list[tuple], select: str, key: int) -> list[tuple]:
     if tx.rowcount == len(rows):
         return rows
     return [r for r in rows if tuple(tx.execute(select, r[:key]).fetchone() or ()) == tuple(r)]
+
+
+def _drawn(helper: meeting_fold.Apart) -> Callable[[], tuple]:
+    """The warning spans the second process draws (``Apart.spans``), asked for when called."""
+    def spans() -> tuple:
+        drawn = helper.spans()
+        if drawn is None:
+            raise RuntimeError("the meetings fold process did not draw the warning spans")
+        return drawn
+    return spans
 
 
 def _unfolded(ev: tuple) -> bool:
@@ -631,10 +666,7 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
             helper = None
         with db.transaction() as tx:
             fold.forget_folding()
-            drawn = drawing.spans() if drawing is not None else None
-            if drawing is not None and drawn is None:
-                raise RuntimeError("the meetings fold process did not draw the warning spans")
-            fold.derive(tx, drawn)
+            fold.derive(tx, _drawn(drawing) if drawing is not None else None)
     finally:
         if helper is not None:
             helper.close()

@@ -10,7 +10,10 @@ stores itself: that process reads the stored rows, decodes the payloads and fold
 and passes each page's rows to the replay on its standard output (pickled, a few pages ahead);
 the replay writes them, in the page's order, with every other row (``bulk_replay.Fold.take``).
 The events of any other type in the meetings store are passed on as read, and folded by the
-replay in their order. Its pages sent, the process serves the replay's tail (``serve``): it draws
+replay in their order. From a SQLite store the ``meeting.missed`` events (two in three, with small
+payloads) are only passed, undecoded: the replay reads their rows itself for the page's positions
+(``bulk_replay.missed_rows``), which costs it less than the decoding, folding and pickling cost
+here, where the bound is. Its pages sent, the process serves the replay's tail (``serve``): it draws
 the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
 member facts already written, while the replay writes its last rows; then it hashes the fact
 tables for the checksum while the replay writes the day counts and spans, and the derived tables
@@ -75,6 +78,9 @@ class MeetingFold:
         #: (unit, kind, year) → [(held_on, meeting_id, absent members)] in key order: absences in a row
         self.held: dict[tuple, list] = {}
         self.folded = 0  # events folded (a replay folds the meetings store apart only while none was)
+        #: the absences are read from the store by the replay itself (``bulk_replay.missed_rows``):
+        #: ``missed`` only passes them
+        self.absences_read_apart = False
         self._rules: dict[str, tuple] = {}
         self._standards: dict[tuple, tuple[int, int]] = {}
 
@@ -146,10 +152,15 @@ class MeetingFold:
 
     def missed(self, ev: tuple) -> bool:
         self.folded += 1
-        d = ev[9]
-        self.absences.append((d["meeting_id"], d["member_id"], d["org_unit_id"], ev[4], ev[5],
-                              1 if d.get("excused") else 0, ev[8]))
+        if self.absences_read_apart:
+            return True
+        self.absences.append(absence(ev[9], ev[4], ev[5], ev[8]))
         return True
+
+
+def absence(d: dict, on: str, rec: str, event_id: str) -> tuple:
+    """The row of ``absences`` of a ``meeting.missed`` event (its payload ``d``), as live."""
+    return d["meeting_id"], d["member_id"], d["org_unit_id"], on, rec, 1 if d.get("excused") else 0, event_id
 
 
 def in_stream_order(events: list[tuple], heads: dict[str, int], fold: Callable[[tuple], object],
@@ -219,13 +230,32 @@ def apart(stores, sources: tuple[str, ...]) -> "Apart | None":
     args = opening(store)
     if args is None or store.count_after(0) < APART_FROM:
         return None
-    return Apart(args)
+    here = absences_here(store)
+    helper = Apart(args + ([ABSENCES_HERE] if here else []))
+    helper.store = store if here else None
+    return helper
+
+
+#: the second process's argument that leaves the absences to the replay (``absences_here``)
+ABSENCES_HERE = "absences-read-by-the-replay"
+
+
+def absences_here(store) -> bool:
+    """Does the replay read the absences of the meetings store itself (``bulk_replay.missed_rows``)
+    while the second process only passes them? On a SQLite store (read in the replay's process
+    without a round trip): two events in three are absences, and the replay reads, decodes and
+    folds their small payloads in less time than the second process took to decode, fold and
+    pickle them and the replay to unpickle them; the second process, the bound of the fold,
+    keeps the meetings held."""
+    from shared.eventstore.sqlite import SQLiteEventStore
+    return type(store) is SQLiteEventStore
 
 
 class Apart:
     """The replay's handle on the second process: its pages, its meetings held, its end."""
 
     source = SOURCE
+    store = None  # the meetings store, where this process reads its absences itself (``absences_here``)
 
     def __init__(self, args: list[str]):
         self.proc = subprocess.Popen([sys.executable, "-m", __name__, *args], stdin=subprocess.PIPE,
@@ -255,7 +285,8 @@ class Apart:
 
     def pages(self) -> Iterator[tuple]:
         """(events read, events passed, last position passed, stream heads changed, meetings rows,
-        absences rows, events of other types) of each page, in position order."""
+        absences rows, events of other types, and (first, last) positions of the page's absences
+        left to the replay, or None) of each page, in position order."""
         while (page := self._next()) is not None:
             yield page
         self.finished = True
@@ -320,10 +351,12 @@ class Apart:
         self.proc.stdout.close()
 
 
-def run(url: str, schema: str, out, commands) -> None:
+def run(url: str, schema: str, out, commands, absences_here: bool = False) -> None:
     """Fold the store at ``url`` (as ``bulk_replay.Fold.source`` does: the stream guard, then the
     meetings folded, the rest passed on), writing a pickled page after each page read and None at
-    the end; then, asked ``state``, the meetings held and seen."""
+    the end; then, asked ``state``, the meetings held and seen. ``absences_here``: the
+    ``meeting.missed`` events are passed (stream heads), not decoded or folded: the replay reads
+    their rows from the store (``bulk_replay.missed_rows``)."""
     from shared.collector import settled
     from shared.eventstore import open_store
     from services.reporting.bulk_replay import _raw
@@ -333,16 +366,18 @@ def run(url: str, schema: str, out, commands) -> None:
     else:
         store = open_store(url)
     fold, heads = MeetingFold(), {}
+    fold.absences_read_apart = absences_here
     ready: queue.Queue = queue.Queue(AHEAD)
     writer = threading.Thread(target=_write, args=(ready, out), daemon=True)
     writer.start()
     try:
         with settled() as settle:
-            for page in _raw(store, 1):
+            for page in _raw(store, 1, "meeting.missed" if absences_here else ""):
                 changed, others = {}, []
                 passed = in_stream_order(page, heads, lambda ev: fold.one(ev) or others.append(ev), changed)
-                ready.put(pickle.dumps((len(page), passed, page[passed - 1][0] if passed else None,
-                                        list(changed.items()), fold.meetings, fold.absences, others), 5))
+                last = page[passed - 1][0] if passed else None
+                ready.put(pickle.dumps((len(page), passed, last, list(changed.items()), fold.meetings, fold.absences,
+                                        others, (page[0][0], last) if absences_here and passed else None), 5))
                 fold.meetings, fold.absences = [], []
                 settle()
                 if passed < len(page):
@@ -462,6 +497,6 @@ if __name__ == "__main__":
     _out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write among the pickles
     try:
-        run(sys.argv[1], sys.argv[2], _out, sys.stdin.buffer)
+        run(sys.argv[1], sys.argv[2], _out, sys.stdin.buffer, ABSENCES_HERE in sys.argv[3:])
     except BrokenPipeError:  # the replay stopped reading: it ended or failed
         sys.exit(1)

@@ -231,6 +231,8 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         assert ("K2", "C1", "reprimand", None) in seen["cases"] and ("K5", "C2", "warning", None) in seen["cases"]  # M4 was in C2 on 05/05/2023 (moved to C1 in 2024)
         if read_model.endswith("apart"):  # the meetings store was folded by a second process, which ended well
             assert [(a.finished, a.proc.returncode) for a in started] == [(True, 0)]
+            # the absences of the meetings store (a SQLite file) were read by the replay itself
+            assert [a.store is history.stores["meetings"] for a in started] == [True]
             # on SQLite it hashed the tables for the checksum meanwhile (a staged replay's are loaded first)
             assert [a.hashed for a in started] == [result["checksum"] if read_model == "sqlite-apart" else None]
             assert [a.drew for a in started] == [len(spans[0])]  # and drew the warning spans (staged too)
@@ -327,6 +329,32 @@ def test_a_replay_whose_meetings_process_fails_leaves_the_generation_read_before
     result = g.replay()
     assert g.prefix == "g3_" and result["checksum"] == before
     g.db.close()
+
+
+def test_the_absences_a_replay_reads_beside_the_second_process_are_the_rows_its_fold_writes(history):
+    """Where the second process only passes the ``meeting.missed`` events, the replay reads their
+    rows itself (``bulk_replay.missed_rows``), page by page: the very rows ``MeetingFold`` folds from
+    the raw events, in position order (a meeting delivered twice included), and the rows of a
+    range end at its positions."""
+    store = history.stores["meetings"]
+    fold = meeting_fold.MeetingFold()
+    events = [ev for page in bulk_replay._raw(store, 1) for ev in page]
+    for ev in events:
+        fold.one(ev)
+    assert len(fold.absences) > 10 and len(fold.absences) > len({a[:2] for a in fold.absences})  # one twice
+    head = store.head_position()
+    assert bulk_replay.missed_rows(store, 1, head) == fold.absences
+    middle = events[len(events) // 2][0]
+    assert bulk_replay.missed_rows(store, 1, middle) + bulk_replay.missed_rows(store, middle + 1, head) \
+        == fold.absences
+    # the second process, told so, passes them undecoded and unfolded
+    passing = meeting_fold.MeetingFold()
+    passing.absences_read_apart = True
+    raw = [ev for page in bulk_replay._raw(store, 1, "meeting.missed") for ev in page]
+    assert all(isinstance(ev[9], str) for ev in raw if ev[3] == "meeting.missed")
+    again = meeting_fold.MeetingFold()
+    assert [passing.one(ev) for ev in raw] == [again.one(ev) for ev in events]  # passed as folded
+    assert passing.absences == [] and passing.meetings == fold.meetings
 
 
 def test_a_bulk_replay_fills_the_day_counts_and_spans_a_rebuild_from_its_tables_gives(history, tmp_path):
