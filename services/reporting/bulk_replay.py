@@ -307,6 +307,10 @@ class Fold:
             row = self.members.get(member)
             if row is not None:
                 row[4] = on
+        elif type_ == "member.record_updated" and d.get("demobilised"):
+            row = self.members.get(member)
+            if row is not None:  # as live (``FactsProjection._member``)
+                row[2] = d["demobilised"]
         detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
         if type_ == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))

@@ -49,13 +49,17 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
     rows: list[dict] = []
     cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
     # counted in months (Charter art. 8 ground (a): three months; several absences in a month are one)
-    for member, unit, n in v.q(
-            f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) FROM {v.t('absences')} a "
+    for member, unit in v.q(
+            f"SELECT DISTINCT a.member_id, a.org_unit_id FROM {v.t('absences')} a "
             "WHERE a.excused = 0 "
-            f"AND a.occurred_on BETWEEN ? AND ? AND a.recorded_at <= ? AND {cond} GROUP BY a.member_id, a.org_unit_id",
+            f"AND a.occurred_on BETWEEN ? AND ? AND a.recorded_at <= ? AND {cond}",
             [start.isoformat(), end.isoformat(), v.known, *params]):
-        rows.append({"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
-                     "level": level(n, limit)})
+        rows.append({"list": "unexcused_absences", "member_id": member, "org_unit_id": unit})
+    # the count (and its level) is the member's, over the year: a member who moved cells keeps the months
+    months = absent_months(v, sorted({r["member_id"] for r in rows}), start.isoformat(), end.isoformat())
+    for r in rows:
+        n = months.get(r["member_id"], 0)
+        r.update(value=n, level=level(n, limit))
     active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
     in_scope = _scope(v, org, end)
     d = v.t("dues")
@@ -78,6 +82,18 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
         r["label_vi"] = LISTS_VI[r["list"]]
     rows.sort(key=lambda r: (r["list"], r["org_unit_id"] or "", r["member_id"]))
     return {**v.meta("warnings", org, v.naming_day(dt.date(year, 1, 1), dt.date(year, 12, 31)), year=year), "rows": rows}
+
+
+def absent_months(v: View, members: list[str], first_day: str, day: str) -> dict[str, int]:
+    """Member → the months of [first_day, day] with an unexcused absence, in any unit (DOMAIN.md §4:
+    per member per calendar year; several absences in one month are one), as known at ``v.known``."""
+    out: dict[str, int] = {}
+    for i in range(0, len(members), 500):
+        chunk = members[i:i + 500]
+        out.update(v.q(f"SELECT member_id, COUNT(DISTINCT substr(occurred_on, 1, 7)) FROM {v.t('absences')} "
+                       f"WHERE member_id IN ({','.join('?' * len(chunk))}) AND excused = 0 AND occurred_on BETWEEN "
+                       "? AND ? AND recorded_at <= ? GROUP BY member_id", [*chunk, first_day, day, v.known]))
+    return out
 
 
 def _scope(v: View, org: str | None, on: dt.date):

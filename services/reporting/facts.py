@@ -602,6 +602,10 @@ class FactsProjection(Projection):
         elif e.type == "member.recognized_official":
             self._write(tx, "members", f"UPDATE {self.t('members')} SET official_on = ? WHERE member_id = ?",
                         (e.occurred_on.isoformat(), member), member)
+        elif e.type == "member.record_updated" and d.get("demobilised"):
+            # the breakdowns by demobilised army / police follow a corrected record (D0, D5)
+            self._write(tx, "members", f"UPDATE {self.t('members')} SET demobilised = ? WHERE member_id = ?",
+                        (d["demobilised"], member), member)
         detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
         if e.type == "member.working_away_started":
             detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known

@@ -84,13 +84,15 @@ def previous(period: Period) -> Period:
 
 def choose_period(term: str | None, year: int | None, start: dt.date | None, end: dt.date | None,
                   default: dt.date) -> Period:
-    """One period from the query's parameters; the year of ``default`` when none is given."""
+    """One period from the query's parameters; the year of ``default`` when none is given (dates:
+    up to ``default`` from a start alone, from the first day of the end's year for an end alone)."""
     if term:
         return parse_period(term, "term")
     if year:
         return parse_period(str(year), "year")
     if start or end:
-        return dates_period(start or dt.date(default.year, 1, 1), end or default)
+        end = end or default  # an end alone: from the first day of its own year
+        return dates_period(start or dt.date(end.year, 1, 1), end)
     return parse_period(str(default.year), "year")
 
 

@@ -17,7 +17,7 @@ import datetime as dt
 from shared.rules import rules_on
 
 from services.reporting import tree_cache, warning_marks
-from services.reporting.early_warnings import LISTS_VI
+from services.reporting.early_warnings import LISTS_VI, absent_months
 from services.reporting.periods import vn_date
 from services.reporting.view import View
 from services.reporting.warning_spans import (CELLS, OFFICIAL, OVERDUE, SPANNING, YEARLY, _cell_groups,
@@ -160,9 +160,8 @@ def whole(v: View, org: str | None, year: int) -> dict:
         rows: list[dict] = []
         if kind in ("unexcused_absences", "unpaid_dues"):
             counts = _counts(v, kind, spans, first_day, day)
-            by_unit = kind == "unexcused_absences"
             for unit, m, _, _ in spans:
-                n = counts.get((m, unit) if by_unit else m, 0)
+                n = counts.get(m, 0)
                 rows.append({"list": kind, "member_id": m, "org_unit_id": unit, "value": n,
                              "level": "removal_ground" if n >= limit else "warning",
                              "unit_name": names.get(unit, unit), "label_vi": label})
@@ -192,24 +191,18 @@ def whole(v: View, org: str | None, year: int) -> dict:
 
 def _counts(v: View, kind: str, spans: list[tuple], first_day: str, day: str) -> dict:
     """Months of the year up to ``day`` counted for the listed members (as ``early_warnings``):
-    per (member, unit) for the absences, per member for the dues."""
+    per member, in any unit (a member who moved cells keeps the year's months)."""
     members = sorted({s[1] for s in spans})
+    if kind == "unexcused_absences":
+        return absent_months(v, members, first_day, day)
     out: dict = {}
     for i in range(0, len(members), CHUNK):
         chunk = members[i:i + CHUNK]
         marks = ",".join("?" * len(chunk))
-        if kind == "unexcused_absences":  # a unit listed is in the tree all year (else it is inline)
-            for m, unit, n in v.q(
-                    f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) "
-                    f"FROM {v.t('absences')} a WHERE a.member_id IN ({marks}) AND a.excused = 0 "
-                    "AND a.occurred_on BETWEEN ? AND ? GROUP BY a.member_id, a.org_unit_id",
-                    [*chunk, first_day, day]):
-                out[(m, unit)] = n
-        else:
-            d = v.t("dues")
-            out.update(v.q(
-                f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.member_id IN ({marks}) AND d.month BETWEEN ? AND ? "
-                f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
-                "AND x.month = d.month) AND d.status = 'unpaid' GROUP BY d.member_id",
-                [*chunk, first_day[:7], day[:7]]))
+        d = v.t("dues")
+        out.update(v.q(
+            f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.member_id IN ({marks}) AND d.month BETWEEN ? AND ? "
+            f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
+            "AND x.month = d.month) AND d.status = 'unpaid' GROUP BY d.member_id",
+            [*chunk, first_day[:7], day[:7]]))
     return out

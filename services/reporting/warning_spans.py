@@ -739,12 +739,9 @@ def _yearly_counts(v: View, org: str | None, kind: str, unit: str, members: list
     if not members:
         return {}
     marks = ",".join("?" * len(members))
-    if kind == "unexcused_absences":
-        cond, params = v.subtree("a.org_unit_id", org, on="a.occurred_on")
-        return dict(v.q(f"SELECT a.member_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) FROM {v.t('absences')} a "
-                        f"WHERE a.member_id IN ({marks}) AND a.org_unit_id = ? AND a.excused = 0 "
-                        f"AND a.occurred_on BETWEEN ? AND ? AND {cond} GROUP BY a.member_id",
-                        [*members, unit, first_day, day, *params]))
+    if kind == "unexcused_absences":  # the member's months of the year, in any unit
+        from services.reporting.early_warnings import absent_months
+        return absent_months(v, members, first_day, day)
     d = v.t("dues")
     return dict(v.q(f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.member_id IN ({marks}) AND d.month BETWEEN ? AND ? "
                     f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
@@ -788,11 +785,14 @@ def _moved_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tup
             for unit in moved:
                 out[("unexcused_absences", unit)] = []
             marks = ",".join("?" * len(moved))
-            for member, unit, n in v.q(
-                    f"SELECT a.member_id, a.org_unit_id, COUNT(DISTINCT substr(a.occurred_on, 1, 7)) "
-                    f"FROM {v.t('absences')} a WHERE a.org_unit_id IN ({marks}) AND a.excused = 0 "
-                    f"AND a.occurred_on BETWEEN ? AND ? AND {cond} GROUP BY a.member_id, a.org_unit_id "
-                    "ORDER BY a.member_id", [*moved, first, day, *params]):
+            found = v.q(f"SELECT DISTINCT a.member_id, a.org_unit_id "
+                        f"FROM {v.t('absences')} a WHERE a.org_unit_id IN ({marks}) AND a.excused = 0 "
+                        f"AND a.occurred_on BETWEEN ? AND ? AND {cond} ORDER BY a.member_id",
+                        [*moved, first, day, *params])
+            from services.reporting.early_warnings import absent_months
+            months = absent_months(v, sorted({m for m, _ in found}), first, day)  # the member's year, any unit
+            for member, unit in found:
+                n = months.get(member, 0)
                 out[("unexcused_absences", unit)].append(
                     {"list": "unexcused_absences", "member_id": member, "org_unit_id": unit, "value": n,
                      "level": _level(n, limit)})

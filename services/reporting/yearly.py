@@ -116,14 +116,25 @@ def discipline_forms(v: View, org: str | None, y: Period) -> dict:
 
 
 def targets_table(v: View, org: str | None, y: Period, t: Period) -> dict:
-    """Đề án 02-ĐA/TU and 03-ĐA/TU: the term's targets and the year's, actual vs target per unit."""
-    by_term = evaluation.evaluation(v, org, t, previous(t))["rows"]
-    by_year = {(r["org_unit_id"], r["indicator"]): r for r in evaluation.evaluation(v, org, y, previous(y))["rows"]}
+    """Đề án 02-ĐA/TU and 03-ĐA/TU: the term's targets and the year's, actual vs target per unit —
+    every unit that stood in the term or in the year (one dissolved earlier in the term, or created
+    after it ended, is judged on the period it has no row of too: its own figures, its own target)."""
+    def judged(period: Period) -> dict:
+        return {(r["org_unit_id"], r["indicator"]): r
+                for r in evaluation.evaluation(v, org, period, previous(period))["rows"]}
+
+    def on(period: Period, r: dict) -> dict:
+        actual = term_table.count(v, r["indicator"], r["org_unit_id"], period)
+        target = evaluation.target_of(v, r["org_unit_id"], period, r["indicator"])
+        return {"target": target, "actual": actual, "met": evaluation.met(actual, target)}
+
+    by_term, by_year = judged(t), judged(y)
     rows = []
-    for r in by_term:
-        yr = by_year[(r["org_unit_id"], r["indicator"])]
+    for key in [*by_term, *(k for k in by_year if k not in by_term)]:
+        r = by_term.get(key) or by_year[key]
+        tr, yr = by_term.get(key) or on(t, r), by_year.get(key) or on(y, r)
         rows.append(row(f"{r['org_unit_id']}.{r['indicator']}", f"{r['name']} — {r['label_vi']}",
-                        term_target=r["target"], term_actual=r["actual"], term_met=r["met"],
+                        term_target=tr["target"], term_actual=tr["actual"], term_met=tr["met"],
                         year_target=yr["target"], year_actual=yr["actual"], year_met=yr["met"]))
     cols = [col("term_target", f"Chỉ tiêu nhiệm kỳ {t.name}"), col("term_actual", "Thực hiện nhiệm kỳ"),
             col("term_met", "Đạt / không đạt", "met"), col("year_target", f"Chỉ tiêu năm {y.name}"),

@@ -119,6 +119,7 @@ def rich(h: History) -> History:
         h.add("member.admitted", "2020-05-05", {"member_id": member, "org_unit_id": "C1", "full_name": "sealed:v1:n",
                                                 "birth_year": 1990, "sex": "male"}, org_unit_id="C1")
     h.add("member.rated", "2022-05-01", {"member_id": "M12", "year": 2021, "rating": "complete"})
+    h.add("member.record_updated", "2022-05-02", {"member_id": "M4", "demobilised": "police"})  # a corrected record
     h.add("member.removed", "2022-06-01", {"member_id": "M12", "ground": "abandoned_activity"})
     h.add("member.transferred", "2022-03-01", {"member_id": "M12", "from_org_unit_id": "C1", "to_org_unit_id": "C2"})
     h.add("member.transferred", "2022-03-01", {"member_id": "M13", "from_org_unit_id": "C1", "to_org_unit_id": "C3"})
@@ -145,6 +146,7 @@ def facts(g: Generations) -> dict:
                     "ORDER BY seq"),
         "cases": q(f"SELECT case_id, org_unit_id, form, annulled_on FROM {p}cases ORDER BY 1"),
         "same": q(f"SELECT COUNT(*) FROM {p}member_facts WHERE event_id = 'same-fact'"),
+        "demobilised": q(f"SELECT member_id, demobilised FROM {p}members WHERE demobilised <> 'none' ORDER BY 1"),
         "exits": q(f"SELECT member_id, type, org_unit_id FROM {p}member_facts WHERE member_id IN ('M12', 'M13') "
                    "AND type NOT IN ('member.admitted', 'member.transferred') ORDER BY 1, 2"),
     }
@@ -223,6 +225,7 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         # the history exercised what it is meant to (equal empty tables would prove nothing)
         assert {m for m, _ in seen["over"]} >= {"C3-2021-04", "C3-2021-05", "C3-2021-06"}
         assert ("M6", "unknown") in seen["refs"] and ("M5", "members") in seen["refs"]
+        assert ("M4", "police") in seen["demobilised"]
         # M7's facts came out of date order (admitted into C1 on 01/07/2025, recorded before a transfer
         # to C3 dated 01/09/2022 and an entry into C4 dated 03/03/2023): threaded in date order
         assert [s[2] for s in seen["stints"]] == ["C3", "C4", "C1"] and seen["same"] == [(1,)]

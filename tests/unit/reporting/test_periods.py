@@ -111,6 +111,14 @@ def test_a_query_picks_a_term_then_a_year_then_dates_then_the_current_year():
     assert choose_period(None, None, None, None, today) == parse_period("2024")
 
 
+def test_an_end_alone_in_an_earlier_year_starts_on_the_first_day_of_its_own_year():
+    """"Up to 30/06/2023" asked in 2024 is 01/01/2023 – 30/06/2023, not refused as ending before a
+    start (01/01/2024) the user never gave."""
+    today = D(2024, 6, 15)
+    assert choose_period(None, None, None, D(2023, 6, 30), today) == dates_period(D(2023, 1, 1), D(2023, 6, 30))
+    assert choose_period(None, None, None, D(2023, 12, 31), today).start == D(2023, 1, 1)
+
+
 def test_a_bad_term_or_year_names_its_own_parameter():
     assert refused(lambda: parse_period("2019-2024"), R.UNKNOWN_PERIOD).field == "term"  # the default parameter
     assert refused(lambda: choose_period("2019-2024", None, None, None, D(2024, 6, 15)), R.UNKNOWN_PERIOD).field \
