@@ -166,7 +166,9 @@ class ProjectionRunner:
                 if applied and guarded:
                     heads.applied(env)
             passing.append((env, applied and (wanted is None or env.type in wanted)))
-        projection.prepare(tx, source, [env for env, _ in passing])
+        # only the events this runner applies: another partition's, passed here, are prepared
+        # (locked, read ahead) by the runner that applies them
+        projection.prepare(tx, source, [env for env, applied in passing if applied])
         try:
             for env, applied in passing:
                 if applied:

@@ -20,7 +20,7 @@ from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition, direct_of_new_unit
 from shared.projection import Projection, Route
 from shared.rules import rules_on
-from shared.readmodel import Tx
+from shared.readmodel import Tx, int_array
 
 from services.reporting import daycounts, schema, tree, warning_spans
 from services.reporting.pending import Pending
@@ -332,8 +332,10 @@ class FactsProjection(Projection):
             subjects.update(f"{kind}:{subject}" for kind, subject in tx.execute(
                 f"SELECT subject_kind, subject_id FROM {self.t('cases')} WHERE case_id IN ({marks})",
                 sorted(cases)).fetchall())
-        for key in sorted(subjects, key=lambda k: (zlib.crc32(k.encode("utf-8")), k)):
-            tx.execute("SELECT pg_advisory_xact_lock(?, ?)", (SUBJECT_LOCK, _int4(zlib.crc32(key.encode("utf-8")))))
+        keys = sorted({zlib.crc32(k.encode("utf-8")) for k in subjects})
+        if keys:  # one statement, not one per subject: unnest gives the keys in the array's order, each locked in turn
+            tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
+                       (SUBJECT_LOCK, int_array(_int4(k) for k in keys)))
 
     def _members_read(self, tx: Tx) -> bool:
         """Has this partition read the members store (where units are created) to its head?"""

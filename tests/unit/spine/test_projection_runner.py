@@ -368,6 +368,20 @@ def test_another_partitions_events_only_move_the_checkpoint(store, tmp_path):
     assert r.checkpoint("members") == 3
 
 
+def test_a_batch_prepares_only_the_events_its_runner_applies(store, tmp_path):
+    """Another partition's events, and types not wanted, are passed but not prepared: a partition
+    locks and reads ahead only what it writes (the other partition prepares its own)."""
+    class Deaths(Routed):
+        types = frozenset({"member.died"})
+    append(store, 1, "s-1")
+    append(store, 1, "s-2")
+    store.append("s-1", [new("member.admitted", 1), new("member.died", 2)])
+    r = runner(tmp_path, Deaths(), {"members": store})
+    assert r.catch_up("members") == 4
+    assert [c for c in r.projection.calls if c[0] == "prepare"] == [("prepare", "members", [1, 4])]
+    assert [p for p, *_ in seen(r.db)] == [1, 4]
+
+
 def test_an_event_that_must_wait_stops_the_runner_before_it(store, tmp_path):
     a = append(store, 1, "s-1")
     append(store, 1, "s-3")
