@@ -360,7 +360,6 @@ class ProjectionRunner:
                 return 0
             for table in projection.tables():
                 tx.execute(f"DELETE FROM {table}")
-            ends: dict[str, int] = {}
             for source in sources:
                 position = 0
                 while events := self._events(source, position + 1, batch):
@@ -371,9 +370,7 @@ class ProjectionRunner:
                     if progress:
                         progress(done)
                 self._set_checkpoint(tx, source, position)
-                ends[source] = position
             self._set_version(tx)
-        self._passed.update(ends)  # committed
         return total
 
     def _set_version(self, tx: Tx) -> None:

@@ -21,6 +21,7 @@ from shared.contracts.meetings import RecordDues
 from shared.errors import DomainError
 from shared.events import NewEvent
 from shared.eventstore.sqlite import SQLiteEventStore
+from shared.projection import ProjectionRunner, Route
 from shared.runtime import ProjectionsProvider
 
 from services.discipline import application as discipline_app
@@ -29,6 +30,8 @@ from services.discipline.projections import DbRoster, RosterProjection as Discip
 from services.meetings import application as meetings_app
 from services.meetings import dependencies as meetings_deps
 from services.meetings.projections import RosterProjection as MeetingsRoster, SqlRoster
+
+from tests.unit.spine.test_projection_runner import Recording, append, seen
 
 D = dt.date
 
@@ -221,3 +224,102 @@ def test_dangvien_rebuild_writes_a_services_projections_again_and_says_so(tmp_pa
         db.close()
     out = CliRunner().invoke(app, ["rebuild", "reporting", "--data-dir", str(tmp_path)])
     assert out.exit_code == 2 and "dangvien replay" in out.output
+
+
+# -- the runner's part, on a projection that writes down what it applies ---------------------------
+
+@pytest.fixture
+def sqlite_model(tmp_path):
+    """The runner's part on SQLite (the recording projection writes SQLite's booleans); the same
+    statements run on PostgreSQL in the services' tests above."""
+    from shared.readmodel import ReadModelDB
+    db = ReadModelDB(f"sqlite:///{tmp_path}/read.db")
+    yield db
+    db.close()
+
+
+def recording(db, store, version=2) -> ProjectionRunner:
+    projection = Recording()
+    projection.version = version
+    return ProjectionRunner(db, projection, {"members": store})
+
+
+def versions(db) -> dict:
+    return dict(db.query("SELECT projection, version FROM projection_versions"))
+
+
+def test_a_rebuild_writes_every_row_again_from_position_zero_in_batches(sqlite_model, store):
+    append(store, 5)
+    r = recording(sqlite_model, store, version=1)
+    assert r.refresh() is None and r.catch_up("members") == 5  # a new read model: its version, no rebuild
+    assert versions(sqlite_model) == {"recording": 1}
+    with sqlite_model.transaction() as tx:  # rows of the old rules: one lost, one of another table
+        tx.execute("DELETE FROM seen WHERE position = 3")
+        tx.execute("INSERT INTO other_table (k) VALUES ('old')")
+    r = recording(sqlite_model, store, version=2)
+    assert r.stale()
+    done = []
+    assert r.rebuild(batch=2, progress=done.append) == 5
+    assert done == [2, 2, 1] and r.recorded_version() == 2 and not r.stale()
+    assert seen(sqlite_model) == [(i, "s-1", i - 1) for i in range(1, 6)]
+    assert sqlite_model.query("SELECT COUNT(*) FROM other_table") == [(0,)]
+    assert sqlite_model.query("SELECT COUNT(*) FROM batches") == [(3,)]  # prepared and finished per batch
+    assert r.checkpoint("members") == 5
+    # live again from there: what was rebuilt is a duplicate, what comes next is applied
+    [later] = append(store, 1, stream="s-2")
+    assert r.handle("members", next(iter(store.read_all(5))).to_message()) == "duplicate"
+    assert r.handle("members", later.to_message()) == "applied"
+    assert seen(sqlite_model)[-1] == (6, "s-2", 0)
+
+
+def test_stale_rows_are_those_of_another_version_or_of_none_beside_rows(sqlite_model, store):
+    append(store, 2)
+    r = recording(sqlite_model, store)
+    assert not r.stale()  # nothing here yet
+    with sqlite_model.transaction() as tx:  # a checkpoint at 0 (PostgreSQL makes one as it locks it)
+        tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES ('recording', 'members', 0)")
+    assert not r.stale()
+    with sqlite_model.transaction() as tx:  # a row without a checkpoint
+        tx.execute("INSERT INTO other_table (k) VALUES ('x')")
+    assert r.stale()
+    with sqlite_model.transaction() as tx:
+        tx.execute("DELETE FROM other_table")
+        tx.execute("UPDATE projection_checkpoints SET position = 1")
+    assert r.stale()
+    with sqlite_model.transaction() as tx:
+        tx.execute("UPDATE projection_checkpoints SET position = 0")
+        tx.execute("INSERT INTO projection_versions (projection, version) VALUES ('recording', 2)")
+    assert not r.stale()
+    with sqlite_model.transaction() as tx:
+        tx.execute("UPDATE projection_versions SET version = 3")
+    assert r.stale()  # a newer version's rows too: the code's rules are what answers
+
+
+def test_a_rebuild_another_replica_committed_meanwhile_is_not_done_again(sqlite_model, store):
+    append(store, 3)
+    r = recording(sqlite_model, store)
+    r.catch_up("members")
+    with sqlite_model.transaction() as tx:  # the other replica's new rows and version
+        tx.execute("DELETE FROM seen WHERE position = 2")
+        tx.execute("INSERT INTO projection_versions (projection, version) VALUES ('recording', 2)")
+    assert r.rebuild(force=False) == 0
+    assert [p for p, _, _ in seen(sqlite_model)] == [1, 3]
+    assert r.rebuild() == 3  # asked for (dangvien rebuild): done whatever the version
+    assert [p for p, _, _ in seen(sqlite_model)] == [1, 2, 3]
+
+
+class Waiting(Recording):
+    name = "waiting"
+
+    def route(self, tx, source, e):
+        return Route.WAIT if e.stream == "s-2" else Route.MINE
+
+
+def test_a_rebuild_that_would_wait_for_another_partition_fails_and_keeps_the_old_rows(sqlite_model, store):
+    append(store, 2)
+    r = ProjectionRunner(sqlite_model, Waiting(), {"members": store})
+    r.catch_up("members")
+    append(store, 1, stream="s-2")
+    with pytest.raises(RuntimeError, match="another partition"):
+        r.rebuild()
+    assert [p for p, _, _ in seen(sqlite_model)] == [1, 2] and r.recorded_version() is None
