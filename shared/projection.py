@@ -9,8 +9,8 @@ gaps, the store is read from the checkpoint up to the delivered event, which is 
 Versions: each projection names the version of its rules (``Projection.version``), recorded in
 ``projection_versions`` beside its rows. Rows written by other rules (a version that differs, or
 none recorded beside rows: a read model from before versions) are rebuilt from position 0 of
-every source by ``ProjectionRunner.refresh`` (a service's start) or ``rebuild`` (``dangvien
-rebuild``): the live path, in batches, in one transaction, so the old rows serve until the new
+every source by ``ProjectionRunner.rebuild`` (a service's start: ``ProjectionsProvider.refresh``;
+``dangvien rebuild``): the live path, in batches, in one transaction, so the old rows serve until the new
 ones are complete.
 
 Partitions (DESIGN.md §5: "partition projections by the direct unit"): several runners, each
@@ -72,7 +72,7 @@ class Projection(abc.ABC):
 
     name: str = ""
     #: the version of the rules ``apply`` follows: bumped whenever the rows it writes for the same
-    #: events change, so that rows written by the older rules are rebuilt (``ProjectionRunner.refresh``)
+    #: events change, so that rows written by the older rules are rebuilt (``ProjectionRunner.stale``)
     version: int = 1
     #: the producing services this projection listens to
     sources: tuple[str, ...] = ()
@@ -333,15 +333,10 @@ class ProjectionRunner:
             return True
         return any(self.db.query(f"SELECT 1 FROM {table} LIMIT 1") for table in self.projection.tables())
 
-    def refresh(self, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int | None:
-        """Rebuild the rows if they are ``stale``; else record the code's version (a new read
-        model). The events a rebuild applied, or None when none was needed."""
-        if self.stale():
-            return self.rebuild(batch, progress, force=False)
-        if self.recorded_version() is None:
-            with self.db.transaction() as tx:
-                self._set_version(tx)
-        return None
+    def record_version(self) -> None:
+        """Record the code's version as the rows' (rows it wrote: a new read model, or one rebuilt)."""
+        with self.db.transaction() as tx:
+            self._set_version(tx)
 
     def rebuild(self, batch: int = 2000, progress: Callable[[int], None] | None = None, force: bool = True) -> int:
         """Write the rows again from position 0 of every source, by the live path (``_apply_all``)

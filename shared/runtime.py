@@ -382,12 +382,12 @@ class ProjectionsProvider(SweepingProvider):
 
     def refresh(self) -> None:
         """Rebuild, from the stores, each projection whose rows were written by other rules than
-        the code's (``Projection.version``; ``ProjectionRunner.refresh``): an upgrade that fixed a
+        the code's (``Projection.version``; ``ProjectionRunner.stale``): an upgrade that fixed a
         projection's rules does not keep serving the rows of the old ones."""
         for r in self.runners:
             p = r.projection
             if not r.stale():
-                r.refresh()  # records the version on a new read model
+                r.record_version()  # a new read model's rows will be the code's
                 continue
             log.info("projection_rebuild_started", service=self.service, projection=p.name,
                      recorded_version=r.recorded_version(), version=p.version)
