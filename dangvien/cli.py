@@ -279,7 +279,7 @@ def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, r
 
 #: other command groups, each module with ``register(app, report_app)``
 EXTENSIONS = ("dangvien.cli_report", "dangvien.cli_user", "dangvien.cli_demo", "dangvien.cli_vault",
-              "dangvien.cli_yearly")
+              "dangvien.cli_yearly", "dangvien.cli_rebuild")
 
 
 def _load_extensions() -> None:

@@ -6,6 +6,13 @@ arrived out of order), so the missing events are read from the source's store fi
 Positions are gap-free per source in SQLite and PostgreSQL; for KurrentDB, whose positions have
 gaps, the store is read from the checkpoint up to the delivered event, which is equally safe.
 
+Versions: each projection names the version of its rules (``Projection.version``), recorded in
+``projection_versions`` beside its rows. Rows written by other rules (a version that differs, or
+none recorded beside rows: a read model from before versions) are rebuilt from position 0 of
+every source by ``ProjectionRunner.rebuild`` (a service's start: ``ProjectionsProvider.refresh``;
+``dangvien rebuild``): the live path, in batches, in one transaction, so the old rows serve until the new
+ones are complete.
+
 Partitions (DESIGN.md §5: "partition projections by the direct unit"): several runners, each
 with its own checkpoint, read every event of a source and apply only those the projection
 ``route``s to them, into one shared read model. A projection that names a ``streams_table``
@@ -31,6 +38,8 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
     PRIMARY KEY (projection, source)
 )
 """
+#: the version of the rules each projection's rows were written by
+VERSIONS_DDL = "CREATE TABLE IF NOT EXISTS projection_versions (projection TEXT PRIMARY KEY, version BIGINT NOT NULL)"
 
 
 #: what ``handle`` answers when the delivered event (or one before it) must wait for another partition
@@ -62,6 +71,9 @@ class Projection(abc.ABC):
     """A read model: its tables, and how each event changes them."""
 
     name: str = ""
+    #: the version of the rules ``apply`` follows: bumped whenever the rows it writes for the same
+    #: events change, so that rows written by the older rules are rebuilt (``ProjectionRunner.stale``)
+    version: int = 1
     #: the producing services this projection listens to
     sources: tuple[str, ...] = ()
     #: event types it cares about (None: all); others only move the checkpoint
@@ -115,7 +127,7 @@ class ProjectionRunner:
         #: An operator moving a checkpoint back is seen by the next catch-up (the sweep's), which
         #: applies what a delivery skipped meanwhile.
         self._passed: dict[str, int] = {}
-        db.executescript(CHECKPOINT_DDL + ";" + projection.ddl())
+        db.executescript(CHECKPOINT_DDL + ";" + VERSIONS_DDL + ";" + projection.ddl())
 
     # -- checkpoints -----------------------------------------------------------------
     def _checkpoint(self, tx: Tx, source: str) -> int:
@@ -305,6 +317,63 @@ class ProjectionRunner:
 
     def catch_up_all(self) -> int:
         return sum(self.catch_up(s) for s in self.projection.sources if s in self.stores)
+
+    # -- versions --------------------------------------------------------------------
+    def recorded_version(self) -> int | None:
+        """The version of the rules the stored rows were written by (None: none recorded)."""
+        rows = self.db.query("SELECT version FROM projection_versions WHERE projection = ?", (self.projection.name,))
+        return rows[0][0] if rows else None
+
+    def stale(self) -> bool:
+        """Were the stored rows written by other rules than the code's? A recorded version that
+        differs, or none recorded beside rows (a read model projected before versions were kept)."""
+        recorded = self.recorded_version()
+        if recorded is not None:
+            return recorded != self.projection.version
+        if self.db.query("SELECT 1 FROM projection_checkpoints WHERE projection = ? AND position > 0",
+                         (self.projection.name,)):
+            return True
+        return any(self.db.query(f"SELECT 1 FROM {table} LIMIT 1") for table in self.projection.tables())
+
+    def record_version(self) -> None:
+        """Record the code's version as the rows' (rows it wrote: a new read model, or one rebuilt)."""
+        with self.db.transaction() as tx:
+            self._set_version(tx)
+
+    def rebuild(self, batch: int = 2000, progress: Callable[[int], None] | None = None, force: bool = True) -> int:
+        """Write the rows again from position 0 of every source, by the live path (``_apply_all``)
+        in batches of ``batch`` events, and record the code's version — all in one transaction:
+        readers see the old rows until it commits, and a failure (a crash) leaves them and their
+        version as they were, so the next start rebuilds again. The checkpoints are locked first:
+        another replica's deliveries wait for the new rows. Not ``force``d, a rebuild another
+        replica committed meanwhile is not done twice. Returns how many events were passed."""
+        projection, total = self.projection, 0
+        sources = [s for s in projection.sources if s in self.stores]
+        with self._lock, self.db.transaction(pipelined=True) as tx:
+            for source in sources:
+                self._checkpoint(tx, source)
+            if not force and tx.scalar("SELECT version FROM projection_versions WHERE projection = ?",
+                                       (projection.name,)) == projection.version:
+                return 0
+            for table in projection.tables():
+                tx.execute(f"DELETE FROM {table}")
+            for source in sources:
+                position = 0
+                while events := self._events(source, position + 1, batch):
+                    done, last = self._apply_all(tx, source, events)
+                    if done < len(events):  # routed to wait for another partition: never complete alone
+                        raise RuntimeError(f"{projection.name}: a rebuild cannot wait for another partition")
+                    position, total = last.position, total + done
+                    if progress:
+                        progress(done)
+                self._set_checkpoint(tx, source, position)
+            self._set_version(tx)
+        return total
+
+    def _set_version(self, tx: Tx) -> None:
+        tx.execute("INSERT INTO projection_versions (projection, version) VALUES (?, ?) "
+                   "ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+                   (self.projection.name, self.projection.version))
 
 
 #: new stream heads written per statement (``Tx.insert_rows`` sends up to 1,000 rows in one)

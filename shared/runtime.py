@@ -376,8 +376,26 @@ class ProjectionsProvider(SweepingProvider):
 
     def start(self):
         self._stopping = False
+        self.refresh()
         self.catch_up()
         self.start_sweeping()
+
+    def refresh(self) -> None:
+        """Rebuild, from the stores, each projection whose rows were written by other rules than
+        the code's (``Projection.version``; ``ProjectionRunner.stale``): an upgrade that fixed a
+        projection's rules does not keep serving the rows of the old ones."""
+        for r in self.runners:
+            p = r.projection
+            if not r.stale():
+                r.record_version()  # a new read model's rows will be the code's
+                continue
+            log.info("projection_rebuild_started", service=self.service, projection=p.name,
+                     recorded_version=r.recorded_version(), version=p.version)
+            started = time.monotonic()
+            with settled() as settle:
+                events = r.rebuild(progress=settling(settle), force=False)
+            log.info("projection_rebuilt", service=self.service, projection=p.name, version=p.version,
+                     events=events, seconds=round(time.monotonic() - started, 3))
 
     def catch_up(self, batch: int = 2000) -> int:
         """Apply what the stores hold beyond the checkpoints; between two transactions (of ``batch``

@@ -25,6 +25,8 @@ CASE_TYPES = frozenset({"discipline.applied", "discipline.appealed", "discipline
 
 class RosterProjection(Projection):
     name = "discipline_roster"
+    #: 2: a member transferred in as probationary stays probationary (not official)
+    version = 2
     sources = ("members",)
     types = TYPES
 

@@ -23,6 +23,8 @@ _D = dt.date.fromisoformat
 
 class RosterProjection(Projection):
     name = "meetings_roster"
+    #: 2: the admission day a transfer in carries is kept (a member's party age, for dues)
+    version = 2
     sources = ("members",)
     types = r.MEMBER_TYPES | r.UNIT_TYPES
 
