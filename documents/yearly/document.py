@@ -99,6 +99,8 @@ def _with_change(value: int, change: float | None, what: str) -> str:
 def commentary(key: str, figures: dict) -> list[str]:
     tables, year = figures["tables"], figures["params"]["year"]
     unit = figures["unit"]["name"]
+    if not figures["unit"]["org_unit_id"]:  # the whole record: 'Năm 2024, toàn tỉnh có …'
+        unit = unit[:1].lower() + unit[1:]
     if key == "footnote":
         r = {row["id"]: row["values"] for row in tables["footnote"]["rows"]}
         parts = [_with_change(r[i]["year"], r[i]["year_change"], w).replace("{so_sanh}", f"năm {int(year) - 1}")

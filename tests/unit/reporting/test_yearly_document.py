@@ -341,6 +341,10 @@ def test_a_report_on_the_whole_record_names_no_province_called_toan_tinh():
     assert values["co_quan_cap_tren"] == "TỈNH ỦY …" and values["dia_danh"] == "…"
     assert "TOÀN TỈNH" not in values["co_quan_cap_tren"]
     assert values["ten_don_vi"] == "toàn tỉnh"  # 'báo cáo kết quả … của toàn tỉnh như sau'
+    zero = {"year": 0, "year_change": None, "term": 0, "term_change": None}
+    footnote = {"rows": [{"id": i, "label_vi": "", "values": zero} for i in
+                         ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned")]}
+    assert docx_writer.commentary("footnote", _bundle(whole, footnote=footnote))[0].startswith("Năm 2025, toàn tỉnh có 0")
     own = docx_writer.context(_bundle(whole), {"co_quan_cap_tren": "TỈNH ỦY TÂY NINH", "dia_danh": "Tây Ninh"},
                               today=dt.date(2026, 1, 5))
     assert (own["co_quan_cap_tren"], own["dia_danh"]) == ("TỈNH ỦY TÂY NINH", "Tây Ninh")
