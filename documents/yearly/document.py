@@ -61,8 +61,13 @@ def context(figures: dict, texts: dict | None = None, today: dt.date | None = No
     unit, params = figures["unit"], figures["params"]
     year = int(params["year"])
     day, month, made = _signed_day(today or dt.date.today())
+    name = unit["name"]
     if unit["kind"] == "province":
-        place = _place(unit["name"])
+        # the whole record (no single provincial root, e.g. two provinces before their merger) has
+        # no name to head the report with: left for staff to write, as the number is
+        place = _place(name) if unit["org_unit_id"] else "…"
+        if not unit["org_unit_id"]:
+            name = name[:1].lower() + name[1:]  # 'của toàn tỉnh'
         body = {"co_quan_cap_tren": f"TỈNH ỦY {place.upper()}", "co_quan_ban_hanh": "BAN TỔ CHỨC",
                 "so_ky_hieu": "…-BC/BTCTU", "co_quan_bao_cao": "Ban Tổ chức Tỉnh ủy", "dia_danh": place,
                 "quyen_han_ky": "TRƯỞNG BAN", "chuc_vu_ky": ""}
@@ -73,7 +78,7 @@ def context(figures: dict, texts: dict | None = None, today: dt.date | None = No
                 "dia_danh": _place(province),
                 "quyen_han_ky": "T/M BAN THƯỜNG VỤ", "chuc_vu_ky": "BÍ THƯ"}
     out = {**body, "nam": str(year), "nam_sau": str(year + 1), "nam_truoc": str(year - 1),
-           "ngay": day, "thang": month, "nam_lap": made, "ten_don_vi": unit["name"],
+           "ngay": day, "thang": month, "nam_lap": made, "ten_don_vi": name,
            "ngay_so_lieu": vn.date(params["as_of"]), "thoi_diem_ghi_nhan": vn.moment(params["known_at"]),
            "nhiem_ky": params["term"], "nguoi_ky": "…"}
     for key, value in (texts or {}).items():
@@ -94,6 +99,8 @@ def _with_change(value: int, change: float | None, what: str) -> str:
 def commentary(key: str, figures: dict) -> list[str]:
     tables, year = figures["tables"], figures["params"]["year"]
     unit = figures["unit"]["name"]
+    if not figures["unit"]["org_unit_id"]:  # the whole record: 'Năm 2024, toàn tỉnh có …'
+        unit = unit[:1].lower() + unit[1:]
     if key == "footnote":
         r = {row["id"]: row["values"] for row in tables["footnote"]["rows"]}
         parts = [_with_change(r[i]["year"], r[i]["year_change"], w).replace("{so_sanh}", f"năm {int(year) - 1}")
@@ -112,10 +119,11 @@ def commentary(key: str, figures: dict) -> list[str]:
     if key == "movement" and tables["movement"]["rows"]:
         v = tables["movement"]["rows"][0]["values"]
         return [f"Đầu năm có {vn.number(v['opening'])} đảng viên, cuối năm có {vn.number(v['closing'])} đảng viên. "
-                f"Trong năm kết nạp {vn.number(v['admitted'])}, chuyển đến {vn.number(v['transferred_in'])}; "
+                f"Trong năm kết nạp {vn.number(v['admitted'])}, chuyển đến {vn.number(v['transferred_in'])}, "
+                f"chuyển từ đơn vị khác trong tỉnh {vn.number(v.get('moved_in', 0))}; "
                 f"chuyển đi {vn.number(v['transferred_out'])}, từ trần {vn.number(v['died'])}, xóa tên "
                 f"{vn.number(v['removed'])}, xin ra khỏi Đảng {vn.number(v['resigned'])}, khai trừ "
-                f"{vn.number(v['expelled'])}."]
+                f"{vn.number(v['expelled'])}, chuyển sang đơn vị khác trong tỉnh {vn.number(v.get('moved_out', 0))}."]
     if key == "targets":
         rows = tables["targets"]["rows"]
         judged = [r for r in rows if r["values"]["term_met"] is not None]
@@ -135,9 +143,16 @@ def commentary(key: str, figures: dict) -> list[str]:
                 f"{vn.number(w)} trường hợp đảng viên đi làm ăn xa không liên lạc được hoặc quá hạn trở về."]
     if key == "meetings":
         rows = {r["id"]: r["values"] for r in tables["meetings"]["rows"]}
+        if not rows["cells"]["value"]:
+            return ["Không có chi bộ trực thuộc trong năm."]
+        regular, standard = rows["regular_held"]["pct"], rows["meeting_standard"]["pct"]
+        if regular is None:  # no meeting was due (a rate without a base is no figure)
+            return [f"{vn.number(rows['cells']['value'])} chi bộ; trong năm không có buổi sinh hoạt thường kỳ "
+                    "phải tổ chức."]
         return [f"{vn.number(rows['cells']['value'])} chi bộ; sinh hoạt thường kỳ đạt "
-                f"{vn.number(rows['regular_held']['pct'])}% số buổi phải tổ chức; "
-                f"{vn.number(rows['meeting_standard']['pct'])}% số buổi đạt chuẩn theo Hướng dẫn 12-HD/BTCTW."]
+                f"{vn.number(regular)}% số buổi phải tổ chức"
+                + (f"; {vn.number(standard)}% số buổi đạt chuẩn theo Hướng dẫn 12-HD/BTCTW." if standard is not None
+                   else "; chưa tổ chức buổi sinh hoạt thường kỳ nào.")]
     return []
 
 
@@ -171,10 +186,29 @@ def _repeat_header(row) -> None:
     tr_pr.append(h)
 
 
+def _told_apart(rows: list[dict], unit_of, name_of) -> list[dict]:
+    """Rows whose units share a name (grassroots committees of former districts side by side after
+    a merger, each 'Đảng bộ Phường 1') show the unit's code after its name; the others as they are."""
+    units: dict[str, set] = {}
+    for r in rows:
+        units.setdefault(name_of(r), set()).add(unit_of(r))
+    out = []
+    for r in rows:
+        name = name_of(r)
+        if len(units[name]) > 1:
+            r = {**r, "label_vi": name + f" ({unit_of(r)})" + r["label_vi"][len(name):]}
+        out.append(r)
+    return out
+
+
 def visible(key: str, figures: dict) -> tuple[list[dict], list[dict], str]:
     """What a table shows (the embedded figures keep everything): columns, rows, first header."""
     table = figures["tables"][key]
     cols, rows = table["columns"], table["rows"]
+    if key == "appendix":
+        rows = _told_apart(rows, lambda r: r["id"], lambda r: r["label_vi"])
+    elif key == "targets":  # 'unit name — indicator', id 'unit.indicator'
+        rows = _told_apart(rows, lambda r: r["id"].rsplit(".", 1)[0], lambda r: r["label_vi"].rsplit(" — ", 1)[0])
     if key == "movement":  # the report's unit, flows as rows; the appendix has each direct unit
         top = rows[0] if rows else {"values": {}}
         return ([{"key": "value", "label_vi": "Số đảng viên", "kind": "int"}],
@@ -182,7 +216,7 @@ def visible(key: str, figures: dict) -> tuple[list[dict], list[dict], str]:
                  for c in cols], "Nội dung")
     if key == "targets":  # the report's unit and every unit that registered a target
         root = figures["unit"]["org_unit_id"]
-        rows = [r for r in rows if r["id"].split(".")[0] == root
+        rows = [r for r in rows if r["id"].rsplit(".", 1)[0] == root
                 or r["values"]["term_target"] is not None or r["values"]["year_target"] is not None]
         return cols, rows, "Đơn vị — chỉ tiêu"
     if key == "appendix":

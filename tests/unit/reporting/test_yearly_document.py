@@ -276,3 +276,75 @@ def test_a_document_drawn_while_a_store_fails_verification_says_so_first_and_on_
     assert first.runs[0].bold
     footer = "\n".join(p.text for p in d.sections[0].footer.paragraphs)
     assert "CẢNH BÁO: kho sự kiện members" in footer and "tampered" in footer
+
+
+# -- read as the signer reads it (session 11 QA) ----------------------------------------------------
+
+def _bundle(unit=None, **tables) -> dict:
+    """Figures with only what the sentence or table under test reads."""
+    return {"params": {"year": 2025, "term": "2020-2025", "as_of": "2025-12-31", "known_at": "2026-01-05T00:00:00Z"},
+            "unit": unit or {"org_unit_id": "TN", "name": "Đảng bộ tỉnh Tây Ninh", "kind": "province"},
+            "province": (unit or {}).get("name", "Đảng bộ tỉnh Tây Ninh"), "tables": tables}
+
+
+def test_the_movement_sentence_adds_up_with_moves_inside_the_province():
+    """A district (or the province after a merger) gains and loses members by moves between units of
+    the province: the sentence names them, so opening + in − out = closing as the signer checks."""
+    v = {"opening": 281, "admitted": 13, "transferred_in": 3, "moved_in": 96, "transferred_out": 2, "died": 3,
+         "removed": 2, "resigned": 0, "expelled": 1, "moved_out": 0, "closing": 385}
+    f = _bundle(movement={"rows": [{"id": "TN", "label_vi": "Tây Ninh", "values": v}]})
+    [text] = docx_writer.commentary("movement", f)
+    assert "chuyển từ đơn vị khác trong tỉnh 96" in text
+    numbers = [int(n.replace(".", "")) for n in re.findall(r"\d[\d.]*", text)]
+    opening, closing, *flows = numbers
+    assert (opening, closing) == (281, 385)
+    ins, outs = flows[:3], flows[3:]
+    assert opening + sum(ins) - sum(outs) == closing
+
+
+def test_the_meetings_sentence_of_a_unit_without_meetings_prints_no_empty_percentage():
+    """An empty district (no cells, no meetings due) reads as such, not '—% số buổi'."""
+    rows = [{"id": "cells", "label_vi": "Số chi bộ", "values": {"value": 0, "of": None, "pct": None}},
+            {"id": "regular_held", "label_vi": "", "values": {"value": 0, "of": 0, "pct": None}},
+            {"id": "meeting_standard", "label_vi": "", "values": {"value": 0, "of": 0, "pct": None}}]
+    [text] = docx_writer.commentary("meetings", _bundle(meetings={"rows": rows}))
+    assert "—" not in text and "%" not in text
+    assert text.startswith("Không có chi bộ")
+
+
+def test_direct_units_of_the_same_name_are_told_apart_by_their_code():
+    """After a merger grassroots committees of former districts stand side by side under the province
+    and several are called 'Đảng bộ Phường 1': each such row carries its code, the others do not."""
+    cols = [{"key": "closing", "label_vi": "Đảng viên cuối kỳ", "kind": "int"}]
+    rows = [{"id": i, "label_vi": n, "values": {"closing": 1}} for i, n in
+            (("TN-D1-G1", "Đảng bộ Phường 1"), ("TN-D2-G1", "Đảng bộ Phường 1"), ("TN-D1-G3", "Đảng bộ Xã Tân Bình"))]
+    targets = [{"id": f"{i}.members_removed", "label_vi": f"{n} — Đảng viên bị xóa tên",
+                "values": {"term_target": 1, "year_target": None}} for i, n in
+               (("TN-D1-G1", "Đảng bộ Phường 1"), ("TN-D2-G1", "Đảng bộ Phường 1"), ("TN-D1-G3", "Đảng bộ Xã Tân Bình"))]
+    f = _bundle(appendix={"columns": cols, "rows": rows}, targets={"columns": cols, "rows": targets})
+    _, shown, _ = docx_writer.visible("appendix", f)
+    assert [r["label_vi"] for r in shown] == ["Đảng bộ Phường 1 (TN-D1-G1)", "Đảng bộ Phường 1 (TN-D2-G1)",
+                                              "Đảng bộ Xã Tân Bình"]
+    _, shown, _ = docx_writer.visible("targets", f)
+    assert [r["label_vi"] for r in shown] == ["Đảng bộ Phường 1 (TN-D1-G1) — Đảng viên bị xóa tên",
+                                              "Đảng bộ Phường 1 (TN-D2-G1) — Đảng viên bị xóa tên",
+                                              "Đảng bộ Xã Tân Bình — Đảng viên bị xóa tên"]
+    assert rows[0]["label_vi"] == "Đảng bộ Phường 1"  # the embedded figures keep the unit's own name
+
+
+def test_a_report_on_the_whole_record_names_no_province_called_toan_tinh():
+    """Before a merger the record holds two provinces (no single root): the report covers the whole
+    record, 'Toàn tỉnh'. The header and the place are then left for staff to write (as the number
+    is), never 'TỈNH ỦY TOÀN TỈNH' or 'Toàn tỉnh, ngày …'."""
+    whole = {"org_unit_id": None, "name": "Toàn tỉnh", "kind": "province"}
+    values = docx_writer.context(_bundle(whole), today=dt.date(2026, 1, 5))
+    assert values["co_quan_cap_tren"] == "TỈNH ỦY …" and values["dia_danh"] == "…"
+    assert "TOÀN TỈNH" not in values["co_quan_cap_tren"]
+    assert values["ten_don_vi"] == "toàn tỉnh"  # 'báo cáo kết quả … của toàn tỉnh như sau'
+    zero = {"year": 0, "year_change": None, "term": 0, "term_change": None}
+    footnote = {"rows": [{"id": i, "label_vi": "", "values": zero} for i in
+                         ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned")]}
+    assert docx_writer.commentary("footnote", _bundle(whole, footnote=footnote))[0].startswith("Năm 2025, toàn tỉnh có 0")
+    own = docx_writer.context(_bundle(whole), {"co_quan_cap_tren": "TỈNH ỦY TÂY NINH", "dia_danh": "Tây Ninh"},
+                              today=dt.date(2026, 1, 5))
+    assert (own["co_quan_cap_tren"], own["dia_danh"]) == ("TỈNH ỦY TÂY NINH", "Tây Ninh")
