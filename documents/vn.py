@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.dates import VN_TIME
+
 DASH = "—"
 
 
@@ -46,11 +48,15 @@ def date(day: dt.date | str | None) -> str:
 
 
 def moment(text: str | None) -> str:
-    """A recording time (UTC) as people read it: 14:05:03 30/11/2026 (UTC)."""
+    """A recording time (stored in UTC) as people in Viet Nam read it, on their own clock (UTC+7,
+    no daylight saving): 2026-11-30T14:05:03Z → 21:05:03 30/11/2026 (giờ Việt Nam, UTC+7); a
+    time after 17:00 UTC is already the next day there."""
     if not text or text.startswith("9999"):
         return "mọi dữ kiện đã ghi nhận"
-    t = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-    return t.strftime("%H:%M:%S %d/%m/%Y") + " (UTC)"
+    t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if t.tzinfo is None:  # recording times are UTC
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.astimezone(VN_TIME).strftime("%H:%M:%S %d/%m/%Y") + " (giờ Việt Nam, UTC+7)"
 
 
 def cell(value, kind: str) -> str:

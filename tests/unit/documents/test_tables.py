@@ -34,7 +34,7 @@ def test_a_report_has_title_rows_vietnamese_headers_and_real_numbers():
     assert [ws.cell(row=i, column=1).value for i in range(1, 7)] == [
         "Thống kê nhiệm kỳ, năm", "Tổ chức đảng: Đảng bộ tỉnh Tây Ninh (mã TN)",
         "Kỳ báo cáo: Nhiệm kỳ 2020-2025 — so với Nhiệm kỳ 2015-2020", "Số liệu đến ngày: 31/12/2025",
-        "Dữ kiện ghi nhận đến: 10:00:00 05/01/2026 (UTC)", "Cơ cấu tổ chức: theo cơ cấu tổ chức hiện nay"]
+        "Dữ kiện ghi nhận đến: 17:00:00 05/01/2026 (giờ Việt Nam, UTC+7)", "Cơ cấu tổ chức: theo cơ cấu tổ chức hiện nay"]
     assert [c.value for c in ws[h]] == ["Chỉ tiêu", "Kỳ này", "Kỳ so sánh", "Tăng/giảm"]
     admitted = ws[h + 1]
     assert [c.value for c in admitted] == ["Đảng viên được kết nạp", 29, 26, pytest.approx(0.1154)]

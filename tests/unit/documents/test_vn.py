@@ -25,7 +25,10 @@ def test_change_has_its_sign_and_none_when_nothing_to_compare():
 def test_met_dates_and_moments():
     assert (vn.met(True), vn.met(False), vn.met(None)) == ("Đạt", "Không đạt", "—")
     assert vn.date("2025-01-05") == "05/01/2025" and vn.date(dt.date(2025, 12, 31)) == "31/12/2025"
-    assert vn.moment("2026-11-30T14:05:03.123456Z") == "14:05:03 30/11/2026 (UTC)"
+    assert vn.moment("2026-11-30T14:05:03.123456Z") == "21:05:03 30/11/2026 (giờ Việt Nam, UTC+7)"
+    # after 17:00 UTC it is already the next day in Viet Nam: the next year, on 31/12
+    assert vn.moment("2025-12-31T17:30:00Z") == "00:30:00 01/01/2026 (giờ Việt Nam, UTC+7)"
+    assert vn.moment("2025-12-31T16:59:59+00:00") == "23:59:59 31/12/2025 (giờ Việt Nam, UTC+7)"
     assert vn.moment("9999-12-31T23:59:59.999999Z") == "mọi dữ kiện đã ghi nhận"
 
 
