@@ -121,3 +121,43 @@ def test_a_working_away_contact_is_sealed_in_the_feed_like_every_personal_value(
     away = [e for e in page["events"] if e["type"] == "member.working_away_started"
             and e["data"]["member_id"] == "M000003"]
     assert away and away[-1]["data"]["contact"].startswith("sealed:v1:"), away
+
+
+def test_a_district_administrators_import_cannot_move_or_merge_its_units_into_another_district(system):
+    before = event_count(system.data_dir)
+    for line in ({"type": "org_unit.moved", "occurred_on": TODAY,
+                  "data": {"org_unit_id": "TN-D1-G2-C1", "parent_id": "TN-D2-G1"}},
+                 {"type": "org_unit.merged", "occurred_on": TODAY,
+                  "data": {"org_unit_id": "TN-D1-G2-C1", "into_org_unit_id": OTHER_CELL}},
+                 {"type": "member.transferred", "occurred_on": TODAY,
+                  "data": {"member_id": "M000007", "from_org_unit_id": "TN-D1-G2-C1", "to_org_unit_id": OTHER_CELL,
+                           "kind": "official"}}):
+        status, body = http("POST", f"{system.url}/api/v1/imports", None,
+                            {"Authorization": f"Bearer {system.tokens['d1_admin']}",
+                             "Content-Type": "application/x-ndjson"}, raw=(json.dumps(line) + "\n").encode())
+        assert status == 403 and body["code"] == "forbidden_scope", (line["type"], body)
+        assert "Chi bộ Ấp 2" not in json.dumps(body, ensure_ascii=False)
+    assert event_count(system.data_dir) == before
+
+
+def test_searches_and_refused_input_leave_no_personal_value_in_the_log(system):
+    name, citizen = "Hoàng Thị Lụa Probe", "079301009876"
+    for path in (f"/api/v1/members/search_members?{urllib.parse.urlencode({'q': name})}",
+                 f"/api/v1/members/search_members?{urllib.parse.urlencode({'q': citizen})}",
+                 f"/api/v1/members/search_members?{urllib.parse.urlencode({'q': citizen, 'org_unit_id': 'TN-D2'})}"):
+        status, _ = system.call("GET", path, "d1_viewer")
+        assert status in (200, 403), path
+    # refused on its form: a citizen id that is no id, a name too long, a birth date that is no date
+    status, _ = system.call("POST", "/api/v1/members/admit_member", "d1_clerk", {
+        "occurred_on": TODAY, "member_id": "MPROBE1", "org_unit_id": OWN_CELL, "full_name": name * 20,
+        "birth_date": f"{citizen}-xx", "sex": "female", "citizen_id": f"{citizen}!"})
+    assert status in (400, 422), status
+
+    def logged():
+        log = system.proc.output()
+        return log if log.count("search_members") >= 3 and "admit_member" in log else None
+
+    from tests.support.services import wait_until
+    log = wait_until(logged, what="the probes' requests in the log")
+    for personal in (name, citizen, "Ho%C3%A0ng", urllib.parse.quote(name)):
+        assert personal not in log, personal
