@@ -265,7 +265,17 @@ recognize_official = _member_step(lifecycle.recognize_official, needs_rules=True
 end_temporary_transfer = _member_step(lifecycle.end_temporary_transfer)
 present_transfer_papers = _member_step(lifecycle.present_papers)
 transfer_out = _member_step(lifecycle.transfer_out)
-start_working_away = _member_step(lifecycle.start_working_away)
+
+
+def start_working_away(store, cmd: c.StartWorkingAway, ctx: Context, deps: Deps) -> list[Envelope]:
+    """The contact (a phone number, an address) is personal: sealed with the member's key, so it
+    is not in clear in the store or the feed, and shredding the member makes it unreadable."""
+    contact = sealed_fields(deps, cmd.member_id, cmd, ("contact",)).get("contact")
+    store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.start_working_away(m, cmd, contact), ctx)
+
+
 end_working_away = _member_step(lifecycle.end_working_away)
 start_abroad = _member_step(lifecycle.start_abroad, needs_rules=True)
 end_abroad = _member_step(lifecycle.end_abroad)

@@ -175,11 +175,12 @@ def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
-def start_working_away(member: Member, cmd: c.StartWorkingAway) -> list[Decided]:
+def start_working_away(member: Member, cmd: c.StartWorkingAway, contact: str | None = None) -> list[Decided]:
+    """``contact``: the command's contact as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
     if member.working_away:
         raise R.ALREADY_WORKING_AWAY()
-    return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=cmd.contact,
+    return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=contact,
                                             expected_return=cmd.expected_return), member, cmd.occurred_on)
 
 

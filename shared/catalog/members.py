@@ -270,10 +270,12 @@ class MemberTransferredIn(EventData):
 
 @event_type("member.working_away_started")
 class MemberWorkingAwayStarted(EventData):
-    """Đi làm ăn xa (D0, D3): place, contact, expected return."""
+    """Đi làm ăn xa (D0, D3): place, contact, expected return. ``contact`` (a phone number, an
+    address) is sealed; events written before it was carry it in clear."""
+    PERSONAL = ("contact",)
     member_id: Id
     place: Name
-    contact: Name | None = None
+    contact: Sealed | None = None
     expected_return: dt.date | None = None
 
 

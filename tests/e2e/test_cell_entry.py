@@ -197,3 +197,61 @@ def test_a_meeting_is_not_saved_with_the_roster_of_another_day(own_system, brows
     alert.accept()
     assert outbox_states(browser) == []
     assert counts(own_system, "meetings") == before
+
+
+def test_an_entry_left_waiting_on_a_shared_phone_is_neither_shown_to_nor_sent_by_the_next_secretary(
+        own_system, browser):  # noqa: F811
+    """Two secretaries share one phone: what the first left waiting (offline) is theirs — the next
+    one to sign in does not see it (its label names a member of another cell) and does not send it
+    under their own name; it goes when its maker signs in again, in the maker's name."""
+    from selenium.webdriver.common.by import By
+
+    from tests.gateway.conftest import OTHER_CELL
+
+    first = own_system.user_add("bi_thu_may_chung_a", "clerk", OWN_CELL)
+    second = own_system.user_add("bi_thu_may_chung_b", "clerk", OTHER_CELL)
+    month = dt.date.today().replace(day=1) - dt.timedelta(days=40)
+    before = counts(own_system, "meetings")
+
+    def load_roster():
+        browser.find_element(By.CSS_SELECTOR, "[data-tab='meeting']").click()
+        browser.find_element(By.ID, "m-load").click()
+        wait_for(browser, "#m-roster li .choices")
+
+    def record_dues(member: str):
+        browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+        field = browser.find_element(By.ID, "d-month")
+        field.clear()
+        field.send_keys(f"{month.month:02d}/{month.year}")
+        wait_for(browser, f"#d-roster li[data-member='{member}'] [data-d='paid']").click()
+        browser.find_element(By.ID, "d-save").click()
+        browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+
+    login(browser, own_system, first, "/static/chi-bo.html")
+    load_roster()
+    # the phone has no signal: the page sends nothing (Chromium's offline emulation still lets a
+    # request reach a server on the same machine, so the page's sender is held instead)
+    browser.execute_script("state.sending = true")
+    record_dues("M000003")  # Lê Hữu Cường, of the first secretary's cell
+    assert outbox_states(browser) == ["waiting"]
+    # the first secretary's session ends (the tab is closed) before the signal comes back
+    browser.execute_script("sessionStorage.clear()")
+    browser.get("about:blank")
+
+    login(browser, own_system, second, "/static/chi-bo.html")
+    load_roster()
+    record_dues("M000014")  # the second secretary's own entry, sent after anything queued before it
+    wait_until(lambda: outbox_states(browser) == ["accepted"], timeout=60, what="the second secretary's entry alone")
+    assert FAMILY[2] not in browser.find_element(By.ID, "o-list").text
+    assert counts(own_system, "meetings").get("dues.recorded", 0) - before.get("dues.recorded", 0) == 1
+
+    browser.find_element(By.ID, "cell-logout").click()
+    login(browser, own_system, first, "/static/chi-bo.html")
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"], timeout=60, what="the first secretary's entry sent")
+    assert counts(own_system, "meetings").get("dues.recorded", 0) - before.get("dues.recorded", 0) == 2
+    with contextlib.closing(sqlite3.connect(own_system.data_dir / "meetings.events.db")) as db:
+        rows = db.execute("SELECT actor, data FROM events WHERE type = 'dues.recorded' AND actor LIKE "
+                          "'bi_thu_may_chung_%'").fetchall()
+    assert sorted((actor, '"M000003"' in data) for actor, data in rows) == \
+        [("bi_thu_may_chung_a", True), ("bi_thu_may_chung_b", False)]

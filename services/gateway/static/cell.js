@@ -1,7 +1,9 @@
 // The cell secretary's page: record a meeting (roster of that day, one tap per member) and the
 // month's dues; see the cell's warnings. Every entry goes to an outbox kept on the device
 // (localStorage) with its own Idempotency-Key, and is sent — and re-sent after a failure or while
-// offline — until the gateway accepts or refuses it. A re-send never writes twice.
+// offline — until the gateway accepts or refuses it. A re-send never writes twice. An entry belongs
+// to the user who made it: on a device several secretaries share, the next one to sign in neither
+// sees it (its label may name a member) nor sends it under their own name; it waits for its maker.
 "use strict";
 
 const API = "/api/v1";
@@ -41,18 +43,23 @@ async function api(path, opts = {}) {
 // --- outbox --------------------------------------------------------------------------------------
 function outbox() { try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; } }
 function saveOutbox(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); renderOutbox(); }
+// the signed-in user's entries (entries saved before entries carried their maker belong to whoever
+// signs in next, as they did then)
+function ownedBy(item) { return !!state.me && (item.user === undefined || item.user === state.me.name); }
+function myOutbox() { return outbox().filter(ownedBy); }
 
 function enqueue(label, path, body) {
   const items = outbox();
-  items.push({id: uuid(), key: uuid(), label, path, body, state: "waiting", message: "", at: new Date().toISOString()});
+  items.push({id: uuid(), key: uuid(), user: state.me.name, label, path, body, state: "waiting", message: "",
+              at: new Date().toISOString()});
   saveOutbox(items);
 }
 
 async function sendAll() {
-  if (state.sending || !state.token) return;
+  if (state.sending || !state.token || !state.me) return;
   state.sending = true;
   try {
-    for (const item of outbox().filter(i => i.state === "waiting")) {
+    for (const item of myOutbox().filter(i => i.state === "waiting")) {
       let result;
       try {
         const res = await fetch(API + item.path, {method: "POST", body: JSON.stringify(item.body),
@@ -84,7 +91,7 @@ function setNet(online) {
 
 const STATE_VI = {waiting: "Chờ gửi", accepted: "Đã ghi", refused: "Bị từ chối"};
 function renderOutbox() {
-  const items = outbox();
+  const items = myOutbox();
   $("outbox-count").textContent = items.filter(i => i.state === "waiting").length;
   $("o-list").innerHTML = items.slice().reverse().map(i =>
     `<li class="${i.state}" data-state="${i.state}"><strong>${STATE_VI[i.state]}</strong> · ${esc(i.label)}` +

@@ -346,9 +346,10 @@ def test_the_end_of_a_temporary_transfer_and_the_papers():
 def test_working_away_starts_once_and_ends_once():
     cmd = c.StartWorkingAway(member_id="M1", place="Bình Dương", contact="0900", expected_return=D(2025, 1, 1),
                              occurred_on=ON)
-    head, p = one(lifecycle.start_working_away(M, cmd))
+    head, p = one(lifecycle.start_working_away(M, cmd, "sealed-contact"))
     assert head == ("member.working_away_started", ON, "C1", None)
-    assert (p.place, p.contact, p.expected_return) == ("Bình Dương", "0900", D(2025, 1, 1))
+    # the contact is personal: the event keeps the sealed value it is given, never the clear one
+    assert (p.place, p.contact, p.expected_return) == ("Bình Dương", "sealed-contact", D(2025, 1, 1))
     away = member(ADMITTED, OFFICIAL, fact("member.working_away_started", ON, "C1", member_id="M1"))
     refused(lambda: lifecycle.start_working_away(away, cmd), R.ALREADY_WORKING_AWAY)
     end = c.EndWorkingAway(member_id="M1", occurred_on=ON)
