@@ -58,10 +58,21 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
             raise DomainError("sheet_not_found", f"Không có trang tính «{sheet}» (có: {names})",
                               f"No sheet '{sheet}' (there are: {names})", field="sheet")
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = []
+        # Rows holding nothing (a border or a colour put on the whole sheet makes a cell in every row
+        # down to 1,048,576) are not rows: they do not count against the limit, and those below the
+        # last filled row are not kept. Empty rows between filled ones stay, so references hold.
+        rows: list[list[object]] = []
+        filled = empty = 0
         for row in ws.iter_rows(values_only=True):
-            rows.append([_clean(v) for v in row])
-            if len(rows) > MAX_ROWS:
+            cells = [_clean(v) for v in row]
+            if all(v is None for v in cells):
+                empty += 1
+                continue
+            rows.extend([] for _ in range(empty))
+            empty = 0
+            rows.append(cells)
+            filled += 1
+            if filled > MAX_ROWS:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
         return Grid(ws.title, rows)

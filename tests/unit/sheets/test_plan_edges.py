@@ -159,3 +159,43 @@ def test_a_member_already_on_the_roll_is_not_admitted_again():
 def test_the_same_file_planned_twice_gives_the_same_lines():
     content = xlsx(HEADER, row(), row(name="Trần Thị Bình", card="01000002", cccd="079090001234"))
     assert planned(content).lines == planned(content).lines
+
+
+def test_formatted_empty_rows_below_the_list_do_not_count_against_the_row_limit(monkeypatch):
+    """A clerk who put borders on the whole sheet: the file holds a styled empty cell in every row
+    below the list. Those are not rows; the limit counts the rows that hold something."""
+    from openpyxl.styles import Border, Side
+
+    monkeypatch.setattr(table, "MAX_ROWS", 50)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(HEADER)
+    ws.append(row())
+    thin = Border(bottom=Side(style="thin"))
+    for r in range(3, 200):
+        ws.cell(row=r, column=2).border = thin
+    out = io.BytesIO()
+    wb.save(out)
+    p = planned(out.getvalue())
+    assert not p.refused and p.rows == 1 and len(admitted(p)) == 1
+
+    for r in range(3, 53):  # 52 rows holding something: over the limit, refused by name
+        ws.cell(row=r, column=2, value=f"Người {r}")
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(Exception) as refused:
+        planned(out.getvalue())
+    assert refused.value.code == "too_many_rows"
+
+
+def test_the_same_card_as_a_number_cell_and_as_text_is_one_card():
+    p = planned(xlsx(HEADER, row(), row(name="Trần Thị Bình", cccd="079090001234", card=1000001)))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!G3", "duplicate_in_file")]
+
+
+def test_a_header_wrapped_on_two_lines_in_its_cell_is_recognised():
+    header = ["STT", "Họ và\ntên", "Ngày\nsinh", "Giới\u00a0tính", "Ngày vào\nĐảng", "Số CCCD", "Số thẻ\nđảng viên",
+              "Chi bộ"]
+    p = planned(xlsx(header, row()))
+    assert not p.refused and len(admitted(p)) == 1
