@@ -53,11 +53,13 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         raise DomainError("not_xlsx", "Tệp không phải XLSX hợp lệ", "The file is not a valid XLSX workbook",
                           field="file") from None
     try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            names = ", ".join(wb.sheetnames)
+        # names compared composed (NFC): a Mac may save them decomposed, a clerk types them composed
+        named = {unicodedata.normalize("NFC", n): n for n in wb.sheetnames}
+        if sheet is not None and unicodedata.normalize("NFC", sheet) not in named:
+            names = ", ".join(named)
             raise DomainError("sheet_not_found", f"Không có trang tính «{sheet}» (có: {names})",
                               f"No sheet '{sheet}' (there are: {names})", field="sheet")
-        ws = wb[sheet] if sheet else wb.worksheets[0]
+        ws = wb[named[unicodedata.normalize("NFC", sheet)]] if sheet else wb.worksheets[0]
         # Rows holding nothing (a border or a colour put on the whole sheet makes a cell in every row
         # down to 1,048,576) are not rows: they do not count against the limit, and those below the
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
@@ -75,7 +77,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
             if filled > MAX_ROWS:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
-        return Grid(ws.title, rows)
+        return Grid(unicodedata.normalize("NFC", ws.title), rows)
     finally:
         wb.close()
 

@@ -199,3 +199,17 @@ def test_a_header_wrapped_on_two_lines_in_its_cell_is_recognised():
               "Chi bộ"]
     p = planned(xlsx(header, row()))
     assert not p.refused and len(admitted(p)) == 1
+
+
+def test_a_sheet_named_on_a_mac_is_found_by_the_name_typed_elsewhere():
+    """A workbook saved on a Mac may hold its sheet names decomposed (NFD); ``--sheet "Năm 2024"``
+    typed on Windows is composed (NFC). The same letters name the same sheet."""
+    wb = Workbook()
+    wb.active.title = "Khác"
+    ws = wb.create_sheet(unicodedata.normalize("NFD", "Năm 2024"))
+    ws.append(HEADER)
+    ws.append(row())
+    out = io.BytesIO()
+    wb.save(out)
+    grid = table.read(out.getvalue(), "ds.xlsx", unicodedata.normalize("NFC", "Năm 2024"))
+    assert grid.sheet == unicodedata.normalize("NFC", "Năm 2024") and grid.ref(1, 5) == "Năm 2024!F2"
