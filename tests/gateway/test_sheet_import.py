@@ -226,6 +226,21 @@ def test_the_same_cccd_for_two_people_in_the_file_is_refused_and_nothing_written
     assert head(system) == before
 
 
+def test_a_cell_of_another_district_is_refused_and_a_cell_named_on_a_mac_is_found(system, tmp_path):
+    import unicodedata
+    people = people_of(4)[:1]
+    other = members_xlsx(tmp_path / "khac.xlsx", people, cell_of=lambda i: "Chi bộ Ấp 2.1.1")  # under TN-D2
+    before = head(system)
+    status, body = api_sheet(system, other.read_bytes(), kind="members", into=COMMITTEE)
+    assert status == 422 and body["written"] == 0
+    assert [(r["cell"], r["code"]) for r in body["refused"]] == [("DS dang vien!I4", "unit_not_found")]
+    assert head(system) == before
+    mac = members_xlsx(tmp_path / "mac.xlsx", [(unicodedata.normalize("NFD", people[0][0]),) + people[0][1:]],
+                       cell_of=lambda i: unicodedata.normalize("NFD", "Chi bộ Ấp 1.1.1"))
+    status, body = api_sheet(system, mac.read_bytes(), kind="members", into=COMMITTEE, dry_run="1")
+    assert status == 200 and body["accepted"] == 1, body
+
+
 def test_duplicates_within_the_file_are_refused_naming_both_rows(system, tmp_path):
     twice = [people_of(5)[0], people_of(5)[0][:6] + ("09999999",)]
     path = members_xlsx(tmp_path / "dup.xlsx", twice, cell_of=lambda i: "Chi bộ Ấp Trùng")
