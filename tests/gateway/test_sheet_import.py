@@ -241,6 +241,19 @@ def test_a_cell_of_another_district_is_refused_and_a_cell_named_on_a_mac_is_foun
     assert status == 200 and body["accepted"] == 1, body
 
 
+def test_a_followed_job_ends_when_its_sheet_is_refused(system, tmp_path):
+    """The progress a client follows (POST /import-jobs, then ``job=``) ends with the request: a
+    refused sheet, or a file that is no sheet, leaves no job running for ever."""
+    path = members_xlsx(tmp_path / "loi.xlsx", people_of(4), lambda i: "Chi bộ Ấp Theo Dõi", bad={"C5": "31/02/1990"})
+    for content in (path.read_bytes(), b"%PDF-1.4\x00 not a sheet"):
+        status, made = system.call("POST", "/api/v1/import-jobs")
+        assert status == 201, made
+        status, body = api_sheet(system, content, kind="members", into=COMMITTEE, create_units="1", job=made["job"])
+        assert status == 422, body
+        status, job = system.call("GET", f"/api/v1/import-jobs/{made['job']}")
+        assert status == 200 and (job["state"], job["phase"]) == ("failed", "refused"), job
+
+
 def test_duplicates_within_the_file_are_refused_naming_both_rows(system, tmp_path):
     twice = [people_of(5)[0], people_of(5)[0][:6] + ("09999999",)]
     path = members_xlsx(tmp_path / "dup.xlsx", twice, cell_of=lambda i: "Chi bộ Ấp Trùng")
