@@ -166,6 +166,7 @@ def test_a_later_version_of_the_list_writes_exactly_the_differences(system, tmp_
     ("C5", "5/3/25", "ambiguous_date"),          # 1925 or 2025
     ("D5", "X", "invalid_sex"),
     ("F5", None, "missing_value"),
+    ("H5", "7654322", "invalid_card_number"),  # a card one digit short: a live admission refuses it
 ])
 def test_a_refused_sheet_names_the_cell_and_writes_nothing(system, tmp_path, cell, value, code):
     people = [("Phạm Thị Thu", "Kinh", dt.date(1992, 2, 2), "Nữ", dt.date(2018, 5, 19), None, "07654321"),
@@ -179,6 +180,78 @@ def test_a_refused_sheet_names_the_cell_and_writes_nothing(system, tmp_path, cel
     assert status == 422 and body["written"] == 0
     assert [(r["cell"], r["code"]) for r in body["refused"]] == [(f"DS dang vien!{cell}", code)]
     assert head(system) == before
+
+
+def cccd_xlsx(path, cccd) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "CCCD"
+    ws.append(["Họ và tên", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Số CCCD", "Số thẻ đảng viên", "Chi bộ"])
+    ws.append(["Huỳnh Văn Bảy", "07/07/1987", "Nam", "07/07/2015", cccd, "07770001", "Chi bộ Ấp CCCD"])
+    wb.save(path)
+    return path.read_bytes()
+
+
+def test_a_cccd_keeps_its_leading_zero_and_one_that_lost_it_is_refused(system, tmp_path):
+    before = head(system)
+    as_number = cccd_xlsx(tmp_path / "so.xlsx", 79087001234)  # a number cell: the leading zero is gone
+    status, body = api_sheet(system, as_number, kind="members", into=COMMITTEE, create_units="1")
+    assert status == 422 and body["written"] == 0
+    assert [(r["cell"], r["code"]) for r in body["refused"]] == [("CCCD!E2", "invalid_citizen_id")]
+    assert head(system) == before
+    as_text = cccd_xlsx(tmp_path / "chu.xlsx", "079087001234")
+    status, body = api_sheet(system, as_text, kind="members", into=COMMITTEE, create_units="1")
+    assert status == 201, body
+    status, record = member(system, sheet_member_id("07770001", "", None, ""))
+    assert status == 200 and record["citizen_id"] == "079087001234"
+    written = head(system)
+    status, body = api_sheet(system, as_text, kind="members", into=COMMITTEE, create_units="1")  # a retried upload
+    assert status == 201 and body["written"] == 0 and head(system) == written
+
+
+def test_the_same_cccd_for_two_people_in_the_file_is_refused_and_nothing_written(system, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "CCCD"
+    ws.append(["Họ và tên", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Số CCCD", "Số thẻ đảng viên", "Chi bộ"])
+    ws.append(["Mai Văn Một", "07/07/1987", "Nam", "07/07/2015", "079087001299", "07770091", "Chi bộ Ấp Trùng CCCD"])
+    ws.append(["Mai Thị Hai", "08/08/1988", "Nữ", "07/07/2015", "079087001299", "07770092", "Chi bộ Ấp Trùng CCCD"])
+    wb.save(tmp_path / "trung.xlsx")
+    before = head(system)
+    status, body = api_sheet(system, (tmp_path / "trung.xlsx").read_bytes(), kind="members", into=COMMITTEE,
+                             create_units="1")
+    assert status == 422 and body["written"] == 0, body
+    assert [(r["cell"], r["code"]) for r in body["refused"]] == [("CCCD!E3", "duplicate_in_file")]
+    assert "CCCD!2" in body["refused"][0]["message_vi"] and "CCCD!2" in body["refused"][0]["message_en"]
+    assert head(system) == before
+
+
+def test_a_cell_of_another_district_is_refused_and_a_cell_named_on_a_mac_is_found(system, tmp_path):
+    import unicodedata
+    people = people_of(4)[:1]
+    other = members_xlsx(tmp_path / "khac.xlsx", people, cell_of=lambda i: "Chi bộ Ấp 2.1.1")  # under TN-D2
+    before = head(system)
+    status, body = api_sheet(system, other.read_bytes(), kind="members", into=COMMITTEE)
+    assert status == 422 and body["written"] == 0
+    assert [(r["cell"], r["code"]) for r in body["refused"]] == [("DS dang vien!I4", "unit_not_found")]
+    assert head(system) == before
+    mac = members_xlsx(tmp_path / "mac.xlsx", [(unicodedata.normalize("NFD", people[0][0]),) + people[0][1:]],
+                       cell_of=lambda i: unicodedata.normalize("NFD", "Chi bộ Ấp 1.1.1"))
+    status, body = api_sheet(system, mac.read_bytes(), kind="members", into=COMMITTEE, dry_run="1")
+    assert status == 200 and body["accepted"] == 1, body
+
+
+def test_a_followed_job_ends_when_its_sheet_is_refused(system, tmp_path):
+    """The progress a client follows (POST /import-jobs, then ``job=``) ends with the request: a
+    refused sheet, or a file that is no sheet, leaves no job running for ever."""
+    path = members_xlsx(tmp_path / "loi.xlsx", people_of(4), lambda i: "Chi bộ Ấp Theo Dõi", bad={"C5": "31/02/1990"})
+    for content in (path.read_bytes(), b"%PDF-1.4\x00 not a sheet"):
+        status, made = system.call("POST", "/api/v1/import-jobs")
+        assert status == 201, made
+        status, body = api_sheet(system, content, kind="members", into=COMMITTEE, create_units="1", job=made["job"])
+        assert status == 422, body
+        status, job = system.call("GET", f"/api/v1/import-jobs/{made['job']}")
+        assert status == 200 and (job["state"], job["phase"]) == ("failed", "refused"), job
 
 
 def test_duplicates_within_the_file_are_refused_naming_both_rows(system, tmp_path):

@@ -103,17 +103,24 @@ def parse_day(text: str, field: str) -> dt.date:
 def import_sheet(args, content: bytes, call, jobs: imports.ImportJobs, context: dict,
                  projecting: tuple[str, ...]) -> tuple[int, dict]:
     """(HTTP status, body) for one sheet: 200 dry run, 201 written, 422 refused (nothing written)."""
-    opts = options_of(args, content, today_vn())
-    grid = table.read(content, opts.filename, args.get("sheet") or None)
-    result = plan(grid, opts, RpcSystem(call, opts.into))
+    followed = args.get("job") if args.get("job") and jobs.get(args["job"]) is not None else None
+    try:
+        opts = options_of(args, content, today_vn())
+        grid = table.read(content, opts.filename, args.get("sheet") or None)
+        result = plan(grid, opts, RpcSystem(call, opts.into))
+    except DomainError as exc:  # a job followed by the client ends, refused, as the request does
+        if followed:
+            jobs.update(followed, phase="refused", state="failed",
+                        result={"ok": False, "written": 0, "errors": [{"code": exc.code}]})
+        raise
     summary = result.summary()
     dry_run = args.get("dry_run") in ("1", "true", "yes")
-    job_id = args.get("job")
-    if not job_id or jobs.get(job_id) is None:
-        job_id = jobs.new(len(result.lines))
+    job_id = followed or jobs.new(len(result.lines))
     body = {"kind": opts.kind, "into": opts.into, "sheet": grid.sheet, "file_sha256": opts.file_hash,
             "dry_run": dry_run, "job": job_id, **summary}
     if result.refused:
+        jobs.update(job_id, total=len(result.lines), phase="refused", state="failed",
+                    result={"ok": False, "written": 0, "errors": result.refused})
         return 422, {**body, "ok": False, "written": 0, "code": "sheet_refused",
                      "message_vi": f"Danh sách bị từ chối: {len(result.refused)} ô lỗi; không có dữ liệu nào được ghi",
                      "message_en": f"The list was refused: {len(result.refused)} bad cell(s); nothing was written"}

@@ -97,6 +97,7 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
     people.fresh = units.created.keys()  # a live view: units this sheet creates
     seen_cards: dict[str, str] = {}
     seen_people: dict[tuple, str] = {}
+    seen_citizens: dict[str, str] = {}
     provenance = f"sheet:{opts.file_hash[:16]}:{opts.filename[:60]}"
     for r, row in body:
         ref_row = f"{grid.sheet}!{r + 1}"
@@ -123,10 +124,15 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
             if unit_id is None:
                 continue
         card = facts.get("card_number")
+        citizen = facts.get("citizen_id")
         key = (plain(facts["full_name"]), facts.get("birth_date"), unit_id)
         if card and card in seen_cards:
             out.refuse(ref("card_number"), "duplicate_in_file", f"Số thẻ trùng với dòng {seen_cards[card]}",
                        f"Same card number as row {seen_cards[card]}", "card_number")
+            continue
+        if citizen and citizen in seen_citizens:
+            out.refuse(ref("citizen_id"), "duplicate_in_file", f"Số CCCD trùng với dòng {seen_citizens[citizen]}",
+                       f"Same citizen ID (CCCD) number as row {seen_citizens[citizen]}", "citizen_id")
             continue
         if facts.get("birth_date") and key in seen_people:
             out.refuse(ref_row, "duplicate_in_file", f"Trùng họ tên, ngày sinh và chi bộ với dòng {seen_people[key]}",
@@ -134,6 +140,8 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
             continue
         if card:
             seen_cards[card] = ref_row
+        if citizen:
+            seen_citizens[citizen] = ref_row
         seen_people[key] = ref_row
         line_no = r + 1
         before = len(out.lines)
@@ -148,7 +156,9 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
                 _removal_row(opts, facts, unit_id, people, out, line_no, ref_row)
         except _Refused as exc:
             del out.lines[before:]
-            out.refuse(exc.ref if exc.ref != "" else ref_row, exc.code, exc.vi, exc.en, exc.field)
+            # a refusal about the row names the cell of the field it is about (Sheet1!C27)
+            where = exc.ref if exc.ref not in ("", ref_row) else ref(exc.field) if exc.field in cols else ref_row
+            out.refuse(where, exc.code, exc.vi, exc.en, exc.field)
             continue
         for line in out.lines[before:]:
             line["correlation_id"] = f"{provenance}:{grid.sheet[:40]}!{line_no}"
@@ -196,8 +206,8 @@ def _row_facts(opts: Options, cell: Callable, ref: Callable) -> dict:
                 facts[name] = values.read_demobilised(raw)
             elif name == "index":
                 continue
-            elif name == "card_number" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                facts[name] = str(int(raw)).zfill(8)  # a number cell lost the card's leading zeros
+            elif name in values.IDENTITIES:
+                facts[name] = values.read_identity(raw, name)
             else:
                 v = values.text(raw)
                 bad = next((ch for ch in v if ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0), None)

@@ -53,18 +53,31 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         raise DomainError("not_xlsx", "Tệp không phải XLSX hợp lệ", "The file is not a valid XLSX workbook",
                           field="file") from None
     try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            names = ", ".join(wb.sheetnames)
+        # names compared composed (NFC): a Mac may save them decomposed, a clerk types them composed
+        named = {unicodedata.normalize("NFC", n): n for n in wb.sheetnames}
+        if sheet is not None and unicodedata.normalize("NFC", sheet) not in named:
+            names = ", ".join(named)
             raise DomainError("sheet_not_found", f"Không có trang tính «{sheet}» (có: {names})",
                               f"No sheet '{sheet}' (there are: {names})", field="sheet")
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = []
+        ws = wb[named[unicodedata.normalize("NFC", sheet)]] if sheet else wb.worksheets[0]
+        # Rows holding nothing (a border or a colour put on the whole sheet makes a cell in every row
+        # down to 1,048,576) are not rows: they do not count against the limit, and those below the
+        # last filled row are not kept. Empty rows between filled ones stay, so references hold.
+        rows: list[list[object]] = []
+        filled = empty = 0
         for row in ws.iter_rows(values_only=True):
-            rows.append([_clean(v) for v in row])
-            if len(rows) > MAX_ROWS:
+            cells = [_clean(v) for v in row]
+            if all(v is None for v in cells):
+                empty += 1
+                continue
+            rows.extend([] for _ in range(empty))
+            empty = 0
+            rows.append(cells)
+            filled += 1
+            if filled > MAX_ROWS:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
-        return Grid(ws.title, rows)
+        return Grid(unicodedata.normalize("NFC", ws.title), rows)
     finally:
         wb.close()
 

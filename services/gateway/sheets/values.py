@@ -153,3 +153,25 @@ def read_form(value) -> str:
     return _coded(value, FORM_CODES, _FORMS, lambda text: BadValue(
         "unknown_form", f"Hình thức kỷ luật «{text}» không rõ (khiển trách, cảnh cáo, cách chức, khai trừ)",
         f"Unknown discipline form '{text}' (reprimand, warning, dismissal, expulsion)"))
+
+
+#: identity numbers as the live commands take them (shared/contracts/members.py)
+IDENTITIES = {"card_number": (8, "invalid_card_number", "Số thẻ đảng viên", "The party card number"),
+              "citizen_id": (12, "invalid_citizen_id", "Số CCCD", "The citizen ID (CCCD) number")}
+
+
+def read_identity(value, field: str) -> str:
+    """A card (8 digits) or CCCD (12 digits) number, exactly as written. A card typed as a number
+    gets its leading zeros back (card numbers have a fixed width); a CCCD typed as a number that
+    has lost its zero is refused, not guessed."""
+    digits, code, vi, en = IDENTITIES[field]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    shown = text(value)
+    if number and field == "card_number" and value == int(value):
+        shown = str(int(value)).zfill(digits)
+    if len(shown) == digits and shown.isascii() and shown.isdigit():
+        return shown
+    hint_vi = " (ô kiểu số làm mất số 0 đầu: định dạng cột là Văn bản/Text rồi ghi lại)" if number else ""
+    hint_en = " (a number cell drops the leading zero: format the column as Text and type it again)" if number else ""
+    raise BadValue(code, f"{vi} «{shown}» phải gồm đúng {digits} chữ số{hint_vi}",
+                   f"{en} '{shown}' must be exactly {digits} digits{hint_en}")

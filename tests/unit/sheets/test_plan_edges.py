@@ -1,0 +1,215 @@
+"""A district clerk's real member list through the planner: real XLSX/CSV bytes read by ``table.read``
+and planned against a small system (the units under the target, the members on the roll).
+
+What a clerk checks: a bad cell is refused naming its sheet cell (column and row) in Vietnamese and
+English; an identity number keeps its leading zero or is refused, never changed silently.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import unicodedata
+
+import pytest
+from openpyxl import Workbook
+
+from services.gateway.sheets import table
+from services.gateway.sheets.plan import Options, plan
+
+TODAY = dt.date(2026, 12, 2)
+UNITS = [{"org_unit_id": "D1", "name": "Đảng bộ Xã Một", "kind": "grassroots_committee", "parent_id": None},
+         {"org_unit_id": "C1", "name": "Chi bộ Ấp Một", "kind": "cell", "parent_id": "D1"}]
+HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Số CCCD", "Số thẻ đảng viên", "Chi bộ"]
+
+
+class System:
+    def __init__(self, members=()):
+        self._members = {m["member_id"]: m for m in members}
+
+    def units(self):
+        return UNITS
+
+    def member(self, member_id):
+        return self._members.get(member_id)
+
+    def members_of(self, unit):
+        return [m for m in self._members.values() if m["org_unit_id"] == unit]
+
+    def case(self, case_id):
+        return None
+
+
+def xlsx(*rows) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def row(name="Nguyễn Văn An", birth="05/06/1985", cccd="079085001234", card="01000001", cell="Chi bộ Ấp Một",
+        admitted="01/01/2010"):
+    return [1, name, birth, "Nam", admitted, cccd, card, cell]
+
+
+def planned(content: bytes, filename="ds.xlsx", members=()):
+    grid = table.read(content, filename)
+    return plan(grid, Options(kind="members", into="D1", filename=filename, file_hash="ab" * 32, today=TODAY),
+                System(members))
+
+
+def admitted(p):
+    return [line["data"] for line in p.lines if line["type"] == "member.admitted"]
+
+
+@pytest.mark.parametrize("birth,code", [
+    ("31/02/2020", "invalid_date"), ("00/01/2020", "invalid_date"), ("32/01/1985", "invalid_date"),
+    ("13/13/1985", "invalid_date"), ("05/13/1985", "ambiguous_date"), ("1/1/20", "ambiguous_date"),
+    ("05/06/2085", "date_out_of_range"), ("ngày 5 tháng 6", "invalid_date"),
+])
+def test_a_bad_date_is_refused_naming_its_cell_in_both_languages(birth, code):
+    p = planned(xlsx(["DANH SÁCH ĐẢNG VIÊN"], HEADER, row(birth=birth)))
+    assert [(r["cell"], r["code"], r["field"]) for r in p.refused] == [("DS!C3", code, "birth_date")]
+    assert p.refused[0]["message_vi"] and p.refused[0]["message_en"] and not p.lines
+
+
+@pytest.mark.parametrize("birth", ["05/06/1985", "5/6/1985", "5/6/85", "05-06-1985", "05.06.1985", "1985-06-05",
+                                   dt.datetime(1985, 6, 5), (dt.date(1985, 6, 5) - dt.date(1899, 12, 30)).days])
+def test_dates_as_text_as_excel_cells_and_as_serials_read_the_same(birth):
+    p = planned(xlsx(HEADER, row(birth=birth)))
+    assert not p.refused
+    assert admitted(p)[0]["birth_date"] == "1985-06-05"
+
+
+def test_headers_with_diacritics_or_not_any_case_extra_spaces_nfd_below_title_rows():
+    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731 — a file made on a Mac
+    header = [nfd(h) for h in ["  họ   VÀ  tên ", "NGAY SINH", "Giới Tính", "ngày vào đảng (dd/mm/yyyy)", "CHI BO"]]
+    p = planned(xlsx(["ĐẢNG BỘ XÃ MỘT"], [None], header, [nfd("Nguyễn Văn An"), "05/06/1985", "Nam", "01/01/2010",
+                                                             nfd("chi bộ ấp một")]))
+    assert not p.refused
+    (data,) = admitted(p)
+    assert data["full_name"] == unicodedata.normalize("NFC", "Nguyễn Văn An") and data["org_unit_id"] == "C1"
+
+
+def test_empty_trailing_rows_are_not_rows():
+    p = planned(xlsx(HEADER, row(), [None] * 8, [None, "   ", None, ""], []))
+    assert not p.refused and p.rows == 1 and len(admitted(p)) == 1
+
+
+def test_a_cccd_written_as_text_keeps_its_leading_zero_in_xlsx_and_csv():
+    assert admitted(planned(xlsx(HEADER, row())))[0]["citizen_id"] == "079085001234"
+    csv = ",".join(HEADER) + "\n" + ",".join(str(v) for v in row()) + "\n"
+    assert admitted(planned(csv.encode("utf-8"), "ds.csv"))[0]["citizen_id"] == "079085001234"
+
+
+@pytest.mark.parametrize("cccd", [79085001234, "79085001234", "0790850012345", "07908500123A"])
+def test_a_cccd_that_is_not_twelve_digits_is_refused_naming_its_cell(cccd):
+    """A number cell has dropped the CCCD's leading zero: refused, not stored as another number
+    (a live admission refuses anything but 12 digits)."""
+    p = planned(xlsx(HEADER, row(cccd=cccd)))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!F2", "invalid_citizen_id")]
+    assert "12" in p.refused[0]["message_vi"] and "12" in p.refused[0]["message_en"] and not p.lines
+
+
+@pytest.mark.parametrize("card", ["1000001", "010000011", "0100000A"])
+def test_a_card_number_that_is_not_eight_digits_is_refused_naming_its_cell(card):
+    p = planned(xlsx(HEADER, row(card=card)))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!G2", "invalid_card_number")]
+
+
+def test_a_card_typed_as_a_number_gets_its_zero_back():
+    assert admitted(planned(xlsx(HEADER, row(card=1000001))))[0]["card_number"] == "01000001"
+
+
+def test_the_same_cccd_twice_in_the_file_is_refused_naming_both_rows():
+    p = planned(xlsx(HEADER, row(), row(name="Trần Thị Bình", card="01000002", birth="01/01/1990")))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!F3", "duplicate_in_file")]
+    assert "DS!2" in p.refused[0]["message_vi"] and "DS!2" in p.refused[0]["message_en"]
+
+
+def test_the_same_card_twice_in_the_file_is_refused_naming_both_rows():
+    p = planned(xlsx(HEADER, row(), row(name="Trần Thị Bình", cccd="079090001234", birth="01/01/1990")))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!G3", "duplicate_in_file")]
+    assert "DS!2" in p.refused[0]["message_vi"]
+
+
+@pytest.mark.parametrize("cell", ["Chi bộ Ấp Khác", "C1", "Chi bộ Ấp Một Xã Khác"])
+def test_a_cell_not_under_the_target_is_refused_and_nothing_planned(cell):
+    p = planned(xlsx(HEADER, row(cell=cell)))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!H2", "unit_not_found")] and not p.lines
+
+
+def test_a_birth_date_differing_from_the_roll_names_the_birth_date_cell():
+    on_roll = {"member_id": "dv-x", "org_unit_id": "C1", "full_name": "Nguyễn Văn An", "birth_date": "1970-01-01",
+               "status": "official", "card_number": "01000001"}
+    p = planned(xlsx(HEADER, row()), members=[on_roll])
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!C2", "differs_from_record")]
+
+
+def test_a_member_already_on_the_roll_is_not_admitted_again():
+    on_roll = {"member_id": "dv-x", "org_unit_id": "C1", "full_name": "Nguyễn Văn An", "birth_date": "1985-06-05",
+               "status": "official", "card_number": "01000001", "citizen_id": "079085001234"}
+    p = planned(xlsx(HEADER, row(card="")), members=[on_roll])
+    assert not p.refused and not admitted(p) and p.unchanged == 1
+
+
+def test_the_same_file_planned_twice_gives_the_same_lines():
+    content = xlsx(HEADER, row(), row(name="Trần Thị Bình", card="01000002", cccd="079090001234"))
+    assert planned(content).lines == planned(content).lines
+
+
+def test_formatted_empty_rows_below_the_list_do_not_count_against_the_row_limit(monkeypatch):
+    """A clerk who put borders on the whole sheet: the file holds a styled empty cell in every row
+    below the list. Those are not rows; the limit counts the rows that hold something."""
+    from openpyxl.styles import Border, Side
+
+    monkeypatch.setattr(table, "MAX_ROWS", 50)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(HEADER)
+    ws.append(row())
+    thin = Border(bottom=Side(style="thin"))
+    for r in range(3, 200):
+        ws.cell(row=r, column=2).border = thin
+    out = io.BytesIO()
+    wb.save(out)
+    p = planned(out.getvalue())
+    assert not p.refused and p.rows == 1 and len(admitted(p)) == 1
+
+    for r in range(3, 53):  # 52 rows holding something: over the limit, refused by name
+        ws.cell(row=r, column=2, value=f"Người {r}")
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(Exception) as refused:
+        planned(out.getvalue())
+    assert refused.value.code == "too_many_rows"
+
+
+def test_the_same_card_as_a_number_cell_and_as_text_is_one_card():
+    p = planned(xlsx(HEADER, row(), row(name="Trần Thị Bình", cccd="079090001234", card=1000001)))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!G3", "duplicate_in_file")]
+
+
+def test_a_header_wrapped_on_two_lines_in_its_cell_is_recognised():
+    header = ["STT", "Họ và\ntên", "Ngày\nsinh", "Giới\u00a0tính", "Ngày vào\nĐảng", "Số CCCD", "Số thẻ\nđảng viên",
+              "Chi bộ"]
+    p = planned(xlsx(header, row()))
+    assert not p.refused and len(admitted(p)) == 1
+
+
+def test_a_sheet_named_on_a_mac_is_found_by_the_name_typed_elsewhere():
+    """A workbook saved on a Mac may hold its sheet names decomposed (NFD); ``--sheet "Năm 2024"``
+    typed on Windows is composed (NFC). The same letters name the same sheet."""
+    wb = Workbook()
+    wb.active.title = "Khác"
+    ws = wb.create_sheet(unicodedata.normalize("NFD", "Năm 2024"))
+    ws.append(HEADER)
+    ws.append(row())
+    out = io.BytesIO()
+    wb.save(out)
+    grid = table.read(out.getvalue(), "ds.xlsx", unicodedata.normalize("NFC", "Năm 2024"))
+    assert grid.sheet == unicodedata.normalize("NFC", "Năm 2024") and grid.ref(1, 5) == "Năm 2024!F2"
