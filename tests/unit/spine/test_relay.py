@@ -167,19 +167,26 @@ def _queued(conn, queue) -> list[int]:
     return got
 
 
+def _store_reading_queue(conn, service: str, monkeypatch) -> Queue:
+    """A lazy batch handler's queue (its consumer reads the store) on ``service``'s exchange: the
+    only kind the relay then knows of."""
+    import shared.relay as relay_module
+    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
+    projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
+    projection(conn.channel()).declare()
+    relay_module.READS_THE_STORE.add(projection.name)
+    return projection
+
+
 def test_when_every_subscriber_reads_the_store_a_backlog_is_announced_by_its_last_event(store, monkeypatch):
     """Embedded mode: the projections' lazy batch handlers read from the store every event up to
     the one delivered, so a batch of the backlog rings once (its last event); the checkpoint still
     moves past all of it. Another subscriber beside them (a feed, a handler taking each event)
     gets every event, as before."""
-    import shared.relay as relay_module
-    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
     service = f"svc{uuid.uuid4().hex[:8]}"  # an exchange of its own: memory queues outlive a test
     uri = f"memory://relay-{uuid.uuid4().hex}"
     with Connection(uri) as conn:
-        projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
-        projection(conn.channel()).declare()
-        relay_module.READS_THE_STORE.add(projection.name)
+        projection = _store_reading_queue(conn, service, monkeypatch)
         relay = Relay(store, service, uri, batch=3)
         for i in range(1, 6):
             store.append(f"member-M{i}", [_event(i)])
@@ -197,15 +204,11 @@ def test_when_every_subscriber_reads_the_store_a_backlog_is_announced_by_its_las
 def test_a_doorbell_from_a_store_that_cannot_list_positions_reads_the_batch_and_rings_once(store, monkeypatch):
     """A store without ``read_rows`` (positions alone): the batch is read whole, still announced by
     its last event."""
-    import shared.relay as relay_module
-    monkeypatch.setattr(relay_module, "READS_THE_STORE", set())
     monkeypatch.setattr(type(store), "read_rows", None, raising=False)
     service = f"svc{uuid.uuid4().hex[:8]}"
     uri = f"memory://relay-{uuid.uuid4().hex}"
     with Connection(uri) as conn:
-        projection = Queue(f"evt-{service}-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
-        projection(conn.channel()).declare()
-        relay_module.READS_THE_STORE.add(projection.name)
+        projection = _store_reading_queue(conn, service, monkeypatch)
         relay = Relay(store, service, uri, batch=2)
         for i in range(1, 6):
             store.append(f"member-M{i}", [_event(i)])
