@@ -167,6 +167,11 @@ def _queued(conn, queue) -> list[int]:
     return got
 
 
+def _backlog(store, numbers) -> None:
+    for i in numbers:
+        store.append(f"member-M{i}", [_event(i)])
+
+
 def _store_reading_queue(conn, service: str, monkeypatch) -> Queue:
     """A lazy batch handler's queue (its consumer reads the store) on ``service``'s exchange: the
     only kind the relay then knows of."""
@@ -188,15 +193,13 @@ def test_when_every_subscriber_reads_the_store_a_backlog_is_announced_by_its_las
     with Connection(uri) as conn:
         projection = _store_reading_queue(conn, service, monkeypatch)
         relay = Relay(store, service, uri, batch=3)
-        for i in range(1, 6):
-            store.append(f"member-M{i}", [_event(i)])
+        _backlog(store, range(1, 6))
         assert relay.run_once() == 3 and relay.run_once() == 2
         assert relay.checkpoint == 5
         assert _queued(conn, projection) == [3, 5]
         feed = Queue(f"feed-{uuid.uuid4().hex[:8]}", exchange=event_exchange(service), routing_key="#")
         feed(conn.channel()).declare()
-        for i in range(6, 9):
-            store.append(f"member-M{i}", [_event(i)])
+        _backlog(store, range(6, 9))
         assert relay.run_once() == 3
         assert _queued(conn, feed) == [6, 7, 8] and _queued(conn, projection) == [6, 7, 8]
 
@@ -210,7 +213,6 @@ def test_a_doorbell_from_a_store_that_cannot_list_positions_reads_the_batch_and_
     with Connection(uri) as conn:
         projection = _store_reading_queue(conn, service, monkeypatch)
         relay = Relay(store, service, uri, batch=2)
-        for i in range(1, 6):
-            store.append(f"member-M{i}", [_event(i)])
+        _backlog(store, range(1, 6))
         assert [relay.run_once() for _ in range(4)] == [2, 2, 1, 0]
         assert relay.checkpoint == 5 and _queued(conn, projection) == [2, 4, 5]
