@@ -169,3 +169,21 @@ def test_a_refused_sheet_and_a_file_that_is_no_sheet_end_their_job_refused(count
         assert jobs.get(job)["state"] == "failed"
     bad = jobs.history[next(iter(jobs.history))]
     assert rows_seen(bad) == [(i, ROWS) for i in range(ROWS + 1)]  # every row checked before refusing
+
+
+def test_slow_rows_report_every_quarter_second_not_only_every_thousand(monkeypatch):
+    """A district's rows into existing cells cost one members-service call each: on a loaded line
+    an eighth of a second per row, and the job still moves every quarter second of work (the JSONL
+    import's ``PROGRESS_SECONDS``), long before ``PROGRESS_EVERY`` rows."""
+    import shared.importing
+    now = [100.0]
+    monkeypatch.setattr(shared.importing, "clock", lambda: now[0])
+
+    def slow_lookup():
+        now[0] += 0.125
+    jobs = Recorded()
+    job = jobs.new(0, "admin")
+    status, body = sheets_api.import_sheet({"kind": "members", "into": "D1", "filename": "ds.xlsx", "job": job},
+                                           sheet(), Gateway(slow_lookup), jobs, {}, ("members",))
+    assert status == 201, body
+    assert rows_seen(jobs.history[job]) == [(0, ROWS), (2, ROWS), (4, ROWS), (ROWS, ROWS)]
