@@ -175,22 +175,36 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
         job = client.post("/api/v1/import-jobs")["job"]
     except ApiError as exc:
         fail(exc)
+    try:
+        result = follow_job(url, job, lambda: client.post("/api/v1/imports", content=raw, job=job,
+                                                          headers={"Content-Type": "application/x-ndjson"}),
+                            total, "validating")
+    except Exception as exc:  # reported as the gateway said it
+        fail(exc)
+    if format == "json":
+        console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
+    else:
+        console.print(import_summary(result))
+
+
+def follow_job(url: Optional[str], job: str, send, total: Optional[int], first_phase: str):
+    """``send()``'s answer, the import job it runs under drawn meanwhile as a bar on stderr: its
+    phases and counts, polled (the JSONL and the sheet import alike); ``send``'s error re-raised."""
     outcome: dict = {}
 
-    def send():
+    def run():
         try:
-            outcome["result"] = client.post("/api/v1/imports", content=raw, job=job,
-                                            headers={"Content-Type": "application/x-ndjson"})
-        except Exception as exc:  # reported below
+            outcome["result"] = send()
+        except Exception as exc:  # raised below, in the caller's thread
             outcome["error"] = exc
 
-    worker = threading.Thread(target=send, daemon=True)
+    worker = threading.Thread(target=run, daemon=True)
     worker.start()
     # the job's steps: lines checked and written, then the projections applying them (the bar ends
     # once the import shows in the reports)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
                   console=err, transient=True) as progress:
-        task = progress.add_task(phase_vi("validating"), total=total)
+        task = progress.add_task(phase_vi(first_phase), total=total)
         watcher = Client(url)
         while worker.is_alive():
             try:
@@ -201,16 +215,13 @@ def import_events(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
                 pass
             worker.join(0.3)
     if "error" in outcome:
-        fail(outcome["error"])
-    result = outcome["result"]
-    if format == "json":
-        console.print(json.dumps({k: v for k, v in result.items() if k != "job"}, ensure_ascii=False))
-    else:
-        console.print(import_summary(result))
+        raise outcome["error"]
+    return outcome["result"]
 
 
 #: the import job's phases as people read them (the gateway's codes: ``phase`` or ``phase:service``)
-PHASES_VI = {"parsing": "Đang đọc tệp / reading the file", "validating": "Đang kiểm tra từng dòng / checking lines",
+PHASES_VI = {"parsing": "Đang đọc tệp / reading the file", "rows": "Đang kiểm tra từng hàng / checking rows",
+             "validating": "Đang kiểm tra từng dòng / checking lines",
              "writing": "Đang ghi / writing", "reacting": "Đang xử lý hệ quả / applying consequences",
              "projecting": "Đang cập nhật số liệu báo cáo / updating the reports",
              "done": "Xong / done", "refused": "Bị từ chối / refused"}
@@ -266,9 +277,12 @@ def import_sheet(file: Path = typer.Argument(..., exists=True, dir_okay=False, r
                                   ensure_ascii=False)
     params = {"kind": kind, "into": into, "sheet": sheet, "filename": file.name, "mapping": mapping_json,
               "create_units": "1" if create_units else None, "on": on, "dry_run": "1" if dry_run else None}
+    client = Client(url)
     try:
-        result = Client(url).post("/api/v1/imports/sheet", content=file.read_bytes(),
-                                  headers={"Content-Type": "application/octet-stream"}, **params)
+        job = client.post("/api/v1/import-jobs")["job"]
+        result = follow_job(url, job, lambda: client.post(
+            "/api/v1/imports/sheet", content=file.read_bytes(), headers={"Content-Type": "application/octet-stream"},
+            job=job, **params), None, "parsing")
     except ApiError as exc:
         if exc.body.get("refused") is not None or exc.body.get("columns") is not None:
             print_sheet_result(exc.body, err)

@@ -315,7 +315,10 @@ def _fixed_paths() -> dict:
                        "all or nothing (province-wide administrator)",
             "description": "The body is the file itself. `kind`: members, working_away, removals or discipline; "
                            "`into`: the unit the list belongs to; `on`: the day the changes take effect "
-                           "(dd/mm/yyyy); `dry_run=1` checks without writing.",
+                           "(dd/mm/yyyy); `dry_run=1` checks without writing. Progress: pass a job made with "
+                           "POST /api/v1/import-jobs as `job` and poll GET /api/v1/import-jobs/{job_id} (phases "
+                           "`parsing`, `rows` — rows checked of the sheet's —, then the events' as for JSONL, "
+                           "`done` or `refused`).",
             "parameters": [
                 {"name": "kind", "in": "query", "required": True,
                  "schema": {"enum": ["members", "working_away", "removals", "discipline"]}},

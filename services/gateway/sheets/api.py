@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 from shared.dates import today_vn
 from shared.errors import DomainError
@@ -104,18 +105,19 @@ def import_sheet(args, content: bytes, call, jobs: imports.ImportJobs, context: 
                  projecting: tuple[str, ...]) -> tuple[int, dict]:
     """(HTTP status, body) for one sheet: 200 dry run, 201 written, 422 refused (nothing written)."""
     followed = args.get("job") if args.get("job") and jobs.get(args["job"]) is not None else None
+    job_id = followed or jobs.new(0)
+    # the job's phases, as the JSONL import's: reading the file, checking its rows, then the events'
+    jobs.update(job_id, phase="parsing", done=0, total=0)
     try:
         opts = options_of(args, content, today_vn())
         grid = table.read(content, opts.filename, args.get("sheet") or None)
-        result = plan(grid, opts, RpcSystem(call, opts.into))
-    except DomainError as exc:  # a job followed by the client ends, refused, as the request does
-        if followed:
-            jobs.update(followed, phase="refused", state="failed",
-                        result={"ok": False, "written": 0, "errors": [{"code": exc.code}]})
+        result = plan(grid, opts, RpcSystem(call, opts.into), rows_checked(jobs, job_id))
+    except DomainError as exc:  # the job ends, refused, as the request does
+        jobs.update(job_id, phase="refused", state="failed",
+                    result={"ok": False, "written": 0, "errors": [{"code": exc.code}]})
         raise
     summary = result.summary()
     dry_run = args.get("dry_run") in ("1", "true", "yes")
-    job_id = followed or jobs.new(len(result.lines))
     body = {"kind": opts.kind, "into": opts.into, "sheet": grid.sheet, "file_sha256": opts.file_hash,
             "dry_run": dry_run, "job": job_id, **summary}
     if result.refused:
@@ -139,6 +141,15 @@ def import_sheet(args, content: bytes, call, jobs: imports.ImportJobs, context: 
                                        "message_en": f"{'Checked' if dry_run else 'Imported'} {opts.kind}: "
                                                      f"{result.accepted} changed row(s), {result.unchanged} unchanged, "
                                                      f"{len(result.lines)} event(s)"}
+
+
+def rows_checked(jobs: imports.ImportJobs, job_id: str):
+    """``plan``'s progress into the job ("rows": rows checked of the sheet's rows); each report lets
+    the gateway answer the job's polls meanwhile (``time.sleep(0)`` yields under eventlet)."""
+    def progress(done: int, total: int) -> None:
+        jobs.update(job_id, phase="rows", done=done, total=total)
+        time.sleep(0)
+    return progress
 
 
 def _to_cell(err: dict, result) -> dict:

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from services.gateway.sheets import columns, legacy, values
 from services.gateway.sheets.columns import plain
 from services.gateway.sheets.table import Grid
+from shared import importing
 
 RECORD_FIELDS = ("full_name", "card_number", "background_file_number", "citizen_id", "ethnicity", "religion",
                  "education", "political_theory", "occupation")
@@ -83,7 +84,11 @@ def unit_id_for(into: str, committee: str | None, cell: str | None) -> str:
     return "u-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:20]
 
 
-def plan(grid: Grid, opts: Options, system: System) -> Plan:
+def plan(grid: Grid, opts: Options, system: System,
+         progress: Callable[[int, int], None] | None = None) -> Plan:
+    """``progress(rows checked, rows)`` hears of the rows' check as the JSONL import's does: at the
+    start, every ``PROGRESS_EVERY`` rows or ``PROGRESS_SECONDS``, whichever comes first, and at the end."""
+    told = progress or (lambda done, total: None)
     out = Plan(notes=list(grid.notes))
     header_row, cols = columns.find_header(grid.rows, opts.kind, opts.mapping)
     out.columns = {f: get_column_letter(c + 1) for f, c in cols.items()}
@@ -99,7 +104,13 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
     seen_people: dict[tuple, str] = {}
     seen_citizens: dict[str, str] = {}
     provenance = f"sheet:{opts.file_hash[:16]}:{opts.filename[:60]}"
-    for r, row in body:
+    told(0, len(body))
+    last = importing.clock()
+    for checked, (r, row) in enumerate(body):
+        now = importing.clock()
+        if checked and (checked % importing.PROGRESS_EVERY == 0 or now - last >= importing.PROGRESS_SECONDS):
+            told(checked, len(body))
+            last = now
         ref_row = f"{grid.sheet}!{r + 1}"
 
         def cell(name):
@@ -173,6 +184,7 @@ def plan(grid: Grid, opts: Options, system: System) -> Plan:
             for m in system.members_of(unit):
                 if m["member_id"] not in listed and m.get("status") in ("probationary", "official"):
                     out.not_in_list.append({"member_id": m["member_id"], "org_unit_id": unit})
+    told(len(body), len(body))
     out.lines = units.lines + sorted(out.lines, key=lambda l: (l["occurred_on"], l["line"]))
     return out
 

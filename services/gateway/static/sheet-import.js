@@ -5,6 +5,13 @@ const token = sessionStorage.getItem("dv_token");
 const CHANGES = {transfer: "Chuyển sinh hoạt", record_update: "Cập nhật hồ sơ", recognized_official:
                  "Công nhận chính thức", working_away: "Đi làm ăn xa", removed: "Xóa tên", discipline: "Kỷ luật"};
 const el = id => document.getElementById(id);
+// the import job's phases (GET /api/v1/import-jobs/{job}: ``phase`` or ``phase:service``)
+const PHASES = {parsing: "Đang đọc tệp", rows: "Đang kiểm tra từng hàng", validating: "Đang kiểm tra từng dòng",
+                writing: "Đang ghi", reacting: "Đang xử lý hệ quả", projecting: "Đang cập nhật số liệu báo cáo",
+                done: "Xong", refused: "Bị từ chối"};
+const SERVICES = {members: "tổ chức, đảng viên", meetings: "sinh hoạt, đảng phí", discipline: "kiểm tra, kỷ luật",
+                  reporting: "báo cáo"};
+const POLL_MS = 300;
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -22,6 +29,47 @@ async function loadUnits() {
     walk(n.children || []);
   });
   walk(await res.json());
+}
+
+function showJob(job) {
+  const [name, service] = String(job.phase || "").split(":");
+  let text = PHASES[name] || "Đang xử lý";
+  if (service) text += ` (${SERVICES[service] || service})`;
+  if (job.total) text += `: ${Number(job.done || 0).toLocaleString("vi-VN")}/${Number(job.total).toLocaleString("vi-VN")}`;
+  el("sheet-phase").textContent = text;
+  const bar = el("sheet-bar");
+  if (job.total) { bar.max = job.total; bar.value = Math.min(job.done || 0, job.total); }
+  else bar.removeAttribute("value");  // not yet counted: an indeterminate bar
+  el("sheet-progress").hidden = false;
+}
+
+// A job the upload runs under (POST /api/v1/import-jobs), polled until ``finished()`` says so;
+// null when none can be made (the upload then goes on without a bar).
+async function follow(finished) {
+  const auth = {Authorization: `Bearer ${token}`};
+  let job;
+  try {
+    const res = await fetch("/api/v1/import-jobs", {method: "POST", headers: auth});
+    if (!res.ok) return null;
+    job = (await res.json()).job;
+  } catch (e) {
+    return null;
+  }
+  showJob({phase: "parsing"});
+  const poll = async () => {
+    try {
+      const res = await fetch(`/api/v1/import-jobs/${encodeURIComponent(job)}`, {headers: auth});
+      if (res.ok) showJob(await res.json());
+    } catch (e) { /* the upload's own answer says what went wrong */ }
+  };
+  (async () => {
+    while (!finished()) {
+      await poll();
+      await new Promise(ok => setTimeout(ok, POLL_MS));
+    }
+    await poll();  // the job's last state: done or refused
+  })();
+  return job;
 }
 
 function table(title, head, rows) {
@@ -46,7 +94,9 @@ async function send(dryRun) {
   el("sheet-result").innerHTML = "";
   // one file at a time: a second click while it runs would send it again
   el("sheet-check").disabled = el("sheet-import").disabled = true;
-  let res, body;
+  let res, body, finished = false;
+  const job = await follow(() => finished);
+  if (job) params.set("job", job);
   try {
     res = await fetch(`/api/v1/imports/sheet?${params}`, {method: "POST", body: await file.arrayBuffer(),
       headers: {Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream"}});
@@ -56,6 +106,7 @@ async function send(dryRun) {
     el("sheet-status").className = "error";
     return;
   } finally {
+    finished = true;
     el("sheet-check").disabled = el("sheet-import").disabled = false;
   }
   el("sheet-status").textContent = body.message_vi || `Lỗi ${res.status}`;
