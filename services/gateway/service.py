@@ -567,9 +567,7 @@ class GatewayService:
         if user.scope is not None:
             lines, _ = parse_jsonl(text)
             access.check_import(user, lines, self._resolver())
-        job_id = request.args.get("job")
-        if not job_id or self.gw.jobs.readable(job_id, user.name, user.role, user.scope) is None:
-            job_id = self.gw.jobs.new(0, user.name)
+        job_id = self._job_for(request, user)
         result = imports.run_import(text, self._call, self.gw.jobs, job_id, context_of(request, user, "imports"),
                                     projecting=BACKENDS)
         if not result["ok"] and result.get("partial"):
@@ -607,11 +605,21 @@ class GatewayService:
         user = self._import_admin(request)
         if user.scope is not None:  # a sheet's rows are not checked line by line yet: province-wide only
             raise access.forbidden_role(user.role)
-        status, body = sheets_api.import_sheet(request.args, request.get_data(), self._call, self.gw.jobs,
+        args = {**request.args.to_dict(), "job": self._job_for(request, user)}
+        status, body = sheets_api.import_sheet(args, request.get_data(), self._call, self.gw.jobs,
                                                context_of(request, user, "imports/sheet"), BACKENDS)
         if status >= 400:
             return problem(status, body.pop("code"), body.pop("message_vi"), body.pop("message_en"), **body)
         return json_response(body, status)
+
+    def _job_for(self, request, user) -> str:
+        """The import job the request asks to follow (``job``) when this user may read it (their
+        own, or any for a province-wide administrator); otherwise a new one of theirs: nobody
+        writes the progress of, nor reads the answer through, another user's job."""
+        job_id = request.args.get("job")
+        if not job_id or self.gw.jobs.readable(job_id, user.name, user.role, user.scope) is None:
+            job_id = self.gw.jobs.new(0, user.name)
+        return job_id
 
     @http("POST", f"{API}/import-jobs")
     @guarded
