@@ -162,6 +162,8 @@ def decide_admission(cand: Candidate, cmd: c.DecideAdmission, rules) -> list[Dec
     _existing(cand, cmd)
     if not cand.resolution_on:
         raise R.CELL_RESOLUTION_MISSING()
+    if cmd.occurred_on < cand.resolution_on:
+        raise R.ADMISSION_DECISION_BEFORE_RESOLUTION(resolution=vn(cand.resolution_on))
     latest = add_working_days(cand.resolution_on, rules.admission_decision_working_days
                               + rules.admission_decision_extension_working_days)
     if cmd.occurred_on > latest:

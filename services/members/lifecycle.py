@@ -144,7 +144,9 @@ def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rule
         limit = add_months(cmd.occurred_on, max_m)
         # work: 3 months to less than 1 year (exactly a year is refused); study: up to 2 years
         too_long = cmd.until > limit if cmd.purpose == "study" else cmd.until >= limit
-        if months < rules.temporary_transfer_min_months or too_long:
+        # the shortest edge counted like the longest: 31/01 + 3 months is 30/04 (DOMAIN.md §3)
+        too_short = cmd.until < add_months(cmd.occurred_on, rules.temporary_transfer_min_months)
+        if too_short or too_long:
             upto_vi = f"đến {max_m} tháng" if cmd.purpose == "study" else f"đến dưới {max_m} tháng"
             upto_en = f"to {max_m} months" if cmd.purpose == "study" else f"to less than {max_m} months"
             raise R.TEMPORARY_TRANSFER_LENGTH(min=rules.temporary_transfer_min_months, upto_vi=upto_vi,

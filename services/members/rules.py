@@ -133,6 +133,10 @@ ADMISSION_NOT_DECIDED = Rule("admission_not_decided",
                              "Chưa có quyết định kết nạp quần chúng «{candidate_id}» với mã đảng viên «{member_id}»",
                              "No admission decision for candidate '{candidate_id}' as member '{member_id}'", RECORD,
                              field="candidate_id")
+ADMISSION_DECISION_BEFORE_RESOLUTION = Rule(
+    "admission_decision_before_resolution",
+    "Quyết định kết nạp không thể trước nghị quyết chi bộ ngày {resolution}",
+    "The admission decision cannot precede the cell resolution of {resolution}", RECORD, field="occurred_on")
 ADMITTED_BEFORE_DECISION = Rule("admitted_before_decision", "Lễ kết nạp không thể trước quyết định kết nạp ngày {day}",
                                 "The admission cannot precede the decision of {day}", RECORD, field="occurred_on")
 READMISSION_NOT_ALLOWED = Rule("readmission_not_allowed",
