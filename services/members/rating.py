@@ -46,6 +46,8 @@ def exempt_on(member: Member, day: dt.date) -> bool:
 def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd: c.RateMember, rules,
          grassroots_id: str) -> list[Decided]:
     require_on_rolls(member, cmd)
+    if cmd.occurred_on.year < cmd.year:
+        raise R.RATING_BEFORE_YEAR(year=cmd.year)
     if exempt_on(member, cmd.occurred_on):
         raise R.EXEMPT_NOT_RATED()
     year_end = dt.date(cmd.year, 12, 31)

@@ -60,6 +60,9 @@ ORG_UNIT_HAS_MEMBERS = Rule("org_unit_has_members",
                             RECORD, field="org_unit_id")
 NO_GRASSROOTS = Rule("no_grassroots", "Không xác định được tổ chức cơ sở của «{org_unit_id}»",
                      "No grassroots organisation above '{org_unit_id}'", RECORD, field="member_id")
+RATING_BEFORE_YEAR = Rule("rating_before_year", "Chưa thể xếp loại chất lượng năm {year} trước khi năm đó bắt đầu",
+                         "The quality rating for {year} cannot be made before that year begins", RECORD,
+                         field="year")
 WRONG_YEAR = Rule("wrong_year", "Cuộc gặp mặt năm {year} phải diễn ra trong năm đó",
                   "The {year} meeting must take place in that year", RECORD, field="year")
 

@@ -176,3 +176,26 @@ def test_an_exemption_that_ran_out_by_its_end_date_does_not_keep_the_member_from
     refused(lambda: rate(standing, 80), R.EXEMPT_NOT_RATED)
     open_ended = member(fact("member.exempted", D(2020, 4, 1), "C1", member_id="M1", ground="old_age"))
     refused(lambda: rate(open_ended, 80), R.EXEMPT_NOT_RATED)
+
+
+def test_a_year_not_yet_begun_is_not_rated():
+    """Rated on 20/12/2025 for 2026: the year's work (and any discipline in it) is not known yet."""
+    error = refused(lambda: rate(member(), 80, year=2026, on=D(2025, 12, 20)), R.RATING_BEFORE_YEAR)
+    assert "2026" in error.message_vi and "2026" in error.message_en
+    assert types(rate(member(), 80, year=2025, on=D(2026, 1, 15))) == ["member.rated"]
+
+
+# --- re-admission only once, whatever moves came between ----------------------------------------------------
+
+def test_a_member_readmitted_once_is_not_readmitted_again_after_a_transfer_out_and_back():
+    history = [ADMITTED, OFFICIAL,
+               fact("member.removed", D(2016, 6, 1), "C1", member_id="M1", ground="lost_commitment"),
+               fact("member.admitted", D(2019, 7, 1), "C1", member_id="M1", org_unit_id="C1",
+                    birth_date="1990-05-01", sex="male"),
+               fact("member.transferred_out", D(2020, 9, 1), "C1", member_id="M1", destination="Tỉnh B"),
+               fact("member.transferred_in", D(2021, 9, 1), "C1", member_id="M1", org_unit_id="C1",
+                    birth_date="1990-05-01", sex="male", admitted_on="2019-07-01"),
+               fact("member.removed", D(2022, 1, 3), "C1", member_id="M1", ground="lost_commitment")]
+    gone = domain.fold_member(history)
+    refused(lambda: lifecycle.check_readmission(gone, D(2026, 1, 5), rules_on(D(2026, 1, 5))),
+            R.READMISSION_NOT_ALLOWED)
