@@ -177,9 +177,15 @@ def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
+def check_return(cmd: c.StartWorkingAway | c.StartAbroad) -> None:
+    if cmd.expected_return and cmd.expected_return <= cmd.occurred_on:
+        raise R.RETURN_BEFORE_START(start=vn(cmd.occurred_on))
+
+
 def start_working_away(member: Member, cmd: c.StartWorkingAway, contact: str | None = None) -> list[Decided]:
     """``contact``: the command's contact as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
+    check_return(cmd)
     if member.working_away:
         raise R.ALREADY_WORKING_AWAY()
     return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=contact,
@@ -195,6 +201,7 @@ def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
 
 def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
     require_on_rolls(member, cmd)
+    check_return(cmd)
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
         raise R.ABROAD_NEEDS_TRANSFER(months=rules.abroad_transfer_months)

@@ -195,6 +195,9 @@ EXEMPTION_TOO_LONG = Rule("exemption_too_long",
                           "{latest} at the latest)", QD24_294, field="until")
 UNTIL_BEFORE_START = Rule("until_before_start", "Ngày kết thúc phải sau ngày bắt đầu", "The end must follow the start",
                           RECORD, field="until")
+RETURN_BEFORE_START = Rule("return_before_start", "Ngày dự kiến trở về phải sau ngày đi ({start})",
+                          "The expected return must follow the day of leaving ({start})", RECORD,
+                          field="expected_return")
 DUE_BEFORE_PLAN = Rule("due_before_plan", "Hạn khắc phục phải sau ngày lập kế hoạch",
                        "The remediation due date must follow the plan", RECORD, field="due_on")
 LOAN_NOT_FOUND = Rule("loan_not_found", "Không có khoản vay «{loan_id}» đang mở", "No open loan '{loan_id}'", RECORD,

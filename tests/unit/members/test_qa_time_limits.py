@@ -82,7 +82,7 @@ def test_abroad_and_exemption_edges_from_a_months_end():
 # --- re-admission, recognition -----------------------------------------------------------------------------
 
 def test_readmission_exactly_36_months_after_a_removal_on_29_february():
-    gone = member(fact("member.removed", D(2024, 2, 29), "C1", member_id="M1", ground="lost_commitment"))
+    gone = member(fact("member.removed", D(2024, 2, 29), "C1", member_id="M1", ground="no_progress"))
     rules = rules_on(D(2027, 2, 28))
     refused(lambda: lifecycle.check_readmission(gone, D(2027, 2, 27), rules), R.READMISSION_TOO_SOON)
     lifecycle.check_readmission(gone, D(2027, 2, 28), rules)
@@ -174,6 +174,12 @@ def test_an_exemption_that_ran_out_by_its_end_date_does_not_keep_the_member_from
     standing = member(fact("member.exempted", D(2025, 4, 1), "C1", member_id="M1", ground="mobile_work",
                            until="2026-03-31"))
     refused(lambda: rate(standing, 80), R.EXEMPT_NOT_RATED)
+    for until, exempt in (("2025-12-20", True), ("2025-12-19", False)):   # rated on 20/12/2025
+        edge = member(fact("member.exempted", D(2025, 1, 2), "C1", member_id="M1", ground="maternity", until=until))
+        if exempt:
+            refused(lambda: rate(edge, 80), R.EXEMPT_NOT_RATED)
+        else:
+            assert types(rate(edge, 80)) == ["member.rated"]
     open_ended = member(fact("member.exempted", D(2020, 4, 1), "C1", member_id="M1", ground="old_age"))
     refused(lambda: rate(open_ended, 80), R.EXEMPT_NOT_RATED)
 
@@ -189,13 +195,31 @@ def test_a_year_not_yet_begun_is_not_rated():
 
 def test_a_member_readmitted_once_is_not_readmitted_again_after_a_transfer_out_and_back():
     history = [ADMITTED, OFFICIAL,
-               fact("member.removed", D(2016, 6, 1), "C1", member_id="M1", ground="lost_commitment"),
+               fact("member.removed", D(2016, 6, 1), "C1", member_id="M1", ground="no_progress"),
                fact("member.admitted", D(2019, 7, 1), "C1", member_id="M1", org_unit_id="C1",
                     birth_date="1990-05-01", sex="male"),
                fact("member.transferred_out", D(2020, 9, 1), "C1", member_id="M1", destination="Tỉnh B"),
                fact("member.transferred_in", D(2021, 9, 1), "C1", member_id="M1", org_unit_id="C1",
                     birth_date="1990-05-01", sex="male", admitted_on="2019-07-01"),
-               fact("member.removed", D(2022, 1, 3), "C1", member_id="M1", ground="lost_commitment")]
+               fact("member.removed", D(2022, 1, 3), "C1", member_id="M1", ground="no_progress")]
     gone = domain.fold_member(history)
     refused(lambda: lifecycle.check_readmission(gone, D(2026, 1, 5), rules_on(D(2026, 1, 5))),
             R.READMISSION_NOT_ALLOWED)
+
+
+# --- working away and abroad: the expected return follows the start ---------------------------------------
+
+@pytest.mark.parametrize("back, allowed", [(D(2025, 3, 9), False), (D(2025, 3, 10), False),
+                                           (D(2025, 3, 11), True), (None, True)])
+def test_the_expected_return_follows_the_start(back, allowed):
+    start = D(2025, 3, 10)
+    away = c.StartWorkingAway(member_id="M1", place="Bình Dương", expected_return=back, occurred_on=start)
+    abroad = c.StartAbroad(member_id="M1", country="Hàn Quốc", expected_return=back, occurred_on=start)
+    if allowed:
+        assert types(lifecycle.start_working_away(member(), away)) == ["member.working_away_started"]
+        assert types(lifecycle.start_abroad(member(), abroad, rules_on(start))) == ["member.abroad_started"]
+    else:
+        for step in (lambda: lifecycle.start_working_away(member(), away),
+                     lambda: lifecycle.start_abroad(member(), abroad, rules_on(start))):
+            error = refused(step, R.RETURN_BEFORE_START)
+            assert error.field == "expected_return" and "10/03/2025" in error.message_vi
