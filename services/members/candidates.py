@@ -146,6 +146,8 @@ def pass_cell_resolution(cand: Candidate, cmd: c.PassCellResolution, rules) -> l
         raise R.AWARENESS_CLASS_MISSING()
     if not cand.verified_on:
         raise R.BACKGROUND_NOT_VERIFIED()
+    if cmd.occurred_on < max(cand.class_on, cand.verified_on):
+        raise R.RESOLUTION_BEFORE_STEPS(day=vn(max(cand.class_on, cand.verified_on)))
     check_admission_age(cand.birth_date, cmd.occurred_on, cmd.special_age_decision, rules)
     check_education(cmd.education_level or cand.education_level, cmd.occurred_on, rules)
     return [Decided(CandidateCellResolutionPassed(candidate_id=cmd.candidate_id,

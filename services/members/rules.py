@@ -136,6 +136,11 @@ ADMISSION_NOT_DECIDED = Rule("admission_not_decided",
                              "Chưa có quyết định kết nạp quần chúng «{candidate_id}» với mã đảng viên «{member_id}»",
                              "No admission decision for candidate '{candidate_id}' as member '{member_id}'", RECORD,
                              field="candidate_id")
+RESOLUTION_BEFORE_STEPS = Rule(
+    "resolution_before_steps",
+    "Nghị quyết chi bộ không thể trước lớp nhận thức về Đảng và thẩm tra lý lịch (xong ngày {day})",
+    "The cell resolution cannot precede the awareness class and the background verification (done on {day})",
+    RECORD, field="occurred_on")
 ADMISSION_DECISION_BEFORE_RESOLUTION = Rule(
     "admission_decision_before_resolution",
     "Quyết định kết nạp không thể trước nghị quyết chi bộ ngày {resolution}",

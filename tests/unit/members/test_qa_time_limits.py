@@ -223,3 +223,26 @@ def test_the_expected_return_follows_the_start(back, allowed):
                      lambda: lifecycle.start_abroad(member(), abroad, rules_on(start))):
             error = refused(step, R.RETURN_BEFORE_START)
             assert error.field == "expected_return" and "10/03/2025" in error.message_vi
+
+
+# --- the cell's resolution follows the class and the verification it needs ---------------------------------
+
+@pytest.mark.parametrize("on, allowed", [(D(2023, 8, 31), False), (D(2023, 9, 1), True)])
+def test_the_cell_resolution_is_not_dated_before_the_background_verification(on, allowed):
+    cand = candidates.fold_candidate([REGISTERED, CLASS, VERIFIED])
+    cmd = c.PassCellResolution(candidate_id="Q1", occurred_on=on)
+    if allowed:
+        assert types(candidates.pass_cell_resolution(cand, cmd, rules_on(on))) == ["candidate.cell_resolution_passed"]
+    else:
+        error = refused(lambda: candidates.pass_cell_resolution(cand, cmd, rules_on(on)),
+                        R.RESOLUTION_BEFORE_STEPS)
+        assert "01/09/2023" in error.message_vi and error.field == "occurred_on"
+
+
+def test_the_cell_resolution_is_not_dated_before_the_awareness_class():
+    late_class = fact("candidate.awareness_class_completed", D(2023, 10, 2), "C1", candidate_id="Q1")
+    cand = candidates.fold_candidate([REGISTERED, VERIFIED, late_class])
+    cmd = c.PassCellResolution(candidate_id="Q1", occurred_on=D(2023, 10, 1))
+    error = refused(lambda: candidates.pass_cell_resolution(cand, cmd, rules_on(D(2023, 10, 1))),
+                    R.RESOLUTION_BEFORE_STEPS)
+    assert "02/10/2023" in error.message_en
