@@ -146,6 +146,8 @@ def pass_cell_resolution(cand: Candidate, cmd: c.PassCellResolution, rules) -> l
         raise R.AWARENESS_CLASS_MISSING()
     if not cand.verified_on:
         raise R.BACKGROUND_NOT_VERIFIED()
+    if cmd.occurred_on < max(cand.class_on, cand.verified_on):
+        raise R.RESOLUTION_BEFORE_STEPS(day=vn(max(cand.class_on, cand.verified_on)))
     check_admission_age(cand.birth_date, cmd.occurred_on, cmd.special_age_decision, rules)
     check_education(cmd.education_level or cand.education_level, cmd.occurred_on, rules)
     return [Decided(CandidateCellResolutionPassed(candidate_id=cmd.candidate_id,
@@ -162,6 +164,8 @@ def decide_admission(cand: Candidate, cmd: c.DecideAdmission, rules) -> list[Dec
     _existing(cand, cmd)
     if not cand.resolution_on:
         raise R.CELL_RESOLUTION_MISSING()
+    if cmd.occurred_on < cand.resolution_on:
+        raise R.ADMISSION_DECISION_BEFORE_RESOLUTION(resolution=vn(cand.resolution_on))
     latest = add_working_days(cand.resolution_on, rules.admission_decision_working_days
                               + rules.admission_decision_extension_working_days)
     if cmd.occurred_on > latest:

@@ -244,6 +244,7 @@ def _transferred_in(state: Member, e: Envelope) -> Member:
                   dt.date.fromisoformat(admitted) if admitted else None,
                   date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
                   papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
+                  readmitted=state.readmitted,  # re-admission is once, whatever moves came between
                   joined_on=e.occurred_on, record={**state.record, **_record_of(d)}, shredded=state.shredded)
 
 

@@ -144,7 +144,9 @@ def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rule
         limit = add_months(cmd.occurred_on, max_m)
         # work: 3 months to less than 1 year (exactly a year is refused); study: up to 2 years
         too_long = cmd.until > limit if cmd.purpose == "study" else cmd.until >= limit
-        if months < rules.temporary_transfer_min_months or too_long:
+        # the shortest edge counted like the longest: 31/01 + 3 months is 30/04 (DOMAIN.md §3)
+        too_short = cmd.until < add_months(cmd.occurred_on, rules.temporary_transfer_min_months)
+        if too_short or too_long:
             upto_vi = f"đến {max_m} tháng" if cmd.purpose == "study" else f"đến dưới {max_m} tháng"
             upto_en = f"to {max_m} months" if cmd.purpose == "study" else f"to less than {max_m} months"
             raise R.TEMPORARY_TRANSFER_LENGTH(min=rules.temporary_transfer_min_months, upto_vi=upto_vi,
@@ -175,9 +177,15 @@ def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
+def check_return(cmd: c.StartWorkingAway | c.StartAbroad) -> None:
+    if cmd.expected_return and cmd.expected_return <= cmd.occurred_on:
+        raise R.RETURN_BEFORE_START(start=vn(cmd.occurred_on))
+
+
 def start_working_away(member: Member, cmd: c.StartWorkingAway, contact: str | None = None) -> list[Decided]:
     """``contact``: the command's contact as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
+    check_return(cmd)
     if member.working_away:
         raise R.ALREADY_WORKING_AWAY()
     return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=contact,
@@ -193,6 +201,7 @@ def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
 
 def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
     require_on_rolls(member, cmd)
+    check_return(cmd)
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
         raise R.ABROAD_NEEDS_TRANSFER(months=rules.abroad_transfer_months)

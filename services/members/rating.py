@@ -34,10 +34,21 @@ def rating_from_points(points: int, thresholds: dict) -> str:
     return "not_complete"
 
 
+def exempt_on(member: Member, day: dt.date) -> bool:
+    """Exempt on ``day``: an exemption with no end, or one whose end date is not yet past (an
+    exemption on other grounds runs out by itself, as the meetings roster counts it)."""
+    if not member.exemption:
+        return False
+    until = member.exemption[1]
+    return until is None or dt.date.fromisoformat(str(until)) >= day
+
+
 def rate(member: Member, ratings: dict[str, str], disciplined_cases: list[str], cmd: c.RateMember, rules,
          grassroots_id: str) -> list[Decided]:
     require_on_rolls(member, cmd)
-    if member.exemption:
+    if cmd.occurred_on.year < cmd.year:
+        raise R.RATING_BEFORE_YEAR(year=cmd.year)
+    if exempt_on(member, cmd.occurred_on):
         raise R.EXEMPT_NOT_RATED()
     year_end = dt.date(cmd.year, 12, 31)
     min_m = rules.rating_min_months_since_admission

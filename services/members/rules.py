@@ -60,6 +60,9 @@ ORG_UNIT_HAS_MEMBERS = Rule("org_unit_has_members",
                             RECORD, field="org_unit_id")
 NO_GRASSROOTS = Rule("no_grassroots", "Không xác định được tổ chức cơ sở của «{org_unit_id}»",
                      "No grassroots organisation above '{org_unit_id}'", RECORD, field="member_id")
+RATING_BEFORE_YEAR = Rule("rating_before_year", "Chưa thể xếp loại chất lượng năm {year} trước khi năm đó bắt đầu",
+                         "The quality rating for {year} cannot be made before that year begins", RECORD,
+                         field="year")
 WRONG_YEAR = Rule("wrong_year", "Cuộc gặp mặt năm {year} phải diễn ra trong năm đó",
                   "The {year} meeting must take place in that year", RECORD, field="year")
 
@@ -133,6 +136,15 @@ ADMISSION_NOT_DECIDED = Rule("admission_not_decided",
                              "Chưa có quyết định kết nạp quần chúng «{candidate_id}» với mã đảng viên «{member_id}»",
                              "No admission decision for candidate '{candidate_id}' as member '{member_id}'", RECORD,
                              field="candidate_id")
+RESOLUTION_BEFORE_STEPS = Rule(
+    "resolution_before_steps",
+    "Nghị quyết chi bộ không thể trước lớp nhận thức về Đảng và thẩm tra lý lịch (xong ngày {day})",
+    "The cell resolution cannot precede the awareness class and the background verification (done on {day})",
+    RECORD, field="occurred_on")
+ADMISSION_DECISION_BEFORE_RESOLUTION = Rule(
+    "admission_decision_before_resolution",
+    "Quyết định kết nạp không thể trước nghị quyết chi bộ ngày {resolution}",
+    "The admission decision cannot precede the cell resolution of {resolution}", RECORD, field="occurred_on")
 ADMITTED_BEFORE_DECISION = Rule("admitted_before_decision", "Lễ kết nạp không thể trước quyết định kết nạp ngày {day}",
                                 "The admission cannot precede the decision of {day}", RECORD, field="occurred_on")
 READMISSION_NOT_ALLOWED = Rule("readmission_not_allowed",
@@ -188,6 +200,9 @@ EXEMPTION_TOO_LONG = Rule("exemption_too_long",
                           "{latest} at the latest)", QD24_294, field="until")
 UNTIL_BEFORE_START = Rule("until_before_start", "Ngày kết thúc phải sau ngày bắt đầu", "The end must follow the start",
                           RECORD, field="until")
+RETURN_BEFORE_START = Rule("return_before_start", "Ngày dự kiến trở về phải sau ngày đi ({start})",
+                          "The expected return must follow the day of leaving ({start})", RECORD,
+                          field="expected_return")
 DUE_BEFORE_PLAN = Rule("due_before_plan", "Hạn khắc phục phải sau ngày lập kế hoạch",
                        "The remediation due date must follow the plan", RECORD, field="due_on")
 LOAN_NOT_FOUND = Rule("loan_not_found", "Không có khoản vay «{loan_id}» đang mở", "No open loan '{loan_id}'", RECORD,
