@@ -75,8 +75,8 @@ def election_barred_until(case: Case, rules_for: Callable[[dt.date], Rules] = ru
     if case.annulled_on or "dismissal" not in (case.original_form, case.form):
         return None
     until = add_months(case.announced_on, rules_for(case.announced_on).dismissal_bar_months)
-    if case.form != "dismissal":  # changed away from the dismissal: the bar ends with it
-        until = min(until, next(on for on, f in case.changes if f != "dismissal"))
+    if case.form != "dismissal":  # a dismissal changed away (its first change: a change keeps no form
+        until = min(until, case.changes[0][0])  # unchanged): the bar ends with it
     return until
 
 
