@@ -203,6 +203,8 @@ class Case:
     annulled_on: dt.date | None = None
     #: (date, form) of each change, in order
     changes: tuple[tuple[dt.date, str], ...] = field(default_factory=tuple)
+    #: every violation the decision disciplines (violation_on and later_violations), in date order
+    violations: tuple[dt.date, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -226,9 +228,10 @@ class Case:
 
 def _applied(state: Case, e: Fact) -> Case:
     d = e.data
-    latest = max([_date(d["violation_on"])] + [_date(v) for v in d.get("later_violations", ())])
+    violations = tuple(sorted([_date(d["violation_on"])] + [_date(v) for v in d.get("later_violations", ())]))
     return Case(d["case_id"], d["subject_kind"], d["subject_id"], e.org_unit_id, d["form"], e.occurred_on,
-                _date(d.get("announced_on")) or e.occurred_on, latest, d.get("post"))
+                _date(d.get("announced_on")) or e.occurred_on, violations[-1], d.get("post"),
+                violations=violations)
 
 
 def _appealed(state: Case, e: Fact) -> Case:

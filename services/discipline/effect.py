@@ -5,11 +5,12 @@ A decision applies from its date (an appeal does not suspend it). It stops havin
 (Điều lệ Đảng, Điều 39) — expulsion and dissolution never lapse. Our readings, marked [I]:
 - after an appeal, the months count from the day the appeal was resolved (upheld or changed);
   while an appeal is pending the decision does not lapse;
-- a new violation is one disciplined in a later case of the same subject, committed before the
-  lapse day (the first day it is out of effect); the earlier decision then lapses no earlier than
-  the later one does;
+- a new violation is one disciplined in a later case of the same subject (any of its violations, not
+  only its latest), committed after the announcement and before the lapse day (the first day it is
+  out of effect); the earlier decision then lapses no earlier than the later one does;
 - an annulled decision is out of effect from the annulment date on.
-A dismissal bars election or appointment for ``dismissal_bar_months`` from its announcement.
+A dismissal bars election or appointment for ``dismissal_bar_months`` from its announcement; a
+dismissal changed to another form bars it only until the change (the changed form replaces it).
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def lapse_days(cases: list[Case], rules_for: Callable[[dt.date], Rules] = rules_
             for later in live:
                 if later.case_id == case.case_id or later.case_id not in out:
                     continue
-                if case.announced_on < later.violation_on < lapse:
+                if any(case.announced_on < v < lapse for v in later.violations):
                     other = out[later.case_id]
                     lapse = NEVER if other is NEVER else max(lapse, other)
                     if lapse is NEVER:
@@ -73,7 +74,10 @@ def in_effect(cases: list[Case], day: dt.date, rules_for: Callable[[dt.date], Ru
 def election_barred_until(case: Case, rules_for: Callable[[dt.date], Rules] = rules_on) -> dt.date | None:
     if case.annulled_on or "dismissal" not in (case.original_form, case.form):
         return None
-    return add_months(case.announced_on, rules_for(case.announced_on).dismissal_bar_months)
+    until = add_months(case.announced_on, rules_for(case.announced_on).dismissal_bar_months)
+    if case.form != "dismissal":  # a dismissal changed away (its first change: a change keeps no form
+        until = min(until, case.changes[0][0])  # unchanged): the bar ends with it
+    return until
 
 
 def view(c: Case, day: dt.date | None = None, lapse: dt.date | None = None,
