@@ -18,6 +18,13 @@ def effective(desk, on, subject_id="M1"):
 
 # -- a new violation within the 12 months ---------------------------------------------------------
 
+def refusal(desk, **decision) -> str:
+    """The code of the refusal a decision meets (it must be refused)."""
+    with pytest.raises(DomainError) as refused:
+        decide(desk, **decision)
+    return refused.value.code
+
+
 def test_a_later_case_keeps_an_earlier_decision_in_effect_by_any_violation_it_disciplines_in_the_year(desk):
     """K2 disciplines a violation of 01/06/2021, inside K1's year, together with one of 01/04/2022
     (after K1's year): the violation of 01/06/2021 is a new violation within the 12 months, so K1
@@ -96,22 +103,16 @@ def test_a_decision_announced_on_29_february_lapses_on_28_february(desk):
 def test_an_organisation_reprimand_is_allowed_on_the_fifth_anniversary_and_refused_the_day_after(desk):
     decide(desk, case_id="K1", subject_kind="org_unit", subject_id="C1", violation_on=D(2019, 2, 28),
            on=D(2024, 2, 28))
-    with pytest.raises(DomainError) as refused:
-        decide(desk, case_id="K2", subject_kind="org_unit", subject_id="C1", violation_on=D(2019, 2, 28),
-               on=D(2024, 2, 29))
-    assert refused.value.code == "time_barred"
+    assert refusal(desk, case_id="K2", subject_kind="org_unit", subject_id="C1", violation_on=D(2019, 2, 28),
+                   on=D(2024, 2, 29)) == "time_barred"
 
 
 def test_a_dissolved_organisation_cannot_be_disciplined(desk):
     desk.fact("org_unit.dissolved", D(2022, 1, 1), "org_unit-C1", org_unit_id="C1")
-    with pytest.raises(DomainError) as refused:
-        decide(desk, case_id="K1", subject_kind="org_unit", subject_id="C1", violation_on=D(2021, 6, 1),
-               on=D(2022, 2, 1))
-    assert refused.value.code == "org_unit_inactive"
+    assert refusal(desk, case_id="K1", subject_kind="org_unit", subject_id="C1", violation_on=D(2021, 6, 1),
+                   on=D(2022, 2, 1)) == "org_unit_inactive"
 
 
 def test_a_member_who_died_cannot_be_disciplined_after_death(desk):
     desk.fact("member.died", D(2022, 1, 1), "member-M1", member_id="M1")
-    with pytest.raises(DomainError) as refused:
-        decide(desk, case_id="K1", violation_on=D(2021, 6, 1), on=D(2022, 2, 1))
-    assert refused.value.code == "member_left"
+    assert refusal(desk, case_id="K1", violation_on=D(2021, 6, 1), on=D(2022, 2, 1)) == "member_left"
