@@ -42,6 +42,7 @@ from shared.readmodel import ReadModelDB, Tx, int_array, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
+from services.reporting.early_warnings import absent_months
 from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
@@ -740,7 +741,6 @@ def _yearly_counts(v: View, org: str | None, kind: str, unit: str, members: list
         return {}
     marks = ",".join("?" * len(members))
     if kind == "unexcused_absences":  # the member's months of the year, in any unit
-        from services.reporting.early_warnings import absent_months
         return absent_months(v, members, first_day, day)
     d = v.t("dues")
     return dict(v.q(f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.member_id IN ({marks}) AND d.month BETWEEN ? AND ? "
@@ -789,7 +789,6 @@ def _moved_groups(v: View, org: str | None, year: int, end: dt.date) -> dict[tup
                         f"FROM {v.t('absences')} a WHERE a.org_unit_id IN ({marks}) AND a.excused = 0 "
                         f"AND a.occurred_on BETWEEN ? AND ? AND {cond} ORDER BY a.member_id",
                         [*moved, first, day, *params])
-            from services.reporting.early_warnings import absent_months
             months = absent_months(v, sorted({m for m, _ in found}), first, day)  # the member's year, any unit
             for member, unit in found:
                 n = months.get(member, 0)
