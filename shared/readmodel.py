@@ -10,6 +10,7 @@ import functools
 import re
 import sqlite3
 import threading
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -151,6 +152,17 @@ class Tx:
 def int_array(values: Iterable[int]) -> str:
     """Integers as one PostgreSQL array literal, for a parameter cast to ``integer[]``."""
     return "{" + ",".join(map(str, map(int, values))) + "}"
+
+
+def lock_names(tx: Tx, lock_class: int, names: Iterable[str]) -> None:
+    """PostgreSQL transaction advisory locks of class ``lock_class``, one per name (its CRC-32 as a
+    signed ``int4``), taken in one order (the unsigned CRC's) by one statement: ``unnest`` gives
+    the keys in the array's order, each locked in turn. Two transactions locking overlapping
+    names never wait for each other in a cycle."""
+    keys = sorted({zlib.crc32(name.encode("utf-8")) for name in names})
+    if keys:
+        tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
+                   (lock_class, int_array(k - (1 << 32) if k >= 1 << 31 else k for k in keys)))
 
 
 def text_array(values: Sequence[str]) -> str:

@@ -11,7 +11,6 @@ import bisect
 import datetime as dt
 import functools
 import json
-import zlib
 from fractions import Fraction
 from types import SimpleNamespace
 from typing import Callable
@@ -20,7 +19,7 @@ from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition, direct_of_new_unit
 from shared.projection import Projection, Route
 from shared.rules import rules_on
-from shared.readmodel import Tx, int_array
+from shared.readmodel import Tx, lock_names
 
 from services.reporting import daycounts, schema, tree, warning_spans
 from services.reporting.pending import Pending
@@ -41,11 +40,6 @@ DETAIL_FIELDS = ("ground", "year", "rating", "kind", "until", "case_id", "from_o
 
 #: the class of the per-subject advisory locks partitions take on PostgreSQL (``prepare``)
 SUBJECT_LOCK = 0x64764453
-
-
-def _int4(n: int) -> int:
-    """An unsigned 32-bit number as PostgreSQL's signed ``int4``."""
-    return n - (1 << 32) if n >= 1 << 31 else n
 
 
 def shapes_stints(type_: str, kind: str | None) -> bool:
@@ -332,10 +326,7 @@ class FactsProjection(Projection):
             subjects.update(f"{kind}:{subject}" for kind, subject in tx.execute(
                 f"SELECT subject_kind, subject_id FROM {self.t('cases')} WHERE case_id IN ({marks})",
                 sorted(cases)).fetchall())
-        keys = sorted({zlib.crc32(k.encode("utf-8")) for k in subjects})
-        if keys:  # one statement, not one per subject: unnest gives the keys in the array's order, each locked in turn
-            tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
-                       (SUBJECT_LOCK, int_array(_int4(k) for k in keys)))
+        lock_names(tx, SUBJECT_LOCK, subjects)  # one statement, not one per subject
 
     def _members_read(self, tx: Tx) -> bool:
         """Has this partition read the members store (where units are created) to its head?"""

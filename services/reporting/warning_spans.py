@@ -30,7 +30,6 @@ import json
 import math
 import os
 import uuid
-import zlib
 from collections import Counter
 from typing import Iterable
 
@@ -38,7 +37,7 @@ from shared.dates import add_months
 from shared.dates import add_working_days as _add_working_days
 from shared.events import Envelope, format_recorded_at
 from shared.partitioning import Partition
-from shared.readmodel import ReadModelDB, Tx, int_array, text_array
+from shared.readmodel import ReadModelDB, Tx, lock_names, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
@@ -599,11 +598,7 @@ def lock_members(tx: Tx, members: list[str]) -> None:
     the cell they left, applied by one partition, beside a fact of their new cell applied by the
     other): each reads the spans before the other's commit, and both write theirs. Locked one
     member at a time, in one order, the later one reads what the first wrote, and its own facts."""
-    keys = [key - (1 << 32) if key >= 1 << 31 else key
-            for key in sorted({zlib.crc32(m.encode("utf-8")) for m in members})]
-    if keys:  # one statement: unnest gives the keys in the array's order, each locked in turn
-        tx.execute("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS integer[])) AS u(k)",
-                   (MEMBER_LOCK, int_array(keys)))
+    lock_names(tx, MEMBER_LOCK, members)
 
 
 # -- the paged list --------------------------------------------------------------------------------------
