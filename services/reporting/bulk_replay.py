@@ -105,16 +105,12 @@ def _raw(store: EventStore, from_position: int, undecoded: str = "") -> Iterator
         yield page
 
 
-#: the ``meeting.missed`` events of a range of positions of a SQLite store (``missed_rows``)
-MISSED = ("SELECT occurred_on, recorded_at, event_id, data FROM events "
-          "WHERE position BETWEEN ? AND ? AND type = 'meeting.missed' ORDER BY position")
-
-
 def missed_rows(store: EventStore, first: int, last: int) -> list[tuple]:
     """The rows of ``absences`` the ``meeting.missed`` events stored from position ``first`` to
     ``last`` give, in position order, read and decoded as ``_raw`` reads them (a SQLite store
     folded apart: ``meeting_fold.absences_here``)."""
-    rows, loads = store._query(MISSED, (first, last)), orjson.loads
+    rows = store.read_rows_of_type(("occurred_on", "recorded_at", "event_id", "data"), "meeting.missed", first, last)
+    loads = orjson.loads
     try:
         return [absence(loads(d), on, rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z"
                         else _text_rec(rec), i)

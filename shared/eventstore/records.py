@@ -381,6 +381,15 @@ class SqlReads:
                 return
             position = rows[-1][0] + 1
 
+    def read_rows_of_type(self, columns: Sequence[str], type_: str, first: int, last: int) -> list[tuple]:
+        """The stored rows of the events of type ``type_`` from position ``first`` to ``last``,
+        ``columns`` (of ``COLUMNS``) in position order: for bulk jobs that read one kind of event
+        of a range apart from the rest (a replay's absences, ``bulk_replay.missed_rows``)."""
+        if not set(columns) <= set(COLUMNS):
+            raise ValueError(f"columns must be of {COLUMNS}: {columns}")
+        return self._query(self._sql(f"SELECT {', '.join(columns)} FROM events WHERE position BETWEEN ? AND ? "
+                                     "AND type = ? ORDER BY position"), (first, last, type_))
+
     def stream_version(self, stream: str) -> int:
         row = self._query(self._sql("SELECT MAX(stream_version) FROM events WHERE stream = ?"), (stream,))[0][0]
         return -1 if row is None else row
