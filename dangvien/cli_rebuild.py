@@ -42,8 +42,15 @@ def rebuild(service: str, only: Optional[str], data_dir: Optional[Path]) -> None
                   f"(chọn / choose: {', '.join(p.name for p in projections)})")
         raise typer.Exit(2)
     settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    sources = sorted({s for p in chosen for s in p.sources})
+    absent = [f for f in map(_sqlite_file, [settings.readmodel_url(service), *map(settings.store_url, sources)])
+              if f is not None and not f.exists()]
+    if absent:  # a mistyped data folder: nothing there to rebuild, and nothing is created there
+        err.print(f"[red]Lỗi / Error[/] không có dữ liệu của dịch vụ / no data of the service: "
+                  f"{', '.join(map(str, absent))} không tồn tại / does not exist (--data-dir, DANGVIEN_DATA_DIR)")
+        raise typer.Exit(2)
     db = ReadModelDB(settings.readmodel_url(service))
-    stores = {s: open_store(settings.store_url(s)) for s in sorted({s for p in chosen for s in p.sources})}
+    stores = {s: open_store(settings.store_url(s)) for s in sources}
     try:
         for projection in chosen:
             runner = ProjectionRunner(db, projection, stores)
@@ -59,6 +66,11 @@ def rebuild(service: str, only: Optional[str], data_dir: Optional[Path]) -> None
         for store in stores.values():
             store.close()
         db.close()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for a server's URL)."""
+    return Path(url[len("sqlite:///"):].split("?", 1)[0]) if url.startswith("sqlite:///") else None
 
 
 def register(app: typer.Typer, report_app: typer.Typer) -> None:

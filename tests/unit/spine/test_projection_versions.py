@@ -224,6 +224,11 @@ def test_dangvien_rebuild_writes_a_services_projections_again_and_says_so(tmp_pa
         db.close()
     out = CliRunner().invoke(app, ["rebuild", "reporting", "--data-dir", str(tmp_path)])
     assert out.exit_code == 2 and "dangvien replay" in out.output
+    # a mistyped data folder: refused, naming what is missing, and nothing is created there
+    mistyped = tmp_path / "khong-co"
+    out = CliRunner().invoke(app, ["rebuild", "discipline", "--data-dir", str(mistyped)])
+    assert out.exit_code == 2 and "không tồn tại / does not exist" in " ".join(out.output.split())
+    assert not mistyped.exists()
 
 
 # -- the runner's part, on a projection that writes down what it applies ---------------------------
