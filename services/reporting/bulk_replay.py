@@ -52,7 +52,7 @@ from shared.eventstore.records import decode_json as _loads
 from shared.readmodel import ReadModelDB, Tx
 
 from services.reporting import daycounts, meeting_fold, schema, warning_spans
-from services.reporting.facts import (DETAIL_FIELDS, EXITS, REFILED_NOT, FactsProjection, birth_year,
+from services.reporting.facts import (EXITS, REFILED_NOT, FactsProjection, birth_year, fact_detail,
                                       latest_violation, moves, shapes_stints, threaded)
 from services.reporting.meeting_fold import MeetingFold, absence
 
@@ -307,9 +307,7 @@ class Fold:
             row = self.members.get(member)
             if row is not None:  # as live (``FactsProjection._member``)
                 row[2] = d["demobilised"]
-        detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
-        if type_ == "member.working_away_started":
-            detail["has_contact"] = bool(d.get("contact"))
+        detail = fact_detail(type_, d)
         if type_ not in ("member.admitted", "member.transferred_in", "member.transferred"):
             unit = self.unit_on(member, on) or unit  # as live: the member's unit on the fact's date
         if type_ not in REFILED_NOT and on > self.refilable_until.get(member, ""):

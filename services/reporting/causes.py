@@ -11,6 +11,7 @@ from collections import Counter
 
 from shared.rules import rules_on
 
+from services.reporting.known_records import records_as_known
 from services.reporting.periods import Period, age_years
 from services.reporting.view import View
 
@@ -76,14 +77,11 @@ def causes(v: View, org: str | None, period: Period) -> dict:
 
 
 def _members(v: View, ids: list[str]) -> tuple[dict, dict]:
-    members: dict[str, dict] = {}
+    members = records_as_known(v, ids)
     away: dict[str, list] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for mid, birth, demob, admitted in v.q(f"SELECT member_id, birth_year, demobilised, admitted_on FROM "
-                                               f"{v.t('members')} WHERE member_id IN ({marks})", chunk):
-            members[mid] = {"birth_year": birth, "demobilised": demob, "admitted_on": admitted}
         for mid, kind, on in v.q(f"SELECT member_id, type, occurred_on FROM {v.t('member_facts')} WHERE member_id IN "
                                  f"({marks}) AND type IN ('member.working_away_started', 'member.working_away_ended') "
                                  "AND recorded_at <= ? ORDER BY member_id, occurred_on, recorded_at", [*chunk, v.known]):

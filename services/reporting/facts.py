@@ -82,6 +82,26 @@ def threaded(facts: list[tuple]) -> list[list]:
     return out
 
 
+#: the facts that set what a member's record says of the demobilised category (DOMAIN.md §7.3, §7.6)
+RECORD_FACTS = ("member.admitted", "member.transferred_in", "member.record_updated")
+
+
+def fact_detail(type_: str, d: dict) -> dict:
+    """What a member fact keeps of its payload (``member_facts.detail``), live and in a replay: the
+    ``DETAIL_FIELDS`` it has, whether a contact is known for working away, and the demobilised
+    category the record says from then on (an admission or entry always says it, a record update
+    when it corrects it), so a report as known at an earlier time reads the record as it stood then
+    (``known_records``)."""
+    detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
+    if type_ == "member.working_away_started":
+        detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
+    if type_ in ("member.admitted", "member.transferred_in"):
+        detail["demobilised"] = d.get("demobilised") or "none"
+    elif type_ == "member.record_updated" and d.get("demobilised"):
+        detail["demobilised"] = d["demobilised"]
+    return detail
+
+
 def recorded(env: Envelope) -> str:
     return format_recorded_at(env.recorded_at)
 
@@ -599,9 +619,7 @@ class FactsProjection(Projection):
             # the breakdowns by demobilised army / police follow a corrected record (D0, D5)
             self._write(tx, "members", f"UPDATE {self.t('members')} SET demobilised = ? WHERE member_id = ?",
                         (d["demobilised"], member), member)
-        detail = {k: d[k] for k in DETAIL_FIELDS if k in d and d[k] is not None}
-        if e.type == "member.working_away_started":
-            detail["has_contact"] = bool(d.get("contact"))  # the contact itself is personal: only whether one is known
+        detail = fact_detail(e.type, d)
         if e.type not in ("member.admitted", "member.transferred_in", "member.transferred"):
             # the member's unit on the fact's date (DOMAIN.md §2: a fact counts where its unit stood
             # that day), not wherever the member stands when it is applied: a fact recorded after a

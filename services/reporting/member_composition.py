@@ -15,6 +15,7 @@ from shared.rules import rules_on
 
 from services.reporting.view import View
 from services.reporting.early_warnings import _recognised
+from services.reporting.known_records import records_as_known
 
 CATEGORIES_VI = {"young": "Đảng viên trẻ (đến 30 tuổi)", "army": "Quân nhân xuất ngũ", "police": "Công an xuất ngũ",
                  "working_away": "Đi làm ăn xa", "abroad": "Ở nước ngoài", "exempt": "Miễn công tác và sinh hoạt",
@@ -35,8 +36,7 @@ def composition(v: View, org: str | None, rating_year: int) -> dict:
         f"SELECT s.member_id FROM {v.t('stints')} s WHERE s.from_on <= ? AND s.from_rec <= ? "
         "AND NOT (s.to_on IS NOT NULL AND s.to_on <= ? AND s.to_rec <= ?) AND " + cond,
         [day, v.known, day, v.known, *params])]
-    members = {m: (birth, demob, admitted) for m, birth, demob, admitted in v.q(
-        f"SELECT member_id, birth_year, demobilised, admitted_on FROM {v.t('members')}")}
+    members = {m: (r["birth_year"], r["demobilised"], r["admitted_on"]) for m, r in records_as_known(v).items()}
     recognised = _recognised(v)
     situations = _situations(v)
     young_age = rules_on(v.as_of).young_member_max_age
