@@ -8,6 +8,7 @@ from shared.rules import rules_on
 
 from shared.dates import add_years
 
+from services.reporting.case_forms import form_as_known
 from services.reporting.periods import Period, vn_date
 from services.reporting.view import View
 
@@ -61,10 +62,11 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
                          "occurred_on": vn_date(day), "value": lag, "limit": rules_on(day).report_late_entry_days,
                          "label_vi": f"Ghi nhận muộn {lag} ngày"})
     cond, params = v.subtree("org_unit_id", org, on="decided_on")
-    for case, kind, subject, form, decided, violated, unit in v.q(
-            f"SELECT case_id, subject_kind, subject_id, form, decided_on, violation_on, org_unit_id FROM {v.t('cases')} "
-            f"WHERE decided_on BETWEEN ? AND ? AND recorded_at <= ? AND violation_on IS NOT NULL AND {cond}",
-            [a, b, v.known, *params]):
+    for case, kind, subject, form, forms, decided, violated, unit in v.q(
+            f"SELECT case_id, subject_kind, subject_id, form, forms, decided_on, violation_on, org_unit_id "
+            f"FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? AND recorded_at <= ? AND violation_on IS NOT NULL "
+            f"AND {cond}", [a, b, v.known, *params]):
+        form = form_as_known(v.known, form, forms)
         day = dt.date.fromisoformat(decided)
         rules = rules_on(day)
         years = (rules.limitation_years_member if kind == "member" else rules.limitation_years_org_unit).get(form)

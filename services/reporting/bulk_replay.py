@@ -52,6 +52,7 @@ from shared.eventstore.records import decode_json as _loads
 from shared.readmodel import ReadModelDB, Tx
 
 from services.reporting import daycounts, meeting_fold, schema, warning_spans
+from services.reporting.case_forms import with_form
 from services.reporting.facts import (EXITS, REFILED_NOT, FactsProjection, birth_year, fact_detail,
                                       latest_violation, moves, shapes_stints, threaded)
 from services.reporting.meeting_fold import MeetingFold, absence
@@ -333,7 +334,8 @@ class Fold:
         if type_ == "discipline.applied":
             kind, subject = d["subject_kind"], d["subject_id"]
             unit = subject if kind == "org_unit" else (self.unit_on(subject, on) or unit_e)  # as live
-            row = [d["case_id"], event_id, kind, subject, unit, d["form"], on, latest_violation(d), rec, None, None]
+            row = [d["case_id"], event_id, kind, subject, unit, d["form"], on, latest_violation(d), rec, None, None,
+                   with_form(None, rec, d["form"])]
             if cases.setdefault(d["case_id"], row) is row and kind == "member":
                 self.cases_of.setdefault(subject, []).append(d["case_id"])
             return d["subject_kind"] == "org_unit"  # member decisions also go to member_refs (audit trail)
@@ -341,7 +343,7 @@ class Fold:
             form = d["form"]
             row = cases.get(d["case_id"])
             if row is not None:
-                row[5] = form
+                row[5], row[11] = form, with_form(row[11], rec, form)
         elif type_ == "discipline.annulled":
             row = cases.get(d["case_id"])
             if row is not None:
@@ -471,8 +473,8 @@ class Fold:
                            "from_rec, to_on, to_kind, to_unit, to_rec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", stints)
         if self.cases:
             tx.executemany(f"INSERT INTO {t('cases')} (case_id, event_id, subject_kind, subject_id, org_unit_id, "
-                           "form, decided_on, violation_on, recorded_at, annulled_on, annulled_rec) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self.cases.values()))
+                           "form, decided_on, violation_on, recorded_at, annulled_on, annulled_rec, forms) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self.cases.values()))
         heads = [(source, stream, version) for source, streams in self.heads.items()
                  for stream, version in streams.items()]
         if heads:

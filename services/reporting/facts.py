@@ -22,6 +22,7 @@ from shared.rules import rules_on
 from shared.readmodel import Tx, lock_names
 
 from services.reporting import daycounts, schema, tree, warning_spans
+from services.reporting.case_forms import with_form
 from services.reporting.pending import Pending
 
 #: how each membership-ending event closes a stint (the "reason" column of Biểu 1)
@@ -652,13 +653,17 @@ class FactsProjection(Projection):
                 # dated before it moves it (``_refile_cases``)
                 unit = self.unit_on(tx, d["subject_id"], e.occurred_on.isoformat()) or e.org_unit_id
             tx.execute(f"INSERT INTO {cases} (case_id, event_id, subject_kind, subject_id, org_unit_id, form, "
-                       "decided_on, violation_on, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "decided_on, violation_on, recorded_at, forms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (case_id) DO NOTHING",
                        (d["case_id"], e.event_id, d["subject_kind"], d["subject_id"], unit, d["form"],
-                        e.occurred_on.isoformat(), latest_violation(d), recorded(e)))
+                        e.occurred_on.isoformat(), latest_violation(d), recorded(e),
+                        with_form(None, recorded(e), d["form"])))
         elif e.type == "discipline.changed":
-            # a changed decision keeps the case (and its date); only the form differs
-            tx.execute(f"UPDATE {cases} SET form = ? WHERE case_id = ?", (d["form"], d["case_id"]))
+            # a changed decision keeps the case (and its date); only the form differs, from the
+            # change's recording time on (``case_forms``: a report as known before reads the old one)
+            held = tx.execute(f"SELECT forms FROM {cases} WHERE case_id = ?", (d["case_id"],)).fetchone()
+            tx.execute(f"UPDATE {cases} SET form = ?, forms = ? WHERE case_id = ?",
+                       (d["form"], with_form(held[0] if held else None, recorded(e), d["form"]), d["case_id"]))
         elif e.type == "discipline.annulled":
             tx.execute(f"UPDATE {cases} SET annulled_on = ?, annulled_rec = ? WHERE case_id = ?",
                        (e.occurred_on.isoformat(), recorded(e), d["case_id"]))

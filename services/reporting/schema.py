@@ -68,7 +68,8 @@ CREATE INDEX IF NOT EXISTS {p}member_facts_member ON {p}member_facts (member_id,
 CREATE TABLE IF NOT EXISTS {p}cases (
     case_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL,
     org_unit_id TEXT, form TEXT NOT NULL, decided_on TEXT NOT NULL, violation_on TEXT, -- the latest violation
-    recorded_at TEXT NOT NULL, annulled_on TEXT, annulled_rec TEXT);
+    recorded_at TEXT NOT NULL, annulled_on TEXT, annulled_rec TEXT,
+    forms TEXT); -- every form given, with when it was recorded (``case_forms``)
 CREATE INDEX IF NOT EXISTS {p}cases_date ON {p}cases (decided_on);
 CREATE INDEX IF NOT EXISTS {p}cases_subject ON {p}cases (subject_id, decided_on);
 CREATE TABLE IF NOT EXISTS {p}meetings (
@@ -120,7 +121,8 @@ def ddl(prefix: str) -> str:
 ADDED_COLUMNS = (("members", "birth_year", "INTEGER"), ("meetings", "combined", "INTEGER"),
                  ("meetings", "committee_attended", "INTEGER"),
                  ("meetings", "duration_ok", "INTEGER"), ("meetings", "meets_standard", "INTEGER"),
-                 ("meetings", "over_consecutive", "INTEGER"), ("meetings", "absent", "TEXT"))
+                 ("meetings", "over_consecutive", "INTEGER"), ("meetings", "absent", "TEXT"),
+                 ("cases", "forms", "TEXT"))
 
 
 def migrate(db, prefix: str) -> None:

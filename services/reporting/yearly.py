@@ -20,6 +20,7 @@ from services.reporting import rules as R
 from shared.rules import TERMS, term_of
 
 from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
+from services.reporting.case_forms import form_as_known
 from services.reporting.periods import Period, change_pct, parse_period, previous
 from services.reporting.view import View
 
@@ -97,10 +98,10 @@ def discipline_forms(v: View, org: str | None, y: Period) -> dict:
         if p.end < p.start:
             return Counter()
         cond, params = v.subtree("org_unit_id", org, on="decided_on")
-        return Counter({(kind, form): n for kind, form, n in v.q(
-            f"SELECT subject_kind, form, COUNT(*) FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
-            f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond} "
-            "GROUP BY subject_kind, form", [p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params])})
+        return Counter((kind, form_as_known(v.known, form, forms)) for kind, form, forms in v.q(
+            f"SELECT subject_kind, form, forms FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
+            f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond}",
+            [p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params]))
     py = previous(y)
     now, before = counts(y), counts(py)
     rows = []
