@@ -283,7 +283,10 @@ def _run(store, importers, lines, mine, ctx, commit, observe, before_commit, rep
     report("writing", handled, total)
     if before_commit is not None:
         before_commit()
-    written = buffer.commit_positions()  # only counted: no envelope built
+    # what this commit wrote: positions after the head before it (a batch whose events another
+    # upload of the same file stored meanwhile is answered with theirs, at or below that head)
+    head = store.head_position()
+    written = [p for p in buffer.commit_positions() if p > head]  # only counted: no envelope built
     out["written"] = len(written)
     out["head"] = store.head_position()
     return out

@@ -109,3 +109,24 @@ def test_an_import_larger_than_the_kurrentdb_server_takes_writes_nothing_and_say
             assert store.head_position() == 0 and list(store.read_all()) == []
         finally:
             store.close()
+
+
+def test_the_same_file_imported_twice_at_once_is_written_once_and_said_so_once(backend):
+    """Two uploads of one file at once (a retry sent while the first still ran): the second, checked
+    before the first was written, commits after it — every fact is stored once, and the second
+    answers that it wrote none (its events were already there), not the file's count again."""
+    first_store, second_store = backend.open(), backend.open()
+    first: dict = {}
+
+    def run(store, before_commit=None):
+        lines, errors = parse_jsonl(FILE)
+        assert not errors
+        return run_import(store, app.importers(standalone_deps(store)), lines, Context(actor="importer"),
+                          before_commit=before_commit)
+
+    second = run(second_store, before_commit=lambda: first.update(run(first_store)))
+    assert first["ok"] and first["written"] == 6
+    assert second["ok"] and second["written"] == 0
+    assert len(list(first_store.read_all())) == 6
+    again = run(second_store)  # and the file sent a third time, after both
+    assert again["ok"] and again["written"] == 0
