@@ -48,7 +48,7 @@ def demobilised_then(v) -> dict[str, str]:
     facts, marks = v.t("member_facts"), ",".join("?" * len(RECORD_FACTS))
     later = [r[0] for r in v.q(
         f"SELECT DISTINCT member_id FROM {facts} WHERE type IN ({marks}) AND recorded_at > ? "
-        "AND detail LIKE '%\"demobilised\"%'", (*RECORD_FACTS, v.known))]
+        "AND detail LIKE ?", (*RECORD_FACTS, v.known, '%"demobilised"%'))]
     rank = {t: i for i, t in enumerate(RECORD_FACTS)}  # on one day, an entry before a correction
     out: dict[str, str] = {}
     for i in range(0, len(later), CHUNK):

@@ -13,7 +13,7 @@ import pytest
 from services.reporting import yearly
 from services.reporting.anomalies import anomalies
 from services.reporting.periods import parse_period
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, history_on
 
 UTC = dt.timezone.utc
 EARLY = dt.datetime(2024, 9, 10, 8, tzinfo=UTC)          # the decisions are recorded then
@@ -56,10 +56,10 @@ def seen(h: History, known_at: dt.datetime | None) -> tuple[dict, list]:
     return forms, past
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("path", ["replay", "live"])
-def test_a_form_changed_later_changes_no_report_as_known_before(tmp_path, path):
-    h = History(tmp_path)
-    try:
+def test_a_form_changed_later_changes_no_report_as_known_before(tmp_path, path, database):
+    with history_on(database, tmp_path) as h:
         build(h, live=path == "live")
         before = ({"member.expulsion": 1, "member.warning": 1}, [])
         assert seen(h, EARLY) == before
@@ -68,5 +68,3 @@ def test_a_form_changed_later_changes_no_report_as_known_before(tmp_path, path):
         assert seen(h, AGAIN - dt.timedelta(microseconds=1)) == ({"member.reprimand": 2}, ["M1"])
         assert seen(h, AGAIN) == ({"member.reprimand": 1, "member.dismissal": 1}, ["M1"])
         assert seen(h, None) == ({"member.reprimand": 1, "member.dismissal": 1}, ["M1"])
-    finally:
-        h.close()

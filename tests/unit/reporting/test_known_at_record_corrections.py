@@ -12,7 +12,7 @@ import pytest
 from services.reporting.causes import causes
 from services.reporting.member_composition import composition
 from services.reporting.periods import parse_period
-from tests.unit.reporting.history import History
+from tests.unit.reporting.history import History, history_on
 
 UTC = dt.timezone.utc
 EARLY = dt.datetime(2024, 1, 10, 8, tzinfo=UTC)           # the members and their exits are recorded then
@@ -54,10 +54,10 @@ def categories(h: History, known_at: dt.datetime | None) -> dict:
     return {"composition": held, "causes": {k: exits[k] for k in ("army", "police", "other")}}
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("path", ["replay", "live"])
-def test_a_record_corrected_later_changes_no_report_as_known_before(tmp_path, path):
-    h = History(tmp_path)
-    try:
+def test_a_record_corrected_later_changes_no_report_as_known_before(tmp_path, path, database):
+    with history_on(database, tmp_path) as h:
         build(h, live=path == "live")
         before = {"composition": {"army": 1, "police": 0},            # M2 (M4 resigned by 31/12/2024)
                   "causes": {"army": (0, 0), "police": (0, 1), "other": (1, 0)}}  # M3 removed, M4 resigned
@@ -67,5 +67,3 @@ def test_a_record_corrected_later_changes_no_report_as_known_before(tmp_path, pa
         assert categories(h, JUST_BEFORE) == before
         assert categories(h, CORRECTED) == after  # recorded at the very instant: known
         assert categories(h, None) == after
-    finally:
-        h.close()
