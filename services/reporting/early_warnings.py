@@ -111,7 +111,7 @@ def _recognition_overdue(v: View, active: dict, in_scope, on: dt.date) -> list[d
     due_of: dict[str, tuple[dt.date, str]] = {}  # admissions share dates: one computation per day
     recognised = _recognised(v)  # by ``on``: judged by the decision's own date
     for member, admitted in v.q(
-            f"SELECT member_id, occurred_on FROM {mf} f WHERE type = 'member.admitted' AND recorded_at <= ? "
+            f"SELECT member_id, occurred_on FROM {mf} WHERE type = 'member.admitted' AND recorded_at <= ? "
             "", (v.known,)):
         unit = active.get(member)
         if not unit or not in_scope(unit) or recognised.get(member, "9999") <= on.isoformat():

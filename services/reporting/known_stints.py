@@ -23,7 +23,7 @@ def stints_as_known(db: ReadModelDB, prefix: str, known: str) -> str | None:
     """SQL standing for the stints table as known at ``known`` (UTC text): a parenthesised query
     taking the members whose later facts came out of date order from tables of their own; None
     when the stints table itself serves (its recording times filter it)."""
-    from services.reporting.facts import SHAPING, shapes_stints  # the same rules that threaded them
+    from services.reporting.facts import SHAPING  # the same rules that threaded them
     mf, marks = f"{prefix}member_facts", ",".join("?" * len(SHAPING))
     try:
         members = sorted(r[0] for r in db.query(
@@ -34,6 +34,20 @@ def stints_as_known(db: ReadModelDB, prefix: str, known: str) -> str | None:
         return None  # a read model without the member facts yet
     if not members:
         return None
+    facts = shaping_facts(db, prefix, members, known)
+    key = hashlib.sha256("|".join(f"{m}:{','.join(sorted(f[3] for f in facts[m]))}" for m in members)
+                         .encode()).hexdigest()[:12]
+    snap = f"{prefix}ks{key}_"
+    _build(db, snap, facts)
+    return (f"(SELECT {COLUMNS} FROM {prefix}stints WHERE member_id NOT IN (SELECT member_id FROM {snap}members) "
+            f"UNION ALL SELECT {COLUMNS} FROM {snap}stints)")
+
+
+def shaping_facts(db: ReadModelDB, prefix: str, members: list[str], known: str) -> dict[str, list[tuple]]:
+    """Member → the facts recorded by ``known`` that shape their stints, as ``facts.threaded``
+    takes them."""
+    from services.reporting.facts import SHAPING, shapes_stints
+    mf, marks = f"{prefix}member_facts", ",".join("?" * len(SHAPING))
     facts: dict[str, list[tuple]] = {m: [] for m in members}
     for i in range(0, len(members), 500):
         chunk = members[i:i + 500]
@@ -44,12 +58,7 @@ def stints_as_known(db: ReadModelDB, prefix: str, known: str) -> str | None:
             d = json.loads(detail or "{}")
             if shapes_stints(t, d.get("kind")):
                 facts[m].append((t, on, rec, eid, unit, d.get("from_org_unit_id")))
-    key = hashlib.sha256("|".join(f"{m}:{','.join(sorted(f[3] for f in facts[m]))}" for m in members)
-                         .encode()).hexdigest()[:12]
-    snap = f"{prefix}ks{key}_"
-    _build(db, snap, facts)
-    return (f"(SELECT {COLUMNS} FROM {prefix}stints WHERE member_id NOT IN (SELECT member_id FROM {snap}members) "
-            f"UNION ALL SELECT {COLUMNS} FROM {snap}stints)")
+    return facts
 
 
 def _build(db: ReadModelDB, snap: str, facts: dict[str, list[tuple]]) -> None:

@@ -17,6 +17,7 @@ from shared.readmodel import ReadModelDB
 from services.reporting import rules as R
 from services.reporting.known_stints import stints_as_known
 from services.reporting.known_tree import tree_prefix
+from services.reporting.known_units import units_as_known
 from services.reporting.periods import ALL_KNOWN, known_at_key, vn_date
 from services.reporting.schema import TREE_TABLES
 
@@ -37,6 +38,8 @@ class View:
     structure: str = "as_stood"
     tree: str | None = None  # prefix of the tree tables as known at ``known`` (None: the live ones)
     stints: str | None = None  # the stints as known at ``known`` when threaded again since (None: the table)
+    #: member_facts / cases as known at ``known`` when a late transfer moved their units since
+    moved: tuple = ()
 
     @classmethod
     def of(cls, db: ReadModelDB, prefix: str, as_of: dt.date | None, known_at: dt.datetime | None,
@@ -44,7 +47,8 @@ class View:
         known = known_at_key(known_at)
         tree = None if known == ALL_KNOWN else tree_prefix(db, prefix, known)
         stints = None if known == ALL_KNOWN else stints_as_known(db, prefix, known)
-        return cls(db, prefix, as_of or today_vn(), known, structure or "as_stood", tree, stints)
+        moved = () if known == ALL_KNOWN else tuple(units_as_known(db, prefix, known).items())
+        return cls(db, prefix, as_of or today_vn(), known, structure or "as_stood", tree, stints, moved)
 
     @property
     def dated(self) -> bool:
@@ -60,6 +64,9 @@ class View:
     def t(self, table: str) -> str:
         if table == "stints" and self.stints:
             return self.stints
+        for name, sql in self.moved:
+            if name == table:
+                return sql
         if self.tree and table in TREE_TABLES:
             return f"{self.tree}{table}"
         return f"{self.prefix}{table}"
