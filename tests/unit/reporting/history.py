@@ -113,3 +113,10 @@ def two_cells(h: History, members: tuple[str, ...] = ("M1",)) -> None:
     for member in members:
         h.add("member.admitted", "2020-02-01", {"member_id": member, "org_unit_id": "C1", "full_name": "X",
                                                 "birth_date": "1990-01-01", "sex": "male"}, org_unit_id="C1")
+
+
+def province_and_cell(h: History, on: str, recorded_at: dt.datetime | None = None) -> None:
+    """A province TN and one cell C1 under it, created on ``on`` (recorded at ``recorded_at``)."""
+    h.add("org_unit.created", on, {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"}, recorded_at=recorded_at)
+    h.add("org_unit.created", on, {"org_unit_id": "C1", "name": "Chi bộ 1", "kind": "cell", "parent_id": "TN"},
+          org_unit_id="C1", recorded_at=recorded_at)

@@ -13,7 +13,7 @@ import pytest
 from services.reporting import yearly
 from services.reporting.anomalies import anomalies
 from services.reporting.periods import parse_period
-from tests.unit.reporting.history import History, history_on
+from tests.unit.reporting.history import History, history_on, province_and_cell
 
 UTC = dt.timezone.utc
 EARLY = dt.datetime(2024, 9, 10, 8, tzinfo=UTC)          # the decisions are recorded then
@@ -24,9 +24,7 @@ AS_OF = dt.date(2024, 12, 31)
 
 def build(h: History, live: bool) -> None:
     early = dict(recorded_at=EARLY)
-    h.add("org_unit.created", "2000-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"}, **early)
-    h.add("org_unit.created", "2000-01-01", {"org_unit_id": "C1", "name": "Chi bộ 1", "kind": "cell",
-                                             "parent_id": "TN"}, org_unit_id="C1", **early)
+    province_and_cell(h, "2000-01-01", EARLY)
     for member in ("M1", "M2", "M3"):
         h.add("member.admitted", "2000-02-01", {"member_id": member, "org_unit_id": "C1", "full_name": "X",
                                                 "birth_date": "1960-01-01", "sex": "male"}, org_unit_id="C1", **early)

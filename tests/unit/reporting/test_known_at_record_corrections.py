@@ -12,7 +12,7 @@ import pytest
 from services.reporting.causes import causes
 from services.reporting.member_composition import composition
 from services.reporting.periods import parse_period
-from tests.unit.reporting.history import History, history_on
+from tests.unit.reporting.history import History, history_on, province_and_cell
 
 UTC = dt.timezone.utc
 EARLY = dt.datetime(2024, 1, 10, 8, tzinfo=UTC)           # the members and their exits are recorded then
@@ -23,9 +23,7 @@ AS_OF = dt.date(2024, 12, 31)
 
 def build(h: History, live: bool) -> None:
     with_early = dict(recorded_at=EARLY)
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Tỉnh", "kind": "province"}, **with_early)
-    h.add("org_unit.created", "2020-01-01", {"org_unit_id": "C1", "name": "Chi bộ 1", "kind": "cell",
-                                             "parent_id": "TN"}, org_unit_id="C1", **with_early)
+    province_and_cell(h, "2020-01-01", EARLY)
     admitted = {"M1": "none", "M2": "army", "M3": "none", "M4": "police", "M5": "none", "M6": "none"}
     for member, demobilised in admitted.items():
         h.add("member.admitted", "2020-02-01", {"member_id": member, "org_unit_id": "C1", "full_name": "X",
