@@ -352,6 +352,79 @@ def test_recorded_at_and_actor_are_covered_by_the_hash(sealed, column, value):
     assert not report["ok"] and broken_stream(report, "member-B")["check"] == "hash"
 
 
+@pytest.mark.parametrize("column,value", [
+    ("type", "member.died"), ("occurred_on", "2024-03-02"), ("org_unit_id", "U9"), ("schema_version", 2),
+    ("correlation_id", "forged-request"), ("causation_id", "forged-cause"),
+    ("event_id", "00000000-0000-4000-8000-000000000001")])
+def test_every_other_envelope_field_is_covered_by_the_hash(sealed, column, value):
+    store, book, sql = sealed
+    if column == "occurred_on" and sql.backend.name == "postgres":
+        value = dt.date(2024, 3, 2)
+    sql.run(f"UPDATE events SET {column} = ? WHERE stream = 'member-B' AND stream_version = 0", (value,))
+    report = verify(store, book)
+    assert not report["ok"] and broken_stream(report, "member-B")["check"] == "hash"
+    assert broken_stream(report, "member-B")["message_en"] and broken_stream(report, "member-B")["message_vi"]
+
+
+COLUMNS = ("event_id, stream, stream_version, type, schema_version, occurred_on, recorded_at, org_unit_id, actor, "
+           "correlation_id, causation_id, data, hash, prev_hash")
+
+
+def test_two_whole_events_swapped_between_their_positions(sealed):
+    """Every column but the position exchanged between two rows (not only the positions): the
+    hashes cover the position, so both are named."""
+    store, book, sql = sealed
+    a, b = sql.row("member-A", 0)["position"], sql.row("member-B", 0)["position"]
+    sql.run("UPDATE events SET position = -1 WHERE position = ?", (a,))
+    sql.run("UPDATE events SET position = ? WHERE position = ?", (a, b))
+    sql.run("UPDATE events SET position = ? WHERE position = -1", (b,))
+    report = verify(store, book)
+    assert not report["ok"]
+    assert {broken_stream(report, s)["check"] for s in ("member-A", "member-B")} <= {"hash", "version", "link"}
+
+
+def test_a_deleted_event_put_back_at_the_end_of_the_log_is_named(sealed):
+    """An event deleted from the middle, then inserted again after the newest (re-ordering history):
+    its hash names its old position, and its stream's chain no longer runs in log order."""
+    store, book, sql = sealed
+    row = sql.run(f"SELECT {COLUMNS} FROM events WHERE stream = 'member-A' AND stream_version = 1")[0]
+    sql.run("DELETE FROM events WHERE stream = 'member-A' AND stream_version = 1")
+    store.append("member-Z", [ev("member.admitted", member_id="Z", full_name="Phạm Z")], -1)
+    sql.run(f"INSERT INTO events (position, {COLUMNS}) VALUES ((SELECT MAX(position) + 1 FROM events), "
+            f"{', '.join('?' * 14)})", row)
+    report = verify(store, book)
+    assert not report["ok"]
+    assert broken_stream(report, "member-A")["stream_version"] == 2  # the first event out of place
+    assert "position" in checks(report)
+
+
+def test_a_store_rolled_back_to_an_older_copy_and_written_on_is_named(sealed, backend):
+    """A restored backup (the log cut back to 4 events) on which the service then wrote new events,
+    past the sealed head again: the seal no longer matches the event at its position."""
+    store, book, sql = sealed
+    sql.run("DELETE FROM events WHERE position > 4")
+    assert [p["check"] for p in verify(store, book)["problems"]] == ["seal_truncated"]
+    writer = backend.open()
+    for i in range(4):
+        writer.append(f"member-N{i}", [ev("member.admitted", member_id=f"N{i}", full_name="Võ N")], -1)
+    report = verify(writer, book)
+    assert not report["ok"] and [p["check"] for p in report["problems"]] == ["seal_mismatch"]
+
+
+def test_a_key_replaced_under_the_same_id_fails_every_event_and_seal(sealed):
+    """The key file replaced by another secret under the old key's id: nothing verifies any more."""
+    store, book, sql = sealed
+    old = keys.keyring()
+    try:
+        keys.use(keys.Keyring([keys.Key(old.current.id, bytes(32))]))
+        report = verify(store, book)
+    finally:
+        keys.use(old)
+    assert not report["ok"]
+    assert {p["check"] for p in report["broken"]} == {"hash"} and len(report["broken"]) == 4
+    assert [p["check"] for p in report["problems"]] == ["seal_forged"]
+
+
 def test_a_forged_seal_is_refused(sealed):
     store, book, sql = sealed
     path = book.path("members")
