@@ -17,6 +17,8 @@ def usable(v: View) -> bool:
     """Can ``v`` be answered from the counts? Yes for everything recorded, and "as known at" a
     time at or after the latest recording counted (the yearly report's "as known now"); not for
     an earlier moment: the counts hold every fact however late it was recorded."""
+    if v.moved:  # facts placed again as known then (``known_units``): the counts hold where they count now
+        return False
     built, latest = daycounts.built(v.db, v.prefix)
     return built and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
 
