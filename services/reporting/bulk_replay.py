@@ -41,7 +41,7 @@ import datetime as dt
 import json
 import re
 from sys import intern
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Collection, Iterator, Mapping
 
 import orjson
 
@@ -76,11 +76,12 @@ def _text_rec(value) -> str:
     return format_recorded_at(StoredTime.parse(value) if isinstance(value, str) else value)
 
 
-def _raw(store: EventStore, from_position: int, undecoded: str = "") -> Iterator[list[tuple]]:
+def _raw(store: EventStore, from_position: int, undecoded: Collection[str] = ()) -> Iterator[list[tuple]]:
     """Pages of (position, stream, version, type, occurred_on text, recorded_at text, unit, actor,
     event_id, data dict) from ``from_position`` on: straight from the rows where the store can
-    (``read_rows``), else from its envelopes. The payloads of type ``undecoded`` stay as the store
-    gives them (their rows are read again elsewhere: ``missed_rows``)."""
+    (``read_rows``), else from its envelopes. The payloads of the types ``undecoded`` stay as the
+    store gives them (decoded elsewhere, or their rows read again: ``missed_rows``)."""
+    undecoded = frozenset(undecoded)
     read_rows = getattr(store, "read_rows", None)
     if read_rows is not None:
         loads = orjson.loads
@@ -88,11 +89,11 @@ def _raw(store: EventStore, from_position: int, undecoded: str = "") -> Iterator
             try:  # SQLite's rows: text dates, JSON text (the recording time as written, checked inline)
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(),
                         rec if rec.__class__ is str and len(rec) == 27 and rec[-1] == "Z" else _text_rec(rec),
-                        u, a, i, loads(d) if t != undecoded else d)
+                        u, a, i, loads(d) if t not in undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
             except (orjson.JSONDecodeError, TypeError):  # JSON orjson refuses, or payloads already decoded
                 yield [(p, s, v, t, on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, a, i,
-                        _loads(d) if isinstance(d, (str, bytes)) and t != undecoded else d)
+                        _loads(d) if isinstance(d, (str, bytes)) and t not in undecoded else d)
                        for p, s, v, t, on, rec, u, a, i, d in rows]
         return
     page = []
@@ -162,6 +163,7 @@ class Fold:
         self.refiles: dict[str, str] = {}
         self.meeting_fold = MeetingFold()  # the meetings held (absences in a row), and their rows
         self.apart: meeting_fold.Apart | None = None  # the meetings store folded in a second process
+        self.refolded = False  # its meetings held folded again here (``after_apart``)
         # rows no event changes: written page by page
         self.facts: list[tuple] = []
         self.meetings: list[tuple] = self.meeting_fold.meetings
@@ -201,11 +203,14 @@ class Fold:
 
     def take(self, tx: Tx, source: str, page: tuple) -> tuple[int, int | None]:
         """A page of ``source`` folded by the second process (``meeting_fold.run``): its rows, its
-        streams' heads, then the events of other types in their order; as ``source``."""
-        _, passed, last, heads, meetings, absences, others, missed = page
+        streams' heads, the meetings held it left to this one (folded here), then the events of
+        other types in their order; as ``source``."""
+        _, passed, last, heads, meetings, absences, others, missed, held_here = page
         self.heads.setdefault(source, {}).update(heads)
         self.meetings += meetings
         self.absences += absences
+        if held_here:
+            meeting_fold.fold_held(self.meeting_fold, held_here)
         if missed is not None:  # the page's absences, read from the store here (``missed_rows``)
             self.absences += missed_rows(self.apart.store, *missed)
         for ev in others:
@@ -364,10 +369,48 @@ class Fold:
 
     def _held_after_apart(self, ev: tuple) -> bool:
         """A meeting recorded in a store after the meetings store folded apart: judged with the
-        meetings held there (asked for once)."""
-        self.meeting_fold.held, self.meeting_fold.meetings_seen = self.apart.state()
+        meetings held there (asked for once) and those held here (``after_apart``: other units,
+        kinds or years, other meeting ids)."""
+        held, seen = self.apart.state()
+        held.update(self.meeting_fold.held)
+        seen |= self.meeting_fold.meetings_seen
+        self.meeting_fold.held, self.meeting_fold.meetings_seen = held, seen
         self.routes["meeting.held"] = self.meeting_fold.held_meeting
         return self.meeting_fold.held_meeting(ev)
+
+    def after_apart(self, db: ReadModelDB, store: EventStore, last: int | None) -> None:
+        """Once the meetings store's pages are folded: where this process folded some of its
+        meetings held (``meeting_fold.here``), were they judged as one fold would judge them? Yes
+        when no (unit, kind, year) and no meeting id was folded on both sides (the units the split
+        went by are the events' own, which a payload may name otherwise, and a meeting may be stored
+        twice); else the meetings held are folded again here, every one, in position order
+        (``refold_held``). A meeting recorded in a later store is then judged with both sides'."""
+        mine = self.meeting_fold
+        if (mine.held or mine.meetings_seen) and last is not None:
+            seen, keys = self.apart.folded()
+            if not (seen.isdisjoint(mine.meetings_seen) and keys.isdisjoint(mine.held)):
+                self.refold_held(db, store, last)
+                self.routes["meeting.held"] = mine.held_meeting
+                return
+        self.routes["meeting.held"] = self._held_after_apart
+
+    #: positions of the meetings store read at a time when its meetings held are folded again
+    REFOLD_STEP = 20_000
+
+    def refold_held(self, db: ReadModelDB, store: EventStore, last: int) -> None:
+        """The meetings held of ``store`` up to position ``last`` folded again in this process alone
+        (their rows written again), as the live projection folds them (``after_apart``)."""
+        fold = self.meeting_fold
+        fold.held, fold.meetings_seen = {}, set()
+        self.refolded = True
+        with db.transaction() as tx:
+            tx.execute(f"DELETE FROM {self.t('meetings')}")
+            for first in range(1, last + 1, self.REFOLD_STEP):
+                rows = store.read_rows_of_type(("occurred_on", "recorded_at", "org_unit_id", "event_id", "data"),
+                                               meeting_fold.HELD, first, min(last, first + self.REFOLD_STEP - 1))
+                meeting_fold.fold_held(fold, [(on if on.__class__ is str else on.isoformat(), _text_rec(rec), u, i, d)
+                                              for on, rec, u, i, d in rows])
+                self.write_page(tx)
 
     def dues_fact(self, ev: tuple) -> bool:
         if ev[3] != "dues.recorded":
@@ -641,8 +684,8 @@ def _replay(db: ReadModelDB, stores: Mapping[str, EventStore], sources: tuple[st
                     progress(passed)
                 if passed < (page[0] if taken else len(page)):
                     break  # waiting (as the live runner would): the rest is left to it
-            if taken:
-                fold.routes["meeting.held"] = fold._held_after_apart  # its meetings held, if a later store needs them
+            if taken:  # its meetings held, if a later store needs them (and checked where this process folded some)
+                fold.after_apart(db, stores[source], checkpoints.get(source))
     except BaseException:
         if fold.apart is not None:
             fold.apart.close()

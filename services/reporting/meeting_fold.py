@@ -41,9 +41,13 @@ import struct
 import subprocess
 import sys
 import threading
+import zlib
 from json.encoder import encode_basestring_ascii as _ascii
 from typing import Callable, Iterator
 
+import orjson
+
+from shared.eventstore.records import decode_json
 from shared.rules import rules_on
 
 from services.reporting.facts import meeting_standard
@@ -56,6 +60,11 @@ APART_FROM = 50_000
 PROCESSES_ENV = "DANGVIEN_REPLAY_PROCESSES"
 #: pages the second process may fold ahead of the replay (each about 1 MB pickled)
 AHEAD = 32
+#: the share (per cent) of the units whose ``meeting.held`` events the replay decodes and folds
+#: itself (``here``), passed undecoded by the second process, the bound of the fold otherwise (the
+#: replay waited for its pages a third of that phase)
+HELD_HERE = 25
+HELD = "meeting.held"
 _LENGTH = struct.Struct("<Q")  # each message: its length, then its pickle
 
 
@@ -158,6 +167,33 @@ class MeetingFold:
         return True
 
 
+def here(unit, share: int, sides: dict) -> bool:
+    """Are the meetings held stored under ``unit`` (the event's own unit, read without decoding its
+    payload) folded by the replay (``share`` per cent of the units, by a hash of the name)?
+    ``sides`` remembers each unit's answer."""
+    side = sides.get(unit)
+    if side is None:
+        side = sides[unit] = zlib.crc32(str(unit).encode("utf-8")) % 100 < share
+    return side
+
+
+def decoded(d):
+    """A payload the store gave undecoded (``bulk_replay._raw``), decoded as ``_raw`` decodes."""
+    if d.__class__ is str or d.__class__ is bytes:
+        try:
+            return orjson.loads(d)
+        except orjson.JSONDecodeError:  # JSON orjson refuses
+            return decode_json(d)
+    return d
+
+
+def fold_held(fold: MeetingFold, events: list[tuple]) -> None:
+    """Fold the meetings held that the second process passed undecoded (``here``): (occurred_on,
+    recorded_at, unit, event_id, payload) in position order."""
+    for on, rec, unit, event_id, d in events:
+        fold.held_meeting((0, "", 0, HELD, on, rec, unit, "", event_id, decoded(d)))
+
+
 def absence(d: dict, on: str, rec: str, event_id: str) -> tuple:
     """The row of ``absences`` of a ``meeting.missed`` event (its payload ``d``), as live."""
     return d["meeting_id"], d["member_id"], d["org_unit_id"], on, rec, 1 if d.get("excused") else 0, event_id
@@ -231,13 +267,15 @@ def apart(stores, sources: tuple[str, ...]) -> "Apart | None":
     if args is None or store.count_after(0) < APART_FROM:
         return None
     here = absences_here(store)
-    helper = Apart(args + ([ABSENCES_HERE] if here else []))
+    helper = Apart(args + ([ABSENCES_HERE] if here else []) + ([f"{HELD_HERE_ARG}{HELD_HERE}"] if HELD_HERE else []))
     helper.store = store if here else None
     return helper
 
 
-#: the second process's argument that leaves the absences to the replay (``absences_here``)
+#: the second process's argument that leaves the absences to the replay (``absences_here``), and
+#: the one that leaves it the meetings held of a share of the units (``here``)
 ABSENCES_HERE = "absences-read-by-the-replay"
+HELD_HERE_ARG = "held-folded-by-the-replay="
 
 
 def absences_here(store) -> bool:
@@ -300,6 +338,15 @@ class Apart:
         self.proc.stdin.flush()
         return self._next()
 
+    def folded(self) -> tuple[set, set]:
+        """The meeting ids this process saw and the (unit, kind, year) of the meetings it held (after
+        the last page): those the replay folded itself must be others (``bulk_replay.Fold.after_apart``)."""
+        if not self.finished:
+            for _ in self.pages():
+                pass
+        self._command(b"folded")
+        return self._next()
+
     def derive_spans(self, url: str, prefix: str, inputs: tuple) -> None:
         """Have the process draw the warning spans of ``prefix`` (``warning_spans.spans_of``) from
         ``inputs`` (stints, unexcused absences, dues and admissions as the replay folded them) and
@@ -351,12 +398,15 @@ class Apart:
         self.proc.stdout.close()
 
 
-def run(url: str, schema: str, out, commands, absences_here: bool = False) -> None:
+def run(url: str, schema: str, out, commands, absences_here: bool = False, held_here: int = 0) -> None:
     """Fold the store at ``url`` (as ``bulk_replay.Fold.source`` does: the stream guard, then the
     meetings folded, the rest passed on), writing a pickled page after each page read and None at
     the end; then, asked ``state``, the meetings held and seen. ``absences_here``: the
     ``meeting.missed`` events are passed (stream heads), not decoded or folded: the replay reads
-    their rows from the store (``bulk_replay.missed_rows``)."""
+    their rows from the store (``bulk_replay.missed_rows``). ``held_here``: the ``meeting.held``
+    events of that share of the units (``here``) are passed undecoded in each page, for the replay to
+    fold (``fold_held``): the meetings of one unit, kind and year are judged together, on one side
+    (``bulk_replay.Fold.after_apart`` checks it, with the meeting ids seen on both)."""
     from shared.collector import settled
     from shared.eventstore import open_store
     from services.reporting.bulk_replay import _raw
@@ -365,19 +415,34 @@ def run(url: str, schema: str, out, commands, absences_here: bool = False) -> No
         store = PostgresEventStore(url, schema)
     else:
         store = open_store(url)
-    fold, heads = MeetingFold(), {}
+    fold, heads, sides = MeetingFold(), {}, {}
     fold.absences_read_apart = absences_here
+    others: list[tuple] = []
+    theirs: list[tuple] = []
+
+    def one(ev: tuple) -> None:
+        if ev[3] == HELD and held_here:
+            if here(ev[6], held_here, sides):
+                theirs.append((ev[4], ev[5], ev[6], ev[8], ev[9]))
+                return
+            ev = (*ev[:9], decoded(ev[9]))
+        if not fold.one(ev):
+            others.append(ev)
+
     ready: queue.Queue = queue.Queue(AHEAD)
     writer = threading.Thread(target=_write, args=(ready, out), daemon=True)
     writer.start()
+    undecoded = ("meeting.missed",) * absences_here + (HELD,) * bool(held_here)
     try:
         with settled() as settle:
-            for page in _raw(store, 1, "meeting.missed" if absences_here else ""):
-                changed, others = {}, []
-                passed = in_stream_order(page, heads, lambda ev: fold.one(ev) or others.append(ev), changed)
+            for page in _raw(store, 1, undecoded):
+                changed = {}
+                passed = in_stream_order(page, heads, one, changed)
                 last = page[passed - 1][0] if passed else None
                 ready.put(pickle.dumps((len(page), passed, last, list(changed.items()), fold.meetings, fold.absences,
-                                        others, (page[0][0], last) if absences_here and passed else None), 5))
+                                        others, (page[0][0], last) if absences_here and passed else None, theirs), 5))
+                others.clear()
+                theirs.clear()
                 fold.meetings, fold.absences = [], []
                 settle()
                 if passed < len(page):
@@ -402,6 +467,8 @@ def serve(fold: MeetingFold, out, commands) -> None:
             word, _, rest = line.strip().partition(b" ")
             if word == b"state":
                 _send(out, pickle.dumps((fold.held, fold.meetings_seen), 5))
+            elif word == b"folded":
+                _send(out, pickle.dumps((fold.meetings_seen, set(fold.held)), 5))
             elif word == b"spans":
                 fold.forget()  # the fold is over: only the tables are read from now on
                 url, prefix, size = json.loads(rest)
@@ -497,6 +564,7 @@ if __name__ == "__main__":
     _out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write among the pickles
     try:
-        run(sys.argv[1], sys.argv[2], _out, sys.stdin.buffer, ABSENCES_HERE in sys.argv[3:])
+        run(sys.argv[1], sys.argv[2], _out, sys.stdin.buffer, ABSENCES_HERE in sys.argv[3:],
+            next((int(a[len(HELD_HERE_ARG):]) for a in sys.argv[3:] if a.startswith(HELD_HERE_ARG)), 0))
     except BrokenPipeError:  # the replay stopped reading: it ended or failed
         sys.exit(1)
