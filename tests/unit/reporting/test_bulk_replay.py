@@ -65,6 +65,8 @@ def rich(h: History) -> History:
     held(h, "C3-2022-01", "C3", "2022-01-15", {"M6": "unexcused"})  # a new year: the count starts again
     held(h, "C3-2021-th", "C3", "2021-08-15", {"M6": "unexcused"}, kind="thematic")
     held(h, "C3-2021-02", "C3", "2021-02-20", {"M7": "unexcused"})  # the same meeting delivered twice
+    for month in range(1, 5):  # and in C2 (a replay that splits the meetings held folds C2's apart from C3's)
+        held(h, f"C2-2021-{month:02d}", "C2", f"2021-{month:02d}-16", {"M3": "unexcused"})
     h.add("meeting.missed", "2021-03-15", {"meeting_id": "C3-2021-03", "org_unit_id": "C3", "member_id": "M6",
                                            "excused": True})  # the same absence twice
     h.add("meeting.cancelled", "2021-09-15", {"meeting_id": "C3-2021-09", "org_unit_id": "C3", "member_id": "M7"})
@@ -195,6 +197,14 @@ def folded_apart(monkeypatch) -> list:
             return drawn
 
     monkeypatch.setattr(meeting_fold, "Apart", Seen)
+    after = bulk_replay.Fold.after_apart
+
+    def noted(fold, *args):  # the meetings the replay folded itself, and whether they were all folded again
+        here = len(fold.meeting_fold.meetings_seen)
+        after(fold, *args)
+        fold.apart.split = (here, fold.refolded)
+
+    monkeypatch.setattr(bulk_replay.Fold, "after_apart", noted)
     return started
 
 
@@ -224,7 +234,7 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
         seen = facts(g)
         assert seen == facts(expected)
         # the history exercised what it is meant to (equal empty tables would prove nothing)
-        assert {m for m, _ in seen["over"]} >= {"C3-2021-04", "C3-2021-05", "C3-2021-06"}
+        assert {m for m, _ in seen["over"]} >= {"C3-2021-04", "C3-2021-05", "C3-2021-06", "C2-2021-04"}
         assert ("M6", "unknown") in seen["refs"] and ("M5", "members") in seen["refs"]
         assert ("M4", "police") in seen["demobilised"]
         # M7's facts came out of date order (admitted into C1 on 01/07/2025, recorded before a transfer
@@ -240,6 +250,9 @@ def test_a_bulk_replay_writes_the_rows_of_the_live_projection(history, tmp_path,
             # on SQLite it hashed the tables for the checksum meanwhile (a staged replay's are loaded first)
             assert [a.hashed for a in started] == [result["checksum"] if read_model == "sqlite-apart" else None]
             assert [a.drew for a in started] == [len(spans[0])]  # and drew the warning spans (staged too)
+            # the meetings held of C1 and C3 were folded by the replay, the others there: not folded again
+            meetings = g.db.query(f"SELECT COUNT(*) FROM {g.prefix}meetings")[0][0]
+            assert [(0 < a.split[0] < meetings, a.split[1]) for a in started] == [(True, False)]
     expected.db.close()
 
 
@@ -279,6 +292,52 @@ def test_meetings_recorded_by_another_store_are_judged_as_live_when_the_meetings
     assert g.db.query(f"SELECT member_id FROM {g.prefix}absences WHERE meeting_id = 'C3-2021-06x' "
                       "ORDER BY 1") == [("M3",), ("M6",)]
     assert [a.finished for a in started] == [source == "reporting"] and started[0].proc.returncode is not None
+    g.db.close()
+    expected.db.close()
+
+
+def held_under(h: History, envelope_unit: str, meeting: str, unit: str, on: str, absent: dict) -> None:
+    """A meeting of ``unit`` (its payload) stored under ``envelope_unit`` (the event's own unit)."""
+    attendance = [{"member_id": m, "status": absent.get(m, "present")} for m in ("M3", "M4", "M6")]
+    h.add("meeting.held", on, {"meeting_id": meeting, "org_unit_id": unit, "kind": "regular",
+                               "duration_minutes": 90, "attendance": attendance}, org_unit_id=envelope_unit)
+    for m, status in absent.items():
+        h.add("meeting.missed", on, {"meeting_id": meeting, "org_unit_id": unit, "member_id": m,
+                                     "excused": status == "excused"}, org_unit_id=envelope_unit)
+
+
+@pytest.mark.parametrize("crossing", ["unit", "meeting"])
+def test_meetings_of_one_unit_kind_and_year_folded_on_both_sides_are_judged_as_live(
+        history, tmp_path, monkeypatch, crossing):
+    """The replay folds the meetings held stored under a share of the units, the second process the
+    others (``meeting_fold.here``: C3 here, C2 there). Where the events' own units part what is judged
+    together (``unit``: C5's meetings of 2022 stored under C3 and C2, M6 absent at each) or a meeting is
+    stored twice under units on both sides, years apart (``meeting``: the second, of 2023, counts
+    nowhere, as live), every meeting held is folded again in one process: the absences in a row as live."""
+    if crossing == "unit":
+        for month, envelope in zip(range(1, 6), ("C3", "C2", "C3", "C2", "C3")):
+            held_under(history, envelope, f"C5-2022-{month:02d}", "C5", f"2022-{month:02d}-12", {"M6": "unexcused"})
+        judged = [f"C5-2022-{month:02d}" for month in range(1, 6)]
+    else:
+        held_under(history, "C2", "C5-dup", "C5", "2022-05-12", {"M6": "unexcused"})
+        held_under(history, "C3", "C5-dup", "C5", "2023-05-12", {"M6": "unexcused", "M3": "unexcused"})
+        for month in range(6, 10):
+            held_under(history, "C3", f"C5-2023-{month:02d}", "C5", f"2023-{month:02d}-12", {"M6": "unexcused"})
+        judged = ["C5-dup"] + [f"C5-2023-{month:02d}" for month in range(6, 10)]
+    history.flush()
+    expected = live(history, f"sqlite:///{tmp_path}/live.read.db")
+    started = folded_apart(monkeypatch)
+    g = Generations(ReadModelDB(f"sqlite:///{tmp_path}/replayed.read.db"), history.stores)
+    result = g.replay()
+
+    assert meeting_fold.here("C3", 50, {}) and not meeting_fold.here("C2", 50, {})
+    assert result["checksum"] == g.checksum() == expected.checksum()
+    over = f"SELECT meeting_id, held_on, unexcused, over_consecutive FROM {{}}meetings WHERE meeting_id IN " \
+           f"({', '.join(repr(m) for m in judged)}) ORDER BY 1"
+    rows = g.db.query(over.format(g.prefix))
+    assert rows == expected.db.query(over.format(expected.prefix))
+    assert [r[3] for r in rows] == ([0, 0, 0, 1, 1] if crossing == "unit" else [0, 0, 0, 1, 0])
+    assert [a.split[1] for a in started] == [True]  # folded again in one process
     g.db.close()
     expected.db.close()
 
