@@ -63,7 +63,7 @@ AHEAD = 32
 #: the share (per cent) of the units whose ``meeting.held`` events the replay decodes and folds
 #: itself (``here``), passed undecoded by the second process, the bound of the fold otherwise (the
 #: replay waited for its pages a third of that phase)
-HELD_HERE = 25
+HELD_HERE = 15
 HELD = "meeting.held"
 _LENGTH = struct.Struct("<Q")  # each message: its length, then its pickle
 
