@@ -19,7 +19,8 @@ rows the handlers read are the rows the replay itself wrote, so they can be held
   decoded and folded by a second process while this one folds the other stores
   (``meeting_fold``); this process writes its rows with the others, page by page (from a SQLite
   store that process only passes the ``meeting.missed`` events, whose rows this one reads
-  itself: ``missed_rows``). Once every page is folded, that process draws the warning spans from
+  itself: ``missed_rows``; from any store it passes the ``meeting.held`` events of a share of the
+  units undecoded, which this one folds: ``meeting_fold.here``, ``Fold.after_apart``). Once every page is folded, that process draws the warning spans from
   what this one folded while this one writes its last rows and the day counts, then hashes the
   fact tables for the checksum while this one writes the spans (``Generations.replay`` asks it
   for the checksum).

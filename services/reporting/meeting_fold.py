@@ -13,8 +13,11 @@ The events of any other type in the meetings store are passed on as read, and fo
 replay in their order. From a SQLite store the ``meeting.missed`` events (two in three, with small
 payloads) are only passed, undecoded: the replay reads their rows itself for the page's positions
 (``bulk_replay.missed_rows``), which costs it less than the decoding, folding and pickling cost
-here, where the bound is. Its pages sent, the process serves the replay's tail (``serve``): it draws
-the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
+here, where the bound is; so do the ``meeting.held`` events of a share of the units (by the events'
+own unit: ``here``), passed undecoded and folded by the replay — the meetings of one unit, kind and
+year are judged together on one side, which the replay checks with the meeting ids seen on both
+(else it folds every meeting held again alone: ``bulk_replay.Fold.after_apart``). Its pages sent,
+the process serves the replay's tail (``serve``): it draws the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
 member facts already written, while the replay writes its last rows; then it hashes the fact
 tables for the checksum while the replay writes the day counts and spans, and the derived tables
 once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
