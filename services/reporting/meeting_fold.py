@@ -17,8 +17,9 @@ here, where the bound is; so do the ``meeting.held`` events of a share of the un
 own unit: ``here``), passed undecoded and folded by the replay — the meetings of one unit, kind and
 year are judged together on one side, which the replay checks with the meeting ids seen on both
 (else it folds every meeting held again alone: ``bulk_replay.Fold.after_apart``). Its pages sent,
-the process serves the replay's tail (``serve``): it draws the warning spans from the inputs the replay folded (stints, absences, dues: sent to it) and the
-member facts already written, while the replay writes its last rows; then it hashes the fact
+the process serves the replay's tail (``serve``): it draws the warning spans from the inputs the
+replay folded (stints, absences, dues: sent to it) and the member facts already written, while the
+replay writes its last rows; then it hashes the fact
 tables for the checksum while the replay writes the day counts and spans, and the derived tables
 once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
 the replay uses it only when no event was applied to the generation since (else it reads again).
