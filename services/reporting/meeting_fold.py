@@ -19,9 +19,8 @@ year are judged together on one side, which the replay checks with the meeting i
 (else it folds every meeting held again alone: ``bulk_replay.Fold.after_apart``). Its pages sent,
 the process serves the replay's tail (``serve``): it draws the warning spans from the inputs the
 replay folded (stints, absences, dues: sent to it) and the member facts already written, while the
-replay writes its last rows; then it hashes the fact
-tables for the checksum while the replay writes the day counts and spans, and the derived tables
-once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
+replay writes its last rows; then it hashes the fact tables for the checksum while the replay
+writes the day counts and spans, and the derived tables once they are written. The checksum is the one ``checksum.table_checksum`` reads, byte for byte;
 the replay uses it only when no event was applied to the generation since (else it reads again).
 
 Same rows: the second process runs the very fold the replay runs in-process, and the replay uses
