@@ -246,18 +246,32 @@ def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> lis
         if unit and in_scope(unit) and len(last) == 2 and all(years[y] == "not_complete" for y in last):
             out.append({"list": "not_complete_twice", "member_id": member, "org_unit_id": unit, "value": 2,
                         "level": "screening"})
-    ended: dict[str, str] = dict(v.q(f"SELECT member_id, MAX(occurred_on) FROM {mf} WHERE type = "
-                                     "'member.exemption_ended' AND recorded_at <= ? GROUP BY member_id", (v.known,)))
-    for member, started, detail in v.q(f"SELECT member_id, occurred_on, detail FROM {mf} WHERE type = "
-                                       "'member.exempted' AND recorded_at <= ? AND occurred_on <= ?",
-                                       (v.known, on.isoformat())):
+    decided: dict[str, dict[str, list[str]]] = {}  # member → fact type → the days, by ``on``
+    exempted = []
+    for member, type_, started, detail in v.q(
+            f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.exempted', "
+            "'member.exemption_ended') AND recorded_at <= ? AND occurred_on <= ?", (v.known, on.isoformat())):
+        decided.setdefault(member, {}).setdefault(type_, []).append(started)
+        if type_ == "member.exempted":
+            exempted.append((member, started, detail))
+    for member, started, detail in exempted:
         until = json.loads(detail or "{}").get("until")
         unit = active.get(member)
-        if until and until < on.isoformat() and not (ended.get(member, "") >= started) and unit and in_scope(unit):
+        mine = decided[member]
+        if until and until < on.isoformat() and unit and in_scope(unit) and \
+                exemption_closed(started, mine.get("member.exemption_ended", []), mine["member.exempted"]) is None:
             out.append({"list": "exemption_overdue", "member_id": member, "org_unit_id": unit,
                         "value": (on - dt.date.fromisoformat(until)).days, "level": "overdue",
                         "since": vn_date(dt.date.fromisoformat(until))})
     return out + _working_away_lists(v, active, in_scope, on)
+
+
+def exemption_closed(started: str, ended: list[str], exempted: list[str]) -> str | None:
+    """The day an exemption decided on ``started`` stopped standing: the first end of exemption
+    on or after it, or the next exemption decided after it (a renewal replaces it); None while
+    it stands. Its end date past, it is overdue until then (an end recorded later does not undo
+    the days it was overdue)."""
+    return min([o for o in ended if o >= started] + [o for o in exempted if o > started], default=None)
 
 
 def _working_away_lists(v: View, active: dict, in_scope, on: dt.date) -> list[dict]:

@@ -41,7 +41,7 @@ from shared.readmodel import ReadModelDB, Tx, lock_names, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
-from services.reporting.early_warnings import absent_months
+from services.reporting.early_warnings import absent_months, exemption_closed
 from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
@@ -211,12 +211,14 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
             due = dt.date.fromisoformat(d["due_on"]).isoformat()
             done = [o for o, _, x in completed if str(x.get("year")) == str(d.get("year"))]
             out += _cut("remediation_overdue", member, segs, max(occurred, _next_day(due)), min(done, default=None), due)
-    ended = max((o for o, _, _ in by_type.get("member.exemption_ended", ())), default="")
-    for started, _, d in by_type.get("member.exempted", ()):
+    exempted = by_type.get("member.exempted", ())
+    ended = [o for o, _, _ in by_type.get("member.exemption_ended", ())]
+    for started, _, d in exempted:
         until = d.get("until")
-        if until and not ended >= started:
+        if until:
             until = dt.date.fromisoformat(until).isoformat()
-            out += _cut("exemption_overdue", member, segs, max(started, _next_day(until)), None, until)
+            out += _cut("exemption_overdue", member, segs, max(started, _next_day(until)),
+                        exemption_closed(started, ended, [o for o, _, _ in exempted]), until)
     out += _working_away(member, segs, by_type)
     out += _yearly(member, segs, by_type, absences, dues)
     if not admitted:  # transferred in: official already
