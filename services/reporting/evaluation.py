@@ -26,10 +26,10 @@ def target_of(v: View, org: str | None, period: Period, indicator: str) -> int |
 
 def org_disciplined(v: View, org: str, period: Period) -> bool:
     p = period.capped(v.as_of)
+    stands, params = v.decision_stands()
     return bool(v.scalar(f"SELECT COUNT(*) FROM {v.t('cases')} WHERE subject_kind = 'org_unit' AND subject_id = ? "
-                         "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND "
-                         "(annulled_rec IS NULL OR annulled_rec > ?)",
-                         (org, p.start.isoformat(), p.end.isoformat(), v.known, v.known)))
+                         f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands}",
+                         (org, p.start.isoformat(), p.end.isoformat(), v.known, *params)))
 
 
 def rating_rule(v: View, org: str, period: Period) -> dict:

@@ -98,10 +98,11 @@ def discipline_forms(v: View, org: str | None, y: Period) -> dict:
         if p.end < p.start:
             return Counter()
         cond, params = v.subtree("org_unit_id", org, on="decided_on")
+        stands, stand_params = v.decision_stands()
         return Counter((kind, form_as_known(v.known, form, forms)) for kind, form, forms in v.q(
             f"SELECT subject_kind, form, forms FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
-            f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond}",
-            [p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params]))
+            f"AND recorded_at <= ? AND {stands} AND {cond}",
+            [p.start.isoformat(), p.end.isoformat(), v.known, *stand_params, *params]))
     py = previous(y)
     now, before = counts(y), counts(py)
     rows = []
