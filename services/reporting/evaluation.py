@@ -24,18 +24,24 @@ def target_of(v: View, org: str | None, period: Period, indicator: str) -> int |
     return rows[0][0] if rows else None
 
 
-def org_disciplined(v: View, org: str, period: Period) -> bool:
+def org_disciplined(v: View, org: str, period: Period, under: str | None = None) -> bool:
+    """Was ``org`` disciplined by a decision dated in the period (standing in the view) — while it
+    stood inside ``under``'s subtree, when given (as the structure stood on the decision's date,
+    or in today's tree on the current structure)?"""
     p = period.capped(v.as_of)
     stands, params = v.decision_stands()
+    inside, inside_params = v.subtree("org_unit_id", under, on="decided_on")
     return bool(v.scalar(f"SELECT COUNT(*) FROM {v.t('cases')} WHERE subject_kind = 'org_unit' AND subject_id = ? "
-                         f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands}",
-                         (org, p.start.isoformat(), p.end.isoformat(), v.known, *params)))
+                         f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands} AND {inside}",
+                         (org, p.start.isoformat(), p.end.isoformat(), v.known, *params, *inside_params)))
 
 
 def rating_rule(v: View, org: str, period: Period) -> dict:
+    """A sub-unit counts as disciplined for ``org`` when the decision came while it was ``org``'s
+    (a cell moved to another committee and disciplined there weighs on that one)."""
     p = period.capped(v.as_of)
     subs = v.children(org, p.start, max(p.start, p.end))
-    hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period))
+    hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period, under=org))
     share = hit / len(subs) if subs else 0.0
     limit = rules_on(period.capped(v.as_of).end).org_not_complete_disciplined_share
     leadership = org_disciplined(v, org, period)
