@@ -6,7 +6,7 @@ from __future__ import annotations
 from shared.rules import rules_on
 
 from services.reporting import term_table
-from services.reporting.periods import Period, change_pct, previous
+from services.reporting.periods import Period, change_pct, percent, previous
 from services.reporting.view import View
 
 TARGETED = ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned")
@@ -42,10 +42,10 @@ def rating_rule(v: View, org: str, period: Period) -> dict:
     p = period.capped(v.as_of)
     subs = v.children(org, p.start, max(p.start, p.end))
     hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period, under=org))
-    share = hit / len(subs) if subs else 0.0
+    share = hit / len(subs) if subs else 0.0  # the limit is compared exactly: 1 of 5 is not above 20 %
     limit = rules_on(period.capped(v.as_of).end).org_not_complete_disciplined_share
     leadership = org_disciplined(v, org, period)
-    return {"sub_units": len(subs), "sub_units_disciplined": hit, "share_pct": round(share * 100, 2),
+    return {"sub_units": len(subs), "sub_units_disciplined": hit, "share_pct": percent(hit, len(subs)) or 0.0,
             "leadership_disciplined": leadership,
             "not_complete": leadership or share > limit}
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 from shared.rules import rules_on
 
-from services.reporting.periods import Period
+from services.reporting.periods import Period, percent
 from services.reporting.view import MEMBER_HOLDING, View
 
 
@@ -89,7 +89,7 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
         out.append({"org_unit_id": uid, "name": names[uid], "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
                     "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,
-                    "attendance_rate": round(present / expected * 100, 2) if expected else None,
+                    "attendance_rate": percent(present, expected),
                     "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0),
                     "meetings_too_short": int(short or 0),
                     "meetings_absent_in_a_row": int(row_ or 0),

@@ -21,7 +21,7 @@ from shared.rules import TERMS, term_of
 
 from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
 from services.reporting.case_forms import form_as_known
-from services.reporting.periods import Period, change_pct, parse_period, previous
+from services.reporting.periods import Period, change_pct, mean, parse_period, percent, previous
 from services.reporting.view import View
 
 VERSION = 1
@@ -167,8 +167,7 @@ def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> di
     overseen = sum(r["committee_member_attended"] for r in cells)
     noted = sum(r["committee_member_recorded"] for r in cells)
 
-    def pct(a: int, b: int) -> float | None:
-        return round(a / b * 100, 2) if b else None
+    pct = percent
 
     rows = [row("cells", "Số chi bộ", value=len(cells)),
             row("regular_held", "Sinh hoạt thường kỳ đã tổ chức / phải tổ chức", value=held, of=expected,
@@ -179,7 +178,7 @@ def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> di
             row("meeting_standard", "Buổi sinh hoạt thường kỳ đạt chuẩn (HD 12-HD/BTCTW)", value=standard, of=held,
                 pct=pct(standard, held)),
             row("attendance", "Tỷ lệ dự sinh hoạt bình quân của chi bộ (%)",
-                pct=round(sum(rates) / len(rates), 2) if rates else None),
+                pct=mean(rates)),
             row("committee_member", "Buổi có cấp ủy viên phụ trách dự", value=overseen, of=noted, pct=pct(overseen, noted))]
     for r in rows:
         r["values"] = {k: r["values"].get(k) for k in ("value", "of", "pct")}
@@ -208,8 +207,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
     ids = [u["org_unit_id"] for u in units]
     moved = membership.movement_of(v, ids, y)
     warned = _warned_by_direct_unit(v, ids, y, found)
-    present: Counter = Counter()
-    expected: Counter = Counter()
+    rates: dict[str, list[float]] = {}
     standard: Counter = Counter()
     held: Counter = Counter()
     for uid in ids:
@@ -217,8 +215,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
         for c in meeting_quality.meeting_quality(v, uid, y)["rows"]:
             if c["attendance_rate"] is not None:
                 # the rate is per cell; weigh cells equally, as the meetings table does
-                present[uid] += c["attendance_rate"]
-                expected[uid] += 1
+                rates.setdefault(uid, []).append(c["attendance_rate"])
             standard[uid] += c["meetings_meeting_standard"]
             held[uid] += c["regular_held"]
     rows = []
@@ -230,8 +227,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
                         orgs_disciplined=term_table.count(v, "orgs_disciplined", uid, y),
                         members_disciplined=term_table.count(v, "members_disciplined", uid, y),
                         warned=len(warned.get(uid, ())),
-                        attendance=round(present[uid] / expected[uid], 2) if expected[uid] else None,
-                        meeting_standard=round(standard[uid] / held[uid] * 100, 2) if held[uid] else None))
+                        attendance=mean(rates.get(uid, [])), meeting_standard=percent(standard[uid], held[uid])))
     cols = [col("closing", "Đảng viên cuối kỳ"), col("admitted", "Kết nạp"), col("removed", "Xóa tên"),
             col("resigned", "Xin ra"), col("expelled", "Khai trừ"), col("orgs_disciplined", "Tổ chức bị kỷ luật"),
             col("members_disciplined", "Đảng viên bị kỷ luật"), col("warned", "Đảng viên có cảnh báo"),

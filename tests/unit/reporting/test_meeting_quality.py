@@ -112,3 +112,33 @@ def test_a_cell_moved_to_another_committee_owes_each_the_months_it_stood_under_i
     assert [(r["regular_held"], r["regular_expected"]) for r in meeting_quality(current, "D2", parse_period("2024"))["rows"]] \
         == [(12, 12)]
     assert meeting_quality(current, "D1", parse_period("2024"))["rows"] == []
+
+
+def test_the_attendance_rate_is_rounded_half_away_from_zero_as_every_percentage(history):
+    """DOMAIN.md §7.1 rounds percentages half away from zero to 2 decimals: a cell whose meeting
+    expected 32 members and saw 1 (3,125 %) attended at 3,13 %, not 3,12 % (the float rounding to
+    even); 5 of 32 (15,625 %) at 15,63 %. The yearly report's averages and shares round alike."""
+    from services.reporting import yearly
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    for cell, present in (("C1", 1), ("C2", 5)):
+        history.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}",
+                                                       "kind": "grassroots_cell", "parent_id": "TN"})
+        history.add("meeting.held", "2025-03-10", {
+            "meeting_id": f"R-{cell}", "org_unit_id": cell, "kind": "regular", "duration_minutes": 90,
+            "attendance": [{"member_id": f"{cell}-{i}", "status": "present" if i < present else "excused",
+                            "reason": "ốm"} for i in range(32)]})
+    view = history.view(as_of=dt.date(2026, 1, 1))
+    rows = meeting_quality(view, "TN", parse_period("2025"))["rows"]
+    assert {r["org_unit_id"]: r["attendance_rate"] for r in rows} == {"C1": 3.13, "C2": 15.63}
+    table = {r["id"]: r["values"] for r in yearly.figures(view, "TN", 2025)["tables"]["meetings"]["rows"]}
+    assert table["attendance"]["pct"] == 9.38  # (3,13 + 15,63) / 2 = 9,38
+    assert table["regular_held"]["pct"] == 8.33  # 2 of 24 expected
+
+
+def test_percentages_round_half_away_from_zero_with_no_base_none():
+    from services.reporting.periods import change_pct, mean, percent
+    assert [percent(1, 32), percent(5, 32), percent(1, 3), percent(2, 3), percent(1, 8)] == \
+        [3.13, 15.63, 33.33, 66.67, 12.5]
+    assert percent(0, 0) is None and percent(0, 7) == 0.0 and mean([]) is None
+    assert mean([3.13, 3.12]) == 3.13 and mean([12.35]) == 12.35
+    assert change_pct(23, 11) == 109.09 and change_pct(633, 767) == -17.47 and change_pct(1, 0) is None
