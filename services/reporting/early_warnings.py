@@ -62,12 +62,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
         r.update(value=n, level=level(n, limit))
     active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
     in_scope = _scope(v, org, end)
-    d = v.t("dues")
-    for member, n in v.q(
-            f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? "
-            f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
-            "AND x.month = d.month AND x.recorded_at <= ?) AND d.status = 'unpaid' GROUP BY d.member_id",
-            (f"{year}-01", f"{year}-{end.month:02d}", v.known, v.known)):
+    for member, n in unpaid_months(v, f"{year}-01", f"{year}-{end.month:02d}").items():
         unit = active.get(member)
         if unit and in_scope(unit):
             rows.append({"list": "unpaid_dues", "member_id": member, "org_unit_id": unit, "value": n,
@@ -94,6 +89,18 @@ def absent_months(v: View, members: list[str], first_day: str, day: str) -> dict
                        f"WHERE member_id IN ({','.join('?' * len(chunk))}) AND excused = 0 AND occurred_on BETWEEN "
                        "? AND ? AND recorded_at <= ? GROUP BY member_id", [*chunk, first_day, day, v.known]))
     return out
+
+
+def unpaid_months(v: View, first: str, last: str, member: str | None = None) -> dict[str, int]:
+    """Member (or just ``member``) → the months of [first, last] ('yyyy-mm') whose dues stand
+    unpaid by the latest record of the month as known at ``v.known`` (a month paid later, or
+    corrected, is no longer unpaid)."""
+    d, one = v.t("dues"), "AND d.member_id = ? " if member else ""
+    return dict(v.q(
+        f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? {one}"
+        f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
+        "AND x.month = d.month AND x.recorded_at <= ?) AND d.status = 'unpaid' GROUP BY d.member_id",
+        (first, last, v.known, *([member] if member else []), v.known)))
 
 
 def _scope(v: View, org: str | None, on: dt.date):
