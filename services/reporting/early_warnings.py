@@ -241,9 +241,9 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
 def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> list[dict]:
     out = []
     mf = v.t("member_facts")
-    ratings: dict[str, dict[int, str]] = {}
+    ratings: dict[str, dict[int, str]] = {}  # the latest rating of each year given by ``on`` (as the spans)
     for member, detail in v.q(f"SELECT member_id, detail FROM {mf} WHERE type = 'member.rated' AND recorded_at <= ? "
-                              "ORDER BY recorded_at", (v.known,)):
+                              "AND occurred_on <= ? ORDER BY occurred_on, recorded_at", (v.known, on.isoformat())):
         d = json.loads(detail or "{}")
         if "year" in d and "rating" in d:
             ratings.setdefault(member, {})[int(d["year"])] = d["rating"]
