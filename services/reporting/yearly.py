@@ -145,14 +145,16 @@ def targets_table(v: View, org: str | None, y: Period, t: Period) -> dict:
 
 
 def warnings_table(v: View, org: str | None, year: int, found: list[dict]) -> dict:
+    """Members on each list and level — cells on the list of cells below the minimum, whose rows
+    name a unit and no member (each cell counts, not one blank member for them all)."""
     members: dict[tuple[str, str], set] = {}
     for r in found:
-        members.setdefault((r["list"], r["level"]), set()).add(r["member_id"])
+        members.setdefault((r["list"], r["level"]), set()).add(r["member_id"] or ("cell", r["org_unit_id"]))
     levels = ("warning", "removal_ground", "overdue", "screening")
     rows = [row(name, label, **{lv: len(members.get((name, lv), ())) for lv in levels})
             for name, label in early_warnings.LISTS_VI.items()]
     cols = [col(lv, WARNING_LEVELS_VI[lv]) for lv in levels]
-    return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên)", cols, rows)
+    return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên; dòng chi bộ: số chi bộ)", cols, rows)
 
 
 def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> dict:
