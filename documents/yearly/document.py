@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from shared.dates import today_vn
 from shared.errors import DomainError
 
 from documents import vn
@@ -60,7 +61,7 @@ def _signed_day(day: dt.date) -> tuple[str, str, str]:
 def context(figures: dict, texts: dict | None = None, today: dt.date | None = None) -> dict:
     unit, params = figures["unit"], figures["params"]
     year = int(params["year"])
-    day, month, made = _signed_day(today or dt.date.today())
+    day, month, made = _signed_day(today or today_vn())  # the signing day in Viet Nam, not the server's
     name = unit["name"]
     if unit["kind"] == "province":
         # the whole record (no single provincial root, e.g. two provinces before their merger) has

@@ -9,6 +9,7 @@ from shared.rules import rules_on
 from shared.dates import add_years
 
 from services.reporting.case_forms import form_as_known
+from services.reporting.early_warnings import unpaid_months
 from services.reporting.periods import Period, vn_date
 from services.reporting.view import View
 
@@ -25,6 +26,21 @@ def recorded_day_vn(recorded_at: str) -> dt.date:
     return moment.astimezone(VN_TIME).date()
 
 
+def backing_months(v: View, member: str, day: dt.date, absences: bool) -> int:
+    """The months that back a removal on ground (a) decided on ``day``, counted as the early
+    warnings count them (months with an unexcused absence, or months whose dues stand unpaid):
+    those of its own calendar year up to ``day``, or those of the whole year before when more — a
+    removal decided in January for the three months of December's year is backed [I]."""
+    def months(first: dt.date, last: dt.date) -> int:
+        if absences:
+            return int(v.scalar(
+                f"SELECT COUNT(DISTINCT substr(occurred_on, 1, 7)) FROM {v.t('absences')} WHERE member_id = ? "
+                "AND excused = 0 AND occurred_on BETWEEN ? AND ? AND recorded_at <= ?",
+                (member, first.isoformat(), last.isoformat(), v.known)))
+        return unpaid_months(v, first.isoformat()[:7], last.isoformat()[:7], member).get(member, 0)
+    return max(months(dt.date(day.year, 1, 1), day), months(dt.date(day.year - 1, 1, 1), dt.date(day.year - 1, 12, 31)))
+
+
 def anomalies(v: View, org: str | None, period: Period) -> dict:
     p = period.capped(v.as_of)
     a, b = p.start.isoformat(), p.end.isoformat()
@@ -37,14 +53,7 @@ def anomalies(v: View, org: str | None, period: Period) -> dict:
             [a, b, v.known, *params, "%abandoned_activity%", "%unpaid_dues%"]):
         day = dt.date.fromisoformat(on)
         limit = rules_on(day).removal_unexcused_months_in_year
-        if "abandoned_activity" in detail:  # months with an unexcused absence, as the warnings count
-            n = v.scalar(f"SELECT COUNT(DISTINCT substr(occurred_on, 1, 7)) FROM {v.t('absences')} WHERE member_id = ? AND excused = 0 "
-                         "AND occurred_on BETWEEN ? AND ? AND recorded_at <= ?",
-                         (member, f"{day.year}-01-01", on, v.known))
-        else:
-            n = v.scalar(f"SELECT COUNT(DISTINCT month) FROM {v.t('dues')} WHERE member_id = ? AND status = 'unpaid' "
-                         "AND month BETWEEN ? AND ? AND recorded_at <= ?",
-                         (member, f"{day.year}-01", on[:7], v.known))
+        n = backing_months(v, member, day, "abandoned_activity" in detail)
         if n < limit:
             rows.append({"anomaly": "removal_unbacked", "subject_id": member, "org_unit_id": unit,
                          "occurred_on": vn_date(day), "value": n, "limit": limit,

@@ -53,10 +53,11 @@ def causes(v: View, org: str | None, period: Period) -> dict:
         "('member.removed', 'member.resigned', 'member.expelled') AND occurred_on BETWEEN ? AND ? "
         f"AND recorded_at <= ? AND {cond}", [a, b, v.known, *params])]
     case_cond, case_params = v.subtree("org_unit_id", org, on="decided_on")
+    stands, stand_params = v.decision_stands()
     facts += [(m, "disciplined", on) for m, on in v.q(
         f"SELECT subject_id, MIN(decided_on) FROM {v.t('cases')} WHERE subject_kind = 'member' "
-        "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) "
-        f"AND {case_cond} GROUP BY subject_id", [a, b, v.known, v.known, *case_params])]
+        f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands} "
+        f"AND {case_cond} GROUP BY subject_id", [a, b, v.known, *stand_params, *case_params])]
     ids = sorted({f[0] for f in facts})
     members, away = _members(v, ids)
     by_cat: Counter = Counter()

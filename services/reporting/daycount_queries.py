@@ -23,6 +23,13 @@ def usable(v: View) -> bool:
     return built and (v.known == ALL_KNOWN or latest is None or v.known >= latest)
 
 
+def annulled_after(v: View) -> bool:
+    """Was a decision annulled (as known now) after ``v``'s as-of date? Such a decision still
+    stood that day, and the counts, which leave annulled decisions out, cannot say so."""
+    return bool(v.q(f"SELECT 1 FROM {v.t('cases')} WHERE annulled_rec IS NOT NULL AND annulled_on > ? LIMIT 1",
+                    (v.as_of.isoformat(),)))
+
+
 def _in_subtree(v: View, column: str, org: str | None, on: str) -> tuple[str, list]:
     """``v.subtree`` for rows of the counts: one indexed probe of the closure per row read (on
     ``current`` too, where ``IN (descendants)`` would probe the counts once per unit of the

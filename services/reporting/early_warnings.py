@@ -62,12 +62,7 @@ def warnings(v: View, org: str | None, year: int | None = None) -> dict:
         r.update(value=n, level=level(n, limit))
     active = {m: u for m, u in v.q(_active(v), (end.isoformat(), v.known, end.isoformat(), v.known))}
     in_scope = _scope(v, org, end)
-    d = v.t("dues")
-    for member, n in v.q(
-            f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? "
-            f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
-            "AND x.month = d.month AND x.recorded_at <= ?) AND d.status = 'unpaid' GROUP BY d.member_id",
-            (f"{year}-01", f"{year}-{end.month:02d}", v.known, v.known)):
+    for member, n in unpaid_months(v, f"{year}-01", f"{year}-{end.month:02d}").items():
         unit = active.get(member)
         if unit and in_scope(unit):
             rows.append({"list": "unpaid_dues", "member_id": member, "org_unit_id": unit, "value": n,
@@ -94,6 +89,18 @@ def absent_months(v: View, members: list[str], first_day: str, day: str) -> dict
                        f"WHERE member_id IN ({','.join('?' * len(chunk))}) AND excused = 0 AND occurred_on BETWEEN "
                        "? AND ? AND recorded_at <= ? GROUP BY member_id", [*chunk, first_day, day, v.known]))
     return out
+
+
+def unpaid_months(v: View, first: str, last: str, member: str | None = None) -> dict[str, int]:
+    """Member (or just ``member``) → the months of [first, last] ('yyyy-mm') whose dues stand
+    unpaid by the latest record of the month as known at ``v.known`` (a month paid later, or
+    corrected, is no longer unpaid)."""
+    d, one = v.t("dues"), "AND d.member_id = ? " if member else ""
+    return dict(v.q(
+        f"SELECT d.member_id, COUNT(*) FROM {d} d WHERE d.month BETWEEN ? AND ? AND d.recorded_at <= ? {one}"
+        f"AND d.recorded_at = (SELECT MAX(x.recorded_at) FROM {d} x WHERE x.member_id = d.member_id "
+        "AND x.month = d.month AND x.recorded_at <= ?) AND d.status = 'unpaid' GROUP BY d.member_id",
+        (first, last, v.known, *([member] if member else []), v.known)))
 
 
 def _scope(v: View, org: str | None, on: dt.date):
@@ -234,9 +241,9 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
 def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> list[dict]:
     out = []
     mf = v.t("member_facts")
-    ratings: dict[str, dict[int, str]] = {}
+    ratings: dict[str, dict[int, str]] = {}  # the latest rating of each year given by ``on`` (as the spans)
     for member, detail in v.q(f"SELECT member_id, detail FROM {mf} WHERE type = 'member.rated' AND recorded_at <= ? "
-                              "ORDER BY recorded_at", (v.known,)):
+                              "AND occurred_on <= ? ORDER BY occurred_on, recorded_at", (v.known, on.isoformat())):
         d = json.loads(detail or "{}")
         if "year" in d and "rating" in d:
             ratings.setdefault(member, {})[int(d["year"])] = d["rating"]
@@ -246,18 +253,32 @@ def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> lis
         if unit and in_scope(unit) and len(last) == 2 and all(years[y] == "not_complete" for y in last):
             out.append({"list": "not_complete_twice", "member_id": member, "org_unit_id": unit, "value": 2,
                         "level": "screening"})
-    ended: dict[str, str] = dict(v.q(f"SELECT member_id, MAX(occurred_on) FROM {mf} WHERE type = "
-                                     "'member.exemption_ended' AND recorded_at <= ? GROUP BY member_id", (v.known,)))
-    for member, started, detail in v.q(f"SELECT member_id, occurred_on, detail FROM {mf} WHERE type = "
-                                       "'member.exempted' AND recorded_at <= ? AND occurred_on <= ?",
-                                       (v.known, on.isoformat())):
+    decided: dict[str, dict[str, list[str]]] = {}  # member → fact type → the days, by ``on``
+    exempted = []
+    for member, type_, started, detail in v.q(
+            f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.exempted', "
+            "'member.exemption_ended') AND recorded_at <= ? AND occurred_on <= ?", (v.known, on.isoformat())):
+        decided.setdefault(member, {}).setdefault(type_, []).append(started)
+        if type_ == "member.exempted":
+            exempted.append((member, started, detail))
+    for member, started, detail in exempted:
         until = json.loads(detail or "{}").get("until")
         unit = active.get(member)
-        if until and until < on.isoformat() and not (ended.get(member, "") >= started) and unit and in_scope(unit):
+        mine = decided[member]
+        if until and until < on.isoformat() and unit and in_scope(unit) and \
+                exemption_closed(started, mine.get("member.exemption_ended", []), mine["member.exempted"]) is None:
             out.append({"list": "exemption_overdue", "member_id": member, "org_unit_id": unit,
                         "value": (on - dt.date.fromisoformat(until)).days, "level": "overdue",
                         "since": vn_date(dt.date.fromisoformat(until))})
     return out + _working_away_lists(v, active, in_scope, on)
+
+
+def exemption_closed(started: str, ended: list[str], exempted: list[str]) -> str | None:
+    """The day an exemption decided on ``started`` stopped standing: the first end of exemption
+    on or after it, or the next exemption decided after it (a renewal replaces it); None while
+    it stands. Its end date past, it is overdue until then (an end recorded later does not undo
+    the days it was overdue)."""
+    return min([o for o in ended if o >= started] + [o for o in exempted if o > started], default=None)
 
 
 def _working_away_lists(v: View, active: dict, in_scope, on: dt.date) -> list[dict]:

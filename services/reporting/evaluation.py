@@ -6,7 +6,7 @@ from __future__ import annotations
 from shared.rules import rules_on
 
 from services.reporting import term_table
-from services.reporting.periods import Period, change_pct, previous
+from services.reporting.periods import Period, change_pct, percent, previous
 from services.reporting.view import View
 
 TARGETED = ("orgs_disciplined", "members_disciplined", "members_removed", "members_resigned")
@@ -24,22 +24,28 @@ def target_of(v: View, org: str | None, period: Period, indicator: str) -> int |
     return rows[0][0] if rows else None
 
 
-def org_disciplined(v: View, org: str, period: Period) -> bool:
+def org_disciplined(v: View, org: str, period: Period, under: str | None = None) -> bool:
+    """Was ``org`` disciplined by a decision dated in the period (standing in the view) — while it
+    stood inside ``under``'s subtree, when given (as the structure stood on the decision's date,
+    or in today's tree on the current structure)?"""
     p = period.capped(v.as_of)
+    stands, params = v.decision_stands()
+    inside, inside_params = v.subtree("org_unit_id", under, on="decided_on")
     return bool(v.scalar(f"SELECT COUNT(*) FROM {v.t('cases')} WHERE subject_kind = 'org_unit' AND subject_id = ? "
-                         "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND "
-                         "(annulled_rec IS NULL OR annulled_rec > ?)",
-                         (org, p.start.isoformat(), p.end.isoformat(), v.known, v.known)))
+                         f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands} AND {inside}",
+                         (org, p.start.isoformat(), p.end.isoformat(), v.known, *params, *inside_params)))
 
 
 def rating_rule(v: View, org: str, period: Period) -> dict:
+    """A sub-unit counts as disciplined for ``org`` when the decision came while it was ``org``'s
+    (a cell moved to another committee and disciplined there weighs on that one)."""
     p = period.capped(v.as_of)
     subs = v.children(org, p.start, max(p.start, p.end))
-    hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period))
-    share = hit / len(subs) if subs else 0.0
+    hit = sum(1 for s in subs if org_disciplined(v, s["org_unit_id"], period, under=org))
+    share = hit / len(subs) if subs else 0.0  # the limit is compared exactly: 1 of 5 is not above 20 %
     limit = rules_on(period.capped(v.as_of).end).org_not_complete_disciplined_share
     leadership = org_disciplined(v, org, period)
-    return {"sub_units": len(subs), "sub_units_disciplined": hit, "share_pct": round(share * 100, 2),
+    return {"sub_units": len(subs), "sub_units_disciplined": hit, "share_pct": percent(hit, len(subs)) or 0.0,
             "leadership_disciplined": leadership,
             "not_complete": leadership or share > limit}
 

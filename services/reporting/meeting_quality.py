@@ -12,21 +12,40 @@ import datetime as dt
 
 from shared.rules import rules_on
 
-from services.reporting.periods import Period
+from services.reporting.periods import Period, percent
 from services.reporting.view import MEMBER_HOLDING, View
 
 
-def months_in(p: Period) -> int:
-    return (p.end.year - p.start.year) * 12 + p.end.month - p.start.month + 1
-
-
-def months_open(p: Period, created_on: str | None, closed_on: str | None) -> int:
+def months_open(p: Period, created_on: str | None, closed_on: str | None,
+                inside: list[tuple[str | None, str | None]] | tuple = ((None, None),)) -> int:
     """The calendar months of ``p`` in which the cell existed on at least one day: a cell is
     expected to meet only while it exists (created on ``created_on``, merged or dissolved on
-    ``closed_on``, the first day it no longer exists)."""
-    start = max(p.start, dt.date.fromisoformat(created_on)) if created_on else p.start
-    end = min(p.end, dt.date.fromisoformat(closed_on) - dt.timedelta(days=1)) if closed_on else p.end
-    return months_in(Period(p.name, start, end, p.kind)) if end >= start else 0
+    ``closed_on``, the first day it no longer exists) and, in a report on a subtree, only while it
+    stood inside that subtree (``inside``: the intervals [since, until) it did, None open-ended) —
+    a cell moved to another committee on 01/07 owes January–June to the one it left and
+    July–December to the one it joined, as its meetings count in each."""
+    months: set[int] = set()  # year × 12 + month − 1
+    for since, until in inside:
+        start = max(d for d in (p.start, _day(created_on), _day(since)) if d)
+        ends = [d - dt.timedelta(days=1) for d in (_day(closed_on), _day(until)) if d]
+        end = min([p.end, *ends])
+        if end >= start:
+            months.update(range(start.year * 12 + start.month - 1, end.year * 12 + end.month))
+    return len(months)
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text and text[:1].isdigit() else None
+
+
+def inside_spans(v: View, org: str, cells: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """Cell → the intervals [from, to) it stood inside ``org``'s subtree (the dated closure)."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    marks = ",".join("?" * len(cells))
+    for cell, since, until in v.q(f"SELECT descendant, from_on, to_on FROM {v.t('dclosure')} "
+                                  f"WHERE ancestor = ? AND descendant IN ({marks})", [org, *cells]):
+        out.setdefault(cell, []).append((since, until))
+    return out
 
 
 def meeting_quality(v: View, org: str | None, period: Period) -> dict:
@@ -58,17 +77,19 @@ def meeting_quality(v: View, org: str | None, period: Period) -> dict:
          p.start.isoformat(), p.start.isoformat(), p.end.isoformat()])
     named_on = v.naming_day(period.start, period.end)
     names = v.names_then({r[0]: r[1] for r in rows}, named_on)
+    spans = inside_spans(v, org, [r[0] for r in rows]) if org and v.dated and rows else None
     out = []
     for (uid, name, kind, created, dissolved, merged, regular, thematic, expected, present, unexcused, standard, short,
          overseer, noted, row_) in rows:
         expected, present = int(expected or 0), int(present or 0)
-        months = months_open(p, created, min(filter(None, (dissolved, merged)), default=None))
+        months = months_open(p, created, min(filter(None, (dissolved, merged)), default=None),
+                             spans.get(uid, ()) if spans is not None else ((None, None),))
         expected_regular = round(rules.meetings_regular_per_year * months / 12)
         expected_thematic = round(rules.meetings_thematic_per_year * months / 12)
         out.append({"org_unit_id": uid, "name": names[uid], "kind": kind,
                     "regular_held": int(regular or 0), "regular_expected": expected_regular,
                     "thematic_held": int(thematic or 0), "thematic_expected": expected_thematic,
-                    "attendance_rate": round(present / expected * 100, 2) if expected else None,
+                    "attendance_rate": percent(present, expected),
                     "unexcused": int(unexcused or 0), "meetings_meeting_standard": int(standard or 0),
                     "meetings_too_short": int(short or 0),
                     "meetings_absent_in_a_row": int(row_ or 0),

@@ -22,7 +22,8 @@ CATEGORIES_VI = {"young": "Đảng viên trẻ (đến 30 tuổi)", "army": "Qu�
                  "temporary": "Sinh hoạt tạm thời nơi khác"}
 STATUS_VI = {"probationary": "Đảng viên dự bị", "official": "Đảng viên chính thức"}
 RATINGS = ("excellent", "good", "complete", "not_complete")
-#: situations held between two facts (start type, end type); a temporary transfer also ends on its ``until``
+#: situations held between two facts (start type, end type); a temporary transfer also ends on its
+#: ``until``, an exemption the day after its ``until`` (as the members service's roster counts it)
 SPANS = {"working_away": ("member.working_away_started", "member.working_away_ended"),
          "abroad": ("member.abroad_started", "member.abroad_ended"),
          "exempt": ("member.exempted", "member.exemption_ended"),
@@ -76,6 +77,8 @@ def _situations(v: View) -> dict[str, set[str]]:
             if d.get("kind") != "temporary":
                 continue
             starts = not d.get("until") or d["until"] > day
+        elif kind == "member.exempted":  # on other grounds it runs out by itself after its last day
+            starts = not d.get("until") or d["until"] >= day
         open_.setdefault(m, {})[name] = starts
     return {m: {n for n, is_open in s.items() if is_open} for m, s in open_.items()}
 

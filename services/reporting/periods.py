@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from shared.dates import vn_date
 from shared.errors import DomainError
@@ -109,8 +110,30 @@ def change_pct(current: int, prev: int) -> float | None:
     """(current − previous) / previous × 100, half away from zero to 2 decimals; None when previous is 0."""
     if not prev:
         return None
-    value = (Decimal(current) - Decimal(prev)) / Decimal(prev) * 100
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return half_up((Fraction(current) - prev) / prev * 100)
+
+
+def percent(part: int | float, whole: int | float) -> float | None:
+    """part / whole × 100 (a rate, a share), half away from zero to 2 decimals as every percentage
+    of the reports (1 of 32 is 3,13 %, not 3,12 %); None when there is no base (whole 0)."""
+    if not whole:
+        return None
+    return half_up(_exact(part) * 100 / _exact(whole))
+
+
+def mean(values: list[float]) -> float | None:
+    """The average of figures already rounded to 2 decimals, rounded the same way; None for none."""
+    return half_up(sum(map(_exact, values)) / len(values)) if values else None
+
+
+def half_up(value: Fraction) -> float:
+    """``value`` rounded half away from zero to 2 decimals (exactly: no binary rounding first)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _exact(x: int | float) -> Fraction:
+    return Fraction(x) if isinstance(x, int) else Fraction(str(x))  # 12.35 as written, not its binary value
 
 
 def age_years(birth: dt.date, on: dt.date) -> int:

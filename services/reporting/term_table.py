@@ -1,7 +1,8 @@
 """The term/year table of the directive's footnote 1 (DOMAIN.md §7.1, D0).
 
 Counting rules: distinct organisations / members with at least one decision dated in the period
-that is not annulled as known at the knowledge time (a changed decision keeps its case); removals,
+that stands on the as-of date (not annulled as known at the knowledge time, or annulled only after
+the as-of date; a changed decision keeps its case); removals,
 resignations, expulsions and admissions by their decision date.
 """
 from __future__ import annotations
@@ -30,15 +31,17 @@ def key_of(indicator: str) -> str:
     return MEMBER_FACT.get(indicator) or case_indicator("org_unit" if indicator == "orgs_disciplined" else "member")
 
 
+CASES = ("orgs_disciplined", "members_disciplined")
+
+
 def counts(v: View, org: str | None, period: Period) -> dict[str, int]:
     """Every indicator for a subtree and period; from the counts in one pass when they serve ``v``."""
     p = period.capped(v.as_of)
     if p.end < p.start:
         return dict.fromkeys(INDICATORS, 0)
-    if daycount_queries.usable(v):
-        got = daycount_queries.distinct_subjects_of(v, tuple(key_of(i) for i in INDICATORS), org, p)
-        return {i: got[key_of(i)] for i in INDICATORS}
-    return {i: count_from_facts(v, i, org, p) for i in INDICATORS}
+    counted = [i for i in INDICATORS if from_counts(v, i)]
+    got = daycount_queries.distinct_subjects_of(v, tuple(key_of(i) for i in counted), org, p) if counted else {}
+    return {i: got[key_of(i)] if i in counted else count_from_facts(v, i, org, p) for i in INDICATORS}
 
 
 def count(v: View, indicator: str, org: str | None, period: Period) -> int:
@@ -46,9 +49,16 @@ def count(v: View, indicator: str, org: str | None, period: Period) -> int:
     p = period.capped(v.as_of)
     if p.end < p.start:
         return 0
-    if daycount_queries.usable(v):  # pre-aggregated per unit and day; not "as known at" an earlier time
+    if from_counts(v, indicator):  # pre-aggregated per unit and day; not "as known at" an earlier time
         return daycount_queries.distinct_subjects(v, key_of(indicator), org, p)
     return count_from_facts(v, indicator, org, p)
+
+
+def from_counts(v: View, indicator: str) -> bool:
+    """Can the counts per unit and day serve ``indicator``? Not "as known at" an earlier time, and
+    not for decisions when one was annulled after the as-of date (the counts leave annulled
+    decisions out on every day; the view still counts it as in force then)."""
+    return daycount_queries.usable(v) and (indicator not in CASES or not daycount_queries.annulled_after(v))
 
 
 def count_from_facts(v: View, indicator: str, org: str | None, p: Period) -> int:
@@ -56,10 +66,11 @@ def count_from_facts(v: View, indicator: str, org: str | None, p: Period) -> int
     if indicator in ("orgs_disciplined", "members_disciplined"):
         kind = "org_unit" if indicator == "orgs_disciplined" else "member"
         cond, params = v.subtree("org_unit_id", org, on="decided_on")
+        stands, stand_params = v.decision_stands()
         return v.scalar(
             f"SELECT COUNT(DISTINCT subject_id) FROM {v.t('cases')} WHERE subject_kind = ? "
-            "AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) "
-            f"AND {cond}", [kind, p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params])
+            f"AND decided_on BETWEEN ? AND ? AND recorded_at <= ? AND {stands} "
+            f"AND {cond}", [kind, p.start.isoformat(), p.end.isoformat(), v.known, *stand_params, *params])
     cond, params = v.subtree("org_unit_id", org, on="occurred_on")
     return v.scalar(
         f"SELECT COUNT(DISTINCT member_id) FROM {v.t('member_facts')} WHERE type = ? "

@@ -90,6 +90,15 @@ class View:
         return (f"EXISTS (SELECT 1 FROM {self.t('dclosure')} sx WHERE sx.ancestor = ? AND sx.descendant = {column} "
                 f"AND {held})", [org, *params])
 
+    def decision_stands(self, alias: str = "") -> tuple[str, list]:
+        """SQL condition: the discipline decision (a ``cases`` row, ``alias.``) stands in this view —
+        not annulled as known at the recording time, or annulled only after the as-of date (an
+        annulled decision leaves the statistics from its annulment on, DOMAIN.md §5: a report as of
+        a day before it still counts the decision then in force)."""
+        a = f"{alias}." if alias else ""
+        return (f"({a}annulled_rec IS NULL OR {a}annulled_rec > ? OR {a}annulled_on > ?)",
+                [self.known, self.as_of.isoformat()])
+
     def inside(self, org: str, start: dt.date | None = None, end: dt.date | None = None) -> set[str]:
         """Units in ``org``'s subtree at any time in [start, end] (default: the as-of date)."""
         if not self.dated:

@@ -41,7 +41,7 @@ from shared.readmodel import ReadModelDB, Tx, lock_names, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
-from services.reporting.early_warnings import absent_months
+from services.reporting.early_warnings import absent_months, exemption_closed
 from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
@@ -211,12 +211,14 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
             due = dt.date.fromisoformat(d["due_on"]).isoformat()
             done = [o for o, _, x in completed if str(x.get("year")) == str(d.get("year"))]
             out += _cut("remediation_overdue", member, segs, max(occurred, _next_day(due)), min(done, default=None), due)
-    ended = max((o for o, _, _ in by_type.get("member.exemption_ended", ())), default="")
-    for started, _, d in by_type.get("member.exempted", ()):
+    exempted = by_type.get("member.exempted", ())
+    ended = [o for o, _, _ in by_type.get("member.exemption_ended", ())]
+    for started, _, d in exempted:
         until = d.get("until")
-        if until and not ended >= started:
+        if until:
             until = dt.date.fromisoformat(until).isoformat()
-            out += _cut("exemption_overdue", member, segs, max(started, _next_day(until)), None, until)
+            out += _cut("exemption_overdue", member, segs, max(started, _next_day(until)),
+                        exemption_closed(started, ended, [o for o, _, _ in exempted]), until)
     out += _working_away(member, segs, by_type)
     out += _yearly(member, segs, by_type, absences, dues)
     if not admitted:  # transferred in: official already
@@ -251,13 +253,24 @@ def _working_away(member: str, segs, by_type: dict) -> list[Span]:
 
 def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], dues: dict[str, str]) -> list[Span]:
     out: list[Span] = []
-    ratings: dict[int, str] = {}
-    for _, _, d in sorted(by_type.get("member.rated", ()), key=lambda x: x[1]):
+    given: dict[int, list[tuple[str, str, str]]] = {}  # year rated → (day given, recorded, rating)
+    for occurred, rec, d in by_type.get("member.rated", ()):
         if "year" in d and "rating" in d:
-            ratings[int(d["year"])] = d["rating"]
-    for year, rating in ratings.items():
-        if rating == "not_complete" and ratings.get(year - 1) == "not_complete" and 1 <= year < 9999:
-            out += _cut("not_complete_twice", member, segs, f"{year:04d}-01-01", f"{year + 1:04d}-01-01", None)
+            given.setdefault(int(d["year"]), []).append((occurred, rec, d["rating"]))
+    for year in sorted(given):
+        if year - 1 not in given or not 1 <= year < 9999:
+            continue
+        first, after = f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
+        # the days in the year on which either rating may change: the list holds between them
+        days = sorted({first} | {o for y in (year - 1, year) for o, _, _ in given[y] if first < o < after})
+        since = None
+        for i, day in enumerate(days + [after]):
+            twice = day != after and all(rating_on(given[y], day) == "not_complete" for y in (year - 1, year))
+            if twice and since is None:
+                since = day
+            elif not twice and since is not None:
+                out += _cut("not_complete_twice", member, segs, since, day, None)
+                since = None
     first: dict[tuple[str, str], str] = {}  # (unit, year) → the first unexcused absence
     for unit, day in absences:
         key = (unit, day[:4])
@@ -271,6 +284,12 @@ def _yearly(member: str, segs, by_type: dict, absences: list[tuple[str, str]], d
     for year, month in unpaid.items():
         out += _cut("unpaid_dues", member, segs, f"{month}-01", f"{int(year) + 1:04d}-01-01", None)
     return out
+
+
+def rating_on(given: list[tuple[str, str, str]], day: str) -> str | None:
+    """The rating of a year as it stood on ``day``: the latest given by then ((day given, recorded)
+    order; a correction given later replaces it from its own day)."""
+    return max(((o, r, rating) for o, r, rating in given if o <= day), default=(None, None, None))[2]
 
 
 def deltas(spans: Iterable[Span]) -> Counter:

@@ -21,7 +21,7 @@ from shared.rules import TERMS, term_of
 
 from services.reporting import causes, early_warnings, evaluation, meeting_quality, membership, term_table
 from services.reporting.case_forms import form_as_known
-from services.reporting.periods import Period, change_pct, parse_period, previous
+from services.reporting.periods import Period, change_pct, mean, parse_period, percent, previous
 from services.reporting.view import View
 
 VERSION = 1
@@ -98,10 +98,11 @@ def discipline_forms(v: View, org: str | None, y: Period) -> dict:
         if p.end < p.start:
             return Counter()
         cond, params = v.subtree("org_unit_id", org, on="decided_on")
+        stands, stand_params = v.decision_stands()
         return Counter((kind, form_as_known(v.known, form, forms)) for kind, form, forms in v.q(
             f"SELECT subject_kind, form, forms FROM {v.t('cases')} WHERE decided_on BETWEEN ? AND ? "
-            f"AND recorded_at <= ? AND (annulled_rec IS NULL OR annulled_rec > ?) AND {cond}",
-            [p.start.isoformat(), p.end.isoformat(), v.known, v.known, *params]))
+            f"AND recorded_at <= ? AND {stands} AND {cond}",
+            [p.start.isoformat(), p.end.isoformat(), v.known, *stand_params, *params]))
     py = previous(y)
     now, before = counts(y), counts(py)
     rows = []
@@ -144,14 +145,16 @@ def targets_table(v: View, org: str | None, y: Period, t: Period) -> dict:
 
 
 def warnings_table(v: View, org: str | None, year: int, found: list[dict]) -> dict:
+    """Members on each list and level — cells on the list of cells below the minimum, whose rows
+    name a unit and no member (each cell counts, not one blank member for them all)."""
     members: dict[tuple[str, str], set] = {}
     for r in found:
-        members.setdefault((r["list"], r["level"]), set()).add(r["member_id"])
+        members.setdefault((r["list"], r["level"]), set()).add(r["member_id"] or ("cell", r["org_unit_id"]))
     levels = ("warning", "removal_ground", "overdue", "screening")
     rows = [row(name, label, **{lv: len(members.get((name, lv), ())) for lv in levels})
             for name, label in early_warnings.LISTS_VI.items()]
     cols = [col(lv, WARNING_LEVELS_VI[lv]) for lv in levels]
-    return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên)", cols, rows)
+    return table(f"Bảng 5. Cảnh báo sớm năm {year} (số đảng viên; dòng chi bộ: số chi bộ)", cols, rows)
 
 
 def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> dict:
@@ -166,8 +169,7 @@ def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> di
     overseen = sum(r["committee_member_attended"] for r in cells)
     noted = sum(r["committee_member_recorded"] for r in cells)
 
-    def pct(a: int, b: int) -> float | None:
-        return round(a / b * 100, 2) if b else None
+    pct = percent
 
     rows = [row("cells", "Số chi bộ", value=len(cells)),
             row("regular_held", "Sinh hoạt thường kỳ đã tổ chức / phải tổ chức", value=held, of=expected,
@@ -178,7 +180,7 @@ def meetings_table(v: View, org: str | None, y: Period, cells: list[dict]) -> di
             row("meeting_standard", "Buổi sinh hoạt thường kỳ đạt chuẩn (HD 12-HD/BTCTW)", value=standard, of=held,
                 pct=pct(standard, held)),
             row("attendance", "Tỷ lệ dự sinh hoạt bình quân của chi bộ (%)",
-                pct=round(sum(rates) / len(rates), 2) if rates else None),
+                pct=mean(rates)),
             row("committee_member", "Buổi có cấp ủy viên phụ trách dự", value=overseen, of=noted, pct=pct(overseen, noted))]
     for r in rows:
         r["values"] = {k: r["values"].get(k) for k in ("value", "of", "pct")}
@@ -207,8 +209,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
     ids = [u["org_unit_id"] for u in units]
     moved = membership.movement_of(v, ids, y)
     warned = _warned_by_direct_unit(v, ids, y, found)
-    present: Counter = Counter()
-    expected: Counter = Counter()
+    rates: dict[str, list[float]] = {}
     standard: Counter = Counter()
     held: Counter = Counter()
     for uid in ids:
@@ -216,8 +217,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
         for c in meeting_quality.meeting_quality(v, uid, y)["rows"]:
             if c["attendance_rate"] is not None:
                 # the rate is per cell; weigh cells equally, as the meetings table does
-                present[uid] += c["attendance_rate"]
-                expected[uid] += 1
+                rates.setdefault(uid, []).append(c["attendance_rate"])
             standard[uid] += c["meetings_meeting_standard"]
             held[uid] += c["regular_held"]
     rows = []
@@ -229,8 +229,7 @@ def appendix_table(v: View, org: str | None, y: Period, found: list[dict]) -> di
                         orgs_disciplined=term_table.count(v, "orgs_disciplined", uid, y),
                         members_disciplined=term_table.count(v, "members_disciplined", uid, y),
                         warned=len(warned.get(uid, ())),
-                        attendance=round(present[uid] / expected[uid], 2) if expected[uid] else None,
-                        meeting_standard=round(standard[uid] / held[uid] * 100, 2) if held[uid] else None))
+                        attendance=mean(rates.get(uid, [])), meeting_standard=percent(standard[uid], held[uid])))
     cols = [col("closing", "Đảng viên cuối kỳ"), col("admitted", "Kết nạp"), col("removed", "Xóa tên"),
             col("resigned", "Xin ra"), col("expelled", "Khai trừ"), col("orgs_disciplined", "Tổ chức bị kỷ luật"),
             col("members_disciplined", "Đảng viên bị kỷ luật"), col("warned", "Đảng viên có cảnh báo"),

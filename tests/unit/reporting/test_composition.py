@@ -106,3 +106,26 @@ def test_as_known_at_a_past_time_the_late_record_is_not_yet_in(history):
     after = composition(history.view(as_of=D(2024, 12, 31), known_at=dt.datetime(2025, 2, 1, 4, tzinfo=UTC)),
                         None, 2024)
     assert counts(before)[("category", "working_away")] == 0 and counts(after)[("category", "working_away")] == 1
+
+
+def test_an_exemption_on_other_grounds_counts_until_its_last_day(history):
+    """DOMAIN.md §3: an exemption on other grounds is decided for at most 12 months and runs out by
+    itself after its end date (the members service then expects the member at meetings again);
+    the composition counts the member as exempt through that day, not after — whether or not the
+    end was recorded (an end recorded earlier ends it then). One renewed before its end counts on."""
+    world(history)
+    admit(history, "E1", "2010-01-01", "C2")
+    history.add("member.exempted", "2024-03-01", {"member_id": "E1", "ground": "maternity", "until": "2024-08-31"})
+    admit(history, "E2", "2010-01-01", "C2")
+    history.add("member.exempted", "2024-03-01", {"member_id": "E2", "ground": "maternity", "until": "2024-08-31"})
+    history.add("member.exempted", "2024-08-20", {"member_id": "E2", "ground": "maternity", "until": "2025-02-28"})
+    admit(history, "E3", "2010-01-01", "C2")
+    history.add("member.exempted", "2024-03-01", {"member_id": "E3", "ground": "maternity", "until": "2024-12-31"})
+    history.add("member.exemption_ended", "2024-07-01", {"member_id": "E3"})
+
+    def exempt(day):
+        return counts(composition(history.view(as_of=day), "C2", 2024))[("category", "exempt")]
+    # M6 (old age, no end) is exempt until removed on 01/11/2024
+    assert [exempt(D(2024, 6, 30)), exempt(D(2024, 7, 1)), exempt(D(2024, 8, 31)), exempt(D(2024, 9, 1))] == \
+        [4, 3, 3, 2]
+    assert [exempt(D(2024, 11, 1)), exempt(D(2025, 2, 28)), exempt(D(2025, 3, 1))] == [1, 1, 0]

@@ -186,3 +186,39 @@ def test_a_late_entry_is_counted_in_vietnamese_days_at_its_limit(history):
                     recorded_at=at.astimezone(dt.timezone.utc))
     found = rows(anomalies(history.view(as_of=D(2025, 12, 31)), None, parse_period("2025")), "late_entry")
     assert sorted((x["subject_id"], x["value"], x["limit"]) for x in found) == [("M2", 31, 30), ("M3", 31, 30)]
+
+
+def test_a_removal_for_unpaid_dues_is_backed_only_by_months_still_unpaid(history):
+    """Charter art. 8 ground (a), dues: a month recorded unpaid and then paid (a later record of the
+    same month) no longer backs a removal, as the early-warning list no longer counts it."""
+    world(history)
+    late = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    for member in ("M1", "M2"):
+        for month in ("2025-01", "2025-02", "2025-03"):
+            history.add("dues.recorded", f"{month}-28", {"member_id": member, "month": month, "status": "unpaid"})
+    history.add("dues.recorded", "2025-04-10", {"member_id": "M1", "month": "2025-03", "status": "paid"},
+                recorded_at=late)
+    for member in ("M1", "M2"):
+        history.add("member.removed", "2025-06-01", {"member_id": member, "ground": "unpaid_dues"})
+    view = history.view(as_of=D(2025, 12, 31))
+    found = rows(anomalies(view, None, parse_period("2025")), "removal_unbacked")
+    assert [(x["subject_id"], x["value"], x["limit"]) for x in found] == [("M1", 2, 3)]
+    # as known before the payment was recorded, M1's removal was backed
+    before = history.view(as_of=D(2025, 12, 31), known_at=late - dt.timedelta(seconds=1))
+    assert rows(anomalies(before, None, parse_period("2025")), "removal_unbacked") == []
+
+
+def test_a_removal_decided_early_in_a_year_is_backed_by_the_months_of_the_year_before(history):
+    """A removal on ground (a) decided on 15/01/2026 for three months of unexcused absences in
+    October–December 2025 is backed (the chi bộ and the committee decide after the year's end):
+    the months of its own year to its date, or of the whole year before, whichever are more [I].
+    Two months the year before and one this year are not three in a year."""
+    world(history)
+    for i, day in enumerate(("2025-10-05", "2025-11-05", "2025-12-05")):
+        absent(history, f"a{i}", day)
+    for i, day in enumerate(("2025-11-05", "2025-12-05", "2026-01-05")):
+        absent(history, f"b{i}", day, member="M2")
+    history.add("member.removed", "2026-01-15", {"member_id": "M1", "ground": "abandoned_activity"})
+    history.add("member.removed", "2026-01-15", {"member_id": "M2", "ground": "abandoned_activity"})
+    found = rows(anomalies(history.view(as_of=D(2026, 12, 31)), None, parse_period("2026")), "removal_unbacked")
+    assert [(x["subject_id"], x["value"], x["limit"]) for x in found] == [("M2", 2, 3)]

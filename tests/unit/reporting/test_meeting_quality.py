@@ -1,6 +1,8 @@
 """Meeting quality in the reports (D4, D7): each meeting judged by the rules dated at it."""
 import datetime as dt
 
+import pytest
+
 from services.reporting.meeting_quality import meeting_quality
 from services.reporting.periods import parse_period
 
@@ -67,3 +69,76 @@ def test_a_cell_is_expected_to_meet_only_in_the_months_it_existed(history):
     history.add("org_unit.dissolved", "2025-03-01", {"org_unit_id": "C4"})
     rows = meeting_quality(history.view(as_of=dt.date(2026, 6, 1)), "TN", parse_period("2025"))["rows"]
     assert [r["regular_expected"] for r in rows if r["org_unit_id"] == "C4"] == [2]
+
+
+def _moved_cell(history, moved_on: str) -> None:
+    """Cell C1 under committee D1 until ``moved_on``, then under D2; it met every month of 2024."""
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    for d in ("D1", "D2"):
+        history.add("org_unit.created", "2020-01-01", {"org_unit_id": d, "name": f"Đảng bộ {d}", "kind": "direct",
+                                                       "parent_id": "TN"})
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "C1", "name": "Chi bộ Ấp 1", "kind": "cell",
+                                                   "parent_id": "D1"})
+    history.add("org_unit.moved", moved_on, {"org_unit_id": "C1", "parent_id": "D2"})
+    for month in range(1, 13):
+        history.add("meeting.held", f"2024-{month:02d}-10", {
+            "meeting_id": f"R{month}", "org_unit_id": "C1", "kind": "regular", "duration_minutes": 90,
+            "attendance": [{"member_id": f"M{i}", "status": "present"} for i in range(5)]})
+
+
+@pytest.mark.parametrize("moved_on, before, after", [
+    ("2024-06-30", 6, 7),   # the day before July: June is a month under each
+    ("2024-07-01", 6, 6),   # on the 1st: January–June under D1, July–December under D2
+    ("2024-07-02", 7, 6),   # the day after: 01/07 under D1, so July is owed there too
+])
+def test_a_cell_moved_to_another_committee_owes_each_the_months_it_stood_under_it(history, moved_on, before, after):
+    """D4, D7 (DOMAIN.md §2, §7.5): on the structure as it stood, a committee's report lists a cell
+    only for the days it stood under it and counts only the meetings held then — so it expects
+    only the monthly and quarterly meetings of the months it stood there (any day of the month,
+    as for a cell created or dissolved mid-year), not the whole year: a cell that met every month
+    is not shown as having held half its meetings in each committee. The province, which held it
+    all year, expects twelve."""
+    _moved_cell(history, moved_on)
+    view = history.view(as_of=dt.date(2025, 3, 1))
+    got = {org: [(r["regular_held"], r["regular_expected"]) for r in meeting_quality(view, org, parse_period("2024"))["rows"]]
+           for org in ("TN", "D1", "D2")}
+    # the meetings are on the 10th: January–June's under D1, July–December's under D2 in each case
+    assert got == {"TN": [(12, 12)], "D1": [(6, before)], "D2": [(6, after)]}
+    thematic = {org: meeting_quality(view, org, parse_period("2024"))["rows"][0]["thematic_expected"]
+                for org in ("D1", "D2")}
+    assert thematic == {"D1": round(4 * before / 12), "D2": round(4 * after / 12)}
+    # on today's structure the cell is D2's for the whole year, and D1 lists it no more
+    current = history.view(as_of=dt.date(2025, 3, 1), structure="current")
+    assert [(r["regular_held"], r["regular_expected"]) for r in meeting_quality(current, "D2", parse_period("2024"))["rows"]] \
+        == [(12, 12)]
+    assert meeting_quality(current, "D1", parse_period("2024"))["rows"] == []
+
+
+def test_the_attendance_rate_is_rounded_half_away_from_zero_as_every_percentage(history):
+    """DOMAIN.md §7.1 rounds percentages half away from zero to 2 decimals: a cell whose meeting
+    expected 32 members and saw 1 (3,125 %) attended at 3,13 %, not 3,12 % (the float rounding to
+    even); 5 of 32 (15,625 %) at 15,63 %. The yearly report's averages and shares round alike."""
+    from services.reporting import yearly
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    for cell, present in (("C1", 1), ("C2", 5)):
+        history.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}",
+                                                       "kind": "grassroots_cell", "parent_id": "TN"})
+        history.add("meeting.held", "2025-03-10", {
+            "meeting_id": f"R-{cell}", "org_unit_id": cell, "kind": "regular", "duration_minutes": 90,
+            "attendance": [{"member_id": f"{cell}-{i}", "status": "present" if i < present else "excused",
+                            "reason": "ốm"} for i in range(32)]})
+    view = history.view(as_of=dt.date(2026, 1, 1))
+    rows = meeting_quality(view, "TN", parse_period("2025"))["rows"]
+    assert {r["org_unit_id"]: r["attendance_rate"] for r in rows} == {"C1": 3.13, "C2": 15.63}
+    table = {r["id"]: r["values"] for r in yearly.figures(view, "TN", 2025)["tables"]["meetings"]["rows"]}
+    assert table["attendance"]["pct"] == 9.38  # (3,13 + 15,63) / 2 = 9,38
+    assert table["regular_held"]["pct"] == 8.33  # 2 of 24 expected
+
+
+def test_percentages_round_half_away_from_zero_with_no_base_none():
+    from services.reporting.periods import change_pct, mean, percent
+    assert [percent(1, 32), percent(5, 32), percent(1, 3), percent(2, 3), percent(1, 8)] == \
+        [3.13, 15.63, 33.33, 66.67, 12.5]
+    assert percent(0, 0) is None and percent(0, 7) == 0.0 and mean([]) is None
+    assert mean([3.13, 3.12]) == 3.13 and mean([12.35]) == 12.35
+    assert change_pct(23, 11) == 109.09 and change_pct(633, 767) == -17.47 and change_pct(1, 0) is None

@@ -348,3 +348,19 @@ def test_a_report_on_the_whole_record_names_no_province_called_toan_tinh():
     own = docx_writer.context(_bundle(whole), {"co_quan_cap_tren": "TỈNH ỦY TÂY NINH", "dia_danh": "Tây Ninh"},
                               today=dt.date(2026, 1, 5))
     assert (own["co_quan_cap_tren"], own["dia_danh"]) == ("TỈNH ỦY TÂY NINH", "Tây Ninh")
+
+
+@pytest.mark.parametrize("utc, signed", [
+    ("2025-12-31T16:59:59", ("31", "12", "2025")),  # 23:59:59 in Viet Nam: still 31/12
+    ("2025-12-31T17:00:00", ("01", "01", "2026")),  # 00:00 on 01/01 in Viet Nam (UTC+7)
+    ("2026-01-01T06:59:59", ("01", "01", "2026")),
+])
+def test_the_report_is_dated_the_day_it_is_made_in_viet_nam_whatever_the_servers_clock(monkeypatch, utc, signed):
+    """D8: '…, ngày … tháng … năm …' is the day in Viet Nam (UTC+7) the report is made — a report
+    made at 06:00 on 01/01/2026 in Tây Ninh, on a server whose clock runs in UTC (still 31/12/2025
+    there), is dated 01/01/2026, not the day before."""
+    import shared.dates
+    now = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(shared.dates, "utc_now", lambda: now)
+    values = docx_writer.context(_bundle())
+    assert (values["ngay"], values["thang"], values["nam_lap"]) == signed

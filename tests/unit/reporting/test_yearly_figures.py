@@ -212,3 +212,20 @@ def test_a_past_years_report_names_the_direct_units_as_they_were_named_that_year
     assert f["tables"]["targets"]["rows"][-1]["label_vi"].startswith("Đảng bộ huyện Số 1 — ")
     now = {r["id"]: r["label_vi"] for r in yearly.figures(v, None, 2026)["tables"]["appendix"]["rows"]}
     assert now["D1"] == "Đảng bộ phường Mới"
+
+
+def test_the_warnings_table_counts_each_cell_below_the_minimum(history):
+    """D8, Bảng 5: the row of cells with fewer than 3 official members (Charter art. 24) counts the
+    cells — two such cells are 2, not 1 (their rows name no member)."""
+    history.add("org_unit.created", "2020-01-01", {"org_unit_id": "TN", "name": "Đảng bộ tỉnh", "kind": "province"})
+    for cell, members in (("C1", 1), ("C2", 2), ("C3", 3)):
+        history.add("org_unit.created", "2020-01-01", {"org_unit_id": cell, "name": f"Chi bộ {cell}",
+                                                       "kind": "grassroots_cell", "parent_id": "TN"})
+        for i in range(members):
+            history.add("member.transferred_in", "2020-02-01", {"member_id": f"{cell}-{i}", "org_unit_id": cell,
+                                                                "full_name": "Hồ Văn Nam", "sex": "male",
+                                                                "birth_date": "1988-01-01"})
+    v = history.view(as_of=AS_OF)
+    listed = {r["org_unit_id"] for r in warnings(v, "TN", 2025)["rows"] if r["list"] == "cell_below_minimum"}
+    assert listed == {"C1", "C2"}
+    assert values(yearly.figures(v, None, 2025), "warnings")["cell_below_minimum"]["warning"] == 2
