@@ -162,11 +162,13 @@ def assign_cell_overseer(store, cmd: c.AssignCellOverseer, ctx: Context, deps: D
 
 def hold_dialogue(store, cmd: c.HoldDialogue, ctx: Context, deps: Deps | None = None):
     from shared.catalog.members import DialogueHeld
+    met = {member_id: load_member(store, member_id) for member_id in cmd.member_ids}
 
     def decide(unit):
         domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
         if cmd.occurred_on.year != cmd.year:
             raise R.WRONG_YEAR(year=cmd.year)
+        domain.require_listed_members(met, cmd.occurred_on, "member_ids")
         return [Decided(DialogueHeld(org_unit_id=cmd.org_unit_id, year=cmd.year, member_ids=cmd.member_ids),
                         cmd.occurred_on, cmd.org_unit_id)]
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
