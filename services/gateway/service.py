@@ -311,9 +311,12 @@ class GatewayService:
             found = located("members", "member", member_id, day)
             return found.get("unit_on") if isinstance(found, dict) else None
 
-        def filed(kind: str, ident: str):
+        def filed(kind: str, ident: str, what: str = "org_unit_id"):
             found = located("discipline", kind, ident) if kind in access.FILED_KINDS else None
-            return found.get("org_unit_id") if isinstance(found, dict) else None
+            return found.get(what) if isinstance(found, dict) else None
+
+        def filed_day(kind: str, ident: str):
+            return filed(kind, ident, "on")
 
         def place(kind: str, ident: str):
             if kind == "member":
@@ -337,7 +340,7 @@ class GatewayService:
             return [(s["from"], list(s["ancestors"])) for s in found["spans"]] \
                 if isinstance(found, dict) and found.get("spans") else None
 
-        return access.Resolver(ancestors, member_unit, place, spans, member_unit_on, filed)
+        return access.Resolver(ancestors, member_unit, place, spans, member_unit_on, filed, filed_day)
 
     def _run_query(self, request, service: str, name: str):
         """Authorise and run one query; return (user, params sent, the service's answer)."""
