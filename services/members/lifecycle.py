@@ -168,6 +168,9 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
     require_on_rolls(member, cmd)
     if not member.papers_due_unit:
         return []
+    if cmd.org_unit_id and cmd.org_unit_id != member.papers_due_unit:
+        # presented elsewhere (the cell left, a mistyped or wrong-kind id): not the receiving cell's
+        raise R.PAPERS_DUE_ELSEWHERE(due=member.papers_due_unit, given=cmd.org_unit_id)
     return _one(ev.MemberTransferPapersPresented(member_id=cmd.member_id, org_unit_id=member.papers_due_unit),
                 member, cmd.occurred_on)
 

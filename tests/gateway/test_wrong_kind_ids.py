@@ -4,6 +4,7 @@ a province-wide user, whom no scope check stops, and in an import file."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -51,3 +52,28 @@ def test_an_imported_dialogue_naming_a_unit_as_a_member_is_refused_with_its_line
 def test_a_dialogue_with_members_on_the_rolls_is_recorded(system):
     status, body = system.call("POST", "/api/v1/members/hold_dialogue", "admin", dialogue("M000007", "M000009"))
     assert status == 201 and body["events"][0]["data"]["member_ids"] == ["M000007", "M000009"], (status, body)
+
+
+@pytest.mark.parametrize("given", ["TN-D1-G2-C2", "M000001"])
+def test_transfer_papers_are_presented_at_the_unit_they_are_due_at_or_refused(system, given):
+    """An official transfer makes the papers due at the receiving cell (within 30 working days). A
+    presentation naming another unit — the cell the member left, or an id that is no unit at all —
+    is refused naming ``org_unit_id``, not recorded as if presented where they were due."""
+    member = f"MWP-{uuid.uuid4().hex[:6]}"
+    for path, body in (("members/admit_member", {"occurred_on": "2016-03-01", "member_id": member,
+                                                 "org_unit_id": "TN-D1-G2-C2", "full_name": "Đinh Văn Giấy",
+                                                 "birth_date": "1985-02-03", "sex": "male"}),
+                       ("members/transfer_member", {"occurred_on": "2025-05-05", "member_id": member,
+                                                    "to_org_unit_id": "TN-D1-G1-C2"})):
+        done = system.call("POST", f"/api/v1/{path}", "admin", body)
+        assert done[0] == 201, (path, done)
+    before = event_count(system.data_dir)
+    papers = {"occurred_on": "2025-05-12", "member_id": member}
+    status, body = system.call("POST", "/api/v1/members/present_transfer_papers", "admin",
+                               {**papers, "org_unit_id": given})
+    assert status == 422 and body["field"] == "org_unit_id", (status, body)
+    assert given in body["message_vi"] and "TN-D1-G1-C2" in body["message_en"]
+    assert event_count(system.data_dir) == before
+    status, body = system.call("POST", "/api/v1/members/present_transfer_papers", "admin",
+                               {**papers, "org_unit_id": "TN-D1-G1-C2"})
+    assert status == 201 and body["events"][0]["data"]["org_unit_id"] == "TN-D1-G1-C2", (status, body)
