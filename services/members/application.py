@@ -282,7 +282,6 @@ end_working_away = _member_step(lifecycle.end_working_away)
 start_abroad = _member_step(lifecycle.start_abroad, needs_rules=True)
 end_abroad = _member_step(lifecycle.end_abroad)
 end_exemption = _member_step(lifecycle.end_exemption)
-record_liaison_feedback = _member_step(lifecycle.record_liaison_feedback)
 assign_task = _member_step(lifecycle.assign_task)
 make_commitment = _member_step(lifecycle.make_commitment)
 plan_remediation = _member_step(lifecycle.plan_remediation)
@@ -291,6 +290,16 @@ grant_loan = _member_step(lifecycle.grant_loan)
 repay_loan = _member_step(lifecycle.repay_loan)
 remove_member = _member_step(lifecycle.remove)
 record_death = _member_step(lifecycle.record_death)
+
+
+def record_liaison_feedback(store, cmd: c.RecordLiaisonFeedback, ctx: Context, deps: Deps) -> list[Envelope]:
+    """The residence cell's appraisal of the member is an opinion about a person: sealed with the
+    member's key like a contact or a health reason, so the store and the feed never hold it in clear
+    and shredding the member makes it unreadable."""
+    feedback = sealed_fields(deps, cmd.member_id, cmd, ("feedback",)).get("feedback")
+    store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                   lambda m: lifecycle.record_liaison_feedback(m, cmd, feedback), ctx)
 
 
 def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | None = None) -> list[Envelope]:

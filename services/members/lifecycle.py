@@ -250,9 +250,11 @@ def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.Introduc
                 member, cmd.occurred_on)
 
 
-def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback) -> list[Decided]:
+def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback, feedback: str | None = None) -> list[Decided]:
+    """``feedback``: the command's feedback as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
-    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year, feedback=cmd.feedback),
+    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year,
+                                                 feedback=feedback if feedback is not None else cmd.feedback),
                 member, cmd.occurred_on)
 
 
