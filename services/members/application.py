@@ -284,7 +284,6 @@ end_abroad = _member_step(lifecycle.end_abroad)
 end_exemption = _member_step(lifecycle.end_exemption)
 assign_task = _member_step(lifecycle.assign_task)
 make_commitment = _member_step(lifecycle.make_commitment)
-plan_remediation = _member_step(lifecycle.plan_remediation)
 complete_remediation = _member_step(lifecycle.complete_remediation)
 grant_loan = _member_step(lifecycle.grant_loan)
 repay_loan = _member_step(lifecycle.repay_loan)
@@ -292,14 +291,22 @@ remove_member = _member_step(lifecycle.remove)
 record_death = _member_step(lifecycle.record_death)
 
 
-def record_liaison_feedback(store, cmd: c.RecordLiaisonFeedback, ctx: Context, deps: Deps) -> list[Envelope]:
-    """The residence cell's appraisal of the member is an opinion about a person: sealed with the
-    member's key like a contact or a health reason, so the store and the feed never hold it in clear
-    and shredding the member makes it unreadable."""
-    feedback = sealed_fields(deps, cmd.member_id, cmd, ("feedback",)).get("feedback")
-    store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
-    return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda m: lifecycle.record_liaison_feedback(m, cmd, feedback), ctx)
+def _sealed_member_step(decide, field: str):
+    """A command on one member's stream carrying an appraisal of the person (the residence cell's
+    feedback, the shortcomings a remediation plan lists): ``field`` is sealed with the member's key
+    like a contact or a health reason, so the store and the feed never hold it in clear and
+    shredding the member makes it unreadable; an empty text stays empty."""
+    def use_case(store, cmd, ctx: Context, deps: Deps) -> list[Envelope]:
+        sealed = sealed_fields(deps, cmd.member_id, cmd, (field,)).get(field) if getattr(cmd, field) else None
+        store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                       lambda m: decide(m, cmd, sealed), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+record_liaison_feedback = _sealed_member_step(lifecycle.record_liaison_feedback, "feedback")
+plan_remediation = _sealed_member_step(lifecycle.plan_remediation, "items")
 
 
 def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | None = None) -> list[Envelope]:

@@ -269,12 +269,13 @@ def make_commitment(member: Member, cmd: c.MakeCommitment) -> list[Decided]:
     return _one(ev.MemberCommitmentMade(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
-def plan_remediation(member: Member, cmd: c.PlanRemediation) -> list[Decided]:
+def plan_remediation(member: Member, cmd: c.PlanRemediation, items: str | None = None) -> list[Decided]:
+    """``items``: the shortcomings to remedy as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
     if cmd.due_on <= cmd.occurred_on:
         raise R.DUE_BEFORE_PLAN()
     return _one(ev.MemberRemediationPlanned(member_id=cmd.member_id, year=cmd.year, due_on=cmd.due_on,
-                                            items=cmd.items), member, cmd.occurred_on)
+                                            items=items if items is not None else cmd.items), member, cmd.occurred_on)
 
 
 def complete_remediation(member: Member, cmd: c.CompleteRemediation) -> list[Decided]:

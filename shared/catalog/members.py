@@ -351,11 +351,12 @@ class MemberCommitmentMade(EventData):
 
 @event_type("member.remediation_planned")
 class MemberRemediationPlanned(EventData):
-    """Kế hoạch khắc phục hạn chế sau kiểm điểm, with a due date (D1)."""
+    """Kế hoạch khắc phục hạn chế sau kiểm điểm, with a due date (D1). ``items`` (the member's
+    shortcomings) is sealed; events written before it was carry it in clear."""
     member_id: Id
     year: int
     due_on: dt.date
-    items: Text = ""
+    items: SealedText = ""
 
 
 @event_type("member.remediation_completed")

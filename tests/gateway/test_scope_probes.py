@@ -180,20 +180,25 @@ def test_searches_and_refused_input_leave_no_personal_value_in_the_log(system):
         assert personal not in log, personal
 
 
-def test_a_residence_cells_feedback_on_a_member_is_sealed_in_the_store_and_the_feed(system):
-    """The residence cell's yearly appraisal of a member (QĐ 213) is an opinion about a person — the
-    kind of value the log never carries (``feedback``): sealed with the member's key like a health
-    reason or a contact, so neither the store, the integrators' feed nor an import file's second run
-    holds it in clear, and shredding the member makes it unreadable."""
+@pytest.mark.parametrize("command,event,field,body", [
+    ("record_liaison_feedback", "member.liaison_feedback_recorded", "feedback", {"year": 2025}),
+    ("plan_remediation", "member.remediation_planned", "items", {"year": 2025, "due_on": "2099-12-31"}),
+])
+def test_an_appraisal_of_a_member_is_sealed_in_the_store_and_the_feed(system, command, event, field, body):
+    """The residence cell's yearly appraisal of a member (QĐ 213) and the shortcomings a
+    remediation plan lists are opinions about a person — the kind of value the log never carries:
+    sealed with the member's key like a health reason or a contact, so neither the store, the
+    integrators' feed nor an import file holds them in clear, and shredding the member makes them
+    unreadable."""
     import sqlite3
     from uuid import uuid4
-    feedback = f"Đồng chí hay uống rượu, chưa gương mẫu nơi cư trú ({uuid4().hex[:6]})"
-    status, body = system.call("POST", "/api/v1/members/record_liaison_feedback", "d1_clerk",
-                               {"member_id": "M000002", "year": 2025, "feedback": feedback, "occurred_on": TODAY})
-    assert status == 201, body
-    assert body["events"][0]["data"]["feedback"].startswith("sealed:v1:"), body
-    imported = {"type": "member.liaison_feedback_recorded", "occurred_on": TODAY,
-                "data": {"member_id": "M000002", "year": 2024, "feedback": feedback + " (2024)"}}
+    text = f"Đồng chí hay uống rượu, chưa gương mẫu nơi cư trú ({uuid4().hex[:6]})"
+    status, done = system.call("POST", f"/api/v1/members/{command}", "d1_clerk",
+                               {"member_id": "M000002", field: text, "occurred_on": TODAY, **body})
+    assert status == 201, done
+    assert done["events"][0]["data"][field].startswith("sealed:v1:"), done
+    imported = {"type": event, "occurred_on": TODAY,
+                "data": {"member_id": "M000002", field: text + " (nhập)", **body, "year": 2024}}
     for _ in range(2):  # the same file twice: written once, sealed
         status, done = http("POST", f"{system.url}/api/v1/imports", None,
                             {"Authorization": f"Bearer {system.tokens['admin']}",
@@ -202,9 +207,9 @@ def test_a_residence_cells_feedback_on_a_member_is_sealed_in_the_store_and_the_f
         assert status == 201, done
     assert done["written"] == 0, done
     status, page = system.call("GET", "/api/v1/events?service=members&limit=1000", "admin")
-    assert status == 200 and feedback not in json.dumps(page, ensure_ascii=False)
+    assert status == 200 and text.split(" (")[0] not in json.dumps(page, ensure_ascii=False)
     with sqlite3.connect(system.data_dir / "members.events.db") as db:
         stored = "\n".join(str(value) for row in db.execute("SELECT * FROM events") for value in row)
     assert any(t in stored for t in ("Chi bộ Ấp 1.1.1", json.dumps("Chi bộ Ấp 1.1.1")[1:-1]))  # clear text shows
-    for text in (feedback, json.dumps(feedback)[1:-1]):  # as written, or \u-escaped
-        assert text.split(" (")[0] not in stored
+    for form in (text, json.dumps(text)[1:-1]):  # as written, or \u-escaped
+        assert form.split(" (")[0] not in stored
