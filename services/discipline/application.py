@@ -55,9 +55,11 @@ def locate(store: EventStore, kind: str | None, ident: str | None) -> dict | Non
         return None
     if not found.exists:
         return None
-    # org_unit_id: the unit it is filed under (its subject's unit when decided or opened: where it counts)
+    # org_unit_id: the unit it is filed under (its subject's unit when decided or opened: where it
+    # counts), on: the day it was decided or opened (where that unit stood then is whose it is)
     return {"subject_kind": found.subject_kind, "subject_id": found.subject_id,
-            "org_unit_id": history[0].org_unit_id if history else None}
+            "org_unit_id": history[0].org_unit_id if history else None,
+            "on": history[0].occurred_on.isoformat() if history else None}
 
 
 def open_inspection(store: EventStore, roster: Roster, cmd: OpenInspection, ctx: Context) -> list[Envelope]:

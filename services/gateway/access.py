@@ -94,6 +94,9 @@ class Resolver:
     #: (kind, id) -> the unit a case, inspection or supervision is filed under (its subject's unit
     #: when it was decided or opened: where it counts), None when unknown
     filed: Callable[[str, str], str | None] = lambda kind, ident: None
+    #: (kind, id) -> the business date (ISO) a case was decided, an inspection or supervision opened
+    #: (None when unknown): its unit is placed in the tree as it stood that day
+    filed_day: Callable[[str, str], str | None] = lambda kind, ident: None
 
 
 def is_member_field(field: str) -> bool:
@@ -204,9 +207,17 @@ def held_then(scope: str, kind: str, ident: str, days: list[str], resolver: Reso
     checked against the cell's roster on the meeting's day) pass."""
     if kind in FILED_KINDS:
         # a case is placed by its subject now, and by the unit it counts in: a decision a district
-        # took about a member who has since moved elsewhere stays that district's to change or annul
+        # took about a member who has since moved elsewhere stays that district's to change or annul;
+        # so does one taken in a unit since moved into another district (the 2025 merger): the unit
+        # is placed where it stood on the day of the decision (or the opening)
         unit = resolver.filed(kind, ident)
-        return unit is None or unit_in_scope(scope, unit, resolver)
+        if unit is None:
+            return True
+        if not unit_in_scope(scope, unit, resolver):
+            return False
+        day = resolver.filed_day(kind, ident)
+        spans = resolver.spans(unit) if day else None
+        return not spans or scope in chain_on(spans, day)
     if kind == "unit":
         # a unit moved into the scope on day D is the scope's from D: a meeting, an admission or a
         # move dated before D counts in the figures of the district it stood in then

@@ -11,6 +11,11 @@ corrected, it goes through under that key; so does a call the gateway never sent
 running). A timeout, a lost answer or a gateway crash after the write keep the key: only the same
 body may come again, and it gets the facts written the first time.
 
+An import file or a spreadsheet list sent under a key is claimed the same way (its options and its
+bytes), so another file under a key already used is refused before anything is read into the
+stores; its lines' own derived event ids keep a retry of the same file from writing twice. A dry
+run writes nothing and claims no key.
+
 A claim is kept ``RETENTION`` (30 days, the retry window: an entry waiting in a cell's outbox on a
 phone that was offline for weeks is still a retry); older claims are deleted by ``prune``, at most
 once every ``PRUNE_EVERY`` seconds per gateway, through an index on the claim time. The facts
@@ -35,6 +40,11 @@ from services.gateway import schema
 
 def fingerprint(payload: dict) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def file_fingerprint(options: dict, content: bytes) -> str:
+    """An uploaded file's request (an import file, a spreadsheet list): its options and its bytes."""
+    return fingerprint({"options": options, "file": hashlib.sha256(content).hexdigest()})
 
 
 def key_reused(key: str) -> DomainError:

@@ -7,6 +7,7 @@ personal data are written to the access log (``audit``).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import mimetypes
@@ -142,6 +143,24 @@ def guarded(fn):
 
 def _not_running(service: str):
     return Unavailable("service_unavailable", f"Dịch vụ «{service}» chưa chạy", f"Service '{service}' is not running")
+
+
+def claim_key(keys: idempotency.KeyBook, request, ctx: dict, digest: str, at: dt.datetime | None = None) -> bool:
+    """The client's Idempotency-Key is this request's content's from now on (``idempotency``):
+    ``idempotency_key_reused`` when another content has it. True when this call made the claim;
+    False when there was one already, or no key."""
+    key = request.headers.get(KEY_HEADER)
+    return bool(key) and keys.claim(ctx["command_id"], key, digest, at)
+
+
+@contextlib.contextmanager
+def key_freed_if_not_sent(keys: idempotency.KeyBook, key: str | None, ctx: dict, digest: str):
+    try:
+        yield
+    except Unavailable as exc:
+        if key and exc.code in NOT_SENT:  # never reached the service: nothing written, the key is free
+            keys.release(ctx["command_id"], digest)
+        raise
 
 
 class Http(SignatureOnce, HttpRequestHandler):
@@ -292,9 +311,12 @@ class GatewayService:
             found = located("members", "member", member_id, day)
             return found.get("unit_on") if isinstance(found, dict) else None
 
-        def filed(kind: str, ident: str):
+        def filed(kind: str, ident: str, what: str = "org_unit_id"):
             found = located("discipline", kind, ident) if kind in access.FILED_KINDS else None
-            return found.get("org_unit_id") if isinstance(found, dict) else None
+            return found.get(what) if isinstance(found, dict) else None
+
+        def filed_day(kind: str, ident: str):
+            return filed(kind, ident, "on")
 
         def place(kind: str, ident: str):
             if kind == "member":
@@ -318,7 +340,7 @@ class GatewayService:
             return [(s["from"], list(s["ancestors"])) for s in found["spans"]] \
                 if isinstance(found, dict) and found.get("spans") else None
 
-        return access.Resolver(ancestors, member_unit, place, spans, member_unit_on, filed)
+        return access.Resolver(ancestors, member_unit, place, spans, member_unit_on, filed, filed_day)
 
     def _run_query(self, request, service: str, name: str):
         """Authorise and run one query; return (user, params sent, the service's answer)."""
@@ -427,16 +449,10 @@ class GatewayService:
         payload = access.authorise(user, spec, payload, self._resolver(), is_query=False)
         ctx = context_of(request, user, f"{service}/{name}")
         key = request.headers.get(KEY_HEADER)
-        if key:  # the client's key: a retry of the same body, never the first answer to another one
-            digest = idempotency.fingerprint(payload)
-            claimed_at = dt.datetime.now(dt.timezone.utc)
-            fresh = self.gw.keys.claim(ctx["command_id"], key, digest, claimed_at)
-        try:
+        digest, claimed_at = idempotency.fingerprint(payload), dt.datetime.now(dt.timezone.utc)
+        fresh = claim_key(self.gw.keys, request, ctx, digest, claimed_at)
+        with key_freed_if_not_sent(self.gw.keys, key, ctx, digest):
             answer = self._call(service, name, payload, ctx)
-        except Unavailable as exc:
-            if key and exc.code in NOT_SENT:  # never reached the service: nothing written, the key is free
-                self.gw.keys.release(ctx["command_id"], digest)
-            raise
         if key and not answer.get("ok"):
             self.gw.keys.release(ctx["command_id"], digest)
         if key and fresh and answer.get("ok"):
@@ -568,8 +584,13 @@ class GatewayService:
             lines, _ = parse_jsonl(text)
             access.check_import(user, lines, self._resolver())
         job_id = self._job_for(request, user)
-        result = imports.run_import(text, self._call, self.gw.jobs, job_id, context_of(request, user, "imports"),
-                                    projecting=BACKENDS)
+        ctx = context_of(request, user, "imports")
+        key, digest = request.headers.get(KEY_HEADER), idempotency.file_fingerprint({}, raw)
+        claim_key(self.gw.keys, request, ctx, digest)
+        with key_freed_if_not_sent(self.gw.keys, key, ctx, digest):
+            result = imports.run_import(text, self._call, self.gw.jobs, job_id, ctx, projecting=BACKENDS)
+        if key and not result["ok"] and not result.get("partial"):  # refused whole: nothing written
+            self.gw.keys.release(ctx["command_id"], digest)
         if not result["ok"] and result.get("partial"):
             done = ", ".join(result["committed_services"])
             return problem(409, "import_partially_written",
@@ -605,9 +626,23 @@ class GatewayService:
         user = self._import_admin(request)
         if user.scope is not None:  # a sheet's rows are not checked line by line yet: province-wide only
             raise access.forbidden_role(user.role)
-        args = {**request.args.to_dict(), "job": self._job_for(request, user)}
-        status, body = sheets_api.import_sheet(args, request.get_data(), self._call, self.gw.jobs,
-                                               context_of(request, user, "imports/sheet"), BACKENDS)
+        options = {k: v for k, v in request.args.to_dict().items() if k != "job"}
+        args = {**options, "job": self._job_for(request, user)}
+        content = request.get_data()
+        ctx = context_of(request, user, "imports/sheet")
+        dry_run = options.get("dry_run") in ("1", "true", "yes")  # writes nothing: claims no key
+        key = None if dry_run else request.headers.get(KEY_HEADER)
+        digest = idempotency.file_fingerprint(options, content)
+        if key:
+            claim_key(self.gw.keys, request, ctx, digest)
+        try:
+            status, body = sheets_api.import_sheet(args, content, self._call, self.gw.jobs, ctx, BACKENDS)
+        except DomainError as exc:  # the options, the file or the tree refused it before any write
+            if key and not isinstance(exc, DeadlineExceeded):
+                self.gw.keys.release(ctx["command_id"], digest)
+            raise
+        if key and status >= 400 and not body.get("written"):  # refused whole: nothing written
+            self.gw.keys.release(ctx["command_id"], digest)
         if status >= 400:
             return problem(status, body.pop("code"), body.pop("message_vi"), body.pop("message_en"), **body)
         return json_response(body, status)

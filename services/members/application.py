@@ -162,11 +162,13 @@ def assign_cell_overseer(store, cmd: c.AssignCellOverseer, ctx: Context, deps: D
 
 def hold_dialogue(store, cmd: c.HoldDialogue, ctx: Context, deps: Deps | None = None):
     from shared.catalog.members import DialogueHeld
+    met = {member_id: load_member(store, member_id) for member_id in cmd.member_ids}
 
     def decide(unit):
         domain.require_active_unit(unit, cmd.org_unit_id, "org_unit_id")
         if cmd.occurred_on.year != cmd.year:
             raise R.WRONG_YEAR(year=cmd.year)
+        domain.require_listed_members(met, cmd.occurred_on, "member_ids")
         return [Decided(DialogueHeld(org_unit_id=cmd.org_unit_id, year=cmd.year, member_ids=cmd.member_ids),
                         cmd.occurred_on, cmd.org_unit_id)]
     return execute(store, org_stream(cmd.org_unit_id), domain.fold_org_unit, decide, ctx)
@@ -280,15 +282,31 @@ end_working_away = _member_step(lifecycle.end_working_away)
 start_abroad = _member_step(lifecycle.start_abroad, needs_rules=True)
 end_abroad = _member_step(lifecycle.end_abroad)
 end_exemption = _member_step(lifecycle.end_exemption)
-record_liaison_feedback = _member_step(lifecycle.record_liaison_feedback)
 assign_task = _member_step(lifecycle.assign_task)
 make_commitment = _member_step(lifecycle.make_commitment)
-plan_remediation = _member_step(lifecycle.plan_remediation)
 complete_remediation = _member_step(lifecycle.complete_remediation)
 grant_loan = _member_step(lifecycle.grant_loan)
 repay_loan = _member_step(lifecycle.repay_loan)
 remove_member = _member_step(lifecycle.remove)
 record_death = _member_step(lifecycle.record_death)
+
+
+def _sealed_member_step(decide, field: str):
+    """A command on one member's stream carrying an appraisal of the person (the residence cell's
+    feedback, the shortcomings a remediation plan lists): ``field`` is sealed with the member's key
+    like a contact or a health reason, so the store and the feed never hold it in clear and
+    shredding the member makes it unreadable; an empty text stays empty."""
+    def use_case(store, cmd, ctx: Context, deps: Deps) -> list[Envelope]:
+        sealed = sealed_fields(deps, cmd.member_id, cmd, (field,)).get(field) if getattr(cmd, field) else None
+        store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                       lambda m: decide(m, cmd, sealed), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+record_liaison_feedback = _sealed_member_step(lifecycle.record_liaison_feedback, "feedback")
+plan_remediation = _sealed_member_step(lifecycle.plan_remediation, "items")
 
 
 def transfer_member(store, cmd: c.TransferMember, ctx: Context, deps: Deps | None = None) -> list[Envelope]:

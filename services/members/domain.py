@@ -338,20 +338,30 @@ def not_in_future(day: dt.date, today: dt.date, field_: str = "occurred_on") -> 
         raise R.DATE_IN_FUTURE(day=vn(day), today=vn(today), field=field_)
 
 
-def member_not_found(member_id: str) -> DomainError:
-    return R.MEMBER_NOT_FOUND(member_id=member_id)
+def member_not_found(member_id: str, field_: str = "member_id") -> DomainError:
+    return R.MEMBER_NOT_FOUND(member_id=member_id, field=field_)
 
 
-def require_active_member(member: Member, member_id: str, on: dt.date | None = None) -> Member:
+def require_active_member(member: Member, member_id: str, on: dt.date | None = None,
+                          field_: str = "member_id") -> Member:
     """The member exists and is still on the rolls — and was already on ``on``, the command's date:
-    a removal dated 1980 of a member admitted in 2015 was counted in 1980's figures."""
+    a removal dated 1980 of a member admitted in 2015 was counted in 1980's figures. ``field_``:
+    the payload field that named the member (a list's name for each of its members)."""
     if not member.exists:
-        raise member_not_found(member_id)
+        raise member_not_found(member_id, field_)
     if not member.active:
-        raise not_active(member, member_id)
+        raise not_active(member, member_id, field_)
     if on is not None and member.joined_on is not None and on < member.joined_on:
         raise R.BEFORE_JOINING(member_id=member_id, day=vn(on), since=vn(member.joined_on))
     return member
+
+
+def require_listed_members(members: dict[str, Member], on: dt.date, field_: str) -> None:
+    """Every member a list names (``member_ids``: the members met at a yearly dialogue) is a member on
+    the rolls on ``on``: an id of a unit, of nobody, or of someone who had left is refused naming the
+    list, never stored as if a member had been there."""
+    for member_id, member in members.items():
+        require_active_member(member, member_id, on, field_)
 
 
 def require_on_rolls(member: Member, cmd) -> Member:
@@ -367,9 +377,9 @@ def how_left(member: Member) -> tuple[str, str]:
     return how.get(member.left_how or "", ("đã bị xóa tên", "was removed from the rolls"))
 
 
-def not_active(member: Member, member_id: str) -> DomainError:
+def not_active(member: Member, member_id: str, field_: str = "member_id") -> DomainError:
     vi, en = how_left(member)
-    return R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on))
+    return R.MEMBER_NOT_ACTIVE(member_id=member_id, how_vi=vi, how_en=en, day=vn(member.left_on), field=field_)
 
 
 def age_in_months(birth: dt.date, on: dt.date) -> int:

@@ -168,6 +168,9 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
     require_on_rolls(member, cmd)
     if not member.papers_due_unit:
         return []
+    if cmd.org_unit_id and cmd.org_unit_id != member.papers_due_unit:
+        # presented elsewhere (the cell left, a mistyped or wrong-kind id): not the receiving cell's
+        raise R.PAPERS_DUE_ELSEWHERE(due=member.papers_due_unit, given=cmd.org_unit_id)
     return _one(ev.MemberTransferPapersPresented(member_id=cmd.member_id, org_unit_id=member.papers_due_unit),
                 member, cmd.occurred_on)
 
@@ -247,9 +250,11 @@ def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.Introduc
                 member, cmd.occurred_on)
 
 
-def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback) -> list[Decided]:
+def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback, feedback: str | None = None) -> list[Decided]:
+    """``feedback``: the command's feedback as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
-    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year, feedback=cmd.feedback),
+    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year,
+                                                 feedback=feedback if feedback is not None else cmd.feedback),
                 member, cmd.occurred_on)
 
 
@@ -264,12 +269,13 @@ def make_commitment(member: Member, cmd: c.MakeCommitment) -> list[Decided]:
     return _one(ev.MemberCommitmentMade(member_id=cmd.member_id, year=cmd.year), member, cmd.occurred_on)
 
 
-def plan_remediation(member: Member, cmd: c.PlanRemediation) -> list[Decided]:
+def plan_remediation(member: Member, cmd: c.PlanRemediation, items: str | None = None) -> list[Decided]:
+    """``items``: the shortcomings to remedy as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
     if cmd.due_on <= cmd.occurred_on:
         raise R.DUE_BEFORE_PLAN()
     return _one(ev.MemberRemediationPlanned(member_id=cmd.member_id, year=cmd.year, due_on=cmd.due_on,
-                                            items=cmd.items), member, cmd.occurred_on)
+                                            items=items if items is not None else cmd.items), member, cmd.occurred_on)
 
 
 def complete_remediation(member: Member, cmd: c.CompleteRemediation) -> list[Decided]:

@@ -184,6 +184,10 @@ TEMPORARY_TRANSFER_LENGTH = Rule("temporary_transfer_length",
                                  "Thời hạn sinh hoạt tạm thời phải từ {min} tháng {upto_vi} (đến {until} là {months} "
                                  "tháng)", "A temporary transfer lasts {min} months {upto_en} (until {until} is "
                                  "{months} months)", QD24_294, field="until")
+PAPERS_DUE_ELSEWHERE = Rule("papers_due_elsewhere",
+                            "Giấy giới thiệu sinh hoạt đảng của đảng viên phải nộp tại «{due}», không phải «{given}»",
+                            "The member's transfer papers are due at '{due}', not '{given}'", QD24_294,
+                            field="org_unit_id")
 NOT_TEMPORARY = Rule("not_temporary", "Đảng viên không sinh hoạt tạm thời", "The member is not on a temporary transfer",
                      RECORD, field="member_id")
 ALREADY_WORKING_AWAY = Rule("already_working_away", "Đảng viên đang đi làm ăn xa", "The member is already working away",

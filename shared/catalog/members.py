@@ -33,6 +33,9 @@ EducationLevel = Literal["none", "primary", "lower_secondary", "upper_secondary"
 
 #: a personal value sealed with its subject's key (``sealed:v1:...``), or clear text in old imports
 Sealed = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+#: a sealed free text (up to 4,000 characters of Vietnamese in clear: 3 bytes a character, then Fernet's
+#: padding, MAC and base64), or such a text in clear in events written before it was sealed
+SealedText = Annotated[str, StringConstraints(max_length=24000)]
 
 #: personal attributes of a member record that are sealed (identifiers and sensitive attributes)
 RECORD_PERSONAL = ("card_number", "background_file_number", "citizen_id", "ethnicity", "religion")
@@ -324,10 +327,11 @@ class MemberLiaisonIntroduced(EventData):
 
 @event_type("member.liaison_feedback_recorded")
 class MemberLiaisonFeedbackRecorded(EventData):
-    """Nhận xét hằng năm của chi bộ nơi cư trú."""
+    """Nhận xét hằng năm của chi bộ nơi cư trú. ``feedback`` (an appraisal of the person) is sealed;
+    events written before it was carry it in clear."""
     member_id: Id
     year: int
-    feedback: Text
+    feedback: SealedText
 
 
 @event_type("member.task_assigned")
@@ -347,11 +351,12 @@ class MemberCommitmentMade(EventData):
 
 @event_type("member.remediation_planned")
 class MemberRemediationPlanned(EventData):
-    """Kế hoạch khắc phục hạn chế sau kiểm điểm, with a due date (D1)."""
+    """Kế hoạch khắc phục hạn chế sau kiểm điểm, with a due date (D1). ``items`` (the member's
+    shortcomings) is sealed; events written before it was carry it in clear."""
     member_id: Id
     year: int
     due_on: dt.date
-    items: Text = ""
+    items: SealedText = ""
 
 
 @event_type("member.remediation_completed")

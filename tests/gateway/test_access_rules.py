@@ -379,3 +379,30 @@ def test_a_members_unit_on_a_day_is_read_from_where_its_unit_changed():
     assert [access.placed_on(placed, d) for d in ("2015-01-01", "2024-06-02", "2024-06-03", "2030-01-01")] == \
         ["D2-C1", "D2-C1", "D1-C1", "D1-C1"]
     assert access.placed_on([], "2024-01-01") is None
+
+
+def test_a_case_decided_in_a_unit_before_it_moved_into_the_scope_stays_the_old_districts():
+    """Cell C7 moved from D2 to D1 on 01/07/2025 (the merger). A case about its member decided on
+    30/06/2025 counts in D2's figures: a D1 inspector may not change it; one decided on 01/07/2025,
+    the day of the move, is D1's. Both are placed in C7, which lies in D1 now."""
+    from shared.contracts.discipline import COMMANDS as DISCIPLINE
+    parents = {**PARENT, "C7": "D1"}
+    spans = {"C7": [("2015-10-01", ["C7", "D2", "TN"]), ("2025-07-01", ["C7", "D1", "TN"])]}
+    decided = {"K-BEFORE": "2025-06-30", "K-ON": "2025-07-01", "K-AFTER": "2025-07-02"}
+    resolver = access.Resolver(ancestors_in(parents), {"M7": "C7"}.get,
+                               lambda kind, ident: ["C7"] if ident in decided else None,
+                               spans=spans.get, filed=lambda kind, ident: "C7" if ident in decided else None,
+                               filed_day=lambda kind, ident: decided.get(ident))
+    inspector = User("i", "inspector", "D1")
+    change = {"case_id": "K-BEFORE", "form": "warning", "occurred_on": "2025-08-01"}
+    with pytest.raises(access.Forbidden) as refused:
+        access.authorise(inspector, DISCIPLINE["change_discipline"], change, resolver, False)
+    assert refused.value.field == "case_id"
+    for case in ("K-ON", "K-AFTER"):
+        assert access.authorise(inspector, DISCIPLINE["change_discipline"], {**change, "case_id": case}, resolver,
+                                False)
+    # province-wide: any of them; an import line annulling the earlier case: refused like the command
+    assert access.authorise(User("p", "inspector", None), DISCIPLINE["change_discipline"], change, resolver, False)
+    line = {"type": "discipline.annulled", "occurred_on": "2025-08-01", "data": {"case_id": "K-BEFORE"}}
+    with pytest.raises(access.Forbidden):
+        access.check_import(User("a", "administrator", "D1"), [line], resolver)

@@ -121,3 +121,50 @@ def test_a_cell_moved_into_a_district_is_the_districts_from_the_day_it_moved(sys
     done = system.call("POST", "/api/v1/meetings/record_meeting", "d1_clerk",
                        {**meeting, "meeting_id": f"SH-{suffix}-6", "occurred_on": "2024-06-10"})
     assert done[0] == 201, done
+
+
+def test_a_decision_taken_in_a_unit_before_it_was_moved_into_a_district_stays_the_old_districts(system):
+    """The 2025 merger: a D2 cell is re-parented under D1 on 01/07/2025. D2 reprimanded a member of
+    that cell in March 2025 and opened an inspection of it then; both count in D2's figures for 2025
+    (the structure as it stood). A D1 inspector may not change, annul or appeal that decision, nor
+    conclude that inspection — the case's unit now lies in D1, but it did not when the case was
+    decided. A decision D1 takes after the move is D1's own."""
+    suffix = uuid.uuid4().hex[:6]
+    cell, case, inquiry = f"TN-D2-G2-CM{suffix}", f"KM-{suffix}", f"IM-{suffix}"
+    members = [f"MDM-{suffix}-{i}" for i in range(3)]
+    setup = [("members/create_org_unit", {"occurred_on": "2016-01-04", "org_unit_id": cell,
+                                          "name": f"Chi bộ Ấp sáp nhập {suffix}", "kind": "cell",
+                                          "parent_id": "TN-D2-G2"})]
+    for i, member in enumerate(members):
+        setup += [("members/admit_member", {"occurred_on": "2016-03-01", "member_id": member, "org_unit_id": cell,
+                                            "full_name": f"Mai Văn {'ABC'[i]}", "birth_date": "1986-06-07",
+                                            "sex": "male"}),
+                  ("members/recognize_official", {"occurred_on": "2017-03-01", "member_id": member})]
+    setup += [("discipline/apply_discipline", {"occurred_on": "2025-03-20", "case_id": case, "subject_kind": "member",
+                                               "subject_id": members[0], "form": "reprimand",
+                                               "violation_on": "2025-01-05"}),
+              ("discipline/open_inspection", {"occurred_on": "2025-04-02", "inspection_id": inquiry,
+                                              "kind": "regular", "body": "Ủy ban Kiểm tra Huyện ủy 2",
+                                              "subject_kind": "org_unit", "subject_id": cell}),
+              ("members/move_org_unit", {"occurred_on": "2025-07-01", "org_unit_id": cell, "parent_id": "TN-D1-G1"})]
+    for path, body in setup:
+        done = system.call("POST", f"/api/v1/{path}", "admin", body)
+        assert done[0] == 201, (path, done)
+    before, figure = event_count(system.data_dir), disciplined_in(system, "TN-D2", 2025)
+    for path, body in (("annul_discipline", {"case_id": case}), ("change_discipline", {"case_id": case,
+                                                                                       "form": "warning"}),
+                       ("appeal_discipline", {"case_id": case}), ("conclude_inspection", {"inspection_id": inquiry})):
+        status, refused = system.call("POST", f"/api/v1/discipline/{path}", "d1_inspector",
+                                      {"occurred_on": "2025-08-01", **body})
+        assert status == 403 and refused["code"] == "forbidden_scope", (path, status, refused)
+    assert event_count(system.data_dir) == before
+    assert disciplined_in(system, "TN-D2", 2025) == figure
+    # the cell is D1's from the move: a decision D1 takes afterwards, and then changes, is its own
+    own = f"KM2-{suffix}"
+    done = system.call("POST", "/api/v1/discipline/apply_discipline", "d1_inspector",
+                       {"occurred_on": "2025-09-10", "case_id": own, "subject_kind": "member", "subject_id": members[1],
+                        "form": "reprimand", "violation_on": "2025-08-05"})
+    assert done[0] == 201, done
+    done = system.call("POST", "/api/v1/discipline/change_discipline", "d1_inspector",
+                       {"occurred_on": "2025-09-20", "case_id": own, "form": "warning"})
+    assert done[0] == 201, done

@@ -3,12 +3,14 @@ users who happen to pick the same key each get their own fact."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
 
 from tests.gateway.conftest import OWN_CELL
 from tests.gateway.test_access_matrix import event_count
+from tests.support.services import http
 
 pytestmark = pytest.mark.integration
 
@@ -300,3 +302,64 @@ def test_a_gateway_crash_between_the_write_and_the_answer_is_answered_on_retry_w
         assert event_count(data_dir) == before + 1
     finally:
         proc.stop()
+
+
+def task_file(member_id: str, *tasks: str) -> bytes:
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    return "".join(json.dumps({"type": "member.task_assigned", "occurred_on": day,
+                               "data": {"member_id": member_id, "task": t}}, ensure_ascii=False) + "\n"
+                   for t in tasks).encode("utf-8")
+
+
+def post_file(system, text: bytes, key: dict, path: str = "/api/v1/imports", ctype: str = "application/x-ndjson"):
+    return http("POST", f"{system.url}{path}", None,
+                {"Authorization": f"Bearer {system.tokens['admin']}", "Content-Type": ctype, **key}, raw=text)
+
+
+def test_an_import_key_reused_for_another_file_is_refused_and_writes_nothing(system):
+    """An import file is a request like a command: sent again under its key it writes nothing new;
+    another file under the same key (a script that numbers its uploads from 1 again) is refused,
+    naming the key, not written as if it were new — the client would otherwise believe a retry
+    succeeded when it sent something else."""
+    key = {"Idempotency-Key": f"tep-{uuid.uuid4().hex[:8]}"}
+    first_file = task_file("M000002", f"Phụ trách tổ {uuid.uuid4().hex[:6]}")
+    status, body = post_file(system, first_file, key)
+    assert status == 201 and body["written"] == 1, (status, body)
+    before = event_count(system.data_dir)
+    other = task_file("M000003", f"Phụ trách hộ {uuid.uuid4().hex[:6]}", f"Tuyên truyền {uuid.uuid4().hex[:6]}")
+    status, body = post_file(system, other, key)
+    assert status == 422 and body["code"] == "idempotency_key_reused", (status, body)
+    assert body["field"] == "Idempotency-Key" and key["Idempotency-Key"] in body["message_vi"]
+    assert "nothing was written" in body["message_en"]
+    assert event_count(system.data_dir) == before
+    # the same file again is a retry: accepted, nothing new
+    status, body = post_file(system, first_file, key)
+    assert status == 201 and body["written"] == 0, (status, body)
+    assert event_count(system.data_dir) == before
+    # a file refused on its content does not use its key up: corrected, it goes through under it
+    key2 = {"Idempotency-Key": f"tep-{uuid.uuid4().hex[:8]}"}
+    status, body = post_file(system, task_file("M999999", "Không ai"), key2)
+    assert status == 422 and body["code"] == "import_refused", (status, body)
+    status, body = post_file(system, other, key2)
+    assert status == 201 and body["written"] == 2, (status, body)
+    assert event_count(system.data_dir) == before + 2
+
+
+def test_a_sheet_key_reused_for_another_list_is_refused_and_writes_nothing(system):
+    key = {"Idempotency-Key": f"bang-{uuid.uuid4().hex[:8]}"}
+    path = "/api/v1/imports/sheet?kind=working_away&into=TN-D2-G2&filename=ds.csv"
+    header = "Ho va ten,Ngay sinh,Noi di lam an xa,Ngay di,Chi bo\n"
+    first = (header + "Trần Thị Bình,02/05/1980,Bình Dương,01/03/2025,Chi bộ Ấp 2.2.1\n").encode("utf-8")
+    status, body = post_file(system, first, key, path, "text/csv")
+    assert status == 201 and body["written"] == 1, (status, body)
+    before = event_count(system.data_dir)
+    second = (header + "Lê Hữu Cường,03/05/1980,Đồng Nai,01/03/2025,Chi bộ Ấp 2.2.1\n").encode("utf-8")
+    status, body = post_file(system, second, key, path, "text/csv")
+    assert status == 422 and body["code"] == "idempotency_key_reused", (status, body)
+    assert event_count(system.data_dir) == before
+    # the same list again is a retry; a dry run claims no key
+    status, body = post_file(system, first, key, path, "text/csv")
+    assert status == 201 and body["written"] == 0, (status, body)
+    status, body = post_file(system, second, key, path + "&dry_run=1", "text/csv")
+    assert status == 200 and body["events"] == 1, (status, body)
+    assert event_count(system.data_dir) == before

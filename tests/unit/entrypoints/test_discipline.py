@@ -41,9 +41,10 @@ def test_a_decision_is_written_then_read_back_by_case_and_subject(discipline):
     case = discipline.case({"case_id": "V1"}, CTX)["result"]
     assert (case["case_id"], case["form"]) == ("V1", "reprimand")
     assert [c["case_id"] for c in discipline.subject_cases({"subject_id": "M1"}, CTX)["result"]] == ["V1"]
-    # where the case is placed: its subject, and the unit it is filed under (counts in)
+    # where the case is placed: its subject, and the unit it is filed under (counts in) on the day decided
     assert discipline.locate({"kind": "case", "id": "V1"}, CTX)["result"] == {"subject_kind": "member",
-                                                                              "subject_id": "M1", "org_unit_id": "C1"}
+                                                                              "subject_id": "M1", "org_unit_id": "C1",
+                                                                              "on": "2024-05-10"}
 
 
 def test_refusals_and_unknown_cases_answer_as_data(discipline):

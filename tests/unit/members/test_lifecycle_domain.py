@@ -339,6 +339,10 @@ def test_the_end_of_a_temporary_transfer_and_the_papers():
     assert head == ("member.transfer_papers_presented", ON, "C2", None) and p.org_unit_id == "C2"
     assert lifecycle.present_papers(M, papers) == []
     refused(lambda: lifecycle.present_papers(GONE, papers), R.MEMBER_NOT_ACTIVE)
+    # naming the unit they are due at is the same; naming another (the cell left) is refused
+    assert one(lifecycle.present_papers(moved, papers.model_copy(update={"org_unit_id": "C2"})))[0] == head
+    assert refused(lambda: lifecycle.present_papers(moved, papers.model_copy(update={"org_unit_id": "C1"})),
+                   R.PAPERS_DUE_ELSEWHERE).field == "org_unit_id"
 
 
 # --- away, abroad, exempt ----------------------------------------------------------------------------
