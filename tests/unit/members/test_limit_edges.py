@@ -152,3 +152,31 @@ def test_eighteen_is_reached_on_the_birthday_not_the_day_before(mb):
     mb.admit("M1", on=D(2020, 5, 15), birth=D(2002, 5, 15))
     mb.admit("M2", on=D(2020, 5, 16), birth=D(2002, 5, 15))
     assert mb.types("member-M1") == mb.types("member-M2") == ["member.admitted"]
+
+
+# --- a decision date after today: refused, for any command that carries one ------------------------
+
+@pytest.mark.parametrize("days,allowed", [(-1, True), (0, True), (1, False)])
+def test_a_decision_dated_after_today_is_refused_by_every_entry(mb, days, allowed):
+    """``application.run`` (the import's and the RPC's way in) refuses a ``decided_on`` after today,
+    the day before and of today passing; commands without a ``decided_on`` are not asked for one."""
+    from services.members import application as app
+    from shared.application import Context
+    from shared.contracts.members import COMMANDS
+    today = dt.date.today()
+    mb.admit("M1", on=D(2020, 1, 15))
+    cmd = COMMANDS["recognize_official"].model.model_validate(
+        {"occurred_on": D(2021, 2, 1), "member_id": "M1", "decided_on": today + dt.timedelta(days=days)})
+    ctx = Context(command_id="recognise-M1", today=today)
+    if allowed:
+        [event] = app.run(app.recognize_official, mb.store, cmd, ctx, mb.deps)
+        assert event.data["decided_on"] == (today + dt.timedelta(days=days)).isoformat()
+    else:
+        err = error(app.run, app.recognize_official, mb.store, cmd, ctx, mb.deps)
+        assert err.code == "date_in_future" and err.field == "decided_on"
+        assert mb.types("member-M1") == ["member.admitted"]
+    no_decision = COMMANDS["create_org_unit"].model.model_validate(
+        {"occurred_on": D(2020, 1, 1), "org_unit_id": "G1C9", "name": "Chi bộ 9", "kind": "cell", "parent_id": "G1"})
+    assert "decided_on" not in type(no_decision).model_fields
+    [created] = app.run(app.create_org_unit, mb.store, no_decision, Context(command_id="c9", today=today), mb.deps)
+    assert created.type == "org_unit.created"
