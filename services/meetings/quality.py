@@ -41,7 +41,7 @@ class MeetingQuality:
     over_consecutive: tuple[str, ...]
     duration_ok: bool          # HD 42 minimum, 0 before 1/10/2025
     min_minutes: int
-    meets_standard: bool
+    meets_standard: bool | None  # None: a thematic meeting, which HD 12's criteria do not judge
     committee_member_attended: bool | None
     rule_sources: tuple[str, ...]
 
@@ -71,10 +71,13 @@ def assess(m: HeldMeeting, streaks: dict[str, int], rules: Rules) -> MeetingQual
     attendance_ok = rate is not None and rate > Fraction(str(rules.meeting_attendance_min_rate))
     floor = min_minutes(m, rules)
     duration_ok = m.duration_minutes >= floor
+    # HD 12's standard is that of the regular meeting (DOMAIN §4), as the reports judge it
+    # (services/reporting/facts.py meeting_standard): a thematic one is held, not judged
+    judged = attendance_ok and unexcused == 0 and not over and duration_ok if m.kind == "regular" else None
     return MeetingQuality(
         m.meeting_id, m.kind, m.held_on.isoformat(), expected, present, excused, unexcused,
         round(float(rate), 4) if rate is not None else None, attendance_ok, unexcused == 0, not over, over,
-        duration_ok, floor, attendance_ok and unexcused == 0 and not over and duration_ok,
+        duration_ok, floor, judged,
         m.committee_member_attended,
         tuple(dict.fromkeys(rules.source(n) for n in ("meeting_attendance_min_rate", "meeting_min_minutes_regular"))))
 
@@ -132,8 +135,8 @@ def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: d
                      "quarters_without": [q for q in sorted({(m - 1) // 3 + 1 for m in months})
                                           if q not in thematic_quarters and q * 3 <= len(elapsed)]},
         "attendance_rate": round(present / expected, 4) if expected else None,
-        "meetings_meeting_standard": sum(1 for q in assessed if q.meets_standard),
-        "meetings_assessed": len(assessed),
+        "meetings_meeting_standard": sum(1 for q in regular if q.meets_standard),
+        "meetings_assessed": len(regular),
         "committee_member_attended": {"recorded": len(with_committee),
                                       "attended": sum(1 for q in with_committee if q.committee_member_attended)},
         "meetings": [q.to_dict() for q in assessed],

@@ -222,3 +222,28 @@ def test_a_removal_decided_early_in_a_year_is_backed_by_the_months_of_the_year_b
     history.add("member.removed", "2026-01-15", {"member_id": "M2", "ground": "abandoned_activity"})
     found = rows(anomalies(history.view(as_of=D(2026, 12, 31)), None, parse_period("2026")), "removal_unbacked")
     assert [(x["subject_id"], x["value"], x["limit"]) for x in found] == [("M2", 2, 3)]
+
+
+def test_a_cells_year_counts_the_same_meetings_meeting_the_standard_in_the_meetings_service_and_the_reports(
+        history):
+    """HD 12 judges the regular meeting (DOMAIN §4): a thematic meeting (sinh hoạt chuyên đề) is
+    counted as held, not as a meeting meeting the standard — the cell's year read from the meetings
+    service and the district's meeting-quality report give the same figure."""
+    from services.meetings.quality import cell_year
+
+    world(history)
+    everyone = tuple((m, "present") for m in ("M1", "M2", "M3"))
+    meetings = []
+    for mid, kind, on in (("r1", "regular", D(2025, 2, 5)), ("t1", "thematic", D(2025, 2, 20)),
+                          ("r2", "regular", D(2025, 3, 5))):
+        meetings.append(HeldMeeting(mid, "C1", kind, on, 120, False, None, everyone))
+        history.add("meeting.held", on.isoformat(), {
+            "meeting_id": mid, "org_unit_id": "C1", "kind": kind, "duration_minutes": 120,
+            "attendance": [{"member_id": m, "status": s} for m, s in everyone]}, org_unit_id="C1")
+    year = cell_year("C1", 2025, meetings, D(2025, 12, 31))
+    row = next(r for r in meeting_quality(history.view(as_of=D(2025, 12, 31)), "TN", parse_period("2025"))["rows"]
+               if r["org_unit_id"] == "C1")
+    assert row["meetings_meeting_standard"] == 2  # the two regular meetings
+    assert (year["meetings_meeting_standard"], year["meetings_assessed"]) == (2, 2)
+    thematic = next(m for m in year["meetings"] if m["meeting_id"] == "t1")
+    assert thematic["meets_standard"] is None  # not judged by HD 12's criteria
