@@ -59,7 +59,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
             names = ", ".join(named)
             raise DomainError("sheet_not_found", f"Không có trang tính «{sheet}» (có: {names})",
                               f"No sheet '{sheet}' (there are: {names})", field="sheet")
-        ws = wb[named[unicodedata.normalize("NFC", sheet)]] if sheet else wb.worksheets[0]
+        ws = wb[named[unicodedata.normalize("NFC", sheet)]] if sheet else first_visible(wb)
         # Rows holding nothing (a border or a colour put on the whole sheet makes a cell in every row
         # down to 1,048,576) are not rows: they do not count against the limit, and those below the
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
@@ -80,6 +80,12 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         return Grid(unicodedata.normalize("NFC", ws.title), rows)
     finally:
         wb.close()
+
+
+def first_visible(wb):
+    """The first sheet the clerk sees: a hidden one (a template, a lookup list) is read only when
+    named. Excel keeps at least one sheet visible; the first sheet if none is."""
+    return next((ws for ws in wb.worksheets if ws.sheet_state == "visible"), wb.worksheets[0])
 
 
 def _clean(value):

@@ -213,3 +213,31 @@ def test_a_sheet_named_on_a_mac_is_found_by_the_name_typed_elsewhere():
     wb.save(out)
     grid = table.read(out.getvalue(), "ds.xlsx", unicodedata.normalize("NFC", "Năm 2024"))
     assert grid.sheet == unicodedata.normalize("NFC", "Năm 2024") and grid.ref(1, 5) == "Năm 2024!F2"
+
+
+def saved(wb) -> bytes:
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_without_a_sheet_named_the_first_sheet_the_clerk_sees_is_read_not_a_hidden_one():
+    """A workbook whose first sheet is hidden (a template, a lookup list the clerk never sees):
+    "the first sheet" is the first visible one, the list the clerk looked at."""
+    wb = Workbook()
+    template = wb.active
+    template.title = "Mẫu"
+    template.append(HEADER)
+    template.append(row(name="Người Mẫu", card="09999999", cccd="079000000000"))
+    template.sheet_state = "hidden"
+    hidden_too = wb.create_sheet("Tra cứu")
+    hidden_too.append(HEADER)
+    hidden_too.sheet_state = "veryHidden"
+    listed = wb.create_sheet("DS")
+    listed.append(HEADER)
+    listed.append(row())
+    p = planned(saved(wb))
+    assert not p.refused and [d["full_name"] for d in admitted(p)] == ["Nguyễn Văn An"]
+    assert table.read(saved(wb), "ds.xlsx").sheet == "DS"
+    # named, a hidden sheet is read: the clerk asked for it
+    assert table.read(saved(wb), "ds.xlsx", "Mẫu").rows[1][1] == "Người Mẫu"
