@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from services.gateway.sheets import columns, legacy, values
 from services.gateway.sheets.columns import plain
-from services.gateway.sheets.table import Grid
+from services.gateway.sheets.table import Grid, Uncomputed
 from shared import importing
 
 RECORD_FIELDS = ("full_name", "card_number", "background_file_number", "citizen_id", "ethnicity", "religion",
@@ -204,6 +204,13 @@ def _row_facts(opts: Options, cell: Callable, ref: Callable) -> dict:
                 label = columns.FIELD_VI.get(name, name)
                 raise _Refused(ref(name), "missing_value", f"Thiếu «{label}»", f"Missing '{name}'", name)
             continue
+        if isinstance(raw, Uncomputed) and name != "index":
+            raise _Refused(ref(name), "formula_not_computed",
+                           f"Ô có công thức «{raw.formula}» nhưng tệp không lưu giá trị của nó (tệp do một chương "
+                           "trình không tính công thức tạo ra): hãy mở tệp bằng Excel hoặc LibreOffice rồi lưu lại",
+                           f"The cell holds the formula '{raw.formula}' but the file keeps no value for it (written "
+                           "by a program that does not compute formulas): open the file in Excel or LibreOffice and "
+                           "save it again", name)
         try:
             if name in ("birth_date", "admitted_on", "official_on", "started_on", "expected_return", "removed_on",
                         "decided_on", "violation_on"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -65,7 +66,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
         rows: list[list[object]] = []
         filled = empty = 0
-        for row in ws.iter_rows(values_only=True):
+        for row in _with_formulas(content, wb, ws):
             cells = [_clean(v) for v in row]
             if all(v is None for v in cells):
                 empty += 1
@@ -80,6 +81,49 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         return Grid(unicodedata.normalize("NFC", ws.title), rows)
     finally:
         wb.close()
+
+
+@dataclass(frozen=True)
+class Uncomputed:
+    """A formula cell the file holds no value for (written by a program that does not compute
+    formulas): not an empty cell, and not a value to guess."""
+
+    formula: str
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(wb, ws) -> bool:
+    with wb._archive.open(ws._worksheet_path) as xml:
+        tail = b""
+        while chunk := xml.read(1 << 20):
+            if _FORMULA.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
+def _with_formulas(content: bytes, wb, ws):
+    """The sheet's rows of values; where a formula cell holds no value, its ``Uncomputed``. The
+    formulas are read (a second pass) only from a sheet that has some."""
+    values = ws.iter_rows(values_only=True)
+    if not _has_formulas(wb, ws):
+        yield from values
+        return
+    from openpyxl import load_workbook
+    formulas_wb = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        for row, written in zip(values, formulas_wb[ws.title].iter_rows(values_only=True)):
+            yield [Uncomputed(str(getattr(f, "text", f))) if v is None and _is_formula(f) else v
+                   for v, f in zip(row, written)]
+    finally:
+        formulas_wb.close()
+
+
+def _is_formula(written) -> bool:
+    return (isinstance(written, str) and written.startswith("=") and len(written) > 1) or \
+        type(written).__name__ == "ArrayFormula"
 
 
 def first_visible(wb):

@@ -241,3 +241,57 @@ def test_without_a_sheet_named_the_first_sheet_the_clerk_sees_is_read_not_a_hidd
     assert table.read(saved(wb), "ds.xlsx").sheet == "DS"
     # named, a hidden sheet is read: the clerk asked for it
     assert table.read(saved(wb), "ds.xlsx", "Mẫu").rows[1][1] == "Người Mẫu"
+
+
+def test_a_formula_the_file_holds_no_value_for_is_refused_by_name_not_read_as_an_empty_cell():
+    """A list written by a program that does not compute formulas (openpyxl, a report generator)
+    holds ``=DATE(1985,6,5)`` without its value. The cell is not empty: it is refused, naming the
+    cell and telling the clerk to open and save the file in Excel or LibreOffice."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(HEADER)
+    ws.append(row())
+    second = row(name="Trần Thị Bình", card="01000002", cccd="079090001234")
+    second[2] = "=DATE(1985,6,5)"
+    ws.append(second)
+    third = row(name=None, card="01000003", cccd="079090001235")
+    third[1] = '="Lê "&"Văn Cường"'
+    ws.append(third)
+    p = planned(saved(wb))
+    assert [(r["cell"], r["code"], r["field"]) for r in p.refused] == [
+        ("DS!C3", "formula_not_computed", "birth_date"), ("DS!B4", "formula_not_computed", "full_name")]
+    assert "công thức" in p.refused[0]["message_vi"] and "formula" in p.refused[0]["message_en"]
+    assert "=DATE(1985,6,5)" in p.refused[0]["message_vi"]
+
+
+def with_values_saved(content: bytes, values: dict[str, str]) -> bytes:
+    """The workbook as Excel or LibreOffice saves it: each formula cell also holds its last value."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                for ref, value in values.items():
+                    data = re.sub(rb'(<c r="' + ref.encode() + rb'"[^>]*><f>[^<]*</f>)<v></v>',
+                                  rb"\1<v>" + value.encode() + rb"</v>", data)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_formula_with_its_value_saved_reads_as_that_value():
+    """Saved by Excel or LibreOffice, a formula cell holds its last value: that value is read."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(HEADER)
+    r = row()
+    r[0] = "=ROW()-1"
+    r[2] = "=DATE(1985,6,5)"
+    ws.append(r)
+    content = with_values_saved(saved(wb), {"A2": "1", "C2": str((dt.date(1985, 6, 5) - dt.date(1899, 12, 30)).days)})
+    p = planned(content)
+    assert not p.refused and admitted(p)[0]["birth_date"] == "1985-06-05"
