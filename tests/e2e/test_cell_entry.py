@@ -256,3 +256,60 @@ def test_an_entry_left_waiting_on_a_shared_phone_is_neither_shown_to_nor_sent_by
                           "'bi_thu_may_chung_%'").fetchall()
     assert sorted((actor, '"M000003"' in data) for actor, data in rows) == \
         [("bi_thu_may_chung_a", True), ("bi_thu_may_chung_b", False)]
+
+
+def test_a_session_that_ends_with_entries_waiting_asks_to_sign_in_again_and_then_sends_them_once(
+        own_system, browser):  # noqa: F811
+    """The secretary's token stops working (a new one was issued) while an entry waits on the phone:
+    the page says so and asks to sign in again, in Vietnamese and English, instead of retrying in
+    silence with a dead token; the entry is kept and, once signed in again, it is written once in
+    the secretary's name."""
+    import subprocess
+
+    from selenium.webdriver.common.by import By
+
+    from tests.support.services import base_env, cli
+
+    old = own_system.user_add("bi_thu_het_phien", "clerk", OWN_CELL)
+    login(browser, own_system, old, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    before = counts(own_system, "meetings").get("dues.recorded", 0)
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    browser.execute_script("state.sending = true")  # no signal yet: the entry waits on the phone
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+    month = dt.date.today().replace(day=1) - dt.timedelta(days=70)
+    field = browser.find_element(By.ID, "d-month")
+    field.clear()
+    field.send_keys(f"{month.month:02d}/{month.year}")
+    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000002'] [data-d='paid']").click()
+    browser.find_element(By.ID, "d-save").click()
+    assert outbox_states(browser) == ["waiting"]
+
+    done = subprocess.run(cli("user", "token", "bi_thu_het_phien", "--data-dir", str(own_system.data_dir)),
+                          env=base_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    fresh = done.stdout.strip().splitlines()[-1]
+
+    browser.execute_script("state.sending = false")  # the signal is back: the page sends
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    browser.find_element(By.ID, "o-send").click()
+    notice = wait_for(browser, "#cell-login-error", "đăng nhập lại")
+    assert "sign in again" in notice.text
+    assert browser.find_element(By.ID, "cell-token").is_displayed()
+    stored = browser.execute_script("return JSON.parse(localStorage.getItem('dv_cell_outbox'))")
+    assert [(i["state"], i["user"]) for i in stored] == [("waiting", "bi_thu_het_phien")]
+    assert counts(own_system, "meetings").get("dues.recorded", 0) == before
+
+    token = browser.find_element(By.ID, "cell-token")
+    token.clear()
+    token.send_keys(fresh)
+    browser.find_element(By.CSS_SELECTOR, "#cell-login-form button").click()
+    wait_for(browser, "#cell-app")
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"], timeout=60, what="the kept entry sent")
+    assert counts(own_system, "meetings").get("dues.recorded", 0) == before + 1
+    with contextlib.closing(sqlite3.connect(own_system.data_dir / "meetings.events.db")) as db:
+        (actor,) = db.execute("SELECT actor FROM events WHERE type = 'dues.recorded' ORDER BY position DESC "
+                              "LIMIT 1").fetchone()
+    assert actor == "bi_thu_het_phien"

@@ -37,7 +37,20 @@ async function api(path, opts = {}) {
   const headers = {...(opts.headers || {}), Authorization: `Bearer ${state.token}`};
   const res = await fetch(API + path, {...opts, headers});
   const body = await res.json().catch(() => ({}));
+  if (res.status === 401 && state.me) sessionEnded();
   return {status: res.status, ok: res.ok, body};
+}
+
+// The token stopped working (expired, replaced, revoked) while the page was open: ask to sign in
+// again rather than retry with a dead token; the outbox stays on the device and goes, in its
+// maker's name, once they are signed in again.
+function sessionEnded() {
+  sessionStorage.removeItem("dv_token");
+  state.token = null;
+  $("cell-login").hidden = false;
+  $("cell-login-error").textContent =
+    "Phiên đăng nhập đã hết hạn hoặc mã truy cập không còn hiệu lực: hãy đăng nhập lại để gửi các mục đang chờ " +
+    "(vẫn được giữ trên máy) — Your session has ended: sign in again to send the waiting entries (kept on this device)";
 }
 
 // --- outbox --------------------------------------------------------------------------------------
@@ -67,7 +80,12 @@ async function sendAll() {
                     "Idempotency-Key": item.key}});
         const body = await res.json().catch(() => ({}));
         if (res.ok) result = {state: "accepted", message: `Đã ghi ${(body.events || []).length} sự kiện`};
-        else if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status === 401)
+        else if (res.status === 401) {
+          sessionEnded();
+          setNet(true);
+          break;  // kept waiting, untouched: sent once the secretary signs in again
+        }
+        else if (res.status >= 500 || res.status === 408 || res.status === 429)
           result = {state: "waiting", message: body.message_vi || `Lỗi ${res.status}, sẽ gửi lại`};
         else result = {state: "refused", message: body.message_vi || `Bị từ chối (${res.status})`};
         setNet(true);
