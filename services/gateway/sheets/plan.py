@@ -112,6 +112,12 @@ def plan(grid: Grid, opts: Options, system: System,
             told(checked, len(body))
             last = now
         ref_row = f"{grid.sheet}!{r + 1}"
+        if r in grid.hidden:
+            out.refuse(ref_row, "hidden_row", f"Dòng {r + 1} đang bị ẩn (hoặc bị lọc đi): không rõ dòng này có thuộc "
+                       "danh sách hay không; hãy bỏ ẩn để kiểm tra hoặc xóa dòng rồi nhập lại",
+                       f"Row {r + 1} is hidden (or filtered out): whether it belongs to the list is not guessed; "
+                       "unhide it to check it, or delete it, then import again")
+            continue
 
         def cell(name):
             c = cols.get(name)

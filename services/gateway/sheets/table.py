@@ -22,6 +22,7 @@ class Grid:
     sheet: str
     rows: list[list[object]]          # row-major, first row is spreadsheet row 1
     notes: list[dict] = field(default_factory=list)  # what was converted on the way (said to the user)
+    hidden: set[int] = field(default_factory=set)  # 0-based indices of the rows the clerk hid
 
     def ref(self, row_index: int, col_index: int) -> str:
         """``Sheet1!F27`` for 0-based indices."""
@@ -66,7 +67,8 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
         rows: list[list[object]] = []
         filled = empty = 0
-        for row in _with_formulas(content, wb, ws):
+        formulas, hidden = _scan(wb, ws)
+        for row in _with_formulas(content, ws, formulas):
             cells = [_clean(v) for v in row]
             if all(v is None for v in cells):
                 empty += 1
@@ -78,7 +80,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
             if filled > MAX_ROWS:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
-        return Grid(unicodedata.normalize("NFC", ws.title), rows)
+        return Grid(unicodedata.normalize("NFC", ws.title), rows, hidden={r for r in hidden if r < len(rows)})
     finally:
         wb.close()
 
@@ -92,23 +94,36 @@ class Uncomputed:
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 
-def _has_formulas(wb, ws) -> bool:
+def _scan(wb, ws) -> tuple[bool, set[int]]:
+    """(whether the sheet has formulas, its hidden rows as 0-based indices), from its XML: the
+    read-only reader keeps neither."""
+    formulas, hidden, last = False, set(), 0
     with wb._archive.open(ws._worksheet_path) as xml:
         tail = b""
         while chunk := xml.read(1 << 20):
-            if _FORMULA.search(tail + chunk):
-                return True
-            tail = chunk[-16:]
-    return False
+            text = tail + chunk
+            cut = text.rfind(b"<")  # a tag split between chunks is read whole with the next one
+            cut = cut if cut >= 0 and text.find(b">", cut) < 0 else len(text)
+            text, tail = text[:cut], text[cut:]
+            formulas = formulas or _FORMULA.search(text) is not None
+            for tag in _ROW.findall(text):
+                number = _ROW_NUMBER.search(tag)
+                last = int(number[1]) if number else last + 1
+                if _HIDDEN.search(tag):
+                    hidden.add(last - 1)
+    return formulas, hidden
 
 
-def _with_formulas(content: bytes, wb, ws):
+def _with_formulas(content: bytes, ws, formulas: bool):
     """The sheet's rows of values; where a formula cell holds no value, its ``Uncomputed``. The
     formulas are read (a second pass) only from a sheet that has some."""
     values = ws.iter_rows(values_only=True)
-    if not _has_formulas(wb, ws):
+    if not formulas:
         yield from values
         return
     from openpyxl import load_workbook

@@ -295,3 +295,25 @@ def test_a_formula_with_its_value_saved_reads_as_that_value():
     content = with_values_saved(saved(wb), {"A2": "1", "C2": str((dt.date(1985, 6, 5) - dt.date(1899, 12, 30)).days)})
     p = planned(content)
     assert not p.refused and admitted(p)[0]["birth_date"] == "1985-06-05"
+
+
+def test_a_hidden_row_of_the_list_is_refused_naming_it_not_imported_unseen():
+    """A row the clerk hid (a member who left, rows filtered out) is part of the file but not of what
+    the clerk looked at: whether it belongs to the list is not guessed. The file is refused naming
+    the row; a hidden row above the header (a title) does not matter."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(["ĐẢNG BỘ XÃ MỘT"])
+    ws.append(HEADER)
+    ws.append(row())
+    ws.append(row(name="Trần Thị Bình", card="01000002", cccd="079090001234"))
+    ws.append(row(name="Lê Văn Cường", card="01000003", cccd="079090001235"))
+    ws.row_dimensions[1].hidden = True
+    ws.row_dimensions[4].hidden = True
+    p = planned(saved(wb))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!4", "hidden_row")]
+    assert "ẩn" in p.refused[0]["message_vi"] and "hidden" in p.refused[0]["message_en"]
+    ws.row_dimensions[4].hidden = False
+    p = planned(saved(wb))
+    assert not p.refused and len(admitted(p)) == 3
