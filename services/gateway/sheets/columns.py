@@ -98,26 +98,66 @@ def _match(header: str, wanted=None) -> str | None:
     return best[0] if best else None
 
 
+#: a group header over date columns, as in the member list form: "Ngày, tháng, năm" over "Sinh",
+#: "Vào Đảng", "Chính thức" — each read as "Ngày sinh", "Ngày vào Đảng", "Ngày chính thức"
+DATE_GROUPS = ("ngay thang nam", "ngay thang", "ngay")
+
+
+def _two_rows(upper: list[object], lower: list[object]) -> list[tuple[str, bool] | None]:
+    """The headers of a header on two rows, as (text, exact only): a group's text (merged across
+    its columns) over each of its sub-headers; the other headers merged down over both rows (or
+    written in the upper row alone). A group and its sub-header read together must be a usual
+    header exactly: nothing below a header row is taken for a sub-header by a prefix."""
+    out: list[tuple[str, bool] | None] = []
+    for c in range(max(len(upper), len(lower))):
+        above = upper[c] if c < len(upper) and isinstance(upper[c], str) else None
+        below = lower[c] if c < len(lower) else None
+        if below is None:
+            out.append((above, False) if above else None)
+        elif not isinstance(below, str):
+            out.append(None)
+        elif above is None or plain(above) == plain(below):
+            out.append((below, False))
+        else:
+            group = plain(above)
+            out.append(((("ngay" if group in DATE_GROUPS else group) + " " + plain(below)), True))
+    return out
+
+
+def _columns(texts, wanted, mapped) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for c, item in enumerate(texts):
+        if item is None:
+            continue
+        value, exact = item
+        name = mapped.get(plain(value)) or (_exact(value, wanted) if exact else _match(value, wanted))
+        if name in wanted and name not in cols:
+            cols[name] = c
+    return cols
+
+
+def _exact(header: str, wanted) -> str | None:
+    p = plain(header)
+    return next((n for n, texts in HEADERS.items() if n in wanted and p in texts), None)
+
+
 def find_header(rows: list[list[object]], kind: str, mapping: dict[str, str] | None = None,
                 scan: int = 30) -> tuple[int, dict[str, int]]:
     """(index of the header row, field → column index) for the first row naming the list's
-    required columns; title rows above it (merged cells, the unit's name) are skipped."""
+    required columns — alone, or read with the row above it as a header on two rows (the member
+    list form's); title rows above it (merged cells, the unit's name) are skipped."""
     need = KINDS[kind]["required"]
     wanted = set(need) | set(KINDS[kind]["optional"])
     mapped = {plain(h): f for f, h in (mapping or {}).items()}
     best: tuple[int, dict[str, int]] | None = None
     for r, row in enumerate(rows[:scan]):
-        cols: dict[str, int] = {}
-        for c, value in enumerate(row):
-            if value is None or not isinstance(value, str):
-                continue
-            name = mapped.get(plain(value)) or _match(value, wanted)
-            if name in wanted and name not in cols:
-                cols[name] = c
-        if all(n in cols for n in need):
-            return r, cols
-        if cols and (best is None or len(cols) > len(best[1])):
-            best = (r, cols)
+        alone = _columns([(v, False) if isinstance(v, str) else None for v in row], wanted, mapped)
+        tried = [alone] + ([_columns(_two_rows(rows[r - 1], row), wanted, mapped)] if r else [])
+        for cols in tried:
+            if all(n in cols for n in need):
+                return r, cols
+            if cols and (best is None or len(cols) > len(best[1])):
+                best = (r, cols)
     missing = [n for n in need if best is None or n not in best[1]]
     names_vi = ", ".join(f"«{FIELD_VI.get(n, n)}»" for n in missing)
     raise DomainError("columns_missing", f"Không tìm thấy cột {names_vi} trong {scan} dòng đầu; đặt tên cột theo "

@@ -67,7 +67,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
         rows: list[list[object]] = []
         filled = empty = 0
-        formulas, hidden = _scan(wb, ws)
+        formulas, hidden, merged = _scan(wb, ws)
         for row in _with_formulas(content, ws, formulas):
             cells = [_clean(v) for v in row]
             if all(v is None for v in cells):
@@ -80,6 +80,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
             if filled > MAX_ROWS:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
+        _fill_merged(rows, merged)
         return Grid(unicodedata.normalize("NFC", ws.title), rows, hidden={r for r in hidden if r < len(rows)})
     finally:
         wb.close()
@@ -97,12 +98,13 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
-def _scan(wb, ws) -> tuple[bool, set[int]]:
-    """(whether the sheet has formulas, its hidden rows as 0-based indices), from its XML: the
-    read-only reader keeps neither."""
-    formulas, hidden, last = False, set(), 0
+def _scan(wb, ws) -> tuple[bool, set[int], list[str]]:
+    """(whether the sheet has formulas, its hidden rows as 0-based indices, its merged ranges),
+    from its XML: the read-only reader keeps none of them."""
+    formulas, hidden, merged, last = False, set(), [], 0
     with wb._archive.open(ws._worksheet_path) as xml:
         tail = b""
         while chunk := xml.read(1 << 20):
@@ -116,7 +118,30 @@ def _scan(wb, ws) -> tuple[bool, set[int]]:
                 last = int(number[1]) if number else last + 1
                 if _HIDDEN.search(tag):
                     hidden.add(last - 1)
-    return formulas, hidden
+            merged += [m.decode() for m in _MERGED.findall(text)]
+    return formulas, hidden, merged
+
+
+def _fill_merged(rows: list[list[object]], merged: list[str]) -> None:
+    """A merged cell's value in every cell it covers, as the clerk sees it (a header merged over
+    two rows, a cell's name merged down over its members' rows) — in rows that hold something
+    else: a merge reaching below the list makes no row."""
+    from openpyxl.utils.cell import range_boundaries
+
+    for ref in merged:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        top = rows[min_row - 1] if min_row - 1 < len(rows) else []
+        value = top[min_col - 1] if min_col - 1 < len(top) else None
+        if value is None:
+            continue
+        for r in range(min_row - 1, min(max_row, len(rows))):
+            row = rows[r]
+            if not any(v is not None for v in row):
+                continue
+            row.extend([None] * (max_col - len(row)))
+            for c in range(min_col - 1, max_col):
+                if row[c] is None:
+                    row[c] = value
 
 
 def _with_formulas(content: bytes, ws, formulas: bool):

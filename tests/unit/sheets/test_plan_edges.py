@@ -317,3 +317,36 @@ def test_a_hidden_row_of_the_list_is_refused_naming_it_not_imported_unseen():
     ws.row_dimensions[4].hidden = False
     p = planned(saved(wb))
     assert not p.refused and len(admitted(p)) == 3
+
+
+def two_level_list(*members) -> bytes:
+    """The party's member list form: a header on two rows, "Ngày, tháng, năm" merged over its
+    "Sinh", "Vào Đảng", "Chính thức" columns, the other headers merged down over both rows, the
+    cell's name merged down over its members' rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(["DANH SÁCH ĐẢNG VIÊN"])
+    ws.merge_cells("A1:H1")
+    ws.append(["STT", "Họ và tên", "Giới tính", "Ngày, tháng, năm", None, None, "Số thẻ đảng viên", "Chi bộ"])
+    ws.append([None, None, None, "Sinh", "Vào Đảng", "Chính thức", None, None])
+    for col in "ABCGH":
+        ws.merge_cells(f"{col}2:{col}3")
+    ws.merge_cells("D2:F2")
+    for i, (name, birth, admitted_on, official, card) in enumerate(members, start=1):
+        ws.append([i, name, "Nam", birth, admitted_on, official, card, "Chi bộ Ấp Một" if i == 1 else None])
+    if len(members) > 1:
+        ws.merge_cells(f"H4:H{3 + len(members)}")
+    return saved(wb)
+
+
+def test_the_member_list_forms_two_row_header_and_merged_cells_read_as_the_clerk_sees_them():
+    content = two_level_list(("Nguyễn Văn An", "05/06/1985", "01/01/2010", "01/01/2011", "01000001"),
+                             ("Trần Văn Bình", "07/08/1990", "02/02/2015", None, "01000002"))
+    p = planned(content)
+    assert not p.refused, p.refused
+    assert p.columns == {"index": "A", "full_name": "B", "sex": "C", "birth_date": "D", "admitted_on": "E",
+                         "official_on": "F", "card_number": "G", "cell": "H"}
+    assert [(d["full_name"], d["birth_date"], d["org_unit_id"]) for d in admitted(p)] == [
+        ("Nguyễn Văn An", "1985-06-05", "C1"), ("Trần Văn Bình", "1990-08-07", "C1")]
+    assert [line["occurred_on"] for line in p.lines if line["type"] == "member.recognized_official"] == ["2011-01-01"]
