@@ -73,7 +73,7 @@ def assess(m: HeldMeeting, streaks: dict[str, int], rules: Rules) -> MeetingQual
     duration_ok = m.duration_minutes >= floor
     # HD 12's standard is that of the regular meeting (DOMAIN §4), as the reports judge it
     # (services/reporting/facts.py meeting_standard): a thematic one is held, not judged
-    judged = attendance_ok and unexcused == 0 and not over and duration_ok if m.kind == "regular" else None
+    judged = (attendance_ok and unexcused == 0 and not over and duration_ok) if m.kind == "regular" else None
     return MeetingQuality(
         m.meeting_id, m.kind, m.held_on.isoformat(), expected, present, excused, unexcused,
         round(float(rate), 4) if rate is not None else None, attendance_ok, unexcused == 0, not over, over,

@@ -239,6 +239,13 @@ def _row_facts(opts: Options, cell: Callable, ref: Callable) -> dict:
                 if bad is not None:
                     raise values.BadValue("control_character", f"Có ký tự điều khiển U+{ord(bad):04X}",
                                           f"Contains control character U+{ord(bad):04X}")
+                hidden = values.invisible(v)
+                if hidden is not None:
+                    code, at = f"U+{ord(hidden):04X}", v.index(hidden) + 1
+                    raise values.BadValue("invisible_character", f"Có ký tự ẩn (không nhìn thấy) {code} ở vị trí {at}; "
+                                          "hãy gõ lại ô này",
+                                          f"Contains the invisible character {code} at position {at}; "
+                                          "type the cell again")
                 facts[name] = v
         except values.BadValue as exc:
             raise _Refused(ref(name), exc.code, exc.vi, exc.en, name) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from services.gateway.sheets.columns import plain
 
@@ -137,10 +138,21 @@ def read_demobilised(value) -> str:
                    f"'{value}': write Quân đội (army), Công an (police) or leave empty")
 
 
+#: spaces that mean one space in a name or a place: no-break (pasted from a web page or Word),
+#: the typographic ones, several in a row (tab and line breaks are left to the control check)
+_SPACES = re.compile("[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+
 def text(value) -> str:
     if isinstance(value, float) and value == int(value):
         value = int(value)
-    return str(value).strip()
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def invisible(text_: str) -> str | None:
+    """The first invisible format character (zero-width space, joiner, BOM, soft hyphen): it
+    splits a word for every search while the clerk sees nothing."""
+    return next((ch for ch in text_ if unicodedata.category(ch) == "Cf"), None)
 
 
 _FORMS = (("khien trach", "reprimand"), ("canh cao", "warning"), ("cach chuc", "dismissal"),

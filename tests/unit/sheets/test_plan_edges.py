@@ -350,3 +350,18 @@ def test_the_member_list_forms_two_row_header_and_merged_cells_read_as_the_clerk
     assert [(d["full_name"], d["birth_date"], d["org_unit_id"]) for d in admitted(p)] == [
         ("Nguyễn Văn An", "1985-06-05", "C1"), ("Trần Văn Bình", "1990-08-07", "C1")]
     assert [line["occurred_on"] for line in p.lines if line["type"] == "member.recognized_official"] == ["2011-01-01"]
+
+
+def test_spaces_inside_a_name_are_one_space_and_an_invisible_character_is_refused_naming_its_cell():
+    """A name pasted from a web page or a Word file: no-break spaces, two spaces in a row. The name
+    is the same person's: recorded with single spaces, and the roll's record is not 'changed' by
+    them. A zero-width character (invisible, it splits the name for every search) is refused."""
+    p = planned(xlsx(HEADER, row(name="\u00a0Nguyễn\u00a0Văn  An ")))
+    assert not p.refused and admitted(p)[0]["full_name"] == "Nguyễn Văn An"
+    on_roll = {"member_id": "dv-x", "org_unit_id": "C1", "full_name": "Nguyễn Văn An", "birth_date": "1985-06-05",
+               "status": "official", "card_number": "01000001", "citizen_id": "079085001234"}
+    p = planned(xlsx(HEADER, row(name="Nguyễn\u00a0Văn   An")), members=[on_roll])
+    assert not p.refused and not p.lines and p.unchanged == 1
+    p = planned(xlsx(HEADER, row(name="Nguy\u200bễn Văn An")))
+    assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!B2", "invisible_character")]
+    assert "U+200B" in p.refused[0]["message_vi"] and "U+200B" in p.refused[0]["message_en"]
