@@ -56,6 +56,7 @@ def execute_streams(store: EventStore, streams: Sequence[str],
 
 
 def schedule_meeting(store: EventStore, roster: Roster, cmd: ScheduleMeeting, ctx: Context) -> list[Envelope]:
+    domain.not_in_future(cmd.occurred_on, ctx.today)
     unit = roster.unit(cmd.org_unit_id)
     stream = domain.meeting_stream(cmd.meeting_id)
     return execute_streams(store, [stream], lambda h: domain.schedule_meeting(domain.fold(h[stream]), unit, cmd), ctx)
@@ -78,6 +79,7 @@ def record_meeting(store: EventStore, roster: Roster, cmd: RecordMeeting, ctx: C
 
 
 def record_dues(store: EventStore, roster: Roster, cmd: RecordDues, ctx: Context) -> list[Envelope]:
+    domain.not_in_future(cmd.occurred_on, ctx.today)
     year = int(cmd.month[:4])
     years_read = (year, year - 1, year + 1)  # the month's own year first: its stream is the one written
     streams = [my.year_stream(cmd.member_id, y) for y in years_read]

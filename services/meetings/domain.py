@@ -68,6 +68,14 @@ def check_cell(unit: Unit | None, org_unit_id: str, day: dt.date) -> None:
         raise R.CELL_INACTIVE(org_unit_id=org_unit_id, day=fmt(day))
 
 
+def not_in_future(day: dt.date, today: dt.date) -> None:
+    """A fact is recorded once it has happened: the day a command records (a scheduling, a dues
+    record) is not after today — the day the meeting is planned for, or the month dues are paid
+    for in advance, may be."""
+    if day > today:
+        raise R.DATE_IN_FUTURE(day=fmt(day), today=fmt(today))
+
+
 def schedule_meeting(meeting: Meeting, unit: Unit | None, cmd: ScheduleMeeting) -> list[Decided]:
     if meeting.meeting_id is not None:
         raise R.MEETING_EXISTS(meeting_id=cmd.meeting_id)

@@ -30,6 +30,9 @@ PLANNED_BEFORE_SCHEDULING = Rule("planned_before_scheduling", "Ngày họp {plan
                                  field="planned_on")
 MEETING_IN_FUTURE = Rule("meeting_in_future", "Ngày họp {day} ở sau ngày hôm nay ({today})",
                          "The meeting date {day} is after today ({today})", RECORD, field="occurred_on")
+DATE_IN_FUTURE = Rule("date_in_future", "Ngày {day} ở sau ngày hôm nay ({today}): chỉ ghi nhận việc đã xảy ra",
+                      "Date {day} is after today ({today}): only what has happened is recorded", RECORD,
+                      field="occurred_on")
 MEETING_ALREADY_RECORDED = Rule("meeting_already_recorded", "Buổi sinh hoạt «{meeting_id}» đã được ghi nhận ngày {day}",
                                 "Meeting '{meeting_id}' was already recorded on {day}", RECORD, Conflict,
                                 field="meeting_id")

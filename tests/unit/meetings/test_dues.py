@@ -1,6 +1,8 @@
 """Dues per member per month: reductions (30/50/70 %, at most 12 months), exemption grounds."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from shared.errors import DomainError
@@ -50,3 +52,31 @@ def test_dues_only_for_a_member_on_a_roster_that_month_and_not_unpaid_before_the
     assert refused(cell, "M1", "2015-06", "paid").code == "not_on_roster_in_month"
     assert refused(cell, "M1", "2026-12", "unpaid", today=D(2026, 11, 27)).code == "dues_month_in_future"
     assert cell.dues("M1", "2026-12", "paid", today=D(2026, 11, 27))[0].type == "dues.recorded"  # paid ahead
+
+
+def test_dues_and_a_schedule_are_recorded_on_today_or_before_not_on_a_day_to_come(cell):
+    """A fact is recorded once it has happened, as the members service judges every command: a dues
+    record or a scheduling dated after today (a phone whose clock runs ahead, an API client) would
+    file the fact — and the early warning it raises — in a year that has not come. The month the
+    dues are for may be ahead (paid in advance); the day of recording may not."""
+    from services.meetings import application as app
+    from shared.application import Context
+    from shared.contracts.meetings import ScheduleMeeting
+
+    today = D(2026, 11, 27)
+    assert cell.dues("M1", "2026-10", "paid", on=today - dt.timedelta(days=1), today=today)
+    assert cell.dues("M1", "2026-11", "paid", on=today, today=today)
+    e = refused(cell, "M1", "2026-09", "unpaid", on=today + dt.timedelta(days=1), today=today)
+    assert (e.code, e.field) == ("date_in_future", "occurred_on")
+    assert "28/11/2026" in e.message_vi and "27/11/2026" in e.message_vi and "28/11/2026" in e.message_en
+
+    def schedule(meeting_id, on):
+        cmd = ScheduleMeeting(meeting_id=meeting_id, org_unit_id="A", kind="regular", occurred_on=on,
+                              planned_on=D(2026, 12, 10))
+        return app.schedule_meeting(cell.store, cell.roster, cmd, Context(today=today))
+
+    assert schedule("s1", today - dt.timedelta(days=1)) and schedule("s2", today)
+    before = cell.store.head_position()
+    with pytest.raises(DomainError) as exc:
+        schedule("s3", today + dt.timedelta(days=1))
+    assert exc.value.code == "date_in_future" and cell.store.head_position() == before
