@@ -47,6 +47,8 @@ def login(driver, system, token, page):
     driver.find_element(By.ID, "cell-token").send_keys(token)
     driver.find_element(By.CSS_SELECTOR, "#cell-login-form button").click()
     wait_for(driver, "#cell-app")
+    # the cells in scope come after the page shows: a roster asked for before them has no cell
+    wait_for(driver, "#cell-unit option", visible=False)
     if page != "/static/chi-bo.html":
         driver.get(system.url + page)
 
@@ -313,3 +315,30 @@ def test_a_session_that_ends_with_entries_waiting_asks_to_sign_in_again_and_then
         (actor,) = db.execute("SELECT actor FROM events WHERE type = 'dues.recorded' ORDER BY position DESC "
                               "LIMIT 1").fetchone()
     assert actor == "bi_thu_het_phien"
+
+
+def test_a_meeting_dated_tomorrow_is_refused_naming_the_dates_in_vietnamese_and_english_and_writes_nothing(
+        own_system, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    token = own_system.user_add("bi_thu_ngay_mai", "clerk", OWN_CELL)
+    login(browser, own_system, token, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    before = counts(own_system, "meetings")
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    day = browser.find_element(By.ID, "m-date")
+    day.clear()
+    day.send_keys(tomorrow.strftime("%d/%m/%Y"))
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    ids = browser.execute_script("return [...document.querySelectorAll('#m-roster li')]"
+                                 ".filter(li => li.querySelector('.choices')).map(li => li.dataset.member)")
+    for member in ids:  # each click draws the roster again
+        browser.find_element(By.CSS_SELECTOR, f"#m-roster li[data-member='{member}'] [data-a='present']").click()
+    browser.find_element(By.ID, "m-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["refused"], timeout=60, what="the entry refused")
+    shown = browser.find_element(By.CSS_SELECTOR, "#o-list li").text
+    assert tomorrow.strftime("%d/%m/%Y") in shown
+    assert "sau ngày hôm nay" in shown and "after today" in shown, shown
+    assert counts(own_system, "meetings") == before

@@ -28,6 +28,8 @@ function monthIso(vn) {
   const m = /^(\d{1,2})\/(\d{4})$/.exec((vn || "").trim());
   return m ? `${m[2]}-${pad(m[1])}` : null;
 }
+// a refusal as the gateway words it: Vietnamese, then English
+function said(body) { return [body.message_vi, body.message_en].filter(Boolean).join(" — "); }
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
@@ -87,7 +89,7 @@ async function sendAll() {
         }
         else if (res.status >= 500 || res.status === 408 || res.status === 429)
           result = {state: "waiting", message: body.message_vi || `Lỗi ${res.status}, sẽ gửi lại`};
-        else result = {state: "refused", message: body.message_vi || `Bị từ chối (${res.status})`};
+        else result = {state: "refused", message: said(body) || `Bị từ chối — Refused (${res.status})`};
         setNet(true);
       } catch (e) {
         setNet(false);
@@ -148,7 +150,7 @@ async function loadRoster() {
   const mine = ++rosterAsked, unit = state.unit;
   const res = await api(`/meetings/roster?org_unit_id=${encodeURIComponent(unit)}&on=${on}`);
   if (mine !== rosterAsked || unit !== state.unit) return;  // the secretary moved on meanwhile
-  if (!res.ok) { alert(res.body.message_vi || "Không tải được danh sách"); return; }
+  if (!res.ok) { alert(said(res.body) || "Không tải được danh sách — The roster could not be loaded"); return; }
   const roster = res.body;
   for (const e of roster) await nameOf(e.member_id);
   if (mine !== rosterAsked || unit !== state.unit) return;
