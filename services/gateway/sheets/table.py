@@ -128,8 +128,10 @@ def _fill_merged(rows: list[list[object]], merged: list[str]) -> None:
     else: a merge reaching below the list makes no row."""
     from openpyxl.utils.cell import range_boundaries
 
+    width = max((len(row) for row in rows), default=0)
     for ref in merged:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
+        max_col = min(max_col, width)  # a merge over whole rows reaches no further than the sheet's cells
         top = rows[min_row - 1] if min_row - 1 < len(rows) else []
         value = top[min_col - 1] if min_col - 1 < len(top) else None
         if value is None:
