@@ -93,6 +93,16 @@ def plan(grid: Grid, opts: Options, system: System,
     header_row, cols = columns.find_header(grid.rows, opts.kind, opts.mapping)
     out.columns = {f: get_column_letter(c + 1) for f, c in cols.items()}
     out.fields = dict(out.columns)
+    for name, c in cols.items():
+        if c in grid.hidden_columns and name != "index":
+            letter, label = get_column_letter(c + 1), columns.FIELD_VI.get(name, name)
+            out.refuse(f"{grid.sheet}!{letter}", "hidden_column",
+                       f"Cột {letter} («{label}») đang bị ẩn: không rõ cột này có phải cột cần đọc hay không; hãy bỏ "
+                       "ẩn để kiểm tra, hoặc xóa cột rồi nhập lại",
+                       f"Column {letter} ({name}) is hidden: whether it is the column to read is not guessed; unhide "
+                       "it to check it, or delete it, then import again", name)
+    if out.refused:
+        return out
     body = [(r, row) for r, row in enumerate(grid.rows) if r > header_row and any(v not in (None, "") for v in row)]
     out.rows = len(body)
     converted = _convert_legacy(grid, cols, body, out)

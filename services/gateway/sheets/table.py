@@ -23,6 +23,7 @@ class Grid:
     rows: list[list[object]]          # row-major, first row is spreadsheet row 1
     notes: list[dict] = field(default_factory=list)  # what was converted on the way (said to the user)
     hidden: set[int] = field(default_factory=set)  # 0-based indices of the rows the clerk hid
+    hidden_columns: set[int] = field(default_factory=set)  # and of the columns
 
     def ref(self, row_index: int, col_index: int) -> str:
         """``Sheet1!F27`` for 0-based indices."""
@@ -67,7 +68,7 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
         # last filled row are not kept. Empty rows between filled ones stay, so references hold.
         rows: list[list[object]] = []
         filled = empty = 0
-        formulas, hidden, merged = _scan(wb, ws)
+        formulas, hidden, hidden_cols, merged = _scan(wb, ws)
         for row in _with_formulas(content, ws, formulas):
             cells = [_clean(v) for v in row]
             if all(v is None for v in cells):
@@ -81,7 +82,8 @@ def _xlsx(content: bytes, sheet: str | None) -> Grid:
                 raise DomainError("too_many_rows", f"Trang tính có quá {MAX_ROWS:,} dòng".replace(",", "."),
                                   f"The sheet has more than {MAX_ROWS:,} rows", field="file")
         _fill_merged(rows, merged)
-        return Grid(unicodedata.normalize("NFC", ws.title), rows, hidden={r for r in hidden if r < len(rows)})
+        return Grid(unicodedata.normalize("NFC", ws.title), rows, hidden={r for r in hidden if r < len(rows)},
+                    hidden_columns=hidden_cols)
     finally:
         wb.close()
 
@@ -98,13 +100,15 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_COL = re.compile(rb"<(?:\w+:)?col\b[^>]*>")
+_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*\bmax="(\d+)"|\bmax="(\d+)"[^>]*\bmin="(\d+)"')
 _MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
-def _scan(wb, ws) -> tuple[bool, set[int], list[str]]:
-    """(whether the sheet has formulas, its hidden rows as 0-based indices, its merged ranges),
-    from its XML: the read-only reader keeps none of them."""
-    formulas, hidden, merged, last = False, set(), [], 0
+def _scan(wb, ws) -> tuple[bool, set[int], set[int], list[str]]:
+    """(whether the sheet has formulas, its hidden rows and columns as 0-based indices, its merged
+    ranges), from its XML: the read-only reader keeps none of them."""
+    formulas, hidden, hidden_cols, merged, last = False, set(), set(), [], 0
     with wb._archive.open(ws._worksheet_path) as xml:
         tail = b""
         while chunk := xml.read(1 << 20):
@@ -118,8 +122,13 @@ def _scan(wb, ws) -> tuple[bool, set[int], list[str]]:
                 last = int(number[1]) if number else last + 1
                 if _HIDDEN.search(tag):
                     hidden.add(last - 1)
+            for tag in _COL.findall(text):
+                span = _SPAN.search(tag)
+                if span and _HIDDEN.search(tag):
+                    low, high = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+                    hidden_cols.update(range(low - 1, min(high, 16384)))
             merged += [m.decode() for m in _MERGED.findall(text)]
-    return formulas, hidden, merged
+    return formulas, hidden, hidden_cols, merged
 
 
 def _fill_merged(rows: list[list[object]], merged: list[str]) -> None:

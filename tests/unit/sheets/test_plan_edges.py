@@ -365,3 +365,23 @@ def test_spaces_inside_a_name_are_one_space_and_an_invisible_character_is_refuse
     p = planned(xlsx(HEADER, row(name="Nguy\u200bễn Văn An")))
     assert [(r["cell"], r["code"]) for r in p.refused] == [("DS!B2", "invisible_character")]
     assert "U+200B" in p.refused[0]["message_vi"] and "U+200B" in p.refused[0]["message_en"]
+
+
+def test_a_hidden_column_the_list_would_read_is_refused_naming_it():
+    """An old "Ngày sinh" column hidden beside the corrected one: the clerk sees one, the file holds
+    two. Which one is meant is not guessed: the hidden column the list would read is refused by
+    name; a hidden column the list does not read does not matter."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DS"
+    ws.append(["STT", "Họ và tên", "Ngày sinh", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Chi bộ", "Điện thoại"])
+    ws.append([1, "Nguyễn Văn An", "01/01/1901", "05/06/1985", "Nam", "01/01/2010", "Chi bộ Ấp Một", "0909000000"])
+    ws.column_dimensions["C"].hidden = True
+    ws.column_dimensions["H"].hidden = True
+    p = planned(saved(wb))
+    assert [(r["cell"], r["code"], r["field"]) for r in p.refused] == [("DS!C", "hidden_column", "birth_date")]
+    assert not p.lines and "ẩn" in p.refused[0]["message_vi"] and "hidden" in p.refused[0]["message_en"]
+    ws.delete_cols(3)
+    ws.column_dimensions["C"].hidden = False
+    p = planned(saved(wb))
+    assert not p.refused and admitted(p)[0]["birth_date"] == "1985-06-05"
