@@ -342,3 +342,51 @@ def test_a_meeting_dated_tomorrow_is_refused_naming_the_dates_in_vietnamese_and_
     assert tomorrow.strftime("%d/%m/%Y") in shown
     assert "sau ngày hôm nay" in shown and "after today" in shown, shown
     assert counts(own_system, "meetings") == before
+
+
+def test_another_secretary_signing_in_after_a_session_ended_sees_nothing_of_the_first(own_system, browser):  # noqa: F811
+    """The session of the first secretary ends on a shared phone with the roster on screen; the
+    next one signs in at the prompt: the first cell's names are gone from the page, and the first
+    secretary's waiting entry is neither shown to nor sent by the second."""
+    import subprocess
+
+    from selenium.webdriver.common.by import By
+
+    from tests.gateway.conftest import OTHER_CELL
+    from tests.support.services import base_env, cli
+
+    first = own_system.user_add("bi_thu_chung_may_1", "clerk", OWN_CELL)
+    second = own_system.user_add("bi_thu_chung_may_2", "clerk", OTHER_CELL)
+    login(browser, own_system, first, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    before = counts(own_system, "meetings").get("dues.recorded", 0)
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    browser.execute_script("state.sending = true")
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+    month = dt.date.today().replace(day=1) - dt.timedelta(days=100)
+    field = browser.find_element(By.ID, "d-month")
+    field.clear()
+    field.send_keys(f"{month.month:02d}/{month.year}")
+    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000001'] [data-d='paid']").click()
+    browser.find_element(By.ID, "d-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='meeting']").click()
+    done = subprocess.run(cli("user", "revoke", "bi_thu_chung_may_1", "--data-dir", str(own_system.data_dir)),
+                          env=base_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    browser.execute_script("state.sending = false")
+    browser.execute_script("sendAll()")
+    wait_for(browser, "#cell-login-error", "đăng nhập lại")
+
+    browser.find_element(By.ID, "cell-token").send_keys(second)
+    browser.find_element(By.CSS_SELECTOR, "#cell-login-form button").click()
+    wait_for(browser, "#cell-user", "bi_thu_chung_may_2")
+    wait_for(browser, "#cell-unit option", visible=False)
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert not any(name in page for name in FAMILY), page
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    assert outbox_states(browser) == []
+    browser.find_element(By.ID, "o-send").click()
+    stored = browser.execute_script("return JSON.parse(localStorage.getItem('dv_cell_outbox'))")
+    assert [(i["state"], i["user"]) for i in stored] == [("waiting", "bi_thu_chung_may_1")]
+    assert counts(own_system, "meetings").get("dues.recorded", 0) == before

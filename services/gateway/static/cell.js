@@ -49,6 +49,7 @@ async function api(path, opts = {}) {
 function sessionEnded() {
   sessionStorage.removeItem("dv_token");
   state.token = null;
+  $("cell-token").value = "";
   $("cell-login").hidden = false;
   $("cell-login-error").textContent =
     "Phiên đăng nhập đã hết hạn hoặc mã truy cập không còn hiệu lực: hãy đăng nhập lại để gửi các mục đang chờ " +
@@ -298,6 +299,10 @@ $("cell-login-form").addEventListener("submit", async ev => {
   const me = await api("/me");
   if (!me.ok) { $("cell-login-error").textContent = me.body.message_vi || "Mã truy cập không đúng"; return; }
   sessionStorage.setItem("dv_token", state.token);
+  $("cell-token").value = "";
+  // someone else signing in after a session ended: the page starts afresh, keeping nothing of the
+  // previous secretary's in memory (the roster's names, taps, dues chosen); the same one goes on
+  if (state.me && state.me.name !== me.body.name) { location.reload(); return; }
   start();
 });
 $("cell-logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
