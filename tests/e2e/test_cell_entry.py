@@ -260,38 +260,50 @@ def test_an_entry_left_waiting_on_a_shared_phone_is_neither_shown_to_nor_sent_by
         [("bi_thu_may_chung_a", True), ("bi_thu_may_chung_b", False)]
 
 
+def paid_dues_left_waiting(driver, member: str, days_back: int) -> None:
+    """With no signal (the page's sender held), the secretary records a past month's dues for one
+    member: the entry waits on the phone."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "m-load").click()
+    wait_for(driver, "#m-roster li .choices")
+    driver.execute_script("state.sending = true")
+    driver.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+    month = dt.date.today().replace(day=1) - dt.timedelta(days=days_back)
+    field = driver.find_element(By.ID, "d-month")
+    field.clear()
+    field.send_keys(f"{month.month:02d}/{month.year}")
+    driver.find_element(By.CSS_SELECTOR, f"#d-roster li[data-member='{member}'] [data-d='paid']").click()
+    driver.find_element(By.ID, "d-save").click()
+
+
+def user_cli(system, *args: str) -> str:
+    """``dangvien user ...`` on the running system's data; its last line (a new token)."""
+    import subprocess
+
+    from tests.support.services import base_env, cli
+
+    done = subprocess.run(cli("user", *args, "--data-dir", str(system.data_dir)), env=base_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
 def test_a_session_that_ends_with_entries_waiting_asks_to_sign_in_again_and_then_sends_them_once(
         own_system, browser):  # noqa: F811
     """The secretary's token stops working (a new one was issued) while an entry waits on the phone:
     the page says so and asks to sign in again, in Vietnamese and English, instead of retrying in
     silence with a dead token; the entry is kept and, once signed in again, it is written once in
     the secretary's name."""
-    import subprocess
-
     from selenium.webdriver.common.by import By
-
-    from tests.support.services import base_env, cli
 
     old = own_system.user_add("bi_thu_het_phien", "clerk", OWN_CELL)
     login(browser, own_system, old, "/static/chi-bo.html")
     browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
     before = counts(own_system, "meetings").get("dues.recorded", 0)
-    browser.find_element(By.ID, "m-load").click()
-    wait_for(browser, "#m-roster li .choices")
-    browser.execute_script("state.sending = true")  # no signal yet: the entry waits on the phone
-    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
-    month = dt.date.today().replace(day=1) - dt.timedelta(days=70)
-    field = browser.find_element(By.ID, "d-month")
-    field.clear()
-    field.send_keys(f"{month.month:02d}/{month.year}")
-    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000002'] [data-d='paid']").click()
-    browser.find_element(By.ID, "d-save").click()
+    paid_dues_left_waiting(browser, "M000002", days_back=70)
     assert outbox_states(browser) == ["waiting"]
-
-    done = subprocess.run(cli("user", "token", "bi_thu_het_phien", "--data-dir", str(own_system.data_dir)),
-                          env=base_env(), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    fresh = done.stdout.strip().splitlines()[-1]
+    fresh = user_cli(own_system, "token", "bi_thu_het_phien")  # the old token stops working
 
     browser.execute_script("state.sending = false")  # the signal is back: the page sends
     browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
@@ -348,32 +360,18 @@ def test_another_secretary_signing_in_after_a_session_ended_sees_nothing_of_the_
     """The session of the first secretary ends on a shared phone with the roster on screen; the
     next one signs in at the prompt: the first cell's names are gone from the page, and the first
     secretary's waiting entry is neither shown to nor sent by the second."""
-    import subprocess
-
     from selenium.webdriver.common.by import By
 
     from tests.gateway.conftest import OTHER_CELL
-    from tests.support.services import base_env, cli
 
     first = own_system.user_add("bi_thu_chung_may_1", "clerk", OWN_CELL)
     second = own_system.user_add("bi_thu_chung_may_2", "clerk", OTHER_CELL)
     login(browser, own_system, first, "/static/chi-bo.html")
     browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
     before = counts(own_system, "meetings").get("dues.recorded", 0)
-    browser.find_element(By.ID, "m-load").click()
-    wait_for(browser, "#m-roster li .choices")
-    browser.execute_script("state.sending = true")
-    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
-    month = dt.date.today().replace(day=1) - dt.timedelta(days=100)
-    field = browser.find_element(By.ID, "d-month")
-    field.clear()
-    field.send_keys(f"{month.month:02d}/{month.year}")
-    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000001'] [data-d='paid']").click()
-    browser.find_element(By.ID, "d-save").click()
-    browser.find_element(By.CSS_SELECTOR, "[data-tab='meeting']").click()
-    done = subprocess.run(cli("user", "revoke", "bi_thu_chung_may_1", "--data-dir", str(own_system.data_dir)),
-                          env=base_env(), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    paid_dues_left_waiting(browser, "M000001", days_back=100)
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='meeting']").click()  # the roster's names on screen
+    user_cli(own_system, "revoke", "bi_thu_chung_may_1")
     browser.execute_script("state.sending = false")
     browser.execute_script("sendAll()")
     wait_for(browser, "#cell-login-error", "đăng nhập lại")
