@@ -36,7 +36,10 @@ def test_administrator_checks_then_imports_a_list_from_the_page(own_system, brow
     browser.find_element(By.ID, "sheet-create").click()
     browser.find_element(By.ID, "sheet-check").click()
     wait_for(browser, "#sheet-status", "bị từ chối")
-    assert "DS dang vien!C5" in browser.find_element(By.ID, "sheet-result").text
+    assert "was refused" in browser.find_element(By.ID, "sheet-status").text  # in both languages
+    refused = browser.find_element(By.ID, "sheet-result").text
+    assert "DS dang vien!C5" in refused
+    assert "không phải ngày có thật" in refused and "is not a real date" in refused, refused
 
     good = members_xlsx(tmp_path / "dung.xlsx", people_of(8), lambda i: "Chi bộ Ấp Tám")
     browser.find_element(By.ID, "sheet-file").send_keys(str(good))

@@ -13,6 +13,9 @@ const SERVICES = {members: "tổ chức, đảng viên", meetings: "sinh hoạt,
                   reporting: "báo cáo"};
 const POLL_MS = 300;
 
+// a message as the gateway words it: Vietnamese, then English
+const bilingual = m => [m.message_vi, m.message_en].filter(Boolean).join(" — ");
+
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }
@@ -109,13 +112,13 @@ async function send(dryRun) {
     finished = true;
     el("sheet-check").disabled = el("sheet-import").disabled = false;
   }
-  el("sheet-status").textContent = body.message_vi || `Lỗi ${res.status}`;
+  el("sheet-status").textContent = bilingual(body) || `Lỗi — Error ${res.status}`;
   el("sheet-status").className = res.ok ? "ok" : "error";
   el("sheet-result").innerHTML =
-    (body.notes || []).map(n => `<p class="note">${esc(n.message_vi)}</p>`).join("") +
+    (body.notes || []).map(n => `<p class="note">${esc(bilingual(n))}</p>`).join("") +
     (body.rows !== undefined ? `<p>${body.rows} dòng; có thay đổi: ${body.accepted}; không đổi: ${body.unchanged}; ` +
       `sự kiện: ${body.events}; đã ghi: ${body.written ?? 0}</p>` : "") +
-    table("Ô bị từ chối", ["Ô", "Lý do"], (body.refused || []).map(r => [r.cell, r.message_vi])) +
+    table("Ô bị từ chối", ["Ô", "Lý do — Reason"], (body.refused || []).map(r => [r.cell, bilingual(r)])) +
     table("Thay đổi so với hệ thống", ["Dòng", "Đảng viên", "Thay đổi"],
           (body.changes || []).map(c => [c.row, c.member_id, CHANGES[c.change] || c.change])) +
     ((body.not_in_list || []).length ? `<p class="note">${body.not_in_list.length} đảng viên có trong hệ thống ` +
