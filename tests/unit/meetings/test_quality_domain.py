@@ -48,6 +48,7 @@ def test_the_duration_floor_at_its_edges():
     # a thematic meeting has no floor of its own
     thematic = q.assess_year([held("t", on, EVERYONE, kind="thematic", minutes=30)])[0]
     assert (thematic.duration_ok, thematic.min_minutes) == (True, 0)
+    assert thematic.meets_standard is None  # held, not judged: HD 12's standard is the regular meeting's
 
 
 def test_nobody_expected_gives_no_rate_and_fails_attendance():
