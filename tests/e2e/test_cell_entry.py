@@ -388,3 +388,37 @@ def test_another_secretary_signing_in_after_a_session_ended_sees_nothing_of_the_
     stored = browser.execute_script("return JSON.parse(localStorage.getItem('dv_cell_outbox'))")
     assert [(i["state"], i["user"]) for i in stored] == [("waiting", "bi_thu_chung_may_1")]
     assert counts(own_system, "meetings").get("dues.recorded", 0) == before
+
+
+def test_a_regular_meeting_combined_with_a_thematic_one_is_recorded_as_combined(own_system, browser):  # noqa: F811
+    """HD 42: a regular meeting combined with a thematic one lasts at least 120 minutes and counts
+    for the quarter's thematic meeting. The secretary can say so on the page; the fact says so."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    token = own_system.user_add("bi_thu_ket_hop", "clerk", OWN_CELL)
+    login(browser, own_system, token, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    day = browser.find_element(By.ID, "m-date")
+    day.clear()
+    on = dt.date.today() - dt.timedelta(days=3)
+    day.send_keys(on.strftime("%d/%m/%Y"))
+    browser.find_element(By.ID, "m-load").click()
+    wait_for(browser, "#m-roster li .choices")
+    ids = browser.execute_script("return [...document.querySelectorAll('#m-roster li')]"
+                                 ".filter(li => li.querySelector('.choices')).map(li => li.dataset.member)")
+    for member in ids:
+        browser.find_element(By.CSS_SELECTOR, f"#m-roster li[data-member='{member}'] [data-a='present']").click()
+    browser.find_element(By.ID, "m-combined").click()
+    duration = browser.find_element(By.ID, "m-duration")
+    duration.clear()
+    duration.send_keys("120")
+    browser.find_element(By.ID, "m-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"], timeout=60, what="the combined meeting recorded")
+    with contextlib.closing(sqlite3.connect(own_system.data_dir / "meetings.events.db")) as db:
+        (data,) = db.execute("SELECT data FROM events WHERE type = 'meeting.held' AND actor = 'bi_thu_ket_hop'"
+                             ).fetchone()
+    held = json.loads(data)
+    assert (held["kind"], held["combined"], held["duration_minutes"]) == ("regular", True, 120)

@@ -211,12 +211,16 @@ function saveMeeting() {
   const body = {occurred_on: on, meeting_id: `${state.unit}-${on}-${kind}`, org_unit_id: state.unit, kind,
                 duration_minutes: Number($("m-duration").value),
                 committee_member_attended: $("m-overseer").checked,
+                // HD 42: a regular meeting combined with a thematic one (120 minutes; it counts for
+                // the quarter's thematic meeting too)
+                combined: $("m-combined").checked,
                 attendance: expected.map(e => ({member_id: e.member_id, status: state.attendance[e.member_id],
                   ...(state.attendance[e.member_id] === "excused" ? {reason: state.reasons[e.member_id]} : {})}))};
   if ($("m-chair").value) body.chaired_by = $("m-chair").value;
   enqueue(`Sinh hoạt ${kind === "regular" ? "thường kỳ" : "chuyên đề"} ngày ${$("m-date").value}`,
           "/meetings/record_meeting", body);
   state.attendance = {};
+  $("m-combined").checked = false;
   renderRoster();
   sendAll();
 }
