@@ -200,6 +200,16 @@ class Member:
     shredded: bool = False
     loans: frozenset = frozenset()
     remediation_open: frozenset = frozenset()
+    #: the day each pending step began, so that its end is not dated before it (D3): the official
+    #: transfer whose papers are due, the temporary transfer, the exemption, working away, abroad
+    papers_due_since: dt.date | None = None
+    host_since: dt.date | None = None
+    exempt_since: dt.date | None = None
+    working_away_since: dt.date | None = None
+    abroad_since: dt.date | None = None
+    #: the residence cell the member was last introduced to (QĐ 213) and the day
+    liaison_unit_id: str | None = None
+    liaison_since: dt.date | None = None
 
     @property
     def exists(self) -> bool:
@@ -243,7 +253,8 @@ def _transferred_in(state: Member, e: Envelope) -> Member:
     return Member(d["member_id"], d["org_unit_id"], d.get("status", "official"),
                   dt.date.fromisoformat(admitted) if admitted else None,
                   date_or_sealed(d["birth_date"]), d["sex"], d.get("demobilised", "none"),
-                  papers_due_unit=d["org_unit_id"], admissions=max(state.admissions, 1), class_done=True,
+                  papers_due_unit=d["org_unit_id"], papers_due_since=e.occurred_on,
+                  admissions=max(state.admissions, 1), class_done=True,
                   readmitted=state.readmitted,  # re-admission is once, whatever moves came between
                   joined_on=e.occurred_on, record={**state.record, **_record_of(d)}, shredded=state.shredded)
 
@@ -256,11 +267,16 @@ def _record_updated(state: Member, e: Envelope) -> Member:
 def _transferred(state: Member, e: Envelope) -> Member:
     d = e.data
     if d["kind"] == "temporary":
-        return replace(state, host_unit_id=d["to_org_unit_id"],
+        return replace(state, host_unit_id=d["to_org_unit_id"], host_since=e.occurred_on,
                        temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None)
-    due = None if d.get("purpose") == "merge" else d["to_org_unit_id"]
+    if d.get("purpose") == "merge":
+        # the cell merged: no papers for the merge itself, but papers still due from an earlier
+        # transfer are now presented at the successor (the reports keep them overdue until then)
+        due = d["to_org_unit_id"] if state.papers_due_unit else None
+        return replace(state, org_unit_id=d["to_org_unit_id"], host_unit_id=None, temporary_until=None,
+                       papers_due_unit=due)
     return replace(state, org_unit_id=d["to_org_unit_id"], host_unit_id=None, temporary_until=None,
-                   papers_due_unit=due)
+                   papers_due_unit=d["to_org_unit_id"], papers_due_since=e.occurred_on)
 
 
 def _left(state: Member, e: Envelope) -> Member:
@@ -269,7 +285,7 @@ def _left(state: Member, e: Envelope) -> Member:
     if e.type == "member.removed":
         how = f"removed:{e.data['ground']}"
     return replace(state, status=LEFT, left_on=e.occurred_on, left_how=how, host_unit_id=None, exemption=None,
-                   papers_due_unit=None)
+                   papers_due_unit=None, papers_due_since=None, host_since=None, exempt_since=None)
 
 
 def _set(**fields):
@@ -285,14 +301,17 @@ evolve_member = by_type({
     "member.new_member_class_completed": _set(class_done=True),
     "member.recognized_official": _set(status="official"),
     "member.transferred": _transferred,
-    "member.temporary_transfer_ended": _set(host_unit_id=None, temporary_until=None),
-    "member.transfer_papers_presented": _set(papers_due_unit=None),
-    "member.exempted": lambda state, e: replace(state, exemption=(e.data["ground"], e.data.get("until"))),
-    "member.exemption_ended": _set(exemption=None),
-    "member.working_away_started": _set(working_away=True),
-    "member.working_away_ended": _set(working_away=False),
-    "member.abroad_started": _set(abroad=True),
-    "member.abroad_ended": _set(abroad=False),
+    "member.temporary_transfer_ended": _set(host_unit_id=None, temporary_until=None, host_since=None),
+    "member.transfer_papers_presented": _set(papers_due_unit=None, papers_due_since=None),
+    "member.exempted": lambda state, e: replace(state, exemption=(e.data["ground"], e.data.get("until")),
+                                                exempt_since=e.occurred_on),
+    "member.exemption_ended": _set(exemption=None, exempt_since=None),
+    "member.working_away_started": lambda state, e: replace(state, working_away=True, working_away_since=e.occurred_on),
+    "member.working_away_ended": _set(working_away=False, working_away_since=None),
+    "member.abroad_started": lambda state, e: replace(state, abroad=True, abroad_since=e.occurred_on),
+    "member.abroad_ended": _set(abroad=False, abroad_since=None),
+    "member.liaison_introduced": lambda state, e: replace(state, liaison_unit_id=e.data["residence_org_unit_id"],
+                                                          liaison_since=e.occurred_on),
     "member.loan_granted": lambda state, e: replace(state, loans=state.loans | {e.data["loan_id"]}),
     "member.loan_repaid": lambda state, e: replace(state, loans=state.loans - {e.data["loan_id"]}),
     "member.remediation_planned":

@@ -22,6 +22,32 @@ def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = Non
     return [Decided(payload, on, unit or member.org_unit_id)]
 
 
+#: what each ending step says of itself and of the start it ends (Vietnamese, English)
+ENDS = {
+    "papers": ("nộp giấy giới thiệu sinh hoạt đảng", "presentation of the transfer papers",
+               "chuyển sinh hoạt đảng", "transfer"),
+    "temporary": ("kết thúc sinh hoạt tạm thời", "end of the temporary transfer",
+                  "chuyển sinh hoạt tạm thời", "temporary transfer"),
+    "working_away": ("trở về sau khi đi làm ăn xa", "return from working away", "đi làm ăn xa",
+                     "start of working away"),
+    "abroad": ("trở về từ nước ngoài", "return from abroad", "ra nước ngoài", "departure abroad"),
+    "exemption": ("kết thúc miễn sinh hoạt", "end of the exemption", "quyết định miễn sinh hoạt",
+                  "exemption decision"),
+    "liaison": ("ghi nhận xét của nơi cư trú", "residence feedback", "giới thiệu về chi bộ nơi cư trú",
+                "introduction to the residence cell"),
+}
+
+
+def check_not_before_start(step: str, day: dt.date, since: dt.date | None) -> None:
+    """A step that ends (or answers) a pending one is not dated before it began (D3): the reports
+    judge each by its date, so an end dated earlier would leave the start standing there for good
+    while the record here says it is over — and nothing could end it any more."""
+    if since is not None and day < since:
+        end_vi, end_en, start_vi, start_en = ENDS[step]
+        raise R.ENDED_BEFORE_START(end_vi=end_vi, end_en=end_en, start_vi=start_vi, start_en=start_en,
+                                   day=vn(day), start=vn(since))
+
+
 def check_card(card_holder: str | None, member_id: str) -> None:
     if card_holder and card_holder != member_id:
         raise R.CARD_NUMBER_TAKEN()
@@ -161,6 +187,7 @@ def end_temporary_transfer(member: Member, cmd: c.EndTemporaryTransfer) -> list[
     require_on_rolls(member, cmd)
     if not member.host_unit_id:
         raise R.NOT_TEMPORARY()
+    check_not_before_start("temporary", cmd.occurred_on, member.host_since)
     return _one(ev.MemberTemporaryTransferEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
@@ -171,6 +198,7 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
     if cmd.org_unit_id and cmd.org_unit_id != member.papers_due_unit:
         # presented elsewhere (the cell left, a mistyped or wrong-kind id): not the receiving cell's
         raise R.PAPERS_DUE_ELSEWHERE(due=member.papers_due_unit, given=cmd.org_unit_id)
+    check_not_before_start("papers", cmd.occurred_on, member.papers_due_since)
     return _one(ev.MemberTransferPapersPresented(member_id=cmd.member_id, org_unit_id=member.papers_due_unit),
                 member, cmd.occurred_on)
 
@@ -199,6 +227,7 @@ def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
     require_on_rolls(member, cmd)
     if not member.working_away:
         return []
+    check_not_before_start("working_away", cmd.occurred_on, member.working_away_since)
     return _one(ev.MemberWorkingAwayEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
@@ -218,6 +247,7 @@ def end_abroad(member: Member, cmd: c.EndAbroad) -> list[Decided]:
     require_on_rolls(member, cmd)
     if not member.abroad:
         return []
+    check_not_before_start("abroad", cmd.occurred_on, member.abroad_since)
     return _one(ev.MemberAbroadEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
@@ -240,19 +270,31 @@ def end_exemption(member: Member, cmd: c.EndExemption) -> list[Decided]:
     require_on_rolls(member, cmd)
     if not member.exemption:
         return []
+    check_not_before_start("exemption", cmd.occurred_on, member.exempt_since)
     return _one(ev.MemberExemptionEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
 def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.IntroduceLiaison) -> list[Decided]:
     require_on_rolls(member, cmd)
     require_active_unit(residence, cmd.residence_org_unit_id, "residence_org_unit_id")
+    if cmd.residence_org_unit_id == member.org_unit_id:
+        raise R.LIAISON_OWN_UNIT(org_unit_id=member.org_unit_id)
+    if cmd.residence_org_unit_id == member.liaison_unit_id:
+        return []  # already introduced there: the same command again
     return _one(ev.MemberLiaisonIntroduced(member_id=cmd.member_id, residence_org_unit_id=cmd.residence_org_unit_id),
                 member, cmd.occurred_on)
 
 
 def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback, feedback: str | None = None) -> list[Decided]:
-    """``feedback``: the command's feedback as stored (sealed with the member's key by the caller)."""
+    """Nhận xét của chi bộ nơi cư trú (QĐ 213; D3): only for a member introduced to a residence cell,
+    not dated before that introduction, for a year from the introduction's to the recording's.
+    ``feedback``: the command's feedback as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
+    if member.liaison_since is None:
+        raise R.LIAISON_NOT_INTRODUCED()
+    check_not_before_start("liaison", cmd.occurred_on, member.liaison_since)
+    if not member.liaison_since.year <= cmd.year <= cmd.occurred_on.year:
+        raise R.LIAISON_FEEDBACK_YEAR(year=cmd.year, since=member.liaison_since.year, latest=cmd.occurred_on.year)
     return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year,
                                                  feedback=feedback if feedback is not None else cmd.feedback),
                 member, cmd.occurred_on)

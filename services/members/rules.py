@@ -197,6 +197,26 @@ ABROAD_NEEDS_TRANSFER = Rule("abroad_needs_transfer",
                              "Going abroad for {months} months or more requires a transfer abroad", QD24_294,
                              field="expected_return")
 
+ENDED_BEFORE_START = Rule("ended_before_start",
+                         "Ngày {end_vi} ({day}) không thể trước ngày {start_vi} ({start})",
+                         "The {end_en} ({day}) cannot precede the {start_en} ({start})", RECORD,
+                         field="occurred_on")
+LIAISON_NOT_INTRODUCED = Rule("liaison_not_introduced",
+                              "Đảng viên chưa được giới thiệu về chi bộ nơi cư trú (QĐ 213-QĐ/TW) nên chưa có nhận "
+                              "xét của nơi cư trú",
+                              "The member was not introduced to a residence cell (QĐ 213-QĐ/TW), so there is no "
+                              "residence feedback to record", "QĐ 213-QĐ/TW", field="member_id")
+LIAISON_FEEDBACK_YEAR = Rule("liaison_feedback_year",
+                             "Nhận xét của nơi cư trú cho năm {year} phải thuộc khoảng từ năm được giới thiệu về nơi "
+                             "cư trú ({since}) đến năm ghi nhận ({latest})",
+                             "The residence feedback for {year} must fall between the year of the introduction "
+                             "({since}) and the year it is recorded ({latest})", "QĐ 213-QĐ/TW", field="year")
+LIAISON_OWN_UNIT = Rule("liaison_own_unit",
+                        "Đảng viên đang sinh hoạt chính thức tại «{org_unit_id}»: không giới thiệu về chính chi bộ "
+                        "này như nơi cư trú",
+                        "The member's own unit is '{org_unit_id}': it cannot also be the residence cell they are "
+                        "introduced to", "QĐ 213-QĐ/TW", field="residence_org_unit_id")
+
 # -- status ------------------------------------------------------------------------------------------------
 EXEMPTION_TOO_LONG = Rule("exemption_too_long",
                           "Miễn sinh hoạt vì lý do «{ground}» tối đa {max} tháng (chậm nhất đến {latest}); đề nghị "

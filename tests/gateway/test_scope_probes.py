@@ -193,6 +193,10 @@ def test_an_appraisal_of_a_member_is_sealed_in_the_store_and_the_feed(system, co
     import sqlite3
     from uuid import uuid4
     text = f"Đồng chí hay uống rượu, chưa gương mẫu nơi cư trú ({uuid4().hex[:6]})"
+    if command == "record_liaison_feedback":  # the residence cell answers for a member introduced to it
+        status, done = system.call("POST", "/api/v1/members/introduce_liaison", "d1_clerk", {
+            "member_id": "M000002", "residence_org_unit_id": "TN-D1-G1-C2", "occurred_on": "2024-01-15"})
+        assert status == 201, done
     status, done = system.call("POST", f"/api/v1/members/{command}", "d1_clerk",
                                {"member_id": "M000002", field: text, "occurred_on": TODAY, **body})
     assert status == 201, done

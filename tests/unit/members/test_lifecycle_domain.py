@@ -427,8 +427,10 @@ def test_liaison_task_commitment_facts():
     assert refused(lambda: lifecycle.introduce_liaison(M, None, c.IntroduceLiaison(
         member_id="M1", residence_org_unit_id="R1", occurred_on=ON)), R.ORG_UNIT_NOT_FOUND).field == \
         "residence_org_unit_id"
-    head, p = one(lifecycle.record_liaison_feedback(M, c.RecordLiaisonFeedback(member_id="M1", year=2023,
-                                                                               feedback="Tốt", occurred_on=ON)))
+    introduced = member(ADMITTED, OFFICIAL, fact("member.liaison_introduced", D(2023, 2, 1), "C1", member_id="M1",
+                                                 residence_org_unit_id="R1"))
+    head, p = one(lifecycle.record_liaison_feedback(introduced, c.RecordLiaisonFeedback(
+        member_id="M1", year=2023, feedback="Tốt", occurred_on=ON)))
     assert head == ("member.liaison_feedback_recorded", ON, "C1", None) and (p.year, p.feedback) == (2023, "Tốt")
     head, p = one(lifecycle.assign_task(M, c.AssignTask(member_id="M1", task="Tuyên truyền", due_on=D(2024, 6, 1),
                                                         occurred_on=ON)))

@@ -240,8 +240,9 @@ def test_a_member_transferred_in_from_another_province():
                 admitted_on="2015-09-02", birth_date="1985-01-20", sex="male", demobilised="police",
                 full_name="Lê Văn Cường")
     assert member(came) == domain.Member("M5", "C1", "official", D(2015, 9, 2), D(1985, 1, 20), "male", "police",
-                                         papers_due_unit="C1", admissions=1, class_done=True,
-                                         joined_on=D(2022, 3, 1), record={"full_name": "Lê Văn Cường", "demobilised": "police"})
+                                         papers_due_unit="C1", papers_due_since=D(2022, 3, 1), admissions=1,
+                                         class_done=True, joined_on=D(2022, 3, 1),
+                                         record={"full_name": "Lê Văn Cường", "demobilised": "police"})
     probationary = fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M5", org_unit_id="C1",
                         status="probationary", birth_date="1985-01-20", sex="male")
     m = member(probationary)
