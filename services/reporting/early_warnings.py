@@ -182,7 +182,8 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
     """Time limits open on ``on`` (DOMAIN.md §3, §7.4): transfer papers within 30 working days of an
     official transfer, the remediation plan's due date, the new-member class within 12 months of
     admission. An item done later was still overdue on a past date: "done" counts only when done
-    (its business date) by ``on``."""
+    (its business date) by ``on``. Papers are owed for the member's latest official transfer by
+    ``on`` only: a new transfer replaces the limit of the one before (``papers_superseded``)."""
     mf, day = v.t("member_facts"), on.isoformat()
     done: dict[tuple[str, str], list[tuple[str, dict]]] = {}
     for member, type_, occurred, detail in v.q(
@@ -211,10 +212,11 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
                                        add_months(start, rules.new_member_class_within_months))
         return dues[(limit, occurred)]
 
+    papers: dict[str, str] = {}  # member → the day of the latest official transfer (in date, then record order)
     for member, type_, occurred, detail in v.q(
             f"SELECT member_id, type, occurred_on, detail FROM {mf} WHERE type IN ('member.transferred', "
             "'member.transferred_in', 'member.remediation_planned', 'member.admitted') AND recorded_at <= ? "
-            "AND occurred_on <= ? ORDER BY occurred_on", (v.known, day)):
+            "AND occurred_on <= ? ORDER BY occurred_on, recorded_at", (v.known, day)):
         unit = active.get(member)
         if not unit or not in_scope(unit):
             continue  # not (or no longer) a member here on that day
@@ -226,16 +228,27 @@ def _deadline_lists(v: View, active: dict, in_scope, on: dt.date, recognised: di
             continue
         d = json.loads(detail or "{}")
         if type_ in ("member.transferred", "member.transferred_in"):
-            if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
-                continue
-            if any(o >= occurred for o, _ in done.get((member, "member.transfer_papers_presented"), [])):
-                continue
-            add("transfer_papers_overdue", member, unit, due_of("papers", occurred))
+            if asks_for_papers(d):
+                papers[member] = occurred
         elif type_ == "member.remediation_planned" and d.get("due_on"):
             if any(str(x.get("year")) == str(d.get("year")) for _, x in done.get((member, "member.remediation_completed"), [])):
                 continue
             add("remediation_overdue", member, unit, dt.date.fromisoformat(d["due_on"]))
+    for member, occurred in papers.items():
+        if not any(o >= occurred for o, _ in done.get((member, "member.transfer_papers_presented"), [])):
+            add("transfer_papers_overdue", member, active[member], due_of("papers", occurred))
     return out
+
+
+def asks_for_papers(detail: dict) -> bool:
+    """An official transfer (or a transfer in) asks for papers; a temporary one and a cell's merge do not."""
+    return detail.get("kind", "official") == "official" and detail.get("purpose") != "merge"
+
+
+def papers_superseded(transfers: list[str]) -> list[str | None]:
+    """For each of a member's transfers asking for papers (their days, in date then record order),
+    the day a later one replaced its time limit (None for the last): papers go to the latest unit."""
+    return [*transfers[1:], None]
 
 
 def _facts_lists(v: View, active: dict, in_scope, year: int, on: dt.date) -> list[dict]:

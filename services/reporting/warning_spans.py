@@ -41,7 +41,7 @@ from shared.readmodel import ReadModelDB, Tx, lock_names, text_array
 from shared.rules import rules_on
 
 from services.reporting.daycounts import add_counts, latest_slot
-from services.reporting.early_warnings import absent_months, exemption_closed
+from services.reporting.early_warnings import absent_months, asks_for_papers, exemption_closed, papers_superseded
 from services.reporting.periods import ALL_KNOWN, vn_date
 from services.reporting import tree_cache, warning_marks
 from services.reporting.view import View
@@ -198,13 +198,13 @@ def member_spans(member: str, facts: list[tuple[str, str, str, str | None]], sti
         out += _cut("new_member_class_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None),
                     due)
     presented = [o for o, _, _ in by_type.get("member.transfer_papers_presented", ())]
-    for type_ in ("member.transferred", "member.transferred_in"):
-        for occurred, _, d in by_type.get(type_, ()):
-            if d.get("kind", "official") != "official" or d.get("purpose") == "merge":
-                continue
-            due = _transfer_due(occurred, memo)
-            out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)),
-                        min((o for o in presented if o >= occurred), default=None), due)
+    transfers = sorted((o, r) for t in ("member.transferred", "member.transferred_in")
+                       for o, r, d in by_type.get(t, ()) if asks_for_papers(d))
+    days = [o for o, _ in transfers]
+    for occurred, replaced in zip(days, papers_superseded(days)):
+        due = _transfer_due(occurred, memo)
+        ends = [o for o in presented if o >= occurred] + ([replaced] if replaced else [])
+        out += _cut("transfer_papers_overdue", member, segs, max(occurred, _next_day(due)), min(ends, default=None), due)
     completed = by_type.get("member.remediation_completed", ())
     for occurred, _, d in by_type.get("member.remediation_planned", ()):
         if d.get("due_on"):
