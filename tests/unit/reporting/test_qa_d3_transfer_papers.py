@@ -96,3 +96,54 @@ def test_a_member_who_dies_with_papers_overdue_leaves_the_list_that_day(history)
     for day, rows in {"2024-04-12": [], "2024-04-13": late, "2024-04-14": late, "2024-04-15": []}.items():
         assert overdue(history, day) == (rows, rows), day
     live_and_replay_agree(history)
+
+
+def away(h, day: str) -> tuple[list, list]:
+    """(list, member, unit) of the working-away warnings on ``day``: from the facts, from the spans."""
+    on = dt.date.fromisoformat(day)
+    view = h.view(as_of=on)
+    kinds = ("working_away_overdue", "working_away_no_contact")
+    from_facts = sorted((r["list"], r["member_id"], r["org_unit_id"]) for r in warnings(view, None, on.year)["rows"]
+                        if r["list"] in kinds)
+    from_spans = sorted((r["list"], r["member_id"], r["org_unit_id"]) for r in
+                        warning_pages.whole(view, None, on.year)["rows"] if r["list"] in kinds)
+    return from_facts, from_spans
+
+
+def test_working_away_warnings_follow_the_member_and_clear_on_the_right_day(history):
+    """D0/D3 "members who work away are loosely managed": away past the expected return is listed
+    from the day after it, at the unit the member is in that day (moved mid-way: the new cell), off
+    the list the day they come back or die; without a contact from the day they left; a new stay
+    is judged by its own expected return."""
+    province(history)
+    for m in ("M1", "M2", "M3"):
+        admitted(history, m)
+    history.add("member.working_away_started", "2024-01-10",
+                {"member_id": "M1", "place": "Bình Dương", "expected_return": "2024-06-30"})
+    moved(history, "M1", "2024-04-01", "C1", "C2")
+    history.add("member.transfer_papers_presented", "2024-04-05", {"member_id": "M1", "org_unit_id": "C2"})
+    history.add("member.working_away_ended", "2024-07-20", {"member_id": "M1"})
+    history.add("member.working_away_started", "2024-02-01",
+                {"member_id": "M2", "place": "Đồng Nai", "contact": "sealed:x", "expected_return": "2024-05-31"})
+    history.add("member.died", "2024-06-10", {"member_id": "M2"})
+    history.add("member.working_away_started", "2024-03-01",
+                {"member_id": "M3", "place": "Long An", "contact": "sealed:y", "expected_return": "2024-04-30"})
+    history.add("member.working_away_ended", "2024-04-15", {"member_id": "M3"})
+    history.add("member.working_away_started", "2024-05-01",
+                {"member_id": "M3", "place": "Long An", "contact": "sealed:z", "expected_return": "2024-08-31"})
+    no_contact_c1, no_contact_c2 = ("working_away_no_contact", "M1", "C1"), ("working_away_no_contact", "M1", "C2")
+    m1_late, m2_late = ("working_away_overdue", "M1", "C2"), ("working_away_overdue", "M2", "C1")
+    m3_late = ("working_away_overdue", "M3", "C1")
+    expected = {
+        "2024-01-09": [], "2024-01-10": [no_contact_c1], "2024-03-31": [no_contact_c1],
+        "2024-04-01": [no_contact_c2],                       # moved mid-way: the new cell's
+        "2024-05-01": [no_contact_c2],                       # M3 away again, due 31/08: not late
+        "2024-05-31": [no_contact_c2], "2024-06-01": [no_contact_c2, m2_late],
+        "2024-06-09": [no_contact_c2, m2_late], "2024-06-10": [no_contact_c2],  # M2 died that day
+        "2024-06-30": [no_contact_c2], "2024-07-01": [m1_late, no_contact_c2],
+        "2024-07-19": [m1_late, no_contact_c2], "2024-07-20": [],  # back home that day
+        "2024-08-31": [], "2024-09-01": [m3_late],
+    }
+    for day, rows in expected.items():
+        assert away(history, day) == (sorted(rows), sorted(rows)), day
+    live_and_replay_agree(history)
