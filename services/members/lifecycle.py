@@ -14,7 +14,7 @@ from shared.events import EventData
 
 from shared.dates import add_months, months_between, vn
 from services.members import rules as R
-from services.members.domain import (LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
+from services.members.domain import (KIND_VI, LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
                                      not_active, require_active_unit, require_member_holding, require_on_rolls)
 
 
@@ -274,9 +274,16 @@ def end_exemption(member: Member, cmd: c.EndExemption) -> list[Decided]:
     return _one(ev.MemberExemptionEnded(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
+#: where a member working in an agency is introduced to where they live (QĐ 213): the grassroots
+#: committee of the commune or ward, or a cell (or branch) under it — not a district or the province
+RESIDENCE_KINDS = ("grassroots_committee", "grassroots_cell", "branch", "cell")
+
+
 def introduce_liaison(member: Member, residence: OrgUnit | None, cmd: c.IntroduceLiaison) -> list[Decided]:
     require_on_rolls(member, cmd)
     require_active_unit(residence, cmd.residence_org_unit_id, "residence_org_unit_id")
+    if residence.kind not in RESIDENCE_KINDS:
+        raise R.LIAISON_NOT_GRASSROOTS(kind_vi=KIND_VI[residence.kind], name=residence.name, kind=residence.kind)
     if cmd.residence_org_unit_id == member.org_unit_id:
         raise R.LIAISON_OWN_UNIT(org_unit_id=member.org_unit_id)
     if cmd.residence_org_unit_id == member.liaison_unit_id:

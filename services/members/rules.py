@@ -211,6 +211,12 @@ LIAISON_FEEDBACK_YEAR = Rule("liaison_feedback_year",
                              "cư trú ({since}) đến năm ghi nhận ({latest})",
                              "The residence feedback for {year} must fall between the year of the introduction "
                              "({since}) and the year it is recorded ({latest})", "QĐ 213-QĐ/TW", field="year")
+LIAISON_NOT_GRASSROOTS = Rule("liaison_not_grassroots",
+                              "{kind_vi} «{name}» không phải tổ chức đảng nơi cư trú: hãy giới thiệu đảng viên về chi bộ "
+                              "hoặc đảng ủy cơ sở nơi đảng viên cư trú",
+                              "A '{kind}' is not a residence party organisation: introduce the member to the cell "
+                              "or the grassroots committee where they live", "QĐ 213-QĐ/TW",
+                              field="residence_org_unit_id")
 LIAISON_OWN_UNIT = Rule("liaison_own_unit",
                         "Đảng viên đang sinh hoạt chính thức tại «{org_unit_id}»: không giới thiệu về chính chi bộ "
                         "này như nơi cư trú",

@@ -165,3 +165,15 @@ def test_introducing_to_the_members_own_cell_is_refused_and_a_repeat_writes_noth
 def test_a_member_who_died_gets_no_residence_feedback():
     m = member(LIAISON, fact("member.died", D(2024, 6, 1), "C1", member_id="M1"))
     refused(lambda: feedback(m, 2024), R.MEMBER_NOT_ACTIVE)
+
+
+@pytest.mark.parametrize("kind, allowed", [("province", False), ("direct", False), ("grassroots_committee", True),
+                                           ("grassroots_cell", True), ("branch", True), ("cell", True)])
+def test_the_residence_is_a_grassroots_organisation_or_a_cell_under_it(kind, allowed):
+    introduce = lambda: lifecycle.introduce_liaison(member(), unit("R9", kind), c.IntroduceLiaison(  # noqa: E731
+        member_id="M1", residence_org_unit_id="R9", occurred_on=START))
+    if allowed:
+        assert len(introduce()) == 1
+        return
+    err = refused(introduce, R.LIAISON_NOT_GRASSROOTS)
+    assert err.field == "residence_org_unit_id" and "Chi bộ R9" in err.message_vi and kind in err.message_en
