@@ -8,11 +8,15 @@ allowed to read, the CLI renders what the gateway returned, neither imports a se
 - Title rows: the report, the unit with its code, the period, the as-of day, the knowledge time and
   the structure; then the header row.
 - Real numbers; percentages stored as fractions (11.54 % is 0.1154, shown ``0.00%``: Excel draws
-  ``11,54 %`` in a Vietnamese locale); dates as date cells shown ``dd/mm/yyyy``.
+  ``11,54 %`` in a Vietnamese locale); dates as date cells shown ``dd/mm/yyyy``; recording times
+  (stored in UTC) as date-time cells on Viet Nam's clock, ``dd/mm/yyyy hh:mm:ss``, their header
+  saying so; coded values (event types, sources, levels, …) in Vietnamese words.
 - Column widths from the content, frozen header, autofilter, header repeated on every printed page,
   landscape fitted to the page width.
 - CSV: the header row and the rows only (no title lines), UTF-8 with a BOM so Excel reads the
-  diacritics; numbers with a decimal point, dates dd/mm/yyyy.
+  diacritics; numbers with a decimal point, dates dd/mm/yyyy, times dd/mm/yyyy hh:mm:ss; a text
+  cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
+  return) is written with a leading apostrophe.
 - Drawn while a source store fails integrity verification (the report's ``integrity``, or the
   flag of the answer's envelope given as ``integrity``): every sheet names it in its title lines
   and a CSV starts with it, on a line of its own before the header (``documents.integrity``).
@@ -29,7 +33,7 @@ from typing import Any
 
 from documents import vn
 from documents.integrity import warning
-from shared.labels import FIELD_VI, value_vi
+from shared.labels import CODE_VI, FIELD_VI, value_vi
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
@@ -93,13 +97,24 @@ MORE_FIELDS_VI = {"own": "Trực tiếp", "total": "Tổng", "depth": "Cấp", "
                   "occurred_on_vi": "Ngày hiệu lực", "source": "Nguồn", "actor": "Người ghi", "count": "Số lượng",
                   "subject_id": "Đối tượng", "subject_kind": "Loại đối tượng", "form": "Hình thức",
                   "post": "Chức vụ", "decided_on": "Ngày quyết định", "admitted_on": "Ngày vào Đảng",
-                  "member_count": "Số đảng viên", "age": "Tuổi", "left_on": "Ngày ra khỏi Đảng"}
+                  "member_count": "Số đảng viên", "age": "Tuổi", "left_on": "Ngày ra khỏi Đảng",
+                  # the envelope's fields (a member's audit trail, the event log)
+                  "event_id": "Mã sự kiện", "stream": "Luồng sự kiện", "stream_version": "Thứ tự trong luồng",
+                  "position": "Vị trí trong nhật ký", "schema_version": "Phiên bản lược đồ",
+                  "correlation_id": "Mã yêu cầu", "causation_id": "Sự kiện dẫn đến",
+                  "hash": "Mã băm", "prev_hash": "Mã băm trước", "data": "Nội dung"}
 
 #: the number formats of the XLSX cells
 NUMBER_FORMATS = {"int": "#,##0", "number": "#,##0.##", "percent": "0.00%", "change": "+0.00%;-0.00%;0.00%",
-                  "date": "dd/mm/yyyy"}
+                  "date": "dd/mm/yyyy", "moment": "dd/mm/yyyy hh:mm:ss"}
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FORMULA_START = ("=", "+", "-", "@")
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: what a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: a recording time as the CSV writes it and the screen shows it
+MOMENT_SHOWN = "%d/%m/%Y %H:%M:%S"
+#: the header's note on a column of recording times
+VN_CLOCK = " (giờ Việt Nam)"
 
 
 @dataclass
@@ -122,6 +137,16 @@ def _day(value: Any) -> dt.date | None:
     return None
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    """An ISO recording time as a date-time on Viet Nam's clock (a spreadsheet knows no zones)."""
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            return vn.local_time(value).replace(tzinfo=None)
+        except ValueError:
+            return None
+    return None
+
+
 def typed(value: Any, kind: str) -> Any:
     """The value as a spreadsheet cell holds it: numbers stay numbers, percentages become fractions,
     ISO days become dates, codes and yes/no become Vietnamese words."""
@@ -131,6 +156,8 @@ def typed(value: Any, kind: str) -> Any:
         return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value / 100
     if kind == "date":
         return _day(value) or value
+    if kind == "moment":
+        return _moment(value) or value
     if kind == "met" or isinstance(value, bool):
         return vn.met(bool(value))
     if kind == "level":
@@ -139,6 +166,8 @@ def typed(value: Any, kind: str) -> Any:
         return value_vi("kind", value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    if kind in CODE_VI and isinstance(value, str):
+        return CODE_VI[kind].get(value, value)
     return value
 
 
@@ -151,6 +180,8 @@ def shown(value: Any, kind: str) -> str:
     if kind == "percent":
         return vn.number(value) + " %"
     v = typed(value, kind)
+    if isinstance(v, dt.datetime):
+        return v.strftime(MOMENT_SHOWN)
     if isinstance(v, dt.date):
         return vn.date(v)
     if isinstance(v, (int, float)):
@@ -162,6 +193,10 @@ def _generic_kind(key: str, rows: list[dict]) -> str:
     values = [r.get(key) for r in rows if r.get(key) is not None]
     if values and all(_day(v) for v in values):
         return "date"
+    if values and all(_moment(v) for v in values):
+        return "moment"
+    if key in CODE_VI and all(isinstance(v, str) for v in values):
+        return key  # a coded value, shown in Vietnamese words
     if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return "int"
     if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
@@ -233,8 +268,9 @@ def tables(result: Any, name: str = "", title_vi: str | None = None, params: dic
     titles.append(f"Xuất lúc: {vn.moment(dt.datetime.now(dt.timezone.utc).isoformat())}")
     if alarm:
         titles.append(alarm)
+    kinds = {k: "text" if k.endswith("_id") else _generic_kind(k, rows) for k in keys}
     return [Table(title_vi or TITLES_VI.get(name, name) or "Bảng", titles,
-                  [(k, header_vi(k), "text" if k.endswith("_id") else _generic_kind(k, rows)) for k in keys], rows)]
+                  [(k, header_vi(k) + (VN_CLOCK if kinds[k] == "moment" else ""), kinds[k]) for k in keys], rows)]
 
 
 def sheet_name(text: str, taken: set[str]) -> str:
@@ -316,6 +352,8 @@ def csv_value(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     v = typed(value, kind) if kind not in ("percent", "change") else value  # CSV keeps percentage points
+    if isinstance(v, dt.datetime):
+        return v.strftime(MOMENT_SHOWN)
     if isinstance(v, dt.date):
         return vn.date(v)
     return _safe_text(v)

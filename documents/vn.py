@@ -53,10 +53,15 @@ def moment(text: str | None) -> str:
     time after 17:00 UTC is already the next day there."""
     if not text or text.startswith("9999"):
         return "mọi dữ kiện đã ghi nhận"
+    return local_time(text).strftime("%H:%M:%S %d/%m/%Y") + " (giờ Việt Nam, UTC+7)"
+
+
+def local_time(text: str) -> dt.datetime:
+    """A recording time (ISO 8601, UTC when it names no zone) on Viet Nam's clock, to the second."""
     t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if t.tzinfo is None:  # recording times are UTC
         t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(VN_TIME).strftime("%H:%M:%S %d/%m/%Y") + " (giờ Việt Nam, UTC+7)"
+    return t.astimezone(VN_TIME).replace(microsecond=0)
 
 
 def cell(value, kind: str) -> str:

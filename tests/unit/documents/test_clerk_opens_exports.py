@@ -1,0 +1,76 @@
+"""An export as a clerk opens it (Excel with a Vietnamese locale): every cell starting like a formula
+is text, recording times read as dd/mm/yyyy on Viet Nam's clock, every header and code in Vietnamese,
+names with commas, quotes and line breaks come back whole."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from documents import tables
+from shared.events import Envelope
+
+#: a member's audit trail as ``reporting/audit_trail`` answers it (one row per fact)
+TRAIL = {"member_id": "M1", "rows": [
+    {"source": "members", "type": "member.admitted", "event_id": "e1", "stream": "member-M1", "position": 3,
+     "occurred_on": "2021-01-02", "recorded_at": "2026-03-04T16:59:59.250000+00:00", "actor": "d1_clerk",
+     "org_unit_id": "TN-D1", "data": {"member_id": "M1"}},
+    {"source": "meetings", "type": "meeting.missed", "event_id": "e2", "stream": "meeting-X", "position": 9,
+     "occurred_on": "2021-02-03", "recorded_at": "2026-03-04T17:00:00+00:00", "actor": "d1_clerk",
+     "org_unit_id": "TN-D1", "data": {"member_id": "M1"}}]}
+
+
+def csv_rows(result) -> list[list[str]]:
+    body = tables.to_csv(result)
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads the diacritics
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def sheet(result):
+    ws = load_workbook(io.BytesIO(tables.to_xlsx(result))).active
+    head = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == tables.header_vi(
+        next(iter(tables.rows_of(result)[0]))))
+    return ws, head
+
+
+# OWASP "CSV injection": a cell starting with = + - @, a tab or a carriage return is run as a formula
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_csv_cell_starts_a_formula(start):
+    name = f"{start}HYPERLINK(\"http://x\",\"y\")"
+    rows = csv_rows([{"member_id": "M1", "full_name": name, "note": f"{start}1+1"}])
+    assert rows[1] == ["M1", "'" + name, f"'{start}1+1"]
+
+
+def test_numbers_stay_numbers_and_names_with_commas_quotes_and_line_breaks_come_back_whole():
+    name = 'Lê "Tí", Văn\nB'
+    rows = csv_rows([{"member_id": "M1", "full_name": name, "value": -3}])
+    assert rows[1] == ["M1", name, "-3"]  # a negative number is a number, not an escaped formula
+
+
+@pytest.mark.parametrize("recorded_at,vn_time", [
+    ("2026-03-04T16:59:59.250000+00:00", dt.datetime(2026, 3, 4, 23, 59, 59)),  # the day before, there
+    ("2026-03-04T17:00:00+00:00", dt.datetime(2026, 3, 5, 0, 0, 0)),  # already the next day in Viet Nam
+    ("2026-03-04T17:00:01Z", dt.datetime(2026, 3, 5, 0, 0, 1)),
+    ("2026-03-04T10:00:00", dt.datetime(2026, 3, 4, 17, 0, 0)),  # recording times without a zone are UTC
+])
+def test_a_recording_time_reads_as_a_day_and_time_on_viet_nams_clock(recorded_at, vn_time):
+    trail = {"rows": [{**TRAIL["rows"][0], "recorded_at": recorded_at}]}
+    header, row = csv_rows(trail)
+    column = header.index("Ghi nhận lúc (giờ Việt Nam)")
+    assert row[column] == vn_time.strftime("%d/%m/%Y %H:%M:%S")
+    ws, head = sheet(trail)
+    cell = ws.cell(row=head + 1, column=column + 1)
+    assert cell.value == vn_time and cell.number_format == "dd/mm/yyyy hh:mm:ss"  # a date cell, not text
+
+
+def test_every_envelope_field_and_event_type_of_a_trail_reads_in_vietnamese():
+    for key in Envelope.model_fields:
+        assert tables.header_vi(key) != key, key
+    header, first, second = csv_rows(TRAIL)
+    assert not set(header) & set(TRAIL["rows"][0]), header  # no column is headed by its code
+    assert first[header.index("Sự kiện")] == "Kết nạp đảng viên"
+    assert second[header.index("Sự kiện")] == "Vắng sinh hoạt chi bộ"
+    assert second[header.index("Nguồn")] == "Sinh hoạt"
