@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from werkzeug.wrappers import Response
 
@@ -181,17 +182,22 @@ def install_problem_answers() -> None:
     protocol.handle_one_request = handle_one_request
 
 
+#: an integer as a query string writes it: ASCII digits, a minus sign at most — not Python's wider
+#: ``int()`` (``1_000``, `` 5``, ``+5``, other scripts' digits), which would read a malformed cursor
+#: as some other position
+PLAIN_INT = re.compile(r"-?[0-9]{1,30}")
+
+
 def query_int(args, name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within [low, high], its default when absent, else a bilingual 422
     naming the parameter."""
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    if not PLAIN_INT.fullmatch(raw):
         raise DomainError("invalid_input", f"«{name}» phải là số nguyên", f"'{name}' must be an integer",
-                          field=name) from None
+                          field=name)
+    value = int(raw)
     if not low <= value <= high:
         raise DomainError("invalid_input", f"«{name}» phải từ {low} đến {high:,}".replace(",", "."),
                           f"'{name}' must be {low}..{high}", field=name)
