@@ -132,7 +132,6 @@ def install_problem_answers() -> None:
     original_call = server.WsgiApp.__call__
 
     def routed(self, environ, start_response):
-        from werkzeug.wrappers import Request
         adapter = self.url_map.bind_to_environ(environ)
         try:
             adapter.match()
