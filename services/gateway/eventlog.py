@@ -12,6 +12,8 @@ from services.gateway.access import chain_on
 from services.gateway.http import query_int
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+#: the highest position a consumer may name (a bookmark past the head reads an empty page)
+MAX_AFTER = 2 ** 62
 
 
 def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
@@ -20,7 +22,7 @@ def page_request(args, services: tuple[str, ...]) -> tuple[str, int, int]:
     if service not in services:
         raise DomainError("invalid_input", f"«service» phải là một trong: {', '.join(services)}",
                           f"'service' must be one of: {', '.join(services)}", field="service")
-    return service, query_int(args, "after", 0, 0, 2 ** 62), query_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return service, query_int(args, "after", 0, 0, MAX_AFTER), query_int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
 def units_of(event: dict) -> list[str]:

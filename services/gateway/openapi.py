@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 from shared.contracts import commands_of, queries_of
 from shared.events import Envelope
 
+from services.gateway import eventlog
 from services.gateway.responses import INT, TEXT, array, command_result_of, obj, result_of
 
 REF = "#/components/schemas/{model}"
@@ -395,6 +396,28 @@ def _fixed_paths() -> dict:
             "responses": {"200": {"description": "the job", "content": _json(JOB, {
                 "id": "5d0e8f7c9a7b4f0e8d1c2b3a4f5e6d7c", "phase": "writing", "done": 20, "total": 39,
                 "state": "running"})}, **_errors("401", "404")}}},
+        "/healthz": {"get": {
+            "operationId": "gateway.healthz", **gw, "security": [],
+            "summary": "Cổng đang chạy — the gateway is up (for monitoring; answers at once)",
+            "responses": {"200": {"description": "up", "content": _json(obj({"status": {"const": "ok"}}),
+                                                                      {"status": "ok"})}}}},
+        "/openapi.json": {"get": {
+            "operationId": "gateway.openapi", **gw, "security": [],
+            "summary": "Tài liệu này (OpenAPI 3.1) — this document",
+            "responses": {"200": {"description": "the OpenAPI document", "content": _json(
+                obj({"openapi": TEXT, "info": {"type": "object"}, "paths": {"type": "object"}}),
+                {"openapi": "3.1.0", "info": {"title": "dangvien", "version": "1"}, "paths": {}})}}}},
+        "/labels.json": {"get": {
+            "operationId": "gateway.labels", **gw, "security": [],
+            "summary": "Từ tiếng Việt của mọi cột và mã — the Vietnamese words of every column and code",
+            "description": "`columns`: a heading per field; `codes` and `values`: the words for each coded value, "
+                           "by field; `integrity`: the words of the integrity alarm.",
+            "responses": {"200": {"description": "the words", "content": _json(obj(
+                {"columns": {"type": "object"}, "codes": {"type": "object"}, "values": {"type": "object"},
+                 "integrity": {"type": "object"}}), {
+                "columns": {"member_id": "Đảng viên"}, "codes": {"type": {"member.died": "Từ trần"}},
+                "values": {"sex": {"female": "Nữ"}}, "integrity": {"title_vi": "Cảnh báo toàn vẹn dữ liệu",
+                                                                  "title_en": "Integrity warning"}})}}}},
         "/api/v1/events": {"get": {
             "operationId": "gateway.events", **gw,
             "summary": "Đọc lại nhật ký sự kiện từ một vị trí — re-read a service's event log from a position",
@@ -406,10 +429,11 @@ def _fixed_paths() -> dict:
                 {"name": "service", "in": "query", "required": True,
                  "schema": {"enum": ["members", "meetings", "discipline", "reporting"]}},
                 {"name": "after", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 0, "default": 0},
-                 "description": "the last position the consumer handled (0: from the start)"},
+                 "schema": {"type": "integer", "minimum": 0, "maximum": eventlog.MAX_AFTER, "default": 0},
+                 "description": "the last position the consumer handled (0: from the start), in plain digits"},
                 {"name": "limit", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                 "schema": {"type": "integer", "minimum": 1, "maximum": eventlog.MAX_LIMIT,
+                            "default": eventlog.DEFAULT_LIMIT}}],
             "responses": {"200": {"description": "one page", "content": _json(EVENT_PAGE, {
                 "service": "members", "after": 0, "events": [EVENT_EXAMPLE], "next_after": 1, "head_position": 39,
                 "more": True})}, **_errors("401", "403", "422")}}},

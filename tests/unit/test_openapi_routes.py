@@ -43,3 +43,33 @@ def test_the_yearly_document_takes_the_figures_parameters_and_a_format():
     figures = {p["name"] for p in doc["paths"]["/api/v1/reporting/yearly"]["get"]["parameters"]}
     assert figures <= set(params) and params["year"]["required"]
     assert params["format"]["schema"]["enum"] == ["docx", "pdf"]
+
+
+#: what a person opens in a browser (the dashboard, Swagger UI and their files): not an API
+PAGES = {("get", "/"), ("get", "/docs"), ("get", "/static/{name}"), ("get", "/static/vendor/{name}")}
+
+
+def test_every_machine_readable_route_is_documented_and_every_documented_one_served():
+    """An integrator's monitoring polls /healthz, its client generator reads /openapi.json and its
+    screens take the Vietnamese words from /labels.json: none of them was in the document."""
+    doc = openapi.build(BACKENDS)
+    documented = {(method, path) for path, item in doc["paths"].items() for method in item}
+    served = set()
+    for _, fn in inspect.getmembers(GatewayService, inspect.isfunction):
+        for entry in getattr(fn, "nameko_entrypoints", ()):
+            if getattr(entry, "url", None):
+                served.add((entry.method.lower(), re.sub(r"<(\w+)>", r"{\1}", entry.url)))
+    generic = {("post", "/api/v1/{service}/{name}"), ("get", "/api/v1/{service}/{name}")}
+    assert not served - generic - PAGES - documented, sorted(served - generic - PAGES - documented)
+    commands = {(m, p) for m, p in documented if re.fullmatch(r"/api/v1/(%s)/\w+" % "|".join(BACKENDS), p)}
+    assert not documented - commands - served, sorted(documented - commands - served)
+    for path in ("/healthz", "/openapi.json", "/labels.json"):
+        assert doc["paths"][path]["get"]["security"] == []  # asked before, or without, a token
+
+
+def test_the_feed_cursor_is_documented_with_the_bounds_the_gateway_keeps():
+    from services.gateway import eventlog
+    params = {p["name"]: p["schema"] for p in openapi.build(BACKENDS)["paths"]["/api/v1/events"]["get"]["parameters"]}
+    assert (params["after"]["minimum"], params["after"]["maximum"]) == (0, eventlog.MAX_AFTER)
+    assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, eventlog.MAX_LIMIT)
+    assert params["limit"]["default"] == eventlog.DEFAULT_LIMIT
