@@ -158,11 +158,13 @@ def typed(value: Any, kind: str) -> Any:
         return _day(value) or value
     if kind == "moment":
         return _moment(value) or value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):  # a list of names or codes
+        return "; ".join(CODE_VI.get(kind, {}).get(v, v) for v in value)
     if kind == "met" or isinstance(value, bool):
         return vn.met(bool(value))
-    if kind == "level":
+    if kind == "level" and isinstance(value, str):
         return LEVELS_VI.get(value, value)
-    if kind == "kind":
+    if kind == "kind" and isinstance(value, str):
         return value_vi("kind", value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
@@ -195,8 +197,8 @@ def _generic_kind(key: str, rows: list[dict]) -> str:
         return "date"
     if values and all(_moment(v) for v in values):
         return "moment"
-    if key in CODE_VI and all(isinstance(v, str) for v in values):
-        return key  # a coded value, shown in Vietnamese words
+    if key in CODE_VI and all(isinstance(v, str) or isinstance(v, list) for v in values):
+        return key  # a coded value (or a list of them), shown in Vietnamese words
     if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return "int"
     if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):

@@ -74,3 +74,20 @@ def test_every_envelope_field_and_event_type_of_a_trail_reads_in_vietnamese():
     assert first[header.index("Sự kiện")] == "Kết nạp đảng viên"
     assert second[header.index("Sự kiện")] == "Vắng sinh hoạt chi bộ"
     assert second[header.index("Nguồn")] == "Sinh hoạt"
+
+
+def test_a_list_of_codes_reads_as_vietnamese_words_not_json():
+    rows = [{"member_id": "M1", "sex": "female", "categories": ["young", "working_away"]},
+            {"member_id": "M2", "sex": "male", "categories": []}]
+    header, first, second = csv_rows(rows)
+    assert first[1:] == ["Nữ", "Đảng viên trẻ; Đi làm ăn xa"]
+    assert second[1:] == ["Nam", ""]
+    ws, head = sheet(rows)
+    assert ws.cell(row=head + 1, column=3).value == "Đảng viên trẻ; Đi làm ăn xa"
+
+
+def test_a_list_under_any_coded_key_is_words_too():
+    rows = [{"org_unit_id": "C1", "kind": ["cell", "branch"], "level": ["warning"]},
+            {"org_unit_id": "C2", "kind": [{"odd": 1}], "level": [2]}]  # never a crash, whatever the shape
+    assert csv_rows(rows)[1:] == [["C1", "Chi bộ; Đảng bộ bộ phận", "Cảnh báo"],
+                                  ["C2", '[{"odd": 1}]', "[2]"]]
