@@ -28,21 +28,22 @@ FREE_TEXT_PARAMS = ("q",)
 ERASED = "[đã xóa / erased]"
 
 
-def _walk(value: Any) -> Iterable[dict]:
+def dicts_in(value: Any) -> Iterable[dict]:
+    """Every dict in ``value``, itself and nested in dicts and lists."""
     if isinstance(value, dict):
         yield value
         for v in value.values():
-            yield from _walk(v)
+            yield from dicts_in(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _walk(v)
+            yield from dicts_in(v)
 
 
 def personal_subjects(result: Any) -> list[str] | None:
     """Member ids of the records in ``result`` that carry personal fields; None when none does."""
     found: list[str] = []
     personal = False
-    for d in _walk(result):
+    for d in dicts_in(result):
         if PERSONAL_FIELDS & d.keys():
             personal = True
             if isinstance(d.get("member_id"), str) and d["member_id"] not in found:

@@ -9,6 +9,7 @@ from shared.errors import DomainError
 
 from services.gateway import access
 from services.gateway.access import chain_on
+from services.gateway.audit import dicts_in
 from services.gateway.http import query_int
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -86,5 +87,14 @@ def page(service: str, after: int, read: dict, shown: list[dict]) -> dict:
 
 
 def members_named(events: list[dict]) -> list[str]:
-    """The members whose facts the page shows (for the access log)."""
-    return sorted({m for e in events if (m := (e.get("data") or {}).get("member_id"))})
+    """The members whose facts the page shows (for the access log): every ``member_id`` of a
+    payload, nested ones too (a meeting's attendance), and the member a case is about
+    (``subject_kind`` member: a discipline, an inspection, a supervision)."""
+    named: set[str] = set()
+    for e in events:
+        for d in dicts_in(e.get("data") or {}):
+            if isinstance(d.get("member_id"), str):
+                named.add(d["member_id"])
+            if d.get("subject_kind") == "member" and isinstance(d.get("subject_id"), str):
+                named.add(d["subject_id"])
+    return sorted(named)
