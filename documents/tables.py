@@ -102,7 +102,13 @@ MORE_FIELDS_VI = {"own": "Trực tiếp", "total": "Tổng", "depth": "Cấp", "
                   "event_id": "Mã sự kiện", "stream": "Luồng sự kiện", "stream_version": "Thứ tự trong luồng",
                   "position": "Vị trí trong nhật ký", "schema_version": "Phiên bản lược đồ",
                   "correlation_id": "Mã yêu cầu", "causation_id": "Sự kiện dẫn đến",
-                  "hash": "Mã băm", "prev_hash": "Mã băm trước", "data": "Nội dung"}
+                  "hash": "Mã băm", "prev_hash": "Mã băm trước", "data": "Nội dung",
+                  # the parameters of a query, named in an export's title lines
+                  "on": "Ngày", "as_of": "Số liệu đến ngày", "known_at": "Dữ kiện ghi nhận đến",
+                  "structure": "Cơ cấu tổ chức", "term": "Nhiệm kỳ", "compare": "So với", "from": "Từ ngày",
+                  "to": "Đến ngày", "q": "Tìm", "codes": "Mã", "limit": "Số dòng tối đa"}
+#: parameters that are no part of what the file shows (never a title line)
+UNTITLED_PARAMS = ("reason", "format", "page", "page_size")
 
 #: the number formats of the XLSX cells
 NUMBER_FORMATS = {"int": "#,##0", "number": "#,##0.##", "percent": "0.00%", "change": "+0.00%;-0.00%;0.00%",
@@ -264,8 +270,9 @@ def tables(result: Any, name: str = "", title_vi: str | None = None, params: dic
         keys += [k for k in r if k not in keys]
     titles = [title_vi or TITLES_VI.get(name, name)]
     for key, value in (params or {}).items():
-        if value not in (None, "") and key not in ("reason", "format", "page", "page_size"):
-            shown_value = vn.date(value) if _day(value) else str(value)
+        if value not in (None, "") and key not in UNTITLED_PARAMS:
+            shown_value = vn.date(value) if _day(value) else vn.moment(value) if _moment(value) else (
+                STRUCTURE_VI.get(value, str(value)) if key == "structure" else str(value))
             titles.append(f"{header_vi(key)}: {shown_value}")
     titles.append(f"Xuất lúc: {vn.moment(dt.datetime.now(dt.timezone.utc).isoformat())}")
     if alarm:

@@ -91,3 +91,24 @@ def test_a_list_under_any_coded_key_is_words_too():
             {"org_unit_id": "C2", "kind": [{"odd": 1}], "level": [2]}]  # never a crash, whatever the shape
     assert csv_rows(rows)[1:] == [["C1", "Chi bộ; Đảng bộ bộ phận", "Cảnh báo"],
                                   ["C2", '[{"odd": 1}]', "[2]"]]
+
+
+def test_the_title_lines_give_a_knowledge_time_on_viet_nams_clock():
+    titles = tables.tables([{"member_id": "M1"}], "unit_members", "Danh sách đảng viên",
+                           {"org_unit_id": "C1", "on": "2026-03-04", "known_at": "2026-03-04T17:30:00Z",
+                            "structure": "current"})[0].titles
+    assert "Ngày: 04/03/2026" in titles
+    assert "Dữ kiện ghi nhận đến: 00:30:00 05/03/2026 (giờ Việt Nam, UTC+7)" in titles
+    assert "Cơ cấu tổ chức: theo cơ cấu tổ chức hiện nay" in titles
+
+
+def test_every_query_parameter_an_export_names_in_its_titles_reads_in_vietnamese():
+    from services.gateway.service import BACKENDS
+    from shared.contracts import queries_of
+
+    untitled = {f"{service}/{name}: {field.alias or key}"
+                for service in BACKENDS for name, spec in queries_of(service).items()
+                for key, field in spec.model.model_fields.items()
+                if tables.header_vi(field.alias or key) == (field.alias or key)
+                and (field.alias or key) not in tables.UNTITLED_PARAMS}
+    assert not untitled, sorted(untitled)
