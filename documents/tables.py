@@ -106,7 +106,21 @@ MORE_FIELDS_VI = {"own": "Trực tiếp", "total": "Tổng", "depth": "Cấp", "
                   # the parameters of a query, named in an export's title lines
                   "on": "Ngày", "as_of": "Số liệu đến ngày", "known_at": "Dữ kiện ghi nhận đến",
                   "structure": "Cơ cấu tổ chức", "term": "Nhiệm kỳ", "compare": "So với", "from": "Từ ngày",
-                  "to": "Đến ngày", "q": "Tìm", "codes": "Mã", "limit": "Số dòng tối đa"}
+                  "to": "Đến ngày", "q": "Tìm", "codes": "Mã", "limit": "Số dòng tối đa",
+                  # the fields of the other lists an export draws (discipline cases, rosters, the tree, …)
+                  "active": "Đang sinh hoạt", "announced_on": "Ngày công bố", "annulled_on": "Ngày hủy bỏ",
+                  "appeal_pending": "Đang khiếu nại", "appealed_on": "Ngày khiếu nại",
+                  "election_barred_until": "Không được bầu cử đến ngày", "lapses_on": "Ngày hết hiệu lực",
+                  "original_form": "Hình thức ban đầu", "violation_on": "Ngày vi phạm",
+                  "attendance_rate": "Tỷ lệ dự họp (%)", "meetings": "Các buổi sinh hoạt",
+                  "regular": "Sinh hoạt thường kỳ", "thematic": "Sinh hoạt chuyên đề", "held_on": "Ngày họp",
+                  "expected": "Phải dự họp", "temporary": "Sinh hoạt tạm thời", "exempt": "Miễn sinh hoạt",
+                  "working_away": "Đi làm ăn xa", "children": "Tổ chức trực thuộc", "created_on": "Ngày thành lập",
+                  "kind_vi": "Loại hình", "parent_name": "Cấp trên", "item": "Việc quá hạn",
+                  "days_overdue": "Số ngày quá hạn", "personal_data_shredded": "Đã xóa dữ liệu cá nhân",
+                  "checked_at": "Kiểm tra lúc", "checksum": "Mã kiểm tra", "generation": "Lần dựng lại",
+                  "positions": "Vị trí đã đọc", "ok": "Kết quả", "sources": "Các kho sự kiện",
+                  "state": "Trạng thái"}
 #: parameters that are no part of what the file shows (never a title line)
 UNTITLED_PARAMS = ("reason", "format", "page", "page_size")
 
@@ -166,8 +180,10 @@ def typed(value: Any, kind: str) -> Any:
         return _moment(value) or value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):  # a list of names or codes
         return "; ".join(CODE_VI.get(kind, {}).get(v, v) for v in value)
-    if kind == "met" or isinstance(value, bool):
+    if kind == "met":
         return vn.met(bool(value))
+    if isinstance(value, bool):
+        return vn.yes(value)
     if kind == "level" and isinstance(value, str):
         return LEVELS_VI.get(value, value)
     if kind == "kind" and isinstance(value, str):

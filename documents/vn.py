@@ -39,6 +39,11 @@ def met(value: bool | None) -> str:
     return DASH if value is None else ("Đạt" if value else "Không đạt")
 
 
+def yes(value: bool | None) -> str:
+    """A yes/no fact (expected at a meeting, working away): Có / Không — "Đạt" is for a target met."""
+    return DASH if value is None else ("Có" if value else "Không")
+
+
 def date(day: dt.date | str | None) -> str:
     if not day:
         return ""

@@ -112,3 +112,36 @@ def test_every_query_parameter_an_export_names_in_its_titles_reads_in_vietnamese
                 if tables.header_vi(field.alias or key) == (field.alias or key)
                 and (field.alias or key) not in tables.UNTITLED_PARAMS}
     assert not untitled, sorted(untitled)
+
+
+def row_keys(schema: dict) -> set[str]:
+    """The fields of the rows an export draws from a query's documented answer (``rows_of``); a
+    report with its own layout (``report``) has its own headers."""
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return set().union(*(row_keys(s) for s in schema[key]))
+    if schema.get("type") == "array" or "items" in schema:
+        return set((schema.get("items") or {}).get("properties") or {})
+    props = schema.get("properties") or {}
+    if "report" in props:
+        return set()
+    for key in ("rows", "items", "result"):
+        if key in props and (props[key].get("type") == "array" or "items" in props[key]):
+            return row_keys(props[key])
+    return set(props)
+
+
+def test_every_field_of_every_exportable_list_has_a_vietnamese_header():
+    from services.gateway.responses import result_of
+    from services.gateway.service import BACKENDS
+    from shared.contracts import queries_of
+
+    english = {f"{service}/{name}: {key}" for service in BACKENDS for name in queries_of(service)
+               for key in row_keys(result_of(service, name)[0]) if tables.header_vi(key) == key}
+    assert not english, sorted(english)
+
+
+def test_a_yes_no_field_reads_yes_or_no_only_a_target_reads_met():
+    rows = [{"member_id": "M1", "expected": True, "working_away": False}]
+    assert csv_rows(rows)[1] == ["M1", "Có", "Không"]  # not "Đạt" / "Không đạt": nothing was to be met
+    assert tables.typed(True, "met") == "Đạt"
