@@ -162,7 +162,7 @@ def _moment(value: Any) -> dt.datetime | None:
     if isinstance(value, str) and ISO_MOMENT.match(value):
         try:
             return vn.local_time(value).replace(tzinfo=None)
-        except ValueError:
+        except (ValueError, OverflowError):  # 9999-12-31T23:59:59Z, "everything recorded", has no day there
             return None
     return None
 
@@ -287,7 +287,8 @@ def tables(result: Any, name: str = "", title_vi: str | None = None, params: dic
     titles = [title_vi or TITLES_VI.get(name, name)]
     for key, value in (params or {}).items():
         if value not in (None, "") and key not in UNTITLED_PARAMS:
-            shown_value = vn.date(value) if _day(value) else vn.moment(value) if _moment(value) else (
+            moment = isinstance(value, str) and ISO_MOMENT.match(value)
+            shown_value = vn.date(value) if _day(value) else vn.moment(value) if moment else (
                 STRUCTURE_VI.get(value, str(value)) if key == "structure" else str(value))
             titles.append(f"{header_vi(key)}: {shown_value}")
     titles.append(f"Xuất lúc: {vn.moment(dt.datetime.now(dt.timezone.utc).isoformat())}")

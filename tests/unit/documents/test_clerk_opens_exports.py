@@ -145,3 +145,11 @@ def test_a_yes_no_field_reads_yes_or_no_only_a_target_reads_met():
     rows = [{"member_id": "M1", "expected": True, "working_away": False}]
     assert csv_rows(rows)[1] == ["M1", "Có", "Không"]  # not "Đạt" / "Không đạt": nothing was to be met
     assert tables.typed(True, "met") == "Đạt"
+
+
+@pytest.mark.parametrize("known_at", ["9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59"])
+def test_the_end_of_time_a_report_knows_everything_by_is_words_never_a_crash(known_at):
+    titles = tables.tables([{"member_id": "M1"}], "unit_members", params={"known_at": known_at})[0].titles
+    assert "Dữ kiện ghi nhận đến: mọi dữ kiện đã ghi nhận" in titles
+    header, row = csv_rows([{"member_id": "M1", "recorded_at": known_at}])
+    assert row == ["M1", known_at]  # no day on Viet Nam's clock exists for it: the text as stored
