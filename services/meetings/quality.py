@@ -92,8 +92,10 @@ def assess_year(meetings: Iterable[HeldMeeting], rules_for: Callable[[dt.date], 
     return out
 
 
-def months_of_year_until(year: int, today: dt.date) -> list[int]:
-    last = 12 if today.year > year else (today.month if today.year == year else 0)
+def months_ended(year: int, today: dt.date) -> list[int]:
+    """The months of ``year`` already over on ``today`` (from the day after their last day): a
+    cell can still meet on the last day of a month, so the month is not yet "without a meeting"."""
+    last = 12 if today.year > year else (today.month - 1 if today.year == year else 0)
     return list(range(1, last + 1))
 
 
@@ -110,7 +112,8 @@ def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: d
               rules_for: Callable[[dt.date], Rules] = rules_on, created_on: dt.date | None = None,
               closed_on: dt.date | None = None) -> dict:
     """A cell's year: held vs expected, attendance rate, criteria met, per-meeting detail. Only
-    the months (and quarters) in which the cell existed are expected, in proportion."""
+    the months (and quarters) in which the cell existed are expected, in proportion; a month (a
+    quarter) is listed as without its meeting only once it is over, from the day after its last day."""
     mine = [m for m in meetings if m.held_on.year == year]
     assessed = assess_year(mine, rules_for)
     rules = rules_for(dt.date(year, 12, 31))
@@ -118,9 +121,9 @@ def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: d
     thematic = [q for q in assessed if q.kind == "thematic"]
     regular_months = {m.held_on.month for m in mine if m.kind == "regular" or m.combined}
     thematic_quarters = {(m.held_on.month - 1) // 3 + 1 for m in mine if m.kind == "thematic" or m.combined}
-    elapsed = months_of_year_until(year, today)
+    ended = months_ended(year, today)
     open_months = months_open(year, created_on, closed_on)
-    months = [m for m in elapsed if m in open_months]
+    months = [m for m in ended if m in open_months]
     expected = sum(q.expected for q in assessed)
     present = sum(q.present for q in assessed)
     with_committee = [q for q in assessed if q.committee_member_attended is not None]
@@ -131,9 +134,9 @@ def cell_year(org_unit_id: str, year: int, meetings: list[HeldMeeting], today: d
                     "months_without": [m for m in months if m not in regular_months]},
         "thematic": {"held": len(thematic),
                      "expected": round(rules.meetings_thematic_per_year * len(open_months) / 12),
-                     # a quarter the cell existed in, judged from the first day of its last month
+                     # a quarter the cell existed in, judged once it is over (the day after its last day)
                      "quarters_without": [q for q in sorted({(m - 1) // 3 + 1 for m in months})
-                                          if q not in thematic_quarters and q * 3 <= len(elapsed)]},
+                                          if q not in thematic_quarters and q * 3 <= len(ended)]},
         "attendance_rate": round(present / expected, 4) if expected else None,
         "meetings_meeting_standard": sum(1 for q in regular if q.meets_standard),
         "meetings_assessed": len(regular),

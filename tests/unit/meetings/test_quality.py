@@ -63,7 +63,7 @@ def test_cell_year_counts_held_against_expected_and_the_missing_months(world):
         w.meeting(f"A-r{month}", "A", D(2025, month, 5), {"M1": "present", "M2": "present"}, committee=month % 2 == 0)
     w.meeting("A-t1", "A", D(2025, 2, 20), {"M1": "present", "M2": "unexcused"}, kind="thematic")
     year = q.cell_year("A", 2025, cell_meetings(w.db, "A", 2025), today=D(2025, 8, 15))
-    assert year["regular"] == {"held": 6, "expected": 12, "months_without": [7, 8]}
+    assert year["regular"] == {"held": 6, "expected": 12, "months_without": [7]}  # August is not over
     assert year["thematic"]["held"] == 1 and year["thematic"]["expected"] == 4
     assert year["thematic"]["quarters_without"] == [2]
     assert year["meetings_meeting_standard"] == 6  # the thematic one had an unexcused absence

@@ -70,10 +70,14 @@ def test_streaks_run_per_kind_of_meeting_and_in_date_order():
     assert [r.meeting_id for r in same_day] == ["a", "b"]
 
 
-def test_months_of_the_year_until_today():
-    assert q.months_of_year_until(2024, D(2025, 1, 1)) == list(range(1, 13))
-    assert q.months_of_year_until(2025, D(2025, 5, 31)) == [1, 2, 3, 4, 5]
-    assert q.months_of_year_until(2026, D(2025, 5, 31)) == []
+def test_the_months_of_the_year_ended_by_today():
+    # a month is over from the day after its last day: on 31/05 May is not, on 01/06 it is
+    assert q.months_ended(2024, D(2025, 1, 1)) == list(range(1, 13))
+    assert q.months_ended(2024, D(2024, 12, 31)) == list(range(1, 12))
+    assert q.months_ended(2025, D(2025, 5, 31)) == [1, 2, 3, 4]
+    assert q.months_ended(2025, D(2025, 6, 1)) == [1, 2, 3, 4, 5]
+    assert q.months_ended(2025, D(2025, 1, 31)) == []
+    assert q.months_ended(2026, D(2025, 5, 31)) == []
 
 
 def test_a_cells_year_held_against_expected_with_the_months_and_quarters_without():
@@ -85,7 +89,8 @@ def test_a_cells_year_held_against_expected_with_the_months_and_quarters_without
     year = q.cell_year("A", 2025, meetings, D(2025, 7, 15))
     assert {k: v for k, v in year.items() if k != "meetings"} == {
         "org_unit_id": "A", "year": 2025,
-        "regular": {"held": 3, "expected": 12, "months_without": [3, 5, 6, 7]},
+        # July is not over on 15/07: the cell can still meet on 31/07
+        "regular": {"held": 3, "expected": 12, "months_without": [3, 5, 6]},
         # Q1 had no thematic meeting; Q2 had two; Q3 is not over yet on 15/07
         "thematic": {"held": 1, "expected": 4, "quarters_without": [1]},
         "attendance_rate": 0.875,
@@ -98,9 +103,9 @@ def test_a_cells_year_held_against_expected_with_the_months_and_quarters_without
     full = q.cell_year("A", 2025, meetings, D(2026, 2, 1))
     assert full["thematic"]["quarters_without"] == [1, 3, 4]
     assert full["regular"]["months_without"] == [3, 5, 6, 7, 8, 9, 10, 11, 12]
-    # from the first day of its last month, a quarter without one is listed (as the current month is)
-    sept = q.cell_year("A", 2025, meetings, D(2025, 9, 1))
-    assert sept["thematic"]["quarters_without"] == [1, 3]
+    # a quarter without one is listed once it is over: not on 01/09 nor on 30/09, from 01/10
+    for day, quarters in ((D(2025, 9, 1), [1]), (D(2025, 9, 30), [1]), (D(2025, 10, 1), [1, 3])):
+        assert q.cell_year("A", 2025, meetings, day)["thematic"]["quarters_without"] == quarters, day
     empty = q.cell_year("A", 2026, meetings, D(2025, 7, 15))
     assert (empty["attendance_rate"], empty["regular"]["months_without"], empty["thematic"]["quarters_without"]) == \
         (None, [], [])
@@ -139,7 +144,7 @@ def test_a_cell_created_mid_year_is_expected_to_meet_only_from_its_month_of_crea
     # created on the first day of September: August does not; round(4 × 4/12) = 1
     assert year_of(2025, [], D(2026, 1, 15), created_on=D(2025, 9, 1)) == (4, [9, 10, 11, 12], 1, [3, 4])
     # in the year it is created, the months until today only, and a quarter only once it is over
-    assert year_of(2025, [], D(2025, 7, 15), created_on=D(2025, 5, 10)) == (8, [5, 6, 7], 3, [2])
+    assert year_of(2025, [], D(2025, 7, 15), created_on=D(2025, 5, 10)) == (8, [5, 6], 3, [2])
     # created in an earlier year: the whole year, as before
     assert year_of(2025, [], D(2026, 1, 15), created_on=D(2015, 1, 1)) == (12, list(range(1, 13)), 4, [1, 2, 3, 4])
 
@@ -175,3 +180,21 @@ def test_the_months_a_cell_is_open():
     assert q.months_open(2025, D(2025, 6, 30), D(2025, 6, 30)) == []
     # created in an earlier year, closed on 02/01: it existed on 01/01 only
     assert q.months_open(2025, D(2015, 1, 1), D(2025, 1, 2)) == [1]
+
+
+def test_a_month_or_quarter_is_without_a_meeting_only_once_it_has_ended():
+    # no meeting at all in 2025: the edges of June (the last month of the second quarter) and December
+    def without(day):
+        y = q.cell_year("A", 2025, [], day)
+        return y["regular"]["months_without"], y["thematic"]["quarters_without"]
+    assert without(D(2025, 6, 1)) == ([1, 2, 3, 4, 5], [1])
+    assert without(D(2025, 6, 30)) == ([1, 2, 3, 4, 5], [1])  # it can still meet on 30/06
+    assert without(D(2025, 7, 1)) == ([1, 2, 3, 4, 5, 6], [1, 2])
+    assert without(D(2025, 12, 31)) == (list(range(1, 12)), [1, 2, 3])
+    assert without(D(2026, 1, 1)) == (list(range(1, 13)), [1, 2, 3, 4])
+    # a meeting on the last day of the month and of the quarter counts for them
+    last_day = [held("r6", D(2025, 6, 30), EVERYONE, combined=True)]
+    year = q.cell_year("A", 2025, last_day, D(2025, 7, 1))
+    assert (year["regular"]["months_without"], year["thematic"]["quarters_without"]) == ([1, 2, 3, 4, 5], [1])
+    # on 31/01/2026 no month of 2026 is over yet
+    assert q.cell_year("A", 2026, [], D(2026, 1, 31))["regular"]["months_without"] == []
