@@ -77,19 +77,20 @@ def test_secretary_records_a_meeting_and_dues_offline_and_each_arrives_once(own_
 
     browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
     for member, choice in (("M000001", "paid"), ("M000002", "paid"), ("M000003", "unpaid")):
-        browser.find_element(By.CSS_SELECTOR, f"#d-roster li[data-member='{member}'] [data-d='{choice}']").click()
+        wait_for(browser, f"#d-roster li[data-member='{member}'] [data-d='{choice}']").click()
     browser.find_element(By.ID, "d-save").click()
     browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
     wait_until(lambda: outbox_states(browser) == ["accepted"] * 4, timeout=60, what="four entries accepted")
 
-    # the connection drops; the secretary records last month's dues for one member anyway
-    browser.set_network_conditions(offline=True, latency=0, download_throughput=-1, upload_throughput=-1)
+    # last month's roster is loaded; the connection drops; the secretary records one member's dues anyway
     browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
     last = (dt.date.today().replace(day=1) - dt.timedelta(days=1))
     month = browser.find_element(By.ID, "d-month")
     month.clear()
     month.send_keys(f"{last.month:02d}/{last.year}")
-    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000003'] [data-d='paid']").click()
+    paid = wait_for(browser, "#d-roster li[data-member='M000003'] [data-d='paid']")
+    browser.set_network_conditions(offline=True, latency=0, download_throughput=-1, upload_throughput=-1)
+    paid.click()
     browser.find_element(By.ID, "d-save").click()
     browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
     wait_for(browser, "#net-state", "Mất kết nối")
@@ -273,7 +274,7 @@ def paid_dues_left_waiting(driver, member: str, days_back: int) -> None:
     field = driver.find_element(By.ID, "d-month")
     field.clear()
     field.send_keys(f"{month.month:02d}/{month.year}")
-    driver.find_element(By.CSS_SELECTOR, f"#d-roster li[data-member='{member}'] [data-d='paid']").click()
+    wait_for(driver, f"#d-roster li[data-member='{member}'] [data-d='paid']").click()
     driver.find_element(By.ID, "d-save").click()
 
 
@@ -422,3 +423,77 @@ def test_a_regular_meeting_combined_with_a_thematic_one_is_recorded_as_combined(
                              ).fetchone()
     held = json.loads(data)
     assert (held["kind"], held["combined"], held["duration_minutes"]) == ("regular", True, 120)
+
+
+def test_the_dues_tab_lists_the_roster_of_the_dues_month_and_offers_every_reduction_and_exemption(
+        own_system, browser):  # noqa: F811
+    """The dues of a month are owed to the cell the member belongs to on the month's last day (as
+    the meetings service files them), not to the cell of the meeting day loaded on the other tab:
+    a member who left on the 1st of this month still owes last month's dues here, one admitted on
+    the 1st does not. Every reduction the rules allow (30, 50, 70 %) is offered, and an exemption
+    goes with its ground."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    cell, elsewhere = "TN-D1-G2-C1", "TN-D1-G2-C2"  # M000007–M000009; used by no other test here
+    first = dt.date.today().replace(day=1)
+    last = first - dt.timedelta(days=1)
+    status, done = own_system.call("POST", "/api/v1/members/transfer_member", "admin",
+                                   {"member_id": "M000009", "to_org_unit_id": elsewhere,
+                                    "occurred_on": first.isoformat()})
+    assert status == 201, done
+    status, done = own_system.call("POST", "/api/v1/members/admit_member", "admin",
+                                   {"member_id": "M000100", "org_unit_id": cell, "full_name": "Phạm Văn Dũng",
+                                    "birth_date": "1990-04-02", "sex": "male", "occurred_on": first.isoformat()})
+    assert status == 201, done
+
+    def roster(on):
+        status, body = own_system.call("GET", f"/api/v1/meetings/roster?org_unit_id={cell}&on={on.isoformat()}",
+                                       "admin")
+        return sorted(e["member_id"] for e in body) if status == 200 else None
+    wait_until(lambda: roster(dt.date.today()) == ["M000007", "M000008", "M000100"], timeout=60,
+               what="the meetings service's roster follows the transfer and the admission")
+
+    token = own_system.user_add("bi_thu_thang", "clerk", cell)
+    login(browser, own_system, token, "/static/chi-bo.html")
+    browser.execute_script("localStorage.removeItem('dv_cell_outbox')")
+    browser.find_element(By.ID, "m-load").click()  # today's roster on the meeting tab
+    wait_for(browser, "#m-roster li[data-member='M000100'] .choices")
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='dues']").click()
+
+    def dues_roster(month: dt.date) -> list[str]:
+        field = browser.find_element(By.ID, "d-month")
+        field.clear()
+        field.send_keys(f"{month.month:02d}/{month.year}")
+        wait_for(browser, "#d-roster li[data-member='M000007'] [data-d='paid']")
+        return [li.get_attribute("data-member") for li in browser.find_elements(By.CSS_SELECTOR, "#d-roster li")]
+
+    assert dues_roster(first) == ["M000007", "M000008", "M000100"]
+    assert dues_roster(last) == ["M000007", "M000008", "M000009"]  # who belonged here on its last day
+    offered = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#d-roster li[data-member='M000007'] button")]
+    assert offered == ["Đã đóng", "Chưa đóng", "Miễn", "Giảm 30%", "Giảm 50%", "Giảm 70%"]
+    assert no_horizontal_scroll(browser)
+
+    before = counts(own_system, "meetings").get("dues.recorded", 0)
+    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000007'] [data-pct='70']").click()
+    browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000008'] [data-d='exempt']").click()
+    browser.find_element(By.ID, "d-save").click()  # an exemption without its ground: not queued
+    alert = browser.switch_to.alert
+    assert "căn cứ miễn" in alert.text and "ground of the exemption" in alert.text and FAMILY[1] in alert.text
+    alert.accept()
+    assert outbox_states(browser) == []
+    Select(browser.find_element(By.CSS_SELECTOR, "#d-roster li[data-member='M000008'] [data-ground]")) \
+        .select_by_value("poor_household")
+    browser.find_element(By.ID, "d-save").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-tab='outbox']").click()
+    wait_until(lambda: outbox_states(browser) == ["accepted"] * 2, timeout=60, what="two dues entries accepted")
+    assert counts(own_system, "meetings").get("dues.recorded", 0) == before + 2
+    with contextlib.closing(sqlite3.connect(own_system.data_dir / "meetings.events.db")) as db:
+        facts = [json.loads(d) for (d,) in db.execute("SELECT data FROM events WHERE type = 'dues.recorded' "
+                                                      "AND actor = 'bi_thu_thang'")]
+    month = f"{last.year:04d}-{last.month:02d}"
+    assert sorted((f["member_id"], f["month"], f["status"], f.get("reduction_pct"), f.get("exemption_ground"))
+                  for f in facts) == [("M000007", month, "reduced", 70, None),
+                                      ("M000008", month, "exempt", None, "poor_household")]

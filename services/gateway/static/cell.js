@@ -12,7 +12,7 @@ const REASONS = ["Ốm đau", "Đi công tác", "Việc gia đình", "Đi làm �
 const WARN_KIND = {unexcused_absences: "Vắng sinh hoạt không lý do", unpaid_dues: "Không đóng đảng phí",
                    absence: "Vắng sinh hoạt không lý do", dues: "Không đóng đảng phí"};
 const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, roster: [], names: {},
-               attendance: {}, reasons: {}, dues: {}, sending: false};
+               attendance: {}, reasons: {}, dues: {}, duesRoster: [], duesFor: null, sending: false};
 const $ = id => document.getElementById(id);
 
 function esc(s) {
@@ -160,7 +160,6 @@ async function loadRoster() {
   state.attendance = {};
   state.reasons = {};
   renderRoster();
-  renderDues();
 }
 
 function renderRoster() {
@@ -225,28 +224,100 @@ function saveMeeting() {
   sendAll();
 }
 
-const DUES = [["paid", "Đã đóng"], ["unpaid", "Chưa đóng"], ["exempt", "Miễn"], ["reduced", "Giảm 50%"]];
-function renderDues() {
-  $("d-roster").innerHTML = state.roster.map(e => {
-    const s = state.dues[e.member_id];
+const DUES = [["paid", "Đã đóng"], ["unpaid", "Chưa đóng"], ["exempt", "Miễn"]];
+// the reductions and the grounds of exemption the meetings service accepts (shared/rules.py
+// dues_reduction_rates, dues_exemption_grounds; QĐ 342 / QĐ 01), with shared/labels.py's words
+const REDUCTION_RATES = [30, 50, 70];
+const EXEMPTION_GROUNDS = [["party_age_50", "Tuổi đảng từ 50 năm"], ["social_pension", "Hưởng trợ cấp xã hội"],
+                           ["poor_household", "Hộ nghèo"], ["serious_illness", "Ốm đau hiểm nghèo"]];
+const DUES_CHOICES = [...DUES.map(([v, l]) => ({status: v, label: l})),
+                      ...REDUCTION_RATES.map(p => ({status: "reduced", pct: p, label: `Giảm ${p}%`}))];
+function duesLabel(d) {
+  if (d.status === "reduced") return `Giảm ${d.pct}%`;
+  const ground = EXEMPTION_GROUNDS.find(g => g[0] === d.ground);
+  return DUES.find(x => x[0] === d.status)[1] + (ground ? ` (${ground[1]})` : "");
+}
+
+function lastDayOfMonth(month) {  // "2025-03" → "2025-03-31": the day whose roster owes the month's dues
+  const [y, m] = month.split("-").map(Number);
+  return `${month}-${pad(new Date(y, m, 0).getDate())}`;
+}
+
+let duesAsked = 0;  // the last dues roster asked for: a late answer for another cell or month is dropped
+
+// The members who owe the month's dues to the cell: its roster on the month's last day (the
+// meetings service files a month's dues in the cell the member belongs to on that day), not the
+// roster of the meeting day.
+async function loadDuesRoster() {
+  const month = monthIso($("d-month").value);
+  const mine = ++duesAsked, unit = state.unit;
+  state.duesRoster = [];
+  state.duesFor = null;
+  state.dues = {};
+  if (!month || !unit) { renderDues(month ? "" : "Tháng phải theo dạng mm/yyyy — The month must read mm/yyyy"); return; }
+  renderDues("Đang tải danh sách tháng… — Loading the month's roster…");
+  const res = await api(`/meetings/roster?org_unit_id=${encodeURIComponent(unit)}&on=${lastDayOfMonth(month)}`)
+    .catch(() => ({ok: false, body: {}}));
+  if (mine !== duesAsked || unit !== state.unit) return;
+  if (!res.ok) {
+    renderDues(said(res.body) || "Không tải được danh sách tháng — The month's roster could not be loaded");
+    return;
+  }
+  for (const e of res.body) await nameOf(e.member_id);
+  if (mine !== duesAsked || unit !== state.unit) return;
+  state.duesRoster = res.body;
+  state.duesFor = {unit, month};
+  renderDues();
+}
+
+function renderDues(note = "") {
+  $("d-note").textContent = note;
+  $("d-roster").innerHTML = state.duesRoster.map(e => {
+    const d = state.dues[e.member_id] || {};
+    const on = c => d.status === c.status && (c.pct === undefined || d.pct === c.pct);
     return `<li data-member="${esc(e.member_id)}"><div class="name">${esc(state.names[e.member_id])}</div>` +
-      `<div class="choices four">${DUES.map(([v, l]) =>
-        `<button type="button" data-d="${v}" class="${s === v ? "on" + (v === "unpaid" ? " bad" : "") : ""}">${l}</button>`).join("")}` +
-      `</div></li>`;
+      `<div class="choices four">${DUES_CHOICES.map(c =>
+        `<button type="button" data-d="${c.status}"${c.pct ? ` data-pct="${c.pct}"` : ""} ` +
+        `class="${on(c) ? "on" + (c.status === "unpaid" ? " bad" : "") : ""}">${esc(c.label)}</button>`).join("")}` +
+      `</div>` +
+      (d.status === "exempt" ? `<label>Căn cứ miễn <select data-ground><option value="">— chọn —</option>${
+        EXEMPTION_GROUNDS.map(([v, l]) => `<option value="${v}"${d.ground === v ? " selected" : ""}>${esc(l)}</option>`)
+          .join("")}</select></label>` : "") +
+      `</li>`;
   }).join("");
-  $("d-roster").querySelectorAll("li[data-member]").forEach(li => li.querySelectorAll("[data-d]").forEach(b =>
-    b.addEventListener("click", () => { state.dues[li.dataset.member] = b.dataset.d; renderDues(); })));
+  $("d-roster").querySelectorAll("li[data-member]").forEach(li => {
+    const id = li.dataset.member;
+    li.querySelectorAll("[data-d]").forEach(b => b.addEventListener("click", () => {
+      state.dues[id] = {status: b.dataset.d, ...(b.dataset.pct ? {pct: Number(b.dataset.pct)} : {})};
+      renderDues();
+    }));
+    const ground = li.querySelector("[data-ground]");
+    if (ground) ground.addEventListener("change", () => { state.dues[id].ground = ground.value || undefined; });
+  });
 }
 
 function saveDues() {
   const month = monthIso($("d-month").value);
-  if (!month) { alert("Tháng phải theo dạng mm/yyyy"); return; }
+  if (!month) { alert("Tháng phải theo dạng mm/yyyy — The month must read mm/yyyy"); return; }
+  const loaded = state.duesFor || {};
+  if (loaded.unit !== state.unit || loaded.month !== month) {  // the roster is that of another cell or month
+    alert("Danh sách đang hiện là của tháng hoặc chi bộ khác: hãy đợi danh sách của tháng — " +
+          "The roster shown is for another month or cell: wait for the month's roster");
+    return;
+  }
   const chosen = Object.entries(state.dues);
-  if (!chosen.length) { alert("Chưa chọn đảng viên nào"); return; }
-  for (const [member, status] of chosen) {
-    const body = {occurred_on: isoOf(todayVn()), member_id: member, month, status};
-    if (status === "reduced") body.reduction_pct = 50;
-    enqueue(`Đảng phí tháng ${$("d-month").value}: ${state.names[member] || member} — ${DUES.find(d => d[0] === status)[1]}`,
+  if (!chosen.length) { alert("Chưa chọn đảng viên nào — No member chosen"); return; }
+  const groundless = chosen.filter(([, d]) => d.status === "exempt" && !d.ground);
+  if (groundless.length) {
+    alert(`Chưa chọn căn cứ miễn đảng phí: ${groundless.map(([m]) => state.names[m] || m).join(", ")} — ` +
+          "Choose the ground of the exemption");
+    return;
+  }
+  for (const [member, d] of chosen) {
+    const body = {occurred_on: isoOf(todayVn()), member_id: member, month, status: d.status};
+    if (d.status === "reduced") body.reduction_pct = d.pct;
+    if (d.status === "exempt") body.exemption_ground = d.ground;
+    enqueue(`Đảng phí tháng ${$("d-month").value}: ${state.names[member] || member} — ${duesLabel(d)}`,
             "/meetings/record_dues", body);
   }
   state.dues = {};
@@ -293,6 +364,7 @@ async function start() {
   $("cell-app").hidden = false;
   $("cell-login").hidden = true;
   await loadUnits();
+  loadDuesRoster();
   renderOutbox();
   sendAll();
 }
@@ -311,12 +383,13 @@ $("cell-login-form").addEventListener("submit", async ev => {
 });
 $("cell-logout").addEventListener("click", () => { sessionStorage.removeItem("dv_token"); location.reload(); });
 $("cell-unit").addEventListener("change", () => {
-  state.unit = $("cell-unit").value; state.roster = []; rosterAsked += 1; renderRoster(); renderDues();
+  state.unit = $("cell-unit").value; state.roster = []; rosterAsked += 1; renderRoster(); loadDuesRoster();
 });
 document.querySelectorAll(".tabs button").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
 $("m-load").addEventListener("click", loadRoster);
 $("m-save").addEventListener("click", saveMeeting);
 $("d-save").addEventListener("click", saveDues);
+$("d-month").addEventListener("input", loadDuesRoster);
 $("o-send").addEventListener("click", sendAll);
 window.addEventListener("online", sendAll);
 setInterval(sendAll, 3000);
