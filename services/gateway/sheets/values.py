@@ -9,6 +9,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from shared.catalog.common import one_space
+
 from services.gateway.sheets.columns import plain
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug folded in)
@@ -138,15 +140,10 @@ def read_demobilised(value) -> str:
                    f"'{value}': write Quân đội (army), Công an (police) or leave empty")
 
 
-#: spaces that mean one space in a name or a place: no-break (pasted from a web page or Word),
-#: the typographic ones, several in a row (tab and line breaks are left to the control check)
-_SPACES = re.compile("[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-
-
 def text(value) -> str:
     if isinstance(value, float) and value == int(value):
         value = int(value)
-    return _SPACES.sub(" ", str(value)).strip()
+    return one_space(str(value))
 
 
 def invisible(text_: str) -> str | None:

@@ -87,3 +87,27 @@ def test_a_fact_dated_after_today_is_refused_on_every_path_and_nothing_is_writte
     assert not imported["ok"] and imported["errors"][0]["code"] == "date_in_future"
     assert members.head_position({}, today)["result"] == head  # nothing written
     assert members.remove_member({"occurred_on": "2024-06-30", "member_id": "M1", "ground": "no_progress"}, today)["ok"]
+
+
+def test_a_name_typed_with_extra_or_no_break_spaces_is_the_name_the_spreadsheet_import_reads(members):
+    """A live command reads a name as the spreadsheet import does (``shared.catalog.common.one_space``):
+    spaces inside it (several in a row, no-break, typographic) are one plain space, none at the ends;
+    "Nguyễn  Văn A" typed on a form and "Nguyễn Văn A" from a sheet are the same name."""
+    from services.gateway.sheets.values import text
+
+    province(members)
+    for i, typed in enumerate(("Nguyễn  Văn A", "Nguyễn\u00a0Văn A", " Nguyễn \u00a0 Văn\u2009A\u3000",
+                               "Nguyễn Văn A")):
+        answer = members.admit_member({"occurred_on": "2020-02-03", "member_id": f"N{i}", "org_unit_id": "C1",
+                                       "full_name": typed, "birth_date": "1990-01-01", "sex": "male"}, CTX)
+        assert answer["ok"], answer
+        assert members.get_member({"member_id": f"N{i}"}, CTX)["result"]["full_name"] == "Nguyễn Văn A" == \
+            text(typed), typed
+    # a correction is read the same way; a name of spaces alone is refused
+    answer = members.update_member_record({"occurred_on": "2021-01-01", "member_id": "N0",
+                                           "full_name": "Nguyễn\u00a0\u00a0Văn  B"}, CTX)
+    assert answer["ok"], answer
+    assert members.get_member({"member_id": "N0"}, CTX)["result"]["full_name"] == "Nguyễn Văn B"
+    refused = members.update_member_record({"occurred_on": "2021-01-01", "member_id": "N0",
+                                            "full_name": "\u00a0 \u2009"}, CTX)
+    assert not refused["ok"], refused
