@@ -247,3 +247,34 @@ def test_a_cells_year_counts_the_same_meetings_meeting_the_standard_in_the_meeti
     assert (year["meetings_meeting_standard"], year["meetings_assessed"]) == (2, 2)
     thematic = next(m for m in year["meetings"] if m["meeting_id"] == "t1")
     assert thematic["meets_standard"] is None  # not judged by HD 12's criteria
+
+
+def test_a_year_over_the_meetings_service_and_the_report_owe_the_same_meetings(history):
+    """Once the year is over, the meetings service's months and quarters without a meeting and the
+    report's expected and held counts tell the same story (a month owes its meeting only once it
+    has ended: on 31/12 December is still open to the meetings service, from 01/01 it is not)."""
+    from services.meetings.quality import cell_year
+
+    world(history)
+    everyone = tuple((m, "present") for m in ("M1", "M2", "M3"))
+    meetings = []
+    for month in (1, 2, 4, 5, 7, 8, 10, 11, 12):  # no regular meeting in March, June, September
+        on = D(2025, month, 28 if month != 12 else 31)
+        kind = "thematic" if month == 12 else "regular"
+        combined = month in (2, 5)  # the thematic meetings of Q1 and Q2; Q3 has none; Q4's on 31/12
+        meetings.append(HeldMeeting(f"m{month}", "C1", kind, on, 120, combined, None, everyone))
+        history.add("meeting.held", on.isoformat(), {
+            "meeting_id": f"m{month}", "org_unit_id": "C1", "kind": kind, "duration_minutes": 120,
+            "combined": combined, "attendance": [{"member_id": m, "status": s} for m, s in everyone]},
+            org_unit_id="C1")
+    row = next(r for r in meeting_quality(history.view(as_of=D(2025, 12, 31)), "TN", parse_period("2025"))["rows"]
+               if r["org_unit_id"] == "C1")
+    on_31 = cell_year("C1", 2025, meetings, D(2025, 12, 31))
+    after = cell_year("C1", 2025, meetings, D(2026, 1, 1))
+    assert (on_31["regular"]["months_without"], on_31["thematic"]["quarters_without"]) == ([3, 6, 9], [3])
+    assert (after["regular"]["months_without"], after["thematic"]["quarters_without"]) == ([3, 6, 9, 12], [3])
+    assert (row["regular_expected"], after["regular"]["expected"]) == (12, 12)
+    assert (row["thematic_expected"], after["thematic"]["expected"]) == (4, 4)
+    assert row["regular_held"] == after["regular"]["held"] == 8
+    # one regular meeting a month at most: the months without are the meetings the report finds short
+    assert len(after["regular"]["months_without"]) == row["regular_expected"] - row["regular_held"]
