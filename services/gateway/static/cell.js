@@ -372,8 +372,12 @@ async function start() {
 $("cell-login-form").addEventListener("submit", async ev => {
   ev.preventDefault();
   state.token = $("cell-token").value.trim();
-  const me = await api("/me");
-  if (!me.ok) { $("cell-login-error").textContent = me.body.message_vi || "Mã truy cập không đúng"; return; }
+  const me = await api("/me").catch(() => ({ok: false, status: 0, body: DV_UNREACHABLE}));
+  if (!me.ok) {
+    $("cell-login-error").textContent = me.body.message_vi ? dvProblem(me.status, me.body)
+      : "Mã truy cập không đúng — The access token is wrong";
+    return;
+  }
   sessionStorage.setItem("dv_token", state.token);
   $("cell-token").value = "";
   // someone else signing in after a session ended: the page starts afresh, keeping nothing of the

@@ -98,12 +98,26 @@ function show(key, v) {
 // -- the API -------------------------------------------------------------------------------------
 class ApiError extends Error {
   constructor(status, body) {
-    super(`${body.message_vi || body.title || status}${body.message_en ? " — " + body.message_en : ""}`);
+    super(dvProblem(status, body));
     this.status = status;
   }
 }
 
 function headers() { return state.token ? {Authorization: `Bearer ${state.token}`} : {}; }
+
+// a GET with the user's credentials; no answer at all (server down) is an error the user is told of
+async function reach(url) {
+  try {
+    return await fetch(url, {headers: headers()});
+  } catch (e) {
+    throw new ApiError(0, DV_UNREACHABLE);
+  }
+}
+
+// the refusal of a download, told in both languages (its body may not even be JSON)
+async function refusal(resp) {
+  return dvProblem(resp.status, await resp.json().catch(() => ({})));
+}
 
 async function api(path, params) {
   const qs = new URLSearchParams();
@@ -111,7 +125,7 @@ async function api(path, params) {
     if (Array.isArray(v)) v.forEach(x => qs.append(k, x));
     else if (v !== null && v !== undefined && v !== "") qs.append(k, v);
   });
-  const resp = await fetch(`${API}${path}${qs.toString() ? "?" + qs : ""}`, {headers: headers()});
+  const resp = await reach(`${API}${path}${qs.toString() ? "?" + qs : ""}`);
   const body = await resp.json().catch(() => ({}));
   if (!resp.ok) throw new ApiError(resp.status, body);
   return body;
@@ -215,8 +229,11 @@ async function saveBlob(resp, filename) {
 
 async function download(query, fmt, params) {
   const qs = new URLSearchParams({...params, format: fmt, reason: $("#reason").value});
-  const resp = await fetch(`${API}/exports/reporting/${query}?${qs}`, {headers: headers()});
-  if (!resp.ok) { alert((await resp.json()).message_vi); return; }
+  let resp;
+  try {
+    resp = await reach(`${API}/exports/reporting/${query}?${qs}`);
+  } catch (e) { alert(e.message); return; }
+  if (!resp.ok) { alert(await refusal(resp)); return; }
   await saveBlob(resp, `${query}-${params.org_unit_id || "pham-vi"}.${fmt}`);
 }
 
@@ -377,8 +394,11 @@ async function downloadYearly(fmt) {
   if (state.unit) params.org_unit_id = state.unit;
   const status = $("#yearly-status");
   status.textContent = "Đang tạo văn bản…";
-  const resp = await fetch(`${API}/documents/yearly?${new URLSearchParams(params)}`, {headers: headers()});
-  if (!resp.ok) { status.textContent = (await resp.json()).message_vi; return; }
+  let resp;
+  try {
+    resp = await reach(`${API}/documents/yearly?${new URLSearchParams(params)}`);
+  } catch (e) { status.textContent = e.message; return; }
+  if (!resp.ok) { status.textContent = await refusal(resp); return; }
   const name = `bao-cao-nam-${year}-${state.unit || "toan-tinh"}.${fmt}`;
   await saveBlob(resp, name);
   status.textContent = `Đã tạo ${name}`;
@@ -523,9 +543,11 @@ async function start() {
   try {
     state.me = await api("/me");
   } catch (e) {
-    sessionStorage.removeItem("dv_token");
-    state.token = null;
-    $("#login-error").textContent = e.status === 401 ? "Mã truy cập không đúng hoặc đã hết hiệu lực." : e.message;
+    if (e.status !== 0) {  // a refused token is forgotten; one the server could not check yet is kept
+      sessionStorage.removeItem("dv_token");
+      state.token = null;
+    }
+    $("#login-error").textContent = e.status === 401 ? "Mã truy cập không đúng hoặc đã hết hiệu lực — The access token is wrong or has expired" : e.message;
     return;
   }
   $("#login").hidden = true;
@@ -544,12 +566,18 @@ async function start() {
 async function signIn(ev) {
   ev.preventDefault();
   $("#login-error").textContent = "";
-  const resp = await fetch(`${API}/login`, {method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({name: $("#login-name").value.trim(), password: $("#login-password").value})});
+  let resp;
+  try {
+    resp = await fetch(`${API}/login`, {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({name: $("#login-name").value.trim(), password: $("#login-password").value})});
+  } catch (e) {
+    $("#login-error").textContent = dvUnreachable();
+    return;
+  }
   const body = await resp.json().catch(() => ({}));
   $("#login-password").value = "";
   if (!resp.ok) {
-    $("#login-error").textContent = body.message_vi || "Đăng nhập không thành công";
+    $("#login-error").textContent = body.message_vi ? dvProblem(resp.status, body) : "Đăng nhập không thành công — Sign-in failed";
     return;
   }
   state.token = body.token;

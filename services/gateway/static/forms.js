@@ -13,8 +13,14 @@ let eventNames = {};  // event type -> its Vietnamese name (/labels.json, shared
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 }
+// the answer as {ok, status, body}; no answer at all (server down) is status 0 with a message saying so
 async function api(path, opts = {}) {
-  const res = await fetch(API + path, {...opts, headers: {...(opts.headers || {}), Authorization: `Bearer ${token}`}});
+  let res;
+  try {
+    res = await fetch(API + path, {...opts, headers: {...(opts.headers || {}), Authorization: `Bearer ${token}`}});
+  } catch (e) {
+    return {ok: false, status: 0, body: DV_UNREACHABLE};
+  }
   return {ok: res.ok, status: res.status, body: await res.json().catch(() => ({}))};
 }
 function today() { const d = new Date(); return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`; }
@@ -95,10 +101,30 @@ function payload() {
   return out;
 }
 
+// the server's message beside the field it names (inside the field's label), read out with the field
+function markField(name, text) {
+  document.querySelectorAll("#f-form .field-error").forEach(n => n.remove());
+  document.querySelectorAll("#f-form [aria-invalid]").forEach(el => {
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("aria-describedby");
+  });
+  const el = name ? $(`f-${name}`) : null;
+  if (!el) return;
+  const note = document.createElement("span");
+  note.className = "field-error error";
+  note.id = `f-${name}-error`;
+  note.textContent = text;
+  (el.closest("label") || el.parentNode).appendChild(note);
+  el.setAttribute("aria-invalid", "true");
+  el.setAttribute("aria-describedby", note.id);
+  el.focus();
+}
+
 async function send() {
   const key = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
   const res = await api(`/${current.service}/${current.command}`, {method: "POST", body: JSON.stringify(payload()),
     headers: {"Content-Type": "application/json", "Idempotency-Key": key}});
+  markField(res.ok ? null : res.body.field, dvProblem(res.status, res.body));
   if (res.ok) {
     const events = res.body.events || [];
     $("f-result").className = "ok";
@@ -108,15 +134,20 @@ async function send() {
   } else {
     $("f-result").className = "error";
     const field = res.body.field ? ` (trường: ${esc((current.fields.find(f => f.name === res.body.field) || {}).label_vi || res.body.field)})` : "";
-    $("f-result").innerHTML = `<p class="error" id="f-error">${esc(res.body.message_vi || `Lỗi ${res.status}`)}${field}</p>`;
+    $("f-result").innerHTML = `<p class="error" id="f-error">${esc(dvProblem(res.status, res.body))}${field}</p>`;
   }
 }
 
 async function start() {
   fetch("/labels.json").then(r => r.json()).then(w => { eventNames = (w.codes || {}).type || {}; }).catch(() => null);
   const me = await api("/me");
+  const offered = me.ok ? await api("/forms") : me;
+  if (offered.status === 0) {  // no answer: the server is down, not the session over
+    $("f-load-error").textContent = dvProblem(0, offered.body);
+    $("f-load-error").hidden = false;
+    return;
+  }
   if (!me.ok) { $("f-login").hidden = false; return; }
-  const offered = await api("/forms");
   $("f-command").innerHTML = offered.body.map(f => `<option value="${esc(f.command)}">${esc(f.title_vi)}</option>`).join("");
   const wanted = new URLSearchParams(location.search).get("command");
   if (wanted && offered.body.some(f => f.command === wanted)) $("f-command").value = wanted;
