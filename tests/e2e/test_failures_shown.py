@@ -29,6 +29,15 @@ def alert_text(driver) -> str:
     return text
 
 
+def sign_in_to_the_dashboard(driver, system, user):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    driver.get(system.url + "/")
+    driver.find_element(By.ID, "token").send_keys(system.tokens[user])
+    driver.find_element(By.ID, "login-button").click()
+    wait_for(driver, "#who-name", user)
+
+
 def test_a_refused_field_shows_the_servers_bilingual_message_next_to_it(system, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -109,10 +118,7 @@ def test_signing_in_while_the_server_is_down_says_so(system, browser):  # noqa: 
 def test_the_yearly_report_and_an_export_asked_while_the_server_is_down_say_so(system, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    browser.get(system.url + "/")
-    browser.find_element(By.ID, "token").send_keys(system.tokens["d1_viewer"])
-    browser.find_element(By.ID, "login-button").click()
-    wait_for(browser, "#who-name", "d1_viewer")
+    sign_in_to_the_dashboard(browser, system, "d1_viewer")
     wait_for(browser, '#panel-term button.export[data-format="xlsx"]')
     wait_for(browser, "#panel-yearly")
     browser.execute_script(CUT_THE_LINE)
@@ -129,10 +135,7 @@ def test_the_yearly_report_and_an_export_asked_while_the_server_is_down_say_so(s
 def test_the_yearly_report_refused_shows_the_servers_message_in_both_languages(system, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    browser.get(system.url + "/")
-    browser.find_element(By.ID, "token").send_keys(system.tokens["d1_viewer"])
-    browser.find_element(By.ID, "login-button").click()
-    wait_for(browser, "#who-name", "d1_viewer")
+    sign_in_to_the_dashboard(browser, system, "d1_viewer")
     wait_for(browser, "#panel-yearly")
     year = browser.find_element(By.ID, "yearly-year")
     year.clear()
