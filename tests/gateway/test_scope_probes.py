@@ -219,8 +219,6 @@ def test_an_appraisal_of_a_member_is_sealed_in_the_store_and_the_feed(system, co
         assert form.split(" (")[0] not in stored
 
 
-@pytest.mark.xfail(strict=True, reason="open: the meetings service has no key vault yet; an absence reason is "
-                                       "stored and published in clear (see the s12-scope report)")
 def test_an_absence_reason_is_not_in_the_feed_in_clear(system):
     """An excused absence's reason is often a health matter ("nằm viện điều trị") — personal data the
     members service seals as ``health_reason`` in an exemption. In a meeting's attendance and in
