@@ -9,7 +9,6 @@ with the new key) → remove the old key → restart. Run on the host that holds
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
