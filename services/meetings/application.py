@@ -74,14 +74,11 @@ def record_meeting(store: EventStore, roster: Roster, vault: Vault, cmd: RecordM
     absent = [a.member_id for a in cmd.attendance if a.status != "present"]
     streams = [stream] + [my.year_stream(m, year) for m in absent]
     rules = rules_on(cmd.occurred_on)
-    done = already_done(store, ctx, stream)
-    if done is not None:  # a retried command: nothing to seal
-        return done
-    sealed = sealed_reasons(vault, cmd.attendance)
 
-    def decide(h):
+    def decide(h):  # not called for a retried command (its stored events are the answer): nothing sealed
         years = {m: my.fold(h[my.year_stream(m, year)]) for m in absent}
-        return domain.record_meeting(domain.fold(h[stream]), unit, entries, years, cmd, ctx.today, rules, sealed)
+        return domain.record_meeting(domain.fold(h[stream]), unit, entries, years, cmd, ctx.today, rules,
+                                     sealed_reasons(vault, cmd.attendance))
 
     return execute_streams(store, streams, decide, ctx)
 
