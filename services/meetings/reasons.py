@@ -25,7 +25,7 @@ def sealed_reasons(vault: Vault, attendance) -> dict[str, str]:
     """Member id → their reason sealed with their key, for each entry with a reason (a blank one
     is left as it is: the domain refuses it when the absence is excused)."""
     try:
-        return {a.member_id: vault.seal(a.member_id, a.reason) for a in attendance if (a.reason or "").strip()}
+        return {a.member_id: vault.seal(a.member_id, a.reason) for a in attendance if a.reason and a.reason.strip()}
     except ShreddedError as exc:
         raise R.PERSON_SHREDDED(member_id=exc.args[0]) from None
 
@@ -58,9 +58,9 @@ def with_reasons(store: EventStore, vault: Vault, meeting: dict) -> dict:
     ``personal_data_shredded`` true, as the members service shows a shredded record."""
     if not meeting.get("attendance"):
         return meeting
-    held = next((e for e in store.read_stream(domain.meeting_stream(meeting["meeting_id"]))
-                 if e.type == "meeting.held"), None)
-    stored = {a["member_id"]: a.get("reason") for a in held.data["attendance"]} if held is not None else {}
+    # the view's attendance comes from this very event of the service's own store
+    held = next(e for e in store.read_stream(domain.meeting_stream(meeting["meeting_id"])) if e.type == "meeting.held")
+    stored = {a["member_id"]: a.get("reason") for a in held.data["attendance"]}
     rows = []
     for row in meeting["attendance"]:
         value = stored.get(row["member_id"])

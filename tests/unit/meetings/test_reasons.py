@@ -137,3 +137,15 @@ def test_a_reason_stored_in_clear_before_sealing_still_reads(meetings, stores):
     meetings.store.append("meeting-H0", [NewEvent(type="meeting.held", occurred_on=dt.date(2024, 5, 5), data=held)])
     meetings.catch_up({}, CTX)
     assert reasons_read(meetings, "H0")["M1"] == {"reason": "Ốm (ghi trước khi niêm phong)"}
+
+
+def test_an_import_asks_the_vault_in_bulk_about_the_members_whose_reasons_it_seals():
+    from services.meetings.reasons import subjects
+    lines = [{"type": "meeting.held", "data": {"attendance": [
+                {"member_id": "M2", "status": "excused", "reason": "Ốm"}, {"member_id": "M1", "status": "present"},
+                {"member_id": "M3", "status": "unexcused", "reason": "Không báo"}, "not a row",
+                {"member_id": 7, "status": "excused", "reason": "Ốm"}, {"member_id": "M4", "reason": ""}]}},
+             {"type": "meeting.held", "data": "not an object"},
+             {"type": "meeting.held", "data": {"attendance": [{"member_id": "M2", "status": "excused",
+                                                              "reason": "Ốm lại"}]}}]
+    assert subjects(lines) == ["M2", "M3"]
