@@ -1,13 +1,14 @@
-"""``dangvien vault new-key|rewrap`` — the member key vault's master key (shared/vaultkey.py).
+"""``dangvien vault new-key|rewrap`` — the key vaults' master key (shared/vaultkey.py).
 
-Rotation: ``dangvien vault new-key`` → put the new key *in front* of the old one
-(``DANGVIEN_VAULT_KEY=new,old`` or two lines in the key file) → restart the members service →
-``dangvien vault rewrap`` (every stored key re-encrypted with the new key) → remove the old key →
-restart. Run on the host that holds the vault (``--data-dir`` or ``DANGVIEN_VAULT_MEMBERS``).
+Two services keep a key vault, wrapped by the same master key: members (personal fields) and
+meetings (absence reasons). Rotation: ``dangvien vault new-key`` → put the new key *in front* of
+the old one (``DANGVIEN_VAULT_KEY=new,old`` or two lines in the key file) → restart the members
+and meetings services → ``dangvien vault rewrap`` (every stored key of both vaults re-encrypted
+with the new key) → remove the old key → restart. Run on the host that holds the vaults
+(``--data-dir``, ``DANGVIEN_VAULT_MEMBERS``, ``DANGVIEN_VAULT_MEETINGS``).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -28,7 +29,7 @@ def new_key():
 def rewrap(data_dir: Optional[Path] = typer.Option(None, "--data-dir",
                                                    help="Thư mục dữ liệu (data folder; default DANGVIEN_DATA_DIR)")):
     """Mã hóa lại mọi khóa bằng khóa chủ đầu tiên (re-encrypt every stored key with the first master key)."""
-    from services.members import vault_url
+    from services import meetings, members
     from shared.config import Settings
     from shared.personal import Vault
     from shared.readmodel import ReadModelDB
@@ -40,11 +41,15 @@ def rewrap(data_dir: Optional[Path] = typer.Option(None, "--data-dir",
     except VaultKeyError as exc:
         typer.echo(f"Lỗi / Error: {exc}", err=True)
         raise typer.Exit(2)
-    db = ReadModelDB(vault_url(settings.readmodel_url("members")))
-    try:
-        count = Vault(db, master).rewrap()
-    finally:
-        db.close()
+    count = 0
+    urls = {members.vault_url(settings.readmodel_url("members")): None,
+            meetings.vault_url(settings.readmodel_url("meetings")): None}  # one database may hold both
+    for url in urls:
+        db = ReadModelDB(url)
+        try:
+            count += Vault(db, master).rewrap()
+        finally:
+            db.close()
     typer.echo(f"Đã mã hóa lại {count} khóa / rewrapped {count} keys")
 
 

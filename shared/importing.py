@@ -156,6 +156,12 @@ def stored_conflict(line: dict, envelopes, open_sealed: OpenSealed | None = None
 
 
 def _opened(env, value, open_sealed: OpenSealed | None):
+    """``value`` with its sealed values opened, inside lists and objects too (a meeting's
+    attendance rows each carry a sealed reason); one that cannot be opened is never equal."""
+    if isinstance(value, list):
+        return [_opened(env, v, open_sealed) for v in value]
+    if isinstance(value, dict):
+        return {k: _opened(env, v, open_sealed) for k, v in value.items()}
     if not is_sealed(value):
         return value
     clear = open_sealed(env, value) if open_sealed is not None else None

@@ -39,6 +39,17 @@ CREATE TABLE IF NOT EXISTS personal_shredded (subject TEXT PRIMARY KEY)
 """
 
 
+def keys_url(readmodel_url: str, override: str | None = None) -> str:
+    """Where a service's vault lives: apart from its rebuildable read model — ``<service>.keys.db``
+    beside it on SQLite; on PostgreSQL the ``personal_keys`` table of the same database (never
+    dropped by a rebuild). ``override`` (a setting) wins."""
+    if override:
+        return override
+    if readmodel_url.startswith("sqlite:///") and readmodel_url.endswith(".read.db"):
+        return readmodel_url[: -len(".read.db")] + ".keys.db"
+    return readmodel_url
+
+
 def is_sealed(value) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 

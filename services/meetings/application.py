@@ -12,10 +12,12 @@ from typing import Callable, Protocol, Sequence
 from shared.application import Context, Decided, already_done, check_deadline, to_new_events
 from shared.events import Envelope
 from shared.eventstore import ConcurrencyError, EventStore
+from shared.personal import Vault
 from shared.rules import rules_on
 
 from services.meetings import domain, dues, member_year as my
 from services.meetings import rules as R
+from services.meetings.reasons import sealed_reasons
 from services.meetings.roster import RosterEntry, Timeline, Unit
 from shared.contracts.meetings import RecordDues, RecordMeeting, ScheduleMeeting
 
@@ -62,7 +64,9 @@ def schedule_meeting(store: EventStore, roster: Roster, cmd: ScheduleMeeting, ct
     return execute_streams(store, [stream], lambda h: domain.schedule_meeting(domain.fold(h[stream]), unit, cmd), ctx)
 
 
-def record_meeting(store: EventStore, roster: Roster, cmd: RecordMeeting, ctx: Context) -> list[Envelope]:
+def record_meeting(store: EventStore, roster: Roster, vault: Vault, cmd: RecordMeeting,
+                   ctx: Context) -> list[Envelope]:
+    """The absence reasons are sealed with each member's key (``reasons``) before anything is stored."""
     unit = roster.unit(cmd.org_unit_id)
     entries = roster.on(cmd.org_unit_id, cmd.occurred_on) if unit is not None else []
     stream = domain.meeting_stream(cmd.meeting_id)
@@ -71,9 +75,10 @@ def record_meeting(store: EventStore, roster: Roster, cmd: RecordMeeting, ctx: C
     streams = [stream] + [my.year_stream(m, year) for m in absent]
     rules = rules_on(cmd.occurred_on)
 
-    def decide(h):
+    def decide(h):  # not called for a retried command (its stored events are the answer): nothing sealed
         years = {m: my.fold(h[my.year_stream(m, year)]) for m in absent}
-        return domain.record_meeting(domain.fold(h[stream]), unit, entries, years, cmd, ctx.today, rules)
+        return domain.record_meeting(domain.fold(h[stream]), unit, entries, years, cmd, ctx.today, rules,
+                                     sealed_reasons(vault, cmd.attendance))
 
     return execute_streams(store, streams, decide, ctx)
 
@@ -102,8 +107,9 @@ def derived_only(type_: str):
     return refuse
 
 
-def importers(roster: Roster) -> dict:
-    """import: catalog type -> (command model, use case); the roster is the import's overlay."""
+def importers(roster: Roster, vault: Vault) -> dict:
+    """import: catalog type -> (command model, use case); the roster is the import's overlay, the
+    vault the import's batch of keys (``shared.keybatch``)."""
     from shared.contracts import Command
 
     class AnyLine(Command):
@@ -111,7 +117,7 @@ def importers(roster: Roster) -> dict:
 
     return {
         "meeting.scheduled": (ScheduleMeeting, lambda s, c, x: schedule_meeting(s, roster, c, x)),
-        "meeting.held": (RecordMeeting, lambda s, c, x: record_meeting(s, roster, c, x)),
+        "meeting.held": (RecordMeeting, lambda s, c, x: record_meeting(s, roster, vault, c, x)),
         "dues.recorded": (RecordDues, lambda s, c, x: record_dues(s, roster, c, x)),
         "meeting.missed": (AnyLine, derived_only("meeting.missed")),
         "attendance.warning_raised": (AnyLine, derived_only("attendance.warning_raised")),

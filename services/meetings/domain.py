@@ -112,9 +112,12 @@ def check_attendance(roster: list[RosterEntry], cmd: RecordMeeting) -> None:
 
 
 def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry],
-                   years: Mapping[str, my.MemberYear], cmd: RecordMeeting, today: dt.date, rules: Rules) -> list[Decided]:
+                   years: Mapping[str, my.MemberYear], cmd: RecordMeeting, today: dt.date, rules: Rules,
+                   sealed: Mapping[str, str] | None = None) -> list[Decided]:
     """``meeting.held``, one ``meeting.missed`` per absence (in the member's year record), and the
-    early warnings those absences reach. ``years``: member id -> record of the meeting's year."""
+    early warnings those absences reach. ``years``: member id -> record of the meeting's year;
+    ``sealed``: member id -> their absence reason sealed with their key, what the events carry."""
+    sealed = sealed or {}
     day = cmd.occurred_on
     if day > today:
         raise R.MEETING_IN_FUTURE(day=fmt(day), today=fmt(today))
@@ -132,7 +135,8 @@ def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry
                        duration_minutes=cmd.duration_minutes, combined=cmd.combined,
                        content_summary=cmd.content_summary, committee_member_attended=cmd.committee_member_attended,
                        chaired_by=cmd.chaired_by,
-                       attendance=[Attendance(member_id=a.member_id, status=a.status, reason=a.reason)
+                       attendance=[Attendance(member_id=a.member_id, status=a.status,
+                                              reason=sealed.get(a.member_id, a.reason))
                                    for a in cmd.attendance])
     out = [Decided(held, day, cmd.org_unit_id)]
     warnings = []
@@ -141,7 +145,7 @@ def record_meeting(meeting: Meeting, unit: Unit | None, roster: list[RosterEntry
             continue
         stream = my.year_stream(a.member_id, day.year)
         missed = MeetingMissed(meeting_id=cmd.meeting_id, org_unit_id=cmd.org_unit_id, member_id=a.member_id,
-                               excused=a.status == "excused", reason=a.reason)
+                               excused=a.status == "excused", reason=sealed.get(a.member_id, a.reason))
         out.append(Decided(missed, day, cmd.org_unit_id, stream=stream))
         if a.status == "unexcused":
             before = years.get(a.member_id, my.MemberYear())

@@ -92,3 +92,10 @@ DERIVED_EVENT = Rule("derived_event", "«{type}» được ghi tự động từ
 
 ALL = tuple(v for v in list(globals().values()) if isinstance(v, Rule))
 assert all(issubclass(r.error, DomainError) for r in ALL)
+
+# -- personal data -------------------------------------------------------------------------------
+PERSON_SHREDDED = Rule("personal_data_shredded",
+                       "Dữ liệu cá nhân của đảng viên «{member_id}» đã bị xóa theo yêu cầu; không ghi được lý do vắng",
+                       "The personal data of member '{member_id}' was erased on request; an absence reason cannot "
+                       "be recorded for them", "Nghị định 13/2023/NĐ-CP (bảo vệ dữ liệu cá nhân)",
+                       field="attendance")

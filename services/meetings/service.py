@@ -8,12 +8,13 @@ from shared.contracts.meetings import (AbsencesQuery, CellYearQuery, MeetingQuer
                                        RosterQuery, ScheduleMeeting, WarningsQuery)
 from shared.errors import DomainError
 from shared.importing import progress_of, quotes_stored, reporter, run_import
-from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, ProjectionsProvider, RelayProvider, command,
-                            log, query, rpc)  # rpc: replies transient, without a confirm wait
+from shared.keybatch import KeyBatch
+from shared.runtime import (EventStoreProvider, ProjectingEntrypoints, RelayProvider, command, log, query,
+                            rpc)  # rpc: replies transient, without a confirm wait
 
-from services.meetings import application as app, domain, quality, views
+from services.meetings import application as app, domain, quality, reasons, views
 from services.meetings import rules as R
-from services.meetings.dependencies import projections
+from services.meetings.dependencies import ProjectionsAndVault
 from services.meetings.projections import RosterOverlay, SqlRoster
 
 SERVICE = "meetings"
@@ -25,7 +26,8 @@ class MeetingsService(ProjectingEntrypoints):
 
     store = EventStoreProvider(SERVICE)
     relay = RelayProvider(SERVICE)
-    projections = ProjectionsProvider(SERVICE, projections)
+    #: its projections and the key vault the absence reasons are sealed in (``reasons``)
+    projections = ProjectionsAndVault()
 
     def _roster(self) -> SqlRoster:
         # a command judges against the latest roster: the bus may not have rung yet
@@ -71,7 +73,8 @@ class MeetingsService(ProjectingEntrypoints):
     @rpc
     @command(RecordMeeting)
     def record_meeting(self, cmd, context):
-        return self._written(app.record_meeting(self.store, self._roster(), cmd, Context.from_dict(context)))
+        return self._written(app.record_meeting(self.store, self._roster(), self.projections.vault, cmd,
+                                                  Context.from_dict(context)))
 
     @rpc
     @command(RecordDues)
@@ -81,8 +84,11 @@ class MeetingsService(ProjectingEntrypoints):
     @rpc
     def import_lines(self, lines, context=None, commit=True):
         overlay = RosterOverlay(self._roster())
-        return run_import(self.store, app.importers(overlay), lines, Context.from_dict(context), commit=commit,
-                          observe=overlay.observe, progress=reporter(context), quote_stored=quotes_stored(context))
+        keys = KeyBatch(self.projections.vault)  # new keys stored in one transaction, before the events
+        keys.prefetch(reasons.subjects(line for line in lines if line["type"] == "meeting.held"))
+        return run_import(self.store, app.importers(overlay, keys), lines, Context.from_dict(context), commit=commit,
+                          observe=overlay.observe, before_commit=keys.flush, progress=reporter(context),
+                          open_sealed=reasons.sealed_opener(keys), quote_stored=quotes_stored(context))
 
     @rpc
     def import_progress(self, job):
@@ -105,7 +111,7 @@ class MeetingsService(ProjectingEntrypoints):
         found = views.meeting(self.projections.db, q.meeting_id)
         if found is None:
             raise R.MEETING_NOT_FOUND(meeting_id=q.meeting_id)
-        return found
+        return reasons.with_reasons(self.store, self.projections.vault, found)
 
     @rpc
     @query(CellYearQuery)

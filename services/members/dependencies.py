@@ -5,7 +5,7 @@ import os
 
 from nameko.extensions import DependencyProvider
 
-from shared.personal import Vault
+from shared.personal import Vault, keys_url
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 from shared.runtime import depends_on, readmodel_at, settings_of
@@ -19,12 +19,7 @@ def vault_url(readmodel_url: str) -> str:
     """Keys sit apart from the rebuildable read model: ``members.keys.db`` beside it on SQLite; on
     PostgreSQL the ``personal_keys`` table of the same database (never dropped by a rebuild).
     ``DANGVIEN_VAULT_MEMBERS`` overrides."""
-    explicit = os.environ.get("DANGVIEN_VAULT_MEMBERS")
-    if explicit:
-        return explicit
-    if readmodel_url.startswith("sqlite:///") and readmodel_url.endswith(".read.db"):
-        return readmodel_url[: -len(".read.db")] + ".keys.db"
-    return readmodel_url
+    return keys_url(readmodel_url, os.environ.get("DANGVIEN_VAULT_MEMBERS"))
 
 
 class VaultProvider(DependencyProvider):

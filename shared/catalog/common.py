@@ -40,3 +40,6 @@ def _one_spaced(value):
 Name = Annotated[str, BeforeValidator(_one_spaced), StringConstraints(min_length=1, max_length=300,
                                                                      strip_whitespace=True)]
 Text = Annotated[str, Field(max_length=4000)]
+#: a sealed free text (up to 4,000 characters of Vietnamese in clear: 3 bytes a character, then Fernet's
+#: padding, MAC and base64), or such a text in clear in events written before it was sealed
+SealedText = Annotated[str, StringConstraints(max_length=24000)]

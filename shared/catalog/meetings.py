@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.catalog.common import Id, Month, Text
+from shared.catalog.common import Id, Month, SealedText, Text
 from shared.events import EventData, event_type
 
 MeetingKind = Literal["regular", "thematic"]
@@ -26,11 +26,14 @@ class Attendance(EventData):
 
     ``excused`` means the cell accepted the reason (the chi bộ's ruling); a reason the cell did
     not accept is recorded as ``unexcused`` with the reason kept.
+
+    The reason is personal (often a health matter): sealed with the member's key in the meetings
+    service's key vault (``sealed:v1:...``), clear only in events written before it was sealed.
     """
 
     member_id: Id
     status: AttendanceStatus
-    reason: Text | None = None
+    reason: SealedText | None = None
 
 
 @event_type("meeting.scheduled")
@@ -71,7 +74,8 @@ class MeetingMissed(EventData):
     org_unit_id: Id
     member_id: Id
     excused: bool
-    reason: Text | None = None
+    #: sealed like ``Attendance.reason``
+    reason: SealedText | None = None
 
 
 @event_type("dues.recorded")

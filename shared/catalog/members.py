@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from shared.catalog.common import (Demobilised, ExemptionGround, Id, Name, OrgKind, Rating,
+from shared.catalog.common import (Demobilised, ExemptionGround, Id, Name, OrgKind, Rating, SealedText,
                                    RemovalGround, Sex, Text)
 from shared.events import EventData, event_type
 
@@ -33,9 +33,6 @@ EducationLevel = Literal["none", "primary", "lower_secondary", "upper_secondary"
 
 #: a personal value sealed with its subject's key (``sealed:v1:...``), or clear text in old imports
 Sealed = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-#: a sealed free text (up to 4,000 characters of Vietnamese in clear: 3 bytes a character, then Fernet's
-#: padding, MAC and base64), or such a text in clear in events written before it was sealed
-SealedText = Annotated[str, StringConstraints(max_length=24000)]
 
 #: personal attributes of a member record that are sealed (identifiers and sensitive attributes)
 RECORD_PERSONAL = ("card_number", "background_file_number", "citizen_id", "ethnicity", "religion")

@@ -219,12 +219,12 @@ def test_an_appraisal_of_a_member_is_sealed_in_the_store_and_the_feed(system, co
         assert form.split(" (")[0] not in stored
 
 
-@pytest.mark.xfail(strict=True, reason="open: the meetings service has no key vault yet; an absence reason is "
-                                       "stored and published in clear (see the s12-scope report)")
 def test_an_absence_reason_is_not_in_the_feed_in_clear(system):
     """An excused absence's reason is often a health matter ("nằm viện điều trị") — personal data the
     members service seals as ``health_reason`` in an exemption. In a meeting's attendance and in
-    ``meeting.missed`` it travels in clear to every integrator and survives shredding."""
+    ``meeting.missed`` it travelled in clear to every integrator and survived shredding; now it is
+    sealed in the store and the feed, and opened for a reader in scope only."""
+    import sqlite3
     reason = "Nằm viện điều trị bệnh phổi"
     status, done = system.call("POST", "/api/v1/meetings/record_meeting", "admin", {
         "meeting_id": "SH-REASON-1", "org_unit_id": "TN-D1-G2-C2", "kind": "regular", "occurred_on": "2025-05-10",
@@ -235,3 +235,65 @@ def test_an_absence_reason_is_not_in_the_feed_in_clear(system):
     assert status == 201, done
     status, page = system.call("GET", "/api/v1/events?service=meetings&limit=1000", "admin")
     assert status == 200 and reason not in json.dumps(page, ensure_ascii=False)
+    with sqlite3.connect(system.data_dir / "meetings.events.db") as db:
+        stored = "\n".join(str(value) for row in db.execute("SELECT * FROM events") for value in row)
+    assert "sealed:v1:" in stored and reason not in stored and json.dumps(reason)[1:-1] not in stored
+    status, found = system.call("GET", "/api/v1/meetings/meeting?meeting_id=SH-REASON-1", "d1_viewer")
+    assert status == 200 and {a["member_id"]: a.get("reason") for a in found["attendance"]} == {
+        "M000010": None, "M000011": reason, "M000012": None}, found
+    status, elsewhere = system.call("GET", "/api/v1/meetings/meeting?meeting_id=SH-REASON-1", "cell_clerk")
+    assert status == 403 and reason not in json.dumps(elsewhere, ensure_ascii=False), elsewhere
+
+
+def test_an_absence_reason_is_erased_with_the_member_and_an_import_sent_again_writes_nothing(system):
+    """Imported, the reason is sealed too, and the same file sent again writes nothing (the stored
+    sealed value is opened to compare). Once the members service shreds the member, the meetings
+    service's key goes as well: the meeting shows the reason as erased."""
+    import sqlite3
+    import time
+    from uuid import uuid4
+
+    tag = uuid4().hex[:6].upper()
+    cell, absent, present = f"TN-D1-G2-R{tag}", f"MR{tag}1", f"MR{tag}2"
+    reason = f"Điều trị ung thư tại Bệnh viện K ({tag})"
+
+    def send(lines):
+        return http("POST", f"{system.url}/api/v1/imports", None,
+                    {"Authorization": f"Bearer {system.tokens['admin']}", "Content-Type": "application/x-ndjson"},
+                    raw="".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8"))
+
+    status, done = send([{"type": "org_unit.created", "occurred_on": "2015-10-01",
+                          "data": {"org_unit_id": cell, "name": f"Chi bộ {tag}", "kind": "cell",
+                                   "parent_id": "TN-D1-G2"}}] +
+                        [{"type": "member.admitted", "occurred_on": "2016-03-01",
+                          "data": {"member_id": m, "org_unit_id": cell, "full_name": "Hoàng Văn Nam",
+                                   "birth_date": "1970-01-01", "sex": "male", "demobilised": "none"}}
+                         for m in (absent, present)])
+    assert status == 201, done
+    held = {"type": "meeting.held", "occurred_on": "2025-06-07", "event_id": f"EV-{tag}",
+            "data": {"meeting_id": f"SH-{tag}", "org_unit_id": cell, "kind": "regular", "duration_minutes": 120,
+                     "attendance": [{"member_id": absent, "status": "excused", "reason": reason},
+                                    {"member_id": present, "status": "present"}]}}
+    status, done = send([held])
+    assert status == 201 and done["written"] >= 2, done
+    status, done = send([held])
+    assert status == 201 and done["written"] == 0, done
+    with sqlite3.connect(system.data_dir / "meetings.events.db") as db:
+        stored = "\n".join(str(value) for row in db.execute("SELECT * FROM events") for value in row)
+    assert tag in stored and reason not in stored and json.dumps(reason)[1:-1] not in stored
+    status, page = system.call("GET", "/api/v1/events?service=meetings&limit=1000", "admin")
+    assert status == 200 and reason not in json.dumps(page, ensure_ascii=False)
+
+    def shown():
+        status, found = system.call("GET", f"/api/v1/meetings/meeting?meeting_id=SH-{tag}", "d1_viewer")
+        assert status == 200, found
+        return next(a for a in found["attendance"] if a["member_id"] == absent)
+
+    assert shown() == {"member_id": absent, "status": "excused", "reason": reason}
+    status, done = system.call("POST", "/api/v1/members/shred_member", "admin",
+                               {"member_id": absent, "occurred_on": TODAY})
+    assert status == 201, done
+    deadline = time.monotonic() + 30  # the bus brings the shredding at once; the sweep within seconds
+    while shown().get("reason") is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert shown() == {"member_id": absent, "status": "excused", "reason": None, "personal_data_shredded": True}

@@ -4,6 +4,7 @@ Only the relay (which publishes stored events to the bus) is left to nameko's st
 entrypoint never calls it."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from nameko.rpc import Rpc
@@ -11,7 +12,6 @@ from nameko.testing.services import worker_factory
 
 from shared.eventstore import open_store
 from shared.readmodel import ReadModelDB
-from shared.runtime import ProjectionsProvider
 
 
 def rpc_names(service_cls) -> set[str]:
@@ -37,6 +37,7 @@ def projecting_worker(service_cls, folder: Path, stores: Stores, **dependencies)
     read model in ``folder`` and to the stores it reads."""
     provider = service_cls.projections
     service = provider.service
-    projections = ProjectionsProvider(service, provider.make).wire(
+    # a copy of the service's own provider (a subclass may carry more than projections: a key vault)
+    projections = copy.copy(provider).wire(
         ReadModelDB(f"sqlite:///{folder}/{service}.read.db"), {s: stores[s] for s in provider.sources()})
     return worker_factory(service_cls, store=stores[service], projections=projections, **dependencies)

@@ -13,11 +13,13 @@ from shared.application import Context
 from shared.contracts.meetings import RecordDues, RecordMeeting
 from shared.events import NewEvent
 from shared.eventstore.sqlite import SQLiteEventStore
+from shared.personal import Vault
 from shared.projection import ProjectionRunner
 from shared.readmodel import ReadModelDB
 
 from services.meetings import application as app
 from services.meetings.projections import RosterProjection, SqlRoster
+from services.meetings.reasons import KeyShredding
 from services.meetings.views import MeetingsViewProjection
 
 D = dt.date
@@ -29,9 +31,13 @@ class World:
         self.members = SQLiteEventStore(tmp_path / "members.events.db")
         self.store = SQLiteEventStore(tmp_path / "meetings.events.db")
         self.db = ReadModelDB(f"sqlite:///{tmp_path}/meetings.read.db")
+        #: the service's key vault (absence reasons), in its own file as the service keeps it
+        self.keys = ReadModelDB(f"sqlite:///{tmp_path}/meetings.keys.db")
+        self.vault = Vault(self.keys)
         stores = {"members": self.members, "meetings": self.store}
         self.runners = [ProjectionRunner(self.db, RosterProjection(), stores),
-                        ProjectionRunner(self.db, MeetingsViewProjection(), stores)]
+                        ProjectionRunner(self.db, MeetingsViewProjection(), stores),
+                        ProjectionRunner(self.db, KeyShredding(self.vault), stores)]
         self.roster = SqlRoster(self.db)
         self._n = 0
 
@@ -59,7 +65,7 @@ class World:
                             duration_minutes=minutes, combined=combined, committee_member_attended=committee,
                             attendance=[{"member_id": m, "status": s,
                                          "reason": "Ốm" if s == "excused" else None} for m, s in statuses.items()])
-        out = app.record_meeting(self.store, self.roster, cmd, Context(command_id=command_id, today=today))
+        out = app.record_meeting(self.store, self.roster, self.vault, cmd, Context(command_id=command_id, today=today))
         self.sync()
         return out
 
@@ -77,6 +83,7 @@ class World:
         self.members.close()
         self.store.close()
         self.db.close()
+        self.keys.close()
 
 
 @pytest.fixture

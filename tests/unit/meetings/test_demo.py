@@ -43,7 +43,7 @@ def test_one_cells_demo_lines_import_through_the_live_rules(world):
     for n, l in enumerate(file, 1):
         l["line"] = n
     overlay = RosterOverlay(world.roster)
-    out = run_import(world.store, app.importers(overlay), file, Context(today=dt.date(2026, 11, 27)),
+    out = run_import(world.store, app.importers(overlay, world.vault), file, Context(today=dt.date(2026, 11, 27)),
                      observe=overlay.observe)
     assert out["ok"], out["errors"][:3]
     assert out["lines"] == len(mine)

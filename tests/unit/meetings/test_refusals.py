@@ -46,7 +46,7 @@ def test_attendance_twice_for_one_member(cell):
                                                          {"member_id": "M2", "status": "present"},
                                                          {"member_id": "M1", "status": "unexcused"}])
     with pytest.raises(DomainError) as exc:
-        app.record_meeting(cell.store, cell.roster, cmd, Context(today=D(2026, 1, 1)))
+        app.record_meeting(cell.store, cell.roster, cell.vault, cmd, Context(today=D(2026, 1, 1)))
     assert (exc.value.code, exc.value.field) == ("attendance_duplicate", "attendance.2.member_id")
     assert cell.store.head_position() == 0
 
@@ -68,7 +68,7 @@ def test_excused_absence_needs_its_reason(cell):
                         duration_minutes=90, attendance=[{"member_id": "M1", "status": "present"},
                                                          {"member_id": "M2", "status": "excused"}])
     with pytest.raises(DomainError) as exc:
-        app.record_meeting(cell.store, cell.roster, cmd, Context(today=D(2026, 1, 1)))
+        app.record_meeting(cell.store, cell.roster, cell.vault, cmd, Context(today=D(2026, 1, 1)))
     assert (exc.value.code, exc.value.field) == ("reason_required", "attendance.1.reason")
 
 
@@ -104,7 +104,7 @@ def test_an_import_file_with_one_bad_line_writes_nothing(cell):
     derived = {"type": "meeting.missed", "occurred_on": "2025-01-05", "line": 3,
                "data": {"meeting_id": "m1", "org_unit_id": "A", "member_id": "M2", "excused": False}}
     overlay = RosterOverlay(cell.roster)
-    out = run_import(cell.store, app.importers(overlay), [good, bad, derived], Context(today=D(2026, 1, 1)),
+    out = run_import(cell.store, app.importers(overlay, cell.vault), [good, bad, derived], Context(today=D(2026, 1, 1)),
                      observe=overlay.observe)
     assert not out["ok"]
     assert [(e["line"], e["code"], e["field"]) for e in out["errors"]] == [

@@ -120,7 +120,7 @@ def test_import_of_members_and_meetings_in_one_file(world):
             "data": {"meeting_id": "A-2024-02", "org_unit_id": "A", "kind": "regular", "duration_minutes": 90,
                      "attendance": [{"member_id": "N1", "status": "unexcused"}]}}
     overlay = RosterOverlay(w.roster)
-    out = run_import(w.store, app.importers(overlay), [admit, held], Context(today=D(2026, 1, 1)),
+    out = run_import(w.store, app.importers(overlay, w.vault), [admit, held], Context(today=D(2026, 1, 1)),
                      observe=overlay.observe)
     assert out["ok"], out["errors"]
     stored = [e.type for e in w.store.read_all()]
