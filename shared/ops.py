@@ -54,7 +54,7 @@ class StoreCollector:
     def collect(self):
         if self.settings is None:
             return []
-        return _store_gauges(self.settings) + _integrity_gauges()
+        return _store_gauges(self.settings) + _integrity_gauges() + _checkpoint_gauges()
 
 
 STORES = StoreCollector()
@@ -135,6 +135,16 @@ def _integrity_gauges() -> list[GaugeMetricFamily]:
     return [ok, verified, problems]
 
 
+def _checkpoint_gauges() -> list[GaugeMetricFamily]:
+    from shared import checkpoints_watch
+    ahead = GaugeMetricFamily("dangvien_checkpoint_ahead_of_store", "1 while a projection or relay stopped because "
+                              "its source store no longer holds the event at its checkpoint (a store restored from "
+                              "an older backup): rebuild the read model.", labels=["kind", "name", "source"])
+    for _, s in sorted(checkpoints_watch.snapshot().items()):
+        ahead.add_metric([s["kind"], s["name"], s["source"]], 1)
+    return [ahead]
+
+
 def metrics_text(settings) -> str:
     """The Prometheus text exposition of this process (prometheus_client)."""
     STORES.settings = settings
@@ -207,10 +217,13 @@ def serve(runner, settings, host: str, port: int):
             body, status, ctype = json.dumps({"status": "ok"}), "200 OK", "application/json"
         elif path == "/readyz":
             ok, checks = ready(runner, settings)
-            from shared import integrity_watch
+            from shared import checkpoints_watch, integrity_watch
             # the integrity state is shown, not a readiness condition: a tampered store is for
-            # people to judge (it is logged loudly and flagged on every report), not a restart loop
-            body = json.dumps({"ready": ok, "checks": checks, "integrity": integrity_watch.snapshot()})
+            # people to judge (it is logged loudly and flagged on every report), not a restart loop;
+            # nor is a source a projection stopped on (a restored store): a restart does not
+            # rebuild it. Both are read here, with their reasons in Vietnamese and English
+            body = json.dumps({"ready": ok, "checks": checks, "integrity": integrity_watch.snapshot(),
+                               "checkpoints": checkpoints_watch.snapshot()}, ensure_ascii=False)
             status, ctype = ("200 OK" if ok else "503 Service Unavailable"), "application/json"
         elif path == "/metrics":
             body, status, ctype = metrics_text(settings), "200 OK", CONTENT_TYPE_PLAIN_0_0_4

@@ -20,6 +20,14 @@ gets a per-stream guard: the last applied version of every stream is kept beside
 an event is applied only when its stream's previous event has been (whichever partition applied
 it), and never twice. A runner that meets an event it may not apply yet stops there, commits
 what came before, and tries again on its next delivery or sweep (``WAITING``).
+
+Restores: the checkpoint records the id of the last event passed. A store restored from an older
+backup has its head below the checkpoint, or (written on past its old head) another event at the
+checkpoint's position: the events appended since sit at positions the checkpoint says are done.
+Each transaction that would apply events (a delivery's, a catch-up batch's) first reads the id
+at the checkpoint's position (one indexed read of one row); when it is not the recorded one, the
+runner applies nothing more of that source (``DIVERGED``) and says so on ``/readyz``
+(``shared.checkpoints_watch``) until the read model is rebuilt, which writes a new checkpoint.
 """
 from __future__ import annotations
 
@@ -28,13 +36,14 @@ import enum
 import threading
 from typing import Callable, Iterable, Mapping
 
+from shared import checkpoints_watch
 from shared.events import Envelope
 from shared.eventstore import EventLog
 from shared.readmodel import ReadModelDB, Tx, text_array
 
 CHECKPOINT_DDL = """
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
-    projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL,
+    projection TEXT NOT NULL, source TEXT NOT NULL, position BIGINT NOT NULL, event_id TEXT,
     PRIMARY KEY (projection, source)
 )
 """
@@ -44,6 +53,8 @@ VERSIONS_DDL = "CREATE TABLE IF NOT EXISTS projection_versions (projection TEXT 
 
 #: what ``handle`` answers when the delivered event (or one before it) must wait for another partition
 WAITING = "waiting"
+#: what ``handle`` answers when the source's store no longer holds the checkpoint's event (restored)
+DIVERGED = "diverged"
 
 
 class Route(enum.Enum):
@@ -82,6 +93,8 @@ class Projection(abc.ABC):
     streams_table: str | None = None
     #: a missing row in ``streams_table`` lets any version through (a read model built before the guard)
     lenient_streams: bool = False
+    #: what an operator runs to write the rows again (named when a restored store stops the runner)
+    rebuilt_by: str = "dangvien rebuild <service>"
 
     def route(self, tx: Tx, source: str, event: Envelope) -> Route:
         """Which runner applies ``event``; one runner (the default) applies everything."""
@@ -127,25 +140,55 @@ class ProjectionRunner:
         #: An operator moving a checkpoint back is seen by the next catch-up (the sweep's), which
         #: applies what a delivery skipped meanwhile.
         self._passed: dict[str, int] = {}
+        #: source → the checkpoint (position, event id) its store was found not to back: nothing
+        #: more is applied from it until the checkpoint changes (a rebuild, a replay)
+        self._stopped: dict[str, tuple[int, str | None]] = {}
         db.executescript(CHECKPOINT_DDL + ";" + VERSIONS_DDL + ";" + projection.ddl())
+        with_event_ids(db)
 
     # -- checkpoints -----------------------------------------------------------------
-    def _checkpoint(self, tx: Tx, source: str) -> int:
-        """The checkpoint, locked for this transaction: replicas of a service sharing a read model
-        take turns per source, so no event is applied twice (SQLite's BEGIN IMMEDIATE already
-        serialises writers; PostgreSQL needs the row lock)."""
+    def _checkpoint(self, tx: Tx, source: str) -> tuple[int, str | None]:
+        """The checkpoint (position, id of the event passed there; None: not recorded), locked for
+        this transaction: replicas of a service sharing a read model take turns per source, so no
+        event is applied twice (SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL
+        needs the row lock)."""
         if tx.pg:
             tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, 0) "
                        "ON CONFLICT (projection, source) DO NOTHING", (self.projection.name, source))
-            return tx.scalar("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ? "
-                             "FOR UPDATE", (self.projection.name, source), default=0)
-        return tx.scalar("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ?",
-                         (self.projection.name, source), default=0)
+            row = tx.execute("SELECT position, event_id FROM projection_checkpoints WHERE projection = ? "
+                             "AND source = ? FOR UPDATE", (self.projection.name, source)).fetchone()
+        else:
+            row = tx.execute("SELECT position, event_id FROM projection_checkpoints WHERE projection = ? "
+                             "AND source = ?", (self.projection.name, source)).fetchone()
+        return (row[0], row[1]) if row else (0, None)
 
-    def _set_checkpoint(self, tx: Tx, source: str, position: int) -> None:
-        tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, ?) "
-                   "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position",
-                   (self.projection.name, source, position))
+    def _set_checkpoint(self, tx: Tx, source: str, last: Envelope | None) -> None:
+        """Move the checkpoint to ``last`` (None: position 0), recording its event id."""
+        position, event_id = (0, None) if last is None else (last.position, last.event_id)
+        tx.execute("INSERT INTO projection_checkpoints (projection, source, position, event_id) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position, "
+                   "event_id = excluded.event_id", (self.projection.name, source, position, event_id))
+
+    def _backed(self, source: str, seen: int, recorded: str | None) -> bool:
+        """Does the source's store still hold, at the checkpoint ``seen``, the event passed there
+        (``recorded``; None: not recorded, only its position is checked)? One indexed read of
+        one row. Not backed — the store was restored from an older copy — the source is stopped
+        (``checkpoints_watch``) until the checkpoint changes: a rebuild, a replay."""
+        key = f"projection:{self.projection.name}/{source}"
+        if self._stopped.get(source) == (seen, recorded):
+            return False
+        store = self.stores[source]
+        if seen > 0:
+            at = checkpoints_watch.event_at(store, seen)
+            if at is None or at[0] != seen or (recorded is not None and at[1] != recorded):
+                self._stopped[source] = (seen, recorded)
+                self._read.pop(source, None)
+                checkpoints_watch.fail(key, "projection", self.projection.name, source, seen,
+                                       store.head_position(), at is not None, self.projection.rebuilt_by)
+                return False
+        if self._stopped.pop(source, None) is not None:
+            checkpoints_watch.clear(key)
+        return True
 
     def checkpoint(self, source: str) -> int:
         rows = self.db.query("SELECT position FROM projection_checkpoints WHERE projection = ? AND source = ?",
@@ -238,10 +281,12 @@ class ProjectionRunner:
     def _handle(self, source: str, env: Envelope, delivered: frozenset) -> str:
         try:
             with self._lock, self.db.transaction(pipelined=True) as tx:
-                seen = self._checkpoint(tx, source)
+                seen, recorded = self._checkpoint(tx, source)
                 self._pass(source, seen)
                 if env.position <= seen:
                     return "duplicate"
+                if not self._backed(source, seen, recorded):
+                    return DIVERGED
                 outcome = "applied"
                 missing: list[Envelope] = []
                 if env.position > seen + 1:
@@ -252,7 +297,7 @@ class ProjectionRunner:
                     after = list(self.stores[source].read_all(env.position + 1, limit=self.burst - 1))
                 _, last = self._apply_all(tx, source, [*missing, env, *after])
                 if last is not None:
-                    self._set_checkpoint(tx, source, last.position)
+                    self._set_checkpoint(tx, source, last)
                 if last is None or last.position < env.position:
                     return WAITING
                 if last is not env:
@@ -274,14 +319,16 @@ class ProjectionRunner:
         while True:
             try:
                 with self._lock, self.db.transaction(pipelined=True) as tx:
-                    seen = self._checkpoint(tx, source)
+                    seen, recorded = self._checkpoint(tx, source)
                     self._passed[source] = seen  # as stored: a checkpoint moved back is taken as it is
+                    if not self._backed(source, seen, recorded):
+                        return total
                     events = self._events(source, seen + 1, batch)
                     if not events:
                         return total
                     done, last = self._apply_all(tx, source, events)
                     if last is not None:
-                        self._set_checkpoint(tx, source, last.position)
+                        self._set_checkpoint(tx, source, last)
             except Conflict:
                 return total  # another partition moved a stream meanwhile: try again on the next round
             except Exception as exc:  # rolled back to break a deadlock: the same batch again, a few times
@@ -358,22 +405,38 @@ class ProjectionRunner:
             for table in projection.tables():
                 tx.execute(f"DELETE FROM {table}")
             for source in sources:
-                position = 0
+                position, end = 0, None
+                self._read.pop(source, None)  # read again: the store may have been restored since
                 while events := self._events(source, position + 1, batch):
                     done, last = self._apply_all(tx, source, events)
                     if done < len(events):  # routed to wait for another partition: never complete alone
                         raise RuntimeError(f"{projection.name}: a rebuild cannot wait for another partition")
-                    position, total = last.position, total + done
+                    position, end, total = last.position, last, total + done
                     if progress:
                         progress(done)
-                self._set_checkpoint(tx, source, position)
+                self._set_checkpoint(tx, source, end)
             self._set_version(tx)
+        for source in sources:  # the new checkpoints are the store's
+            self._passed[source] = 0
+            if self._stopped.pop(source, None) is not None:
+                checkpoints_watch.clear(f"projection:{projection.name}/{source}")
         return total
 
     def _set_version(self, tx: Tx) -> None:
         tx.execute("INSERT INTO projection_versions (projection, version) VALUES (?, ?) "
                    "ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
                    (self.projection.name, self.projection.version))
+
+
+def with_event_ids(db: ReadModelDB) -> None:
+    """Add ``event_id`` to a ``projection_checkpoints`` table created before it was kept (its
+    rows: NULL, not recorded, until their next move)."""
+    if db.pg:
+        if not db.query("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND "
+                        "table_name = 'projection_checkpoints' AND column_name = 'event_id'"):
+            db.executescript("ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS event_id TEXT")
+    elif not any(row[1] == "event_id" for row in db.query("PRAGMA table_info(projection_checkpoints)")):
+        db.executescript("ALTER TABLE projection_checkpoints ADD COLUMN event_id TEXT")
 
 
 #: new stream heads written per statement (``Tx.insert_rows`` sends up to 1,000 rows in one)

@@ -16,6 +16,15 @@ events up to the one delivered (a lazy batch handler, ``shared.bus_batches``, wh
 handle a batch by its latest delivery: ``ProjectionRunner.handle_batch``), a batch is announced by
 its last event only — the doorbell: the others would each be published, routed, wrapped and
 dropped unread (after an import, thousands of them, a third of the process's work).
+
+Restores: each round first reads the id of the event at the relay's position (one indexed read of
+one row) and compares it with the event it last published there. A store restored from an older
+copy under a running relay (its head below the position, or another event there: written on past
+its old head) would otherwise have its new events, at positions already published, never
+published. The relay then says so (``shared.checkpoints_watch``: ``/readyz``, ``/metrics``, the
+log) and publishes again from the store's own checkpoint when the restored log holds it, else from
+the log's start (at least once: consumers skip what they applied, and their own runners stop on
+the restored positions until their read models are rebuilt).
 """
 from __future__ import annotations
 
@@ -27,6 +36,7 @@ from typing import Callable
 
 from kombu import Connection, Exchange, Producer
 
+from shared import checkpoints_watch
 from shared.eventstore import EventStore
 
 CHECKPOINT = "relay"
@@ -118,6 +128,9 @@ class Relay:
         self._stored: int | None = None
         self._stored_at = float("-inf")
         self._full = False  # the last batch was full (a backlog): its end is stored at once
+        #: the id of the event at ``_position`` this relay published (None: not known, a position
+        #: read from the store: only that the log still reaches it is checked)
+        self._last_id: str | None = None
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
@@ -139,7 +152,7 @@ class Relay:
             self._conn, self._producer = None, None
             # after an error, trust only what the store holds (what was published and not yet
             # stored is published again)
-            self._position = self._stored = None
+            self._position = self._stored = self._last_id = None
             _published.pop(id(self.store), None)
 
     @property
@@ -161,6 +174,8 @@ class Relay:
 
         The checkpoint moves only after the broker confirmed every message of the batch.
         """
+        if not self._backed():
+            self._resume()
         start = self.position() + 1
         # ringing a doorbell (known once connected): the others of the batch are counted, not read
         ringing = self._producer is not None and self._doorbell_only()
@@ -191,12 +206,33 @@ class Relay:
         if self._confirms is not None:
             self._confirms.wait_all(self._conn, len(events))
         self._position = _published[id(self.store)] = events[-1].position
+        self._last_id = events[-1].event_id
         full, self._full = self._full, count == self.batch
         if full or self._full or time.monotonic() - self._stored_at >= CHECKPOINT_SECONDS:
             self.store_checkpoint()
         if self.on_published:
             self.on_published(count)
         return count
+
+    def _backed(self) -> bool:
+        """Does the store still hold, at this relay's position, the event it published there?"""
+        position = self.position()
+        if position <= 0:
+            return True
+        at = checkpoints_watch.event_at(self.store, position)
+        return at is not None and at[0] == position and self._last_id in (None, at[1])
+
+    def _resume(self) -> None:
+        """The store was restored from an older copy: report it, and publish again from the store's
+        own checkpoint when the restored log holds it (it came back with the log), else from the start."""
+        position, head, stored = self._position, self.store.head_position(), self.checkpoint
+        other_event = head >= position
+        resume = stored if stored < position and stored <= head else 0
+        checkpoints_watch.fail(f"relay:{self.service}", "relay", f"relay {self.service}", self.service, position,
+                               head, other_event, "dangvien replay; dangvien rebuild <service>", resumed_from=resume)
+        self._position = self._stored = resume
+        self._last_id = None
+        _published.pop(id(self.store), None)
 
     def _last_of(self, start: int) -> tuple[int, list]:
         """(how many events the batch from ``start`` holds, its last event, alone) — the others

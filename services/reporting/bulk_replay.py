@@ -525,8 +525,11 @@ class Fold:
             tx.executemany(f"INSERT INTO {self.projection.streams_table} (source, stream, version) VALUES (?, ?, ?)",
                            heads)
         for source, position in checkpoints.items():
-            tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, ?) "
-                       "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position",
+            # the event ids are not kept here: the live runner checks the position alone until its
+            # first move records one (``ProjectionRunner._backed``)
+            tx.execute("INSERT INTO projection_checkpoints (projection, source, position, event_id) "
+                       "VALUES (?, ?, ?, NULL) "
+                       "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position, event_id = NULL",
                        (self.projection.name, source, position))
 
 

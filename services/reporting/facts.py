@@ -126,6 +126,7 @@ def iso_date(value) -> str | None:
 class FactsProjection(Projection):
     sources = ("members", "discipline", "meetings", "reporting")
     types = None  # all: unknown types still feed the audit trail
+    rebuilt_by = "dangvien replay"
 
     def __init__(self, prefix: str = "g1_", partition: Partition = Partition(),
                  members_head: Callable[[], int] | None = None):

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Callable, Mapping
 
+from shared import checkpoints_watch
 from shared.collector import settled
 from shared.eventstore import EventStore
 from shared.partitioning import Partition
@@ -85,8 +86,8 @@ class Generations:
         runner = ProjectionRunner(self.db, self._projection(prefix, self.partition), self.stores, burst=LIVE_BURST)
         if not self.partition.whole:
             with self.db.transaction() as tx:
-                tx.execute("INSERT INTO projection_checkpoints (projection, source, position) "
-                           "SELECT ?, source, position FROM projection_checkpoints WHERE projection = ? "
+                tx.execute("INSERT INTO projection_checkpoints (projection, source, position, event_id) "
+                           "SELECT ?, source, position, event_id FROM projection_checkpoints WHERE projection = ? "
                            "ON CONFLICT (projection, source) DO NOTHING",
                            (runner.projection.name, checkpoint_name(prefix, Partition())))
         return runner
@@ -103,8 +104,14 @@ class Generations:
         if stored != self.prefix:
             with self._switch:
                 if stored != self.prefix:
+                    self._retire(self.runner)
                     self.prefix, self.runner = stored, self._runner(stored)
         return self.prefix
+
+    @staticmethod
+    def _retire(runner: ProjectionRunner) -> None:
+        """A generation replaced: what its runner reported stopped (a restored store) is no longer so."""
+        checkpoints_watch.forget(f"projection:{runner.projection.name}/")
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -162,6 +169,7 @@ class Generations:
                     tx.execute("INSERT INTO rp_generation (id, prefix) VALUES (1, ?) "
                                "ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix", (new,))
                 self.prefix = new
+                self._retire(self.runner)
                 self.runner = runner if self.partition.whole else self._runner(new)
             # part of the wait (an audit's replay ends with it): the tables as the replay wrote them,
             # hashed by its second process, where nothing was applied since; else read here

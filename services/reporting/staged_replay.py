@@ -65,11 +65,12 @@ def load(path: str, db: ReadModelDB, prefix: str, name: str) -> int:
                     # live projection's statements are planned for the rows loaded, not for an empty table
                     tx.execute(f"ANALYZE {prefix}{table}")
         with db.transaction() as tx:
-            for source, position in src.execute(
-                    "SELECT source, position FROM projection_checkpoints WHERE projection = ?", (name,)):
-                tx.execute("INSERT INTO projection_checkpoints (projection, source, position) VALUES (?, ?, ?) "
-                           "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position",
-                           (name, source, position))
+            for source, position, event_id in src.execute(
+                    "SELECT source, position, event_id FROM projection_checkpoints WHERE projection = ?", (name,)):
+                tx.execute("INSERT INTO projection_checkpoints (projection, source, position, event_id) "
+                           "VALUES (?, ?, ?, ?) ON CONFLICT (projection, source) DO UPDATE SET "
+                           "position = excluded.position, event_id = excluded.event_id",
+                           (name, source, position, event_id))
     finally:
         src.close()
     return written
