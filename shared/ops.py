@@ -206,10 +206,17 @@ def ready(runner, settings=None) -> tuple[bool, dict]:
 
 def serve(runner, settings, host: str, port: int):
     """Start the ops HTTP server in a green thread; returns the listening socket."""
-    import json
-
     import eventlet
     from eventlet import wsgi
+
+    sock = eventlet.listen((host, port))
+    eventlet.spawn(wsgi.server, sock, wsgi_app(runner, settings), log_output=False)
+    return sock
+
+
+def wsgi_app(runner, settings):
+    """The ops endpoints as a WSGI application."""
+    import json
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -233,6 +240,4 @@ def serve(runner, settings, host: str, port: int):
         start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data)))])
         return [data]
 
-    sock = eventlet.listen((host, port))
-    eventlet.spawn(wsgi.server, sock, app, log_output=False)
-    return sock
+    return app

@@ -270,7 +270,7 @@ class Relay:
                 if not self.store.try_lease(CHECKPOINT):
                     # another replica of this service relays this store; stand by, and read its
                     # checkpoint again if this one takes over
-                    self._position = self._stored = None
+                    self._position = self._stored = self._last_id = None
                     _published.pop(id(self.store), None)
                     time.sleep(min(poll * 10, 2.0))
                     continue

@@ -1,0 +1,273 @@
+"""A store restored from an older backup behind a projection or a relay (QA: the checkpoints were
+ahead of the restored head, so events appended after the restore took positions the checkpoint
+said were applied, and were skipped as duplicates: a silent drop).
+
+The runner now stops applying that source and says why on ``/readyz`` (Vietnamese and English)
+until the read model is rebuilt; the relay publishes again what the restored log holds past its
+own checkpoint. Real SQLite files, restored with SQLite's backup API (what copying the file back
+does, without tearing its write-ahead log)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import uuid
+
+import pytest
+from kombu import Connection, Queue
+
+from shared import checkpoints_watch, ops
+from shared.events import NewEvent
+from shared.eventstore.sqlite import SQLiteEventStore
+from shared.projection import DIVERGED, ProjectionRunner
+from shared.readmodel import ReadModelDB
+from shared.relay import Relay, event_exchange
+from tests.unit.spine.test_projection_runner import Recording, seen
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    checkpoints_watch.STATE.clear()
+    yield
+    checkpoints_watch.STATE.clear()
+
+
+def copy(src: str, dst: str) -> None:
+    """A consistent copy of the SQLite database ``src`` into ``dst`` (a backup, or its restore)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+def add(store, n: int, tag: str) -> list:
+    return store.append(f"s-{tag}", [NewEvent(type="member.died", data={"member_id": f"{tag}{i}"},
+                                              occurred_on=dt.date(2021, 1, 1)) for i in range(n)])
+
+
+class Site:
+    """A members store and a read model projected from it, in ``tmp_path``."""
+
+    def __init__(self, tmp_path):
+        self.path = str(tmp_path / "members.events.db")
+        self.backup = str(tmp_path / "members.backup.db")
+        self.store = SQLiteEventStore(self.path)
+        self.db = ReadModelDB(f"sqlite:///{tmp_path}/read.db")
+        self.runner = ProjectionRunner(self.db, Recording(), {"members": self.store})
+
+    def take_backup(self) -> None:
+        copy(self.path, self.backup)
+
+    def restore(self) -> None:
+        """Copy the backup back over the store (the running runner keeps its objects)."""
+        self.store.close()
+        copy(self.backup, self.path)
+        self.store = SQLiteEventStore(self.path)
+        self.runner.stores = {"members": self.store}
+
+    def close(self):
+        self.store.close()
+        self.db.close()
+
+
+@pytest.fixture
+def site(tmp_path):
+    s = Site(tmp_path)
+    yield s
+    s.close()
+
+
+def failed(name="recording", source="members") -> dict | None:
+    return checkpoints_watch.snapshot().get(f"projection:{name}/{source}")
+
+
+def readyz_checkpoints() -> dict:
+    """The ``checkpoints`` part of ``/readyz`` as the ops server answers it."""
+    class Runner:
+        containers: list = []
+    body = b"".join(ops.wsgi_app(Runner(), None)({"PATH_INFO": "/readyz"}, lambda status, headers: None))
+    return json.loads(body.decode("utf-8"))["checkpoints"]
+
+
+def test_new_events_at_positions_below_the_old_checkpoint_stop_the_source_and_say_why(site):
+    """Backup at 3; the read model goes on to 5; the store is restored (head 3) and one event is
+    appended (position 4): it is not skipped silently — the source is reported failed."""
+    add(site.store, 3, "a")
+    site.take_backup()
+    add(site.store, 2, "b")
+    assert site.runner.catch_up("members") == 5
+    site.restore()
+    new = add(site.store, 1, "new")
+    assert site.runner.catch_up("members") == 0
+    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5]  # nothing more applied on a restored store
+    state = failed()
+    assert state["state"] == "failed" and state["checkpoint"] == 5 and state["head"] == 4
+    assert "khôi phục" in state["message_vi"] and "restored" in state["message_en"]
+    assert state["action"] == "dangvien rebuild <service>"
+    assert readyz_checkpoints()["projection:recording/members"]["message_vi"] == state["message_vi"]
+    # a fresh process (no memory of the checkpoint) is told the same by its first catch-up
+    again = ProjectionRunner(site.db, Recording(), {"members": site.store})
+    assert again.handle("members", new[0].to_message()) == "duplicate"  # at or below the checkpoint
+    assert again.catch_up("members") == 0 and failed() is not None
+    # the rebuild writes the rows from the restored store, new event included, and clears the state
+    assert site.runner.rebuild() == 4
+    assert seen(site.db) == [(1, "s-a", 0), (2, "s-a", 1), (3, "s-a", 2), (4, "s-new", 0)]
+    assert failed() is None
+    more = add(site.store, 1, "more")
+    assert site.runner.handle("members", more[0].to_message()) == "applied"
+    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5]
+
+
+def test_a_restored_store_written_on_past_the_old_head_is_told_by_the_event_id(site):
+    """Backup at 3; the read model goes on to 5; restored and written on to 6: the head is past the
+    checkpoint again, but the event at 5 is not the one applied — without the recorded id, 4 and 5
+    were skipped and 6 applied."""
+    add(site.store, 3, "a")
+    site.take_backup()
+    add(site.store, 2, "b")
+    assert site.runner.catch_up("members") == 5
+    site.restore()
+    new = add(site.store, 3, "new")  # positions 4, 5, 6
+    assert site.runner.handle("members", new[2].to_message()) == DIVERGED
+    assert site.runner.catch_up("members") == 0
+    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5] and site.runner.checkpoint("members") == 5
+    state = failed()
+    assert state["checkpoint"] == 5 and state["head"] == 6
+    assert "vị trí 5" in state["message_vi"] and "position 5" in state["message_en"]
+    site.runner.rebuild()
+    assert seen(site.db)[3:] == [(4, "s-new", 0), (5, "s-new", 1), (6, "s-new", 2)]
+    assert failed() is None
+
+
+def test_a_rebuild_in_another_process_lets_the_running_runner_go_on(site, tmp_path):
+    """``dangvien rebuild`` runs in its own process: the service's runner sees the new checkpoint
+    on its next round and applies again."""
+    add(site.store, 3, "a")
+    site.take_backup()
+    add(site.store, 2, "b")
+    site.runner.catch_up("members")
+    site.restore()
+    add(site.store, 1, "new")
+    assert site.runner.catch_up("members") == 0 and failed() is not None
+    other = ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store})
+    other.rebuild()
+    add(site.store, 1, "after")
+    assert site.runner.catch_up("members") == 1
+    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5] and failed() is None
+
+
+def test_a_restart_without_a_restore_goes_on_as_before(site, tmp_path):
+    add(site.store, 3, "a")
+    assert site.runner.catch_up("members") == 3
+    site.store.close()
+    site.store = SQLiteEventStore(site.path)  # the process restarts: store and read model opened again
+    db = ReadModelDB(f"sqlite:///{tmp_path}/read.db")
+    runner = ProjectionRunner(db, Recording(), {"members": site.store})
+    more = add(site.store, 2, "b")
+    assert runner.handle("members", more[1].to_message()) == "filled"
+    assert runner.catch_up("members") == 0
+    assert [p for p, *_ in seen(db)] == [1, 2, 3, 4, 5] and failed() is None
+    db.close()
+
+
+def test_a_checkpoint_from_before_event_ids_were_recorded_is_checked_by_its_position(site):
+    """A read model projected before the id was kept (NULL): the event at the checkpoint only has
+    to be there; its next move records the id."""
+    add(site.store, 3, "a")
+    site.runner.catch_up("members")
+    site.db.executescript("UPDATE projection_checkpoints SET event_id = NULL")
+    add(site.store, 1, "b")
+    assert site.runner.catch_up("members") == 1 and failed() is None
+    assert site.db.query("SELECT event_id FROM projection_checkpoints")[0][0] == site.store.find_event(
+        list(site.store.read_all(4))[0].event_id).event_id
+
+
+@pytest.mark.parametrize("backed_up, trips", [(5, False), (4, True)])
+def test_the_head_exactly_at_the_checkpoint_is_fine_one_below_trips(site, backed_up, trips):
+    """The edge: a backup taken exactly at the read model's checkpoint restores the events it
+    applied (the new ones follow it: applied); one event fewer is a restore behind it."""
+    add(site.store, backed_up, "a")
+    site.take_backup()
+    add(site.store, 5 - backed_up, "b")
+    assert site.runner.catch_up("members") == 5
+    site.restore()
+    new = add(site.store, 1, "new")
+    outcome = site.runner.handle("members", new[0].to_message())
+    if trips:
+        assert outcome == "duplicate" and site.runner.catch_up("members") == 0 and failed() is not None
+        assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5]
+    else:
+        assert outcome == "applied" and failed() is None
+        assert seen(site.db)[-1] == (6, "s-new", 0)
+
+
+def test_the_check_is_one_row_per_transaction_not_one_per_event(site):
+    """Cost: one indexed read of one row (two columns) at the checkpoint per transaction that would
+    apply; none from a checkpoint at 0."""
+    add(site.store, 3, "a")
+    reads = []
+    inner = site.store.read_rows
+
+    def counted(columns, from_position=1, page=1000):
+        reads.append((tuple(columns), from_position, page))
+        return inner(columns, from_position, page)
+    site.store.read_rows = counted
+    assert site.runner.catch_up("members", batch=2) == 3
+    assert reads == [(("position", "event_id"), 2, 1), (("position", "event_id"), 3, 1)]
+
+
+def _feed(conn):
+    queue = Queue(f"feed-{uuid.uuid4().hex}", exchange=event_exchange("members"), routing_key="#")
+    queue(conn.channel()).declare()
+    return queue
+
+
+def _published(conn, queue, n):
+    got = []
+    with conn.Consumer(queue, callbacks=[lambda body, msg: (got.append((body["position"], body["event_id"])),
+                                                            msg.ack())]):
+        for _ in range(n):
+            conn.drain_events(timeout=2)
+    return got
+
+
+@pytest.mark.parametrize("written_past", [False, True])
+def test_a_relay_running_on_a_restored_store_publishes_the_new_events(site, written_past):
+    """The relay published 1..5; the store is restored to its backup (3 events, relay checkpoint 3
+    in it) and written on: the new events are published (from the restored checkpoint on), not
+    skipped as already published; the relay says what happened."""
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    with Connection(uri) as conn:
+        queue = _feed(conn)
+        relay = Relay(site.store, "members", uri)
+        add(site.store, 3, "a")
+        assert relay.run_once() == 3
+        relay.store_checkpoint()
+        site.take_backup()
+        add(site.store, 2, "b")
+        assert relay.run_once() == 2
+        assert [p for p, _ in _published(conn, queue, 5)] == [1, 2, 3, 4, 5]
+        site.restore()
+        relay.store = site.store
+        new = add(site.store, 3 if written_past else 1, "new")
+        assert relay.run_once() == len(new)
+        got = _published(conn, queue, len(new))
+        assert got == [(e.position, e.event_id) for e in new]
+        state = checkpoints_watch.snapshot()["relay:members"]
+        assert state["checkpoint"] == 5 and "vị trí 3" in state["message_vi"] and "position 3" in state["message_en"]
+        relay.store_checkpoint()
+        assert relay.checkpoint == new[-1].position
+
+
+def test_a_relay_started_on_a_store_whose_checkpoint_is_past_its_head_publishes_from_the_start(site):
+    """A relay checkpoint stored past the log's head (written by a process that ran on through a
+    restore): nothing it cannot prove published is skipped — the log is published again."""
+    uri = f"memory://relay-{uuid.uuid4().hex}"
+    add(site.store, 2, "a")
+    site.store.set_checkpoint("relay", 5)
+    with Connection(uri) as conn:
+        queue = _feed(conn)
+        relay = Relay(site.store, "members", uri)
+        assert relay.run_once() == 2
+        assert [p for p, _ in _published(conn, queue, 2)] == [1, 2]
+    assert checkpoints_watch.snapshot()["relay:members"]["head"] == 2
