@@ -26,7 +26,11 @@ _lock = threading.Lock()
 
 def event_at(store, position: int) -> tuple[int, str] | None:
     """(position, event id) of the first event of ``store`` at or after ``position`` (None: past its
-    head): one indexed read of one row, of two columns where the store reads rows (SQL adapters)."""
+    head): one small read (``EventLog.event_at``: on SQL, one indexed row of two columns); a log
+    without it, its rows' or its events' first."""
+    at = getattr(store, "event_at", None)
+    if at is not None:
+        return at(position)
     read_rows = getattr(store, "read_rows", None)
     if read_rows is not None:
         rows = next(iter(read_rows(["position", "event_id"], position, page=1)), [])

@@ -621,6 +621,19 @@ class KurrentDBEventStore(EventStore):
             start, size = page[-1].commit_position, PAGE
 
     @_whole
+    def event_at(self, position: int) -> tuple[int, str] | None:
+        """One record read from the commit position itself (``read_all`` starts one before it, which
+        is no commit position, and would scan from the start): the first of this log's at or after it."""
+        try:
+            page = self._all_page(position, 1)
+        except InvalidCommitPositionError:
+            return None  # no record starts there: not the event the checkpoint names
+        for rec in page:
+            env = self._envelope(rec)
+            return (rec.commit_position, env.event_id if env is not None else "")
+        return None
+
+    @_whole
     def head_position(self) -> int:
         # Polled by wait_for_append: one event is enough when the log has its own prefix.
         for rec in self._backwards(first_page=1):

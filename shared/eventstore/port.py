@@ -96,6 +96,12 @@ class EventLog(abc.ABC):
     def head_position(self) -> int:
         """The highest stored position (0 when empty)."""
 
+    def event_at(self, position: int) -> tuple[int, str] | None:
+        """(position, event id) of the first event at or after ``position``; None past the head. A
+        checkpoint's check (``shared.checkpoints_watch``): adapters answer it with one small read."""
+        env = next(iter(self.read_all(position, limit=1)), None)
+        return None if env is None else (env.position, env.event_id)
+
     def count_after(self, position: int) -> int:
         """How many events of the log come after ``position`` (lag metrics). Gap-free positions
         make it a subtraction; KurrentDB, whose positions are byte offsets, counts them."""

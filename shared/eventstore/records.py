@@ -366,6 +366,11 @@ class SqlReads:
             if left is not None:
                 left -= len(rows)
 
+    def event_at(self, position: int) -> tuple[int, str] | None:
+        rows = self._query(self._sql("SELECT position, event_id FROM events WHERE position >= ? "
+                                     "ORDER BY position LIMIT 1"), (position,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
     def read_rows(self, columns: Sequence[str], from_position: int = 1, page: int = PAGE) -> Iterator[list[tuple]]:
         """Pages of stored rows as the driver returns them, ``columns`` (of ``COLUMNS``, ``position``
         first) in position order: for bulk jobs (a replay) that decode only what they use."""

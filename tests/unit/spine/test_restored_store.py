@@ -212,15 +212,14 @@ def test_the_check_is_one_row_per_transaction_not_one_per_event(site):
     """Cost: one indexed read of one row (two columns) at the checkpoint per transaction that would
     apply; none from a checkpoint at 0."""
     add(site.store, 3, "a")
-    reads = []
-    inner = site.store.read_rows
-
-    def counted(columns, from_position=1, page=1000):
-        reads.append((tuple(columns), from_position, page))
-        return inner(columns, from_position, page)
-    site.store.read_rows = counted
+    reads, inner = [], site.store.event_at
+    site.store.event_at = lambda position: reads.append(position) or inner(position)
     assert site.runner.catch_up("members", batch=2) == 3
-    assert reads == [(("position", "event_id"), 2, 1), (("position", "event_id"), 3, 1)]
+    assert reads == [2, 3]
+    more = add(site.store, 4, "b")
+    assert site.runner.handle("members", more[-1].to_message()) == "filled"  # 4..7 in one transaction
+    assert reads == [2, 3, 3]
+    assert site.store.event_at(7) == (7, more[-1].event_id) and site.store.event_at(8) is None
 
 
 def _feed(conn):
