@@ -277,3 +277,38 @@ def test_a_relay_started_on_a_store_whose_checkpoint_is_past_its_head_publishes_
         assert relay.run_once() == 2
         assert [p for p, _ in _published(conn, queue, 2)] == [1, 2]
     assert checkpoints_watch.snapshot()["relay:members"]["head"] == 2
+
+
+def test_a_postgresql_store_restored_by_pg_restore_stops_the_projection_until_rebuilt(tmp_path):
+    """The documented logical copy (deploy/README.md §3): ``pg_dump -Fc`` at 3 events, the read
+    model goes on to 5, ``pg_restore --clean --if-exists`` puts the 3 back, 3 are written on."""
+    import shutil
+    import subprocess
+
+    from shared.eventstore import open_store
+    from tests.support.services import pg_database
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump / pg_restore not installed")
+    with pg_database() as url:
+        store = open_store(url)
+        db = ReadModelDB(f"sqlite:///{tmp_path}/read.db")
+        runner = ProjectionRunner(db, Recording(), {"members": store})
+        add(store, 3, "a")
+        dump = str(tmp_path / "store.dump")
+        subprocess.run(["pg_dump", "-Fc", "-f", dump, url], check=True, capture_output=True, timeout=120)
+        add(store, 2, "b")
+        assert runner.catch_up("members") == 5
+        store.close()
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "-d", url, dump], check=True, capture_output=True,
+                       timeout=120)
+        store = open_store(url)
+        runner.stores = {"members": store}
+        new = add(store, 3, "new")
+        assert [e.position for e in new] == [4, 5, 6]
+        assert runner.handle("members", new[2].to_message()) == DIVERGED
+        assert runner.catch_up("members") == 0 and failed()["checkpoint"] == 5
+        assert [p for p, *_ in seen(db)] == [1, 2, 3, 4, 5]
+        runner.rebuild()
+        assert seen(db)[3:] == [(4, "s-new", 0), (5, "s-new", 1), (6, "s-new", 2)] and failed() is None
+        store.close()
+        db.close()
