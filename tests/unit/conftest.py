@@ -18,3 +18,13 @@ def read_model(request, tmp_path):
         db = ReadModelDB(url)
         stack.callback(db.close)
         yield db
+
+
+@pytest.fixture(autouse=True)
+def _no_stopped_sources():
+    """Each test starts and ends with no source stopped by a restored store (``shared.checkpoints_watch``
+    is process-wide, as ``/readyz`` reads it)."""
+    from shared import checkpoints_watch
+    checkpoints_watch.STATE.clear()
+    yield
+    checkpoints_watch.STATE.clear()

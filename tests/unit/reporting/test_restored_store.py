@@ -5,28 +5,13 @@ reason in Vietnamese and English, ``dangvien replay`` named) and a replay counts
 on SQLite and on PostgreSQL, stores in real SQLite files."""
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from shared import checkpoints_watch
 from shared.eventstore import open_store
 from tests.unit.reporting.history import History, history_on, two_cells
 from tests.unit.reporting.test_member_fact_unit import removed_in
-
-
-@pytest.fixture(autouse=True)
-def _clean_state():
-    checkpoints_watch.STATE.clear()
-    yield
-    checkpoints_watch.STATE.clear()
-
-
-def copy(src: str, dst: str) -> None:
-    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
-        a.backup(b)
-    a.close()
-    b.close()
+from tests.unit.spine.test_restored_store import copy
 
 
 def remove(h: History, member: str) -> None:

@@ -25,13 +25,6 @@ from shared.relay import Relay, event_exchange
 from tests.unit.spine.test_projection_runner import Recording, seen
 
 
-@pytest.fixture(autouse=True)
-def _clean_state():
-    checkpoints_watch.STATE.clear()
-    yield
-    checkpoints_watch.STATE.clear()
-
-
 def copy(src: str, dst: str) -> None:
     """A consistent copy of the SQLite database ``src`` into ``dst`` (a backup, or its restore)."""
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
