@@ -186,6 +186,10 @@ class ProjectionRunner:
                 checkpoints_watch.fail(key, "projection", self.projection.name, source, seen,
                                        store.head_position(), at is not None, self.projection.rebuilt_by)
                 return False
+            kept = self._read.get(source)
+            if kept and kept[0].position <= seen <= kept[-1].position \
+                    and kept[seen - kept[0].position].event_id != at[1]:
+                del self._read[source]  # read before a restore (a rebuild elsewhere moved the checkpoint back)
         if self._stopped.pop(source, None) is not None:
             checkpoints_watch.clear(key)
         return True

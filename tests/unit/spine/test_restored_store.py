@@ -19,7 +19,7 @@ from kombu import Connection, Queue
 from shared import checkpoints_watch, ops
 from shared.events import NewEvent
 from shared.eventstore.sqlite import SQLiteEventStore
-from shared.projection import DIVERGED, ProjectionRunner
+from shared.projection import DIVERGED, ProjectionRunner, Route
 from shared.readmodel import ReadModelDB
 from shared.relay import Relay, event_exchange
 from tests.unit.spine.test_projection_runner import Recording, seen
@@ -305,3 +305,31 @@ def test_a_postgresql_store_restored_by_pg_restore_stops_the_projection_until_re
         assert seen(db)[3:] == [(4, "s-new", 0), (5, "s-new", 1), (6, "s-new", 2)] and failed() is None
         store.close()
         db.close()
+
+
+class Pausing(Recording):
+    """Waits at ``stop_at`` (another partition's turn, as far as the runner can tell)."""
+    stop_at: int | None = None
+
+    def route(self, tx, source, e):
+        return Route.WAIT if e.position == self.stop_at else Route.MINE
+
+
+def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(site, tmp_path):
+    """A batch read 1..5 and stopped at 3 (kept, to be applied later); the store is restored to 1
+    event and written on; ``dangvien rebuild`` in another process puts the checkpoint at the new 3:
+    the runner reads the store again instead of applying the 4 and 5 it read before the restore."""
+    add(site.store, 1, "a")
+    site.take_backup()
+    add(site.store, 4, "b")
+    pausing = Pausing()
+    pausing.stop_at = 3
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    assert site.runner.catch_up("members", batch=10) == 2  # 1, 2 applied; 3..5 kept, read before the restore
+    site.restore()
+    add(site.store, 2, "new")  # positions 2, 3
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 2, "more")  # 4, 5
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 2
+    assert [stream for _, stream, _ in seen(site.db)] == ["s-a", "s-new", "s-new", "s-more", "s-more"]
