@@ -333,3 +333,18 @@ def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(
     pausing.stop_at = None
     assert site.runner.catch_up("members", batch=10) == 2
     assert [stream for _, stream, _ in seen(site.db)] == ["s-a", "s-new", "s-new", "s-more", "s-more"]
+
+
+def test_a_read_model_from_before_event_ids_gets_the_column_and_keeps_its_checkpoints(tmp_path):
+    """The migration: ``projection_checkpoints`` without ``event_id`` gets it (NULL: not recorded),
+    its positions kept; opening it again changes nothing."""
+    db = ReadModelDB(f"sqlite:///{tmp_path}/old.db")
+    db.executescript("CREATE TABLE projection_checkpoints (projection TEXT NOT NULL, source TEXT NOT NULL, "
+                     "position BIGINT NOT NULL, PRIMARY KEY (projection, source));"
+                     "INSERT INTO projection_checkpoints VALUES ('recording', 'members', 7)")
+    for _ in range(2):
+        runner = ProjectionRunner(db, Recording(), {})
+        assert db.query("SELECT projection, source, position, event_id FROM projection_checkpoints") == \
+            [("recording", "members", 7, None)]
+        assert runner.checkpoint("members") == 7
+    db.close()
