@@ -13,9 +13,7 @@ function chartFrame(container, title, height) {
     container.style.height = "";
     return null;
   }
-  const old = window.Chart && Chart.getChart(container.querySelector("canvas"));
-  if (old) old.destroy();
-  container.innerHTML = "";
+  clearChart(container);
   container.style.height = `${height}px`;
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
@@ -40,6 +38,14 @@ function baseOptions(title, horizontal) {
               tooltip: {callbacks: {label: c => `${c.dataset.label}: ${NUMBER_VI.format(c.raw)}`}}},
     scales: horizontal ? {x: valueAxis, y: {ticks: {autoSkip: false}}} : {y: valueAxis},
   };
+}
+
+// a chart taken off the screen (its Chart.js instance let go)
+function clearChart(container) {
+  const old = window.Chart && Chart.getChart(container.querySelector("canvas"));
+  if (old) old.destroy();
+  container.innerHTML = "";
+  container.style.height = "";
 }
 
 // Grouped bars, one row per label (labels may be arrays: one line each). series = [{name, values}]

@@ -4,7 +4,7 @@
 "use strict";
 
 const API = "/api/v1";
-const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0,
+const state = {token: sessionStorage.getItem("dv_token"), me: null, unit: null, path: [], units: {}, seq: 0, session: 0,
                words: {columns: {}, codes: {}, values: {}}, names: {}, warningsPageSize: 1000};
 
 const HIDDEN = new Set(["parent_id", "depth", "indicator", "category", "group", "list", "level_vi", "subject_kind",
@@ -103,15 +103,36 @@ class ApiError extends Error {
   }
 }
 
+// a request of a session that has ended: nothing of it is drawn (the sign-in form says why)
+class SessionEnded extends Error {}
+
+const SESSION_EXPIRED = "Phiên đăng nhập đã hết hạn, hãy đăng nhập lại — Your session has expired, please sign in again";
+
 function headers() { return state.token ? {Authorization: `Bearer ${state.token}`} : {}; }
 
-// a GET with the user's credentials; no answer at all (server down) is an error the user is told of
+// a GET with the user's credentials; no answer at all (server down) is an error the user is told of.
+// Every request of the open dashboard comes through here: a 401 ends the session (endSession), and
+// an answer that comes after its session ended is dropped, whatever it says.
 async function reach(url) {
+  const session = state.session;
+  let resp;
   try {
-    return await fetch(url, {headers: headers()});
+    resp = await fetch(url, {headers: headers()});
   } catch (e) {
+    if (session !== state.session) throw new SessionEnded();
     throw new ApiError(0, DV_UNREACHABLE);
   }
+  if (session !== state.session) throw new SessionEnded();
+  if (resp.status === 401 && state.me) {
+    endSession();
+    throw new SessionEnded();
+  }
+  return resp;
+}
+
+// a refused request told in the place that asked; nothing once the session has ended
+function showError(box, e) {
+  if (!(e instanceof SessionEnded)) box.innerHTML = `<p class="error">${esc(e.message)}</p>`;
 }
 
 // the refusal of a download, told in both languages (its body may not even be JSON)
@@ -232,7 +253,10 @@ async function download(query, fmt, params) {
   let resp;
   try {
     resp = await reach(`${API}/exports/reporting/${query}?${qs}`);
-  } catch (e) { alert(e.message); return; }
+  } catch (e) {
+    if (!(e instanceof SessionEnded)) alert(e.message);
+    return;
+  }
   if (!resp.ok) { alert(await refusal(resp)); return; }
   await saveBlob(resp, `${query}-${params.org_unit_id || "pham-vi"}.${fmt}`);
 }
@@ -250,6 +274,7 @@ async function loadUnits() {
     const rows = await api("/reporting/headcount", params);
     if (seq !== state.seq) return;  // a newer choice is being drawn
     rows.forEach(r => { state.units[r.org_unit_id] = {...state.units[r.org_unit_id], ...r}; });
+    showScope();
     const here = rows.find(r => r.depth === 0);
     if (here && !state.unit) { state.unit = here.org_unit_id; state.path = [here.org_unit_id]; }
     const children = rows.filter(r => r.depth === 1);
@@ -267,7 +292,7 @@ async function loadUnits() {
              [{name: column("total"), values: children.map(r => r.total)}]);
     panel.appendChild(exportButtons("headcount_report", params));  // the report form: title rows, unit codes
   } catch (e) {
-    panel.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(panel, e);
   }
   renderBreadcrumb();
 }
@@ -317,7 +342,7 @@ async function loadReport(query, render, extra = {}) {
     body.replaceChildren(...drawn.childNodes, exportButtons(query, whole));
     return result;
   } catch (e) {
-    body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(body, e);
   }
 }
 
@@ -371,7 +396,8 @@ async function renderMembersList(result, body) {
 
 async function loadTrend() {
   const box = $("#chart-trend");
-  if (!allowed("reporting", "term")) { $("#panel-trend").hidden = true; return; }
+  $("#panel-trend").hidden = !allowed("reporting", "term");
+  if ($("#panel-trend").hidden) return;
   const last = new Date().getFullYear();
   const years = [];
   for (let y = last - 5; y <= last; y++) years.push(y);
@@ -383,7 +409,7 @@ async function loadTrend() {
       name: names[ind], values: results.map(res => (rowsOf(res).find(r => r.indicator === ind) || {}).value || 0)}));
     lineChart(box, "Xu hướng theo năm", years, series);
   } catch (e) {
-    box.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(box, e);
   }
 }
 
@@ -397,7 +423,10 @@ async function downloadYearly(fmt) {
   let resp;
   try {
     resp = await reach(`${API}/documents/yearly?${new URLSearchParams(params)}`);
-  } catch (e) { status.textContent = e.message; return; }
+  } catch (e) {
+    if (!(e instanceof SessionEnded)) status.textContent = e.message;
+    return;
+  }
   if (!resp.ok) { status.textContent = await refusal(resp); return; }
   const name = `bao-cao-nam-${year}-${state.unit || "toan-tinh"}.${fmt}`;
   await saveBlob(resp, name);
@@ -475,7 +504,7 @@ async function searchMembers(text) {
                   text: r => `${state.names[r.member_id] || ""} ${r.member_id}`}}});
     if (!rows.length) body.innerHTML = `<p class="empty">Không tìm thấy đảng viên nào khớp «${esc(text)}» trong phạm vi của bạn.</p>`;
   } catch (e) {
-    body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(body, e);
   }
 }
 
@@ -503,7 +532,7 @@ async function openMember(id) {
     body.innerHTML = '<dl class="record">' + keys.map(k => `<dt>${esc(label(k))}</dt><dd>${
       k === "org_unit_id" ? unitHtml(m[k]) : show(k, m[k]) || '<span class="none">—</span>'}</dd>`).join("") + "</dl>";
   } catch (e) {
-    body.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(body, e);
     return;
   }
   if (!allowed("reporting", "audit_trail")) {
@@ -521,7 +550,7 @@ async function openMember(id) {
       recorded_at: {label: "Thời điểm ghi nhận", html: r => esc(recorded(r.recorded_at)), text: r => r.recorded_at},
       occurred_on: {label: column("occurred_on"), html: r => esc(vnDate(r.occurred_on)), text: r => r.occurred_on}}});
   } catch (e) {
-    trail.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+    showError(trail, e);
   }
 }
 
@@ -539,6 +568,39 @@ function route() {
 }
 
 // -- login ---------------------------------------------------------------------------------------
+// the scope in the header: the unit's name (from the unit list, once drawn) with its code beside it
+function showScope() {
+  const scope = state.me && state.me.scope, box = $("#who-scope");
+  if (!scope) { box.textContent = state.me ? "toàn tỉnh" : ""; return; }
+  const name = (state.units[scope] || {}).name;
+  box.innerHTML = (name ? `<span class="unit-name">${esc(name)}</span> ` : "") + `<code>${esc(scope)}</code>`;
+}
+
+// the server no longer knows the session (401): the token is forgotten, the sign-in form comes back
+// saying why, and nothing the session read stays on screen (answers still on their way are dropped)
+function endSession() {
+  state.session += 1;
+  state.seq += 1;
+  sessionStorage.removeItem("dv_token");
+  Object.assign(state, {token: null, me: null, unit: null, path: [], units: {}, names: {}});
+  document.querySelectorAll("#board .body, #board .trail, #board .meta, #breadcrumb").forEach(el => {
+    if (!el.closest("#panel-yearly")) el.replaceChildren();
+  });
+  document.querySelectorAll("#board .chart").forEach(clearChart);
+  $("#yearly-status").textContent = "";
+  $("#member-search").value = "";
+  $("#token").value = "";
+  $("#panel-search").hidden = true;
+  $("#member-page").hidden = true;
+  $("#reports").hidden = false;
+  for (const id of ["#who-name", "#who-role", "#who-scope"]) $(id).textContent = "";
+  $("#who").hidden = true;
+  $("#board").hidden = true;
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);  // a member's code
+  $("#login").hidden = false;
+  $("#login-error").textContent = SESSION_EXPIRED;
+}
+
 async function start() {
   try {
     state.me = await api("/me");
@@ -555,7 +617,7 @@ async function start() {
   $("#who").hidden = false;
   $("#who-name").textContent = state.me.name;
   $("#who-role").textContent = code("role", state.me.role);
-  $("#who-scope").textContent = state.me.scope || "toàn tỉnh";
+  showScope();
   $("#search-form").hidden = !allowed("members", "search_members");
   state.unit = state.me.scope;
   state.path = state.unit ? [state.unit] : [];
