@@ -17,7 +17,7 @@ from shared.contracts import members as c
 from shared.errors import invalid
 from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
-from shared.personal import ShreddedError, Vault
+from shared.personal import ShreddedError, Vault, is_sealed
 from shared.readahead import read_ahead
 from shared.rules import rules_on
 
@@ -87,6 +87,17 @@ def sealed_fields(deps: Deps, subject: str, cmd, fields) -> dict:
         return {f: deps.vault.seal(subject, getattr(cmd, f)) for f in fields if getattr(cmd, f, None) is not None}
     except ShreddedError:
         raise R.PERSON_SHREDDED() from None
+
+
+def opened_member(deps: Deps, events: list[Envelope]) -> domain.Member:
+    """The member's state with the sealed values of its standing steps and recorded feedbacks opened:
+    a command sent again gives them in clear, and is compared with them so (``lifecycle.repeated``)."""
+    member = domain.fold_member(events)
+
+    def opened(content: dict) -> dict:
+        return {k: deps.vault.unseal(member.member_id, v) if is_sealed(v) else v for k, v in content.items()}
+    return replace(member, standing={step: opened(v) for step, v in member.standing.items()},
+                   feedbacks=tuple(opened(f) for f in member.feedbacks))
 
 
 def card_stream(deps: Deps, number: str) -> str:
@@ -274,7 +285,7 @@ def start_working_away(store, cmd: c.StartWorkingAway, ctx: Context, deps: Deps)
     is not in clear in the store or the feed, and shredding the member makes it unreadable."""
     contact = sealed_fields(deps, cmd.member_id, cmd, ("contact",)).get("contact")
     store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
-    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+    return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                    lambda m: lifecycle.start_working_away(m, cmd, contact), ctx)
 
 
@@ -299,7 +310,7 @@ def _sealed_member_step(decide, field: str):
     def use_case(store, cmd, ctx: Context, deps: Deps) -> list[Envelope]:
         sealed = sealed_fields(deps, cmd.member_id, cmd, (field,)).get(field) if getattr(cmd, field) else None
         store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
-        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+        return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                        lambda m: decide(m, cmd, sealed), ctx)
     use_case.__name__ = decide.__name__
     return use_case
@@ -327,7 +338,7 @@ def introduce_liaison(store, cmd: c.IntroduceLiaison, ctx: Context, deps: Deps |
 def exempt_member(store, cmd: c.ExemptMember, ctx: Context, deps: Deps) -> list[Envelope]:
     rules = rules_on(cmd.occurred_on)
     reason = sealed_fields(deps, cmd.member_id, cmd, ("health_reason",)).get("health_reason")
-    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+    return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                    lambda m: lifecycle.exempt(m, cmd, rules, reason), ctx)
 
 

@@ -192,6 +192,8 @@ NOT_TEMPORARY = Rule("not_temporary", "Đảng viên không sinh hoạt tạm th
                      RECORD, field="member_id")
 ALREADY_WORKING_AWAY = Rule("already_working_away", "Đảng viên đang đi làm ăn xa", "The member is already working away",
                             RECORD, Conflict, field="member_id")
+ALREADY_ABROAD = Rule("already_abroad", "Đảng viên đang ở nước ngoài (chưa ghi nhận trở về)",
+                      "The member is already abroad (no return recorded)", QD24_294, Conflict, field="member_id")
 ABROAD_NEEDS_TRANSFER = Rule("abroad_needs_transfer",
                              "Ra nước ngoài từ {months} tháng trở lên phải chuyển sinh hoạt đảng ra nước ngoài",
                              "Going abroad for {months} months or more requires a transfer abroad", QD24_294,

@@ -375,9 +375,11 @@ def test_abroad_for_12_months_or_more_needs_a_transfer_abroad(back, allowed):
 
 
 def test_abroad_starts_once_and_ends_once():
-    abroad = member(ADMITTED, OFFICIAL, fact("member.abroad_started", ON, "C1", member_id="M1"))
+    abroad = member(ADMITTED, OFFICIAL, fact("member.abroad_started", ON, "C1", member_id="M1", country="Lào"))
     cmd = c.StartAbroad(member_id="M1", country="Lào", occurred_on=ON)
-    assert lifecycle.start_abroad(abroad, cmd, RULES) == []
+    assert lifecycle.start_abroad(abroad, cmd, RULES) == []  # the same departure sent again
+    other = c.StartAbroad(member_id="M1", country="Thái Lan", occurred_on=ON)
+    refused(lambda: lifecycle.start_abroad(abroad, other, RULES), R.ALREADY_ABROAD)
     end = c.EndAbroad(member_id="M1", occurred_on=ON)
     assert one(lifecycle.end_abroad(abroad, end))[0] == ("member.abroad_ended", ON, "C1", None)
     assert lifecycle.end_abroad(M, end) == []
