@@ -215,6 +215,9 @@ class Member:
     #: here and writes nothing (``lifecycle.repeated``)
     standing: dict = field(default_factory=dict)
     feedbacks: tuple = ()
+    #: the latest business date on the member's record and the fact that carries it
+    latest_on: dt.date | None = None
+    latest_fact: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -360,7 +363,11 @@ evolve_member = by_type({
 
 
 def fold_member(events: list[Envelope]) -> Member:
-    return fold_events(evolve_member, Member(), events)
+    state = fold_events(evolve_member, Member(), events)
+    if not events:
+        return state
+    latest = max(events, key=lambda e: e.occurred_on)
+    return replace(state, latest_on=latest.occurred_on, latest_fact=latest.type)
 
 
 def member_placements(events: list[Envelope]) -> list[tuple[dt.date, str]]:
@@ -422,6 +429,18 @@ def require_listed_members(members: dict[str, Member], on: dt.date, field_: str)
 def require_on_rolls(member: Member, cmd) -> Member:
     """``require_active_member`` for the command's member on the command's date."""
     return require_active_member(member, cmd.member_id, cmd.occurred_on)
+
+
+def require_exit_date(member: Member, cmd) -> Member:
+    """``require_on_rolls`` for an exit (removal, resignation, expulsion, death, transfer out of the
+    province), and not dated before the latest fact already on the member's record: a death dated
+    before a transfer or a start of working away left facts of a member already gone, counted in
+    the reports of days the member was no longer on the rolls."""
+    require_on_rolls(member, cmd)
+    if member.latest_on is not None and cmd.occurred_on < member.latest_on:
+        raise R.EXIT_BEFORE_LATEST_FACT(day=vn(cmd.occurred_on), latest=vn(member.latest_on), member_id=cmd.member_id,
+                                        details={"latest_fact": member.latest_fact})
+    return member
 
 
 def how_left(member: Member) -> tuple[str, str]:

@@ -15,7 +15,8 @@ from shared.events import EventData
 from shared.dates import add_months, months_between, vn
 from services.members import rules as R
 from services.members.domain import (KIND_VI, LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
-                                     not_active, require_active_unit, require_member_holding, require_on_rolls, step_content)
+                                     not_active, require_active_unit, require_exit_date, require_member_holding,
+                                     require_on_rolls, step_content)
 
 
 def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = None) -> list[Decided]:
@@ -220,7 +221,7 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
 
 
 def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd)
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
@@ -377,7 +378,7 @@ def repay_loan(member: Member, cmd: c.RepayLoan) -> list[Decided]:
 
 def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
     """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd)
     if cmd.ground == "failed_probation" and member.status != "probationary":
         raise R.REMOVAL_NEEDS_PROBATIONARY()
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
@@ -385,7 +386,7 @@ def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
 
 def resign(member: Member, open_cases: list[str], cmd: c.ResignMember) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd)
     if open_cases:
         raise R.DISCIPLINE_CASE_OPEN(details={"cases": open_cases})
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -406,12 +407,12 @@ def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False) -> list[De
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd)
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
 def record_death(member: Member, cmd: c.RecordDeath) -> list[Decided]:
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd)
     return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
 
 
