@@ -277,7 +277,6 @@ complete_new_member_class = _member_step(lifecycle.complete_new_member_class)
 recognize_official = _member_step(lifecycle.recognize_official, needs_rules=True)
 end_temporary_transfer = _member_step(lifecycle.end_temporary_transfer)
 present_transfer_papers = _member_step(lifecycle.present_papers)
-transfer_out = _member_step(lifecycle.transfer_out)
 
 
 def start_working_away(store, cmd: c.StartWorkingAway, ctx: Context, deps: Deps) -> list[Envelope]:
@@ -298,8 +297,23 @@ make_commitment = _member_step(lifecycle.make_commitment)
 complete_remediation = _member_step(lifecycle.complete_remediation)
 grant_loan = _member_step(lifecycle.grant_loan)
 repay_loan = _member_step(lifecycle.repay_loan)
-remove_member = _member_step(lifecycle.remove)
-record_death = _member_step(lifecycle.record_death)
+
+
+def _exit_step(decide):
+    """An exit of the rolls: not dated before the member's latest fact, their ratings included —
+    those live in the grassroots organisation's streams, the index knows the latest."""
+    def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+        rated_on = deps.index.rated_on(store, cmd.member_id) if deps else None
+        store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                       lambda m: decide(m, cmd, rated_on), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+transfer_out = _exit_step(lifecycle.transfer_out)
+remove_member = _exit_step(lifecycle.remove)
+record_death = _exit_step(lifecycle.record_death)
 
 
 def _sealed_member_step(decide, field: str):
@@ -344,16 +358,18 @@ def exempt_member(store, cmd: c.ExemptMember, ctx: Context, deps: Deps) -> list[
 
 def resign_member(store, cmd: c.ResignMember, ctx: Context, deps: Deps) -> list[Envelope]:
     open_cases = deps.discipline.open_cases(cmd.member_id)
+    rated_on = deps.index.rated_on(store, cmd.member_id)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda m: lifecycle.resign(m, open_cases, cmd), ctx)
+                   lambda m: lifecycle.resign(m, open_cases, cmd, rated_on), ctx)
 
 
 def expel_member(store, cmd: c.ExpelMember, ctx: Context, deps: Deps | None = None,
                  reaction: bool = False) -> list[Envelope]:
     if not reaction:
         lifecycle.check_expulsion_case(cmd, deps.discipline.decision(cmd.case_id))
+    rated_on = deps.index.rated_on(store, cmd.member_id) if deps else None
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda m: lifecycle.expel(m, cmd, reaction), ctx)
+                   lambda m: lifecycle.expel(m, cmd, reaction, rated_on), ctx)
 
 
 def on_discipline_applied(store, message: dict, deps: Deps | None = None) -> list[Envelope]:

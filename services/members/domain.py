@@ -431,15 +431,19 @@ def require_on_rolls(member: Member, cmd) -> Member:
     return require_active_member(member, cmd.member_id, cmd.occurred_on)
 
 
-def require_exit_date(member: Member, cmd) -> Member:
+def require_exit_date(member: Member, cmd, rated_on: dt.date | None = None) -> Member:
     """``require_on_rolls`` for an exit (removal, resignation, expulsion, death, transfer out of the
     province), and not dated before the latest fact already on the member's record: a death dated
     before a transfer or a start of working away left facts of a member already gone, counted in
-    the reports of days the member was no longer on the rolls."""
+    the reports of days the member was no longer on the rolls. ``rated_on``: the latest rating's
+    date (ratings live in the grassroots organisation's streams, not on the member's)."""
     require_on_rolls(member, cmd)
-    if member.latest_on is not None and cmd.occurred_on < member.latest_on:
-        raise R.EXIT_BEFORE_LATEST_FACT(day=vn(cmd.occurred_on), latest=vn(member.latest_on), member_id=cmd.member_id,
-                                        details={"latest_fact": member.latest_fact})
+    latest, what = member.latest_on, member.latest_fact
+    if rated_on is not None and (latest is None or rated_on > latest):
+        latest, what = rated_on, "member.rated"
+    if latest is not None and cmd.occurred_on < latest:
+        raise R.EXIT_BEFORE_LATEST_FACT(day=vn(cmd.occurred_on), latest=vn(latest), member_id=cmd.member_id,
+                                        details={"latest_fact": what})
     return member
 
 

@@ -220,8 +220,8 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
                 member, cmd.occurred_on)
 
 
-def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
-    require_exit_date(member, cmd)
+def transfer_out(member: Member, cmd: c.TransferOut, rated_on: dt.date | None = None) -> list[Decided]:
+    require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
@@ -376,17 +376,19 @@ def repay_loan(member: Member, cmd: c.RepayLoan) -> list[Decided]:
 
 # --- exits ---------------------------------------------------------------------------------------
 
-def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
-    """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
-    require_exit_date(member, cmd)
+def remove(member: Member, cmd: c.RemoveMember, rated_on: dt.date | None = None) -> list[Decided]:
+    """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member. ``rated_on``
+    (every exit): the member's latest rating date (``domain.require_exit_date``)."""
+    require_exit_date(member, cmd, rated_on)
     if cmd.ground == "failed_probation" and member.status != "probationary":
         raise R.REMOVAL_NEEDS_PROBATIONARY()
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
 
 
-def resign(member: Member, open_cases: list[str], cmd: c.ResignMember) -> list[Decided]:
+def resign(member: Member, open_cases: list[str], cmd: c.ResignMember,
+           rated_on: dt.date | None = None) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
-    require_exit_date(member, cmd)
+    require_exit_date(member, cmd, rated_on)
     if open_cases:
         raise R.DISCIPLINE_CASE_OPEN(details={"cases": open_cases})
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -403,16 +405,16 @@ def check_expulsion_case(cmd: c.ExpelMember, decision: tuple[str, str] | None) -
         raise R.CASE_NOT_EXPULSION(case_id=cmd.case_id)
 
 
-def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False) -> list[Decided]:
+def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False, rated_on: dt.date | None = None) -> list[Decided]:
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
-    require_exit_date(member, cmd)
+    require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
-def record_death(member: Member, cmd: c.RecordDeath) -> list[Decided]:
-    require_exit_date(member, cmd)
+def record_death(member: Member, cmd: c.RecordDeath, rated_on: dt.date | None = None) -> list[Decided]:
+    require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
 
 

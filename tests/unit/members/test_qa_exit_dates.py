@@ -39,6 +39,10 @@ LATER = {
     "task": fact("member.task_assigned", LATEST, "C1", member_id="M1", task="Phụ trách hộ gia đình"),
 }
 
+def _line(type_, on, **data):
+    return {"type": type_, "occurred_on": on.isoformat(), "data": {"member_id": "M9", **data}}
+
+
 #: each exit on a day
 EXITS = {
     "removal": (lambda on: lifecycle.remove, lambda on: c.RemoveMember(member_id="M1", ground="no_progress",
@@ -78,22 +82,43 @@ def test_the_latest_fact_counts_by_its_date_not_by_when_it_was_recorded():
             R.EXIT_BEFORE_LATEST_FACT)
 
 
-def _line(type_, on, **data):
-    return {"type": type_, "occurred_on": on.isoformat(), "data": {"member_id": "M9", **data}}
-
-
+@pytest.mark.parametrize("later", [
+    [_line("member.working_away_started", LATEST, place="Bình Dương")],
+    [_line("member.recognized_official", D(2021, 2, 3)), _line("member.rated", LATEST, year=2023, rating="good",
+                                                                 points=80)]], ids=["working away", "a rating"])
 @pytest.mark.parametrize("day, allowed", [(LATEST - DAY, False), (LATEST, True), (LATEST + DAY, True)])
-def test_an_imported_death_before_a_start_of_working_away_is_refused(mb, day, allowed):
+def test_an_imported_death_before_the_latest_fact_is_refused(mb, later, day, allowed):
     text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in (
         _line("member.admitted", D(2020, 2, 3), org_unit_id="G1C1", full_name="Trần Thị Lan",
-              birth_date="1990-02-02", sex="female"),
-        _line("member.working_away_started", LATEST, place="Bình Dương"),
-        _line("member.died", day)))
+              birth_date="1990-02-02", sex="female"), *later, _line("member.died", day)))
     lines, errors = parse_jsonl(text)
     assert errors == []
     result = run_import(mb.store, app.importers(mb.deps), lines, Context(today=D(2025, 1, 1)))
     assert result["ok"] is allowed, result["errors"]
     if not allowed:
         [error] = result["errors"]
-        assert (error["line"], error["code"], error["field"]) == (3, "exit_before_latest_fact", "occurred_on")
+        assert (error["line"], error["code"], error["field"]) == (2 + len(later), "exit_before_latest_fact",
+                                                                  "occurred_on")
         assert mb.types("member-M9") == []
+
+
+RATED = D(2024, 1, 10)
+
+
+@pytest.mark.parametrize("exit_", ["remove_member", "record_death", "resign_member", "transfer_out"])
+@pytest.mark.parametrize("day, allowed", [(RATED - DAY, False), (RATED, True), (RATED + DAY, True)])
+def test_an_exit_is_not_dated_before_the_members_latest_rating(mb, exit_, day, allowed):
+    """Ratings live in the grassroots organisation's stream of the year, not on the member's: the
+    index gives the latest."""
+    mb.admit("M1", on=D(2020, 2, 3))
+    mb.run("recognize_official", member_id="M1", occurred_on=D(2021, 2, 3))
+    mb.run("rate_member", member_id="M1", year=2023, rating="good", points=80, occurred_on=RATED)
+    extra = {"remove_member": dict(ground="no_progress"), "transfer_out": dict(destination="Tỉnh Đồng Nai")}
+    before = mb.types("member-M1")
+    if allowed:
+        assert len(mb.run(exit_, member_id="M1", occurred_on=day, **extra.get(exit_, {}))) == 1
+        return
+    err = refused(lambda: mb.run(exit_, member_id="M1", occurred_on=day, **extra.get(exit_, {})),
+                  R.EXIT_BEFORE_LATEST_FACT)
+    assert "09/01/2024" in err.message_vi and "10/01/2024" in err.message_en
+    assert mb.types("member-M1") == before
