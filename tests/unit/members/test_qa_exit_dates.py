@@ -21,13 +21,11 @@ from shared.contracts import members as c
 from shared.importing import parse_jsonl, run_import
 
 from tests.unit.domain.given import fact, refused
+from tests.unit.members.test_qa_d3_pending_steps import ADMITTED, OFFICIAL
 
 D = dt.date
 DAY = dt.timedelta(days=1)
 LATEST = D(2024, 3, 11)
-ADMITTED = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit_id="C1", birth_date="1990-05-01",
-                sex="male")
-OFFICIAL = fact("member.recognized_official", D(2021, 2, 3), "C1", member_id="M1")
 
 #: the latest fact on the record, dated LATEST
 LATER = {
