@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import weakref
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
@@ -200,10 +201,28 @@ class MembersIndex:
         """The latest business date of the member's ratings (committed + pending import lines): they
         live in the streams of the grassroots organisation and year, not on the member's own."""
         self.refresh()
-        days = [r[0] for r in self.db.query("SELECT rated_on FROM mb_rated WHERE member_id = ?", (member_id,))]
-        days += [e.occurred_on.isoformat() for e in pending_events(store)
-                 if e.type == "member.rated" and e.data["member_id"] == member_id]
-        return dt.date.fromisoformat(max(days)) if days else None
+        days = [dt.date.fromisoformat(r[0]) for r in self.db.query(
+            "SELECT rated_on FROM mb_rated WHERE member_id = ?", (member_id,))]
+        pending = self._pending_ratings(store).get(member_id)
+        return max(days + [pending] if pending else days, default=None)
+
+    #: (the buffer (weakly), how many of its events were read, member → latest pending rating date): an import's
+    #: buffer only grows, so each exit line reads the lines added since the last one, not all of them
+    _rated_seen: tuple = (None, 0, {})
+
+    def _pending_ratings(self, store) -> dict[str, dt.date]:
+        pending = pending_events(store)
+        if not pending:
+            return {}
+        buffer, seen, latest = self._rated_seen
+        if buffer is None or buffer() is not store or len(pending) < seen:
+            seen, latest = 0, {}
+        for e in pending[seen:]:
+            if e.type == "member.rated":
+                member_id = e.data["member_id"]
+                latest[member_id] = max(latest.get(member_id, e.occurred_on), e.occurred_on)
+        self._rated_seen = (weakref.ref(store), len(pending), latest)  # not keeping the buffer alive
+        return latest
 
     def children(self, store, org_unit_id: str) -> list[str]:
         """Active units directly under the unit now (committed + pending import lines)."""

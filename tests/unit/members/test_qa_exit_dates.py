@@ -120,3 +120,20 @@ def test_an_exit_is_not_dated_before_the_members_latest_rating(mb, exit_, day, a
                   R.EXIT_BEFORE_LATEST_FACT)
     assert "09/01/2024" in err.message_vi and "10/01/2024" in err.message_en
     assert mb.types("member-M1") == before
+
+
+def test_each_exit_of_an_import_sees_the_ratings_of_the_lines_before_it(mb):
+    """The index reads an import's pending lines once as they grow: a rating after the first exit
+    still counts for the second member."""
+    def member(member_id, rated, died):
+        return [dict(line, data={**line["data"], "member_id": member_id}) for line in (
+            _line("member.admitted", D(2020, 2, 3), org_unit_id="G1C1", full_name="Trần Thị Lan",
+                  birth_date="1990-02-02", sex="female"),
+            _line("member.recognized_official", D(2021, 2, 3)),
+            _line("member.rated", rated, year=2023, rating="good", points=80),
+            _line("member.died", died))]
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in (
+        member("M8", D(2024, 1, 5), D(2024, 1, 5)) + member("M9", LATEST, LATEST - DAY)))
+    lines, errors = parse_jsonl(text)
+    result = run_import(mb.store, app.importers(mb.deps), lines, Context(today=D(2025, 1, 1)))
+    assert [(e["line"], e["code"]) for e in result["errors"]] == [(8, "exit_before_latest_fact")]
