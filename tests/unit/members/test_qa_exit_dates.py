@@ -69,6 +69,7 @@ def test_an_exit_is_not_dated_before_the_latest_fact_on_the_record(later, exit_,
     assert "10/03/2024" in err.message_vi and "11/03/2024" in err.message_vi
     assert "10/03/2024" in err.message_en and "11/03/2024" in err.message_en
     assert "occurred_on" in err.message_vi and "occurred_on" in err.message_en
+    assert err.details["latest_fact"] == LATER[later].type
 
 
 def test_the_latest_fact_counts_by_its_date_not_by_when_it_was_recorded():
@@ -119,6 +120,7 @@ def test_an_exit_is_not_dated_before_the_members_latest_rating(mb, exit_, day, a
     err = refused(lambda: mb.run(exit_, member_id="M1", occurred_on=day, **extra.get(exit_, {})),
                   R.EXIT_BEFORE_LATEST_FACT)
     assert "09/01/2024" in err.message_vi and "10/01/2024" in err.message_en
+    assert err.details["latest_fact"] == "member.rated"
     assert mb.types("member-M1") == before
 
 

@@ -99,3 +99,43 @@ def test_a_step_ended_then_started_again_is_written(member):
     send(member, "working away")
     member.run("end_working_away", member_id="M1", occurred_on=D(2024, 5, 1))
     assert len(member.run("start_working_away", member_id="M1", occurred_on=D(2024, 6, 1), place="Bình Dương")) == 1
+
+
+def test_a_step_stands_from_its_start_to_its_end_or_the_members_exit():
+    """What a retried command is compared with (``domain.step_content``): the step's date and its
+    fields as stored, dates as ISO texts, empty fields and the member's id left out; gone once the
+    step ends, the temporary transfer and the exemption also when the member leaves or moves."""
+    from services.members import domain
+    from tests.unit.domain.given import fact
+    base = [fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit_id="C1",
+                 birth_date="1990-05-01", sex="male")]
+    away = fact("member.working_away_started", ON, "C1", member_id="M1", place="Bình Dương", contact=None,
+                expected_return=D(2024, 9, 1))
+    abroad = fact("member.abroad_started", ON, "C1", member_id="M1", country="Lào")
+    temporary = fact("member.transferred", ON, "C2", member_id="M1", from_org_unit_id="C1", to_org_unit_id="C2",
+                     kind="temporary", until="2024-09-30")
+    exempted = fact("member.exempted", ON, "C1", member_id="M1", ground="illness")
+    m = domain.fold_member(base + [away, abroad, temporary, exempted])
+    assert m.standing == {
+        "working_away": {"occurred_on": "2024-03-11", "place": "Bình Dương", "expected_return": "2024-09-01"},
+        "abroad": {"occurred_on": "2024-03-11", "country": "Lào"},
+        "temporary": {"occurred_on": "2024-03-11", "from_org_unit_id": "C1", "to_org_unit_id": "C2",
+                      "kind": "temporary", "until": "2024-09-30"},
+        "exemption": {"occurred_on": "2024-03-11", "ground": "illness"}}
+    later = D(2024, 5, 2)
+    ended = domain.fold_member(base + [away, abroad, temporary, exempted] + [
+        fact(t, later, "C1", member_id="M1") for t in ("member.working_away_ended", "member.abroad_ended",
+                                                        "member.temporary_transfer_ended", "member.exemption_ended")])
+    assert ended.standing == {}
+    moved = domain.fold_member(base + [temporary, exempted, fact(
+        "member.transferred", later, "C3", member_id="M1", from_org_unit_id="C1", to_org_unit_id="C3",
+        kind="official")])
+    assert set(moved.standing) == {"exemption"}
+    gone = domain.fold_member(base + [away, temporary, exempted, fact("member.died", later, "C1", member_id="M1")])
+    assert set(gone.standing) == {"working_away"}
+
+
+def test_an_exemption_ended_and_given_again_alike_is_written(member):
+    send(member, "exemption")
+    member.run("end_exemption", member_id="M1", occurred_on=D(2024, 5, 2))
+    assert len(send(member, "exemption", occurred_on=D(2024, 6, 3))) == 1
