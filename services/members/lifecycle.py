@@ -409,7 +409,10 @@ def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False, rated_on: 
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
-    require_exit_date(member, cmd, rated_on)
+    if reaction:  # decided by the discipline service: applied as decided, never refused for a later fact
+        require_on_rolls(member, cmd)
+    else:
+        require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
