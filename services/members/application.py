@@ -17,7 +17,7 @@ from shared.contracts import members as c
 from shared.errors import invalid
 from shared.events import Envelope, stream_name
 from shared.eventstore import EventStore
-from shared.personal import ShreddedError, Vault
+from shared.personal import ShreddedError, Vault, is_sealed
 from shared.readahead import read_ahead
 from shared.rules import rules_on
 
@@ -87,6 +87,17 @@ def sealed_fields(deps: Deps, subject: str, cmd, fields) -> dict:
         return {f: deps.vault.seal(subject, getattr(cmd, f)) for f in fields if getattr(cmd, f, None) is not None}
     except ShreddedError:
         raise R.PERSON_SHREDDED() from None
+
+
+def opened_member(deps: Deps, events: list[Envelope]) -> domain.Member:
+    """The member's state with the sealed values of its standing steps and recorded feedbacks opened:
+    a command sent again gives them in clear, and is compared with them so (``lifecycle.repeated``)."""
+    member = domain.fold_member(events)
+
+    def opened(content: dict) -> dict:
+        return {k: deps.vault.unseal(member.member_id, v) if is_sealed(v) else v for k, v in content.items()}
+    return replace(member, standing={step: opened(v) for step, v in member.standing.items()},
+                   feedbacks=tuple(opened(f) for f in member.feedbacks))
 
 
 def card_stream(deps: Deps, number: str) -> str:
@@ -266,7 +277,6 @@ complete_new_member_class = _member_step(lifecycle.complete_new_member_class)
 recognize_official = _member_step(lifecycle.recognize_official, needs_rules=True)
 end_temporary_transfer = _member_step(lifecycle.end_temporary_transfer)
 present_transfer_papers = _member_step(lifecycle.present_papers)
-transfer_out = _member_step(lifecycle.transfer_out)
 
 
 def start_working_away(store, cmd: c.StartWorkingAway, ctx: Context, deps: Deps) -> list[Envelope]:
@@ -274,7 +284,7 @@ def start_working_away(store, cmd: c.StartWorkingAway, ctx: Context, deps: Deps)
     is not in clear in the store or the feed, and shredding the member makes it unreadable."""
     contact = sealed_fields(deps, cmd.member_id, cmd, ("contact",)).get("contact")
     store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
-    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+    return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                    lambda m: lifecycle.start_working_away(m, cmd, contact), ctx)
 
 
@@ -287,8 +297,23 @@ make_commitment = _member_step(lifecycle.make_commitment)
 complete_remediation = _member_step(lifecycle.complete_remediation)
 grant_loan = _member_step(lifecycle.grant_loan)
 repay_loan = _member_step(lifecycle.repay_loan)
-remove_member = _member_step(lifecycle.remove)
-record_death = _member_step(lifecycle.record_death)
+
+
+def _exit_step(decide):
+    """An exit of the rolls: not dated before the member's latest fact, their ratings included —
+    those live in the grassroots organisation's streams, the index knows the latest."""
+    def use_case(store, cmd, ctx: Context, deps: Deps | None = None) -> list[Envelope]:
+        rated_on = deps.index.rated_on(store, cmd.member_id) if deps else None
+        store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
+        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+                       lambda m: decide(m, cmd, rated_on), ctx)
+    use_case.__name__ = decide.__name__
+    return use_case
+
+
+transfer_out = _exit_step(lifecycle.transfer_out)
+remove_member = _exit_step(lifecycle.remove)
+record_death = _exit_step(lifecycle.record_death)
 
 
 def _sealed_member_step(decide, field: str):
@@ -299,7 +324,7 @@ def _sealed_member_step(decide, field: str):
     def use_case(store, cmd, ctx: Context, deps: Deps) -> list[Envelope]:
         sealed = sealed_fields(deps, cmd.member_id, cmd, (field,)).get(field) if getattr(cmd, field) else None
         store = read_ahead(store, [member_stream(cmd.member_id)], ctx)
-        return execute(store, member_stream(cmd.member_id), domain.fold_member,
+        return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                        lambda m: decide(m, cmd, sealed), ctx)
     use_case.__name__ = decide.__name__
     return use_case
@@ -327,22 +352,24 @@ def introduce_liaison(store, cmd: c.IntroduceLiaison, ctx: Context, deps: Deps |
 def exempt_member(store, cmd: c.ExemptMember, ctx: Context, deps: Deps) -> list[Envelope]:
     rules = rules_on(cmd.occurred_on)
     reason = sealed_fields(deps, cmd.member_id, cmd, ("health_reason",)).get("health_reason")
-    return execute(store, member_stream(cmd.member_id), domain.fold_member,
+    return execute(store, member_stream(cmd.member_id), partial(opened_member, deps),
                    lambda m: lifecycle.exempt(m, cmd, rules, reason), ctx)
 
 
 def resign_member(store, cmd: c.ResignMember, ctx: Context, deps: Deps) -> list[Envelope]:
     open_cases = deps.discipline.open_cases(cmd.member_id)
+    rated_on = deps.index.rated_on(store, cmd.member_id)
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda m: lifecycle.resign(m, open_cases, cmd), ctx)
+                   lambda m: lifecycle.resign(m, open_cases, cmd, rated_on), ctx)
 
 
 def expel_member(store, cmd: c.ExpelMember, ctx: Context, deps: Deps | None = None,
                  reaction: bool = False) -> list[Envelope]:
     if not reaction:
         lifecycle.check_expulsion_case(cmd, deps.discipline.decision(cmd.case_id))
+    rated_on = deps.index.rated_on(store, cmd.member_id) if deps else None
     return execute(store, member_stream(cmd.member_id), domain.fold_member,
-                   lambda m: lifecycle.expel(m, cmd, reaction), ctx)
+                   lambda m: lifecycle.expel(m, cmd, reaction, rated_on), ctx)
 
 
 def on_discipline_applied(store, message: dict, deps: Deps | None = None) -> list[Envelope]:

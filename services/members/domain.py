@@ -210,6 +210,14 @@ class Member:
     #: the residence cell the member was last introduced to (QĐ 213) and the day
     liaison_unit_id: str | None = None
     liaison_since: dt.date | None = None
+    #: what each standing step says (``step_content``): working away, abroad, the temporary transfer,
+    #: the exemption; and every residence feedback recorded — a retried command finds its own step
+    #: here and writes nothing (``lifecycle.repeated``)
+    standing: dict = field(default_factory=dict)
+    feedbacks: tuple = ()
+    #: the latest business date on the member's record and the fact that carries it
+    latest_on: dt.date | None = None
+    latest_fact: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -268,7 +276,9 @@ def _transferred(state: Member, e: Envelope) -> Member:
     d = e.data
     if d["kind"] == "temporary":
         return replace(state, host_unit_id=d["to_org_unit_id"], host_since=e.occurred_on,
-                       temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None)
+                       temporary_until=dt.date.fromisoformat(d["until"]) if d.get("until") else None,
+                       standing={**state.standing, "temporary": step_content(e.occurred_on, d)})
+    state = replace(state, standing={k: v for k, v in state.standing.items() if k != "temporary"})
     if d.get("purpose") == "merge":
         # the cell merged: no papers for the merge itself, but papers still due from an earlier
         # transfer are now presented at the successor (the reports keep them overdue until then)
@@ -279,13 +289,40 @@ def _transferred(state: Member, e: Envelope) -> Member:
                    papers_due_unit=d["to_org_unit_id"], papers_due_since=e.occurred_on)
 
 
+def _plain(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def step_content(on: dt.date, data) -> dict:
+    """A step as stored, to compare a retried command with: its business date and its fields
+    (dates as ISO texts, absent and empty fields alike left out, the member's id aside)."""
+    return {"occurred_on": _plain(on), **{k: _plain(v) for k, v in data.items()
+                                          if v is not None and k != "member_id"}}
+
+
+def _stands(step: str, **fields):
+    """A step that begins (``step`` now stands, as its event says it) and sets ``fields``."""
+    return lambda state, e: replace(state, standing={**state.standing, step: step_content(e.occurred_on, e.data)},
+                                    **{k: (e.occurred_on if v is _ON else v) for k, v in fields.items()})
+
+
+def _ends(*steps: str, **fields):
+    """A step that ends ``steps`` and sets ``fields``."""
+    return lambda state, e: replace(state, standing={k: v for k, v in state.standing.items() if k not in steps},
+                                    **fields)
+
+
+_ON = object()  # in ``_stands``: the event's business date
+
+
 def _left(state: Member, e: Envelope) -> Member:
     """Removed, resigned, expelled, died or transferred out of the province: off the rolls."""
     how = e.type.split(".", 1)[1]
     if e.type == "member.removed":
         how = f"removed:{e.data['ground']}"
     return replace(state, status=LEFT, left_on=e.occurred_on, left_how=how, host_unit_id=None, exemption=None,
-                   papers_due_unit=None, papers_due_since=None, host_since=None, exempt_since=None)
+                   papers_due_unit=None, papers_due_since=None, host_since=None, exempt_since=None,
+                   standing={k: v for k, v in state.standing.items() if k not in ("temporary", "exemption")})
 
 
 def _set(**fields):
@@ -301,15 +338,17 @@ evolve_member = by_type({
     "member.new_member_class_completed": _set(class_done=True),
     "member.recognized_official": _set(status="official"),
     "member.transferred": _transferred,
-    "member.temporary_transfer_ended": _set(host_unit_id=None, temporary_until=None, host_since=None),
+    "member.temporary_transfer_ended": _ends("temporary", host_unit_id=None, temporary_until=None, host_since=None),
     "member.transfer_papers_presented": _set(papers_due_unit=None, papers_due_since=None),
-    "member.exempted": lambda state, e: replace(state, exemption=(e.data["ground"], e.data.get("until")),
-                                                exempt_since=e.occurred_on),
-    "member.exemption_ended": _set(exemption=None, exempt_since=None),
-    "member.working_away_started": lambda state, e: replace(state, working_away=True, working_away_since=e.occurred_on),
-    "member.working_away_ended": _set(working_away=False, working_away_since=None),
-    "member.abroad_started": lambda state, e: replace(state, abroad=True, abroad_since=e.occurred_on),
-    "member.abroad_ended": _set(abroad=False, abroad_since=None),
+    "member.exempted": lambda state, e: replace(_stands("exemption", exempt_since=_ON)(state, e),
+                                                exemption=(e.data["ground"], e.data.get("until"))),
+    "member.exemption_ended": _ends("exemption", exemption=None, exempt_since=None),
+    "member.working_away_started": _stands("working_away", working_away=True, working_away_since=_ON),
+    "member.working_away_ended": _ends("working_away", working_away=False, working_away_since=None),
+    "member.abroad_started": _stands("abroad", abroad=True, abroad_since=_ON),
+    "member.abroad_ended": _ends("abroad", abroad=False, abroad_since=None),
+    "member.liaison_feedback_recorded":
+        lambda state, e: replace(state, feedbacks=state.feedbacks + (step_content(e.occurred_on, e.data),)),
     "member.liaison_introduced": lambda state, e: replace(state, liaison_unit_id=e.data["residence_org_unit_id"],
                                                           liaison_since=e.occurred_on),
     "member.loan_granted": lambda state, e: replace(state, loans=state.loans | {e.data["loan_id"]}),
@@ -324,7 +363,11 @@ evolve_member = by_type({
 
 
 def fold_member(events: list[Envelope]) -> Member:
-    return fold_events(evolve_member, Member(), events)
+    state = fold_events(evolve_member, Member(), events)
+    if not events:
+        return state
+    latest = max(events, key=lambda e: e.occurred_on)
+    return replace(state, latest_on=latest.occurred_on, latest_fact=latest.type)
 
 
 def member_placements(events: list[Envelope]) -> list[tuple[dt.date, str]]:
@@ -386,6 +429,22 @@ def require_listed_members(members: dict[str, Member], on: dt.date, field_: str)
 def require_on_rolls(member: Member, cmd) -> Member:
     """``require_active_member`` for the command's member on the command's date."""
     return require_active_member(member, cmd.member_id, cmd.occurred_on)
+
+
+def require_exit_date(member: Member, cmd, rated_on: dt.date | None = None) -> Member:
+    """``require_on_rolls`` for an exit (removal, resignation, expulsion, death, transfer out of the
+    province), and not dated before the latest fact already on the member's record: a death dated
+    before a transfer or a start of working away left facts of a member already gone, counted in
+    the reports of days the member was no longer on the rolls. ``rated_on``: the latest rating's
+    date (ratings live in the grassroots organisation's streams, not on the member's)."""
+    require_on_rolls(member, cmd)
+    latest, what = member.latest_on, member.latest_fact
+    if rated_on is not None and (latest is None or rated_on > latest):
+        latest, what = rated_on, "member.rated"
+    if latest is not None and cmd.occurred_on < latest:
+        raise R.EXIT_BEFORE_LATEST_FACT(day=vn(cmd.occurred_on), latest=vn(latest), member_id=cmd.member_id,
+                                        details={"latest_fact": what})
+    return member
 
 
 def how_left(member: Member) -> tuple[str, str]:

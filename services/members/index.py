@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import weakref
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
@@ -49,6 +50,8 @@ def pending_events(store) -> list[Envelope]:
 class MembersIndexProjection(Projection):
     name = "members_index"
     sources = ("members",)
+    #: 2: each member's latest rating date (``mb_rated``), which an exit is not dated before
+    version = 2
 
     def ddl(self) -> str:
         return """
@@ -57,6 +60,7 @@ class MembersIndexProjection(Projection):
         CREATE TABLE IF NOT EXISTS mb_units (org_unit_id TEXT PRIMARY KEY, parent_id TEXT, kind TEXT,
             active INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS mb_members (member_id TEXT PRIMARY KEY, org_unit_id TEXT, active INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS mb_rated (member_id TEXT PRIMARY KEY, rated_on TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS mb_deadlines (item TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
             org_unit_id TEXT, due_on TEXT NOT NULL, closed INTEGER NOT NULL)
         """
@@ -113,6 +117,9 @@ def unit_and_roster_changes(e: Envelope) -> list[tuple[str, tuple]]:
         return [("UPDATE mb_members SET org_unit_id = ? WHERE member_id = ?", (d["to_org_unit_id"], d["member_id"]))]
     if t in LEAVING:
         return [("UPDATE mb_members SET active = 0 WHERE member_id = ?", (d["member_id"],))]
+    if t == "member.rated":
+        return [("INSERT INTO mb_rated (member_id, rated_on) VALUES (?, ?) ON CONFLICT (member_id) DO UPDATE SET "
+                 "rated_on = excluded.rated_on WHERE excluded.rated_on > mb_rated.rated_on", (d["member_id"], e.occurred_on.isoformat()))]
     return []
 
 
@@ -189,6 +196,33 @@ class MembersIndex:
             elif e.type in LEAVING:
                 units.pop(d["member_id"], None)
         return sorted(m for m, u in units.items() if u == org_unit_id)
+
+    def rated_on(self, store, member_id: str) -> dt.date | None:
+        """The latest business date of the member's ratings (committed + pending import lines): they
+        live in the streams of the grassroots organisation and year, not on the member's own."""
+        self.refresh()
+        days = [dt.date.fromisoformat(r[0]) for r in self.db.query(
+            "SELECT rated_on FROM mb_rated WHERE member_id = ?", (member_id,))]
+        pending = self._pending_ratings(store).get(member_id)
+        return max(days + [pending] if pending else days, default=None)
+
+    #: (the buffer (weakly), how many of its events were read, member → latest pending rating date): an import's
+    #: buffer only grows, so each exit line reads the lines added since the last one, not all of them
+    _rated_seen: tuple = (None, 0, {})
+
+    def _pending_ratings(self, store) -> dict[str, dt.date]:
+        pending = pending_events(store)
+        if not pending:
+            return {}
+        buffer, seen, latest = self._rated_seen
+        if buffer is None or buffer() is not store or len(pending) < seen:
+            seen, latest = 0, {}
+        for e in pending[seen:]:
+            if e.type == "member.rated":
+                member_id = e.data["member_id"]
+                latest[member_id] = max(latest.get(member_id, e.occurred_on), e.occurred_on)
+        self._rated_seen = (weakref.ref(store), len(pending), latest)  # not keeping the buffer alive
+        return latest
 
     def children(self, store, org_unit_id: str) -> list[str]:
         """Active units directly under the unit now (committed + pending import lines)."""

@@ -15,7 +15,8 @@ from shared.events import EventData
 from shared.dates import add_months, months_between, vn
 from services.members import rules as R
 from services.members.domain import (KIND_VI, LEFT, Member, OrgUnit, check_admission_age, how_left, member_not_found,
-                                     not_active, require_active_unit, require_member_holding, require_on_rolls)
+                                     not_active, require_active_unit, require_exit_date, require_member_holding,
+                                     require_on_rolls, step_content)
 
 
 def _one(payload: EventData, member: Member, on: dt.date, unit: str | None = None) -> list[Decided]:
@@ -46,6 +47,21 @@ def check_not_before_start(step: str, day: dt.date, since: dt.date | None) -> No
         end_vi, end_en, start_vi, start_en = ENDS[step]
         raise R.ENDED_BEFORE_START(end_vi=end_vi, end_en=end_en, start_vi=start_vi, start_en=start_en,
                                    day=vn(day), start=vn(since))
+
+
+def repeated(standing: dict | None, payload: EventData, on: dt.date, conflict: Exception | None = None,
+             **clear) -> bool:
+    """A step command sent again (no command id, or a new one) answers alike and writes nothing:
+    True when ``standing`` (the step as stored, ``domain.step_content``) says what ``payload`` on
+    ``on`` would say — ``clear``: the personal fields as the command gave them, the payload holding
+    them sealed. Another step while one stands: ``conflict`` is raised (none: the new one is written)."""
+    if standing is None:
+        return False
+    if standing == step_content(on, {**payload.model_dump(mode="json"), **clear}):
+        return True
+    if conflict is not None:
+        raise conflict
+    return False
 
 
 def check_card(card_holder: str | None, member_id: str) -> None:
@@ -160,9 +176,13 @@ def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rule
     require_member_holding(require_active_unit(target, cmd.to_org_unit_id, "to_org_unit_id"), "to_org_unit_id")
     if cmd.to_org_unit_id == member.org_unit_id:
         raise R.SAME_UNIT()
+    payload = ev.MemberTransferred(member_id=cmd.member_id, from_org_unit_id=member.org_unit_id,
+                                   to_org_unit_id=cmd.to_org_unit_id, kind=cmd.kind, until=cmd.until,
+                                   purpose=cmd.purpose)
     if cmd.kind == "temporary":
-        if member.host_unit_id:
-            raise R.ALREADY_TEMPORARY()
+        if member.host_unit_id and repeated(member.standing.get("temporary"), payload, cmd.occurred_on,
+                                            R.ALREADY_TEMPORARY()):
+            return []
         max_m = rules.temporary_study_max_months if cmd.purpose == "study" else rules.temporary_transfer_max_months
         if cmd.until is None:
             raise R.UNTIL_REQUIRED()
@@ -177,9 +197,6 @@ def transfer(member: Member, target: OrgUnit | None, cmd: c.TransferMember, rule
             upto_en = f"to {max_m} months" if cmd.purpose == "study" else f"to less than {max_m} months"
             raise R.TEMPORARY_TRANSFER_LENGTH(min=rules.temporary_transfer_min_months, upto_vi=upto_vi,
                                               upto_en=upto_en, until=vn(cmd.until), months=months)
-    payload = ev.MemberTransferred(member_id=cmd.member_id, from_org_unit_id=member.org_unit_id,
-                                   to_org_unit_id=cmd.to_org_unit_id, kind=cmd.kind, until=cmd.until,
-                                   purpose=cmd.purpose)
     return [Decided(payload, cmd.occurred_on, cmd.to_org_unit_id)]
 
 
@@ -203,8 +220,8 @@ def present_papers(member: Member, cmd: c.PresentTransferPapers) -> list[Decided
                 member, cmd.occurred_on)
 
 
-def transfer_out(member: Member, cmd: c.TransferOut) -> list[Decided]:
-    require_on_rolls(member, cmd)
+def transfer_out(member: Member, cmd: c.TransferOut, rated_on: dt.date | None = None) -> list[Decided]:
+    require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberTransferredOut(member_id=cmd.member_id, destination=cmd.destination), member, cmd.occurred_on)
 
 
@@ -217,10 +234,12 @@ def start_working_away(member: Member, cmd: c.StartWorkingAway, contact: str | N
     """``contact``: the command's contact as stored (sealed with the member's key by the caller)."""
     require_on_rolls(member, cmd)
     check_return(cmd)
-    if member.working_away:
-        raise R.ALREADY_WORKING_AWAY()
-    return _one(ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=contact,
-                                            expected_return=cmd.expected_return), member, cmd.occurred_on)
+    payload = ev.MemberWorkingAwayStarted(member_id=cmd.member_id, place=cmd.place, contact=contact,
+                                          expected_return=cmd.expected_return)
+    if member.working_away and repeated(member.standing.get("working_away"), payload, cmd.occurred_on,
+                                        R.ALREADY_WORKING_AWAY(), contact=cmd.contact):
+        return []
+    return _one(payload, member, cmd.occurred_on)
 
 
 def end_working_away(member: Member, cmd: c.EndWorkingAway) -> list[Decided]:
@@ -237,10 +256,10 @@ def start_abroad(member: Member, cmd: c.StartAbroad, rules) -> list[Decided]:
     limit = add_months(cmd.occurred_on, rules.abroad_transfer_months)
     if cmd.expected_return and cmd.expected_return >= limit:
         raise R.ABROAD_NEEDS_TRANSFER(months=rules.abroad_transfer_months)
-    if member.abroad:
+    payload = ev.MemberAbroadStarted(member_id=cmd.member_id, country=cmd.country, expected_return=cmd.expected_return)
+    if member.abroad and repeated(member.standing.get("abroad"), payload, cmd.occurred_on, R.ALREADY_ABROAD()):
         return []
-    return _one(ev.MemberAbroadStarted(member_id=cmd.member_id, country=cmd.country,
-                                       expected_return=cmd.expected_return), member, cmd.occurred_on)
+    return _one(payload, member, cmd.occurred_on)
 
 
 def end_abroad(member: Member, cmd: c.EndAbroad) -> list[Decided]:
@@ -262,8 +281,11 @@ def exempt(member: Member, cmd: c.ExemptMember, rules, sealed_reason: str | None
                                        length=length)
     if cmd.until and cmd.until <= cmd.occurred_on:
         raise R.UNTIL_BEFORE_START()
-    return _one(ev.MemberExempted(member_id=cmd.member_id, ground=cmd.ground, until=cmd.until,
-                                  decided_by=cmd.decided_by, health_reason=sealed_reason), member, cmd.occurred_on)
+    payload = ev.MemberExempted(member_id=cmd.member_id, ground=cmd.ground, until=cmd.until,
+                                decided_by=cmd.decided_by, health_reason=sealed_reason)
+    if repeated(member.standing.get("exemption"), payload, cmd.occurred_on, health_reason=cmd.health_reason):
+        return []
+    return _one(payload, member, cmd.occurred_on)
 
 
 def end_exemption(member: Member, cmd: c.EndExemption) -> list[Decided]:
@@ -302,9 +324,11 @@ def record_liaison_feedback(member: Member, cmd: c.RecordLiaisonFeedback, feedba
     check_not_before_start("liaison", cmd.occurred_on, member.liaison_since)
     if not member.liaison_since.year <= cmd.year <= cmd.occurred_on.year:
         raise R.LIAISON_FEEDBACK_YEAR(year=cmd.year, since=member.liaison_since.year, latest=cmd.occurred_on.year)
-    return _one(ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year,
-                                                 feedback=feedback if feedback is not None else cmd.feedback),
-                member, cmd.occurred_on)
+    payload = ev.MemberLiaisonFeedbackRecorded(member_id=cmd.member_id, year=cmd.year,
+                                               feedback=feedback if feedback is not None else cmd.feedback)
+    if any(repeated(done, payload, cmd.occurred_on, feedback=cmd.feedback) for done in member.feedbacks):
+        return []  # the same feedback recorded again; another one for the year is written
+    return _one(payload, member, cmd.occurred_on)
 
 
 def assign_task(member: Member, cmd: c.AssignTask) -> list[Decided]:
@@ -352,17 +376,19 @@ def repay_loan(member: Member, cmd: c.RepayLoan) -> list[Decided]:
 
 # --- exits ---------------------------------------------------------------------------------------
 
-def remove(member: Member, cmd: c.RemoveMember) -> list[Decided]:
-    """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member."""
-    require_on_rolls(member, cmd)
+def remove(member: Member, cmd: c.RemoveMember, rated_on: dt.date | None = None) -> list[Decided]:
+    """Xóa tên (Charter art. 8); ``failed_probation`` only for a probationary member. ``rated_on``
+    (every exit): the member's latest rating date (``domain.require_exit_date``)."""
+    require_exit_date(member, cmd, rated_on)
     if cmd.ground == "failed_probation" and member.status != "probationary":
         raise R.REMOVAL_NEEDS_PROBATIONARY()
     return _one(ev.MemberRemoved(member_id=cmd.member_id, ground=cmd.ground), member, cmd.occurred_on)
 
 
-def resign(member: Member, open_cases: list[str], cmd: c.ResignMember) -> list[Decided]:
+def resign(member: Member, open_cases: list[str], cmd: c.ResignMember,
+           rated_on: dt.date | None = None) -> list[Decided]:
     """Xin ra khỏi Đảng: refused while a discipline case is open (discipline comes first)."""
-    require_on_rolls(member, cmd)
+    require_exit_date(member, cmd, rated_on)
     if open_cases:
         raise R.DISCIPLINE_CASE_OPEN(details={"cases": open_cases})
     return _one(ev.MemberResigned(member_id=cmd.member_id), member, cmd.occurred_on)
@@ -379,16 +405,19 @@ def check_expulsion_case(cmd: c.ExpelMember, decision: tuple[str, str] | None) -
         raise R.CASE_NOT_EXPULSION(case_id=cmd.case_id)
 
 
-def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False) -> list[Decided]:
+def expel(member: Member, cmd: c.ExpelMember, reaction: bool = False, rated_on: dt.date | None = None) -> list[Decided]:
     """Khai trừ. As a reaction to the discipline service, a member already gone is left as is."""
     if reaction and (not member.exists or member.status == LEFT):
         return []
-    require_on_rolls(member, cmd)
+    if reaction:  # decided by the discipline service: applied as decided, never refused for a later fact
+        require_on_rolls(member, cmd)
+    else:
+        require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberExpelled(member_id=cmd.member_id, case_id=cmd.case_id), member, cmd.occurred_on)
 
 
-def record_death(member: Member, cmd: c.RecordDeath) -> list[Decided]:
-    require_on_rolls(member, cmd)
+def record_death(member: Member, cmd: c.RecordDeath, rated_on: dt.date | None = None) -> list[Decided]:
+    require_exit_date(member, cmd, rated_on)
     return _one(ev.MemberDied(member_id=cmd.member_id), member, cmd.occurred_on)
 
 

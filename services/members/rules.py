@@ -75,6 +75,12 @@ BEFORE_JOINING = Rule("before_joining", "Ngày {day} trước ngày đảng viê
                       "({since}): khi đó đảng viên chưa có trong danh sách",
                       "Date {day} is before member '{member_id}' was admitted or transferred in ({since}): not on the "
                       "rolls then", RECORD, field="occurred_on")
+EXIT_BEFORE_LATEST_FACT = Rule("exit_before_latest_fact",
+                               "Ngày {day} (occurred_on) trước ngày {latest} của sự kiện đã ghi trong hồ sơ đảng "
+                               "viên «{member_id}»: đảng viên không thể ra khỏi danh sách trước một sự kiện đã có",
+                               "Date {day} (occurred_on) is before {latest}, the date of a fact already on member "
+                               "'{member_id}''s record: the member cannot have left the rolls before it", RECORD,
+                               field="occurred_on")
 MEMBER_EXISTS = Rule("member_exists", "Đảng viên «{member_id}» đã có trong danh sách",
                      "Member '{member_id}' already exists", RECORD, Conflict, field="member_id")
 CARD_NUMBER_TAKEN = Rule("card_number_taken", "Số thẻ đảng viên này đã cấp cho một đảng viên khác",
@@ -192,6 +198,8 @@ NOT_TEMPORARY = Rule("not_temporary", "Đảng viên không sinh hoạt tạm th
                      RECORD, field="member_id")
 ALREADY_WORKING_AWAY = Rule("already_working_away", "Đảng viên đang đi làm ăn xa", "The member is already working away",
                             RECORD, Conflict, field="member_id")
+ALREADY_ABROAD = Rule("already_abroad", "Đảng viên đang ở nước ngoài (chưa ghi nhận trở về)",
+                      "The member is already abroad (no return recorded)", QD24_294, Conflict, field="member_id")
 ABROAD_NEEDS_TRANSFER = Rule("abroad_needs_transfer",
                              "Ra nước ngoài từ {months} tháng trở lên phải chuyển sinh hoạt đảng ra nước ngoài",
                              "Going abroad for {months} months or more requires a transfer abroad", QD24_294,

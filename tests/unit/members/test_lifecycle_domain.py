@@ -173,8 +173,8 @@ def test_no_fact_about_a_member_is_dated_before_they_came_onto_the_rolls():
         assert (error.code, error.field) == ("before_joining", "occurred_on")
         assert error.message_vi.startswith(f"Ngày {command.occurred_on:%d/%m/%Y} trước ngày đảng viên «M1» được "
                                            "kết nạp hoặc chuyển đến (03/02/2020)")
-    assert types(lifecycle.remove(M, c.RemoveMember(member_id="M1", ground="no_progress", occurred_on=D(2020, 2, 3)))) \
-        == ["member.removed"]
+    assert types(lifecycle.remove(member(ADMITTED), c.RemoveMember(member_id="M1", ground="no_progress",
+                                                                   occurred_on=D(2020, 2, 3)))) == ["member.removed"]
     came = member(fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M1", org_unit_id="C1",
                        admitted_on="2015-09-02", birth_date="1990-05-01", sex="male"))
     refused(lambda: lifecycle.record_death(came, c.RecordDeath(member_id="M1", occurred_on=D(2022, 2, 28))),
@@ -375,9 +375,11 @@ def test_abroad_for_12_months_or_more_needs_a_transfer_abroad(back, allowed):
 
 
 def test_abroad_starts_once_and_ends_once():
-    abroad = member(ADMITTED, OFFICIAL, fact("member.abroad_started", ON, "C1", member_id="M1"))
+    abroad = member(ADMITTED, OFFICIAL, fact("member.abroad_started", ON, "C1", member_id="M1", country="Lào"))
     cmd = c.StartAbroad(member_id="M1", country="Lào", occurred_on=ON)
-    assert lifecycle.start_abroad(abroad, cmd, RULES) == []
+    assert lifecycle.start_abroad(abroad, cmd, RULES) == []  # the same departure sent again
+    other = c.StartAbroad(member_id="M1", country="Thái Lan", occurred_on=ON)
+    refused(lambda: lifecycle.start_abroad(abroad, other, RULES), R.ALREADY_ABROAD)
     end = c.EndAbroad(member_id="M1", occurred_on=ON)
     assert one(lifecycle.end_abroad(abroad, end))[0] == ("member.abroad_ended", ON, "C1", None)
     assert lifecycle.end_abroad(M, end) == []

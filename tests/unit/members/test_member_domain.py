@@ -208,7 +208,8 @@ ADMITTED = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit
 def test_an_admitted_members_record():
     m = member(ADMITTED)
     assert m == domain.Member("M1", "C1", "probationary", D(2020, 2, 3), D(1990, 5, 1), "female", "none",
-                              admissions=1, joined_on=D(2020, 2, 3), record={"full_name": "Trần Thị Bình"})
+                              admissions=1, joined_on=D(2020, 2, 3), record={"full_name": "Trần Thị Bình"},
+                              latest_on=D(2020, 2, 3), latest_fact="member.admitted")
     assert m.probation_end(12) == D(2021, 2, 3)
     veteran = fact("member.admitted", D(2020, 2, 3), "C1", member_id="M1", org_unit_id="C1", birth_date="1990-05-01",
                    sex="male", demobilised="army")
@@ -232,7 +233,8 @@ def test_a_readmitted_member_keeps_how_they_left_and_counts_two_admissions():
     m = member(ADMITTED, left, shredded, again)
     assert m == domain.Member("M1", "C2", "probationary", D(2025, 1, 6), D(1990, 5, 1), "female", "none",
                               left_on=D(2021, 6, 1), left_how="removed:unpaid_dues", admissions=2, readmitted=True,
-                              joined_on=D(2025, 1, 6), record={"full_name": "Trần Thị Bình", "citizen_id": "001190000001"}, shredded=True)
+                              joined_on=D(2025, 1, 6), record={"full_name": "Trần Thị Bình", "citizen_id": "001190000001"}, shredded=True,
+                              latest_on=D(2025, 1, 6), latest_fact="member.admitted")
 
 
 def test_a_member_transferred_in_from_another_province():
@@ -242,7 +244,8 @@ def test_a_member_transferred_in_from_another_province():
     assert member(came) == domain.Member("M5", "C1", "official", D(2015, 9, 2), D(1985, 1, 20), "male", "police",
                                          papers_due_unit="C1", papers_due_since=D(2022, 3, 1), admissions=1,
                                          class_done=True, joined_on=D(2022, 3, 1),
-                                         record={"full_name": "Lê Văn Cường", "demobilised": "police"})
+                                         record={"full_name": "Lê Văn Cường", "demobilised": "police"},
+                                         latest_on=D(2022, 3, 1), latest_fact="member.transferred_in")
     probationary = fact("member.transferred_in", D(2022, 3, 1), "C1", member_id="M5", org_unit_id="C1",
                         status="probationary", birth_date="1985-01-20", sex="male")
     m = member(probationary)

@@ -296,3 +296,16 @@ def test_a_retried_command_writes_nothing_twice(mb):
     mb.admit("M1", command_id="same")
     mb.admit("M1", command_id="same")
     assert mb.types("member-M1") == ["member.admitted"]
+
+
+def test_an_expulsion_decided_before_a_later_fact_on_the_record_is_still_applied(mb):
+    """The discipline service's decision is applied as decided: a fact recorded on the member's
+    record after the decision's date (here a task) does not refuse the reaction, which would leave
+    the member on the rolls though expelled (rule ``exit_before_latest_fact`` is for the members
+    service's own exits)."""
+    mb.admit("M1")
+    mb.run("assign_task", occurred_on=D(2023, 6, 1), member_id="M1", task="Phụ trách hộ gia đình")
+    events, _ = mb.discipline("discipline.applied", D(2023, 5, 1), case_id="C9", subject_kind="member",
+                              subject_id="M1", form="expulsion", violation_on="2023-01-01")
+    assert [e.type for e in events] == ["member.expelled"]
+    assert mb.types("member-M1")[-1] == "member.expelled"
