@@ -110,3 +110,30 @@ def test_the_header_names_the_scope_by_its_unit_and_code(system, browser):  # no
     browser.execute_script("sessionStorage.clear()")
     sign_in_to_the_dashboard(browser, system, "prov_viewer")  # the whole province
     wait_for(browser, "#who-scope", "toàn tỉnh")
+
+
+HOLD_THE_LABELS = """
+(() => {
+  const real = window.fetch;
+  let release;
+  const held = new Promise(resolve => { release = resolve; });
+  window.releaseLabels = () => release();
+  window.fetch = (url, options) => String(url).endsWith("/labels.json")
+    ? held.then(() => real(url, options)) : real(url, options);
+})();
+"""
+
+
+def test_a_token_entered_before_the_labels_arrive_signs_in_once_they_do(system, browser):  # noqa: F811
+    """A slow server: the sign-in form is used before the page's labels have come. The form must
+    not fall back to the browser's own submission (a reload that loses the token): the sign-in
+    waits for the labels, then the dashboard is drawn with them."""
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD_THE_LABELS})
+    browser.get(system.url + "/")
+    browser.find_element(By.ID, "token").send_keys(system.tokens["d1_viewer"])
+    browser.find_element(By.ID, "login-button").click()
+    browser.execute_script("window.releaseLabels()")
+    wait_for(browser, "#who-name", "d1_viewer")
+    assert browser.find_element(By.ID, "who-role").text != "viewer"  # the role in words, from the labels

@@ -602,6 +602,7 @@ function endSession() {
 }
 
 async function start() {
+  await state.labels;
   try {
     state.me = await api("/me");
   } catch (e) {
@@ -654,10 +655,11 @@ async function signOut() {
   location.reload();
 }
 
-async function init() {
-  try {
-    state.words = await (await fetch("/labels.json")).json();
-  } catch (e) { /* the codes stay as they are */ }
+function init() {
+  // the sign-in forms answer at once: a token typed before the labels arrive is not lost to the
+  // browser's own form submission (a reload); drawing waits for the labels (``start``)
+  state.labels = fetch("/labels.json").then(r => r.json()).then(words => { state.words = words; })
+    .catch(() => { /* the codes stay as they are */ });
   $("#password-form").addEventListener("submit", signIn);
   $("#login-form").addEventListener("submit", ev => {
     ev.preventDefault();
