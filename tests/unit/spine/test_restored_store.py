@@ -339,6 +339,84 @@ def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(
     assert [stream for _, stream, _ in seen(site.db)] == ["s-a", "s-new", "s-new", "s-more", "s-more"]
 
 
+def test_a_restore_exactly_at_the_checkpoint_does_not_apply_the_event_read_past_it(site):
+    """A batch read 1..3 and stopped at 3 (checkpoint 2, 3 kept); the store is restored from a
+    backup of exactly 2 events (the checkpoint's event is there: no stop) and written on (3): the
+    new 3 is applied, never the one read before the restore (the old code applied that from
+    memory, then stopped one round later)."""
+    add(site.store, 2, "a")
+    site.take_backup()
+    add(site.store, 1, "old")
+    pausing = Pausing()
+    pausing.stop_at = 3
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    add(site.store, 1, "new")
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 1
+    assert [s for _, s, _ in seen(site.db)] == ["s-a", "s-a", "s-new"] and failed() is None
+
+
+def test_a_rebuild_elsewhere_just_before_the_events_read_does_not_apply_them(site, tmp_path):
+    """Checkpoint 4, 3..7 kept (read from 3, stopped at 5); the store is restored to 1 event,
+    written on (2) and rebuilt in another process (checkpoint 2: the kept events follow it, none is
+    at it to compare), then written on (3..7): the store's 3..7 are applied."""
+    add(site.store, 1, "a")
+    site.take_backup()
+    add(site.store, 6, "old")  # 2..7
+    pausing = Pausing()
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing.stop_at = 3
+    assert site.runner.catch_up("members", batch=2) == 2  # 1, 2; 3, 4 kept
+    pausing.stop_at = 5
+    assert site.runner.catch_up("members", batch=10) == 2  # 3, 4; 3..7 kept
+    site.restore()
+    add(site.store, 1, "new")
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 5, "more")  # 3..7
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 5
+    assert [s for _, s, _ in seen(site.db)] == ["s-a", "s-new"] + ["s-more"] * 5 and failed() is None
+
+
+def test_a_store_restored_to_empty_and_rebuilt_before_the_runner_looks_applies_only_its_own_events(site, tmp_path):
+    """As the next test, but the runner never saw the restore (no stop): the rebuild elsewhere
+    put the checkpoint at 0, where there is no event to compare."""
+    site.take_backup()  # empty
+    add(site.store, 5, "old")
+    pausing = Pausing()
+    pausing.stop_at = 3
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 2, "new")
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 2 and failed() is None
+    assert seen(site.db) == [(1, "s-new", 0), (2, "s-new", 1)]
+
+
+def test_events_kept_to_be_applied_cost_one_more_row_read_only_when_they_are_used(site):
+    """The check of the kept events: one indexed read of their last one, in the catch-up that
+    takes them from memory; none when nothing was kept past the checkpoint."""
+    add(site.store, 5, "a")
+    pausing = Pausing()
+    pausing.stop_at = 3
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    reads, inner = [], site.store.event_at
+    site.store.event_at = lambda position: reads.append(position) or inner(position)
+    assert site.runner.catch_up("members", batch=10) == 2 and reads == []
+    pausing.stop_at = None
+    read_from, read_all = [], site.store.read_all
+    site.store.read_all = lambda first=1, **kw: read_from.append(first) or read_all(first, **kw)
+    assert site.runner.catch_up("members", batch=10) == 3
+    assert read_from == [6, 6]  # 3..5 from memory: the store read only past them
+    # the checkpoint's event and the last kept one; then the new checkpoint's (nothing more to read)
+    assert reads == [2, 5, 5]
+    assert site.runner.catch_up("members", batch=10) == 0 and reads == [2, 5, 5, 5]
+
+
 def test_a_store_restored_to_empty_applies_only_its_own_events_after_a_rebuild_elsewhere(site, tmp_path):
     """A batch read 1..5 and stopped at 3 (kept); the store is restored from a backup taken before
     any event: the runner stops; ``dangvien rebuild`` in another process puts the checkpoint at 0
