@@ -319,6 +319,14 @@ class Pausing(Recording):
         return Route.WAIT if e.position == self.stop_at else Route.MINE
 
 
+def waiting_at(site, position: int) -> Pausing:
+    """The site's runner made anew, waiting at ``position`` (its ``Pausing``, to move the wait)."""
+    pausing = Pausing()
+    pausing.stop_at = position
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    return pausing
+
+
 def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(site, tmp_path):
     """A batch read 1..5 and stopped at 3 (kept, to be applied later); the store is restored to 1
     event and written on; ``dangvien rebuild`` in another process puts the checkpoint at the new 3:
@@ -326,9 +334,7 @@ def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(
     add(site.store, 1, "a")
     site.take_backup()
     add(site.store, 4, "b")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2  # 1, 2 applied; 3..5 kept, read before the restore
     site.restore()
     add(site.store, 2, "new")  # positions 2, 3
@@ -347,9 +353,7 @@ def test_a_restore_exactly_at_the_checkpoint_does_not_apply_the_event_read_past_
     add(site.store, 2, "a")
     site.take_backup()
     add(site.store, 1, "old")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2
     site.restore()
     add(site.store, 1, "new")
@@ -365,9 +369,7 @@ def test_a_rebuild_elsewhere_just_before_the_events_read_does_not_apply_them(sit
     add(site.store, 1, "a")
     site.take_backup()
     add(site.store, 6, "old")  # 2..7
-    pausing = Pausing()
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
-    pausing.stop_at = 3
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=2) == 2  # 1, 2; 3, 4 kept
     pausing.stop_at = 5
     assert site.runner.catch_up("members", batch=10) == 2  # 3, 4; 3..7 kept
@@ -385,9 +387,7 @@ def test_a_store_restored_to_empty_and_rebuilt_before_the_runner_looks_applies_o
     put the checkpoint at 0, where there is no event to compare."""
     site.take_backup()  # empty
     add(site.store, 5, "old")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2
     site.restore()
     ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
@@ -401,9 +401,7 @@ def test_events_kept_to_be_applied_cost_one_more_row_read_only_when_they_are_use
     """The check of the kept events: one indexed read of their last one, in the catch-up that
     takes them from memory; none when nothing was kept past the checkpoint."""
     add(site.store, 5, "a")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     reads, inner = [], site.store.event_at
     site.store.event_at = lambda position: reads.append(position) or inner(position)
     assert site.runner.catch_up("members", batch=10) == 2 and reads == []
@@ -424,9 +422,7 @@ def test_a_store_restored_to_empty_applies_only_its_own_events_after_a_rebuild_e
     before the restore."""
     site.take_backup()  # empty
     add(site.store, 5, "old")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2
     site.restore()
     assert site.runner.catch_up("members") == 0 and failed()["head"] == 0
@@ -444,9 +440,7 @@ def test_a_rebuild_by_the_runner_that_read_before_the_restore_writes_the_restore
     add(site.store, 1, "a")
     site.take_backup()
     add(site.store, 4, "b")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2
     site.restore()
     add(site.store, 2, "new")
