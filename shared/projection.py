@@ -25,8 +25,9 @@ Restores: the checkpoint records the id of the last event passed. A store restor
 backup has its head below the checkpoint, or (written on past its old head) another event at the
 checkpoint's position: the events appended since sit at positions the checkpoint says are done.
 Each transaction that would apply events (a delivery's, a catch-up batch's) first reads the id
-at the checkpoint's position (one indexed read of one row); when it is not the recorded one, the
-runner applies nothing more of that source (``DIVERGED``) and says so on ``/readyz``
+at the checkpoint's position (one indexed read of one row; events a batch read before and kept
+to apply later are used only if the store still holds the last of them); when it is not the
+recorded one, the runner applies nothing more of that source (``DIVERGED``) and says so on ``/readyz``
 (``shared.checkpoints_watch``) until the read model is rebuilt, which writes a new checkpoint.
 """
 from __future__ import annotations
@@ -172,7 +173,9 @@ class ProjectionRunner:
     def _backed(self, source: str, seen: int, recorded: str | None) -> bool:
         """Does the source's store still hold, at the checkpoint ``seen``, the event passed there
         (``recorded``; None: not recorded, only its position is checked)? One indexed read of
-        one row. Not backed — the store was restored from an older copy — the source is stopped
+        one row (two when the next batch would take events read before from memory: the last of
+        them is read too, and they are dropped unless the store still holds it). Not backed —
+        the store was restored from an older copy — the source is stopped
         (``checkpoints_watch``) until the checkpoint changes: a rebuild, a replay."""
         key = f"projection:{self.projection.name}/{source}"
         if self._stopped.get(source) == (seen, recorded):
@@ -186,10 +189,14 @@ class ProjectionRunner:
                 checkpoints_watch.fail(key, "projection", self.projection.name, source, seen,
                                        store.head_position(), at is not None, self.projection.rebuilt_by)
                 return False
-            kept = self._read.get(source)
-            if kept and kept[0].position <= seen <= kept[-1].position \
-                    and kept[seen - kept[0].position].event_id != at[1]:
-                del self._read[source]  # read before a restore (a rebuild elsewhere moved the checkpoint back)
+        kept = self._read.get(source)
+        if kept and kept[0].position <= seen + 1 <= kept[-1].position:
+            # events the next batch would take from memory: still the store's only if their last
+            # one is (a restored store is an older copy of the same history, then other events);
+            # read before a restore, they are dropped, and the store read again
+            last = checkpoints_watch.event_at(store, kept[-1].position)
+            if last is None or last[1] != kept[-1].event_id:
+                del self._read[source]
         if self._stopped.pop(source, None) is not None:
             checkpoints_watch.clear(key)
         return True

@@ -95,6 +95,8 @@ def test_new_events_at_positions_below_the_old_checkpoint_stop_the_source_and_sa
     assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5]  # nothing more applied on a restored store
     state = failed()
     assert state["state"] == "failed" and state["checkpoint"] == 5 and state["head"] == 4
+    # which read model stopped, and on which store: what the operator rebuilds
+    assert (state["kind"], state["name"], state["source"]) == ("projection", "recording", "members")
     assert "khôi phục" in state["message_vi"] and "restored" in state["message_en"]
     assert state["action"] == "dangvien rebuild <service>"
     assert readyz_checkpoints()["projection:recording/members"]["message_vi"] == state["message_vi"]
@@ -144,9 +146,11 @@ def test_a_rebuild_in_another_process_lets_the_running_runner_go_on(site, tmp_pa
     assert site.runner.catch_up("members") == 0 and failed() is not None
     other = ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store})
     other.rebuild()
-    add(site.store, 1, "after")
-    assert site.runner.catch_up("members") == 1
-    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5] and failed() is None
+    after = add(site.store, 2, "after")  # 5 (at or below the checkpoint it remembers: left to the sweep), 6
+    # the first delivery past it applies again, and /readyz says so at once (not one round later)
+    assert site.runner.handle("members", after[1].to_message()) == "filled"
+    assert failed() is None and "projection:recording/members" not in readyz_checkpoints()
+    assert [p for p, *_ in seen(site.db)] == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_restart_without_a_restore_goes_on_as_before_one_after_a_restore_stops(site, tmp_path):
@@ -315,6 +319,14 @@ class Pausing(Recording):
         return Route.WAIT if e.position == self.stop_at else Route.MINE
 
 
+def waiting_at(site, position: int) -> Pausing:
+    """The site's runner made anew, waiting at ``position`` (its ``Pausing``, to move the wait)."""
+    pausing = Pausing()
+    pausing.stop_at = position
+    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    return pausing
+
+
 def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(site, tmp_path):
     """A batch read 1..5 and stopped at 3 (kept, to be applied later); the store is restored to 1
     event and written on; ``dangvien rebuild`` in another process puts the checkpoint at the new 3:
@@ -322,9 +334,7 @@ def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(
     add(site.store, 1, "a")
     site.take_backup()
     add(site.store, 4, "b")
-    pausing = Pausing()
-    pausing.stop_at = 3
-    site.runner = ProjectionRunner(site.db, pausing, {"members": site.store})
+    pausing = waiting_at(site, 3)
     assert site.runner.catch_up("members", batch=10) == 2  # 1, 2 applied; 3..5 kept, read before the restore
     site.restore()
     add(site.store, 2, "new")  # positions 2, 3
@@ -335,10 +345,124 @@ def test_events_read_before_a_restore_are_not_applied_after_a_rebuild_elsewhere(
     assert [stream for _, stream, _ in seen(site.db)] == ["s-a", "s-new", "s-new", "s-more", "s-more"]
 
 
-def test_a_read_model_from_before_event_ids_gets_the_column_and_keeps_its_checkpoints(tmp_path):
-    """The migration: ``projection_checkpoints`` without ``event_id`` gets it (NULL: not recorded),
-    its positions kept; opening it again changes nothing."""
-    db = ReadModelDB(f"sqlite:///{tmp_path}/old.db")
+def test_a_restore_exactly_at_the_checkpoint_does_not_apply_the_event_read_past_it(site):
+    """A batch read 1..3 and stopped at 3 (checkpoint 2, 3 kept); the store is restored from a
+    backup of exactly 2 events (the checkpoint's event is there: no stop) and written on (3): the
+    new 3 is applied, never the one read before the restore (the old code applied that from
+    memory, then stopped one round later)."""
+    add(site.store, 2, "a")
+    site.take_backup()
+    add(site.store, 1, "old")
+    pausing = waiting_at(site, 3)
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    add(site.store, 1, "new")
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 1
+    assert [s for _, s, _ in seen(site.db)] == ["s-a", "s-a", "s-new"] and failed() is None
+
+
+def test_a_rebuild_elsewhere_just_before_the_events_read_does_not_apply_them(site, tmp_path):
+    """Checkpoint 4, 3..7 kept (read from 3, stopped at 5); the store is restored to 1 event,
+    written on (2) and rebuilt in another process (checkpoint 2: the kept events follow it, none is
+    at it to compare), then written on (3..7): the store's 3..7 are applied."""
+    add(site.store, 1, "a")
+    site.take_backup()
+    add(site.store, 6, "old")  # 2..7
+    pausing = waiting_at(site, 3)
+    assert site.runner.catch_up("members", batch=2) == 2  # 1, 2; 3, 4 kept
+    pausing.stop_at = 5
+    assert site.runner.catch_up("members", batch=10) == 2  # 3, 4; 3..7 kept
+    site.restore()
+    add(site.store, 1, "new")
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 5, "more")  # 3..7
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 5
+    assert [s for _, s, _ in seen(site.db)] == ["s-a", "s-new"] + ["s-more"] * 5 and failed() is None
+
+
+def test_a_store_restored_to_empty_and_rebuilt_before_the_runner_looks_applies_only_its_own_events(site, tmp_path):
+    """As the next test, but the runner never saw the restore (no stop): the rebuild elsewhere
+    put the checkpoint at 0, where there is no event to compare."""
+    site.take_backup()  # empty
+    add(site.store, 5, "old")
+    pausing = waiting_at(site, 3)
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 2, "new")
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 2 and failed() is None
+    assert seen(site.db) == [(1, "s-new", 0), (2, "s-new", 1)]
+
+
+def test_events_kept_to_be_applied_cost_one_more_row_read_only_when_they_are_used(site):
+    """The check of the kept events: one indexed read of their last one, in the catch-up that
+    takes them from memory; none when nothing was kept past the checkpoint."""
+    add(site.store, 5, "a")
+    pausing = waiting_at(site, 3)
+    reads, inner = [], site.store.event_at
+    site.store.event_at = lambda position: reads.append(position) or inner(position)
+    assert site.runner.catch_up("members", batch=10) == 2 and reads == []
+    pausing.stop_at = None
+    read_from, read_all = [], site.store.read_all
+    site.store.read_all = lambda first=1, **kw: read_from.append(first) or read_all(first, **kw)
+    assert site.runner.catch_up("members", batch=10) == 3
+    assert read_from == [6, 6]  # 3..5 from memory: the store read only past them
+    # the checkpoint's event and the last kept one; then the new checkpoint's (nothing more to read)
+    assert reads == [2, 5, 5]
+    assert site.runner.catch_up("members", batch=10) == 0 and reads == [2, 5, 5, 5]
+
+
+def test_a_store_restored_to_empty_applies_only_its_own_events_after_a_rebuild_elsewhere(site, tmp_path):
+    """A batch read 1..5 and stopped at 3 (kept); the store is restored from a backup taken before
+    any event: the runner stops; ``dangvien rebuild`` in another process puts the checkpoint at 0
+    (nothing to compare there); the events written since are the ones applied, never the 1..5 read
+    before the restore."""
+    site.take_backup()  # empty
+    add(site.store, 5, "old")
+    pausing = waiting_at(site, 3)
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    assert site.runner.catch_up("members") == 0 and failed()["head"] == 0
+    ProjectionRunner(ReadModelDB(f"sqlite:///{tmp_path}/read.db"), Recording(), {"members": site.store}).rebuild()
+    add(site.store, 2, "new")
+    pausing.stop_at = None
+    assert site.runner.catch_up("members", batch=10) == 2 and failed() is None
+    assert seen(site.db) == [(1, "s-new", 0), (2, "s-new", 1)]
+
+
+def test_a_rebuild_by_the_runner_that_read_before_the_restore_writes_the_restored_store(site):
+    """The same runner (a service rebuilding at its start) read 1..5 and stopped at 3; the store is
+    restored to 1 event and written on (2, 3): its rebuild writes the store's 3 events, not the 5
+    it read before."""
+    add(site.store, 1, "a")
+    site.take_backup()
+    add(site.store, 4, "b")
+    pausing = waiting_at(site, 3)
+    assert site.runner.catch_up("members", batch=10) == 2
+    site.restore()
+    add(site.store, 2, "new")
+    pausing.stop_at = None
+    assert site.runner.rebuild() == 3
+    assert seen(site.db) == [(1, "s-a", 0), (2, "s-new", 0), (3, "s-new", 1)]
+    assert site.runner.checkpoint("members") == 3
+
+
+def test_a_rebuild_of_an_empty_store_then_applies_its_first_event(site):
+    """A read model rebuilt while its store holds nothing (a new site, or one restored from an
+    empty backup): checkpoint 0, and the first event written afterwards is applied when delivered,
+    not taken for a duplicate."""
+    assert site.runner.rebuild() == 0 and site.runner.checkpoint("members") == 0
+    first = add(site.store, 1, "first")
+    assert site.runner.handle("members", first[0].to_message()) == "applied"
+    assert seen(site.db) == [(1, "s-first", 0)] and site.runner.checkpoint("members") == 1
+
+
+def _migrated(db) -> None:
+    """``projection_checkpoints`` from before ``event_id`` gets it (NULL: not recorded), its
+    positions kept; opening it again changes nothing."""
     db.executescript("CREATE TABLE projection_checkpoints (projection TEXT NOT NULL, source TEXT NOT NULL, "
                      "position BIGINT NOT NULL, PRIMARY KEY (projection, source));"
                      "INSERT INTO projection_checkpoints VALUES ('recording', 'members', 7)")
@@ -348,3 +472,13 @@ def test_a_read_model_from_before_event_ids_gets_the_column_and_keeps_its_checkp
             [("recording", "members", 7, None)]
         assert runner.checkpoint("members") == 7
     db.close()
+
+
+def test_a_read_model_from_before_event_ids_gets_the_column_and_keeps_its_checkpoints(tmp_path):
+    _migrated(ReadModelDB(f"sqlite:///{tmp_path}/old.db"))
+
+
+def test_on_postgresql_a_read_model_from_before_event_ids_gets_the_column_and_keeps_its_checkpoints():
+    from tests.support.services import pg_database
+    with pg_database() as url:
+        _migrated(ReadModelDB(url))
