@@ -34,7 +34,9 @@ def member(*facts, member_id: str = "M1") -> domain.Member:
 def test_a_standing_step_begins_on_its_events_day_and_keeps_the_other_steps():
     abroad = domain._stands("abroad", abroad=True, abroad_since=domain._ON)
     working = member(fact("member.working_away_started", D(2023, 1, 2), "C1", member_id="M1", place="Bình Dương"))
-    m = abroad(working, fact("member.abroad_started", START, "C1", member_id="M1", country="Hàn Quốc"))
+    started = fact("member.abroad_started", START, "C1", member_id="M1", country="Hàn Quốc")
+    m = abroad(working, started)
+    assert m == domain.evolve_member(working, started)  # the step the fold holds
     assert (m.abroad, m.abroad_since) == (True, START)
     assert m.standing == {"working_away": {"occurred_on": "2023-01-02", "place": "Bình Dương"},
                           "abroad": {"occurred_on": "2024-03-11", "country": "Hàn Quốc"}}
@@ -44,14 +46,18 @@ def test_an_ending_step_ends_only_its_own_step_and_sets_its_fields():
     back = domain._ends("abroad", abroad=False, abroad_since=None)
     gone = member(fact("member.working_away_started", D(2023, 1, 2), "C1", member_id="M1", place="Bình Dương"),
                   fact("member.abroad_started", START, "C1", member_id="M1", country="Hàn Quốc"))
-    m = back(gone, fact("member.abroad_ended", START + DAY, "C1", member_id="M1"))
+    ended = fact("member.abroad_ended", START + DAY, "C1", member_id="M1")
+    m = back(gone, ended)
+    assert m == domain.evolve_member(gone, ended)  # the step the fold holds
     assert (m.abroad, m.abroad_since, m.working_away, m.status) == (False, None, True, "probationary")
     assert m.standing == {"working_away": {"occurred_on": "2023-01-02", "place": "Bình Dương"}}
 
 
 def test_a_fixed_step_sets_its_fields_and_nothing_else():
     done = domain._set(class_done=True)
-    m = done(member(), fact("member.new_member_class_completed", START, "C1", member_id="M1"))
+    completed = fact("member.new_member_class_completed", START, "C1", member_id="M1")
+    m = done(member(), completed)
+    assert m == domain.evolve_member(member(), completed)  # the step the fold holds
     assert (m.class_done, m.member_id, m.org_unit_id, m.status) == (True, "M1", "C1", "probationary")
 
 
