@@ -39,7 +39,7 @@ def counts(v: View, org: str | None, period: Period) -> dict[str, int]:
     p = period.capped(v.as_of)
     if p.end < p.start:
         return dict.fromkeys(INDICATORS, 0)
-    counted = [i for i in INDICATORS if from_counts(v, i)]
+    counted = served_by_counts(v)
     got = daycount_queries.distinct_subjects_of(v, tuple(key_of(i) for i in counted), org, p) if counted else {}
     return {i: got[key_of(i)] if i in counted else count_from_facts(v, i, org, p) for i in INDICATORS}
 
@@ -52,6 +52,15 @@ def count(v: View, indicator: str, org: str | None, period: Period) -> int:
     if from_counts(v, indicator):  # pre-aggregated per unit and day; not "as known at" an earlier time
         return daycount_queries.distinct_subjects(v, key_of(indicator), org, p)
     return count_from_facts(v, indicator, org, p)
+
+
+def served_by_counts(v: View) -> list[str]:
+    """The indicators the counts per unit and day can serve for ``v`` (``from_counts``), asked of
+    the read model once for all of them rather than once per indicator."""
+    if not daycount_queries.usable(v):
+        return []
+    annulled = any(i in CASES for i in INDICATORS) and daycount_queries.annulled_after(v)
+    return [i for i in INDICATORS if not (annulled and i in CASES)]
 
 
 def from_counts(v: View, indicator: str) -> bool:
